@@ -1,0 +1,184 @@
+# spu: one GNU Makefile, out-of-tree build.
+#
+#   make            build spuc, spurun, spuctl into build/
+#   make demo       install what is missing, build, compile the shipped
+#                   grammars and rules, run spurun on the example capture
+#   make test       the same set-up, then every test (unit, compiler golden,
+#                   end-to-end, short fuzz runs)
+#   make test-san   = make test SAN=1 (ASan + UBSan, objects in build-san/)
+#   make fuzz       long fuzz runs (FUZZ_SECONDS, default 600 per target)
+#   make bench      benchmarks (tests/bench), bench-quick under 2 minutes
+#
+# Sources are found by wildcard per directory, so adding a module is adding
+# a file. Libraries are built before binaries:
+#   libspuvm.a  runtime/vm/*.c + stdlib/*.c   (linked by spuc and spurun)
+#   libspuc.a   compiler/*.c minus main.c + generated scanner/parser
+#   libspurt.a  runtime/*.c minus the two mains
+
+SAN     ?= 0
+BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
+CC      := gcc
+FUZZCC  := clang
+PREFIX  ?= /usr/local
+FUZZ_SECONDS ?= 600
+FUZZ_SHORT   ?= 60
+
+PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter
+INCS    := -Iruntime -Iruntime/vm -Istdlib -Icompiler -I$(BUILD)/gen
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -pthread $(WARN) $(INCS) $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lstdc++ -lm -pthread
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+DEPFLAGS = -MMD -MP
+
+VM_SRC   := $(sort $(wildcard runtime/vm/*.c) $(wildcard stdlib/*.c))
+SPUC_SRC := $(sort $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
+RT_SRC   := $(sort $(filter-out runtime/main.c runtime/spuctl.c,$(wildcard runtime/*.c)))
+GEN_SRC  := $(if $(wildcard compiler/lexer.l),$(BUILD)/gen/lexer.c) \
+            $(if $(wildcard compiler/parser.y),$(BUILD)/gen/parser.c)
+
+VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/obj/%.o)
+SPUC_OBJ := $(SPUC_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:%.c=%.o)
+RT_OBJ   := $(RT_SRC:%.c=$(BUILD)/obj/%.o)
+
+LIBVM   := $(BUILD)/libspuvm.a
+LIBSPUC := $(BUILD)/libspuc.a
+LIBRT   := $(BUILD)/libspurt.a
+LIBS_ALL := $(LIBSPUC) $(LIBRT) $(LIBVM)
+
+BINS := $(if $(wildcard compiler/main.c),$(BUILD)/spuc) \
+        $(if $(wildcard runtime/main.c),$(BUILD)/spurun) \
+        $(if $(wildcard runtime/spuctl.c),$(BUILD)/spuctl)
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPER_SRC := $(sort $(wildcard tests/unit/helper-*.c))
+TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
+TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
+
+.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz \
+        fuzz verify bench bench-quick bench-compile profile clean install tools
+.DEFAULT_GOAL := all
+
+all: $(BINS) tools
+tools: $(TOOL_BINS)
+
+# ---- dependencies (apt-get, only what is missing) ----
+$(BUILD)/.deps-ok: mk/deps.sh
+	@sh mk/deps.sh
+	@mkdir -p $(@D) && touch $@
+deps:
+	@sh mk/deps.sh
+
+# ---- generated front end ----
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: compiler/parser.y
+	@mkdir -p $(@D)
+	bison -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: compiler/lexer.l $(BUILD)/gen/parser.h
+	@mkdir -p $(@D)
+	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -Wno-unused-function -Wno-missing-prototypes $(DEPFLAGS) -c $< -o $@
+# Every compiler object may include the generated headers.
+$(SPUC_SRC:%.c=$(BUILD)/obj/%.o): $(filter %.h,$(GEN_SRC:%.c=%.h))
+
+# ---- objects and libraries ----
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIBVM): $(VM_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(LIBSPUC): $(SPUC_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(LIBRT): $(RT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/spuc: $(BUILD)/obj/compiler/main.o $(LIBSPUC) $(LIBVM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/spurun: $(BUILD)/obj/runtime/main.o $(LIBRT) $(LIBVM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/spuctl: $(BUILD)/obj/runtime/spuctl.o $(LIBRT) $(LIBVM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test and bench tools (pcap generators, helpers): one .c each.
+$(BUILD)/%: tests/%.c $(LIBS_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
+
+# ---- unit tests: one Criterion binary per module ----
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(TEST_HELPER_OBJ) $(LIBS_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) \
+	    $(LIBS_ALL) $(LDLIBS) $(TEST_LIBS)
+
+# ---- tests ----
+test: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory test-unit test-compiler test-e2e test-fuzz
+	@echo "make test: all tests passed ($(if $(filter 1,$(SAN)),ASan+UBSan,plain) build)"
+
+test-san:
+	@$(MAKE) --no-print-directory test SAN=1
+
+test-unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(BUILD) $(UNIT_BINS)
+
+test-compiler: $(BINS)
+	@if [ -x tests/compiler/run.sh ]; then tests/compiler/run.sh $(BUILD); fi
+
+test-e2e: $(BINS) tools
+	@if [ -x tests/e2e/run.sh ]; then SAN=$(SAN) tests/e2e/run.sh $(BUILD); fi
+
+# ---- fuzzing (libFuzzer with clang; seeds from shipped grammars/rules) ----
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -pthread $(INCS) $(PKG_CFLAGS) \
+              -fsanitize=fuzzer-no-link,address,undefined -Wno-unused-command-line-argument
+FUZZ_VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_SPUC_OBJ := $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/fuzzobj/gen/%.o)
+FUZZ_RT_OBJ   := $(RT_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+$(BUILD)/fuzzobj/%.o: %.c $(filter %.h,$(GEN_SRC:%.c=%.h))
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_VM_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+test-fuzz: $(FUZZ_BINS) $(BINS)
+	@if [ -n "$(FUZZ_BINS)" ]; then sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi
+fuzz: $(FUZZ_BINS) $(BINS)
+	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# ---- demo ----
+demo: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh $(BUILD)
+
+# ---- corpus, benchmarks ----
+verify: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all
+	@sh tests/verify/run.sh $(BUILD)
+bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules profile: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run.sh $(BUILD) $@
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

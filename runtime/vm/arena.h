@@ -1,0 +1,57 @@
+/*
+ * arena.h - chunked bump allocator with an optional byte cap.
+ *
+ * One arena per lifetime: a compilation (spuc: AST, IR and symbols die
+ * together), a message being parsed, one event's scratch values. Memory is
+ * freed all at once by spu_arena_reset() or spu_arena_free(); there is no
+ * per-object free. A cap bounds what the arena may hold (0 = no cap); an
+ * allocation past the cap fails with NULL and counts in `refused`, so the
+ * caller can raise an anomaly instead of growing without bound.
+ * Not thread-safe: an arena belongs to one thread at a time.
+ */
+#ifndef SPU_ARENA_H
+#define SPU_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct spu_arena;
+
+/* Returns new; chunk_size is the default chunk (0 = 16 KiB); cap in bytes,
+ * 0 for none. NULL when out of memory. */
+struct spu_arena *spu_arena_new(size_t chunk_size, size_t cap);
+
+/* Frees the arena and everything allocated from it. NULL is a no-op. */
+void spu_arena_free(struct spu_arena *a);
+
+/* Forget every allocation but keep the first chunk for reuse. */
+void spu_arena_reset(struct spu_arena *a);
+
+/* Returns memory aligned to 16 bytes, or NULL (out of memory or over cap).
+ * The memory is not zeroed (spu_arena_zalloc zeroes). */
+void *spu_arena_alloc(struct spu_arena *a, size_t size);
+void *spu_arena_zalloc(struct spu_arena *a, size_t size);
+
+/* Copies n bytes (returns new, borrowed from the arena); memdup of 0 bytes
+ * returns a valid non-NULL pointer. strdup adds a NUL. */
+void *spu_arena_memdup(struct spu_arena *a, const void *p, size_t n);
+char *spu_arena_strdup(struct spu_arena *a, const char *s);
+char *spu_arena_strndup(struct spu_arena *a, const char *s, size_t n);
+char *spu_arena_sprintf(struct spu_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Grow the most recent allocation `p` of `old` bytes to `new_size` in place
+ * when possible, else allocate and copy. Returns NULL on failure (p stays
+ * valid). */
+void *spu_arena_grow(struct spu_arena *a, void *p, size_t old, size_t new_size);
+
+/* Accounting: bytes handed out (sum of sizes, rounded) and bytes held
+ * (chunks from malloc, the figure that counts against memory caps). */
+size_t spu_arena_used(const struct spu_arena *a);
+size_t spu_arena_held(const struct spu_arena *a);
+size_t spu_arena_cap(const struct spu_arena *a);
+void spu_arena_set_cap(struct spu_arena *a, size_t cap);
+/* Number of allocations refused because of the cap since creation. */
+uint64_t spu_arena_refused(const struct spu_arena *a);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * host.h - what the VM asks of the program that runs it (libpcap's *_op
+ * pattern). spurun fills it on each worker; spuc fills none (it only folds
+ * pure built-ins). The VM and stdlib reach the runtime only through this.
+ * Called on the worker thread running the program.
+ */
+#ifndef SPU_HOST_H
+#define SPU_HOST_H
+
+#include "value.h"
+
+#include <stdint.h>
+
+struct spu_host {
+    /* An action built-in ran (Alert, Drop, Log, ...): `builtin` is its id,
+     * args its arguments after defaults, `rule` the rule index. SPU_OK or an
+     * error (counted, the rule goes on). */
+    int (*action)(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
+                  uint32_t rule);
+    /* Packet time of the current event, milliseconds since the epoch. */
+    int64_t (*now_ms)(void *ctx);
+    /* The connection's own field (events.def FLOWKEY id). */
+    int (*flowkey)(void *ctx, uint32_t key, struct spu_value *out);
+    /* The flow variables of the running bundle for this connection: an array
+     * of `n` slots, written in place; NULL when the bundle has none. Values
+     * stored here must be copied into `arena` (the flow's), which this
+     * returns too. */
+    struct spu_value *(*flowvars)(void *ctx, uint32_t *n, struct spu_arena **arena);
+    /* The variables of session `sess` for this event's key (computed by the
+     * VM from the session's key program): created on demand when `create`,
+     * else NULL if absent. The entry stays held until end_rule. */
+    struct spu_value *(*session)(void *ctx, uint32_t sess, const struct spu_value *key,
+                                 int create, uint32_t *n, struct spu_arena **arena);
+    /* A rule finished (releases held session entries). */
+    void (*end_rule)(void *ctx, uint32_t rule);
+    /* A grammar raised an anomaly (name is "proto.what"). */
+    void (*anomaly)(void *ctx, const char *name, size_t len);
+};
+
+#endif

@@ -1,0 +1,78 @@
+/* Unit tests for runtime/vm/arena.c: alignment, growth, caps, reset. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+
+Test(arena, allocations_are_aligned_and_distinct)
+{
+    struct spu_arena *a = spu_arena_new(64, 0);
+    char *p = spu_arena_alloc(a, 3);
+    char *q = spu_arena_alloc(a, 5);
+    cr_assert(p && q && p != q);
+    cr_assert_eq((uintptr_t)p % 16, 0);
+    cr_assert_eq((uintptr_t)q % 16, 0);
+    spu_arena_free(a);
+}
+
+Test(arena, large_allocation_gets_its_own_chunk)
+{
+    struct spu_arena *a = spu_arena_new(64, 0);
+    char *big = spu_arena_zalloc(a, 10000);
+    cr_assert_not_null(big);
+    cr_assert_eq(big[9999], 0);
+    cr_assert_geq(spu_arena_held(a), 10000);
+    spu_arena_free(a);
+}
+
+Test(arena, cap_refuses_and_counts)
+{
+    struct spu_arena *a = spu_arena_new(256, 1024);
+    int ok = 0;
+    for (int i = 0; i < 100; i++)
+        ok += spu_arena_alloc(a, 100) != NULL;
+    cr_assert_lt(ok, 100);
+    cr_assert_gt(ok, 0);
+    cr_assert_leq(spu_arena_held(a), 1024);
+    cr_assert_gt(spu_arena_refused(a), 0);
+    spu_arena_free(a);
+}
+
+Test(arena, reset_keeps_memory_reusable)
+{
+    struct spu_arena *a = spu_arena_new(128, 0);
+    for (int i = 0; i < 50; i++)
+        cr_assert_not_null(spu_arena_alloc(a, 100));
+    spu_arena_reset(a);
+    cr_assert_eq(spu_arena_used(a), 0);
+    cr_assert_leq(spu_arena_held(a), 128 + 64);
+    cr_assert_not_null(spu_arena_alloc(a, 100));
+    spu_arena_free(a);
+}
+
+Test(arena, grow_in_place_and_by_copy)
+{
+    struct spu_arena *a = spu_arena_new(1024, 0);
+    char *p = spu_arena_alloc(a, 16);
+    memcpy(p, "0123456789abcdef", 16);
+    char *g = spu_arena_grow(a, p, 16, 64);
+    cr_assert_eq(g, p); /* last allocation grows in place */
+    char *other = spu_arena_alloc(a, 8);
+    cr_assert_not_null(other);
+    char *h = spu_arena_grow(a, g, 64, 2048); /* not last: moved */
+    cr_assert_neq(h, g);
+    cr_assert_eq(memcmp(h, "0123456789abcdef", 16), 0);
+    spu_arena_free(a);
+}
+
+Test(arena, strings)
+{
+    struct spu_arena *a = spu_arena_new(0, 0);
+    cr_assert_str_eq(spu_arena_strdup(a, "abc"), "abc");
+    cr_assert_str_eq(spu_arena_strndup(a, "abcdef", 2), "ab");
+    cr_assert_str_eq(spu_arena_sprintf(a, "%d-%s", 7, "x"), "7-x");
+    cr_assert_not_null(spu_arena_memdup(a, "", 0));
+    spu_arena_free(NULL);
+    spu_arena_free(a);
+}
