@@ -49,14 +49,17 @@ enum spu_builtin_id {
     SPU_BI__COUNT
 };
 
+/* Names and signatures (builtin-table.c): what spuc needs. */
 struct spu_builtin_info {
     const char *name;
-    spu_builtin_fn fn;
     const char *ret;    /* return type text, as in builtins.def */
     unsigned flags;     /* SPU_BIF_* */
     const char *params; /* signature text */
 };
 extern const struct spu_builtin_info spu_builtins[SPU_BI__COUNT];
+
+/* The C functions, indexed by id (builtin-fns.c). */
+extern const spu_builtin_fn spu_builtin_fns[SPU_BI__COUNT];
 
 /* Number of declared parameters of builtin `id` (without variadic extras). */
 unsigned spu_builtin_arity(unsigned id);
@@ -90,17 +93,14 @@ extern const struct spu_filter_ops *const spu_filters[SPU_FLT__COUNT];
 
 /* ---- stdlib record types (records.def) ---- */
 enum spu_std_record_id {
-#define RECORD(name, key, value, fields) SPU_REC_##name,
+#define RECORD(name, nfields, key, value, fields) SPU_REC_##name,
 #include "records.def"
 #undef RECORD
     SPU_REC__COUNT
 };
 struct spu_std_record {
-    const char *name;
-    const char *map_key;   /* "" when not a map */
-    const char *map_value;
-    const char *fields;    /* signature text: "name:type, ..." */
-    struct spu_layout layout; /* id = SPU_LAYOUT_STD | index; map fields resolved */
+    const char *fields;       /* signature text: "name:type, ..." */
+    struct spu_layout layout; /* name, id = SPU_LAYOUT_STD | index, nfields, map */
 };
 extern const struct spu_std_record spu_std_records[SPU_REC__COUNT];
 
@@ -117,7 +117,9 @@ struct spu_sig_param {
     int has_default;
     char def[64];       /* default as written: true false null 42 "text" */
 };
-/* Parse `text` into up to `max` params; returns the count or SPU_EFORMAT. */
+#define SPU_MAX_SIG_PARAMS 16
+/* Parse `text` into up to `max` params; returns the count, or SPU_EFORMAT
+ * (malformed) / SPU_ELIMIT (more than max). */
 int spu_sig_parse(const char *text, struct spu_sig_param *out, unsigned max);
 
 #endif
