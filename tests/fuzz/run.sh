@@ -1,7 +1,7 @@
 #!/bin/sh
-# Run each libFuzzer target for SECONDS, seeded from tests/fuzz/seeds/<target>
-# and from what tests/fuzz/seed.sh generates (shipped grammars, rules and
-# their bundles). Crashes are kept in BUILD/fuzz/crash-<target>/.
+# Run each libFuzzer target for SECONDS, seeded from tests/fuzz/seeds/<target>/
+# and by tests/fuzz/seed-<target>.sh BUILD DIR when it exists (shipped
+# grammars, rules and their bundles). Crashes are kept in BUILD/fuzz/crash-<target>/.
 build="$1"; secs="$2"; shift 2
 fail=0
 for f in "$@"; do
@@ -10,7 +10,7 @@ for f in "$@"; do
     crash="$build/fuzz/crash-$name"
     mkdir -p "$corpus" "$crash"
     [ -d "tests/fuzz/seeds/$name" ] && cp -n tests/fuzz/seeds/"$name"/* "$corpus"/ 2>/dev/null
-    [ -x tests/fuzz/seed.sh ] && tests/fuzz/seed.sh "$build" "$name" "$corpus"
+    [ -x "tests/fuzz/seed-$name.sh" ] && "tests/fuzz/seed-$name.sh" "$build" "$corpus"
     echo "fuzz $name for ${secs}s"
     if ! "$f" -max_total_time="$secs" -print_final_stats=0 -artifact_prefix="$crash/" \
             -rss_limit_mb=4096 "$corpus" > "$build/fuzz/$name.log" 2>&1; then
