@@ -1,0 +1,341 @@
+/* eve.c - EVE records with jansson (see eve.h). */
+#include "eve.h"
+
+#include "decode.h"
+#include "err.h"
+#include "flow.h"
+#include "output.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+const char *eve_timestamp(int64_t ts_ns, char *buf, size_t len)
+{
+    time_t sec = (time_t)(ts_ns / 1000000000);
+    long us = (long)((ts_ns % 1000000000) / 1000);
+    if (us < 0) {
+        us += 1000000;
+        sec--;
+    }
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%06ld+0000", base, us);
+    return buf;
+}
+
+const char *eve_ip(int ipver, const uint8_t *a, char *buf, size_t len)
+{
+    if (ipver == 4) {
+        snprintf(buf, len, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+        return buf;
+    }
+    snprintf(buf, len,
+             "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x", a[0],
+             a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
+             a[14], a[15]);
+    return buf;
+}
+
+const char *eve_proto(uint8_t proto, char *buf, size_t len)
+{
+    switch (proto) {
+    case 1: return "ICMP";
+    case 2: return "IGMP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "IPv6-ICMP";
+    case 132: return "SCTP";
+    default:
+        snprintf(buf, len, "%03u", proto);
+        return buf;
+    }
+}
+
+uint64_t eve_flow_id(const struct flow *f)
+{
+    uint64_t x = flowkey_mix64(((uint64_t)f->hash << 32) ^ (uint64_t)f->start_ns ^
+                               ((uint64_t)f->key.port[0] << 16) ^ f->key.proto);
+    x &= ((uint64_t)1 << 51) - 1;
+    return x ? x : 1;
+}
+
+void eve_endpoints_flow(struct eve_endpoints *ep, const struct flow *f)
+{
+    int c = f->client, s = !f->client;
+    memset(ep, 0, sizeof(*ep));
+    ep->ipver = f->key.ipver;
+    ep->src = f->key.addr[c];
+    ep->dst = f->key.addr[s];
+    ep->proto = f->key.proto;
+    ep->ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
+    ep->sport = f->key.port[c];
+    ep->dport = f->key.port[s];
+    ep->icmp = (f->key.proto == 1 && f->key.ipver == 4) || (f->key.proto == 58 && f->key.ipver == 6);
+    ep->icmp_type = f->icmp_type;
+    ep->icmp_code = f->icmp_code;
+    ep->vlan = f->key.vlan;
+    ep->nvlan = f->key.vlan[1] ? 2 : f->key.vlan[0] ? 1 : 0;
+}
+
+void eve_endpoints_packet(struct eve_endpoints *ep, const struct decoded *d)
+{
+    memset(ep, 0, sizeof(*ep));
+    ep->ipver = d->ipver;
+    ep->src = d->src;
+    ep->dst = d->dst;
+    ep->proto = d->proto;
+    ep->ports = d->l4ok && (d->proto == 6 || d->proto == 17 || d->proto == 132);
+    ep->sport = d->sport;
+    ep->dport = d->dport;
+    ep->icmp = d->l4ok && ((d->proto == 1 && d->ipver == 4) || (d->proto == 58 && d->ipver == 6));
+    ep->icmp_type = d->icmp_type;
+    ep->icmp_code = d->icmp_code;
+    ep->vlan = d->vlan;
+    ep->nvlan = d->nvlan;
+}
+
+json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
+                  const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
+                  int64_t tx_id)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    char b1[64], b2[64];
+    json_object_set_new(o, "timestamp", json_string(eve_timestamp(ts_ns, b1, sizeof(b1))));
+    if (flow_id)
+        json_object_set_new(o, "flow_id", json_integer((json_int_t)flow_id));
+    if (in_iface)
+        json_object_set_new(o, "in_iface", json_string(in_iface));
+    json_object_set_new(o, "event_type", json_string(event_type));
+    if (ep && ep->nvlan) {
+        json_t *v = json_array();
+        for (unsigned i = 0; i < ep->nvlan; i++)
+            json_array_append_new(v, json_integer(ep->vlan[i]));
+        json_object_set_new(o, "vlan", v);
+    }
+    if (ep && ep->ipver) {
+        json_object_set_new(o, "src_ip", json_string(eve_ip(ep->ipver, ep->src, b1, sizeof(b1))));
+        if (ep->ports)
+            json_object_set_new(o, "src_port", json_integer(ep->sport));
+        json_object_set_new(o, "dest_ip",
+                            json_string(eve_ip(ep->ipver, ep->dst, b1, sizeof(b1))));
+        if (ep->ports)
+            json_object_set_new(o, "dest_port", json_integer(ep->dport));
+        json_object_set_new(o, "proto", json_string(eve_proto(ep->proto, b2, sizeof(b2))));
+        if (ep->icmp) {
+            json_object_set_new(o, "icmp_type", json_integer(ep->icmp_type));
+            json_object_set_new(o, "icmp_code", json_integer(ep->icmp_code));
+        }
+    }
+    if (pcap_cnt)
+        json_object_set_new(o, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
+    if (app_proto)
+        json_object_set_new(o, "app_proto", json_string(app_proto));
+    if (tx_id >= 0)
+        json_object_set_new(o, "tx_id", json_integer(tx_id));
+    if (ep && ep->ipver) {
+        char cid[64];
+        uint16_t sp = ep->icmp ? ep->icmp_type : ep->ports ? ep->sport : 0;
+        uint16_t dp = ep->icmp ? ep->icmp_code : ep->ports ? ep->dport : 0;
+        if (flowkey_community_id(cid, sizeof(cid), ep->ipver, ep->src, ep->dst, ep->proto, sp,
+                                 dp))
+            json_object_set_new(o, "community_id", json_string(cid));
+    }
+    return o;
+}
+
+int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
+{
+    if (!rec) {
+        json_decref(spu_extra);
+        w->failed++;
+        return SPU_ENOMEM;
+    }
+    json_t *spu = json_object();
+    if (w->worker >= 0)
+        json_object_set_new(spu, "worker", json_integer(w->worker));
+    if (w->thread)
+        json_object_set_new(spu, "thread", json_string(w->thread));
+    if (spu_extra) {
+        json_object_update(spu, spu_extra);
+        json_decref(spu_extra);
+    }
+    json_object_set_new(rec, "spu", spu);
+    char stackbuf[4096];
+    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
+    int rc = SPU_OK;
+    if (n == 0) {
+        rc = SPU_ENOMEM;
+    } else if (n <= sizeof(stackbuf)) {
+        rc = output_producer_line(w->out, stackbuf, n);
+    } else {
+        char *big = json_dumps(rec, JSON_COMPACT);
+        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
+        free(big);
+    }
+    json_decref(rec);
+    if (rc == SPU_OK)
+        w->emitted++;
+    else
+        w->failed++;
+    return rc;
+}
+
+static void flags_hex(uint8_t f, char *buf)
+{
+    snprintf(buf, 3, "%02x", f);
+}
+
+int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface)
+{
+    struct eve_endpoints ep;
+    eve_endpoints_flow(&ep, f);
+    json_t *o = eve_begin(f->last_ns, "flow", eve_flow_id(f), 0, in_iface, &ep, NULL, -1);
+    if (!o)
+        return eve_emit(w, NULL, NULL);
+    char b[64];
+    json_t *fl = json_object();
+    json_object_set_new(fl, "pkts_toserver", json_integer(f->pkts[0]));
+    json_object_set_new(fl, "pkts_toclient", json_integer(f->pkts[1]));
+    json_object_set_new(fl, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
+    json_object_set_new(fl, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
+    json_object_set_new(fl, "start", json_string(eve_timestamp(f->start_ns, b, sizeof(b))));
+    json_object_set_new(fl, "end", json_string(eve_timestamp(f->last_ns, b, sizeof(b))));
+    json_object_set_new(fl, "age", json_integer((f->last_ns / 1000000000) -
+                                                (f->start_ns / 1000000000)));
+    json_object_set_new(fl, "state", json_string(flow_state_name(f->state)));
+    json_object_set_new(fl, "reason", json_string(flow_reason_name(reason)));
+    json_object_set_new(fl, "alerted", json_false());
+    json_object_set_new(o, "flow", fl);
+    if (f->key.proto == 6 && (f->flags & FLOW_F_TCP_SESSION)) {
+        json_t *t = json_object();
+        uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
+        char h[3];
+        flags_hex(all, h);
+        json_object_set_new(t, "tcp_flags", json_string(h));
+        flags_hex(f->tcp_flags[0], h);
+        json_object_set_new(t, "tcp_flags_ts", json_string(h));
+        flags_hex(f->tcp_flags[1], h);
+        json_object_set_new(t, "tcp_flags_tc", json_string(h));
+        static const struct {
+            uint8_t bit;
+            const char *name;
+        } names[] = {{TH_SYN, "syn"}, {TH_FIN, "fin"}, {TH_RST, "rst"}, {TH_PSH, "psh"},
+                     {TH_ACK, "ack"}, {TH_URG, "urg"}, {TH_ECE, "ecn"}, {TH_CWR, "cwr"}};
+        for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (all & names[i].bit)
+                json_object_set_new(t, names[i].name, json_true());
+        json_object_set_new(t, "state", json_string(flow_tcp_state_name(f->tcp_state)));
+        if (f->sd[0].flags & SD_GAP)
+            json_object_set_new(t, "ts_gap", json_true());
+        if (f->sd[1].flags & SD_GAP)
+            json_object_set_new(t, "tc_gap", json_true());
+        json_object_set_new(t, "ts_max_regions",
+                            json_integer(f->sd[0].max_regions ? f->sd[0].max_regions : 1));
+        json_object_set_new(t, "tc_max_regions",
+                            json_integer(f->sd[1].max_regions ? f->sd[1].max_regions : 1));
+        json_object_set_new(o, "tcp", t);
+    }
+    json_t *extra = NULL;
+    if (f->flags & FLOW_F_MIDSTREAM) {
+        extra = json_object();
+        json_object_set_new(extra, "midstream", json_true());
+    }
+    return eve_emit(w, o, extra);
+}
+
+int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pcap_cnt,
+                const struct decoded *d, const struct flow *f, const char *in_iface)
+{
+    struct eve_endpoints ep;
+    const struct eve_endpoints *epp = NULL;
+    if (f) {
+        eve_endpoints_flow(&ep, f);
+        epp = &ep;
+    } else if (d && d->ipver) {
+        eve_endpoints_packet(&ep, d);
+        epp = &ep;
+    }
+    json_t *o = eve_begin(ts_ns, "anomaly", f ? eve_flow_id(f) : 0, pcap_cnt, in_iface, epp, NULL,
+                          -1);
+    if (!o)
+        return eve_emit(w, NULL, NULL);
+    json_t *a = json_object();
+    json_object_set_new(a, "type",
+                        json_string(anomaly_kind(code) == ANOMALY_STREAM ? "stream" : "decode"));
+    json_object_set_new(a, "event", json_string(anomaly_name(code)));
+    json_object_set_new(o, "anomaly", a);
+    return eve_emit(w, o, NULL);
+}
+
+/* Set a dotted path ("decoder.event.ipv4.trunc_pkt") in nested objects. */
+static void set_path(json_t *root, const char *path, json_t *val)
+{
+    char buf[160];
+    snprintf(buf, sizeof(buf), "%s", path);
+    json_t *o = root;
+    char *part = buf;
+    for (char *dot; (dot = strchr(part, '.')); part = dot + 1) {
+        *dot = 0;
+        json_t *next = json_object_get(o, part);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_set_new(o, part, next);
+        }
+        o = next;
+    }
+    json_object_set_new(o, part, val);
+}
+
+int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+              json_t *gauges, json_t *spu_extra)
+{
+    json_t *o = eve_begin(ts_ns, "stats", 0, 0, NULL, NULL, NULL, -1);
+    if (!o) {
+        json_decref(gauges);
+        return eve_emit(w, NULL, spu_extra);
+    }
+    json_t *st = json_object();
+    json_t *spu = spu_extra ? spu_extra : json_object();
+    json_object_set_new(st, "uptime", json_integer(uptime_s));
+    uint64_t pkts = 0, bytes = 0;
+    for (unsigned i = 0; i < CNT__COUNT; i++) {
+        const char *name = stats_counter_name(i);
+        uint64_t v = stats_get(s, i);
+        if (i == CNT_DEC_PKTS)
+            pkts = v;
+        if (i == CNT_DEC_BYTES)
+            bytes = v;
+        if (strncmp(name, "spu.", 4) == 0)
+            set_path(spu, name + 4, json_integer((json_int_t)v));
+        else
+            set_path(st, name, json_integer((json_int_t)v));
+    }
+    set_path(st, "decoder.avg_pkt_size", json_integer(pkts ? (json_int_t)(bytes / pkts) : 0));
+    for (unsigned i = 0; i < ANOM__COUNT; i++) {
+        char name[128];
+        uint64_t v = atomic_load_explicit(&((struct stats_block *)s)->anom[i],
+                                          memory_order_relaxed);
+        anomaly_counter_name(i, name, sizeof(name));
+        if (strncmp(name, "decoder.", 8) == 0)
+            set_path(st, name, json_integer((json_int_t)v));
+        else
+            set_path(spu, name, json_integer((json_int_t)v));
+    }
+    if (gauges) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(gauges, k, v) set_path(st, k, json_incref(v));
+        json_decref(gauges);
+    }
+    json_object_set_new(o, "stats", st);
+    return eve_emit(w, o, spu);
+}
