@@ -129,6 +129,7 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
                             json_string(eve_ip(ep->ipver, ep->dst, b1, sizeof(b1))));
         if (ep->ports)
             json_object_set_new(o, "dest_port", json_integer(ep->dport));
+        json_object_set_new(o, "ip_v", json_integer(ep->ipver));
         json_object_set_new(o, "proto", json_string(eve_proto(ep->proto, b2, sizeof(b2))));
         if (ep->icmp) {
             json_object_set_new(o, "icmp_type", json_integer(ep->icmp_type));

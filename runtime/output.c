@@ -148,14 +148,14 @@ struct output *output_open(const char *path, unsigned nproducers, struct spu_err
     }
     if (pthread_create(&o->writer, NULL, writer_main, o) != 0) {
         spu_error_set(err, SPU_EIO, "output: cannot start the writer thread");
-        output_close(o);
+        output_close(o, NULL);
         return NULL;
     }
     o->started = true;
     return o;
 nomem:
     spu_error_set(err, SPU_ENOMEM, "output: out of memory");
-    output_close(o);
+    output_close(o, NULL);
     return NULL;
 }
 
@@ -207,8 +207,10 @@ uint64_t output_lines(const struct output *o)
     return atomic_load_explicit(&((struct output *)o)->lines, memory_order_relaxed);
 }
 
-int output_close(struct output *o)
+int output_close(struct output *o, uint64_t *lines)
 {
+    if (lines)
+        *lines = 0;
     if (!o)
         return SPU_OK;
     if (o->started) {
@@ -218,6 +220,8 @@ int output_close(struct output *o)
         pthread_join(o->writer, NULL);
     }
     int rc = atomic_load(&o->failed) ? SPU_EIO : SPU_OK;
+    if (lines)
+        *lines = atomic_load(&o->lines);
     if (o->own_fd && close(o->fd) != 0)
         rc = SPU_EIO;
     if (o->prod) {

@@ -40,9 +40,10 @@ int output_producer_line(struct output_producer *p, const char *line, size_t len
 void output_producer_flush(struct output_producer *p);
 
 /* Flush all producers (their threads must have stopped producing), drain,
- * stop the writer, close the file and free. Returns 0 or SPU_EIO when a
- * write failed. NULL is a no-op returning 0. */
-int output_close(struct output *o);
+ * stop the writer, close the file and free. *lines (may be NULL) gets the
+ * number of lines written in all. Returns 0 or SPU_EIO when a write
+ * failed. NULL is a no-op returning 0. */
+int output_close(struct output *o, uint64_t *lines);
 
 /* Lines and bytes written so far (any thread; a snapshot). */
 uint64_t output_lines(const struct output *o);

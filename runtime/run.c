@@ -241,8 +241,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         worker_free(r->workers[i]);
         r->workers[i] = NULL;
     }
-    rep->events = output_lines(r->out) + 0;
-    int orc = output_close(r->out);
+    int orc = output_close(r->out, &rep->events);
     r->out = NULL;
     if (orc != SPU_OK && rc == SPU_OK)
         rc = spu_error_set(err, orc, "writing %s failed", c->eve_path);
@@ -254,7 +253,7 @@ nomem:
         for (unsigned i = 0; i < r->nworkers; i++)
             if (r->workers[i])
                 worker_shutdown_flows(r->workers[i]);
-    output_close(r->out);
+    output_close(r->out, NULL);
     teardown(r);
     return SPU_ENOMEM;
 }
