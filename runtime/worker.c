@@ -227,6 +227,9 @@ static void *worker_main(void *arg)
         }
         sweep(w, clock);
     }
+    /* Flows whose timeout passed by the final packet clock end as timed
+     * out, whatever the worker count; the rest end with the run. */
+    flow_table_expire(w->flows, atomic_load_explicit(w->cfg.clock, memory_order_acquire), 0);
     worker_shutdown_flows(w);
     if (w->cfg.out)
         output_producer_flush(w->cfg.out);
