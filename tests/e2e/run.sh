@@ -19,6 +19,11 @@ TOOLS=$(cd "$ROOT/../shared/tools" 2>/dev/null && pwd)
 PY=/usr/bin/python3
 SAN=${SAN:-0}
 TMPD=$(mktemp -d /tmp/spu-e2e.XXXXXX)
+# Sanitizer reports must not pass for spurun's own exit status 1 (a damaged
+# capture): give them exit codes of their own.
+ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1}
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=87:print_stacktrace=1}
+export ASAN_OPTIONS UBSAN_OPTIONS
 export BUILD SPURUN CORPUS TOOLS E2E ROOT PY SAN TMPD
 trap 'rm -rf "$TMPD"' EXIT INT TERM
 cases="$*"
