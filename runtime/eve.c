@@ -9,34 +9,94 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+/* Civil date of a day count since 1970-01-01 (proleptic Gregorian). */
+static void civil(int64_t days, int *y, unsigned *m, unsigned *d)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
 
 const char *eve_timestamp(int64_t ts_ns, char *buf, size_t len)
 {
-    time_t sec = (time_t)(ts_ns / 1000000000);
-    long us = (long)((ts_ns % 1000000000) / 1000);
-    if (us < 0) {
-        us += 1000000;
+    int64_t sec = ts_ns / 1000000000;
+    int64_t ns = ts_ns % 1000000000;
+    if (ns < 0) {
+        ns += 1000000000;
         sec--;
     }
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%06ld+0000", base, us);
+    int64_t days = sec / 86400, rem = sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int y;
+    unsigned mo, d;
+    civil(days, &y, &mo, &d);
+    if (len < 32 || y < 0 || y > 9999) {
+        snprintf(buf, len, "0000-00-00T00:00:00.000000+0000");
+        return buf;
+    }
+    char *p = buf;
+    p = digits(p, (unsigned)y, 4);
+    *p++ = '-';
+    p = digits(p, mo, 2);
+    *p++ = '-';
+    p = digits(p, d, 2);
+    *p++ = 'T';
+    p = digits(p, (unsigned)(rem / 3600), 2);
+    *p++ = ':';
+    p = digits(p, (unsigned)(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = digits(p, (unsigned)(rem % 60), 2);
+    *p++ = '.';
+    p = digits(p, (unsigned)(ns / 1000), 6);
+    memcpy(p, "+0000", 6);
     return buf;
 }
 
 const char *eve_ip(int ipver, const uint8_t *a, char *buf, size_t len)
 {
-    if (ipver == 4) {
-        snprintf(buf, len, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    if (len < 46) {
+        buf[0] = 0;
         return buf;
     }
-    snprintf(buf, len,
-             "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x", a[0],
-             a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
-             a[14], a[15]);
+    char *p = buf;
+    if (ipver == 4) {
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : 0;
+        }
+        return buf;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        *p++ = hex[a[i] >> 4];
+        *p++ = hex[a[i] & 15];
+        if (i & 1)
+            *p++ = i < 15 ? ':' : 0;
+    }
     return buf;
 }
 
@@ -109,46 +169,46 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
     if (!o)
         return NULL;
     char b1[64], b2[64];
-    json_object_set_new(o, "timestamp", json_string(eve_timestamp(ts_ns, b1, sizeof(b1))));
+    json_object_set_new_nocheck(o, "timestamp", json_string(eve_timestamp(ts_ns, b1, sizeof(b1))));
     if (flow_id)
-        json_object_set_new(o, "flow_id", json_integer((json_int_t)flow_id));
+        json_object_set_new_nocheck(o, "flow_id", json_integer((json_int_t)flow_id));
     if (in_iface)
-        json_object_set_new(o, "in_iface", json_string(in_iface));
-    json_object_set_new(o, "event_type", json_string(event_type));
+        json_object_set_new_nocheck(o, "in_iface", json_string(in_iface));
+    json_object_set_new_nocheck(o, "event_type", json_string(event_type));
     if (ep && ep->nvlan) {
         json_t *v = json_array();
         for (unsigned i = 0; i < ep->nvlan; i++)
             json_array_append_new(v, json_integer(ep->vlan[i]));
-        json_object_set_new(o, "vlan", v);
+        json_object_set_new_nocheck(o, "vlan", v);
     }
     if (ep && ep->ipver) {
-        json_object_set_new(o, "src_ip", json_string(eve_ip(ep->ipver, ep->src, b1, sizeof(b1))));
+        json_object_set_new_nocheck(o, "src_ip", json_string(eve_ip(ep->ipver, ep->src, b1, sizeof(b1))));
         if (ep->ports)
-            json_object_set_new(o, "src_port", json_integer(ep->sport));
-        json_object_set_new(o, "dest_ip",
+            json_object_set_new_nocheck(o, "src_port", json_integer(ep->sport));
+        json_object_set_new_nocheck(o, "dest_ip",
                             json_string(eve_ip(ep->ipver, ep->dst, b1, sizeof(b1))));
         if (ep->ports)
-            json_object_set_new(o, "dest_port", json_integer(ep->dport));
-        json_object_set_new(o, "ip_v", json_integer(ep->ipver));
-        json_object_set_new(o, "proto", json_string(eve_proto(ep->proto, b2, sizeof(b2))));
+            json_object_set_new_nocheck(o, "dest_port", json_integer(ep->dport));
+        json_object_set_new_nocheck(o, "ip_v", json_integer(ep->ipver));
+        json_object_set_new_nocheck(o, "proto", json_string(eve_proto(ep->proto, b2, sizeof(b2))));
         if (ep->icmp) {
-            json_object_set_new(o, "icmp_type", json_integer(ep->icmp_type));
-            json_object_set_new(o, "icmp_code", json_integer(ep->icmp_code));
+            json_object_set_new_nocheck(o, "icmp_type", json_integer(ep->icmp_type));
+            json_object_set_new_nocheck(o, "icmp_code", json_integer(ep->icmp_code));
         }
     }
     if (pcap_cnt)
-        json_object_set_new(o, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
+        json_object_set_new_nocheck(o, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
     if (app_proto)
-        json_object_set_new(o, "app_proto", json_string(app_proto));
+        json_object_set_new_nocheck(o, "app_proto", json_string(app_proto));
     if (tx_id >= 0)
-        json_object_set_new(o, "tx_id", json_integer(tx_id));
+        json_object_set_new_nocheck(o, "tx_id", json_integer(tx_id));
     if (ep && ep->ipver) {
         char cid[64];
         uint16_t sp = ep->icmp ? ep->icmp_type : ep->ports ? ep->sport : 0;
         uint16_t dp = ep->icmp ? ep->icmp_code : ep->ports ? ep->dport : 0;
         if (flowkey_community_id(cid, sizeof(cid), ep->ipver, ep->src, ep->dst, ep->proto, sp,
                                  dp))
-            json_object_set_new(o, "community_id", json_string(cid));
+            json_object_set_new_nocheck(o, "community_id", json_string(cid));
     }
     return o;
 }
@@ -162,14 +222,14 @@ int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
     }
     json_t *spu = json_object();
     if (w->worker >= 0)
-        json_object_set_new(spu, "worker", json_integer(w->worker));
+        json_object_set_new_nocheck(spu, "worker", json_integer(w->worker));
     if (w->thread)
-        json_object_set_new(spu, "thread", json_string(w->thread));
+        json_object_set_new_nocheck(spu, "thread", json_string(w->thread));
     if (spu_extra) {
         json_object_update(spu, spu_extra);
         json_decref(spu_extra);
     }
-    json_object_set_new(rec, "spu", spu);
+    json_object_set_new_nocheck(rec, "spu", spu);
     char stackbuf[4096];
     size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
     int rc = SPU_OK;
@@ -204,28 +264,28 @@ int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const 
         return eve_emit(w, NULL, NULL);
     char b[64];
     json_t *fl = json_object();
-    json_object_set_new(fl, "pkts_toserver", json_integer(f->pkts[0]));
-    json_object_set_new(fl, "pkts_toclient", json_integer(f->pkts[1]));
-    json_object_set_new(fl, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
-    json_object_set_new(fl, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
-    json_object_set_new(fl, "start", json_string(eve_timestamp(f->start_ns, b, sizeof(b))));
-    json_object_set_new(fl, "end", json_string(eve_timestamp(f->last_ns, b, sizeof(b))));
-    json_object_set_new(fl, "age", json_integer((f->last_ns / 1000000000) -
+    json_object_set_new_nocheck(fl, "pkts_toserver", json_integer(f->pkts[0]));
+    json_object_set_new_nocheck(fl, "pkts_toclient", json_integer(f->pkts[1]));
+    json_object_set_new_nocheck(fl, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
+    json_object_set_new_nocheck(fl, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
+    json_object_set_new_nocheck(fl, "start", json_string(eve_timestamp(f->start_ns, b, sizeof(b))));
+    json_object_set_new_nocheck(fl, "end", json_string(eve_timestamp(f->last_ns, b, sizeof(b))));
+    json_object_set_new_nocheck(fl, "age", json_integer((f->last_ns / 1000000000) -
                                                 (f->start_ns / 1000000000)));
-    json_object_set_new(fl, "state", json_string(flow_state_name(f->state)));
-    json_object_set_new(fl, "reason", json_string(flow_reason_name(reason)));
-    json_object_set_new(fl, "alerted", json_false());
-    json_object_set_new(o, "flow", fl);
+    json_object_set_new_nocheck(fl, "state", json_string(flow_state_name(f->state)));
+    json_object_set_new_nocheck(fl, "reason", json_string(flow_reason_name(reason)));
+    json_object_set_new_nocheck(fl, "alerted", json_false());
+    json_object_set_new_nocheck(o, "flow", fl);
     if (f->key.proto == 6 && (f->flags & FLOW_F_TCP_SESSION)) {
         json_t *t = json_object();
         uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
         char h[3];
         flags_hex(all, h);
-        json_object_set_new(t, "tcp_flags", json_string(h));
+        json_object_set_new_nocheck(t, "tcp_flags", json_string(h));
         flags_hex(f->tcp_flags[0], h);
-        json_object_set_new(t, "tcp_flags_ts", json_string(h));
+        json_object_set_new_nocheck(t, "tcp_flags_ts", json_string(h));
         flags_hex(f->tcp_flags[1], h);
-        json_object_set_new(t, "tcp_flags_tc", json_string(h));
+        json_object_set_new_nocheck(t, "tcp_flags_tc", json_string(h));
         static const struct {
             uint8_t bit;
             const char *name;
@@ -233,22 +293,22 @@ int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const 
                      {TH_ACK, "ack"}, {TH_URG, "urg"}, {TH_ECE, "ecn"}, {TH_CWR, "cwr"}};
         for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             if (all & names[i].bit)
-                json_object_set_new(t, names[i].name, json_true());
-        json_object_set_new(t, "state", json_string(flow_tcp_state_name(f->tcp_state)));
+                json_object_set_new_nocheck(t, names[i].name, json_true());
+        json_object_set_new_nocheck(t, "state", json_string(flow_tcp_state_name(f->tcp_state)));
         if (f->sd[0].flags & SD_GAP)
-            json_object_set_new(t, "ts_gap", json_true());
+            json_object_set_new_nocheck(t, "ts_gap", json_true());
         if (f->sd[1].flags & SD_GAP)
-            json_object_set_new(t, "tc_gap", json_true());
-        json_object_set_new(t, "ts_max_regions",
+            json_object_set_new_nocheck(t, "tc_gap", json_true());
+        json_object_set_new_nocheck(t, "ts_max_regions",
                             json_integer(f->sd[0].max_regions ? f->sd[0].max_regions : 1));
-        json_object_set_new(t, "tc_max_regions",
+        json_object_set_new_nocheck(t, "tc_max_regions",
                             json_integer(f->sd[1].max_regions ? f->sd[1].max_regions : 1));
-        json_object_set_new(o, "tcp", t);
+        json_object_set_new_nocheck(o, "tcp", t);
     }
     json_t *extra = NULL;
     if (f->flags & FLOW_F_MIDSTREAM) {
         extra = json_object();
-        json_object_set_new(extra, "midstream", json_true());
+        json_object_set_new_nocheck(extra, "midstream", json_true());
     }
     return eve_emit(w, o, extra);
 }
@@ -270,10 +330,10 @@ int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pca
     if (!o)
         return eve_emit(w, NULL, NULL);
     json_t *a = json_object();
-    json_object_set_new(a, "type",
+    json_object_set_new_nocheck(a, "type",
                         json_string(anomaly_kind(code) == ANOMALY_STREAM ? "stream" : "decode"));
-    json_object_set_new(a, "event", json_string(anomaly_name(code)));
-    json_object_set_new(o, "anomaly", a);
+    json_object_set_new_nocheck(a, "event", json_string(anomaly_name(code)));
+    json_object_set_new_nocheck(o, "anomaly", a);
     return eve_emit(w, o, NULL);
 }
 
@@ -289,11 +349,11 @@ static void set_path(json_t *root, const char *path, json_t *val)
         json_t *next = json_object_get(o, part);
         if (!json_is_object(next)) {
             next = json_object();
-            json_object_set_new(o, part, next);
+            json_object_set_new_nocheck(o, part, next);
         }
         o = next;
     }
-    json_object_set_new(o, part, val);
+    json_object_set_new_nocheck(o, part, val);
 }
 
 int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
@@ -306,7 +366,7 @@ int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struc
     }
     json_t *st = json_object();
     json_t *spu = spu_extra ? spu_extra : json_object();
-    json_object_set_new(st, "uptime", json_integer(uptime_s));
+    json_object_set_new_nocheck(st, "uptime", json_integer(uptime_s));
     uint64_t pkts = 0, bytes = 0;
     for (unsigned i = 0; i < CNT__COUNT; i++) {
         const char *name = stats_counter_name(i);
@@ -337,6 +397,6 @@ int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struc
         json_object_foreach(gauges, k, v) set_path(st, k, json_incref(v));
         json_decref(gauges);
     }
-    json_object_set_new(o, "stats", st);
+    json_object_set_new_nocheck(o, "stats", st);
     return eve_emit(w, o, spu);
 }

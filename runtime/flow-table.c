@@ -26,7 +26,11 @@ struct flow_table {
     flow_end_fn on_end;
     void *end_ctx;
     struct stats_block *st;
+    struct flow *spare; /* freed flows kept for reuse (singly linked by hnext) */
+    unsigned nspare;
 };
+
+#define MAX_SPARE 4096
 
 static const char *const tcp_state_names[] = {
 #define TCP_STATE_NAME(id, name) name,
@@ -186,7 +190,13 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_reason reaso
     list_remove(t, f);
     t->count--;
     atomic_fetch_sub_explicit(t->memuse, (int64_t)sizeof(struct flow), memory_order_relaxed);
-    free(f);
+    if (t->nspare < MAX_SPARE) {
+        f->hnext = t->spare;
+        t->spare = f;
+        t->nspare++;
+    } else {
+        free(f);
+    }
 }
 
 unsigned flow_table_expire(struct flow_table *t, int64_t now_ns, unsigned max)
@@ -240,9 +250,14 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
             stats_inc(t->st, CNT_FLOW_MEMCAP);
         return NULL;
     }
-    struct flow *f = calloc(1, sizeof(*f));
-    if (!f)
+    struct flow *f = t->spare;
+    if (f) {
+        t->spare = f->hnext;
+        t->nspare--;
+        memset(f, 0, sizeof(*f));
+    } else if (!(f = calloc(1, sizeof(*f)))) {
         return NULL;
+    }
     atomic_fetch_add_explicit(t->memuse, sz, memory_order_relaxed);
     f->key = *k;
     f->hash = h;
@@ -285,6 +300,11 @@ void flow_table_free(struct flow_table *t)
     if (!t)
         return;
     flow_table_end_all(t);
+    while (t->spare) {
+        struct flow *f = t->spare;
+        t->spare = f->hnext;
+        free(f);
+    }
     free(t->bucket);
     free(t);
 }
