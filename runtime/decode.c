@@ -392,13 +392,14 @@ static bool dec_gre(struct dctx *c, const uint8_t *p, uint32_t len)
             q += 2;
             n -= 2;
         }
-        if (n < 2)
+        unsigned pl = n >= 1 && (q[0] & 1) ? 1 : 2;
+        if (n < pl)
             return false;
-        uint16_t pp = rd16(q);
+        uint16_t pp = pl == 1 ? q[0] : rd16(q);
         if (pp == 0x0021)
-            return tunnel(c, 4, q + 2, n - 2);
+            return tunnel(c, 4, q + pl, n - pl);
         if (pp == 0x0057)
-            return tunnel(c, 6, q + 2, n - 2);
+            return tunnel(c, 6, q + pl, n - pl);
         return false;
     }
     case 0x88be:   /* ERSPAN type II (type I when no sequence number) */
@@ -761,8 +762,19 @@ static bool dec_mpls(struct dctx *c, const uint8_t *p, uint32_t len)
     }
 }
 
-static bool dec_ppp_proto(struct dctx *c, uint16_t proto, const uint8_t *p, uint32_t len)
+/* PPP protocol field at p (two bytes, or one when compressed: RFC 1661
+ * protocol field compression sends an odd first byte alone), then its
+ * payload. */
+static bool dec_ppp_payload(struct dctx *c, const uint8_t *p, uint32_t len)
 {
+    if (len < 1 || (!(p[0] & 1) && len < 2)) {
+        ev(c, ANOM_PPP_PKT_TOO_SMALL);
+        return false;
+    }
+    unsigned pl = (p[0] & 1) ? 1 : 2;
+    uint16_t proto = pl == 1 ? p[0] : rd16(p);
+    p += pl;
+    len -= pl;
     if (proto == 0x0021)
         return dec_ipv4(c, p, len);
     if (proto == 0x0057)
@@ -777,7 +789,7 @@ static bool dec_pppoe(struct dctx *c, const uint8_t *p, uint32_t len)
 {
     if (!layer(c))
         return false;
-    if (len < 8) {
+    if (len < 7) {
         ev(c, ANOM_PPPOE_PKT_TOO_SMALL);
         return false;
     }
@@ -787,11 +799,11 @@ static bool dec_pppoe(struct dctx *c, const uint8_t *p, uint32_t len)
         return false;
     }
     uint32_t plen = rd16(p + 4);
-    if (plen < 2 || plen + 6 > len) {
+    if (plen < 1 || plen + 6 > len) {
         ev(c, ANOM_PPPOE_PKT_TOO_SMALL);
         return false;
     }
-    return dec_ppp_proto(c, rd16(p + 6), p + 8, plen - 2);
+    return dec_ppp_payload(c, p + 6, plen);
 }
 
 static bool dec_ethertype(struct dctx *c, uint16_t type, const uint8_t *p, uint32_t len)
@@ -901,11 +913,7 @@ static bool dec_ppp(struct dctx *c, const uint8_t *p, uint32_t len)
         p += 2;
         len -= 2;
     }
-    if (len < 2) {
-        ev(c, ANOM_PPP_PKT_TOO_SMALL);
-        return false;
-    }
-    return dec_ppp_proto(c, rd16(p), p + 2, len - 2);
+    return dec_ppp_payload(c, p, len);
 }
 
 bool decode_linktype_supported(int linktype)

@@ -151,6 +151,26 @@ Test(decode, pppoe_session)
     cr_assert_eq(stats_get(&st, CNT_DEC_PPPOE), 1);
 }
 
+Test(decode, pppoe_with_a_compressed_protocol_field)
+{
+    uint8_t b[160];
+    size_t n = tcp_frame(b);
+    size_t iplen = n - 14;
+    /* PPPoE session header, then a one-byte PPP protocol 0x21 (IPv4, RFC 1661
+     * protocol field compression) */
+    b[12] = 0x88;
+    b[13] = 0x64;
+    uint8_t hdr[7] = {0x11, 0x00, 0x00, 0x2d, (uint8_t)((iplen + 1) >> 8), (uint8_t)(iplen + 1),
+                      0x21};
+    memmove(b + 14 + 7, b + 14, iplen);
+    memcpy(b + 14, hdr, 7);
+    n += 7;
+    struct decoded d;
+    cr_assert(decode_packet(&d, LINK_ETHERNET, b, (uint32_t)n, DECODE_CSUM, NULL, 0, &st));
+    cr_assert_eq(d.dport, 80);
+    cr_assert_eq(d.nevents, 0);
+}
+
 Test(decode, linux_cooked_v1_and_v2_null_raw_chdlc)
 {
     uint8_t f[128];
