@@ -252,65 +252,167 @@ int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
 
 static void flags_hex(uint8_t f, char *buf)
 {
-    snprintf(buf, 3, "%02x", f);
+    static const char hex[] = "0123456789abcdef";
+    buf[0] = hex[f >> 4];
+    buf[1] = hex[f & 15];
+    buf[2] = 0;
+}
+
+void eve_writer_fini(struct eve_writer *w)
+{
+    json_decref(w->flow_tpl);
+    w->flow_tpl = NULL;
+}
+
+/* In-place setters for a reused record: values are updated where they are,
+ * keys are added (at the end) only when missing and removed when absent. */
+static void set_int(json_t *o, const char *k, json_int_t v)
+{
+    json_t *x = json_object_get(o, k);
+    if (json_is_integer(x))
+        json_integer_set(x, v);
+    else
+        json_object_set_new_nocheck(o, k, json_integer(v));
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    json_t *x = json_object_get(o, k);
+    if (json_is_string(x)) {
+        if (strcmp(json_string_value(x), v) != 0)
+            json_string_set_nocheck(x, v);
+    } else {
+        json_object_set_new_nocheck(o, k, json_string_nocheck(v));
+    }
+}
+
+static void set_true(json_t *o, const char *k, bool on)
+{
+    if (!on)
+        json_object_del(o, k);
+    else if (!json_is_true(json_object_get(o, k)))
+        json_object_set_new_nocheck(o, k, json_true());
+}
+
+static json_t *sub(json_t *o, const char *k)
+{
+    json_t *x = json_object_get(o, k);
+    if (!json_is_object(x)) {
+        x = json_object();
+        json_object_set_new_nocheck(o, k, x);
+    }
+    return x;
+}
+
+static int emit_kept(struct eve_writer *w, json_t *rec)
+{
+    char stackbuf[4096];
+    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
+    int rc;
+    if (n == 0) {
+        rc = SPU_ENOMEM;
+    } else if (n <= sizeof(stackbuf)) {
+        rc = output_producer_line(w->out, stackbuf, n);
+    } else {
+        char *big = json_dumps(rec, JSON_COMPACT);
+        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
+        free(big);
+    }
+    if (rc == SPU_OK)
+        w->emitted++;
+    else
+        w->failed++;
+    return rc;
 }
 
 int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface)
 {
+    if (!w->flow_tpl && !(w->flow_tpl = json_object()))
+        return eve_emit(w, NULL, NULL);
+    json_t *o = w->flow_tpl;
     struct eve_endpoints ep;
     eve_endpoints_flow(&ep, f);
-    json_t *o = eve_begin(f->last_ns, "flow", eve_flow_id(f), 0, in_iface, &ep, NULL, -1);
-    if (!o)
-        return eve_emit(w, NULL, NULL);
     char b[64];
-    json_t *fl = json_object();
-    json_object_set_new_nocheck(fl, "pkts_toserver", json_integer(f->pkts[0]));
-    json_object_set_new_nocheck(fl, "pkts_toclient", json_integer(f->pkts[1]));
-    json_object_set_new_nocheck(fl, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
-    json_object_set_new_nocheck(fl, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
-    json_object_set_new_nocheck(fl, "start", json_string(eve_timestamp(f->start_ns, b, sizeof(b))));
-    json_object_set_new_nocheck(fl, "end", json_string(eve_timestamp(f->last_ns, b, sizeof(b))));
-    json_object_set_new_nocheck(fl, "age", json_integer((f->last_ns / 1000000000) -
-                                                (f->start_ns / 1000000000)));
-    json_object_set_new_nocheck(fl, "state", json_string(flow_state_name(f->state)));
-    json_object_set_new_nocheck(fl, "reason", json_string(flow_reason_name(reason)));
+    set_str(o, "timestamp", eve_timestamp(f->last_ns, b, sizeof(b)));
+    set_int(o, "flow_id", (json_int_t)eve_flow_id(f));
+    if (in_iface)
+        set_str(o, "in_iface", in_iface);
+    else
+        json_object_del(o, "in_iface");
+    set_str(o, "event_type", "flow");
+    if (ep.nvlan) {
+        json_t *v = json_array();
+        for (unsigned i = 0; i < ep.nvlan; i++)
+            json_array_append_new(v, json_integer(ep.vlan[i]));
+        json_object_set_new_nocheck(o, "vlan", v);
+    } else {
+        json_object_del(o, "vlan");
+    }
+    set_str(o, "src_ip", eve_ip(ep.ipver, ep.src, b, sizeof(b)));
+    if (ep.ports)
+        set_int(o, "src_port", ep.sport);
+    else
+        json_object_del(o, "src_port");
+    set_str(o, "dest_ip", eve_ip(ep.ipver, ep.dst, b, sizeof(b)));
+    if (ep.ports)
+        set_int(o, "dest_port", ep.dport);
+    else
+        json_object_del(o, "dest_port");
+    set_int(o, "ip_v", ep.ipver);
+    set_str(o, "proto", eve_proto(ep.proto, b, sizeof(b)));
+    if (ep.icmp) {
+        set_int(o, "icmp_type", ep.icmp_type);
+        set_int(o, "icmp_code", ep.icmp_code);
+    } else {
+        json_object_del(o, "icmp_type");
+        json_object_del(o, "icmp_code");
+    }
+    char cid[64];
+    uint16_t sp = ep.icmp ? ep.icmp_type : ep.ports ? ep.sport : 0;
+    uint16_t dp = ep.icmp ? ep.icmp_code : ep.ports ? ep.dport : 0;
+    if (flowkey_community_id(cid, sizeof(cid), ep.ipver, ep.src, ep.dst, ep.proto, sp, dp))
+        set_str(o, "community_id", cid);
+    json_t *fl = sub(o, "flow");
+    set_int(fl, "pkts_toserver", f->pkts[0]);
+    set_int(fl, "pkts_toclient", f->pkts[1]);
+    set_int(fl, "bytes_toserver", (json_int_t)f->bytes[0]);
+    set_int(fl, "bytes_toclient", (json_int_t)f->bytes[1]);
+    set_str(fl, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
+    set_str(fl, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
+    set_int(fl, "age", (f->last_ns / 1000000000) - (f->start_ns / 1000000000));
+    set_str(fl, "state", flow_state_name(f->state));
+    set_str(fl, "reason", flow_reason_name(reason));
     json_object_set_new_nocheck(fl, "alerted", json_false());
-    json_object_set_new_nocheck(o, "flow", fl);
     if (f->key.proto == 6 && (f->flags & FLOW_F_TCP_SESSION)) {
-        json_t *t = json_object();
+        json_t *t = sub(o, "tcp");
         uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
         char h[3];
         flags_hex(all, h);
-        json_object_set_new_nocheck(t, "tcp_flags", json_string(h));
+        set_str(t, "tcp_flags", h);
         flags_hex(f->tcp_flags[0], h);
-        json_object_set_new_nocheck(t, "tcp_flags_ts", json_string(h));
+        set_str(t, "tcp_flags_ts", h);
         flags_hex(f->tcp_flags[1], h);
-        json_object_set_new_nocheck(t, "tcp_flags_tc", json_string(h));
+        set_str(t, "tcp_flags_tc", h);
         static const struct {
             uint8_t bit;
             const char *name;
         } names[] = {{TH_SYN, "syn"}, {TH_FIN, "fin"}, {TH_RST, "rst"}, {TH_PSH, "psh"},
                      {TH_ACK, "ack"}, {TH_URG, "urg"}, {TH_ECE, "ecn"}, {TH_CWR, "cwr"}};
         for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            if (all & names[i].bit)
-                json_object_set_new_nocheck(t, names[i].name, json_true());
-        json_object_set_new_nocheck(t, "state", json_string(flow_tcp_state_name(f->tcp_state)));
-        if (f->sd[0].flags & SD_GAP)
-            json_object_set_new_nocheck(t, "ts_gap", json_true());
-        if (f->sd[1].flags & SD_GAP)
-            json_object_set_new_nocheck(t, "tc_gap", json_true());
-        json_object_set_new_nocheck(t, "ts_max_regions",
-                            json_integer(f->sd[0].max_regions ? f->sd[0].max_regions : 1));
-        json_object_set_new_nocheck(t, "tc_max_regions",
-                            json_integer(f->sd[1].max_regions ? f->sd[1].max_regions : 1));
-        json_object_set_new_nocheck(o, "tcp", t);
+            set_true(t, names[i].name, all & names[i].bit);
+        set_str(t, "state", flow_tcp_state_name(f->tcp_state));
+        set_true(t, "ts_gap", f->sd[0].flags & SD_GAP);
+        set_true(t, "tc_gap", f->sd[1].flags & SD_GAP);
+        set_int(t, "ts_max_regions", f->sd[0].max_regions ? f->sd[0].max_regions : 1);
+        set_int(t, "tc_max_regions", f->sd[1].max_regions ? f->sd[1].max_regions : 1);
+    } else {
+        json_object_del(o, "tcp");
     }
-    json_t *extra = NULL;
-    if (f->flags & FLOW_F_MIDSTREAM) {
-        extra = json_object();
-        json_object_set_new_nocheck(extra, "midstream", json_true());
-    }
-    return eve_emit(w, o, extra);
+    json_t *spu = sub(o, "spu");
+    if (w->worker >= 0)
+        set_int(spu, "worker", w->worker);
+    set_true(spu, "midstream", f->flags & FLOW_F_MIDSTREAM);
+    return emit_kept(w, o);
 }
 
 int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pcap_cnt,

@@ -33,7 +33,11 @@ struct eve_writer {
     int worker;                  /* worker id, or -1 for the main thread */
     const char *thread;          /* "worker", "dispatcher", "main" */
     uint64_t emitted, failed;
+    json_t *flow_tpl;            /* owned: the flow record, updated in place */
 };
+
+/* Free what the writer owns (its record templates). */
+void eve_writer_fini(struct eve_writer *w);
 
 /* The endpoints of a record, as the client sees them. */
 struct eve_endpoints {
@@ -75,7 +79,9 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
  * `spu` object). Returns 0, or a negative SPU_E* (counted in w->failed). */
 int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra);
 
-/* The flow event of a flow that ends with `reason` (enum flow_reason). */
+/* The flow event of a flow that ends with `reason` (enum flow_reason).
+ * Flow records are the most frequent: the writer keeps one record and
+ * updates its values in place (no allocation per flow once warm). */
 int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface);
 
 /* An anomaly event for anomaly `code` raised by a packet (decoded `d` may

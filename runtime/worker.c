@@ -267,6 +267,7 @@ void worker_free(struct worker *w)
     if (!w)
         return;
     flow_table_free(w->flows);
+    eve_writer_fini(&w->eve);
     spsc_free(w->work);
     spsc_free(w->ret);
     free(w);

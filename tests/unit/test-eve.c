@@ -65,7 +65,7 @@ Test(eve, flow_record_has_suricata_fields_and_spu_object)
     struct spu_error err;
     struct output *o = output_open(path, 1, &err);
     cr_assert_not_null(o);
-    struct eve_writer w = {output_producer(o, 0), 3, NULL, 0, 0};
+    struct eve_writer w = {output_producer(o, 0), 3, NULL, 0, 0, NULL};
     struct flow f;
     memset(&f, 0, sizeof(f));
     f.key.ipver = 4;
@@ -88,10 +88,20 @@ Test(eve, flow_record_has_suricata_fields_and_spu_object)
     f.tcp_state = TCP_CLOSE_WAIT;
     f.state = FLOW_STATE_ESTABLISHED;
     cr_assert_eq(eve_flow(&w, &f, FLOW_REASON_SHUTDOWN, NULL), 0);
+    /* the record is reused: a UDP flow next must not keep TCP's fields */
+    f.key.proto = 17;
+    f.flags = 0;
+    cr_assert_eq(eve_flow(&w, &f, FLOW_REASON_TIMEOUT, NULL), 0);
+    eve_writer_fini(&w);
     cr_assert_eq(output_close(o, NULL), 0);
     size_t n;
     json_t *arr = read_lines(path, &n);
-    cr_assert_eq(n, 1);
+    cr_assert_eq(n, 2);
+    json_t *u = json_array_get(arr, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(u, "proto")), "UDP");
+    cr_assert_null(json_object_get(u, "tcp"));
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(u, "flow"), "reason")),
+                     "timeout");
     json_t *r = json_array_get(arr, 0);
     cr_assert_str_eq(json_string_value(json_object_get(r, "event_type")), "flow");
     cr_assert_str_eq(json_string_value(json_object_get(r, "src_ip")), "10.0.0.1");
@@ -123,7 +133,7 @@ Test(eve, stats_counters_nest_by_their_dotted_names)
     char *path = tmpfile_path();
     struct spu_error err;
     struct output *o = output_open(path, 1, &err);
-    struct eve_writer w = {output_producer(o, 0), -1, "main", 0, 0};
+    struct eve_writer w = {output_producer(o, 0), -1, "main", 0, 0, NULL};
     struct stats_block s;
     stats_block_init(&s);
     stats_add(&s, CNT_DEC_PKTS, 10);
