@@ -172,7 +172,7 @@ static void afp_close(struct capture *c)
 static const struct capture_ops afp_ops = {"af-packet", afp_next, afp_release, afp_stats,
                                            afp_close};
 
-static int ring_open(struct ring *r, int ifindex, int fanout_id, bool fanout, uint32_t snaplen,
+static int ring_open(struct ring *r, int ifindex, int fanout_id, bool fanout,
                      const struct capture_bpf *bpf, struct spu_error *err, const char *iface)
 {
     r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
@@ -183,7 +183,7 @@ static int ring_open(struct ring *r, int ifindex, int fanout_id, bool fanout, ui
     if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) != 0)
         return spu_error_at(err, SPU_EIO, iface, UINT64_MAX, "TPACKET_V3: %s", strerror(errno));
     if (bpf) {
-        const struct bpf_program *prog = (const struct bpf_program *)bpf;
+        const struct bpf_program *prog = capture_bpf_program(bpf);
         struct sock_fprog fp = {(unsigned short)prog->bf_len,
                                 (struct sock_filter *)prog->bf_insns};
         if (setsockopt(r->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) != 0)
@@ -227,7 +227,6 @@ static int ring_open(struct ring *r, int ifindex, int fanout_id, bool fanout, ui
             return spu_error_at(err, SPU_EIO, iface, UINT64_MAX, "PACKET_FANOUT: %s",
                                 strerror(errno));
     }
-    (void)snaplen;
     return SPU_OK;
 }
 
@@ -267,8 +266,7 @@ struct capture *capture_open_live(const char *iface, const struct capture_opts *
     }
     int fanout_id = (int)(getpid() & 0xffff);
     for (unsigned i = 0; i < n; i++) {
-        if (ring_open(&a->ring[i], (int)ifindex, fanout_id, n > 1, o ? o->snaplen : 0, bpf, err,
-                      iface) < 0) {
+        if (ring_open(&a->ring[i], (int)ifindex, fanout_id, n > 1, bpf, err, iface) < 0) {
             capture_bpf_free(bpf);
             afp_close(c);
             return NULL;

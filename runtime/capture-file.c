@@ -249,6 +249,11 @@ bool capture_bpf_match(const struct capture_bpf *b, const uint8_t *p, uint32_t c
     return bpf_filter(b->prog.bf_insns, p, wirelen, caplen) != 0;
 }
 
+const struct bpf_program *capture_bpf_program(const struct capture_bpf *b)
+{
+    return &b->prog;
+}
+
 void capture_bpf_free(struct capture_bpf *b)
 {
     if (!b)

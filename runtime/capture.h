@@ -63,7 +63,6 @@ struct capture_opts {
     const char *bpf;  /* filter expression or NULL */
     bool realtime;    /* files: pace packets by their timestamps */
     unsigned rings;   /* live: rings in a PACKET_FANOUT_HASH group (0/1 = one) */
-    uint32_t snaplen; /* live: bytes kept per packet (0 = 65535) */
 };
 
 /* Open a source: `-r` path (a classic pcap file is mapped, pcapng and "-"
@@ -110,5 +109,8 @@ struct capture_bpf *capture_bpf_new(const char *expr, int linktype, struct spu_e
 bool capture_bpf_match(const struct capture_bpf *b, const uint8_t *p, uint32_t caplen,
                        uint32_t wirelen);
 void capture_bpf_free(struct capture_bpf *b);
+/* The compiled program (borrowed), e.g. to attach to a socket. */
+struct bpf_program;
+const struct bpf_program *capture_bpf_program(const struct capture_bpf *b);
 
 #endif

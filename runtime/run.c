@@ -124,7 +124,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     flow_timeouts_default(&r->timeouts);
     uint32_t seed = pick_seed(c);
 
-    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1, 0};
+    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
     r->cap = c->iface ? capture_open_live(c->iface, &co, err)
                       : capture_open_file(c->read_path, &co, err);
     if (!r->cap)
@@ -262,7 +262,7 @@ int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_rep
              struct spu_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    struct capture_opts co = {c->bpf, false, 1, 0};
+    struct capture_opts co = {c->bpf, false, 1};
     struct capture *cap = capture_open_file(c->read_path, &co, err);
     if (!cap)
         return err->code ? err->code : SPU_EIO;

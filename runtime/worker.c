@@ -129,7 +129,8 @@ void worker_process(struct worker *w, struct pkt *p)
     struct flow_key k;
     int dir;
     flowkey_from_decoded(&k, d, &dir);
-    uint32_t h = flowkey_hash(&k, w->cfg.seed);
+    /* the dispatcher hashed this key with the same seed to pick us */
+    uint32_t h = p->hash ? p->hash : flowkey_hash(&k, w->cfg.seed);
     bool created;
     struct flow *f = flow_table_get(w->flows, &k, h, 0, p->clock_ns, false, &created);
     if (f && f->last_ns + flow_timeout(w, f) < p->clock_ns) {

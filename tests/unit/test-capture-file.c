@@ -271,14 +271,14 @@ Test(capture, bpf_filter_applies_to_files)
     lens[1] = hp_tcp4_frame(f[1], "10.0.0.1", "10.0.0.2", 1000, 22, 1, 0, TH_SYN, NULL, 0);
     const uint8_t *fp[2] = {f[0], f[1]};
     hp_write_pcap(path, fp, lens, 2, 1);
-    struct capture_opts o = {"tcp port 22", false, 1, 0};
+    struct capture_opts o = {"tcp port 22", false, 1};
     struct spu_error err;
     struct capture *c = capture_open_file(path, &o, &err);
     int rc;
     cr_assert_eq(read_all(c, &rc, &err, NULL), 1);
     cr_assert_eq(rc, 0);
     capture_close(c);
-    struct capture_opts bad = {"tcp port", false, 1, 0};
+    struct capture_opts bad = {"tcp port", false, 1};
     c = capture_open_file(path, &bad, &err);
     read_all(c, &rc, &err, NULL);
     cr_assert_eq(rc, SPU_EPARSE);
