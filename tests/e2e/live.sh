@@ -31,18 +31,6 @@ for ns in "$A:$VA" "$B:$VB"; do
 done
 # an Ethernet capture (tcpreplay sends frames as they are): 13 TCP and UDP flows
 pcap="$CORPUS/suricata-verify/lua/lua-tlslib-01/input.pcap"
-ip netns exec "$B" "$SPURUN" -i "$VB" -w 2 -o "$TMPC/live.json" --no-progress \
-    2> "$TMPC/live.err" &
-pid=$!
-sleep 2
-ip netns exec "$A" tcpreplay -q -i "$VA" --mbps 20 "$pcap" > "$TMPC/replay.out" 2>&1 ||
-    { echo "FAIL live: tcpreplay failed"; cat "$TMPC/replay.out"; }
-sleep 2
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-pid=
-"$SPURUN" -r "$pcap" -w 2 -o "$TMPC/file.json" --no-progress 2>/dev/null
 tuples() {
     "$PY" -c '
 import json, sys
@@ -56,16 +44,33 @@ for t in sorted(seen, key=str):
     print(*t)
 ' "$1"
 }
+"$SPURUN" -r "$pcap" -w 2 -o "$TMPC/file.json" --no-progress 2>/dev/null
 tuples "$TMPC/file.json" > "$TMPC/file.flows"
-tuples "$TMPC/live.json" > "$TMPC/live.flows"
 want=$(wc -l < "$TMPC/file.flows")
-missing=$(comm -23 "$TMPC/file.flows" "$TMPC/live.flows" | wc -l)
-drops=$(stat "$TMPC/live.json" stats.capture.kernel_drops)
-kpk=$(stat "$TMPC/live.json" stats.capture.kernel_packets)
-if [ $rc -eq 0 ] && [ "$want" -gt 0 ] && [ "$missing" -eq 0 ] && [ "$drops" = 0 ]; then
-    echo "ok live: all $want flows seen on $VB with the same packet counts (kernel packets $kpk, drops 0)"
-else
-    echo "FAIL live: rc=$rc, $missing of $want flows missing or different, kernel drops $drops"
-    comm -23 "$TMPC/file.flows" "$TMPC/live.flows" | head -5
-    cat "$TMPC/live.err"
-fi
+for mode in ring fanout; do
+    opt=""
+    [ $mode = fanout ] && opt="--fanout hash"
+    rm -f "$TMPC/live.json"
+    ip netns exec "$B" "$SPURUN" -i "$VB" -w 2 $opt -o "$TMPC/live.json" --no-progress \
+        2> "$TMPC/live.err" &
+    pid=$!
+    sleep 2
+    ip netns exec "$A" tcpreplay -q -i "$VA" --mbps 20 "$pcap" > "$TMPC/replay.out" 2>&1 ||
+        { echo "FAIL live $mode: tcpreplay failed"; cat "$TMPC/replay.out"; }
+    sleep 2
+    kill -INT "$pid"
+    wait "$pid"
+    rc=$?
+    pid=
+    tuples "$TMPC/live.json" > "$TMPC/live.flows"
+    missing=$(comm -23 "$TMPC/file.flows" "$TMPC/live.flows" | wc -l)
+    drops=$(stat "$TMPC/live.json" stats.capture.kernel_drops)
+    kpk=$(stat "$TMPC/live.json" stats.capture.kernel_packets)
+    if [ $rc -eq 0 ] && [ "$want" -gt 0 ] && [ "$missing" -eq 0 ] && [ "$drops" = 0 ]; then
+        echo "ok live $mode: all $want flows seen on $VB with the same packet counts (kernel packets $kpk, drops 0)"
+    else
+        echo "FAIL live $mode: rc=$rc, $missing of $want flows missing or different, kernel drops $drops"
+        comm -23 "$TMPC/file.flows" "$TMPC/live.flows" | head -5
+        cat "$TMPC/live.err"
+    fi
+done
