@@ -284,6 +284,8 @@ struct chain {
     unsigned nfilters;
     bool realtime;
     int64_t first_ts, first_wall;
+    struct capture_pkt pending; /* --realtime: the next packet, not yet due */
+    bool has_pending, pending_eof;
     uint64_t filtered;
     struct capture_stats closed; /* stats of files already closed */
 };
@@ -335,7 +337,7 @@ static int chain_open_sub(struct chain *ch, struct spu_error *err)
     return s->cap ? SPU_OK : err->code;
 }
 
-static int chain_next(struct capture *c, struct capture_pkt *out, unsigned max, bool *eof,
+static int chain_read(struct capture *c, struct capture_pkt *out, unsigned max, bool *eof,
                       struct spu_error *err)
 {
     struct chain *ch = c->priv;
@@ -376,25 +378,55 @@ static int chain_next(struct capture *c, struct capture_pkt *out, unsigned max, 
                 sub_close(ch, s);
             ch->cur++;
         }
-        if (keep) {
-            if (ch->realtime) {
-                if (!ch->first_wall) {
-                    ch->first_wall = wall_ns();
-                    ch->first_ts = out[0].ts_ns;
-                }
-                int64_t due = ch->first_wall + (out[keep - 1].ts_ns - ch->first_ts);
-                int64_t now = wall_ns();
-                if (due > now) {
-                    int64_t d = due - now;
-                    struct timespec ts = {d / 1000000000, d % 1000000000};
-                    nanosleep(&ts, NULL);
-                }
-            }
+        if (keep)
             return (int)keep;
-        }
         if (!sub_eof)
             return 0;
     }
+}
+
+/* --realtime: hand out one packet at a time when its time has come; wait
+ * at most 50 ms per call so that the caller stays responsive (stop
+ * requests, stats intervals) across long silences in the capture. */
+static int chain_next(struct capture *c, struct capture_pkt *out, unsigned max, bool *eof,
+                      struct spu_error *err)
+{
+    struct chain *ch = c->priv;
+    if (!ch->realtime)
+        return chain_read(c, out, max, eof, err);
+    *eof = false;
+    if (!ch->has_pending) {
+        if (ch->pending_eof) {
+            *eof = true;
+            return 0;
+        }
+        bool e = false;
+        int n = chain_read(c, &ch->pending, 1, &e, err);
+        if (n < 0)
+            return n;
+        ch->pending_eof = e;
+        if (n == 0) {
+            *eof = e;
+            return 0;
+        }
+        ch->has_pending = true;
+        if (!ch->first_wall) {
+            ch->first_wall = wall_ns();
+            ch->first_ts = ch->pending.ts_ns;
+        }
+    }
+    int64_t due = ch->first_wall + (ch->pending.ts_ns - ch->first_ts);
+    int64_t now = wall_ns();
+    if (due > now) {
+        int64_t d = due - now < 50000000 ? due - now : 50000000;
+        struct timespec ts = {d / 1000000000, d % 1000000000};
+        nanosleep(&ts, NULL);
+        if (due > wall_ns())
+            return 0;
+    }
+    out[0] = ch->pending;
+    ch->has_pending = false;
+    return 1;
 }
 
 static void chain_release(struct capture *c, uint16_t source, void *cookie)
@@ -432,6 +464,9 @@ static void chain_stats(struct capture *c, struct capture_stats *st)
 static void chain_close(struct capture *c)
 {
     struct chain *ch = c->priv;
+    if (ch->has_pending && ch->pending.source < ch->nsubs && ch->subs[ch->pending.source].cap)
+        capture_release(ch->subs[ch->pending.source].cap, ch->pending.source,
+                        ch->pending.cookie);
     for (unsigned i = 0; i < ch->nsubs; i++) {
         if (ch->subs[i].cap)
             capture_close(ch->subs[i].cap);

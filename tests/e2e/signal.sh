@@ -25,3 +25,18 @@ assert flows and all(f["flow"]["reason"] in ("shutdown", "timeout") for f in flo
         tail -c 300 "$TMPC/$sig.json"
     fi
 done
+# --realtime paces a capture with a 58 s silence; --stats-interval 1 still
+# writes a stats event every second, and SIGINT ends the wait at once.
+"$SPURUN" -r "$CORPUS/suricata-verify/tcp-rst-unacked-stream-11/input.pcap" --realtime \
+    --stats-interval 1 -o "$TMPC/interval.json" --no-progress 2>/dev/null &
+pid=$!
+sleep 3.5
+kill -INT $pid
+wait $pid
+rc=$?
+n=$(grep -c '"event_type":"stats"' "$TMPC/interval.json")
+if [ $rc -eq 0 ] && [ "$n" -ge 3 ]; then
+    echo "ok signal stats-interval: $n stats events in 3.5 s of a paced replay"
+else
+    echo "FAIL signal stats-interval: rc=$rc, $n stats events"
+fi
