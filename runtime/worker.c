@@ -139,6 +139,16 @@ void worker_process(struct worker *w, struct pkt *p)
     }
     bool synack = d->proto == 6 && d->l4ok &&
                   (d->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
+    /* A new SYN on a connection that has closed opens a new session on the
+     * same 5-tuple (port reuse): the old flow ends first. */
+    if (f && d->proto == 6 && d->l4ok && (d->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
+        (f->flags & FLOW_F_TCP_SESSION) &&
+        (f->tcp_state == TCP_CLOSED || f->tcp_state == TCP_TIME_WAIT ||
+         f->tcp_state == TCP_LAST_ACK)) {
+        stats_inc(st, CNT_FLOW_TCP_REUSE);
+        flow_table_end(w->flows, f, FLOW_REASON_FORCED);
+        f = NULL;
+    }
     if (!f) {
         int client = synack ? !dir : dir;
         f = flow_table_get(w->flows, &k, h, client, p->ts_ns, true, &created);
