@@ -223,6 +223,8 @@ struct spu_bproto {
     uint32_t nports;
     uint32_t detect[2];     /* DFA per direction, or SPU_NONE */
     uint32_t resync[2];     /* DFA (SEARCH) per direction, or SPU_NONE */
+    uint32_t resync_rev[2]; /* AT mode: the reverse DFA that finds the match start
+                             * (dfa-run.h spu_dfa_longest_rev), else SPU_NONE */
     uint32_t resync_mode[2];/* SPU_RESYNC_* */
     uint32_t driver[2];     /* DRIVER program per direction, or SPU_NONE */
     uint32_t state_layout;  /* or SPU_NONE */
