@@ -302,7 +302,7 @@ static int subset_build(const struct spu_nfa *nfa, const struct preclasses *pc,
 /* Reversed transitions: the states that go to t on pre-class c are
  * src[off[c * n + t] .. off[c * n + t + 1]). */
 struct preds {
-    size_t *off;
+    uint32_t *off; /* cells + 1 entries; cells < 2^32 by the work cap */
     uint32_t *src;
 };
 
@@ -319,7 +319,7 @@ static int preds_build(const struct raw_dfa *r, struct preds *p)
     }
     for (size_t i = 0; i < cells; i++)
         p->off[i + 1] += p->off[i];
-    size_t *fill = malloc((cells ? cells : 1) * sizeof(*fill));
+    uint32_t *fill = malloc((cells ? cells : 1) * sizeof(*fill));
     if (!fill)
         return SPU_ENOMEM;
     memcpy(fill, p->off, cells * sizeof(*fill));
@@ -370,7 +370,7 @@ static int compute_decide(const struct raw_dfa *r, const struct preds *p, uint32
         uint32_t t = work[--nw];
         for (uint32_t c = 0; c < r->ncls; c++) {
             size_t k = (size_t)c * r->n + t;
-            for (size_t i = p->off[k]; i < p->off[k + 1]; i++) {
+            for (uint32_t i = p->off[k]; i < p->off[k + 1]; i++) {
                 uint32_t s = p->src[i];
                 uint32_t v = lbl_join(decide[s], decide[t]);
                 if (v != decide[s]) {
@@ -505,7 +505,7 @@ static int hopcroft(const struct raw_dfa *r, const struct preds *p, const uint32
             uint32_t ntouched = 0;
             for (uint32_t i = 0; i < m; i++) {
                 size_t k = (size_t)c * n + splitter[i];
-                for (size_t j = p->off[k]; j < p->off[k + 1]; j++)
+                for (uint32_t j = p->off[k]; j < p->off[k + 1]; j++)
                     mark(P, p->src[j], touched, &ntouched);
             }
             split_touched(P, touched, ntouched, wstack, &nw);
@@ -687,8 +687,8 @@ struct spu_dfa_image *spu_dfa_build(const struct spu_regex *const *pats, uint32_
         L.max_nfa_states = SPU_NFA_MAX_STATES;
     if (!L.max_dfa_states)
         L.max_dfa_states = SPU_DFA_MAX_STATES;
-    if (!L.max_work)
-        L.max_work = SPU_DFA_MAX_WORK;
+    if (!L.max_work || L.max_work > SPU_DFA_MAX_WORK_LIMIT)
+        L.max_work = L.max_work ? SPU_DFA_MAX_WORK_LIMIT : SPU_DFA_MAX_WORK;
     unsigned nflags = (mode == SPU_DFA_SEARCH ? SPU_NFA_BUILD_SEARCH : 0) |
                       (reverse ? SPU_NFA_BUILD_REVERSE : 0);
     struct spu_nfa *nfa = spu_nfa_build(pats, npats, nflags, L.max_nfa_states, err);

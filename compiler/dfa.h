@@ -55,9 +55,12 @@ struct spu_dfa_image {
  * stored in a bundle. */
 enum { SPU_DFA_BUILD_REVERSE = 1u << 16 };
 
-#define SPU_DFA_MAX_STATES 100000u      /* default DFA state cap (before minimization) */
-#define SPU_DFA_MAX_WORK (1ull << 24)  /* default cap on subset-construction table words */
+#define SPU_DFA_MAX_STATES 100000u           /* default DFA state cap (before minimization) */
+#define SPU_DFA_MAX_WORK (1ull << 22)        /* default cap on construction table words */
+#define SPU_DFA_MAX_WORK_LIMIT (1ull << 30)  /* largest accepted max_work */
 
+/* The construction's memory is a small multiple of max_work words (16 MiB
+ * of tables each for transitions and reversed transitions at the default). */
 struct spu_dfa_limits {
     uint32_t max_nfa_states; /* 0: SPU_NFA_MAX_STATES */
     uint32_t max_dfa_states; /* 0: SPU_DFA_MAX_STATES */
