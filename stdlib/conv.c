@@ -33,15 +33,9 @@ int spu_bi_int(struct spu_call *c, const struct spu_value *args, unsigned argc,
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     spu_trim(&s, &n);
     int neg = 0;
     if (n && (s[0] == '+' || s[0] == '-')) {
@@ -65,15 +59,9 @@ int spu_bi_hex(struct spu_call *c, const struct spu_value *args, unsigned argc,
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     spu_trim(&s, &n);
     if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         s += 2;
@@ -227,15 +215,9 @@ static int parse_ip(struct spu_call *c, const struct spu_value *args, unsigned a
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     spu_trim(&s, &n);
     if (!block && memchr(s, '/', n))
         return SPU_OK;

@@ -191,16 +191,12 @@ int spu_bi_split_date(struct spu_call *c, const struct spu_value *args, unsigned
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
     struct tok t[MAX_TOKS];
     int nt = 0;
-    if (!ss || !tokenize(s, n, t, &nt))
+    if (!tokenize(s, n, t, &nt))
         return SPU_OK;
     int wday = -1, month = -1, nnum = 0, have_time = 0;
     int64_t num[2] = {0, 0}, ndig[2] = {0, 0}, hms[3] = {0, 0, 0}, off = 0;

@@ -306,15 +306,9 @@ int spu_bi_html_unescape(struct spu_call *c, const struct spu_value *args, unsig
 {
     const uint8_t *p = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &p, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &p, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     struct flt_html st;
     struct spu_sb b;
     html_init(&st);

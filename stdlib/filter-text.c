@@ -393,18 +393,12 @@ static int decode_with(struct spu_call *c, const struct spu_value *args, unsigne
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     struct spu_sb b;
     spu_sb_init(&b, c->scratch, n);
-    rc = spu_filter_run(ops, state, s, n, &b);
+    int rc = spu_filter_run(ops, state, s, n, &b);
     if (rc == SPU_ELIMIT)
         return spu_arg_nomem(c);
     *ret = spu_sb_value(&b);

@@ -9,15 +9,9 @@ static int digest_hex(struct spu_call *c, const struct spu_value *args, unsigned
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned dn = 0;
     if (!md || EVP_Digest(s, n, d, &dn, md, NULL) != 1)

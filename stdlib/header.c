@@ -26,15 +26,9 @@ int spu_bi_header_value(struct spu_call *c, const struct spu_value *args, unsign
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     const uint8_t *semi = memchr(s, ';', n);
     if (semi)
         n = (size_t)(semi - s);
@@ -137,15 +131,11 @@ int spu_bi_header_param(struct spu_call *c, const struct spu_value *args, unsign
 {
     const uint8_t *s = NULL, *want = NULL;
     size_t n = 0, wn = 0;
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    int ws = spu_arg_str(c, &args[1], &want, &wn);
-    if (ss < 0 || ws < 0)
-        return SPU_EFAULT;
+    int both = spu_arg_str2(c, args, argc, &s, &n, &want, &wn);
+    if (both < 0)
+        return both;
     *ret = spu_v_null();
-    if (!ss || !ws || wn == 0)
+    if (!both || wn == 0)
         return SPU_OK;
 
     struct pval plain = {0}, ext = {0};

@@ -255,23 +255,13 @@ static int address_list(struct spu_call *c, const uint8_t *p, size_t n, int one,
     return SPU_OK;
 }
 
-static int addr_args(struct spu_call *c, const struct spu_value *args, unsigned argc,
-                     const uint8_t **s, size_t *n)
-{
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    return spu_arg_str(c, &args[0], s, n);
-}
-
 /* split_addr(s): the first mailbox of s as an addr record, or null. */
 int spu_bi_split_addr(struct spu_call *c, const struct spu_value *args, unsigned argc,
                       struct spu_value *ret)
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int ss = addr_args(c, args, argc, &s, &n);
-    *ret = spu_v_null();
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
     if (ss <= 0)
         return ss;
     struct spu_value arr = spu_v_null();
@@ -290,8 +280,7 @@ int spu_bi_addresses(struct spu_call *c, const struct spu_value *args, unsigned 
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int ss = addr_args(c, args, argc, &s, &n);
-    *ret = spu_v_null();
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
     if (ss <= 0)
         return ss;
     struct spu_value arr = spu_v_null();

@@ -63,6 +63,16 @@ int spu_arg_fault(struct spu_call *c, const char *why);
 int spu_arg_nomem(struct spu_call *c);
 /* SPU_OK when at least `need` arguments were passed, else a fault. */
 int spu_arg_count(struct spu_call *c, unsigned argc, unsigned need);
+/* The first argument of a built-in whose first parameter is the string it
+ * works on: 1 with (*p, *n) borrowed from it; 0 when it is null, with *ret
+ * set to null (the caller returns SPU_OK, i.e. 0); or a fault. Callers:
+ * `if ((ss = spu_arg_subject(...)) <= 0) return ss;` */
+int spu_arg_subject(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                    const uint8_t **p, size_t *n, struct spu_value *ret);
+/* The first two arguments, both strings: 1 with both borrowed, 0 when
+ * either is null, or a fault (either is another type). */
+int spu_arg_str2(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                 const uint8_t **a, size_t *an, const uint8_t **b, size_t *bn);
 /* A string argument: 1 with (*p, *n) borrowed from the value, 0 for null,
  * or SPU_EFAULT (c->fault set) for any other type. */
 int spu_arg_str(struct spu_call *c, const struct spu_value *v, const uint8_t **p, size_t *n);

@@ -52,17 +52,13 @@ static int substring(struct spu_call *c, const struct spu_value *args, unsigned 
     const uint8_t *h = NULL, *nd = NULL;
     size_t hn = 0, nn = 0;
     int nocase = 0;
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    int hs = spu_arg_str(c, &args[0], &h, &hn);
-    int ns = spu_arg_str(c, &args[1], &nd, &nn);
-    if (hs < 0 || ns < 0)
-        return SPU_EFAULT;
+    int rc, both = spu_arg_str2(c, args, argc, &h, &hn, &nd, &nn);
+    if (both < 0)
+        return both;
     if (argc > 2 && (rc = spu_arg_bool(c, &args[2], &nocase)))
         return rc;
     *ret = spu_v_bool(false);
-    if (!hs || !ns)
+    if (!both)
         return SPU_OK;
     int64_t at = search(c->scratch, h, hn, nd, nn, nocase);
     if (at == -2)
@@ -89,17 +85,13 @@ int spu_bi_string_compare(struct spu_call *c, const struct spu_value *args, unsi
     const uint8_t *a = NULL, *b = NULL;
     size_t an = 0, bn = 0;
     int nocase = 0;
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    int as = spu_arg_str(c, &args[0], &a, &an);
-    int bs = spu_arg_str(c, &args[1], &b, &bn);
-    if (as < 0 || bs < 0)
-        return SPU_EFAULT;
+    int rc, both = spu_arg_str2(c, args, argc, &a, &an, &b, &bn);
+    if (both < 0)
+        return both;
     if (argc > 2 && (rc = spu_arg_bool(c, &args[2], &nocase)))
         return rc;
     *ret = spu_v_null();
-    if (!as || !bs)
+    if (!both)
         return SPU_OK;
     size_t n = an < bn ? an : bn;
     int d = 0;
@@ -119,13 +111,10 @@ int spu_bi_string_length(struct spu_call *c, const struct spu_value *args, unsig
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = ss ? spu_v_int((int64_t)n) : spu_v_null();
+    *ret = spu_v_int((int64_t)n);
     return SPU_OK;
 }
 
@@ -135,19 +124,13 @@ int spu_bi_string_copy(struct spu_call *c, const struct spu_value *args, unsigne
     const uint8_t *s = NULL;
     size_t n = 0;
     int64_t start = 0, len = -1;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int rc, ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
     if (argc > 1 && (rc = spu_arg_int(c, &args[1], 0, &start)))
         return rc;
     if (argc > 2 && (rc = spu_arg_int(c, &args[2], -1, &len)))
         return rc;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     /* clamp: a negative start is 0, a start past the end gives "" */
     uint64_t st = start < 0 ? 0 : (uint64_t)start;
     if (st > n)
@@ -163,15 +146,9 @@ static int change_case(struct spu_call *c, const struct spu_value *args, unsigne
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     uint8_t *d = spu_arena_alloc(c->scratch, n);
     if (!d)
         return spu_arg_nomem(c);
@@ -206,17 +183,13 @@ static int affix(struct spu_call *c, const struct spu_value *args, unsigned argc
     const uint8_t *s = NULL, *x = NULL;
     size_t n = 0, xn = 0;
     int nocase = 0;
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    int xs = spu_arg_str(c, &args[1], &x, &xn);
-    if (ss < 0 || xs < 0)
-        return SPU_EFAULT;
+    int rc, both = spu_arg_str2(c, args, argc, &s, &n, &x, &xn);
+    if (both < 0)
+        return both;
     if (argc > 2 && (rc = spu_arg_bool(c, &args[2], &nocase)))
         return rc;
     *ret = spu_v_bool(false);
-    if (!ss || !xs || xn > n)
+    if (!both || xn > n)
         return SPU_OK;
     const uint8_t *at = at_end ? s + (n - xn) : s;
     int eq = xn == 0 || (nocase ? spu_memcaseeq(at, x, xn) : memcmp(at, x, xn) == 0);
@@ -242,17 +215,13 @@ int spu_bi_find(struct spu_call *c, const struct spu_value *args, unsigned argc,
     const uint8_t *s = NULL, *nd = NULL;
     size_t n = 0, nn = 0;
     int64_t from = 0;
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    int ns = spu_arg_str(c, &args[1], &nd, &nn);
-    if (ss < 0 || ns < 0)
-        return SPU_EFAULT;
+    int rc, both = spu_arg_str2(c, args, argc, &s, &n, &nd, &nn);
+    if (both < 0)
+        return both;
     if (argc > 2 && (rc = spu_arg_int(c, &args[2], 0, &from)))
         return rc;
     *ret = spu_v_null();
-    if (!ss || !ns)
+    if (!both)
         return SPU_OK;
     uint64_t st = from < 0 ? 0 : (uint64_t)from;
     *ret = spu_v_int(-1);
@@ -269,15 +238,9 @@ int spu_bi_trim(struct spu_call *c, const struct spu_value *args, unsigned argc,
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     spu_trim(&s, &n);
     *ret = spu_v_str(s, (uint32_t)n);
     return SPU_OK;
@@ -292,17 +255,13 @@ int spu_bi_split(struct spu_call *c, const struct spu_value *args, unsigned argc
     const uint8_t *s = NULL, *sep = NULL;
     size_t n = 0, sn = 0;
     int64_t max = 64;
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    int ps = spu_arg_str(c, &args[1], &sep, &sn);
-    if (ss < 0 || ps < 0)
-        return SPU_EFAULT;
+    int rc, both = spu_arg_str2(c, args, argc, &s, &n, &sep, &sn);
+    if (both < 0)
+        return both;
     if (argc > 2 && (rc = spu_arg_int(c, &args[2], 64, &max)))
         return rc;
     *ret = spu_v_null();
-    if (!ss || !ps)
+    if (!both)
         return SPU_OK;
     if (max < 1)
         max = 1;

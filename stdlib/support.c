@@ -34,6 +34,29 @@ int spu_arg_str(struct spu_call *c, const struct spu_value *v, const uint8_t **p
     return 1;
 }
 
+int spu_arg_subject(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                    const uint8_t **p, size_t *n, struct spu_value *ret)
+{
+    int rc = spu_arg_count(c, argc, 1);
+    if (rc)
+        return rc;
+    *ret = spu_v_null();
+    return spu_arg_str(c, &args[0], p, n);
+}
+
+int spu_arg_str2(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                 const uint8_t **a, size_t *an, const uint8_t **b, size_t *bn)
+{
+    int rc = spu_arg_count(c, argc, 2);
+    if (rc)
+        return rc;
+    int as = spu_arg_str(c, &args[0], a, an);
+    int bs = spu_arg_str(c, &args[1], b, bn);
+    if (as < 0 || bs < 0)
+        return SPU_EFAULT;
+    return as && bs;
+}
+
 int spu_arg_int(struct spu_call *c, const struct spu_value *v, int64_t def, int64_t *out)
 {
     if (v->type == SPU_T_NULL) {

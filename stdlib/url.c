@@ -161,15 +161,9 @@ int spu_bi_split_url(struct spu_call *c, const struct spu_value *args, unsigned 
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     struct url_parts u;
     url_parse(s, n, &u);
     struct spu_record *r = spu_std_record(c->scratch, SPU_REC_url);
@@ -198,9 +192,10 @@ int spu_bi_split_url(struct spu_call *c, const struct spu_value *args, unsigned 
             r->slot[SPU_URL_EXT] = spu_v_str(dot + 1, (uint32_t)(fn - (size_t)(dot - f) - 1));
     }
     r->slot[SPU_URL_QUERY] = view(u.query);
-    if (u.query.set &&
-        (rc = spu_std_params(c, u.query.p, u.query.n, '&', SPU_PARAMS_DECODE,
-                             &r->slot[SPU_URL_PARAMS])))
+    int rc = u.query.set ? spu_std_params(c, u.query.p, u.query.n, '&', SPU_PARAMS_DECODE,
+                                          &r->slot[SPU_URL_PARAMS])
+                         : SPU_OK;
+    if (rc)
         return rc;
     r->slot[SPU_URL_FRAGMENT] = view(u.fragment);
     *ret = spu_v_rec(r);
@@ -307,15 +302,9 @@ int spu_bi_normalize_url(struct spu_call *c, const struct spu_value *args, unsig
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     struct url_parts u;
     url_parse(s, n, &u);
     struct spu_sb b, tmp;
@@ -361,15 +350,9 @@ int spu_bi_file_ext(struct spu_call *c, const struct spu_value *args, unsigned a
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     while (n && (s[n - 1] == '.' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     size_t dot = SIZE_MAX;

@@ -117,15 +117,9 @@ int spu_bi_decode_words(struct spu_call *c, const struct spu_value *args, unsign
 {
     const uint8_t *s = NULL;
     size_t n = 0;
-    int rc = spu_arg_count(c, argc, 1);
-    if (rc)
-        return rc;
-    int ss = spu_arg_str(c, &args[0], &s, &n);
-    if (ss < 0)
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
         return ss;
-    *ret = spu_v_null();
-    if (!ss)
-        return SPU_OK;
     struct spu_sb b;
     spu_sb_init(&b, c->scratch, n);
     if (spu_decode_words(&b, s, n))
