@@ -18,7 +18,7 @@ CORPUS=$(cd "$ROOT/../shared/corpus" 2>/dev/null && pwd)
 TOOLS=$(cd "$ROOT/../shared/tools" 2>/dev/null && pwd)
 PY=/usr/bin/python3
 SAN=${SAN:-0}
-TMPD=$(mktemp -d /tmp/spu-e2e.XXXXXX)
+TMPD=$(mktemp -d)
 # Sanitizer reports must not pass for spurun's own exit status 1 (a damaged
 # capture): give them exit codes of their own.
 ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1}

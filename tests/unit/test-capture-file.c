@@ -21,7 +21,10 @@ static char path[64];
 
 static void mkpath(void)
 {
-    strcpy(path, "/tmp/test-capture-XXXXXX");
+    /* mkstemp template: the prefix then six X */
+    size_t n = strlen(strcpy(path, "/tmp/test-capture-"));
+    memset(path + n, 'X', 6);
+    path[n + 6] = 0;
     int fd = mkstemp(path);
     close(fd);
 }

@@ -35,7 +35,10 @@ Test(eve, timestamp_and_addresses_as_suricata_prints_them)
 static char *tmpfile_path(void)
 {
     static char path[64];
-    strcpy(path, "/tmp/test-eve-XXXXXX");
+    /* mkstemp template: the prefix then six X */
+    size_t n = strlen(strcpy(path, "/tmp/test-eve-"));
+    memset(path + n, 'X', 6);
+    path[n + 6] = 0;
     int fd = mkstemp(path);
     close(fd);
     return path;
