@@ -10,7 +10,6 @@
 #include "spsc.h"
 #include "worker.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,10 +156,7 @@ static void flush_worker(struct dispatcher *d, unsigned w)
         }
         stats_inc(&d->stats, CNT_SPU_QUEUE_WAITS);
         dispatch_reclaim(d);
-        if (++spins < 16)
-            sched_yield();
-        else
-            nap(20000);
+        nap(++spins < 16 ? 10000 : 50000);
     }
     d->nout[w] = 0;
 }

@@ -217,10 +217,9 @@ static void *worker_main(void *arg)
             sweep(w, atomic_load_explicit(w->cfg.clock, memory_order_acquire));
             if (++idle == 64 && w->cfg.out)
                 output_producer_flush(w->cfg.out);
-            if (idle < 16)
-                sched_yield();
-            else
-                nap(idle < 1024 ? 20000 : 200000);
+            /* two cores are shared with the dispatcher and the writer:
+             * sleeping beats spinning */
+            nap(idle < 1024 ? 50000 : 200000);
             continue;
         }
         idle = 0;
