@@ -8,7 +8,10 @@
  * Flows time out on the shared packet clock published by the dispatcher: a
  * flow is ended before a packet whose clock says it has expired is looked
  * up, and idle sweeps use the published clock, so which flows end, when,
- * and with what content does not depend on the number of workers.
+ * and with what content does not depend on the number of workers. At the
+ * end of a run, flows whose timeout has passed by the final packet clock end
+ * with reason "timeout" (as they would have on any worker), every other flow
+ * with reason "shutdown".
  *
  * worker_new/worker_start/worker_stop/worker_join/worker_free: main thread.
  * Everything else runs on the worker thread.
