@@ -101,6 +101,8 @@ static int afp_next(struct capture *c, struct capture_pkt *out, unsigned max, bo
             p->ts_ns = (int64_t)h->tp_sec * 1000000000 + h->tp_nsec;
             p->linktype = LINK_ETHERNET;
             p->source = (uint16_t)ri;
+            /* the kernel takes the 802.1Q tag off the frame and reports it here */
+            p->vlan = (h->tp_status & TP_STATUS_VLAN_VALID) ? (h->hv1.tp_vlan_tci & 0x0fff) : 0;
             p->cookie = cookie_of(ri, r->cur);
             r->refs[r->cur]++;
             a->packets++;

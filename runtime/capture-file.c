@@ -104,6 +104,7 @@ static int mapped_next(struct capture *c, struct capture_pkt *out, unsigned max,
         p->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (m->nano ? 1 : 1000);
         p->linktype = m->linktype;
         p->source = m->source;
+        p->vlan = 0;
         p->cookie = NULL;
         m->pos += 16u + incl;
         m->packets++;

@@ -81,6 +81,7 @@ static int offline_next(struct capture *c, struct capture_pkt *out, unsigned max
                    (int64_t)h->ts.tv_usec * (o->nano ? 1 : 1000);
         p->linktype = pcap_datalink(o->p);
         p->source = o->source;
+        p->vlan = 0;
         p->cookie = s;
         o->packets++;
         o->bytes += h->caplen;

@@ -26,6 +26,7 @@ struct capture_pkt {
     int64_t ts_ns;
     int linktype;
     uint16_t source;  /* which file / ring it came from */
+    uint16_t vlan;    /* live: VLAN id the kernel stripped from the frame, 0 if none */
     void *cookie;     /* for release() */
 };
 

@@ -279,6 +279,10 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
         p->linktype = (uint16_t)cp[i].linktype;
         p->source = cp[i].source;
         p->cookie = cp[i].cookie;
+        if (cp[i].vlan) {
+            p->pre_vlan[0] = cp[i].vlan;
+            p->pre_nvlan = 1;
+        }
         p->pcap_cnt = ++d->pcap_cnt;
         d->bytes += cp[i].caplen;
         if (p->ts_ns > d->clock_local)

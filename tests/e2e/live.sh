@@ -39,17 +39,23 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     if e.get("event_type") == "flow":
         seen.add((e.get("src_ip"), e.get("src_port"), e.get("dest_ip"), e.get("dest_port"),
-                  e.get("proto"), e["flow"]["pkts_toserver"], e["flow"]["pkts_toclient"]))
+                  e.get("proto"), str(e.get("vlan")), e["flow"]["pkts_toserver"],
+                  e["flow"]["pkts_toclient"]))
 for t in sorted(seen, key=str):
     print(*t)
 ' "$1"
 }
-"$SPURUN" -r "$pcap" -w 2 -o "$TMPC/file.json" --no-progress 2>/dev/null
-tuples "$TMPC/file.json" > "$TMPC/file.flows"
-want=$(wc -l < "$TMPC/file.flows")
-for mode in ring fanout; do
+# third pass: a capture with 802.1Q-tagged frames (VLAN 3136 one way), whose
+# tags the receiving kernel strips and reports beside the frame
+vlanpcap="$CORPUS/suricata-verify/bug-4376/input.pcap"
+for mode in ring fanout vlan; do
     opt=""
     [ $mode = fanout ] && opt="--fanout hash"
+    [ $mode = vlan ] && pcap="$vlanpcap"
+    rm -f "$TMPC/file.json"
+    "$SPURUN" -r "$pcap" -w 2 -o "$TMPC/file.json" --no-progress 2>/dev/null
+    tuples "$TMPC/file.json" > "$TMPC/file.flows"
+    want=$(wc -l < "$TMPC/file.flows")
     rm -f "$TMPC/live.json"
     ip netns exec "$B" "$SPURUN" -i "$VB" -w 2 $opt -o "$TMPC/live.json" --no-progress \
         2> "$TMPC/live.err" &
