@@ -140,6 +140,30 @@ static void proto(FILE *out, const struct sema_proto *p)
     units(out, p);
 }
 
+/* An index path as written: host, url.ext, headers["x"]. */
+static void path_print(FILE *out, const struct ast_node *n)
+{
+    switch (n->kind) {
+    case AST_NAME:
+        fputs(n->name, out);
+        break;
+    case AST_MEMBER:
+        path_print(out, n->a);
+        fprintf(out, ".%s", n->name);
+        break;
+    case AST_SUBSCRIPT:
+        path_print(out, n->a);
+        fputc('[', out);
+        if (n->b->sema.cval)
+            sema_const_print(out, n->b->sema.cval);
+        fputc(']', out);
+        break;
+    default:
+        fputs("?", out);
+        break;
+    }
+}
+
 static void events(FILE *out, const struct sema_program *p)
 {
     char buf[128];
@@ -156,8 +180,9 @@ static void events(FILE *out, const struct sema_program *p)
             fputs("  index", out);
             for (uint32_t k = 0; k < e->index->npaths; k++) {
                 const struct ast_node *path = e->index->paths[k];
-                fprintf(out, "%s @%u:%u (%s)", k ? "," : "", path->loc.line, path->loc.col,
-                        sema_type_str(path->sema.type, buf, sizeof(buf)));
+                fputs(k ? ", " : " ", out);
+                path_print(out, path);
+                fprintf(out, " (%s)", sema_type_str(path->sema.type, buf, sizeof(buf)));
             }
             fputc('\n', out);
         }
@@ -226,8 +251,10 @@ void sema_dump(FILE *out, const struct sema_program *p)
     for (uint32_t i = 0; i < p->nprotos; i++)
         proto(out, p->protos[i]);
     events(out, p);
-    if (p->flow)
-        layout(out, p->flow, "flow ");
+    if (p->flow) {
+        fputs("flow\n", out);
+        layout(out, p->flow, "  ");
+    }
     lists(out, p);
     for (uint32_t i = 0; i < p->nconsts; i++) {
         const struct sema_constdecl *k = p->consts[i];
