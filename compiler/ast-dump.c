@@ -204,9 +204,7 @@ static void annotations(FILE *out, const struct ast_node *n)
         fprintf(out, " : %s", sema_type_str(a->type, buf, sizeof(buf)));
     ref(out, n);
     if (a->ref == SEMA_REF_NONE) {
-        if ((n->kind == AST_VAR || n->kind == AST_FOR) && a->sym.local)
-            fprintf(out, " -> local %s#%u", a->sym.local->name, a->sym.local->slot);
-        else if ((n->kind == AST_EVENT || n->kind == AST_EVNAME || n->kind == AST_INDEX) &&
+        if ((n->kind == AST_EVENT || n->kind == AST_EVNAME || n->kind == AST_INDEX) &&
                  a->sym.event)
             fprintf(out, " -> event %s", a->sym.event->name);
         else if (n->kind == AST_SUBSCRIPT && a->layout)

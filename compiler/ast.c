@@ -59,6 +59,23 @@ struct ast_node *ast_append(struct ast_node *list, struct ast_node *item)
     return list;
 }
 
+struct ast_node *ast_concat(struct ast_node *list, struct ast_node *more)
+{
+    if (!more)
+        return list;
+    struct ast_node *last = more;
+    while (last->next)
+        last = last->next;
+    more->tail = last;
+    if (!list)
+        return more;
+    if (!list->tail)
+        list->tail = list;
+    list->tail->next = more;
+    list->tail = last;
+    return list;
+}
+
 unsigned ast_count(const struct ast_node *list)
 {
     unsigned n = 0;

@@ -201,6 +201,9 @@ struct ast_node *ast_new(struct spu_arena *a, enum ast_kind kind, struct src_loc
  * NULL: item becomes the head). Returns the head. O(1). */
 struct ast_node *ast_append(struct ast_node *list, struct ast_node *item);
 
+/* Append the list `more` (may be NULL) to `list`. Returns the head. O(|more|). */
+struct ast_node *ast_concat(struct ast_node *list, struct ast_node *more);
+
 /* Number of nodes in a list. */
 unsigned ast_count(const struct ast_node *list);
 

@@ -285,6 +285,7 @@ proto_item
           $$->c = $7;
       }
     | error ';' { $$ = NULL; }
+    | error g_block { (void)$2; $$ = NULL; } /* a bad unit or message head: skip its body */
     ;
 
 int_list
@@ -616,7 +617,7 @@ arm
 
 sinks
     : %empty { $$ = NULL; }
-    | sinks sink { $$ = ast_append($1, $2); }
+    | sinks sink { $$ = ast_concat($1, $2); } /* a filter option is a list */
     ;
 
 sink
@@ -728,7 +729,7 @@ spr_decl
           $$->c = $5;
       }
     | error ';' { $$ = NULL; }
-    | error '}' { $$ = NULL; }
+    | error r_block { (void)$2; $$ = NULL; } /* a bad rule head: skip its body */
     ;
 
 opt_word
@@ -975,18 +976,15 @@ static void spu_yyerror(SPU_YYLTYPE *loc, void *scanner, struct parse_ctx *pc, c
                 YYMAXDEPTH);
 }
 
-/* Describe a token for a message: keywords and punctuation quoted with
- * single quotes; names and numbers with their text when a location is
- * given; other literals by what they are. */
+/* Describe a token for a message: keywords quoted ('import'), punctuation
+ * as bison names it (';'), names and numbers with their text when a
+ * location is given, other literals by what they are ("string literal").
+ * Bison's symbol names are unquoted with parse.error custom. */
 static void describe(char *buf, size_t n, yysymbol_kind_t sym, struct parse_ctx *pc,
                      const SPU_YYLTYPE *loc)
 {
     const char *name = yysymbol_name(sym);
-    size_t l = strlen(name);
     switch (sym) {
-    case YYSYMBOL_YYEOF:
-        snprintf(buf, n, "end of file");
-        return;
     case YYSYMBOL_IDENT:
     case YYSYMBOL_FUNC:
     case YYSYMBOL_WORD:
@@ -1002,16 +1000,16 @@ static void describe(char *buf, size_t n, yysymbol_kind_t sym, struct parse_ctx 
             }
         }
         /* fall through */
+    case YYSYMBOL_YYEOF:
     case YYSYMBOL_STRLIT:
     case YYSYMBOL_REGEXLIT:
     case YYSYMBOL_IPLIT:
-        snprintf(buf, n, "%.*s", (int)(l >= 2 ? l - 2 : l), name[0] == '"' ? name + 1 : name);
+    case YYSYMBOL_START_SPG:
+    case YYSYMBOL_START_SPR:
+        snprintf(buf, n, "%s", name);
         return;
     default:
-        if (name[0] == '"' && l >= 2)
-            snprintf(buf, n, "'%.*s'", (int)(l - 2), name + 1);
-        else
-            snprintf(buf, n, "%s", name);
+        snprintf(buf, n, name[0] == '\'' ? "%s" : "'%s'", name);
         return;
     }
 }

@@ -332,6 +332,10 @@ static const struct sema_type *mismatch(struct ectx *c, struct ast_node *n,
                                         const struct sema_type *a, const struct sema_type *b)
 {
     char x[96], y[96];
+    /* `any` comes from an operand already reported (or from a built-in
+     * returning any): one report per mistake */
+    if (a->base == SPU_T_ANY || b->base == SPU_T_ANY)
+        return &sema_t_any;
     sema_error(c->s, n->loc, "type mismatch: cannot apply '%s' to %s and %s",
                ast_op_text(n->op), tstr(a, x), tstr(b, y));
     return &sema_t_any;
@@ -359,7 +363,10 @@ static const struct sema_type *in_op(struct ectx *c, struct ast_node *n,
     if (r->kind == AST_INLIST) {
         k = inline_list(c, r);
     } else {
+        const char *want = c->want;
+        c->want = "list";
         b = sema_expr(c, r);
+        c->want = want;
         if (b->base == SPU_T_ANY)
             return &sema_t_bool;
         if (b->base == SPU_T_IP) {
@@ -698,7 +705,7 @@ static void call_specifics(struct ectx *c, int id, struct ast_node **argv)
         if (!want_re && v && v->base != SPU_T_ANY && v->base != SPU_T_NULL &&
             v->base != (l->list_kind == SEMA_LIST_IP ? SPU_T_IP : SPU_T_STR)) {
             char x[96], y[96];
-            sema_error(c->s, argv[0]->loc, "type mismatch: a %s cannot be found in a %s",
+            sema_error(c->s, argv[0]->loc, "type mismatch: cannot look for %s in %s",
                        tstr(v, x), tstr(l, y));
         }
     }
@@ -749,7 +756,18 @@ static const struct sema_type *call(struct ectx *c, struct ast_node *n)
     int npos = 0;
     bool named = false, too_many = false;
     for (struct ast_node *a = n->a; a; a = a->next) {
+        /* the parameter this argument is for, known before typing it so
+         * that an unknown list is reported as such */
+        int k = -1;
+        if (!a->name && !named && npos < np)
+            k = npos;
+        for (int j = 0; a->name && j < np; j++)
+            if (strcmp(g->p[j].name, a->name) == 0)
+                k = j;
+        const char *want = c->want;
+        c->want = k >= 0 && g->ptype[k]->base == SPU_T_LIST ? "list" : NULL;
         const struct sema_type *t = sema_expr(c, a->a);
+        c->want = want;
         set_type(a, t);
         if (!a->name) {
             if (named) {
@@ -767,11 +785,7 @@ static const struct sema_type *call(struct ectx *c, struct ast_node *n)
             continue;
         }
         named = true;
-        int k;
-        for (k = 0; k < np; k++)
-            if (strcmp(g->p[k].name, a->name) == 0)
-                break;
-        if (k == np) {
+        if (k < 0) {
             sema_error(s, a->loc, "unknown named argument '%s' for '%s'", a->name, bi->name);
             continue;
         }

@@ -145,8 +145,18 @@ static void not_a_token(struct sema *s, const struct ast_node *at, const char *w
 {
     sema_error(s, at->loc, "%s does not begin with a token (a literal, a regex, a token "
                "name, or a unit that begins with one)", what);
-    if (bad && bad != at)
+    if (bad && (bad->loc.line != at->loc.line || bad->loc.col != at->loc.col))
         sema_note(s, bad->loc, "it begins with this");
+}
+
+/* A group as the first element was checked as a choice of its own, and its
+ * failure reported there. bad == NULL: an unknown name or left recursion,
+ * reported already too. */
+static bool inner_choice(const struct ast_node *first)
+{
+    if (first && (first->kind == AST_CAPTURE || first->kind == AST_APPEND))
+        first = first->a;
+    return first && first->kind == AST_EL_ALT;
 }
 
 void sema_choice(struct sema *s, struct sema_proto *p, struct ast_node *el)
@@ -181,7 +191,7 @@ void sema_choice(struct sema *s, struct sema_proto *p, struct ast_node *el)
             const struct ast_node *bad = NULL;
             if (!first_seq(s, p, alt, &c->alts[i], &bad)) {
                 all = false;
-                if (bad) /* NULL: an unknown name or left recursion, reported already */
+                if (bad && !inner_choice(alt->a))
                     not_a_token(s, alt, sema_sprintf(s, "alternative %u", i + 1), bad);
             }
         }
@@ -190,7 +200,7 @@ void sema_choice(struct sema *s, struct sema_proto *p, struct ast_node *el)
             const struct ast_node *bad = NULL;
             if (!first_element(s, p, parts[i], &c->alts[i], &bad)) {
                 all = false;
-                if (bad)
+                if (bad && !inner_choice(parts[i]))
                     not_a_token(s, parts[i], what[i], bad);
             }
         }

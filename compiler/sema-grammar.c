@@ -213,7 +213,10 @@ static void declare_unit(struct sema *s, struct sema_proto *p, struct ast_node *
             l->slot = u->nparams;
             l->param = true;
             l->decl = pa;
+            pa->sema.ref = SEMA_REF_LOCAL;
             pa->sema.sym.local = l;
+            pa->sema.index = l->slot;
+            pa->sema.type = l->type;
             SEMA_PUSH(s, u->params, u->nparams, l);
         }
     }
@@ -270,7 +273,13 @@ static void declare_state(struct sema *s, struct sema_proto *p, struct ast_node 
         }
         f = sema_layout_add(s, p->state, v->name, sema_type_scalar((unsigned)v->ival), false,
                             SEMA_FIELD_DECLARED, v);
+        if (!f)
+            return;
+        v->sema.ref = SEMA_REF_STATE;
         v->sema.sym.field = f;
+        v->sema.layout = p->state;
+        v->sema.index = f->index;
+        v->sema.type = f->type;
     }
 }
 
@@ -979,6 +988,7 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
         const struct sema_type *t = sema_var_type(&g->e, st);
         struct sema_local *l = sema_scope_add(&g->e, st->name, t, st, false);
         if (l) {
+            st->sema.ref = SEMA_REF_LOCAL;
             st->sema.sym.local = l;
             st->sema.index = l->slot;
             st->sema.type = t;

@@ -66,6 +66,7 @@ struct ectx {
     sema_member_fn member;  /* resolve MEMBER of a NS_FLOW/NS_SESSION/NS_PROTO object */
     bool no_actions;        /* action builtins refused (grammars, consts, keys) */
     bool const_only;        /* consts: the value must fold */
+    const char *want;       /* what an unknown name was expected to be ("list"), or NULL */
     /* grammars */
     struct sema_proto *proto;
     struct sema_unit *unit;

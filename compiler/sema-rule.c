@@ -183,17 +183,19 @@ static void declare_const(struct sema *s, struct ast_node *d)
     k->type = sema_expr(&c, d->a);
     k->value = d->a->sema.cval;
     if (!k->value && k->type->base != SPU_T_ANY)
-        sema_error(s, d->a->loc, "the value of const '%s' is not a constant expression",
-                   d->name);
+        sema_error(s, d->a->loc, "the value of const '%s' is not a constant expression%s",
+                   d->name, d->a->kind == AST_CALL ? " (of the built-ins, only ip() and cidr() "
+                                                      "are computed at compile time)" : "");
     d->sema.sym.konst = k;
     SEMA_PUSH(s, s->prog->consts, s->prog->nconsts, k);
 }
 
 /* Variables of flow { } and session { } blocks: typed, no initial value. */
-static void declare_vars(struct sema *s, struct sema_layout *l, const struct ast_node *vars,
-                         bool flow)
+static void declare_vars(struct sema *s, struct sema_layout *l, struct ast_node *vars,
+                         const struct sema_session *sess)
 {
-    for (const struct ast_node *v = vars; v; v = v->next) {
+    bool flow = sess == NULL;
+    for (struct ast_node *v = vars; v; v = v->next) {
         const struct sema_field *f = sema_layout_field(l, v->name);
         if (f) {
             sema_dup(s, v->loc, f->decl->loc, flow ? "flow variable" : "session variable",
@@ -212,7 +214,18 @@ static void declare_vars(struct sema *s, struct sema_layout *l, const struct ast
         }
         f = sema_layout_add(s, l, v->name, sema_type_scalar((unsigned)v->ival), false,
                             SEMA_FIELD_DECLARED, v);
-        ((struct ast_node *)v)->sema.sym.field = f;
+        if (!f)
+            return;
+        v->sema.layout = l;
+        v->sema.index = f->index;
+        v->sema.type = f->type;
+        if (flow) {
+            v->sema.ref = SEMA_REF_FLOWVAR;
+            v->sema.sym.field = f;
+        } else {
+            v->sema.ref = SEMA_REF_SESSVAR;
+            v->sema.sym.session = sess;
+        }
     }
 }
 
@@ -235,7 +248,7 @@ static void declare_session(struct sema *s, struct ast_node *d)
         sema_error(s, d->loc, "a session's ttl must be positive (30s, 30m, 1h...)");
     if (d->ival2 < 0)
         sema_error(s, d->loc, "a session's max must not be negative");
-    declare_vars(s, ss->layout, d->b, false);
+    declare_vars(s, ss->layout, d->b, ss);
     ss->id = s->prog->nsessions;
     d->sema.sym.session = ss;
     SEMA_PUSH(s, s->prog->sessions, s->prog->nsessions, ss);
@@ -422,8 +435,11 @@ static const struct sema_type *rule_name(struct ectx *c, struct ast_node *n)
         n->sema.sym.proto = p;
         return &sema_t_ns;
     }
-    sema_error(s, n->loc, "unknown name '%s' (not a field of event %s, a local variable, a "
-               "const, a list or a session)", n->name, e->name);
+    if (c->want)
+        sema_error(s, n->loc, "unknown %s '%s'", c->want, n->name);
+    else
+        sema_error(s, n->loc, "unknown name '%s' (not a field of event %s, a local variable, "
+                   "a const, a list, a session, a record or a protocol)", n->name, e->name);
     return &sema_t_any;
 }
 
@@ -651,8 +667,8 @@ static void r_assign(struct rctx *r, struct ast_node *as)
     const struct sema_type *tt = sema_expr(&r->e, tgt);
     enum sema_ref ref = tgt->sema.ref;
     if (ref != SEMA_REF_LOCAL && ref != SEMA_REF_FLOWVAR && ref != SEMA_REF_SESSVAR) {
-        if (tt->base == SPU_T_ANY && ref == SEMA_REF_NONE)
-            return; /* already reported */
+        if (tt->base == SPU_T_ANY)
+            return; /* already reported (an unknown name, a name that is not a value) */
         const char *what = ref == SEMA_REF_FIELD || ref == SEMA_REF_ANC_FIELD ||
                                    ref == SEMA_REF_PAIR_FIELD || ref == SEMA_REF_MEMBER
                                ? "event fields are read-only"
@@ -688,6 +704,7 @@ static bool r_stmt(struct rctx *r, struct ast_node *st)
         const struct sema_type *t = sema_var_type(&r->e, st);
         struct sema_local *l = sema_scope_add(&r->e, st->name, t, st, false);
         if (l) {
+            st->sema.ref = SEMA_REF_LOCAL;
             st->sema.sym.local = l;
             st->sema.index = l->slot;
             st->sema.type = t;
@@ -728,6 +745,7 @@ static bool r_stmt(struct rctx *r, struct ast_node *st)
         r->e.block = r->e.scope;
         struct sema_local *l = sema_scope_add(&r->e, st->name, et, st, false);
         if (l) {
+            st->sema.ref = SEMA_REF_LOCAL;
             st->sema.sym.local = l;
             st->sema.index = l->slot;
             st->sema.type = et;
@@ -850,7 +868,7 @@ void sema_rules(struct sema *s)
                 if (!s->prog->flow)
                     s->prog->flow = sema_layout_new(s, "flow", SEMA_LAYOUT_FLOW);
                 if (s->prog->flow)
-                    declare_vars(s, s->prog->flow, d->a, true);
+                    declare_vars(s, s->prog->flow, d->a, NULL);
                 break;
             case AST_SESSION:
                 declare_session(s, d);
