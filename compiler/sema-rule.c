@@ -180,9 +180,10 @@ static void declare_const(struct sema *s, struct ast_node *d)
     const_ctx(s, &c, &nl);
     k->name = d->name;
     k->decl = d;
+    unsigned errors = diag_errors(s->diag);
     k->type = sema_expr(&c, d->a);
     k->value = d->a->sema.cval;
-    if (!k->value && k->type->base != SPU_T_ANY)
+    if (!k->value && diag_errors(s->diag) == errors) /* else reported already */
         sema_error(s, d->a->loc, "the value of const '%s' is not a constant expression%s",
                    d->name, d->a->kind == AST_CALL ? " (of the built-ins, only ip() and cidr() "
                                                       "are computed at compile time)" : "");
