@@ -310,3 +310,21 @@ Test(lexer, empty_input)
     cr_assert_eq(diag_errors(g->diag), 0);
     lx_free(g);
 }
+
+Test(lexer, nul_bytes_inside_literals)
+{
+    /* a regex and a string holding a NUL byte, with suffixes after them
+     * (found by fuzz-frontend: the closing delimiter is not before the NUL) */
+    static const char text[] = "/a\0b/i \"x\0y\"in";
+    struct lexed *g = lx_len(text, sizeof(text) - 1, G);
+    cr_assert_eq(g->n, 3);
+    cr_assert_eq(g->tok[0], REGEXLIT);
+    cr_assert_eq(g->val[0].node->len, 3);
+    cr_assert_eq(memcmp(g->val[0].node->bytes, "a\0b", 3), 0);
+    cr_assert_str_eq(g->val[0].node->name, "i");
+    cr_assert_eq(g->tok[1], STRLIT);
+    cr_assert_eq(g->val[1].node->len, 3);
+    cr_assert_eq(memcmp(g->val[1].node->bytes, "x\0y", 3), 0);
+    cr_assert_eq(g->tok[2], KW_IN);
+    lx_free(g);
+}
