@@ -3,6 +3,8 @@
 #
 #   tests/compiler/run.sh BUILD          run every case
 #   UPDATE=1 tests/compiler/run.sh BUILD rewrite the expectations
+#   VALGRIND=1 tests/compiler/run.sh BUILD  run spuc under valgrind (errors
+#                                        and leaks fail the case)
 #
 # A case is a source file tests/compiler/cases/NAME.spg or NAME.spr, with
 # NAME.expected and optionally NAME.args (more arguments: options and other
@@ -15,6 +17,8 @@ build="$1"
 [ -n "$build" ] || { echo "usage: $0 BUILD" >&2; exit 2; }
 spuc="$(cd "$build" && pwd)/spuc"
 [ -x "$spuc" ] || { echo "no $spuc: build it first" >&2; exit 2; }
+run=""
+[ -n "$VALGRIND" ] && run="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
 cd "$(dirname "$0")/cases" || exit 2
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -30,7 +34,7 @@ for src in *.spg *.spr; do
     args=""
     [ -f "$name.args" ] && args=$(cat "$name.args")
     # shellcheck disable=SC2086 # args are words by design
-    "$spuc" $mode "$src" $args > "$tmp/out" 2> "$tmp/err"
+    $run "$spuc" $mode "$src" $args > "$tmp/out" 2> "$tmp/err"
     rc=$?
     {
         cat "$tmp/out"
