@@ -5,7 +5,10 @@
  *   sema.c          driver, symbol tables, vectors, names
  *   sema-types.c    types, layouts, stdlib and runtime records, constants
  *   sema-expr.c     expressions of both languages: typing, calls, folding
- *   sema-grammar.c  protocols, units and messages, records, events
+ *   sema-grammar.c  protocols and their items, declarations of units,
+ *                   enclosing and pairing, index declarations
+ *   sema-unit.c     unit and message bodies: names, elements, records,
+ *                   sinks, events, statements
  *   sema-first.c    FIRST-token sets of grammar choices
  *   sema-rule.c     rule files: lists, consts, flow, sessions, rules
  *   sema-dump.c     --dump-symbols
@@ -160,9 +163,6 @@ void sema_assign_mismatch(struct sema *s, struct src_loc loc, const char *what,
 
 /* ---- sema-grammar.c ---- */
 void sema_grammars(struct sema *s);
-/* Check unit u now if it was not yet (lazy, for references from other
- * units and from rules). */
-void sema_unit_ensure(struct sema *s, struct sema_unit *u);
 struct sema_unit *sema_proto_unit(const struct sema_proto *p, const char *name);
 struct sema_token *sema_proto_token(const struct sema_proto *p, const char *name);
 struct sema_proto *sema_find_proto(const struct sema *s, const char *name);
@@ -172,6 +172,11 @@ struct sema_event *sema_find_event(const struct sema *s, const char *name);
 bool sema_unit_encloses(const struct sema_unit *anc, const struct sema_unit *u);
 /* Is `other` the paired message of u's transactions? */
 bool sema_unit_pairs(const struct sema_unit *u, const struct sema_unit *other);
+
+/* ---- sema-unit.c ---- */
+/* Check unit u now if it was not yet (lazy, for references from other
+ * units and from rules). */
+void sema_unit_ensure(struct sema *s, struct sema_unit *u);
 
 /* ---- sema-first.c ---- */
 /* Compute and attach the FIRST sets of a choice element (EL_ALT, EL_OPT,
