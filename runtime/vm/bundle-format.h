@@ -47,7 +47,7 @@ struct spu_bhdr {
     uint64_t file_size;   /* must equal the file's size */
     uint8_t checksum[32]; /* SHA-256 of the whole file with this field zeroed */
     uint8_t stdlib_fp[32];/* fingerprint of the builtin/filter/record/event tables */
-    uint8_t reserved[16];
+    uint8_t reserved[24];
 };
 _Static_assert(sizeof(struct spu_bhdr) == SPU_BHDR_SIZE, "bundle header size");
 
@@ -223,6 +223,8 @@ struct spu_bproto {
     uint32_t nports;
     uint32_t detect[2];     /* DFA per direction, or SPU_NONE */
     uint32_t resync[2];     /* DFA (SEARCH) per direction, or SPU_NONE */
+    uint32_t resync_rev[2]; /* AT mode: the reverse DFA that finds the match start
+                             * (dfa-run.h spu_dfa_longest_rev), else SPU_NONE */
     uint32_t resync_mode[2];/* SPU_RESYNC_* */
     uint32_t driver[2];     /* DRIVER program per direction, or SPU_NONE */
     uint32_t state_layout;  /* or SPU_NONE */
