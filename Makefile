@@ -114,7 +114,7 @@ $(BUILD)/spuctl: $(BUILD)/obj/runtime/spuctl.o $(LIBRT) $(LIBVM)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test and bench tools (pcap generators, helpers): one .c each.
-$(TOOL_BINS): $(BUILD)/%: tests/%.c $(LIBS_ALL)
+$(BUILD)/%: tests/%.c $(LIBS_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
