@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -99,89 +100,79 @@ const struct sema_type *sema_var_type(struct ectx *c, struct ast_node *var)
 
 /* ---- regular expressions ---- */
 
-/* Grammar regexes compile to DFAs: no backreferences, no lookaround. */
-static void dfa_subset(struct sema *s, const struct ast_node *re)
+/* A grammar regex becomes a DFA: regex.c, which builds it, is the judge
+ * of its syntax. */
+static void dfa_regex(struct sema *s, const struct ast_node *re, unsigned flags)
 {
-    const char *p = (const char *)re->bytes;
-    int in_class = 0;
-    for (uint32_t i = 0; i < re->len; i++) {
-        struct src_loc at = re->loc;
-        at.col = re->loc.col + 1 + i;
-        at.end_line = at.line;
-        at.end_col = at.col + 1;
-        if (p[i] == '\\' && i + 1 < re->len) {
-            char e = p[i + 1];
-            if (!in_class && ((e >= '1' && e <= '9') || e == 'k' || e == 'g')) {
-                sema_error(s, at, "backreferences are not supported in grammar regexes "
-                           "(tokens compile to DFAs)");
-                return;
-            }
-            i++;
-            continue;
-        }
-        if (in_class) {
-            if (p[i] == ']')
-                in_class = 0;
-            continue;
-        }
-        if (p[i] == '[') {
-            in_class = 1;
-            if (i + 1 < re->len && p[i + 1] == '^')
-                i++;
-            if (i + 1 < re->len && p[i + 1] == ']')
-                i++;
-            continue;
-        }
-        if (p[i] == '(' && i + 2 < re->len && p[i + 1] == '?' &&
-            (p[i + 2] == '=' || p[i + 2] == '!' || p[i + 2] == '<' || p[i + 2] == '>')) {
-            at.end_col = at.col + 2;
-            sema_error(s, at, "lookaround is not supported in grammar regexes "
-                       "(tokens compile to DFAs)");
-            return;
-        }
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct spu_regex *rx = spu_regex_parse((const char *)re->bytes, re->len, flags, &err);
+    if (rx) {
+        spu_regex_free(rx);
+        return;
     }
+    if (err.code == SPU_ENOMEM) {
+        s->nomem = true;
+        return;
+    }
+    struct src_loc at = re->loc;
+    if (err.offset <= re->len) {
+        at.col = re->loc.col + 1 + (uint32_t)err.offset;
+        at.end_line = at.line;
+        at.end_col = at.col;
+    }
+    sema_error(s, at, "invalid regular expression: %s", err.msg);
 }
 
-void sema_regex(struct sema *s, const struct ast_node *re, enum src_lang lang)
+/* A rule regex runs on PCRE2: let PCRE2 say whether it compiles. */
+static void pcre2_regex(struct sema *s, const struct ast_node *re, uint32_t opts)
 {
-    const char *allowed = lang == SRC_LANG_GRAMMAR ? "is" : "ismx";
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re->bytes, re->len, opts, &errcode, &erroff,
+                                     NULL);
+    if (code) {
+        pcre2_code_free(code);
+        return;
+    }
+    PCRE2_UCHAR msg[160];
+    if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
+        strcpy((char *)msg, "invalid pattern");
+    struct src_loc at = re->loc;
+    if (erroff <= re->len) {
+        at.col = re->loc.col + 1 + (uint32_t)erroff;
+        at.end_line = at.line;
+        at.end_col = at.col;
+    }
+    sema_error(s, at, "invalid regular expression: %s", (const char *)msg);
+}
+
+void sema_regex(struct sema *s, const struct ast_node *re, enum src_lang lang, bool token)
+{
+    bool grammar = lang == SRC_LANG_GRAMMAR;
+    const char *allowed = grammar ? "is" : "ismx";
     uint32_t opts = 0;
+    unsigned rxflags = 0;
     for (const char *f = re->name ? re->name : ""; *f; f++) {
         if (!strchr(allowed, *f)) {
             sema_error(s, re->loc, "unknown regex flag '%c' (%s allow %s)", *f,
-                       lang == SRC_LANG_GRAMMAR ? "grammars" : "rules",
-                       lang == SRC_LANG_GRAMMAR ? "i and s" : "i, s, m and x");
+                       grammar ? "grammars" : "rules", grammar ? "i and s" : "i, s, m and x");
             return;
         }
         opts |= *f == 'i'   ? PCRE2_CASELESS
                 : *f == 's' ? PCRE2_DOTALL
                 : *f == 'm' ? PCRE2_MULTILINE
                             : PCRE2_EXTENDED;
+        rxflags |= *f == 'i' ? SPU_RX_ICASE : SPU_RX_DOTALL;
     }
     if (re->len == 0) {
         sema_error(s, re->loc, "empty regular expression");
         return;
     }
-    int errcode;
-    PCRE2_SIZE erroff;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re->bytes, re->len, opts, &errcode, &erroff,
-                                     NULL);
-    if (!code) {
-        PCRE2_UCHAR msg[160];
-        if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
-            strcpy((char *)msg, "invalid pattern");
-        struct src_loc at = re->loc;
-        if (erroff <= re->len) {
-            at.col = re->loc.col + 1 + (uint32_t)erroff;
-            at.end_line = at.line;
-            at.end_col = at.col;
-        }
-        sema_error(s, at, "invalid regular expression: %s", (const char *)msg);
-        return;
-    }
-    pcre2_code_free(code);
-    if (lang == SRC_LANG_GRAMMAR)
-        dfa_subset(s, re);
+    if (token)
+        dfa_regex(s, re, rxflags);
+    else
+        pcre2_regex(s, re, opts);
 }
 
 /* ---- folding ---- */
@@ -873,7 +864,7 @@ static const struct sema_type *expr_in(struct ectx *c, struct ast_node *n, bool 
         t = &sema_t_str;
         break;
     case AST_REGEX:
-        sema_regex(s, n, c->lang);
+        sema_regex(s, n, c->lang, false);
         t = &sema_t_regex;
         break;
     case AST_IP:

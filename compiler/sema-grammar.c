@@ -154,7 +154,7 @@ static void declare_token(struct sema *s, struct sema_proto *p, struct ast_node 
         return;
     }
     if (d->a->kind == AST_REGEX)
-        sema_regex(s, d->a, SRC_LANG_GRAMMAR);
+        sema_regex(s, d->a, SRC_LANG_GRAMMAR, true);
     else if (d->a->len == 0)
         sema_error(s, d->a->loc, "an empty literal matches nothing");
     struct sema_token *t = sema_alloc(s, sizeof(*t));
@@ -349,7 +349,7 @@ static const struct ast_node *pattern_of(struct sema *s, struct sema_proto *p,
         return t->pattern;
     }
     if (pat->kind == AST_REGEX)
-        sema_regex(s, pat, SRC_LANG_GRAMMAR);
+        sema_regex(s, pat, SRC_LANG_GRAMMAR, true);
     else if (pat->len == 0)
         sema_error(s, pat->loc, "an empty pattern matches nothing");
     return pat;

@@ -142,8 +142,11 @@ const struct sema_type *sema_const_type(const struct sema_const *c);
 const struct sema_type *sema_expr(struct ectx *c, struct ast_node *n);
 /* Type a condition (any type; truth value). */
 void sema_cond(struct ectx *c, struct ast_node *n);
-/* Check a regex literal's flags and syntax for the language. */
-void sema_regex(struct sema *s, const struct ast_node *re, enum src_lang lang);
+/* Check a regex literal's flags (per language) and syntax: a token's
+ * (a grammar element, token, detect or resync pattern) with regex.c, which
+ * builds its DFA; an expression's (`~ /re/`, regexlists) with PCRE2, which
+ * runs it. */
+void sema_regex(struct sema *s, const struct ast_node *re, enum src_lang lang, bool token);
 /* Look up a local in scope. */
 struct sema_local *sema_scope_find(const struct ectx *c, const char *name);
 /* Declare a local in the current block; reports duplicates. */

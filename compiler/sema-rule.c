@@ -139,7 +139,7 @@ static void declare_list(struct sema *s, struct ast_node *file, struct ast_node 
                 sema_error(s, it->loc, "a regexlist holds regular expressions (/.../)");
                 continue;
             }
-            sema_regex(s, it, SRC_LANG_RULES);
+            sema_regex(s, it, SRC_LANG_RULES, false);
             it->sema.type = &sema_t_regex;
             SEMA_PUSH(s, l->regexes, l->nitems, it);
             continue;

@@ -183,7 +183,7 @@ static const struct sema_type *g_element(struct gctx *g, struct ast_node *el)
             sema_error(s, el->loc, "an empty literal matches nothing");
         break;
     case AST_REGEX:
-        sema_regex(s, el, SRC_LANG_GRAMMAR);
+        sema_regex(s, el, SRC_LANG_GRAMMAR, true);
         break;
     case AST_EL_REF:
         t = g_ref(g, el);
