@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "bytecode.h"
 #include "regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -563,27 +564,6 @@ bad:
 
 /* ---- inline lists ---- */
 
-/* Fold ip("...") and cidr("...") of a constant string. */
-static void fold_ip_call(struct ectx *c, struct ast_node *n, int id, struct ast_node *arg)
-{
-    const struct sema_const *k = arg ? arg->sema.cval : NULL;
-    if (!k || k->type != SPU_T_STR)
-        return;
-    uint8_t *ip = sema_alloc(c->s, 16);
-    uint16_t fam;
-    uint32_t prefix;
-    if (!ip)
-        return;
-    if (k->len >= 64 || spu_ip_parse((const char *)k->s, k->len, ip, &fam, &prefix) != SPU_OK ||
-        (id == SPU_BI_ip && memchr(k->s, '/', k->len))) {
-        sema_error(c->s, arg->loc, "invalid %s '%.*s'",
-                   id == SPU_BI_ip ? "IP address" : "CIDR block", (int)k->len,
-                   (const char *)k->s);
-        return;
-    }
-    n->sema.cval = sema_const_ip(c->s, ip, fam, prefix);
-}
-
 static enum sema_list_kind inline_list(struct ectx *c, struct ast_node *l)
 {
     struct sema_list *sl = sema_alloc(c->s, sizeof(*sl));
@@ -715,6 +695,77 @@ static void call_specifics(struct ectx *c, int id, struct ast_node **argv)
     }
 }
 
+/* A pure built-in called on constants is computed now, by the same C
+ * function the VM would call (stdlib), so that its value is the run-time
+ * one: `const H = lower("X")`, `cidr("10.1.2.3/8")` (host bits cleared).
+ * Results that are not scalars (records, arrays) are left to run time. A
+ * call that faults on its constant arguments would fault every time: an
+ * error; ip() and cidr() of a string that is not an address are errors too
+ * (they would be null). */
+static void fold_call(struct ectx *c, struct ast_node *n, int id)
+{
+    struct sema *s = c->s;
+    uint32_t argc = n->sema.nargs;
+    if (!(spu_builtins[id].flags & SPU_BIF_PURE) || argc > SPU_MAX_ARGS)
+        return;
+    struct spu_value args[SPU_MAX_ARGS];
+    for (uint32_t k = 0; k < argc; k++) {
+        const struct sema_const *v = n->sema.args[k]->sema.cval;
+        if (!v)
+            return;
+        struct spu_value a = {.type = v->type};
+        if (v->type == SPU_T_BOOL || v->type == SPU_T_INT) {
+            a.u.i = v->i;
+        } else if (v->type == SPU_T_STR) {
+            a.len = v->len;
+            a.u.s = v->s;
+        } else if (v->type == SPU_T_IP) {
+            a.aux = v->family;
+            a.len = v->len;
+            a.u.s = v->s;
+        }
+        args[k] = a;
+    }
+    struct spu_arena *scratch = spu_arena_new(4096, 1u << 20);
+    if (!scratch) {
+        s->nomem = true;
+        return;
+    }
+    struct spu_call call = {.scratch = scratch, .rule = 0xffffffffu, .builtin = (uint32_t)id};
+    struct spu_value r = spu_v_null();
+    int rc = spu_builtin_fns[id](&call, args, argc, &r);
+    if (rc != SPU_OK) {
+        sema_error(s, n->loc, "'%s' fails on these constant arguments: %s", spu_builtins[id].name,
+                   call.fault ? call.fault : spu_strerror(rc));
+    } else if ((id == SPU_BI_ip || id == SPU_BI_cidr) && r.type == SPU_T_NULL) {
+        const struct sema_const *k = n->sema.args[0]->sema.cval;
+        sema_error(s, n->sema.args[0]->loc, "invalid %s '%.*s'",
+                   id == SPU_BI_ip ? "IP address" : "CIDR block",
+                   k->type == SPU_T_STR ? (int)k->len : 1,
+                   k->type == SPU_T_STR ? (const char *)k->s : "?");
+    } else if (r.type == SPU_T_NULL) {
+        n->sema.cval = sema_const_null(s);
+    } else if (r.type == SPU_T_BOOL) {
+        n->sema.cval = sema_const_bool(s, r.u.i != 0);
+    } else if (r.type == SPU_T_INT) {
+        n->sema.cval = sema_const_int(s, r.u.i);
+    } else if (r.type == SPU_T_STR) {
+        uint8_t *p = sema_alloc(s, r.len + 1);
+        if (p) {
+            if (r.len)
+                memcpy(p, r.u.s, r.len);
+            n->sema.cval = sema_const_str(s, p, r.len);
+        }
+    } else if (r.type == SPU_T_IP) {
+        uint8_t *p = sema_alloc(s, 16);
+        if (p) {
+            memcpy(p, r.u.s, 16);
+            n->sema.cval = sema_const_ip(s, p, r.aux, r.len);
+        }
+    }
+    spu_arena_free(scratch);
+}
+
 static const struct sema_type *call(struct ectx *c, struct ast_node *n)
 {
     struct sema *s = c->s;
@@ -804,8 +855,7 @@ static const struct sema_type *call(struct ectx *c, struct ast_node *n)
         if (!argv[k])
             return g->ret;
     call_specifics(c, id, argv);
-    if (id == SPU_BI_ip || id == SPU_BI_cidr)
-        fold_ip_call(c, n, id, argv[0]);
+    fold_call(c, n, id);
     return g->ret;
 }
 

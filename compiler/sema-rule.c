@@ -185,8 +185,9 @@ static void declare_const(struct sema *s, struct ast_node *d)
     k->value = d->a->sema.cval;
     if (!k->value && diag_errors(s->diag) == errors) /* else reported already */
         sema_error(s, d->a->loc, "the value of const '%s' is not a constant expression%s",
-                   d->name, d->a->kind == AST_CALL ? " (of the built-ins, only ip() and cidr() "
-                                                      "are computed at compile time)" : "");
+                   d->name, d->a->kind == AST_CALL ? " (only pure built-ins with constant "
+                                                      "arguments and a scalar result are "
+                                                      "computed at compile time)" : "");
     d->sema.sym.konst = k;
     SEMA_PUSH(s, s->prog->consts, s->prog->nconsts, k);
 }

@@ -176,7 +176,10 @@ ParameterizedTestParameters(sema, constant_folding)
         {"null == null", "true"}, {"\"x\" == null", "false"}, {"ip(\"::1\")", "::1"},
         {"cidr(\"10.1.0.0/16\")", "10.1.0.0/16"}, {"9223372036854775807 + 1",
                                                   "-9223372036854775808"},
-        {"X * 2", "84"}, {"10.0.0.1 == 10.0.0.1", "true"},
+        {"X * 2", "84"}, {"10.0.0.1 == 10.0.0.1", "true"}, {"lower(\"AbC\")", "\"abc\""},
+        {"cidr(\"10.1.2.3/8\")", "10.0.0.0/8"}, {"StringLength(\"abc\") * 2", "6"},
+        {"hex(\"ff\") + int(\"1\")", "256"}, {"int(\"x\")", "null"},
+        {"StringInString(\"aXb\", \"x\", nocase: true)", "true"},
     };
     return cr_make_param_array(struct folding, rows, sizeof(rows) / sizeof(rows[0]));
 }
