@@ -682,8 +682,14 @@ static void r_assign(struct rctx *r, struct ast_node *as)
         return;
     }
     if (as->op == AST_OP_ASSIGN) {
-        if (!sema_assignable(tt, vt))
-            sema_assign_mismatch(s, as->b->loc, "a variable", tt, vt);
+        if (!sema_assignable(tt, vt)) {
+            const char *what = ref == SEMA_REF_LOCAL ? sema_sprintf(s, "'%s'", tgt->name)
+                               : ref == SEMA_REF_FLOWVAR
+                                   ? sema_sprintf(s, "'flow.%s'", tgt->name)
+                                   : sema_sprintf(s, "'%s.%s'", tgt->sema.sym.session->name,
+                                                  tgt->name);
+            sema_assign_mismatch(s, as->b->loc, what, tt, vt);
+        }
         return;
     }
     if ((tt->base != SPU_T_INT && tt->base != SPU_T_ANY) ||
