@@ -9,12 +9,6 @@
 
 #include <string.h>
 
-static void put_bytes(FILE *out, const uint8_t *p, uint32_t n)
-{
-    struct sema_const k = {.type = SPU_T_STR, .s = p, .len = n};
-    sema_const_print(out, &k);
-}
-
 static const char *type_kw(int64_t t)
 {
     return t == SPU_T_ANY ? "var" : spu_type_name((unsigned)t);
@@ -57,7 +51,7 @@ static void payload(FILE *out, const struct ast_node *n)
     case AST_ERROR:
     case AST_ANOMALY:
         fputc(' ', out);
-        put_bytes(out, n->bytes, n->len);
+        sema_bytes_print(out, n->bytes, n->len);
         break;
     case AST_REPEAT:
         fputs(n->ival == AST_REPEAT_WHILE ? " while" : " until", out);
@@ -73,7 +67,7 @@ static void payload(FILE *out, const struct ast_node *n)
         fprintf(out, " %s", n->name);
         if (n->flags & AST_F_FROM) {
             fputs(" from ", out);
-            put_bytes(out, n->bytes, n->len);
+            sema_bytes_print(out, n->bytes, n->len);
         }
         if (n->flags & AST_F_NOCASE)
             fputs(" nocase", out);
@@ -83,7 +77,7 @@ static void payload(FILE *out, const struct ast_node *n)
         break;
     case AST_OUTPUT:
         fprintf(out, " %s %s ", n->name, n->ival == AST_OUTPUT_UNIX ? "unix" : "file");
-        put_bytes(out, n->bytes, n->len);
+        sema_bytes_print(out, n->bytes, n->len);
         break;
     case AST_ATTR:
         fprintf(out, " %s", ast_attr_name((int)n->ival));
@@ -91,7 +85,7 @@ static void payload(FILE *out, const struct ast_node *n)
             fprintf(out, " %s", n->name);
         if (n->bytes) {
             fputc(' ', out);
-            put_bytes(out, n->bytes, n->len);
+            sema_bytes_print(out, n->bytes, n->len);
         }
         if (!n->name && !n->bytes)
             fprintf(out, " %lld", (long long)n->ival2);
@@ -105,13 +99,9 @@ static void payload(FILE *out, const struct ast_node *n)
         fprintf(out, " %lld", (long long)n->ival);
         break;
     case AST_STR:
-        fputc(' ', out);
-        put_bytes(out, n->bytes, n->len);
-        if (n->flags & AST_F_NOCASE)
-            fputc('i', out);
-        break;
     case AST_REGEX:
-        fprintf(out, " /%.*s/%s", (int)n->len, (const char *)n->bytes, n->name ? n->name : "");
+        fputc(' ', out);
+        sema_pattern_print(out, n);
         break;
     case AST_IP: {
         struct sema_const k = {.type = SPU_T_IP, .s = n->bytes, .len = (uint32_t)n->ival2,

@@ -6,27 +6,6 @@
 
 #include <string.h>
 
-static void put_bytes(FILE *out, const uint8_t *p, uint32_t n)
-{
-    struct sema_const k = {.type = SPU_T_STR, .s = p, .len = n};
-    sema_const_print(out, &k);
-}
-
-static void pattern(FILE *out, const struct ast_node *p)
-{
-    if (!p) {
-        fputs("?", out);
-        return;
-    }
-    if (p->kind == AST_REGEX) {
-        fprintf(out, "/%.*s/%s", (int)p->len, (const char *)p->bytes, p->name ? p->name : "");
-        return;
-    }
-    put_bytes(out, p->bytes, p->len);
-    if (p->flags & AST_F_NOCASE)
-        fputc('i', out);
-}
-
 static void layout(FILE *out, const struct sema_layout *l, const char *indent)
 {
     char buf[128];
@@ -107,13 +86,13 @@ static void proto(FILE *out, const struct sema_proto *p)
     for (int d = 0; d < 2; d++) {
         for (uint32_t i = 0; i < p->ndetect[d]; i++) {
             fprintf(out, "  detect %s ", d ? "server" : "client");
-            pattern(out, p->detect[d][i]);
+            sema_pattern_print(out, p->detect[d][i]);
             fputc('\n', out);
         }
         if (p->resync[d]) {
             fprintf(out, "  resync %s %s ", d ? "server" : "client",
                     p->resync_mode[d] == AST_RESYNC_AT ? "at" : "after");
-            pattern(out, p->resync[d]);
+            sema_pattern_print(out, p->resync[d]);
             fputc('\n', out);
         }
     }
@@ -134,7 +113,7 @@ static void proto(FILE *out, const struct sema_proto *p)
     }
     for (uint32_t i = 0; i < p->ntokens; i++) {
         fprintf(out, "  token %s = ", p->tokens[i]->name);
-        pattern(out, p->tokens[i]->pattern);
+        sema_pattern_print(out, p->tokens[i]->pattern);
         fputc('\n', out);
     }
     units(out, p);
@@ -201,7 +180,7 @@ static void lists(FILE *out, const struct sema_program *p)
             fprintf(out, "list #%u (inline): %s", l->id, kinds[l->kind]);
         if (l->from_file) {
             fputs(" from ", out);
-            put_bytes(out, l->path, l->path_len);
+            sema_bytes_print(out, l->path, l->path_len);
             fprintf(out, " base %s", l->base);
         }
         if (l->nocase)
@@ -209,7 +188,7 @@ static void lists(FILE *out, const struct sema_program *p)
         for (uint32_t k = 0; k < l->nitems; k++) {
             fputs(k ? ", " : ": ", out);
             if (l->kind == SEMA_LIST_REGEX)
-                pattern(out, l->regexes[k]);
+                sema_pattern_print(out, l->regexes[k]);
             else
                 sema_const_print(out, l->items[k]);
         }
@@ -225,7 +204,7 @@ static void rules(FILE *out, const struct sema_program *p)
                 (long long)r->rev, r->event ? r->event->name : "?", r->nlocals);
         if (r->msg) {
             fputs(" msg ", out);
-            put_bytes(out, r->msg, r->msg_len);
+            sema_bytes_print(out, r->msg, r->msg_len);
         }
         if (r->classtype)
             fprintf(out, " classtype %s", r->classtype);
@@ -235,11 +214,11 @@ static void rules(FILE *out, const struct sema_program *p)
             fprintf(out, " score %lld", (long long)r->score);
         for (uint32_t k = 0; k < r->nrefs; k++) {
             fprintf(out, " reference %s ", r->refs[k].type);
-            put_bytes(out, r->refs[k].value, r->refs[k].len);
+            sema_bytes_print(out, r->refs[k].value, r->refs[k].len);
         }
         for (uint32_t k = 0; k < r->nmeta; k++) {
             fputs(" metadata ", out);
-            put_bytes(out, r->meta[k], r->meta_len[k]);
+            sema_bytes_print(out, r->meta[k], r->meta_len[k]);
         }
         fputc('\n', out);
     }
@@ -277,7 +256,7 @@ void sema_dump(FILE *out, const struct sema_program *p)
         const struct sema_output *o = p->outputs[i];
         fprintf(out, "output %s #%u %s ", o->name, o->id,
                 o->kind == AST_OUTPUT_UNIX ? "unix" : "file");
-        put_bytes(out, o->path, o->path_len);
+        sema_bytes_print(out, o->path, o->path_len);
         fputc('\n', out);
     }
     rules(out, p);

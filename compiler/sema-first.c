@@ -234,14 +234,6 @@ void sema_first_print(FILE *out, const struct sema_first *f)
             fputs(t->token->name, out);
             continue;
         }
-        const struct ast_node *n = t->node;
-        if (t->kind == SEMA_TOK_REGEX) {
-            fprintf(out, "/%.*s/%s", (int)n->len, (const char *)n->bytes, n->name ? n->name : "");
-            continue;
-        }
-        struct sema_const k = {.type = SPU_T_STR, .s = n->bytes, .len = n->len};
-        sema_const_print(out, &k);
-        if (n->flags & AST_F_NOCASE)
-            fputc('i', out);
+        sema_pattern_print(out, t->node);
     }
 }

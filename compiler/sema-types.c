@@ -368,6 +368,39 @@ const struct sema_type *sema_const_type(const struct sema_const *c)
     return sema_type_scalar(c->type);
 }
 
+void sema_bytes_print(FILE *out, const uint8_t *p, uint32_t n)
+{
+    fputc('"', out);
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char ch = p[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch == '\n')
+            fputs("\\n", out);
+        else if (ch == '\r')
+            fputs("\\r", out);
+        else if (ch == '\t')
+            fputs("\\t", out);
+        else if (ch < 0x20 || ch >= 0x7f)
+            fprintf(out, "\\x%02x", ch);
+        else
+            fputc(ch, out);
+    }
+    fputc('"', out);
+}
+
+void sema_pattern_print(FILE *out, const struct ast_node *pattern)
+{
+    if (pattern->kind == AST_REGEX) {
+        fprintf(out, "/%.*s/%s", (int)pattern->len, (const char *)pattern->bytes,
+                pattern->name ? pattern->name : "");
+        return;
+    }
+    sema_bytes_print(out, pattern->bytes, pattern->len);
+    if (pattern->flags & AST_F_NOCASE)
+        fputc('i', out);
+}
+
 void sema_const_print(FILE *out, const struct sema_const *c)
 {
     switch (c->type) {
@@ -381,23 +414,7 @@ void sema_const_print(FILE *out, const struct sema_const *c)
         fprintf(out, "%lld", (long long)c->i);
         break;
     case SPU_T_STR:
-        fputc('"', out);
-        for (uint32_t i = 0; i < c->len; i++) {
-            unsigned char ch = c->s[i];
-            if (ch == '"' || ch == '\\')
-                fprintf(out, "\\%c", ch);
-            else if (ch == '\n')
-                fputs("\\n", out);
-            else if (ch == '\r')
-                fputs("\\r", out);
-            else if (ch == '\t')
-                fputs("\\t", out);
-            else if (ch < 0x20 || ch >= 0x7f)
-                fprintf(out, "\\x%02x", ch);
-            else
-                fputc(ch, out);
-        }
-        fputc('"', out);
+        sema_bytes_print(out, c->s, c->len);
         break;
     case SPU_T_IP: {
         char buf[64];

@@ -327,5 +327,9 @@ void sema_dump(FILE *out, const struct sema_program *p);
 void sema_first_print(FILE *out, const struct sema_first *f);
 /* Print a constant as source text. */
 void sema_const_print(FILE *out, const struct sema_const *c);
+/* Print bytes as a quoted string literal, escaped. */
+void sema_bytes_print(FILE *out, const uint8_t *p, uint32_t n);
+/* Print a STR node as "lit" or "lit"i, a REGEX node as /re/flags. */
+void sema_pattern_print(FILE *out, const struct ast_node *pattern);
 
 #endif
