@@ -48,7 +48,7 @@ struct spu_bhdr {
     uint8_t checksum[32]; /* SHA-256 of the whole file with this field and the
                              SIG section's data zeroed (the signature signs it) */
     uint8_t stdlib_fp[32];/* fingerprint of the builtin/filter/record/event tables */
-    uint8_t reserved[16];
+    uint8_t reserved[24];  /* zero */
 };
 _Static_assert(sizeof(struct spu_bhdr) == SPU_BHDR_SIZE, "bundle header size");
 
