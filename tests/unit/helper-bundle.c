@@ -320,6 +320,18 @@ uint64_t hb_sec_off(const uint8_t *p, size_t len, unsigned id)
     return 0;
 }
 
+uint32_t hb_sec_index(const uint8_t *p, size_t len, unsigned id)
+{
+    const struct spu_bhdr *hd = (const void *)p;
+    const struct spu_bsect *t = (const void *)(p + SPU_BHDR_SIZE);
+    cr_assert_geq(len, SPU_BHDR_SIZE);
+    for (uint32_t i = 0; i < hd->nsections; i++)
+        if (t[i].id == id)
+            return i;
+    cr_assert_fail("section %u absent", id);
+    return 0;
+}
+
 void hb_rechecksum(uint8_t *p, size_t len)
 {
     struct spu_bhdr *hd = (struct spu_bhdr *)p;

@@ -75,6 +75,9 @@ uint8_t *hb_finish(struct hb *h, const struct spu_bw_opts *opts, size_t *len);
 /* File offset of section `id` in bundle bytes (0 when absent). */
 uint64_t hb_sec_off(const uint8_t *p, size_t len, unsigned id);
 
+/* Index of section `id` in the section table (the test fails if absent). */
+uint32_t hb_sec_index(const uint8_t *p, size_t len, unsigned id);
+
 /* Recompute the checksum after damaging the bytes (unsigned bundles). */
 void hb_rechecksum(uint8_t *p, size_t len);
 
