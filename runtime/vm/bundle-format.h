@@ -137,7 +137,9 @@ struct spu_bprog {
     uint16_t nloops;    /* grammar loop slots */
     uint32_t layout;    /* UNIT/MESSAGE: its record; RULE/KEY: the event's record */
     uint32_t proto;     /* grammar programs: protocol index; else SPU_NONE */
-    uint32_t event;     /* RULE/KEY: event index; else SPU_NONE */
+    uint32_t event;     /* RULE/KEY: event index; MESSAGE: completion event
+                         * (raised flagged incomplete if the message aborts,
+                         * docs/grammar-vm.md); else SPU_NONE */
     uint32_t flags;     /* SPU_PF_* */
 };
 enum { SPU_PF_STREAM = 1u /* UNIT yields content */ };
@@ -208,8 +210,12 @@ struct spu_bsink {
     uint32_t child;     /* UNIT or MESSAGE program run on the content, or SPU_NONE */
     uint32_t nargs;     /* arguments for the child, popped by G_SINK_OPEN */
     uint32_t limit;     /* stored bytes (0: no storage, SPU_NONE: protocol default) */
-    uint32_t flags;
+    uint32_t flags;     /* SPU_SINKF_* */
 };
+/* SPAN: the sink receives every byte its context consumes while it is the
+ * innermost sink (a captured group); otherwise only bytes of ops flagged
+ * SPU_GF_YIELD and `yield`s (docs/grammar-vm.md). */
+enum { SPU_SINKF_SPAN = 1u };
 
 enum { SPU_TRANSPORT_TCP = 1, SPU_TRANSPORT_UDP = 2, SPU_TRANSPORT_STREAM = 3 };
 enum { SPU_DIR_CLIENT = 0, SPU_DIR_SERVER = 1 };
