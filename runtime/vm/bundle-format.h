@@ -48,7 +48,7 @@ struct spu_bhdr {
     uint8_t checksum[32]; /* SHA-256 of the whole file with this field and the
                              SIG section's data zeroed (the signature signs it) */
     uint8_t stdlib_fp[32];/* fingerprint of the builtin/filter/record/event tables */
-    uint8_t reserved[24];  /* zero */
+    uint8_t reserved[24];
 };
 _Static_assert(sizeof(struct spu_bhdr) == SPU_BHDR_SIZE, "bundle header size");
 
@@ -227,6 +227,8 @@ struct spu_bproto {
     uint32_t nports;
     uint32_t detect[2];     /* DFA per direction, or SPU_NONE */
     uint32_t resync[2];     /* DFA (SEARCH) per direction, or SPU_NONE */
+    uint32_t resync_rev[2]; /* AT mode: the reverse DFA that finds the match start
+                             * (dfa-run.h spu_dfa_longest_rev), else SPU_NONE */
     uint32_t resync_mode[2];/* SPU_RESYNC_* */
     uint32_t driver[2];     /* DRIVER program per direction, or SPU_NONE */
     uint32_t state_layout;  /* or SPU_NONE */
