@@ -220,6 +220,8 @@ static int check_operands(const struct pctx *x, uint32_t pc)
         unsigned allowed = SPU_GF_CAPTURE | SPU_GF_YIELD;
         if (in->op == SPU_OP_G_SINK_CLOSE)
             allowed = SPU_GF_CAPTURE;
+        if (in->op == SPU_OP_G_PREDICT)
+            allowed = SPU_GF_SURE;
         if (in->a & ~allowed)
             return PFAIL(pc, "flags 0x%x not allowed", in->a);
         if (fmt == SPU_FMT_GDFA && in->c >= v->ndfas)
@@ -253,8 +255,7 @@ static int check_operands(const struct pctx *x, uint32_t pc)
             return PFAIL(pc, "event %u of %u", in->c, v->nevents);
         const struct spu_bevent *e = &v->events[in->c];
         if (e->kind != SPU_EV_GRAMMAR || e->proto != p->proto || e->layout != p->layout)
-            return PFAIL(pc, "event %u is not a grammar event of this protocol and record",
-                         in->c);
+            return PFAIL(pc, "event %u is not a grammar event of this protocol and record", in->c);
         return SPU_OK;
     }
     case SPU_FMT_LOOPSLOT:

@@ -1,6 +1,7 @@
 /* verify.c - section and cross-section checks of a bundle (see verify.h). */
 #include "verify.h"
 
+#include "dfa-run.h"
 #include "value.h"
 #include "verify-int.h"
 
@@ -35,8 +36,8 @@ unsigned spu_vrt_event_count(void)
     return VRT__COUNT;
 }
 
-int spu_vfail(const struct vctx *vc, unsigned sec, uint64_t index, uint64_t field,
-              const char *fmt, ...)
+int spu_vfail(const struct vctx *vc, unsigned sec, uint64_t index, uint64_t field, const char *fmt,
+              ...)
 {
     char msg[sizeof(vc->err->msg)];
     va_list ap;
@@ -49,8 +50,8 @@ int spu_vfail(const struct vctx *vc, unsigned sec, uint64_t index, uint64_t fiel
 
 /* ---- small range helpers ---- */
 
-static int chk_str(const struct vctx *vc, unsigned sec, uint32_t i, size_t field,
-                   struct spu_bstr s, const char *what)
+static int chk_str(const struct vctx *vc, unsigned sec, uint32_t i, size_t field, struct spu_bstr s,
+                   const char *what)
 {
     if ((uint64_t)s.off + s.len > vc->v->nstrtab)
         return spu_vfail(vc, sec, i, field, "%s %u: %s string (%u, %u) outside strtab (%u bytes)",
@@ -72,15 +73,15 @@ static int chk_idx(const struct vctx *vc, unsigned sec, uint32_t i, size_t field
 {
     if ((none_ok && x == SPU_NONE) || x < n)
         return SPU_OK;
-    return spu_vfail(vc, sec, i, field, "%s %u: %s %u out of range (%u)", spu_section_name(sec),
-                     i, what, x, n);
+    return spu_vfail(vc, sec, i, field, "%s %u: %s %u out of range (%u)", spu_section_name(sec), i,
+                     what, x, n);
 }
 
-#define TRY(x)                                                                 \
-    do {                                                                       \
-        int rc_ = (x);                                                         \
-        if (rc_ != SPU_OK)                                                     \
-            return rc_;                                                        \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_ != SPU_OK)                                                                         \
+            return rc_;                                                                            \
     } while (0)
 
 /* ---- sections ---- */
@@ -133,10 +134,9 @@ static int check_consts(const struct vctx *vc)
             if (k->aux || k->len || k->flags)
                 return spu_vfail(vc, sec, i, 0, "const %u: aux/len/flags set", i);
             if (k->val >= (k->kind == SPU_K_LIST ? v->nlists : v->nregexes))
-                return spu_vfail(vc, sec, i, OFF(spu_bconst, val),
-                                 "const %u: %s index %llu out of range", i,
-                                 k->kind == SPU_K_LIST ? "list" : "regex",
-                                 (unsigned long long)k->val);
+                return spu_vfail(
+                    vc, sec, i, OFF(spu_bconst, val), "const %u: %s index %llu out of range", i,
+                    k->kind == SPU_K_LIST ? "list" : "regex", (unsigned long long)k->val);
             break;
         default:
             return spu_vfail(vc, sec, i, OFF(spu_bconst, kind), "const %u: unknown kind %u", i,
@@ -231,11 +231,17 @@ static int check_prog_headers(const struct vctx *vc)
                              p->flags);
         if (g) {
             TRY(chk_idx(vc, sec, i, OFF(spu_bprog, proto), p->proto, v->nprotos, 0, "protocol"));
-            if (p->event != SPU_NONE)
-                return spu_vfail(vc, sec, i, OFF(spu_bprog, event),
-                                 "prog %u: grammar program with an event", i);
             TRY(chk_idx(vc, sec, i, OFF(spu_bprog, layout), p->layout, v->nlayouts,
                         p->kind == SPU_PROG_DRIVER, "layout"));
+            /* A MESSAGE names its completion event (docs/grammar-vm.md): a
+             * grammar event of its protocol carrying its record. */
+            if (p->event != SPU_NONE &&
+                (p->kind != SPU_PROG_MESSAGE || p->event >= v->nevents ||
+                 v->events[p->event].kind != SPU_EV_GRAMMAR ||
+                 v->events[p->event].proto != p->proto || v->events[p->event].layout != p->layout))
+                return spu_vfail(vc, sec, i, OFF(spu_bprog, event),
+                                 "prog %u: event %u is not a completion event of this message", i,
+                                 p->event);
         } else {
             if (p->proto != SPU_NONE)
                 return spu_vfail(vc, sec, i, OFF(spu_bprog, proto),
@@ -284,52 +290,22 @@ static int check_code_overlap(const struct vctx *vc)
     return rc;
 }
 
-/* Ranges of every DFA and each of its entries (spu_dfa_check's job once
- * runtime/vm/dfa-run.h is in). */
+/* Every DFA through spu_dfa_check() (dfa-run.h): ranges, every entry,
+ * the dead state, decide consistency. */
 static int check_dfas(const struct vctx *vc)
 {
     const struct spu_bview *v = vc->v;
-    unsigned sec = SPU_SEC_DFA;
     for (uint32_t i = 0; i < v->ndfas; i++) {
         const struct spu_bdfa *d = &v->dfas[i];
-        uint64_t nd = v->ndfadata;
-        if (d->nstates < 1 || d->start >= d->nstates || d->nclasses < 1 || d->nclasses > 256)
-            return spu_vfail(vc, sec, i, 0,
-                             "dfa %u: %u states, start %u, %u classes: malformed", i, d->nstates,
-                             d->start, d->nclasses);
-        if (d->flags & ~(uint32_t)(SPU_DFA_ANCHORED | SPU_DFA_SEARCH))
-            return spu_vfail(vc, sec, i, OFF(spu_bdfa, flags), "dfa %u: unknown flags", i);
-        TRY(chk_str(vc, sec, i, OFF(spu_bdfa, source), d->source, "source"));
-        if ((uint64_t)d->classmap + 64 > nd ||
-            (uint64_t)d->trans + (uint64_t)d->nstates * d->nclasses > nd ||
-            (uint64_t)d->accept + d->nstates > nd || (uint64_t)d->decide + d->nstates > nd)
-            return spu_vfail(vc, sec, i, OFF(spu_bdfa, classmap),
-                             "dfa %u: tables outside the dfadata section (%u words)", i,
-                             v->ndfadata);
-        const uint8_t *cm = (const uint8_t *)(v->dfadata + d->classmap);
-        for (unsigned b = 0; b < 256; b++)
-            if (cm[b] >= d->nclasses)
-                return spu_vfail(vc, SPU_SEC_DFADATA, d->classmap, b,
-                                 "dfa %u: byte 0x%02x in class %u of %u", i, b, cm[b],
-                                 d->nclasses);
-        uint64_t nt = (uint64_t)d->nstates * d->nclasses;
-        for (uint64_t t = 0; t < nt; t++) {
-            uint32_t to = v->dfadata[d->trans + t];
-            if (to >= d->nstates || (t < d->nclasses && to != 0))
-                return spu_vfail(vc, SPU_SEC_DFADATA, d->trans + t, 0,
-                                 "dfa %u: transition %llu to state %u (of %u; state 0 is dead)",
-                                 i, (unsigned long long)t, to, d->nstates);
-        }
-        for (int tab = 0; tab < 2; tab++) {
-            uint32_t base = tab ? d->decide : d->accept;
-            for (uint32_t s = 0; s < d->nstates; s++) {
-                uint32_t l = v->dfadata[base + s];
-                if (l != SPU_NONE && (l >= d->nlabels || s == 0))
-                    return spu_vfail(vc, SPU_SEC_DFADATA, base + s, 0,
-                                     "dfa %u: state %u %s label %u (of %u; state 0 is dead)", i,
-                                     s, tab ? "decides" : "accepts", l, d->nlabels);
-            }
-        }
+        TRY(chk_str(vc, SPU_SEC_DFA, i, OFF(spu_bdfa, source), d->source, "source"));
+        struct spu_error e;
+        spu_error_clear(&e);
+        if (spu_dfa_check(d, v->dfadata, v->ndfadata, &e) == SPU_OK)
+            continue;
+        if (e.where[0] && e.offset != UINT64_MAX) /* a word of the tables */
+            return spu_error_at(vc->err, SPU_EVERIFY, "dfadata",
+                                v->sec[SPU_SEC_DFADATA].off + e.offset, "dfa %u: %s", i, e.msg);
+        return spu_vfail(vc, SPU_SEC_DFA, i, 0, "dfa %u: %s", i, e.msg);
     }
     return SPU_OK;
 }
@@ -378,8 +354,8 @@ static int check_regexes_lists(const struct vctx *vc)
     return SPU_OK;
 }
 
-static int check_prog_ref(const struct vctx *vc, unsigned sec, uint32_t i, size_t field,
-                          uint32_t p, uint32_t kind, uint32_t kind2, const char *what)
+static int check_prog_ref(const struct vctx *vc, unsigned sec, uint32_t i, size_t field, uint32_t p,
+                          uint32_t kind, uint32_t kind2, const char *what)
 {
     const struct spu_bview *v = vc->v;
     if (p >= v->nprogs || (v->progs[p].kind != kind && v->progs[p].kind != kind2))
@@ -395,10 +371,10 @@ static int check_sinks_protos(const struct vctx *vc)
         const struct spu_bsink *s = &v->sinks[i];
         unsigned sec = SPU_SEC_SINK;
         TRY(chk_u32(vc, sec, i, OFF(spu_bsink, filters), s->filters, s->nfilters, 1, "filters"));
-        if (s->nfilters > 255 || s->nargs > 0xffff || s->flags)
+        if (s->nfilters > 255 || s->nargs > 0xffff || (s->flags & ~(uint32_t)SPU_SINKF_SPAN))
             return spu_vfail(vc, sec, i, OFF(spu_bsink, nfilters),
-                             "sink %u: %u filters, %u args, flags 0x%x", i, s->nfilters,
-                             s->nargs, s->flags);
+                             "sink %u: %u filters, %u args, flags 0x%x", i, s->nfilters, s->nargs,
+                             s->flags);
         for (uint32_t k = 0; k < s->nfilters; k++)
             if (v->u32[s->filters + k] >= SPU_FLT__COUNT)
                 return spu_vfail(vc, SPU_SEC_U32, s->filters + k, 0,
@@ -411,8 +387,7 @@ static int check_sinks_protos(const struct vctx *vc)
                                  "sink %u: %u args for a child of %u params", i, s->nargs,
                                  v->progs[s->child].nparams);
         } else if (s->nargs) {
-            return spu_vfail(vc, sec, i, OFF(spu_bsink, nargs), "sink %u: args without a child",
-                             i);
+            return spu_vfail(vc, sec, i, OFF(spu_bsink, nargs), "sink %u: args without a child", i);
         }
     }
     for (uint32_t i = 0; i < v->nprotos; i++) {
@@ -432,6 +407,8 @@ static int check_sinks_protos(const struct vctx *vc)
                         "detect dfa"));
             TRY(chk_idx(vc, sec, i, OFF(spu_bproto, resync) + 4 * d, p->resync[d], v->ndfas, 1,
                         "resync dfa"));
+            TRY(chk_idx(vc, sec, i, OFF(spu_bproto, resync_rev) + 4 * d, p->resync_rev[d], v->ndfas,
+                        1, "reverse resync dfa"));
             if (p->resync_mode[d] > SPU_RESYNC_AFTER)
                 return spu_vfail(vc, sec, i, OFF(spu_bproto, resync_mode) + 4 * d,
                                  "proto %u: resync mode %u", i, p->resync_mode[d]);
@@ -445,8 +422,8 @@ static int check_sinks_protos(const struct vctx *vc)
         }
         TRY(chk_idx(vc, sec, i, OFF(spu_bproto, state_layout), p->state_layout, v->nlayouts, 1,
                     "state layout"));
-        const uint32_t offs[2] = {p->tx_client, p->tx_server}, ns[2] = {p->ntx_client,
-                                                                        p->ntx_server};
+        const uint32_t offs[2] = {p->tx_client, p->tx_server},
+                       ns[2] = {p->ntx_client, p->ntx_server};
         for (int d = 0; d < 2; d++) {
             size_t fo = d ? OFF(spu_bproto, tx_server) : OFF(spu_bproto, tx_client);
             TRY(chk_u32(vc, sec, i, fo, offs[d], ns[d], 1, "transaction messages"));
@@ -455,8 +432,7 @@ static int check_sinks_protos(const struct vctx *vc)
                 if (m >= v->nprogs || v->progs[m].kind != SPU_PROG_MESSAGE ||
                     v->progs[m].proto != i)
                     return spu_vfail(vc, SPU_SEC_U32, offs[d] + k, 0,
-                                     "proto %u: transaction entry %u is not a message of it", i,
-                                     m);
+                                     "proto %u: transaction entry %u is not a message of it", i, m);
             }
         }
     }
@@ -478,8 +454,8 @@ static int check_events(const struct vctx *vc, uint8_t *listed)
         } else if (e->kind == SPU_EV_RUNTIME) {
             if (e->proto != SPU_NONE || e->runtime_id >= spu_vrt_event_count())
                 return spu_vfail(vc, sec, i, OFF(spu_bevent, runtime_id),
-                                 "event %u: runtime id %u / protocol %u invalid", i,
-                                 e->runtime_id, e->proto);
+                                 "event %u: runtime id %u / protocol %u invalid", i, e->runtime_id,
+                                 e->proto);
         } else {
             return spu_vfail(vc, sec, i, OFF(spu_bevent, kind), "event %u: unknown kind %u", i,
                              e->kind);
@@ -501,8 +477,8 @@ static int check_events(const struct vctx *vc, uint8_t *listed)
             uint32_t p = v->u32[e->levels + k];
             if (p >= v->nprogs || v->progs[p].kind != SPU_PROG_KEY || v->progs[p].event != i)
                 return spu_vfail(vc, SPU_SEC_U32, e->levels + k, 0,
-                                 "event %u: level %u program %u is not a KEY program of it", i,
-                                 k, p);
+                                 "event %u: level %u program %u is not a KEY program of it", i, k,
+                                 p);
         }
     }
     return SPU_OK;
@@ -532,8 +508,8 @@ static int check_rules(const struct vctx *vc, const uint8_t *listed)
         TRY(chk_str(vc, sec, i, OFF(spu_brule, classtype), r->classtype, "classtype"));
         TRY(chk_str(vc, sec, i, OFF(spu_brule, src_file), r->src_file, "source file"));
         TRY(chk_idx(vc, sec, i, OFF(spu_brule, event), r->event, v->nevents, 0, "event"));
-        TRY(check_prog_ref(vc, sec, i, OFF(spu_brule, prog), r->prog, SPU_PROG_RULE,
-                           SPU_PROG_RULE, "program"));
+        TRY(check_prog_ref(vc, sec, i, OFF(spu_brule, prog), r->prog, SPU_PROG_RULE, SPU_PROG_RULE,
+                           "program"));
         if (v->progs[r->prog].event != r->event)
             return spu_vfail(vc, sec, i, OFF(spu_brule, prog),
                              "rule %u: program %u runs on event %u, the rule on %u", i, r->prog,
@@ -716,9 +692,9 @@ static int walk_trees(const struct vctx *vc, uint8_t *in_tree)
             for (uint32_t k = 0; k < n->nrules; k++) {
                 uint32_t r = v->u32[n->rules + k];
                 if (v->rules[r].event != ev || !(v->rules[r].flags & SPU_RF_INDEXED)) {
-                    rc = spu_vfail(vc, SPU_SEC_U32, n->rules + k, 0,
-                                   "node %u: rule %u is not an INDEXED rule of event %u", ni, r,
-                                   ev);
+                    rc =
+                        spu_vfail(vc, SPU_SEC_U32, n->rules + k, 0,
+                                  "node %u: rule %u is not an INDEXED rule of event %u", ni, r, ev);
                     break;
                 }
                 in_tree[r] = 1;
@@ -763,8 +739,7 @@ static int check_patterns(const struct vctx *vc, const uint8_t *in_tree, uint8_t
             return spu_vfail(vc, sec, i, OFF(spu_bpattern, literal), "pattern %u: empty literal",
                              i);
         if (p->flags & ~(uint32_t)SPU_IEF_NOCASE)
-            return spu_vfail(vc, sec, i, OFF(spu_bpattern, flags), "pattern %u: unknown flags",
-                             i);
+            return spu_vfail(vc, sec, i, OFF(spu_bpattern, flags), "pattern %u: unknown flags", i);
         TRY(chk_idx(vc, sec, i, OFF(spu_bpattern, rule), p->rule, v->nrules, 0, "rule"));
         const struct spu_brule *r = &v->rules[p->rule];
         if (r->event != p->event || !(r->flags & SPU_RF_PREFILTERED))

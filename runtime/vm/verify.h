@@ -14,17 +14,15 @@
  *   layouts' field ranges inside FIELD, map key/value inside the layout;
  *   fields' `sub` a layout or a stdlib record; programs' kinds, code
  *   ranges inside CODE and not overlapping, layout/event/proto consistent
- *   with the kind; DFAs (ranges and every entry); lists' items of the
- *   list's kind; sinks' filters < SPU_FLT__COUNT and child arity;
- *   protocols' DFAs, drivers, state layouts and transaction messages;
- *   events' rules (each rule listed once, by its own event) and level
- *   KEY programs; rules' program (kind RULE on the rule's event),
- *   (gid, sid) unique, INDEXED rules present in the event's tree and
- *   PREFILTERED rules exactly those with patterns; sessions' KEY programs;
- *   lookup trees acyclic (children have larger indexes), owned by one
- *   event, levels < the event's, exact edges strictly sorted (NOCASE
- *   exact edges lowercase), edge kinds in order; patterns non-empty, on
- *   the rule's event, with a KEY program of that event.
+ *   with the kind (a MESSAGE's completion event is a grammar event of
+ *   its protocol and record); DFAs (spu_dfa_check: ranges, every entry, decide tables); lists'
+ * items of the list's kind; sinks' filters < SPU_FLT__COUNT and child arity; protocols' DFAs,
+ * drivers, state layouts and transaction messages; events' rules (each rule listed once, by its own
+ * event) and level KEY programs; rules' program (kind RULE on the rule's event), (gid, sid) unique,
+ * INDEXED rules present in the event's tree and PREFILTERED rules exactly those with patterns;
+ * sessions' KEY programs; lookup trees acyclic (children have larger indexes), owned by one event,
+ * levels < the event's, exact edges strictly sorted (NOCASE exact edges lowercase), edge kinds in
+ * order; patterns non-empty, on the rule's event, with a KEY program of that event.
  * - programs: see verify-code.c. KEY programs end with exactly one value
  *   on the stack at RET (the key); every other kind with none.
  *

@@ -13,7 +13,8 @@
  *   GCONST, GDFA: c a               UNIT, SINK: c a b
  * a=/b=/c= set a raw operand (to craft bad ones). Numbers may be negative.
  *
- * Test-only; single-threaded.
+ * Test-only; single-threaded. A broken fixture aborts with a message on
+ * stderr (no Criterion here: tests/tools/bundle-samples.c includes it too).
  */
 #ifndef SPU_TEST_HELPER_BUNDLE_H
 #define SPU_TEST_HELPER_BUNDLE_H
@@ -25,13 +26,14 @@
 
 /* Skeleton indexes (see helper-bundle.c). */
 enum {
-    HB_L_HEADER = 0,  /* map: name:string, value:string */
-    HB_L_REQUEST = 1, /* method, uri: string; status: int; headers: header[]; url: url; flag: bool */
-    HB_L_FLOW = 2,    /* count: int, name: string, seen: bool, addr: ip */
-    HB_L_VISITOR = 3, /* denied: int, last: string */
-    HB_L_RESPONSE = 4,/* code: int, text: string */
-    HB_L_STATE = 5,   /* mode: int */
-    HB_L_PACKET = 6,  /* src_ip: ip, len: int */
+    HB_L_HEADER = 0, /* map: name:string, value:string */
+    HB_L_REQUEST =
+        1,         /* method, uri: string; status: int; headers: header[]; url: url; flag: bool */
+    HB_L_FLOW = 2, /* count: int, name: string, seen: bool, addr: ip */
+    HB_L_VISITOR = 3,  /* denied: int, last: string */
+    HB_L_RESPONSE = 4, /* code: int, text: string */
+    HB_L_STATE = 5,    /* mode: int */
+    HB_L_PACKET = 6,   /* src_ip: ip, len: int */
     HB_EV_REQUEST = 0,
     HB_EV_RESPONSE = 1,
     HB_EV_PACKET = 2,
@@ -63,8 +65,8 @@ uint32_t hb_prog(struct hb *h, uint32_t kind, uint32_t ev, uint32_t layout, cons
 
 /* A rule (gid 1, sid, message "rule <sid>") on event `ev` running `text`.
  * Returns the rule index. */
-uint32_t hb_rule_on(struct hb *h, uint32_t ev, uint32_t sid, const char *text,
-                    uint16_t max_stack, uint16_t nlocals);
+uint32_t hb_rule_on(struct hb *h, uint32_t ev, uint32_t sid, const char *text, uint16_t max_stack,
+                    uint16_t nlocals);
 uint32_t hb_rule(struct hb *h, uint32_t sid, const char *text, uint16_t max_stack,
                  uint16_t nlocals);
 

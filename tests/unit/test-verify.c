@@ -51,13 +51,13 @@ static struct hb *base(void)
     struct spu_bregex re = {spu_bw_cstr(bw, "x+"), 0};
     spu_bw_regex(bw, &re);
     uint32_t item = 0;
-    struct spu_blist l = {spu_bw_cstr(bw, "l"), SPU_LIST_STR, 0, {0, 0}, {0, 0},
-                          spu_bw_u32(bw, &item, 1), 1};
+    struct spu_blist l = {
+        spu_bw_cstr(bw, "l"), SPU_LIST_STR, 0, {0, 0}, {0, 0}, spu_bw_u32(bw, &item, 1), 1};
     spu_bw_list(bw, &l);
     uint8_t cm[256] = {0};
     cm['x'] = 1;
     uint32_t trans[4] = {0, 0, 0, 1}, acc[2] = {SPU_NONE, 0}, dec[2] = {SPU_NONE, 0};
-    struct spu_bw_dfa d = {2, 2, 1, 1, 0, cm, trans, acc, dec, "x*", 2};
+    struct spu_bw_dfa d = {2, 2, 1, 1, SPU_DFA_ANCHORED, cm, trans, acc, dec, "x*", 2};
     spu_bw_dfa(bw, &d);
     uint32_t up = hb_prog(h, SPU_PROG_UNIT, 0, HB_L_HEADER, "hdr", "G_LIT 0; RET", 0, 1);
     struct spu_bprog *pp = spu_bw_at(bw, SPU_SEC_PROG, up);
@@ -113,8 +113,8 @@ Test(verify, truncated_file)
 }
 
 struct hcase {
-    size_t off;   /* byte to change */
-    uint8_t val;  /* new value (xor when xor set) */
+    size_t off;  /* byte to change */
+    uint8_t val; /* new value (xor when xor set) */
     int xor_;
     size_t where_off;
     char msg[40];
@@ -307,9 +307,18 @@ struct ccase {
     char msg[48];
 };
 
-#define R(text, ms, nl, pc, msg) {SPU_PROG_RULE, HB_EV_REQUEST, text, ms, nl, pc, msg}
-#define K(text, ms, pc, msg) {SPU_PROG_KEY, HB_EV_REQUEST, text, ms, 0, pc, msg}
-#define M(text, ms, pc, msg) {SPU_PROG_MESSAGE, 0, text, ms, 0, pc, msg}
+#define R(text, ms, nl, pc, msg)                                                                   \
+    {                                                                                              \
+        SPU_PROG_RULE, HB_EV_REQUEST, text, ms, nl, pc, msg                                        \
+    }
+#define K(text, ms, pc, msg)                                                                       \
+    {                                                                                              \
+        SPU_PROG_KEY, HB_EV_REQUEST, text, ms, 0, pc, msg                                          \
+    }
+#define M(text, ms, pc, msg)                                                                       \
+    {                                                                                              \
+        SPU_PROG_MESSAGE, 0, text, ms, 0, pc, msg                                                  \
+    }
 
 ParameterizedTestParameters(verify, code)
 {
@@ -368,6 +377,8 @@ ParameterizedTestParameters(verify, code)
         M("G_ERROR 0 1", 0, 0, "flags 0x1 not allowed"),
         M("G_TOKEN 5; RET", 0, 0, "dfa 5 of 1"),
         M("G_PREDICT 3; POP; RET", 1, 0, "dfa 3 of 1"),
+        M("G_PREDICT 0 1; POP; RET", 1, 0, "flags 0x1 not allowed"),
+        M("G_TOKEN 0 8; RET", 0, 0, "flags 0x8 not allowed"),
         M("G_REST 8; RET", 0, 0, "flags 0x8"),
         M("G_CALL 0 0 0; RET", 0, 0, "not a unit"),
         M("G_CALL 1 0 0; RET", 0, 0, "0 arguments for a unit of 1"),
@@ -485,6 +496,28 @@ Test(verify, program_headers)
                    "with a protocol");
     free(p);
     hb_free(h);
+}
+
+Test(verify, message_completion_event)
+{
+    struct hb *h = base();
+    uint32_t pi = hb_prog(h, SPU_PROG_MESSAGE, 0, HB_L_REQUEST, "req", "G_EVENT 0; RET", 0, 0);
+    ((struct spu_bprog *)spu_bw_at(h->bw, SPU_SEC_PROG, pi))->event = HB_EV_REQUEST;
+    size_t len;
+    uint8_t *p = hb_finish(h, NULL, &len);
+    hb_free(h);
+    expect_ok(p, len);
+    struct spu_bprog *pp = (struct spu_bprog *)(p + ent(p, len, SPU_SEC_PROG, pi, 0));
+    pp->event = HB_EV_RESPONSE; /* another record */
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "prog", ent(p, len, SPU_SEC_PROG, pi, OFF(spu_bprog, event)),
+                   "not a completion event");
+    pp->event = HB_EV_REQUEST;
+    pp->kind = SPU_PROG_UNIT; /* only messages have one */
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "prog", ent(p, len, SPU_SEC_PROG, pi, OFF(spu_bprog, event)),
+                   "not a completion event");
+    free(p);
 }
 
 /* ---- rules and events ---- */
@@ -608,8 +641,7 @@ Test(verify, constants_layouts_fields)
                    "neither a layout nor a stdlib record");
     f->sub = SPU_LAYOUT_STD | 40;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "field", ent(p, len, SPU_SEC_FIELD, 5, OFF(spu_bfield, sub)),
-                   "neither");
+    expect_refused(p, len, "field", ent(p, len, SPU_SEC_FIELD, 5, OFF(spu_bfield, sub)), "neither");
     f->sub = HB_L_HEADER;
     f->type = 40;
     hb_rechecksum(p, len);
@@ -629,16 +661,16 @@ Test(verify, bad_dfa)
     uint32_t *trans = (uint32_t *)(p + dd + 4 * (uint64_t)d->trans);
     trans[3] = 2; /* state 1, class 1 -> state 2 of 2 */
     hb_rechecksum(p, len);
-    expect_refused(p, len, "dfadata", dd + 4 * ((uint64_t)d->trans + 3), "to state 2");
+    expect_refused(p, len, "dfadata", dd + 4 * ((uint64_t)d->trans + 3), "goes to 2 >= 2");
     trans[3] = 1;
     trans[1] = 1; /* out of the dead state */
     hb_rechecksum(p, len);
-    expect_refused(p, len, "dfadata", dd + 4 * ((uint64_t)d->trans + 1), "state 0 is dead");
+    expect_refused(p, len, "dfadata", dd + 4 * ((uint64_t)d->trans + 1), "dead state 0 leaves");
     trans[1] = 0;
     uint8_t *cm = p + dd + 4 * (uint64_t)d->classmap;
     cm[200] = 2;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "dfadata", dd + 4 * (uint64_t)d->classmap + 200, "class 2 of 2");
+    expect_refused(p, len, "dfadata", dd + 4 * (uint64_t)d->classmap + 200, "class 2 >= 2");
     cm[200] = 0;
     uint32_t *acc = (uint32_t *)(p + dd + 4 * (uint64_t)d->accept);
     acc[1] = 1;
@@ -646,14 +678,26 @@ Test(verify, bad_dfa)
     expect_refused(p, len, "dfadata", dd + 4 * ((uint64_t)d->accept + 1), "accepts label 1");
     acc[1] = 0;
     struct spu_bdfa *dm = (struct spu_bdfa *)(p + ent(p, len, SPU_SEC_DFA, 0, 0));
+    struct spu_bdfa saved = *dm;
     dm->decide = 1u << 20;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "dfa", ent(p, len, SPU_SEC_DFA, 0, OFF(spu_bdfa, classmap)),
-                   "outside the dfadata");
-    dm->decide = d->accept;
+    expect_refused(p, len, "dfa", ent(p, len, SPU_SEC_DFA, 0, 0), "outside dfadata");
+    *dm = saved;
     dm->start = 2;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "dfa", ent(p, len, SPU_SEC_DFA, 0, 0), "malformed");
+    expect_refused(p, len, "dfa", ent(p, len, SPU_SEC_DFA, 0, 0), "start state 2");
+    *dm = saved;
+    dm->flags = SPU_DFA_ANCHORED | SPU_DFA_SEARCH;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "dfa", ent(p, len, SPU_SEC_DFA, 0, 0), "exactly one");
+    *dm = saved;
+    dm->source.len = 1u << 30;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "dfa", ent(p, len, SPU_SEC_DFA, 0, OFF(spu_bdfa, source)),
+                   "source string");
+    *dm = saved;
+    hb_rechecksum(p, len);
+    expect_ok(p, len);
     free(p);
 }
 
@@ -722,18 +766,26 @@ Test(verify, lists_sinks_protocols_sessions_outputs)
     expect_refused(p, len, "proto", ent(p, len, SPU_SEC_PROTO, 0, OFF(spu_bproto, detect)),
                    "detect dfa 4");
     pr->detect[0] = SPU_NONE;
+    pr->resync_rev[1] = 3;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "proto", ent(p, len, SPU_SEC_PROTO, 0, OFF(spu_bproto, resync_rev) + 4),
+                   "reverse resync dfa 3");
+    pr->resync_rev[1] = SPU_NONE;
+    s->flags = 2;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "sink", ent(p, len, SPU_SEC_SINK, 0, OFF(spu_bsink, nfilters)),
+                   "flags 0x2");
+    s->flags = SPU_SINKF_SPAN;
 
     struct spu_bsession *ss = (struct spu_bsession *)(p + ent(p, len, SPU_SEC_SESSION, 0, 0));
     ss->key_prog = 1; /* a unit */
     hb_rechecksum(p, len);
-    expect_refused(p, len, "session",
-                   ent(p, len, SPU_SEC_SESSION, 0, OFF(spu_bsession, key_prog)),
+    expect_refused(p, len, "session", ent(p, len, SPU_SEC_SESSION, 0, OFF(spu_bsession, key_prog)),
                    "not a program of the right kind");
     ss->key_prog = 0;
     ss->key_event = HB_EV_RESPONSE;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "session",
-                   ent(p, len, SPU_SEC_SESSION, 0, OFF(spu_bsession, key_prog)),
+    expect_refused(p, len, "session", ent(p, len, SPU_SEC_SESSION, 0, OFF(spu_bsession, key_prog)),
                    "key event is 1");
     ss->key_event = HB_EV_REQUEST;
 
@@ -865,8 +917,8 @@ Test(verify, patterns)
     struct spu_bpattern *pp = (struct spu_bpattern *)(p + ent(p, len, SPU_SEC_PATTERN, 0, 0));
     pp->literal.len = 0;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "pattern",
-                   ent(p, len, SPU_SEC_PATTERN, 0, OFF(spu_bpattern, literal)), "empty literal");
+    expect_refused(p, len, "pattern", ent(p, len, SPU_SEC_PATTERN, 0, OFF(spu_bpattern, literal)),
+                   "empty literal");
     pp->literal.len = 3;
     pp->rule = 1; /* not PREFILTERED */
     hb_rechecksum(p, len);
@@ -878,14 +930,12 @@ Test(verify, patterns)
     expect_ok(p, len);
     pp->key_prog = 1;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "pattern",
-                   ent(p, len, SPU_SEC_PATTERN, 0, OFF(spu_bpattern, key_prog)),
+    expect_refused(p, len, "pattern", ent(p, len, SPU_SEC_PATTERN, 0, OFF(spu_bpattern, key_prog)),
                    "not a program of the right kind");
     pp->key_prog = key;
     pp->event = HB_EV_RESPONSE;
     hb_rechecksum(p, len);
-    expect_refused(p, len, "pattern",
-                   ent(p, len, SPU_SEC_PATTERN, 0, OFF(spu_bpattern, key_prog)),
+    expect_refused(p, len, "pattern", ent(p, len, SPU_SEC_PATTERN, 0, OFF(spu_bpattern, key_prog)),
                    "key program of another event");
     pp->event = HB_EV_REQUEST;
     /* drop the only pattern: rule 0 is PREFILTERED without any */
