@@ -194,8 +194,8 @@ static int str_eq(const struct spu_bw *bw, uint32_t id, const void *key)
 {
     const struct str_key *k = key;
     const struct strent *e = (const struct strent *)bw->strs.p + id;
-    return e->len == k->len && (k->len == 0 || memcmp(bw->sec[SPU_SEC_STRTAB].p + e->off, k->p,
-                                                      k->len) == 0);
+    return e->len == k->len &&
+           (k->len == 0 || memcmp(bw->sec[SPU_SEC_STRTAB].p + e->off, k->p, k->len) == 0);
 }
 
 struct spu_bstr spu_bw_str(struct spu_bw *bw, const void *p, size_t len)
@@ -210,8 +210,8 @@ struct spu_bstr spu_bw_str(struct spu_bw *bw, const void *p, size_t len)
     struct str_key k = {p, len};
     uint32_t new_id = (uint32_t)(bw->strs.len / sizeof(struct strent));
     int found;
-    uint32_t id = dmap_intern(&bw->strmap, fnv1a(p, len, 2166136261u), new_id, str_eq, bw, &k,
-                              &found);
+    uint32_t id =
+        dmap_intern(&bw->strmap, fnv1a(p, len, 2166136261u), new_id, str_eq, bw, &k, &found);
     if (id == SPU_NONE) {
         bw->status = SPU_ENOMEM;
         return none;
@@ -269,8 +269,8 @@ static uint32_t add_const(struct spu_bw *bw, const struct spu_bconst *k)
         return SPU_NONE;
     uint32_t new_id = (uint32_t)(bw->sec[SPU_SEC_CONST].len / sizeof(*k));
     int found;
-    uint32_t id = dmap_intern(&bw->constmap, fnv1a(k, sizeof(*k), 2166136261u), new_id,
-                              const_eq, bw, k, &found);
+    uint32_t id = dmap_intern(&bw->constmap, fnv1a(k, sizeof(*k), 2166136261u), new_id, const_eq,
+                              bw, k, &found);
     if (id == SPU_NONE) {
         bw->status = SPU_ENOMEM;
         return SPU_NONE;
@@ -301,8 +301,8 @@ uint32_t spu_bw_const_str(struct spu_bw *bw, const void *p, size_t len, unsigned
     return add_const(bw, &k);
 }
 
-uint32_t spu_bw_const_ip(struct spu_bw *bw, const uint8_t ip[16], unsigned family,
-                         unsigned prefix, unsigned flags)
+uint32_t spu_bw_const_ip(struct spu_bw *bw, const uint8_t ip[16], unsigned family, unsigned prefix,
+                         unsigned flags)
 {
     struct spu_bstr s = spu_bw_str(bw, ip, 16);
     struct spu_bconst k;
@@ -565,8 +565,7 @@ int spu_bw_write_file(struct spu_bw *bw, const struct spu_bw_opts *opts, const c
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         free(buf);
-        return spu_error_at(err, SPU_EIO, tmp, UINT64_MAX, "cannot create: %s",
-                            strerror(errno));
+        return spu_error_at(err, SPU_EIO, tmp, UINT64_MAX, "cannot create: %s", strerror(errno));
     }
     size_t w = fwrite(buf, 1, n, f);
     int bad = w != n;

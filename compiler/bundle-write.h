@@ -54,8 +54,8 @@ uint32_t spu_bw_u32(struct spu_bw *bw, const uint32_t *v, size_t n);
 /* Constants (deduplicated); each returns the CONST index. */
 uint32_t spu_bw_const_int(struct spu_bw *bw, int64_t v);
 uint32_t spu_bw_const_str(struct spu_bw *bw, const void *p, size_t len, unsigned flags);
-uint32_t spu_bw_const_ip(struct spu_bw *bw, const uint8_t ip[16], unsigned family,
-                         unsigned prefix, unsigned flags);
+uint32_t spu_bw_const_ip(struct spu_bw *bw, const uint8_t ip[16], unsigned family, unsigned prefix,
+                         unsigned flags);
 uint32_t spu_bw_const_list(struct spu_bw *bw, uint32_t list);
 uint32_t spu_bw_const_regex(struct spu_bw *bw, uint32_t regex);
 
@@ -91,10 +91,10 @@ uint32_t spu_bw_count(const struct spu_bw *bw, unsigned section);
 /* The bundle-wide facts, writable. */
 struct spu_bglobals *spu_bw_globals(struct spu_bw *bw);
 
-#define SPU_BW_TYPED(fn, SEC, type)                                             \
-    static inline uint32_t spu_bw_##fn(struct spu_bw *bw, const type *e)         \
-    {                                                                           \
-        return spu_bw_add(bw, SPU_SEC_##SEC, e);                                \
+#define SPU_BW_TYPED(fn, SEC, type)                                                                \
+    static inline uint32_t spu_bw_##fn(struct spu_bw *bw, const type *e)                           \
+    {                                                                                              \
+        return spu_bw_add(bw, SPU_SEC_##SEC, e);                                                   \
     }
 SPU_BW_TYPED(prog, PROG, struct spu_bprog)
 SPU_BW_TYPED(layout, LAYOUT, struct spu_blayout)

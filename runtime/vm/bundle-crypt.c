@@ -122,8 +122,7 @@ int spu_key_read(const char *path, uint8_t *out, size_t size, struct spu_error *
         return spu_error_at(err, SPU_EIO, path, UINT64_MAX, "cannot read key file");
     if (n == sizeof(buf) || spu_key_parse(buf, n, out, size) != SPU_OK)
         return spu_error_at(err, SPU_EFORMAT, path, UINT64_MAX,
-                            "not a key: expected %zu raw bytes or %zu hex digits", size,
-                            2 * size);
+                            "not a key: expected %zu raw bytes or %zu hex digits", size, 2 * size);
     return SPU_OK;
 }
 

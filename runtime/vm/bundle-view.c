@@ -6,10 +6,9 @@
 #include <stddef.h>
 #include <string.h>
 
-static const char *const sect_names[SPU_SEC__MAX + 1] = {
-    [0] = "?",
+static const char *const sect_names[SPU_SEC__MAX + 1] = {[0] = "?",
 #define SPU_SEC_NAME(name, id, text) [id] = text,
-    SPU_SECTION_LIST(SPU_SEC_NAME)
+                                                         SPU_SECTION_LIST(SPU_SEC_NAME)
 #undef SPU_SEC_NAME
 };
 
@@ -65,8 +64,8 @@ const char *spu_bview_str(const struct spu_bview *v, struct spu_bstr s)
 }
 
 #define HDR_FIELD(f) offsetof(struct spu_bhdr, f)
-#define TAB_FIELD(i, f) (SPU_BHDR_SIZE + (uint64_t)(i) * sizeof(struct spu_bsect) + \
-                         offsetof(struct spu_bsect, f))
+#define TAB_FIELD(i, f)                                                                            \
+    (SPU_BHDR_SIZE + (uint64_t)(i) * sizeof(struct spu_bsect) + offsetof(struct spu_bsect, f))
 
 static int hdr_fail(struct spu_error *err, int code, uint64_t off, const char *msg)
 {
@@ -101,8 +100,8 @@ static int check_header(const uint8_t *p, uint64_t size, struct spu_error *err)
                             "value size probe %u, expected %zu", h->value_size,
                             sizeof(struct spu_value));
     if (h->flags & ~(uint32_t)SPU_BF_SIGNED)
-        return spu_error_at(err, SPU_EFORMAT, "header", HDR_FIELD(flags),
-                            "unknown flags 0x%x", h->flags);
+        return spu_error_at(err, SPU_EFORMAT, "header", HDR_FIELD(flags), "unknown flags 0x%x",
+                            h->flags);
     for (size_t i = 0; i < sizeof(h->reserved); i++)
         if (h->reserved[i])
             return hdr_fail(err, SPU_EFORMAT, HDR_FIELD(reserved) + i,
@@ -121,8 +120,7 @@ static int check_header(const uint8_t *p, uint64_t size, struct spu_error *err)
     return SPU_OK;
 }
 
-static int check_table(const uint8_t *p, uint64_t size, struct spu_bview *v,
-                       struct spu_error *err)
+static int check_table(const uint8_t *p, uint64_t size, struct spu_bview *v, struct spu_error *err)
 {
     const struct spu_bhdr *h = (const struct spu_bhdr *)p;
     const struct spu_bsect *t = (const struct spu_bsect *)(p + SPU_BHDR_SIZE);
@@ -154,11 +152,10 @@ static int check_table(const uint8_t *p, uint64_t size, struct spu_bview *v,
                                 (unsigned long long)s->offset, (unsigned long long)s->size,
                                 (unsigned long long)size);
         if (s->offset < prev_end)
-            return spu_error_at(err, SPU_EFORMAT, name, TAB_FIELD(i, offset),
-                                "section at %llu overlaps %s (ends at %llu)",
-                                (unsigned long long)s->offset,
-                                prev_id ? sect_names[prev_id] : "the section table",
-                                (unsigned long long)prev_end);
+            return spu_error_at(
+                err, SPU_EFORMAT, name, TAB_FIELD(i, offset),
+                "section at %llu overlaps %s (ends at %llu)", (unsigned long long)s->offset,
+                prev_id ? sect_names[prev_id] : "the section table", (unsigned long long)prev_end);
         if (s->size % s->entsize)
             return spu_error_at(err, SPU_EFORMAT, name, TAB_FIELD(i, size),
                                 "size %llu is not a multiple of the entry size %u",
@@ -204,10 +201,10 @@ int spu_bview_parse(const void *data, uint64_t size, struct spu_bview *v, struct
                             has_sig ? "signature section without the SIGNED flag"
                                     : "SIGNED flag without a signature section");
 
-#define FILL(id, ptr, cnt)                                                     \
-    do {                                                                       \
-        v->ptr = SEC_PTR(v, id);                                               \
-        v->cnt = v->sec[id].n;                                                 \
+#define FILL(id, ptr, cnt)                                                                         \
+    do {                                                                                           \
+        v->ptr = SEC_PTR(v, id);                                                                   \
+        v->cnt = v->sec[id].n;                                                                     \
     } while (0)
     FILL(SPU_SEC_STRTAB, strtab, nstrtab);
     FILL(SPU_SEC_U32, u32, nu32);

@@ -25,9 +25,9 @@
 #define SPU_BUNDLE_MAX_SIZE (1ull << 31)
 
 struct spu_bview_sect {
-    uint64_t off;   /* file offset of the data (0 when absent) */
-    uint64_t size;  /* bytes */
-    uint32_t n;     /* entries */
+    uint64_t off;  /* file offset of the data (0 when absent) */
+    uint64_t size; /* bytes */
+    uint32_t n;    /* entries */
     uint32_t entsize;
     int present;
     uint32_t table; /* index of its entry in the section table */
@@ -39,30 +39,52 @@ struct spu_bview {
     const struct spu_bhdr *hdr;
     struct spu_bview_sect sec[SPU_SEC__MAX + 1]; /* by section id; [0] unused */
 
-    const char *strtab;            uint32_t nstrtab;
-    const uint32_t *u32;           uint32_t nu32;
+    const char *strtab;
+    uint32_t nstrtab;
+    const uint32_t *u32;
+    uint32_t nu32;
     const struct spu_bglobals *globals;
-    const struct spu_bconst *consts;   uint32_t nconsts;
-    const struct spu_insn *code;       uint32_t ncode;
-    const struct spu_bprog *progs;     uint32_t nprogs;
-    const struct spu_blayout *layouts; uint32_t nlayouts;
-    const struct spu_bfield *fields;   uint32_t nfields;
-    const struct spu_bdfa *dfas;       uint32_t ndfas;
-    const uint32_t *dfadata;           uint32_t ndfadata;
-    const struct spu_bregex *regexes;  uint32_t nregexes;
-    const struct spu_blist *lists;     uint32_t nlists;
-    const struct spu_bsink *sinks;     uint32_t nsinks;
-    const struct spu_bproto *protos;   uint32_t nprotos;
-    const struct spu_bevent *events;   uint32_t nevents;
-    const struct spu_brule *rules;     uint32_t nrules;
-    const struct spu_bsession *sessions; uint32_t nsessions;
-    const struct spu_binode *inodes;   uint32_t ninodes;
-    const struct spu_biedge *iedges;   uint32_t niedges;
-    const struct spu_bpattern *patterns; uint32_t npatterns;
-    const struct spu_boutput *outputs; uint32_t noutputs;
-    const struct spu_bmeta *metas;     uint32_t nmetas;
-    const struct spu_bsig *sig;        /* NULL when unsigned */
-    const uint8_t *hsdb;               uint32_t nhsdb;
+    const struct spu_bconst *consts;
+    uint32_t nconsts;
+    const struct spu_insn *code;
+    uint32_t ncode;
+    const struct spu_bprog *progs;
+    uint32_t nprogs;
+    const struct spu_blayout *layouts;
+    uint32_t nlayouts;
+    const struct spu_bfield *fields;
+    uint32_t nfields;
+    const struct spu_bdfa *dfas;
+    uint32_t ndfas;
+    const uint32_t *dfadata;
+    uint32_t ndfadata;
+    const struct spu_bregex *regexes;
+    uint32_t nregexes;
+    const struct spu_blist *lists;
+    uint32_t nlists;
+    const struct spu_bsink *sinks;
+    uint32_t nsinks;
+    const struct spu_bproto *protos;
+    uint32_t nprotos;
+    const struct spu_bevent *events;
+    uint32_t nevents;
+    const struct spu_brule *rules;
+    uint32_t nrules;
+    const struct spu_bsession *sessions;
+    uint32_t nsessions;
+    const struct spu_binode *inodes;
+    uint32_t ninodes;
+    const struct spu_biedge *iedges;
+    uint32_t niedges;
+    const struct spu_bpattern *patterns;
+    uint32_t npatterns;
+    const struct spu_boutput *outputs;
+    uint32_t noutputs;
+    const struct spu_bmeta *metas;
+    uint32_t nmetas;
+    const struct spu_bsig *sig; /* NULL when unsigned */
+    const uint8_t *hsdb;
+    uint32_t nhsdb;
 };
 
 /* Check the header and section table of `size` bytes at `data` (8-byte

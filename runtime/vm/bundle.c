@@ -223,9 +223,10 @@ static struct spu_bundle *load(uint8_t *mem, size_t map_len, size_t len,
         spu_error_set(err, SPU_EIO, "cannot make the bundle read-only: %s", strerror(errno));
         goto fail;
     }
-    if (spu_bview_parse(mem, len, &b->v, err) != SPU_OK || check_integrity(b, opts, err) != SPU_OK ||
-        spu_verify(&b->v, err) != SPU_OK || build_values(b, err) != SPU_OK ||
-        build_regexes(b, err) != SPU_OK || build_unindexed(b, err) != SPU_OK)
+    if (spu_bview_parse(mem, len, &b->v, err) != SPU_OK ||
+        check_integrity(b, opts, err) != SPU_OK || spu_verify(&b->v, err) != SPU_OK ||
+        build_values(b, err) != SPU_OK || build_regexes(b, err) != SPU_OK ||
+        build_unindexed(b, err) != SPU_OK)
         goto fail;
     const struct spu_bview *v = &b->v;
     if (spu_prefilter_build(v, b->trusted_sig ? v->hsdb : NULL, b->trusted_sig ? v->nhsdb : 0,
@@ -390,11 +391,11 @@ const uint32_t *spu_bundle_unindexed(const struct spu_bundle *b, uint32_t ev, ui
     return b->unindexed + b->unidx_off[ev];
 }
 
-#define SPU_BUNDLE_ARRAY(fn, type, ptr, cnt)                                   \
-    const type *spu_bundle_##fn(const struct spu_bundle *b, uint32_t *n)       \
-    {                                                                          \
-        *n = b->v.cnt;                                                         \
-        return b->v.ptr;                                                       \
+#define SPU_BUNDLE_ARRAY(fn, type, ptr, cnt)                                                       \
+    const type *spu_bundle_##fn(const struct spu_bundle *b, uint32_t *n)                           \
+    {                                                                                              \
+        *n = b->v.cnt;                                                                             \
+        return b->v.ptr;                                                                           \
     }
 SPU_BUNDLE_ARRAY(consts_raw, struct spu_bconst, consts, nconsts)
 SPU_BUNDLE_ARRAY(code, struct spu_insn, code, ncode)

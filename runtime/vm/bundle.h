@@ -102,7 +102,7 @@ const struct spu_prefilter *spu_bundle_prefilter(const struct spu_bundle *b);
 const uint32_t *spu_bundle_unindexed(const struct spu_bundle *b, uint32_t ev, uint32_t *n);
 
 /* Typed section arrays: spu_bundle_rules(b, &n) ... */
-#define SPU_BUNDLE_ARRAY(fn, type)                                             \
+#define SPU_BUNDLE_ARRAY(fn, type)                                                                 \
     const type *spu_bundle_##fn(const struct spu_bundle *b, uint32_t *n);
 SPU_BUNDLE_ARRAY(consts_raw, struct spu_bconst)
 SPU_BUNDLE_ARRAY(code, struct spu_insn)

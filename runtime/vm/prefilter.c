@@ -7,7 +7,7 @@
 struct spu_prefilter {
     struct spu_pf_group *groups;
     uint32_t ngroups;
-    uint32_t *order;    /* PATTERN indexes, grouped */
+    uint32_t *order; /* PATTERN indexes, grouped */
     uint32_t norder;
     uint32_t *ev_first; /* by event: first group */
     uint32_t *ev_n;
@@ -103,8 +103,8 @@ static int take_cache(struct spu_prefilter *pf, const uint8_t *c, size_t len)
             break;
         memcpy(&e, c + pos, sizeof(e));
         pos += sizeof(e);
-        if (e.event != pf->groups[i].event || e.key_prog != pf->groups[i].key_prog ||
-            e.pad != 0 || e.size > len - pos)
+        if (e.event != pf->groups[i].event || e.key_prog != pf->groups[i].key_prog || e.pad != 0 ||
+            e.size > len - pos)
             break;
         if (hs_deserialize_database((const char *)c + pos, e.size, &pf->groups[i].db) !=
             HS_SUCCESS) {

@@ -17,8 +17,8 @@ struct vctx {
 
 /* Fail with SPU_EVERIFY at entry `index` of section `sec` (+ `field`
  * bytes). Returns SPU_EVERIFY. */
-int spu_vfail(const struct vctx *vc, unsigned sec, uint64_t index, uint64_t field,
-              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int spu_vfail(const struct vctx *vc, unsigned sec, uint64_t index, uint64_t field, const char *fmt,
+              ...) __attribute__((format(printf, 5, 6)));
 
 /* Number of FLOWKEY entries of events.def and RT_EVENTs. */
 unsigned spu_vflowkey_count(void);

@@ -22,8 +22,8 @@ static struct hb *rich(void)
     struct spu_bregex re = {spu_bw_cstr(bw, "^GET /admin"), SPU_RE_I};
     uint32_t ri = spu_bw_regex(bw, &re);
     uint32_t items[2] = {spu_bw_const_str(bw, "exe", 3, 0), spu_bw_const_str(bw, "sh", 2, 0)};
-    struct spu_blist l = {spu_bw_cstr(bw, "exec_ext"), SPU_LIST_STR, 0, {0, 0}, {0, 0},
-                          spu_bw_u32(bw, items, 2), 2};
+    struct spu_blist l = {
+        spu_bw_cstr(bw, "exec_ext"), SPU_LIST_STR, 0, {0, 0}, {0, 0}, spu_bw_u32(bw, items, 2), 2};
     spu_bw_list(bw, &l);
     cr_assert_eq(ri, 0);
     hb_rule(h, 1001, "LOAD_FIELD 1; MATCH_RE 0; JZ 3; RET", 1, 0);
@@ -31,16 +31,14 @@ static struct hb *rich(void)
     struct spu_brule *rp = spu_bw_at(bw, SPU_SEC_RULE, r2);
     rp->flags = SPU_RF_PREFILTERED;
     uint32_t key = hb_prog(h, SPU_PROG_KEY, HB_EV_REQUEST, 0, "uri", "LOAD_FIELD 1; RET", 1, 0);
-    struct spu_bpattern pat = {HB_EV_REQUEST, key, spu_bw_cstr(bw, "passwd"), SPU_IEF_NOCASE,
-                               r2};
+    struct spu_bpattern pat = {HB_EV_REQUEST, key, spu_bw_cstr(bw, "passwd"), SPU_IEF_NOCASE, r2};
     spu_bw_pattern(bw, &pat);
 
     uint8_t classmap[256] = {0};
     classmap['a'] = 1;
     uint32_t trans[3 * 2] = {0, 0, 0, 2, 0, 2}, accept[3] = {SPU_NONE, SPU_NONE, 0},
-             decide[3] = {SPU_NONE, 0, 0};
-    struct spu_bw_dfa d = {3, 2, 1, 1, SPU_DFA_ANCHORED, classmap, trans, accept, decide,
-                           "a+", 2};
+                       decide[3] = {SPU_NONE, 0, 0};
+    struct spu_bw_dfa d = {3, 2, 1, 1, SPU_DFA_ANCHORED, classmap, trans, accept, decide, "a+", 2};
     cr_assert_eq(spu_bw_dfa(bw, &d), 0);
     struct spu_boutput o = {spu_bw_cstr(bw, "alerts"), SPU_OUT_FILE, spu_bw_cstr(bw, "a.log")};
     spu_bw_output(bw, &o);
@@ -312,9 +310,9 @@ Test(bundle, signatures)
     p[so + 8 + 10] ^= 0x40;
     uint64_t meta = hb_sec_off(p, len, SPU_SEC_STRTAB);
     p[meta] ^= 1;
-    cr_assert_eq(spu_bundle_digest(p, len, so, sizeof(struct spu_bsig),
-                                   ((struct spu_bhdr *)p)->checksum),
-                 SPU_OK);
+    cr_assert_eq(
+        spu_bundle_digest(p, len, so, sizeof(struct spu_bsig), ((struct spu_bhdr *)p)->checksum),
+        SPU_OK);
     cr_assert_null(spu_bundle_load_mem(p, len, &trust, &err));
     cr_assert_str_eq(err.where, "sig");
     free(p);
