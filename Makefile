@@ -113,9 +113,8 @@ $(BUILD)/spurun: $(BUILD)/obj/runtime/main.o $(LIBRT) $(LIBVM)
 $(BUILD)/spuctl: $(BUILD)/obj/runtime/spuctl.o $(LIBRT) $(LIBVM)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Test and bench tools (pcap generators, helpers): one .c each. A static
-# pattern rule, so it cannot capture $(BUILD)/fuzz/fuzz-* (tests/fuzz/*.c).
-$(TOOL_BINS): $(BUILD)/%: tests/%.c $(LIBS_ALL)
+# Test and bench tools (pcap generators, helpers): one .c each.
+$(BUILD)/%: tests/%.c $(LIBS_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
