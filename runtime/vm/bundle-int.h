@@ -21,8 +21,9 @@ struct spu_bundle {
     char *names;                /* NUL-terminated layout names */
     pcre2_code **re;            /* by REGEX index */
     struct spu_prefilter *pf;
-    uint32_t *unindexed; /* per event: rules without INDEXED */
-    uint32_t *unidx_off; /* nevents + 1 offsets into unindexed */
+    struct spu_lists *lists; /* by LIST index (stdlib/lists.h) */
+    uint32_t *unindexed;     /* per event: rules without INDEXED */
+    uint32_t *unidx_off;     /* nevents + 1 offsets into unindexed */
 };
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "builtin-api.h"
 #include "bundle-int.h"
+#include "lists.h"
 #include "prefilter.h"
 #include "verify.h"
 
@@ -25,6 +26,7 @@ static void bundle_free(struct spu_bundle *b)
             pcre2_code_free(b->re[i]);
     free(b->re);
     spu_prefilter_free(b->pf);
+    spu_lists_free(b->lists);
     free(b->kvals);
     free(b->layouts);
     free(b->names);
@@ -177,6 +179,76 @@ static int build_regexes(struct spu_bundle *b, struct spu_error *err)
     return SPU_OK;
 }
 
+/* One list: its inline items (constants, or regexes for regex lists),
+ * then its file, sealed and installed. */
+static int build_list(struct spu_bundle *b, uint32_t i, const struct spu_bundle_opts *o,
+                      struct spu_listset *s, struct spu_error *err)
+{
+    const struct spu_bview *v = &b->v;
+    const struct spu_blist *l = &v->lists[i];
+    int rc = SPU_OK;
+    for (uint32_t k = 0; rc == SPU_OK && k < l->nitems; k++) {
+        uint32_t it = v->u32[l->items + k];
+        if (l->kind == SPU_LIST_REGEX) {
+            const struct spu_bregex *r = &v->regexes[it];
+            rc = spu_listset_add_regex(s, spu_bview_str(v, r->pattern), r->pattern.len, r->flags,
+                                       err);
+        } else {
+            rc = spu_listset_add_value(s, &b->kvals[it], err);
+        }
+    }
+    if (rc == SPU_OK && (l->flags & SPU_LISTF_FILE)) {
+        char path[4096];
+        const char *p = spu_bview_str(v, l->path), *base = spu_bview_str(v, l->base);
+        int n;
+        if (p[0] == '/')
+            n = snprintf(path, sizeof(path), "%.*s", (int)l->path.len, p);
+        else if (o && o->list_dir)
+            n = snprintf(path, sizeof(path), "%s/%.*s", o->list_dir, (int)l->path.len, p);
+        else if (l->base.len)
+            n = snprintf(path, sizeof(path), "%.*s/%.*s", (int)l->base.len, base, (int)l->path.len,
+                         p);
+        else
+            n = snprintf(path, sizeof(path), "%.*s", (int)l->path.len, p);
+        if (n < 0 || (size_t)n >= sizeof(path) || memchr(p, '\0', l->path.len) ||
+            memchr(base, '\0', l->base.len))
+            return spu_error_at(err, SPU_EFORMAT, "list", spu_bview_off(v, SPU_SEC_LIST, i, 0),
+                                "list %u: unusable file path", i);
+        rc = spu_listset_load_file(s, path, err);
+    }
+    if (rc == SPU_OK)
+        rc = spu_listset_seal(s, err);
+    if (rc == SPU_OK)
+        rc = spu_lists_install(b->lists, i, s);
+    /* an error in a list file already names the file and the line */
+    if (rc != SPU_OK && err && err->where[0] == '\0') {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg[0] ? err->msg : spu_strerror(rc));
+        spu_error_at(err, rc, "list", spu_bview_off(v, SPU_SEC_LIST, i, 0), "list %u: %s", i, msg);
+    }
+    return rc;
+}
+
+static int build_lists(struct spu_bundle *b, const struct spu_bundle_opts *o, struct spu_error *err)
+{
+    const struct spu_bview *v = &b->v;
+    b->lists = spu_lists_new(v->nlists, err);
+    if (!b->lists)
+        return SPU_ENOMEM;
+    for (uint32_t i = 0; i < v->nlists; i++) {
+        const struct spu_blist *l = &v->lists[i];
+        struct spu_listset *s = spu_listset_new(l->kind, l->flags & SPU_LISTF_NOCASE, err);
+        if (!s)
+            return SPU_ENOMEM;
+        int rc = build_list(b, i, o, s, err);
+        if (rc != SPU_OK) {
+            spu_listset_free(s); /* installed only on success */
+            return rc;
+        }
+    }
+    return SPU_OK;
+}
+
 static int build_unindexed(struct spu_bundle *b, struct spu_error *err)
 {
     const struct spu_bview *v = &b->v;
@@ -226,7 +298,7 @@ static struct spu_bundle *load(uint8_t *mem, size_t map_len, size_t len,
     if (spu_bview_parse(mem, len, &b->v, err) != SPU_OK ||
         check_integrity(b, opts, err) != SPU_OK || spu_verify(&b->v, err) != SPU_OK ||
         build_values(b, err) != SPU_OK || build_regexes(b, err) != SPU_OK ||
-        build_unindexed(b, err) != SPU_OK)
+        build_lists(b, opts, err) != SPU_OK || build_unindexed(b, err) != SPU_OK)
         goto fail;
     const struct spu_bview *v = &b->v;
     if (spu_prefilter_build(v, b->trusted_sig ? v->hsdb : NULL, b->trusted_sig ? v->nhsdb : 0,
@@ -376,6 +448,11 @@ const pcre2_code *spu_bundle_regex(const struct spu_bundle *b, uint32_t i)
     return i < b->v.nregexes ? b->re[i] : NULL;
 }
 
+struct spu_lists *spu_bundle_lists(const struct spu_bundle *b)
+{
+    return b->lists;
+}
+
 const struct spu_prefilter *spu_bundle_prefilter(const struct spu_bundle *b)
 {
     return b->pf;
@@ -405,7 +482,7 @@ SPU_BUNDLE_ARRAY(fields, struct spu_bfield, fields, nfields)
 SPU_BUNDLE_ARRAY(dfas, struct spu_bdfa, dfas, ndfas)
 SPU_BUNDLE_ARRAY(dfadata, uint32_t, dfadata, ndfadata)
 SPU_BUNDLE_ARRAY(regexes_raw, struct spu_bregex, regexes, nregexes)
-SPU_BUNDLE_ARRAY(lists, struct spu_blist, lists, nlists)
+SPU_BUNDLE_ARRAY(lists_raw, struct spu_blist, lists, nlists)
 SPU_BUNDLE_ARRAY(sinks, struct spu_bsink, sinks, nsinks)
 SPU_BUNDLE_ARRAY(protos, struct spu_bproto, protos, nprotos)
 SPU_BUNDLE_ARRAY(events, struct spu_bevent, events, nevents)

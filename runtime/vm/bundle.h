@@ -7,7 +7,8 @@
  * the signature (optional unless required), then every section and
  * program (verify.h). Only then are the derived objects built: constants
  * as values, a struct spu_layout per bundle layout, the PCRE2 regexes
- * (JIT where available) and the literal prefilter (one Hyperscan database
+ * (JIT where available), the lists (stdlib/lists.h: inline items and
+ * list files, read now) and the literal prefilter (one Hyperscan database
  * per (event, key program) group; the HSDB cache is taken only from a
  * bundle whose signature is from a trusted key). Any failure refuses the
  * bundle with a struct spu_error whose `where` is the section name
@@ -48,6 +49,9 @@ struct spu_bundle_opts {
     const uint8_t (*trusted_keys)[SPU_PUBLIC_KEY_SIZE];
     size_t ntrusted_keys;
     int require_signature; /* refuse bundles without a valid trusted signature */
+    /* Directory for relative list file paths; NULL: the rule file's
+     * directory at compile time (the list's `base`). */
+    const char *list_dir;
 };
 
 /* Load and verify `path`. Returns new (one reference), or NULL with err
@@ -94,6 +98,11 @@ const struct spu_value *spu_bundle_const(const struct spu_bundle *b, uint32_t i)
  * per thread: the VM keeps its own. */
 const pcre2_code *spu_bundle_regex(const struct spu_bundle *b, uint32_t i);
 
+/* The bundle's lists (stdlib/lists.h), indexed like the LIST section.
+ * The bundle owns them; `spuctl list` reloads one with spu_lists_swap()
+ * (the only thing in a bundle that changes after loading). */
+struct spu_lists *spu_bundle_lists(const struct spu_bundle *b);
+
 /* The literal prefilter (prefilter.h). */
 const struct spu_prefilter *spu_bundle_prefilter(const struct spu_bundle *b);
 
@@ -112,7 +121,7 @@ SPU_BUNDLE_ARRAY(fields, struct spu_bfield)
 SPU_BUNDLE_ARRAY(dfas, struct spu_bdfa)
 SPU_BUNDLE_ARRAY(dfadata, uint32_t)
 SPU_BUNDLE_ARRAY(regexes_raw, struct spu_bregex)
-SPU_BUNDLE_ARRAY(lists, struct spu_blist)
+SPU_BUNDLE_ARRAY(lists_raw, struct spu_blist)
 SPU_BUNDLE_ARRAY(sinks, struct spu_bsink)
 SPU_BUNDLE_ARRAY(protos, struct spu_bproto)
 SPU_BUNDLE_ARRAY(events, struct spu_bevent)

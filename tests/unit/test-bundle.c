@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtin-api.h"
@@ -11,6 +12,7 @@
 #include "bundle-write.h"
 #include "bundle.h"
 #include "helper-bundle.h"
+#include "lists.h"
 #include "prefilter.h"
 
 /* A bundle with a bit of everything: a rule with a regex and a list
@@ -82,7 +84,7 @@ Test(bundle, round_trip_accessors)
     cr_assert_str_eq(l->name, "url");
     cr_assert_null(spu_bundle_layout(b, 99));
 
-    const struct spu_blist *lists = spu_bundle_lists(b, &n);
+    const struct spu_blist *lists = spu_bundle_lists_raw(b, &n);
     cr_assert_eq(n, 1);
     const uint32_t *items = spu_bundle_u32(b, lists[0].items);
     const struct spu_value *k = spu_bundle_const(b, items[1]);
@@ -272,14 +274,14 @@ Test(bundle, signatures)
     struct spu_error err;
 
     /* good: signed by a trusted key */
-    struct spu_bundle_opts trust = {keys1(pk), 1, 1};
+    struct spu_bundle_opts trust = {keys1(pk), 1, 1, NULL};
     struct spu_bundle *b = spu_bundle_load_mem(p, len, &trust, &err);
     cr_assert_not_null(b, "%s", err.msg);
     cr_assert_eq(spu_bundle_signed(b), 1);
     spu_bundle_unref(b);
 
     /* untrusted key: accepted as unsigned, refused when required */
-    struct spu_bundle_opts other = {keys1(pk2), 1, 0};
+    struct spu_bundle_opts other = {keys1(pk2), 1, 0, NULL};
     b = spu_bundle_load_mem(p, len, &other, &err);
     cr_assert_not_null(b, "%s", err.msg);
     cr_assert_eq(spu_bundle_signed(b), 0);
@@ -362,7 +364,7 @@ Test(bundle, hsdb_cache_only_from_trusted_signature)
     hb_free(h);
     cr_assert_neq(hb_sec_off(p, len, SPU_SEC_HSDB), 0);
     struct spu_error err;
-    struct spu_bundle_opts trust = {keys1(pk), 1, 0};
+    struct spu_bundle_opts trust = {keys1(pk), 1, 0, NULL};
     struct spu_bundle *b = spu_bundle_load_mem(p, len, &trust, &err);
     cr_assert_not_null(b, "%s", err.msg);
     cr_assert_eq(spu_prefilter_from_cache(spu_bundle_prefilter(b)), 1);
@@ -397,4 +399,106 @@ Test(bundle, bad_regex_is_refused_with_its_offset)
     cr_assert_eq(err.offset, hb_sec_off(p, len, SPU_SEC_REGEX));
     free(p);
     hb_free(h);
+}
+
+/* A bundle with one file list "hosts" (path relative to `base`). */
+static uint8_t *file_list_bundle(const char *path, const char *base, size_t *len)
+{
+    struct hb *h = hb_new();
+    struct spu_blist l = {spu_bw_cstr(h->bw, "hosts"),
+                          SPU_LIST_STR,
+                          SPU_LISTF_FILE | SPU_LISTF_NOCASE,
+                          spu_bw_cstr(h->bw, path),
+                          spu_bw_cstr(h->bw, base),
+                          0,
+                          0};
+    spu_bw_list(h->bw, &l);
+    uint8_t *p = hb_finish(h, NULL, len);
+    hb_free(h);
+    return p;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(bundle, list_files_are_read_at_load)
+{
+    char dir[] = "/tmp/spu-test-lists-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[256], other[256];
+    snprintf(path, sizeof(path), "%s/hosts.txt", dir);
+    snprintf(other, sizeof(other), "%s/sub", dir);
+    cr_assert_eq(mkdir(other, 0700), 0);
+    snprintf(other, sizeof(other), "%s/sub/hosts.txt", dir);
+    write_file(path, "# bad hosts\nevil.example\n\nBad.Example.org\n");
+    write_file(other, "elsewhere.example\n");
+
+    size_t len;
+    uint8_t *p = file_list_bundle("hosts.txt", dir, &len);
+    struct spu_error err;
+    struct spu_bundle *b = spu_bundle_load_mem(p, len, NULL, &err);
+    cr_assert_not_null(b, "%s: %s", err.where, err.msg);
+    struct spu_value v = spu_v_str("bad.example.ORG", 15), w = spu_v_str("good.example", 12);
+    cr_assert_eq(spu_lists_has(spu_bundle_lists(b), 0, &v), 1);
+    cr_assert_eq(spu_lists_has(spu_bundle_lists(b), 0, &w), 0);
+    spu_bundle_unref(b);
+
+    /* list_dir overrides the compile-time directory */
+    snprintf(other, sizeof(other), "%s/sub", dir);
+    struct spu_bundle_opts o = {NULL, 0, 0, other};
+    b = spu_bundle_load_mem(p, len, &o, &err);
+    cr_assert_not_null(b, "%s: %s", err.where, err.msg);
+    struct spu_value e = spu_v_str("elsewhere.example", 17);
+    cr_assert_eq(spu_lists_has(spu_bundle_lists(b), 0, &e), 1);
+    cr_assert_eq(spu_lists_has(spu_bundle_lists(b), 0, &v), 0);
+    spu_bundle_unref(b);
+    free(p);
+
+    /* a missing file refuses the bundle, naming the file */
+    p = file_list_bundle("nothere.txt", dir, &len);
+    cr_assert_null(spu_bundle_load_mem(p, len, NULL, &err));
+    cr_assert_eq(err.code, SPU_EIO);
+    cr_assert_not_null(strstr(err.where, "nothere.txt"));
+    free(p);
+
+    remove(path);
+    snprintf(other, sizeof(other), "%s/sub/hosts.txt", dir);
+    remove(other);
+    snprintf(other, sizeof(other), "%s/sub", dir);
+    rmdir(other);
+    rmdir(dir);
+}
+
+Test(bundle, a_bad_list_file_line_is_reported)
+{
+    char dir[] = "/tmp/spu-test-lists-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/nets.txt", dir);
+    write_file(path, "10.0.0.0/8\nnot an address\n");
+    struct hb *h = hb_new();
+    struct spu_blist l = {spu_bw_cstr(h->bw, "nets"),
+                          SPU_LIST_IP,
+                          SPU_LISTF_FILE,
+                          spu_bw_cstr(h->bw, path),
+                          spu_bw_cstr(h->bw, "/unused"),
+                          0,
+                          0};
+    spu_bw_list(h->bw, &l);
+    size_t len;
+    uint8_t *p = hb_finish(h, NULL, &len);
+    hb_free(h);
+    struct spu_error err;
+    cr_assert_null(spu_bundle_load_mem(p, len, NULL, &err)); /* an absolute path */
+    cr_assert_eq(err.code, SPU_EPARSE);
+    cr_assert_str_eq(err.where, path);
+    cr_assert_eq(err.line, 2);
+    free(p);
+    remove(path);
+    rmdir(dir);
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "builtin-api.h"
 #include "bundle.h"
@@ -113,9 +115,23 @@ static struct spu_bundle *small_bundle(void)
     size_t len;
     uint8_t *p = hb_finish(h, NULL, &len);
     hb_free(h);
+    /* the file list is read at load: give it a directory holding lists/bad.txt */
+    char dir[] = "/tmp/spu-test-disasm-XXXXXX", sub[64], file[80];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(sub, sizeof(sub), "%s/lists", dir);
+    snprintf(file, sizeof(file), "%s/bad.txt", sub);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fputs("evil.example\n", f);
+    fclose(f);
+    struct spu_bundle_opts opts = {NULL, 0, 0, dir};
     struct spu_error err;
-    struct spu_bundle *b = spu_bundle_load_mem(p, len, NULL, &err);
+    struct spu_bundle *b = spu_bundle_load_mem(p, len, &opts, &err);
     free(p);
+    remove(file);
+    rmdir(sub);
+    rmdir(dir);
     cr_assert_not_null(b, "load: %s: %llu: %s", err.where, (unsigned long long)err.offset, err.msg);
     return b;
 }
