@@ -139,8 +139,20 @@ static uint8_t lower(uint8_t c)
     return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-int spu_vmop_contains_i(const struct spu_value *hay, const struct spu_value *needle,
-                        struct spu_value *out)
+/* Needles up to this long are searched by direct comparison: at most this
+ * many compares per haystack byte. Longer ones go through memmem. */
+#define NAIVE_NEEDLE 32u
+
+static uint8_t *lower_copy(struct spu_arena *a, const uint8_t *p, uint32_t n)
+{
+    uint8_t *d = spu_arena_alloc(a, (size_t)n + 1);
+    for (uint32_t i = 0; d && i < n; i++)
+        d[i] = lower(p[i]);
+    return d;
+}
+
+int spu_vmop_contains_i(struct spu_arena *a, const struct spu_value *hay,
+                        const struct spu_value *needle, struct spu_value *out)
 {
     if (hay->type == SPU_T_NULL || needle->type == SPU_T_NULL) {
         if ((hay->type != SPU_T_NULL && hay->type != SPU_T_STR) ||
@@ -152,20 +164,27 @@ int spu_vmop_contains_i(const struct spu_value *hay, const struct spu_value *nee
     if (hay->type != SPU_T_STR || needle->type != SPU_T_STR)
         return SPU_VMF_TYPE;
     uint32_t n = needle->len, h = hay->len;
-    if (n == 0) {
-        *out = spu_v_bool(true);
-        return SPU_VMF_NONE;
-    }
     const uint8_t *s = hay->u.s, *t = needle->u.s;
-    uint8_t first = lower(t[0]);
     bool found = false;
-    for (uint32_t i = 0; !found && n <= h && i <= h - n; i++) {
-        if (lower(s[i]) != first)
-            continue;
-        uint32_t k = 1;
-        while (k < n && lower(s[i + k]) == lower(t[k]))
-            k++;
-        found = k == n;
+    if (n == 0) {
+        found = true;
+    } else if (n > h) {
+        found = false;
+    } else if (n <= NAIVE_NEEDLE) {
+        uint8_t first = lower(t[0]);
+        for (uint32_t i = 0; !found && i <= h - n; i++) {
+            if (lower(s[i]) != first)
+                continue;
+            uint32_t k = 1;
+            while (k < n && lower(s[i + k]) == lower(t[k]))
+                k++;
+            found = k == n;
+        }
+    } else {
+        uint8_t *ls = lower_copy(a, s, h), *lt = lower_copy(a, t, n);
+        if (!ls || !lt)
+            return SPU_VMF_MEMORY;
+        found = memmem(ls, h, lt, n) != NULL; /* glibc: two-way, linear */
     }
     *out = spu_v_bool(found);
     return SPU_VMF_NONE;

@@ -41,9 +41,10 @@ int spu_vmop_concat(struct spu_arena *a, const struct spu_value *x, const struct
 int spu_vmop_compare(unsigned op, const struct spu_value *x, const struct spu_value *y,
                      struct spu_value *out);
 
-/* CONTAINS_I: ASCII case-insensitive substring test. */
-int spu_vmop_contains_i(const struct spu_value *hay, const struct spu_value *needle,
-                        struct spu_value *out);
+/* CONTAINS_I: ASCII case-insensitive substring test, linear in the
+ * haystack (a long needle is searched in lowercase copies made in `a`). */
+int spu_vmop_contains_i(struct spu_arena *a, const struct spu_value *hay,
+                        const struct spu_value *needle, struct spu_value *out);
 
 /* MATCH_RE with the thread's match data and context. */
 int spu_vmop_match(const pcre2_code *re, pcre2_match_data *md, pcre2_match_context *mc,

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_BUDGET 100000u
+#define DEFAULT_BUDGET 1000000u
 #define DEFAULT_SCRATCH_CAP (16u << 20)
 #define DEFAULT_MATCH_LIMIT 100000u
 #define DEFAULT_DEPTH_LIMIT 10000u
@@ -378,7 +378,10 @@ static int exec(struct run *r, uint32_t pi, const struct spu_record *rec, int le
 
     VM_CASE(LOOP)
     {
-        if (++r->steps > r->budget)
+        /* the loop body runs again: charge its length, so the budget bounds
+         * the instructions executed whatever the program's size */
+        r->steps += (uint64_t)(in - code) - in->c + 1;
+        if (r->steps > r->budget)
             VM_FAULT(SPU_VMF_BUDGET);
         VM_JUMP(in->c);
     }

@@ -9,7 +9,10 @@
  *
  * Semantics are those of opcodes.def; what this interpreter adds:
  * - A fault stops the program: a wrong operand type, DIV/MOD by zero, the
- *   step budget spent (charged 1 by each LOOP and each CALL), a built-in
+ *   step budget spent (each LOOP charges the length of the loop body it
+ *   closes, its distance back + 1, and each CALL 1: so the budget bounds the
+ *   instructions a run executes, plus at most the program's length), a
+ *   built-in
  *   returning an error, a regex past its match limit, the scratch arena
  *   full, a host callback failing. The run returns SPU_EFAULT and fills a
  *   struct spu_vm_result (fault kind, pc, program, rule); the worker goes
@@ -86,7 +89,7 @@ struct spu_vm_config {
     /* The built-in functions, indexed by builtin id; NULL: spu_builtin_fns
      * (stdlib). Tests substitute their own. Borrowed for the VM's life. */
     const spu_builtin_fn *builtins;
-    uint64_t budget;            /* steps per run; 0: 100000 */
+    uint64_t budget;            /* steps per run; 0: 1000000 */
     size_t scratch_cap;         /* bytes; 0: 16 MiB */
     uint32_t regex_match_limit; /* PCRE2 match limit; 0: 100000 */
     uint32_t regex_depth_limit; /* PCRE2 depth limit; 0: 10000 */

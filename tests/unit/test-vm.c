@@ -203,6 +203,8 @@ static void build_start(void)
     cr_assert_eq(spu_bw_const_str(bw, "zip", 3, 0), K_ZIP);
     cr_assert_eq(spu_bw_const_str(bw, "Mozilla SQLMap/1.0", 18, 0), K_UA);
     cr_assert_eq(spu_bw_const_list(bw, 0), K_LIST0);
+    cr_assert_eq(spu_bw_const_str(bw, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA!", 40, 0), 17);
+    cr_assert_eq(spu_bw_const_str(bw, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?", 40, 0), 18);
 }
 
 static void build_finish_with(uint64_t budget, const spu_builtin_fn *fns)
@@ -352,6 +354,9 @@ ParameterizedTestParameters(vm, int_and_bool_results)
         B("PUSH_K 1; PUSH_K 5; CONTAINS_I; RET", 2, 1),
         B("PUSH_K 5; PUSH_K 6; CONTAINS_I; RET", 2, 0),
         B("PUSH_NULL; PUSH_K 6; CONTAINS_I; RET", 2, 0),
+        B("PUSH_K 8; PUSH_K 17; CONTAINS_I; RET", 2, 1), /* a 40-byte needle */
+        B("PUSH_K 8; PUSH_K 18; CONTAINS_I; RET", 2, 0),
+        B("PUSH_K 17; PUSH_K 8; CONTAINS_I; RET", 2, 0), /* longer than the haystack */
         I("PUSH_INT 1; JMP 3; PUSH_INT 2; RET", 1, 1),
         I("PUSH_INT 0; JZ 4; PUSH_INT 10; RET; PUSH_INT 20; RET", 1, 20),
         I("PUSH_INT 3; JZ 4; PUSH_INT 10; RET; PUSH_INT 20; RET", 1, 10),
@@ -512,7 +517,7 @@ ParameterizedTest(struct fcase *c, vm, faults)
 Test(vm, budget_is_charged_by_loops_and_calls)
 {
     build_start();
-    /* 3 calls, then a loop of 5 iterations */
+    /* 3 calls, then a loop of 5 iterations: a LOOP charges the body it closes */
     uint32_t pi = hb_prog(X.h, SPU_PROG_KEY, HB_EV_REQUEST, 0, "k",
                           "PUSH_K 0; CALL StringLength 1; POP; PUSH_K 0; CALL StringLength 1; "
                           "POP; PUSH_K 0; CALL StringLength 1; POP; "
@@ -520,11 +525,11 @@ Test(vm, budget_is_charged_by_loops_and_calls)
                           "LOAD_LOCAL 0; PUSH_INT 1; ADD; STORE_LOCAL 0; LOOP 11; "
                           "LOAD_LOCAL 0; RET",
                           2, 1);
-    build_finish(8);
+    build_finish(48); /* 3 calls + 5 loops of 9 instructions (11..19) */
     struct spu_value out;
     struct spu_vm_result res;
     cr_assert_eq(spu_vm_run_key(X.vm, X.b, pi, X.req, NULL, NULL, &out, &res), SPU_OK);
-    cr_assert_eq(res.steps, 8);
+    cr_assert_eq(res.steps, 48);
     cr_assert_eq(out.u.i, 5);
     teardown();
     build_start();
@@ -535,7 +540,7 @@ Test(vm, budget_is_charged_by_loops_and_calls)
                  "LOAD_LOCAL 0; PUSH_INT 1; ADD; STORE_LOCAL 0; LOOP 11; "
                  "LOAD_LOCAL 0; RET",
                  2, 1);
-    build_finish(7);
+    build_finish(47);
     cr_assert_eq(spu_vm_run_key(X.vm, X.b, pi, X.req, NULL, NULL, &out, &res), SPU_EFAULT);
     cr_assert_eq(res.fault, SPU_VMF_BUDGET);
     cr_assert_eq(res.pc, 19);
