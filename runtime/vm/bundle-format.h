@@ -47,7 +47,7 @@ struct spu_bhdr {
     uint64_t file_size;   /* must equal the file's size */
     uint8_t checksum[32]; /* SHA-256 of the whole file with this field zeroed */
     uint8_t stdlib_fp[32];/* fingerprint of the builtin/filter/record/event tables */
-    uint8_t reserved[16];
+    uint8_t reserved[24];
 };
 _Static_assert(sizeof(struct spu_bhdr) == SPU_BHDR_SIZE, "bundle header size");
 
@@ -133,7 +133,9 @@ struct spu_bprog {
     uint16_t nloops;    /* grammar loop slots */
     uint32_t layout;    /* UNIT/MESSAGE: its record; RULE/KEY: the event's record */
     uint32_t proto;     /* grammar programs: protocol index; else SPU_NONE */
-    uint32_t event;     /* RULE/KEY: event index; else SPU_NONE */
+    uint32_t event;     /* RULE/KEY: event index; MESSAGE: completion event
+                         * (raised flagged incomplete if the message aborts,
+                         * docs/grammar-vm.md); else SPU_NONE */
     uint32_t flags;     /* SPU_PF_* */
 };
 enum { SPU_PF_STREAM = 1u /* UNIT yields content */ };
@@ -204,8 +206,12 @@ struct spu_bsink {
     uint32_t child;     /* UNIT or MESSAGE program run on the content, or SPU_NONE */
     uint32_t nargs;     /* arguments for the child, popped by G_SINK_OPEN */
     uint32_t limit;     /* stored bytes (0: no storage, SPU_NONE: protocol default) */
-    uint32_t flags;
+    uint32_t flags;     /* SPU_SINKF_* */
 };
+/* SPAN: the sink receives every byte its context consumes while it is the
+ * innermost sink (a captured group); otherwise only bytes of ops flagged
+ * SPU_GF_YIELD and `yield`s (docs/grammar-vm.md). */
+enum { SPU_SINKF_SPAN = 1u };
 
 enum { SPU_TRANSPORT_TCP = 1, SPU_TRANSPORT_UDP = 2, SPU_TRANSPORT_STREAM = 3 };
 enum { SPU_DIR_CLIENT = 0, SPU_DIR_SERVER = 1 };
@@ -217,6 +223,8 @@ struct spu_bproto {
     uint32_t nports;
     uint32_t detect[2];     /* DFA per direction, or SPU_NONE */
     uint32_t resync[2];     /* DFA (SEARCH) per direction, or SPU_NONE */
+    uint32_t resync_rev[2]; /* AT mode: the reverse DFA that finds the match start
+                             * (dfa-run.h spu_dfa_longest_rev), else SPU_NONE */
     uint32_t resync_mode[2];/* SPU_RESYNC_* */
     uint32_t driver[2];     /* DRIVER program per direction, or SPU_NONE */
     uint32_t state_layout;  /* or SPU_NONE */

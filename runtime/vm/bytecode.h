@@ -56,7 +56,10 @@ enum {
     SPU_GF_CAPTURE = 1u << 0, /* push the produced value */
     SPU_GF_YIELD = 1u << 1,   /* send the produced bytes to the innermost sink */
     SPU_GF_NOCASE = 1u << 2,  /* G_LIT: ASCII case-insensitive */
-    SPU_GF__MASK = 0x7u
+    SPU_GF_SURE = 1u << 3,    /* G_PREDICT: answer by the longest match only; never
+                               * settle early on the DFA's decide table (for ? * +,
+                               * where no match at all is a valid outcome) */
+    SPU_GF__MASK = 0xfu
 };
 
 /* Which programs may use an opcode. */
