@@ -150,10 +150,13 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -pthread $(INCS) $(PKG_CFLAGS) \
 FUZZ_VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/fuzzobj/%.o)
 FUZZ_SPUC_OBJ := $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/fuzzobj/gen/%.o)
 FUZZ_RT_OBJ   := $(RT_SRC:%.c=$(BUILD)/fuzzobj/%.o)
-$(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c
+# Static pattern rules: make 4.3 takes a pattern rule's plain prerequisites
+# (the object lists of the fuzz binaries) only when they are named targets.
+$(filter $(BUILD)/fuzzobj/gen/%,$(FUZZ_SPUC_OBJ)): $(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
-$(BUILD)/fuzzobj/%.o: %.c $(filter %.h,$(GEN_SRC:%.c=%.h))
+$(FUZZ_VM_OBJ) $(FUZZ_RT_OBJ) $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o): \
+        $(BUILD)/fuzzobj/%.o: %.c $(filter %.h,$(GEN_SRC:%.c=%.h))
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_VM_OBJ)

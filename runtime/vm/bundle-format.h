@@ -45,7 +45,8 @@ struct spu_bhdr {
     uint32_t nsections;
     uint32_t flags;       /* SPU_BF_* */
     uint64_t file_size;   /* must equal the file's size */
-    uint8_t checksum[32]; /* SHA-256 of the whole file with this field zeroed */
+    uint8_t checksum[32]; /* SHA-256 of the whole file with this field and the
+                             SIG section's data zeroed (the signature signs it) */
     uint8_t stdlib_fp[32];/* fingerprint of the builtin/filter/record/event tables */
     uint8_t reserved[24];
 };
@@ -101,14 +102,17 @@ struct spu_bglobals {
     uint32_t reserved[4];
 };
 
-/* Constants referenced by PUSH_K, G_LIT, G_ERROR, list items. */
-enum { SPU_K_INT = 1, SPU_K_STR = 2, SPU_K_IP = 3 };
+/* Constants referenced by PUSH_K, G_LIT, G_ERROR, list items. LIST and
+ * REGEX constants let PUSH_K pass a list or a regex to a built-in
+ * (FindInList, FindInRegExList): val is the LIST / REGEX index. */
+enum { SPU_K_INT = 1, SPU_K_STR = 2, SPU_K_IP = 3, SPU_K_LIST = 4, SPU_K_REGEX = 5 };
 struct spu_bconst {
     uint8_t kind;  /* SPU_K_* */
     uint8_t flags; /* SPU_KF_NOCASE for list items */
     uint16_t aux;  /* IP: family 4 or 6 */
     uint32_t len;  /* STR: length; IP: prefix length */
-    uint64_t val;  /* INT: the int64; STR: STRTAB offset; IP: STRTAB offset of 16 bytes */
+    uint64_t val;  /* INT: the int64; STR: STRTAB offset; IP: STRTAB offset of 16 bytes;
+                      LIST, REGEX: the index */
 };
 enum { SPU_KF_NOCASE = 1u };
 
@@ -174,7 +178,7 @@ struct spu_bdfa {
     uint32_t accept;     /* DFADATA index of nstates words: label accepted here (lowest wins), or SPU_NONE */
     uint32_t decide;     /* DFADATA index of nstates words: the only label still reachable, or SPU_NONE */
     uint32_t flags;      /* SPU_DFA_* */
-    uint32_t source;     /* STRTAB offset of the pattern text (diagnostics), or SPU_NONE */
+    struct spu_bstr source; /* the pattern text (diagnostics); len 0 when none */
 };
 enum { SPU_DFA_ANCHORED = 1u, SPU_DFA_SEARCH = 2u /* unanchored (.*) prefix */ };
 
@@ -325,10 +329,22 @@ struct spu_bmeta {
 };
 
 /* Ed25519 (libsodium) signature over the header checksum; the key id is the
- * first 8 bytes of the public key's SHA-256. */
+ * first 8 bytes of the public key's SHA-256. The checksum is computed with
+ * the SIG section's data zeroed, so the signature can be written after it. */
 struct spu_bsig {
     uint8_t key_id[8];
     uint8_t sig[64];
+};
+
+/* HSDB: one entry per prefilter group (event, key_prog) in ascending
+ * order, each followed by `size` bytes of hs_serialize_database() output
+ * padded with zeros to 8 bytes. Pattern ids in a database are PATTERN
+ * indexes. Only used when the bundle's signature is from a trusted key. */
+struct spu_bhsdb {
+    uint32_t event;
+    uint32_t key_prog;
+    uint32_t size;
+    uint32_t pad;
 };
 
 #endif

@@ -29,7 +29,8 @@ enum spu_fmt {
     SPU_FMT_CONST,    /* c: constant index */
     SPU_FMT_LOCAL,    /* b: local index < prog.nlocals */
     SPU_FMT_FIELD,    /* b: field index < nfields of the program's layout */
-    SPU_FMT_LFIELD,   /* c: layout index, b: field index < nfields of layout c */
+    SPU_FMT_LFIELD,   /* c: layout index, b: field index < nfields of layout c;
+                         MEMBER also takes SPU_LAYOUT_STD | stdlib record id */
     SPU_FMT_STATE,    /* b: index < nfields of the protocol's state layout */
     SPU_FMT_REGEX,    /* c: regex index */
     SPU_FMT_LIST,     /* c: list index */

@@ -1,0 +1,432 @@
+/* filter-text.c - streaming text decoders: url_decode, base64, qp,
+ * dot_unstuff (filters.def). Each keeps a few bytes of state between
+ * chunks, so any split of the input gives the same output; output leaves
+ * in pieces of at most 4 KiB. The url_decode, base64_decode and qp_decode
+ * built-ins run these same decoders over a whole string. */
+#include "stdlib-int.h"
+
+#include <string.h>
+
+/* ---- url_decode: %XX (either case) -> byte; invalid or truncated escapes
+ * stay as written; '+' stays '+' unless `plus` (the built-in's option) ---- */
+
+struct flt_url {
+    uint8_t pend; /* 0: none, 1: "%", 2: "%" hi */
+    uint8_t hi;
+    uint8_t plus;
+};
+
+static int url_init(void *st)
+{
+    memset(st, 0, sizeof(struct flt_url));
+    return SPU_OK;
+}
+
+static void url_step(struct flt_url *s, const uint8_t *in, size_t n, struct spu_ob *o)
+{
+    size_t i = 0;
+    while (i < n && !o->err) {
+        uint8_t ch = in[i];
+        if (s->pend == 0) {
+            if (ch == '%') {
+                s->pend = 1;
+                i++;
+            } else if (s->plus && ch == '+') {
+                spu_ob_put(o, ' ');
+                i++;
+            } else {
+                size_t j = i;
+                while (j < n && in[j] != '%' && !(s->plus && in[j] == '+'))
+                    j++;
+                spu_ob_write(o, in + i, j - i);
+                i = j;
+            }
+        } else if (s->pend == 1) {
+            if (spu_hexval(ch) >= 0) {
+                s->hi = ch;
+                s->pend = 2;
+                i++;
+            } else {
+                spu_ob_put(o, '%'); /* and look at ch again */
+                s->pend = 0;
+            }
+        } else {
+            s->pend = 0;
+            if (spu_hexval(ch) >= 0) {
+                spu_ob_put(o, (uint8_t)(spu_hexval(s->hi) * 16 + spu_hexval(ch)));
+                i++;
+            } else {
+                spu_ob_put(o, '%');
+                spu_ob_put(o, s->hi);
+            }
+        }
+    }
+}
+
+static int url_update(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
+{
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    url_step(st, in, n, &o);
+    return spu_ob_flush(&o);
+}
+
+static int url_finish(void *st, spu_filter_out out, void *ctx)
+{
+    struct flt_url *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    if (s->pend >= 1)
+        spu_ob_put(&o, '%');
+    if (s->pend == 2)
+        spu_ob_put(&o, s->hi);
+    s->pend = 0;
+    return spu_ob_flush(&o);
+}
+
+static void nothing_to_free(void *st)
+{
+    (void)st;
+}
+
+const struct spu_filter_ops spu_flt_url_decode_ops = {
+    "url_decode", sizeof(struct flt_url), url_init, url_update, url_finish, nothing_to_free,
+};
+
+int spu_pct_decode(struct spu_sb *b, const uint8_t *p, size_t n, int plus)
+{
+    struct flt_url s = {.plus = (uint8_t)(plus != 0)};
+    return spu_filter_run(&spu_flt_url_decode_ops, &s, p, n, b);
+}
+
+/* ---- base64 (RFC 2045): characters outside the alphabet (line breaks,
+ * spaces, junk) are skipped; the first '=' ends the data (the partial
+ * quantum before it is decoded); a partial quantum at the end is decoded
+ * as far as it goes (one lone character gives nothing) ---- */
+
+struct flt_b64 {
+    uint32_t acc;
+    uint8_t nchar;
+    uint8_t done;
+};
+
+static int b64_init(void *st)
+{
+    memset(st, 0, sizeof(struct flt_b64));
+    return SPU_OK;
+}
+
+static int b64val(uint8_t ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '+')
+        return 62;
+    if (ch == '/')
+        return 63;
+    return -1;
+}
+
+/* Emit the bytes of a partial quantum of 2 or 3 characters. */
+static void b64_tail(struct flt_b64 *s, struct spu_ob *o)
+{
+    if (s->nchar == 2) {
+        spu_ob_put(o, (uint8_t)(s->acc >> 4));
+    } else if (s->nchar == 3) {
+        spu_ob_put(o, (uint8_t)(s->acc >> 10));
+        spu_ob_put(o, (uint8_t)(s->acc >> 2));
+    }
+    s->nchar = 0;
+    s->acc = 0;
+}
+
+static int b64_update(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
+{
+    struct flt_b64 *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    for (size_t i = 0; i < n && !s->done && !o.err; i++) {
+        int v = b64val(in[i]);
+        if (v < 0) {
+            if (in[i] == '=') {
+                b64_tail(s, &o);
+                s->done = 1;
+            }
+            continue;
+        }
+        s->acc = (s->acc << 6) | (uint32_t)v;
+        if (++s->nchar == 4) {
+            spu_ob_put(&o, (uint8_t)(s->acc >> 16));
+            spu_ob_put(&o, (uint8_t)(s->acc >> 8));
+            spu_ob_put(&o, (uint8_t)s->acc);
+            s->nchar = 0;
+            s->acc = 0;
+        }
+    }
+    return spu_ob_flush(&o);
+}
+
+static int b64_finish(void *st, spu_filter_out out, void *ctx)
+{
+    struct flt_b64 *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    b64_tail(s, &o);
+    return spu_ob_flush(&o);
+}
+
+const struct spu_filter_ops spu_flt_base64_ops = {
+    "base64", sizeof(struct flt_b64), b64_init, b64_update, b64_finish, nothing_to_free,
+};
+
+int spu_b64_decode(struct spu_sb *b, const uint8_t *p, size_t n)
+{
+    struct flt_b64 s = {0};
+    return spu_filter_run(&spu_flt_base64_ops, &s, p, n, b);
+}
+
+/* ---- quoted-printable (RFC 2045), lenient: "=XX" (either case) is a byte;
+ * "=" followed by up to QP_MAX_WS spaces/tabs and a line break (CRLF or
+ * LF) is a soft line break and disappears; "=" at the very end (optionally
+ * followed by whitespace) is a soft break too; any other "=" and what
+ * follows it stay as written. Other bytes, trailing whitespace included,
+ * pass unchanged. ---- */
+
+#define QP_MAX_WS 32
+enum { QP_TEXT, QP_EQ, QP_HEX, QP_WS, QP_CR };
+
+struct flt_qp {
+    uint8_t state;
+    uint8_t n;                   /* pending bytes, starting with '=' */
+    uint8_t pend[QP_MAX_WS + 3];
+};
+
+static int qp_init(void *st)
+{
+    memset(st, 0, sizeof(struct flt_qp));
+    return SPU_OK;
+}
+
+/* Give up on the pending escape: write it as it came. */
+static void qp_literal(struct flt_qp *s, struct spu_ob *o)
+{
+    spu_ob_write(o, s->pend, s->n);
+    s->n = 0;
+    s->state = QP_TEXT;
+}
+
+static void qp_soft_break(struct flt_qp *s)
+{
+    s->n = 0;
+    s->state = QP_TEXT;
+}
+
+static int qp_update(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
+{
+    struct flt_qp *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    size_t i = 0;
+    while (i < n && !o.err) {
+        uint8_t ch = in[i];
+        switch (s->state) {
+        case QP_TEXT: {
+            if (ch == '=') {
+                s->pend[0] = '=';
+                s->n = 1;
+                s->state = QP_EQ;
+                i++;
+                break;
+            }
+            const uint8_t *eq = memchr(in + i, '=', n - i);
+            size_t j = eq ? (size_t)(eq - in) : n;
+            spu_ob_write(&o, in + i, j - i);
+            i = j;
+            break;
+        }
+        case QP_EQ:
+            if (spu_hexval(ch) >= 0) {
+                s->pend[s->n++] = ch;
+                s->state = QP_HEX;
+                i++;
+            } else if (ch == ' ' || ch == '\t') {
+                s->pend[s->n++] = ch;
+                s->state = QP_WS;
+                i++;
+            } else if (ch == '\r') {
+                s->pend[s->n++] = ch;
+                s->state = QP_CR;
+                i++;
+            } else if (ch == '\n') {
+                qp_soft_break(s);
+                i++;
+            } else {
+                qp_literal(s, &o);
+            }
+            break;
+        case QP_HEX:
+            if (spu_hexval(ch) >= 0) {
+                spu_ob_put(&o, (uint8_t)(spu_hexval(s->pend[1]) * 16 + spu_hexval(ch)));
+                s->n = 0;
+                s->state = QP_TEXT;
+                i++;
+            } else {
+                qp_literal(s, &o);
+            }
+            break;
+        case QP_WS:
+            if ((ch == ' ' || ch == '\t') && s->n < 1 + QP_MAX_WS) {
+                s->pend[s->n++] = ch;
+                i++;
+            } else if (ch == '\r') {
+                s->pend[s->n++] = ch;
+                s->state = QP_CR;
+                i++;
+            } else if (ch == '\n') {
+                qp_soft_break(s);
+                i++;
+            } else {
+                qp_literal(s, &o);
+            }
+            break;
+        default: /* QP_CR */
+            if (ch == '\n') {
+                qp_soft_break(s);
+                i++;
+            } else {
+                qp_literal(s, &o);
+            }
+            break;
+        }
+    }
+    return spu_ob_flush(&o);
+}
+
+static int qp_finish(void *st, spu_filter_out out, void *ctx)
+{
+    struct flt_qp *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    if (s->state == QP_HEX)
+        qp_literal(s, &o);
+    else
+        qp_soft_break(s);
+    return spu_ob_flush(&o);
+}
+
+const struct spu_filter_ops spu_flt_qp_ops = {
+    "qp", sizeof(struct flt_qp), qp_init, qp_update, qp_finish, nothing_to_free,
+};
+
+/* ---- SMTP dot-unstuffing (RFC 5321 4.5.2): when a line begins with a
+ * period followed by other characters, that first period is deleted, so
+ * "..x" becomes ".x" (and a non-conforming ".x" becomes "x", as receiving
+ * servers do). A line that is only "." keeps it. Lines end at LF. ---- */
+
+enum { DOT_BOL, DOT_DOT, DOT_MID };
+
+struct flt_dot {
+    uint8_t state;
+};
+
+static int dot_init(void *st)
+{
+    ((struct flt_dot *)st)->state = DOT_BOL;
+    return SPU_OK;
+}
+
+static int dot_update(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
+{
+    struct flt_dot *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    size_t i = 0;
+    while (i < n && !o.err) {
+        uint8_t ch = in[i];
+        if (s->state == DOT_BOL) {
+            if (ch == '.') {
+                s->state = DOT_DOT;
+                i++;
+            } else {
+                s->state = DOT_MID;
+            }
+        } else if (s->state == DOT_DOT) {
+            /* the held period stays only when the line ends right here */
+            if (ch == '\r' || ch == '\n')
+                spu_ob_put(&o, '.');
+            s->state = DOT_MID;
+        } else {
+            const uint8_t *lf = memchr(in + i, '\n', n - i);
+            size_t j = lf ? (size_t)(lf - in) + 1 : n;
+            spu_ob_write(&o, in + i, j - i);
+            i = j;
+            if (lf)
+                s->state = DOT_BOL;
+        }
+    }
+    return spu_ob_flush(&o);
+}
+
+static int dot_finish(void *st, spu_filter_out out, void *ctx)
+{
+    struct flt_dot *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    if (s->state == DOT_DOT)
+        spu_ob_put(&o, '.');
+    s->state = DOT_BOL;
+    return spu_ob_flush(&o);
+}
+
+const struct spu_filter_ops spu_flt_dot_unstuff_ops = {
+    "dot_unstuff", sizeof(struct flt_dot), dot_init, dot_update, dot_finish, nothing_to_free,
+};
+
+/* ---- the built-ins over the same decoders ---- */
+
+static int decode_with(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                       struct spu_value *ret, const struct spu_filter_ops *ops, void *state)
+{
+    const uint8_t *s = NULL;
+    size_t n = 0;
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
+        return ss;
+    struct spu_sb b;
+    spu_sb_init(&b, c->scratch, n);
+    int rc = spu_filter_run(ops, state, s, n, &b);
+    if (rc == SPU_ELIMIT)
+        return spu_arg_nomem(c);
+    *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
+
+int spu_bi_url_decode(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                      struct spu_value *ret)
+{
+    struct flt_url s = {0};
+    int plus = 0;
+    int rc = argc > 1 ? spu_arg_bool(c, &args[1], &plus) : SPU_OK;
+    if (rc)
+        return rc;
+    s.plus = (uint8_t)plus;
+    return decode_with(c, args, argc, ret, &spu_flt_url_decode_ops, &s);
+}
+
+int spu_bi_base64_decode(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                         struct spu_value *ret)
+{
+    struct flt_b64 s = {0};
+    return decode_with(c, args, argc, ret, &spu_flt_base64_ops, &s);
+}
+
+int spu_bi_qp_decode(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                     struct spu_value *ret)
+{
+    struct flt_qp s = {0};
+    return decode_with(c, args, argc, ret, &spu_flt_qp_ops, &s);
+}

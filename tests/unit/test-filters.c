@@ -1,0 +1,425 @@
+/* Unit tests for the streaming filters (stdlib/filter-text.c,
+ * filter-html.c, filter-zlib.c, filters.c): known outputs, the same output
+ * for every split of small inputs and random splits of large ones, gzip /
+ * zlib / raw deflate made with zlib here, bad and truncated input, and
+ * output in bounded pieces. */
+#include "stdlib-test.h"
+
+#include <zlib.h>
+
+/* ---- running a filter ---- */
+
+struct out {
+    uint8_t *p;
+    size_t len, cap;
+    size_t max_piece;
+    size_t pieces;
+    int fail_after; /* return SPU_ELIMIT once this many bytes came (0: never) */
+};
+
+static int collect(void *ctx, const uint8_t *p, size_t n)
+{
+    struct out *o = ctx;
+    cr_assert_gt(n, 0, "empty output piece");
+    if (o->len + n > o->cap) {
+        o->cap = (o->len + n) * 2;
+        o->p = realloc(o->p, o->cap);
+    }
+    memcpy(o->p + o->len, p, n);
+    o->len += n;
+    o->pieces++;
+    o->max_piece = n > o->max_piece ? n : o->max_piece;
+    return o->fail_after && o->len >= (size_t)o->fail_after ? SPU_ELIMIT : SPU_OK;
+}
+
+struct result {
+    int update_rc; /* first non-OK update() result */
+    int finish_rc;
+};
+
+/* Feed in[0..n) cut at the offsets in cuts[] (ascending), then finish. */
+static struct result run(unsigned flt, const uint8_t *in, size_t n, const size_t *cuts,
+                         size_t ncuts, struct out *o)
+{
+    const struct spu_filter_ops *ops = spu_filters[flt];
+    void *st = aligned_alloc(16, (ops->state_size + 15) & ~(size_t)15);
+    struct result r = {SPU_OK, SPU_OK};
+    cr_assert_eq(ops->init(st), SPU_OK);
+    size_t at = 0;
+    for (size_t k = 0; k <= ncuts && r.update_rc == SPU_OK; k++) {
+        size_t end = k < ncuts ? cuts[k] : n;
+        r.update_rc = ops->update(st, in + at, end - at, collect, o);
+        at = end;
+    }
+    r.finish_rc = r.update_rc == SPU_OK ? ops->finish(st, collect, o) : r.update_rc;
+    ops->fini(st);
+    free(st);
+    return r;
+}
+
+static struct out one_shot(unsigned flt, const void *in, size_t n, struct result *r)
+{
+    struct out o = {0};
+    *r = run(flt, in, n, NULL, 0, &o);
+    return o;
+}
+
+static void same(const struct out *a, const struct out *b, const char *what, size_t at)
+{
+    cr_assert_eq(a->len, b->len, "%s: length differs (split at %zu)", what, at);
+    cr_assert(a->len == 0 || memcmp(a->p, b->p, a->len) == 0, "%s: bytes differ (split at %zu)",
+              what, at);
+}
+
+/* Every split in two, every split in three, and one byte at a time, all
+ * give the one-shot output and result. */
+static void check_splits(unsigned flt, const void *in, size_t n)
+{
+    const char *name = spu_filters[flt]->name;
+    struct result r0;
+    struct out ref = one_shot(flt, in, n, &r0);
+    for (size_t i = 0; i <= n; i++) {
+        for (size_t j = i; j <= n; j++) {
+            size_t cuts[2] = {i, j};
+            struct out o = {0};
+            struct result r = run(flt, in, n, cuts, 2, &o);
+            cr_assert_eq(r.update_rc, r0.update_rc, "%s: update result (cuts %zu %zu)", name, i,
+                         j);
+            cr_assert_eq(r.finish_rc, r0.finish_rc, "%s: finish result", name);
+            same(&ref, &o, name, i * 1000 + j);
+            free(o.p);
+        }
+    }
+    size_t *cuts = malloc((n + 1) * sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        cuts[i] = i + 1;
+    struct out o = {0};
+    struct result r = run(flt, in, n, cuts, n ? n - 1 : 0, &o);
+    cr_assert_eq(r.finish_rc, r0.finish_rc);
+    same(&ref, &o, name, 1);
+    free(o.p);
+    free(cuts);
+    free(ref.p);
+}
+
+/* Random cuts (fixed seed) of a large input give the one-shot output. */
+static void check_random_splits(unsigned flt, const uint8_t *in, size_t n, unsigned rounds)
+{
+    struct result r0;
+    struct out ref = one_shot(flt, in, n, &r0);
+    uint64_t seed = 0x9e3779b97f4a7c15ull ^ flt;
+    size_t *cuts = malloc(4096 * sizeof(size_t));
+    for (unsigned round = 0; round < rounds; round++) {
+        size_t ncuts = 0, at = 0;
+        while (ncuts < 4096) {
+            /* mostly small pieces, sometimes large ones */
+            size_t step = 1 + test_rand(&seed) % (round % 2 ? 7 : 3000);
+            if (at + step >= n)
+                break;
+            at += step;
+            cuts[ncuts++] = at;
+        }
+        struct out o = {0};
+        struct result r = run(flt, in, n, cuts, ncuts, &o);
+        cr_assert_eq(r.finish_rc, r0.finish_rc);
+        same(&ref, &o, spu_filters[flt]->name, round);
+        free(o.p);
+    }
+    free(cuts);
+    free(ref.p);
+}
+
+static void expect(unsigned flt, const char *in, const void *want, size_t wn)
+{
+    struct result r;
+    struct out o = one_shot(flt, in, strlen(in), &r);
+    cr_assert_eq(r.finish_rc, SPU_OK, "%s(%s)", spu_filters[flt]->name, in);
+    cr_assert_eq(o.len, wn, "%s(%s): got %zu bytes", spu_filters[flt]->name, in, o.len);
+    cr_assert(wn == 0 || memcmp(o.p, want, wn) == 0, "%s(%s): bytes differ",
+              spu_filters[flt]->name, in);
+    free(o.p);
+}
+
+#define EXPECT(flt, in, want) expect(flt, in, want, sizeof(want) - 1)
+#define CHECK_SPLITS(flt, lit) check_splits(flt, lit, sizeof(lit) - 1)
+
+/* ---- the table ---- */
+
+Test(filters, table_matches_filters_def)
+{
+    static const char *const names[] = {
+#define FILTER(name, prefix, doc) #name,
+#include "filters.def"
+#undef FILTER
+    };
+    for (unsigned i = 0; i < SPU_FLT__COUNT; i++) {
+        const struct spu_filter_ops *ops = spu_filters[i];
+        cr_assert_not_null(ops);
+        cr_assert_str_eq(ops->name, names[i]);
+        cr_assert_gt(ops->state_size, 0);
+        cr_assert(ops->init && ops->update && ops->finish && ops->fini);
+    }
+}
+
+Test(filters, empty_input_gives_nothing)
+{
+    for (unsigned i = 0; i < SPU_FLT__COUNT; i++) {
+        struct result r;
+        struct out o = one_shot(i, "", 0, &r);
+        cr_assert_eq(r.finish_rc, SPU_OK, "%s", spu_filters[i]->name);
+        cr_assert_eq(o.len, 0);
+    }
+}
+
+/* ---- text filters ---- */
+
+Test(filters, url_decode)
+{
+    EXPECT(SPU_FLT_url_decode, "a%20b+c%zz%4", "a b+c%zz%4");
+    EXPECT(SPU_FLT_url_decode, "%", "%");
+    CHECK_SPLITS(SPU_FLT_url_decode, "%41%4%zz%%41+%2");
+}
+
+Test(filters, base64)
+{
+    EXPECT(SPU_FLT_base64, "SGVs\r\nbG8g\r\nV29y bGQ=junk", "Hello World");
+    EXPECT(SPU_FLT_base64, "SGVsbG8", "Hello");
+    CHECK_SPLITS(SPU_FLT_base64, "SGVs\r\nbG8g\r\n*V29y bGQ=SGVs");
+}
+
+Test(filters, qp)
+{
+    EXPECT(SPU_FLT_qp, "a=3Db=\r\nc= \t\r\nd=\ne=4=zz=\rX", "a=bcde=4=zz=\rX");
+    EXPECT(SPU_FLT_qp, "end=", "end");
+    CHECK_SPLITS(SPU_FLT_qp, "=3D=\r\n= \t\r\n=4=\rX=3d=\n=");
+}
+
+Test(filters, dot_unstuff)
+{
+    EXPECT(SPU_FLT_dot_unstuff, "..a\r\n.b\r\n.\r\nx..y\n..\n.", ".a\r\nb\r\n.\r\nx..y\n.\n.");
+    EXPECT(SPU_FLT_dot_unstuff, "...", "..");
+    EXPECT(SPU_FLT_dot_unstuff, "\r\n..\r\n", "\r\n.\r\n");
+    CHECK_SPLITS(SPU_FLT_dot_unstuff, "..a\r\n.b\r\n.\r\nx..y\n..\n.\n...");
+}
+
+Test(filters, html_entities)
+{
+    EXPECT(SPU_FLT_html_entities, "&lt;a&gt; &amp;amp; &#65;&#x42 &notit; &#128;",
+           "<a> &amp; AB \xc2\xacit; \xe2\x82\xac");
+    CHECK_SPLITS(SPU_FLT_html_entities, "&lt;&#x41;&#66&notin;&notit;&eacute&#;&thetasymx&");
+}
+
+Test(filters, text_filters_agree_with_random_splits)
+{
+    size_t n = 200000;
+    uint8_t *in = malloc(n);
+    uint64_t seed = 42;
+    static const char alphabet[] = "%=&#;.\r\n+ azAZ09xX/";
+    for (size_t i = 0; i < n; i++)
+        in[i] = test_rand(&seed) % 8 == 0 ? (uint8_t)test_rand(&seed)
+                                          : (uint8_t)alphabet[test_rand(&seed) % 19];
+    check_random_splits(SPU_FLT_url_decode, in, n, 4);
+    check_random_splits(SPU_FLT_base64, in, n, 4);
+    check_random_splits(SPU_FLT_qp, in, n, 4);
+    check_random_splits(SPU_FLT_dot_unstuff, in, n, 4);
+    check_random_splits(SPU_FLT_html_entities, in, n, 4);
+    free(in);
+}
+
+/* ---- zlib ---- */
+
+/* Compress with zlib: windowBits 31 gzip, 15 zlib, -15 raw. Returns new. */
+static uint8_t *deflate_buf(const uint8_t *in, size_t n, int wbits, size_t *outn)
+{
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, n) + 64;
+    uint8_t *out = malloc(cap);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *outn = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* Text that compresses but not trivially. */
+static uint8_t *sample(size_t n)
+{
+    uint8_t *p = malloc(n);
+    uint64_t seed = 7;
+    static const char *const words[] = {"GET ", "/index.html ", "HTTP/1.1\r\n", "Host: ",
+                                        "example.com\r\n", "\x00\x01\x02", "zzz "};
+    size_t at = 0;
+    while (at < n) {
+        const char *w = words[test_rand(&seed) % 7];
+        size_t wl = w[0] ? strlen(w) : 3;
+        for (size_t i = 0; i < wl && at < n; i++)
+            p[at++] = (uint8_t)w[i];
+        if (at < n && test_rand(&seed) % 5 == 0)
+            p[at++] = (uint8_t)test_rand(&seed);
+    }
+    return p;
+}
+
+static void check_zlib_format(unsigned flt, int wbits)
+{
+    size_t n = 100000, zn;
+    uint8_t *plain = sample(n);
+    uint8_t *z = deflate_buf(plain, n, wbits, &zn);
+    struct result r;
+    struct out o = one_shot(flt, z, zn, &r);
+    cr_assert_eq(r.update_rc, SPU_OK, "%s wbits %d", spu_filters[flt]->name, wbits);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    cr_assert_eq(o.len, n);
+    cr_assert_eq(memcmp(o.p, plain, n), 0);
+    free(o.p);
+    check_random_splits(flt, z, zn, 6);
+    free(z);
+    free(plain);
+}
+
+Test(filters, gunzip_and_inflate_detect_the_format)
+{
+    check_zlib_format(SPU_FLT_gunzip, 31);
+    check_zlib_format(SPU_FLT_gunzip, 15);
+    check_zlib_format(SPU_FLT_gunzip, -15);
+    check_zlib_format(SPU_FLT_inflate, 15);
+    check_zlib_format(SPU_FLT_inflate, -15);
+    check_zlib_format(SPU_FLT_inflate, 31);
+}
+
+Test(filters, gzip_every_split_of_a_small_member)
+{
+    static const char text[] = "Hello, hello, hello, gzip world!";
+    size_t zn;
+    uint8_t *z = deflate_buf((const uint8_t *)text, sizeof(text) - 1, 31, &zn);
+    check_splits(SPU_FLT_gunzip, z, zn);
+    size_t rn;
+    uint8_t *raw = deflate_buf((const uint8_t *)text, sizeof(text) - 1, -15, &rn);
+    check_splits(SPU_FLT_inflate, raw, rn);
+    free(raw);
+    free(z);
+}
+
+Test(filters, multi_member_gzip)
+{
+    static const char a[] = "first member;", b[] = "second member";
+    size_t an, bn;
+    uint8_t *za = deflate_buf((const uint8_t *)a, sizeof(a) - 1, 31, &an);
+    uint8_t *zb = deflate_buf((const uint8_t *)b, sizeof(b) - 1, 31, &bn);
+    uint8_t *both = malloc(an + bn + 4);
+    memcpy(both, za, an);
+    memcpy(both + an, zb, bn);
+    struct result r;
+    struct out o = one_shot(SPU_FLT_gunzip, both, an + bn, &r);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    cr_assert_eq(o.len, sizeof(a) - 1 + sizeof(b) - 1);
+    cr_assert_eq(memcmp(o.p, "first member;second member", o.len), 0);
+    free(o.p);
+    check_splits(SPU_FLT_gunzip, both, an + bn);
+    /* inflate stops after its one stream */
+    o = one_shot(SPU_FLT_inflate, both, an + bn, &r);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    cr_assert_eq(o.len, sizeof(a) - 1);
+    free(o.p);
+    /* trailing padding after the last member is ignored */
+    memset(both + an + bn, 0, 4);
+    o = one_shot(SPU_FLT_gunzip, both, an + bn + 4, &r);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    cr_assert_eq(o.len, sizeof(a) - 1 + sizeof(b) - 1);
+    free(o.p);
+    o = one_shot(SPU_FLT_gunzip, both, an + bn + 1, &r);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    free(o.p);
+    free(both);
+    free(za);
+    free(zb);
+}
+
+Test(filters, bad_and_truncated_streams)
+{
+    static const char text[] = "some text that is long enough to compress a little, text text";
+    size_t zn;
+    uint8_t *z = deflate_buf((const uint8_t *)text, sizeof(text) - 1, 31, &zn);
+    /* truncated: what was decodable came out, finish says so */
+    struct result r;
+    struct out o = one_shot(SPU_FLT_gunzip, z, zn - 4, &r);
+    cr_assert_eq(r.update_rc, SPU_OK);
+    cr_assert_eq(r.finish_rc, SPU_EFORMAT);
+    cr_assert_eq(o.len, sizeof(text) - 1); /* only the trailer was missing */
+    free(o.p);
+    o = one_shot(SPU_FLT_gunzip, z, 1, &r);
+    cr_assert_eq(r.finish_rc, SPU_EFORMAT);
+    free(o.p);
+    o = one_shot(SPU_FLT_gunzip, z, 12, &r);
+    cr_assert_eq(r.finish_rc, SPU_EFORMAT);
+    free(o.p);
+    /* corrupted: update reports it, later calls too */
+    z[zn - 8] ^= 0xff; /* the CRC */
+    o = one_shot(SPU_FLT_gunzip, z, zn, &r);
+    cr_assert_eq(r.update_rc, SPU_EFORMAT);
+    free(o.p);
+    /* not compressed at all */
+    static const char junk[] = "\xff\xff\xff\xff\xff\xff\xff\xff this is not deflate";
+    o = one_shot(SPU_FLT_inflate, junk, sizeof(junk) - 1, &r);
+    cr_assert_eq(r.update_rc, SPU_EFORMAT);
+    free(o.p);
+    const struct spu_filter_ops *ops = spu_filters[SPU_FLT_inflate];
+    void *st = aligned_alloc(16, (ops->state_size + 15) & ~(size_t)15);
+    struct out o2 = {0};
+    ops->init(st);
+    cr_assert_eq(ops->update(st, (const uint8_t *)junk, sizeof(junk) - 1, collect, &o2),
+                 SPU_EFORMAT);
+    cr_assert_eq(ops->update(st, (const uint8_t *)"x", 1, collect, &o2), SPU_EFORMAT);
+    cr_assert_eq(ops->finish(st, collect, &o2), SPU_EFORMAT);
+    ops->fini(st);
+    free(st);
+    free(o2.p);
+    free(z);
+}
+
+Test(filters, decompression_bomb_comes_out_in_bounded_pieces)
+{
+    size_t n = 64u << 20; /* 64 MiB of zeros: about 64 KiB compressed */
+    uint8_t *zeros = calloc(1, n);
+    size_t zn;
+    uint8_t *z = deflate_buf(zeros, n, 31, &zn);
+    free(zeros);
+    cr_assert_lt(zn, 1u << 20);
+    struct result r;
+    struct out o = {0};
+    size_t cut = zn / 2;
+    r = run(SPU_FLT_gunzip, z, zn, &cut, 1, &o);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    cr_assert_eq(o.len, n);
+    cr_assert_leq(o.max_piece, 16384);
+    cr_assert_geq(o.pieces, n / 16384);
+    free(o.p);
+    /* the sink says stop: the filter stops and returns its error */
+    struct out lim = {.fail_after = 100000};
+    r = run(SPU_FLT_gunzip, z, zn, NULL, 0, &lim);
+    cr_assert_eq(r.update_rc, SPU_ELIMIT);
+    cr_assert_lt(lim.len, 100000 + 16384 + 1);
+    free(lim.p);
+    free(z);
+}
+
+Test(filters, sink_errors_stop_text_filters)
+{
+    size_t n = 100000;
+    uint8_t *in = malloc(n);
+    memset(in, 'a', n);
+    static const unsigned text[] = {SPU_FLT_url_decode, SPU_FLT_base64, SPU_FLT_qp,
+                                    SPU_FLT_dot_unstuff, SPU_FLT_html_entities};
+    for (size_t k = 0; k < sizeof(text) / sizeof(text[0]); k++) {
+        struct out lim = {.fail_after = 10};
+        struct result r = run(text[k], in, n, NULL, 0, &lim);
+        cr_assert_eq(r.update_rc, SPU_ELIMIT, "%s", spu_filters[text[k]]->name);
+        cr_assert_leq(lim.len, 4096);
+        free(lim.p);
+    }
+    free(in);
+}
