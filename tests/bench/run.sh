@@ -16,12 +16,23 @@ set -eu
 #          once; idle: a few flows (the idle reference for memory per flow)
 # reps     runs; the median is reported (the baselines take 5)
 # params   comma-separated key=value, or -: workers=N (x of the workers plot),
-#          rules=N (x of the rules plot), idle=NAME (memory per flow =
-#          (peak RSS - NAME's peak RSS) / flows of the input; NAME must be in the same area)
-# command  {spurun} {spuc} {input} {out} {ncpu} are replaced; words are split on blanks
+#          rules=N (x of the rules plot), idle=NAME (memory per flow against the idle
+#          run NAME, in the same area: see README.md)
+# command  {spurun} {spuc} {input} {out} (a directory of the scenario's own) {ncpu} are
+#          replaced (in params too), and {eve} by "-o {out}/eve.json --no-progress -v" (EVE
+#          to that directory; -v: spurun's summary adds its dispatcher's busy time); words
+#          are split on blanks, there is no quoting
 # A scenario whose command comes out identical to an earlier one (w2 and w{ncpu} on two
 # cores) is run once.
 SCENARIOS='
+bare        baseline  mix    5  -               {spurun} --bare -r {input}
+bare-flows  baseline  flows  5  -               {spurun} --bare -r {input}
+bare-idle   baseline  idle   5  -               {spurun} --bare -r {input}
+w1          pipeline  mix    3  workers=1       {spurun} -r {input} -w 1 {eve}
+w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
+wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
+idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 '
 
 # BENCH_SCENARIOS=FILE replaces the table (same columns; the harness's own test uses it),
@@ -63,6 +74,9 @@ done
 # The mix: corpus copies plus gen flows with a lighter size mix than gen's default, so
 # that the capture holds several hundred thousand flows in about 1.5 GB (full).
 MIX_GEN="-r 1:3 -m 1 --sizes 0:10,300:40,1500:30,6000:15,30000:5"
+# Flows for memory per flow: one small HTTP exchange each, every flow open at once, the
+# whole capture within a second or two of capture time so that no flow times out.
+FLOWS_GEN="-r 1 --smtp 0 --sizes 0:1,300:1 --pps 5000000"
 
 gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME.pcap.info
     name=$1; shift
@@ -81,35 +95,36 @@ gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME
 input_path() { # NAME -> path of the input for this size, built if needed
     case $1.$size in
     mix.quick)
-        tests/bench/replicate.sh -b "$BUILD" -k 2 -g 10000 -G "$MIX_GEN" "$DATA/mix-quick.pcap" >&2
+        tests/bench/replicate.sh -b "$BUILD" -k 4 -g 40000 -G "$MIX_GEN" "$DATA/mix-quick.pcap" >&2
         echo "$DATA/mix-quick.pcap" ;;
     mix.full)
         tests/bench/replicate.sh -b "$BUILD" -k 30 -g 220000 -G "$MIX_GEN" "$DATA/mix-full.pcap" >&2
         echo "$DATA/mix-full.pcap" ;;
     flows.quick)
-        gen_input flows-quick -f 50000 -c 50000 -r 1 --smtp 0 --sizes 0:1,300:1 >&2
+        gen_input flows-quick $FLOWS_GEN -f 50000 -c 50000 >&2
         echo "$DATA/flows-quick.pcap" ;;
     flows.full)
-        gen_input flows-full -f 1000000 -c 1000000 -r 1 --smtp 0 --sizes 0:1,300:1 >&2
+        gen_input flows-full $FLOWS_GEN -f 1000000 -c 1000000 >&2
         echo "$DATA/flows-full.pcap" ;;
     idle.*)
-        gen_input idle -f 10 -c 10 -r 1 --smtp 0 --sizes 0:1,300:1 >&2
+        gen_input idle $FLOWS_GEN -f 10 -c 10 >&2
         echo "$DATA/idle.pcap" ;;
     small.*)
-        gen_input small -f 2000 -c 500 $MIX_GEN >&2
+        gen_input small -f 10000 -c 2000 $MIX_GEN >&2
         echo "$DATA/small.pcap" ;;
     *) echo "bench: unknown input '$1'" >&2; exit 1 ;;
     esac
 }
 
 expand() { # COMMAND INPUT OUT -> the command with its placeholders replaced
-    printf '%s\n' "$1" | sed -e "s|{spurun}|$BUILD/spurun|g" -e "s|{spuc}|$BUILD/spuc|g" \
+    printf '%s\n' "$1" | sed -e "s|{eve}|-o {out}/eve.json --no-progress -v|g" \
+        -e "s|{spurun}|$BUILD/spurun|g" -e "s|{spuc}|$BUILD/spuc|g" \
         -e "s|{input}|$2|g" -e "s|{out}|$3|g" -e "s|{ncpu}|$NCPU|g"
 }
 
 # ---- profile: one scenario under perf, or callgrind where perf has no counters ----
 if [ "$TARGET" = profile ]; then
-    pname=${PROFILE_SCENARIO:-bare}
+    pname=${PROFILE_SCENARIO:-w1}
     line=$(printf '%s\n' "$SCENARIOS" | awk -v n="$pname" '$1 == n')
     [ -n "$line" ] || { echo "bench: no scenario '$pname' (PROFILE_SCENARIO)" >&2; exit 1; }
     set -- $line
@@ -127,7 +142,8 @@ if [ "$TARGET" = profile ]; then
             > "$pdir/run.log" 2>&1 || { tail -n 20 "$pdir/run.log"; exit 1; }
         set +f
         callgrind_annotate --inclusive=no "$pdir/callgrind.out" 2>/dev/null |
-            awk '/^-+$/ { n++; next } n >= 3 && NF { print; if (++k == 20) exit }'
+            awk '/file:function/ { go = 1; next }
+                 go && /^ *[0-9,]+ +\(/ { print; if (++k == 20) exit }'
     else
         input=$(input_path "$pin")
         cmd=$(expand "$pcmd" "$input" "$pdir")
@@ -185,12 +201,14 @@ while read -r name area input reps params rest; do
     case " $inputs_used " in *" $input "*) ;; *) continue ;; esac
     case " baseline $areas " in *" $area "*) ;; *) continue ;; esac
     ipath=$(awk -F'\t' -v n="$input" '$1 == n { print $2 }' "$run_dir/inputs.tsv")
-    cmd=$(expand "$rest" "$ipath" "$run_dir/$name")
-    if grep -qxF "$cmd" "$seen_cmds"; then
+    cmd=$(expand "$rest" "$ipath" "$run_dir/$name/out")
+    params=$(expand "$params" "$ipath" "$run_dir/$name/out")
+    same=$(expand "$rest" "$ipath" "{out}")
+    if grep -qxF "$same" "$seen_cmds"; then
         echo "bench: $name is the same command as an earlier scenario; run once"
         continue
     fi
-    echo "$cmd" >> "$seen_cmds"
+    echo "$same" >> "$seen_cmds"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$area" "$input" "$reps" "$params" "$cmd" >> "$sel"
 done < "$run_dir/table"
 
@@ -208,6 +226,8 @@ while IFS="$(printf '\t')" read -r name area input reps params cmd; do
     mkdir -p "$run_dir/$name"
     r=1
     while [ $r -le "$reps" ]; do
+        rm -rf "$run_dir/$name/out"    # what the last run wrote (EVE files can be large)
+        mkdir -p "$run_dir/$name/out"
         printf 'bench: %-12s run %d/%d ' "$name" $r "$reps"
         set -f
         # shellcheck disable=SC2086
@@ -223,6 +243,7 @@ while IFS="$(printf '\t')" read -r name area input reps params cmd; do
         esac
         r=$((r + 1))
     done
+    rm -rf "$run_dir/$name/out"
 done < "$sel"
 
 # ---- report ----
