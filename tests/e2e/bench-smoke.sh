@@ -6,11 +6,11 @@
 # TCP sequences intact; run.sh turns a scenario table into the results files.
 # Prints "ok bench-smoke" and exits 0, or "FAIL bench-smoke: ..." and exits 1.
 set -u
-build=${1:-build}
+build=${1:-${BUILD:-build}}   # the e2e runner (tests/e2e/run.sh) exports BUILD
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 1
-corpus=${SPU_CORPUS:-$root/../shared/corpus}/suricata-verify
+corpus=${CORPUS:-${SPU_CORPUS:-$root/../shared/corpus}}/suricata-verify
 gen=$build/bench/gen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
