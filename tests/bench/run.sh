@@ -72,7 +72,7 @@ done
 
 # ---- inputs (cached; rebuilt when their recipe or gen.c changes) ----
 # The mix: corpus copies plus gen flows with a lighter size mix than gen's default, so
-# that the capture holds several hundred thousand flows in about 1.5 GB (full).
+# that the capture holds several hundred thousand flows in about 2 GB (full).
 MIX_GEN="-r 1:3 -m 1 --sizes 0:10,300:40,1500:30,6000:15,30000:5"
 # Flows for memory per flow: one small HTTP exchange each, every flow open at once, the
 # whole capture within a second or two of capture time so that no flow times out.
@@ -98,7 +98,7 @@ input_path() { # NAME -> path of the input for this size, built if needed
         tests/bench/replicate.sh -b "$BUILD" -k 4 -g 40000 -G "$MIX_GEN" "$DATA/mix-quick.pcap" >&2
         echo "$DATA/mix-quick.pcap" ;;
     mix.full)
-        tests/bench/replicate.sh -b "$BUILD" -k 30 -g 220000 -G "$MIX_GEN" "$DATA/mix-full.pcap" >&2
+        tests/bench/replicate.sh -b "$BUILD" -k 24 -g 300000 -G "$MIX_GEN" "$DATA/mix-full.pcap" >&2
         echo "$DATA/mix-full.pcap" ;;
     flows.quick)
         gen_input flows-quick $FLOWS_GEN -f 50000 -c 50000 >&2
