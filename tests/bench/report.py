@@ -155,6 +155,8 @@ def markdown(rep):
                m.get("commit", "?"), m.get("date", "?"), m.get("cpu", "?"), m.get("cores", "?"),
                int(m.get("ram_kb", "0") or 0) / 1048576, m.get("kernel", "?"),
                m.get("compiler", "?")), "",
+           "Load average (1, 5, 15 min) before the runs: %s; after: %s." % (
+               m.get("load_before", "?"), m.get("load_after", "?")), "",
            "Inputs:", ""]
     for i in rep["inputs"]:
         out.append("- `%s`: %s packets, %.1f MB, %s flows (`%s`)" % (

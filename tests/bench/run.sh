@@ -213,6 +213,7 @@ while read -r name area input reps params rest; do
 done < "$run_dir/table"
 
 # ---- run: page cache warm, REPS runs each under measure ----
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)   # other work on the machine shows here
 runs="$run_dir/runs.tsv"
 : > "$runs"
 fail=0
@@ -259,6 +260,8 @@ commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
     echo "ram_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
     echo "kernel=$(uname -sr)"
     echo "compiler=$(gcc --version | head -n 1)"
+    echo "load_before=$load_before"
+    echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$run_dir/machine"
 python3 tests/bench/report.py "$run_dir" "$RESULTS"
 [ $fail -eq 0 ] || { echo "bench: some runs failed (logs in $run_dir)"; exit 1; }
