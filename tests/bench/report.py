@@ -162,14 +162,14 @@ def markdown(rep):
         out.append("- `%s`: %s packets, %.1f MB, %s flows (`%s`)" % (
             i["name"], fmt_si(i["packets"]), i["bytes"] / 1e6, fmt_si(i["flows"]), i["path"]))
     out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | "
-            "dispatcher ns/packet | peak RSS | per flow | runs (spread) | command |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+            "dispatcher ns/packet | peak RSS | per flow | wall | runs (spread) | command |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rep["scenarios"]:
         if r["status"] != "ok":
-            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | `%s` |" % (
+            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | | `%s` |" % (
                 r["name"], r["area"], r["input"], r["ok_runs"], r["runs"], r["command"]))
             continue
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %d (%.1f%%) | `%s` |"
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %.2f s | %d (%.1f%%) | `%s` |"
                    % (r["name"], r["area"], r["input"],
                       fmt_si(r["packets_per_s"]) if "packets_per_s" in r else "",
                       "%.2f" % r["gbit_per_s"] if "gbit_per_s" in r else "",
@@ -179,9 +179,9 @@ def markdown(rep):
                       if "dispatch_ns_per_packet" in r else "",
                       r["peak_rss_kb"] / 1024,
                       "%.0f B" % r["bytes_per_flow"] if "bytes_per_flow" in r else "",
-                      r["runs"], 100 * r["spread"], r["command"]))
+                      r["wall_ns_median"] / 1e9, r["runs"], 100 * r["spread"], r["command"]))
     out += ["", "ratio: the scenario's packets/s over the baseline's (`%s`) on the same input, "
-            "same run. Medians of the runs; spread = (max - min) / median of the wall times." %
+            "same run. Medians of the runs (wall: the whole process, start to exit); spread = (max - min) / median of the wall times." %
             ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""}))]
     for r in rep["scenarios"]:
         if "bytes_per_flow" in r:

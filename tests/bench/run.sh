@@ -213,6 +213,10 @@ while read -r name area input reps params rest; do
 done < "$run_dir/table"
 
 # ---- run: page cache warm, REPS runs each under measure ----
+# The commit measured is the one checked out when the runs start (edits made while they
+# run do not change what was built).
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain 2>/dev/null)" ] || commit="$commit+uncommitted"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)   # other work on the machine shows here
 runs="$run_dir/runs.tsv"
 : > "$runs"
@@ -248,8 +252,6 @@ while IFS="$(printf '\t')" read -r name area input reps params cmd; do
 done < "$sel"
 
 # ---- report ----
-commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-[ -z "$(git status --porcelain 2>/dev/null)" ] || commit="$commit+uncommitted"
 {
     echo "target=$TARGET"
     echo "size=$size"
