@@ -116,7 +116,7 @@ input_path() { # NAME -> path of the input for this size, built if needed
     esac
 }
 
-expand() { # COMMAND INPUT OUT -> the command with its placeholders replaced
+expand() { # COMMAND INPUT OUT -> the command with its {names} replaced
     printf '%s\n' "$1" | sed -e "s|{eve}|-o {out}/eve.json --no-progress -v|g" \
         -e "s|{spurun}|$BUILD/spurun|g" -e "s|{spuc}|$BUILD/spuc|g" \
         -e "s|{input}|$2|g" -e "s|{out}|$3|g" -e "s|{ncpu}|$NCPU|g"
