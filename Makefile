@@ -66,7 +66,8 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
 
 .PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz \
-        fuzz verify bench bench-quick bench-compile profile clean install tools
+        fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules \
+        profile clean install tools
 .DEFAULT_GOAL := all
 
 all: $(BINS) tools

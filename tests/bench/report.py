@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""report.py RUN_DIR RESULTS_DIR - turn one harness run into the results table.
+
+Reads what tests/bench/run.sh left in RUN_DIR (scenarios.tsv, runs.tsv, inputs.tsv,
+machine) and writes RESULTS_DIR/latest.md, latest.json and, when the rows exist,
+latest-workers.png (throughput against workers) and latest-rules.png (against rule
+count), drawn by gnuplot. The same files are copied into RUN_DIR.
+
+Per scenario, over its runs: the median wall time (and the spread, max-min over the
+median), the median peak RSS. Derived: packets/s, Gbit/s (captured bytes), ns/packet,
+the ratio of its packets/s to the baseline's on the same input in the same run, and
+memory per flow when the scenario names an idle reference.
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+
+def read_tsv(path):
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+def read_kv(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                out[k] = v
+    return out
+
+
+def params_of(text):
+    out = {}
+    if text != "-":
+        for item in text.split(","):
+            k, _, v = item.partition("=")
+            out[k] = v
+    return out
+
+
+def fmt_si(x, unit=""):
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return "%.2f %s%s" % (x / div, suffix, unit)
+    return "%.0f %s" % (x, unit) if unit else "%.0f" % x
+
+
+def tool_figures(run_dir, name, rep):
+    """The figures the measured program printed itself: the key=value pairs of its summary
+    lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
+    dispatcher's busy time ('dispatcher busy=S s', spurun -v). Numbers only."""
+    figs = {}
+    for stream in ("out", "err"):
+        path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
+        if not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"^(bare|spurun): ([a-z_]+=.*)$", line.strip())
+                if m:
+                    for k, v in re.findall(r"([a-z_]+)=([0-9.]+)s?(?=\s|$)", m.group(2)):
+                        figs[k] = float(v)
+                m = re.search(r"dispatcher busy=([0-9.]+)s", line)
+                if m:
+                    figs["dispatch_busy_s"] = float(m.group(1))
+    return figs
+
+
+def build(run_dir):
+    machine = read_kv(os.path.join(run_dir, "machine"))
+    inputs = {}
+    for name, path, packets, nbytes, flows in read_tsv(os.path.join(run_dir, "inputs.tsv")):
+        inputs[name] = {"name": name, "path": path, "packets": int(packets or 0),
+                        "bytes": int(nbytes or 0), "flows": int(flows or 0)}
+    runs = {}
+    for name, rep, m in read_tsv(os.path.join(run_dir, "runs.tsv")):
+        kv = dict(item.split("=", 1) for item in m.split())
+        kv["tool"] = tool_figures(run_dir, name, rep)
+        runs.setdefault(name, []).append(kv)
+
+    rows = []
+    for name, area, inp, reps, params, cmd in read_tsv(os.path.join(run_dir, "scenarios.tsv")):
+        rs = runs.get(name, [])
+        ok = [r for r in rs if r.get("status") == "0"]
+        row = {"name": name, "area": area, "input": inp, "params": params_of(params),
+               "command": cmd, "runs": len(rs), "ok_runs": len(ok),
+               "status": "ok" if rs and len(ok) == len(rs) else "failed"}
+        if ok:
+            walls = [int(r["wall_ns"]) for r in ok]
+            wall = statistics.median(walls)
+            row.update({
+                "wall_ns_median": wall,
+                "wall_ns_all": walls,
+                "spread": (max(walls) - min(walls)) / wall if wall else 0.0,
+                "user_ns_median": statistics.median(int(r["user_ns"]) for r in ok),
+                "sys_ns_median": statistics.median(int(r["sys_ns"]) for r in ok),
+                "peak_rss_kb": statistics.median(int(r["maxrss_kb"]) for r in ok),
+            })
+            tool = {}
+            for k in sorted(set().union(*(r["tool"] for r in ok))):
+                vals = [r["tool"][k] for r in ok if k in r["tool"]]
+                tool[k] = statistics.median(vals)
+            row["reported"] = tool
+            i = inputs[inp]
+            if "packets" in tool and int(tool["packets"]) != i["packets"]:
+                row["warning"] = "read %d packets of %d" % (tool["packets"], i["packets"])
+            if "dispatch_busy_s" in tool and i["packets"]:
+                row["dispatch_ns_per_packet"] = tool["dispatch_busy_s"] * 1e9 / i["packets"]
+                row["dispatch_share"] = tool["dispatch_busy_s"] * 1e9 / wall if wall else 0.0
+            if wall and i["packets"]:
+                row["packets_per_s"] = i["packets"] / (wall / 1e9)
+                row["gbit_per_s"] = i["bytes"] * 8 / wall
+                row["ns_per_packet"] = wall / i["packets"]
+        rows.append(row)
+
+    by_name = {r["name"]: r for r in rows}
+    baseline = {}
+    for r in rows:
+        if r["area"] == "baseline" and "packets_per_s" in r and r["input"] not in baseline:
+            baseline[r["input"]] = r
+    for r in rows:
+        b = baseline.get(r["input"])
+        if b and "packets_per_s" in r:
+            r["baseline"] = b["name"]
+            r["ratio"] = r["packets_per_s"] / b["packets_per_s"]
+        idle = by_name.get(r["params"].get("idle", ""))
+        if idle and "peak_rss_kb" in r and "peak_rss_kb" in idle:
+            # The flows the program says it tracked, else the flows of the input.
+            flows = int(r.get("reported", {}).get("flows", 0)) or inputs[r["input"]]["flows"]
+            extra_kb = r["peak_rss_kb"] - idle["peak_rss_kb"]
+            # Peak RSS counts the pages of the memory-mapped capture: the bare reads of the
+            # two inputs map and touch the same pages with no flow state, so their difference
+            # is taken out.
+            b, bi = baseline.get(r["input"]), baseline.get(idle["input"])
+            if b and bi and "peak_rss_kb" in b and "peak_rss_kb" in bi:
+                extra_kb -= b["peak_rss_kb"] - bi["peak_rss_kb"]
+                r["mapping_reference"] = [b["name"], bi["name"]]
+            r["flows"] = flows
+            if flows:
+                r["bytes_per_flow"] = extra_kb * 1024 / flows
+                r["idle_reference"] = idle["name"]
+    return {"machine": machine, "inputs": list(inputs.values()), "scenarios": rows}
+
+
+def markdown(rep):
+    m = rep["machine"]
+    out = ["# spu benchmark: %s" % m.get("target", "?"), "",
+           "Commit `%s`, %s. Machine: %s, %s cores, %.1f GiB RAM, %s; %s." % (
+               m.get("commit", "?"), m.get("date", "?"), m.get("cpu", "?"), m.get("cores", "?"),
+               int(m.get("ram_kb", "0") or 0) / 1048576, m.get("kernel", "?"),
+               m.get("compiler", "?")), "",
+           "Load average (1, 5, 15 min) before the runs: %s; after: %s." % (
+               m.get("load_before", "?"), m.get("load_after", "?")), "",
+           "Inputs:", ""]
+    for i in rep["inputs"]:
+        out.append("- `%s`: %s packets, %.1f MB, %s flows (`%s`)" % (
+            i["name"], fmt_si(i["packets"]), i["bytes"] / 1e6, fmt_si(i["flows"]), i["path"]))
+    out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | "
+            "dispatcher ns/packet | peak RSS | per flow | wall | runs (spread) | command |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in rep["scenarios"]:
+        if r["status"] != "ok":
+            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | | `%s` |" % (
+                r["name"], r["area"], r["input"], r["ok_runs"], r["runs"], r["command"]))
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %.2f s | %d (%.1f%%) | `%s` |"
+                   % (r["name"], r["area"], r["input"],
+                      fmt_si(r["packets_per_s"]) if "packets_per_s" in r else "",
+                      "%.2f" % r["gbit_per_s"] if "gbit_per_s" in r else "",
+                      "%.1f" % r["ns_per_packet"] if "ns_per_packet" in r else "",
+                      "%.3f" % r["ratio"] if "ratio" in r else "",
+                      "%.1f" % r["dispatch_ns_per_packet"]
+                      if "dispatch_ns_per_packet" in r else "",
+                      r["peak_rss_kb"] / 1024,
+                      "%.0f B" % r["bytes_per_flow"] if "bytes_per_flow" in r else "",
+                      r["wall_ns_median"] / 1e9, r["runs"], 100 * r["spread"], r["command"]))
+    out += ["", "ratio: the scenario's packets/s over the baseline's (`%s`) on the same input, "
+            "same run. Medians of the runs (wall: the whole process, start to exit); spread = (max - min) / median of the wall times." %
+            ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""}))]
+    for r in rep["scenarios"]:
+        if "bytes_per_flow" in r:
+            mapping = ""
+            if "mapping_reference" in r:
+                mapping = " - (peak RSS of %s - peak RSS of %s)" % tuple(r["mapping_reference"])
+            out.append("%s: per flow = (peak RSS %.1f MB - peak RSS of %s%s) / %d flows." % (
+                r["name"], r["peak_rss_kb"] / 1024, r["idle_reference"], mapping, r["flows"]))
+        if "warning" in r:
+            out.append("**%s: %s.**" % (r["name"], r["warning"]))
+    return "\n".join(out) + "\n"
+
+
+def plot(rep, key, results_dir, name, xlabel, logx):
+    pts = sorted((int(r["params"][key]), r["packets_per_s"] / 1e6, r["input"])
+                 for r in rep["scenarios"] if key in r["params"] and "packets_per_s" in r)
+    if not pts or not shutil.which("gnuplot"):
+        return None
+    inp = pts[0][2]
+    pts = [p for p in pts if p[2] == inp]
+    base = next((r for r in rep["scenarios"] if r["area"] == "baseline" and r["input"] == inp
+                 and "packets_per_s" in r), None)
+    dat = os.path.join(results_dir, name + ".dat")
+    with open(dat, "w") as f:
+        f.write("".join("%d %.6f\n" % (x, y) for x, y, _ in pts))
+    png = os.path.join(results_dir, name + ".png")
+    m = rep["machine"]
+    script = [
+        "set terminal png size 800,500",
+        "set output '%s'" % png,
+        "set title 'spu %s, input %s (commit %s, %s x %s)'" % (
+            name.split("-")[-1], inp, m.get("commit", "?"), m.get("cores", "?"),
+            m.get("cpu", "?").replace("'", "")),
+        "set xlabel '%s'" % xlabel,
+        "set ylabel 'Mpackets/s'",
+        "set yrange [0:*]",
+        "set grid",
+        "set key bottom right",
+    ]
+    if logx:
+        script.append("set logscale x")
+    else:
+        script.append("set xtics 1")
+    line = "'%s' using 1:2 with linespoints lw 2 pt 7 title 'spurun'" % dat
+    if base:
+        line += ", %.6f with lines dt 2 title 'bare read (%s)'" % (
+            base["packets_per_s"] / 1e6, base["name"])
+    script.append("plot " + line)
+    subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
+    os.remove(dat)
+    return png
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: report.py RUN_DIR RESULTS_DIR")
+    run_dir, results_dir = sys.argv[1], sys.argv[2]
+    rep = build(run_dir)
+    os.makedirs(results_dir, exist_ok=True)
+    for stale in ("latest-workers.png", "latest-rules.png"):
+        if os.path.exists(os.path.join(results_dir, stale)):
+            os.remove(os.path.join(results_dir, stale))
+    plots = [p for p in (plot(rep, "workers", results_dir, "latest-workers", "workers", False),
+                         plot(rep, "rules", results_dir, "latest-rules", "rules", True)) if p]
+    rep["plots"] = [os.path.basename(p) for p in plots]
+    md = markdown(rep)
+    if plots:
+        md += "\n" + "".join("![%s](%s)\n" % (os.path.basename(p), os.path.basename(p))
+                             for p in plots)
+    with open(os.path.join(results_dir, "latest.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(results_dir, "latest.json"), "w") as f:
+        json.dump(rep, f, indent=1, sort_keys=True)
+        f.write("\n")
+    for fname in ["latest.md", "latest.json"] + rep["plots"]:
+        shutil.copy(os.path.join(results_dir, fname), run_dir)
+    sys.stdout.write(md)
+
+
+if __name__ == "__main__":
+    main()

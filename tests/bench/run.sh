@@ -1,0 +1,269 @@
+#!/bin/sh
+# run.sh BUILD TARGET - the benchmark harness (make bench, bench-quick, bench-pipeline,
+# bench-grammars, bench-rules, bench-compile, profile). See tests/bench/README.md.
+#
+# Every scenario is one line of the table below; the harness builds the inputs it
+# names (cached in BUILD/bench/data), warms the page cache, runs each scenario
+# REPS times under BUILD/bench/measure (wall time, CPU, peak RSS) and writes
+# tests/bench/results/latest.{md,json} and the plots through report.py. Each
+# throughput is divided by the baseline measured on the same input in the same run.
+set -eu
+
+# ---- the scenario table ----------------------------------------------------------------
+# name     area: baseline (runs whenever a scenario uses its input), pipeline, grammars,
+#          rules, compile, reload, monitor
+# input    mix: corpus HTTP/SMTP copies + gen traffic; flows: gen, every flow open at
+#          once; idle: a few flows (the idle reference for memory per flow)
+# reps     runs; the median is reported (the baselines take 5)
+# params   comma-separated key=value, or -: workers=N (x of the workers plot),
+#          rules=N (x of the rules plot), idle=NAME (memory per flow against the idle
+#          run NAME, in the same area: see README.md)
+# command  {spurun} {spuc} {input} {out} (a directory of the scenario's own) {ncpu} are
+#          replaced (in params too), and {eve} by "-o {out}/eve.json --no-progress -v" (EVE
+#          to that directory; -v: spurun's summary adds its dispatcher's busy time); words
+#          are split on blanks, there is no quoting
+# A scenario whose command comes out identical to an earlier one (w2 and w{ncpu} on two
+# cores) is run once.
+SCENARIOS='
+bare        baseline  mix    5  -               {spurun} --bare -r {input}
+bare-flows  baseline  flows  5  -               {spurun} --bare -r {input}
+bare-idle   baseline  idle   5  -               {spurun} --bare -r {input}
+w1          pipeline  mix    3  workers=1       {spurun} -r {input} -w 1 {eve}
+w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
+wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
+idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+'
+
+# BENCH_SCENARIOS=FILE replaces the table (same columns; the harness's own test uses it),
+# BENCH_RESULTS=DIR writes the results elsewhere, BENCH_TIMEOUT=SECONDS bounds each run.
+[ -z "${BENCH_SCENARIOS:-}" ] || SCENARIOS=$(cat "$BENCH_SCENARIOS")
+
+usage() { echo "usage: tests/bench/run.sh BUILD bench|bench-quick|bench-AREA|profile" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+BUILD=$1; TARGET=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+DATA=$BUILD/bench/data
+RUNS=$BUILD/bench/runs
+RESULTS=${BENCH_RESULTS:-tests/bench/results}
+NCPU=$(nproc)
+TIMEOUT=${BENCH_TIMEOUT:-900}
+
+case $TARGET in
+bench)          size=full;  areas="pipeline grammars rules compile reload monitor" ;;
+bench-quick)    size=quick; areas="pipeline grammars rules compile reload monitor" ;;
+bench-pipeline) size=full;  areas=pipeline ;;
+bench-grammars) size=full;  areas=grammars ;;
+bench-rules)    size=full;  areas=rules ;;
+bench-compile)  size=full;  areas=compile ;;
+bench-reload)   size=full;  areas=reload ;;
+bench-monitor)  size=full;  areas=monitor ;;
+profile)        size=quick; areas=profile ;;
+*) usage ;;
+esac
+[ "$TARGET" = bench ] || [ "$TARGET" = profile ] || [ "$TARGET" = bench-quick ] ||
+    echo "bench: area $areas only, full inputs"
+
+for t in "$BUILD/bench/gen" "$BUILD/bench/measure"; do
+    [ -x "$t" ] || { echo "bench: $t is not built (make $t)" >&2; exit 1; }
+done
+
+# ---- inputs (cached; rebuilt when their recipe or gen.c changes) ----
+# The mix: corpus copies plus gen flows with a lighter size mix than gen's default, so
+# that the capture holds several hundred thousand flows in about 2 GB (full).
+MIX_GEN="-r 1:3 -m 1 --sizes 0:10,300:40,1500:30,6000:15,30000:5"
+# Flows for memory per flow: one small HTTP exchange each, every flow open at once, the
+# whole capture within a second or two of capture time so that no flow times out.
+FLOWS_GEN="-r 1 --smtp 0 --sizes 0:1,300:1 --pps 5000000"
+
+gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME.pcap.info
+    name=$1; shift
+    f="$DATA/$name.pcap"
+    key=$( { echo "$*"; sha256sum < tests/bench/gen.c; } | sha256sum | cut -c1-16)
+    if [ ! -f "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
+        mkdir -p "$DATA"
+        echo "bench: generating $f"
+        line=$("$BUILD/bench/gen" -o "$f.tmp" "$@")
+        mv "$f.tmp" "$f"
+        printf '%s\n' "$line" | tr ' ' '\n' > "$f.info"
+        echo "$key" > "$f.key"
+    fi
+}
+
+input_path() { # NAME -> path of the input for this size, built if needed
+    case $1.$size in
+    mix.quick)
+        tests/bench/replicate.sh -b "$BUILD" -k 4 -g 40000 -G "$MIX_GEN" "$DATA/mix-quick.pcap" >&2
+        echo "$DATA/mix-quick.pcap" ;;
+    mix.full)
+        tests/bench/replicate.sh -b "$BUILD" -k 24 -g 300000 -G "$MIX_GEN" "$DATA/mix-full.pcap" >&2
+        echo "$DATA/mix-full.pcap" ;;
+    flows.quick)
+        gen_input flows-quick $FLOWS_GEN -f 50000 -c 50000 >&2
+        echo "$DATA/flows-quick.pcap" ;;
+    flows.full)
+        gen_input flows-full $FLOWS_GEN -f 1000000 -c 1000000 >&2
+        echo "$DATA/flows-full.pcap" ;;
+    idle.*)
+        gen_input idle $FLOWS_GEN -f 10 -c 10 >&2
+        echo "$DATA/idle.pcap" ;;
+    small.*)
+        gen_input small -f 10000 -c 2000 $MIX_GEN >&2
+        echo "$DATA/small.pcap" ;;
+    *) echo "bench: unknown input '$1'" >&2; exit 1 ;;
+    esac
+}
+
+expand() { # COMMAND INPUT OUT -> the command with its {names} replaced
+    printf '%s\n' "$1" | sed -e "s|{eve}|-o {out}/eve.json --no-progress -v|g" \
+        -e "s|{spurun}|$BUILD/spurun|g" -e "s|{spuc}|$BUILD/spuc|g" \
+        -e "s|{input}|$2|g" -e "s|{out}|$3|g" -e "s|{ncpu}|$NCPU|g"
+}
+
+# ---- profile: one scenario under perf, or callgrind where perf has no counters ----
+if [ "$TARGET" = profile ]; then
+    pname=${PROFILE_SCENARIO:-w1}
+    line=$(printf '%s\n' "$SCENARIOS" | awk -v n="$pname" '$1 == n')
+    [ -n "$line" ] || { echo "bench: no scenario '$pname' (PROFILE_SCENARIO)" >&2; exit 1; }
+    set -- $line
+    pin=$3; shift 5; pcmd=$*
+    pdir=$BUILD/bench/profile
+    rm -rf "$pdir"; mkdir -p "$pdir"
+    if perf stat -e instructions true 2>&1 | grep -q 'not supported' ||
+       ! perf stat -e instructions true > /dev/null 2>&1; then
+        input=$(input_path small)
+        cmd=$(expand "$pcmd" "$input" "$pdir")
+        echo "bench: perf has no instruction counter here; callgrind on $input: $cmd"
+        set -f
+        # shellcheck disable=SC2086
+        valgrind --tool=callgrind --callgrind-out-file="$pdir/callgrind.out" $cmd \
+            > "$pdir/run.log" 2>&1 || { tail -n 20 "$pdir/run.log"; exit 1; }
+        set +f
+        callgrind_annotate --inclusive=no "$pdir/callgrind.out" 2>/dev/null |
+            awk '/file:function/ { go = 1; next }
+                 go && /^ *[0-9,]+ +\(/ { print; if (++k == 20) exit }'
+    else
+        input=$(input_path "$pin")
+        cmd=$(expand "$pcmd" "$input" "$pdir")
+        echo "bench: perf record on $input: $cmd"
+        set -f
+        # shellcheck disable=SC2086
+        perf record -g -o "$pdir/perf.data" $cmd > "$pdir/run.log" 2>&1 ||
+            { tail -n 20 "$pdir/run.log"; exit 1; }
+        set +f
+        perf report -i "$pdir/perf.data" --stdio --no-children --sort symbol 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | head -n 20
+    fi
+    echo "bench: profile data in $pdir"
+    exit 0
+fi
+
+# ---- select the scenarios of the areas asked for, and the baselines of their inputs ----
+run_dir=$RUNS/$(date -u +%Y%m%dT%H%M%SZ)-$TARGET
+mkdir -p "$run_dir" "$RESULTS"
+sel="$run_dir/scenarios.tsv"
+: > "$sel"
+printf '%s\n' "$SCENARIOS" | awk 'NF && $1 !~ /^#/' > "$run_dir/table"
+inputs_used=""
+while read -r name area input reps params rest; do
+    case " $areas " in *" $area "*) ;; *) continue ;; esac
+    case " $inputs_used " in *" $input "*) ;; *) inputs_used="$inputs_used $input" ;; esac
+    case $params in *idle=*)
+        idle=$(printf '%s' "$params" | tr ',' '\n' | sed -n 's/^idle=//p')
+        iin=$(awk -v n="$idle" '$1 == n { print $3 }' "$run_dir/table")
+        case " $inputs_used " in *" $iin "*) ;; *) inputs_used="$inputs_used $iin" ;; esac ;;
+    esac
+done < "$run_dir/table"
+[ -n "$inputs_used" ] || {
+    echo "bench: no scenario measures area '$areas' yet: nothing to run"
+    exit 0
+}
+for t in $(printf '%s\n' "$SCENARIOS" | awk 'NF && $1 !~ /^#/ { print $6 }' | sort -u); do
+    case $t in
+    {spurun}) [ -x "$BUILD/spurun" ] || { echo "bench: $BUILD/spurun is not built" >&2; exit 1; } ;;
+    {spuc}) [ -x "$BUILD/spuc" ] || { echo "bench: $BUILD/spuc is not built" >&2; exit 1; } ;;
+    esac
+done
+
+: > "$run_dir/inputs.tsv"
+for i in $inputs_used; do
+    p=$(input_path "$i")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$i" "$p" "$(sed -n 's/^packets=//p' "$p.info")" \
+        "$(sed -n 's/^bytes=//p' "$p.info")" "$(sed -n 's/^flows=//p' "$p.info")" \
+        >> "$run_dir/inputs.tsv"
+done
+
+seen_cmds="$run_dir/cmds"
+: > "$seen_cmds"
+while read -r name area input reps params rest; do
+    case " $inputs_used " in *" $input "*) ;; *) continue ;; esac
+    case " baseline $areas " in *" $area "*) ;; *) continue ;; esac
+    ipath=$(awk -F'\t' -v n="$input" '$1 == n { print $2 }' "$run_dir/inputs.tsv")
+    cmd=$(expand "$rest" "$ipath" "$run_dir/$name/out")
+    params=$(expand "$params" "$ipath" "$run_dir/$name/out")
+    same=$(expand "$rest" "$ipath" "{out}")
+    if grep -qxF "$same" "$seen_cmds"; then
+        echo "bench: $name is the same command as an earlier scenario; run once"
+        continue
+    fi
+    echo "$same" >> "$seen_cmds"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$area" "$input" "$reps" "$params" "$cmd" >> "$sel"
+done < "$run_dir/table"
+
+# ---- run: page cache warm, REPS runs each under measure ----
+# The commit measured is the one checked out when the runs start (edits made while they
+# run do not change what was built).
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain 2>/dev/null)" ] || commit="$commit+uncommitted"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)   # other work on the machine shows here
+runs="$run_dir/runs.tsv"
+: > "$runs"
+fail=0
+warm=""
+while IFS="$(printf '\t')" read -r name area input reps params cmd; do
+    ipath=$(awk -F'\t' -v n="$input" '$1 == n { print $2 }' "$run_dir/inputs.tsv")
+    case " $warm " in *" $input "*) ;; *)
+        cat "$ipath" > /dev/null   # page cache warm: every run reads from memory
+        warm="$warm $input" ;;
+    esac
+    mkdir -p "$run_dir/$name"
+    r=1
+    while [ $r -le "$reps" ]; do
+        rm -rf "$run_dir/$name/out"    # what the last run wrote (EVE files can be large)
+        mkdir -p "$run_dir/$name/out"
+        printf 'bench: %-12s run %d/%d ' "$name" $r "$reps"
+        set -f
+        # shellcheck disable=SC2086
+        "$BUILD/bench/measure" -t "$TIMEOUT" -o "$run_dir/$name/measure.$r" -- $cmd \
+            > "$run_dir/$name/out.$r" 2> "$run_dir/$name/err.$r" || true
+        set +f
+        m=$(cat "$run_dir/$name/measure.$r" 2>/dev/null || echo "status=not-run")
+        printf '%s\t%s\t%s\n' "$name" "$r" "$m" >> "$runs"
+        echo "$m"
+        case $m in *status=0) ;; *)
+            fail=1
+            echo "bench: $name failed: $cmd"; tail -n 5 "$run_dir/$name/err.$r" ;;
+        esac
+        r=$((r + 1))
+    done
+    rm -rf "$run_dir/$name/out"
+done < "$sel"
+
+# ---- report ----
+{
+    echo "target=$TARGET"
+    echo "size=$size"
+    echo "commit=$commit"
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
+    echo "cores=$NCPU"
+    echo "ram_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+    echo "kernel=$(uname -sr)"
+    echo "compiler=$(gcc --version | head -n 1)"
+    echo "load_before=$load_before"
+    echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$run_dir/machine"
+python3 tests/bench/report.py "$run_dir" "$RESULTS"
+[ $fail -eq 0 ] || { echo "bench: some runs failed (logs in $run_dir)"; exit 1; }
