@@ -27,9 +27,11 @@
  * rules without a test there. A rule is attached to the node its last
  * test leads to (several nodes for a list), and flagged SPU_RF_INDEXED;
  * each node tests the first level at which one of its rules still has a
- * test, so untested levels cost nothing. An exact value that is both
- * case-sensitive and case-insensitive in one node becomes one
- * case-insensitive edge (a superset: the rule still checks its condition).
+ * test, so untested levels cost nothing. One node holds one exact edge
+ * per value: when a value is tested both case-sensitively and
+ * case-insensitively, the case-sensitive edges move to a second node
+ * testing the same level (the first node's any-child), so the selection
+ * stays exact.
  * Everything is sorted, so the same rules give the same tree.
  */
 #include "cg-int.h"
@@ -332,16 +334,21 @@ static int entry_cmp(const void *x, const void *y)
     int c = bytes_cmp(a->v, a->len, b->v, b->len);
     if (c)
         return c;
-    if (a->kind != SPU_IE_EXACT && a->flags != b->flags)
+    if (a->flags != b->flags)
         return a->flags < b->flags ? -1 : 1;
     return a->rule < b->rule ? -1 : a->rule > b->rule;
 }
 
-/* Same edge? Exact edges are one per value (flags merged). */
+/* Same value of the same kind (flags aside). */
 static bool same_edge(const struct entry *a, const struct entry *b)
 {
-    return a->kind == b->kind && bytes_cmp(a->v, a->len, b->v, b->len) == 0 &&
-           (a->kind == SPU_IE_EXACT || a->flags == b->flags);
+    return a->kind == b->kind && bytes_cmp(a->v, a->len, b->v, b->len) == 0;
+}
+
+/* Same edge: value, kind and flags. */
+static bool same_edge_flags(const struct entry *a, const struct entry *b)
+{
+    return same_edge(a, b) && a->flags == b->flags;
 }
 
 struct tb {
@@ -366,6 +373,89 @@ static const uint8_t *lowered(struct cg *cg, const struct sema_const *c)
     for (uint32_t i = 0; i < c->len; i++)
         p[i] = c->s[i] >= 'A' && c->s[i] <= 'Z' ? (uint8_t)(c->s[i] + 32) : c->s[i];
     return p;
+}
+
+static struct tnode *build(struct tb *b, const uint32_t *set, uint32_t n, uint32_t from);
+
+/* Is ent[i] a case-sensitive exact value that a case-insensitive exact
+ * value of the same bytes also uses? (One node cannot hold both: exact
+ * edges are one per value.) */
+static bool collides(const struct entry *ent, uint32_t n, uint32_t i)
+{
+    if (ent[i].kind != SPU_IE_EXACT || (ent[i].flags & SPU_IEF_NOCASE))
+        return false;
+    for (uint32_t k = i; k-- > 0 && same_edge(&ent[k], &ent[i]);)
+        if (ent[k].flags & SPU_IEF_NOCASE)
+            return true;
+    for (uint32_t k = i + 1; k < n && same_edge(&ent[k], &ent[i]); k++)
+        if (ent[k].flags & SPU_IEF_NOCASE)
+            return true;
+    return false;
+}
+
+/* The edges of `node` (testing level lv) from the sorted entries; the
+ * rules without a test at lv go to its any-child. Colliding
+ * case-sensitive values go to a second node testing the same level, which
+ * becomes the any-child (and takes the rules without a test). */
+static int add_edges(struct tb *b, struct tnode *node, struct entry *ent, uint32_t nent,
+                     const uint32_t *anyset, uint32_t nany, uint32_t lv)
+{
+    struct cg *cg = b->cg;
+    struct entry *later = calloc(nent ? nent : 1, sizeof(*later));
+    if (!later)
+        return cg->status = SPU_ENOMEM;
+    uint32_t nlater = 0, keep = 0;
+    for (uint32_t i = 0; i < nent; i++) {
+        if (collides(ent, nent, i))
+            later[nlater++] = ent[i];
+        else
+            ent[keep++] = ent[i];
+    }
+    nent = keep;
+    uint32_t nedges = 0;
+    for (uint32_t i = 0; i < nent; i++)
+        if (i == 0 || !same_edge_flags(&ent[i - 1], &ent[i]))
+            nedges++;
+    node->edges = cg_alloc(cg, (nedges ? nedges : 1) * sizeof(*node->edges));
+    uint32_t *sub = cg_alloc(cg, (nent ? nent : 1) * sizeof(uint32_t));
+    int rc = node->edges && sub ? SPU_OK : SPU_ENOMEM;
+    for (uint32_t i = 0; i < nent && rc == SPU_OK;) {
+        uint32_t j = i, ns = 0;
+        while (j < nent && same_edge_flags(&ent[i], &ent[j])) {
+            if (ns == 0 || sub[ns - 1] != ent[j].rule)
+                sub[ns++] = ent[j].rule;
+            j++;
+        }
+        struct tedge *e = &node->edges[node->nedges++];
+        e->kind = ent[i].kind;
+        e->flags = ent[i].flags;
+        e->v = ent[i].v;
+        e->len = ent[i].len;
+        if (e->kind == SPU_IE_EXACT)
+            node->nexact++;
+        e->child = build(b, sub, ns, lv + 1);
+        if (!e->child)
+            rc = SPU_ENOMEM;
+        i = j;
+    }
+    if (rc == SPU_OK && nlater) {
+        struct tnode *second = cg_alloc(cg, sizeof(*second));
+        if (!second) {
+            rc = SPU_ENOMEM;
+        } else {
+            second->level = lv;
+            rc = add_edges(b, second, later, nlater, anyset, nany, lv);
+            node->any = second;
+        }
+    } else if (rc == SPU_OK && nany) {
+        node->any = build(b, anyset, nany, lv + 1);
+        if (!node->any)
+            rc = SPU_ENOMEM;
+    }
+    free(later);
+    if (rc != SPU_OK && cg->status == SPU_OK)
+        cg->status = rc;
+    return rc;
 }
 
 static struct tnode *build(struct tb *b, const uint32_t *set, uint32_t n, uint32_t from)
@@ -421,44 +511,10 @@ static struct tnode *build(struct tb *b, const uint32_t *set, uint32_t n, uint32
         }
     }
     qsort(ent, nent, sizeof(*ent), entry_cmp);
-    uint32_t nedges = 0;
-    for (uint32_t i = 0; i < nent; i++)
-        if (i == 0 || !same_edge(&ent[i - 1], &ent[i]))
-            nedges++;
-    node->edges = cg_alloc(cg, (nedges ? nedges : 1) * sizeof(*node->edges));
-    uint32_t *sub = cg_alloc(cg, (nent ? nent : 1) * sizeof(uint32_t));
-    if (!node->edges || !sub) {
-        free(ent);
-        return NULL;
-    }
-    for (uint32_t i = 0; i < nent;) {
-        uint32_t j = i, ns = 0, flags = 0;
-        while (j < nent && same_edge(&ent[i], &ent[j])) {
-            flags |= ent[j].flags;
-            if (ns == 0 || sub[ns - 1] != ent[j].rule)
-                sub[ns++] = ent[j].rule;
-            j++;
-        }
-        struct tedge *e = &node->edges[node->nedges++];
-        e->kind = ent[i].kind;
-        e->flags = flags;
-        e->v = ent[i].v;
-        e->len = ent[i].len;
-        if (e->kind == SPU_IE_EXACT)
-            node->nexact++;
-        e->child = build(b, sub, ns, (uint32_t)lv + 1);
-        if (!e->child) {
-            free(ent);
-            return NULL;
-        }
-        i = j;
-    }
+    int rc = add_edges(b, node, ent, nent, anyset, nany, (uint32_t)lv);
     free(ent);
-    if (nany) {
-        node->any = build(b, anyset, nany, (uint32_t)lv + 1);
-        if (!node->any)
-            return NULL;
-    }
+    if (rc != SPU_OK)
+        return NULL;
     return node;
 }
 
