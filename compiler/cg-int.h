@@ -138,6 +138,10 @@ struct lx {
     struct ir_func *f;
     bool grammar;
     struct lx_loop *loops; /* rules: enclosing for loops */
+    /* grammars: by field index of the unit's record, the hidden local that
+     * holds what the current iteration captured (SEMA_F_CURRENT reads), or
+     * SPU_NONE; NULL when none */
+    const uint32_t *current;
 };
 /* Push the value of expression n. */
 void lx_expr(struct lx *x, const struct ast_node *n);

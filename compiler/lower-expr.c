@@ -76,6 +76,11 @@ static void load(struct lx *x, const struct ast_node *n)
         ir_emit(f, SPU_OP_LOAD_LOCAL, 0, s->index, 0, n->loc);
         return;
     case SEMA_REF_FIELD:
+        if ((s->flags & SEMA_F_CURRENT) && x->current && x->current[s->index] != SPU_NONE) {
+            /* what this iteration captured (null when it captured nothing) */
+            ir_emit(f, SPU_OP_LOAD_LOCAL, 0, x->current[s->index], 0, n->loc);
+            return;
+        }
         ir_emit(f, SPU_OP_LOAD_FIELD, 0, s->index, 0, n->loc);
         if (s->flags & SEMA_F_CURRENT) {
             /* the element this iteration captured: the array's last */

@@ -27,9 +27,11 @@ struct gx {
     const struct sema_unit *u;
     const struct sema_proto *p;
     uint32_t tmp; /* local holding a prediction label, SPU_NONE until needed */
+    uint32_t *current; /* by field: hidden local of the current iteration's capture */
 };
 
 static void g_el(struct gx *g, const struct ast_node *el, unsigned fl);
+static void reset_current(struct gx *g, const struct ast_node *loop);
 static void g_items(struct gx *g, const struct ast_node *items, unsigned fl);
 static void g_block(struct gx *g, const struct ast_node *blk);
 
@@ -162,8 +164,10 @@ static void g_rep(struct gx *g, const struct ast_node *el, body_fn body, const v
                   unsigned fl)
 {
     const struct sema_choice *ch = el->sema.choice;
-    if (el->kind == AST_EL_PLUS)
+    if (el->kind == AST_EL_PLUS) {
+        reset_current(g, el);
         body(g, el->a, arg, fl);
+    }
     uint32_t s = ir_loop_slot(g->f);
     uint32_t lh = ir_label(g->f), lx = ir_label(g->f);
     emit(g, SPU_OP_G_LOOP_INIT, 0, s, 0, el);
@@ -173,6 +177,7 @@ static void g_rep(struct gx *g, const struct ast_node *el, body_fn body, const v
         emit(g, SPU_OP_PUSH_INT, 0, 0, 0, el);
         emit(g, SPU_OP_EQ, 0, 0, 0, el);
         emit(g, SPU_OP_JZ, 0, 0, lx, el);
+        reset_current(g, el);
         body(g, el->a, arg, fl);
         emit(g, SPU_OP_G_LOOP, 0, s, lh, el);
         ir_place(g->f, lx, el->loc);
@@ -195,6 +200,7 @@ static void g_rep(struct gx *g, const struct ast_node *el, body_fn body, const v
     emit(g, SPU_OP_PUSH_INT, 0, 0, 1, el);
     emit(g, SPU_OP_EQ, 0, 0, 0, el);
     emit(g, SPU_OP_JZ, 0, 0, le, el);
+    reset_current(g, el);
     body(g, el->a, arg, fl);
     emit(g, SPU_OP_G_LOOP, 0, s, lh, el);
     ir_place(g->f, le, el->loc);
@@ -291,31 +297,84 @@ static void g_el(struct gx *g, const struct ast_node *el, unsigned fl)
 
 /* ---- captures ---- */
 
-static void sink(struct gx *g, const struct ast_node *el, const struct ast_node *opts,
-                 unsigned yfl)
+/* What content a sink needs to receive an element's product: NEED_YIELD
+ * when produced bytes differ from consumed ones (a stream unit, `upto`,
+ * the terminator of `until`), NEED_SPAN when a unit producing a record
+ * consumes them (only the span of consumed bytes can carry them). */
+enum { NEED_YIELD = 1, NEED_SPAN = 2 };
+
+static unsigned need_items(const struct ast_node *items);
+
+static unsigned need_el(const struct ast_node *el)
+{
+    switch (el->kind) {
+    case AST_EL_UPTO:
+        return NEED_YIELD;
+    case AST_EL_REF:
+        if (el->sema.ref != SEMA_REF_UNIT || !el->sema.sym.unit)
+            return 0;
+        return el->sema.sym.unit->stream ? NEED_YIELD : NEED_SPAN;
+    case AST_EL_ALT: {
+        unsigned n = 0;
+        for (const struct ast_node *alt = el->a; alt; alt = alt->next)
+            n |= need_items(alt->a);
+        return n;
+    }
+    case AST_EL_SWITCH: {
+        unsigned n = 0;
+        for (const struct ast_node *arm = el->a; arm; arm = arm->next)
+            n |= need_items(arm->b->a);
+        return n;
+    }
+    case AST_EL_OPT:
+        return need_el(el->a);
+    case AST_EL_STAR:
+    case AST_EL_PLUS:
+        return need_el(el->a) | (el->b ? NEED_YIELD | need_el(el->b) : 0);
+    default:
+        return 0;
+    }
+}
+
+static unsigned need_items(const struct ast_node *items)
+{
+    unsigned n = 0;
+    for (const struct ast_node *it = items; it; it = it->next)
+        n |= need_el(it->kind == AST_CAPTURE || it->kind == AST_APPEND ? it->a : it);
+    return n;
+}
+
+/* One capture's sink options, and the sink entries made from them (one per
+ * content mode). */
+struct sinkopt {
+    const struct ast_node *opts;
+    const struct ast_node *at;
+    uint32_t idx[2]; /* [span]: SINK index, or SPU_NONE */
+};
+
+/* Push the filter conditions and the child's arguments, then G_SINK_OPEN. */
+static void open_sink(struct gx *g, struct sinkopt *so, bool span)
 {
     struct cg *cg = g->cg;
     uint32_t filters[256];
     uint32_t nf = 0, nargs = 0, child = SPU_NONE, limit = SPU_NONE;
-    bool any = false;
-    for (const struct ast_node *k = opts; k; k = k->next) {
-        any = true;
-        if (k->kind == AST_SINK_FILTER) {
-            if (nf == 255) {
-                cg_error(cg, k->loc, "too many filters on one capture (at most 255)");
-                return;
-            }
-            filters[nf++] = k->sema.index;
-            if (k->a) {
-                lx_expr(&g->x, k->a);
-                if (!k->a->sema.type || k->a->sema.type->base != SPU_T_BOOL)
-                    emit(g, SPU_OP_TRUTH, 0, 0, 0, k->a);
-            } else {
-                emit(g, SPU_OP_PUSH_BOOL, 1, 0, 0, k);
-            }
+    for (const struct ast_node *k = so->opts; k; k = k->next) {
+        if (k->kind != AST_SINK_FILTER)
+            continue;
+        if (nf == 255) {
+            cg_error(cg, k->loc, "too many filters on one capture (at most 255)");
+            return;
+        }
+        filters[nf++] = k->sema.index;
+        if (k->a) {
+            lx_expr(&g->x, k->a);
+            if (!k->a->sema.type || k->a->sema.type->base != SPU_T_BOOL)
+                emit(g, SPU_OP_TRUTH, 0, 0, 0, k->a);
+        } else {
+            emit(g, SPU_OP_PUSH_BOOL, 1, 0, 0, k);
         }
     }
-    for (const struct ast_node *k = opts; k; k = k->next) {
+    for (const struct ast_node *k = so->opts; k; k = k->next) {
         if (k->kind == AST_SINK_PARSE && k->sema.sym.unit) {
             child = cg_unit_func(cg, k->sema.sym.unit);
             for (const struct ast_node *a = k->a; a; a = a->next, nargs++)
@@ -324,24 +383,111 @@ static void sink(struct gx *g, const struct ast_node *el, const struct ast_node 
             limit = (uint32_t)k->ival;
         }
     }
-    /* a group captured without options receives every byte it consumes */
-    bool span = !any && !is_stream_ref(el);
-    struct spu_bsink s = {
-        .filters = nf ? spu_bw_u32(cg->bw, filters, nf) : 0,
-        .nfilters = nf,
-        .child = child,
-        .nargs = nargs,
-        .limit = limit,
-        .flags = span ? SPU_SINKF_SPAN : 0,
-    };
-    uint32_t si = spu_bw_sink(cg->bw, &s);
-    if (si == SPU_NONE) {
-        cg->status = SPU_ENOMEM;
+    if (so->idx[span] == SPU_NONE) {
+        struct spu_bsink s = {
+            .filters = nf ? spu_bw_u32(cg->bw, filters, nf) : 0,
+            .nfilters = nf,
+            .child = child,
+            .nargs = nargs,
+            .limit = limit,
+            .flags = span ? SPU_SINKF_SPAN : 0,
+        };
+        so->idx[span] = spu_bw_sink(cg->bw, &s);
+        if (so->idx[span] == SPU_NONE) {
+            cg->status = SPU_ENOMEM;
+            return;
+        }
+    }
+    emit(g, SPU_OP_G_SINK_OPEN, nf, nargs, so->idx[span], so->at);
+}
+
+static void close_sink(struct gx *g, const struct ast_node *at)
+{
+    emit(g, SPU_OP_G_SINK_CLOSE, SPU_GF_CAPTURE, 0, 0, at);
+}
+
+/* Items of an arm or alternative into their own sink, in the mode they
+ * need; leaves the content on the stack. */
+static void sink_items(struct gx *g, struct sinkopt *so, const struct ast_node *items,
+                       const struct ast_node *at)
+{
+    unsigned need = need_items(items);
+    if (need == (NEED_YIELD | NEED_SPAN)) {
+        cg_error(g->cg, at->loc, "this content mixes bytes a unit consumes (a record) with "
+                 "bytes produced otherwise (a stream unit, upto, until); put them in separate "
+                 "alternatives or captures");
         return;
     }
-    emit(g, SPU_OP_G_SINK_OPEN, nf, nargs, si, el);
-    g_el(g, el, span ? yfl : SPU_GF_YIELD);
-    emit(g, SPU_OP_G_SINK_CLOSE, SPU_GF_CAPTURE, 0, 0, el);
+    bool span = need == NEED_SPAN;
+    open_sink(g, so, span);
+    g_items(g, items, span ? 0 : SPU_GF_YIELD);
+    close_sink(g, at);
+}
+
+/* A capture of el with sink options (or of a group or a stream unit): push
+ * its filtered content. The sink receives the bytes el produces; where a
+ * record-producing unit produces them, the bytes it consumes (a SPAN sink).
+ * When a switch or alternatives mix both, each arm gets its own sink. */
+static void sink(struct gx *g, const struct ast_node *el, const struct ast_node *opts,
+                 unsigned yfl)
+{
+    struct sinkopt so = {.opts = opts, .at = el, .idx = {SPU_NONE, SPU_NONE}};
+    unsigned need = need_el(el);
+    if (!opts && !is_stream_ref(el)) {
+        /* a group captured without options receives every byte it consumes */
+        open_sink(g, &so, true);
+        g_el(g, el, yfl);
+        close_sink(g, el);
+        return;
+    }
+    if (need != (NEED_YIELD | NEED_SPAN)) {
+        bool span = need == NEED_SPAN;
+        open_sink(g, &so, span);
+        g_el(g, el, span ? yfl : SPU_GF_YIELD);
+        close_sink(g, el);
+        return;
+    }
+    uint32_t le = ir_label(g->f);
+    if (el->kind == AST_EL_SWITCH) {
+        bool has_else = false;
+        for (const struct ast_node *arm = el->a; arm; arm = arm->next) {
+            uint32_t next = ir_label(g->f);
+            has_else |= arm->a == NULL;
+            if (arm->a)
+                lx_cond(&g->x, arm->a, false, next);
+            sink_items(g, &so, arm->b->a, arm);
+            emit(g, SPU_OP_JMP, 0, 0, le, arm);
+            ir_place(g->f, next, arm->loc);
+        }
+        if (!has_else) { /* no arm applies: empty content */
+            open_sink(g, &so, false);
+            close_sink(g, el);
+        }
+        ir_place(g->f, le, el->loc);
+        return;
+    }
+    if (el->kind == AST_EL_ALT && el->sema.choice && el->sema.choice->n == ast_count(el->a)) {
+        uint32_t n = ast_count(el->a);
+        uint32_t *lab = cg_alloc(g->cg, n * sizeof(uint32_t));
+        if (!lab)
+            return;
+        for (uint32_t i = 0; i < n; i++)
+            lab[i] = ir_label(g->f);
+        emit(g, SPU_OP_G_PREDICT, 0, 0, cg_dfa_choice(g->cg, el->sema.choice, el->loc), el);
+        dispatch(g, lab, n, el);
+        g_error(g, expected(g, el->sema.choice), el);
+        uint32_t i = 0;
+        for (const struct ast_node *alt = el->a; alt; alt = alt->next, i++) {
+            ir_place(g->f, lab[i], alt->loc);
+            sink_items(g, &so, alt->a, alt);
+            emit(g, SPU_OP_JMP, 0, 0, le, alt);
+        }
+        ir_place(g->f, le, el->loc);
+        return;
+    }
+    cg_error(g->cg, el->loc, "this content mixes bytes a unit consumes (a record) with bytes "
+             "produced otherwise (a stream unit, upto, until); put them in separate "
+             "alternatives or captures");
 }
 
 /* Push what element el produces (through a sink when it must). */
@@ -355,12 +501,41 @@ static void produce(struct gx *g, const struct ast_node *el, unsigned yfl)
 
 static void capture_body(struct gx *g, const struct ast_node *e, const void *arg, unsigned fl);
 
-/* Capture `cap` of element el (the capture's element, or the occurrence
- * of a repetition or option inside it). */
+/* Store what a capture (NAME: E) or an append (NAME +: E) produced. */
+static void store(struct gx *g, const struct ast_node *cap)
+{
+    if (cap->kind == AST_APPEND) {
+        emit(g, SPU_OP_CONCAT_FIELD, 0, cap->sema.index, 0, cap);
+        return;
+    }
+    if (cap->sema.ref == SEMA_REF_FIELD && (cap->sema.flags & SEMA_F_ARRAY) && g->current &&
+        g->current[cap->sema.index] != SPU_NONE) {
+        emit(g, SPU_OP_DUP, 0, 0, 0, cap);
+        emit(g, SPU_OP_STORE_LOCAL, 0, g->current[cap->sema.index], 0, cap);
+    }
+    lx_store(&g->x, cap, (cap->sema.flags & SEMA_F_ARRAY) != 0);
+}
+
+/* At the start of each iteration of `loop`: forget what the previous
+ * iteration captured into the fields that loop makes arrays. */
+static void reset_current(struct gx *g, const struct ast_node *loop)
+{
+    if (!g->current || !g->u)
+        return;
+    const struct sema_layout *l = g->u->layout;
+    for (uint32_t i = 0; i < l->nfields; i++)
+        if (g->current[i] != SPU_NONE && l->fields[i]->loop == loop) {
+            emit(g, SPU_OP_PUSH_NULL, 0, 0, 0, loop);
+            emit(g, SPU_OP_STORE_LOCAL, 0, g->current[i], 0, loop);
+        }
+}
+
+/* Capture (or append) `cap` of element el (the capture's element, or the
+ * occurrence of a repetition or option inside it). */
 static void capture_el(struct gx *g, const struct ast_node *cap, const struct ast_node *el,
                        unsigned yfl)
 {
-    if (cap->b) {
+    if (cap->kind == AST_CAPTURE && cap->b) {
         sink(g, el, cap->b, yfl);
     } else if (el->kind == AST_EL_OPT) {
         g_opt(g, el, capture_body, cap, yfl);
@@ -371,7 +546,7 @@ static void capture_el(struct gx *g, const struct ast_node *cap, const struct as
     } else {
         produce(g, el, yfl);
     }
-    lx_store(&g->x, cap, (cap->sema.flags & SEMA_F_ARRAY) != 0);
+    store(g, cap);
 }
 
 static void capture_body(struct gx *g, const struct ast_node *e, const void *arg, unsigned fl)
@@ -383,11 +558,8 @@ static void g_items(struct gx *g, const struct ast_node *items, unsigned fl)
 {
     unsigned yfl = fl & SPU_GF_YIELD;
     for (const struct ast_node *it = items; it; it = it->next) {
-        if (it->kind == AST_CAPTURE) {
+        if (it->kind == AST_CAPTURE || it->kind == AST_APPEND) {
             capture_el(g, it, it->a, yfl);
-        } else if (it->kind == AST_APPEND) {
-            produce(g, it->a, yfl);
-            emit(g, SPU_OP_CONCAT_FIELD, 0, it->sema.index, 0, it);
         } else {
             g_el(g, it, yfl);
         }
@@ -418,6 +590,7 @@ static void g_loop(struct gx *g, const struct ast_node *st)
     ir_place(g->f, lh, st->loc);
     if (!rep)
         lx_cond(&g->x, cond, false, lx);
+    reset_current(g, st);
     g_block(g, body);
     if (rep) /* repeat ... until (c): leave when c; repeat ... while (c): leave when !c */
         lx_cond(&g->x, cond, st->ival == AST_REPEAT_WHILE ? false : true, lx);
@@ -517,12 +690,41 @@ static void gx_init(struct gx *g, struct cg *cg, struct ir_func *f, const struct
     g->x.grammar = true;
 }
 
+/* Mark the fields read as "the current iteration's capture". */
+static void find_current(const struct ast_node *n, const struct sema_layout *l, bool *need)
+{
+    for (; n; n = n->next) {
+        if ((n->sema.flags & SEMA_F_CURRENT) && n->sema.ref == SEMA_REF_FIELD &&
+            n->sema.layout == l && n->sema.index < l->nfields)
+            need[n->sema.index] = true;
+        find_current(n->a, l, need);
+        find_current(n->b, l, need);
+        find_current(n->c, l, need);
+    }
+}
+
 static void lower_unit(struct cg *cg, const struct sema_unit *u)
 {
     struct ir_func *f = cg->funcs[cg_unit_func(cg, u)];
     struct gx g;
     gx_init(&g, cg, f, u->proto, u);
     const struct ast_node *body = u->is_message ? u->decl->b : u->decl->c;
+    const struct sema_layout *l = u->layout;
+    bool *need = cg_alloc(cg, (l->nfields ? l->nfields : 1) * sizeof(bool));
+    uint32_t *cur = cg_alloc(cg, (l->nfields ? l->nfields : 1) * sizeof(uint32_t));
+    if (!need || !cur)
+        return;
+    find_current(body->a, l, need);
+    for (uint32_t i = 0; i < l->nfields; i++) {
+        cur[i] = SPU_NONE;
+        if (need[i] && l->fields[i]->array && l->fields[i]->loop) {
+            cur[i] = ir_temp(f);
+            ir_emit(f, SPU_OP_PUSH_NULL, 0, 0, 0, u->decl->loc);
+            ir_emit(f, SPU_OP_STORE_LOCAL, 0, cur[i], 0, u->decl->loc);
+        }
+    }
+    g.current = cur;
+    g.x.current = cur;
     g_block(&g, body);
     ir_emit(f, SPU_OP_RET, 0, 0, 0, u->decl->loc);
 }
