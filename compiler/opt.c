@@ -15,8 +15,10 @@
  * 3. jump threading: a forward JMP/JZ/JNZ to a JMP goes straight to that
  *    JMP's target; a JMP to a RET becomes a RET.
  * 4. peephole: a JMP to the next instruction disappears; a conditional
- *    jump to the next instruction becomes POP; a push of a value that is
- *    dropped at once (PUSH_* / LOAD_* / DUP followed by POP) disappears.
+ *    jump to the next instruction becomes POP; a conditional jump over a
+ *    JMP becomes the opposite jump to the JMP's target; a push of a value
+ *    that is dropped at once (PUSH_* / LOAD_* / DUP followed by POP)
+ *    disappears.
  *
  * Every rewrite keeps the stack depth of each instruction that remains,
  * so what the verifier accepted before a pass it accepts after. Each pass
@@ -476,6 +478,20 @@ static uint32_t pass_peephole(struct ox *o)
                 }
                 n++;
                 i = i ? i - 1 : 0;
+                continue;
+            }
+        }
+        if ((in->op == SPU_OP_JZ || in->op == SPU_OP_JNZ) && i + 1 < f->n &&
+            f->code[i + 1].op == SPU_OP_JMP) {
+            /* Jcc La; JMP Lb; La:  ->  J!cc Lb; La: */
+            bool next = false;
+            for (uint32_t k = i + 2; k < f->n && f->code[k].op == IR_LABEL; k++)
+                next |= f->code[k].c == in->c;
+            if (next) {
+                in->op = in->op == SPU_OP_JZ ? SPU_OP_JNZ : SPU_OP_JZ;
+                in->c = f->code[i + 1].c;
+                ir_delete(f, i + 1);
+                n++;
                 continue;
             }
         }
