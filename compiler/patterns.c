@@ -10,8 +10,9 @@
  *   x ~ "lit"                          "lit" in x, case-insensitively
  *   contains(x, "lit"[, nocase: b])    "lit" in x
  *   StringInString(x, "lit"[, nocase: b])
- *   starts_with(x, "lit"[, ...]), ends_with(x, "lit"[, ...])
- *   x == "lit"  (x not an index level of the event: those are tree tests)
+ *   starts_with(x, "lit"[, ...]), ends_with(x, "lit"[, ...]),
+ *   x == "lit"  (x not an index level of the event: there they are tree
+ *               tests)
  *   T1 || T2 || ...                    each Ti one of the above on the same
  *                                      x: any of their literals
  *
@@ -101,6 +102,12 @@ static bool single(struct cg *cg, const struct sema_event *ev, const struct ast_
     if (!lit || lit->len == 0 || !x || x->sema.cval || !x->sema.type ||
         x->sema.type->base != SPU_T_STR)
         return false;
+    if (t->kind == AST_CALL &&
+        (t->sema.index == SPU_BI_starts_with || t->sema.index == SPU_BI_ends_with)) {
+        const char *c = cg_canon(cg, x);
+        if (!c || is_level(cg, ev, c))
+            return false; /* a tree test there */
+    }
     *key = x;
     out->s = lit->s;
     out->len = lit->len;
