@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: spurun [SOURCE] [-w N] [-o EVE.json | -l DIR] [--bpf EXPR]\n"
-    "              [--checksum auto|yes|no] [--midstream] [--hash-seed N|random]\n"
+    "usage: spurun [-b [NAME=]BUNDLE]... [SOURCE] [-w N] [-o EVE.json | -l DIR]\n"
+    "              [--bpf EXPR] [--checksum auto|yes|no] [--midstream]\n"
+    "              [--hash-seed N|random]\n"
     "\n"
     "SOURCE\n"
     "  -r FILE|DIR|-        read a capture (classic pcap is memory-mapped; pcapng and\n"
@@ -23,6 +24,9 @@ static const char usage[] =
     "  -i IFACE             live capture (AF_PACKET TPACKET_V3 ring)\n"
     "\n"
     "OPTIONS\n"
+    "  -b [NAME=]BUNDLE     load a compiled bundle (.spb; repeatable); it is verified\n"
+    "                       before any packet is read and a bad one stops the run.\n"
+    "                       NAME defaults to the file's base name\n"
     "  -w N                 worker threads (default: one per core minus one, >= 1)\n"
     "  -o FILE              EVE JSON output file ('-' = standard output)\n"
     "  -l DIR               write DIR/eve.json (default: ./eve.json)\n"
@@ -137,8 +141,35 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     opterr = 0;
     int ch;
     uint64_t v;
-    while ((ch = getopt_long(argc, argv, ":r:i:w:o:l:k:vh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:vh", longopts, NULL)) != -1) {
         switch (ch) {
+        case 'b': {
+            if (c->nbundles == CONFIG_MAX_BUNDLES)
+                return spu_error_set(err, SPU_ELIMIT, "-b: at most %d bundles",
+                                     CONFIG_MAX_BUNDLES);
+            struct config_bundle *b = &c->bundles[c->nbundles];
+            const char *eq = strchr(optarg, '=');
+            const char *slash = strrchr(optarg, '/');
+            if (eq && (!slash || eq < slash)) {
+                if (eq == optarg || (size_t)(eq - optarg) >= sizeof(b->name))
+                    return spu_error_set(err, SPU_EINVAL, "-b: bad bundle name in '%s'", optarg);
+                snprintf(b->name, sizeof(b->name), "%.*s", (int)(eq - optarg), optarg);
+                b->path = eq + 1;
+            } else {
+                const char *base = slash ? slash + 1 : optarg;
+                const char *dot = strrchr(base, '.');
+                size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+                snprintf(b->name, sizeof(b->name), "%.*s", (int)n, base);
+                b->path = optarg;
+            }
+            if (!*b->path)
+                return spu_error_set(err, SPU_EINVAL, "-b: no bundle file in '%s'", optarg);
+            for (unsigned i = 0; i < c->nbundles; i++)
+                if (strcmp(c->bundles[i].name, b->name) == 0)
+                    return spu_error_set(err, SPU_EEXIST, "-b: two bundles named '%s'", b->name);
+            c->nbundles++;
+            break;
+        }
         case 'r':
             c->read_path = optarg;
             break;

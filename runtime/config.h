@@ -6,9 +6,9 @@
  *          [--checksum auto|yes|no] [--midstream] [--hash-seed N|random] ...
  *   SOURCE: -r FILE|DIR|- or -i IFACE
  *
- * Bundles (-b [NAME=]BUNDLE) are not accepted yet: they arrive with the VM
- * library's bundle loader (runtime/vm/bundle.h); adding them is one option
- * in the table here and one load call in run.c (see run.h).
+ * -b [NAME=]BUNDLE (repeatable) names bundles to load; NAME defaults to the
+ * file's base name without its extension. run.c loads and verifies them
+ * before any thread starts.
  * Called from main() only.
  */
 #ifndef SPU_CONFIG_H
@@ -20,7 +20,16 @@
 
 struct spu_error;
 
+#define CONFIG_MAX_BUNDLES 16
+
+struct config_bundle {
+    char name[64];    /* NAME, or the file's base name without extension */
+    const char *path; /* borrowed from argv */
+};
+
 struct config {
+    struct config_bundle bundles[CONFIG_MAX_BUNDLES]; /* -b [NAME=]BUNDLE */
+    unsigned nbundles;
     const char *read_path;   /* -r */
     const char *iface;       /* -i */
     unsigned workers;        /* -w; default: cores - 1, at least 1 */

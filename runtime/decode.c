@@ -828,40 +828,34 @@ static bool dec_ethertype(struct dctx *c, uint16_t type, const uint8_t *p, uint3
     }
 }
 
+/* Link headers of a fixed size that carry an ethertype: Ethernet, Linux
+ * cooked v1 and v2, Cisco HDLC. */
+struct link_hdr {
+    uint8_t hlen, type_off;
+    uint8_t anomaly; /* header too short */
+    uint8_t counter;
+};
+
+static const struct link_hdr LH_ETHER = {14, 12, ANOM_ETH_PKT_TOO_SMALL, CNT_DEC_ETHERNET};
+static const struct link_hdr LH_SLL = {16, 14, ANOM_SLL_PKT_TOO_SMALL, CNT_DEC_SLL};
+static const struct link_hdr LH_SLL2 = {20, 0, ANOM_SLL2_PKT_TOO_SMALL, CNT_DEC_SLL2};
+static const struct link_hdr LH_CHDLC = {4, 2, ANOM_PPP_PKT_TOO_SMALL, CNT_DEC_CHDLC};
+
+static bool dec_link(struct dctx *c, const struct link_hdr *h, const uint8_t *p, uint32_t len)
+{
+    if (!layer(c))
+        return false;
+    if (len < h->hlen) {
+        ev(c, h->anomaly);
+        return false;
+    }
+    cnt(c, (enum stats_counter)h->counter);
+    return dec_ethertype(c, rd16(p + h->type_off), p + h->hlen, len - h->hlen);
+}
+
 static bool dec_ether(struct dctx *c, const uint8_t *p, uint32_t len)
 {
-    if (!layer(c))
-        return false;
-    if (len < 14) {
-        ev(c, ANOM_ETH_PKT_TOO_SMALL);
-        return false;
-    }
-    cnt(c, CNT_DEC_ETHERNET);
-    return dec_ethertype(c, rd16(p + 12), p + 14, len - 14);
-}
-
-static bool dec_sll(struct dctx *c, const uint8_t *p, uint32_t len)
-{
-    if (!layer(c))
-        return false;
-    if (len < 16) {
-        ev(c, ANOM_SLL_PKT_TOO_SMALL);
-        return false;
-    }
-    cnt(c, CNT_DEC_SLL);
-    return dec_ethertype(c, rd16(p + 14), p + 16, len - 16);
-}
-
-static bool dec_sll2(struct dctx *c, const uint8_t *p, uint32_t len)
-{
-    if (!layer(c))
-        return false;
-    if (len < 20) {
-        ev(c, ANOM_SLL2_PKT_TOO_SMALL);
-        return false;
-    }
-    cnt(c, CNT_DEC_SLL2);
-    return dec_ethertype(c, rd16(p), p + 20, len - 20);
+    return dec_link(c, &LH_ETHER, p, len);
 }
 
 static bool dec_null(struct dctx *c, const uint8_t *p, uint32_t len, bool net_order)
@@ -890,18 +884,6 @@ static bool dec_null(struct dctx *c, const uint8_t *p, uint32_t len, bool net_or
         ev(c, ANOM_LTNULL_UNSUPPORTED_TYPE);
         return false;
     }
-}
-
-static bool dec_chdlc(struct dctx *c, const uint8_t *p, uint32_t len)
-{
-    if (!layer(c))
-        return false;
-    if (len < 4) {
-        ev(c, ANOM_PPP_PKT_TOO_SMALL);
-        return false;
-    }
-    cnt(c, CNT_DEC_CHDLC);
-    return dec_ethertype(c, rd16(p + 2), p + 4, len - 4);
 }
 
 static bool dec_ppp(struct dctx *c, const uint8_t *p, uint32_t len)
@@ -964,13 +946,13 @@ bool decode_packet(struct decoded *d, int linktype, const uint8_t *p, uint32_t c
         dec_null(&c, p, caplen, true);
         break;
     case LINK_SLL:
-        dec_sll(&c, p, caplen);
+        dec_link(&c, &LH_SLL, p, caplen);
         break;
     case LINK_SLL2:
-        dec_sll2(&c, p, caplen);
+        dec_link(&c, &LH_SLL2, p, caplen);
         break;
     case LINK_CHDLC:
-        dec_chdlc(&c, p, caplen);
+        dec_link(&c, &LH_CHDLC, p, caplen);
         break;
     case LINK_PPP:
         dec_ppp(&c, p, caplen);

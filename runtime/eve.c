@@ -213,6 +213,28 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
     return o;
 }
 
+/* Format `rec` (kept by the caller) as one line of the writer's output. */
+static int emit_kept(struct eve_writer *w, json_t *rec)
+{
+    char stackbuf[4096];
+    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
+    int rc;
+    if (n == 0) {
+        rc = SPU_ENOMEM;
+    } else if (n <= sizeof(stackbuf)) {
+        rc = output_producer_line(w->out, stackbuf, n);
+    } else {
+        char *big = json_dumps(rec, JSON_COMPACT);
+        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
+        free(big);
+    }
+    if (rc == SPU_OK)
+        w->emitted++;
+    else
+        w->failed++;
+    return rc;
+}
+
 int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
 {
     if (!rec) {
@@ -230,23 +252,8 @@ int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
         json_decref(spu_extra);
     }
     json_object_set_new_nocheck(rec, "spu", spu);
-    char stackbuf[4096];
-    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
-    int rc = SPU_OK;
-    if (n == 0) {
-        rc = SPU_ENOMEM;
-    } else if (n <= sizeof(stackbuf)) {
-        rc = output_producer_line(w->out, stackbuf, n);
-    } else {
-        char *big = json_dumps(rec, JSON_COMPACT);
-        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
-        free(big);
-    }
+    int rc = emit_kept(w, rec);
     json_decref(rec);
-    if (rc == SPU_OK)
-        w->emitted++;
-    else
-        w->failed++;
     return rc;
 }
 
@@ -302,27 +309,6 @@ static json_t *sub(json_t *o, const char *k)
         json_object_set_new_nocheck(o, k, x);
     }
     return x;
-}
-
-static int emit_kept(struct eve_writer *w, json_t *rec)
-{
-    char stackbuf[4096];
-    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
-    int rc;
-    if (n == 0) {
-        rc = SPU_ENOMEM;
-    } else if (n <= sizeof(stackbuf)) {
-        rc = output_producer_line(w->out, stackbuf, n);
-    } else {
-        char *big = json_dumps(rec, JSON_COMPACT);
-        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
-        free(big);
-    }
-    if (rc == SPU_OK)
-        w->emitted++;
-    else
-        w->failed++;
-    return rc;
 }
 
 int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface)

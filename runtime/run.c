@@ -1,6 +1,7 @@
 /* run.c - wiring of capture, dispatcher, workers and output (see run.h). */
 #include "run.h"
 
+#include "bundle.h"
 #include "capture.h"
 #include "config.h"
 #include "decode.h"
@@ -44,6 +45,7 @@ static uint32_t pick_seed(const struct config *c)
 
 struct run {
     const struct config *cfg;
+    struct spu_bundle *bundles[CONFIG_MAX_BUNDLES];
     struct capture *cap;
     struct output *out;
     struct worker **workers;
@@ -85,6 +87,20 @@ static void emit_stats(struct run *r)
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
     json_object_set_new(spu, "flow_bytes", json_integer((json_int_t)flow_bytes_per_flow()));
+    json_t *bl = json_array();
+    for (unsigned i = 0; i < r->cfg->nbundles; i++) {
+        char hex[65];
+        const uint8_t *ck = spu_bundle_checksum(r->bundles[i]);
+        for (unsigned j = 0; j < 32; j++)
+            snprintf(hex + 2 * j, 3, "%02x", ck[j]);
+        json_t *b = json_object();
+        json_object_set_new(b, "name", json_string(r->cfg->bundles[i].name));
+        json_object_set_new(b, "file", json_string(r->cfg->bundles[i].path));
+        json_object_set_new(b, "sha256", json_string(hex));
+        json_object_set_new(b, "signed", json_boolean(spu_bundle_signed(r->bundles[i])));
+        json_array_append_new(bl, b);
+    }
+    json_object_set_new(spu, "bundles", bl);
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -104,6 +120,8 @@ static void teardown(struct run *r)
     }
     dispatch_free(r->disp);
     capture_close(r->cap);
+    for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
+        spu_bundle_unref(r->bundles[i]);
 }
 
 int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
@@ -124,6 +142,18 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     flow_timeouts_default(&r->timeouts);
     uint32_t seed = pick_seed(c);
 
+    for (unsigned i = 0; i < c->nbundles; i++) {
+        r->bundles[i] = spu_bundle_load_file(c->bundles[i].path, NULL, err);
+        if (!r->bundles[i]) {
+            int code = err->code ? err->code : SPU_EFORMAT;
+            /* keep the loader's section and message: spu_error_at resets err */
+            struct spu_error e = *err;
+            spu_error_at(err, code, c->bundles[i].path, e.offset, "bundle %s: %s%s%s",
+                         c->bundles[i].name, e.where, *e.where ? ": " : "", e.msg);
+            teardown(r);
+            return code;
+        }
+    }
     struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
     r->cap = c->iface ? capture_open_live(c->iface, &co, err)
                       : capture_open_file(c->read_path, &co, err);

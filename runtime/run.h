@@ -4,10 +4,14 @@
  * drain the queues, end every flow, write the last stats event, flush and
  * close. Also the --bare baseline loop.
  *
- * Where bundles plug in: when runtime/vm/bundle.h lands, run_main() loads
- * each -b bundle before starting the workers and hands each worker its
- * rt_hooks and stream_consumer (worker_cfg.hooks / .consumer); until then
- * workers run with none, which is the no-bundle mode of the issue.
+ * Bundles: run_main() loads and verifies every -b bundle (runtime/vm/
+ * bundle.h) before the capture is opened or any thread starts; a bundle
+ * that fails to load ends the run with the loader's error (section and
+ * offset). Loaded bundles are held for the run and listed in every stats
+ * event (spu.bundles: name, file, SHA-256, signed). Running them on
+ * traffic is the rule engine's and the grammar VM's part: they plug in
+ * through worker_cfg.hooks (runtime events) and worker_cfg.consumer
+ * (stream data); with none, workers run the no-bundle mode of issue 3.
  *
  * Called from main() on the main thread, which is also the dispatcher and
  * writes the stats events. Nothing here prints: progress and the summary go
