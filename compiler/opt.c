@@ -12,13 +12,15 @@
  * 2. dead code: instructions that no path reaches (after RET, JMP, LOOP,
  *    G_LOOP or G_ERROR, up to the next label in use) and labels nothing
  *    jumps to are removed.
- * 3. jump threading: a forward JMP/JZ/JNZ to a JMP goes straight to that
- *    JMP's target; a JMP to a RET becomes a RET.
- * 4. peephole: a JMP to the next instruction disappears; a conditional
+ * 3. peephole: a JMP to the next instruction disappears; a conditional
  *    jump to the next instruction becomes POP; a conditional jump over a
  *    JMP becomes the opposite jump to the JMP's target; a push of a value
  *    that is dropped at once (PUSH_* / LOAD_* / DUP followed by POP)
  *    disappears.
+ * 4. jump threading: a forward JMP/JZ/JNZ to a JMP goes straight to that
+ *    JMP's target; a JMP to a RET becomes a RET. It runs after the
+ *    peephole so that `Jcc La; JMP Lb; La:` becomes one jump before the
+ *    JMP to a RET is turned into a second RET.
  *
  * Every rewrite keeps the stack depth of each instruction that remains,
  * so what the verifier accepted before a pass it accepts after. Each pass
@@ -514,7 +516,8 @@ int opt_func(struct cg *cg, struct ir_func *f, struct opt_stats *st)
         return cg->status = SPU_ENOMEM;
     struct opt_stats local = {0};
     for (unsigned round = 0; round < OPT_MAX_ROUNDS; round++) {
-        uint32_t a = pass_fold(&o), b = pass_dead(&o), c = pass_thread(&o), d = pass_peephole(&o);
+        uint32_t a = pass_fold(&o), b = pass_dead(&o);
+        uint32_t d = pass_peephole(&o), c = pass_thread(&o);
         local.folded += a;
         local.dead += b;
         local.threaded += c;
