@@ -14,7 +14,8 @@
 # spuc writes, loaded back and disassembled), ir-* runs `spuc --dump-ir`,
 # anything else runs `spuc --check`. A case whose expectation is
 # "--- exit 0" must also pass `spuc --check` (code generation and
-# verification of everything the front end accepts). The expectation
+# verification of everything the front end accepts) and compile, twice in
+# two processes, to byte-identical bundles (determinism). The expectation
 # holds stdout, then "--- stderr" and stderr when there is any, then
 # "--- exit N". Cases run inside tests/compiler/cases so paths stay short.
 build="$1"
@@ -65,6 +66,12 @@ for src in *.spg *.spr; do
     elif [ $rc -eq 0 ] && [ "$mode" != --check ] &&
          ! $run "$spuc" --check "$src" $args > "$tmp/out" 2> "$tmp/err"; then
         echo "FAIL $src: accepted by $mode but not by spuc --check (code generation)"
+        head -n 20 "$tmp/err"
+        fail=$((fail + 1)); failed="$failed $src"
+    elif [ $rc -eq 0 ] && ! { $run "$spuc" -o "$tmp/b1.spb" "$src" $args &&
+                             $run "$spuc" -o "$tmp/b2.spb" "$src" $args &&
+                             cmp -s "$tmp/b1.spb" "$tmp/b2.spb"; } 2> "$tmp/err"; then
+        echo "FAIL $src: two compilations in two processes gave different bundles"
         head -n 20 "$tmp/err"
         fail=$((fail + 1)); failed="$failed $src"
     else
