@@ -15,7 +15,9 @@
 # anything else runs `spuc --check`. A case whose expectation is
 # "--- exit 0" must also pass `spuc --check` (code generation and
 # verification of everything the front end accepts) and compile, twice in
-# two processes, to byte-identical bundles (determinism). The expectation
+# two processes, to byte-identical bundles (determinism). When shipped
+# grammars exist (grammars/*.spg), docs/fields.md must equal
+# `spuc --fields grammars/*.spg`. The expectation
 # holds stdout, then "--- stderr" and stderr when there is any, then
 # "--- exit N". Cases run inside tests/compiler/cases so paths stay short.
 build="$1"
@@ -78,6 +80,20 @@ for src in *.spg *.spr; do
         pass=$((pass + 1))
     fi
 done
+# docs/fields.md is generated from the shipped grammars: stale is a failure.
+cd ../../.. || exit 2
+set -- grammars/*.spg
+if [ -f "$1" ]; then
+    if ! "$spuc" --fields "$@" > "$tmp/fields.md" 2> "$tmp/err" ||
+       ! diff -u docs/fields.md "$tmp/fields.md" > "$tmp/diff" 2>&1; then
+        echo "FAIL docs/fields.md is stale: regenerate it with"
+        echo "     $build/spuc --fields grammars/*.spg > docs/fields.md"
+        head -n 40 "$tmp/err" "$tmp/diff"
+        fail=$((fail + 1)); failed="$failed docs/fields.md"
+    else
+        pass=$((pass + 1))
+    fi
+fi
 if [ $fail -ne 0 ]; then
     echo "compiler golden tests: $fail failed:$failed ($pass passed)"
     exit 1
