@@ -10,7 +10,14 @@
 # NAME.expected and optionally NAME.args (more arguments: options and other
 # files of the same compilation, after the case's file). The mode comes from
 # the name: ast-* runs `spuc --dump-ast`, sym-* and lang-* run
-# `spuc --dump-symbols`, anything else runs `spuc --check`. The expectation
+# `spuc --dump-symbols`, dump-* runs `spuc --dump --stable` (the bundle
+# spuc writes, loaded back and disassembled), ir-* runs `spuc --dump-ir`,
+# anything else runs `spuc --check`. A case whose expectation is
+# "--- exit 0" must also pass `spuc --check` (code generation and
+# verification of everything the front end accepts) and compile, twice in
+# two processes, to byte-identical bundles (determinism). When shipped
+# grammars exist (grammars/*.spg), docs/fields.md must equal
+# `spuc --fields grammars/*.spg`. The expectation
 # holds stdout, then "--- stderr" and stderr when there is any, then
 # "--- exit N". Cases run inside tests/compiler/cases so paths stay short.
 build="$1"
@@ -29,6 +36,8 @@ for src in *.spg *.spr; do
     case "$name" in
         ast-*) mode=--dump-ast ;;
         sym-*|lang-*) mode=--dump-symbols ;;
+        dump-*) mode="--dump --stable" ;;
+        ir-*) mode=--dump-ir ;;
         *) mode=--check ;;
     esac
     args=""
@@ -56,10 +65,35 @@ for src in *.spg *.spr; do
     elif [ $rc -gt 1 ]; then
         echo "FAIL $src: spuc exited with $rc"
         fail=$((fail + 1)); failed="$failed $src"
+    elif [ $rc -eq 0 ] && [ "$mode" != --check ] &&
+         ! $run "$spuc" --check "$src" $args > "$tmp/out" 2> "$tmp/err"; then
+        echo "FAIL $src: accepted by $mode but not by spuc --check (code generation)"
+        head -n 20 "$tmp/err"
+        fail=$((fail + 1)); failed="$failed $src"
+    elif [ $rc -eq 0 ] && ! { $run "$spuc" -o "$tmp/b1.spb" "$src" $args &&
+                             $run "$spuc" -o "$tmp/b2.spb" "$src" $args &&
+                             cmp -s "$tmp/b1.spb" "$tmp/b2.spb"; } 2> "$tmp/err"; then
+        echo "FAIL $src: two compilations in two processes gave different bundles"
+        head -n 20 "$tmp/err"
+        fail=$((fail + 1)); failed="$failed $src"
     else
         pass=$((pass + 1))
     fi
 done
+# docs/fields.md is generated from the shipped grammars: stale is a failure.
+cd ../../.. || exit 2
+set -- grammars/*.spg
+if [ -f "$1" ]; then
+    if ! "$spuc" --fields "$@" > "$tmp/fields.md" 2> "$tmp/err" ||
+       ! diff -u docs/fields.md "$tmp/fields.md" > "$tmp/diff" 2>&1; then
+        echo "FAIL docs/fields.md is stale: regenerate it with"
+        echo "     $build/spuc --fields grammars/*.spg > docs/fields.md"
+        head -n 40 "$tmp/err" "$tmp/diff"
+        fail=$((fail + 1)); failed="$failed docs/fields.md"
+    else
+        pass=$((pass + 1))
+    fi
+fi
 if [ $fail -ne 0 ]; then
     echo "compiler golden tests: $fail failed:$failed ($pass passed)"
     exit 1

@@ -12,7 +12,7 @@ done
 cases=tests/compiler/cases
 for pair in "sym-demo.spg sym-demo-rule.spr" "sym-demo.spg ast-rules.spr" \
             "sym-demo.spg err-rules.spr" "lang-http.spg lang-rules.spr" \
-            "lang-smtp.spg err-types.spr"; do
+            "lang-smtp.spg err-types.spr" "dump-web.spg dump-rules.spr"; do
     set -- $pair
     [ -f "$cases/$1" ] && [ -f "$cases/$2" ] || continue
     { cat "$cases/$1"; printf '%%%%\n'; cat "$cases/$2"; } > "$dir/seed-pair-${1%.*}-${2%.*}"
