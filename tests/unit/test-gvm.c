@@ -1,6 +1,6 @@
 /* test-gvm.c - the grammar VM's objects and entry points: connections,
  * hooks, counters, stop, bad calls (runtime/vm/gvm.c). */
-#include "gvm-test.h"
+#include "test-gvm.h"
 
 #include "bundle.h"
 #include "gvm.h"

@@ -1,10 +1,10 @@
 /*
- * gvm-test.h - fixtures shared by the grammar VM's test files (header
+ * test-gvm.h - fixtures shared by the grammar VM's test files (header
  * only, static functions): the demo protocol of docs/grammar-language.md
  * assembled by hand, and a split-invariance check.
  */
-#ifndef SPU_TEST_GVM_TEST_H
-#define SPU_TEST_GVM_TEST_H
+#ifndef SPU_TEST_GVM_H
+#define SPU_TEST_GVM_H
 
 #include "helper-gasm.h"
 
