@@ -241,12 +241,24 @@ void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
             conn->hooks.event(conn->hctx, ev, m->rec, m->tx_id, c->dir);
         }
     }
-    conn->st.messages++;
-    conn->g->st.messages++;
     if (c->own_arena == m->arena)
         c->own = NULL;
     if (c->msg == m)
         c->msg = m->outer;
+    if (aborted && c->pos == m->start && !m->entry) {
+        /* it never started: no transaction of its own, its id is reused;
+         * a client it was paired with completes alone */
+        if (m->pair) {
+            m->pair->rec->pair = NULL;
+            alone(conn, m->pair);
+        }
+        else if (m->tx_id + 1 == conn->next_tx)
+            conn->next_tx--;
+        gvm_msg_release(conn, m);
+        return;
+    }
+    conn->st.messages++;
+    conn->g->st.messages++;
     if (m->entry) {
         gvm_msg_release(conn, m);
         return;

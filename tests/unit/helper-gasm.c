@@ -936,17 +936,23 @@ static void render_rec(const struct spu_bundle *b, const struct spu_record *r, c
     const struct spu_bview *v = spu_bundle_view(b);
     uint32_t id = r->layout ? r->layout->id : SPU_NONE;
     put(buf, len, cap, "%s{", r->layout ? r->layout->name : "?");
+    struct spu_sig_param std[SPU_MAX_SIG_PARAMS];
+    int nstd = 0;
+    if (id != SPU_NONE && (id & SPU_LAYOUT_STD) && (id & ~SPU_LAYOUT_STD) < SPU_REC__COUNT)
+        nstd = spu_sig_parse(spu_std_records[id & ~SPU_LAYOUT_STD].fields, std,
+                             SPU_MAX_SIG_PARAMS);
     int first = 1;
     for (uint32_t i = 0; i < r->nslots; i++) {
         if (r->slot[i].type == SPU_T_NULL)
             continue;
-        uint32_t nl = 0;
+        uint32_t nl = 1;
         const char *name = "?";
         if (!(id & SPU_LAYOUT_STD) && id < v->nlayouts) {
             const struct spu_bfield *f = &v->fields[v->layouts[id].first_field + i];
             name = spu_bundle_str(b, f->name, &nl);
-        } else {
-            nl = 1;
+        } else if ((int)i < nstd) {
+            name = std[i].name;
+            nl = (uint32_t)strlen(name);
         }
         put(buf, len, cap, "%s%.*s=", first ? "" : " ", (int)nl, name);
         first = 0;

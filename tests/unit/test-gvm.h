@@ -9,6 +9,7 @@
 #include "helper-gasm.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,124 @@ static inline struct spu_bundle *demo_bundle(void)
     return b;
 }
 
+/* A small HTTP: request and response lines, headers into a map array,
+ * bodies by chunked transfer coding (a stream unit yielding into the
+ * sink), by content-length, or none; bodies gunzipped when
+ * content-encoding says gzip; HEAD and 204/304 responses have no body.
+ * `lines` parses a body as text lines (a sub-stream) when the message's
+ * content-type is text/lines. */
+static inline void web_grammar(struct ga *a)
+{
+    ga_layout(a, "header(name,value)", "name value");
+    ga_layout(a, "chunked", "size:str[]");
+    ga_layout(a, "line", "text");
+    ga_layout(a, "lines", "count:int");
+    ga_layout(a, "request", "method uri version headers:header[] host url:std:url body");
+    ga_layout(a, "response", "version status:int reason headers:header[] body");
+    ga_event(a, "t.request", "request");
+    ga_event(a, "t.response", "response");
+    ga_event(a, "t.line", "line");
+    ga_resync(a, SPU_DIR_CLIENT, "/\\r?\\n\\r?\\n/", SPU_RESYNC_AFTER);
+    ga_sink(a, "body", "gunzip", NULL, SPU_NONE, 0);
+    ga_sink(a, "textbody", "", "lines", SPU_NONE, 0);
+    ga_prog(a, "unit", "header", "header", 0,
+            "G_TOKEN /[A-Za-z0-9-]+/ CAP; STORE_FIELD .name\n"
+            "G_LIT \":\"; G_TOKEN /[ \\t]*/\n"
+            "G_TOKEN /[^\\r\\n]*/ CAP; STORE_FIELD .value\n"
+            "G_TOKEN /\\r?\\n/\n"
+            "RET\n");
+    /* headers: header* until crlf */
+    static const char headers[] =
+        "G_LOOP_INIT 0\n"
+        "Lh: G_PREDICT [/\\r?\\n/ | /[A-Za-z0-9-]+/]\n"
+        "STORE_LOCAL 0; LOAD_LOCAL 0; PUSH_INT 0; EQ; JNZ Lt\n"
+        "LOAD_LOCAL 0; PUSH_INT 1; EQ; JZ Lerr\n"
+        "G_CALL @header 0 CAP; APPEND_FIELD .headers; G_LOOP 0 Lh\n"
+        "Lerr: G_ERROR \"expected a header\"\n"
+        "Lt: G_TOKEN /\\r?\\n/\n";
+    /* body: switch { te ~ chunked => chunked; cl => bytes(int(cl)); else
+     * nothing } filter gunzip if (ce == "gzip"), or parse lines */
+    static const char body[] =
+        "LOAD_FIELD .headers; PUSH_K \"content-type\"; INDEX; PUSH_K \"text/lines\"; EQ\n"
+        "JNZ Ltext\n"
+        "LOAD_FIELD .headers; PUSH_K \"content-encoding\"; INDEX; PUSH_K \"gzip\"; EQ\n"
+        "G_SINK_OPEN $body 1 0\n"
+        "JMP Lsw\n"
+        "Ltext: G_SINK_OPEN $textbody 0 0\n"
+        "Lsw: LOAD_FIELD .headers; PUSH_K \"transfer-encoding\"; INDEX; PUSH_K \"chunked\"\n"
+        "CONTAINS_I; JZ Lcl\n"
+        "G_CALL @chunked 0\n"
+        "JMP Lbe\n"
+        "Lcl: LOAD_FIELD .headers; PUSH_K \"content-length\"; INDEX; JZ Lbe\n"
+        "LOAD_FIELD .headers; PUSH_K \"content-length\"; INDEX; CALL int 1; G_BYTES Y\n"
+        "Lbe: G_SINK_CLOSE CAP; STORE_FIELD .body\n";
+    char text[4096];
+    snprintf(text, sizeof(text),
+             "G_TOKEN /[A-Z]+/ CAP; STORE_FIELD .method\n"
+             "G_LIT \" \"; G_TOKEN /[^ \\r\\n]+/ CAP; STORE_FIELD .uri\n"
+             "LOAD_FIELD .uri; CALL split_url 1; STORE_FIELD .url\n"
+             "G_LIT \" \"; G_TOKEN /HTTP\\/[0-9]\\.[0-9]/ CAP; STORE_FIELD .version\n"
+             "G_TOKEN /\\r?\\n/\n"
+             "%s"
+             "LOAD_FIELD .headers; PUSH_K \"host\"; INDEX; STORE_FIELD .host\n"
+             "%s"
+             "G_EVENT %%t.request\n"
+             "RET\n",
+             headers, body);
+    ga_prog(a, "message", "request", "request", 0, text);
+    snprintf(text, sizeof(text),
+             "G_TOKEN /HTTP\\/[0-9]\\.[0-9]/ CAP; STORE_FIELD .version\n"
+             "G_LIT \" \"; G_TOKEN /[0-9][0-9][0-9]/ CAP; CALL int 1; STORE_FIELD .status\n"
+             "G_LIT \" \"; G_TOKEN /[^\\r\\n]*/ CAP; STORE_FIELD .reason\n"
+             "G_TOKEN /\\r?\\n/\n"
+             "%s"
+             "LOAD_PAIR .method@request; PUSH_K \"HEAD\"; EQ; JNZ Lnobody\n"
+             "LOAD_FIELD .status; PUSH_INT 204; EQ; JNZ Lnobody\n"
+             "LOAD_FIELD .status; PUSH_INT 304; EQ; JNZ Lnobody\n"
+             "%s"
+             "Lnobody: G_EVENT %%t.response\n"
+             "RET\n",
+             headers, body);
+    ga_prog(a, "message", "response", "response", 0, text);
+    ga_prog(a, "stream", "chunked", "chunked", 0,
+            "PUSH_INT 1; STORE_LOCAL 0\n"
+            "G_LOOP_INIT 0\n"
+            "Lr: G_TOKEN /[0-9A-Fa-f]+/ CAP; STORE_LOCAL 1\n"
+            "LOAD_LOCAL 1; APPEND_FIELD .size\n"
+            "LOAD_LOCAL 1; CALL hex 1; STORE_LOCAL 0\n"
+            "G_TOKEN /[^\\r\\n]*/; G_TOKEN /\\r?\\n/\n"
+            "LOAD_LOCAL 0; PUSH_INT 0; GT; JZ Lz\n"
+            "LOAD_LOCAL 0; G_BYTES Y; G_TOKEN /\\r?\\n/\n"
+            "Lz: LOAD_LOCAL 0; PUSH_INT 0; EQ; JNZ Lout\n"
+            "G_LOOP 0 Lr\n"
+            "Lout: G_TOKEN /\\r?\\n/\n"
+            "RET\n");
+    ga_prog(a, "unit", "lines", "lines", 0,
+            "PUSH_INT 0; STORE_FIELD .count\n"
+            "G_LOOP_INIT 0\n"
+            "Lw: G_AWAIT; JZ Ldone\n"
+            "G_CALL @line 0\n"
+            "LOAD_FIELD .count; PUSH_INT 1; ADD; STORE_FIELD .count\n"
+            "G_LOOP 0 Lw\n"
+            "Ldone: RET\n");
+    ga_prog(a, "unit", "line", "line", 0,
+            "G_TOKEN /[^\\n]*/ CAP; STORE_FIELD .text; G_LIT \"\\n\"\n"
+            "G_EVENT %t.line\n"
+            "RET\n");
+    ga_tx(a, "request", "response");
+    ga_driver(a, SPU_DIR_CLIENT, "request", NULL);
+    ga_driver(a, SPU_DIR_SERVER, "response", NULL);
+}
+
+static inline struct spu_bundle *web_bundle(void)
+{
+    struct ga *a = ga_new();
+    web_grammar(a);
+    struct spu_bundle *b = ga_build(a);
+    ga_free(a);
+    return b;
+}
+
 static inline char *run_log(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps,
                             size_t n, struct ga_split split)
 {
@@ -110,6 +229,45 @@ static inline char *split_invariant(struct spu_bundle *b, uint32_t proto,
         free(l);
     }
     return ref;
+}
+
+/* A protocol "t" whose client messages are `m` (fields `fields`, event
+ * t.m) parsed by `text`; the caller may add to it before building. */
+static inline struct ga *msg_ga(const char *fields, const char *text)
+{
+    struct ga *a = ga_new();
+    ga_layout(a, "m", fields);
+    ga_event(a, "t.m", "m");
+    ga_prog(a, "message", "m", "m", 0, text);
+    ga_driver(a, SPU_DIR_CLIENT, "m", NULL);
+    return a;
+}
+
+static inline struct spu_bundle *build(struct ga *a)
+{
+    struct spu_bundle *b = ga_build(a);
+    ga_free(a);
+    return b;
+}
+
+/* The client stream `data` (then its end when `eof`), checked split
+ * invariant; returns the log. */
+static inline char *client_run(struct spu_bundle *b, const char *data, size_t len, int eof)
+{
+    struct ga_step steps[2] = {{GA_FEED, SPU_DIR_CLIENT, data, len},
+                               {GA_EOF, SPU_DIR_CLIENT, NULL, 0}};
+    return split_invariant(b, 0, steps, eof ? 2 : 1);
+}
+#define CLIENT(b, lit, eof) client_run((b), (lit), sizeof(lit) - 1, (eof))
+
+/* The same, cut in one given way, with the whole result. */
+static inline void client_once(struct spu_bundle *b, const char *data, size_t len, int eof,
+                               int mode, struct ga_result *r)
+{
+    struct ga_step steps[2] = {{GA_FEED, SPU_DIR_CLIENT, data, len},
+                               {GA_EOF, SPU_DIR_CLIENT, NULL, 0}};
+    struct ga_split s = {mode, 0, 7, NULL};
+    ga_run(b, 0, steps, eof ? 2 : 1, s, r);
 }
 
 #endif
