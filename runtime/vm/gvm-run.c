@@ -253,6 +253,8 @@ frame:
     VM_CASE(STORE_STATE)
     {
         sp--;
+        if (!spu_vmop_storable(sp)) /* no records in state: they die with their message */
+            VM_FAULT(SPU_VMF_TYPE);
         gvm_state_store(c, p->proto, in->b, *sp);
         VM_NEXT();
     }

@@ -25,23 +25,3 @@ Test(gvm, demo_conversation)
     free(log);
     spu_bundle_unref(b);
 }
-
-Test(gvm, web_pipeline)
-{
-    struct spu_bundle *b = web_bundle();
-    struct ga_step steps[] = {
-        GA_C("GET /a/b.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
-             "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
-             "HEAD /h HTTP/1.0\r\n\r\n"),
-        GA_S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "3\r\nabc\r\n4;ext\r\ndefg\r\n0\r\n\r\n"
-             "HTTP/1.1 204 No Content\r\n\r\n"
-             "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
-        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
-        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
-    };
-    char *log = split_invariant(b, 0, steps, sizeof(steps) / sizeof(steps[0]));
-    fprintf(stderr, "%s", log);
-    free(log);
-    spu_bundle_unref(b);
-}
