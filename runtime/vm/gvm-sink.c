@@ -5,8 +5,10 @@
  * docs/grammar-vm.md, "Sinks").
  *
  * A filter that meets undecodable input raises "proto.filter_<name>" and
- * from then on passes its input through unchanged; the content already
- * decoded stays. A child runs at once on every piece it is given, until it
+ * from then on passes its input through unchanged, starting with the piece
+ * it failed on (so no input byte is lost; what it decoded of that piece
+ * before failing stays too, and how much that is depends on where the
+ * chunks were cut). A child runs at once on every piece it is given, until it
  * needs more; its parse errors stay inside it (it stops, the opener goes
  * on). Sinks are heap objects (filters keep a pointer to theirs).
  */
@@ -53,9 +55,11 @@ static int stage(struct gsink *s, uint32_t i, const uint8_t *p, size_t n)
     int rc = f->ops->update(f->state, p, n, filter_out, f);
     if (rc == SPU_OK || s->owner->conn->stop_req)
         return rc == SPU_OK ? SPU_OK : SPU_ESTATE;
+    /* where in this piece decoding failed is not known: the whole piece
+     * goes on undecoded, so no input byte is lost */
     f->failed = 1;
     filter_anomaly(s->owner, f);
-    return SPU_OK;
+    return stage(s, i + 1, p, n);
 }
 
 int gvm_route(struct gctx *c, const uint8_t *p, size_t n, int yield)

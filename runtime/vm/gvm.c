@@ -351,12 +351,15 @@ void spu_gvm_conn_free(struct spu_gvm_conn *conn)
     struct spu_gvm *g = conn->g;
     conn->stop_req = 1; /* release without running anything */
     memset(&conn->hooks, 0, sizeof(conn->hooks));
-    for (int d = 0; d < 2; d++)
-        gvm_ctx_free(conn->dir[d]);
     while (conn->txq) {
         struct gmsg *m = conn->txq;
         conn->txq = m->next;
         gvm_msg_release(conn, m);
+    }
+    for (int d = 0; d < 2; d++) {
+        struct gctx *c = conn->dir[d];
+        conn->dir[d] = NULL;
+        gvm_ctx_free(c);
     }
     gvm_state_free(conn);
     g->st.held_bytes -= conn->acct_held;
