@@ -159,6 +159,9 @@ $(FUZZ_VM_OBJ) $(FUZZ_RT_OBJ) $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o): \
         $(BUILD)/fuzzobj/%.o: %.c $(filter %.h,$(GEN_SRC:%.c=%.h))
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+# Named here so that the fuzz binaries' pattern rule may chain to them
+# (make only chains implicit rules to files that "ought to exist").
+$(FUZZ_VM_OBJ) $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ):
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_VM_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)

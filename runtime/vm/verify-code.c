@@ -206,7 +206,8 @@ static int check_operands(const struct pctx *x, uint32_t pc)
         return in->b < nf ? SPU_OK : PFAIL(pc, "session variable %u of %u", in->b, nf);
     }
     case SPU_FMT_GCONST: {
-        unsigned allowed = in->op == SPU_OP_G_LIT ? SPU_GF__MASK : 0;
+        unsigned allowed =
+            in->op == SPU_OP_G_LIT ? SPU_GF_CAPTURE | SPU_GF_YIELD | SPU_GF_NOCASE : 0;
         if (in->a & ~allowed)
             return PFAIL(pc, "flags 0x%x not allowed", in->a);
         if (in->c >= v->nconsts || v->consts[in->c].kind != SPU_K_STR)

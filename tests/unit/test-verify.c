@@ -374,6 +374,7 @@ ParameterizedTestParameters(verify, code)
         /* grammar operands */
         M("PUSH_INT 1; G_LIT 0; POP; RET", 1, 1, "on the stack at a suspending op"),
         M("G_LIT 1; RET", 0, 0, "not a string"),
+        M("G_LIT 0 8; RET", 0, 0, "flags 0x8 not allowed"), /* SURE is G_PREDICT's */
         M("G_ERROR 0 1", 0, 0, "flags 0x1 not allowed"),
         M("G_TOKEN 5; RET", 0, 0, "dfa 5 of 1"),
         M("G_PREDICT 3; POP; RET", 1, 0, "dfa 3 of 1"),

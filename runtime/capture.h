@@ -1,0 +1,117 @@
+/*
+ * capture.h - capture backends behind one small ops table (libpcap's
+ * *_op + priv pattern): classic pcap files memory-mapped (capture-file.c),
+ * pcapng / standard input through libpcap (capture-pcap.c), live
+ * AF_PACKET TPACKET_V3 rings (capture-afp.c).
+ *
+ * next() hands out a batch of packets whose bytes stay where the backend
+ * keeps them (the mapping, a ring block, a copy slot) until release() is
+ * called with the packet's cookie; every packet handed out is released
+ * exactly once. All calls are made by one thread (spurun's dispatcher);
+ * capture_break() may be called from any thread (it sets an atomic flag).
+ */
+#ifndef SPU_CAPTURE_H
+#define SPU_CAPTURE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct spu_error;
+
+struct capture_pkt {
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    int64_t ts_ns;
+    int linktype;
+    uint16_t source;  /* which file / ring it came from */
+    uint16_t vlan;    /* live: VLAN id the kernel stripped from the frame, 0 if none */
+    void *cookie;     /* for release() */
+};
+
+struct capture_stats {
+    uint64_t packets;        /* handed out */
+    uint64_t bytes;
+    uint64_t kernel_packets; /* live: PACKET_STATISTICS */
+    uint64_t kernel_drops;
+    uint64_t file_size, file_pos; /* files: progress */
+};
+
+struct capture;
+
+struct capture_ops {
+    const char *name;
+    /* Up to `max` packets into out; returns how many (0: none now, or end
+     * when *eof is set), or a negative SPU_E* with err filled (a corrupt
+     * file: err->where is the file and err->offset the byte offset). */
+    int (*next)(struct capture *c, struct capture_pkt *out, unsigned max, bool *eof,
+                struct spu_error *err);
+    void (*release)(struct capture *c, uint16_t source, void *cookie);
+    void (*stats)(struct capture *c, struct capture_stats *s);
+    void (*close)(struct capture *c);
+};
+
+struct capture {
+    const struct capture_ops *ops;
+    void *priv;
+    bool live;
+    _Atomic bool brk;
+    char iface[64]; /* live: the interface name (EVE in_iface) */
+};
+
+struct capture_opts {
+    const char *bpf;  /* filter expression or NULL */
+    bool realtime;    /* files: pace packets by their timestamps */
+    unsigned rings;   /* live: rings in a PACKET_FANOUT_HASH group (0/1 = one) */
+};
+
+/* Open a source: `-r` path (a classic pcap file is mapped, pcapng and "-"
+ * go through libpcap; a directory yields every capture in it in name order)
+ * or `-i` interface. Return new, or NULL with err filled. */
+struct capture *capture_open_file(const char *path, const struct capture_opts *o,
+                                  struct spu_error *err);
+struct capture *capture_open_live(const char *iface, const struct capture_opts *o,
+                                  struct spu_error *err);
+
+static inline int capture_next(struct capture *c, struct capture_pkt *out, unsigned max,
+                               bool *eof, struct spu_error *err)
+{
+    return c->ops->next(c, out, max, eof, err);
+}
+
+static inline void capture_release(struct capture *c, uint16_t source, void *cookie)
+{
+    c->ops->release(c, source, cookie);
+}
+
+/* Fill s (zeroed first). */
+void capture_stats(struct capture *c, struct capture_stats *s);
+
+/* Ask a blocking next() to return soon (any thread). */
+void capture_break(struct capture *c);
+
+/* Close and free. NULL is a no-op. Every packet must have been released. */
+void capture_close(struct capture *c);
+
+/* ---- shared by the backends ---- */
+
+/* Opened only by capture_open_file(): one classic pcap mapped at `path`
+ * (returns NULL with err->code SPU_EUNSUPPORTED when it is not classic
+ * pcap), or a libpcap offline source (pcapng, "-"). */
+struct capture *capture_file_open_mapped(const char *path, uint16_t source,
+                                         struct spu_error *err);
+struct capture *capture_pcap_open_offline(const char *path, uint16_t source,
+                                          struct spu_error *err);
+
+/* A compiled BPF program applied to any buffer (libpcap's bpf_filter). */
+struct capture_bpf;
+struct capture_bpf *capture_bpf_new(const char *expr, int linktype, struct spu_error *err);
+bool capture_bpf_match(const struct capture_bpf *b, const uint8_t *p, uint32_t caplen,
+                       uint32_t wirelen);
+void capture_bpf_free(struct capture_bpf *b);
+/* The compiled program (borrowed), e.g. to attach to a socket. */
+struct bpf_program;
+const struct bpf_program *capture_bpf_program(const struct capture_bpf *b);
+
+#endif

@@ -1,0 +1,297 @@
+/* config.c - command line parsing and validation (see config.h). */
+#include "config.h"
+
+#include "dispatch.h"
+#include "err.h"
+#include "stream-tcp.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: spurun [-b [NAME=]BUNDLE]... [SOURCE] [-w N] [-o EVE.json | -l DIR]\n"
+    "              [--bpf EXPR] [--checksum auto|yes|no] [--midstream]\n"
+    "              [--hash-seed N|random]\n"
+    "\n"
+    "SOURCE\n"
+    "  -r FILE|DIR|-        read a capture (classic pcap is memory-mapped; pcapng and\n"
+    "                       standard input go through libpcap; a DIR is read file by\n"
+    "                       file in name order)\n"
+    "  -i IFACE             live capture (AF_PACKET TPACKET_V3 ring)\n"
+    "\n"
+    "OPTIONS\n"
+    "  -b [NAME=]BUNDLE     load a compiled bundle (.spb; repeatable); it is verified\n"
+    "                       before any packet is read and a bad one stops the run.\n"
+    "                       NAME defaults to the file's base name\n"
+    "  -w N                 worker threads (default: one per core minus one, >= 1)\n"
+    "  -o FILE              EVE JSON output file ('-' = standard output)\n"
+    "  -l DIR               write DIR/eve.json (default: ./eve.json)\n"
+    "  --bpf EXPR           libpcap filter applied to the source\n"
+    "  --checksum MODE      auto (default: off when the first 1000 packets show\n"
+    "                       offloaded checksums), yes, no; -k is an alias\n"
+    "                       (-k none = no, -k all = yes)\n"
+    "  --midstream          pick up TCP sessions without seeing their handshake\n"
+    "  --hash-seed N|random flow hash seed (default: fixed for files, random live)\n"
+    "  --realtime           replay a file at the pace of its timestamps\n"
+    "  --fanout hash        live: one kernel ring per worker in a fanout group\n"
+    "  --stream-policy P    overlapping TCP data: first (default, bytes seen first\n"
+    "                       win) or last (the newest bytes win)\n"
+    "  --flow-memcap B      bytes of flow state for all workers (default 128 MiB)\n"
+    "  --stream-memcap B    out-of-order bytes held by all flows (default 256 MiB)\n"
+    "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
+    "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
+    "  --no-progress        no progress line on the terminal\n"
+    "  -v                   more messages on standard error\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "BENCHMARK BASELINE\n"
+    "  --bare               with -r: one thread reads the capture the same way\n"
+    "                       (memory-mapped), decodes every packet's headers and\n"
+    "                       computes its flow hash, nothing else. Prints one line:\n"
+    "                         bare: packets=N bytes=N seconds=S pps=N gbps=G\n"
+    "  --bare-json          the same figures as one JSON object on standard output:\n"
+    "                         {\"mode\":\"bare\",\"packets\":N,\"bytes\":N,\"seconds\":S,\n"
+    "                          \"pps\":N,\"gbps\":G}\n"
+    "  A normal run prints, at exit on standard error, one summary line:\n"
+    "    spurun: packets=N bytes=N seconds=S pps=N gbps=G flows=N events=N\n"
+    "            queue_drops=N kernel_drops=N workers=N\n"
+    "\n"
+    "With no bundle spurun decodes, tracks flows and reassembles TCP, and writes\n"
+    "flow, stats and anomaly events. Exit status: 0, 1 on a capture error (every\n"
+    "packet before it is processed and its events written), 2 on usage errors.\n";
+
+const char *config_usage(void)
+{
+    return usage;
+}
+
+enum {
+    OPT_BPF = 256,
+    OPT_CHECKSUM,
+    OPT_MIDSTREAM,
+    OPT_SEED,
+    OPT_REALTIME,
+    OPT_FANOUT,
+    OPT_BARE,
+    OPT_BARE_JSON,
+    OPT_STATS,
+    OPT_POLICY,
+    OPT_FLOW_MEMCAP,
+    OPT_STREAM_MEMCAP,
+    OPT_STREAM_FLOW_CAP,
+    OPT_NO_PROGRESS,
+};
+
+static const struct option longopts[] = {
+    {"bpf", required_argument, NULL, OPT_BPF},
+    {"checksum", required_argument, NULL, OPT_CHECKSUM},
+    {"midstream", no_argument, NULL, OPT_MIDSTREAM},
+    {"hash-seed", required_argument, NULL, OPT_SEED},
+    {"realtime", no_argument, NULL, OPT_REALTIME},
+    {"fanout", required_argument, NULL, OPT_FANOUT},
+    {"bare", no_argument, NULL, OPT_BARE},
+    {"bare-json", no_argument, NULL, OPT_BARE_JSON},
+    {"stats-interval", required_argument, NULL, OPT_STATS},
+    {"stream-policy", required_argument, NULL, OPT_POLICY},
+    {"flow-memcap", required_argument, NULL, OPT_FLOW_MEMCAP},
+    {"stream-memcap", required_argument, NULL, OPT_STREAM_MEMCAP},
+    {"stream-flow-cap", required_argument, NULL, OPT_STREAM_FLOW_CAP},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int number(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *s == '-')
+        return SPU_EINVAL;
+    uint64_t mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1024;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1024 * 1024;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1024ULL * 1024 * 1024;
+    if (mult != 1)
+        end++;
+    if (*end || v > max / mult)
+        return SPU_EINVAL;
+    *out = v * mult;
+    return SPU_OK;
+}
+
+int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->checksum = CHECKSUM_AUTO;
+    c->stream_policy = STREAM_POLICY_FIRST;
+    c->flow_memcap = 128ULL << 20;
+    c->stream_memcap = 256ULL << 20;
+    c->stream_flow_cap = 1ULL << 20;
+    c->progress = true;
+    const char *log_dir = NULL;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t v;
+    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:vh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'b': {
+            if (c->nbundles == CONFIG_MAX_BUNDLES)
+                return spu_error_set(err, SPU_ELIMIT, "-b: at most %d bundles",
+                                     CONFIG_MAX_BUNDLES);
+            struct config_bundle *b = &c->bundles[c->nbundles];
+            const char *eq = strchr(optarg, '=');
+            const char *slash = strrchr(optarg, '/');
+            if (eq && (!slash || eq < slash)) {
+                if (eq == optarg || (size_t)(eq - optarg) >= sizeof(b->name))
+                    return spu_error_set(err, SPU_EINVAL, "-b: bad bundle name in '%s'", optarg);
+                snprintf(b->name, sizeof(b->name), "%.*s", (int)(eq - optarg), optarg);
+                b->path = eq + 1;
+            } else {
+                const char *base = slash ? slash + 1 : optarg;
+                const char *dot = strrchr(base, '.');
+                size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+                snprintf(b->name, sizeof(b->name), "%.*s", (int)n, base);
+                b->path = optarg;
+            }
+            if (!*b->path)
+                return spu_error_set(err, SPU_EINVAL, "-b: no bundle file in '%s'", optarg);
+            for (unsigned i = 0; i < c->nbundles; i++)
+                if (strcmp(c->bundles[i].name, b->name) == 0)
+                    return spu_error_set(err, SPU_EEXIST, "-b: two bundles named '%s'", b->name);
+            c->nbundles++;
+            break;
+        }
+        case 'r':
+            c->read_path = optarg;
+            break;
+        case 'i':
+            c->iface = optarg;
+            break;
+        case 'w':
+            if (number(optarg, 1024, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "-w: expected 1..1024, got '%s'", optarg);
+            c->workers = (unsigned)v;
+            break;
+        case 'o':
+            c->eve_path = optarg;
+            break;
+        case 'l':
+            log_dir = optarg;
+            break;
+        case 'k':
+        case OPT_CHECKSUM:
+            if (!strcmp(optarg, "auto"))
+                c->checksum = CHECKSUM_AUTO;
+            else if (!strcmp(optarg, "yes") || !strcmp(optarg, "all"))
+                c->checksum = CHECKSUM_YES;
+            else if (!strcmp(optarg, "no") || !strcmp(optarg, "none"))
+                c->checksum = CHECKSUM_NO;
+            else
+                return spu_error_set(err, SPU_EINVAL, "--checksum: expected auto, yes or no");
+            break;
+        case OPT_BPF:
+            c->bpf = optarg;
+            break;
+        case OPT_MIDSTREAM:
+            c->midstream = true;
+            break;
+        case OPT_SEED:
+            if (!strcmp(optarg, "random")) {
+                c->seed_random = true;
+            } else {
+                if (number(optarg, UINT32_MAX, &v) != SPU_OK)
+                    return spu_error_set(err, SPU_EINVAL, "--hash-seed: expected a 32-bit "
+                                                          "number or 'random'");
+                c->seed_given = true;
+                c->seed = (uint32_t)v;
+            }
+            break;
+        case OPT_REALTIME:
+            c->realtime = true;
+            break;
+        case OPT_FANOUT:
+            if (strcmp(optarg, "hash") != 0)
+                return spu_error_set(err, SPU_EINVAL, "--fanout: only 'hash' is supported");
+            c->fanout = 1;
+            break;
+        case OPT_BARE:
+            c->bare = true;
+            break;
+        case OPT_BARE_JSON:
+            c->bare = true;
+            c->bare_json = true;
+            break;
+        case OPT_STATS:
+            if (number(optarg, 86400, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--stats-interval: expected seconds");
+            c->stats_interval = (unsigned)v;
+            break;
+        case OPT_POLICY:
+            if (!strcmp(optarg, "first"))
+                c->stream_policy = STREAM_POLICY_FIRST;
+            else if (!strcmp(optarg, "last"))
+                c->stream_policy = STREAM_POLICY_LAST;
+            else
+                return spu_error_set(err, SPU_EINVAL, "--stream-policy: expected first or last");
+            break;
+        case OPT_FLOW_MEMCAP:
+        case OPT_STREAM_MEMCAP:
+        case OPT_STREAM_FLOW_CAP:
+            if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "%s: expected a size in bytes (k/m/g)",
+                                     argv[optind - 2 >= 0 ? optind - 2 : 0]);
+            if (ch == OPT_FLOW_MEMCAP)
+                c->flow_memcap = v;
+            else if (ch == OPT_STREAM_MEMCAP)
+                c->stream_memcap = v;
+            else
+                c->stream_flow_cap = v;
+            break;
+        case OPT_NO_PROGRESS:
+            c->progress = false;
+            break;
+        case 'v':
+            c->verbose++;
+            break;
+        case 'h':
+            return CONFIG_HELP;
+        case ':':
+            return spu_error_set(err, SPU_EINVAL, "option %s needs an argument",
+                                 argv[optind - 1]);
+        default:
+            return spu_error_set(err, SPU_EINVAL, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return spu_error_set(err, SPU_EINVAL, "unexpected argument '%s'", argv[optind]);
+    if (!c->read_path && !c->iface)
+        return spu_error_set(err, SPU_EINVAL, "no source: give -r FILE|DIR|- or -i IFACE");
+    if (c->read_path && c->iface)
+        return spu_error_set(err, SPU_EINVAL, "-r and -i are exclusive");
+    if (c->eve_path && log_dir)
+        return spu_error_set(err, SPU_EINVAL, "-o and -l are exclusive");
+    if (c->bare && !c->read_path)
+        return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
+    if (c->fanout && !c->iface)
+        return spu_error_set(err, SPU_EINVAL, "--fanout applies to live capture (-i)");
+    if (!c->workers) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->workers = n > 1 ? (unsigned)(n - 1) : 1;
+    }
+    if (log_dir) {
+        snprintf(c->eve_buf, sizeof(c->eve_buf), "%s/eve.json", log_dir);
+        c->eve_path = c->eve_buf;
+    } else if (!c->eve_path) {
+        c->eve_path = "eve.json";
+    }
+    return CONFIG_RUN;
+}

@@ -1,0 +1,66 @@
+/*
+ * config.h - spurun's command line, parsed into one struct and validated
+ * completely before any thread starts.
+ *
+ *   spurun [SOURCE] [-w N] [-o EVE.json | -l DIR] [--bpf EXPR]
+ *          [--checksum auto|yes|no] [--midstream] [--hash-seed N|random] ...
+ *   SOURCE: -r FILE|DIR|- or -i IFACE
+ *
+ * -b [NAME=]BUNDLE (repeatable) names bundles to load; NAME defaults to the
+ * file's base name without its extension. run.c loads and verifies them
+ * before any thread starts.
+ * Called from main() only.
+ */
+#ifndef SPU_CONFIG_H
+#define SPU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct spu_error;
+
+#define CONFIG_MAX_BUNDLES 16
+
+struct config_bundle {
+    char name[64];    /* NAME, or the file's base name without extension */
+    const char *path; /* borrowed from argv */
+};
+
+struct config {
+    struct config_bundle bundles[CONFIG_MAX_BUNDLES]; /* -b [NAME=]BUNDLE */
+    unsigned nbundles;
+    const char *read_path;   /* -r */
+    const char *iface;       /* -i */
+    unsigned workers;        /* -w; default: cores - 1, at least 1 */
+    const char *eve_path;    /* -o, or DIR/eve.json from -l */
+    char eve_buf[4096];
+    const char *bpf;         /* --bpf */
+    int checksum;            /* enum checksum_mode */
+    bool midstream;          /* --midstream */
+    bool seed_given;         /* --hash-seed N */
+    bool seed_random;        /* --hash-seed random */
+    uint32_t seed;
+    bool realtime;           /* --realtime */
+    unsigned fanout;         /* --fanout hash: one ring per worker */
+    bool bare;               /* --bare */
+    bool bare_json;          /* --bare-json */
+    unsigned stats_interval; /* --stats-interval SECS (0 = only at exit) */
+    int verbose;             /* -v (repeatable) */
+    int stream_policy;       /* --stream-policy first|last */
+    uint64_t flow_memcap;    /* --flow-memcap BYTES */
+    uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
+    uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
+    bool progress;           /* --no-progress turns the terminal line off */
+};
+
+enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
+
+/* Parse argv into c (defaults first). Returns CONFIG_RUN, CONFIG_HELP or
+ * CONFIG_VERSION, or a negative SPU_E* with err naming the bad option. */
+int config_parse(struct config *c, int argc, char **argv, struct spu_error *err);
+
+/* The --help text (static). */
+const char *config_usage(void);
+
+#endif

@@ -1,0 +1,344 @@
+/* dispatch.c - capture -> hash -> worker queues (see dispatch.h). */
+#include "dispatch.h"
+
+#include "capture.h"
+#include "decode.h"
+#include "defrag.h"
+#include "err.h"
+#include "flowkey.h"
+#include "pkt.h"
+#include "spsc.h"
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 64
+#define CSUM_SAMPLE 1000u
+
+struct dispatcher {
+    struct dispatch_cfg cfg;
+    struct capture *cap;
+    struct worker **workers;
+    _Atomic int64_t *clock;
+    int64_t clock_local;
+    struct pkt *pool;
+    struct pkt *free_list;
+    unsigned nfree;
+    struct defrag *df;
+    struct stats_block stats;
+    uint64_t pcap_cnt, bytes;
+    uint64_t *drops;
+    /* per-worker outgoing batch */
+    struct pkt ***out;
+    unsigned *nout;
+    /* checksum auto mode */
+    int csum_mode;
+    uint64_t csum_sampled, csum_bad;
+    struct decoded scratch;
+};
+
+struct dispatcher *dispatch_new(const struct dispatch_cfg *cfg, struct capture *cap,
+                                struct worker **workers, _Atomic int64_t *clock)
+{
+    struct dispatcher *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->cfg = *cfg;
+    if (!d->cfg.pool)
+        d->cfg.pool = 16384;
+    d->cap = cap;
+    d->workers = workers;
+    d->clock = clock;
+    d->csum_mode = cfg->checksum;
+    stats_block_init(&d->stats);
+    d->pool = calloc(d->cfg.pool, sizeof(*d->pool));
+    d->drops = calloc(cfg->nworkers, sizeof(*d->drops));
+    d->out = calloc(cfg->nworkers, sizeof(*d->out));
+    d->nout = calloc(cfg->nworkers, sizeof(*d->nout));
+    d->df = defrag_new(cfg->defrag_memcap, 0);
+    if (!d->pool || !d->drops || !d->out || !d->nout || !d->df) {
+        dispatch_free(d);
+        return NULL;
+    }
+    for (unsigned i = 0; i < cfg->nworkers; i++) {
+        d->out[i] = calloc(BATCH * 2, sizeof(struct pkt *));
+        if (!d->out[i]) {
+            dispatch_free(d);
+            return NULL;
+        }
+    }
+    for (unsigned i = 0; i < d->cfg.pool; i++) {
+        d->pool[i].next = d->free_list;
+        d->free_list = &d->pool[i];
+    }
+    d->nfree = d->cfg.pool;
+    return d;
+}
+
+void dispatch_free(struct dispatcher *d)
+{
+    if (!d)
+        return;
+    if (d->out)
+        for (unsigned i = 0; i < d->cfg.nworkers; i++)
+            free(d->out[i]);
+    free(d->out);
+    free(d->nout);
+    free(d->drops);
+    free(d->pool);
+    defrag_free(d->df);
+    free(d);
+}
+
+static void put_back(struct dispatcher *d, struct pkt *p)
+{
+    if (p->flags & PKT_OWNED)
+        free(p->own);
+    else if (!(p->flags & PKT_PSEUDO))
+        capture_release(d->cap, p->source, p->cookie);
+    p->own = NULL;
+    p->next = d->free_list;
+    d->free_list = p;
+    d->nfree++;
+}
+
+unsigned dispatch_reclaim(struct dispatcher *d)
+{
+    unsigned total = 0;
+    void *buf[256];
+    for (unsigned i = 0; i < d->cfg.nworkers; i++) {
+        struct spsc *q = worker_return_queue(d->workers[i]);
+        size_t n;
+        while ((n = spsc_pop(q, buf, 256)) > 0) {
+            for (size_t j = 0; j < n; j++)
+                put_back(d, buf[j]);
+            total += (unsigned)n;
+        }
+    }
+    return total;
+}
+
+static struct pkt *take(struct dispatcher *d)
+{
+    struct pkt *p = d->free_list;
+    if (p) {
+        d->free_list = p->next;
+        d->nfree--;
+        memset(p, 0, sizeof(*p));
+    }
+    return p;
+}
+
+static void nap(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+/* Push the worker's pending batch; files wait for room, live drops. */
+static void flush_worker(struct dispatcher *d, unsigned w)
+{
+    struct spsc *q = worker_work_queue(d->workers[w]);
+    unsigned n = d->nout[w], done = 0;
+    unsigned spins = 0;
+    while (done < n) {
+        done += (unsigned)spsc_push(q, (void *const *)d->out[w] + done, n - done);
+        if (done == n)
+            break;
+        if (d->cfg.live) {
+            for (unsigned i = done; i < n; i++)
+                put_back(d, d->out[w][i]);
+            d->drops[w] += n - done;
+            stats_add(&d->stats, CNT_SPU_QUEUE_DROPS, n - done);
+            break;
+        }
+        stats_inc(&d->stats, CNT_SPU_QUEUE_WAITS);
+        dispatch_reclaim(d);
+        nap(++spins < 16 ? 10000 : 50000);
+    }
+    d->nout[w] = 0;
+}
+
+static void enqueue(struct dispatcher *d, struct pkt *p, unsigned w)
+{
+    d->out[w][d->nout[w]++] = p;
+    if (d->nout[w] == BATCH)
+        flush_worker(d, w);
+}
+
+static bool csum_bad(struct dispatcher *d, const struct pkt *p)
+{
+    struct decoded *s = &d->scratch;
+    decode_packet(s, p->linktype, p->data, p->caplen, DECODE_CSUM, p->pre_vlan, p->pre_nvlan,
+                  NULL);
+    return s->csum == CSUM_BAD;
+}
+
+static void route(struct dispatcher *d, struct pkt *p, const struct decoded *pd)
+{
+    struct flow_key k;
+    int dir;
+    uint32_t h = 0;
+    if (pd->ipver && pd->frag) {
+        h = flowkey_frag_hash(pd, d->cfg.seed);
+    } else if (pd->ipver) {
+        flowkey_from_decoded(&k, pd, &dir);
+        h = flowkey_hash(&k, d->cfg.seed);
+    }
+    p->hash = h;
+    enqueue(d, p, flowkey_worker(h, d->cfg.nworkers));
+}
+
+static void handle(struct dispatcher *d, struct pkt *p)
+{
+    struct decoded pd;
+    decode_packet(&pd, p->linktype, p->data, p->caplen, DECODE_PEEK, p->pre_vlan, p->pre_nvlan,
+                  NULL);
+    if (d->csum_mode == CHECKSUM_NO) {
+        p->flags |= PKT_NOCSUM;
+    } else if (d->csum_mode == CHECKSUM_AUTO && pd.ipver) {
+        d->csum_sampled++;
+        if (csum_bad(d, p))
+            d->csum_bad++;
+        if (d->csum_sampled == CSUM_SAMPLE) {
+            d->csum_mode = d->csum_bad > CSUM_SAMPLE / 10 ? CHECKSUM_NO : CHECKSUM_YES;
+        }
+    }
+    if (!(pd.ipver && pd.frag)) {
+        route(d, p, &pd);
+        return;
+    }
+    /* A fragment: keep a copy for reassembly, send it to be counted. */
+    uint8_t *dg = NULL;
+    uint32_t dglen = 0;
+    unsigned anomaly = 0;
+    enum defrag_result r =
+        defrag_add(d->df, &pd, p->clock_ns, &dg, &dglen, &anomaly, &d->stats);
+    uint16_t vl[2] = {pd.nvlan > 0 ? pd.vlan[0] : 0, pd.nvlan > 1 ? pd.vlan[1] : 0};
+    uint8_t nvl = pd.nvlan > 2 ? 2 : pd.nvlan;
+    if (r != DEFRAG_DONE)
+        p->anomaly = (uint8_t)anomaly;
+    int64_t ts = p->ts_ns, clock = p->clock_ns;
+    uint16_t flags = p->flags;
+    route(d, p, &pd);
+    if (r != DEFRAG_DONE)
+        return;
+    struct pkt *q = take(d);
+    while (!q) {
+        for (unsigned w = 0; w < d->cfg.nworkers; w++)
+            flush_worker(d, w);
+        dispatch_reclaim(d);
+        q = take(d);
+        if (!q)
+            nap(20000);
+    }
+    q->data = dg;
+    q->own = dg;
+    q->caplen = q->wirelen = dglen;
+    q->ts_ns = ts;
+    q->clock_ns = clock;
+    q->linktype = LINK_RAW;
+    q->flags = (uint16_t)(PKT_PSEUDO | PKT_OWNED | (flags & PKT_NOCSUM));
+    q->pre_vlan[0] = vl[0];
+    q->pre_vlan[1] = vl[1];
+    q->pre_nvlan = nvl;
+    q->anomaly = (uint8_t)anomaly;
+    decode_packet(&pd, q->linktype, q->data, q->caplen, DECODE_PEEK, q->pre_vlan, q->pre_nvlan,
+                  NULL);
+    route(d, q, &pd);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int dispatch_step(struct dispatcher *d, struct spu_error *err)
+{
+    dispatch_reclaim(d);
+    if (d->nfree < BATCH * 2) {
+        for (unsigned w = 0; w < d->cfg.nworkers; w++)
+            if (d->nout[w])
+                flush_worker(d, w);
+        return 0;
+    }
+    struct capture_pkt cp[BATCH];
+    bool eof = false;
+    int n = capture_next(d->cap, cp, BATCH, &eof, err);
+    int64_t t0 = mono_ns();
+    for (int i = 0; i < n; i++) {
+        struct pkt *p = take(d);
+        p->data = cp[i].data;
+        p->caplen = cp[i].caplen;
+        p->wirelen = cp[i].wirelen;
+        p->ts_ns = cp[i].ts_ns;
+        p->linktype = (uint16_t)cp[i].linktype;
+        p->source = cp[i].source;
+        p->cookie = cp[i].cookie;
+        if (cp[i].vlan) {
+            p->pre_vlan[0] = cp[i].vlan;
+            p->pre_nvlan = 1;
+        }
+        p->pcap_cnt = ++d->pcap_cnt;
+        d->bytes += cp[i].caplen;
+        if (p->ts_ns > d->clock_local)
+            d->clock_local = p->ts_ns;
+        p->clock_ns = d->clock_local;
+        atomic_store_explicit(d->clock, d->clock_local, memory_order_release);
+        defrag_expire(d->df, d->clock_local, &d->stats);
+        handle(d, p);
+    }
+    for (unsigned w = 0; w < d->cfg.nworkers; w++)
+        if (d->nout[w])
+            flush_worker(d, w);
+    if (n > 0) {
+        stats_add(&d->stats, CNT_SPU_DISPATCH_NS, (uint64_t)(mono_ns() - t0));
+        stats_add(&d->stats, CNT_SPU_DISPATCH_PKTS, (uint64_t)n);
+    }
+    if (n < 0)
+        return n;
+    if (eof)
+        return SPU_DONE;
+    return n > 0 ? 1 : 0;
+}
+
+void dispatch_finish(struct dispatcher *d)
+{
+    for (unsigned w = 0; w < d->cfg.nworkers; w++)
+        d->nout[w] = 0;
+    dispatch_reclaim(d);
+}
+
+struct stats_block *dispatch_stats(struct dispatcher *d)
+{
+    return &d->stats;
+}
+
+uint64_t dispatch_packets(const struct dispatcher *d)
+{
+    return d->pcap_cnt;
+}
+
+uint64_t dispatch_bytes(const struct dispatcher *d)
+{
+    return d->bytes;
+}
+
+size_t dispatch_defrag_memuse(const struct dispatcher *d)
+{
+    return defrag_memuse(d->df);
+}
+
+uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker)
+{
+    return worker < d->cfg.nworkers ? d->drops[worker] : 0;
+}
+
+bool dispatch_checksums_on(const struct dispatcher *d)
+{
+    return d->csum_mode != CHECKSUM_NO;
+}

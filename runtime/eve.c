@@ -1,0 +1,490 @@
+/* eve.c - EVE records with jansson (see eve.h). */
+#include "eve.h"
+
+#include "decode.h"
+#include "err.h"
+#include "flow.h"
+#include "output.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Civil date of a day count since 1970-01-01 (proleptic Gregorian). */
+static void civil(int64_t days, int *y, unsigned *m, unsigned *d)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static char *digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+const char *eve_timestamp(int64_t ts_ns, char *buf, size_t len)
+{
+    int64_t sec = ts_ns / 1000000000;
+    int64_t ns = ts_ns % 1000000000;
+    if (ns < 0) {
+        ns += 1000000000;
+        sec--;
+    }
+    int64_t days = sec / 86400, rem = sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int y;
+    unsigned mo, d;
+    civil(days, &y, &mo, &d);
+    if (len < 32 || y < 0 || y > 9999) {
+        snprintf(buf, len, "0000-00-00T00:00:00.000000+0000");
+        return buf;
+    }
+    char *p = buf;
+    p = digits(p, (unsigned)y, 4);
+    *p++ = '-';
+    p = digits(p, mo, 2);
+    *p++ = '-';
+    p = digits(p, d, 2);
+    *p++ = 'T';
+    p = digits(p, (unsigned)(rem / 3600), 2);
+    *p++ = ':';
+    p = digits(p, (unsigned)(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = digits(p, (unsigned)(rem % 60), 2);
+    *p++ = '.';
+    p = digits(p, (unsigned)(ns / 1000), 6);
+    memcpy(p, "+0000", 6);
+    return buf;
+}
+
+const char *eve_ip(int ipver, const uint8_t *a, char *buf, size_t len)
+{
+    if (len < 46) {
+        buf[0] = 0;
+        return buf;
+    }
+    char *p = buf;
+    if (ipver == 4) {
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : 0;
+        }
+        return buf;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        *p++ = hex[a[i] >> 4];
+        *p++ = hex[a[i] & 15];
+        if (i & 1)
+            *p++ = i < 15 ? ':' : 0;
+    }
+    return buf;
+}
+
+const char *eve_proto(uint8_t proto, char *buf, size_t len)
+{
+    switch (proto) {
+    case 1: return "ICMP";
+    case 2: return "IGMP";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 51: return "AH";
+    case 58: return "IPv6-ICMP";
+    case 132: return "SCTP";
+    default:
+        snprintf(buf, len, "%03u", proto);
+        return buf;
+    }
+}
+
+uint64_t eve_flow_id(const struct flow *f)
+{
+    uint64_t x = flowkey_mix64(((uint64_t)f->hash << 32) ^ (uint64_t)f->start_ns ^
+                               ((uint64_t)f->key.port[0] << 16) ^ f->key.proto);
+    x &= ((uint64_t)1 << 51) - 1;
+    return x ? x : 1;
+}
+
+void eve_endpoints_flow(struct eve_endpoints *ep, const struct flow *f)
+{
+    int c = f->client, s = !f->client;
+    memset(ep, 0, sizeof(*ep));
+    ep->ipver = f->key.ipver;
+    ep->src = f->key.addr[c];
+    ep->dst = f->key.addr[s];
+    ep->proto = f->key.proto;
+    ep->ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
+    ep->sport = f->key.port[c];
+    ep->dport = f->key.port[s];
+    ep->icmp = (f->key.proto == 1 && f->key.ipver == 4) || (f->key.proto == 58 && f->key.ipver == 6);
+    ep->icmp_type = f->icmp_type;
+    ep->icmp_code = f->icmp_code;
+    ep->vlan = f->key.vlan;
+    ep->nvlan = f->key.vlan[1] ? 2 : f->key.vlan[0] ? 1 : 0;
+}
+
+void eve_endpoints_packet(struct eve_endpoints *ep, const struct decoded *d)
+{
+    memset(ep, 0, sizeof(*ep));
+    ep->ipver = d->ipver;
+    ep->src = d->src;
+    ep->dst = d->dst;
+    ep->proto = d->proto;
+    ep->ports = d->l4ok && (d->proto == 6 || d->proto == 17 || d->proto == 132);
+    ep->sport = d->sport;
+    ep->dport = d->dport;
+    ep->icmp = d->l4ok && ((d->proto == 1 && d->ipver == 4) || (d->proto == 58 && d->ipver == 6));
+    ep->icmp_type = d->icmp_type;
+    ep->icmp_code = d->icmp_code;
+    ep->vlan = d->vlan;
+    ep->nvlan = d->nvlan;
+}
+
+json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
+                  const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
+                  int64_t tx_id)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    char b1[64], b2[64];
+    json_object_set_new_nocheck(o, "timestamp", json_string(eve_timestamp(ts_ns, b1, sizeof(b1))));
+    if (flow_id)
+        json_object_set_new_nocheck(o, "flow_id", json_integer((json_int_t)flow_id));
+    if (in_iface)
+        json_object_set_new_nocheck(o, "in_iface", json_string(in_iface));
+    json_object_set_new_nocheck(o, "event_type", json_string(event_type));
+    if (ep && ep->nvlan) {
+        json_t *v = json_array();
+        for (unsigned i = 0; i < ep->nvlan; i++)
+            json_array_append_new(v, json_integer(ep->vlan[i]));
+        json_object_set_new_nocheck(o, "vlan", v);
+    }
+    if (ep && ep->ipver) {
+        json_object_set_new_nocheck(o, "src_ip", json_string(eve_ip(ep->ipver, ep->src, b1, sizeof(b1))));
+        if (ep->ports)
+            json_object_set_new_nocheck(o, "src_port", json_integer(ep->sport));
+        json_object_set_new_nocheck(o, "dest_ip",
+                            json_string(eve_ip(ep->ipver, ep->dst, b1, sizeof(b1))));
+        if (ep->ports)
+            json_object_set_new_nocheck(o, "dest_port", json_integer(ep->dport));
+        json_object_set_new_nocheck(o, "ip_v", json_integer(ep->ipver));
+        json_object_set_new_nocheck(o, "proto", json_string(eve_proto(ep->proto, b2, sizeof(b2))));
+        if (ep->icmp) {
+            json_object_set_new_nocheck(o, "icmp_type", json_integer(ep->icmp_type));
+            json_object_set_new_nocheck(o, "icmp_code", json_integer(ep->icmp_code));
+        }
+    }
+    if (pcap_cnt)
+        json_object_set_new_nocheck(o, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
+    if (app_proto)
+        json_object_set_new_nocheck(o, "app_proto", json_string(app_proto));
+    if (tx_id >= 0)
+        json_object_set_new_nocheck(o, "tx_id", json_integer(tx_id));
+    if (ep && ep->ipver) {
+        char cid[64];
+        uint16_t sp = ep->icmp ? ep->icmp_type : ep->ports ? ep->sport : 0;
+        uint16_t dp = ep->icmp ? ep->icmp_code : ep->ports ? ep->dport : 0;
+        if (flowkey_community_id(cid, sizeof(cid), ep->ipver, ep->src, ep->dst, ep->proto, sp,
+                                 dp))
+            json_object_set_new_nocheck(o, "community_id", json_string(cid));
+    }
+    return o;
+}
+
+/* Format `rec` (kept by the caller) as one line of the writer's output. */
+static int emit_kept(struct eve_writer *w, json_t *rec)
+{
+    char stackbuf[4096];
+    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
+    int rc;
+    if (n == 0) {
+        rc = SPU_ENOMEM;
+    } else if (n <= sizeof(stackbuf)) {
+        rc = output_producer_line(w->out, stackbuf, n);
+    } else {
+        char *big = json_dumps(rec, JSON_COMPACT);
+        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
+        free(big);
+    }
+    if (rc == SPU_OK)
+        w->emitted++;
+    else
+        w->failed++;
+    return rc;
+}
+
+int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
+{
+    if (!rec) {
+        json_decref(spu_extra);
+        w->failed++;
+        return SPU_ENOMEM;
+    }
+    json_t *spu = json_object();
+    if (w->worker >= 0)
+        json_object_set_new_nocheck(spu, "worker", json_integer(w->worker));
+    if (w->thread)
+        json_object_set_new_nocheck(spu, "thread", json_string(w->thread));
+    if (spu_extra) {
+        json_object_update(spu, spu_extra);
+        json_decref(spu_extra);
+    }
+    json_object_set_new_nocheck(rec, "spu", spu);
+    int rc = emit_kept(w, rec);
+    json_decref(rec);
+    return rc;
+}
+
+static void flags_hex(uint8_t f, char *buf)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf[0] = hex[f >> 4];
+    buf[1] = hex[f & 15];
+    buf[2] = 0;
+}
+
+void eve_writer_fini(struct eve_writer *w)
+{
+    json_decref(w->flow_tpl);
+    w->flow_tpl = NULL;
+}
+
+/* In-place setters for a reused record: values are updated where they are,
+ * keys are added (at the end) only when missing and removed when absent. */
+static void set_int(json_t *o, const char *k, json_int_t v)
+{
+    json_t *x = json_object_get(o, k);
+    if (json_is_integer(x))
+        json_integer_set(x, v);
+    else
+        json_object_set_new_nocheck(o, k, json_integer(v));
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    json_t *x = json_object_get(o, k);
+    if (json_is_string(x)) {
+        if (strcmp(json_string_value(x), v) != 0)
+            json_string_set_nocheck(x, v);
+    } else {
+        json_object_set_new_nocheck(o, k, json_string_nocheck(v));
+    }
+}
+
+static void set_true(json_t *o, const char *k, bool on)
+{
+    if (!on)
+        json_object_del(o, k);
+    else if (!json_is_true(json_object_get(o, k)))
+        json_object_set_new_nocheck(o, k, json_true());
+}
+
+static json_t *sub(json_t *o, const char *k)
+{
+    json_t *x = json_object_get(o, k);
+    if (!json_is_object(x)) {
+        x = json_object();
+        json_object_set_new_nocheck(o, k, x);
+    }
+    return x;
+}
+
+int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface)
+{
+    if (!w->flow_tpl && !(w->flow_tpl = json_object()))
+        return eve_emit(w, NULL, NULL);
+    json_t *o = w->flow_tpl;
+    struct eve_endpoints ep;
+    eve_endpoints_flow(&ep, f);
+    char b[64];
+    set_str(o, "timestamp", eve_timestamp(f->last_ns, b, sizeof(b)));
+    set_int(o, "flow_id", (json_int_t)eve_flow_id(f));
+    if (in_iface)
+        set_str(o, "in_iface", in_iface);
+    else
+        json_object_del(o, "in_iface");
+    set_str(o, "event_type", "flow");
+    if (ep.nvlan) {
+        json_t *v = json_array();
+        for (unsigned i = 0; i < ep.nvlan; i++)
+            json_array_append_new(v, json_integer(ep.vlan[i]));
+        json_object_set_new_nocheck(o, "vlan", v);
+    } else {
+        json_object_del(o, "vlan");
+    }
+    set_str(o, "src_ip", eve_ip(ep.ipver, ep.src, b, sizeof(b)));
+    if (ep.ports)
+        set_int(o, "src_port", ep.sport);
+    else
+        json_object_del(o, "src_port");
+    set_str(o, "dest_ip", eve_ip(ep.ipver, ep.dst, b, sizeof(b)));
+    if (ep.ports)
+        set_int(o, "dest_port", ep.dport);
+    else
+        json_object_del(o, "dest_port");
+    set_int(o, "ip_v", ep.ipver);
+    set_str(o, "proto", eve_proto(ep.proto, b, sizeof(b)));
+    if (ep.icmp) {
+        set_int(o, "icmp_type", ep.icmp_type);
+        set_int(o, "icmp_code", ep.icmp_code);
+    } else {
+        json_object_del(o, "icmp_type");
+        json_object_del(o, "icmp_code");
+    }
+    char cid[64];
+    uint16_t sp = ep.icmp ? ep.icmp_type : ep.ports ? ep.sport : 0;
+    uint16_t dp = ep.icmp ? ep.icmp_code : ep.ports ? ep.dport : 0;
+    if (flowkey_community_id(cid, sizeof(cid), ep.ipver, ep.src, ep.dst, ep.proto, sp, dp))
+        set_str(o, "community_id", cid);
+    json_t *fl = sub(o, "flow");
+    set_int(fl, "pkts_toserver", f->pkts[0]);
+    set_int(fl, "pkts_toclient", f->pkts[1]);
+    set_int(fl, "bytes_toserver", (json_int_t)f->bytes[0]);
+    set_int(fl, "bytes_toclient", (json_int_t)f->bytes[1]);
+    set_str(fl, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
+    set_str(fl, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
+    set_int(fl, "age", (f->last_ns / 1000000000) - (f->start_ns / 1000000000));
+    set_str(fl, "state", flow_state_name(f->state));
+    set_str(fl, "reason", flow_reason_name(reason));
+    json_object_set_new_nocheck(fl, "alerted", json_false());
+    if (f->key.proto == 6 && (f->flags & FLOW_F_TCP_SESSION)) {
+        json_t *t = sub(o, "tcp");
+        uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
+        char h[3];
+        flags_hex(all, h);
+        set_str(t, "tcp_flags", h);
+        flags_hex(f->tcp_flags[0], h);
+        set_str(t, "tcp_flags_ts", h);
+        flags_hex(f->tcp_flags[1], h);
+        set_str(t, "tcp_flags_tc", h);
+        static const struct {
+            uint8_t bit;
+            const char *name;
+        } names[] = {{TH_SYN, "syn"}, {TH_FIN, "fin"}, {TH_RST, "rst"}, {TH_PSH, "psh"},
+                     {TH_ACK, "ack"}, {TH_URG, "urg"}, {TH_ECE, "ecn"}, {TH_CWR, "cwr"}};
+        for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            set_true(t, names[i].name, all & names[i].bit);
+        set_str(t, "state", flow_tcp_state_name(f->tcp_state));
+        set_true(t, "ts_gap", f->sd[0].flags & SD_GAP);
+        set_true(t, "tc_gap", f->sd[1].flags & SD_GAP);
+        set_int(t, "ts_max_regions", f->sd[0].max_regions ? f->sd[0].max_regions : 1);
+        set_int(t, "tc_max_regions", f->sd[1].max_regions ? f->sd[1].max_regions : 1);
+    } else {
+        json_object_del(o, "tcp");
+    }
+    json_t *spu = sub(o, "spu");
+    if (w->worker >= 0)
+        set_int(spu, "worker", w->worker);
+    set_true(spu, "midstream", f->flags & FLOW_F_MIDSTREAM);
+    return emit_kept(w, o);
+}
+
+int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pcap_cnt,
+                const struct decoded *d, const struct flow *f, const char *in_iface)
+{
+    struct eve_endpoints ep;
+    const struct eve_endpoints *epp = NULL;
+    if (f) {
+        eve_endpoints_flow(&ep, f);
+        epp = &ep;
+    } else if (d && d->ipver) {
+        eve_endpoints_packet(&ep, d);
+        epp = &ep;
+    }
+    json_t *o = eve_begin(ts_ns, "anomaly", f ? eve_flow_id(f) : 0, pcap_cnt, in_iface, epp, NULL,
+                          -1);
+    if (!o)
+        return eve_emit(w, NULL, NULL);
+    json_t *a = json_object();
+    json_object_set_new_nocheck(a, "type",
+                        json_string(anomaly_kind(code) == ANOMALY_STREAM ? "stream" : "decode"));
+    json_object_set_new_nocheck(a, "event", json_string(anomaly_name(code)));
+    json_object_set_new_nocheck(o, "anomaly", a);
+    return eve_emit(w, o, NULL);
+}
+
+/* Set a dotted path ("decoder.event.ipv4.trunc_pkt") in nested objects. */
+static void set_path(json_t *root, const char *path, json_t *val)
+{
+    char buf[160];
+    snprintf(buf, sizeof(buf), "%s", path);
+    json_t *o = root;
+    char *part = buf;
+    for (char *dot; (dot = strchr(part, '.')); part = dot + 1) {
+        *dot = 0;
+        json_t *next = json_object_get(o, part);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_set_new_nocheck(o, part, next);
+        }
+        o = next;
+    }
+    json_object_set_new_nocheck(o, part, val);
+}
+
+int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+              json_t *gauges, json_t *spu_extra)
+{
+    json_t *o = eve_begin(ts_ns, "stats", 0, 0, NULL, NULL, NULL, -1);
+    if (!o) {
+        json_decref(gauges);
+        return eve_emit(w, NULL, spu_extra);
+    }
+    json_t *st = json_object();
+    json_t *spu = spu_extra ? spu_extra : json_object();
+    json_object_set_new_nocheck(st, "uptime", json_integer(uptime_s));
+    uint64_t pkts = 0, bytes = 0;
+    for (unsigned i = 0; i < CNT__COUNT; i++) {
+        const char *name = stats_counter_name(i);
+        uint64_t v = stats_get(s, i);
+        if (i == CNT_DEC_PKTS)
+            pkts = v;
+        if (i == CNT_DEC_BYTES)
+            bytes = v;
+        if (strncmp(name, "spu.", 4) == 0)
+            set_path(spu, name + 4, json_integer((json_int_t)v));
+        else
+            set_path(st, name, json_integer((json_int_t)v));
+    }
+    set_path(st, "decoder.avg_pkt_size", json_integer(pkts ? (json_int_t)(bytes / pkts) : 0));
+    for (unsigned i = 0; i < ANOM__COUNT; i++) {
+        char name[128];
+        uint64_t v = atomic_load_explicit(&((struct stats_block *)s)->anom[i],
+                                          memory_order_relaxed);
+        anomaly_counter_name(i, name, sizeof(name));
+        if (strncmp(name, "decoder.", 8) == 0)
+            set_path(st, name, json_integer((json_int_t)v));
+        else
+            set_path(spu, name, json_integer((json_int_t)v));
+    }
+    if (gauges) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(gauges, k, v) set_path(st, k, json_incref(v));
+        json_decref(gauges);
+    }
+    json_object_set_new_nocheck(o, "stats", st);
+    return eve_emit(w, o, spu);
+}

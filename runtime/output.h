@@ -1,0 +1,51 @@
+/*
+ * output.h - the EVE writer: whole JSON lines from many threads into one file.
+ *
+ * Each producing thread (a worker, the dispatcher, the main thread for
+ * stats) has its own struct output_producer and formats its own lines into
+ * a private buffer. A full buffer is handed to the single writer thread
+ * through that producer's SPSC ring and a spare one taken back from another
+ * ring, so producers never lock and never wait on the disk unless every one
+ * of their buffers is queued (then they wait: records are never dropped).
+ * The writer writes whole buffers, which only ever hold whole lines, so no
+ * line is torn. output_close() flushes every producer's pending buffer,
+ * lets the writer drain everything, joins it and closes the file.
+ *
+ * output_open/output_close: main thread. output_producer_*: the producer's
+ * own thread only (one thread per producer index).
+ */
+#ifndef SPU_OUTPUT_H
+#define SPU_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct spu_error;
+struct output;
+struct output_producer;
+
+/* Open `path` for appending ("-" = standard output) and start the writer,
+ * with `nproducers` producer slots. Returns new, or NULL with err filled. */
+struct output *output_open(const char *path, unsigned nproducers, struct spu_error *err);
+
+/* Producer slot `idx` (< nproducers); borrowed, lives until output_close. */
+struct output_producer *output_producer(struct output *o, unsigned idx);
+
+/* Append one line (without its newline; one is added). The line is copied.
+ * Returns 0, or SPU_ENOMEM. */
+int output_producer_line(struct output_producer *p, const char *line, size_t len);
+
+/* Hand the partly filled buffer to the writer now (e.g. at an interval or
+ * when the producer goes idle). */
+void output_producer_flush(struct output_producer *p);
+
+/* Flush all producers (their threads must have stopped producing), drain,
+ * stop the writer, close the file and free. *lines (may be NULL) gets the
+ * number of lines written in all. Returns 0 or SPU_EIO when a write
+ * failed. NULL is a no-op returning 0. */
+int output_close(struct output *o, uint64_t *lines);
+
+/* Lines and bytes written so far (any thread; a snapshot). */
+uint64_t output_lines(const struct output *o);
+
+#endif

@@ -1,0 +1,339 @@
+/* run.c - wiring of capture, dispatcher, workers and output (see run.h). */
+#include "run.h"
+
+#include "bundle.h"
+#include "capture.h"
+#include "config.h"
+#include "decode.h"
+#include "dispatch.h"
+#include "err.h"
+#include "eve.h"
+#include "flow.h"
+#include "flowkey.h"
+#include "output.h"
+#include "stats.h"
+#include "stream-tcp.h"
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* Fixed seed for files, so that runs repeat exactly. */
+#define FILE_SEED 0x5350552eu
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint32_t pick_seed(const struct config *c)
+{
+    if (c->seed_given)
+        return c->seed;
+    if (c->seed_random || c->iface) {
+        uint32_t s;
+        if (getrandom(&s, sizeof(s), 0) == (ssize_t)sizeof(s))
+            return s;
+        return (uint32_t)mono_ns() ^ FILE_SEED;
+    }
+    return FILE_SEED;
+}
+
+struct run {
+    const struct config *cfg;
+    struct spu_bundle *bundles[CONFIG_MAX_BUNDLES];
+    struct capture *cap;
+    struct output *out;
+    struct worker **workers;
+    unsigned nworkers;
+    struct dispatcher *disp;
+    struct stats_gauges gauges;
+    _Atomic int64_t clock;
+    struct eve_writer main_eve;
+    struct stream_cfg scfg;
+    struct flow_timeouts timeouts;
+    int64_t t_start;
+};
+
+static void emit_stats(struct run *r)
+{
+    struct stats_block sum;
+    stats_block_init(&sum);
+    stats_block_merge(&sum, dispatch_stats(r->disp));
+    for (unsigned i = 0; i < r->nworkers; i++)
+        stats_block_merge(&sum, worker_stats(r->workers[i]));
+    struct capture_stats cs;
+    capture_stats(r->cap, &cs);
+    json_t *g = json_object();
+    int64_t fm = atomic_load(&r->gauges.flow_memuse);
+    json_object_set_new(g, "flow.memuse", json_integer(fm));
+    json_object_set_new(g, "flow.active", json_integer(fm / (int64_t)flow_bytes_per_flow()));
+    json_object_set_new(g, "tcp.reassembly_memuse",
+                        json_integer(atomic_load(&r->gauges.tcp_reasm_memuse)));
+    json_object_set_new(g, "defrag.memuse",
+                        json_integer((json_int_t)dispatch_defrag_memuse(r->disp)));
+    json_object_set_new(g, "capture.kernel_packets", json_integer((json_int_t)cs.kernel_packets));
+    json_object_set_new(g, "capture.kernel_drops", json_integer((json_int_t)cs.kernel_drops));
+    json_t *spu = json_object();
+    json_t *drops = json_array();
+    for (unsigned i = 0; i < r->nworkers; i++)
+        json_array_append_new(drops, json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
+    json_object_set_new(spu, "worker_queue_drops", drops);
+    json_object_set_new(spu, "workers", json_integer(r->nworkers));
+    json_object_set_new(spu, "checksum_validation",
+                        json_boolean(dispatch_checksums_on(r->disp)));
+    json_object_set_new(spu, "flow_bytes", json_integer((json_int_t)flow_bytes_per_flow()));
+    json_t *bl = json_array();
+    for (unsigned i = 0; i < r->cfg->nbundles; i++) {
+        char hex[65];
+        const uint8_t *ck = spu_bundle_checksum(r->bundles[i]);
+        for (unsigned j = 0; j < 32; j++)
+            snprintf(hex + 2 * j, 3, "%02x", ck[j]);
+        json_t *b = json_object();
+        json_object_set_new(b, "name", json_string(r->cfg->bundles[i].name));
+        json_object_set_new(b, "file", json_string(r->cfg->bundles[i].path));
+        json_object_set_new(b, "sha256", json_string(hex));
+        json_object_set_new(b, "signed", json_boolean(spu_bundle_signed(r->bundles[i])));
+        json_array_append_new(bl, b);
+    }
+    json_object_set_new(spu, "bundles", bl);
+    int64_t clock = atomic_load(&r->clock);
+    int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
+    if (r->cap->live) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    }
+    eve_stats(&r->main_eve, ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+}
+
+static void teardown(struct run *r)
+{
+    if (r->workers) {
+        for (unsigned i = 0; i < r->nworkers; i++)
+            worker_free(r->workers[i]);
+        free(r->workers);
+    }
+    dispatch_free(r->disp);
+    capture_close(r->cap);
+    for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
+        spu_bundle_unref(r->bundles[i]);
+}
+
+int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
+             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+{
+    struct run rr;
+    struct run *r = &rr;
+    memset(r, 0, sizeof(*r));
+    memset(rep, 0, sizeof(*rep));
+    r->cfg = c;
+    r->t_start = mono_ns();
+    r->nworkers = c->workers;
+    stream_cfg_default(&r->scfg);
+    r->scfg.policy = c->stream_policy;
+    r->scfg.midstream = c->midstream;
+    r->scfg.flow_cap = c->stream_flow_cap;
+    r->scfg.global_cap = c->stream_memcap;
+    flow_timeouts_default(&r->timeouts);
+    uint32_t seed = pick_seed(c);
+
+    for (unsigned i = 0; i < c->nbundles; i++) {
+        r->bundles[i] = spu_bundle_load_file(c->bundles[i].path, NULL, err);
+        if (!r->bundles[i]) {
+            int code = err->code ? err->code : SPU_EFORMAT;
+            /* keep the loader's section and message: spu_error_at resets err */
+            struct spu_error e = *err;
+            spu_error_at(err, code, c->bundles[i].path, e.offset, "bundle %s: %s%s%s",
+                         c->bundles[i].name, e.where, *e.where ? ": " : "", e.msg);
+            teardown(r);
+            return code;
+        }
+    }
+    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
+    r->cap = c->iface ? capture_open_live(c->iface, &co, err)
+                      : capture_open_file(c->read_path, &co, err);
+    if (!r->cap)
+        return err->code ? err->code : SPU_EIO;
+    r->out = output_open(c->eve_path, r->nworkers + 1, err);
+    if (!r->out) {
+        teardown(r);
+        return err->code;
+    }
+    r->main_eve.out = output_producer(r->out, r->nworkers);
+    r->main_eve.worker = -1;
+    r->main_eve.thread = "main";
+    r->workers = calloc(r->nworkers, sizeof(*r->workers));
+    if (!r->workers)
+        goto nomem;
+    unsigned pool = c->iface ? 65536 : 16384;
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        struct worker_cfg wc = {
+            .id = i,
+            .seed = seed,
+            .stream = &r->scfg,
+            .timeouts = &r->timeouts,
+            .flow_memcap = c->flow_memcap,
+            .flow_bits = 16,
+            .gauges = &r->gauges,
+            .clock = &r->clock,
+            .out = output_producer(r->out, i),
+            .in_iface = c->iface,
+            .hooks = NULL,
+            .consumer = NULL,
+        };
+        r->workers[i] = worker_new(&wc, 4096, pool);
+        if (!r->workers[i])
+            goto nomem;
+    }
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool, 0};
+    r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
+    if (!r->disp)
+        goto nomem;
+    unsigned started = 0;
+    for (; started < r->nworkers; started++)
+        if (worker_start(r->workers[started]) != SPU_OK)
+            break;
+    int rc = SPU_OK;
+    if (started < r->nworkers) {
+        spu_error_set(err, SPU_EIO, "cannot start worker threads");
+        rc = SPU_EIO;
+        *stop = 1;
+    }
+    int64_t next_stats = c->stats_interval ? r->t_start + (int64_t)c->stats_interval * 1000000000
+                                           : INT64_MAX;
+    int64_t next_progress = r->t_start + 1000000000;
+    unsigned idle = 0;
+    while (!*stop) {
+        int s = dispatch_step(r->disp, err);
+        if (s == SPU_DONE)
+            break;
+        if (s < 0) {
+            rc = s;
+            rep->capture_error = s;
+            break;
+        }
+        if (s == 0) {
+            if (++idle > 8 && !c->iface) {
+                struct timespec ts = {0, 50000};
+                nanosleep(&ts, NULL);
+            }
+        } else {
+            idle = 0;
+        }
+        int64_t now = mono_ns();
+        if (now >= next_stats) {
+            emit_stats(r);
+            output_producer_flush(r->main_eve.out);
+            next_stats = now + (int64_t)c->stats_interval * 1000000000;
+        }
+        if (progress && now >= next_progress) {
+            struct capture_stats cs;
+            capture_stats(r->cap, &cs);
+            struct run_progress p = {
+                cs.file_size ? (double)cs.file_pos / (double)cs.file_size : -1.0,
+                dispatch_packets(r->disp), dispatch_bytes(r->disp),
+                (double)(now - r->t_start) / 1e9};
+            progress(progress_ctx, &p);
+            next_progress = now + 1000000000;
+        }
+    }
+    for (unsigned i = 0; i < started; i++)
+        worker_stop(r->workers[i]);
+    for (unsigned i = 0; i < started; i++)
+        worker_join(r->workers[i]);
+    dispatch_finish(r->disp);
+    emit_stats(r);
+
+    struct stats_block sum;
+    stats_block_init(&sum);
+    stats_block_merge(&sum, dispatch_stats(r->disp));
+    for (unsigned i = 0; i < r->nworkers; i++)
+        stats_block_merge(&sum, worker_stats(r->workers[i]));
+    struct capture_stats cs;
+    capture_stats(r->cap, &cs);
+    rep->packets = dispatch_packets(r->disp);
+    rep->bytes = dispatch_bytes(r->disp);
+    rep->seconds = (double)(mono_ns() - r->t_start) / 1e9;
+    rep->flows = stats_get(&sum, CNT_FLOW_TOTAL);
+    rep->queue_drops = stats_get(&sum, CNT_SPU_QUEUE_DROPS);
+    rep->kernel_drops = cs.kernel_drops;
+    rep->kernel_packets = cs.kernel_packets;
+    rep->bytes_copied = stats_get(&sum, CNT_SPU_STREAM_BYTES_COPIED);
+    rep->dispatch_ns = stats_get(&sum, CNT_SPU_DISPATCH_NS);
+    rep->workers = r->nworkers;
+    /* the capture is closed after the workers: no packet may be in flight */
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        worker_free(r->workers[i]);
+        r->workers[i] = NULL;
+    }
+    int orc = output_close(r->out, &rep->events);
+    r->out = NULL;
+    if (orc != SPU_OK && rc == SPU_OK)
+        rc = spu_error_set(err, orc, "writing %s failed", c->eve_path);
+    teardown(r);
+    return rc;
+nomem:
+    spu_error_set(err, SPU_ENOMEM, "out of memory");
+    if (r->workers)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            if (r->workers[i])
+                worker_shutdown_flows(r->workers[i]);
+    output_close(r->out, NULL);
+    teardown(r);
+    return SPU_ENOMEM;
+}
+
+int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_report *rep,
+             struct spu_error *err)
+{
+    memset(rep, 0, sizeof(*rep));
+    struct capture_opts co = {c->bpf, false, 1};
+    struct capture *cap = capture_open_file(c->read_path, &co, err);
+    if (!cap)
+        return err->code ? err->code : SPU_EIO;
+    uint32_t seed = pick_seed(c);
+    int64_t t0 = mono_ns();
+    struct capture_pkt cp[64];
+    struct decoded d;
+    uint32_t acc = 0;
+    int rc = SPU_OK;
+    while (!*stop) {
+        bool eof = false;
+        int n = capture_next(cap, cp, 64, &eof, err);
+        if (n < 0) {
+            rc = n;
+            rep->capture_error = n;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            decode_packet(&d, cp[i].linktype, cp[i].data, cp[i].caplen, 0, NULL, 0, NULL);
+            if (d.ipver) {
+                struct flow_key k;
+                int dir;
+                uint32_t h;
+                if (d.frag) {
+                    h = flowkey_frag_hash(&d, seed);
+                } else {
+                    flowkey_from_decoded(&k, &d, &dir);
+                    h = flowkey_hash(&k, seed);
+                }
+                acc ^= h;
+            }
+            rep->packets++;
+            rep->bytes += cp[i].caplen;
+            capture_release(cap, cp[i].source, cp[i].cookie);
+        }
+        if (eof)
+            break;
+    }
+    rep->seconds = (double)(mono_ns() - t0) / 1e9;
+    rep->flows = acc; /* the hashes' xor: keeps the work observable */
+    rep->workers = 0;
+    capture_close(cap);
+    return rc;
+}

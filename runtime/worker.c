@@ -1,0 +1,304 @@
+/* worker.c - the worker thread loop and per-packet processing (see worker.h). */
+#include "worker.h"
+
+#include "decode.h"
+#include "err.h"
+#include "eve.h"
+#include "flowkey.h"
+#include "output.h"
+#include "pkt.h"
+#include "rt-events.h"
+#include "spsc.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 64
+#define SWEEP_NS 1000000000LL /* sweep timeouts once per second of packet time */
+
+struct worker {
+    struct worker_cfg cfg;
+    pthread_t thread;
+    bool started;
+    _Atomic bool stop;
+    struct spsc *work, *ret;
+    struct stats_block stats;
+    struct flow_table *flows;
+    struct stream_ctx sctx;
+    struct eve_writer eve;
+    struct decoded d;
+    int64_t last_sweep;
+    int64_t timeout_ns[3][3]; /* [tcp/udp/other][new/est/closed] */
+};
+
+static void raise_event(struct worker *w, enum rt_event_id id, const struct pkt *p,
+                  const struct decoded *d, const struct flow *f)
+{
+    const struct rt_hooks *h = w->cfg.hooks;
+    if (h && h->event)
+        h->event(h->ctx, id, p, d, f);
+}
+
+static void on_flow_end(void *ctx, struct flow *f, enum flow_reason reason)
+{
+    struct worker *w = ctx;
+    stream_flow_end(&w->sctx, f, f->last_ns);
+    raise_event(w, RT_EV_FLOW_END, NULL, NULL, f);
+    if (w->cfg.out)
+        eve_flow(&w->eve, f, reason, w->cfg.in_iface);
+}
+
+struct worker *worker_new(const struct worker_cfg *cfg, unsigned qsize, unsigned retsize)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->cfg = *cfg;
+    stats_block_init(&w->stats);
+    w->work = spsc_new(qsize);
+    w->ret = spsc_new(retsize);
+    w->flows = flow_table_new(cfg->flow_bits ? cfg->flow_bits : 16, cfg->timeouts,
+                              &cfg->gauges->flow_memuse, cfg->flow_memcap, on_flow_end, w,
+                              &w->stats);
+    if (!w->work || !w->ret || !w->flows) {
+        worker_free(w);
+        return NULL;
+    }
+    w->sctx.cfg = cfg->stream;
+    w->sctx.cons = cfg->consumer;
+    w->sctx.st = &w->stats;
+    w->sctx.memuse = &cfg->gauges->tcp_reasm_memuse;
+    w->eve.out = cfg->out;
+    w->eve.worker = (int)cfg->id;
+    w->eve.thread = NULL;
+    struct flow_timeouts dt;
+    const struct flow_timeouts *t = cfg->timeouts;
+    if (!t) {
+        flow_timeouts_default(&dt);
+        t = &dt;
+    }
+    const int64_t s = 1000000000;
+    w->timeout_ns[0][0] = t->tcp_new * s;
+    w->timeout_ns[0][1] = t->tcp_est * s;
+    w->timeout_ns[0][2] = t->tcp_closed * s;
+    w->timeout_ns[1][0] = t->udp_new * s;
+    w->timeout_ns[1][1] = w->timeout_ns[1][2] = t->udp_est * s;
+    w->timeout_ns[2][0] = t->other_new * s;
+    w->timeout_ns[2][1] = w->timeout_ns[2][2] = t->other_est * s;
+    return w;
+}
+
+static int64_t flow_timeout(const struct worker *w, const struct flow *f)
+{
+    unsigned p = f->key.proto == 6 ? 0 : f->key.proto == 17 ? 1 : 2;
+    return w->timeout_ns[p][f->state];
+}
+
+static void report_anomalies(struct worker *w, const struct pkt *p, const uint8_t *codes,
+                             unsigned n, const struct decoded *d, const struct flow *f)
+{
+    if (!w->cfg.out)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        eve_anomaly(&w->eve, codes[i], p->ts_ns, p->pcap_cnt, d, f, w->cfg.in_iface);
+}
+
+void worker_process(struct worker *w, struct pkt *p)
+{
+    struct decoded *d = &w->d;
+    struct stats_block *st = &w->stats;
+    if (!(p->flags & PKT_PSEUDO)) {
+        stats_inc(st, CNT_DEC_PKTS);
+        stats_add(st, CNT_DEC_BYTES, p->caplen);
+        stats_max(st, CNT_DEC_MAX_PKT_SIZE, p->caplen);
+    }
+    unsigned flags = (p->flags & PKT_NOCSUM) ? 0 : DECODE_CSUM;
+    decode_packet(d, p->linktype, p->data, p->caplen, flags, p->pre_vlan, p->pre_nvlan, st);
+    if (p->anomaly && d->nevents < DECODE_MAX_EVENTS) {
+        d->events[d->nevents++] = (uint8_t)(p->anomaly - 1);
+        stats_anomaly(st, p->anomaly - 1u);
+    }
+    if (!d->ipver || d->frag) {
+        raise_event(w, RT_EV_PACKET, p, d, NULL);
+        report_anomalies(w, p, d->events, d->nevents, d, NULL);
+        return;
+    }
+    struct flow_key k;
+    int dir;
+    flowkey_from_decoded(&k, d, &dir);
+    /* the dispatcher hashed this key with the same seed to pick us */
+    uint32_t h = p->hash ? p->hash : flowkey_hash(&k, w->cfg.seed);
+    bool created;
+    struct flow *f = flow_table_get(w->flows, &k, h, 0, p->clock_ns, false, &created);
+    if (f && f->last_ns + flow_timeout(w, f) < p->clock_ns) {
+        flow_table_end(w->flows, f, FLOW_REASON_TIMEOUT);
+        f = NULL;
+    }
+    bool synack = d->proto == 6 && d->l4ok &&
+                  (d->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
+    /* A new SYN on a connection that has closed opens a new session on the
+     * same 5-tuple (port reuse): the old flow ends first. */
+    if (f && d->proto == 6 && d->l4ok && (d->tcp_flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
+        (f->flags & FLOW_F_TCP_SESSION) &&
+        (f->tcp_state == TCP_CLOSED || f->tcp_state == TCP_TIME_WAIT ||
+         f->tcp_state == TCP_LAST_ACK)) {
+        stats_inc(st, CNT_FLOW_TCP_REUSE);
+        flow_table_end(w->flows, f, FLOW_REASON_FORCED);
+        f = NULL;
+    }
+    if (!f) {
+        int client = synack ? !dir : dir;
+        f = flow_table_get(w->flows, &k, h, client, p->ts_ns, true, &created);
+        if (f && created) {
+            f->icmp_type = d->icmp_type;
+            f->icmp_code = d->icmp_code;
+            raise_event(w, RT_EV_FLOW_START, p, d, f);
+        }
+    }
+    raise_event(w, RT_EV_PACKET, p, d, f);
+    if (!f) {
+        report_anomalies(w, p, d->events, d->nevents, d, NULL);
+        return;
+    }
+    int fd = dir == f->client ? 0 : 1;
+    f->pkts[fd]++;
+    f->bytes[fd] += p->caplen;
+    if (p->ts_ns < f->start_ns)
+        f->start_ns = p->ts_ns;
+    report_anomalies(w, p, d->events, d->nevents, d, f);
+    w->sctx.nanom = 0;
+    if (d->proto == 6 && d->l4ok) {
+        f->tcp_flags[fd] |= d->tcp_flags;
+        if ((d->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
+            raise_event(w, RT_EV_TCP_SYN, p, d, f);
+        if (d->csum == CSUM_BAD)
+            stats_inc(st, CNT_TCP_INVALID_CHECKSUM);
+        else
+            stream_tcp_packet(&w->sctx, f, fd, d, p->ts_ns);
+    } else {
+        if (f->pkts[0] && f->pkts[1])
+            f->state = FLOW_STATE_ESTABLISHED;
+        if (d->proto == 17 && d->l4ok && d->csum != CSUM_BAD)
+            stream_udp_packet(&w->sctx, f, fd, d->payload, d->payload_len, p->ts_ns);
+    }
+    if (w->sctx.nanom)
+        report_anomalies(w, p, w->sctx.anom, w->sctx.nanom, d, f);
+    flow_table_touch(w->flows, f, p->ts_ns);
+}
+
+static void sweep(struct worker *w, int64_t clock)
+{
+    if (clock - w->last_sweep < SWEEP_NS)
+        return;
+    w->last_sweep = clock;
+    flow_table_expire(w->flows, clock, 0);
+}
+
+static void nap(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    void *batch[BATCH];
+    unsigned idle = 0;
+    for (;;) {
+        size_t n = spsc_pop(w->work, batch, BATCH);
+        if (n == 0) {
+            if (atomic_load_explicit(&w->stop, memory_order_acquire) &&
+                spsc_count(w->work) == 0)
+                break;
+            sweep(w, atomic_load_explicit(w->cfg.clock, memory_order_acquire));
+            if (++idle == 64 && w->cfg.out)
+                output_producer_flush(w->cfg.out);
+            /* two cores are shared with the dispatcher and the writer:
+             * sleeping beats spinning */
+            nap(idle < 1024 ? 50000 : 200000);
+            continue;
+        }
+        idle = 0;
+        int64_t clock = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct pkt *p = batch[i];
+            worker_process(w, p);
+            clock = p->clock_ns;
+        }
+        size_t pushed = 0;
+        while (pushed < n) {
+            pushed += spsc_push(w->ret, batch + pushed, n - pushed);
+            if (pushed < n)
+                sched_yield();
+        }
+        sweep(w, clock);
+    }
+    /* Flows whose timeout passed by the final packet clock end as timed
+     * out, whatever the worker count; the rest end with the run. */
+    flow_table_expire(w->flows, atomic_load_explicit(w->cfg.clock, memory_order_acquire), 0);
+    worker_shutdown_flows(w);
+    if (w->cfg.out)
+        output_producer_flush(w->cfg.out);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return SPU_EIO;
+    w->started = true;
+    return SPU_OK;
+}
+
+void worker_stop(struct worker *w)
+{
+    atomic_store_explicit(&w->stop, true, memory_order_release);
+}
+
+void worker_join(struct worker *w)
+{
+    if (w->started) {
+        pthread_join(w->thread, NULL);
+        w->started = false;
+    }
+}
+
+void worker_shutdown_flows(struct worker *w)
+{
+    flow_table_end_all(w->flows);
+}
+
+void worker_free(struct worker *w)
+{
+    if (!w)
+        return;
+    flow_table_free(w->flows);
+    eve_writer_fini(&w->eve);
+    spsc_free(w->work);
+    spsc_free(w->ret);
+    free(w);
+}
+
+struct spsc *worker_work_queue(struct worker *w)
+{
+    return w->work;
+}
+
+struct spsc *worker_return_queue(struct worker *w)
+{
+    return w->ret;
+}
+
+struct stats_block *worker_stats(struct worker *w)
+{
+    return &w->stats;
+}
+
+size_t worker_flow_count(const struct worker *w)
+{
+    return flow_table_count(w->flows);
+}
