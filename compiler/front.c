@@ -295,6 +295,11 @@ bool front_file_imported(const struct front *f, unsigned i)
     return i < f->nfiles && f->files[i].imported;
 }
 
+const struct src_file *front_file_src(const struct front *f, unsigned i)
+{
+    return i < f->nfiles ? f->files[i].src : NULL;
+}
+
 void front_dump_ast(const struct front *f, FILE *out)
 {
     for (unsigned i = 0; i < f->nfiles; i++)

@@ -64,6 +64,8 @@ const struct sema_program *front_program(const struct front *f);
 unsigned front_file_count(const struct front *f);
 const struct ast_node *front_file_ast(const struct front *f, unsigned i);
 bool front_file_imported(const struct front *f, unsigned i);
+/* The source of parsed file i (path and bytes), or NULL. Borrowed. */
+const struct src_file *front_file_src(const struct front *f, unsigned i);
 
 /* Print the (annotated) trees of the added files, not of imported ones. */
 void front_dump_ast(const struct front *f, FILE *out);

@@ -10,7 +10,11 @@
 # NAME.expected and optionally NAME.args (more arguments: options and other
 # files of the same compilation, after the case's file). The mode comes from
 # the name: ast-* runs `spuc --dump-ast`, sym-* and lang-* run
-# `spuc --dump-symbols`, anything else runs `spuc --check`. The expectation
+# `spuc --dump-symbols`, dump-* runs `spuc --dump --stable` (the bundle
+# spuc writes, loaded back and disassembled), ir-* runs `spuc --dump-ir`,
+# anything else runs `spuc --check`. A case whose expectation is
+# "--- exit 0" must also pass `spuc --check` (code generation and
+# verification of everything the front end accepts). The expectation
 # holds stdout, then "--- stderr" and stderr when there is any, then
 # "--- exit N". Cases run inside tests/compiler/cases so paths stay short.
 build="$1"
@@ -29,6 +33,8 @@ for src in *.spg *.spr; do
     case "$name" in
         ast-*) mode=--dump-ast ;;
         sym-*|lang-*) mode=--dump-symbols ;;
+        dump-*) mode="--dump --stable" ;;
+        ir-*) mode=--dump-ir ;;
         *) mode=--check ;;
     esac
     args=""
@@ -55,6 +61,11 @@ for src in *.spg *.spr; do
         fail=$((fail + 1)); failed="$failed $src"
     elif [ $rc -gt 1 ]; then
         echo "FAIL $src: spuc exited with $rc"
+        fail=$((fail + 1)); failed="$failed $src"
+    elif [ $rc -eq 0 ] && [ "$mode" != --check ] &&
+         ! $run "$spuc" --check "$src" $args > "$tmp/out" 2> "$tmp/err"; then
+        echo "FAIL $src: accepted by $mode but not by spuc --check (code generation)"
+        head -n 20 "$tmp/err"
         fail=$((fail + 1)); failed="$failed $src"
     else
         pass=$((pass + 1))
