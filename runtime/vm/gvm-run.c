@@ -203,7 +203,7 @@ frame:
     p = &v->progs[f->prog];
     code = v->code + p->code_off;
     ip = code + f->pc;
-    locals = c->loc + f->lbase;
+    locals = c->loc ? c->loc + f->lbase : NULL; /* none allocated before a program has locals */
     rec = f->rec;
     DISPATCH();
 #include "vm-ops.inc"
