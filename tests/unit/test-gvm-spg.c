@@ -97,3 +97,136 @@ Test(gvm_spg, web_pipeline)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* `when` conditions on `state` set by the other direction (354), a
+ * multi-line reply, pipelined commands paired in order, a mail delimited by
+ * `upto`, dot-unstuffed and parsed as a sub-stream (its event carries the
+ * data message as parent), folded header lines appended with `+:`. */
+Test(gvm_spg, mail_conversation)
+{
+    struct spu_bundle *b = spg("mail");
+    struct ga_step steps[] = {
+        GA_S("220 mx ESMTP\r\n"),
+        GA_C("EHLO a\r\n"),
+        GA_S("250-mx\r\n250-SIZE 10\r\n250 PIPELINING\r\n"),
+        GA_C("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+        GA_S("250 ok\r\n250 ok\r\n354 go\r\n"),
+        GA_C("Subject: hi\r\n there\r\nFrom: a\r\n\r\nbody\r\n..dot\r\n.\r\nQUIT\r\n"),
+        GA_S("250 queued\r\n221 bye\r\n"),
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    char *log = split_invariant(b, 0, steps, sizeof(steps) / sizeof(steps[0]));
+#define R220 "reply{code=\"220\" text=\"mx ESMTP\" status=220}"
+#define EHLO "command{verb=\"EHLO\" arg=\"a\"}"
+#define R250M "reply{code=\"250\" lines=[\"mx\", \"SIZE 10\"] text=\"PIPELINING\" status=250}"
+#define MAIL "command{verb=\"MAIL\" arg=\"FROM:<a@b>\"}"
+#define RCPT "command{verb=\"RCPT\" arg=\"TO:<c@d>\"}"
+#define OK "reply{code=\"250\" text=\"ok\" status=250}"
+#define R354 "reply{code=\"354\" text=\"go\" status=354}"
+#define DATA                                                                                       \
+    "data{content=\"Subject: hi\\x0d\\x0a there\\x0d\\x0aFrom: "                                   \
+    "a\\x0d\\x0a\\x0d\\x0abody\\x0d\\x0a.dot\"}"
+#define QUEUED "reply{code=\"250\" text=\"queued\" status=250}"
+    cr_assert_str_eq(log, "E mail.reply tx=0 dir=1 " R220 "\n"
+                          "T 0 null " R220 "\n"
+                          "E mail.command tx=1 dir=0 " EHLO "\n"
+                          "E mail.reply tx=1 dir=1 " R250M "\n"
+                          "T 1 " EHLO " " R250M "\n"
+                          "E mail.command tx=2 dir=0 " MAIL "\n"
+                          "E mail.command tx=3 dir=0 " RCPT "\n"
+                          "E mail.command tx=4 dir=0 command{verb=\"DATA\"}\n"
+                          "E mail.reply tx=2 dir=1 " OK "\n"
+                          "T 2 " MAIL " " OK "\n"
+                          "E mail.reply tx=3 dir=1 " OK "\n"
+                          "T 3 " RCPT " " OK "\n"
+                          "E mail.reply tx=4 dir=1 " R354 "\n"
+                          "T 4 command{verb=\"DATA\"} " R354 "\n"
+                          "E mail.body tx=5 dir=0 body{headers=[hline{name=\"Subject\" "
+                          "value=\"hithere\"}, hline{name=\"From\" value=\"a\"}] "
+                          "subject=\"hithere\" text=\"body\\x0d\\x0a.dot\"} <data\n"
+                          "E mail.data tx=5 dir=0 " DATA "\n"
+                          "E mail.command tx=6 dir=0 command{verb=\"QUIT\"}\n"
+                          "E mail.reply tx=5 dir=1 " QUEUED "\n"
+                          "T 5 " DATA " " QUEUED "\n"
+                          "E mail.reply tx=6 dir=1 reply{code=\"221\" text=\"bye\" status=221}\n"
+                          "T 6 command{verb=\"QUIT\"} reply{code=\"221\" text=\"bye\" "
+                          "status=221}\n");
+    free(log);
+    spu_bundle_unref(b);
+}
+
+/* Limits of a compiled grammar, each hit: `iterations 50` aborts a reply
+ * of 60 continuation lines (the server resyncs at the next reply code),
+ * `limit 512` cuts the stored mail while its child parse sees all of it;
+ * then STARTTLS answered 220 stops the connection (the rest is ignored). */
+Test(gvm_spg, mail_limits_and_stop)
+{
+    struct spu_bundle *b = spg("mail");
+    char many[2048];
+    size_t n = 0;
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(many + n, sizeof(many) - n, "250-l%d\r\n", i);
+    n += (size_t)snprintf(many + n, sizeof(many) - n, "250 end\r\n220 ready\r\n");
+    char big[3000];
+    size_t m = (size_t)snprintf(big, sizeof(big), "Subject: big\r\n\r\n");
+    memset(big + m, 'y', 1000);
+    m += 1000;
+    m += (size_t)snprintf(big + m, sizeof(big) - m, "\r\n.\r\nSTARTTLS\r\n");
+    struct ga_step steps[] = {
+        {GA_FEED, SPU_DIR_SERVER, many, n},
+        GA_C("DATA\r\n"),
+        GA_S("354 go\r\n"),
+        {GA_FEED, SPU_DIR_CLIENT, big, m},
+        GA_S("250 ok\r\n220 go ahead\r\n"),
+        GA_C("\x16\x03\x01"),
+        GA_S("garbage"),
+    };
+    char *log = split_invariant(b, 0, steps, sizeof(steps) / sizeof(steps[0]));
+
+    /* the expected log, built */
+    char *want = NULL;
+    size_t wn = 0;
+    FILE *w = open_memstream(&want, &wn);
+    char lines[1024];
+    size_t ln = 0;
+    for (int i = 0; i <= 50; i++)
+        ln += (size_t)snprintf(lines + ln, sizeof(lines) - ln, "%s\"l%d\"", i ? ", " : "", i);
+    fprintf(w,
+            "A mail.iteration_limit\n"
+            "E mail.reply tx=0 dir=1 reply{code=\"250\" lines=[%s]}!I\n"
+            "T 0 null reply{code=\"250\" lines=[%s]}!I\n",
+            lines, lines);
+    ln = 0;
+    for (int i = 52; i < 60; i++)
+        ln += (size_t)snprintf(lines + ln, sizeof(lines) - ln, "%s\"l%d\"", i > 52 ? ", " : "", i);
+    fprintf(w,
+            "E mail.reply tx=1 dir=1 reply{code=\"250\" lines=[%s] text=\"end\" status=250}\n"
+            "T 1 null reply{code=\"250\" lines=[%s] text=\"end\" status=250}\n",
+            lines, lines);
+    fprintf(w, "E mail.reply tx=2 dir=1 reply{code=\"220\" text=\"ready\" status=220}\n"
+               "T 2 null reply{code=\"220\" text=\"ready\" status=220}\n"
+               "E mail.command tx=3 dir=0 command{verb=\"DATA\"}\n"
+               "E mail.reply tx=3 dir=1 " R354 "\n"
+               "T 3 command{verb=\"DATA\"} " R354 "\n"
+               "A mail.field_truncated\n");
+    fprintf(w,
+            "E mail.body tx=4 dir=0 body{headers=[hline{name=\"Subject\" value=\"big\"}] "
+            "subject=\"big\" text=\"%.*s\"} <data\n",
+            1000, big + 16);
+    char content[600];
+    snprintf(content, sizeof(content), "data{content=\"Subject: big\\x0d\\x0a\\x0d\\x0a%.*s\"!T}",
+             496, big + 16);
+    fprintf(w,
+            "E mail.data tx=4 dir=0 %s\n"
+            "E mail.command tx=5 dir=0 command{verb=\"STARTTLS\"}\n"
+            "E mail.reply tx=4 dir=1 " OK "\n"
+            "T 4 %s " OK "\n"
+            "T 5 command{verb=\"STARTTLS\"} reply{code=\"220\" text=\"go ahead\" status=220}\n",
+            content, content);
+    fclose(w);
+    cr_assert_str_eq(log, want);
+    free(want);
+    free(log);
+    spu_bundle_unref(b);
+}
