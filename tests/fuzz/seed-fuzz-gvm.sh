@@ -1,10 +1,10 @@
 #!/bin/sh
-# Seeds for fuzz-gvm: conversations of the test grammars (tests/unit/gvm:
-# demo is target 0, web target 1) in the target's input format (see
+# Seeds for fuzz-gvm: conversations of the test grammars (tests/unit/gvm, in
+# name order: demo is target 0, mail 1, web 2) in the target's input format (see
 # tests/fuzz/fuzz-gvm.c): byte 0 the target, then each direction's bytes in
 # pieces of at most 32, each after its control byte (direction | (n-1)<<3),
 # gaps and ends. The HTTP and mail samples are also written for targets
-# 2..9, the shipped grammars (grammars/*.spg, in name order) when there are.
+# 3..10, the shipped grammars (grammars/*.spg, in name order) when there are.
 # Usage: seed-fuzz-gvm.sh BUILD DIR
 set -e
 dir="$2"
@@ -74,13 +74,20 @@ web_gap() {
 smtp_talk() {
     s '220 mx ESMTP\r\n'; c 'EHLO a\r\n'; s '250-mx\r\n250 PIPELINING\r\n'
     c 'MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n'; s '250 ok\r\n250 ok\r\n354 go\r\n'
-    c 'Subject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n'; s '250 ok\r\n221 bye\r\n'
+    c 'Subject: hi\r\n there\r\n\r\nbody\r\n..x\r\n.\r\nQUIT\r\n'; s '250 ok\r\n221 bye\r\n'
+}
+smtp_limits() {
+    i=0; : > "$tmp/m"
+    while [ $i -lt 60 ]; do printf '250-l%d\r\n' $i >> "$tmp/m"; i=$((i + 1)); done
+    printf '250 end\r\n' >> "$tmp/m"; data 1 "$tmp/m"
+    c 'STARTTLS\r\n'; s '220 go ahead\r\n'; c '\026\003\001'
 }
 
 sample demo_talk 0
 sample demo_resync 0
-sample web_pipeline 1 2 3 4 5 6 7 8 9
-sample web_lines 1
-sample web_gzip 1 2 3 4 5 6 7 8 9
-sample web_gap 1
-sample smtp_talk 2 3 4 5 6 7 8 9
+sample smtp_talk 1 3 4 5 6 7 8 9 10
+sample smtp_limits 1
+sample web_pipeline 2 3 4 5 6 7 8 9 10
+sample web_lines 2
+sample web_gzip 2 3 4 5 6 7 8 9 10
+sample web_gap 2
