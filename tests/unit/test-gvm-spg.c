@@ -5,6 +5,8 @@
 
 #include "helper-compile.h"
 
+#include <zlib.h>
+
 /* The grammar file compiled and loaded; fails the test when it does not
  * compile. */
 static struct spu_bundle *spg(const char *name)
@@ -227,6 +229,132 @@ Test(gvm_spg, mail_limits_and_stop)
     fclose(w);
     cr_assert_str_eq(log, want);
     free(want);
+    free(log);
+    spu_bundle_unref(b);
+}
+
+/* A body parsed as text lines in a child (its events carry the chain of
+ * enclosing records), `limit 1KB` cutting a stored body, a bad request
+ * aborted (flagged incomplete, still paired) and the client resyncing
+ * after the blank line, `pipeline 4` overflowing, a 304 without body. */
+Test(gvm_spg, web_children_limits_resync)
+{
+    struct spu_bundle *b = spg("web");
+    char big[3000];
+    int h = snprintf(big, sizeof(big), "POST /big HTTP/1.1\r\nContent-Length: 2000\r\n\r\n");
+    memset(big + h, 'x', 2000);
+    struct ga_step steps[] = {
+        GA_C("POST /l HTTP/1.1\r\nContent-Type: text/lines\r\nContent-Length: 12\r\n\r\n"
+             "one\ntwo\nsix\n"),
+        {GA_FEED, SPU_DIR_CLIENT, big, (size_t)h + 2000},
+        GA_C("BAD\r\n\r\n"
+             "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 304 Not Modified\r\n\r\n"),
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    char *log = split_invariant(b, 0, steps, sizeof(steps) / sizeof(steps[0]));
+#define LREQ                                                                                       \
+    "request{method=\"POST\" uri=\"/l\" version=\"HTTP/1.1\" "                                     \
+    "headers=[header{name=\"Content-Type\" "                                                       \
+    "value=\"text/lines\"}, header{name=\"Content-Length\" value=\"12\"}] "                        \
+    "text=\"one\\x0atwo\\x0asix\\x0a\"}"
+    char bigreq[1200];
+    snprintf(bigreq, sizeof(bigreq),
+             "request{method=\"POST\" uri=\"/big\" version=\"HTTP/1.1\" headers=[header{name="
+             "\"Content-Length\" value=\"2000\"}] body=\"%.*s\"!T}",
+             1024, big + h);
+#define GET(u) "request{method=\"GET\" uri=\"/" u "\" version=\"HTTP/1.1\" body=\"\"}"
+#define R200                                                                                       \
+    "response{version=\"HTTP/1.1\" code=\"200\" status=200 reason=\"OK\" headers=[header{name="    \
+    "\"Content-Length\" value=\"2\"}] body=\"ok\"}"
+#define R304 "response{version=\"HTTP/1.1\" code=\"304\" status=304 reason=\"Not Modified\"}"
+    char *want = NULL;
+    size_t wn = 0;
+    FILE *w = open_memstream(&want, &wn);
+    fprintf(w,
+            "E web.line tx=0 dir=0 line{text=\"one\"} <lines <request\n"
+            "E web.line tx=0 dir=0 line{text=\"two\"} <lines <request\n"
+            "E web.line tx=0 dir=0 line{text=\"six\"} <lines <request\n"
+            "E web.request tx=0 dir=0 " LREQ "\n"
+            "A web.field_truncated\n"
+            "E web.request tx=1 dir=0 %s\n"
+            "A web.parse_error\n"
+            "E web.request tx=2 dir=0 request{method=\"BAD\"}!I\n"
+            "E web.request tx=3 dir=0 " GET(
+                "1") "\n"
+                     "E web.request tx=4 dir=0 " GET(
+                         "2") "\n"
+                              "A web.pipeline_overflow\n"
+                              "T 0 " LREQ " null\n"
+                              "E web.request tx=5 dir=0 " GET(
+                                  "3") "\n"
+                                       "A web.pipeline_overflow\n"
+                                       "T 1 %s null\n"
+                                       "E web.response tx=2 dir=1 " R200 "\n"
+                                       "T 2 request{method=\"BAD\"}!I " R200 "\n"
+                                       "E web.response tx=3 dir=1 " R304 "\n"
+                                       "T 3 " GET("1") " " R304 "\n"
+                                                       "T 4 " GET("2") " null\n"
+                                                                       "T 5 " GET("3") " null\n",
+            bigreq, bigreq);
+    fclose(w);
+    cr_assert_str_eq(log, want);
+    free(want);
+    free(log);
+    spu_bundle_unref(b);
+}
+
+/* A chunked, gzip-encoded response: the stream unit's yields go through
+ * the gunzip filter the grammar enables from a header. */
+Test(gvm_spg, chunked_gzip_response)
+{
+    struct spu_bundle *b = spg("web");
+    static const char plain[] = "the quick brown fox jumps over the lazy dog, twice: "
+                                "the quick brown fox jumps over the lazy dog";
+    unsigned char z[512];
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)plain;
+    zs.avail_in = sizeof(plain) - 1;
+    zs.next_out = z;
+    zs.avail_out = sizeof(z);
+    cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t zn = zs.total_out;
+    deflateEnd(&zs);
+    /* the gzip bytes in two chunks of the chunked coding */
+    char rsp[1024];
+    size_t half = zn / 2;
+    size_t n = (size_t)snprintf(rsp, sizeof(rsp),
+                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                                "Content-Encoding: gzip\r\n\r\n%zx\r\n",
+                                half);
+    memcpy(rsp + n, z, half);
+    n += half;
+    n += (size_t)snprintf(rsp + n, sizeof(rsp) - n, "\r\n%zx\r\n", zn - half);
+    memcpy(rsp + n, z + half, zn - half);
+    n += zn - half;
+    n += (size_t)snprintf(rsp + n, sizeof(rsp) - n, "\r\n0\r\n\r\n");
+    struct ga_step steps[] = {
+        GA_C("GET /z HTTP/1.1\r\n\r\n"),
+        {GA_FEED, SPU_DIR_SERVER, rsp, n},
+    };
+    char *log = split_invariant(b, 0, steps, 2);
+    char want[1024];
+    snprintf(
+        want, sizeof(want),
+        "E web.request tx=0 dir=0 " GET(
+            "z") "\n"
+                 "E web.response tx=0 dir=1 response{version=\"HTTP/1.1\" code=\"200\" status=200 "
+                 "reason=\"OK\" headers=[header{name=\"Transfer-Encoding\" value=\"chunked\"}, "
+                 "header{name=\"Content-Encoding\" value=\"gzip\"}] body=\"%s\"}\n"
+                 "T 0 " GET("z") " response{version=\"HTTP/1.1\" code=\"200\" status=200 "
+                                 "reason=\"OK\" headers=[header{name=\"Transfer-Encoding\" "
+                                 "value=\"chunked\"}, "
+                                 "header{name=\"Content-Encoding\" value=\"gzip\"}] body=\"%s\"}\n",
+        plain, plain);
+    cr_assert_str_eq(log, want);
     free(log);
     spu_bundle_unref(b);
 }
