@@ -160,6 +160,39 @@ if [ "$TARGET" = profile ]; then
     exit 0
 fi
 
+# ---- compile: no packets; tests/bench/compile.sh times spuc and the bundle loader ----
+# Its figures go to RESULTS/compile.md (quick: 100 and 1,000 rules; full: up to 10,000).
+compile_done=0
+case " $areas " in *" compile "*)
+    for t in "$BUILD/spuc" "$BUILD/bench/gen-rules" "$BUILD/bench/load-bundle"; do
+        [ -x "$t" ] || { echo "bench: $t is not built (make $t)" >&2; exit 1; }
+    done
+    csizes="100 1000 10000"
+    [ "$size" = quick ] && csizes="100 1000"
+    mkdir -p "$RESULTS" "$BUILD/bench"
+    echo "bench: compile: sh tests/bench/compile.sh $BUILD (SIZES=\"$csizes\")"
+    SIZES=$csizes sh tests/bench/compile.sh "$BUILD" > "$BUILD/bench/compile.txt"
+    {
+        echo "# spuc compile and bundle load ($(date -u +%Y-%m-%dT%H:%M:%SZ)," \
+             "commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)," \
+             "load $(cut -d' ' -f1-3 /proc/loadavg))"
+        echo
+        echo "Command: \`SIZES=\"$csizes\" sh tests/bench/compile.sh $BUILD\`" \
+             "(rules from tests/bench/gen-rules on tests/bench/web.spg)."
+        echo
+        echo "| rules | compile (best of 3) | bundle | load+verify | signed bundle | signed load+verify |"
+        echo "|---:|---:|---:|---:|---:|---:|"
+        tr ' ' '\n' < "$BUILD/bench/compile.txt" | awk -F= '
+            $1 == "rules" { n = $2 } $1 == "compile_s" { c = $2 } $1 == "bytes" { b = $2 }
+            $1 == "load_ms" { l = $2 } $1 == "signed_bytes" { sb = $2 }
+            $1 == "signed_load_ms" {
+                printf "| %d | %.3f s | %.0f KB | %s ms | %.0f KB | %s ms |\n",
+                       n, c, b / 1024, l, sb / 1024, $2 }'
+    } > "$RESULTS/compile.md"
+    cat "$RESULTS/compile.md"
+    compile_done=1 ;;
+esac
+
 # ---- select the scenarios of the areas asked for, and the baselines of their inputs ----
 run_dir=$RUNS/$(date -u +%Y%m%dT%H%M%SZ)-$TARGET
 mkdir -p "$run_dir" "$RESULTS"
@@ -177,7 +210,7 @@ while read -r name area input reps params rest; do
     esac
 done < "$run_dir/table"
 [ -n "$inputs_used" ] || {
-    echo "bench: no scenario measures area '$areas' yet: nothing to run"
+    [ "$compile_done" = 1 ] || echo "bench: no scenario measures area '$areas' yet: nothing to run"
     exit 0
 }
 for t in $(printf '%s\n' "$SCENARIOS" | awk 'NF && $1 !~ /^#/ { print $6 }' | sort -u); do
