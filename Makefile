@@ -21,7 +21,7 @@ CC      := gcc
 FUZZCC  := clang
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 600
-FUZZ_SHORT   ?= 60
+FUZZ_SHORT   ?= 30
 
 PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
