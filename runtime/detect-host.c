@@ -89,7 +89,7 @@ static int flowkey(void *ctx, uint32_t key, struct spu_value *out)
 
 static size_t flow_cap(const struct detect_worker *w)
 {
-    return w->eng->cfg.flow_state_cap ? w->eng->cfg.flow_state_cap : 4096;
+    return w->eng->cfg.flow_state_cap;
 }
 
 struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f)

@@ -30,6 +30,7 @@
 #define DETECT_MAX_PENDING 64u  /* EVE records one event may produce */
 #define DETECT_MAX_HELD 8u      /* session entries one rule run may hold */
 #define DETECT_RT_MAX_FIELDS 16u
+#define DETECT_FLOW_STATE_CAP 4096u /* default bytes of flow variables per flow and bundle */
 
 /* The fields of runtime event records (events.def), by name. */
 enum rt_field {

@@ -193,6 +193,8 @@ struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu
     }
     if (cfg)
         e->cfg = *cfg;
+    if (!e->cfg.flow_state_cap)
+        e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
     e->nworkers = nworkers;
     detect_rt_fields_init(e);
     if (e->cfg.classification && !(e->cls = classification_load(e->cfg.classification, err)))
@@ -279,6 +281,13 @@ static void event_end(struct detect_worker *w)
 {
     detect_flush_event(w);
     spu_vm_reset(w->vm);
+    struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
+    /* rewritten strings leave dead copies in the flow's arena: keep only
+     * the live values once half of the cap is used */
+    for (unsigned i = 0; df && i < w->eng->nbundles; i++)
+        if (df->fv[i].arena)
+            session_compact(df->fv[i].slots, w->eng->bundles[i].flow_nslots, &df->fv[i].arena,
+                            w->eng->cfg.flow_state_cap);
 }
 
 /* True when the event is not inspected: its flow has a pass verdict, or

@@ -24,6 +24,17 @@
 #include <string.h>
 #include <unistd.h>
 
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *t = calloc(1, 1 << 16);
+    size_t n = fread(t, 1, (1 << 16) - 1, f);
+    t[n] = 0;
+    fclose(f);
+    return t;
+}
+
 /* ---- an engine over one bundle, writing EVE to a temporary file ---- */
 
 struct rig {
@@ -32,6 +43,7 @@ struct rig {
     struct detect_worker *w[2];
     struct output *out;
     char path[64];
+    char *eve; /* the EVE file's text after rig_close (free it) */
 };
 
 static void rig_open(struct rig *r, struct spu_bundle *b, const struct detect_cfg *cfg)
@@ -126,6 +138,7 @@ static char *rig_close(struct rig *r)
         json_decref(j);
     }
     fclose(f);
+    r->eve = read_text(r->path);
     unlink(r->path);
     qsort(items, n, sizeof(items[0]), cmp_str);
     char *res = calloc(1, 256 * 64 + 1);
@@ -186,17 +199,6 @@ static void end_flow(struct detect_worker *w, struct conn *c)
 }
 
 /* ---- the index on grammar events: 10,000 rules ---- */
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char *t = calloc(1, 1 << 16);
-    size_t n = fread(t, 1, (1 << 16) - 1, f);
-    t[n] = 0;
-    fclose(f);
-    return t;
-}
 
 struct feed_ctx {
     const struct app_sink *sink;
@@ -272,6 +274,7 @@ Test(detect, index_10000_rules_on_gvm_events, .timeout = 120)
     cr_assert_eq(counter(&r, "candidates"), 4);
     end_flow(r.w[1], &c);
     char *alerts = rig_close(&r);
+    free(r.eve);
     cr_assert_str_eq(alerts, "104242:0 99:1");
     free(alerts);
 }
@@ -299,6 +302,7 @@ Test(detect, budget_and_division_by_zero_are_counted)
     cr_assert_eq(counter(&r, "alerts"), 5);
     end_flow(r.w[0], &c);
     char *alerts = rig_close(&r);
+    free(r.eve);
     cr_assert_str_eq(alerts, "3:0 3:0 3:0 3:1 3:1");
     free(alerts);
 }
@@ -342,6 +346,7 @@ Test(detect, session_shared_by_two_workers)
     end_flow(r.w[1], &b);
     end_flow(r.w[1], &c);
     char *alerts = rig_close(&r);
+    free(r.eve);
     cr_assert_str_eq(alerts, "10:1 11:0");
     free(alerts);
 }
@@ -435,6 +440,7 @@ Test(detect, shun_reaches_every_worker)
     end_flow(r.w[0], &a);
     end_flow(r.w[1], &b);
     char *alerts = rig_close(&r);
+    free(r.eve);
     cr_assert_str_eq(alerts, "20:0 21:0 21:1");
     free(alerts);
 }
@@ -458,6 +464,7 @@ Test(detect, pass_wins_over_alert)
     cr_assert_eq(counter(&r, "verdict_drop"), 1);
     end_flow(r.w[0], &a);
     char *alerts = rig_close(&r);
+    free(r.eve);
     cr_assert_str_eq(alerts, "32:0");
     free(alerts);
 }
@@ -483,4 +490,137 @@ Test(detect, classification_parse)
     cr_assert_not_null(shipped, "%s", err.msg);
     cr_assert_geq(classification_count(shipped), 20);
     classification_free(shipped);
+}
+
+/* ---- explain: index path and prefilter literals ---- */
+
+/* The first EVE record of `type` in text (new), or NULL. */
+static json_t *first_record(const char *text, const char *type)
+{
+    const char *p = text;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        json_t *j = json_loadb(p, n, 0, NULL);
+        if (j && strcmp(json_string_value(json_object_get(j, "event_type")), type) == 0)
+            return j;
+        json_decref(j);
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+Test(detect, explain_names_path_and_literals)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct detect_cfg cfg = {.explain = 1};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar, "import web;\n"
+                                "rule sid 40 \"php under /x/\" on web.req { if (host == \"a.example\" "
+                                "&& url.directory == \"/x/\" && uri ~ \"zz\") Alert(); }\n"
+                                "rule sid 41 \"other host\" on web.req { if (host == \"b.example\") "
+                                "Alert(); }\n"
+                                "rule sid 42 \"any\" on web.req { if (method != \"PUT\") Log(uri); }\n"),
+             &cfg);
+    free(grammar);
+    struct conn c;
+    conn_init(&c, 7, 40040);
+    feed(&r, 0, &c.f, "GET /x/zz.php\r\nHost: a.example\r\n\r\n");
+    cr_assert_eq(counter(&r, "explained"), 1);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "40:0");
+    free(alerts);
+    json_t *x = first_record(r.eve, "explain");
+    cr_assert_not_null(x);
+    json_t *ex = json_object_get(json_object_get(x, "spu"), "explain");
+    char *dump = json_dumps(json_object_get(ex, "selected"), JSON_COMPACT);
+    cr_assert_str_eq(dump,
+                     "[{\"gid\":1,\"signature_id\":40,"
+                     "\"path\":[{\"level\":\"web.req host\",\"value\":\"a.example\"},"
+                     "{\"level\":\"web.req url.directory\",\"value\":\"/x/\"}],"
+                     "\"literals\":[{\"field\":\"web.req uri\",\"literal\":\"zz\"}],"
+                     "\"how\":[\"tree\",\"prefilter\"]},"
+                     "{\"gid\":1,\"signature_id\":42,\"how\":[\"unindexed\"]}]");
+    free(dump);
+    json_decref(x);
+    json_t *l = first_record(r.eve, "log");
+    cr_assert_not_null(l);
+    dump = json_dumps(json_object_get(json_object_get(l, "spu"), "log"), JSON_COMPACT);
+    cr_assert_str_eq(dump, "{\"gid\":1,\"signature_id\":42,\"rev\":1,\"values\":[\"/x/zz.php\"]}");
+    free(dump);
+    json_decref(l);
+    free(r.eve);
+}
+
+/* ---- actions: SendMessage, Redirect, rewrites, Drop on one alert ---- */
+
+Test(detect, actions_are_recorded)
+{
+    char msgs[64] = "/tmp/test-detect-msg-XXXXXX";
+    int fd = mkstemp(msgs);
+    cr_assert(fd >= 0);
+    close(fd);
+    char rules[1024];
+    snprintf(rules, sizeof(rules),
+             "output msgs file \"%s\";\n"
+             "rule sid 50 \"act\" on flow.start {\n"
+             "    SendMessage(\"msgs\", \"open \" + str(dst_port));\n"
+             "    Redirect(\"http://blocked.example/\");\n"
+             "    InsertString(\"a\", \"b\");\n"
+             "    Drop();\n"
+             "    Alert(severity: 1, message: \"why\");\n"
+             "}\n",
+             msgs);
+    struct rig r;
+    rig_open(&r, hc_bundle(NULL, rules), NULL);
+    struct conn c;
+    conn_init(&c, 8, 40050);
+    raise(r.w[1], &c, RT_EV_FLOW_START);
+    cr_assert_eq(counter(&r, "messages"), 1);
+    cr_assert_eq(counter(&r, "verdict_drop"), 1);
+    cr_assert_eq(counter(&r, "rewrites"), 1);
+    end_flow(r.w[1], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "50:1");
+    free(alerts);
+    json_t *a = first_record(r.eve, "alert");
+    json_t *spu = json_object_get(a, "spu");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "verdict")), "drop");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "redirect")), "http://blocked.example/");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "message")), "why");
+    cr_assert_eq(json_array_size(json_object_get(spu, "rewrites")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(a, "alert"), "severity")), 1);
+    json_decref(a);
+    free(r.eve);
+    char *sent = read_text(msgs);
+    cr_assert_str_eq(sent, "open 80\n");
+    free(sent);
+    unlink(msgs);
+}
+
+/* ---- flow variables stay within their cap when rewritten ---- */
+
+Test(detect, flow_state_is_compacted)
+{
+    struct detect_cfg cfg = {.flow_state_cap = 1024};
+    struct rig r;
+    rig_open(&r, hc_bundle(NULL, "flow { string last; int n; }\n"
+                                  "rule sid 60 \"keep\" on packet {\n"
+                                  "    flow.last = \"a long enough string value to use the arena up \" + str(len);\n"
+                                  "    flow.n += 1;\n"
+                                  "    if (flow.n == 200) Alert();\n"
+                                  "}\n"),
+             &cfg);
+    struct conn c;
+    conn_init(&c, 2, 40060);
+    for (int i = 0; i < 200; i++)
+        raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(counter(&r, "faults"), 0);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "60:0");
+    free(alerts);
+    free(r.eve);
 }
