@@ -624,3 +624,58 @@ Test(detect, flow_state_is_compacted)
     free(alerts);
     free(r.eve);
 }
+
+/* ---- a meta session keyed by a cookie, across connections and workers ---- */
+
+Test(detect, cookie_session_across_connections)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "session visitor keyed by web.req.headers[\"cookie\"] ttl 30m max 100 "
+                       "{ int failed; string first_uri; }\n"
+                       "rule sid 70 \"third failed login of a visitor\" on web.req {\n"
+                       "    if (uri ~ \"/login\") {\n"
+                       "        if (visitor.first_uri == null) visitor.first_uri = uri;\n"
+                       "        visitor.failed += 1;\n"
+                       "        if (visitor.failed == 3) Log(visitor.first_uri, visitor.failed);\n"
+                       "        if (visitor.failed == 3) Alert();\n"
+                       "    }\n"
+                       "}\n"),
+             NULL);
+    free(grammar);
+    /* three connections (two on worker 0, one on worker 1) with one
+     * cookie, one connection with another */
+    struct conn a, b, c, d;
+    conn_init(&a, 11, 40070);
+    conn_init(&b, 12, 40071);
+    conn_init(&c, 13, 40072);
+    conn_init(&d, 14, 40073);
+    feed(&r, 0, &a.f, "POST /login?u=1\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
+    feed(&r, 1, &b.f, "POST /login?u=2\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
+    feed(&r, 1, &d.f, "POST /login?u=9\r\nHost: s\r\nCookie: SID=other\r\n\r\n");
+    feed(&r, 0, &c.f, "POST /login?u=3\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
+    feed(&r, 1, &d.f, "GET /index\r\nHost: s\r\nCookie: SID=other\r\n\r\n");
+    end_flow(r.w[0], &a);
+    end_flow(r.w[1], &b);
+    end_flow(r.w[0], &c);
+    end_flow(r.w[1], &d);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *v = json_object_get(json_object_get(s, "sessions"), "visitor");
+    cr_assert_eq(json_integer_value(json_object_get(v, "entries")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(v, "created")), 2);
+    json_decref(s);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "70:0");
+    free(alerts);
+    json_t *l = first_record(r.eve, "log");
+    char *dump = json_dumps(json_object_get(json_object_get(json_object_get(l, "spu"), "log"),
+                                            "values"),
+                            JSON_COMPACT);
+    cr_assert_str_eq(dump, "[\"/login?u=1\",3]", "the first connection's value was kept");
+    free(dump);
+    json_decref(l);
+    free(r.eve);
+}
