@@ -102,3 +102,20 @@ fi
 grep -q '^rule bad 1:3:1 evaluations=64 ' "$TMPC/bad.err" && grep -c '^rule bad' "$TMPC/bad.err" | grep -qx 3 \
     && echo "ok detect-rules: --top-rules prints the 3 rules with their counters" \
     || { echo "FAIL detect-rules: --top-rules summary"; cat "$TMPC/bad.err"; }
+# the SYN-count session accumulates across workers: with -w 2 the scan's
+# connections are split between both workers and the rule fired once
+"$PY" -c '
+import json, sys
+ws = set()
+syn = 0
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event_type") == "flow" and e["src_ip"] == "192.0.2.66":
+        ws.add(e["spu"]["worker"])
+    if e.get("event_type") == "stats":
+        s = e["spu"]["detect"]["sessions"]["syn_source"]
+        syn = (s["created"], s["entries"])
+assert ws == {0, 1}, ws
+assert syn == (3, 3), syn
+' "$TMPC/scan-2.json" && echo "ok detect-rules: SYN counts of one source shared by 2 workers (one session entry per source)" \
+    || echo "FAIL detect-rules: session across workers"
