@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char *read_text(const char *path)
@@ -678,4 +680,39 @@ Test(detect, cookie_session_across_connections)
     free(dump);
     json_decref(l);
     free(r.eve);
+}
+
+/* ---- SendMessage to a Unix datagram socket ---- */
+
+Test(detect, send_message_to_unix_socket)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/test-detect-%d.sock", (int)getpid());
+    unlink(sa.sun_path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    cr_assert(fd >= 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    char rules[512];
+    snprintf(rules, sizeof(rules),
+             "output mon unix \"%s\";\n"
+             "rule sid 80 \"tell\" on tcp.syn { SendMessage(\"mon\", \"syn \" + str(src_port)); }\n",
+             sa.sun_path);
+    struct rig r;
+    rig_open(&r, hc_bundle(NULL, rules), NULL);
+    struct conn c;
+    conn_init(&c, 4, 40080);
+    raise(r.w[0], &c, RT_EV_TCP_SYN);
+    char buf[64] = {0};
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    cr_assert_eq(n, 10);
+    cr_assert_str_eq(buf, "syn 40080\n");
+    cr_assert_eq(counter(&r, "messages"), 1);
+    cr_assert_eq(counter(&r, "message_errors"), 0);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "");
+    free(alerts);
+    free(r.eve);
+    close(fd);
+    unlink(sa.sun_path);
 }
