@@ -18,6 +18,7 @@
 #include "shun.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -715,4 +716,52 @@ Test(detect, send_message_to_unix_socket)
     free(r.eve);
     close(fd);
     unlink(sa.sun_path);
+}
+
+/* ---- the store under two threads: no update is lost ---- */
+
+struct bump_arg {
+    struct session_space *s;
+    int key;
+};
+
+static void *bump(void *p)
+{
+    struct bump_arg *a = p;
+    for (int i = 0; i < 20000; i++) {
+        /* one hot key and a few others, like two workers sharing a client */
+        struct spu_value k = spu_v_int(i % 4 == 0 ? a->key : 1000 + i % 64);
+        struct session_entry *e = NULL;
+        if (session_space_get(a->s, &k, 0, 1, &e) != SPU_OK || !e)
+            return (void *)1;
+        uint32_t n;
+        struct spu_arena *ar;
+        struct spu_value *slot = session_entry_slots(a->s, e, &n, &ar);
+        slot[0] = spu_v_int(slot[0].type == SPU_T_INT ? slot[0].u.i + 1 : 1);
+        session_entry_release(a->s, e, 0);
+    }
+    return NULL;
+}
+
+Test(detect, session_store_two_threads)
+{
+    struct session_space *s = session_space_new("hot", 3, 1, 0, 1024, 0);
+    struct bump_arg a = {s, 7};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, bump, &a);
+    for (int i = 0; i < 2; i++) {
+        void *rv;
+        pthread_join(t[i], &rv);
+        cr_assert_null(rv);
+    }
+    struct spu_value k = spu_v_int(7);
+    struct session_entry *e;
+    cr_assert_eq(session_space_get(s, &k, 0, 0, &e), SPU_OK);
+    uint32_t n;
+    struct spu_arena *ar;
+    cr_assert_eq(session_entry_slots(s, e, &n, &ar)[0].u.i, 10000);
+    session_entry_release(s, e, 0);
+    cr_assert_eq(session_space_count(s), 49); /* the hot key and 48 others */
+    session_space_free(s);
 }
