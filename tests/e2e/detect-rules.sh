@@ -119,3 +119,10 @@ assert ws == {0, 1}, ws
 assert syn == (3, 3), syn
 ' "$TMPC/scan-2.json" && echo "ok detect-rules: SYN counts of one source shared by 2 workers (one session entry per source)" \
     || echo "FAIL detect-rules: session across workers"
+# alert records (and everything else written) validate against Suricata's
+# EVE schema once `spu` is removed
+if "$ROOT/tests/tools/eve-validate" "$TMPC/scan-1.json" "$TMPC/bad.json" > "$TMPC/validate.out"; then
+    echo "ok detect-rules: EVE records valid against the schema ($(tail -n 1 "$TMPC/validate.out"))"
+else
+    echo "FAIL detect-rules: EVE records invalid"; head -5 "$TMPC/validate.out"
+fi
