@@ -58,8 +58,7 @@ struct classification *classification_parse(const char *text, size_t len, const 
         if (!*s || *s == '#')
             continue;
         if (strncasecmp(s, prefix, sizeof(prefix) - 1) != 0) {
-            spu_error_at(err, SPU_EPARSE, origin, lineno, "line %u: expected '%s'", lineno,
-                         prefix);
+            spu_error_at(err, SPU_EPARSE, origin, lineno, "line %u: expected '%s'", lineno, prefix);
             goto fail;
         }
         s += sizeof(prefix) - 1;
@@ -73,13 +72,13 @@ struct classification *classification_parse(const char *text, size_t len, const 
         char *pe;
         long p = strtol(prio, &pe, 10);
         if (!*name || !*prio || *pe || p < 1 || p > 255) {
-            spu_error_at(err, SPU_EPARSE, origin, lineno,
-                         "line %u: bad class name or priority", lineno);
+            spu_error_at(err, SPU_EPARSE, origin, lineno, "line %u: bad class name or priority",
+                         lineno);
             goto fail;
         }
         if (classification_find(c, name, strlen(name))) {
-            spu_error_at(err, SPU_EEXIST, origin, lineno, "line %u: class '%s' given twice",
-                         lineno, name);
+            spu_error_at(err, SPU_EEXIST, origin, lineno, "line %u: class '%s' given twice", lineno,
+                         name);
             goto fail;
         }
         if (c->n == c->cap) {

@@ -112,8 +112,7 @@ static json_t *spu_base(const struct detect_worker *w)
     return spu;
 }
 
-json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args,
-                            unsigned argc)
+json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
 {
     const struct detect_bundle *db = w->cur.db;
     const struct spu_brule *r = &spu_bundle_view(db->b)->rules[w->cur.rule];
@@ -142,7 +141,8 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
         const uint32_t *mw = spu_bundle_u32(db->b, r->meta);
         for (uint32_t i = 0; mw && i < r->nmeta; i++) {
             uint32_t len;
-            const char *s = spu_bundle_str(db->b, (struct spu_bstr){mw[2 * i], mw[2 * i + 1]}, &len);
+            const char *s =
+                spu_bundle_str(db->b, (struct spu_bstr){mw[2 * i], mw[2 * i + 1]}, &len);
             uint32_t k = 0;
             while (k < len && s[k] != ' ')
                 k++;
@@ -287,8 +287,8 @@ static json_t *tree_path(const struct spu_bundle *b, const struct spu_bevent *ev
             break;
         json_t *o = json_object();
         uint32_t lv = nodes[parent].level;
-        json_object_set_new(o, "level", levels && lv < ev->nlevels ? key_prog_name(b, levels[lv])
-                                                                  : json_null());
+        json_object_set_new(
+            o, "level", levels && lv < ev->nlevels ? key_prog_name(b, levels[lv]) : json_null());
         json_object_set_new(o, "value", step ? step : json_null());
         json_array_insert_new(path, 0, o);
         at = parent;

@@ -34,7 +34,8 @@ static struct spu_value ipv(struct detect_worker *w, const struct flow *f, int e
     if (!b)
         return spu_v_null();
     detect_ip16(f->key.ipver, f->key.addr[end], b);
-    struct spu_value v = {.type = SPU_T_IP, .aux = (uint16_t)(f->key.ipver == 6 ? 6 : 4),
+    struct spu_value v = {.type = SPU_T_IP,
+                          .aux = (uint16_t)(f->key.ipver == 6 ? 6 : 4),
                           .len = f->key.ipver == 6 ? 128u : 32u};
     v.u.s = b;
     return v;
@@ -161,8 +162,8 @@ static struct spu_value *flowvars(void *ctx, uint32_t *n, struct spu_arena **are
 
 /* ---- sessions ---- */
 
-static struct spu_value *session(void *ctx, uint32_t sess, const struct spu_value *key,
-                                 int create, uint32_t *n, struct spu_arena **arena)
+static struct spu_value *session(void *ctx, uint32_t sess, const struct spu_value *key, int create,
+                                 uint32_t *n, struct spu_arena **arena)
 {
     struct detect_worker *w = ctx;
     const struct detect_bundle *db = w->cur.db;

@@ -27,18 +27,35 @@
 #include <stdio.h>
 
 #define DETECT_MAX_WORKERS 1024u
-#define DETECT_MAX_PENDING 64u  /* EVE records one event may produce */
-#define DETECT_MAX_HELD 8u      /* session entries one rule run may hold */
+#define DETECT_MAX_PENDING 64u /* EVE records one event may produce */
+#define DETECT_MAX_HELD 8u     /* session entries one rule run may hold */
 #define DETECT_RT_MAX_FIELDS 16u
 #define DETECT_FLOW_STATE_CAP 4096u /* default bytes of flow variables per flow and bundle */
 
 /* The fields of runtime event records (events.def), by name. */
 enum rt_field {
     RTF_NONE,
-    RTF_SRC_IP, RTF_DST_IP, RTF_SRC_PORT, RTF_DST_PORT, RTF_PROTO, RTF_LEN, RTF_PAYLOAD_LEN,
-    RTF_TCP_FLAGS, RTF_TTL, RTF_VLAN, RTF_PAYLOAD, RTF_TS, RTF_SENSOR, RTF_APP_PROTO,
-    RTF_PKTS_TOSERVER, RTF_PKTS_TOCLIENT, RTF_BYTES_TOSERVER, RTF_BYTES_TOCLIENT, RTF_DURATION,
-    RTF_STATE, RTF_REASON
+    RTF_SRC_IP,
+    RTF_DST_IP,
+    RTF_SRC_PORT,
+    RTF_DST_PORT,
+    RTF_PROTO,
+    RTF_LEN,
+    RTF_PAYLOAD_LEN,
+    RTF_TCP_FLAGS,
+    RTF_TTL,
+    RTF_VLAN,
+    RTF_PAYLOAD,
+    RTF_TS,
+    RTF_SENSOR,
+    RTF_APP_PROTO,
+    RTF_PKTS_TOSERVER,
+    RTF_PKTS_TOCLIENT,
+    RTF_BYTES_TOSERVER,
+    RTF_BYTES_TOCLIENT,
+    RTF_DURATION,
+    RTF_STATE,
+    RTF_REASON
 };
 
 /* Flow keys (events.def FLOWKEY), numbered as bundles store them. */
@@ -50,9 +67,7 @@ enum detect_flowkey {
 };
 
 /* Verdicts, in precedence order (lowest value wins; docs/detect.md). */
-enum detect_verdict {
-    DV_PASS = 0, DV_DROP = 1, DV_REJECT = 2, DV_REDIRECT = 3, DV_NONE = 4
-};
+enum detect_verdict { DV_PASS = 0, DV_DROP = 1, DV_REJECT = 2, DV_REDIRECT = 3, DV_NONE = 4 };
 const char *detect_verdict_name(unsigned v);
 
 /* An output a bundle declares (`output NAME file|unix "path"`). */
@@ -71,7 +86,7 @@ struct detect_bundle {
     const char *name;
     char sha256[65];
     uint32_t nrules;
-    uint32_t rt_ev[RT_EV__COUNT];  /* bundle event index, or SPU_NONE */
+    uint32_t rt_ev[RT_EV__COUNT]; /* bundle event index, or SPU_NONE */
     /* per runtime event: slot of each events.def field in the record */
     int32_t rt_slot[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
     uint32_t flow_nslots;           /* flow variables (0: none) */
@@ -84,7 +99,7 @@ struct detect_engine {
     struct detect_cfg cfg;
     unsigned nbundles, nworkers;
     struct detect_bundle *bundles;
-    struct session_space **spaces;  /* distinct spaces (shared by name) */
+    struct session_space **spaces; /* distinct spaces (shared by name) */
     unsigned nspaces;
     struct detect_output **outputs;
     unsigned noutputs;
@@ -93,7 +108,7 @@ struct detect_engine {
     /* field names of each runtime event, events.def order */
     enum rt_field rt_fields[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
     unsigned rt_nfields[RT_EV__COUNT];
-    _Atomic int64_t flow_memuse;    /* flow-variable memory, all workers */
+    _Atomic int64_t flow_memuse;                       /* flow-variable memory, all workers */
     struct detect_worker *workers[DETECT_MAX_WORKERS]; /* registered contexts */
 };
 
@@ -104,26 +119,26 @@ struct rule_counters {
 
 /* Worker-wide counters. */
 #define DETECT_COUNTER_LIST(X)                                                                     \
-    X(EVENTS, "events")                 /* events with rules in some bundle */                    \
-    X(CANDIDATES, "candidates")         /* rules selected by index + prefilter */                 \
+    X(EVENTS, "events")         /* events with rules in some bundle */                             \
+    X(CANDIDATES, "candidates") /* rules selected by index + prefilter */                          \
     X(RULES_RUN, "rules_run")                                                                      \
-    X(MATCHES, "matches")               /* rule runs that took an action */                       \
+    X(MATCHES, "matches") /* rule runs that took an action */                                      \
     X(FAULTS, "faults")                                                                            \
     X(ALERTS, "alerts")                                                                            \
     X(LOGS, "logs")                                                                                \
-    X(SUPPRESSED, "suppressed_by_pass") /* records dropped by a pass verdict */                   \
-    X(PENDING_FULL, "records_dropped")  /* over DETECT_MAX_PENDING in one event */                \
-    X(SHUNNED_EVENTS, "shunned_events") /* events ignored: source shunned */                      \
+    X(SUPPRESSED, "suppressed_by_pass") /* records dropped by a pass verdict */                    \
+    X(PENDING_FULL, "records_dropped")  /* over DETECT_MAX_PENDING in one event */                 \
+    X(SHUNNED_EVENTS, "shunned_events") /* events ignored: source shunned */                       \
     X(SHUNS, "shuns")                                                                              \
     X(SHUN_REFUSED, "shun_refused")                                                                \
-    X(MESSAGES, "messages")             /* SendMessage lines written */                           \
+    X(MESSAGES, "messages") /* SendMessage lines written */                                        \
     X(MESSAGE_ERRORS, "message_errors")                                                            \
     X(VERDICT_PASS, "verdict_pass")                                                                \
     X(VERDICT_DROP, "verdict_drop")                                                                \
     X(VERDICT_REJECT, "verdict_reject")                                                            \
     X(VERDICT_REDIRECT, "verdict_redirect")                                                        \
-    X(REWRITES, "rewrites")             /* InsertString, DeleteString, ... recorded */            \
-    X(PASSED_EVENTS, "passed_events")   /* events of a flow with a pass verdict */                \
+    X(REWRITES, "rewrites")           /* InsertString, DeleteString, ... recorded */               \
+    X(PASSED_EVENTS, "passed_events") /* events of a flow with a pass verdict */                   \
     X(FLOW_STATE_REFUSED, "flow_state_refused")                                                    \
     X(ACTION_ERRORS, "action_errors")                                                              \
     X(SELECT_ERRORS, "select_errors")                                                              \
@@ -139,13 +154,13 @@ enum detect_counter {
 
 /* The rule engine's slot in a flow (struct flow.detect). */
 struct detect_flow {
-    uint8_t verdict;      /* enum detect_verdict, strongest so far */
-    int64_t score;        /* sum of the scores of the flow's alerts */
-    size_t bytes;         /* accounted in engine->flow_memuse */
+    uint8_t verdict; /* enum detect_verdict, strongest so far */
+    int64_t score;   /* sum of the scores of the flow's alerts */
+    size_t bytes;    /* accounted in engine->flow_memuse */
     struct {
         struct spu_value *slots;
         struct spu_arena *arena;
-    } fv[];               /* per bundle */
+    } fv[]; /* per bundle */
 };
 
 /* The event being processed. */
@@ -154,10 +169,10 @@ struct detect_event {
     const struct decoded *d;
     struct flow *f;
     int64_t ts_ns;
-    int64_t tx_id;        /* -1: none */
-    int dir;              /* app events: STREAM_TO*, else -1 */
+    int64_t tx_id; /* -1: none */
+    int dir;       /* app events: STREAM_TO*, else -1 */
     const struct detect_bundle *db;
-    uint32_t ev;          /* bundle event index */
+    uint32_t ev; /* bundle event index */
     const struct spu_record *rec;
     uint32_t rule;        /* rule running */
     bool acted;           /* the running rule took an action */
@@ -166,8 +181,8 @@ struct detect_event {
     size_t redirect_len;
     json_t *pending[DETECT_MAX_PENDING];
     unsigned npending;
-    json_t *rewrites;     /* array of recorded rewrites, or NULL */
-    unsigned actions;     /* bit per action builtin kind (SHUN, ...) */
+    json_t *rewrites; /* array of recorded rewrites, or NULL */
+    unsigned actions; /* bit per action builtin kind (SHUN, ...) */
 };
 
 struct held_session {
@@ -226,8 +241,7 @@ void detect_flow_free(struct detect_worker *w, struct flow *f);
 void detect_release_sessions(struct detect_worker *w);
 
 /* detect-eve.c */
-json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args,
-                            unsigned argc);
+json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_value_json(const struct spu_value *v, unsigned depth);
 /* Write the event's pending records, applying its verdict. */

@@ -129,8 +129,8 @@ static struct spu_value ip_value(struct spu_arena *a, int ipver, const uint8_t *
     if (!b)
         return spu_v_null();
     detect_ip16(ipver, addr, b);
-    struct spu_value v = {.type = SPU_T_IP, .aux = (uint16_t)(ipver == 6 ? 6 : 4),
-                          .len = ipver == 6 ? 128u : 32u};
+    struct spu_value v = {
+        .type = SPU_T_IP, .aux = (uint16_t)(ipver == 6 ? 6 : 4), .len = ipver == 6 ? 128u : 32u};
     v.u.s = b;
     return v;
 }

@@ -112,7 +112,8 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
         char lower[32];
         size_t k = 0;
         for (; fnames[i][k] && k < sizeof(lower) - 1; k++)
-            lower[k] = (char)(fnames[i][k] >= 'A' && fnames[i][k] <= 'Z' ? fnames[i][k] | 0x20 : fnames[i][k]);
+            lower[k] = (char)(fnames[i][k] >= 'A' && fnames[i][k] <= 'Z' ? fnames[i][k] | 0x20
+                                                                         : fnames[i][k]);
         lower[k] = 0;
         json_object_set_new(f, lower, json_integer((json_int_t)fk[i]));
     }
@@ -131,8 +132,8 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
         json_object_set_new(x, "expired", json_integer((json_int_t)ld(&st->expired)));
         json_object_set_new(x, "refused", json_integer((json_int_t)ld(&st->refused)));
         json_object_set_new(x, "busy", json_integer((json_int_t)ld(&st->busy)));
-        json_object_set_new(x, "memuse", json_integer(atomic_load_explicit(
-                                             &st->memuse, memory_order_relaxed)));
+        json_object_set_new(x, "memuse",
+                            json_integer(atomic_load_explicit(&st->memuse, memory_order_relaxed)));
         json_object_set_new(ss, name, x);
     }
     json_object_set_new(o, "sessions", ss);
@@ -148,8 +149,7 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
         for (unsigned i = 0; i < e->noutputs; i++) {
             json_t *x = json_object();
             json_object_set_new(x, "sent", json_integer((json_int_t)ld(&e->outputs[i]->sent)));
-            json_object_set_new(x, "failed",
-                                json_integer((json_int_t)ld(&e->outputs[i]->failed)));
+            json_object_set_new(x, "failed", json_integer((json_int_t)ld(&e->outputs[i]->failed)));
             json_object_set_new(oo, e->outputs[i]->name, x);
         }
         json_object_set_new(o, "outputs", oo);

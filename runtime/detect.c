@@ -48,8 +48,8 @@ static struct detect_output *output_get(struct detect_engine *e, const struct sp
         struct detect_output *o = e->outputs[i];
         if (strlen(o->name) == nl && memcmp(o->name, name, nl) == 0) {
             if (o->kind != bo->kind || strlen(o->path) != pl || memcmp(o->path, path, pl)) {
-                spu_error_set(err, SPU_EEXIST, "output '%.*s' declared twice, differently",
-                              (int)nl, name);
+                spu_error_set(err, SPU_EEXIST, "output '%.*s' declared twice, differently", (int)nl,
+                              name);
                 return NULL;
             }
             return o;
@@ -88,8 +88,7 @@ static struct detect_output *output_get(struct detect_engine *e, const struct sp
     } else {
         o->fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (o->fd < 0) {
-            spu_error_at(err, SPU_EIO, o->path, 0, "output '%s': cannot open the file",
-                         o->name);
+            spu_error_at(err, SPU_EIO, o->path, 0, "output '%s': cannot open the file", o->name);
             return NULL;
         }
     }
@@ -107,8 +106,7 @@ static struct session_space *space_get(struct detect_engine *e, const struct spu
         size_t len;
         const char *n = session_space_name(e->spaces[i], &len);
         /* the same declaration (name and variables) shares its state */
-        if (len == nl && memcmp(n, name, nl) == 0 &&
-            session_space_nslots(e->spaces[i]) == nslots)
+        if (len == nl && memcmp(n, name, nl) == 0 && session_space_nslots(e->spaces[i]) == nslots)
             return e->spaces[i];
     }
     struct session_space **ns = realloc(e->spaces, (e->nspaces + 1) * sizeof(*ns));

@@ -33,12 +33,12 @@ struct app_sink;
 struct flow;
 
 struct detect_cfg {
-    uint64_t rule_budget;        /* VM steps per rule run; 0: the VM's default */
-    const char *classification;  /* classification.config path, or NULL (no categories) */
-    int explain;                 /* write an `explain` record for each event with rules */
-    size_t flow_state_cap;       /* bytes of flow variables per flow per bundle; 0: 4096 */
-    size_t session_entry_cap;    /* bytes of values per session entry; 0: session.h default */
-    size_t shun_cap;             /* shunned addresses; 0: shun.h default */
+    uint64_t rule_budget;       /* VM steps per rule run; 0: the VM's default */
+    const char *classification; /* classification.config path, or NULL (no categories) */
+    int explain;                /* write an `explain` record for each event with rules */
+    size_t flow_state_cap;      /* bytes of flow variables per flow per bundle; 0: 4096 */
+    size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
+    size_t shun_cap;            /* shunned addresses; 0: shun.h default */
 };
 
 struct detect_engine;

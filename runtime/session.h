@@ -41,9 +41,9 @@ struct session_space;
 struct session_entry;
 
 struct session_stats {
-    _Atomic uint64_t entries;   /* live entries (gauge) */
+    _Atomic uint64_t entries; /* live entries (gauge) */
     _Atomic uint64_t created, evicted, expired, refused, busy;
-    _Atomic int64_t memuse;     /* bytes of entries and their arenas (gauge) */
+    _Atomic int64_t memuse; /* bytes of entries and their arenas (gauge) */
 };
 
 /* Returns new, or NULL (out of memory). `name` is copied. max 0: the
@@ -70,8 +70,7 @@ int session_space_get(struct session_space *s, const struct spu_value *key, int6
 /* The variables of a held entry (n slots) and the arena stored values must
  * be copied into. */
 struct spu_value *session_entry_slots(const struct session_space *s, struct session_entry *e,
-                                      uint32_t *n,
-                                      struct spu_arena **arena);
+                                      uint32_t *n, struct spu_arena **arena);
 
 /* Give a held entry back; it was used at now_ms (its ttl restarts). */
 void session_entry_release(struct session_space *s, struct session_entry *e, int64_t now_ms);

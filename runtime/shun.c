@@ -15,9 +15,9 @@ struct shun_slot {
 
 struct shun_table {
     pthread_rwlock_t lock;
-    size_t cap;                /* power of two */
+    size_t cap; /* power of two */
     struct shun_slot *slot;
-    _Atomic uint64_t live;     /* slots filled (expired ones included) */
+    _Atomic uint64_t live; /* slots filled (expired ones included) */
     _Atomic uint64_t added, refused, hits;
 };
 

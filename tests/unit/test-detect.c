@@ -245,9 +245,10 @@ Test(detect, index_10000_rules_on_gvm_events, .timeout = 120)
     char *grammar = read_text("tests/bench/web.spg");
     size_t cap = (size_t)NRULES * 160 + 4096, k = 0;
     char *rules = malloc(cap);
-    k += (size_t)snprintf(rules + k, cap - k,
-                          "import web;\n"
-                          "rule sid 99 \"not GET\" on web.req { if (method != \"GET\") Alert(); }\n");
+    k += (size_t)snprintf(
+        rules + k, cap - k,
+        "import web;\n"
+        "rule sid 99 \"not GET\" on web.req { if (method != \"GET\") Alert(); }\n");
     for (unsigned i = 0; i < NRULES; i++)
         k += (size_t)snprintf(rules + k, cap - k,
                               "rule sid %u \"r%u\" on web.req { if (host == \"h%u.example\" && "
@@ -288,12 +289,13 @@ Test(detect, budget_and_division_by_zero_are_counted)
 {
     struct detect_cfg cfg = {.rule_budget = 20};
     struct rig r;
-    rig_open(&r, hc_bundle(NULL, "rule sid 1 \"div\" on packet { int z = ttl - ttl; "
-                                  "if (len / z > 0) Alert(); }\n"
-                                  "rule sid 2 \"loop\" on packet { int n = 0; "
-                                  "for (p in split(\"a,b,c,d,e,f,g,h,i,j,k,l\", \",\")) n += 1; "
-                                  "if (n > 100) Alert(); }\n"
-                                  "rule sid 3 \"after\" on packet { if (ttl == 64) Alert(); }\n"),
+    rig_open(&r,
+             hc_bundle(NULL, "rule sid 1 \"div\" on packet { int z = ttl - ttl; "
+                             "if (len / z > 0) Alert(); }\n"
+                             "rule sid 2 \"loop\" on packet { int n = 0; "
+                             "for (p in split(\"a,b,c,d,e,f,g,h,i,j,k,l\", \",\")) n += 1; "
+                             "if (n > 100) Alert(); }\n"
+                             "rule sid 3 \"after\" on packet { if (ttl == 64) Alert(); }\n"),
              &cfg);
     struct conn c;
     conn_init(&c, 1, 40001);
@@ -312,17 +314,16 @@ Test(detect, budget_and_division_by_zero_are_counted)
 
 /* ---- sessions across two workers ---- */
 
-static const char *syn_rules =
-    "session src keyed by flow.src_ip ttl 10s { int syns; }\n"
-    "flow { int pkts; }\n"
-    "rule sid 10 \"third SYN of a source\" on tcp.syn {\n"
-    "    src.syns += 1;\n"
-    "    if (src.syns == 3) Alert();\n"
-    "}\n"
-    "rule sid 11 \"second packet of a flow\" on packet {\n"
-    "    flow.pkts += 1;\n"
-    "    if (flow.pkts == 2) Alert();\n"
-    "}\n";
+static const char *syn_rules = "session src keyed by flow.src_ip ttl 10s { int syns; }\n"
+                               "flow { int pkts; }\n"
+                               "rule sid 10 \"third SYN of a source\" on tcp.syn {\n"
+                               "    src.syns += 1;\n"
+                               "    if (src.syns == 3) Alert();\n"
+                               "}\n"
+                               "rule sid 11 \"second packet of a flow\" on packet {\n"
+                               "    flow.pkts += 1;\n"
+                               "    if (flow.pkts == 2) Alert();\n"
+                               "}\n";
 
 Test(detect, session_shared_by_two_workers)
 {
@@ -424,9 +425,12 @@ Test(detect, shun_table_expires)
 Test(detect, shun_reaches_every_worker)
 {
     struct rig r;
-    rig_open(&r, hc_bundle(NULL, "rule sid 20 \"shun on SYN\" on tcp.syn { Shun(duration: 60000); Alert(); }\n"
-                                  "rule sid 21 \"every packet\" on packet { Alert(); }\n"),
-             NULL);
+    rig_open(
+        &r,
+        hc_bundle(NULL,
+                  "rule sid 20 \"shun on SYN\" on tcp.syn { Shun(duration: 60000); Alert(); }\n"
+                  "rule sid 21 \"every packet\" on packet { Alert(); }\n"),
+        NULL);
     struct conn a, b;
     conn_init(&a, 9, 40020);
     conn_init(&b, 9, 40021);
@@ -453,9 +457,11 @@ Test(detect, shun_reaches_every_worker)
 Test(detect, pass_wins_over_alert)
 {
     struct rig r;
-    rig_open(&r, hc_bundle(NULL, "rule sid 30 \"alert\" on packet { Alert(); }\n"
-                                  "rule sid 31 \"pass port 80\" on packet { if (dst_port == 80) Pass(); }\n"
-                                  "rule sid 32 \"drop\" on flow.start { Drop(); Alert(); }\n"),
+    rig_open(&r,
+             hc_bundle(NULL,
+                       "rule sid 30 \"alert\" on packet { Alert(); }\n"
+                       "rule sid 31 \"pass port 80\" on packet { if (dst_port == 80) Pass(); }\n"
+                       "rule sid 32 \"drop\" on flow.start { Drop(); Alert(); }\n"),
              NULL);
     struct conn a;
     conn_init(&a, 3, 40030);
@@ -519,12 +525,13 @@ Test(detect, explain_names_path_and_literals)
     struct detect_cfg cfg = {.explain = 1};
     struct rig r;
     rig_open(&r,
-             hc_bundle(grammar, "import web;\n"
-                                "rule sid 40 \"php under /x/\" on web.req { if (host == \"a.example\" "
-                                "&& url.directory == \"/x/\" && uri ~ \"zz\") Alert(); }\n"
-                                "rule sid 41 \"other host\" on web.req { if (host == \"b.example\") "
-                                "Alert(); }\n"
-                                "rule sid 42 \"any\" on web.req { if (method != \"PUT\") Log(uri); }\n"),
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "rule sid 40 \"php under /x/\" on web.req { if (host == \"a.example\" "
+                       "&& url.directory == \"/x/\" && uri ~ \"zz\") Alert(); }\n"
+                       "rule sid 41 \"other host\" on web.req { if (host == \"b.example\") "
+                       "Alert(); }\n"
+                       "rule sid 42 \"any\" on web.req { if (method != \"PUT\") Log(uri); }\n"),
              &cfg);
     free(grammar);
     struct conn c;
@@ -539,13 +546,12 @@ Test(detect, explain_names_path_and_literals)
     cr_assert_not_null(x);
     json_t *ex = json_object_get(json_object_get(x, "spu"), "explain");
     char *dump = json_dumps(json_object_get(ex, "selected"), JSON_COMPACT);
-    cr_assert_str_eq(dump,
-                     "[{\"gid\":1,\"signature_id\":40,"
-                     "\"path\":[{\"level\":\"web.req host\",\"value\":\"a.example\"},"
-                     "{\"level\":\"web.req url.directory\",\"value\":\"/x/\"}],"
-                     "\"literals\":[{\"field\":\"web.req uri\",\"literal\":\"zz\"}],"
-                     "\"how\":[\"tree\",\"prefilter\"]},"
-                     "{\"gid\":1,\"signature_id\":42,\"how\":[\"unindexed\"]}]");
+    cr_assert_str_eq(dump, "[{\"gid\":1,\"signature_id\":40,"
+                           "\"path\":[{\"level\":\"web.req host\",\"value\":\"a.example\"},"
+                           "{\"level\":\"web.req url.directory\",\"value\":\"/x/\"}],"
+                           "\"literals\":[{\"field\":\"web.req uri\",\"literal\":\"zz\"}],"
+                           "\"how\":[\"tree\",\"prefilter\"]},"
+                           "{\"gid\":1,\"signature_id\":42,\"how\":[\"unindexed\"]}]");
     free(dump);
     json_decref(x);
     json_t *l = first_record(r.eve, "log");
@@ -591,7 +597,8 @@ Test(detect, actions_are_recorded)
     json_t *a = first_record(r.eve, "alert");
     json_t *spu = json_object_get(a, "spu");
     cr_assert_str_eq(json_string_value(json_object_get(spu, "verdict")), "drop");
-    cr_assert_str_eq(json_string_value(json_object_get(spu, "redirect")), "http://blocked.example/");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "redirect")),
+                     "http://blocked.example/");
     cr_assert_str_eq(json_string_value(json_object_get(spu, "message")), "why");
     cr_assert_eq(json_array_size(json_object_get(spu, "rewrites")), 1);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(a, "alert"), "severity")), 1);
@@ -609,12 +616,15 @@ Test(detect, flow_state_is_compacted)
 {
     struct detect_cfg cfg = {.flow_state_cap = 1024};
     struct rig r;
-    rig_open(&r, hc_bundle(NULL, "flow { string last; int n; }\n"
-                                  "rule sid 60 \"keep\" on packet {\n"
-                                  "    flow.last = \"a long enough string value to use the arena up \" + str(len);\n"
-                                  "    flow.n += 1;\n"
-                                  "    if (flow.n == 200) Alert();\n"
-                                  "}\n"),
+    rig_open(&r,
+             hc_bundle(
+                 NULL,
+                 "flow { string last; int n; }\n"
+                 "rule sid 60 \"keep\" on packet {\n"
+                 "    flow.last = \"a long enough string value to use the arena up \" + str(len);\n"
+                 "    flow.n += 1;\n"
+                 "    if (flow.n == 200) Alert();\n"
+                 "}\n"),
              &cfg);
     struct conn c;
     conn_init(&c, 2, 40060);
@@ -674,9 +684,8 @@ Test(detect, cookie_session_across_connections)
     cr_assert_str_eq(alerts, "70:0");
     free(alerts);
     json_t *l = first_record(r.eve, "log");
-    char *dump = json_dumps(json_object_get(json_object_get(json_object_get(l, "spu"), "log"),
-                                            "values"),
-                            JSON_COMPACT);
+    char *dump = json_dumps(
+        json_object_get(json_object_get(json_object_get(l, "spu"), "log"), "values"), JSON_COMPACT);
     cr_assert_str_eq(dump, "[\"/login?u=1\",3]", "the first connection's value was kept");
     free(dump);
     json_decref(l);
@@ -694,10 +703,11 @@ Test(detect, send_message_to_unix_socket)
     cr_assert(fd >= 0);
     cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     char rules[512];
-    snprintf(rules, sizeof(rules),
-             "output mon unix \"%s\";\n"
-             "rule sid 80 \"tell\" on tcp.syn { SendMessage(\"mon\", \"syn \" + str(src_port)); }\n",
-             sa.sun_path);
+    snprintf(
+        rules, sizeof(rules),
+        "output mon unix \"%s\";\n"
+        "rule sid 80 \"tell\" on tcp.syn { SendMessage(\"mon\", \"syn \" + str(src_port)); }\n",
+        sa.sun_path);
     struct rig r;
     rig_open(&r, hc_bundle(NULL, rules), NULL);
     struct conn c;
