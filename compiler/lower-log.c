@@ -20,7 +20,7 @@ int lower_logs(struct cg *cg)
         return cg->status;
     for (uint32_t i = 0; i < prog->nlogents && cg->status == SPU_OK; i++) {
         const struct sema_logent *e = prog->logents[i];
-        const char *name = cg_sprintf(cg, "log.%s", e->path);
+        const char *name = e->name;
         struct ir_func *f;
         if (e->event) {
             f = lower_key(cg, e->event, e->value, name);

@@ -18,6 +18,7 @@
  */
 #include "sema-int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* An expression context over the fields of one layout. */
@@ -30,6 +31,16 @@ static const struct sema_type *layout_name(struct ectx *c, struct ast_node *n)
 {
     const struct lctx *lc = (const struct lctx *)c;
     const struct sema_field *f = sema_layout_field(lc->l, n->name);
+    if (!f && lc->l->kind == SEMA_LAYOUT_TX) {
+        char list[256];
+        size_t k = 0;
+        for (uint32_t i = 0; i < lc->l->nfields && k + 2 < sizeof(list); i++)
+            k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%s", i ? ", " : "",
+                                  lc->l->fields[i]->name);
+        sema_error(c->s, n->loc, "unknown name '%s' (a transaction log of protocol '%s' names "
+                   "its messages: %s)", n->name, lc->l->proto->name, list);
+        return &sema_t_any;
+    }
     if (!f) {
         sema_error(c->s, n->loc, "unknown name '%s' (not a field of record '%s')", n->name,
                    lc->l->name);
@@ -78,12 +89,13 @@ static const struct sema_layout *records_of(const struct sema_type *t)
 }
 
 static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct sema_layout *l,
-                                 const struct sema_event *ev, struct ast_node *d);
+                                 const struct sema_event *ev, const char *prefix,
+                                 struct ast_node *d);
 
 /* Check the entries of one block (a log's or a sub block); returns the vector. */
 static struct sema_logent **block(struct sema *s, struct ectx *c, const struct sema_layout *l,
-                                  const struct sema_event *ev, struct ast_node *list,
-                                  uint32_t *n)
+                                  const struct sema_event *ev, const char *prefix,
+                                  struct ast_node *list, uint32_t *n)
 {
     struct sema_logent **v = NULL;
     *n = 0;
@@ -106,7 +118,7 @@ static struct sema_logent **block(struct sema *s, struct ectx *c, const struct s
                 ok = false;
             }
         }
-        struct sema_logent *e = entry(s, c, l, ev, d);
+        struct sema_logent *e = entry(s, c, l, ev, prefix, d);
         if (e && ok)
             SEMA_PUSH(s, v, *n, e);
     }
@@ -114,12 +126,14 @@ static struct sema_logent **block(struct sema *s, struct ectx *c, const struct s
 }
 
 static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct sema_layout *l,
-                                 const struct sema_event *ev, struct ast_node *d)
+                                 const struct sema_event *ev, const char *prefix,
+                                 struct ast_node *d)
 {
     struct sema_logent *e = sema_alloc(s, sizeof(*e));
     if (!e)
         return NULL;
     e->path = d->name;
+    e->name = sema_sprintf(s, "%s.%s", prefix, d->name);
     e->decl = d;
     e->value = d->a;
     e->layout = l;
@@ -151,7 +165,7 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
     sc.e.file = c->file;
     sc.l = sl;
     e->sub_layout = sl;
-    e->subs = block(s, &sc.e, sl, NULL, d->b, &e->nsubs);
+    e->subs = block(s, &sc.e, sl, NULL, e->name, d->b, &e->nsubs);
     return e;
 }
 
@@ -242,7 +256,8 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
         lc.e.name = layout_name;
         lc.e.proto = (struct sema_proto *)tp;
     }
-    lg->entries = block(s, &lc.e, lg->layout, lg->event, d->b, &lg->nentries);
+    lg->entries = block(s, &lc.e, lg->layout, lg->event, sema_sprintf(s, "log.%s", lg->type),
+                        d->b, &lg->nentries);
     lg->id = s->prog->nlogs;
     SEMA_PUSH(s, s->prog->logs, s->prog->nlogs, lg);
     number(s, lg->entries, lg->nentries);

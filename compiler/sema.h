@@ -234,6 +234,7 @@ struct sema_proto {
 /* One `path = EXPR;` (or `path = EXPR { subs };`) of a log declaration. */
 struct sema_logent {
     const char *path;                 /* dotted, below the TYPE object */
+    const char *name;                 /* log.TYPE.path (subs: their parent's name.path) */
     const struct ast_node *decl;      /* LOGENT */
     const struct ast_node *value;     /* typed over `layout` */
     const struct sema_layout *layout; /* the record the value is computed on */
