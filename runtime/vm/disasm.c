@@ -347,8 +347,8 @@ int spu_disasm_prog(FILE *out, const struct spu_bundle *b, uint32_t pi)
         sbname(&s, b, v->protos[p->proto].name);
     }
     if (p->layout != SPU_NONE) {
-        sbf(&s, ", record ");
-        sbname(&s, b, v->layouts[p->layout].name);
+        const struct spu_layout *l = spu_bundle_layout(b, p->layout); /* bundle or stdlib */
+        sbf(&s, ", record %s", l ? l->name : "?");
     }
     sbf(&s, ", locals %u, params %u, max_stack %u, loops %u%s", p->nlocals, p->nparams,
         p->max_stack, p->nloops, p->flags & SPU_PF_STREAM ? ", stream" : "");
