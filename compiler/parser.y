@@ -129,7 +129,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %token KW_ERROR "error" KW_EVENT "event" KW_FALSE "false" KW_FILTER "filter" KW_FLOW "flow"
 %token KW_FOR "for" KW_FROM "from" KW_GID "gid" KW_IF "if" KW_IMPORT "import" KW_IN "in"
 %token KW_INDEX "index" KW_INT "int" KW_IP "ip" KW_LIMIT "limit" KW_LIMITS "limits"
-%token KW_LIST "list" KW_LOG "log" KW_MAP "map" KW_MESSAGE "message" KW_METADATA "metadata" KW_MSG "msg"
+%token KW_LIST "list" KW_MAP "map" KW_MESSAGE "message" KW_METADATA "metadata" KW_MSG "msg"
 %token KW_NOTHING "nothing" KW_NULL "null" KW_ON "on" KW_OUTPUT "output" KW_OVER "over"
 %token KW_PARSE "parse" KW_PORTS "ports" KW_PRIORITY "priority" KW_PROTOCOL "protocol"
 %token KW_REFERENCE "reference" KW_REGEXLIST "regexlist" KW_REPEAT "repeat" KW_REST "rest"
@@ -286,20 +286,23 @@ proto_item
           $$->b = $6;
           $$->c = $7;
       }
-    | KW_LOG IDENT IDENT event_name '{' log_entries '}' {
+    | IDENT IDENT IDENT event_name '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
           expect_word(pc, $3, "on", @3);
           CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
           $$->ival = AST_LOG_EVENT;
           $$->a = $4;
           $$->b = $6;
       }
-    | KW_LOG IDENT IDENT KW_TRANSACTION '{' log_entries '}' {
+    | IDENT IDENT IDENT KW_TRANSACTION '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
           expect_word(pc, $3, "on", @3);
           CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
           $$->ival = AST_LOG_TX;
           $$->b = $6;
       }
-    | KW_LOG IDENT IDENT KW_TRANSACTION IDENT '{' log_entries '}' {
+    | IDENT IDENT IDENT KW_TRANSACTION IDENT '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
           expect_word(pc, $3, "on", @3);
           CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
           $$->ival = AST_LOG_TX;
@@ -363,7 +366,6 @@ log_name
     | KW_IP { $$ = "ip"; }
     | KW_LIMIT { $$ = "limit"; }
     | KW_LIMITS { $$ = "limits"; }
-    | KW_LOG { $$ = "log"; }
     | KW_MAP { $$ = "map"; }
     | KW_MESSAGE { $$ = "message"; }
     | KW_NOTHING { $$ = "nothing"; }
