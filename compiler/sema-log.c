@@ -37,8 +37,10 @@ static const struct sema_type *layout_name(struct ectx *c, struct ast_node *n)
         for (uint32_t i = 0; i < lc->l->nfields && k + 2 < sizeof(list); i++)
             k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%s", i ? ", " : "",
                                   lc->l->fields[i]->name);
-        sema_error(c->s, n->loc, "unknown name '%s' (a transaction log of protocol '%s' names "
-                   "its messages: %s)", n->name, lc->l->proto->name, list);
+        sema_error(c->s, n->loc,
+                   "unknown name '%s' (a transaction log of protocol '%s' names "
+                   "its messages: %s)",
+                   n->name, lc->l->proto->name, list);
         return &sema_t_any;
     }
     if (!f) {
@@ -141,8 +143,10 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
     const struct sema_type *t = sema_expr(c, d->a);
     char x[96];
     if (t->base == SPU_T_REGEX || t->base == SPU_T_LIST) {
-        sema_error(s, d->a->loc, "a log value must be data (a string, int, bool, address, "
-                   "record or array); this one is %s", sema_type_str(t, x, sizeof(x)));
+        sema_error(s, d->a->loc,
+                   "a log value must be data (a string, int, bool, address, "
+                   "record or array); this one is %s",
+                   sema_type_str(t, x, sizeof(x)));
         return NULL;
     }
     if (!(d->flags & AST_F_SUBS))
@@ -244,8 +248,10 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
             }
         }
         if (!tp->ntx_client || !tp->ntx_server) {
-            sema_error(s, d->loc, "protocol '%s' pairs no messages into transactions (it "
-                       "needs a 'transaction CLIENT -> SERVER;' item)", tp->name);
+            sema_error(s, d->loc,
+                       "protocol '%s' pairs no messages into transactions (it "
+                       "needs a 'transaction CLIENT -> SERVER;' item)",
+                       tp->name);
             return;
         }
         lg->proto = tp;
@@ -256,8 +262,8 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
         lc.e.name = layout_name;
         lc.e.proto = (struct sema_proto *)tp;
     }
-    lg->entries = block(s, &lc.e, lg->layout, lg->event, sema_sprintf(s, "log.%s", lg->type),
-                        d->b, &lg->nentries);
+    lg->entries = block(s, &lc.e, lg->layout, lg->event, sema_sprintf(s, "log.%s", lg->type), d->b,
+                        &lg->nentries);
     lg->id = s->prog->nlogs;
     SEMA_PUSH(s, s->prog->logs, s->prog->nlogs, lg);
     number(s, lg->entries, lg->nentries);

@@ -112,8 +112,8 @@ static int entries(struct evelog *el, const struct spu_bundle *b, uint32_t first
 
 /* The object of one element record under a { } block; NULL when out of
  * memory, json_null() when the element is not a record. */
-static json_t *element(struct evelog *el, const struct spu_bundle *b,
-                       const struct spu_blogent *e, const struct spu_value *v, unsigned depth)
+static json_t *element(struct evelog *el, const struct spu_bundle *b, const struct spu_blogent *e,
+                       const struct spu_value *v, unsigned depth)
 {
     if (v->type != SPU_T_REC || !v->u.rec)
         return json_null();
@@ -173,8 +173,7 @@ static int entries(struct evelog *el, const struct spu_bundle *b, uint32_t first
 
 /* Build and emit the object of log l on rec. */
 static int fire(struct evelog *el, const struct spu_bundle *b, const struct spu_blog *l,
-                const struct spu_record *rec, evelog_emit_fn emit, void *ctx,
-                struct spu_error *err)
+                const struct spu_record *rec, evelog_emit_fn emit, void *ctx, struct spu_error *err)
 {
     uint32_t tlen = 0;
     const char *type = spu_bundle_str(b, l->type, &tlen);
@@ -249,8 +248,8 @@ static const struct spu_record *tx_record(struct evelog *el, const struct spu_bu
 }
 
 int evelog_tx(struct evelog *el, const struct spu_bundle *b, uint32_t proto,
-              const struct spu_record *client, const struct spu_record *server,
-              evelog_emit_fn emit, void *ctx, struct spu_error *err)
+              const struct spu_record *client, const struct spu_record *server, evelog_emit_fn emit,
+              void *ctx, struct spu_error *err)
 {
     const struct spu_bview *v = spu_bundle_view(b);
     if (proto >= v->nprotos)

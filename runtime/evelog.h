@@ -75,8 +75,8 @@ int evelog_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
  * by its layout. Returns SPU_OK, SPU_EINVAL (proto out of range) or
  * SPU_ENOMEM, with err set. */
 int evelog_tx(struct evelog *el, const struct spu_bundle *b, uint32_t proto,
-              const struct spu_record *client, const struct spu_record *server,
-              evelog_emit_fn emit, void *ctx, struct spu_error *err);
+              const struct spu_record *client, const struct spu_record *server, evelog_emit_fn emit,
+              void *ctx, struct spu_error *err);
 
 /* Counters since evelog_new(). */
 void evelog_get_stats(const struct evelog *el, struct evelog_stats *st);

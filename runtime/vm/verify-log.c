@@ -45,8 +45,8 @@ static int check_log(const struct vctx *vc, uint32_t i)
                              "log %u: layout %u is not its event's record layout", i, l->layout);
     } else if (l->kind == SPU_LOG_TX) {
         if (l->trigger >= v->nprotos)
-            return spu_vfail(vc, sec, i, OFF(spu_blog, trigger), "log %u: protocol %u unknown",
-                             i, l->trigger);
+            return spu_vfail(vc, sec, i, OFF(spu_blog, trigger), "log %u: protocol %u unknown", i,
+                             l->trigger);
         if (l->layout >= v->nlayouts)
             return spu_vfail(vc, sec, i, OFF(spu_blog, layout), "log %u: layout %u unknown", i,
                              l->layout);
@@ -55,8 +55,8 @@ static int check_log(const struct vctx *vc, uint32_t i)
             const struct spu_bfield *f = &v->fields[bl->first_field + k];
             if (f->type != SPU_T_REC || (f->flags & SPU_FF_ARRAY) || f->sub >= v->nlayouts)
                 return spu_vfail(vc, sec, i, OFF(spu_blog, layout),
-                                 "log %u: transaction layout field %u is not a message record",
-                                 i, k);
+                                 "log %u: transaction layout field %u is not a message record", i,
+                                 k);
         }
     } else {
         return spu_vfail(vc, sec, i, OFF(spu_blog, kind), "log %u: unknown kind %u", i, l->kind);
@@ -93,8 +93,8 @@ static int claim(const struct vctx *vc, struct owner *o, uint32_t first, uint32_
 {
     for (uint32_t k = first; k < first + n; k++) {
         if (o[k].depth)
-            return spu_vfail(vc, SPU_SEC_LOGENT, k, 0,
-                             "logent %u: owned twice (again by %s %u)", k, by, byi);
+            return spu_vfail(vc, SPU_SEC_LOGENT, k, 0, "logent %u: owned twice (again by %s %u)", k,
+                             by, byi);
         o[k] = want;
     }
     return SPU_OK;
@@ -136,8 +136,7 @@ static int check_entries(const struct vctx *vc, struct owner *o)
                              "logent %u: layout 0x%x unknown", i, e->sub_layout);
         if (o[i].depth >= SPU_LOG_MAX_DEPTH)
             return spu_vfail(vc, sec, i, OFF(spu_blogent, nsubs),
-                             "logent %u: sub entries nested deeper than %u", i,
-                             SPU_LOG_MAX_DEPTH);
+                             "logent %u: sub entries nested deeper than %u", i, SPU_LOG_MAX_DEPTH);
         struct owner w = {SPU_NONE, e->sub_layout, o[i].depth + 1};
         TRY_LOG(claim(vc, o, e->first_sub, e->nsubs, w, "logent", i));
     }

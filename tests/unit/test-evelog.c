@@ -53,6 +53,10 @@ static const char grammar[] =
     "        spu.ok = response.status < 400;\n"
     "        response_headers = response.headers;\n"
     "    }\n"
+    "    log rsp on web.response {\n"
+    "        status = status;\n"
+    "        method = request.method;\n"
+    "    }\n"
     "    log req on web.request {\n"
     "        method = method;\n"
     "        \"state\" = response.status;\n"
@@ -96,9 +100,13 @@ static void on_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
     cr_assert_eq(evelog_tx(o->el, o->b, 0, client, server, emit, o, &err), SPU_OK);
 }
 
-/* Feed the two streams (client first) and return what was emitted. */
-static char *run(struct spu_bundle *b, const char *client, size_t clen, const char *server,
-                 size_t slen)
+struct step {
+    unsigned dir; /* SPU_DIR_CLIENT or SPU_DIR_SERVER */
+    const char *data;
+};
+
+/* Feed the steps in order, then both ends; returns what was emitted. */
+static char *run_steps(struct spu_bundle *b, const struct step *steps, size_t n)
 {
     struct out o = {0};
     struct spu_error err;
@@ -111,8 +119,8 @@ static char *run(struct spu_bundle *b, const char *client, size_t clen, const ch
     struct spu_gvm_hooks hooks = {.event = on_event, .tx_complete = on_tx};
     struct spu_gvm_conn *c = spu_gvm_conn_new(g, b, 0, &hooks, &o, &err);
     cr_assert_not_null(c);
-    spu_gvm_feed(c, SPU_DIR_CLIENT, (const uint8_t *)client, clen);
-    spu_gvm_feed(c, SPU_DIR_SERVER, (const uint8_t *)server, slen);
+    for (size_t i = 0; i < n; i++)
+        spu_gvm_feed(c, steps[i].dir, (const uint8_t *)steps[i].data, strlen(steps[i].data));
     spu_gvm_eof(c, SPU_DIR_CLIENT);
     spu_gvm_eof(c, SPU_DIR_SERVER);
     spu_gvm_conn_free(c);
@@ -125,11 +133,18 @@ static char *run(struct spu_bundle *b, const char *client, size_t clen, const ch
     return o.text;
 }
 
-#define REQ1                                                                                       \
-    "GET /a/b.html?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n"
+/* The client's bytes, then the server's. */
+static char *run(struct spu_bundle *b, const char *client, const char *server)
+{
+    struct step steps[] = {{SPU_DIR_CLIENT, client}, {SPU_DIR_SERVER, server}};
+    return run_steps(b, steps, 2);
+}
+
+#define REQ1 "GET /a/b.html?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n"
 #define RSP1 "HTTP/1.1 200 OK\r\nServer: s\r\n\r\n"
 
 /* A transaction gives one `http` object (request and response fields,
+ * the response event a `rsp` object reading the paired request,
  * headers as objects through a block, a whole array of records without
  * one, a nested path, a bool), and the request event one `req` object (a
  * stdlib record array through a block, a keyword path written as a
@@ -138,18 +153,17 @@ Test(evelog, transaction_and_event)
 {
     struct spu_bundle *b = hc_bundle(grammar, NULL);
     cr_assert_not_null(b);
-    char *log = run(b, REQ1, strlen(REQ1), RSP1, strlen(RSP1));
-    cr_assert_str_eq(
-        log,
-        "{\"req\":{\"method\":\"GET\",\"params\":[{\"k\":\"x\"},{\"k\":\"y\"}],"
-        "\"url\":{\"ext\":\"html\"}}}\n"
-        "{\"http\":{\"hostname\":\"example.com\",\"http_method\":\"GET\","
-        "\"http_user_agent\":\"t/1\",\"protocol\":\"HTTP/1.1\","
-        "\"request_headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
-        "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],"
-        "\"response_headers\":[{\"name\":\"Server\",\"value\":\"s\"}],"
-        "\"spu\":{\"ok\":true,\"path\":\"/a/b.html\"},\"status\":200,"
-        "\"url\":\"/a/b.html?x=1&y=2\"}}\n");
+    char *log = run(b, REQ1, RSP1);
+    cr_assert_str_eq(log, "{\"req\":{\"method\":\"GET\",\"params\":[{\"k\":\"x\"},{\"k\":\"y\"}],"
+                          "\"url\":{\"ext\":\"html\"}}}\n"
+                          "{\"rsp\":{\"method\":\"GET\",\"status\":200}}\n"
+                          "{\"http\":{\"hostname\":\"example.com\",\"http_method\":\"GET\","
+                          "\"http_user_agent\":\"t/1\",\"protocol\":\"HTTP/1.1\","
+                          "\"request_headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
+                          "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],"
+                          "\"response_headers\":[{\"name\":\"Server\",\"value\":\"s\"}],"
+                          "\"spu\":{\"ok\":true,\"path\":\"/a/b.html\"},\"status\":200,"
+                          "\"url\":\"/a/b.html?x=1&y=2\"}}\n");
     free(log);
     spu_bundle_unref(b);
 }
@@ -163,11 +177,88 @@ Test(evelog, transaction_without_response)
     struct spu_bundle *b = hc_bundle(grammar, NULL);
     cr_assert_not_null(b);
     const char req[] = "POST /up HTTP/1.0\r\n\r\n";
-    char *log = run(b, req, strlen(req), "", 0);
-    cr_assert_str_eq(log,
-                     "{\"req\":{\"method\":\"POST\"}}\n"
-                     "{\"http\":{\"http_method\":\"POST\",\"protocol\":\"HTTP/1.0\","
-                     "\"spu\":{\"ok\":false,\"path\":\"/up\"},\"url\":\"/up\"}}\n");
+    char *log = run(b, req, "");
+    cr_assert_str_eq(log, "{\"req\":{\"method\":\"POST\"}}\n"
+                          "{\"http\":{\"http_method\":\"POST\",\"protocol\":\"HTTP/1.0\","
+                          "\"spu\":{\"ok\":false,\"path\":\"/up\"},\"url\":\"/up\"}}\n");
+    free(log);
+    spu_bundle_unref(b);
+}
+
+/* tests/unit/gvm/mail.spg (run from the repository root) with log
+ * declarations added inside its protocol. */
+static char *mail_grammar(void)
+{
+    FILE *f = fopen("tests/unit/gvm/mail.spg", "rb");
+    cr_assert_not_null(f);
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+        fwrite(buf, 1, k, m);
+    fclose(f);
+    fclose(m);
+    char *end = strrchr(text, '}'); /* the protocol's closing brace */
+    cr_assert_not_null(end);
+    *end = 0;
+    char *g = NULL;
+    size_t gn = 0;
+    m = open_memstream(&g, &gn);
+    fprintf(m,
+            "%s\n"
+            "    log smtp on transaction mail {\n"
+            "        command = command.verb;\n"
+            "        arg = command.arg;\n"
+            "        data_bytes = StringLength(data.content);\n"
+            "        reply.code = reply.status;\n"
+            "        reply.lines = reply.lines;\n"
+            "    }\n"
+            "    log email on mail.body {\n"
+            "        subject = subject;\n"
+            "        from = headers[\"from\"];\n"
+            "        headers = headers { name = name; };\n"
+            "    }\n"
+            "}\n",
+            text);
+    fclose(m);
+    free(text);
+    return g;
+}
+
+/* Several client message kinds in one transaction kind (command, data ->
+ * reply): each transaction record names the side that came (the data
+ * message's transaction has no `command`); a server greeting has no client
+ * side. An event of a sub-stream (the mail's body) makes its own object,
+ * its header records shaped by a block. */
+Test(evelog, smtp_like_transactions_and_substream_event)
+{
+    char *g = mail_grammar();
+    struct spu_bundle *b = hc_bundle(g, NULL);
+    free(g);
+    cr_assert_not_null(b);
+    struct step steps[] = {
+        {SPU_DIR_SERVER, "220 mx\r\n"},
+        {SPU_DIR_CLIENT, "EHLO a\r\n"},
+        {SPU_DIR_SERVER, "250-mx\r\n250 PIPELINING\r\n"},
+        {SPU_DIR_CLIENT, "MAIL FROM:<a@b>\r\nDATA\r\n"},
+        {SPU_DIR_SERVER, "250 ok\r\n354 go\r\n"},
+        {SPU_DIR_CLIENT, "Subject: hi\r\n there\r\nFrom: a\r\n\r\nbody\r\n..dot\r\n.\r\n"
+                         "QUIT\r\n"},
+        {SPU_DIR_SERVER, "250 queued\r\n221 bye\r\n"},
+    };
+    char *log = run_steps(b, steps, sizeof(steps) / sizeof(steps[0]));
+    cr_assert_str_eq(
+        log, "{\"smtp\":{\"reply\":{\"code\":220}}}\n"
+             "{\"smtp\":{\"arg\":\"a\",\"command\":\"EHLO\",\"reply\":{\"code\":250,\"lines\":["
+             "\"mx\"]}}}\n"
+             "{\"smtp\":{\"arg\":\"FROM:<a@b>\",\"command\":\"MAIL\",\"reply\":{\"code\":250}}}\n"
+             "{\"smtp\":{\"command\":\"DATA\",\"reply\":{\"code\":354}}}\n"
+             "{\"email\":{\"from\":\"a\",\"headers\":[{\"name\":\"Subject\"},{\"name\":\"From\"}],"
+             "\"subject\":\"hithere\"}}\n"
+             "{\"smtp\":{\"data_bytes\":42,\"reply\":{\"code\":250}}}\n"
+             "{\"smtp\":{\"command\":\"QUIT\",\"reply\":{\"code\":221}}}\n");
     free(log);
     spu_bundle_unref(b);
 }

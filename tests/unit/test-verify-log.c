@@ -83,8 +83,8 @@ static void refused(const char *where, uint64_t off, const char *substr)
     struct spu_bundle *b = spu_bundle_load_mem(p, len, NULL, &err);
     cr_assert_null(b, "accepted (expected %s)", substr);
     cr_assert_str_eq(err.where, where, "where '%s' (%s)", err.where, err.msg);
-    cr_assert_eq(err.offset, off, "offset %llu, expected %llu (%s)",
-                 (unsigned long long)err.offset, (unsigned long long)off, err.msg);
+    cr_assert_eq(err.offset, off, "offset %llu, expected %llu (%s)", (unsigned long long)err.offset,
+                 (unsigned long long)off, err.msg);
     cr_assert_not_null(strstr(err.msg, substr), "message '%s' lacks '%s'", err.msg, substr);
 }
 
@@ -130,8 +130,7 @@ Test(verify_log, transaction_layout_of_messages)
 Test(verify_log, entries_in_range)
 {
     log_at(0)->nentries = 100;
-    refused("log", ent(SPU_SEC_LOG, 0, OFF(spu_blog, first_entry)),
-            "outside the logent section");
+    refused("log", ent(SPU_SEC_LOG, 0, OFF(spu_blog, first_entry)), "outside the logent section");
 }
 
 Test(verify_log, entry_owned_twice)
