@@ -13,8 +13,12 @@
  * (or arrays of records) describes the object made of each record: its
  * names are that record's fields.
  *
- * Paths are checked per block: each segment non-empty, no two entries
- * writing the same path, none writing below another's value.
+ * A path is below the TYPE object, or, written as a string starting with
+ * '/' ("/email.from"), from the record's root, so that one record can
+ * hold sibling objects (Suricata's smtp records carry "smtp" and
+ * "email"). Paths are checked per block, compared from the root: each
+ * name non-empty, no two entries writing the same path, none writing
+ * below another's value.
  */
 #include "sema-int.h"
 
@@ -58,7 +62,7 @@ static const struct sema_type *layout_name(struct ectx *c, struct ast_node *n)
 
 static bool path_ok(struct sema *s, const struct ast_node *d)
 {
-    const char *p = d->name;
+    const char *p = d->name + (d->name[0] == '/');
     size_t seg = 0;
     for (;; p++) {
         if (*p == '.' || *p == 0) {
@@ -94,10 +98,33 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
                                  const struct sema_event *ev, const char *prefix,
                                  struct ast_node *d);
 
-/* Check the entries of one block (a log's or a sub block); returns the vector. */
+/* Where an entry writes, from the record's root: "/a.b" as written, "a.b"
+ * below the TYPE object (log blocks; type NULL: a { } block, relative to
+ * the element's object). NULL (reported) when the path is not allowed. */
+static const char *abs_path(struct sema *s, const char *type, const struct ast_node *d)
+{
+    if (d->name[0] != '/')
+        return type ? sema_sprintf(s, "%s.%s", type, d->name) : d->name;
+    if (!type) {
+        sema_error(s, d->loc, "a path in a { } block is relative to the element's object; "
+                              "'%s' starts at the record's root",
+                   d->name);
+        return NULL;
+    }
+    if (strcmp(d->name + 1, type) == 0) {
+        sema_error(s, d->loc, "'%s' is the record's own object: write its fields as paths "
+                              "without '/'",
+                   d->name);
+        return NULL;
+    }
+    return d->name + 1;
+}
+
+/* Check the entries of one block (a log's, type = its TYPE; or a { }
+ * block, type NULL); returns the vector. */
 static struct sema_logent **block(struct sema *s, struct ectx *c, const struct sema_layout *l,
-                                  const struct sema_event *ev, const char *prefix,
-                                  struct ast_node *list, uint32_t *n)
+                                  const struct sema_event *ev, const char *type,
+                                  const char *prefix, struct ast_node *list, uint32_t *n)
 {
     struct sema_logent **v = NULL;
     *n = 0;
@@ -105,14 +132,17 @@ static struct sema_logent **block(struct sema *s, struct ectx *c, const struct s
         if (d->kind != AST_LOGENT)
             continue;
         bool ok = path_ok(s, d);
+        const char *ab = ok ? abs_path(s, type, d) : NULL;
+        ok = ab != NULL;
         for (uint32_t i = 0; ok && i < *n; i++) {
             const struct ast_node *o = v[i]->decl;
-            if (strcmp(o->name, d->name) == 0) {
+            const char *oa = v[i]->abs;
+            if (strcmp(oa, ab) == 0) {
                 sema_error(s, d->loc, "log path '%s' is written twice", d->name);
                 sema_note(s, o->loc, "first written here");
                 ok = false;
-            } else if (path_covers(o->name, d->name) || path_covers(d->name, o->name)) {
-                const struct ast_node *up = path_covers(o->name, d->name) ? o : d;
+            } else if (path_covers(oa, ab) || path_covers(ab, oa)) {
+                const struct ast_node *up = path_covers(oa, ab) ? o : d;
                 const struct ast_node *down = up == o ? d : o;
                 sema_error(s, d->loc, "log path '%s' is below '%s', which holds a value",
                            down->name, up->name);
@@ -121,8 +151,10 @@ static struct sema_logent **block(struct sema *s, struct ectx *c, const struct s
             }
         }
         struct sema_logent *e = entry(s, c, l, ev, prefix, d);
-        if (e && ok)
+        if (e && ok) {
+            e->abs = ab;
             SEMA_PUSH(s, v, *n, e);
+        }
     }
     return v;
 }
@@ -135,7 +167,7 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
     if (!e)
         return NULL;
     e->path = d->name;
-    e->name = sema_sprintf(s, "%s.%s", prefix, d->name);
+    e->name = sema_sprintf(s, d->name[0] == '/' ? "%s%s" : "%s.%s", prefix, d->name);
     e->decl = d;
     e->value = d->a;
     e->layout = l;
@@ -169,7 +201,7 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
     sc.e.file = c->file;
     sc.l = sl;
     e->sub_layout = sl;
-    e->subs = block(s, &sc.e, sl, NULL, e->name, d->b, &e->nsubs);
+    e->subs = block(s, &sc.e, sl, NULL, NULL, e->name, d->b, &e->nsubs);
     return e;
 }
 
@@ -262,8 +294,8 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
         lc.e.name = layout_name;
         lc.e.proto = (struct sema_proto *)tp;
     }
-    lg->entries = block(s, &lc.e, lg->layout, lg->event, sema_sprintf(s, "log.%s", lg->type), d->b,
-                        &lg->nentries);
+    lg->entries = block(s, &lc.e, lg->layout, lg->event, lg->type,
+                        sema_sprintf(s, "log.%s", lg->type), d->b, &lg->nentries);
     lg->id = s->prog->nlogs;
     SEMA_PUSH(s, s->prog->logs, s->prog->nlogs, lg);
     number(s, lg->entries, lg->nentries);

@@ -233,7 +233,8 @@ struct sema_proto {
 
 /* One `path = EXPR;` (or `path = EXPR { subs };`) of a log declaration. */
 struct sema_logent {
-    const char *path;                 /* dotted, below the TYPE object */
+    const char *path;                 /* dotted, below the TYPE object; "/a.b": from the root */
+    const char *abs;                  /* from the record's root (blocks: the element's object) */
     const char *name;                 /* log.TYPE.path (subs: their parent's name.path) */
     const struct ast_node *decl;      /* LOGENT */
     const struct ast_node *value;     /* typed over `layout` */

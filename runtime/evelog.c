@@ -108,7 +108,7 @@ static int set_path(json_t *obj, const char *path, uint32_t len, json_t *x)
 }
 
 static int entries(struct evelog *el, const struct spu_bundle *b, uint32_t first, uint32_t n,
-                   const struct spu_record *rec, json_t *obj, unsigned depth);
+                   const struct spu_record *rec, json_t *obj, json_t *root, unsigned depth);
 
 /* The object of one element record under a { } block; NULL when out of
  * memory, json_null() when the element is not a record. */
@@ -118,7 +118,7 @@ static json_t *element(struct evelog *el, const struct spu_bundle *b, const stru
     if (v->type != SPU_T_REC || !v->u.rec)
         return json_null();
     json_t *o = json_object();
-    if (o && entries(el, b, e->first_sub, e->nsubs, v->u.rec, o, depth + 1) != SPU_OK) {
+    if (o && entries(el, b, e->first_sub, e->nsubs, v->u.rec, o, NULL, depth + 1) != SPU_OK) {
         json_decref(o);
         return NULL;
     }
@@ -143,10 +143,11 @@ static json_t *entry_json(struct evelog *el, const struct spu_bundle *b,
     return a;
 }
 
-/* Run entries [first, first + n) on rec into obj. The verifier bounds
- * the nesting (SPU_LOG_MAX_DEPTH), so the recursion is bounded. */
+/* Run entries [first, first + n) on rec into obj; paths "/a.b" (top
+ * entries only, verified) go into root. The verifier bounds the nesting
+ * (SPU_LOG_MAX_DEPTH), so the recursion is bounded. */
 static int entries(struct evelog *el, const struct spu_bundle *b, uint32_t first, uint32_t n,
-                   const struct spu_record *rec, json_t *obj, unsigned depth)
+                   const struct spu_record *rec, json_t *obj, json_t *root, unsigned depth)
 {
     uint32_t ne;
     const struct spu_blogent *ents = spu_bundle_logents(b, &ne);
@@ -165,7 +166,13 @@ static int entries(struct evelog *el, const struct spu_bundle *b, uint32_t first
             return SPU_ENOMEM;
         uint32_t plen = 0;
         const char *path = spu_bundle_str(b, e->path, &plen);
-        if (set_path(obj, path, plen, x) != SPU_OK)
+        json_t *into = obj;
+        if (plen && path[0] == '/' && root) {
+            into = root;
+            path++;
+            plen--;
+        }
+        if (set_path(into, path, plen, x) != SPU_OK)
             return SPU_ENOMEM;
     }
     return SPU_OK;
@@ -181,13 +188,15 @@ static int fire(struct evelog *el, const struct spu_bundle *b, const struct spu_
         tlen = sizeof(el->type) - 1;
     memcpy(el->type, type, tlen);
     el->type[tlen] = 0;
-    json_t *inner = json_object(), *obj = json_object();
-    int rc = inner && obj ? SPU_OK : SPU_ENOMEM;
-    if (rc == SPU_OK)
-        rc = entries(el, b, l->first_entry, l->nentries, rec, inner, 1);
-    if (rc == SPU_OK && json_object_set(obj, el->type, inner) != 0)
+    json_t *obj = json_object(), *inner = json_object();
+    int rc = SPU_OK;
+    if (!obj || !inner || json_object_set_new(obj, el->type, inner) != 0) {
+        if (!obj)
+            json_decref(inner);
         rc = SPU_ENOMEM;
-    json_decref(inner);
+    }
+    if (rc == SPU_OK) /* inner is borrowed from obj from here */
+        rc = entries(el, b, l->first_entry, l->nentries, rec, inner, obj, 1);
     if (rc != SPU_OK) {
         json_decref(obj);
         return spu_error_set(err, rc, "out of memory building an EVE %s record", el->type);

@@ -68,17 +68,28 @@ static int check_log(const struct vctx *vc, uint32_t i)
     return SPU_OK;
 }
 
-static int check_path(const struct vctx *vc, uint32_t i, struct spu_bstr s)
+/* A path: names separated by dots, none empty; top entries (root_ok) may
+ * start with '/' (from the record's root). */
+static int check_path(const struct vctx *vc, uint32_t i, struct spu_bstr s, int root_ok)
 {
     const struct spu_bview *v = vc->v;
     if ((uint64_t)s.off + s.len > v->nstrtab || s.len == 0)
         return spu_vfail(vc, SPU_SEC_LOGENT, i, OFF(spu_blogent, path),
                          "logent %u: path string bad", i);
     const char *p = v->strtab + s.off;
-    for (uint32_t k = 0; k < s.len; k++)
-        if ((p[k] == '.' && (k == 0 || k + 1 == s.len || p[k - 1] == '.')) || p[k] == 0)
+    uint32_t k0 = 0;
+    if (p[0] == '/') {
+        if (!root_ok)
+            return spu_vfail(vc, SPU_SEC_LOGENT, i, OFF(spu_blogent, path),
+                             "logent %u: a sub entry's path starts at the root", i);
+        k0 = 1;
+    }
+    for (uint32_t k = k0; k <= s.len; k++) {
+        int end = k == s.len || p[k] == '.';
+        if ((end && (k == k0 || p[k - 1] == '.')) || (k < s.len && (p[k] == 0 || p[k] == '/')))
             return spu_vfail(vc, SPU_SEC_LOGENT, i, OFF(spu_blogent, path),
                              "logent %u: path has an empty name", i);
+    }
     return SPU_OK;
 }
 
@@ -113,7 +124,7 @@ static int check_entries(const struct vctx *vc, struct owner *o)
         const struct spu_blogent *e = &v->logents[i];
         if (!o[i].depth)
             return spu_vfail(vc, sec, i, 0, "logent %u: owned by no log or entry", i);
-        TRY_LOG(check_path(vc, i, e->path));
+        TRY_LOG(check_path(vc, i, e->path, o[i].depth == 1));
         if (e->prog >= v->nprogs || v->progs[e->prog].kind != SPU_PROG_KEY)
             return spu_vfail(vc, sec, i, OFF(spu_blogent, prog),
                              "logent %u: program %u is not a KEY program", i, e->prog);

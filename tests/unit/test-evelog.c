@@ -214,6 +214,7 @@ static char *mail_grammar(void)
             "        data_bytes = StringLength(data.content);\n"
             "        reply.code = reply.status;\n"
             "        reply.lines = reply.lines;\n"
+            "        \"/email.status\" = reply.text;\n"
             "    }\n"
             "    log email on mail.body {\n"
             "        subject = subject;\n"
@@ -230,8 +231,9 @@ static char *mail_grammar(void)
 /* Several client message kinds in one transaction kind (command, data ->
  * reply): each transaction record names the side that came (the data
  * message's transaction has no `command`); a server greeting has no client
- * side. An event of a sub-stream (the mail's body) makes its own object,
- * its header records shaped by a block. */
+ * side; "/email.status" writes a sibling of the `smtp` object. An event of
+ * a sub-stream (the mail's body) makes its own object, its header records
+ * shaped by a block. */
 Test(evelog, smtp_like_transactions_and_substream_event)
 {
     char *g = mail_grammar();
@@ -250,15 +252,19 @@ Test(evelog, smtp_like_transactions_and_substream_event)
     };
     char *log = run_steps(b, steps, sizeof(steps) / sizeof(steps[0]));
     cr_assert_str_eq(
-        log, "{\"smtp\":{\"reply\":{\"code\":220}}}\n"
-             "{\"smtp\":{\"arg\":\"a\",\"command\":\"EHLO\",\"reply\":{\"code\":250,\"lines\":["
-             "\"mx\"]}}}\n"
-             "{\"smtp\":{\"arg\":\"FROM:<a@b>\",\"command\":\"MAIL\",\"reply\":{\"code\":250}}}\n"
-             "{\"smtp\":{\"command\":\"DATA\",\"reply\":{\"code\":354}}}\n"
-             "{\"email\":{\"from\":\"a\",\"headers\":[{\"name\":\"Subject\"},{\"name\":\"From\"}],"
-             "\"subject\":\"hithere\"}}\n"
-             "{\"smtp\":{\"data_bytes\":42,\"reply\":{\"code\":250}}}\n"
-             "{\"smtp\":{\"command\":\"QUIT\",\"reply\":{\"code\":221}}}\n");
+        log,
+        "{\"email\":{\"status\":\"mx\"},\"smtp\":{\"reply\":{\"code\":220}}}\n"
+        "{\"email\":{\"status\":\"PIPELINING\"},\"smtp\":{\"arg\":\"a\",\"command\":\"EHLO\","
+        "\"reply\":{\"code\":250,\"lines\":[\"mx\"]}}}\n"
+        "{\"email\":{\"status\":\"ok\"},\"smtp\":{\"arg\":\"FROM:<a@b>\",\"command\":\"MAIL\","
+        "\"reply\":{\"code\":250}}}\n"
+        "{\"email\":{\"status\":\"go\"},\"smtp\":{\"command\":\"DATA\",\"reply\":{\"code\":354}}}\n"
+        "{\"email\":{\"from\":\"a\",\"headers\":[{\"name\":\"Subject\"},{\"name\":\"From\"}],"
+        "\"subject\":\"hithere\"}}\n"
+        "{\"email\":{\"status\":\"queued\"},\"smtp\":{\"data_bytes\":42,\"reply\":{\"code\":250}}}"
+        "\n"
+        "{\"email\":{\"status\":\"bye\"},\"smtp\":{\"command\":\"QUIT\",\"reply\":{\"code\":221}}}"
+        "\n");
     free(log);
     spu_bundle_unref(b);
 }

@@ -17,8 +17,8 @@
 #define OFF(type, f) offsetof(struct type, f)
 
 /* Entries, in LOGENT order: log demo: 0 verb, 1 args.words, 2 state,
- * 3 protocol, 4 (sub of 1) word; log cmd: 5 verb, 6 status, 7 params,
- * 8 (sub of 7) name, 9 value. */
+ * 3 protocol, 4 /email.status, 5 (sub of 1) word; log cmd: 6 verb,
+ * 7 status, 8 params, 9 (sub of 8) name, 10 value. */
 static const char grammar[] =
     "protocol demo over tcp {\n"
     "    ports 7777;\n"
@@ -39,6 +39,7 @@ static const char grammar[] =
     "        args.words = command.words { word = w; };\n"
     "        \"state\" = reply.n;\n"
     "        protocol = reply.text;\n"
+    "        \"/email.status\" = reply.text;\n"
     "    }\n"
     "    log cmd on demo.command {\n"
     "        verb = verb;\n"
@@ -99,7 +100,7 @@ Test(verify_log, spuc_output_loads)
     spu_bundle_logs(b, &nl);
     spu_bundle_logents(b, &ne);
     cr_assert_eq(nl, 2);
-    cr_assert_eq(ne, 10);
+    cr_assert_eq(ne, 11);
     spu_bundle_unref(b);
 }
 
@@ -147,14 +148,14 @@ Test(verify_log, entry_owned_by_none)
 
 Test(verify_log, program_of_another_record)
 {
-    logent_at(0)->prog = logent_at(5)->prog; /* an event program in a transaction log */
+    logent_at(0)->prog = logent_at(6)->prog; /* an event program in a transaction log */
     refused("logent", ent(SPU_SEC_LOGENT, 0, OFF(spu_blogent, prog)), "runs on another record");
 }
 
 Test(verify_log, sub_program_of_another_record)
 {
-    logent_at(4)->prog = logent_at(8)->prog; /* runs on `param`, not on `word` */
-    refused("logent", ent(SPU_SEC_LOGENT, 4, OFF(spu_blogent, prog)), "runs on another record");
+    logent_at(5)->prog = logent_at(9)->prog; /* runs on `param`, not on `word` */
+    refused("logent", ent(SPU_SEC_LOGENT, 5, OFF(spu_blogent, prog)), "runs on another record");
 }
 
 Test(verify_log, subs_after_their_parent)
@@ -165,8 +166,8 @@ Test(verify_log, subs_after_their_parent)
 
 Test(verify_log, sub_layout_known)
 {
-    logent_at(7)->sub_layout = 0x80000000u | 999;
-    refused("logent", ent(SPU_SEC_LOGENT, 7, OFF(spu_blogent, sub_layout)), "unknown");
+    logent_at(8)->sub_layout = 0x80000000u | 999;
+    refused("logent", ent(SPU_SEC_LOGENT, 8, OFF(spu_blogent, sub_layout)), "unknown");
 }
 
 Test(verify_log, no_sub_fields_without_subs)
@@ -187,6 +188,13 @@ Test(verify_log, path_with_an_empty_name)
     /* "args.words" -> "args." (the dot last) */
     logent_at(1)->path.len = 5;
     refused("logent", ent(SPU_SEC_LOGENT, 1, OFF(spu_blogent, path)), "empty name");
+}
+
+Test(verify_log, sub_path_from_the_root)
+{
+    /* sub entry 9 (name) gets the path "/email.status" of entry 4 */
+    logent_at(9)->path = logent_at(4)->path;
+    refused("logent", ent(SPU_SEC_LOGENT, 9, OFF(spu_blogent, path)), "starts at the root");
 }
 
 Test(verify_log, not_a_key_program)
