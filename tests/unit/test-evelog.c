@@ -50,9 +50,10 @@ static const char grammar[] =
     "        status = response.status;\n"
     "        http_user_agent = request.headers[\"user-agent\"];\n"
     "        request_headers = request.headers { name = name; value = value; };\n"
-    "        spu.path = request.url.path;\n"
-    "        spu.ok = response.status < 400;\n"
+    "        \"/spu.path\" = request.url.path;\n"
+    "        \"/spu.ok\" = response.status < 400;\n"
     "        response_headers = response.headers;\n"
+    "        \"/spu.request\" = request;\n"
     "    }\n"
     "    log rsp on web.response {\n"
     "        status = status;\n"
@@ -148,28 +149,39 @@ static char *run(struct spu_bundle *b, const char *client, const char *server)
 #define REQ1 "GET /a/b.html?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n"
 #define RSP1 "HTTP/1.1 200 OK\r\nServer: s\r\n\r\n"
 
-/* A transaction gives one `http` object (request and response fields,
- * the response event a `rsp` object reading the paired request (its
- * entry `bad` faults, a modulo by zero, and is left out and counted),
- * headers as objects through a block, a whole array of records without
- * one, a nested path, a bool), and the request event one `req` object (a
- * stdlib record array through a block, a keyword path written as a
- * string, the response not there yet so `state` is left out). */
+/* One conversation, three objects:
+ * - `req` on the request event: a stdlib record array shaped by a block,
+ *   a nested path, a keyword path written as a string (`state`: the
+ *   response is not there yet, so it is left out);
+ * - `rsp` on the response event: the paired request read by name; its
+ *   entry `bad` faults (modulo by zero) and is left out and counted;
+ * - `http` on the transaction: request and response fields, headers as
+ *   objects through a block, a whole array of records without one, and
+ *   spu's extras beside it from the root ("/spu..."): a bool, a stdlib
+ *   record's field, the whole request record (nested records, arrays). */
 Test(evelog, transaction_and_event)
 {
     struct spu_bundle *b = hc_bundle(grammar, NULL);
     cr_assert_not_null(b);
     char *log = run(b, REQ1, RSP1);
-    cr_assert_str_eq(log, "{\"req\":{\"method\":\"GET\",\"params\":[{\"k\":\"x\"},{\"k\":\"y\"}],"
-                          "\"url\":{\"ext\":\"html\"}}}\n"
-                          "{\"rsp\":{\"method\":\"GET\",\"status\":200}}\n"
-                          "{\"http\":{\"hostname\":\"example.com\",\"http_method\":\"GET\","
-                          "\"http_user_agent\":\"t/1\",\"protocol\":\"HTTP/1.1\","
-                          "\"request_headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
-                          "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],"
-                          "\"response_headers\":[{\"name\":\"Server\",\"value\":\"s\"}],"
-                          "\"spu\":{\"ok\":true,\"path\":\"/a/b.html\"},\"status\":200,"
-                          "\"url\":\"/a/b.html?x=1&y=2\"}}\n");
+    cr_assert_str_eq(
+        log,
+        "{\"req\":{\"method\":\"GET\",\"params\":[{\"k\":\"x\"},{\"k\":\"y\"}],"
+        "\"url\":{\"ext\":\"html\"}}}\n"
+        "{\"rsp\":{\"method\":\"GET\",\"status\":200}}\n"
+        "{\"http\":{\"hostname\":\"example.com\",\"http_method\":\"GET\","
+        "\"http_user_agent\":\"t/1\",\"protocol\":\"HTTP/1.1\","
+        "\"request_headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
+        "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],"
+        "\"response_headers\":[{\"name\":\"Server\",\"value\":\"s\"}],\"status\":200,"
+        "\"url\":\"/a/b.html?x=1&y=2\"},"
+        "\"spu\":{\"ok\":true,\"path\":\"/a/b.html\",\"request\":{"
+        "\"headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
+        "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],\"host\":\"example.com\","
+        "\"method\":\"GET\",\"uri\":\"/a/b.html?x=1&y=2\",\"url\":{\"directory\":\"/a/\","
+        "\"ext\":\"html\",\"filename\":\"b.html\",\"params\":[{\"name\":\"x\",\"value\":\"1\"},"
+        "{\"name\":\"y\",\"value\":\"2\"}],\"path\":\"/a/b.html\",\"port\":0,"
+        "\"query\":\"x=1&y=2\"},\"version\":\"HTTP/1.1\"}}}\n");
     cr_assert_eq(last_faults, 1); /* rsp.bad: modulo by zero, left out */
     free(log);
     spu_bundle_unref(b);
@@ -185,9 +197,12 @@ Test(evelog, transaction_without_response)
     cr_assert_not_null(b);
     const char req[] = "POST /up HTTP/1.0\r\n\r\n";
     char *log = run(b, req, "");
-    cr_assert_str_eq(log, "{\"req\":{\"method\":\"POST\"}}\n"
-                          "{\"http\":{\"http_method\":\"POST\",\"protocol\":\"HTTP/1.0\","
-                          "\"spu\":{\"ok\":false,\"path\":\"/up\"},\"url\":\"/up\"}}\n");
+    cr_assert_str_eq(
+        log, "{\"req\":{\"method\":\"POST\"}}\n"
+             "{\"http\":{\"http_method\":\"POST\",\"protocol\":\"HTTP/1.0\",\"url\":\"/up\"},"
+             "\"spu\":{\"ok\":false,\"path\":\"/up\",\"request\":{\"method\":\"POST\","
+             "\"uri\":\"/up\",\"url\":{\"directory\":\"/\",\"filename\":\"up\",\"path\":\"/up\","
+             "\"port\":0},\"version\":\"HTTP/1.0\"}}}\n");
     cr_assert_eq(last_faults, 0);
     free(log);
     spu_bundle_unref(b);
