@@ -22,6 +22,8 @@
  */
 #include "sema-int.h"
 
+#include "bundle-format.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@
 struct lctx {
     struct ectx e; /* first: the resolver casts back */
     const struct sema_layout *l;
+    unsigned depth; /* 1: a log's entries, 2: a block's in them, ... */
 };
 
 static const struct sema_type *layout_name(struct ectx *c, struct ast_node *n)
@@ -190,8 +193,14 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
                        sema_type_str(t, x, sizeof(x)));
         return NULL;
     }
+    unsigned depth = ((const struct lctx *)c)->depth + 1; /* every ectx here is an lctx */
+    if (depth > SPU_LOG_MAX_DEPTH) {
+        sema_error(s, d->loc, "{ } blocks nest at most %u deep", SPU_LOG_MAX_DEPTH - 1);
+        return NULL;
+    }
     struct lctx sc;
     memset(&sc, 0, sizeof(sc));
+    sc.depth = depth;
     uint32_t nl = 0;
     sc.e.s = s;
     sc.e.lang = SRC_LANG_RULES;
@@ -251,6 +260,7 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
     lg->kind = (int)d->ival;
     struct lctx lc;
     memset(&lc, 0, sizeof(lc));
+    lc.depth = 1;
     uint32_t nl = 0;
     lc.e.s = s;
     lc.e.lang = SRC_LANG_RULES;
