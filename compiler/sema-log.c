@@ -101,6 +101,14 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
                                  const struct sema_event *ev, const char *prefix,
                                  struct ast_node *d);
 
+/* The envelope of an EVE record, which spurun writes (runtime/eve.c,
+ * eve_begin): a root path may not name it. */
+static const char *const envelope[] = {
+    "timestamp", "flow_id",   "in_iface",  "event_type", "vlan",         "src_ip",
+    "src_port",  "dest_ip",   "dest_port", "ip_v",       "proto",        "icmp_type",
+    "icmp_code", "app_proto", "tx_id",     "pcap_cnt",   "community_id",
+};
+
 /* Where an entry writes, from the record's root: "/a.b" as written, "a.b"
  * below the TYPE object (log blocks; type NULL: a { } block, relative to
  * the element's object). NULL (reported) when the path is not allowed. */
@@ -109,14 +117,25 @@ static const char *abs_path(struct sema *s, const char *type, const struct ast_n
     if (d->name[0] != '/')
         return type ? sema_sprintf(s, "%s.%s", type, d->name) : d->name;
     if (!type) {
-        sema_error(s, d->loc, "a path in a { } block is relative to the element's object; "
-                              "'%s' starts at the record's root",
+        sema_error(s, d->loc,
+                   "a path in a { } block is relative to the element's object; "
+                   "'%s' starts at the record's root",
                    d->name);
         return NULL;
     }
+    size_t first = strcspn(d->name + 1, ".");
+    for (size_t i = 0; i < sizeof(envelope) / sizeof(envelope[0]); i++)
+        if (strlen(envelope[i]) == first && strncmp(d->name + 1, envelope[i], first) == 0) {
+            sema_error(s, d->loc,
+                       "'/%s' is a field of the record's envelope, which spurun "
+                       "writes",
+                       envelope[i]);
+            return NULL;
+        }
     if (strcmp(d->name + 1, type) == 0) {
-        sema_error(s, d->loc, "'%s' is the record's own object: write its fields as paths "
-                              "without '/'",
+        sema_error(s, d->loc,
+                   "'%s' is the record's own object: write its fields as paths "
+                   "without '/'",
                    d->name);
         return NULL;
     }
@@ -126,8 +145,8 @@ static const char *abs_path(struct sema *s, const char *type, const struct ast_n
 /* Check the entries of one block (a log's, type = its TYPE; or a { }
  * block, type NULL); returns the vector. */
 static struct sema_logent **block(struct sema *s, struct ectx *c, const struct sema_layout *l,
-                                  const struct sema_event *ev, const char *type,
-                                  const char *prefix, struct ast_node *list, uint32_t *n)
+                                  const struct sema_event *ev, const char *type, const char *prefix,
+                                  struct ast_node *list, uint32_t *n)
 {
     struct sema_logent **v = NULL;
     *n = 0;
