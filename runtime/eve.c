@@ -444,13 +444,15 @@ static void set_path(json_t *root, const char *path, json_t *val)
     json_object_set_new_nocheck(o, part, val);
 }
 
-int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
-              json_t *gauges, json_t *spu_extra)
+json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+                         json_t *gauges, json_t *spu_extra, json_t **spu_out)
 {
+    *spu_out = NULL;
     json_t *o = eve_begin(ts_ns, "stats", 0, 0, NULL, NULL, NULL, -1);
     if (!o) {
         json_decref(gauges);
-        return eve_emit(w, NULL, spu_extra);
+        json_decref(spu_extra);
+        return NULL;
     }
     json_t *st = json_object();
     json_t *spu = spu_extra ? spu_extra : json_object();
@@ -486,5 +488,14 @@ int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struc
         json_decref(gauges);
     }
     json_object_set_new_nocheck(o, "stats", st);
+    *spu_out = spu;
+    return o;
+}
+
+int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+              json_t *gauges, json_t *spu_extra)
+{
+    json_t *spu;
+    json_t *o = eve_stats_record(ts_ns, uptime_s, s, gauges, spu_extra, &spu);
     return eve_emit(w, o, spu);
 }
