@@ -326,7 +326,10 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     dispatch_finish(r->disp);
     emit_stats(r);
     if (env->svc)
+    {
         run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
+        run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+    }
 
     struct stats_block sum;
     stats_block_init(&sum);
