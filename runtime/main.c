@@ -293,7 +293,15 @@ static int run_one(const struct config *c, struct run_service *svc,
                           .tap = tap,
                           .opened = drop_now,
                           .opened_ctx = drop};
+    LOGGER(drop->log, LOGGER_NOTICE, "started: %s %s, %u workers, %u bundles",
+           cfg.iface ? "interface" : "capture", cfg.iface ? cfg.iface : cfg.read_path, cfg.workers,
+           cfg.nbundles);
     int rc = run_main_env(&cfg, &env, &rep, &err);
+    if (rc < 0)
+        LOGGER(drop->log, LOGGER_ERROR, "%s", spu_error_str(&err, ebuf, sizeof(ebuf)));
+    LOGGER(drop->log, LOGGER_NOTICE, "stopped: packets=%llu events=%llu flows=%llu",
+           (unsigned long long)rep.packets, (unsigned long long)rep.events,
+           (unsigned long long)rep.flows);
     if (tty)
         fputs("\n", stderr);
     if (rc < 0 && !rep.capture_error) {
