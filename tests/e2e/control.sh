@@ -143,3 +143,26 @@ else
     echo "FAIL control bad requests: reload=$rrc unknown=$urc second=$src"
     cat "$TMPC/bad.out" "$TMPC/reload.err" "$TMPC/second.err"
 fi
+
+# ---- the same under valgrind: no memory error, no leak in the control path ----
+if [ "$SAN" != 1 ] && command -v valgrind > /dev/null; then
+    v="$TMPC/vg.sock"
+    valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$SPURUN" -w 2 -o "$TMPC/vg.json" --control "$v" > "$TMPC/vg.out" 2>&1 &
+    vpid=$!
+    i=0
+    while [ ! -S "$v" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+    "$SPUCTL" --control "$v" subscribe > "$TMPC/vsub.json" 2>/dev/null &
+    spid=$!
+    sleep 0.5
+    "$SPUCTL" --control "$v" pcap "$a" --wait > /dev/null; vw=$?
+    "$SPUCTL" --control "$v" stats > /dev/null && "$SPUCTL" --control "$v" flows > /dev/null; vs=$?
+    "$SPUCTL" --control "$v" shutdown > /dev/null
+    wait $vpid; vrc=$?
+    wait $spid
+    if [ $vrc -eq 0 ] && [ $vw -eq 0 ] && [ $vs -eq 0 ]; then
+        echo "ok control valgrind: queue, subscribe, stats, flows, shutdown: no memory error, no leak"
+    else
+        echo "FAIL control valgrind: spurun=$vrc wait=$vw stats=$vs"; grep '==' "$TMPC/vg.out" | head -20
+    fi
+fi
