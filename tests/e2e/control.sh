@@ -123,6 +123,13 @@ for line in ['hello', '[1]', '{"command":"nope"}', '{"command":"pcap"}',
     r = json.loads(f.readline())
     print(r["return"], r.get("error", "-"), r.get("id", "-"))
 PYEOF
+timeout 1.5 "$SPUCTL" --control "$sock" stats --watch 0.4 > "$TMPC/watch.json"
+nwatch=$(grep -c '^{"return":"OK","message":{"timestamp"' "$TMPC/watch.json")
+if [ "$nwatch" -ge 3 ]; then
+    echo "ok control stats --watch: $nwatch stats replies in 1.5 s at 0.4 s"
+else
+    echo "FAIL control stats --watch: $nwatch replies"; head -c 300 "$TMPC/watch.json"
+fi
 "$SPUCTL" --control "$sock" reload web > /dev/null 2>"$TMPC/reload.err"; rrc=$?
 "$SPUCTL" --control "$sock" frobnicate > /dev/null 2>&1; urc=$?
 "$SPURUN" -r "$paced" -o "$TMPC/c.json" --no-progress --control "$sock" 2>"$TMPC/second.err"; src=$?
