@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct config_args {
-    char **v;      /* the vector: owned strings, or argv's (see own) */
+    char **v; /* the vector: owned strings, or argv's (see own) */
     bool *own;
     int n, cap;
     const char *file;
@@ -82,8 +82,8 @@ static int add_value(struct config_args *a, const char *where, const char *key, 
                     return spu_error_set(err, SPU_ENOMEM, "out of memory");
             return SPU_OK;
         }
-        return spu_error_set(err, SPU_EINVAL, "%s: \"%s\" is a flag: expected true or false",
-                             where, key);
+        return spu_error_set(err, SPU_EINVAL, "%s: \"%s\" is a flag: expected true or false", where,
+                             key);
     }
     if (push(a, option(key, val), true) != SPU_OK)
         return spu_error_set(err, SPU_ENOMEM, "out of memory");
@@ -116,7 +116,8 @@ static int load_file(struct config_args *a, const char *path, struct spu_error *
         if (json_is_array(v)) {
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e) if ((rc = add_value(a, path, key, e, err)) != SPU_OK) goto out;
+            json_array_foreach(v, i,
+                               e) if ((rc = add_value(a, path, key, e, err)) != SPU_OK) goto out;
         } else if ((rc = add_value(a, path, key, v, err)) != SPU_OK) {
             goto out;
         }

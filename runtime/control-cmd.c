@@ -102,8 +102,8 @@ static bool type_ok(char t, const json_t *v)
             return false;
         size_t i;
         const json_t *e;
-        json_array_foreach(v, i, e) if (!json_is_string(e) || json_string_length(e) == 0)
-            return false;
+        json_array_foreach(v, i,
+                           e) if (!json_is_string(e) || json_string_length(e) == 0) return false;
         return true;
     }
     }
@@ -121,8 +121,8 @@ int control_cmd_check_args(enum control_cmd c, const json_t *args, struct spu_er
         const json_t *v = args ? json_object_get(args, key) : NULL;
         if (!v) {
             if (!opt)
-                return spu_error_set(err, SPU_EINVAL, "%s: missing argument \"%s\" (%s)", name,
-                                     key, type_name(type));
+                return spu_error_set(err, SPU_EINVAL, "%s: missing argument \"%s\" (%s)", name, key,
+                                     type_name(type));
             continue;
         }
         if (!type_ok(type, v))
@@ -159,8 +159,8 @@ json_t *control_reply_error(const char *kind, const char *msg, const json_t *id)
     return r;
 }
 
-json_t *control_cmd_handle(const struct control_handlers *h, const char *line, size_t len,
-                           int *cmd, json_t **args_out)
+json_t *control_cmd_handle(const struct control_handlers *h, const char *line, size_t len, int *cmd,
+                           json_t **args_out)
 {
     *cmd = -1;
     if (args_out)

@@ -66,8 +66,8 @@ int control_cmd_check_args(enum control_cmd c, const json_t *args, struct spu_er
  * -1 when none was recognised) and *args (may be NULL) to a new reference
  * to its checked arguments (NULL when none or not checked), so the caller
  * can act on a successful subscribe. */
-json_t *control_cmd_handle(const struct control_handlers *h, const char *line, size_t len,
-                           int *cmd, json_t **args);
+json_t *control_cmd_handle(const struct control_handlers *h, const char *line, size_t len, int *cmd,
+                           json_t **args);
 
 /* An error reply (new) of the given kind and message, echoing id (may be
  * NULL). */

@@ -20,15 +20,15 @@
 #define MAX_CONN 32
 
 struct conn {
-    int fd;              /* -1: free slot */
-    char *in;            /* CONTROL_LINE_MAX bytes */
+    int fd;   /* -1: free slot */
+    char *in; /* CONTROL_LINE_MAX bytes */
     size_t inlen;
-    char *out;           /* replies and subscribed records; guarded by mu */
+    char *out; /* replies and subscribed records; guarded by mu */
     size_t outlen, outcap;
-    bool sub;            /* subscribed: publish() appends to out */
-    json_t *types;       /* subscribed types (array of strings), NULL = all */
-    bool dead;           /* close now (dropped, or the peer went away) */
-    bool closing;        /* close once out is sent */
+    bool sub;      /* subscribed: publish() appends to out */
+    json_t *types; /* subscribed types (array of strings), NULL = all */
+    bool dead;     /* close now (dropped, or the peer went away) */
+    bool closing;  /* close once out is sent */
 };
 
 struct control {
@@ -118,8 +118,8 @@ void control_publish(struct control *c, const char *buf, size_t len)
         const char *le = nl ? nl + 1 : end;
         /* the envelope's event_type is the first one in the line */
         const char *t = memmem(p, (size_t)(le - p), key, sizeof(key) - 1);
-        const char *te = t ? memchr(t + sizeof(key) - 1, '"', (size_t)(le - t) - sizeof(key) + 1)
-                           : NULL;
+        const char *te =
+            t ? memchr(t + sizeof(key) - 1, '"', (size_t)(le - t) - sizeof(key) + 1) : NULL;
         if (te) {
             t += sizeof(key) - 1;
             for (unsigned i = 0; i < MAX_CONN; i++) {
@@ -174,7 +174,8 @@ static void queue_reply(struct control *c, struct conn *k, json_t *reply)
 {
     char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
     pthread_mutex_lock(&c->mu);
-    static const char oom[] = "{\"return\":\"NOK\",\"error\":\"failed\",\"message\":\"out of memory\"}\n";
+    static const char oom[] =
+        "{\"return\":\"NOK\",\"error\":\"failed\",\"message\":\"out of memory\"}\n";
     if (!s || !out_append(k, s, strlen(s)) || !out_append(k, "\n", 1))
         if (!out_append(k, oom, sizeof(oom) - 1))
             k->dead = true;

@@ -57,12 +57,12 @@ const char *control_path(const struct control *c);
 void control_publish(struct control *c, const char *buf, size_t len);
 
 struct control_counters {
-    uint64_t connections;     /* accepted */
-    uint64_t requests;        /* lines answered */
-    uint64_t bad_requests;    /* answered with an error */
-    uint64_t subscribers;     /* subscribed now */
-    uint64_t sub_dropped;     /* subscribers dropped for being slow */
-    uint64_t sub_records;     /* records queued to subscribers */
+    uint64_t connections;  /* accepted */
+    uint64_t requests;     /* lines answered */
+    uint64_t bad_requests; /* answered with an error */
+    uint64_t subscribers;  /* subscribed now */
+    uint64_t sub_dropped;  /* subscribers dropped for being slow */
+    uint64_t sub_records;  /* records queued to subscribers */
 };
 
 /* A snapshot of the counters (any thread). */

@@ -44,10 +44,10 @@ void logger_write(struct logger *l, enum logger_level lv, const char *file, int 
 /* Write `msg` as it is (async-signal-safe). */
 void logger_raw(struct logger *l, const char *msg);
 
-#define LOGGER(l, lv, ...)                                                                        \
-    do {                                                                                          \
-        if (logger_enabled((l), (lv)))                                                            \
-            logger_write((l), (lv), __FILE__, __LINE__, __VA_ARGS__);                             \
+#define LOGGER(l, lv, ...)                                                                         \
+    do {                                                                                           \
+        if (logger_enabled((l), (lv)))                                                             \
+            logger_write((l), (lv), __FILE__, __LINE__, __VA_ARGS__);                              \
     } while (0)
 
 #endif

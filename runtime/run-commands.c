@@ -19,13 +19,13 @@ static int cmd_stats(void *ctx, const json_t *args, json_t **result, struct spu_
     if (ctl) {
         struct control_counters k;
         control_counters(ctl, &k);
-        json_object_set_new(
-            *result, "control",
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "connections", (json_int_t)k.connections,
-                      "requests", (json_int_t)k.requests, "bad_requests",
-                      (json_int_t)k.bad_requests, "subscribers", (json_int_t)k.subscribers,
-                      "subscribers_dropped", (json_int_t)k.sub_dropped, "records_streamed",
-                      (json_int_t)k.sub_records));
+        json_object_set_new(*result, "control",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+                                      (json_int_t)k.connections, "requests", (json_int_t)k.requests,
+                                      "bad_requests", (json_int_t)k.bad_requests, "subscribers",
+                                      (json_int_t)k.subscribers, "subscribers_dropped",
+                                      (json_int_t)k.sub_dropped, "records_streamed",
+                                      (json_int_t)k.sub_records));
     }
     return SPU_OK;
 }
@@ -88,8 +88,8 @@ static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct 
                                  json_string_value(t));
     }
     json_t *ty = types ? json_incref((json_t *)types) : json_array();
-    *result = json_pack("{s:o, s:I}", "types", ty, "max_pending_bytes",
-                        (json_int_t)CONTROL_SUB_MAX);
+    *result =
+        json_pack("{s:o, s:I}", "types", ty, "max_pending_bytes", (json_int_t)CONTROL_SUB_MAX);
     return *result ? SPU_OK : spu_error_set(err, SPU_ENOMEM, "out of memory");
 }
 

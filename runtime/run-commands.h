@@ -19,10 +19,10 @@ struct control;
 struct logger;
 
 struct run_commands {
-    struct run_service *svc;      /* borrowed */
-    struct control *_Atomic ctl;  /* set once control_new returned: its counters */
-    struct logger *log;           /* borrowed; may be NULL */
-    unsigned timeout_ms;          /* how long a query waits for the main thread */
+    struct run_service *svc;     /* borrowed */
+    struct control *_Atomic ctl; /* set once control_new returned: its counters */
+    struct logger *log;          /* borrowed; may be NULL */
+    unsigned timeout_ms;         /* how long a query waits for the main thread */
 };
 
 /* Fill h with the handlers above (ctx = rc); the others stay NULL. */

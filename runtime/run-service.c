@@ -29,11 +29,11 @@ struct run_service {
     bool queue_mode;
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    _Atomic bool asked;     /* a query waits for the main thread */
+    _Atomic bool asked; /* a query waits for the main thread */
     _Atomic bool stopping;
     enum run_query q;
     uint64_t req_seq, ans_seq;
-    json_t *answer;         /* for ans_seq */
+    json_t *answer; /* for ans_seq */
     json_t *kept[RUN_QUERY__COUNT];
     struct pcap_entry *files;
     unsigned nfiles, cap, next; /* next: the first not yet taken */
@@ -141,8 +141,7 @@ bool run_service_serve(struct run_service *s, run_answer_fn fn, void *ctx)
         uint64_t seq = s->req_seq;
         pthread_mutex_unlock(&s->mu);
         /* built outside the lock: the control thread only waits */
-        json_t *a = fn ? fn(ctx, q)
-                       : (s->kept[q] ? json_deep_copy(s->kept[q]) : json_object());
+        json_t *a = fn ? fn(ctx, q) : (s->kept[q] ? json_deep_copy(s->kept[q]) : json_object());
         pthread_mutex_lock(&s->mu);
         if (s->req_seq == seq)
             answer_now(s, a, fn ? "running" : "idle");

@@ -87,14 +87,20 @@ static int conn_open(struct conn *c)
                     "belongs to uid %ld; run spuctl as that user\n",
                     c->path, (unsigned)(st.st_mode & 0777), (long)st.st_uid);
         else
-            fprintf(stderr, "spuctl: %s: permission denied (a directory on the way is closed "
-                            "to this user)\n", c->path);
+            fprintf(stderr,
+                    "spuctl: %s: permission denied (a directory on the way is closed "
+                    "to this user)\n",
+                    c->path);
     } else if (e == ENOENT) {
-        fprintf(stderr, "spuctl: %s: no control socket (is spurun running with --control, or "
-                        "without a source?)\n", c->path);
+        fprintf(stderr,
+                "spuctl: %s: no control socket (is spurun running with --control, or "
+                "without a source?)\n",
+                c->path);
     } else if (e == ECONNREFUSED) {
-        fprintf(stderr, "spuctl: %s: connection refused (a stale socket: spurun is not "
-                        "running)\n", c->path);
+        fprintf(stderr,
+                "spuctl: %s: connection refused (a stale socket: spurun is not "
+                "running)\n",
+                c->path);
     } else {
         fprintf(stderr, "spuctl: %s: %s\n", c->path, strerror(e));
     }
@@ -209,8 +215,8 @@ static void text_stats(const json_t *m)
 
 static void text_flows(const json_t *m)
 {
-    printf("%-8s %10s %10s %10s %10s %10s %10s %10s %12s\n", "worker", "active", "created",
-           "ended", "tcp", "udp", "timeout", "evicted", "queue_drops");
+    printf("%-8s %10s %10s %10s %10s %10s %10s %10s %12s\n", "worker", "active", "created", "ended",
+           "tcp", "udp", "timeout", "evicted", "queue_drops");
     size_t i;
     json_t *w;
     json_array_foreach(json_object_get(m, "workers"), i, w)

@@ -41,8 +41,15 @@ Test(config_file, options_from_the_file_and_the_command_line_wins)
     struct config c;
     struct config_args *a;
     struct spu_error err;
-    char *argv[] = {"spurun", "-w", "2", "--config", (char *)p, "--set", "stream-policy=last",
-                    "--set=log-level=info", NULL};
+    char *argv[] = {"spurun",
+                    "-w",
+                    "2",
+                    "--config",
+                    (char *)p,
+                    "--set",
+                    "stream-policy=last",
+                    "--set=log-level=info",
+                    NULL};
     cr_assert_eq(parse(&c, &a, &err, argv), CONFIG_RUN, "%s", err.msg);
     cr_assert_str_eq(c.read_path, "/x.pcap");
     cr_assert_eq(c.workers, 2);
@@ -97,8 +104,8 @@ Test(config_file, set_checks_keys_and_flags)
     cr_assert_not_null(strstr(err.msg, "KEY=VALUE"));
     char *bad_flag[] = {"spurun", "--set", "midstream=maybe", NULL};
     cr_assert_null(config_args_new(3, bad_flag, &err));
-    char *flag_off[] = {"spurun", "-r", "/x", "--set", "midstream=false", "--set",
-                        "realtime=yes", NULL};
+    char *flag_off[] = {"spurun",          "-r",    "/x",           "--set",
+                        "midstream=false", "--set", "realtime=yes", NULL};
     struct config c;
     struct config_args *a;
     cr_assert_eq(parse(&c, &a, &err, flag_off), CONFIG_RUN, "%s", err.msg);

@@ -58,8 +58,8 @@ Test(control_cmd, ok_reply_carries_result_and_id)
     int calls = 0;
     struct control_handlers h = {.ctx = &calls, .pcap = echo};
     int cmd;
-    json_t *r = ask(&h, "{\"command\":\"pcap\",\"arguments\":{\"file\":\"/x.pcap\"},\"id\":42}",
-                    &cmd);
+    json_t *r =
+        ask(&h, "{\"command\":\"pcap\",\"arguments\":{\"file\":\"/x.pcap\"},\"id\":42}", &cmd);
     cr_assert_eq(calls, 1);
     cr_assert_eq(cmd, CONTROL_CMD_PCAP);
     cr_assert_str_eq(field(r, "return"), "OK");
@@ -115,8 +115,8 @@ Test(control_cmd, bad_requests_get_their_kind_of_error)
         json_t *r = ask(&h, cases[i].line, &cmd);
         cr_assert_str_eq(field(r, "return"), "NOK", "%s", cases[i].line);
         cr_assert_str_eq(field(r, "error"), cases[i].kind, "%s", cases[i].line);
-        cr_assert_not_null(strstr(field(r, "message"), cases[i].msg_part), "%s: %s",
-                           cases[i].line, field(r, "message"));
+        cr_assert_not_null(strstr(field(r, "message"), cases[i].msg_part), "%s: %s", cases[i].line,
+                           field(r, "message"));
         json_decref(r);
     }
     cr_assert_eq(calls, 0);
@@ -127,8 +127,8 @@ Test(control_cmd, handler_failure_is_reported_with_its_message)
     int calls = 0;
     struct control_handlers h = {.ctx = &calls, .unload = refuse};
     int cmd;
-    json_t *r = ask(&h, "{\"command\":\"unload\",\"arguments\":{\"name\":\"mail\"},\"id\":\"a\"}",
-                    &cmd);
+    json_t *r =
+        ask(&h, "{\"command\":\"unload\",\"arguments\":{\"name\":\"mail\"},\"id\":\"a\"}", &cmd);
     cr_assert_eq(calls, 1);
     cr_assert_str_eq(field(r, "error"), "failed");
     cr_assert_str_eq(field(r, "message"), "no such application 'mail'");

@@ -78,8 +78,8 @@ static void *queue_main(void *arg)
     const char *path;
     unsigned id;
     while (run_service_next_pcap(s, &stop, &path, &id) == SPU_OK)
-        run_service_pcap_done(s, id, strstr(path, "passwd") ? SPU_OK : SPU_EFORMAT,
-                              "not a capture", 10 + id, 20 + id, 0.5);
+        run_service_pcap_done(s, id, strstr(path, "passwd") ? SPU_OK : SPU_EFORMAT, "not a capture",
+                              10 + id, 20 + id, 0.5);
     return NULL;
 }
 
