@@ -25,10 +25,12 @@ struct conn {
     size_t inlen;
     char *out; /* replies and subscribed records; guarded by mu */
     size_t outlen, outcap;
-    bool sub;      /* subscribed: publish() appends to out */
-    json_t *types; /* subscribed types (array of strings), NULL = all */
-    bool dead;     /* close now (dropped, or the peer went away) */
-    bool closing;  /* close once out is sent */
+    /* sub and dead are written under mu by both threads and read by the
+     * control thread without it */
+    _Atomic bool sub;  /* subscribed: publish() appends to out */
+    json_t *types;     /* subscribed types (array of strings), NULL = all; mu */
+    _Atomic bool dead; /* close now (dropped, or the peer went away) */
+    bool closing;      /* close once out is sent (control thread only) */
 };
 
 struct control {
@@ -254,21 +256,23 @@ static void conn_read(struct control *c, struct conn *k)
     }
 }
 
-/* Send what is waiting; mu held. */
+/* Send what is waiting, as much as the socket takes; mu held. */
 static void conn_write(struct conn *k)
 {
-    while (k->outlen && !k->dead) {
-        ssize_t w = send(k->fd, k->out, k->outlen, MSG_NOSIGNAL);
+    size_t off = 0;
+    while (off < k->outlen && !k->dead) {
+        ssize_t w = send(k->fd, k->out + off, k->outlen - off, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 k->dead = true;
-            return;
+            break;
         }
-        memmove(k->out, k->out + w, k->outlen - (size_t)w);
-        k->outlen -= (size_t)w;
+        off += (size_t)w;
     }
+    memmove(k->out, k->out + off, k->outlen - off);
+    k->outlen -= off;
 }
 
 static void conn_accept(struct control *c)
