@@ -48,11 +48,6 @@ struct config {
     bool bare_json;          /* --bare-json */
     unsigned stats_interval; /* --stats-interval SECS (0 = only at exit) */
     int verbose;             /* -v (repeatable) */
-    int stream_policy;       /* --stream-policy first|last */
-    uint64_t flow_memcap;    /* --flow-memcap BYTES */
-    uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
-    uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
-    bool progress;           /* --no-progress turns the terminal line off */
     /* control, daemon (issue 6) */
     const char *control;     /* --control PATH ("auto": the default path) */
     bool queue_mode;         /* no SOURCE: capture files come through the socket */
@@ -62,6 +57,11 @@ struct config {
     const char *group;       /* -g GROUP */
     const char *log_file;    /* --log-file FILE (default: standard error) */
     int log_level;           /* --log-level (enum logger_level), -1 = default */
+    int stream_policy;       /* --stream-policy first|last */
+    uint64_t flow_memcap;    /* --flow-memcap BYTES */
+    uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
+    uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
+    bool progress;           /* --no-progress turns the terminal line off */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
