@@ -117,10 +117,12 @@ static int run_queue(const struct config *cfg, struct run_service *svc,
         spu_error_clear(&err);
         int rc = run_main_env(cfg, &env, &rep, &err);
         char ebuf[600] = "";
-        if (rc < 0)
+        if (rc < 0) {
             spu_error_str(&err, ebuf, sizeof(ebuf));
-        else if (stop_requested || run_service_stopping(svc))
-            rc = SPU_ESTATE, snprintf(ebuf, sizeof(ebuf), "interrupted by a shutdown");
+        } else if (stop_requested || run_service_stopping(svc)) {
+            rc = SPU_ESTATE;
+            snprintf(ebuf, sizeof(ebuf), "interrupted by a shutdown");
+        }
         run_service_pcap_done(svc, id, rc, ebuf, rep.packets, rep.events, rep.seconds);
         if (rc < 0)
             LOGGER(log, LOGGER_WARNING, "pcap %u: %s: failed: %s", id, path, ebuf);
@@ -246,7 +248,8 @@ int main(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "spurun: %s\n", spu_error_str(&err, ebuf, sizeof(ebuf)));
-    LOGGER(log, LOGGER_ERROR, "%s", ebuf);
+    if (cfg.log_file)
+        LOGGER(log, LOGGER_ERROR, "%s", ebuf);
     status = 1;
 out:
     control_free(ctl);
@@ -297,7 +300,7 @@ static int run_one(const struct config *c, struct run_service *svc,
            cfg.iface ? "interface" : "capture", cfg.iface ? cfg.iface : cfg.read_path, cfg.workers,
            cfg.nbundles);
     int rc = run_main_env(&cfg, &env, &rep, &err);
-    if (rc < 0)
+    if (rc < 0 && cfg.log_file) /* standard error gets it below either way */
         LOGGER(drop->log, LOGGER_ERROR, "%s", spu_error_str(&err, ebuf, sizeof(ebuf)));
     LOGGER(drop->log, LOGGER_NOTICE, "stopped: packets=%llu events=%llu flows=%llu",
            (unsigned long long)rep.packets, (unsigned long long)rep.events,
