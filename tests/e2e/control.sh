@@ -151,6 +151,48 @@ else
     cat "$TMPC/bad.out" "$TMPC/reload.err" "$TMPC/second.err"
 fi
 
+# ---- a subscriber that stops reading is dropped and counted; the EVE
+# output does not wait for it ----
+gen="$ROOT/$BUILD/bench/gen"
+[ -x "$gen" ] || gen="$BUILD/bench/gen"
+"$gen" -o "$TMPC/big.pcap" -f 30000 -r 1 --sizes 0:1 --smtp 0 -q
+d="$TMPC/drop.sock"
+"$SPURUN" -w 2 -o "$TMPC/drop.json" --control "$d" 2>/dev/null &
+dpid=$!
+wait_sock "$d"
+# spuctl blocks on a pipe nobody reads, so the socket and then the
+# subscriber's outbox fill up
+mkfifo "$TMPC/stuck"
+sleep 60 < "$TMPC/stuck" &
+slpid=$!
+"$SPUCTL" --control "$d" subscribe flow > "$TMPC/stuck" 2>/dev/null &
+stpid=$!
+n=0
+while [ $n -lt 100 ]; do
+    subs=$("$SPUCTL" --control "$d" stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["message"]["control"]["subscribers"])')
+    [ "$subs" = 1 ] && break
+    sleep 0.05; n=$((n + 1))
+done
+"$SPUCTL" --control "$d" pcap "$TMPC/big.pcap" --wait > "$TMPC/drop.wait"; dw=$?
+"$SPUCTL" --control "$d" stats > "$TMPC/drop.stats"
+"$SPUCTL" --control "$d" shutdown > /dev/null
+wait $dpid; drc=$?
+kill $slpid
+wait $stpid $slpid 2>/dev/null
+nflow=$(grep -c '"event_type":"flow"' "$TMPC/drop.json")
+ctr=$("$PY" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["message"]["control"]
+print(c["subscribers_dropped"], c["subscribers"], c["records_streamed"])' "$TMPC/drop.stats")
+set -- $ctr
+if [ $dw -eq 0 ] && [ $drc -eq 0 ] && [ "$nflow" = 30000 ] && [ "$1" = 1 ] && [ "$2" = 0 ] &&
+   [ "$3" -gt 0 ] && [ "$3" -lt 30000 ]; then
+    echo "ok control slow subscriber: dropped after $3 of 30000 records and counted; all 30000 flow records in the EVE file"
+else
+    echo "FAIL control slow subscriber: wait=$dw spurun=$drc flows=$nflow dropped/subscribers/streamed=$ctr"
+fi
+rm -f "$TMPC/big.pcap"
+
 # ---- the same under valgrind: no memory error, no leak in the control path ----
 if [ "$SAN" != 1 ] && command -v valgrind > /dev/null; then
     v="$TMPC/vg.sock"
