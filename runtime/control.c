@@ -271,8 +271,10 @@ static void conn_write(struct conn *k)
         }
         off += (size_t)w;
     }
-    memmove(k->out, k->out + off, k->outlen - off);
-    k->outlen -= off;
+    if (off) {
+        memmove(k->out, k->out + off, k->outlen - off);
+        k->outlen -= off;
+    }
 }
 
 static void conn_accept(struct control *c)

@@ -155,9 +155,9 @@ fi
 # output does not wait for it ----
 gen="$ROOT/$BUILD/bench/gen"
 [ -x "$gen" ] || gen="$BUILD/bench/gen"
-"$gen" -o "$TMPC/big.pcap" -f 30000 -r 1 --sizes 0:1 --smtp 0 -q
+"$gen" -o "$TMPC/big.pcap" -f 30000 -r 1 --sizes 200:1 --smtp 0 -q
 d="$TMPC/drop.sock"
-"$SPURUN" -w 2 -o "$TMPC/drop.json" --control "$d" 2>/dev/null &
+"$SPURUN" -w 2 -o "$TMPC/drop.json" --control "$d" 2>"$TMPC/drop.err" &
 dpid=$!
 wait_sock "$d"
 # spuctl blocks on a pipe nobody reads, so the socket and then the
