@@ -275,6 +275,12 @@ static void conn_write(struct conn *k)
         memmove(k->out, k->out + off, k->outlen - off);
         k->outlen -= off;
     }
+    if (k->outlen == 0 && k->outcap > 256u * 1024u) {
+        /* a burst grew it: give the memory back once it is sent */
+        free(k->out);
+        k->out = NULL;
+        k->outcap = 0;
+    }
 }
 
 static void conn_accept(struct control *c)
