@@ -67,7 +67,7 @@ static const char usage[] =
     "  -g, --group GROUP    drop to GROUP (default: USER's group)\n"
     "  --log-file FILE      log lines go to FILE instead of standard error\n"
     "  --log-level L        error, warning, notice, info or debug (default:\n"
-    "                       warning on standard error, notice in a file)\n"
+    "                       notice in a file or without a SOURCE, else warning)\n"
     "  Long names of the short options, for --config and --set: bundle (-b),\n"
     "  read (-r), interface (-i), workers (-w), eve (-o), log-dir (-l),\n"
     "  verbose (-v)\n"

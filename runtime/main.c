@@ -172,8 +172,12 @@ int main(int argc, char **argv)
     struct control *ctl = NULL;
     bool pid_written = false;
     struct drop drop = {0};
+    /* a service (a log file, or waiting for queued captures) tells what it
+     * does; a one-shot run keeps standard error to its summary */
     int level = cfg.log_level >= 0 ? cfg.log_level
-                                   : (cfg.log_file ? LOGGER_NOTICE : LOGGER_WARNING) + cfg.verbose;
+                                   : (cfg.log_file || cfg.queue_mode ? LOGGER_NOTICE
+                                                                     : LOGGER_WARNING) +
+                                         cfg.verbose;
     log = logger_open(cfg.log_file, level > LOGGER_DEBUG ? LOGGER_DEBUG : level, &err);
     if (!log)
         goto fail;
