@@ -89,16 +89,16 @@ int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const 
 int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pcap_cnt,
                 const struct decoded *d, const struct flow *f, const char *in_iface);
 
-/* The stats record without its `spu` object, which goes to *spu_out (new;
- * the extras given plus spu's own counters): what eve_stats() emits, for
- * other readers (spuctl stats). Consumes gauges and spu_extra. Returns new,
- * or NULL when out of memory. */
-json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
-                         json_t *gauges, json_t *spu_extra, json_t **spu_out);
-
 /* The stats event: every counter of `s` under Suricata's dotted names as
  * nested objects, the gauges given, and `spu` extras (consumed). */
 int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
               json_t *gauges, json_t *spu_extra);
+
+/* The same stats record, returned (new) instead of written: the `spu`
+ * object (spu_extra with the spu.* counters) is in the record. Consumes
+ * gauges and spu_extra. NULL when out of memory. The metrics endpoint
+ * renders this record, so it shows exactly what the EVE record says. */
+json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+                         json_t *gauges, json_t *spu_extra);
 
 #endif

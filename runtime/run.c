@@ -60,10 +60,8 @@ struct run {
     int64_t t_start;
 };
 
-/* The parts of a stats record: counters summed into *sum, gauges and the
- * spu extras (new), its timestamp. */
-static void stats_collect(struct run *r, struct stats_block *sum_out, json_t **gauges,
-                          json_t **spu_out, int64_t *ts_out)
+/* The stats record as of now (new; NULL when out of memory). */
+static json_t *stats_record(struct run *r)
 {
     struct stats_block sum;
     stats_block_init(&sum);
@@ -112,20 +110,17 @@ static void stats_collect(struct run *r, struct stats_block *sum_out, json_t **g
         clock_gettime(CLOCK_REALTIME, &now);
         ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     }
-    stats_block_init(sum_out);
-    stats_block_merge(sum_out, &sum);
-    *gauges = g;
-    *spu_out = spu;
-    *ts_out = ts;
+    return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
 }
 
+/* Write a stats record to EVE. */
 static void emit_stats(struct run *r)
 {
-    struct stats_block sum;
-    json_t *g, *spu;
-    int64_t ts;
-    stats_collect(r, &sum, &g, &spu, &ts);
-    eve_stats(&r->main_eve, ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+    json_t *rec = stats_record(r);
+    json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
+    if (rec)
+        json_object_del(rec, "spu");
+    eve_emit(&r->main_eve, rec, spu);
 }
 
 /* flows: per worker, flows tracked now (created minus ended), created,
@@ -161,16 +156,7 @@ static json_t *flows_answer(struct run *r)
 static json_t *answer(void *ctx, enum run_query q)
 {
     struct run *r = ctx;
-    if (q == RUN_QUERY_FLOWS)
-        return flows_answer(r);
-    struct stats_block sum;
-    json_t *g, *spu;
-    int64_t ts;
-    stats_collect(r, &sum, &g, &spu, &ts);
-    json_t *rec = eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu, &spu);
-    if (rec)
-        json_object_set_new(rec, "spu", spu);
-    return rec;
+    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
 }
 
 static void teardown(struct run *r)
