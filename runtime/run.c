@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "flowkey.h"
 #include "output.h"
+#include "run-service.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -62,7 +63,8 @@ struct run {
     int64_t t_start;
 };
 
-static void emit_stats(struct run *r)
+/* The stats record as of now (new; NULL when out of memory). */
+static json_t *stats_record(struct run *r)
 {
     struct stats_block sum;
     stats_block_init(&sum);
@@ -113,7 +115,53 @@ static void emit_stats(struct run *r)
         clock_gettime(CLOCK_REALTIME, &now);
         ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     }
-    eve_stats(&r->main_eve, ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+    return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+}
+
+/* Write a stats record to EVE. */
+static void emit_stats(struct run *r)
+{
+    json_t *rec = stats_record(r);
+    json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
+    if (rec)
+        json_object_del(rec, "spu");
+    eve_emit(&r->main_eve, rec, spu);
+}
+
+/* flows: per worker, flows tracked now (created minus ended), created,
+ * ended, and how they ended. */
+static json_t *flows_answer(struct run *r)
+{
+    json_t *ws = json_array();
+    uint64_t active = 0;
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        const struct stats_block *b = worker_stats(r->workers[i]);
+        uint64_t created = stats_get(b, CNT_FLOW_TOTAL);
+        uint64_t ended = stats_get(b, CNT_FLOW_END_NEW) + stats_get(b, CNT_FLOW_END_ESTABLISHED) +
+                         stats_get(b, CNT_FLOW_END_CLOSED);
+        /* the counters are read one by one while the worker runs */
+        uint64_t a = created > ended ? created - ended : 0;
+        active += a;
+        json_array_append_new(
+            ws, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", (json_int_t)i,
+                          "active", (json_int_t)a, "created", (json_int_t)created, "ended",
+                          (json_int_t)ended, "tcp", (json_int_t)stats_get(b, CNT_FLOW_TCP),
+                          "udp", (json_int_t)stats_get(b, CNT_FLOW_UDP), "timeout",
+                          (json_int_t)stats_get(b, CNT_FLOW_TIMEOUT), "evicted",
+                          (json_int_t)stats_get(b, CNT_FLOW_EVICTED), "queue_drops",
+                          (json_int_t)dispatch_queue_drops(r->disp, i)));
+    }
+    return json_pack("{s:I, s:I, s:I, s:o}", "active", (json_int_t)active, "memuse",
+                     (json_int_t)atomic_load(&r->gauges.flow_memuse), "flow_bytes",
+                     (json_int_t)flow_bytes_per_flow(), "workers", ws);
+}
+
+/* The answers to the control socket's queries (run-service.h), built on
+ * the main thread between two dispatch steps. */
+static json_t *answer(void *ctx, enum run_query q)
+{
+    struct run *r = ctx;
+    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
 }
 
 static void teardown(struct run *r)
@@ -137,9 +185,12 @@ static void teardown(struct run *r)
         spu_bundle_unref(r->bundles[i]);
 }
 
-int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
-             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+int run_main_env(const struct config *c, const struct run_env *env, struct run_report *rep,
+                 struct spu_error *err)
 {
+    volatile sig_atomic_t *stop = env->stop;
+    run_progress_fn progress = env->progress;
+    void *progress_ctx = env->progress_ctx;
     struct run rr;
     struct run *r = &rr;
     memset(r, 0, sizeof(*r));
@@ -169,13 +220,23 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     }
     struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
     r->cap = c->iface ? capture_open_live(c->iface, &co, err)
-                      : capture_open_file(c->read_path, &co, err);
+                      : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
     r->out = output_open(c->eve_path, r->nworkers + 1, err);
     if (!r->out) {
         teardown(r);
         return err->code;
+    }
+    if (env->tap)
+        output_set_tap(r->out, env->tap);
+    if (env->opened) {
+        int orc = env->opened(env->opened_ctx, err);
+        if (orc < 0) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return orc;
+        }
     }
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
@@ -242,6 +303,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     int64_t next_progress = r->t_start + 1000000000;
     unsigned idle = 0;
     while (!*stop) {
+        if (env->svc && run_service_serve(env->svc, answer, r))
+            break;
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
             break;
@@ -281,6 +344,11 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
     emit_stats(r);
+    if (env->svc)
+    {
+        run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
+        run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+    }
 
     struct stats_block sum;
     stats_block_init(&sum);
@@ -321,6 +389,13 @@ nomem:
     output_close(r->out, NULL);
     teardown(r);
     return SPU_ENOMEM;
+}
+
+int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
+             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+{
+    struct run_env env = {.stop = stop, .progress = progress, .progress_ctx = progress_ctx};
+    return run_main_env(c, &env, rep, err);
 }
 
 int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_report *rep,
