@@ -93,14 +93,32 @@ struct detect_bundle {
     struct session_space **sess;    /* per bundle session: its space */
     struct detect_output **out;     /* per bundle output */
     const struct class_entry **cls; /* per rule: its class, or NULL */
+    uint64_t flow_decl;             /* declaration of the flow variables (detect_decl) */
+    struct rule_counters *rc;       /* per worker, per rule: rc[worker * nrules + rule] */
+};
+
+/* One generation of the applications: what the workers run, immutable once
+ * published (detect-gen.c). Slot i is application i; an empty slot has no
+ * bundle (b NULL, nrules 0). Freed once no worker is inside an event that
+ * uses it. */
+struct detect_gen {
+    uint64_t seq;                  /* 1, 2, ... in publication order */
+    unsigned nslots;               /* = engine nslots */
+    struct detect_bundle *bundles; /* per slot */
+    char **names;                  /* per slot: owned copies, or NULL */
 };
 
 struct detect_engine {
     struct detect_cfg cfg;
-    unsigned nbundles, nworkers;
-    struct detect_bundle *bundles;
-    struct session_space **spaces; /* distinct spaces (shared by name) */
+    unsigned nslots, nworkers;
+    struct detect_gen *_Atomic gen; /* the published generation */
+    pthread_mutex_t pub_mu;         /* publication, stats, the shared tables below */
+    struct session_space **spaces;  /* distinct spaces (shared by name and declaration) */
+    uint64_t *space_decl;           /* per space: detect_decl of its variables */
     unsigned nspaces;
+    /* publications (under pub_mu but the stall, which workers raise) */
+    uint64_t publications, last_grace_ns, max_grace_ns;
+    _Atomic uint64_t max_stall_ns;
     struct detect_output **outputs;
     unsigned noutputs;
     struct shun_table *shun;
@@ -143,7 +161,8 @@ struct rule_counters {
     X(ACTION_ERRORS, "action_errors")                                                              \
     X(SELECT_ERRORS, "select_errors")                                                              \
     X(RECORD_ERRORS, "record_errors")                                                              \
-    X(EXPLAINED, "explained")
+    X(EXPLAINED, "explained")                                                                      \
+    X(RELOAD_UNMAPPED, "reload_unmapped_events") /* its bundle replaced: event changed */
 
 enum detect_counter {
 #define DC_ENUM(id, name) DC_##id,
@@ -160,7 +179,9 @@ struct detect_flow {
     struct {
         struct spu_value *slots;
         struct spu_arena *arena;
-    } fv[]; /* per bundle */
+        uint32_t n;    /* slots */
+        uint64_t decl; /* detect_decl of the declaration they were made for */
+    } fv[]; /* per application slot */
 };
 
 /* The event being processed. */
@@ -200,7 +221,10 @@ struct detect_worker {
     struct eve_writer eve;
     struct rt_hooks hooks;
     struct app_sink sink;
-    struct rule_counters **rc; /* per bundle, per rule */
+    struct detect_gen *g;                 /* generation of the event being processed */
+    struct detect_gen *_Atomic using;     /* the same, seen by publishers; NULL between events */
+    uint64_t seen_seq;                    /* last generation this worker ran */
+    int64_t switch_t0;                    /* start of the first event of a new one, or 0 */
     _Atomic uint64_t c[DC__COUNT];
     _Atomic uint64_t fault_kind[SPU_VMF__COUNT];
     struct detect_event cur;
@@ -218,6 +242,22 @@ static inline void dc_add(_Atomic uint64_t *c, uint64_t n)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
 }
+
+/* detect-gen.c (detect_gen_build/free: detect.c) */
+/* A hash of the declaration of layout `l` of b (its fields' names, types
+ * and flags): two bundles declaring the same variables give the same. */
+uint64_t detect_decl(const struct spu_bundle *b, uint32_t l);
+/* Enter/leave the published generation around one event (worker thread):
+ * a publisher waits for workers inside the generation it replaces. */
+struct detect_gen *detect_gen_enter(struct detect_worker *w);
+void detect_gen_leave(struct detect_worker *w);
+/* Build generation `seq` (pub_mu held) from n <= nslots applications;
+ * `notes`, when not NULL, gets one string per session whose state starts
+ * fresh or carries over. Returns new, or NULL with err. */
+struct detect_gen *detect_gen_build(struct detect_engine *e, const struct detect_app *apps,
+                                    unsigned n, uint64_t seq, json_t *notes,
+                                    struct spu_error *err);
+void detect_gen_free(struct detect_engine *e, struct detect_gen *g);
 
 /* detect-record.c */
 /* Parse events.def's field lists into the engine. */

@@ -95,35 +95,57 @@ static struct detect_output *output_get(struct detect_engine *e, const struct sp
     return o;
 }
 
+/* The space of bundle session `bs`: the engine's space of the same name
+ * and declaration (its state carries over), or a new one. */
 static struct session_space *space_get(struct detect_engine *e, const struct spu_bundle *b,
-                                       const struct spu_bsession *bs)
+                                       const struct spu_bsession *bs, json_t *notes)
 {
     uint32_t nl;
     const char *name = spu_bundle_str(b, bs->name, &nl);
     const struct spu_layout *l = spu_bundle_layout(b, bs->layout);
     uint32_t nslots = l ? l->nfields : 0;
+    uint64_t decl = detect_decl(b, bs->layout);
+    bool renamed = false;
     for (unsigned i = 0; i < e->nspaces; i++) {
         size_t len;
         const char *n = session_space_name(e->spaces[i], &len);
+        if (len != nl || memcmp(n, name, nl) != 0)
+            continue;
         /* the same declaration (name and variables) shares its state */
-        if (len == nl && memcmp(n, name, nl) == 0 && session_space_nslots(e->spaces[i]) == nslots)
+        if (session_space_nslots(e->spaces[i]) == nslots && e->space_decl[i] == decl) {
+            if (notes)
+                json_array_append_new(
+                    notes, json_sprintf("session %.*s: unchanged, its state carries over", (int)nl,
+                                        name));
             return e->spaces[i];
+        }
+        renamed = true;
     }
     struct session_space **ns = realloc(e->spaces, (e->nspaces + 1) * sizeof(*ns));
     if (!ns)
         return NULL;
     e->spaces = ns;
+    uint64_t *nd = realloc(e->space_decl, (e->nspaces + 1) * sizeof(*nd));
+    if (!nd)
+        return NULL;
+    e->space_decl = nd;
     struct session_space *s =
         session_space_new(name, nl, nslots, bs->ttl_ms, bs->max, e->cfg.session_entry_cap);
-    if (s)
+    if (s) {
+        e->space_decl[e->nspaces] = decl;
         e->spaces[e->nspaces++] = s;
+        if (notes && renamed)
+            json_array_append_new(
+                notes, json_sprintf("session %.*s: declaration changed, its state starts fresh",
+                                    (int)nl, name));
+    }
     return s;
 }
 
 static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struct spu_bundle *b,
-                        const char *name, struct spu_error *err)
+                        const char *name, json_t *notes, struct spu_error *err)
 {
-    db->b = b;
+    db->b = spu_bundle_ref(b);
     db->name = name;
     const uint8_t *ck = spu_bundle_checksum(b);
     for (unsigned j = 0; j < 32; j++)
@@ -134,15 +156,17 @@ static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struc
     uint32_t fl = v->globals->flow_layout;
     const struct spu_layout *l = fl == SPU_NONE ? NULL : spu_bundle_layout(b, fl);
     db->flow_nslots = l ? l->nfields : 0;
+    db->flow_decl = fl == SPU_NONE ? 0 : detect_decl(b, fl);
+    db->rc = calloc((size_t)e->nworkers * v->nrules + 1, sizeof(*db->rc));
     db->sess = calloc(v->nsessions + 1, sizeof(*db->sess));
     uint32_t no = 0;
     const struct spu_boutput *outs = spu_bundle_outputs(b, &no);
     db->out = calloc(no + 1, sizeof(*db->out));
     db->cls = calloc(v->nrules + 1, sizeof(*db->cls));
-    if (!db->sess || !db->out || !db->cls)
+    if (!db->sess || !db->out || !db->cls || !db->rc)
         return spu_error_set(err, SPU_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < v->nsessions; i++)
-        if (!(db->sess[i] = space_get(e, b, &v->sessions[i])))
+        if (!(db->sess[i] = space_get(e, b, &v->sessions[i], notes)))
             return spu_error_set(err, SPU_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < no; i++)
         if (!(db->out[i] = output_get(e, b, &outs[i], err)))
@@ -155,25 +179,79 @@ static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struc
     return SPU_OK;
 }
 
+void detect_gen_free(struct detect_engine *e, struct detect_gen *g)
+{
+    if (!g)
+        return;
+    for (unsigned i = 0; g->bundles && i < g->nslots; i++) {
+        struct detect_bundle *db = &g->bundles[i];
+        free(db->sess);
+        free(db->out);
+        free(db->cls);
+        free(db->rc);
+        spu_bundle_unref(db->b);
+    }
+    for (unsigned i = 0; g->names && i < g->nslots; i++)
+        free(g->names[i]);
+    free(g->names);
+    free(g->bundles);
+    free(g);
+}
+
+struct detect_gen *detect_gen_build(struct detect_engine *e, const struct detect_app *apps,
+                                    unsigned n, uint64_t seq, json_t *notes,
+                                    struct spu_error *err)
+{
+    if (n > e->nslots) {
+        spu_error_set(err, SPU_EINVAL, "at most %u applications", e->nslots);
+        return NULL;
+    }
+    struct detect_gen *g = calloc(1, sizeof(*g));
+    if (!g || !(g->bundles = calloc(e->nslots + 1, sizeof(*g->bundles))) ||
+        !(g->names = calloc(e->nslots + 1, sizeof(*g->names)))) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        detect_gen_free(e, g);
+        return NULL;
+    }
+    g->seq = seq;
+    g->nslots = e->nslots;
+    for (unsigned i = 0; i < n; i++) {
+        if (!apps[i].b)
+            continue;
+        if (!(g->names[i] = strdup(apps[i].name ? apps[i].name : ""))) {
+            spu_error_set(err, SPU_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (bundle_setup(e, &g->bundles[i], apps[i].b, g->names[i], notes, err) != SPU_OK)
+            goto fail;
+    }
+    return g;
+fail:
+    detect_gen_free(e, g);
+    return NULL;
+}
+
 void detect_engine_free(struct detect_engine *e)
 {
     if (!e)
         return;
-    for (unsigned i = 0; e->bundles && i < e->nbundles; i++) {
-        free(e->bundles[i].sess);
-        free(e->bundles[i].out);
-        free(e->bundles[i].cls);
-    }
-    free(e->bundles);
+    detect_gen_free(e, atomic_load(&e->gen));
     for (unsigned i = 0; i < e->nspaces; i++)
         session_space_free(e->spaces[i]);
     free(e->spaces);
+    free(e->space_decl);
     for (unsigned i = 0; i < e->noutputs; i++)
         output_free(e->outputs[i]);
     free(e->outputs);
     shun_free(e->shun);
     classification_free(e->cls);
+    pthread_mutex_destroy(&e->pub_mu);
     free(e);
+}
+
+unsigned detect_engine_slots(const struct detect_engine *e)
+{
+    return e->nslots;
 }
 
 struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu_bundle *const *b,
@@ -189,24 +267,30 @@ struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu
         spu_error_set(err, SPU_ENOMEM, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&e->pub_mu, NULL);
     if (cfg)
         e->cfg = *cfg;
     if (!e->cfg.flow_state_cap)
         e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
     e->nworkers = nworkers;
+    e->nslots = n > e->cfg.max_apps ? n : e->cfg.max_apps;
     detect_rt_fields_init(e);
     if (e->cfg.classification && !(e->cls = classification_load(e->cfg.classification, err)))
         goto fail;
     e->shun = shun_new(e->cfg.shun_cap);
-    e->bundles = calloc(n + 1, sizeof(*e->bundles));
-    if (!e->shun || !e->bundles) {
+    struct detect_app *apps = calloc(n + 1, sizeof(*apps));
+    if (!e->shun || !apps) {
+        free(apps);
         spu_error_set(err, SPU_ENOMEM, "out of memory");
         goto fail;
     }
-    e->nbundles = n;
     for (unsigned i = 0; i < n; i++)
-        if (bundle_setup(e, &e->bundles[i], b[i], names[i], err) != SPU_OK)
-            goto fail;
+        apps[i] = (struct detect_app){names[i], b[i]};
+    struct detect_gen *g = detect_gen_build(e, apps, n, 1, NULL, err);
+    free(apps);
+    if (!g)
+        goto fail;
+    atomic_store(&e->gen, g);
     return e;
 fail:
     detect_engine_free(e);
@@ -219,7 +303,6 @@ fail:
 static void run_rules(struct detect_worker *w, const struct detect_bundle *db, uint32_t ev)
 {
     struct spu_cands cands;
-    unsigned bi = (unsigned)(db - w->eng->bundles);
     w->cur.db = db;
     w->cur.ev = ev;
     if (spu_index_select(w->ix, w->vm, db->b, ev, w->cur.rec, &detect_host_ops, w, &cands) !=
@@ -232,7 +315,7 @@ static void run_rules(struct detect_worker *w, const struct detect_bundle *db, u
         detect_explain(w, &cands);
     for (uint32_t i = 0; i < cands.n; i++) {
         uint32_t r = cands.rules[i];
-        struct rule_counters *rc = &w->rc[bi][r];
+        struct rule_counters *rc = &db->rc[(size_t)w->id * db->nrules + r];
         struct spu_vm_result res;
         w->cur.rule = r;
         w->cur.acted = false;
@@ -282,9 +365,9 @@ static void event_end(struct detect_worker *w)
     struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
     /* rewritten strings leave dead copies in the flow's arena: keep only
      * the live values once half of the cap is used */
-    for (unsigned i = 0; df && i < w->eng->nbundles; i++)
+    for (unsigned i = 0; df && i < w->eng->nslots; i++)
         if (df->fv[i].arena)
-            session_compact(df->fv[i].slots, w->eng->bundles[i].flow_nslots, &df->fv[i].arena,
+            session_compact(df->fv[i].slots, df->fv[i].n, &df->fv[i].arena,
                             w->eng->cfg.flow_state_cap);
 }
 
@@ -317,18 +400,18 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
     struct detect_worker *w = ctx;
-    struct detect_engine *e = w->eng;
+    const struct detect_gen *g = detect_gen_enter(w);
     bool any = false;
-    for (unsigned i = 0; i < e->nbundles && !any; i++)
-        any = e->bundles[i].rt_ev[id] != SPU_NONE;
+    for (unsigned i = 0; i < g->nslots && !any; i++)
+        any = g->bundles[i].b && g->bundles[i].rt_ev[id] != SPU_NONE;
     if (any) {
         int64_t ts = p ? p->ts_ns : f ? f->last_ns : 0;
         event_begin(w, p, d, f, ts);
         if (!skip_event(w)) {
             dc_inc(w, DC_EVENTS);
-            for (unsigned i = 0; i < e->nbundles; i++) {
-                const struct detect_bundle *db = &e->bundles[i];
-                if (db->rt_ev[id] == SPU_NONE)
+            for (unsigned i = 0; i < g->nslots; i++) {
+                const struct detect_bundle *db = &g->bundles[i];
+                if (!db->b || db->rt_ev[id] == SPU_NONE)
                     continue;
                 w->cur.rec = NULL;
                 w->cur.db = db;
@@ -345,26 +428,58 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
     }
     if (id == RT_EV_FLOW_END && f)
         detect_flow_free(w, f);
+    detect_gen_leave(w);
+}
+
+/* The event of bundle `to` that is event `ev` of bundle `from` (same name,
+ * same record declaration), or SPU_NONE. */
+static uint32_t event_map(const struct spu_bundle *from, uint32_t ev, const struct spu_bundle *to)
+{
+    const struct spu_bview *fv = spu_bundle_view(from), *tv = spu_bundle_view(to);
+    if (ev >= fv->nevents)
+        return SPU_NONE;
+    uint32_t nl;
+    const char *name = spu_bundle_str(from, fv->events[ev].name, &nl);
+    uint64_t decl = detect_decl(from, fv->events[ev].layout);
+    for (uint32_t i = 0; i < tv->nevents; i++) {
+        uint32_t tl;
+        const char *tn = spu_bundle_str(to, tv->events[i].name, &tl);
+        if (tl == nl && memcmp(tn, name, nl) == 0)
+            return detect_decl(to, tv->events[i].layout) == decl ? i : SPU_NONE;
+    }
+    return SPU_NONE;
 }
 
 static void on_app_event(void *ctx, const struct app_event *ev)
 {
     struct detect_worker *w = ctx;
-    struct detect_engine *e = w->eng;
-    if (ev->bundle_idx >= e->nbundles || e->bundles[ev->bundle_idx].b != ev->bundle)
+    const struct detect_gen *g = detect_gen_enter(w);
+    const struct detect_bundle *db = ev->bundle_idx < g->nslots ? &g->bundles[ev->bundle_idx] : NULL;
+    if (!db || !db->b) {
+        detect_gen_leave(w);
         return;
-    const struct detect_bundle *db = &e->bundles[ev->bundle_idx];
-    if (ev->event >= spu_bundle_view(db->b)->nevents)
+    }
+    /* rules switch at the next transaction: a message parsed by the
+     * bundle it started with runs the rules of the one published now */
+    uint32_t evi = ev->event;
+    if (db->b != ev->bundle)
+        evi = event_map(ev->bundle, ev->event, db->b);
+    if (evi == SPU_NONE || evi >= spu_bundle_view(db->b)->nevents) {
+        if (db->b != ev->bundle)
+            dc_inc(w, DC_RELOAD_UNMAPPED);
+        detect_gen_leave(w);
         return;
+    }
     event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
     w->cur.tx_id = (int64_t)ev->tx_id;
     w->cur.dir = ev->dir;
     if (!skip_event(w)) {
         dc_inc(w, DC_EVENTS);
         w->cur.rec = ev->rec;
-        run_rules(w, db, ev->event);
+        run_rules(w, db, evi);
     }
     event_end(w);
+    detect_gen_leave(w);
 }
 
 /* ---- worker contexts ---- */
@@ -388,12 +503,8 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
     struct spu_vm_config vc = {.budget = e->cfg.rule_budget};
     w->vm = spu_vm_new(&vc, err);
     w->ix = w->vm ? spu_index_new(err) : NULL;
-    w->rc = calloc(e->nbundles + 1, sizeof(*w->rc));
-    if (!w->vm || !w->ix || !w->rc)
+    if (!w->vm || !w->ix)
         goto fail;
-    for (unsigned i = 0; i < e->nbundles; i++)
-        if (!(w->rc[i] = calloc(e->bundles[i].nrules + 1, sizeof(**w->rc))))
-            goto fail;
     w->eve.out = out;
     w->eve.worker = (int)id;
     w->hooks = (struct rt_hooks){w, on_rt_event};
@@ -413,9 +524,6 @@ void detect_worker_free(struct detect_worker *w)
         return;
     if (w->eng->workers[w->id] == w)
         w->eng->workers[w->id] = NULL;
-    for (unsigned i = 0; w->rc && i < w->eng->nbundles; i++)
-        free(w->rc[i]);
-    free(w->rc);
     spu_index_free(w->ix);
     spu_vm_free(w->vm);
     eve_writer_fini(&w->eve);

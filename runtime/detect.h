@@ -39,6 +39,7 @@ struct detect_cfg {
     size_t flow_state_cap;      /* bytes of flow variables per flow per bundle; 0: 4096 */
     size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
     size_t shun_cap;            /* shunned addresses; 0: shun.h default */
+    unsigned max_apps;          /* application slots for later publications; 0: n */
 };
 
 struct detect_engine;
@@ -51,6 +52,32 @@ struct detect_worker;
 struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu_bundle *const *b,
                                         const char *const *names, unsigned n, unsigned nworkers,
                                         struct spu_error *err);
+
+/* An application as the engine runs it: a name and a loaded bundle (NULL:
+ * the slot is empty or the application stopped). */
+struct detect_app {
+    const char *name;
+    struct spu_bundle *b;
+};
+
+/* The capacity in applications: detect_engine_new makes max(n, cfg
+ * max_apps) slots; publications fill at most that many. */
+unsigned detect_engine_slots(const struct detect_engine *e);
+
+/* Hot reload (any thread but a worker; publications are serialized):
+ * build the next generation from apps[0..n) (slot i = application i;
+ * bundles referenced, names copied), then publish it atomically. Each
+ * worker picks it up at its next event: runtime events and each grammar
+ * event (the next transaction) run the new rules; flow variables whose
+ * declaration is unchanged are kept, others start fresh; meta-session
+ * state carries over when a session of the same name declares the same
+ * variables, and starts fresh otherwise (a string for each in `notes`,
+ * an array, when not NULL). Returns once no worker is inside an event of
+ * the previous generation, which is then freed. On failure (an output
+ * that cannot be opened, out of memory) the running generation is
+ * untouched and err says why. */
+int detect_engine_publish(struct detect_engine *e, const struct detect_app *apps, unsigned n,
+                          json_t *notes, struct spu_error *err);
 
 /* Frees the engine (after every worker context is freed). NULL: no-op. */
 void detect_engine_free(struct detect_engine *e);
@@ -72,8 +99,10 @@ const struct app_sink *detect_worker_sink(struct detect_worker *w);
 
 /* The `detect` object of the stats record (main thread, any time):
  * totals, fault kinds, sessions, shuns, per-rule counters of every rule
- * evaluated at least once (with per-worker evaluations), and the `top`
- * rules by time spent. Returns new. */
+ * of the running generation evaluated at least once (with per-worker
+ * evaluations), the `top` rules by time spent, and `reload`:
+ * publications, generation, grace periods and the longest worker stall
+ * (the first event a worker ran under a new generation). Returns new. */
 json_t *detect_engine_stats(struct detect_engine *e, unsigned top);
 
 /* A text summary of the `top` most expensive rules (one line each) into
