@@ -6,6 +6,7 @@
  * through the socket), and print the progress line, the summary and
  * errors. The only place that prints or exits.
  */
+#include "apps.h"
 #include "bundle.h"
 #include "config-file.h"
 #include "config.h"
@@ -28,11 +29,20 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested; /* SIGHUP */
+/* the run's applications, for the control socket's load/reload/... */
+static struct apps_hold apps_hold = {PTHREAD_MUTEX_INITIALIZER, NULL};
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
 }
 
 static void show_progress(void *ctx, const struct run_progress *p)
@@ -111,7 +121,8 @@ static int run_queue(const struct config *cfg, struct run_service *svc,
     unsigned id;
     while (run_service_next_pcap(svc, &stop_requested, &path, &id) == SPU_OK) {
         LOGGER(log, LOGGER_NOTICE, "pcap %u: %s: started", id, path);
-        struct run_env env = {.stop = &stop_requested, .svc = svc, .tap = tap, .read_path = path};
+        struct run_env env = {.stop = &stop_requested, .svc = svc, .tap = tap, .read_path = path,
+                              .apps = &apps_hold, .reload = &reload_requested, .log = log};
         struct run_report rep;
         struct spu_error err;
         spu_error_clear(&err);
@@ -198,6 +209,8 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     struct run_commands cmds = {0}; /* outlives the control thread (joined below) */
@@ -218,6 +231,7 @@ int main(int argc, char **argv)
         cmds.svc = svc;
         cmds.log = log;
         cmds.timeout_ms = 5000;
+        cmds.apps = &apps_hold;
         struct control_handlers h;
         run_commands_handlers(&cmds, &h);
         ctl = control_new(path, &h, &err);
@@ -299,7 +313,10 @@ static int run_one(const struct config *c, struct run_service *svc,
                           .svc = svc,
                           .tap = tap,
                           .opened = drop_now,
-                          .opened_ctx = drop};
+                          .opened_ctx = drop,
+                          .apps = &apps_hold,
+                          .reload = &reload_requested,
+                          .log = drop->log};
     LOGGER(drop->log, LOGGER_NOTICE, "started: %s %s, %u workers, %u bundles",
            cfg.iface ? "interface" : "capture", cfg.iface ? cfg.iface : cfg.read_path, cfg.workers,
            cfg.nbundles);

@@ -1,6 +1,7 @@
 /* run.c - wiring of capture, dispatcher, workers and output (see run.h). */
 #include "run.h"
 
+#include "apps.h"
 #include "bundle.h"
 #include "capture.h"
 #include "config.h"
@@ -55,6 +56,8 @@ struct run {
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
     struct detect_worker **dw;
+    struct apps *apps;            /* with the engine */
+    struct apps_hold *hold;       /* run_env.apps */
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
@@ -62,6 +65,29 @@ struct run {
     struct flow_timeouts timeouts;
     int64_t t_start;
 };
+
+/* The applications as they run now (new array). */
+static json_t *apps_list(struct run *r)
+{
+    json_t *st = apps_status(r->apps);
+    json_t *l = json_incref(json_object_get(st, "apps"));
+    json_decref(st);
+    return l ? l : json_array();
+}
+
+/* The control socket no longer reaches the applications; a SIGHUP reload
+ * in progress ends (before the worker contexts go). */
+static void apps_detach(struct run *r)
+{
+    if (r->hold) {
+        pthread_mutex_lock(&r->hold->mu);
+        r->hold->a = NULL;
+        pthread_mutex_unlock(&r->hold->mu);
+        r->hold = NULL;
+    }
+    apps_free(r->apps);
+    r->apps = NULL;
+}
 
 /* The stats record as of now (new; NULL when out of memory). */
 static json_t *stats_record(struct run *r)
@@ -92,8 +118,8 @@ static json_t *stats_record(struct run *r)
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
     json_object_set_new(spu, "flow_bytes", json_integer((json_int_t)flow_bytes_per_flow()));
-    json_t *bl = json_array();
-    for (unsigned i = 0; i < r->cfg->nbundles; i++) {
+    json_t *bl = r->apps ? apps_list(r) : json_array();
+    for (unsigned i = 0; !r->apps && i < r->cfg->nbundles; i++) {
         char hex[65];
         const uint8_t *ck = spu_bundle_checksum(r->bundles[i]);
         for (unsigned j = 0; j < 32; j++)
@@ -166,6 +192,7 @@ static json_t *answer(void *ctx, enum run_query q)
 
 static void teardown(struct run *r)
 {
+    apps_detach(r);
     if (r->workers) {
         for (unsigned i = 0; i < r->nworkers; i++)
             worker_free(r->workers[i]);
@@ -245,13 +272,15 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     r->dw = calloc(r->nworkers, sizeof(*r->dw));
     if (!r->workers || !r->dw)
         goto nomem;
-    if (c->nbundles) {
+    if (c->nbundles || env->apps) {
         const char *names[CONFIG_MAX_BUNDLES];
         for (unsigned i = 0; i < c->nbundles; i++)
             names[i] = c->bundles[i].name;
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
                                   .classification = c->classification,
-                                  .explain = c->explain};
+                                  .explain = c->explain,
+                                  /* applications loaded later through the control socket */
+                                  .max_apps = env->apps ? CONFIG_MAX_BUNDLES : 0};
         r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
         for (unsigned i = 0; r->detect && i < r->nworkers; i++)
             if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
@@ -262,6 +291,18 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             output_close(r->out, NULL);
             teardown(r);
             return code;
+        }
+        if (!(r->apps = apps_new(r->detect, env->log)))
+            goto nomem;
+        for (unsigned i = 0; i < c->nbundles; i++)
+            if (apps_adopt(r->apps, c->bundles[i].name, c->bundles[i].path, r->bundles[i]) !=
+                SPU_OK)
+                goto nomem;
+        if (env->apps) {
+            r->hold = env->apps;
+            pthread_mutex_lock(&r->hold->mu);
+            r->hold->a = r->apps;
+            pthread_mutex_unlock(&r->hold->mu);
         }
     }
     unsigned pool = c->iface ? 65536 : 16384;
@@ -305,6 +346,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     while (!*stop) {
         if (env->svc && run_service_serve(env->svc, answer, r))
             break;
+        if (env->reload && *env->reload) {
+            *env->reload = 0;
+            if (r->apps)
+                apps_sighup(r->apps);
+        }
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
             break;

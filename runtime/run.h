@@ -55,6 +55,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
 
 struct run_service;
 struct output_tap;
+struct apps_hold;
+struct logger;
 
 /* What a run may be given besides its configuration; every member but
  * `stop` may be NULL. */
@@ -69,6 +71,13 @@ struct run_env {
      * packet is read (privilege drop); a negative return ends the run. */
     int (*opened)(void *ctx, struct spu_error *err);
     void *opened_ctx;
+    /* Applications (apps.h): the run publishes its set here for the
+     * control socket's load/reload/... commands (NULL: none), reloads
+     * every bundle from its file when *reload becomes non-zero (SIGHUP;
+     * reset by the run), and logs their changes to log. */
+    struct apps_hold *apps;
+    volatile sig_atomic_t *reload;
+    struct logger *log;
 };
 
 /* run_main with an environment: the control socket's service answered
