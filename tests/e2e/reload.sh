@@ -111,6 +111,9 @@ done
 ctl reload app "$TMPC/a.spb" > /dev/null || bad=$((bad + 1))
 ctl stop other > "$TMPC/stop.json" || bad=$((bad + 1))
 stopped_at=$(date +%s.%N)
+# SIGHUP: every application again from its file, on a thread of its own
+kill -HUP "$spid"
+sleep 0.5
 replay_alive=0; kill -0 "$rpid" 2>/dev/null && replay_alive=1
 rss1=$(rss)
 wait "$rpid"; rrc=$?
@@ -200,6 +203,11 @@ if [ "$ob" -gt 0 ] && [ "$oa" = 0 ] && grep -q '"stopped"' "$TMPC/stop.json"; th
 else
     echo "FAIL reload two applications: other alerts before stop $ob, after $oa"
     cat "$TMPC/stop.json"
+fi
+if grep -q "SIGHUP: 2 reloaded, 0 failed" "$TMPC/live.err" && [ "$pubs" -ge 106 ]; then
+    echo "ok reload SIGHUP: both applications reloaded from their files"
+else
+    echo "FAIL reload SIGHUP: $(grep SIGHUP "$TMPC/live.err")"
 fi
 if [ "${SAN:-0}" = 1 ]; then
     echo "skip reload memory: RSS is not measured under ASan"
