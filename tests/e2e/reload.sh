@@ -17,7 +17,7 @@
 SPUC="$(dirname "$SPURUN")/spuc"
 SPUCTL="$(dirname "$SPURUN")/spuctl"
 A=rla$$; B=rlb$$; VA=rlva$$; VB=rlvb$$
-K=${RELOAD_LOOPS:-600}
+K=${RELOAD_LOOPS:-1200}
 cleanup() {
     [ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
@@ -98,7 +98,7 @@ while [ $n -lt 100 ]; do
     v=b; [ $((n % 2)) -eq 1 ] && v=a
     ctl reload app "$TMPC/$v.spb" > "$TMPC/r.json" 2>> "$TMPC/reload.err" || bad=$((bad + 1))
     n=$((n + 1))
-    sleep 0.02 # spread over the replay
+    sleep 0.01 # spread over the replay
 done
 t1=$(date +%s.%N)
 ref=""
@@ -109,6 +109,11 @@ for f in corrupt version missing; do
 done
 # back to the last good file: `app` runs version A from here
 ctl reload app "$TMPC/a.spb" > /dev/null || bad=$((bad + 1))
+# a third application loaded and unloaded while the others run
+ctl load third "$TMPC/o.spb" > "$TMPC/load.json" || bad=$((bad + 1))
+sleep 0.3
+ctl unload third > "$TMPC/unload.json" || bad=$((bad + 1))
+ctl load third "$TMPC/missing.spb" > /dev/null 2>&1 && bad=$((bad + 1))
 ctl stop other > "$TMPC/stop.json" || bad=$((bad + 1))
 stopped_at=$(date +%s.%N)
 # SIGHUP: every application again from its file, on a thread of its own
@@ -139,10 +144,13 @@ want = collections.Counter(key(e) for e in alerts(d + "/file.json"))
 got = collections.Counter()
 versions = collections.Counter()
 wrong = 0
-other_before = other_after = 0
+other_before = other_after = third = 0
 import datetime
 for e in alerts(d + "/live.json"):
     b = e["spu"]["bundle"]
+    if b["name"] == "third":
+        third += 1
+        continue
     if b["name"] == "other":
         ts = datetime.datetime.strptime(e["timestamp"][:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
             tzinfo=datetime.timezone.utc).timestamp()
@@ -162,11 +170,11 @@ for e in alerts(d + "/live.json"):
 miss = {k: (want[k] * K, got[k]) for k in want if got[k] != want[k] * K}
 extra = [k for k in got if k not in want]
 print(len(want), sum(want.values()) * K, sum(got.values()), len(miss), len(extra), wrong,
-      versions["A"], versions["B"], other_before, other_after)
+      versions["A"], versions["B"], other_before, other_after, third)
 for k, v in list(miss.items())[:5]:
     print("  mismatch", k, "want", v[0], "got", v[1], file=sys.stderr)
 P
-read nkeys want got nmiss nextra wrong va vb ob oa < "$TMPC/check.out"
+read nkeys want got nmiss nextra wrong va vb ob oa third < "$TMPC/check.out"
 kd=$(stat "$TMPC/live.json" stats.capture.kernel_drops)
 kp=$(stat "$TMPC/live.json" stats.capture.kernel_packets)
 qd=$("$PY" -c 'import json,sys
@@ -198,13 +206,13 @@ else
     echo "FAIL reload refusals:$ref"
     cat "$TMPC/corrupt.err" "$TMPC/version.err" "$TMPC/missing.err"
 fi
-if [ "$ob" -gt 0 ] && [ "$oa" = 0 ] && grep -q '"stopped"' "$TMPC/stop.json"; then
-    echo "ok reload two applications: other alerted $ob times until stopped, none after, app went on"
+if [ "$ob" -gt 0 ] && [ "$oa" = 0 ] && grep -q '"stopped"' "$TMPC/stop.json" && [ "$third" -gt 0 ]; then
+    echo "ok reload several applications: other alerted $ob times until stopped, none after, app went on; third loaded, alerted $third times, unloaded"
 else
-    echo "FAIL reload two applications: other alerts before stop $ob, after $oa"
+    echo "FAIL reload several applications: other alerts before stop $ob, after $oa, third $third"
     cat "$TMPC/stop.json"
 fi
-if grep -q "SIGHUP: 2 reloaded, 0 failed" "$TMPC/live.err" && [ "$pubs" -ge 106 ]; then
+if grep -q "SIGHUP: 2 reloaded, 0 failed" "$TMPC/live.err" && [ "$pubs" -ge 108 ]; then
     echo "ok reload SIGHUP: both applications reloaded from their files"
 else
     echo "FAIL reload SIGHUP: $(grep SIGHUP "$TMPC/live.err")"
