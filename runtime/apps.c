@@ -374,6 +374,15 @@ int apps_unload(struct apps *a, const char *name, json_t **res, struct spu_error
     return rc == SPU_OK ? rc : refused(a, "unload", name, err);
 }
 
+int apps_sessions(struct apps *a, const char *name, json_t **res, struct spu_error *err)
+{
+    json_t *r = detect_engine_app_sessions(a->eng, name);
+    if (!r)
+        return spu_error_set(err, SPU_ENOTFOUND, "no running application %.64s", name);
+    *res = json_pack("{s:s, s:o}", "name", name, "sessions", r);
+    return SPU_OK;
+}
+
 int apps_reload_all(struct apps *a, json_t **res, struct spu_error *err)
 {
     pthread_mutex_lock(&a->mu);

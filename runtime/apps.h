@@ -57,6 +57,11 @@ int apps_stop(struct apps *a, const char *name, json_t **res, struct spu_error *
 int apps_start(struct apps *a, const char *name, json_t **res, struct spu_error *err);
 int apps_unload(struct apps *a, const char *name, json_t **res, struct spu_error *err);
 
+/* The meta sessions of running application `name` (*res: an object by
+ * session name, detect_engine_app_sessions). SPU_ENOTFOUND when it does
+ * not run. */
+int apps_sessions(struct apps *a, const char *name, json_t **res, struct spu_error *err);
+
 /* Reload every application from its file, one at a time (those that fail
  * keep running as they were). *res: {"reloaded": N, "failed": N,
  * "apps": [result or {"name", "error"}]}. Returns 0, or the error of the

@@ -78,6 +78,47 @@ static json_t *rule_json(struct detect_engine *e, const struct detect_gen *g,
     return o;
 }
 
+/* The counters of one session space (new). */
+static json_t *space_json(const struct session_space *sp)
+{
+    const struct session_stats *st = session_space_stats(sp);
+    json_t *x = json_object();
+    json_object_set_new(x, "entries", json_integer((json_int_t)ld(&st->entries)));
+    json_object_set_new(x, "created", json_integer((json_int_t)ld(&st->created)));
+    json_object_set_new(x, "evicted", json_integer((json_int_t)ld(&st->evicted)));
+    json_object_set_new(x, "expired", json_integer((json_int_t)ld(&st->expired)));
+    json_object_set_new(x, "refused", json_integer((json_int_t)ld(&st->refused)));
+    json_object_set_new(x, "busy", json_integer((json_int_t)ld(&st->busy)));
+    json_object_set_new(x, "memuse",
+                        json_integer(atomic_load_explicit(&st->memuse, memory_order_relaxed)));
+    return x;
+}
+
+json_t *detect_engine_app_sessions(struct detect_engine *e, const char *app)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    const struct detect_gen *g = atomic_load(&e->gen);
+    json_t *r = NULL;
+    for (unsigned i = 0; i < g->nslots && !r; i++) {
+        const struct detect_bundle *db = &g->bundles[i];
+        if (!db->b || strcmp(g->names[i], app) != 0)
+            continue;
+        r = json_object();
+        uint32_t ns = spu_bundle_view(db->b)->nsessions;
+        for (uint32_t j = 0; j < ns; j++) {
+            size_t nl;
+            const char *name = session_space_name(db->sess[j], &nl);
+            char key[256];
+            snprintf(key, sizeof(key), "%.*s", (int)(nl < 255 ? nl : 255), name);
+            json_t *x = space_json(db->sess[j]);
+            json_object_set_new(x, "variables", json_integer(session_space_nslots(db->sess[j])));
+            json_object_set_new(r, key, x);
+        }
+    }
+    pthread_mutex_unlock(&e->pub_mu);
+    return r;
+}
+
 json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
 {
     static const char *const cnames[] = {
@@ -121,18 +162,9 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
                         json_integer(atomic_load_explicit(&e->flow_memuse, memory_order_relaxed)));
     json_t *ss = json_object();
     for (unsigned i = 0; i < e->nspaces; i++) {
-        const struct session_stats *st = session_space_stats(e->spaces[i]);
         size_t nl;
         const char *name = session_space_name(e->spaces[i], &nl);
-        json_t *x = json_object();
-        json_object_set_new(x, "entries", json_integer((json_int_t)ld(&st->entries)));
-        json_object_set_new(x, "created", json_integer((json_int_t)ld(&st->created)));
-        json_object_set_new(x, "evicted", json_integer((json_int_t)ld(&st->evicted)));
-        json_object_set_new(x, "expired", json_integer((json_int_t)ld(&st->expired)));
-        json_object_set_new(x, "refused", json_integer((json_int_t)ld(&st->refused)));
-        json_object_set_new(x, "busy", json_integer((json_int_t)ld(&st->busy)));
-        json_object_set_new(x, "memuse",
-                            json_integer(atomic_load_explicit(&st->memuse, memory_order_relaxed)));
+        json_t *x = space_json(e->spaces[i]);
         json_object_set_new(ss, name, x);
     }
     json_object_set_new(o, "sessions", ss);

@@ -105,6 +105,12 @@ const struct app_sink *detect_worker_sink(struct detect_worker *w);
  * (the first event a worker ran under a new generation). Returns new. */
 json_t *detect_engine_stats(struct detect_engine *e, unsigned top);
 
+/* The meta sessions of running application `app`: an object by session
+ * name of their counters (entries, created, evicted, expired, refused,
+ * busy, memuse) and number of variables (new), or NULL when no
+ * application of that name runs. Any thread. */
+json_t *detect_engine_app_sessions(struct detect_engine *e, const char *app);
+
 /* A text summary of the `top` most expensive rules (one line each) into
  * buf (always NUL-terminated). Returns buf. */
 char *detect_engine_top_text(struct detect_engine *e, unsigned top, char *buf, size_t len);

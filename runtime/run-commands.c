@@ -96,7 +96,7 @@ static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct 
 
 /* ---- applications (apps.h) ---- */
 
-enum app_op { OP_LOAD, OP_RELOAD, OP_STOP, OP_START, OP_UNLOAD };
+enum app_op { OP_LOAD, OP_RELOAD, OP_STOP, OP_START, OP_UNLOAD, OP_SESSIONS };
 
 static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, json_t **result,
                    struct spu_error *err)
@@ -121,6 +121,9 @@ static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, 
             break;
         case OP_START:
             r = apps_start(a, name, result, err);
+            break;
+        case OP_SESSIONS:
+            r = apps_sessions(a, name, result, err);
             break;
         default:
             r = apps_unload(a, name, result, err);
@@ -156,6 +159,11 @@ static int cmd_unload(void *ctx, const json_t *args, json_t **result, struct spu
     return app_cmd(ctx, OP_UNLOAD, args, result, err);
 }
 
+static int cmd_sessions(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_SESSIONS, args, result, err);
+}
+
 void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
 {
     memset(h, 0, sizeof(*h));
@@ -172,5 +180,6 @@ void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
         h->stop = cmd_stop;
         h->start = cmd_start;
         h->unload = cmd_unload;
+        h->sessions = cmd_sessions;
     }
 }

@@ -50,10 +50,12 @@ pcap="$CORPUS/suricata-verify/lua/lua-tlslib-01/input.pcap"
 
 # two versions of `app`: the same alerts, another revision and message
 cat > "$TMPC/a.spr" <<'R'
+session src keyed by flow.src_ip ttl 60s { int syns; }
+rule sid 9003 rev 1 "reload: SYNs by source (A)" on tcp.syn { src.syns += 1; }
 rule sid 9001 rev 1 "reload: a SYN (A)" on tcp.syn { Alert(); }
 rule sid 9002 rev 1 "reload: a UDP packet (A)" on packet { if (proto == 17) Alert(); }
 R
-sed 's/rev 1/rev 2/; s/(A)/(B)/' "$TMPC/a.spr" > "$TMPC/b.spr"
+sed 's/rev 1/rev 2/g; s/(A)/(B)/' "$TMPC/a.spr" > "$TMPC/b.spr"
 cat > "$TMPC/o.spr" <<'R'
 rule sid 9101 rev 1 "other: a SYN" on tcp.syn { Alert(); }
 R
@@ -113,6 +115,7 @@ for f in corrupt version missing; do
 done
 # back to the last good file: `app` runs version A from here
 ctl reload app "$TMPC/a.spb" > /dev/null || bad=$((bad + 1))
+ctl sessions app > "$TMPC/sessions.json" || bad=$((bad + 1))
 # a third application loaded and unloaded while the others run
 ctl load third "$TMPC/o.spb" > "$TMPC/load.json" || bad=$((bad + 1))
 sleep 0.3
@@ -215,6 +218,12 @@ if [ "$ob" -gt 0 ] && [ "$oa" = 0 ] && grep -q '"stopped"' "$TMPC/stop.json" && 
 else
     echo "FAIL reload several applications: other alerts before stop $ob, after $oa, third $third"
     cat "$TMPC/stop.json"
+fi
+nsrc=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["message"]["sessions"]["src"]["entries"])' "$TMPC/sessions.json" 2>/dev/null)
+if grep -q "session src: unchanged, its state carries over" "$TMPC/r.json" && [ "${nsrc:-0}" -gt 0 ]; then
+    echo "ok reload sessions: the session declared alike in both versions carries over ($nsrc entries after 100 reloads, spuctl sessions)"
+else
+    echo "FAIL reload sessions: entries=$nsrc"; cat "$TMPC/r.json" "$TMPC/sessions.json"
 fi
 if grep -q "SIGHUP: 2 reloaded, 0 failed" "$TMPC/live.err" && [ "$pubs" -ge 108 ]; then
     echo "ok reload SIGHUP: both applications reloaded from their files"

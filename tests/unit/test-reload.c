@@ -161,6 +161,13 @@ Test(reload, session_state_carries_over_when_declared_the_same)
     json_decref(notes);
     raise(r.w, &a, RT_EV_TCP_SYN); /* the third, counted by the new rules */
     cr_assert_eq(counter(&r, "alerts"), 1);
+    json_t *ss = detect_engine_app_sessions(r.e, "app");
+    cr_assert_not_null(ss);
+    json_t *src = json_object_get(ss, "src");
+    cr_assert_eq(json_integer_value(json_object_get(src, "entries")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(src, "variables")), 1);
+    json_decref(ss);
+    cr_assert_null(detect_engine_app_sessions(r.e, "nosuch"));
     end_flow(r.w, &a);
     rig_close(&r);
 }
