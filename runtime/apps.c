@@ -6,6 +6,7 @@
 #include "detect.h"
 #include "err.h"
 #include "logger.h"
+#include "lists.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -381,6 +382,80 @@ int apps_sessions(struct apps *a, const char *name, json_t **res, struct spu_err
         return spu_error_set(err, SPU_ENOTFOUND, "no running application %.64s", name);
     *res = json_pack("{s:s, s:o}", "name", name, "sessions", r);
     return SPU_OK;
+}
+
+static json_t *list_json(const struct spu_bundle *b, uint32_t i)
+{
+    uint32_t n;
+    const struct spu_blist *l = &spu_bundle_lists_raw(b, &n)[i];
+    uint32_t nl, pl;
+    const char *name = spu_bundle_str(b, l->name, &nl);
+    const char *path = spu_bundle_str(b, l->path, &pl);
+    const struct spu_listset *set = spu_lists_get(spu_bundle_lists(b), i);
+    static const char *const kinds[] = {"?", "string", "ip", "regex"};
+    json_t *o = json_object();
+    json_object_set_new(o, "list", json_stringn(name, nl));
+    json_object_set_new(o, "kind", json_string(kinds[l->kind <= 3 ? l->kind : 0]));
+    json_object_set_new(o, "nocase", json_boolean(l->flags & SPU_LISTF_NOCASE));
+    if (l->flags & SPU_LISTF_FILE)
+        json_object_set_new(o, "file", json_stringn(path, pl));
+    json_object_set_new(o, "size", json_integer(set ? (json_int_t)spu_listset_size(set) : 0));
+    return o;
+}
+
+int apps_list(struct apps *a, const char *name, const char *op, const char *list, json_t **res,
+              struct spu_error *err)
+{
+    pthread_mutex_lock(&a->mu);
+    struct app *s = find(a, name);
+    int rc = SPU_OK;
+    uint32_t n = 0;
+    const struct spu_blist *ls = s ? spu_bundle_lists_raw(s->b, &n) : NULL;
+    uint32_t idx = n;
+    for (uint32_t i = 0; list && i < n; i++) {
+        uint32_t nl;
+        const char *ln = spu_bundle_str(s->b, ls[i].name, &nl);
+        if (strlen(list) == nl && memcmp(ln, list, nl) == 0)
+            idx = i;
+    }
+    bool show = strcmp(op, "show") == 0, reload = strcmp(op, "reload") == 0;
+    if (!s)
+        rc = spu_error_set(err, SPU_ENOTFOUND, "no application %.64s", name);
+    else if (!show && !reload)
+        rc = spu_error_set(err, SPU_EINVAL,
+                           "list %.16s: not supported; change the list's file and reload it "
+                           "(list NAME reload LIST)",
+                           op);
+    else if ((list || reload) && idx == n)
+        rc = spu_error_set(err, SPU_ENOTFOUND, "application %s has no list %.64s", name,
+                           list ? list : "(none named)");
+    if (rc == SPU_OK && reload) {
+        int64_t t0 = mono_ns();
+        struct spu_listset *ns = spu_bundle_list_rebuild(s->b, idx, err);
+        if (!ns) {
+            rc = err->code ? err->code : SPU_EFORMAT;
+        } else {
+            struct spu_listset *old = spu_lists_swap(spu_bundle_lists(s->b), idx, ns, &rc);
+            if (rc == SPU_OK) {
+                detect_engine_sync(a->eng);
+                spu_listset_free(old);
+                LOGGER(a->log, LOGGER_NOTICE, "apps: %s: list %s reloaded: %zu entries in %.3f ms",
+                       name, list, spu_listset_size(ns), (double)(mono_ns() - t0) / 1e6);
+            } else {
+                spu_listset_free(ns);
+                spu_error_set(err, rc, "list %s: cannot swap", list);
+            }
+        }
+    }
+    if (rc == SPU_OK) {
+        json_t *arr = json_array();
+        for (uint32_t i = 0; i < n; i++)
+            if (idx == n || i == idx)
+                json_array_append_new(arr, list_json(s->b, i));
+        *res = json_pack("{s:s, s:o}", "name", name, "lists", arr);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc == SPU_OK ? rc : refused(a, "list", name, err);
 }
 
 int apps_reload_all(struct apps *a, json_t **res, struct spu_error *err)

@@ -62,6 +62,15 @@ int apps_unload(struct apps *a, const char *name, json_t **res, struct spu_error
  * not run. */
 int apps_sessions(struct apps *a, const char *name, json_t **res, struct spu_error *err);
 
+/* The lists of application `name` (running or stopped): op "show" (all,
+ * or the one named `list`: name, kind, nocase, file, size) or "reload"
+ * (list `list` read again from its declaration and file, then swapped in
+ * while traffic flows; a bad file is refused, the list in force stays).
+ * *res: {"name", "lists": [...]}. add/remove are refused (SPU_EINVAL):
+ * change the file and reload the list. */
+int apps_list(struct apps *a, const char *name, const char *op, const char *list, json_t **res,
+              struct spu_error *err);
+
 /* Reload every application from its file, one at a time (those that fail
  * keep running as they were). *res: {"reloaded": N, "failed": N,
  * "apps": [result or {"name", "error"}]}. Returns 0, or the error of the

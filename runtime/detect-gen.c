@@ -77,6 +77,7 @@ struct detect_gen *detect_gen_enter(struct detect_worker *w)
 void detect_gen_leave(struct detect_worker *w)
 {
     atomic_store_explicit(&w->using, NULL, memory_order_release);
+    atomic_fetch_add_explicit(&w->left, 1, memory_order_release);
     if (w->switch_t0) {
         /* the first event under a new generation: the worker's cost of
          * the switch (cold caches, first flow-variable resets) */
@@ -141,4 +142,20 @@ int detect_engine_publish(struct detect_engine *e, const struct detect_app *apps
     prune_spaces(e, g);
     pthread_mutex_unlock(&e->pub_mu);
     return SPU_OK;
+}
+
+void detect_engine_sync(struct detect_engine *e)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        struct detect_worker *w = e->workers[i];
+        if (!w || !atomic_load(&w->using))
+            continue; /* its next event sees what was published before */
+        uint64_t n = atomic_load(&w->left);
+        while (atomic_load(&w->using) && atomic_load(&w->left) == n) {
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    pthread_mutex_unlock(&e->pub_mu);
 }

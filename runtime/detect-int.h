@@ -224,6 +224,7 @@ struct detect_worker {
     struct detect_gen *g;                 /* generation of the event being processed */
     struct detect_gen *_Atomic using;     /* the same, seen by publishers; NULL between events */
     uint64_t seen_seq;                    /* last generation this worker ran */
+    _Atomic uint64_t left;                /* events finished (detect_engine_sync) */
     int64_t switch_t0;                    /* start of the first event of a new one, or 0 */
     _Atomic uint64_t c[DC__COUNT];
     _Atomic uint64_t fault_kind[SPU_VMF__COUNT];

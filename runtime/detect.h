@@ -79,6 +79,11 @@ unsigned detect_engine_slots(const struct detect_engine *e);
 int detect_engine_publish(struct detect_engine *e, const struct detect_app *apps, unsigned n,
                           json_t *notes, struct spu_error *err);
 
+/* A grace period (any thread but a worker): returns once every worker
+ * that was inside an event has finished it, so that what was swapped out
+ * before the call (a list, spu_lists_swap) is no longer read. */
+void detect_engine_sync(struct detect_engine *e);
+
 /* Frees the engine (after every worker context is freed). NULL: no-op. */
 void detect_engine_free(struct detect_engine *e);
 

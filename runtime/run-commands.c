@@ -96,7 +96,7 @@ static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct 
 
 /* ---- applications (apps.h) ---- */
 
-enum app_op { OP_LOAD, OP_RELOAD, OP_STOP, OP_START, OP_UNLOAD, OP_SESSIONS };
+enum app_op { OP_LOAD, OP_RELOAD, OP_STOP, OP_START, OP_UNLOAD, OP_SESSIONS, OP_LIST };
 
 static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, json_t **result,
                    struct spu_error *err)
@@ -124,6 +124,10 @@ static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, 
             break;
         case OP_SESSIONS:
             r = apps_sessions(a, name, result, err);
+            break;
+        case OP_LIST:
+            r = apps_list(a, name, json_string_value(json_object_get(args, "op")),
+                          json_string_value(json_object_get(args, "list")), result, err);
             break;
         default:
             r = apps_unload(a, name, result, err);
@@ -164,6 +168,11 @@ static int cmd_sessions(void *ctx, const json_t *args, json_t **result, struct s
     return app_cmd(ctx, OP_SESSIONS, args, result, err);
 }
 
+static int cmd_list(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_LIST, args, result, err);
+}
+
 void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
 {
     memset(h, 0, sizeof(*h));
@@ -181,5 +190,6 @@ void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
         h->start = cmd_start;
         h->unload = cmd_unload;
         h->sessions = cmd_sessions;
+        h->list = cmd_list;
     }
 }

@@ -2,9 +2,9 @@
  * run-commands.h - the control commands spurun answers today, as handlers
  * for the control socket's table (control-cmd.h): stats, flows, shutdown,
  * pcap, pcap-status, subscribe, and the application commands load,
- * reload, stop, start, unload, sessions (apps.h, through
- * run_commands.apps; they reply an error while no run holds
- * applications). list is left NULL ("not available in this build").
+ * reload, stop, start, unload, sessions, list (apps.h, through
+ * run_commands.apps, when it is set; they reply an error while no run
+ * holds applications).
  *
  * The handlers run on the control thread and reach the run only through
  * struct run_service (run-service.h). Owned by main().

@@ -67,7 +67,7 @@ struct run {
 };
 
 /* The applications as they run now (new array). */
-static json_t *apps_list(struct run *r)
+static json_t *apps_running(struct run *r)
 {
     json_t *st = apps_status(r->apps);
     json_t *l = json_incref(json_object_get(st, "apps"));
@@ -118,7 +118,7 @@ static json_t *stats_record(struct run *r)
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
     json_object_set_new(spu, "flow_bytes", json_integer((json_int_t)flow_bytes_per_flow()));
-    json_t *bl = r->apps ? apps_list(r) : json_array();
+    json_t *bl = r->apps ? apps_running(r) : json_array();
     for (unsigned i = 0; !r->apps && i < r->cfg->nbundles; i++) {
         char hex[65];
         const uint8_t *ck = spu_bundle_checksum(r->bundles[i]);

@@ -140,12 +140,12 @@ NOK bad-request -
 NOK unknown-command -
 NOK bad-arguments -
 NOK bad-arguments -
-NOK not-available -
+NOK failed -
 OK - abc"
 if [ "$(cat "$TMPC/bad.out")" = "$expect" ] && [ $rrc -eq 1 ] &&
-   grep -q "not available in this build" "$TMPC/reload.err" && [ $urc -eq 2 ] && [ $src -eq 1 ] &&
+   grep -q "no application web" "$TMPC/reload.err" && [ $urc -eq 2 ] && [ $src -eq 1 ] &&
    grep -q "another spurun is listening" "$TMPC/second.err"; then
-    echo "ok control bad requests: each kind answered with its error, the connection kept; list not available; a second spurun refused on a live socket"
+    echo "ok control bad requests: each kind answered with its error, the connection kept; list of an unknown application refused; a second spurun refused on a live socket"
 else
     echo "FAIL control bad requests: reload=$rrc unknown=$urc second=$src"
     cat "$TMPC/bad.out" "$TMPC/reload.err" "$TMPC/second.err"

@@ -59,7 +59,13 @@ sed 's/rev 1/rev 2/g; s/(A)/(B)/' "$TMPC/a.spr" > "$TMPC/b.spr"
 cat > "$TMPC/o.spr" <<'R'
 rule sid 9101 rev 1 "other: a SYN" on tcp.syn { Alert(); }
 R
-for v in a b o; do
+# a third application whose list of watched sources is changed live
+echo "203.0.113.9" > "$TMPC/watched.txt"
+cat > "$TMPC/t.spr" <<'R'
+list watched from "watched.txt";
+rule sid 9201 rev 1 "third: a watched source" on tcp.syn { if (src_ip in watched) Alert(); }
+R
+for v in a b o t; do
     "$SPUC" -o "$TMPC/$v.spb" "$TMPC/$v.spr" || { echo "FAIL reload: spuc $v.spr"; exit 1; }
 done
 "$PY" - "$TMPC" <<'P'
@@ -116,9 +122,17 @@ done
 # back to the last good file: `app` runs version A from here
 ctl reload app "$TMPC/a.spb" > /dev/null || bad=$((bad + 1))
 ctl sessions app > "$TMPC/sessions.json" || bad=$((bad + 1))
-# a third application loaded and unloaded while the others run
-ctl load third "$TMPC/o.spb" > "$TMPC/load.json" || bad=$((bad + 1))
+# a third application loaded, its list reloaded from its file (every
+# source watched from then on), then unloaded, while the others run
+ctl load third "$TMPC/t.spb" > "$TMPC/load.json" || bad=$((bad + 1))
 sleep 0.3
+ctl stats > "$TMPC/stats-third.json" || bad=$((bad + 1))
+echo "0.0.0.0/0" > "$TMPC/watched.txt"
+listed_at=$(date +%s.%N)
+ctl list third reload watched > "$TMPC/list.json" || bad=$((bad + 1))
+ctl list third add watched 192.0.2.1 > /dev/null 2>&1 && bad=$((bad + 1))
+sleep 0.3
+ctl list third show > "$TMPC/show.json" || bad=$((bad + 1))
 ctl unload third > "$TMPC/unload.json" || bad=$((bad + 1))
 ctl load third "$TMPC/missing.spb" > /dev/null 2>&1 && bad=$((bad + 1))
 ctl stop other > "$TMPC/stop.json" || bad=$((bad + 1))
@@ -136,9 +150,10 @@ kill -INT "$pid"
 wait "$pid"
 rc=$?
 pid=
-"$PY" - "$TMPC" "$K" "$SHA_A" "$SHA_B" "$stopped_at" > "$TMPC/check.out" <<'P'
+"$PY" - "$TMPC" "$K" "$SHA_A" "$SHA_B" "$stopped_at" "$listed_at" > "$TMPC/check.out" <<'P'
 import collections, json, sys
 d, K, sha_a, sha_b, stopped = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+listed = float(sys.argv[6])
 def alerts(path):
     for line in open(path):
         e = json.loads(line)
@@ -151,16 +166,17 @@ want = collections.Counter(key(e) for e in alerts(d + "/file.json"))
 got = collections.Counter()
 versions = collections.Counter()
 wrong = 0
-other_before = other_after = third = 0
+other_before = other_after = third = third_early = 0
 import datetime
 for e in alerts(d + "/live.json"):
     b = e["spu"]["bundle"]
+    ts = datetime.datetime.strptime(e["timestamp"][:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
     if b["name"] == "third":
         third += 1
+        third_early += ts < listed
         continue
     if b["name"] == "other":
-        ts = datetime.datetime.strptime(e["timestamp"][:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
-            tzinfo=datetime.timezone.utc).timestamp()
         if ts < stopped:
             other_before += 1
         else:
@@ -177,11 +193,11 @@ for e in alerts(d + "/live.json"):
 miss = {k: (want[k] * K, got[k]) for k in want if got[k] != want[k] * K}
 extra = [k for k in got if k not in want]
 print(len(want), sum(want.values()) * K, sum(got.values()), len(miss), len(extra), wrong,
-      versions["A"], versions["B"], other_before, other_after, third)
+      versions["A"], versions["B"], other_before, other_after, third, third_early)
 for k, v in list(miss.items())[:5]:
     print("  mismatch", k, "want", v[0], "got", v[1], file=sys.stderr)
 P
-read nkeys want got nmiss nextra wrong va vb ob oa third < "$TMPC/check.out"
+read nkeys want got nmiss nextra wrong va vb ob oa third third_early < "$TMPC/check.out"
 kd=$(stat "$TMPC/live.json" stats.capture.kernel_drops)
 kp=$(stat "$TMPC/live.json" stats.capture.kernel_packets)
 qd=$("$PY" -c 'import json,sys
@@ -213,10 +229,18 @@ else
     echo "FAIL reload refusals:$ref"
     cat "$TMPC/corrupt.err" "$TMPC/version.err" "$TMPC/missing.err"
 fi
-if [ "$ob" -gt 0 ] && [ "$oa" = 0 ] && grep -q '"stopped"' "$TMPC/stop.json" && [ "$third" -gt 0 ]; then
-    echo "ok reload several applications: other alerted $ob times until stopped, none after, app went on; third loaded, alerted $third times, unloaded"
+# before its list changed: third's rule ran and matched nothing
+third_pre=$("$PY" -c 'import json,sys
+d=json.load(open(sys.argv[1]))["message"]["spu"]["detect"]
+r=[x for x in d["rules"] if x["bundle"] == "third"]
+print("%d:%d" % (sum(x["evaluations"] for x in r), sum(x["matches"] for x in r)))' "$TMPC/stats-third.json" 2>/dev/null)
+lsize=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["message"]["lists"][0]["size"])' "$TMPC/show.json" 2>/dev/null)
+if [ "$ob" -gt 0 ] && [ "$oa" = 0 ] && grep -q '"stopped"' "$TMPC/stop.json" && [ "$third" -gt 0 ] &&
+   [ "${third_pre%:*}" -gt 0 ] && [ "${third_pre#*:}" = 0 ] && [ "$lsize" = 1 ]; then
+    echo "ok reload several applications: other alerted $ob times until stopped, none after, app went on; third loaded, its rule evaluated ${third_pre%:*} times without a match until its list was reloaded from its file, then $third alerts, unloaded"
 else
-    echo "FAIL reload several applications: other alerts before stop $ob, after $oa, third $third"
+    echo "FAIL reload several applications: other alerts before stop $ob, after $oa, third $third (evaluations:matches before its list changed $third_pre), list size $lsize"
+    cat "$TMPC/list.json" "$TMPC/show.json"
     cat "$TMPC/stop.json"
 fi
 nsrc=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["message"]["sessions"]["src"]["entries"])' "$TMPC/sessions.json" 2>/dev/null)
