@@ -56,7 +56,7 @@ struct run {
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
     struct detect_worker **dw;
-    struct apps *apps;            /* with the engine */
+    struct apps *bset;            /* the applications (apps.h), with the engine */
     struct apps_hold *hold;       /* run_env.apps */
     struct stats_gauges gauges;
     _Atomic int64_t clock;
@@ -69,7 +69,7 @@ struct run {
 /* The applications as they run now (new array). */
 static json_t *apps_running(struct run *r)
 {
-    json_t *st = apps_status(r->apps);
+    json_t *st = apps_status(r->bset);
     json_t *l = json_incref(json_object_get(st, "apps"));
     json_decref(st);
     return l ? l : json_array();
@@ -85,8 +85,8 @@ static void apps_detach(struct run *r)
         pthread_mutex_unlock(&r->hold->mu);
         r->hold = NULL;
     }
-    apps_free(r->apps);
-    r->apps = NULL;
+    apps_free(r->bset);
+    r->bset = NULL;
 }
 
 /* The stats record as of now (new; NULL when out of memory). */
@@ -118,8 +118,8 @@ static json_t *stats_record(struct run *r)
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
     json_object_set_new(spu, "flow_bytes", json_integer((json_int_t)flow_bytes_per_flow()));
-    json_t *bl = r->apps ? apps_running(r) : json_array();
-    for (unsigned i = 0; !r->apps && i < r->cfg->nbundles; i++) {
+    json_t *bl = r->bset ? apps_running(r) : json_array();
+    for (unsigned i = 0; !r->bset && i < r->cfg->nbundles; i++) {
         char hex[65];
         const uint8_t *ck = spu_bundle_checksum(r->bundles[i]);
         for (unsigned j = 0; j < 32; j++)
@@ -292,16 +292,16 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             teardown(r);
             return code;
         }
-        if (!(r->apps = apps_new(r->detect, env->log)))
+        if (!(r->bset = apps_new(r->detect, env->log)))
             goto nomem;
         for (unsigned i = 0; i < c->nbundles; i++)
-            if (apps_adopt(r->apps, c->bundles[i].name, c->bundles[i].path, r->bundles[i]) !=
+            if (apps_adopt(r->bset, c->bundles[i].name, c->bundles[i].path, r->bundles[i]) !=
                 SPU_OK)
                 goto nomem;
         if (env->apps) {
             r->hold = env->apps;
             pthread_mutex_lock(&r->hold->mu);
-            r->hold->a = r->apps;
+            r->hold->a = r->bset;
             pthread_mutex_unlock(&r->hold->mu);
         }
     }
@@ -348,8 +348,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             break;
         if (env->reload && *env->reload) {
             *env->reload = 0;
-            if (r->apps)
-                apps_sighup(r->apps);
+            if (r->bset)
+                apps_sighup(r->bset);
         }
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
