@@ -260,6 +260,16 @@ void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
     conn->st.messages++;
     conn->g->st.messages++;
     if (m->entry) {
+        /* a RECORD sink's child: its record outlives it, in the opener's
+         * arena (a copy that fails leaves null) */
+        if (c->keep) {
+            struct spu_value rv = spu_v_rec(m->rec);
+            if (spu_value_copy(c->keep_arena, &rv, c->keep) != SPU_OK) {
+                *c->keep = spu_v_null();
+                gvm_anomaly_s(c, "message_limit");
+            }
+            c->keep = NULL;
+        }
         gvm_msg_release(conn, m);
         return;
     }

@@ -91,7 +91,7 @@ static uint32_t depth_of(const struct gctx *c)
     return c->depth_base + c->nfr - c->has_driver;
 }
 
-static struct gctx *child_new(struct gctx *c, const struct spu_bsink *bs,
+static struct gctx *child_new(struct gctx *c, struct gsink *s, const struct spu_bsink *bs,
                               const struct spu_value *args)
 {
     const struct spu_bview *v = c->conn->v;
@@ -107,6 +107,10 @@ static struct gctx *child_new(struct gctx *c, const struct spu_bsink *bs,
     }
     k->depth_base = depth;
     k->tx_inherit = c->msg ? c->msg->tx_id : c->tx_inherit;
+    if (bs->flags & SPU_SINKF_RECORD) {
+        k->keep = &s->result;
+        k->keep_arena = s->arena;
+    }
     const struct spu_record *opener = c->nfr ? c->fr[c->nfr - 1].rec : NULL;
     struct gmsg *m = gvm_entry_new(k, bs->child, opener);
     if (!m) {
@@ -142,6 +146,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     }
     s->idx = in->c;
     s->flags = bs->flags;
+    s->result = spu_v_null();
     s->owner = c;
     s->arena = gvm_frame_arena(c);
     s->store.limit = bs->limit == SPU_NONE ? c->lim_field : bs->limit;
@@ -165,7 +170,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     }
     c->sk[c->nsk++] = s;
     if (bs->child != SPU_NONE) {
-        s->child = child_new(c, bs, args);
+        s->child = child_new(c, s, bs, args);
         if (s->child && s->child->status == GS_RUN)
             gvm_ctx_feed(s->child, NULL, 0); /* it runs at once, until it needs bytes */
     }
@@ -189,7 +194,9 @@ int gvm_sink_close(struct gctx *c, struct spu_value **sp, int push)
     if (s->child && !conn->stop_req)
         gvm_ctx_eof(s->child);
     struct spu_value val = spu_v_null();
-    if (push) {
+    if (push && (s->flags & SPU_SINKF_RECORD)) {
+        val = s->result; /* already in s->arena (gvm_msg_end) */
+    } else if (push) {
         s->store.incomplete |= c->abort_pending;
         val = gvm_buf_value(c, s->arena, &s->store);
     }

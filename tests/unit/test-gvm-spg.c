@@ -358,3 +358,45 @@ Test(gvm_spg, chunked_gzip_response)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* A `record` capture: the parent reads what its sub-stream found. The
+ * child record arrives whole (and split invariant), also when the child
+ * aborted (flagged incomplete); the parent derives from it. */
+Test(gvm_spg, record_capture_of_a_sub_stream)
+{
+    static const char grammar[] = "protocol sub over stream {\n"
+                                  "  unit words { ( w: /[a-z]+/ | /[ ,]/ )*; n = count(w); "
+                                  "\"!\"; }\n"
+                                  "}\n"
+                                  "%%\n"
+                                  "import sub;\n"
+                                  "protocol top over tcp {\n"
+                                  "  message m from client {\n"
+                                  "    found: upto \"\\n\" filter base64 parse sub.words record;\n"
+                                  "    first = found.w[0];\n"
+                                  "    event top.m;\n"
+                                  "  }\n"
+                                  "}\n";
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    uint32_t np = 0;
+    const struct spu_bproto *p = spu_bundle_protos(b, &np);
+    uint32_t top = 0;
+    for (uint32_t i = 0; i < np; i++) {
+        uint32_t len;
+        const char *s = spu_bundle_str(b, p[i].name, &len);
+        if (len == 3 && memcmp(s, "top", 3) == 0)
+            top = i;
+    }
+    /* "ab, cd!" and "xy z" in base64: the second has no "!" (aborted) */
+    struct ga_step steps[] = {GA_C("YWIsIGNkIQ==\neHkgeg==\n")};
+    char *log = split_invariant(b, top, steps, 1);
+    cr_assert_str_eq(log,
+                     "E top.m tx=0 dir=0 m{found=words{w=[\"ab\", \"cd\"] n=2} first=\"ab\"}\n"
+                     "T 0 m{found=words{w=[\"ab\", \"cd\"] n=2} first=\"ab\"} null\n"
+                     "A sub.incomplete\n"
+                     "E top.m tx=1 dir=0 m{found=words{w=[\"xy\", \"z\"] n=2}!I first=\"xy\"}\n"
+                     "T 1 m{found=words{w=[\"xy\", \"z\"] n=2}!I first=\"xy\"} null\n");
+    free(log);
+    spu_bundle_unref(b);
+}

@@ -422,6 +422,20 @@ Test(sema, stream_units_propagate)
     checked_free(c);
 }
 
+/* `record` takes the parse unit's record: the capture is typed by it, and
+ * it needs a parse and no limit. */
+Test(sema, record_captures)
+{
+    struct checked *c = check("protocol p over tcp { unit u { x: /[a-z]+/; } "
+                              "message m from client { r: rest parse u record; y = r.x; "
+                              "bad: rest record; lim: rest parse u record limit 4; } }",
+                              NULL);
+    cr_assert_eq(c->errors, 2, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "add 'parse UNIT'"));
+    cr_assert_not_null(strstr(c->msgs, "stores no content: drop the limit"));
+    checked_free(c);
+}
+
 static const char rules[] = "import p;\n"
                             "const K = 3;\n"
                             "list L = { \"a\" };\n"
