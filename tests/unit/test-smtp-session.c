@@ -1,0 +1,150 @@
+/* test-smtp-session.c - grammars/smtp.spg and grammars/email.spg on
+ * hand-written SMTP sessions. Every session is checked split invariant
+ * (fed whole, in 1-byte chunks and cut at every point give one log);
+ * the checks then look for the rendered events, fields and transaction
+ * pairings in that log. */
+#include "test-smtp.h"
+
+static char *session(const struct ga_step *steps, size_t n)
+{
+    struct spu_bundle *b = smtp_bundle();
+    char *log = split_invariant(b, smtp_proto(b, "smtp"), steps, n);
+    spu_bundle_unref(b);
+    return log;
+}
+#define SESSION(...)                                                                               \
+    ({                                                                                             \
+        struct ga_step s_[] = {__VA_ARGS__};                                                       \
+        session(s_, sizeof(s_) / sizeof(s_[0]));                                                   \
+    })
+#define EOFS {GA_EOF, SPU_DIR_CLIENT, NULL, 0}, {GA_EOF, SPU_DIR_SERVER, NULL, 0}
+
+/* The log has this text (a line or part of one). */
+#define HAS(log, text) cr_expect_not_null(strstr((log), (text)), "missing: %s", (text))
+#define HASNT(log, text) cr_expect_null(strstr((log), (text)), "unexpected: %s", (text))
+
+/* Lines of the log starting with `prefix`. */
+static int count_lines(const char *log, const char *prefix)
+{
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, pl) == 0;
+    return n;
+}
+
+/* Greeting, EHLO with a multi-line reply, pipelined MAIL/RCPT/RCPT/DATA
+ * paired in order, the mail after 354 (dot-unstuffed, parsed: addresses,
+ * an encoded subject, a URL), its envelope from connection state, QUIT. */
+Test(smtp_session, pipelined_mail)
+{
+    char *log =
+        SESSION(GA_S("220 mx ESMTP\r\n"), GA_C("EHLO a.example\r\n"),
+                GA_S("250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n"),
+                GA_C("MAIL FROM:<a@b.example> SIZE=100\r\nRCPT TO:<c@d.example>\r\n"
+                     "RCPT TO:<e@f.example>\r\nDATA\r\n"),
+                GA_S("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                GA_C("From: \"A B\" <a@b.example>\r\nTo: c@d.example, E <e@f.example>\r\n"
+                     "Subject: =?utf-8?q?caf=C3=A9?= hi\r\n\r\nsee http://x.example/a?b=1 now\r\n"
+                     "..dot\r\n.\r\nQUIT\r\n"),
+                GA_S("250 queued\r\n221 bye\r\n"), EOFS);
+#define EHLO "command{verb=\"EHLO\" command=\"EHLO\" arg=\"a.example\"}"
+#define R250M "reply{code=\"250\" lines=[\"mx\", \"PIPELINING\"] text=\"STARTTLS\" status=250}"
+#define MAILC                                                                                      \
+    "command{verb=\"MAIL\" command=\"MAIL\" path=\"<a@b.example>\" params=\"SIZE=100\" "            \
+    "arg=\"FROM:<a@b.example> SIZE=100\" addr=addr{address=\"a@b.example\" user=\"a\" "             \
+    "domain=\"b.example\"}}"
+#define OK "reply{code=\"250\" text=\"ok\" status=250}"
+    HAS(log, "T 0 null reply{code=\"220\" text=\"mx ESMTP\" status=220}\n");
+    HAS(log, "T 1 " EHLO " " R250M "\n");
+    HAS(log, "E smtp.command tx=2 dir=0 " MAILC "\n");
+    HAS(log, "T 2 " MAILC " " OK "\n");
+    HAS(log, "T 3 command{verb=\"RCPT\" command=\"RCPT\" path=\"<c@d.example>\"");
+    HAS(log, "T 4 command{verb=\"RCPT\" command=\"RCPT\" path=\"<e@f.example>\"");
+    HAS(log, "T 5 command{verb=\"DATA\" command=\"DATA\"} reply{code=\"354\"");
+    /* the mail: header event, then body event, then the data message */
+    HAS(log, "E email.header tx=6 dir=0 message{headers=[header{name=\"From\" "
+             "value=\"\\x22A B\\x22 <a@b.example>\"}");
+    HAS(log, "from_addr=addr{display=\"A B\" address=\"a@b.example\" user=\"a\" "
+             "domain=\"b.example\"} to=[addr{address=\"c@d.example\" user=\"c\" "
+             "domain=\"d.example\"}, addr{display=\"E\" address=\"e@f.example\" user=\"e\" "
+             "domain=\"f.example\"}] subject=\"caf\\xc3\\xa9 hi\"");
+    HAS(log, "E email.body tx=6 dir=0 text{urls=[\"http://x.example/a?b=1\"] content=\"see "
+             "http://x.example/a?b=1 now\\x0d\\x0a.dot\\x0d\\x0a\" size=38 "
+             "url_list=\"http://x.example/a?b=1\"} <leaf <entity <message <data\n");
+    HAS(log, "E smtp.data tx=6 dir=0 data{helo=\"a.example\" mail_from=\"<a@b.example>\" "
+             "rcpt_to=[\"<c@d.example>\", \"<e@f.example>\"] mail=message{");
+    HAS(log, "urls=[\"http://x.example/a?b=1\"]}}\n");
+    HAS(log, "E smtp.command tx=7 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
+    HAS(log, " urls=[\"http://x.example/a?b=1\"]}} reply{code=\"250\" text=\"queued\" "
+             "status=250}\n");
+    HAS(log, "T 7 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
+    cr_expect_eq(count_lines(log, "T "), 8);
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    free(log);
+}
+
+#define MIME_MAIL                                                                                  \
+    "From: a@b.example\r\nTo: c@d.example\r\nCc: x@y.example, Z <z@y.example>\r\n"                 \
+    "Bcc: hidden@h.example\r\nReply-To: r@b.example\r\nReturn-Path: <bounce@b.example>\r\n"       \
+    "Received: from a by b;\r\n Mon, 7 Dec 2026 07:00:00 +0000\r\nReceived: from c by d\r\n"      \
+    "Message-ID: <id1@b.example>\r\nDate: Mon, 7 Dec 2026 07:20:30 +0100\r\n"                       \
+    "Subject: =?ISO-8859-1?B?U2No9m4=?=\r\n"                                                       \
+    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary=\"outer\"\r\n\r\n"         \
+    "preamble\r\n--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"        \
+    "--inner\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" \
+    "caf=C3=A9 https://q.example/p=\r\nath\r\n--inner\r\nContent-Type: text/html\r\n\r\n"        \
+    "<a href=\"http://h.example/\">x</a>\r\n--inner--\r\n\r\n--outer\r\n"                         \
+    "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"           \
+    "Content-Disposition: attachment;\r\n filename*=UTF-8''%C3%A9t%C3%A9.ZIP\r\n\r\n"          \
+    "aGVsbG8gd29y\r\nbGQ=\r\n--outer\r\n"                                                         \
+    "Content-Type: text/plain; name=\"=?utf-8?q?n=C3=B6te?=.txt\"\r\n\r\n"                       \
+    "plain text\r\n--outer--\r\nepilogue\r\n"
+
+/* Headers of every kind, nested multiparts with run-time boundaries,
+ * quoted-printable and base64 parts, attachments named the RFC 2231 and
+ * the RFC 2047 way; the mail record gathers every URL and file name. */
+Test(smtp_session, mime_mail)
+{
+    char *log = SESSION(GA_C("DATA\r\n"), GA_S("354 go\r\n"), GA_C(MIME_MAIL ".\r\n"),
+                        GA_S("250 ok\r\n"));
+    HAS(log, "received=[\"from a by b; Mon, 7 Dec 2026 07:00:00 +0000\", \"from c by d\"]");
+    HAS(log, "cc=[addr{address=\"x@y.example\" user=\"x\" domain=\"y.example\"}, "
+             "addr{display=\"Z\" address=\"z@y.example\" user=\"z\" domain=\"y.example\"}] "
+             "bcc=[addr{address=\"hidden@h.example\" user=\"hidden\" domain=\"h.example\"}] "
+             "reply_to=[addr{address=\"r@b.example\" user=\"r\" domain=\"b.example\"}] "
+             "return_path=addr{address=\"bounce@b.example\" user=\"bounce\" "
+             "domain=\"b.example\"} subject=\"Sch\\xc3\\xb6n\" message_id=\"<id1@b.example>\" "
+             "date=date{year=2026 month=12 day=7 hour=7 minute=20 second=30 zone=\"+0100\" "
+             "weekday=\"Mon\" epoch=1796624430} mime_version=\"1.0\" "
+             "content_type=\"multipart/mixed\" boundary=\"outer\"} <data\n");
+    /* the two text leaves of the inner alternative, decoded and scanned */
+    HAS(log, "E email.body tx=1 dir=0 text{urls=[\"https://q.example/path\"] "
+             "content=\"caf\\xc3\\xa9 https://q.example/path\" size=28 "
+             "url_list=\"https://q.example/path\"} <leaf <entity <part <multipart <entity "
+             "<part <multipart <entity <message <data\n");
+    HAS(log, "E email.body tx=1 dir=0 text{urls=[\"http://h.example/\"] "
+             "content=\"<a href=\\x22http://h.example/\\x22>x</a>\"");
+    /* attachments: base64 decoded, hashed, RFC 2231 and RFC 2047 names */
+    HAS(log, "E email.attachment tx=1 dir=0 leaf{content_type=\"application/octet-stream\" "
+             "transfer_encoding=\"base64\" data=\"hello world\" size=11 "
+             "md5=\"5eb63bbbe01eeed093cb22bb8f5acdc3\" "
+             "sha1=\"2aae6c35c94fcfb415dbe95f408b9ce91ee846ed\" "
+             "sha256=\"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9\" "
+             "filename=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\" ext=\"zip\" "
+             "file_list=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\"} <entity <part <multipart <entity "
+             "<message <data\n");
+    HAS(log, "E email.attachment tx=1 dir=0 leaf{content_type=\"text/plain\" "
+             "data=\"plain text\" size=10");
+    HAS(log, "filename=\"n\\xc3\\xb6te.txt\" ext=\"txt\"");
+    /* gathered into the mail record the data message holds */
+    HAS(log, "urls=[\"https://q.example/path\", \"http://h.example/\"] "
+             "attachments=[\"\\xc3\\xa9t\\xc3\\xa9.ZIP\", \"n\\xc3\\xb6te.txt\"]}}\n"
+             "E smtp.reply tx=1 dir=1 reply{code=\"250\" text=\"ok\" status=250}\n");
+    /* bulk content is left out of the gathered records */
+    HASNT(log, "data=\"hello world\"} file_list");
+    cr_expect_eq(count_lines(log, "E email.body "), 2);
+    cr_expect_eq(count_lines(log, "E email.attachment "), 2);
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    free(log);
+}
