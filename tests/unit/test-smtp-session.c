@@ -148,3 +148,117 @@ Test(smtp_session, mime_mail)
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     free(log);
 }
+
+/* BDAT: the chunks up to LAST are one mail (a header split across two
+ * chunks), the command after it is a command again; a malformed BDAT
+ * reads no chunk. */
+Test(smtp_session, bdat_chunks)
+{
+    char *log = SESSION(GA_C("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"
+                             "BDAT 5 X\r\nBDAT 12\r\nSubject: spl"),
+                        GA_C("BDAT 19 LAST\r\nit\r\n\r\nhello there\r\nNOOP\r\n"),
+                        GA_S("250 hi\r\n250 ok\r\n250 ok\r\n521 bad\r\n250 ok\r\n250 done\r\n"
+                             "250 noop\r\n"),
+                        EOFS);
+    HAS(log, "A smtp.bad_bdat\n");
+    HAS(log, "E smtp.command tx=3 dir=0 command{verb=\"BDAT\" command=\"BDAT\" arg=\"5 X\" "
+             "size=\"5\" tail=\" X\" last=false helo=\"c\" mail_from=\"<a@b>\" "
+             "rcpt_to=[\"<c@d>\"]}\n");
+    HAS(log, "E email.header tx=4 dir=0 message{headers=[header{name=\"Subject\" "
+             "value=\"split\"}] received=[] subject=\"split\"} <command\n");
+    HAS(log, "E email.body tx=4 dir=0 text{content=\"hello there\\x0d\\x0a\" size=13} "
+             "<leaf <entity <message <command\n");
+    HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"BDAT\" command=\"BDAT\" arg=\"12\" "
+             "size=\"12\" tail=\"\" last=false helo=\"c\" mail_from=\"<a@b>\" "
+             "rcpt_to=[\"<c@d>\"] mail=message{");
+    HAS(log, "E smtp.command tx=5 dir=0 command{verb=\"NOOP\" command=\"NOOP\"}\n");
+    HAS(log, "T 3 command{verb=\"BDAT\" command=\"BDAT\" arg=\"5 X\"");
+    HAS(log, "T 5 command{verb=\"NOOP\" command=\"NOOP\"} reply{code=\"250\" text=\"done\"");
+    cr_expect_eq(count_lines(log, "A "), 1, "%s", log);
+    free(log);
+}
+
+/* AUTH LOGIN: each 334 makes the next client line AUTH data (decoded);
+ * the envelope and commands go on after 235. */
+Test(smtp_session, auth_login)
+{
+    char *log = SESSION(GA_C("AUTH LOGIN\r\n"), GA_S("334 VXNlcm5hbWU6\r\n"),
+                        GA_C("dXNlcg==\r\n"), GA_S("334 UGFzc3dvcmQ6\r\n"),
+                        GA_C("c2VjcmV0\r\n"), GA_S("235 ok\r\n"), GA_C("QUIT\r\n"),
+                        GA_S("221 bye\r\n"), EOFS);
+    HAS(log, "T 0 command{verb=\"AUTH\" command=\"AUTH\" arg=\"LOGIN\" "
+             "auth_mechanism=\"LOGIN\"} reply{code=\"334\" text=\"VXNlcm5hbWU6\" status=334}\n");
+    HAS(log, "T 1 auth_data{line=\"dXNlcg==\" decoded=\"user\"} reply{code=\"334\"");
+    HAS(log, "T 2 auth_data{line=\"c2VjcmV0\" decoded=\"secret\"} reply{code=\"235\"");
+    HAS(log, "T 3 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    free(log);
+}
+
+/* STARTTLS answered 220 ends inspection: the TLS bytes that follow in
+ * either direction raise nothing. RSET before it forgets the envelope. */
+Test(smtp_session, starttls_stops)
+{
+    char *log = SESSION(GA_C("EHLO c\r\nMAIL FROM:<a@b>\r\nRSET\r\nSTARTTLS\r\n"),
+                        GA_S("250 hi\r\n250 ok\r\n250 reset\r\n220 go ahead\r\n"),
+                        GA_C("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+                        GA_S("\x16\x03\x03\x00\x5d\x02"), GA_C("QUIT\r\n"), EOFS);
+    HAS(log, "T 3 command{verb=\"STARTTLS\" command=\"STARTTLS\"} reply{code=\"220\" "
+             "text=\"go ahead\" status=220}\n");
+    cr_expect_eq(count_lines(log, "E "), 8, "%s", log);
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    HASNT(log, "QUIT");
+    free(log);
+}
+
+/* RSET and a new MAIL FROM start a new envelope: the mail carries only
+ * what was given since. */
+Test(smtp_session, rset_clears_envelope)
+{
+    char *log = SESSION(GA_C("HELO one\r\nMAIL FROM:<x@y>\r\nRCPT TO:<p@q>\r\nRSET\r\n"
+                             "HELO two\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+                        GA_S("250 a\r\n250 b\r\n250 c\r\n250 d\r\n250 e\r\n250 f\r\n250 g\r\n"
+                             "354 h\r\n"),
+                        GA_C("Subject: s\r\n\r\nb\r\n.\r\n"), GA_S("250 i\r\n"), EOFS);
+    HAS(log, "E smtp.data tx=8 dir=0 data{helo=\"two\" mail_from=\"<a@b>\" "
+             "rcpt_to=[\"<c@d>\"] mail=message{");
+    free(log);
+}
+
+/* DATA refused (554): what follows is commands again. DATA whose reply
+ * is not in the capture (the client went on at once): the mail. An empty
+ * mail, and a mail line far longer than any token limit. */
+Test(smtp_session, data_modes)
+{
+    char big[70000];
+    size_t n = (size_t)snprintf(big, sizeof(big), "DATA\r\nSubject: long\r\n\r\n");
+    memset(big + n, 'w', 65000);
+    n += 65000;
+    n += (size_t)snprintf(big + n, sizeof(big) - n, "\r\n.\r\nDATA\r\n");
+    struct ga_step steps[] = {
+        GA_C("DATA\r\n"),
+        GA_S("554 no\r\n"),
+        GA_C("RSET\r\n"),
+        GA_S("250 ok\r\n"),
+        {GA_FEED, SPU_DIR_CLIENT, big, n},
+        GA_S("354 go\r\n"),
+        GA_C(".\r\nQUIT\r\n"),
+        EOFS,
+    };
+    struct spu_bundle *b = smtp_bundle();
+    char *log = split_invariant(b, smtp_proto(b, "smtp"), steps, sizeof(steps) / sizeof(steps[0]));
+    spu_bundle_unref(b);
+    HAS(log, "T 0 command{verb=\"DATA\" command=\"DATA\"} reply{code=\"554\"");
+    HAS(log, "E smtp.command tx=1 dir=0 command{verb=\"RSET\" command=\"RSET\"}\n");
+    HAS(log, "E email.header tx=3 dir=0 message{headers=[header{name=\"Subject\" "
+             "value=\"long\"}] received=[] subject=\"long\"} <data\n");
+    HAS(log, "body=entity{single=leaf{text=text{size=65002}}}}}\n");
+    HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"DATA\" command=\"DATA\"}\n");
+    /* replies pair in order: the 354 goes to the first DATA */
+    HAS(log, "T 2 command{verb=\"DATA\" command=\"DATA\"} reply{code=\"354\"");
+    HAS(log, "E smtp.data tx=5 dir=0 data{mail=message{body=entity{single=leaf{text=text{"
+             "size=0}}}}}\n");
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    HAS(log, "E smtp.command tx=6 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
+    free(log);
+}
