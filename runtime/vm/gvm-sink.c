@@ -66,10 +66,19 @@ int gvm_route(struct gctx *c, const uint8_t *p, size_t n, int yield)
 {
     if (!c->nsk || !n)
         return GOP_DONE;
-    struct gsink *s = c->sk[c->nsk - 1];
-    if (!yield && !(s->flags & SPU_SINKF_SPAN))
-        return GOP_DONE;
-    return stage(s, 0, p, n) == SPU_OK ? GOP_DONE : GOP_STOP;
+    if (yield)
+        return stage(c->sk[c->nsk - 1], 0, p, n) == SPU_OK ? GOP_DONE : GOP_STOP;
+    /* consumed bytes: every span sink open around the innermost one, up to
+     * the first sink that takes produced bytes (a group capture inside a
+     * group capture gets its bytes, and so does the outer one) */
+    for (uint32_t k = c->nsk; k-- > 0;) {
+        struct gsink *s = c->sk[k];
+        if (!(s->flags & SPU_SINKF_SPAN))
+            break;
+        if (stage(s, 0, p, n) != SPU_OK)
+            return GOP_STOP;
+    }
+    return GOP_DONE;
 }
 
 static void sink_free(struct gsink *s)

@@ -400,3 +400,24 @@ Test(gvm_spg, record_capture_of_a_sub_stream)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* A group capture inside a group capture: each gets every byte consumed
+ * inside it (the inner one's bytes are the outer one's too). */
+Test(gvm_spg, nested_group_captures)
+{
+    static const char grammar[] = "protocol n over tcp {\n"
+                                  "  message m from client {\n"
+                                  "    all: ( \"<\" inner: ( /[a-z]+/ \"@\" /[a-z]+/ ) \">\" ) "
+                                  "/\\n/;\n"
+                                  "    event n.m;\n"
+                                  "  }\n"
+                                  "}\n";
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    struct ga_step steps[] = {GA_C("<ab@cd>\n")};
+    char *log = split_invariant(b, 0, steps, 1);
+    cr_assert_str_eq(log, "E n.m tx=0 dir=0 m{inner=\"ab@cd\" all=\"<ab@cd>\"}\n"
+                          "T 0 m{inner=\"ab@cd\" all=\"<ab@cd>\"} null\n");
+    free(log);
+    spu_bundle_unref(b);
+}
