@@ -304,3 +304,21 @@ int spu_bi_addresses(struct spu_call *c, const struct spu_value *args, unsigned 
     *ret = arr;
     return SPU_OK;
 }
+
+/* mailboxes(s): the mailboxes of the list s as written (each addr's text),
+ * an array of strings (empty when there is none). */
+int spu_bi_mailboxes(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                     struct spu_value *ret)
+{
+    int rc = spu_bi_addresses(c, args, argc, ret);
+    if (rc || ret->type != SPU_T_ARR)
+        return rc;
+    const struct spu_array *a = ret->u.arr;
+    struct spu_array *out = spu_std_array(c->scratch, a->n);
+    if (!out)
+        return spu_arg_nomem(c);
+    for (uint32_t i = 0; i < a->n; i++)
+        out->v[i] = a->v[i].u.rec->slot[SPU_ADDR_TEXT];
+    *ret = spu_v_arr(out);
+    return SPU_OK;
+}

@@ -56,6 +56,12 @@ Test(mail, mailbox_text)
     opt(rec_slot(arr_at(r, 2), SPU_ADDR_TEXT), "a@t (A)");
     opt(rec_slot(CALL(&c, split_addr, S("toto <toto@gmail.com> ")), SPU_ADDR_TEXT),
         "toto <toto@gmail.com>");
+    r = CALL(&c, mailboxes, S("\"a, b\" <x@y>, ,z@w"));
+    cr_assert_eq(arr_len(r), 2);
+    assert_str(arr_at(r, 0), "\"a, b\" <x@y>");
+    assert_str(arr_at(r, 1), "z@w");
+    cr_assert_eq(arr_len(CALL(&c, mailboxes, S(""))), 0);
+    assert_null(CALL(&c, mailboxes, spu_v_null()));
 }
 
 Test(mail, split_addr_forms)
