@@ -339,3 +339,24 @@ int spu_bi_join(struct spu_call *c, const struct spu_value *args, unsigned argc,
         *ret = spu_sb_value(&b);
     return SPU_OK;
 }
+
+/* reverse(a): the elements of array a in the opposite order; null for
+ * anything that is not an array. */
+int spu_bi_reverse(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                   struct spu_value *ret)
+{
+    int rc;
+    *ret = spu_v_null();
+    if ((rc = spu_arg_count(c, argc, 1)))
+        return rc;
+    if (args[0].type != SPU_T_ARR)
+        return SPU_OK;
+    const struct spu_array *a = args[0].u.arr;
+    struct spu_array *out = spu_std_array(c->scratch, a->n);
+    if (!out)
+        return spu_arg_nomem(c);
+    for (uint32_t i = 0; i < a->n; i++)
+        out->v[i] = a->v[a->n - 1 - i];
+    *ret = spu_v_arr(out);
+    return SPU_OK;
+}

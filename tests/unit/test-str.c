@@ -226,3 +226,16 @@ Test(str, join)
     struct spu_value r;
     cr_assert_neq(bi_call(&c, SPU_BI_join, 2, a, &r), SPU_OK);
 }
+
+Test(str, reverse)
+{
+    struct spu_value parts = CALL(&c, split, S("a,b,c"), S(","));
+    struct spu_value r = CALL(&c, reverse, parts);
+    cr_assert_eq(arr_len(r), 3);
+    assert_str(arr_at(r, 0), "c");
+    assert_str(arr_at(r, 2), "a");
+    parts = CALL(&c, split, S("x"), S(","));
+    cr_assert_eq(arr_len(CALL(&c, reverse, parts)), 1);
+    assert_null(CALL(&c, reverse, spu_v_null()));
+    assert_null(CALL(&c, reverse, S("abc")));
+}
