@@ -340,8 +340,8 @@ int spu_bi_join(struct spu_call *c, const struct spu_value *args, unsigned argc,
     return SPU_OK;
 }
 
-/* reverse(a): the elements of array a in the opposite order; null for
- * anything that is not an array. */
+/* reverse(a): an array's elements, or a string's bytes, in the opposite
+ * order; null for null; other types fault. */
 int spu_bi_reverse(struct spu_call *c, const struct spu_value *args, unsigned argc,
                    struct spu_value *ret)
 {
@@ -349,8 +349,19 @@ int spu_bi_reverse(struct spu_call *c, const struct spu_value *args, unsigned ar
     *ret = spu_v_null();
     if ((rc = spu_arg_count(c, argc, 1)))
         return rc;
-    if (args[0].type != SPU_T_ARR)
+    if (args[0].type == SPU_T_NULL)
         return SPU_OK;
+    if (args[0].type == SPU_T_STR) {
+        uint8_t *p = args[0].len ? spu_arena_alloc(c->scratch, args[0].len) : NULL;
+        if (args[0].len && !p)
+            return spu_arg_nomem(c);
+        for (uint32_t i = 0; i < args[0].len; i++)
+            p[i] = args[0].u.s[args[0].len - 1 - i];
+        *ret = spu_v_str(p ? p : (const uint8_t *)"", args[0].len);
+        return SPU_OK;
+    }
+    if (args[0].type != SPU_T_ARR)
+        return spu_arg_fault(c, "reverse takes an array or a string");
     const struct spu_array *a = args[0].u.arr;
     struct spu_array *out = spu_std_array(c->scratch, a->n);
     if (!out)

@@ -237,5 +237,6 @@ Test(str, reverse)
     parts = CALL(&c, split, S("x"), S(","));
     cr_assert_eq(arr_len(CALL(&c, reverse, parts)), 1);
     assert_null(CALL(&c, reverse, spu_v_null()));
-    assert_null(CALL(&c, reverse, S("abc")));
+    assert_str(CALL(&c, reverse, S("abc")), "cba");
+    assert_str(CALL(&c, reverse, S("")), "");
 }
