@@ -66,17 +66,21 @@ int gvm_route(struct gctx *c, const uint8_t *p, size_t n, int yield)
 {
     if (!c->nsk || !n)
         return GOP_DONE;
-    if (yield)
-        return stage(c->sk[c->nsk - 1], 0, p, n) == SPU_OK ? GOP_DONE : GOP_STOP;
-    /* consumed bytes: every span sink open around the innermost one, up to
-     * the first sink that takes produced bytes (a group capture inside a
-     * group capture gets its bytes, and so does the outer one) */
+    /* Group captures (span sinks) are transparent: consumed bytes go to
+     * every span sink open from the innermost outwards (a group capture
+     * inside a group capture gets its bytes, and so does the outer one),
+     * and yielded bytes also go on to the first sink that takes produced
+     * bytes (`body: ( url: ( "http://" host: ... ) | ... )* limit N` keeps
+     * the URL in body). */
     for (uint32_t k = c->nsk; k-- > 0;) {
         struct gsink *s = c->sk[k];
-        if (!(s->flags & SPU_SINKF_SPAN))
+        int span = (s->flags & SPU_SINKF_SPAN) != 0;
+        if (!span && !yield)
             break;
         if (stage(s, 0, p, n) != SPU_OK)
             return GOP_STOP;
+        if (!span)
+            break;
     }
     return GOP_DONE;
 }

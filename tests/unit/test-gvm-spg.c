@@ -421,3 +421,27 @@ Test(gvm_spg, nested_group_captures)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* A group capture inside a capture with sink options (a content sink):
+ * the content keeps the group's bytes. */
+Test(gvm_spg, group_capture_inside_content)
+{
+    static const char grammar[] = "protocol n over tcp {\n"
+                                  "  message m from client {\n"
+                                  "    body: ( ( tag: ( \"<\" name: /[a-z]+/ \">\" ) | /[^<\\n]/ )* ) "
+                                  "limit 64;\n"
+                                  "    \"\\n\";\n"
+                                  "    event n.m;\n"
+                                  "  }\n"
+                                  "}\n";
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    struct ga_step steps[] = {GA_C("a<b>c<de>\n")};
+    char *log = split_invariant(b, 0, steps, 1);
+    cr_assert_str_eq(log, "E n.m tx=0 dir=0 m{name=[\"b\", \"de\"] tag=[\"<b>\", \"<de>\"] "
+                          "body=\"a<b>c<de>\"}\n"
+                          "T 0 m{name=[\"b\", \"de\"] tag=[\"<b>\", \"<de>\"] body=\"a<b>c<de>\"} "
+                          "null\n");
+    free(log);
+    spu_bundle_unref(b);
+}
