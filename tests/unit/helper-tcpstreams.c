@@ -30,7 +30,7 @@ struct track {
     struct ts_conn c;
 };
 
-static void add_step(struct ts_conn *c, unsigned dir, const uint8_t *p, size_t n)
+static void add_step(struct ts_conn *c, unsigned dir, const uint8_t *p, size_t n, uint64_t pkt)
 {
     if (n == 0)
         return;
@@ -40,13 +40,14 @@ static void add_step(struct ts_conn *c, unsigned dir, const uint8_t *p, size_t n
     s->data = malloc(n);
     memcpy(s->data, p, n);
     s->len = n;
+    s->pkt = pkt;
     c->bytes[dir] += n;
 }
 
 /* In-order delivery of [seq, seq+n): the part past `next` goes out, then
  * held segments that now fit. Sequence arithmetic is modulo 2^32. */
 static void deliver(struct ts_conn *c, struct side *s, unsigned dir, uint32_t seq,
-                    const uint8_t *p, size_t n)
+                    const uint8_t *p, size_t n, uint64_t pkt)
 {
     int32_t off = (int32_t)(s->next - seq);
     if (off < 0) { /* early: hold a copy */
@@ -85,7 +86,7 @@ static void deliver(struct ts_conn *c, struct side *s, unsigned dir, uint32_t se
             break;
         }
     }
-    add_step(c, dir, buf, len);
+    add_step(c, dir, buf, len, pkt);
     free(buf);
 }
 
@@ -150,7 +151,9 @@ int ts_load(const char *path, uint16_t port, struct ts_conn **out, char *err, si
     int nt = 0;
     struct pcap_pkthdr *h;
     const u_char *p;
+    uint64_t pkt = 0;
     while (pcap_next_ex(pc, &h, &p) == 1) {
+        pkt++;
         struct decoded d;
         if (!decode_packet(&d, link, p, h->caplen, 0, NULL, 0, NULL) || !d.l4ok ||
             d.proto != 6 || d.frag)
@@ -171,7 +174,7 @@ int ts_load(const char *path, uint16_t port, struct ts_conn **out, char *err, si
             s->next = seq;
         }
         if (d.payload_len)
-            deliver(&k->c, s, dir, seq, d.payload, d.payload_len);
+            deliver(&k->c, s, dir, seq, d.payload, d.payload_len, pkt);
         if (d.tcp_flags & (TH_FIN | TH_RST))
             k->c.fin[dir] = 1;
     }

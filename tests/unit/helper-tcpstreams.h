@@ -21,6 +21,7 @@ struct ts_step {
     unsigned dir; /* 0: client to server, 1: server to client */
     uint8_t *data;
     size_t len;
+    uint64_t pkt; /* 1-based number of the packet that delivered these bytes */
 };
 
 struct ts_conn {

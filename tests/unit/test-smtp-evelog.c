@@ -96,8 +96,10 @@ static char *records(const struct ga_step *steps, size_t n, size_t chunk)
     })
 
 /* A mail with an attachment ("PK\3\4" in base64; hashes computed
- * elsewhere): one smtp record (envelope and email object,
- * the To list as written with its quoted comma) and one fileinfo. */
+ * elsewhere): one fileinfo record (with the smtp and email objects known
+ * when the file ends) and one smtp record (envelope paths as written, the
+ * To list as written with its quoted comma, the http URLs without their
+ * scheme and last first, as Suricata logs them by default). */
 Test(smtp_evelog, smtp_and_fileinfo)
 {
     char *log = RECORDS(
@@ -110,26 +112,52 @@ Test(smtp_evelog, smtp_and_fileinfo)
              "Date: Fri, 21 Apr 2023 05:10:36 +0000\r\nMessage-ID: <m1@b.example>\r\n"
              "X-Mailer: tester 1.0\r\nReceived: from a by b\r\n"
              "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
-             "--b1\r\nContent-Type: text/plain\r\n\r\nsee https://u.example/x\r\n"
+             "--b1\r\nContent-Type: text/plain\r\n\r\nsee http://w.example/a https://u.example/x "
+             "http://v.example/\r\n"
              "--b1\r\nContent-Type: application/zip; name=\"f.zip\"\r\n"
              "Content-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--b1--\r\n.\r\n"),
         GA_S("250 queued\r\n"), GA_C("QUIT\r\n"), GA_S("221 bye\r\n"),
         {GA_EOF, SPU_DIR_CLIENT, NULL, 0}, {GA_EOF, SPU_DIR_SERVER, NULL, 0});
+    if (getenv("SMTP_LOG"))
+        fprintf(stderr, "%s", log);
     cr_assert_str_eq(
         log,
-        "{\"fileinfo\":{\"filename\":\"f.zip\",\"gaps\":false,"
+        "{\"email\":{\"attachment\":[\"f.zip\"],\"cc\":[\"x@y.example\"],"
+        "\"from\":\"toto <a@b.example>\",\"status\":\"PARSE_DONE\","
+        "\"to\":[\"\\\"jam,abra\\\" <c@d.example>\",\"e@f.example\"]},"
+        "\"fileinfo\":{\"filename\":\"f.zip\",\"gaps\":false,"
         "\"md5\":\"10893fd7cff66dca193f658ca9438d15\","
         "\"sha1\":\"fb467bb25be45fcf0c84c03ce5801abd5a28c1fd\","
         "\"sha256\":\"8dcc7e601606217f3b754766511182a916b17e9a26a94c9d887104eba92e9bb2\","
-        "\"size\":4,\"spu\":{\"content_type\":\"application/zip\","
-        "\"ext\":\"zip\"},\"state\":\"CLOSED\",\"stored\":false}}\n"
+        "\"size\":4,\"spu\":{\"content_type\":\"application/zip\",\"ext\":\"zip\"},"
+        "\"state\":\"CLOSED\",\"stored\":false},"
+        "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":\"<a@b.example>\","
+        "\"rcpt_to\":[\"<c@d.example>\",\"<e@f.example>\"]}}\n"
         "{\"email\":{\"attachment\":[\"f.zip\"],\"cc\":[\"x@y.example\"],"
         "\"date\":\"Fri, 21 Apr 2023 05:10:36 +0000\",\"from\":\"toto <a@b.example>\","
         "\"message_id\":\"<m1@b.example>\",\"received\":[\"from a by b\"],"
         "\"status\":\"PARSE_DONE\",\"subject\":\"h\xc3\xa9llo\","
         "\"to\":[\"\\\"jam,abra\\\" <c@d.example>\",\"e@f.example\"],"
-        "\"url\":[\"https://u.example/x\"],\"x_mailer\":\"tester 1.0\"},"
-        "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":\"a@b.example\","
-        "\"rcpt_to\":[\"c@d.example\",\"e@f.example\"]}}\n");
+        "\"url\":[\"v.example/\",\"w.example/a\"],\"x_mailer\":\"tester 1.0\"},"
+        "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":\"<a@b.example>\","
+        "\"rcpt_to\":[\"<c@d.example>\",\"<e@f.example>\"]}}\n");
+    free(log);
+}
+
+/* Transactions without a mail: RSET ends one (its envelope logged), a
+ * refused DATA ends one, and the mail after them is a record of its own. */
+Test(smtp_evelog, transactions_without_mail)
+{
+    char *log = RECORDS(GA_C("HELO c\r\nMAIL FROM:<a@b>\r\nRSET\r\n"),
+                        GA_S("250 hi\r\n250 ok\r\n250 reset\r\n"), GA_C("DATA\r\n"),
+                        GA_S("503 need RCPT\r\n"),
+                        GA_C("MAIL FROM:<x@y>\r\nRCPT TO:<z@w>\r\nDATA\r\n"),
+                        GA_S("250 ok\r\n250 ok\r\n354 go\r\n"), GA_C("From: x@y\r\n\r\nhi\r\n.\r\n"),
+                        GA_S("250 queued\r\n"));
+    cr_assert_str_eq(log, "{\"smtp\":{\"helo\":\"c\",\"mail_from\":\"<a@b>\"}}\n"
+                          "{\"smtp\":{\"helo\":\"c\"}}\n"
+                          "{\"email\":{\"from\":\"x@y\",\"status\":\"PARSE_DONE\"},"
+                          "\"smtp\":{\"helo\":\"c\",\"mail_from\":\"<x@y>\","
+                          "\"rcpt_to\":[\"<z@w>\"]}}\n");
     free(log);
 }

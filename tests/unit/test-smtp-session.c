@@ -75,14 +75,14 @@ Test(smtp_session, pipelined_mail)
              "text=\"c@d.example\"}, addr{display=\"E\" address=\"e@f.example\" user=\"e\" "
              "domain=\"f.example\" text=\"E <e@f.example>\"}] "
              "to_list=[\"c@d.example\", \"E <e@f.example>\"] subject=\"caf\\xc3\\xa9 hi\"");
-    HAS(log, "E email.body tx=6 dir=0 text{urls=[\"http://x.example/a?b=1\"] content=\"see "
-             "http://x.example/a?b=1 now\\x0d\\x0a.dot\\x0d\\x0a\" size=38 "
-             "url_list=\"http://x.example/a?b=1\"} <leaf <entity <message <transfer <data\n");
-    HAS(log, "E smtp.mail tx=6 dir=0 transfer{helo=\"a.example\" mail_from=\"a@b.example\" "
-             "rcpt_to=[\"c@d.example\", \"e@f.example\"] mail=message{");
-    HAS(log, "urls=[\"http://x.example/a?b=1\"]}} <data\n");
+    HAS(log, "E email.body tx=6 dir=0 text{web=[\"x.example/a?b=1\"] urls=[\"http://x.example/a?b=1\"] "
+             "content=\"see http://x.example/a?b=1 now\\x0d\\x0a.dot\\x0d\\x0a\" size=38 "
+             "url_list=\"http://x.example/a?b=1\" web_list=\"x.example/a?b=1\"} <leaf <entity <message <transfer <data\n");
+    HAS(log, "E smtp.mail tx=6 dir=0 transfer{helo=\"a.example\" mail_from=\"<a@b.example>\" "
+             "rcpt_to=[\"<c@d.example>\", \"<e@f.example>\"] mail=message{");
+    HAS(log, "urls=[\"http://x.example/a?b=1\"] web_urls=[\"x.example/a?b=1\"]}} <data\n");
     HAS(log, "E smtp.command tx=7 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
-    HAS(log, " urls=[\"http://x.example/a?b=1\"]}}} reply{code=\"250\" text=\"queued\" "
+    HAS(log, " web_urls=[\"x.example/a?b=1\"]}}} reply{code=\"250\" text=\"queued\" "
              "status=250}\n");
     HAS(log, "T 7 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
     cr_expect_eq(count_lines(log, "T "), 8);
@@ -131,7 +131,7 @@ Test(smtp_session, mime_mail)
              "content=\"caf\\xc3\\xa9 https://q.example/path\" size=28 "
              "url_list=\"https://q.example/path\"} <leaf <entity <part <multipart <entity "
              "<part <multipart <entity <message <transfer <data\n");
-    HAS(log, "E email.body tx=1 dir=0 text{urls=[\"http://h.example/\"] "
+    HAS(log, "E email.body tx=1 dir=0 text{web=[\"h.example/\"] urls=[\"http://h.example/\"] "
              "content=\"<a href=\\x22http://h.example/\\x22>x</a>\"");
     /* attachments: base64 decoded, hashed, RFC 2231 and RFC 2047 names */
     HAS(log, "E email.attachment tx=1 dir=0 leaf{content_type=\"application/octet-stream\" "
@@ -146,7 +146,7 @@ Test(smtp_session, mime_mail)
              "data=\"plain text\" size=10");
     HAS(log, "filename=\"n\\xc3\\xb6te.txt\" ext=\"txt\"");
     /* gathered into the mail record the data message holds */
-    HAS(log, "urls=[\"https://q.example/path\", \"http://h.example/\"] "
+    HAS(log, "urls=[\"https://q.example/path\", \"http://h.example/\"] web_urls=[\"h.example/\"] "
              "attachments=[\"\\xc3\\xa9t\\xc3\\xa9.ZIP\", \"n\\xc3\\xb6te.txt\"]}}}\n"
              "E smtp.reply tx=1 dir=1 reply{code=\"250\" text=\"ok\" status=250}\n");
     /* bulk content is left out of the gathered records */
@@ -172,12 +172,12 @@ Test(smtp_session, bdat_chunks)
     HAS(log, "E smtp.command tx=3 dir=0 command{verb=\"BDAT\" command=\"BDAT\" arg=\"5 X\" "
              "size=\"5\" tail=\" X\" last=false}\n");
     HAS(log, "E email.header tx=4 dir=0 message{headers=[header{name=\"Subject\" "
-             "value=\"split\"}] received=[] subject=\"split\"} <transfer <command\n");
+             "value=\"split\"}] subject=\"split\"} <transfer <command\n");
     HAS(log, "E email.body tx=4 dir=0 text{content=\"hello there\\x0d\\x0a\" size=13} "
              "<leaf <entity <message <transfer <command\n");
     HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"BDAT\" command=\"BDAT\" arg=\"12\" "
              "size=\"12\" tail=\"\" last=false transfer=transfer{helo=\"c\" "
-             "mail_from=\"a@b\" rcpt_to=[\"c@d\"] mail=message{");
+             "mail_from=\"<a@b>\" rcpt_to=[\"<c@d>\"] mail=message{");
     HAS(log, "E smtp.command tx=5 dir=0 command{verb=\"NOOP\" command=\"NOOP\"}\n");
     HAS(log, "T 3 command{verb=\"BDAT\" command=\"BDAT\" arg=\"5 X\"");
     HAS(log, "T 5 command{verb=\"NOOP\" command=\"NOOP\"} reply{code=\"250\" text=\"done\"");
@@ -197,7 +197,7 @@ Test(smtp_session, auth_login)
              "auth_mechanism=\"LOGIN\"} reply{code=\"334\" text=\"VXNlcm5hbWU6\" status=334}\n");
     HAS(log, "T 1 auth_data{line=\"dXNlcg==\" decoded=\"user\"} reply{code=\"334\"");
     HAS(log, "T 2 auth_data{line=\"c2VjcmV0\" decoded=\"secret\"} reply{code=\"235\"");
-    HAS(log, "T 3 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
+    HAS(log, "T 3 command{verb=\"QUIT\" command=\"QUIT\" ended=ended{}} reply{code=\"221\"");
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     free(log);
 }
@@ -212,7 +212,9 @@ Test(smtp_session, starttls_stops)
                         GA_S("\x16\x03\x03\x00\x5d\x02"), GA_C("QUIT\r\n"), EOFS);
     HAS(log, "T 3 command{verb=\"STARTTLS\" command=\"STARTTLS\"} reply{code=\"220\" "
              "text=\"go ahead\" status=220}\n");
-    cr_expect_eq(count_lines(log, "E "), 8, "%s", log);
+    /* EHLO, MAIL, the envelope RSET ends, RSET, STARTTLS, four replies */
+    cr_expect_eq(count_lines(log, "E "), 9, "%s", log);
+    HAS(log, "E smtp.envelope tx=2 dir=0 ended{helo=\"c\" mail_from=\"<a@b>\"} <command\n");
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     HASNT(log, "QUIT");
     free(log);
@@ -227,8 +229,8 @@ Test(smtp_session, rset_clears_envelope)
                         GA_S("250 a\r\n250 b\r\n250 c\r\n250 d\r\n250 e\r\n250 f\r\n250 g\r\n"
                              "354 h\r\n"),
                         GA_C("Subject: s\r\n\r\nb\r\n.\r\n"), GA_S("250 i\r\n"), EOFS);
-    HAS(log, "E smtp.mail tx=8 dir=0 transfer{helo=\"two\" mail_from=\"a@b\" "
-             "rcpt_to=[\"c@d\"] mail=message{");
+    HAS(log, "E smtp.mail tx=8 dir=0 transfer{helo=\"two\" mail_from=\"<a@b>\" "
+             "rcpt_to=[\"<c@d>\"] mail=message{");
     free(log);
 }
 
@@ -260,7 +262,7 @@ Test(smtp_session, data_modes)
     HAS(log, "T 0 command{verb=\"DATA\" command=\"DATA\"} reply{code=\"554\"");
     HAS(log, "E smtp.command tx=1 dir=0 command{verb=\"RSET\" command=\"RSET\"}\n");
     HAS(log, "E email.header tx=3 dir=0 message{headers=[header{name=\"Subject\" "
-             "value=\"long\"}] received=[] subject=\"long\"} <transfer <data\n");
+             "value=\"long\"}] subject=\"long\"} <transfer <data\n");
     HAS(log, "body=entity{single=leaf{text=text{size=65002}}}}} <data\n");
     HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"DATA\" command=\"DATA\"}\n");
     /* replies pair in order: the 354 goes to the first DATA */
