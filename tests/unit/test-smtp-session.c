@@ -273,3 +273,49 @@ Test(smtp_session, data_modes)
     HAS(log, "E smtp.command tx=6 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
     free(log);
 }
+
+/* Hostile mails: multiparts nested past limits.depth (the deepest are
+ * left unparsed with an anomaly, the mail still completes), a header
+ * line longer than limits.field (stored cut, flagged), and the session
+ * goes on after them. */
+Test(smtp_session, hostile_mails)
+{
+    char *mail = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&mail, &n);
+    fprintf(m, "DATA\r\n");
+    fprintf(m, "Subject: deep\r\nX-Long: ");
+    for (int i = 0; i < 70000; i++)
+        fputc('h', m);
+    fprintf(m, "\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n");
+    for (int d = 0; d < 30; d++)
+        fprintf(m, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", d, d + 1);
+    fprintf(m, "--b30\r\n\r\nhttp://deep.example/\r\n--b30--\r\n");
+    for (int d = 29; d >= 0; d--)
+        fprintf(m, "--b%d--\r\n", d);
+    fprintf(m, ".\r\nQUIT\r\n");
+    fclose(m);
+    struct ga_step steps[] = {
+        {GA_FEED, SPU_DIR_CLIENT, mail, 6},
+        GA_S("354 go\r\n"),
+        {GA_FEED, SPU_DIR_CLIENT, mail + 6, n - 6},
+        GA_S("250 ok\r\n221 bye\r\n"),
+        EOFS,
+    };
+    struct spu_bundle *b = smtp_bundle();
+    char *log = split_invariant(b, smtp_proto(b, "smtp"), steps, sizeof(steps) / sizeof(steps[0]));
+    spu_bundle_unref(b);
+    if (getenv("SMTP_LOG"))
+        fprintf(stderr, "%s", log);
+    HAS(log, "A email.field_truncated\n");
+    HAS(log, "A email.depth_limit\n");
+    HAS(log, "E smtp.mail tx=1 dir=0 transfer{mail=message{headers=[header{name=\"Subject\" "
+             "value=\"deep\"}, header{name=\"X-Long\" value=\"hhhh");
+    HAS(log, "\"!T}, header{name=\"Content-Type\"");
+    HAS(log, "E smtp.command tx=2 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
+    HAS(log, "T 2 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
+    /* the URL too deep to be parsed is not found */
+    HASNT(log, "deep.example");
+    free(log);
+    free(mail);
+}
