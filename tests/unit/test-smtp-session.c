@@ -186,13 +186,18 @@ Test(smtp_session, bdat_chunks)
 }
 
 /* AUTH LOGIN: each 334 makes the next client line AUTH data (decoded);
- * the envelope and commands go on after 235. */
+ * the envelope and commands go on after 235. AUTH PLAIN with its initial
+ * response. */
 Test(smtp_session, auth_login)
 {
     char *log = SESSION(GA_C("AUTH LOGIN\r\n"), GA_S("334 VXNlcm5hbWU6\r\n"),
                         GA_C("dXNlcg==\r\n"), GA_S("334 UGFzc3dvcmQ6\r\n"),
                         GA_C("c2VjcmV0\r\n"), GA_S("235 ok\r\n"), GA_C("QUIT\r\n"),
-                        GA_S("221 bye\r\n"), EOFS);
+                        GA_S("221 bye\r\n"), GA_C("AUTH PLAIN AHUAcA==\r\n"), EOFS);
+    /* the initial response of AUTH PLAIN: "\0u\0p" */
+    HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"AUTH\" command=\"AUTH\" "
+             "arg=\"PLAIN AHUAcA==\" auth_mechanism=\"PLAIN\" "
+             "auth_initial=\"\\x00u\\x00p\"}\n");
     HAS(log, "T 0 command{verb=\"AUTH\" command=\"AUTH\" arg=\"LOGIN\" "
              "auth_mechanism=\"LOGIN\"} reply{code=\"334\" text=\"VXNlcm5hbWU6\" status=334}\n");
     HAS(log, "T 1 auth_data{line=\"dXNlcg==\" decoded=\"user\"} reply{code=\"334\"");
