@@ -324,3 +324,34 @@ Test(smtp_session, hostile_mails)
     free(log);
     free(mail);
 }
+
+/* Rules reach the fields of the mail events by name, the enclosing SMTP
+ * transfer and mail by unit name, and misnamed fields are refused. */
+Test(smtp_session, rules_on_mail_events)
+{
+    char *g = smtp_grammars();
+    static const char ok[] =
+        "import smtp;\nimport email;\n"
+        "rule sid 1 rev 1 \"exe from outside\" on email.attachment {\n"
+        "  if (ext == \"exe\" && transfer.mail_from ~ \"evil\") { Alert(); } }\n"
+        "rule sid 2 rev 1 \"invoice url\" on email.body {\n"
+        "  if (count(urls) > 0 && email.message.subject ~ \"invoice\") { Alert(); } }\n"
+        "rule sid 3 rev 1 \"many rcpt\" on smtp.mail {\n"
+        "  if (count(rcpt_to) > 50 || mail.from_addr.domain == \"x.example\") { Alert(); } }\n";
+    static const char bad[] = "import smtp;\nimport email;\n"
+                              "rule sid 4 rev 1 \"x\" on email.attachment {\n"
+                              "  if (no_such_field == \"exe\") { Alert(); } }\n";
+    size_t len;
+    char *diag = NULL;
+    uint8_t *out = hc_compile(g, ok, NULL, &len, &diag);
+    cr_expect_not_null(out, "%s", diag ? diag : "");
+    free(out);
+    free(diag);
+    diag = NULL;
+    out = hc_compile(g, bad, NULL, &len, &diag);
+    cr_expect_null(out);
+    cr_expect_not_null(diag && strstr(diag, "no_such_field"), "%s", diag ? diag : "");
+    free(out);
+    free(diag);
+    free(g);
+}
