@@ -208,7 +208,11 @@ int gvm_sink_close(struct gctx *c, struct spu_value **sp, int push)
         gvm_ctx_eof(s->child);
     struct spu_value val = spu_v_null();
     if (push && (s->flags & SPU_SINKF_RECORD)) {
-        val = s->result; /* already in s->arena (gvm_msg_end) */
+        val = s->result; /* already in s->arena (gvm_msg_end): stored as is */
+        if (val.type == SPU_T_REC) {
+            c->own = val.u.rec;
+            c->own_arena = s->arena;
+        }
     } else if (push) {
         s->store.incomplete |= c->abort_pending;
         val = gvm_buf_value(c, s->arena, &s->store);

@@ -445,3 +445,69 @@ Test(gvm_spg, group_capture_inside_content)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* The records nested in a `record` capture's copy name the copy that holds
+ * them as their parent (not the originals, which die with the
+ * sub-stream). */
+struct nest_seen {
+    int checked;
+};
+
+static void nest_event(void *ctx, uint32_t event, const struct spu_record *rec, uint64_t tx_id,
+                       unsigned dir)
+{
+    struct nest_seen *s = ctx;
+    /* m{found=list{items=[item{...}, ...]}}: slot 0 of m, slot 0 of list */
+    if (rec->nslots < 1 || rec->slot[0].type != SPU_T_REC)
+        return;
+    const struct spu_record *list = rec->slot[0].u.rec;
+    cr_assert_eq(list->parent, rec);
+    cr_assert_eq(list->slot[0].type, SPU_T_ARR);
+    const struct spu_array *items = list->slot[0].u.arr;
+    cr_assert_eq(items->n, 2);
+    for (uint32_t i = 0; i < items->n; i++) {
+        cr_assert_eq(items->v[i].type, SPU_T_REC);
+        cr_assert_eq(items->v[i].u.rec->parent, list);
+    }
+    s->checked++;
+}
+
+Test(gvm_spg, record_capture_reparents)
+{
+    static const char grammar[] = "protocol sub over stream {\n"
+                                  "  unit item { k: /[a-z]+/; \"=\"; v: /[0-9]+/; \";\"; }\n"
+                                  "  unit list { items: item*; }\n"
+                                  "}\n"
+                                  "%%\n"
+                                  "import sub;\n"
+                                  "protocol top over tcp {\n"
+                                  "  message m from client {\n"
+                                  "    found: upto \"\\n\" parse sub.list record;\n"
+                                  "    event top.m;\n"
+                                  "  }\n"
+                                  "}\n";
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    uint32_t np = 0, top = 0;
+    const struct spu_bproto *p = spu_bundle_protos(b, &np);
+    for (uint32_t i = 0; i < np; i++) {
+        uint32_t len;
+        const char *s = spu_bundle_str(b, p[i].name, &len);
+        if (len == 3 && memcmp(s, "top", 3) == 0)
+            top = i;
+    }
+    struct spu_error err;
+    struct spu_gvm *g = spu_gvm_new(NULL, &err);
+    cr_assert_not_null(g);
+    struct nest_seen seen = {0};
+    struct spu_gvm_hooks hooks = {.event = nest_event};
+    struct spu_gvm_conn *c = spu_gvm_conn_new(g, b, top, &hooks, &seen, &err);
+    cr_assert_not_null(c);
+    static const char in[] = "a=1;b=22;\n";
+    for (size_t i = 0; i < sizeof(in) - 1; i++) /* byte by byte: views become copies */
+        spu_gvm_feed(c, SPU_DIR_CLIENT, (const uint8_t *)in + i, 1);
+    spu_gvm_conn_free(c);
+    spu_gvm_free(g);
+    cr_assert_eq(seen.checked, 1);
+    spu_bundle_unref(b);
+}
