@@ -5,6 +5,9 @@
  * pairings in that log. */
 #include "test-smtp.h"
 
+#include "bundle-view.h"
+#include "dfa-run.h"
+
 static char *session(const struct ga_step *steps, size_t n)
 {
     struct spu_bundle *b = smtp_bundle();
@@ -354,4 +357,31 @@ Test(smtp_session, rules_on_mail_events)
     free(out);
     free(diag);
     free(g);
+}
+
+/* Characterization: the client's first bytes are EHLO/HELO with a name or
+ * alone at the end of the line (either case); the server's are a 220. */
+Test(smtp_session, detect_patterns)
+{
+    struct spu_bundle *b = smtp_bundle();
+    const struct spu_bview *v = spu_bundle_view(b);
+    const struct spu_bproto *p = &v->protos[smtp_proto(b, "smtp")];
+    static const struct {
+        int dir;
+        const char *in;
+        int match;
+    } cases[] = {
+        {0, "EHLO a.example\r\n", 1}, {0, "helo x\r\n", 1}, {0, "EHLO\r\n", 1},
+        {0, "EHLO\n", 1},             {0, "EHLOX\r\n", 0},  {0, "GET / HTTP/1.1\r\n", 0},
+        {1, "220 mx ESMTP\r\n", 1},   {1, "220-mx\r\n", 1}, {1, "HTTP/1.1 200 OK\r\n", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct spu_dfa d;
+        uint32_t di = p->detect[cases[i].dir];
+        cr_assert_neq(di, SPU_NONE);
+        cr_assert_eq(spu_dfa_from_bundle(&d, &v->dfas[di], v->dfadata, v->ndfadata), SPU_OK);
+        uint32_t label = spu_dfa_match(&d, (const uint8_t *)cases[i].in, strlen(cases[i].in), NULL);
+        cr_expect_eq(label != SPU_NONE, cases[i].match, "%s", cases[i].in);
+    }
+    spu_bundle_unref(b);
 }
