@@ -22,6 +22,8 @@
  */
 #include "sema-int.h"
 
+#include "bundle-format.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@
 struct lctx {
     struct ectx e; /* first: the resolver casts back */
     const struct sema_layout *l;
+    unsigned depth; /* 1: a log's entries, 2: a block's in them, ... */
 };
 
 static const struct sema_type *layout_name(struct ectx *c, struct ast_node *n)
@@ -98,6 +101,14 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
                                  const struct sema_event *ev, const char *prefix,
                                  struct ast_node *d);
 
+/* The envelope of an EVE record, which spurun writes (runtime/eve.c,
+ * eve_begin): a root path may not name it. */
+static const char *const envelope[] = {
+    "timestamp", "flow_id",   "in_iface",  "event_type", "vlan",         "src_ip",
+    "src_port",  "dest_ip",   "dest_port", "ip_v",       "proto",        "icmp_type",
+    "icmp_code", "app_proto", "tx_id",     "pcap_cnt",   "community_id",
+};
+
 /* Where an entry writes, from the record's root: "/a.b" as written, "a.b"
  * below the TYPE object (log blocks; type NULL: a { } block, relative to
  * the element's object). NULL (reported) when the path is not allowed. */
@@ -106,14 +117,25 @@ static const char *abs_path(struct sema *s, const char *type, const struct ast_n
     if (d->name[0] != '/')
         return type ? sema_sprintf(s, "%s.%s", type, d->name) : d->name;
     if (!type) {
-        sema_error(s, d->loc, "a path in a { } block is relative to the element's object; "
-                              "'%s' starts at the record's root",
+        sema_error(s, d->loc,
+                   "a path in a { } block is relative to the element's object; "
+                   "'%s' starts at the record's root",
                    d->name);
         return NULL;
     }
+    size_t first = strcspn(d->name + 1, ".");
+    for (size_t i = 0; i < sizeof(envelope) / sizeof(envelope[0]); i++)
+        if (strlen(envelope[i]) == first && strncmp(d->name + 1, envelope[i], first) == 0) {
+            sema_error(s, d->loc,
+                       "'/%s' is a field of the record's envelope, which spurun "
+                       "writes",
+                       envelope[i]);
+            return NULL;
+        }
     if (strcmp(d->name + 1, type) == 0) {
-        sema_error(s, d->loc, "'%s' is the record's own object: write its fields as paths "
-                              "without '/'",
+        sema_error(s, d->loc,
+                   "'%s' is the record's own object: write its fields as paths "
+                   "without '/'",
                    d->name);
         return NULL;
     }
@@ -123,8 +145,8 @@ static const char *abs_path(struct sema *s, const char *type, const struct ast_n
 /* Check the entries of one block (a log's, type = its TYPE; or a { }
  * block, type NULL); returns the vector. */
 static struct sema_logent **block(struct sema *s, struct ectx *c, const struct sema_layout *l,
-                                  const struct sema_event *ev, const char *type,
-                                  const char *prefix, struct ast_node *list, uint32_t *n)
+                                  const struct sema_event *ev, const char *type, const char *prefix,
+                                  struct ast_node *list, uint32_t *n)
 {
     struct sema_logent **v = NULL;
     *n = 0;
@@ -190,8 +212,14 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
                        sema_type_str(t, x, sizeof(x)));
         return NULL;
     }
+    unsigned depth = ((const struct lctx *)c)->depth + 1; /* every ectx here is an lctx */
+    if (depth > SPU_LOG_MAX_DEPTH) {
+        sema_error(s, d->loc, "{ } blocks nest at most %u deep", SPU_LOG_MAX_DEPTH - 1);
+        return NULL;
+    }
     struct lctx sc;
     memset(&sc, 0, sizeof(sc));
+    sc.depth = depth;
     uint32_t nl = 0;
     sc.e.s = s;
     sc.e.lang = SRC_LANG_RULES;
@@ -251,6 +279,7 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
     lg->kind = (int)d->ival;
     struct lctx lc;
     memset(&lc, 0, sizeof(lc));
+    lc.depth = 1;
     uint32_t nl = 0;
     lc.e.s = s;
     lc.e.lang = SRC_LANG_RULES;

@@ -26,9 +26,10 @@ int evelog_std_names_init(struct evelog_std_names *sn);
  * \xNN); new, NULL when out of memory. */
 json_t *evelog_json_bytes(const uint8_t *p, uint32_t len);
 
-/* The JSON of a value: new, json_null() for null, NULL when out of memory
- * or the value has no JSON form (regex, list). Records become objects of
- * their non-null fields, `depth` levels at most (deeper ones are null). */
+/* The JSON of a value: new; json_null() for null and for what has no JSON
+ * form (a regex, a list); NULL only when out of memory. Records become
+ * objects of their non-null fields, arrays and records nested `depth`
+ * levels at most (deeper ones are null). */
 json_t *evelog_json_value(const struct spu_bundle *b, const struct evelog_std_names *sn,
                           const struct spu_value *v, unsigned depth);
 

@@ -86,6 +86,7 @@ struct flow {
     uint8_t icmp_type, icmp_code;
     struct stream_dir sd[2];     /* [0] to server, [1] to client */
     void *app;                   /* stream consumer's slot */
+    void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
 };
 
 struct flow_table;

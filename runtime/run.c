@@ -5,12 +5,14 @@
 #include "capture.h"
 #include "config.h"
 #include "decode.h"
+#include "detect.h"
 #include "dispatch.h"
 #include "err.h"
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
 #include "output.h"
+#include "run-service.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -51,6 +53,8 @@ struct run {
     struct worker **workers;
     unsigned nworkers;
     struct dispatcher *disp;
+    struct detect_engine *detect; /* NULL without bundles */
+    struct detect_worker **dw;
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
@@ -59,7 +63,8 @@ struct run {
     int64_t t_start;
 };
 
-static void emit_stats(struct run *r)
+/* The stats record as of now (new; NULL when out of memory). */
+static json_t *stats_record(struct run *r)
 {
     struct stats_block sum;
     stats_block_init(&sum);
@@ -101,6 +106,8 @@ static void emit_stats(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
+    if (r->detect)
+        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -108,7 +115,53 @@ static void emit_stats(struct run *r)
         clock_gettime(CLOCK_REALTIME, &now);
         ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     }
-    eve_stats(&r->main_eve, ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+    return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+}
+
+/* Write a stats record to EVE. */
+static void emit_stats(struct run *r)
+{
+    json_t *rec = stats_record(r);
+    json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
+    if (rec)
+        json_object_del(rec, "spu");
+    eve_emit(&r->main_eve, rec, spu);
+}
+
+/* flows: per worker, flows tracked now (created minus ended), created,
+ * ended, and how they ended. */
+static json_t *flows_answer(struct run *r)
+{
+    json_t *ws = json_array();
+    uint64_t active = 0;
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        const struct stats_block *b = worker_stats(r->workers[i]);
+        uint64_t created = stats_get(b, CNT_FLOW_TOTAL);
+        uint64_t ended = stats_get(b, CNT_FLOW_END_NEW) + stats_get(b, CNT_FLOW_END_ESTABLISHED) +
+                         stats_get(b, CNT_FLOW_END_CLOSED);
+        /* the counters are read one by one while the worker runs */
+        uint64_t a = created > ended ? created - ended : 0;
+        active += a;
+        json_array_append_new(
+            ws, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", (json_int_t)i,
+                          "active", (json_int_t)a, "created", (json_int_t)created, "ended",
+                          (json_int_t)ended, "tcp", (json_int_t)stats_get(b, CNT_FLOW_TCP),
+                          "udp", (json_int_t)stats_get(b, CNT_FLOW_UDP), "timeout",
+                          (json_int_t)stats_get(b, CNT_FLOW_TIMEOUT), "evicted",
+                          (json_int_t)stats_get(b, CNT_FLOW_EVICTED), "queue_drops",
+                          (json_int_t)dispatch_queue_drops(r->disp, i)));
+    }
+    return json_pack("{s:I, s:I, s:I, s:o}", "active", (json_int_t)active, "memuse",
+                     (json_int_t)atomic_load(&r->gauges.flow_memuse), "flow_bytes",
+                     (json_int_t)flow_bytes_per_flow(), "workers", ws);
+}
+
+/* The answers to the control socket's queries (run-service.h), built on
+ * the main thread between two dispatch steps. */
+static json_t *answer(void *ctx, enum run_query q)
+{
+    struct run *r = ctx;
+    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
 }
 
 static void teardown(struct run *r)
@@ -117,16 +170,27 @@ static void teardown(struct run *r)
         for (unsigned i = 0; i < r->nworkers; i++)
             worker_free(r->workers[i]);
         free(r->workers);
+        r->workers = NULL;
     }
+    if (r->dw)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            detect_worker_free(r->dw[i]);
+    free(r->dw);
+    r->dw = NULL;
+    detect_engine_free(r->detect);
+    r->detect = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
         spu_bundle_unref(r->bundles[i]);
 }
 
-int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
-             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+int run_main_env(const struct config *c, const struct run_env *env, struct run_report *rep,
+                 struct spu_error *err)
 {
+    volatile sig_atomic_t *stop = env->stop;
+    run_progress_fn progress = env->progress;
+    void *progress_ctx = env->progress_ctx;
     struct run rr;
     struct run *r = &rr;
     memset(r, 0, sizeof(*r));
@@ -156,7 +220,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     }
     struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
     r->cap = c->iface ? capture_open_live(c->iface, &co, err)
-                      : capture_open_file(c->read_path, &co, err);
+                      : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
     r->out = output_open(c->eve_path, r->nworkers + 1, err);
@@ -164,12 +228,42 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         teardown(r);
         return err->code;
     }
+    if (env->tap)
+        output_set_tap(r->out, env->tap);
+    if (env->opened) {
+        int orc = env->opened(env->opened_ctx, err);
+        if (orc < 0) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return orc;
+        }
+    }
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
-    if (!r->workers)
+    r->dw = calloc(r->nworkers, sizeof(*r->dw));
+    if (!r->workers || !r->dw)
         goto nomem;
+    if (c->nbundles) {
+        const char *names[CONFIG_MAX_BUNDLES];
+        for (unsigned i = 0; i < c->nbundles; i++)
+            names[i] = c->bundles[i].name;
+        struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
+                                  .classification = c->classification,
+                                  .explain = c->explain};
+        r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
+        for (unsigned i = 0; r->detect && i < r->nworkers; i++)
+            if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
+                                               err)))
+                break;
+        if (!r->detect || !r->dw[r->nworkers - 1]) {
+            int code = err->code ? err->code : SPU_ENOMEM;
+            output_close(r->out, NULL);
+            teardown(r);
+            return code;
+        }
+    }
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct worker_cfg wc = {
@@ -183,7 +277,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             .clock = &r->clock,
             .out = output_producer(r->out, i),
             .in_iface = c->iface,
-            .hooks = NULL,
+            .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
             .consumer = NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
@@ -209,6 +303,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     int64_t next_progress = r->t_start + 1000000000;
     unsigned idle = 0;
     while (!*stop) {
+        if (env->svc && run_service_serve(env->svc, answer, r))
+            break;
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
             break;
@@ -248,6 +344,11 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
     emit_stats(r);
+    if (env->svc)
+    {
+        run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
+        run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+    }
 
     struct stats_block sum;
     stats_block_init(&sum);
@@ -266,6 +367,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     rep->bytes_copied = stats_get(&sum, CNT_SPU_STREAM_BYTES_COPIED);
     rep->dispatch_ns = stats_get(&sum, CNT_SPU_DISPATCH_NS);
     rep->workers = r->nworkers;
+    if (r->detect && c->top_rules)
+        detect_engine_top_text(r->detect, c->top_rules, rep->top_rules, sizeof(rep->top_rules));
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {
         worker_free(r->workers[i]);
@@ -286,6 +389,13 @@ nomem:
     output_close(r->out, NULL);
     teardown(r);
     return SPU_ENOMEM;
+}
+
+int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
+             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+{
+    struct run_env env = {.stop = stop, .progress = progress, .progress_ctx = progress_ctx};
+    return run_main_env(c, &env, rep, err);
 }
 
 int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_report *rep,

@@ -7,6 +7,7 @@
  */
 #include "evelog.h"
 
+#include "arena.h"
 #include "bundle.h"
 #include "evelog-int.h"
 #include "gvm.h"
@@ -49,13 +50,15 @@ static const char grammar[] =
     "        status = response.status;\n"
     "        http_user_agent = request.headers[\"user-agent\"];\n"
     "        request_headers = request.headers { name = name; value = value; };\n"
-    "        spu.path = request.url.path;\n"
-    "        spu.ok = response.status < 400;\n"
+    "        \"/spu.path\" = request.url.path;\n"
+    "        \"/spu.ok\" = response.status < 400;\n"
     "        response_headers = response.headers;\n"
+    "        \"/spu.request\" = request;\n"
     "    }\n"
     "    log rsp on web.response {\n"
     "        status = status;\n"
     "        method = request.method;\n"
+    "        bad = status % (status - status);\n"
     "    }\n"
     "    log req on web.request {\n"
     "        method = method;\n"
@@ -100,6 +103,9 @@ static void on_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
     cr_assert_eq(evelog_tx(o->el, o->b, 0, client, server, emit, o, &err), SPU_OK);
 }
 
+/* Entries left out by the last run because their program faulted. */
+static uint64_t last_faults;
+
 struct step {
     unsigned dir; /* SPU_DIR_CLIENT or SPU_DIR_SERVER */
     const char *data;
@@ -127,7 +133,7 @@ static char *run_steps(struct spu_bundle *b, const struct step *steps, size_t n)
     spu_gvm_free(g);
     struct evelog_stats st;
     evelog_get_stats(o.el, &st);
-    cr_assert_eq(st.faults, 0);
+    last_faults = st.faults;
     evelog_free(o.el);
     fclose(o.f);
     return o.text;
@@ -143,27 +149,40 @@ static char *run(struct spu_bundle *b, const char *client, const char *server)
 #define REQ1 "GET /a/b.html?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\n\r\n"
 #define RSP1 "HTTP/1.1 200 OK\r\nServer: s\r\n\r\n"
 
-/* A transaction gives one `http` object (request and response fields,
- * the response event a `rsp` object reading the paired request,
- * headers as objects through a block, a whole array of records without
- * one, a nested path, a bool), and the request event one `req` object (a
- * stdlib record array through a block, a keyword path written as a
- * string, the response not there yet so `state` is left out). */
+/* One conversation, three objects:
+ * - `req` on the request event: a stdlib record array shaped by a block,
+ *   a nested path, a keyword path written as a string (`state`: the
+ *   response is not there yet, so it is left out);
+ * - `rsp` on the response event: the paired request read by name; its
+ *   entry `bad` faults (modulo by zero) and is left out and counted;
+ * - `http` on the transaction: request and response fields, headers as
+ *   objects through a block, a whole array of records without one, and
+ *   spu's extras beside it from the root ("/spu..."): a bool, a stdlib
+ *   record's field, the whole request record (nested records, arrays). */
 Test(evelog, transaction_and_event)
 {
     struct spu_bundle *b = hc_bundle(grammar, NULL);
     cr_assert_not_null(b);
     char *log = run(b, REQ1, RSP1);
-    cr_assert_str_eq(log, "{\"req\":{\"method\":\"GET\",\"params\":[{\"k\":\"x\"},{\"k\":\"y\"}],"
-                          "\"url\":{\"ext\":\"html\"}}}\n"
-                          "{\"rsp\":{\"method\":\"GET\",\"status\":200}}\n"
-                          "{\"http\":{\"hostname\":\"example.com\",\"http_method\":\"GET\","
-                          "\"http_user_agent\":\"t/1\",\"protocol\":\"HTTP/1.1\","
-                          "\"request_headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
-                          "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],"
-                          "\"response_headers\":[{\"name\":\"Server\",\"value\":\"s\"}],"
-                          "\"spu\":{\"ok\":true,\"path\":\"/a/b.html\"},\"status\":200,"
-                          "\"url\":\"/a/b.html?x=1&y=2\"}}\n");
+    cr_assert_str_eq(
+        log,
+        "{\"req\":{\"method\":\"GET\",\"params\":[{\"k\":\"x\"},{\"k\":\"y\"}],"
+        "\"url\":{\"ext\":\"html\"}}}\n"
+        "{\"rsp\":{\"method\":\"GET\",\"status\":200}}\n"
+        "{\"http\":{\"hostname\":\"example.com\",\"http_method\":\"GET\","
+        "\"http_user_agent\":\"t/1\",\"protocol\":\"HTTP/1.1\","
+        "\"request_headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
+        "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],"
+        "\"response_headers\":[{\"name\":\"Server\",\"value\":\"s\"}],\"status\":200,"
+        "\"url\":\"/a/b.html?x=1&y=2\"},"
+        "\"spu\":{\"ok\":true,\"path\":\"/a/b.html\",\"request\":{"
+        "\"headers\":[{\"name\":\"Host\",\"value\":\"example.com\"},"
+        "{\"name\":\"User-Agent\",\"value\":\"t/1\"}],\"host\":\"example.com\","
+        "\"method\":\"GET\",\"uri\":\"/a/b.html?x=1&y=2\",\"url\":{\"directory\":\"/a/\","
+        "\"ext\":\"html\",\"filename\":\"b.html\",\"params\":[{\"name\":\"x\",\"value\":\"1\"},"
+        "{\"name\":\"y\",\"value\":\"2\"}],\"path\":\"/a/b.html\",\"port\":0,"
+        "\"query\":\"x=1&y=2\"},\"version\":\"HTTP/1.1\"}}}\n");
+    cr_assert_eq(last_faults, 1); /* rsp.bad: modulo by zero, left out */
     free(log);
     spu_bundle_unref(b);
 }
@@ -178,10 +197,48 @@ Test(evelog, transaction_without_response)
     cr_assert_not_null(b);
     const char req[] = "POST /up HTTP/1.0\r\n\r\n";
     char *log = run(b, req, "");
-    cr_assert_str_eq(log, "{\"req\":{\"method\":\"POST\"}}\n"
-                          "{\"http\":{\"http_method\":\"POST\",\"protocol\":\"HTTP/1.0\","
-                          "\"spu\":{\"ok\":false,\"path\":\"/up\"},\"url\":\"/up\"}}\n");
+    cr_assert_str_eq(
+        log, "{\"req\":{\"method\":\"POST\"}}\n"
+             "{\"http\":{\"http_method\":\"POST\",\"protocol\":\"HTTP/1.0\",\"url\":\"/up\"},"
+             "\"spu\":{\"ok\":false,\"path\":\"/up\",\"request\":{\"method\":\"POST\","
+             "\"uri\":\"/up\",\"url\":{\"directory\":\"/\",\"filename\":\"up\",\"path\":\"/up\","
+             "\"port\":0},\"version\":\"HTTP/1.0\"}}}\n");
+    cr_assert_eq(last_faults, 0);
     free(log);
+    spu_bundle_unref(b);
+}
+
+static void emit_none(void *ctx, const char *type, json_t *obj)
+{
+    cr_assert_fail("nothing may be emitted (%s)", type);
+}
+
+/* Which triggers have logs; indexes out of range and a record of another
+ * layout are refused with SPU_EINVAL and emit nothing. */
+Test(evelog, triggers_and_bad_arguments)
+{
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    uint32_t req = hc_event(b, "web.request"), rsp = hc_event(b, "web.response");
+    cr_assert(evelog_has_event(b, req));
+    cr_assert(evelog_has_event(b, rsp));
+    cr_assert(!evelog_has_event(b, 1000));
+    cr_assert(evelog_has_tx(b, 0));
+    cr_assert(!evelog_has_tx(b, 1));
+    struct spu_error err;
+    struct evelog *el = evelog_new(&err);
+    cr_assert_not_null(el);
+    struct spu_arena *a = spu_arena_new(0, 0);
+    struct spu_record *rrec = hc_record(a, b, rsp);
+    cr_assert_eq(evelog_event(el, b, 1000, NULL, emit_none, NULL, &err), SPU_EINVAL);
+    cr_assert_eq(evelog_event(el, b, req, rrec, emit_none, NULL, &err), SPU_EINVAL);
+    cr_assert_not_null(strstr(err.msg, "layout"));
+    cr_assert_eq(evelog_tx(el, b, 7, NULL, NULL, emit_none, NULL, &err), SPU_EINVAL);
+    struct evelog_stats st;
+    evelog_get_stats(el, &st);
+    cr_assert_eq(st.records, 0);
+    spu_arena_free(a);
+    evelog_free(el);
     spu_bundle_unref(b);
 }
 
@@ -265,6 +322,7 @@ Test(evelog, smtp_like_transactions_and_substream_event)
         "\n"
         "{\"email\":{\"status\":\"bye\"},\"smtp\":{\"command\":\"QUIT\",\"reply\":{\"code\":221}}}"
         "\n");
+    cr_assert_eq(last_faults, 0);
     free(log);
     spu_bundle_unref(b);
 }
