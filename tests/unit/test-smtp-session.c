@@ -83,9 +83,9 @@ Test(smtp_session, pipelined_mail)
              "url_list=\"http://x.example/a?b=1\" web_list=\"x.example/a?b=1\"} <leaf <entity <message <transfer <data\n");
     HAS(log, "E smtp.mail tx=6 dir=0 transfer{helo=\"a.example\" mail_from=\"<a@b.example>\" "
              "rcpt_to=[\"<c@d.example>\", \"<e@f.example>\"] mail=message{");
-    HAS(log, "urls=[\"http://x.example/a?b=1\"] web_urls=[\"x.example/a?b=1\"]}} <data\n");
+    HAS(log, "urls=[\"http://x.example/a?b=1\"] web_urls=[\"x.example/a?b=1\"]} txn=0} <data\n");
     HAS(log, "E smtp.command tx=7 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
-    HAS(log, " web_urls=[\"x.example/a?b=1\"]}}} reply{code=\"250\" text=\"queued\" "
+    HAS(log, " web_urls=[\"x.example/a?b=1\"]} txn=0}} reply{code=\"250\" text=\"queued\" "
              "status=250}\n");
     HAS(log, "T 7 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
     cr_expect_eq(count_lines(log, "T "), 8);
@@ -150,7 +150,7 @@ Test(smtp_session, mime_mail)
     HAS(log, "filename=\"n\\xc3\\xb6te.txt\" ext=\"txt\"");
     /* gathered into the mail record the data message holds */
     HAS(log, "urls=[\"https://q.example/path\", \"http://h.example/\"] web_urls=[\"h.example/\"] "
-             "attachments=[\"\\xc3\\xa9t\\xc3\\xa9.ZIP\", \"n\\xc3\\xb6te.txt\"]}}}\n"
+             "attachments=[\"\\xc3\\xa9t\\xc3\\xa9.ZIP\", \"n\\xc3\\xb6te.txt\"]} txn=0}}\n"
              "E smtp.reply tx=1 dir=1 reply{code=\"250\" text=\"ok\" status=250}\n");
     /* bulk content is left out of the gathered records */
     HASNT(log, "data=\"hello world\"} file_list");
@@ -205,7 +205,7 @@ Test(smtp_session, auth_login)
              "auth_mechanism=\"LOGIN\"} reply{code=\"334\" text=\"VXNlcm5hbWU6\" status=334}\n");
     HAS(log, "T 1 auth_data{line=\"dXNlcg==\" decoded=\"user\"} reply{code=\"334\"");
     HAS(log, "T 2 auth_data{line=\"c2VjcmV0\" decoded=\"secret\"} reply{code=\"235\"");
-    HAS(log, "T 3 command{verb=\"QUIT\" command=\"QUIT\" ended=ended{}} reply{code=\"221\"");
+    HAS(log, "T 3 command{verb=\"QUIT\" command=\"QUIT\" ended=ended{txn=0}} reply{code=\"221\"");
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     free(log);
 }
@@ -222,7 +222,7 @@ Test(smtp_session, starttls_stops)
              "text=\"go ahead\" status=220}\n");
     /* EHLO, MAIL, the envelope RSET ends, RSET, STARTTLS, four replies */
     cr_expect_eq(count_lines(log, "E "), 9, "%s", log);
-    HAS(log, "E smtp.envelope tx=2 dir=0 ended{helo=\"c\" mail_from=\"<a@b>\"} <command\n");
+    HAS(log, "E smtp.envelope tx=2 dir=0 ended{helo=\"c\" mail_from=\"<a@b>\" txn=0} <command\n");
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     HASNT(log, "QUIT");
     free(log);
@@ -271,12 +271,13 @@ Test(smtp_session, data_modes)
     HAS(log, "E smtp.command tx=1 dir=0 command{verb=\"RSET\" command=\"RSET\"}\n");
     HAS(log, "E email.header tx=3 dir=0 message{headers=[header{name=\"Subject\" "
              "value=\"long\"}] subject=\"long\"} <transfer <data\n");
-    HAS(log, "body=entity{single=leaf{text=text{size=65002}}}}} <data\n");
+    HAS(log, "body=entity{single=leaf{text=text{size=65002}}}} txn=1} <data\n");
     HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"DATA\" command=\"DATA\"}\n");
-    /* replies pair in order: the 354 goes to the first DATA */
+    /* replies pair in order: the 354 goes to the first DATA; the refused
+     * DATA ended transaction 0, so the mails are 1 and 2 */
     HAS(log, "T 2 command{verb=\"DATA\" command=\"DATA\"} reply{code=\"354\"");
     HAS(log, "E smtp.data tx=5 dir=0 data{transfer=transfer{mail=message{body=entity{single="
-             "leaf{text=text{size=0}}}}}}\n");
+             "leaf{text=text{size=0}}}} txn=2}}\n");
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     HAS(log, "E smtp.command tx=6 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
     free(log);
