@@ -307,7 +307,7 @@ struct eve_out {
     struct evelog *el;
     struct spu_bundle *b;
     uint32_t proto;
-    int64_t mails; /* smtp records of this connection: Suricata's tx_id */
+    int64_t mails; /* the next transaction number: Suricata's tx_id */
     uint64_t pkt;  /* the packet being fed: pcap_cnt */
 };
 
@@ -315,12 +315,16 @@ struct eve_out {
 static void eve_emit(void *ctx, const char *type, json_t *obj)
 {
     struct eve_out *o = ctx;
-    int is_smtp = strcmp(type, "smtp") == 0;
+    /* an smtp record says its transaction number (spu.tx); a fileinfo
+     * record belongs to the mail being parsed, the next one to end */
+    json_t *tx = json_object_get(json_object_get(obj, "spu"), "tx");
+    if (json_is_integer(tx))
+        o->mails = json_integer_value(tx);
     json_object_set_new(obj, "event_type", json_string(type));
     json_object_set_new(obj, "app_proto", json_string("smtp"));
     json_object_set_new(obj, "tx_id", json_integer(o->mails));
     json_object_set_new(obj, "pcap_cnt", json_integer((json_int_t)o->pkt));
-    o->mails += is_smtp;
+    o->mails += json_is_integer(tx);
     char *s = json_dumps(obj, JSON_COMPACT);
     fprintf(o->f, "%s\n", s);
     free(s);
