@@ -162,7 +162,8 @@ Test(smtp_session, mime_mail)
 
 /* BDAT: the chunks up to LAST are one mail (a header split across two
  * chunks), the command after it is a command again; a malformed BDAT
- * reads no chunk. */
+ * reads no chunk; pipelined, the replies stay paired with their commands
+ * (a chunk before the last has a reply of its own). */
 Test(smtp_session, bdat_chunks)
 {
     char *log = SESSION(GA_C("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"
@@ -183,7 +184,13 @@ Test(smtp_session, bdat_chunks)
              "mail_from=\"<a@b>\" rcpt_to=[\"<c@d>\"] mail=message{");
     HAS(log, "E smtp.command tx=5 dir=0 command{verb=\"NOOP\" command=\"NOOP\"}\n");
     HAS(log, "T 3 command{verb=\"BDAT\" command=\"BDAT\" arg=\"5 X\"");
-    HAS(log, "T 5 command{verb=\"NOOP\" command=\"NOOP\"} reply{code=\"250\" text=\"done\"");
+    /* the first chunk's reply pairs with nothing; the mail's reply is the
+     * second chunk's, and NOOP gets its own */
+    HAS(log, "E smtp.chunk_reply tx=6 dir=1 chunk_reply{code=\"250\" text=\"ok\" status=250}\n"
+             "T 6 null chunk_reply{code=\"250\" text=\"ok\" status=250}\n");
+    HAS(log, "body=entity{single=leaf{text=text{size=13}}}} txn=0}} reply{code=\"250\" "
+             "text=\"done\" status=250}\n");
+    HAS(log, "T 5 command{verb=\"NOOP\" command=\"NOOP\"} reply{code=\"250\" text=\"noop\"");
     cr_expect_eq(count_lines(log, "A "), 1, "%s", log);
     free(log);
 }
