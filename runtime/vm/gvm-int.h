@@ -123,6 +123,7 @@ struct gsink {
     struct spu_arena *arena; /* where `store` grows: the opener's message arena */
     struct gctx *child;
     struct gctx *owner;
+    struct spu_value result; /* SPU_SINKF_RECORD: the child's record, copied */
 };
 
 struct gctx {
@@ -142,6 +143,8 @@ struct gctx {
     uint32_t entry;     /* driver or sub-stream entry program */
     uint32_t depth_base;
     uint64_t tx_inherit;/* sub-stream: tx id of the opener's message */
+    struct spu_value *keep; /* sub-stream of a RECORD sink: where its entry record goes */
+    struct spu_arena *keep_arena; /* ... copied into this arena */
     /* limits, clamped */
     uint32_t lim_token, lim_field, lim_message, lim_depth, lim_iter;
 

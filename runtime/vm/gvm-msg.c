@@ -230,6 +230,32 @@ void gvm_txq_flush(struct spu_gvm_conn *conn)
     }
 }
 
+/* A record copied out of a sub-stream: the records nested in it kept the
+ * parent pointers of the originals, which die with the sub-stream; each
+ * now names the copy that holds it (the copy's own parent, the opener,
+ * stays). Nesting is bounded by limits.depth. */
+static void reparent(struct spu_record *r)
+{
+    for (uint32_t i = 0; i < r->nslots; i++) {
+        struct spu_value *v = &r->slot[i];
+        if (v->type == SPU_T_REC) {
+            struct spu_record *k = (struct spu_record *)v->u.rec;
+            k->parent = r;
+            k->pair = NULL;
+            reparent(k);
+        } else if (v->type == SPU_T_ARR && v->u.arr) {
+            for (uint32_t j = 0; j < v->u.arr->n; j++) {
+                if (v->u.arr->v[j].type != SPU_T_REC)
+                    continue;
+                struct spu_record *k = (struct spu_record *)v->u.arr->v[j].u.rec;
+                k->parent = r;
+                k->pair = NULL;
+                reparent(k);
+            }
+        }
+    }
+}
+
 void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
 {
     struct spu_gvm_conn *conn = c->conn;
@@ -260,6 +286,18 @@ void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
     conn->st.messages++;
     conn->g->st.messages++;
     if (m->entry) {
+        /* a RECORD sink's child: its record outlives it, in the opener's
+         * arena (a copy that fails leaves null) */
+        if (c->keep) {
+            struct spu_value rv = spu_v_rec(m->rec);
+            if (spu_value_copy(c->keep_arena, &rv, c->keep) != SPU_OK) {
+                *c->keep = spu_v_null();
+                gvm_anomaly_s(c, "message_limit");
+            } else {
+                reparent((struct spu_record *)c->keep->u.rec);
+            }
+            c->keep = NULL;
+        }
         gvm_msg_release(conn, m);
         return;
     }

@@ -66,10 +66,23 @@ int gvm_route(struct gctx *c, const uint8_t *p, size_t n, int yield)
 {
     if (!c->nsk || !n)
         return GOP_DONE;
-    struct gsink *s = c->sk[c->nsk - 1];
-    if (!yield && !(s->flags & SPU_SINKF_SPAN))
-        return GOP_DONE;
-    return stage(s, 0, p, n) == SPU_OK ? GOP_DONE : GOP_STOP;
+    /* Group captures (span sinks) are transparent: consumed bytes go to
+     * every span sink open from the innermost outwards (a group capture
+     * inside a group capture gets its bytes, and so does the outer one),
+     * and yielded bytes also go on to the first sink that takes produced
+     * bytes (`body: ( url: ( "http://" host: ... ) | ... )* limit N` keeps
+     * the URL in body). */
+    for (uint32_t k = c->nsk; k-- > 0;) {
+        struct gsink *s = c->sk[k];
+        int span = (s->flags & SPU_SINKF_SPAN) != 0;
+        if (!span && !yield)
+            break;
+        if (stage(s, 0, p, n) != SPU_OK)
+            return GOP_STOP;
+        if (!span)
+            break;
+    }
+    return GOP_DONE;
 }
 
 static void sink_free(struct gsink *s)
@@ -91,7 +104,7 @@ static uint32_t depth_of(const struct gctx *c)
     return c->depth_base + c->nfr - c->has_driver;
 }
 
-static struct gctx *child_new(struct gctx *c, const struct spu_bsink *bs,
+static struct gctx *child_new(struct gctx *c, struct gsink *s, const struct spu_bsink *bs,
                               const struct spu_value *args)
 {
     const struct spu_bview *v = c->conn->v;
@@ -107,6 +120,10 @@ static struct gctx *child_new(struct gctx *c, const struct spu_bsink *bs,
     }
     k->depth_base = depth;
     k->tx_inherit = c->msg ? c->msg->tx_id : c->tx_inherit;
+    if (bs->flags & SPU_SINKF_RECORD) {
+        k->keep = &s->result;
+        k->keep_arena = s->arena;
+    }
     const struct spu_record *opener = c->nfr ? c->fr[c->nfr - 1].rec : NULL;
     struct gmsg *m = gvm_entry_new(k, bs->child, opener);
     if (!m) {
@@ -142,6 +159,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     }
     s->idx = in->c;
     s->flags = bs->flags;
+    s->result = spu_v_null();
     s->owner = c;
     s->arena = gvm_frame_arena(c);
     s->store.limit = bs->limit == SPU_NONE ? c->lim_field : bs->limit;
@@ -165,7 +183,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     }
     c->sk[c->nsk++] = s;
     if (bs->child != SPU_NONE) {
-        s->child = child_new(c, bs, args);
+        s->child = child_new(c, s, bs, args);
         if (s->child && s->child->status == GS_RUN)
             gvm_ctx_feed(s->child, NULL, 0); /* it runs at once, until it needs bytes */
     }
@@ -189,7 +207,13 @@ int gvm_sink_close(struct gctx *c, struct spu_value **sp, int push)
     if (s->child && !conn->stop_req)
         gvm_ctx_eof(s->child);
     struct spu_value val = spu_v_null();
-    if (push) {
+    if (push && (s->flags & SPU_SINKF_RECORD)) {
+        val = s->result; /* already in s->arena (gvm_msg_end): stored as is */
+        if (val.type == SPU_T_REC) {
+            c->own = val.u.rec;
+            c->own_arena = s->arena;
+        }
+    } else if (push) {
         s->store.incomplete |= c->abort_pending;
         val = gvm_buf_value(c, s->arena, &s->store);
     }
