@@ -1,6 +1,7 @@
 /* run.c - wiring of capture, dispatcher, workers and output (see run.h). */
 #include "run.h"
 
+#include "app.h"
 #include "bundle.h"
 #include "capture.h"
 #include "config.h"
@@ -49,6 +50,7 @@ struct run {
     struct capture *cap;
     struct output *out;
     struct worker **workers;
+    struct app **apps; /* one per worker, freed after the workers */
     unsigned nworkers;
     struct dispatcher *disp;
     struct stats_gauges gauges;
@@ -66,6 +68,8 @@ static void emit_stats(struct run *r)
     stats_block_merge(&sum, dispatch_stats(r->disp));
     for (unsigned i = 0; i < r->nworkers; i++)
         stats_block_merge(&sum, worker_stats(r->workers[i]));
+    for (unsigned i = 0; i < r->nworkers && r->apps; i++)
+        stats_block_merge(&sum, app_stats(r->apps[i]));
     struct capture_stats cs;
     capture_stats(r->cap, &cs);
     json_t *g = json_object();
@@ -118,6 +122,11 @@ static void teardown(struct run *r)
             worker_free(r->workers[i]);
         free(r->workers);
     }
+    if (r->apps) {
+        for (unsigned i = 0; i < r->nworkers; i++)
+            app_free(r->apps[i]);
+        free(r->apps);
+    }
     dispatch_free(r->disp);
     capture_close(r->cap);
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
@@ -168,10 +177,18 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
-    if (!r->workers)
+    r->apps = calloc(r->nworkers, sizeof(*r->apps));
+    if (!r->workers || !r->apps)
         goto nomem;
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
+        struct app_cfg ac = {r->bundles, c->nbundles, NULL, NULL, output_producer(r->out, i),
+                             (int)i, c->iface};
+        if (!(r->apps[i] = app_new(&ac, err))) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return err->code;
+        }
         struct worker_cfg wc = {
             .id = i,
             .seed = seed,
@@ -184,7 +201,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             .out = output_producer(r->out, i),
             .in_iface = c->iface,
             .hooks = NULL,
-            .consumer = NULL,
+            .consumer = app_active(r->apps[i]) ? app_consumer(r->apps[i]) : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
         if (!r->workers[i])
@@ -254,6 +271,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     stats_block_merge(&sum, dispatch_stats(r->disp));
     for (unsigned i = 0; i < r->nworkers; i++)
         stats_block_merge(&sum, worker_stats(r->workers[i]));
+    for (unsigned i = 0; i < r->nworkers; i++)
+        stats_block_merge(&sum, app_stats(r->apps[i]));
     struct capture_stats cs;
     capture_stats(r->cap, &cs);
     rep->packets = dispatch_packets(r->disp);
