@@ -50,6 +50,7 @@ struct app_flow {
     const struct app_proto *pi;
     struct spu_gvm_conn *conn;
     int64_t ts_ns;                  /* time of the chunk being parsed */
+    int cur_dir;                    /* direction being fed (anomaly details) */
     /* Detection: per protocol and direction, a scan (or finished). */
     struct spu_dfa_scan *scan;      /* nprotos * 2 */
     uint8_t *dead;                  /* nprotos * 2: 1 once the pattern failed or ended */
@@ -215,7 +216,16 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
     json_object_set_new_nocheck(an, "event", json_stringn(what, wlen));
     json_object_set_new_nocheck(an, "layer", json_string("proto_parser"));
     json_object_set_new_nocheck(o, "anomaly", an);
-    eve_emit(&a->eve, o, NULL);
+    /* what the parser expected, for the reader of the log */
+    json_t *extra = NULL;
+    const char *detail = af->conn ? spu_gvm_conn_last_error(af->conn, (unsigned)af->cur_dir) : "";
+    if (*detail) {
+        extra = json_object();
+        json_object_set_new_nocheck(extra, "detail", json_string(detail));
+        json_object_set_new_nocheck(extra, "direction",
+                                    json_string(af->cur_dir ? "to_client" : "to_server"));
+    }
+    eve_emit(&a->eve, o, extra);
 }
 
 static void hook_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
@@ -324,6 +334,7 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
     if (af->done[dir] || !n)
         return;
     stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
+    af->cur_dir = dir;
     int rc = spu_gvm_feed(af->conn, (unsigned)dir, p, n);
     if (rc == SPU_DONE)
         af->done[dir] = 1;
@@ -338,6 +349,7 @@ static void eof_dir(struct app_flow *af, int dir)
     if (af->done[dir])
         return;
     af->done[dir] = 1;
+    af->cur_dir = dir;
     spu_gvm_eof(af->conn, (unsigned)dir);
 }
 
@@ -494,6 +506,7 @@ static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts
     }
     if (af->done[dir])
         return;
+    af->cur_dir = dir;
     int rc = spu_gvm_gap(af->conn, (unsigned)dir, size);
     if (rc == SPU_DONE || rc < 0)
         af->done[dir] = 1;
