@@ -118,7 +118,14 @@ struct gfilt {
     uint8_t id;
     uint8_t idx;
     uint8_t failed;
+    uint8_t produced;   /* it has sent output on */
+    /* Input taken while it has produced nothing (at most GVM_REPLAY
+     * bytes; nreplay > GVM_REPLAY: too much to keep): if it then fails,
+     * all of it goes on undecoded, however the content was cut. */
+    uint16_t nreplay;
+    uint8_t *replay;
 };
+#define GVM_REPLAY 512
 
 struct gsink {
     uint32_t idx;       /* bundle sink */
