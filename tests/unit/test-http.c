@@ -225,3 +225,78 @@ Test(http, headers_folded_repeated_case)
     HASNT(log, "A ");
     free(log);
 }
+
+/* A gap inside a response body: anomaly, the response ends incomplete
+ * (its event still raised, flagged), and the next response after the gap
+ * is found again by the resync pattern (at its status line). */
+Test(http, gap_in_body)
+{
+    struct ga_step steps[] = {
+        GA_C("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0123"),
+        {GA_GAP, SPU_DIR_SERVER, NULL, 10},
+        GA_S("xxxxxxHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+        EOFS,
+    };
+    char *log = conv(steps, N(steps));
+    HAS(log, "A http.gap\n");
+    HAS(log, "code=\"200\"");
+    HAS(log, "code=\"404\" status=404 reason=\"Not Found\"");
+    HAS(log, "E http.request tx=1 dir=0 request{method=\"GET\" uri=\"/2\"");
+    free(log);
+}
+
+/* A body over its 1MB limit: stored up to the limit, anomaly
+ * field_truncated, the rest consumed, the next response parsed. */
+Test(http, body_limit)
+{
+    size_t big = (1u << 20) + 100;
+    char *rsp = malloc(big + 256);
+    int h = snprintf(rsp, 256, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
+    memset(rsp + h, 'b', big);
+    static const char next[] = "HTTP/1.1 204 No Content\r\n\r\n";
+    memcpy(rsp + h + big, next, sizeof(next) - 1);
+    struct ga_step steps[] = {
+        GA_C("GET /big HTTP/1.1\r\n\r\nGET /small HTTP/1.1\r\n\r\n"),
+        {GA_FEED, SPU_DIR_SERVER, rsp, (size_t)h + big + sizeof(next) - 1},
+        EOFS,
+    };
+    struct spu_bundle *b = http_bundle();
+    struct ga_split whole = {GA_WHOLE, 0, 0, NULL};
+    struct ga_result r;
+    ga_run(b, 0, steps, N(steps), whole, &r);
+    HAS(r.log, "A http.field_truncated\n");
+    HAS(r.log, "code=\"204\" status=204");
+    HAS(r.log, "T 1 request{method=\"GET\" uri=\"/small\"");
+    cr_assert_lt(r.conn.arena_bytes, 4u << 20);
+    ga_result_free(&r);
+    /* cut in random places, the same */
+    struct ga_split rnd = {GA_RANDOM, 0, 12345, NULL};
+    struct ga_result r2;
+    ga_run(b, 0, steps, N(steps), whole, &r);
+    ga_run(b, 0, steps, N(steps), rnd, &r2);
+    cr_assert_str_eq(r2.log, r.log);
+    ga_result_free(&r);
+    ga_result_free(&r2);
+    spu_bundle_unref(b);
+    free(rsp);
+}
+
+/* More requests waiting than limits.pipeline (32): the oldest completes
+ * alone, anomaly pipeline_overflow, memory stays bounded. */
+Test(http, pipeline_limit)
+{
+    static char reqs[40 * 32];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, "GET /%02d HTTP/1.1\r\n\r\n", i);
+    struct ga_step steps[] = {{GA_FEED, SPU_DIR_CLIENT, reqs, n}};
+    struct spu_bundle *b = http_bundle();
+    struct ga_result r;
+    ga_run(b, 0, steps, 1, (struct ga_split){GA_WHOLE, 0, 0, NULL}, &r);
+    HAS(r.log, "A http.pipeline_overflow\n");
+    HAS(r.log, "T 0 request{method=\"GET\" uri=\"/00\"");
+    HAS(r.log, "E http.request tx=39 dir=0 request{method=\"GET\" uri=\"/39\"");
+    ga_result_free(&r);
+    spu_bundle_unref(b);
+}
