@@ -6,6 +6,7 @@
 #include "bundle.h"
 #include "flow.h"
 #include "helper-compile.h"
+#include "helper-grammars.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,21 +15,7 @@
 
 static struct spu_bundle *http_bundle(void)
 {
-    FILE *f = fopen("grammars/http.spg", "rb");
-    cr_assert_not_null(f);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
-    struct spu_bundle *b = hc_bundle(text, NULL);
-    free(text);
-    cr_assert_not_null(b);
-    return b;
+    return hg_http_bundle();
 }
 
 /* What the sinks saw, one line per call. */

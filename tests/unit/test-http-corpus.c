@@ -9,6 +9,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "helper-compile.h"
+#include "helper-grammars.h"
 #include "helper-gasm.h"
 #include "pkt.h"
 #include "stream-tcp.h"
@@ -180,21 +181,7 @@ static void run_capture(struct recorder *rc, const char *path)
 
 static struct spu_bundle *http_bundle(void)
 {
-    FILE *f = fopen("grammars/http.spg", "rb");
-    cr_assert_not_null(f);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
-    struct spu_bundle *b = hc_bundle(text, NULL);
-    free(text);
-    cr_assert_not_null(b);
-    return b;
+    return hg_http_bundle();
 }
 
 /* Walk the corpus for tests with a tshark-http.json. */

@@ -4,34 +4,21 @@
 #include "test-gvm.h"
 
 #include "helper-compile.h"
+#include "helper-grammars.h"
 
 #include <zlib.h>
 
-/* grammars/http.spg compiled and loaded (the tests run at the repository
- * root); fails the test when it does not compile. */
 static struct spu_bundle *http_bundle(void)
 {
-    FILE *f = fopen("grammars/http.spg", "rb");
-    cr_assert_not_null(f, "grammars/http.spg");
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
-    struct spu_bundle *b = hc_bundle(text, NULL);
-    free(text);
-    cr_assert_not_null(b, "grammars/http.spg does not compile");
-    return b;
+    return hg_http_bundle();
 }
 
 #define EOFS {GA_EOF, SPU_DIR_CLIENT, NULL, 0}, {GA_EOF, SPU_DIR_SERVER, NULL, 0}
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define HAS(log, s) cr_assert_not_null(strstr((log), (s)), "missing %s in\n%s", (s), (log))
 #define HASNT(log, s) cr_assert_null(strstr((log), (s)), "unexpected %s in\n%s", (s), (log))
+/* no anomaly line (they start "A PROTO.") */
+#define NO_ANOMALY(log) HASNT(log, "A http."); HASNT(log, "A html.")
 
 
 /* The log of a conversation, checked split invariant. */
@@ -71,7 +58,7 @@ Test(http, pipelining)
     HAS(log, "body=\"abcdefg\"");
     HAS(log, "code=\"204\" status=204 reason=\"No Content\"");
     HAS(log, "T 2 request{method=\"HEAD\"");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -87,7 +74,7 @@ Test(http, chunked_request)
     char *log = conv(steps, N(steps));
     HAS(log, "body=\"hello world\"");
     HAS(log, "E http.response tx=0 dir=1");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -128,7 +115,7 @@ Test(http, gzip_body)
 {
     char *log = encoded_response("gzip", 15 + 16);
     HAS(log, "body=\"<html>compressed body</html>\"");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -136,7 +123,7 @@ Test(http, deflate_body)
 {
     char *log = encoded_response("deflate", 15);
     HAS(log, "body=\"<html>compressed body</html>\"");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -162,7 +149,7 @@ Test(http, continue_100)
     HAS(log, "E http.request tx=1 dir=0 request{method=\"GET\" uri=\"/next\"");
     HAS(log, "T 1 request{method=\"GET\"");
     HAS(log, "body=\"ok\" version=\"HTTP/1.1\" code=\"200\"");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -181,7 +168,7 @@ Test(http, connect_tunnel)
     HAS(log, "E http.request tx=0 dir=0 request{method=\"CONNECT\" uri=\"example.com:443\"");
     HAS(log, "E http.response tx=0 dir=1 response{");
     HAS(log, "code=\"200\" status=200 reason=\"Connection established\"");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     HASNT(log, "tx=1");
     free(log);
 }
@@ -200,7 +187,7 @@ Test(http, http09)
              "proto_version=\"HTTP/0.9\"");
     HAS(log, "E http.response tx=0 dir=1 response{proto_version=\"HTTP/0.9\" "
              "body=\"<html>old</html>\\x0a\"}");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -222,7 +209,7 @@ Test(http, headers_folded_repeated_case)
     HAS(log, "set_cookie=[\"s=1\", \"t=2\"]");
     HAS(log, "location=\"/x\"");
     HAS(log, "body=\"hi\"");
-    HASNT(log, "A ");
+    NO_ANOMALY(log);
     free(log);
 }
 
@@ -299,4 +286,30 @@ Test(http, pipeline_limit)
     HAS(r.log, "E http.request tx=39 dir=0 request{method=\"GET\" uri=\"/39\"");
     ga_result_free(&r);
     spu_bundle_unref(b);
+}
+
+/* A text/html response body is parsed for links and forms (hidden inputs
+ * included): the html.document event, whose parent is the response. */
+Test(http, html_links_and_forms)
+{
+    struct ga_step steps[] = {
+        GA_C("GET /login HTTP/1.1\r\nHost: shop\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n"
+             "39\r\n<html><!-- <a href=\"/no\"> --><body><A HREF='/a?x=1'>a</A>\r\n"
+             "48\r\n<p>1 < 2</p><form method=post action=\"/do\"><input type=\"hidden\" name=tok\r\n"
+             "2b\r\n value=\"s3cr3t\"/><input name=\"user\"></form>\r\n"
+             "0\r\n\r\n"),
+        EOFS,
+    };
+    char *log = conv(steps, N(steps));
+    HAS(log, "E html.document tx=0 dir=1 document{links=[anchor{");
+    HAS(log, "href=\"/a?x=1\"");
+    HASNT(log, "href=\"/no\"");
+    HAS(log, "forms=[form{");
+    HAS(log, "action=\"/do\" method=\"post\"");
+    HAS(log, "name=\"tok\" type=\"hidden\" value=\"s3cr3t\"");
+    HAS(log, "name=\"user\"");
+    NO_ANOMALY(log);
+    free(log);
 }

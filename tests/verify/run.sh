@@ -34,7 +34,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT/.run"
 status=0
 
-if ! "$SPUC" -n grammars -o "$OUT/.run/grammars.spb" grammars/*.spg > "$OUT/.run/spuc.txt" 2>&1; then
+if ! "$SPUC" -n grammars -I grammars -o "$OUT/.run/grammars.spb" grammars/*.spg > "$OUT/.run/spuc.txt" 2>&1; then
     echo "FAIL verify: grammars/*.spg do not compile"
     cat "$OUT/.run/spuc.txt"
     exit 1
