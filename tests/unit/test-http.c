@@ -313,3 +313,23 @@ Test(http, html_links_and_forms)
     NO_ANOMALY(log);
     free(log);
 }
+
+/* A request line without a version followed by header lines is not
+ * HTTP/0.9: its headers are parsed (anomaly request_line_missing_protocol)
+ * and a line without a colon is kept as a header with no value. */
+Test(http, missing_protocol_with_headers)
+{
+    struct ga_step steps[] = {
+        GA_C("GET /\r\nFakeHeader\r\nHost: localhost\r\nUser-Agent: myscript\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        EOFS,
+    };
+    char *log = conv(steps, N(steps));
+    HAS(log, "A http.request_line_missing_protocol\n");
+    HAS(log, "header{name=\"FakeHeader\" value=\"\"}");
+    HAS(log, "user_agent=\"myscript\"");
+    HASNT(log, "HTTP/0.9");
+    HAS(log, "code=\"200\" status=200");
+    HAS(log, "T 0 request{method=\"GET\" uri=\"/\"");
+    free(log);
+}
