@@ -47,7 +47,7 @@ Test(http, pipelining)
     };
     char *log = conv(steps, N(steps));
     HAS(log, "E http.request tx=0 dir=0 request{method=\"GET\" uri=\"/a/b.html?x=1\"");
-    HAS(log, "host=\"example.com\" user_agent=\"ua/1\"");
+    HAS(log, "host=\"example.com\" hostname=\"example.com\" user_agent=\"ua/1\"");
     HAS(log, "directory=\"/a/\" filename=\"b.html\" ext=\"html\" query=\"x=1\"");
     HAS(log, "E http.request tx=1 dir=0 request{method=\"POST\"");
     HAS(log, "body=\"hello\"");
