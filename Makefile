@@ -22,6 +22,8 @@ FUZZCC  := clang
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 600
 FUZZ_SHORT   ?= 30
+# The front end and the bundle loader take hostile input first: 60 s each in make test.
+FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60
 
 PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -168,7 +170,7 @@ $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ) $(FUZZ
 	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 test-fuzz: $(FUZZ_BINS) $(BINS)
-	@if [ -n "$(FUZZ_BINS)" ]; then sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi
+	@if [ -n "$(FUZZ_BINS)" ]; then FUZZ_TIMES="$(FUZZ_KEY)" sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi
 fuzz: $(FUZZ_BINS) $(BINS)
 	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 

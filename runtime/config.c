@@ -45,6 +45,14 @@ static const char usage[] =
     "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
     "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
     "  --no-progress        no progress line on the terminal\n"
+    "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
+    "                       rule over it is stopped and counted\n"
+    "  --top-rules N        print the N rules that cost the most time at exit (also\n"
+    "                       in the stats record: spu.detect.top_rules)\n"
+    "  --explain            write an `explain` record for every event with rules: the\n"
+    "                       index path and prefilter literals that selected each rule\n"
+    "  --classification F   classification.config giving alert categories and\n"
+    "                       default severities (e.g. rules/classification.config)\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
     "\n"
@@ -84,6 +92,10 @@ enum {
     OPT_STREAM_MEMCAP,
     OPT_STREAM_FLOW_CAP,
     OPT_NO_PROGRESS,
+    OPT_RULE_BUDGET,
+    OPT_TOP_RULES,
+    OPT_EXPLAIN,
+    OPT_CLASSIFICATION,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +113,10 @@ static const struct option longopts[] = {
     {"stream-memcap", required_argument, NULL, OPT_STREAM_MEMCAP},
     {"stream-flow-cap", required_argument, NULL, OPT_STREAM_FLOW_CAP},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"rule-budget", required_argument, NULL, OPT_RULE_BUDGET},
+    {"top-rules", required_argument, NULL, OPT_TOP_RULES},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"classification", required_argument, NULL, OPT_CLASSIFICATION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -258,6 +274,22 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_NO_PROGRESS:
             c->progress = false;
+            break;
+        case OPT_RULE_BUDGET:
+            if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "--rule-budget: expected steps > 0");
+            c->rule_budget = v;
+            break;
+        case OPT_TOP_RULES:
+            if (number(optarg, 100000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--top-rules: expected a count");
+            c->top_rules = (unsigned)v;
+            break;
+        case OPT_EXPLAIN:
+            c->explain = true;
+            break;
+        case OPT_CLASSIFICATION:
+            c->classification = optarg;
             break;
         case 'v':
             c->verbose++;

@@ -52,6 +52,10 @@ struct config {
     uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
     uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
     bool progress;           /* --no-progress turns the terminal line off */
+    uint64_t rule_budget;    /* --rule-budget STEPS per rule run (0: the VM's default) */
+    unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */
+    bool explain;            /* --explain: an `explain` record per event with rules */
+    const char *classification; /* --classification FILE (classification.config) */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

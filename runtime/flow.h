@@ -89,6 +89,7 @@ struct flow {
     const char *app_proto;       /* protocol name (NUL-terminated, owned by the
                                   * application layer, which outlives its flows),
                                   * or NULL: not characterized */
+    void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
 };
 
 struct flow_table;

@@ -95,6 +95,8 @@ int main(int argc, char **argv)
             gbps, (unsigned long long)rep.flows, (unsigned long long)rep.events,
             (unsigned long long)rep.queue_drops, (unsigned long long)rep.kernel_drops,
             rep.workers);
+    if (rep.top_rules[0])
+        fputs(rep.top_rules, stderr);
     if (cfg.verbose)
         fprintf(stderr, "spurun: stream bytes copied=%llu dispatcher busy=%.3fs\n",
                 (unsigned long long)rep.bytes_copied, (double)rep.dispatch_ns / 1e9);

@@ -6,6 +6,7 @@
 #include "capture.h"
 #include "config.h"
 #include "decode.h"
+#include "detect.h"
 #include "dispatch.h"
 #include "err.h"
 #include "eve.h"
@@ -53,6 +54,8 @@ struct run {
     struct app **apps; /* one per worker, freed after the workers */
     unsigned nworkers;
     struct dispatcher *disp;
+    struct detect_engine *detect; /* NULL without bundles */
+    struct detect_worker **dw;
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
@@ -105,6 +108,8 @@ static void emit_stats(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
+    if (r->detect)
+        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -121,12 +126,21 @@ static void teardown(struct run *r)
         for (unsigned i = 0; i < r->nworkers; i++)
             worker_free(r->workers[i]);
         free(r->workers);
+        r->workers = NULL;
     }
     if (r->apps) {
         for (unsigned i = 0; i < r->nworkers; i++)
             app_free(r->apps[i]);
         free(r->apps);
+        r->apps = NULL;
     }
+    if (r->dw)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            detect_worker_free(r->dw[i]);
+    free(r->dw);
+    r->dw = NULL;
+    detect_engine_free(r->detect);
+    r->detect = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
@@ -178,12 +192,32 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     r->main_eve.thread = "main";
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
     r->apps = calloc(r->nworkers, sizeof(*r->apps));
-    if (!r->workers || !r->apps)
+    r->dw = calloc(r->nworkers, sizeof(*r->dw));
+    if (!r->workers || !r->apps || !r->dw)
         goto nomem;
+    if (c->nbundles) {
+        const char *names[CONFIG_MAX_BUNDLES];
+        for (unsigned i = 0; i < c->nbundles; i++)
+            names[i] = c->bundles[i].name;
+        struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
+                                  .classification = c->classification,
+                                  .explain = c->explain};
+        r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
+        for (unsigned i = 0; r->detect && i < r->nworkers; i++)
+            if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
+                                               err)))
+                break;
+        if (!r->detect || !r->dw[r->nworkers - 1]) {
+            int code = err->code ? err->code : SPU_ENOMEM;
+            output_close(r->out, NULL);
+            teardown(r);
+            return code;
+        }
+    }
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
-        struct app_cfg ac = {r->bundles, c->nbundles, NULL, NULL, output_producer(r->out, i),
-                             (int)i, c->iface};
+        struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
+                             NULL, output_producer(r->out, i), (int)i, c->iface};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);
@@ -200,7 +234,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             .clock = &r->clock,
             .out = output_producer(r->out, i),
             .in_iface = c->iface,
-            .hooks = NULL,
+            .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
             .consumer = app_active(r->apps[i]) ? app_consumer(r->apps[i]) : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
@@ -285,6 +319,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     rep->bytes_copied = stats_get(&sum, CNT_SPU_STREAM_BYTES_COPIED);
     rep->dispatch_ns = stats_get(&sum, CNT_SPU_DISPATCH_NS);
     rep->workers = r->nworkers;
+    if (r->detect && c->top_rules)
+        detect_engine_top_text(r->detect, c->top_rules, rep->top_rules, sizeof(rep->top_rules));
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {
         worker_free(r->workers[i]);

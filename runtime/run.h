@@ -36,6 +36,7 @@ struct run_report {
     uint64_t dispatch_ns;    /* time the dispatcher spent on packets */
     unsigned workers;
     int capture_error;       /* SPU_E* of a capture fault, or 0 */
+    char top_rules[4096];    /* --top-rules summary (lines), or empty */
 };
 
 struct run_progress {

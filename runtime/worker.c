@@ -35,18 +35,18 @@ struct worker {
 };
 
 static void raise_event(struct worker *w, enum rt_event_id id, const struct pkt *p,
-                  const struct decoded *d, const struct flow *f)
+                  const struct decoded *d, struct flow *f, int reason)
 {
     const struct rt_hooks *h = w->cfg.hooks;
     if (h && h->event)
-        h->event(h->ctx, id, p, d, f);
+        h->event(h->ctx, id, p, d, f, reason);
 }
 
 static void on_flow_end(void *ctx, struct flow *f, enum flow_reason reason)
 {
     struct worker *w = ctx;
     stream_flow_end(&w->sctx, f, f->last_ns);
-    raise_event(w, RT_EV_FLOW_END, NULL, NULL, f);
+    raise_event(w, RT_EV_FLOW_END, NULL, NULL, f, (int)reason);
     if (w->cfg.out)
         eve_flow(&w->eve, f, reason, w->cfg.in_iface);
 }
@@ -122,7 +122,7 @@ void worker_process(struct worker *w, struct pkt *p)
         stats_anomaly(st, p->anomaly - 1u);
     }
     if (!d->ipver || d->frag) {
-        raise_event(w, RT_EV_PACKET, p, d, NULL);
+        raise_event(w, RT_EV_PACKET, p, d, NULL, -1);
         report_anomalies(w, p, d->events, d->nevents, d, NULL);
         return;
     }
@@ -155,10 +155,10 @@ void worker_process(struct worker *w, struct pkt *p)
         if (f && created) {
             f->icmp_type = d->icmp_type;
             f->icmp_code = d->icmp_code;
-            raise_event(w, RT_EV_FLOW_START, p, d, f);
+            raise_event(w, RT_EV_FLOW_START, p, d, f, -1);
         }
     }
-    raise_event(w, RT_EV_PACKET, p, d, f);
+    raise_event(w, RT_EV_PACKET, p, d, f, -1);
     if (!f) {
         report_anomalies(w, p, d->events, d->nevents, d, NULL);
         return;
@@ -173,7 +173,7 @@ void worker_process(struct worker *w, struct pkt *p)
     if (d->proto == 6 && d->l4ok) {
         f->tcp_flags[fd] |= d->tcp_flags;
         if ((d->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
-            raise_event(w, RT_EV_TCP_SYN, p, d, f);
+            raise_event(w, RT_EV_TCP_SYN, p, d, f, -1);
         if (d->csum == CSUM_BAD)
             stats_inc(st, CNT_TCP_INVALID_CHECKSUM);
         else

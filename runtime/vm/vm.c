@@ -493,8 +493,9 @@ static int run_prog(struct run *r, uint32_t pi, const struct spu_record *rec, st
     }
     if (p->layout == SPU_NONE) /* a flow-key program reads no record */
         rec = NULL;
+    /* log programs may run on stdlib records (SPU_LAYOUT_STD | id) */
     if (rec && (!rec->layout || rec->layout->id != p->layout ||
-                rec->nslots < v->layouts[p->layout].nfields)) {
+                rec->nslots < spu_bundle_layout(r->b, p->layout)->nfields)) {
         r->fault = SPU_VMF_RECORD;
         r->prog = pi;
         rc = SPU_EFAULT;

@@ -26,7 +26,7 @@ struct seen {
 };
 
 static void on_event(void *ctx, enum rt_event_id id, const struct pkt *p, const struct decoded *d,
-                     const struct flow *f)
+                     struct flow *f, int reason)
 {
     struct seen *s = ctx;
     s->ev[id]++;

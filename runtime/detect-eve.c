@@ -1,0 +1,383 @@
+/* detect-eve.c - the EVE records of the rule engine: alert (Suricata's
+ * shape), log, explain; and the end of an event, where the verdict
+ * decides which records are written. */
+#include "detect-int.h"
+
+#include "decode.h"
+#include "flow.h"
+#include "pkt.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#define JSON_MAX_DEPTH 4
+
+static json_t *bytes_json(const uint8_t *s, size_t n)
+{
+    json_t *j = json_stringn((const char *)s, n);
+    if (j)
+        return j;
+    /* not UTF-8: escape bytes outside printable ASCII as \xNN */
+    char *buf = malloc(4 * n + 1);
+    if (!buf)
+        return json_null();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
+            buf[k++] = (char)s[i];
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            buf[k++] = '\\';
+            buf[k++] = 'x';
+            buf[k++] = hex[s[i] >> 4];
+            buf[k++] = hex[s[i] & 15];
+        }
+    }
+    j = json_stringn(buf, k);
+    free(buf);
+    return j ? j : json_null();
+}
+
+json_t *detect_value_json(const struct spu_value *v, unsigned depth)
+{
+    switch (v->type) {
+    case SPU_T_BOOL:
+        return json_boolean(v->u.i);
+    case SPU_T_INT:
+        return json_integer((json_int_t)v->u.i);
+    case SPU_T_STR:
+        return bytes_json(v->u.s, v->len);
+    case SPU_T_IP: {
+        char buf[64];
+        if (spu_ip_format(v->u.s, v->aux, buf, sizeof(buf)) != 0)
+            return json_null();
+        return json_string(buf);
+    }
+    case SPU_T_ARR: {
+        json_t *a = json_array();
+        if (depth < JSON_MAX_DEPTH)
+            for (uint32_t i = 0; i < v->u.arr->n; i++)
+                json_array_append_new(a, detect_value_json(&v->u.arr->v[i], depth + 1));
+        return a;
+    }
+    case SPU_T_REC: {
+        json_t *o = json_object();
+        const struct spu_record *r = v->u.rec;
+        if (depth < JSON_MAX_DEPTH)
+            for (uint32_t i = 0; i < r->nslots; i++)
+                if (r->slot[i].type != SPU_T_NULL) {
+                    char k[16];
+                    snprintf(k, sizeof(k), "%u", i);
+                    json_object_set_new(o, k, detect_value_json(&r->slot[i], depth + 1));
+                }
+        return o;
+    }
+    default:
+        return json_null();
+    }
+}
+
+static json_t *begin(struct detect_worker *w, const char *type)
+{
+    const struct detect_event *c = &w->cur;
+    struct eve_endpoints ep;
+    const struct eve_endpoints *epp = NULL;
+    if (c->d && c->d->ipver) {
+        eve_endpoints_packet(&ep, c->d);
+        epp = &ep;
+    } else if (c->f) {
+        eve_endpoints_flow(&ep, c->f);
+        epp = &ep;
+    }
+    return eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
+                     w->in_iface, epp, NULL, c->tx_id);
+}
+
+static json_t *bstr_json(const struct spu_bundle *b, struct spu_bstr s)
+{
+    uint32_t len;
+    const char *p = spu_bundle_str(b, s, &len);
+    return bytes_json((const uint8_t *)p, len);
+}
+
+/* spu.bundle: the bundle's name and hash. */
+static json_t *spu_base(const struct detect_worker *w)
+{
+    const struct detect_bundle *db = w->cur.db;
+    json_t *spu = json_object();
+    json_t *b = json_object();
+    json_object_set_new(b, "name", json_string(db->name));
+    json_object_set_new(b, "sha256", json_string(db->sha256));
+    json_object_set_new(spu, "bundle", b);
+    return spu;
+}
+
+json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+{
+    const struct detect_bundle *db = w->cur.db;
+    const struct spu_brule *r = &spu_bundle_view(db->b)->rules[w->cur.rule];
+    const struct class_entry *ce = db->cls[w->cur.rule];
+    json_t *rec = begin(w, "alert");
+    if (!rec)
+        return NULL;
+    json_t *a = json_object();
+    json_object_set_new(a, "action", json_string("allowed"));
+    json_object_set_new(a, "gid", json_integer(r->gid));
+    json_object_set_new(a, "signature_id", json_integer(r->sid));
+    json_object_set_new(a, "rev", json_integer(r->rev));
+    json_object_set_new(a, "signature", bstr_json(db->b, r->msg));
+    if (ce)
+        json_object_set_new(a, "category", json_string(ce->desc));
+    else if (r->classtype.len)
+        json_object_set_new(a, "category", bstr_json(db->b, r->classtype));
+    else
+        json_object_set_new(a, "category", json_string(""));
+    int64_t sev = r->priority > 0 ? r->priority : ce ? ce->priority : 3;
+    if (argc > 0 && args[0].type == SPU_T_INT && args[0].u.i > 0)
+        sev = args[0].u.i;
+    json_object_set_new(a, "severity", json_integer(sev));
+    if (r->nmeta) {
+        json_t *m = json_object();
+        const uint32_t *mw = spu_bundle_u32(db->b, r->meta);
+        for (uint32_t i = 0; mw && i < r->nmeta; i++) {
+            uint32_t len;
+            const char *s =
+                spu_bundle_str(db->b, (struct spu_bstr){mw[2 * i], mw[2 * i + 1]}, &len);
+            uint32_t k = 0;
+            while (k < len && s[k] != ' ')
+                k++;
+            char key[128];
+            snprintf(key, sizeof(key), "%.*s", (int)k, s);
+            uint32_t vs = k < len ? k + 1 : len;
+            json_t *arr = json_object_get(m, key);
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(m, key, arr);
+            }
+            json_array_append_new(arr, bytes_json((const uint8_t *)s + vs, len - vs));
+        }
+        json_object_set_new(a, "metadata", m);
+    }
+    json_object_set_new(rec, "alert", a);
+    json_t *spu = spu_base(w);
+    if (argc > 1 && args[1].type == SPU_T_STR)
+        json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));
+    if (r->score && w->cur.f) {
+        struct detect_flow *df = detect_flow_get(w, w->cur.f);
+        if (df) {
+            df->score += r->score;
+            json_object_set_new(spu, "score", json_integer(df->score));
+        }
+    }
+    json_object_set_new(rec, "spu", spu);
+    dc_inc(w, DC_ALERTS);
+    return rec;
+}
+
+json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+{
+    const struct detect_bundle *db = w->cur.db;
+    const struct spu_brule *r = &spu_bundle_view(db->b)->rules[w->cur.rule];
+    json_t *rec = begin(w, "log");
+    if (!rec)
+        return NULL;
+    json_t *spu = spu_base(w);
+    json_t *l = json_object();
+    json_object_set_new(l, "gid", json_integer(r->gid));
+    json_object_set_new(l, "signature_id", json_integer(r->sid));
+    json_object_set_new(l, "rev", json_integer(r->rev));
+    json_t *vals = json_array();
+    for (unsigned i = 0; i < argc; i++)
+        json_array_append_new(vals, detect_value_json(&args[i], 0));
+    json_object_set_new(l, "values", vals);
+    json_object_set_new(spu, "log", l);
+    json_object_set_new(rec, "spu", spu);
+    dc_inc(w, DC_LOGS);
+    return rec;
+}
+
+void detect_flush_event(struct detect_worker *w)
+{
+    struct detect_event *c = &w->cur;
+    unsigned v = c->verdict;
+    if (v != DV_NONE) {
+        static const enum detect_counter vc[] = {DC_VERDICT_PASS, DC_VERDICT_DROP,
+                                                 DC_VERDICT_REJECT, DC_VERDICT_REDIRECT};
+        dc_inc(w, vc[v]);
+        struct detect_flow *df = c->f ? detect_flow_get(w, c->f) : NULL;
+        if (df && v < df->verdict)
+            df->verdict = (uint8_t)v;
+    }
+    for (unsigned i = 0; i < c->npending; i++) {
+        json_t *rec = c->pending[i];
+        if (v == DV_PASS) {
+            dc_inc(w, DC_SUPPRESSED);
+            json_decref(rec);
+            continue;
+        }
+        json_t *spu = json_object_get(rec, "spu");
+        json_incref(spu);
+        json_object_del(rec, "spu");
+        if (v != DV_NONE)
+            json_object_set_new(spu, "verdict", json_string(detect_verdict_name(v)));
+        if (c->redirect)
+            json_object_set_new(spu, "redirect",
+                                bytes_json((const uint8_t *)c->redirect, c->redirect_len));
+        if (c->actions & 1u)
+            json_object_set_new(spu, "shun", json_true());
+        if (c->rewrites)
+            json_object_set(spu, "rewrites", c->rewrites);
+        eve_emit(&w->eve, rec, spu);
+    }
+    c->npending = 0;
+    json_decref(c->rewrites);
+    c->rewrites = NULL;
+}
+
+/* ---- explain ---- */
+
+static json_t *key_prog_name(const struct spu_bundle *b, uint32_t prog)
+{
+    uint32_t np = 0;
+    const struct spu_bprog *ps = spu_bundle_progs(b, &np);
+    return prog < np ? bstr_json(b, ps[prog].name) : json_null();
+}
+
+/* The tree path from the root to the node that lists rule r: one
+ * "level=value" step per edge ("level=*" for an any child). */
+static json_t *tree_path(const struct spu_bundle *b, const struct spu_bevent *ev, uint32_t r)
+{
+    uint32_t nn = 0, ne = 0;
+    const struct spu_binode *nodes = spu_bundle_inodes(b, &nn);
+    const struct spu_biedge *edges = spu_bundle_iedges(b, &ne);
+    uint32_t at = SPU_NONE;
+    for (uint32_t i = 0; i < nn && at == SPU_NONE; i++) {
+        const uint32_t *rl = nodes[i].nrules ? spu_bundle_u32(b, nodes[i].rules) : NULL;
+        for (uint32_t k = 0; rl && k < nodes[i].nrules; k++)
+            if (rl[k] == r) {
+                at = i;
+                break;
+            }
+    }
+    json_t *path = json_array();
+    const uint32_t *levels = ev->nlevels ? spu_bundle_u32(b, ev->levels) : NULL;
+    for (unsigned guard = 0; at != SPU_NONE && at != ev->index_root && guard < 64; guard++) {
+        uint32_t parent = SPU_NONE;
+        json_t *step = NULL;
+        for (uint32_t i = 0; i < nn && parent == SPU_NONE; i++) {
+            if (nodes[i].any == at) {
+                parent = i;
+                step = json_string("*");
+            }
+            for (uint32_t k = 0; k < nodes[i].nedges && parent == SPU_NONE; k++) {
+                const struct spu_biedge *e = &edges[nodes[i].edges + k];
+                if (e->child == at) {
+                    parent = i;
+                    uint32_t len;
+                    const char *s = spu_bundle_str(b, e->value, &len);
+                    static const char *const kinds[] = {"", "", "prefix ", "suffix "};
+                    char buf[300];
+                    snprintf(buf, sizeof(buf), "%s%.*s", kinds[e->kind & 3],
+                             (int)(len > 256 ? 256 : len), s);
+                    step = json_string(buf);
+                }
+            }
+        }
+        if (parent == SPU_NONE)
+            break;
+        json_t *o = json_object();
+        uint32_t lv = nodes[parent].level;
+        json_object_set_new(
+            o, "level", levels && lv < ev->nlevels ? key_prog_name(b, levels[lv]) : json_null());
+        json_object_set_new(o, "value", step ? step : json_null());
+        json_array_insert_new(path, 0, o);
+        at = parent;
+    }
+    return path;
+}
+
+static bool has_literal(const struct spu_value *v, const char *lit, uint32_t n, bool nocase)
+{
+    if (v->type == SPU_T_ARR) {
+        for (uint32_t i = 0; i < v->u.arr->n; i++)
+            if (has_literal(&v->u.arr->v[i], lit, n, nocase))
+                return true;
+        return false;
+    }
+    if (v->type != SPU_T_STR || v->len < n)
+        return false;
+    for (uint32_t i = 0; i + n <= v->len; i++) {
+        uint32_t k = 0;
+        while (k < n && (nocase ? tolower(v->u.s[i + k]) == tolower((unsigned char)lit[k])
+                                : v->u.s[i + k] == (uint8_t)lit[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+/* The rule's literals that the event's fields contain. */
+static json_t *literal_hits(struct detect_worker *w, uint32_t r)
+{
+    const struct spu_bundle *b = w->cur.db->b;
+    uint32_t np = 0;
+    const struct spu_bpattern *pats = spu_bundle_patterns(b, &np);
+    json_t *hits = json_array();
+    for (uint32_t i = 0; i < np; i++) {
+        if (pats[i].rule != r || pats[i].event != w->cur.ev)
+            continue;
+        struct spu_value key;
+        if (spu_vm_run_key(w->vm, b, pats[i].key_prog, w->cur.rec, &detect_host_ops, w, &key,
+                           NULL) != SPU_OK)
+            continue;
+        uint32_t len;
+        const char *lit = spu_bundle_str(b, pats[i].literal, &len);
+        if (has_literal(&key, lit, len, pats[i].flags & SPU_IEF_NOCASE)) {
+            json_t *o = json_object();
+            json_object_set_new(o, "field", key_prog_name(b, pats[i].key_prog));
+            json_object_set_new(o, "literal", bytes_json((const uint8_t *)lit, len));
+            json_array_append_new(hits, o);
+        }
+    }
+    return hits;
+}
+
+void detect_explain(struct detect_worker *w, const struct spu_cands *cands)
+{
+    const struct spu_bundle *b = w->cur.db->b;
+    const struct spu_bview *v = spu_bundle_view(b);
+    const struct spu_bevent *ev = &v->events[w->cur.ev];
+    json_t *rec = begin(w, "explain");
+    if (!rec)
+        return;
+    json_t *x = json_object();
+    json_object_set_new(x, "event", bstr_json(b, ev->name));
+    json_object_set_new(x, "rules_on_event", json_integer(ev->nrules));
+    json_object_set_new(x, "indexed", json_boolean(ev->index_root != SPU_NONE));
+    json_t *sel = json_array();
+    for (uint32_t i = 0; i < cands->n; i++) {
+        uint32_t r = cands->rules[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "gid", json_integer(v->rules[r].gid));
+        json_object_set_new(o, "signature_id", json_integer(v->rules[r].sid));
+        json_t *how = json_array();
+        if (cands->how[i] & SPU_SEL_TREE) {
+            json_array_append_new(how, json_string("tree"));
+            json_object_set_new(o, "path", tree_path(b, ev, r));
+        }
+        if (cands->how[i] & SPU_SEL_UNINDEXED)
+            json_array_append_new(how, json_string("unindexed"));
+        if (cands->how[i] & SPU_SEL_PREFILTER) {
+            json_array_append_new(how, json_string("prefilter"));
+            json_object_set_new(o, "literals", literal_hits(w, r));
+        }
+        json_object_set_new(o, "how", how);
+        json_array_append_new(sel, o);
+    }
+    json_object_set_new(x, "selected", sel);
+    json_t *spu = spu_base(w);
+    json_object_set_new(spu, "explain", x);
+    dc_inc(w, DC_EXPLAINED);
+    eve_emit(&w->eve, rec, spu);
+}

@@ -1,0 +1,252 @@
+/*
+ * detect-int.h - what the rule engine's files share (detect.c: engine,
+ * worker contexts and event dispatch; detect-record.c: runtime event
+ * records; detect-host.c: the VM host and actions; detect-eve.c: alert,
+ * log and explain records; detect-stats.c: counters as JSON).
+ * Not for use outside runtime/detect*.c and their tests.
+ */
+#ifndef SPU_DETECT_INT_H
+#define SPU_DETECT_INT_H
+
+#include "detect.h"
+
+#include "app-event.h"
+#include "bundle.h"
+#include "classification.h"
+#include "eve.h"
+#include "host.h"
+#include "index.h"
+#include "rt-events.h"
+#include "session.h"
+#include "shun.h"
+#include "vm.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define DETECT_MAX_WORKERS 1024u
+#define DETECT_MAX_PENDING 64u /* EVE records one event may produce */
+#define DETECT_MAX_HELD 8u     /* session entries one rule run may hold */
+#define DETECT_RT_MAX_FIELDS 16u
+#define DETECT_FLOW_STATE_CAP 4096u /* default bytes of flow variables per flow and bundle */
+
+/* The fields of runtime event records (events.def), by name. */
+enum rt_field {
+    RTF_NONE,
+    RTF_SRC_IP,
+    RTF_DST_IP,
+    RTF_SRC_PORT,
+    RTF_DST_PORT,
+    RTF_PROTO,
+    RTF_LEN,
+    RTF_PAYLOAD_LEN,
+    RTF_TCP_FLAGS,
+    RTF_TTL,
+    RTF_VLAN,
+    RTF_PAYLOAD,
+    RTF_TS,
+    RTF_SENSOR,
+    RTF_APP_PROTO,
+    RTF_PKTS_TOSERVER,
+    RTF_PKTS_TOCLIENT,
+    RTF_BYTES_TOSERVER,
+    RTF_BYTES_TOCLIENT,
+    RTF_DURATION,
+    RTF_STATE,
+    RTF_REASON
+};
+
+/* Flow keys (events.def FLOWKEY), numbered as bundles store them. */
+enum detect_flowkey {
+#define FLOWKEY(id, name, type) DFK_##id,
+#include "events.def"
+#undef FLOWKEY
+    DFK__COUNT
+};
+
+/* Verdicts, in precedence order (lowest value wins; docs/detect.md). */
+enum detect_verdict { DV_PASS = 0, DV_DROP = 1, DV_REJECT = 2, DV_REDIRECT = 3, DV_NONE = 4 };
+const char *detect_verdict_name(unsigned v);
+
+/* An output a bundle declares (`output NAME file|unix "path"`). */
+struct detect_output {
+    char *name;
+    uint32_t kind; /* SPU_OUT_* */
+    char *path;
+    int fd;
+    pthread_mutex_t mu;
+    _Atomic uint64_t sent, failed;
+};
+
+/* One loaded bundle, as the engine sees it. Immutable after setup. */
+struct detect_bundle {
+    struct spu_bundle *b;
+    const char *name;
+    char sha256[65];
+    uint32_t nrules;
+    uint32_t rt_ev[RT_EV__COUNT]; /* bundle event index, or SPU_NONE */
+    /* per runtime event: slot of each events.def field in the record */
+    int32_t rt_slot[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
+    uint32_t flow_nslots;           /* flow variables (0: none) */
+    struct session_space **sess;    /* per bundle session: its space */
+    struct detect_output **out;     /* per bundle output */
+    const struct class_entry **cls; /* per rule: its class, or NULL */
+};
+
+struct detect_engine {
+    struct detect_cfg cfg;
+    unsigned nbundles, nworkers;
+    struct detect_bundle *bundles;
+    struct session_space **spaces; /* distinct spaces (shared by name) */
+    unsigned nspaces;
+    struct detect_output **outputs;
+    unsigned noutputs;
+    struct shun_table *shun;
+    struct classification *cls;
+    /* field names of each runtime event, events.def order */
+    enum rt_field rt_fields[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
+    unsigned rt_nfields[RT_EV__COUNT];
+    _Atomic int64_t flow_memuse;                       /* flow-variable memory, all workers */
+    struct detect_worker *workers[DETECT_MAX_WORKERS]; /* registered contexts */
+};
+
+/* Per rule, per worker (single writer, read by the stats thread). */
+struct rule_counters {
+    _Atomic uint64_t evals, matches, ns, faults;
+};
+
+/* Worker-wide counters. */
+#define DETECT_COUNTER_LIST(X)                                                                     \
+    X(EVENTS, "events")         /* events with rules in some bundle */                             \
+    X(CANDIDATES, "candidates") /* rules selected by index + prefilter */                          \
+    X(RULES_RUN, "rules_run")                                                                      \
+    X(MATCHES, "matches") /* rule runs that took an action */                                      \
+    X(FAULTS, "faults")                                                                            \
+    X(ALERTS, "alerts")                                                                            \
+    X(LOGS, "logs")                                                                                \
+    X(SUPPRESSED, "suppressed_by_pass") /* records dropped by a pass verdict */                    \
+    X(PENDING_FULL, "records_dropped")  /* over DETECT_MAX_PENDING in one event */                 \
+    X(SHUNNED_EVENTS, "shunned_events") /* events ignored: source shunned */                       \
+    X(SHUNS, "shuns")                                                                              \
+    X(SHUN_REFUSED, "shun_refused")                                                                \
+    X(MESSAGES, "messages") /* SendMessage lines written */                                        \
+    X(MESSAGE_ERRORS, "message_errors")                                                            \
+    X(VERDICT_PASS, "verdict_pass")                                                                \
+    X(VERDICT_DROP, "verdict_drop")                                                                \
+    X(VERDICT_REJECT, "verdict_reject")                                                            \
+    X(VERDICT_REDIRECT, "verdict_redirect")                                                        \
+    X(REWRITES, "rewrites")           /* InsertString, DeleteString, ... recorded */               \
+    X(PASSED_EVENTS, "passed_events") /* events of a flow with a pass verdict */                   \
+    X(FLOW_STATE_REFUSED, "flow_state_refused")                                                    \
+    X(ACTION_ERRORS, "action_errors")                                                              \
+    X(SELECT_ERRORS, "select_errors")                                                              \
+    X(RECORD_ERRORS, "record_errors")                                                              \
+    X(EXPLAINED, "explained")
+
+enum detect_counter {
+#define DC_ENUM(id, name) DC_##id,
+    DETECT_COUNTER_LIST(DC_ENUM)
+#undef DC_ENUM
+        DC__COUNT
+};
+
+/* The rule engine's slot in a flow (struct flow.detect). */
+struct detect_flow {
+    uint8_t verdict; /* enum detect_verdict, strongest so far */
+    int64_t score;   /* sum of the scores of the flow's alerts */
+    size_t bytes;    /* accounted in engine->flow_memuse */
+    struct {
+        struct spu_value *slots;
+        struct spu_arena *arena;
+    } fv[]; /* per bundle */
+};
+
+/* The event being processed. */
+struct detect_event {
+    const struct pkt *p;
+    const struct decoded *d;
+    struct flow *f;
+    int64_t ts_ns;
+    int64_t tx_id; /* -1: none */
+    int dir;       /* app events: STREAM_TO*, else -1 */
+    const struct detect_bundle *db;
+    uint32_t ev; /* bundle event index */
+    const struct spu_record *rec;
+    uint32_t rule;        /* rule running */
+    bool acted;           /* the running rule took an action */
+    unsigned verdict;     /* strongest verdict of the event */
+    const char *redirect; /* Redirect location (scratch) */
+    size_t redirect_len;
+    json_t *pending[DETECT_MAX_PENDING];
+    unsigned npending;
+    json_t *rewrites; /* array of recorded rewrites, or NULL */
+    unsigned actions; /* bit per action builtin kind (SHUN, ...) */
+};
+
+struct held_session {
+    struct session_space *space;
+    struct session_entry *e;
+    uint32_t sess;
+};
+
+struct detect_worker {
+    struct detect_engine *eng;
+    unsigned id;
+    const char *in_iface;
+    struct spu_vm *vm;
+    struct spu_index *ix;
+    struct eve_writer eve;
+    struct rt_hooks hooks;
+    struct app_sink sink;
+    struct rule_counters **rc; /* per bundle, per rule */
+    _Atomic uint64_t c[DC__COUNT];
+    _Atomic uint64_t fault_kind[SPU_VMF__COUNT];
+    struct detect_event cur;
+    struct held_session held[DETECT_MAX_HELD];
+    unsigned nheld;
+};
+
+static inline void dc_inc(struct detect_worker *w, enum detect_counter c)
+{
+    atomic_store_explicit(&w->c[c], atomic_load_explicit(&w->c[c], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+static inline void dc_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* detect-record.c */
+/* Parse events.def's field lists into the engine. */
+void detect_rt_fields_init(struct detect_engine *e);
+/* Fill db->rt_ev and rt_slot from the bundle's events and layouts. */
+void detect_rt_map(const struct detect_engine *e, struct detect_bundle *db);
+/* The record of runtime event `id` for bundle db, in the VM's scratch
+ * arena; NULL on memory exhaustion. */
+struct spu_record *detect_rt_record(struct detect_worker *w, const struct detect_bundle *db,
+                                    enum rt_event_id id, int reason);
+/* 16-byte address (IPv4 as ::ffff:a.b.c.d) of a decoded 4/16-byte one. */
+void detect_ip16(int ipver, const uint8_t *a, uint8_t out[16]);
+
+/* detect-host.c */
+extern const struct spu_host detect_host_ops;
+/* The flow's slot, created on demand (NULL when refused). */
+struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f);
+/* Free the flow's slot (flow.end). */
+void detect_flow_free(struct detect_worker *w, struct flow *f);
+/* Release every session entry the running rule holds. */
+void detect_release_sessions(struct detect_worker *w);
+
+/* detect-eve.c */
+json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
+json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
+json_t *detect_value_json(const struct spu_value *v, unsigned depth);
+/* Write the event's pending records, applying its verdict. */
+void detect_flush_event(struct detect_worker *w);
+/* An explain record for the event just selected. */
+void detect_explain(struct detect_worker *w, const struct spu_cands *c);
+
+#endif

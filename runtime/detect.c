@@ -1,0 +1,433 @@
+/* detect.c - the rule engine: engine set-up, worker contexts, and the path
+ * of one event through index, prefilter, VM and actions (see detect.h). */
+#include "detect-int.h"
+
+#include "arena.h"
+#include "decode.h"
+#include "err.h"
+#include "flow.h"
+#include "pkt.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- engine ---- */
+
+static void output_free(struct detect_output *o)
+{
+    if (!o)
+        return;
+    if (o->fd >= 0)
+        close(o->fd);
+    pthread_mutex_destroy(&o->mu);
+    free(o->name);
+    free(o->path);
+    free(o);
+}
+
+/* The output named like bundle output `bo`, opened once for all bundles. */
+static struct detect_output *output_get(struct detect_engine *e, const struct spu_bundle *b,
+                                        const struct spu_boutput *bo, struct spu_error *err)
+{
+    uint32_t nl, pl;
+    const char *name = spu_bundle_str(b, bo->name, &nl);
+    const char *path = spu_bundle_str(b, bo->path, &pl);
+    for (unsigned i = 0; i < e->noutputs; i++) {
+        struct detect_output *o = e->outputs[i];
+        if (strlen(o->name) == nl && memcmp(o->name, name, nl) == 0) {
+            if (o->kind != bo->kind || strlen(o->path) != pl || memcmp(o->path, path, pl)) {
+                spu_error_set(err, SPU_EEXIST, "output '%.*s' declared twice, differently", (int)nl,
+                              name);
+                return NULL;
+            }
+            return o;
+        }
+    }
+    struct detect_output **no = realloc(e->outputs, (e->noutputs + 1) * sizeof(*no));
+    struct detect_output *o = calloc(1, sizeof(*o));
+    if (no)
+        e->outputs = no;
+    if (!no || !o || !(o->name = strndup(name, nl)) || !(o->path = strndup(path, pl))) {
+        if (o) {
+            free(o->name);
+            free(o);
+        }
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        return NULL;
+    }
+    o->kind = bo->kind;
+    o->fd = -1;
+    pthread_mutex_init(&o->mu, NULL);
+    e->outputs[e->noutputs++] = o;
+    if (o->kind == SPU_OUT_UNIX) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (pl >= sizeof(sa.sun_path)) {
+            spu_error_set(err, SPU_EINVAL, "output '%s': socket path too long", o->name);
+            return NULL;
+        }
+        memcpy(sa.sun_path, o->path, pl);
+        o->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        /* a listener that is not there yet is not an error: messages to it
+         * fail and are counted */
+        if (o->fd >= 0 && connect(o->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            close(o->fd);
+            o->fd = -1;
+        }
+    } else {
+        o->fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (o->fd < 0) {
+            spu_error_at(err, SPU_EIO, o->path, 0, "output '%s': cannot open the file", o->name);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static struct session_space *space_get(struct detect_engine *e, const struct spu_bundle *b,
+                                       const struct spu_bsession *bs)
+{
+    uint32_t nl;
+    const char *name = spu_bundle_str(b, bs->name, &nl);
+    const struct spu_layout *l = spu_bundle_layout(b, bs->layout);
+    uint32_t nslots = l ? l->nfields : 0;
+    for (unsigned i = 0; i < e->nspaces; i++) {
+        size_t len;
+        const char *n = session_space_name(e->spaces[i], &len);
+        /* the same declaration (name and variables) shares its state */
+        if (len == nl && memcmp(n, name, nl) == 0 && session_space_nslots(e->spaces[i]) == nslots)
+            return e->spaces[i];
+    }
+    struct session_space **ns = realloc(e->spaces, (e->nspaces + 1) * sizeof(*ns));
+    if (!ns)
+        return NULL;
+    e->spaces = ns;
+    struct session_space *s =
+        session_space_new(name, nl, nslots, bs->ttl_ms, bs->max, e->cfg.session_entry_cap);
+    if (s)
+        e->spaces[e->nspaces++] = s;
+    return s;
+}
+
+static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struct spu_bundle *b,
+                        const char *name, struct spu_error *err)
+{
+    db->b = b;
+    db->name = name;
+    const uint8_t *ck = spu_bundle_checksum(b);
+    for (unsigned j = 0; j < 32; j++)
+        snprintf(db->sha256 + 2 * j, 3, "%02x", ck[j]);
+    const struct spu_bview *v = spu_bundle_view(b);
+    db->nrules = v->nrules;
+    detect_rt_map(e, db);
+    uint32_t fl = v->globals->flow_layout;
+    const struct spu_layout *l = fl == SPU_NONE ? NULL : spu_bundle_layout(b, fl);
+    db->flow_nslots = l ? l->nfields : 0;
+    db->sess = calloc(v->nsessions + 1, sizeof(*db->sess));
+    uint32_t no = 0;
+    const struct spu_boutput *outs = spu_bundle_outputs(b, &no);
+    db->out = calloc(no + 1, sizeof(*db->out));
+    db->cls = calloc(v->nrules + 1, sizeof(*db->cls));
+    if (!db->sess || !db->out || !db->cls)
+        return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < v->nsessions; i++)
+        if (!(db->sess[i] = space_get(e, b, &v->sessions[i])))
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < no; i++)
+        if (!(db->out[i] = output_get(e, b, &outs[i], err)))
+            return err->code;
+    for (uint32_t r = 0; r < v->nrules; r++) {
+        uint32_t cl;
+        const char *cn = spu_bundle_str(b, v->rules[r].classtype, &cl);
+        db->cls[r] = cl ? classification_find(e->cls, cn, cl) : NULL;
+    }
+    return SPU_OK;
+}
+
+void detect_engine_free(struct detect_engine *e)
+{
+    if (!e)
+        return;
+    for (unsigned i = 0; e->bundles && i < e->nbundles; i++) {
+        free(e->bundles[i].sess);
+        free(e->bundles[i].out);
+        free(e->bundles[i].cls);
+    }
+    free(e->bundles);
+    for (unsigned i = 0; i < e->nspaces; i++)
+        session_space_free(e->spaces[i]);
+    free(e->spaces);
+    for (unsigned i = 0; i < e->noutputs; i++)
+        output_free(e->outputs[i]);
+    free(e->outputs);
+    shun_free(e->shun);
+    classification_free(e->cls);
+    free(e);
+}
+
+struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu_bundle *const *b,
+                                        const char *const *names, unsigned n, unsigned nworkers,
+                                        struct spu_error *err)
+{
+    if (nworkers == 0 || nworkers > DETECT_MAX_WORKERS) {
+        spu_error_set(err, SPU_EINVAL, "rule engine: 1..%u workers", DETECT_MAX_WORKERS);
+        return NULL;
+    }
+    struct detect_engine *e = calloc(1, sizeof(*e));
+    if (!e) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (cfg)
+        e->cfg = *cfg;
+    if (!e->cfg.flow_state_cap)
+        e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
+    e->nworkers = nworkers;
+    detect_rt_fields_init(e);
+    if (e->cfg.classification && !(e->cls = classification_load(e->cfg.classification, err)))
+        goto fail;
+    e->shun = shun_new(e->cfg.shun_cap);
+    e->bundles = calloc(n + 1, sizeof(*e->bundles));
+    if (!e->shun || !e->bundles) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        goto fail;
+    }
+    e->nbundles = n;
+    for (unsigned i = 0; i < n; i++)
+        if (bundle_setup(e, &e->bundles[i], b[i], names[i], err) != SPU_OK)
+            goto fail;
+    return e;
+fail:
+    detect_engine_free(e);
+    return NULL;
+}
+
+/* ---- events ---- */
+
+/* Run the rules of event `ev` of bundle db on the current record. */
+static void run_rules(struct detect_worker *w, const struct detect_bundle *db, uint32_t ev)
+{
+    struct spu_cands cands;
+    unsigned bi = (unsigned)(db - w->eng->bundles);
+    w->cur.db = db;
+    w->cur.ev = ev;
+    if (spu_index_select(w->ix, w->vm, db->b, ev, w->cur.rec, &detect_host_ops, w, &cands) !=
+        SPU_OK) {
+        dc_inc(w, DC_SELECT_ERRORS);
+        return;
+    }
+    dc_add(&w->c[DC_CANDIDATES], cands.n);
+    if (w->eng->cfg.explain)
+        detect_explain(w, &cands);
+    for (uint32_t i = 0; i < cands.n; i++) {
+        uint32_t r = cands.rules[i];
+        struct rule_counters *rc = &w->rc[bi][r];
+        struct spu_vm_result res;
+        w->cur.rule = r;
+        w->cur.acted = false;
+        int64_t t0 = mono_ns();
+        int st = spu_vm_run_rule(w->vm, db->b, r, w->cur.rec, &detect_host_ops, w, &res);
+        int64_t t1 = mono_ns();
+        /* a fault may leave entries held when the VM stopped before
+         * end_rule: give them back */
+        detect_release_sessions(w);
+        dc_add(&rc->evals, 1);
+        dc_add(&rc->ns, (uint64_t)(t1 - t0));
+        dc_inc(w, DC_RULES_RUN);
+        if (st != SPU_OK) {
+            dc_add(&rc->faults, 1);
+            dc_inc(w, DC_FAULTS);
+            if (st == SPU_EFAULT && res.fault > 0 && res.fault < SPU_VMF__COUNT)
+                dc_add(&w->fault_kind[res.fault], 1);
+        }
+        if (w->cur.acted) {
+            dc_add(&rc->matches, 1);
+            dc_inc(w, DC_MATCHES);
+        }
+    }
+}
+
+static void event_begin(struct detect_worker *w, const struct pkt *p, const struct decoded *d,
+                        struct flow *f, int64_t ts_ns)
+{
+    struct detect_event *c = &w->cur;
+    c->p = p;
+    c->d = d;
+    c->f = f;
+    c->ts_ns = ts_ns;
+    c->tx_id = -1;
+    c->dir = -1;
+    c->verdict = DV_NONE;
+    c->redirect = NULL;
+    c->actions = 0;
+    c->npending = 0;
+    c->rewrites = NULL;
+}
+
+static void event_end(struct detect_worker *w)
+{
+    detect_flush_event(w);
+    spu_vm_reset(w->vm);
+    struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
+    /* rewritten strings leave dead copies in the flow's arena: keep only
+     * the live values once half of the cap is used */
+    for (unsigned i = 0; df && i < w->eng->nbundles; i++)
+        if (df->fv[i].arena)
+            session_compact(df->fv[i].slots, w->eng->bundles[i].flow_nslots, &df->fv[i].arena,
+                            w->eng->cfg.flow_state_cap);
+}
+
+/* True when the event is not inspected: its flow has a pass verdict, or
+ * its source is shunned. */
+static bool skip_event(struct detect_worker *w)
+{
+    const struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
+    if (df && df->verdict == DV_PASS) {
+        dc_inc(w, DC_PASSED_EVENTS);
+        return true;
+    }
+    uint8_t ip[16];
+    const struct decoded *d = w->cur.d;
+    const struct flow *f = w->cur.f;
+    if (d && d->ipver)
+        detect_ip16(d->ipver, d->src, ip);
+    else if (f)
+        detect_ip16(f->key.ipver, f->key.addr[f->client], ip);
+    else
+        return false;
+    if (shun_check(w->eng->shun, ip, w->cur.ts_ns / 1000000)) {
+        dc_inc(w, DC_SHUNNED_EVENTS);
+        return true;
+    }
+    return false;
+}
+
+static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
+                        const struct decoded *d, struct flow *f, int reason)
+{
+    struct detect_worker *w = ctx;
+    struct detect_engine *e = w->eng;
+    bool any = false;
+    for (unsigned i = 0; i < e->nbundles && !any; i++)
+        any = e->bundles[i].rt_ev[id] != SPU_NONE;
+    if (any) {
+        int64_t ts = p ? p->ts_ns : f ? f->last_ns : 0;
+        event_begin(w, p, d, f, ts);
+        if (!skip_event(w)) {
+            dc_inc(w, DC_EVENTS);
+            for (unsigned i = 0; i < e->nbundles; i++) {
+                const struct detect_bundle *db = &e->bundles[i];
+                if (db->rt_ev[id] == SPU_NONE)
+                    continue;
+                w->cur.rec = NULL;
+                w->cur.db = db;
+                struct spu_record *rec = detect_rt_record(w, db, id, reason);
+                if (!rec) {
+                    dc_inc(w, DC_RECORD_ERRORS);
+                    continue;
+                }
+                w->cur.rec = rec;
+                run_rules(w, db, db->rt_ev[id]);
+            }
+        }
+        event_end(w);
+    }
+    if (id == RT_EV_FLOW_END && f)
+        detect_flow_free(w, f);
+}
+
+static void on_app_event(void *ctx, const struct app_event *ev)
+{
+    struct detect_worker *w = ctx;
+    struct detect_engine *e = w->eng;
+    if (ev->bundle_idx >= e->nbundles || e->bundles[ev->bundle_idx].b != ev->bundle)
+        return;
+    const struct detect_bundle *db = &e->bundles[ev->bundle_idx];
+    if (ev->event >= spu_bundle_view(db->b)->nevents)
+        return;
+    event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
+    w->cur.tx_id = (int64_t)ev->tx_id;
+    w->cur.dir = ev->dir;
+    if (!skip_event(w)) {
+        dc_inc(w, DC_EVENTS);
+        w->cur.rec = ev->rec;
+        run_rules(w, db, ev->event);
+    }
+    event_end(w);
+}
+
+/* ---- worker contexts ---- */
+
+struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
+                                        struct output_producer *out, const char *in_iface,
+                                        struct spu_error *err)
+{
+    if (id >= e->nworkers || e->workers[id]) {
+        spu_error_set(err, SPU_EINVAL, "rule engine: bad worker id %u", id);
+        return NULL;
+    }
+    struct detect_worker *w = calloc(1, sizeof(*w));
+    if (!w) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->eng = e;
+    w->id = id;
+    w->in_iface = in_iface;
+    struct spu_vm_config vc = {.budget = e->cfg.rule_budget};
+    w->vm = spu_vm_new(&vc, err);
+    w->ix = w->vm ? spu_index_new(err) : NULL;
+    w->rc = calloc(e->nbundles + 1, sizeof(*w->rc));
+    if (!w->vm || !w->ix || !w->rc)
+        goto fail;
+    for (unsigned i = 0; i < e->nbundles; i++)
+        if (!(w->rc[i] = calloc(e->bundles[i].nrules + 1, sizeof(**w->rc))))
+            goto fail;
+    w->eve.out = out;
+    w->eve.worker = (int)id;
+    w->hooks = (struct rt_hooks){w, on_rt_event};
+    w->sink = (struct app_sink){w, on_app_event};
+    e->workers[id] = w;
+    return w;
+fail:
+    if (!err->code)
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+    detect_worker_free(w);
+    return NULL;
+}
+
+void detect_worker_free(struct detect_worker *w)
+{
+    if (!w)
+        return;
+    if (w->eng->workers[w->id] == w)
+        w->eng->workers[w->id] = NULL;
+    for (unsigned i = 0; w->rc && i < w->eng->nbundles; i++)
+        free(w->rc[i]);
+    free(w->rc);
+    spu_index_free(w->ix);
+    spu_vm_free(w->vm);
+    eve_writer_fini(&w->eve);
+    free(w);
+}
+
+const struct rt_hooks *detect_worker_hooks(struct detect_worker *w)
+{
+    return &w->hooks;
+}
+
+const struct app_sink *detect_worker_sink(struct detect_worker *w)
+{
+    return &w->sink;
+}

@@ -1,0 +1,391 @@
+/* session.c - the sharded meta-session store (see session.h). */
+#include "session.h"
+
+#include "arena.h"
+#include "err.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 1024u /* longer keys are hashed on their first KEY_MAX bytes */
+
+struct session_entry {
+    struct session_entry *hnext;
+    struct session_entry *lprev, *lnext; /* LRU: head most recent, tail least */
+    uint64_t hash;
+    int64_t last_ms;
+    int held;
+    struct spu_arena *arena;
+    uint32_t keylen;
+    uint8_t *key;            /* type byte + canonical bytes (malloc'd) */
+    struct spu_value slot[]; /* nslots */
+};
+
+struct shard {
+    pthread_mutex_t mu;
+    struct session_entry **buckets;
+    uint32_t nbuckets;
+    uint32_t count;
+    struct session_entry *head, *tail;
+};
+
+struct session_space {
+    char *name;
+    size_t namelen;
+    uint32_t nslots;
+    uint64_t ttl_ms;
+    uint32_t shard_max;
+    size_t entry_cap;
+    struct session_stats st;
+    struct shard shards[SESSION_SHARDS];
+};
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+/* Canonical bytes of a key: a type byte, then the string, the int's 8
+ * bytes, or the address's 16 bytes, family and prefix. */
+static int key_bytes(const struct spu_value *k, uint8_t *buf, size_t cap, size_t *len)
+{
+    buf[0] = k->type;
+    switch (k->type) {
+    case SPU_T_STR: {
+        size_t n = k->len < cap - 1 ? k->len : cap - 1;
+        if (n)
+            memcpy(buf + 1, k->u.s, n);
+        *len = 1 + n;
+        return k->len < cap - 1 ? SPU_OK : SPU_ELIMIT;
+    }
+    case SPU_T_INT:
+    case SPU_T_BOOL:
+        memcpy(buf + 1, &k->u.i, 8);
+        *len = 9;
+        return SPU_OK;
+    case SPU_T_IP:
+        memcpy(buf + 1, k->u.s, 16);
+        buf[17] = (uint8_t)k->aux;
+        buf[18] = (uint8_t)k->len;
+        *len = 19;
+        return SPU_OK;
+    default:
+        return SPU_EINVAL;
+    }
+}
+
+struct session_space *session_space_new(const char *name, size_t namelen, uint32_t nslots,
+                                        uint64_t ttl_ms, uint32_t max, size_t entry_cap)
+{
+    struct session_space *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->name = malloc(namelen + 1);
+    if (!s->name) {
+        free(s);
+        return NULL;
+    }
+    memcpy(s->name, name, namelen);
+    s->name[namelen] = 0;
+    s->namelen = namelen;
+    s->nslots = nslots;
+    s->ttl_ms = ttl_ms;
+    if (!max)
+        max = SESSION_DEFAULT_MAX;
+    s->shard_max = (max + SESSION_SHARDS - 1) / SESSION_SHARDS;
+    s->entry_cap = entry_cap ? entry_cap : SESSION_DEFAULT_ENTRY_CAP;
+    uint32_t nb = 16;
+    while (nb < s->shard_max && nb < (1u << 20))
+        nb <<= 1;
+    for (unsigned i = 0; i < SESSION_SHARDS; i++) {
+        struct shard *sh = &s->shards[i];
+        pthread_mutex_init(&sh->mu, NULL);
+        sh->nbuckets = nb;
+        sh->buckets = calloc(nb, sizeof(*sh->buckets));
+        if (!sh->buckets) {
+            session_space_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+static size_t entry_bytes(const struct session_space *s, const struct session_entry *e)
+{
+    return sizeof(*e) + s->nslots * sizeof(struct spu_value) + e->keylen +
+           (e->arena ? spu_arena_held(e->arena) : 0);
+}
+
+static void entry_free(struct session_space *s, struct session_entry *e)
+{
+    atomic_fetch_sub_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e), memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s->st.entries, 1, memory_order_relaxed);
+    spu_arena_free(e->arena);
+    free(e->key);
+    free(e);
+}
+
+void session_space_free(struct session_space *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < SESSION_SHARDS; i++) {
+        struct shard *sh = &s->shards[i];
+        if (!sh->buckets)
+            continue;
+        for (struct session_entry *e = sh->head, *n; e; e = n) {
+            n = e->lnext;
+            entry_free(s, e);
+        }
+        free(sh->buckets);
+        pthread_mutex_destroy(&sh->mu);
+    }
+    free(s->name);
+    free(s);
+}
+
+const char *session_space_name(const struct session_space *s, size_t *len)
+{
+    *len = s->namelen;
+    return s->name;
+}
+
+uint32_t session_space_nslots(const struct session_space *s)
+{
+    return s->nslots;
+}
+
+const struct session_stats *session_space_stats(const struct session_space *s)
+{
+    return &s->st;
+}
+
+static void lru_unlink(struct shard *sh, struct session_entry *e)
+{
+    if (e->lprev)
+        e->lprev->lnext = e->lnext;
+    else
+        sh->head = e->lnext;
+    if (e->lnext)
+        e->lnext->lprev = e->lprev;
+    else
+        sh->tail = e->lprev;
+    e->lprev = e->lnext = NULL;
+}
+
+static void lru_push_head(struct shard *sh, struct session_entry *e)
+{
+    e->lprev = NULL;
+    e->lnext = sh->head;
+    if (sh->head)
+        sh->head->lprev = e;
+    sh->head = e;
+    if (!sh->tail)
+        sh->tail = e;
+}
+
+static void remove_entry(struct session_space *s, struct shard *sh, struct session_entry *e)
+{
+    struct session_entry **pp = &sh->buckets[e->hash & (sh->nbuckets - 1)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    lru_unlink(sh, e);
+    sh->count--;
+    entry_free(s, e);
+}
+
+static int expired(const struct session_space *s, const struct session_entry *e, int64_t now)
+{
+    return s->ttl_ms && now - e->last_ms > (int64_t)s->ttl_ms;
+}
+
+/* Drop expired entries from the LRU tail (oldest use first). */
+static unsigned expire_tail(struct session_space *s, struct shard *sh, int64_t now)
+{
+    unsigned n = 0;
+    struct session_entry *e = sh->tail;
+    while (e && expired(s, e, now)) {
+        struct session_entry *prev = e->lprev;
+        if (!e->held) {
+            remove_entry(s, sh, e);
+            atomic_fetch_add_explicit(&s->st.expired, 1, memory_order_relaxed);
+            n++;
+        }
+        e = prev;
+    }
+    return n;
+}
+
+/* Make room for one entry: evict the least recently used unheld one. */
+static int make_room(struct session_space *s, struct shard *sh)
+{
+    for (struct session_entry *e = sh->tail; e && sh->count >= s->shard_max; e = e->lprev) {
+        if (e->held)
+            continue;
+        remove_entry(s, sh, e);
+        atomic_fetch_add_explicit(&s->st.evicted, 1, memory_order_relaxed);
+        return SPU_OK;
+    }
+    return sh->count < s->shard_max ? SPU_OK : SPU_ELIMIT;
+}
+
+static struct session_entry *new_entry(struct session_space *s, const uint8_t *kb, size_t klen,
+                                       uint64_t h, int64_t now)
+{
+    struct session_entry *e = calloc(1, sizeof(*e) + s->nslots * sizeof(struct spu_value));
+    if (!e)
+        return NULL;
+    e->key = malloc(klen);
+    e->arena = spu_arena_new(512, s->entry_cap);
+    if (!e->key || !e->arena) {
+        spu_arena_free(e->arena);
+        free(e->key);
+        free(e);
+        return NULL;
+    }
+    memcpy(e->key, kb, klen);
+    e->keylen = (uint32_t)klen;
+    e->hash = h;
+    e->last_ms = now;
+    atomic_fetch_add_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e), memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st.entries, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st.created, 1, memory_order_relaxed);
+    return e;
+}
+
+int session_space_get(struct session_space *s, const struct spu_value *key, int64_t now_ms,
+                      int create, struct session_entry **out)
+{
+    uint8_t kb[KEY_MAX + 20];
+    size_t klen;
+    *out = NULL;
+    int rc = key_bytes(key, kb, KEY_MAX, &klen);
+    if (rc == SPU_EINVAL)
+        return rc;
+    uint64_t h = hash_bytes(kb, klen);
+    struct shard *sh = &s->shards[(h >> 56) % SESSION_SHARDS];
+    for (unsigned tries = 0;; tries++) {
+        pthread_mutex_lock(&sh->mu);
+        struct session_entry *e = sh->buckets[h & (sh->nbuckets - 1)];
+        while (e && !(e->hash == h && e->keylen == klen && memcmp(e->key, kb, klen) == 0))
+            e = e->hnext;
+        if (e && e->held) {
+            pthread_mutex_unlock(&sh->mu);
+            if (tries >= SESSION_WAIT_TRIES) {
+                atomic_fetch_add_explicit(&s->st.busy, 1, memory_order_relaxed);
+                return SPU_ESTATE;
+            }
+            sched_yield();
+            continue;
+        }
+        if (e && expired(s, e, now_ms)) {
+            remove_entry(s, sh, e);
+            atomic_fetch_add_explicit(&s->st.expired, 1, memory_order_relaxed);
+            e = NULL;
+        }
+        if (!e) {
+            expire_tail(s, sh, now_ms);
+            if (!create) {
+                pthread_mutex_unlock(&sh->mu);
+                return SPU_OK;
+            }
+            rc = make_room(s, sh);
+            if (rc == SPU_OK) {
+                e = new_entry(s, kb, klen, h, now_ms);
+                if (!e)
+                    rc = SPU_ENOMEM;
+            }
+            if (rc != SPU_OK) {
+                pthread_mutex_unlock(&sh->mu);
+                atomic_fetch_add_explicit(&s->st.refused, 1, memory_order_relaxed);
+                return rc;
+            }
+            uint32_t b = (uint32_t)(h & (sh->nbuckets - 1));
+            e->hnext = sh->buckets[b];
+            sh->buckets[b] = e;
+            sh->count++;
+        } else {
+            lru_unlink(sh, e);
+        }
+        lru_push_head(sh, e);
+        e->held = 1;
+        pthread_mutex_unlock(&sh->mu);
+        *out = e;
+        return SPU_OK;
+    }
+}
+
+struct spu_value *session_entry_slots(const struct session_space *s, struct session_entry *e,
+                                      uint32_t *n, struct spu_arena **arena)
+{
+    *n = s->nslots;
+    *arena = e->arena;
+    return e->slot;
+}
+
+int session_compact(struct spu_value *slots, uint32_t n, struct spu_arena **arena, size_t cap)
+{
+    if (spu_arena_used(*arena) <= cap / 2)
+        return SPU_OK;
+    struct spu_arena *na = spu_arena_new(512, cap);
+    if (!na)
+        return SPU_ENOMEM;
+    struct spu_value *copy = malloc(n * sizeof(*copy) + 1);
+    if (!copy) {
+        spu_arena_free(na);
+        return SPU_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (spu_value_copy(na, &slots[i], &copy[i]) != SPU_OK) {
+            free(copy);
+            spu_arena_free(na);
+            return SPU_ENOMEM;
+        }
+    }
+    memcpy(slots, copy, n * sizeof(*copy));
+    free(copy);
+    spu_arena_free(*arena);
+    *arena = na;
+    return SPU_OK;
+}
+
+void session_entry_release(struct session_space *s, struct session_entry *e, int64_t now_ms)
+{
+    uint64_t h = e->hash;
+    struct shard *sh = &s->shards[(h >> 56) % SESSION_SHARDS];
+    size_t before = entry_bytes(s, e);
+    session_compact(e->slot, s->nslots, &e->arena, s->entry_cap);
+    size_t after = entry_bytes(s, e);
+    atomic_fetch_add_explicit(&s->st.memuse, (int64_t)after - (int64_t)before,
+                              memory_order_relaxed);
+    pthread_mutex_lock(&sh->mu);
+    if (now_ms > e->last_ms)
+        e->last_ms = now_ms;
+    e->held = 0;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+unsigned session_space_expire(struct session_space *s, int64_t now_ms)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < SESSION_SHARDS; i++) {
+        struct shard *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->mu);
+        n += expire_tail(s, sh, now_ms);
+        pthread_mutex_unlock(&sh->mu);
+    }
+    return n;
+}
+
+uint64_t session_space_count(const struct session_space *s)
+{
+    return atomic_load_explicit(&s->st.entries, memory_order_relaxed);
+}

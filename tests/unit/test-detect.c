@@ -1,0 +1,777 @@
+/* test-detect.c - the rule engine (runtime/detect*.c) with its shared
+ * stores (session.c, shun.c, classification.c): index selection with
+ * 10,000 rules on grammar events from the gvm through the app_sink,
+ * budget and division-by-zero faults, sessions shared by two workers'
+ * contexts, LRU eviction and ttl, shuns seen by every worker. */
+#include "classification.h"
+#include "decode.h"
+#include "detect.h"
+#include "err.h"
+#include "flow.h"
+#include "gvm.h"
+#include "helper-compile.h"
+#include "output.h"
+#include "pkt.h"
+#include "rt-events.h"
+#include "app-event.h"
+#include "session.h"
+#include "shun.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *t = calloc(1, 1 << 16);
+    size_t n = fread(t, 1, (1 << 16) - 1, f);
+    t[n] = 0;
+    fclose(f);
+    return t;
+}
+
+/* ---- an engine over one bundle, writing EVE to a temporary file ---- */
+
+struct rig {
+    struct spu_bundle *b;
+    struct detect_engine *e;
+    struct detect_worker *w[2];
+    struct output *out;
+    char path[64];
+    char *eve; /* the EVE file's text after rig_close (free it) */
+};
+
+static void rig_open(struct rig *r, struct spu_bundle *b, const struct detect_cfg *cfg)
+{
+    struct spu_error err;
+    spu_error_clear(&err);
+    memset(r, 0, sizeof(*r));
+    r->b = b;
+    cr_assert_not_null(b);
+    snprintf(r->path, sizeof(r->path), "/tmp/test-detect-XXXXXX");
+    int fd = mkstemp(r->path);
+    cr_assert(fd >= 0);
+    close(fd);
+    r->out = output_open(r->path, 2, &err);
+    cr_assert_not_null(r->out, "%s", err.msg);
+    const char *names[] = {"t"};
+    r->e = detect_engine_new(cfg, &r->b, names, 1, 2, &err);
+    cr_assert_not_null(r->e, "%s", err.msg);
+    for (unsigned i = 0; i < 2; i++) {
+        r->w[i] = detect_worker_new(r->e, i, output_producer(r->out, i), NULL, &err);
+        cr_assert_not_null(r->w[i], "%s", err.msg);
+    }
+}
+
+/* Stats of the engine: value of a top-level counter of spu.detect. */
+static long long counter(struct rig *r, const char *name)
+{
+    json_t *s = detect_engine_stats(r->e, 0);
+    long long v = (long long)json_integer_value(json_object_get(s, name));
+    json_decref(s);
+    return v;
+}
+
+static long long fault_kind(struct rig *r, const char *name)
+{
+    json_t *s = detect_engine_stats(r->e, 0);
+    long long v =
+        (long long)json_integer_value(json_object_get(json_object_get(s, "fault_kinds"), name));
+    json_decref(s);
+    return v;
+}
+
+/* Evaluations of the rule with `sid` (0 when never evaluated). */
+static long long evals(struct rig *r, long long sid)
+{
+    json_t *s = detect_engine_stats(r->e, 0);
+    json_t *rules = json_object_get(s, "rules"), *x;
+    size_t i;
+    long long v = 0;
+    json_array_foreach(rules, i, x)
+    {
+        if (json_integer_value(json_object_get(x, "signature_id")) == sid)
+            v = (long long)json_integer_value(json_object_get(x, "evaluations"));
+    }
+    json_decref(s);
+    return v;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Close everything; returns the EVE alert lines' "sid:worker" sorted and
+ * joined by spaces (workers write their own buffers: file order is not
+ * event order). */
+static char *rig_close(struct rig *r)
+{
+    for (unsigned i = 0; i < 2; i++)
+        detect_worker_free(r->w[i]);
+    detect_engine_free(r->e);
+    output_close(r->out, NULL);
+    spu_bundle_unref(r->b);
+    char *items[256];
+    unsigned n = 0;
+    FILE *f = fopen(r->path, "r");
+    cr_assert_not_null(f);
+    char line[8192];
+    while (fgets(line, sizeof(line), f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        cr_assert_not_null(j, "bad EVE line %s", line);
+        json_t *a = json_object_get(j, "alert");
+        if (a) {
+            char item[64];
+            snprintf(item, sizeof(item), "%lld:%lld",
+                     (long long)json_integer_value(json_object_get(a, "signature_id")),
+                     (long long)json_integer_value(
+                         json_object_get(json_object_get(j, "spu"), "worker")));
+            cr_assert_lt(n, 256);
+            items[n++] = strdup(item);
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    r->eve = read_text(r->path);
+    unlink(r->path);
+    qsort(items, n, sizeof(items[0]), cmp_str);
+    char *res = calloc(1, 256 * 64 + 1);
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            strcat(res, " ");
+        strcat(res, items[i]);
+        free(items[i]);
+    }
+    return res;
+}
+
+/* ---- runtime events made by hand ---- */
+
+struct conn {
+    struct flow f;
+    struct pkt p;
+    struct decoded d;
+};
+
+static void conn_init(struct conn *c, uint8_t client_last, uint16_t sport)
+{
+    memset(c, 0, sizeof(*c));
+    uint8_t cl[4] = {192, 0, 2, client_last}, sv[4] = {198, 51, 100, 1};
+    memcpy(c->f.key.addr[0], cl, 4);
+    memcpy(c->f.key.addr[1], sv, 4);
+    c->f.key.port[0] = sport;
+    c->f.key.port[1] = 80;
+    c->f.key.proto = 6;
+    c->f.key.ipver = 4;
+    c->f.client = 0;
+    c->f.start_ns = c->f.last_ns = 1796000000000000000LL;
+    c->d.ipver = 4;
+    c->d.proto = 6;
+    c->d.l4ok = 1;
+    c->d.tcp_flags = TH_SYN;
+    c->d.ttl = 64;
+    memcpy(c->d.src, cl, 4);
+    memcpy(c->d.dst, sv, 4);
+    c->d.sport = sport;
+    c->d.dport = 80;
+    c->p.ts_ns = c->f.start_ns;
+    c->p.wirelen = c->p.caplen = 60;
+    c->p.pcap_cnt = 1;
+}
+
+static void raise(struct detect_worker *w, struct conn *c, enum rt_event_id id)
+{
+    const struct rt_hooks *h = detect_worker_hooks(w);
+    h->event(h->ctx, id, &c->p, &c->d, &c->f, -1);
+}
+
+static void end_flow(struct detect_worker *w, struct conn *c)
+{
+    const struct rt_hooks *h = detect_worker_hooks(w);
+    h->event(h->ctx, RT_EV_FLOW_END, NULL, NULL, &c->f, FLOW_REASON_SHUTDOWN);
+    cr_assert_null(c->f.detect, "flow.end frees the rule engine's flow slot");
+}
+
+/* ---- the index on grammar events: 10,000 rules ---- */
+
+struct feed_ctx {
+    const struct app_sink *sink;
+    struct spu_bundle *b;
+    struct flow *f;
+    unsigned events;
+};
+
+static void on_gvm_event(void *ctx, uint32_t event, const struct spu_record *rec, uint64_t tx_id,
+                         unsigned dir)
+{
+    struct feed_ctx *fc = ctx;
+    struct app_event ev = {fc->f, fc->b, 0, event, rec, tx_id, (int)dir, 1796000000000000000LL};
+    fc->sink->event(fc->sink->ctx, &ev);
+    fc->events++;
+}
+
+/* Parse `text` (client side) with the gvm; every event goes through the
+ * worker's app_sink. Returns the number of events. */
+static unsigned feed(struct rig *r, unsigned wi, struct flow *f, const char *text)
+{
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct spu_gvm *g = spu_gvm_new(NULL, &err);
+    cr_assert_not_null(g);
+    struct feed_ctx fc = {detect_worker_sink(r->w[wi]), r->b, f, 0};
+    struct spu_gvm_hooks hooks = {.event = on_gvm_event};
+    struct spu_gvm_conn *c = spu_gvm_conn_new(g, r->b, 0, &hooks, &fc, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    spu_gvm_feed(c, SPU_DIR_CLIENT, (const uint8_t *)text, strlen(text));
+    spu_gvm_eof(c, SPU_DIR_CLIENT);
+    spu_gvm_conn_free(c);
+    spu_gvm_free(g);
+    return fc.events;
+}
+
+#define NRULES 10000
+
+Test(detect, index_10000_rules_on_gvm_events, .timeout = 120)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    size_t cap = (size_t)NRULES * 160 + 4096, k = 0;
+    char *rules = malloc(cap);
+    k += (size_t)snprintf(
+        rules + k, cap - k,
+        "import web;\n"
+        "rule sid 99 \"not GET\" on web.req { if (method != \"GET\") Alert(); }\n");
+    for (unsigned i = 0; i < NRULES; i++)
+        k += (size_t)snprintf(rules + k, cap - k,
+                              "rule sid %u \"r%u\" on web.req { if (host == \"h%u.example\" && "
+                              "uri ~ \"q%uz\") Alert(); }\n",
+                              100000 + i, i, i, i % 100);
+    struct rig r;
+    rig_open(&r, hc_bundle(grammar, rules), NULL);
+    free(grammar);
+    free(rules);
+    struct conn c;
+    conn_init(&c, 7, 40000);
+    /* host h4242 and its literal q42z: the tree reaches rule 104242 only,
+     * the prefilter lets it through, the unindexed rule 99 runs too */
+    cr_assert_eq(feed(&r, 0, &c.f, "GET /p/q42z.php\r\nHost: h4242.example\r\n\r\n"), 1);
+    cr_assert_eq(counter(&r, "rules_run"), 2);
+    cr_assert_eq(evals(&r, 104242), 1);
+    cr_assert_eq(evals(&r, 99), 1);
+    cr_assert_eq(counter(&r, "alerts"), 1);
+    /* same host, without the literal: the prefilter drops 104242 */
+    cr_assert_eq(feed(&r, 1, &c.f, "POST /p/other.php\r\nHost: h4242.example\r\n\r\n"), 1);
+    cr_assert_eq(counter(&r, "rules_run"), 3);
+    cr_assert_eq(evals(&r, 104242), 1);
+    cr_assert_eq(evals(&r, 99), 2);
+    /* a host no rule names: only the unindexed rule */
+    cr_assert_eq(feed(&r, 1, &c.f, "GET /q42z\r\nHost: nobody.example\r\n\r\n"), 1);
+    cr_assert_eq(counter(&r, "rules_run"), 4);
+    cr_assert_eq(counter(&r, "candidates"), 4);
+    end_flow(r.w[1], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "104242:0 99:1");
+    free(alerts);
+}
+
+/* ---- faults ---- */
+
+Test(detect, budget_and_division_by_zero_are_counted)
+{
+    struct detect_cfg cfg = {.rule_budget = 20};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(NULL, "rule sid 1 \"div\" on packet { int z = ttl - ttl; "
+                             "if (len / z > 0) Alert(); }\n"
+                             "rule sid 2 \"loop\" on packet { int n = 0; "
+                             "for (p in split(\"a,b,c,d,e,f,g,h,i,j,k,l\", \",\")) n += 1; "
+                             "if (n > 100) Alert(); }\n"
+                             "rule sid 3 \"after\" on packet { if (ttl == 64) Alert(); }\n"),
+             &cfg);
+    struct conn c;
+    conn_init(&c, 1, 40001);
+    for (int i = 0; i < 5; i++)
+        raise(r.w[i & 1], &c, RT_EV_PACKET);
+    cr_assert_eq(fault_kind(&r, "div_zero"), 5);
+    cr_assert_eq(fault_kind(&r, "budget"), 5);
+    cr_assert_eq(counter(&r, "faults"), 10);
+    cr_assert_eq(counter(&r, "alerts"), 5);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "3:0 3:0 3:0 3:1 3:1");
+    free(alerts);
+}
+
+/* ---- sessions across two workers ---- */
+
+static const char *syn_rules = "session src keyed by flow.src_ip ttl 10s { int syns; }\n"
+                               "flow { int pkts; }\n"
+                               "rule sid 10 \"third SYN of a source\" on tcp.syn {\n"
+                               "    src.syns += 1;\n"
+                               "    if (src.syns == 3) Alert();\n"
+                               "}\n"
+                               "rule sid 11 \"second packet of a flow\" on packet {\n"
+                               "    flow.pkts += 1;\n"
+                               "    if (flow.pkts == 2) Alert();\n"
+                               "}\n";
+
+Test(detect, session_shared_by_two_workers)
+{
+    struct rig r;
+    rig_open(&r, hc_bundle(NULL, syn_rules), NULL);
+    /* three connections of one client, on two workers */
+    struct conn a, b, c;
+    conn_init(&a, 5, 40010);
+    conn_init(&b, 5, 40011);
+    conn_init(&c, 5, 40012);
+    raise(r.w[0], &a, RT_EV_TCP_SYN);
+    raise(r.w[1], &b, RT_EV_TCP_SYN);
+    cr_assert_eq(counter(&r, "alerts"), 0);
+    raise(r.w[1], &c, RT_EV_TCP_SYN);
+    cr_assert_eq(counter(&r, "alerts"), 1);
+    raise(r.w[0], &a, RT_EV_TCP_SYN); /* the fourth: no second alert */
+    cr_assert_eq(counter(&r, "alerts"), 1);
+    /* flow variables stay per flow: a's second packet alerts, b's first not */
+    raise(r.w[0], &a, RT_EV_PACKET);
+    raise(r.w[1], &b, RT_EV_PACKET);
+    raise(r.w[0], &a, RT_EV_PACKET);
+    cr_assert_eq(counter(&r, "alerts"), 2);
+    end_flow(r.w[0], &a);
+    end_flow(r.w[1], &b);
+    end_flow(r.w[1], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "10:1 11:0");
+    free(alerts);
+}
+
+/* ---- the session store: LRU and ttl ---- */
+
+Test(detect, session_lru_bounds_entries)
+{
+    struct session_space *s = session_space_new("s", 1, 2, 0, 16, 0);
+    cr_assert_not_null(s);
+    for (int i = 0; i < 1000; i++) {
+        struct spu_value k = spu_v_int(i);
+        struct session_entry *e;
+        cr_assert_eq(session_space_get(s, &k, i, 1, &e), SPU_OK);
+        cr_assert_not_null(e);
+        uint32_t n;
+        struct spu_arena *a;
+        session_entry_slots(s, e, &n, &a)[0] = spu_v_int(i * 2);
+        session_entry_release(s, e, i);
+        /* the entry just used survives: eviction takes the least recent */
+        cr_assert_eq(session_space_get(s, &k, i, 0, &e), SPU_OK);
+        cr_assert_not_null(e);
+        cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, i * 2);
+        cr_assert_eq(n, 2);
+        session_entry_release(s, e, i);
+    }
+    const struct session_stats *st = session_space_stats(s);
+    cr_assert_leq(session_space_count(s), 16);
+    cr_assert_eq(atomic_load(&st->created), 1000);
+    cr_assert_eq(atomic_load(&st->evicted) + session_space_count(s), 1000);
+    session_space_free(s);
+}
+
+Test(detect, session_ttl_expires)
+{
+    struct session_space *s = session_space_new("s", 1, 1, 1000, 0, 0);
+    struct spu_value k = spu_v_str("abc", 3);
+    struct session_entry *e;
+    cr_assert_eq(session_space_get(s, &k, 0, 1, &e), SPU_OK);
+    uint32_t n;
+    struct spu_arena *a;
+    session_entry_slots(s, e, &n, &a)[0] = spu_v_int(7);
+    session_entry_release(s, e, 0);
+    cr_assert_eq(session_space_get(s, &k, 900, 0, &e), SPU_OK);
+    cr_assert_not_null(e, "still alive 900 ms later");
+    session_entry_release(s, e, 900);
+    cr_assert_eq(session_space_get(s, &k, 2000, 0, &e), SPU_OK);
+    cr_assert_null(e, "expired 1100 ms after its last use");
+    cr_assert_eq(atomic_load(&session_space_stats(s)->expired), 1);
+    cr_assert_eq(session_space_count(s), 0);
+    struct spu_value bad = spu_v_null();
+    cr_assert_eq(session_space_get(s, &bad, 0, 1, &e), SPU_EINVAL);
+    session_space_free(s);
+}
+
+/* ---- shun ---- */
+
+Test(detect, shun_table_expires)
+{
+    struct shun_table *t = shun_new(16);
+    uint8_t ip[16] = {0}, other[16] = {0};
+    ip[15] = 1;
+    other[15] = 2;
+    cr_assert(!shun_check(t, ip, 0));
+    cr_assert_eq(shun_add(t, ip, 0, 1000), SPU_OK);
+    cr_assert(shun_check(t, ip, 500));
+    cr_assert(!shun_check(t, other, 500));
+    cr_assert(!shun_check(t, ip, 1000));
+    shun_free(t);
+}
+
+Test(detect, shun_reaches_every_worker)
+{
+    struct rig r;
+    rig_open(
+        &r,
+        hc_bundle(NULL,
+                  "rule sid 20 \"shun on SYN\" on tcp.syn { Shun(duration: 60000); Alert(); }\n"
+                  "rule sid 21 \"every packet\" on packet { Alert(); }\n"),
+        NULL);
+    struct conn a, b;
+    conn_init(&a, 9, 40020);
+    conn_init(&b, 9, 40021);
+    raise(r.w[0], &a, RT_EV_PACKET);
+    raise(r.w[0], &a, RT_EV_TCP_SYN);
+    /* the same source on the other worker is ignored from now on */
+    raise(r.w[1], &b, RT_EV_PACKET);
+    raise(r.w[1], &b, RT_EV_TCP_SYN);
+    cr_assert_eq(counter(&r, "shuns"), 1);
+    cr_assert_eq(counter(&r, "shunned_events"), 2);
+    /* after the duration it is inspected again */
+    b.p.ts_ns += 61000000000LL;
+    raise(r.w[1], &b, RT_EV_PACKET);
+    end_flow(r.w[0], &a);
+    end_flow(r.w[1], &b);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "20:0 21:0 21:1");
+    free(alerts);
+}
+
+/* ---- verdicts: pass suppresses the event's alerts ---- */
+
+Test(detect, pass_wins_over_alert)
+{
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(NULL,
+                       "rule sid 30 \"alert\" on packet { Alert(); }\n"
+                       "rule sid 31 \"pass port 80\" on packet { if (dst_port == 80) Pass(); }\n"
+                       "rule sid 32 \"drop\" on flow.start { Drop(); Alert(); }\n"),
+             NULL);
+    struct conn a;
+    conn_init(&a, 3, 40030);
+    raise(r.w[0], &a, RT_EV_FLOW_START);
+    raise(r.w[0], &a, RT_EV_PACKET);
+    raise(r.w[0], &a, RT_EV_PACKET); /* the flow is passed: not inspected */
+    cr_assert_eq(counter(&r, "suppressed_by_pass"), 1);
+    cr_assert_eq(counter(&r, "passed_events"), 1);
+    cr_assert_eq(counter(&r, "verdict_drop"), 1);
+    end_flow(r.w[0], &a);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "32:0");
+    free(alerts);
+}
+
+/* ---- classification.config ---- */
+
+Test(detect, classification_parse)
+{
+    struct spu_error err;
+    spu_error_clear(&err);
+    const char *t = "# c\n\nconfig classification: a-b,Some thing, with comma,2\n";
+    struct classification *c = classification_parse(t, strlen(t), "x", &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    const struct class_entry *e = classification_find(c, "A-B", 3);
+    cr_assert_not_null(e);
+    cr_assert_str_eq(e->desc, "Some thing, with comma");
+    cr_assert_eq(e->priority, 2);
+    classification_free(c);
+    const char *bad = "config classification: a,b\n";
+    cr_assert_null(classification_parse(bad, strlen(bad), "x", &err));
+    cr_assert_eq(err.code, SPU_EPARSE);
+    struct classification *shipped = classification_load("rules/classification.config", &err);
+    cr_assert_not_null(shipped, "%s", err.msg);
+    cr_assert_geq(classification_count(shipped), 20);
+    classification_free(shipped);
+}
+
+/* ---- explain: index path and prefilter literals ---- */
+
+/* The first EVE record of `type` in text (new), or NULL. */
+static json_t *first_record(const char *text, const char *type)
+{
+    const char *p = text;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        json_t *j = json_loadb(p, n, 0, NULL);
+        if (j && strcmp(json_string_value(json_object_get(j, "event_type")), type) == 0)
+            return j;
+        json_decref(j);
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+Test(detect, explain_names_path_and_literals)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct detect_cfg cfg = {.explain = 1};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "rule sid 40 \"php under /x/\" on web.req { if (host == \"a.example\" "
+                       "&& url.directory == \"/x/\" && uri ~ \"zz\") Alert(); }\n"
+                       "rule sid 41 \"other host\" on web.req { if (host == \"b.example\") "
+                       "Alert(); }\n"
+                       "rule sid 42 \"any\" on web.req { if (method != \"PUT\") Log(uri); }\n"),
+             &cfg);
+    free(grammar);
+    struct conn c;
+    conn_init(&c, 7, 40040);
+    feed(&r, 0, &c.f, "GET /x/zz.php\r\nHost: a.example\r\n\r\n");
+    cr_assert_eq(counter(&r, "explained"), 1);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "40:0");
+    free(alerts);
+    json_t *x = first_record(r.eve, "explain");
+    cr_assert_not_null(x);
+    json_t *ex = json_object_get(json_object_get(x, "spu"), "explain");
+    char *dump = json_dumps(json_object_get(ex, "selected"), JSON_COMPACT);
+    cr_assert_str_eq(dump, "[{\"gid\":1,\"signature_id\":40,"
+                           "\"path\":[{\"level\":\"web.req host\",\"value\":\"a.example\"},"
+                           "{\"level\":\"web.req url.directory\",\"value\":\"/x/\"}],"
+                           "\"literals\":[{\"field\":\"web.req uri\",\"literal\":\"zz\"}],"
+                           "\"how\":[\"tree\",\"prefilter\"]},"
+                           "{\"gid\":1,\"signature_id\":42,\"how\":[\"unindexed\"]}]");
+    free(dump);
+    json_decref(x);
+    json_t *l = first_record(r.eve, "log");
+    cr_assert_not_null(l);
+    dump = json_dumps(json_object_get(json_object_get(l, "spu"), "log"), JSON_COMPACT);
+    cr_assert_str_eq(dump, "{\"gid\":1,\"signature_id\":42,\"rev\":1,\"values\":[\"/x/zz.php\"]}");
+    free(dump);
+    json_decref(l);
+    free(r.eve);
+}
+
+/* ---- actions: SendMessage, Redirect, rewrites, Drop on one alert ---- */
+
+Test(detect, actions_are_recorded)
+{
+    char msgs[64] = "/tmp/test-detect-msg-XXXXXX";
+    int fd = mkstemp(msgs);
+    cr_assert(fd >= 0);
+    close(fd);
+    char rules[1024];
+    snprintf(rules, sizeof(rules),
+             "output msgs file \"%s\";\n"
+             "rule sid 50 \"act\" on flow.start {\n"
+             "    SendMessage(\"msgs\", \"open \" + str(dst_port));\n"
+             "    Redirect(\"http://blocked.example/\");\n"
+             "    InsertString(\"a\", \"b\");\n"
+             "    Drop();\n"
+             "    Alert(severity: 1, message: \"why\");\n"
+             "}\n",
+             msgs);
+    struct rig r;
+    rig_open(&r, hc_bundle(NULL, rules), NULL);
+    struct conn c;
+    conn_init(&c, 8, 40050);
+    raise(r.w[1], &c, RT_EV_FLOW_START);
+    cr_assert_eq(counter(&r, "messages"), 1);
+    cr_assert_eq(counter(&r, "verdict_drop"), 1);
+    cr_assert_eq(counter(&r, "rewrites"), 1);
+    end_flow(r.w[1], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "50:1");
+    free(alerts);
+    json_t *a = first_record(r.eve, "alert");
+    json_t *spu = json_object_get(a, "spu");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "verdict")), "drop");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "redirect")),
+                     "http://blocked.example/");
+    cr_assert_str_eq(json_string_value(json_object_get(spu, "message")), "why");
+    cr_assert_eq(json_array_size(json_object_get(spu, "rewrites")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(a, "alert"), "severity")), 1);
+    json_decref(a);
+    free(r.eve);
+    char *sent = read_text(msgs);
+    cr_assert_str_eq(sent, "open 80\n");
+    free(sent);
+    unlink(msgs);
+}
+
+/* ---- flow variables stay within their cap when rewritten ---- */
+
+Test(detect, flow_state_is_compacted)
+{
+    struct detect_cfg cfg = {.flow_state_cap = 1024};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(
+                 NULL,
+                 "flow { string last; int n; }\n"
+                 "rule sid 60 \"keep\" on packet {\n"
+                 "    flow.last = \"a long enough string value to use the arena up \" + str(len);\n"
+                 "    flow.n += 1;\n"
+                 "    if (flow.n == 200) Alert();\n"
+                 "}\n"),
+             &cfg);
+    struct conn c;
+    conn_init(&c, 2, 40060);
+    for (int i = 0; i < 200; i++)
+        raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(counter(&r, "faults"), 0);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "60:0");
+    free(alerts);
+    free(r.eve);
+}
+
+/* ---- a meta session keyed by a cookie, across connections and workers ---- */
+
+Test(detect, cookie_session_across_connections)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "session visitor keyed by web.req.headers[\"cookie\"] ttl 30m max 100 "
+                       "{ int failed; string first_uri; }\n"
+                       "rule sid 70 \"third failed login of a visitor\" on web.req {\n"
+                       "    if (uri ~ \"/login\") {\n"
+                       "        if (visitor.first_uri == null) visitor.first_uri = uri;\n"
+                       "        visitor.failed += 1;\n"
+                       "        if (visitor.failed == 3) Log(visitor.first_uri, visitor.failed);\n"
+                       "        if (visitor.failed == 3) Alert();\n"
+                       "    }\n"
+                       "}\n"),
+             NULL);
+    free(grammar);
+    /* three connections (two on worker 0, one on worker 1) with one
+     * cookie, one connection with another */
+    struct conn a, b, c, d;
+    conn_init(&a, 11, 40070);
+    conn_init(&b, 12, 40071);
+    conn_init(&c, 13, 40072);
+    conn_init(&d, 14, 40073);
+    feed(&r, 0, &a.f, "POST /login?u=1\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
+    feed(&r, 1, &b.f, "POST /login?u=2\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
+    feed(&r, 1, &d.f, "POST /login?u=9\r\nHost: s\r\nCookie: SID=other\r\n\r\n");
+    feed(&r, 0, &c.f, "POST /login?u=3\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
+    feed(&r, 1, &d.f, "GET /index\r\nHost: s\r\nCookie: SID=other\r\n\r\n");
+    end_flow(r.w[0], &a);
+    end_flow(r.w[1], &b);
+    end_flow(r.w[0], &c);
+    end_flow(r.w[1], &d);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *v = json_object_get(json_object_get(s, "sessions"), "visitor");
+    cr_assert_eq(json_integer_value(json_object_get(v, "entries")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(v, "created")), 2);
+    json_decref(s);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "70:0");
+    free(alerts);
+    json_t *l = first_record(r.eve, "log");
+    char *dump = json_dumps(
+        json_object_get(json_object_get(json_object_get(l, "spu"), "log"), "values"), JSON_COMPACT);
+    cr_assert_str_eq(dump, "[\"/login?u=1\",3]", "the first connection's value was kept");
+    free(dump);
+    json_decref(l);
+    free(r.eve);
+}
+
+/* ---- SendMessage to a Unix datagram socket ---- */
+
+Test(detect, send_message_to_unix_socket)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/test-detect-%d.sock", (int)getpid());
+    unlink(sa.sun_path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    cr_assert(fd >= 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    char rules[512];
+    snprintf(
+        rules, sizeof(rules),
+        "output mon unix \"%s\";\n"
+        "rule sid 80 \"tell\" on tcp.syn { SendMessage(\"mon\", \"syn \" + str(src_port)); }\n",
+        sa.sun_path);
+    struct rig r;
+    rig_open(&r, hc_bundle(NULL, rules), NULL);
+    struct conn c;
+    conn_init(&c, 4, 40080);
+    raise(r.w[0], &c, RT_EV_TCP_SYN);
+    char buf[64] = {0};
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    cr_assert_eq(n, 10);
+    cr_assert_str_eq(buf, "syn 40080\n");
+    cr_assert_eq(counter(&r, "messages"), 1);
+    cr_assert_eq(counter(&r, "message_errors"), 0);
+    end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "");
+    free(alerts);
+    free(r.eve);
+    close(fd);
+    unlink(sa.sun_path);
+}
+
+/* ---- the store under two threads: no update is lost ---- */
+
+struct bump_arg {
+    struct session_space *s;
+    int key;
+};
+
+static void *bump(void *p)
+{
+    struct bump_arg *a = p;
+    for (int i = 0; i < 20000; i++) {
+        /* one hot key and a few others, like two workers sharing a client */
+        struct spu_value k = spu_v_int(i % 4 == 0 ? a->key : 1000 + i % 64);
+        struct session_entry *e = NULL;
+        if (session_space_get(a->s, &k, 0, 1, &e) != SPU_OK || !e)
+            return (void *)1;
+        uint32_t n;
+        struct spu_arena *ar;
+        struct spu_value *slot = session_entry_slots(a->s, e, &n, &ar);
+        slot[0] = spu_v_int(slot[0].type == SPU_T_INT ? slot[0].u.i + 1 : 1);
+        session_entry_release(a->s, e, 0);
+    }
+    return NULL;
+}
+
+Test(detect, session_store_two_threads)
+{
+    struct session_space *s = session_space_new("hot", 3, 1, 0, 1024, 0);
+    struct bump_arg a = {s, 7};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, bump, &a);
+    for (int i = 0; i < 2; i++) {
+        void *rv;
+        pthread_join(t[i], &rv);
+        cr_assert_null(rv);
+    }
+    struct spu_value k = spu_v_int(7);
+    struct session_entry *e;
+    cr_assert_eq(session_space_get(s, &k, 0, 0, &e), SPU_OK);
+    uint32_t n;
+    struct spu_arena *ar;
+    cr_assert_eq(session_entry_slots(s, e, &n, &ar)[0].u.i, 10000);
+    session_entry_release(s, e, 0);
+    cr_assert_eq(session_space_count(s), 49); /* the hot key and 48 others */
+    session_space_free(s);
+}
