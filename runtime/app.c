@@ -5,6 +5,7 @@
 #include "bundle.h"
 #include "dfa-run.h"
 #include "eve.h"
+#include "evelog.h"
 #include "flow.h"
 #include "gvm.h"
 
@@ -30,6 +31,7 @@ struct app {
     struct app_sink sink;
     struct app_tx_sink tx_sink;
     struct spu_gvm *gvm;
+    struct evelog *el;      /* EVE records of the bundles' log declarations */
     struct app_proto *protos;
     unsigned nprotos;
     struct eve_writer eve;
@@ -132,6 +134,8 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
             goto fail;
     if (a->nprotos && !(a->gvm = spu_gvm_new(NULL, err)))
         goto fail;
+    if (a->nprotos && cfg->out && !(a->el = evelog_new(err)))
+        goto fail;
     a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy};
     return a;
 fail:
@@ -147,6 +151,7 @@ void app_free(struct app *a)
         free(a->protos[i].name);
     free(a->protos);
     spu_gvm_free(a->gvm);
+    evelog_free(a->el);
     eve_writer_fini(&a->eve);
     free(a);
 }
@@ -168,12 +173,53 @@ const struct stats_block *app_stats(const struct app *a)
 
 /* ---- hooks of a parsed flow ---- */
 
+/* An object of a log declaration: the envelope around it, written. */
+struct log_ctx {
+    struct app_flow *af;
+    int64_t tx_id;
+};
+
+static void emit_log(void *ctx, const char *type, json_t *obj)
+{
+    const struct log_ctx *lc = ctx;
+    struct app_flow *af = lc->af;
+    struct app *a = af->app;
+    struct eve_endpoints ep;
+    eve_endpoints_flow(&ep, af->flow);
+    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
+                          af->pi->name, lc->tx_id);
+    if (!o) {
+        json_decref(obj);
+        eve_emit(&a->eve, NULL, NULL);
+        return;
+    }
+    /* spu's extras ("/spu.NAME") go in the one top-level spu object */
+    json_t *spu = json_object_get(obj, "spu");
+    if (spu)
+        json_incref(spu);
+    json_object_del(obj, "spu");
+    json_object_update(o, obj);
+    json_decref(obj);
+    eve_emit(&a->eve, o, spu);
+}
+
+static void log_failed(struct app *a)
+{
+    stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+}
+
 static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, uint64_t tx_id,
                        unsigned dir)
 {
     struct app_flow *af = ctx;
     struct app *a = af->app;
     stats_inc(&a->st, CNT_SPU_APP_EVENTS);
+    if (a->el && evelog_has_event(af->pi->bundle, event)) {
+        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct spu_error e = {0};
+        if (evelog_event(a->el, af->pi->bundle, event, rec, emit_log, &lc, &e) != SPU_OK)
+            log_failed(a);
+    }
     if (!a->sink.event)
         return;
     struct app_event ev = {
@@ -234,6 +280,13 @@ static void hook_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
     struct app_flow *af = ctx;
     struct app *a = af->app;
     stats_inc(&a->st, CNT_SPU_APP_TX);
+    if (a->el && evelog_has_tx(af->pi->bundle, af->pi->proto)) {
+        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct spu_error e = {0};
+        if (evelog_tx(a->el, af->pi->bundle, af->pi->proto, client, server, emit_log, &lc, &e) !=
+            SPU_OK)
+            log_failed(a);
+    }
     if (!a->tx_sink.tx)
         return;
     struct app_tx tx = {
