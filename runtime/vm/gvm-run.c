@@ -143,6 +143,8 @@ static void scratch_reset(struct gctx *c)
     } while (0)
 #define VM_RECORD ((const struct spu_record *)rec)
 #define VM_LOCALS locals
+/* a local outlives the scratch arena that built-in results live in */
+#define VM_STORE_LOCAL(slot, v) ((void)gvm_store_local(c, (slot), (v)))
 #define VM_CONST(i) (&b->kvals[i])
 #define VM_REGEX(i) (b->re[i])
 #define VM_MATCH_DATA (g->md)
