@@ -588,6 +588,14 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
     (void)f;
     if (!af)
         return;
+    /* A direction that never carried data was never closed by the TCP
+     * layer: end it now, so a request whose response never came still
+     * completes (and is logged) when its flow ends. */
+    if (af->conn && af->state == AF_PARSE) {
+        af->ts_ns = f->last_ns;
+        eof_dir(af, STREAM_TOSERVER);
+        eof_dir(af, STREAM_TOCLIENT);
+    }
     spu_gvm_conn_free(af->conn);
     flow_release_detect(af);
     free(af);

@@ -186,3 +186,17 @@ Test(app, gap_resyncs)
     cr_assert_eq(counter(&x, CNT_SPU_APP_GAPS), 1);
     teardown_fx(&x);
 }
+
+/* A request whose server never sent a byte (so the TCP layer never closes
+ * that direction): the flow's end completes the transaction alone. */
+Test(app, unanswered_request_completes_at_flow_end)
+{
+    struct fixture x;
+    setup(&x, 80);
+    feed(&x, STREAM_TOSERVER, "GET /lonely HTTP/1.1\r\nHost: a\r\n\r\n");
+    x.c->destroy(x.c->ctx, &x.f, x.f.app);
+    x.f.app = NULL;
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "T http 0 c-\n");
+    teardown_fx(&x);
+}
