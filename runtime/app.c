@@ -184,6 +184,13 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
     const struct log_ctx *lc = ctx;
     struct app_flow *af = lc->af;
     struct app *a = af->app;
+    json_t *body = json_object_get(obj, type);
+    if (json_is_object(body) && json_object_size(body) == 0 && json_object_size(obj) == 1) {
+        /* nothing to say (a message cut before its first field, e.g. a
+         * stray byte after the last request) */
+        json_decref(obj);
+        return;
+    }
     struct eve_endpoints ep;
     eve_endpoints_flow(&ep, af->flow);
     json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
@@ -433,14 +440,19 @@ static void assign(struct app_flow *af, const struct app_proto *pi, bool by_port
     flow_release_detect(af);
 }
 
-/* The protocol the flow's server port names, or NULL. */
+/* The protocol the flow's server port names, else its client port (a
+ * session picked up midstream may have its endpoints the wrong way
+ * round), or NULL. */
 static const struct app_proto *by_port_proto(const struct app_flow *af)
 {
     const struct app *a = af->app;
-    uint16_t sport = af->flow->key.port[!af->flow->client];
-    for (unsigned i = 0; i < a->nprotos; i++)
-        if (a->protos[i].transport == af->flow->key.proto && port_matches(&a->protos[i], sport))
-            return &a->protos[i];
+    for (int side = 0; side < 2; side++) {
+        uint16_t port = af->flow->key.port[side == 0 ? !af->flow->client : af->flow->client];
+        for (unsigned i = 0; i < a->nprotos; i++)
+            if (a->protos[i].transport == af->flow->key.proto &&
+                port_matches(&a->protos[i], port))
+                return &a->protos[i];
+    }
     return NULL;
 }
 

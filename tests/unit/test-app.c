@@ -200,3 +200,4 @@ Test(app, unanswered_request_completes_at_flow_end)
                                  "T http 0 c-\n");
     teardown_fx(&x);
 }
+

@@ -170,6 +170,7 @@ Test(http, connect_tunnel)
     HAS(log, "code=\"200\" status=200 reason=\"Connection established\"");
     NO_ANOMALY(log);
     HASNT(log, "tx=1");
+    HASNT(log, "T 1 ");
     free(log);
 }
 
@@ -349,5 +350,22 @@ Test(http, uri_with_blanks)
     HAS(log, "E http.request tx=1 dir=0 request{method=\"GET\" uri=\"/shell?cd /tmp; wget "
              "http://x/y\" version=\"HTTP/1.0\"");
     NO_ANOMALY(log);
+    free(log);
+}
+
+/* The corpus's http-connect-simple: a tunnel that carries HTTP after the
+ * 200; nothing of it is parsed, no second transaction. */
+Test(http, connect_then_plain_http)
+{
+    struct ga_step steps[] = {
+        GA_C("CONNECT abc:443 HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n"),
+        GA_C("GET / HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n"),
+        EOFS,
+    };
+    char *log = conv(steps, N(steps));
+    HAS(log, "T 0 request{method=\"CONNECT\"");
+    HASNT(log, "T 1 ");
     free(log);
 }
