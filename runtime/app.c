@@ -49,6 +49,8 @@ struct app_flow {
     uint8_t state;                  /* enum af_state */
     uint8_t closed[2];
     uint8_t done[2];                /* the grammar no longer parses the direction */
+    uint8_t swap;                   /* the flow's client is the protocol's server (a
+                                     * session picked up midstream, told by its port) */
     const struct app_proto *pi;
     struct spu_gvm_conn *conn;
     int64_t ts_ns;                  /* time of the chunk being parsed */
@@ -173,6 +175,20 @@ const struct stats_block *app_stats(const struct app *a)
 
 /* ---- hooks of a parsed flow ---- */
 
+/* The flow's endpoints, the protocol's client as the source. */
+static void endpoints(const struct app_flow *af, struct eve_endpoints *ep)
+{
+    eve_endpoints_flow(ep, af->flow);
+    if (af->swap) {
+        const uint8_t *t = ep->src;
+        ep->src = ep->dst;
+        ep->dst = t;
+        uint16_t p = ep->sport;
+        ep->sport = ep->dport;
+        ep->dport = p;
+    }
+}
+
 /* An object of a log declaration: the envelope around it, written. */
 struct log_ctx {
     struct app_flow *af;
@@ -192,7 +208,7 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
         return;
     }
     struct eve_endpoints ep;
-    eve_endpoints_flow(&ep, af->flow);
+    endpoints(af, &ep);
     json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
                           af->pi->name, lc->tx_id);
     if (!o) {
@@ -236,7 +252,7 @@ static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, 
         .event = event,
         .rec = rec,
         .tx_id = tx_id,
-        .dir = dir == SPU_DIR_CLIENT ? STREAM_TOSERVER : STREAM_TOCLIENT,
+        .dir = (dir == SPU_DIR_CLIENT ? STREAM_TOSERVER : STREAM_TOCLIENT) ^ af->swap,
         .ts_ns = af->ts_ns,
     };
     a->sink.event(a->sink.ctx, &ev);
@@ -255,7 +271,7 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
     const char *what = dot ? dot + 1 : name;
     size_t wlen = len - (size_t)(what - name);
     struct eve_endpoints ep;
-    eve_endpoints_flow(&ep, af->flow);
+    endpoints(af, &ep);
     json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
                           af->pi->name, -1);
     if (!o) {
@@ -395,7 +411,7 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         return;
     stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
     af->cur_dir = dir;
-    int rc = spu_gvm_feed(af->conn, (unsigned)dir, p, n);
+    int rc = spu_gvm_feed(af->conn, (unsigned)(dir ^ af->swap), p, n);
     if (rc == SPU_DONE)
         af->done[dir] = 1;
     else if (rc < 0) {
@@ -410,7 +426,7 @@ static void eof_dir(struct app_flow *af, int dir)
         return;
     af->done[dir] = 1;
     af->cur_dir = dir;
-    spu_gvm_eof(af->conn, (unsigned)dir);
+    spu_gvm_eof(af->conn, (unsigned)(dir ^ af->swap));
 }
 
 /* The flow is protocol `pi`: start the parse and feed what was held. */
@@ -443,15 +459,17 @@ static void assign(struct app_flow *af, const struct app_proto *pi, bool by_port
 /* The protocol the flow's server port names, else its client port (a
  * session picked up midstream may have its endpoints the wrong way
  * round), or NULL. */
-static const struct app_proto *by_port_proto(const struct app_flow *af)
+static const struct app_proto *by_port_proto(struct app_flow *af)
 {
     const struct app *a = af->app;
     for (int side = 0; side < 2; side++) {
         uint16_t port = af->flow->key.port[side == 0 ? !af->flow->client : af->flow->client];
         for (unsigned i = 0; i < a->nprotos; i++)
             if (a->protos[i].transport == af->flow->key.proto &&
-                port_matches(&a->protos[i], port))
+                port_matches(&a->protos[i], port)) {
+                af->swap = (uint8_t)side; /* the protocol's server is the flow's client */
                 return &a->protos[i];
+            }
     }
     return NULL;
 }
@@ -572,7 +590,7 @@ static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts
     if (af->done[dir])
         return;
     af->cur_dir = dir;
-    int rc = spu_gvm_gap(af->conn, (unsigned)dir, size);
+    int rc = spu_gvm_gap(af->conn, (unsigned)(dir ^ af->swap), size);
     if (rc == SPU_DONE || rc < 0)
         af->done[dir] = 1;
 }

@@ -201,3 +201,22 @@ Test(app, unanswered_request_completes_at_flow_end)
     teardown_fx(&x);
 }
 
+
+/* A session picked up midstream whose first packet came from the server:
+ * the flow's "client" is port 80. No pattern matches the directions as
+ * they are, the port on the client side decides, and the directions are
+ * swapped for the grammar (and the records' endpoints). */
+Test(app, midstream_reversed_by_port)
+{
+    struct fixture x;
+    setup(&x, 80);
+    x.f.client = 1; /* endpoint 1 (port 80) sent first */
+    feed(&x, STREAM_TOCLIENT, "GET /r HTTP/1.1\r\nHost: a\r\n\r\n");
+    feed(&x, STREAM_TOSERVER, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    cr_assert_str_eq(x.f.app_proto, "http");
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=1\n"
+                                 "E http.response tx=0 dir=0\n"
+                                 "T http 0 cs\n");
+    teardown_fx(&x);
+}
