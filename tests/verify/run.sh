@@ -9,7 +9,9 @@
 #   1. ../shared/tools/eve-check --types http --summary (Suricata's own
 #      expectations of the http records), against
 #      tests/verify/expected-app-pass-count;
-#   2. tests/verify/tshark-compare.py: every HTTP transaction Wireshark
+#   2. every record validates against Suricata's schema once `spu` is
+#      removed (tests/tools/eve-validate);
+#   3. tests/verify/tshark-compare.py: every HTTP transaction Wireshark
 #      reports (tshark-http.json beside each capture) must be one of ours
 #      with the same method, uri, host, user agent and status; against
 #      tests/verify/expected-tshark-agree-count.
@@ -83,6 +85,14 @@ if [ -n "$agree" ] && [ "$agree" -ge "$expected" ]; then
 else
     echo "FAIL verify tshark: $line (expected at least $expected agreeing)"
     grep -v '^ok' "$OUT/.run/tshark.txt" | head -20
+    status=1
+fi
+find "$OUT" -name eve.json | sort > "$OUT/.run/eves"
+if "$PY" tests/tools/eve-validate $(cat "$OUT/.run/eves") > "$OUT/.run/schema.txt"; then
+    echo "ok verify schema: $(tail -n 1 "$OUT/.run/schema.txt" | sed 's/passed/records valid/; s/failed/invalid/')"
+else
+    echo "FAIL verify schema: $(tail -n 1 "$OUT/.run/schema.txt")"
+    head -n 10 "$OUT/.run/schema.txt"
     status=1
 fi
 exit $status
