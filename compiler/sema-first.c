@@ -70,6 +70,8 @@ static bool first_element(struct sema *s, const struct sema_proto *p, const stru
             if (!first_seq(s, p, alt, out, bad))
                 return false;
         return true;
+    case AST_EL_PLUS: /* E+ [until T] begins with E */
+        return first_element(s, p, el->a, out, bad);
     default:
         *bad = el;
         return false;

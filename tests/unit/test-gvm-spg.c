@@ -511,3 +511,29 @@ Test(gvm_spg, record_capture_reparents)
     cr_assert_eq(seen.checked, 1);
     spu_bundle_unref(b);
 }
+/* A local holding a built-in's result (an array in scratch memory) lives
+ * across consuming ops and chunk ends: STORE_LOCAL copies it out of the
+ * scratch arena, which those ops reset. */
+Test(gvm_spg, local_array_survives_suspension)
+{
+    struct spu_bundle *b = hc_bundle("protocol t over tcp {\n"
+                                     "    message m from client {\n"
+                                     "        var w = split(\"aa bb cc\", \" \");\n"
+                                     "        var s = upper(\"xy\");\n"
+                                     "        word: /[a-z]+/; \"\\n\";\n"
+                                     "        third = w[2];\n"
+                                     "        up = s;\n"
+                                     "        event t.m;\n"
+                                     "    }\n"
+                                     "}\n",
+                                     NULL);
+    cr_assert_not_null(b);
+    struct ga_step steps[] = {GA_C("hello\nworld\n")};
+    char *log = split_invariant(b, 0, steps, 1);
+    cr_assert_str_eq(log, "E t.m tx=0 dir=0 m{word=\"hello\" third=\"cc\" up=\"XY\"}\n"
+                          "T 0 m{word=\"hello\" third=\"cc\" up=\"XY\"} null\n"
+                          "E t.m tx=1 dir=0 m{word=\"world\" third=\"cc\" up=\"XY\"}\n"
+                          "T 1 m{word=\"world\" third=\"cc\" up=\"XY\"} null\n");
+    free(log);
+    spu_bundle_unref(b);
+}

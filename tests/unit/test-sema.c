@@ -384,6 +384,18 @@ Test(sema, choices_must_begin_with_a_token)
     checked_free(c);
 }
 
+/* E+ (with or without `until`) begins with E, so it may begin an
+ * alternative; E* and E? may be empty and may not. */
+Test(sema, plus_begins_with_its_element)
+{
+    struct checked *c = check("protocol p over tcp { unit h { \"h\"; } unit u { "
+                              "( \"x\" | hs: h+ until \";\" | \"y\"+ ); ( \"z\" | h* ); } }",
+                              NULL);
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "alternative 2 does not begin with a token"));
+    checked_free(c);
+}
+
 /* ---- rules ---- */
 
 /* A group of one alternative chooses nothing, so it may begin with a
