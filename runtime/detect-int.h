@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #define DETECT_MAX_WORKERS 1024u
+#define DETECT_MAX_SLOTS 64u /* applications */
 #define DETECT_MAX_PENDING 64u /* EVE records one event may produce */
 #define DETECT_MAX_HELD 8u     /* session entries one rule run may hold */
 #define DETECT_RT_MAX_FIELDS 16u
@@ -206,6 +207,14 @@ struct detect_event {
     unsigned actions; /* bit per action builtin kind (SHUN, ...) */
 };
 
+/* A worker's mapping of one source bundle's events to a slot's bundle. */
+struct detect_evmap {
+    uint64_t seq; /* generation it was made for */
+    const struct spu_bundle *src;
+    uint32_t *map; /* per src event: the slot bundle's event, or SPU_NONE */
+    uint32_t n;
+};
+
 struct held_session {
     struct session_space *space;
     struct session_entry *e;
@@ -225,6 +234,7 @@ struct detect_worker {
     struct detect_gen *_Atomic using;     /* the same, seen by publishers; NULL between events */
     uint64_t seen_seq;                    /* last generation this worker ran */
     _Atomic uint64_t left;                /* events finished (detect_engine_sync) */
+    struct detect_evmap *evmap;           /* per slot */
     int64_t switch_t0;                    /* start of the first event of a new one, or 0 */
     _Atomic uint64_t c[DC__COUNT];
     _Atomic uint64_t fault_kind[SPU_VMF__COUNT];

@@ -274,6 +274,10 @@ struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu
         e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
     e->nworkers = nworkers;
     e->nslots = n > e->cfg.max_apps ? n : e->cfg.max_apps;
+    if (e->nslots > DETECT_MAX_SLOTS) {
+        spu_error_set(err, SPU_EINVAL, "rule engine: at most %u applications", DETECT_MAX_SLOTS);
+        goto fail;
+    }
     detect_rt_fields_init(e);
     if (e->cfg.classification && !(e->cls = classification_load(e->cfg.classification, err)))
         goto fail;
@@ -450,35 +454,73 @@ static uint32_t event_map(const struct spu_bundle *from, uint32_t ev, const stru
     return SPU_NONE;
 }
 
+/* Event `ev` of bundle `src` as the bundle of slot i numbers it, or
+ * SPU_NONE; the mapping of src's events is cached per slot until the next
+ * generation. */
+static uint32_t slot_event(struct detect_worker *w, unsigned i, const struct spu_bundle *src,
+                           uint32_t ev)
+{
+    const struct detect_bundle *db = &w->g->bundles[i];
+    if (db->b == src)
+        return ev < spu_bundle_view(src)->nevents ? ev : SPU_NONE;
+    struct detect_evmap *m = &w->evmap[i];
+    if (m->seq != w->g->seq || m->src != src) {
+        uint32_t n = spu_bundle_view(src)->nevents;
+        uint32_t *nm = realloc(m->map, ((size_t)n + 1) * sizeof(*nm));
+        if (!nm)
+            return SPU_NONE;
+        m->map = nm;
+        m->n = n;
+        for (uint32_t k = 0; k < n; k++)
+            nm[k] = event_map(src, k, db->b);
+        m->seq = w->g->seq;
+        m->src = src;
+    }
+    return ev < m->n ? m->map[ev] : SPU_NONE;
+}
+
+/* A grammar event runs the rules of every running application whose
+ * bundle declares that event alike: two applications with the same
+ * grammar share one parse, and rules switch at the next transaction (a
+ * message parsed by the bundle it started with runs the rules published
+ * now). */
 static void on_app_event(void *ctx, const struct app_event *ev)
 {
     struct detect_worker *w = ctx;
     const struct detect_gen *g = detect_gen_enter(w);
-    const struct detect_bundle *db = ev->bundle_idx < g->nslots ? &g->bundles[ev->bundle_idx] : NULL;
-    if (!db || !db->b) {
-        detect_gen_leave(w);
-        return;
+    uint32_t evi[DETECT_MAX_SLOTS];
+    bool any = false;
+    for (unsigned i = 0; i < g->nslots && i < DETECT_MAX_SLOTS; i++) {
+        evi[i] = SPU_NONE;
+        const struct detect_bundle *db = &g->bundles[i];
+        if (!db->b)
+            continue;
+        evi[i] = slot_event(w, i, ev->bundle, ev->event);
+        if (evi[i] == SPU_NONE) {
+            if (i == ev->bundle_idx && db->b != ev->bundle)
+                dc_inc(w, DC_RELOAD_UNMAPPED);
+            continue;
+        }
+        if (spu_bundle_view(db->b)->events[evi[i]].nrules == 0)
+            evi[i] = SPU_NONE;
+        else
+            any = true;
     }
-    /* rules switch at the next transaction: a message parsed by the
-     * bundle it started with runs the rules of the one published now */
-    uint32_t evi = ev->event;
-    if (db->b != ev->bundle)
-        evi = event_map(ev->bundle, ev->event, db->b);
-    if (evi == SPU_NONE || evi >= spu_bundle_view(db->b)->nevents) {
-        if (db->b != ev->bundle)
-            dc_inc(w, DC_RELOAD_UNMAPPED);
-        detect_gen_leave(w);
-        return;
+    if (any) {
+        event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
+        w->cur.tx_id = (int64_t)ev->tx_id;
+        w->cur.dir = ev->dir;
+        if (!skip_event(w)) {
+            dc_inc(w, DC_EVENTS);
+            for (unsigned i = 0; i < g->nslots && i < DETECT_MAX_SLOTS; i++) {
+                if (evi[i] == SPU_NONE)
+                    continue;
+                w->cur.rec = ev->rec;
+                run_rules(w, &g->bundles[i], evi[i]);
+            }
+        }
+        event_end(w);
     }
-    event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
-    w->cur.tx_id = (int64_t)ev->tx_id;
-    w->cur.dir = ev->dir;
-    if (!skip_event(w)) {
-        dc_inc(w, DC_EVENTS);
-        w->cur.rec = ev->rec;
-        run_rules(w, db, evi);
-    }
-    event_end(w);
     detect_gen_leave(w);
 }
 
@@ -509,6 +551,8 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
     w->eve.worker = (int)id;
     w->hooks = (struct rt_hooks){w, on_rt_event};
     w->sink = (struct app_sink){w, on_app_event};
+    if (!(w->evmap = calloc(e->nslots + 1, sizeof(*w->evmap))))
+        goto fail;
     e->workers[id] = w;
     return w;
 fail:
@@ -524,6 +568,9 @@ void detect_worker_free(struct detect_worker *w)
         return;
     if (w->eng->workers[w->id] == w)
         w->eng->workers[w->id] = NULL;
+    for (unsigned i = 0; w->evmap && i < w->eng->nslots; i++)
+        free(w->evmap[i].map);
+    free(w->evmap);
     spu_index_free(w->ix);
     spu_vm_free(w->vm);
     eve_writer_fini(&w->eve);

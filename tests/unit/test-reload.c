@@ -13,6 +13,8 @@
 #include "output.h"
 #include "pkt.h"
 #include "rt-events.h"
+#include "app-event.h"
+#include "arena.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -320,5 +322,77 @@ Test(reload, publications_while_a_worker_raises_events)
     cr_assert_eq(counter(&r, "alerts"), (long long)atomic_load(&x.events));
     spu_bundle_unref(v[0]);
     spu_bundle_unref(v[1]);
+    rig_close(&r);
+}
+
+/* ---- grammar events: every application with the event runs its rules ---- */
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *t = calloc(1, 1 << 16);
+    size_t n = fread(t, 1, (1 << 16) - 1, f);
+    t[n] = 0;
+    fclose(f);
+    return t;
+}
+
+static struct spu_bundle *web_bundle(const char *rules)
+{
+    char *g = read_all("tests/bench/web.spg");
+    struct spu_bundle *b = hc_bundle(g, rules);
+    free(g);
+    return b;
+}
+
+/* Raise web.req of bundle src (slot idx) with host `host`. */
+static void web_event(struct rig *r, const struct spu_bundle *src, unsigned idx, struct flow *f,
+                      const char *host)
+{
+    struct spu_arena *a = spu_arena_new(4096, 1 << 20);
+    uint32_t ev = hc_event(src, "web.req");
+    cr_assert_neq(ev, UINT32_MAX);
+    struct spu_record *rec = hc_record(a, src, ev);
+    hc_set(src, ev, rec, "host", spu_v_str(host, (uint32_t)strlen(host)));
+    struct app_event e = {.flow = f, .bundle = src, .bundle_idx = idx, .event = ev, .rec = rec,
+                          .tx_id = 0, .dir = 0, .ts_ns = f->last_ns};
+    const struct app_sink *s = detect_worker_sink(r->w);
+    s->event(s->ctx, &e);
+    spu_arena_free(a);
+}
+
+Test(reload, one_parse_runs_the_rules_of_every_application_with_the_event)
+{
+    struct spu_bundle *a = web_bundle("import web;\nrule sid 60 \"A\" on web.req "
+                                      "{ if (host == \"a.example\") Alert(); }\n");
+    struct spu_bundle *keep = spu_bundle_ref(a); /* the parse's bundle, as app.c holds it */
+    struct rig r;
+    rig_open(&r, a, 2);
+    json_decref(publish(&r, spu_bundle_ref(keep),
+                        web_bundle("import web;\nrule sid 61 \"B\" on web.req "
+                                   "{ if (host == \"a.example\") Alert(); }\n")));
+    struct conn c;
+    conn_init(&c, 12, 40000);
+    web_event(&r, keep, 0, &c.f, "a.example");
+    cr_assert_eq(counter(&r, "alerts"), 2); /* A's and B's rule on one parse */
+    /* A reloaded with another rule: the message parsed by the old bundle
+     * runs the new rule */
+    json_decref(publish(&r,
+                        web_bundle("import web;\nrule sid 62 \"A2\" on web.req "
+                                   "{ if (host == \"a.example\") Alert(); }\n"),
+                        web_bundle("import web;\nrule sid 61 \"B\" on web.req "
+                                   "{ if (host == \"a.example\") Alert(); }\n")));
+    web_event(&r, keep, 0, &c.f, "a.example");
+    cr_assert_eq(counter(&r, "alerts"), 4);
+    cr_assert_eq(counter(&r, "reload_unmapped_events"), 0);
+    /* only B runs once A is stopped */
+    json_decref(publish(&r, NULL,
+                        web_bundle("import web;\nrule sid 61 \"B\" on web.req "
+                                   "{ if (host == \"a.example\") Alert(); }\n")));
+    web_event(&r, keep, 0, &c.f, "a.example");
+    cr_assert_eq(counter(&r, "alerts"), 5);
+    end_flow(r.w, &c);
+    spu_bundle_unref(keep);
     rig_close(&r);
 }
