@@ -1,7 +1,8 @@
 #!/bin/sh
 # Hot reload under load: a capture replayed live with tcpreplay
 # (--mbps 200 --loop K) on a veth pair between two network namespaces
-# (offloads off), spurun -i on the far end running two applications: `app`
+# (offloads off; RELOAD_MBPS overrides the rate), spurun -i on the far end
+# running two applications: `app`
 # (rules that alert on the capture's SYNs and UDP packets) and `other`.
 # While the traffic flows, `app` is reloaded 100 times in a row, two
 # versions alternating; a corrupt bundle, a missing file and a bundle of an
@@ -17,12 +18,15 @@
 SPUC="$(dirname "$SPURUN")/spuc"
 SPUCTL="$(dirname "$SPURUN")/spuctl"
 A=rla$$; B=rlb$$; VA=rlva$$; VB=rlvb$$
-# replays of the file (6.6 ms each at 200 Mbit/s): the traffic must outlast
-# the reloads; under ASan (spurun and spuctl several times slower) at a
-# rate its workers keep up with, for longer
-MBPS=200; K=${RELOAD_LOOPS:-1200}
-[ "${SAN:-0}" = 1 ] && { MBPS=20; K=${RELOAD_LOOPS:-600}; }
+# replays of the file: 6.6 ms each at 200 Mbit/s (under ASan, spurun and
+# spuctl several times slower, 20 Mbit/s).
+# The replay runs in chunks of CHUNK loops until every control action is
+# done, so that it outlasts them however slow the machine is; K (the
+# loops replayed) is counted from the chunks.
+MBPS=${RELOAD_MBPS:-200}; CHUNK=100
+[ "${SAN:-0}" = 1 ] && { MBPS=${RELOAD_MBPS:-20}; CHUNK=20; }
 cleanup() {
+    touch "$TMPC/replay.stop" 2>/dev/null
     [ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
     ip netns del "$A" 2>/dev/null
@@ -96,7 +100,16 @@ sleep 1
 spid=$(pgrep -P "$pid" spurun || echo "$pid")
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$spid/status"; }
 ctl() { "$SPUCTL" --control "$sock" --json "$@"; }
-ip netns exec "$A" tcpreplay -q -i "$VA" --mbps "$MBPS" --loop "$K" "$pcap" > "$TMPC/replay.out" 2>&1 &
+rm -f "$TMPC/replay.stop" "$TMPC/replay.chunks"
+(
+    n=0
+    while [ ! -f "$TMPC/replay.stop" ]; do
+        ip netns exec "$A" tcpreplay -q -i "$VA" --mbps "$MBPS" --loop "$CHUNK" "$pcap" \
+            >> "$TMPC/replay.out" 2>&1 || exit 1
+        n=$((n + 1))
+        echo "$n" > "$TMPC/replay.chunks"
+    done
+) &
 rpid=$!
 sleep 0.3
 # two warm-up reloads, then the level to come back to
@@ -141,9 +154,11 @@ stopped_at=$(date +%s.%N)
 kill -HUP "$spid"
 sleep 0.5
 replay_alive=0; kill -0 "$rpid" 2>/dev/null && replay_alive=1
+touch "$TMPC/replay.stop"
 rss1=$(rss)
 wait "$rpid"; rrc=$?
 rpid=
+K=$(( $(cat "$TMPC/replay.chunks" 2>/dev/null || echo 0) * CHUNK ))
 sleep 1
 ctl stats > "$TMPC/stats.json"
 kill -INT "$pid"
