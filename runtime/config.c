@@ -53,6 +53,11 @@ static const char usage[] =
     "                       index path and prefilter literals that selected each rule\n"
     "  --classification F   classification.config giving alert categories and\n"
     "                       default severities (e.g. rules/classification.config)\n"
+    "  --metrics ADDR:PORT  serve Prometheus metrics over HTTP at /metrics (e.g.\n"
+    "                       127.0.0.1:9100, [::1]:9100, :9100 for every address):\n"
+    "                       the counters of the stats record, refreshed every second\n"
+    "  --metrics-linger S   once the input is fully processed, keep serving the\n"
+    "                       final counters for S seconds (or until SIGINT/SIGTERM)\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
     "\n"
@@ -96,6 +101,8 @@ enum {
     OPT_TOP_RULES,
     OPT_EXPLAIN,
     OPT_CLASSIFICATION,
+    OPT_METRICS,
+    OPT_METRICS_LINGER,
 };
 
 static const struct option longopts[] = {
@@ -117,6 +124,8 @@ static const struct option longopts[] = {
     {"top-rules", required_argument, NULL, OPT_TOP_RULES},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"classification", required_argument, NULL, OPT_CLASSIFICATION},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -291,6 +300,14 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_CLASSIFICATION:
             c->classification = optarg;
             break;
+        case OPT_METRICS:
+            c->metrics = optarg;
+            break;
+        case OPT_METRICS_LINGER:
+            if (number(optarg, 86400, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--metrics-linger: expected seconds");
+            c->metrics_linger = (unsigned)v;
+            break;
         case 'v':
             c->verbose++;
             break;
@@ -315,6 +332,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
     if (c->fanout && !c->iface)
         return spu_error_set(err, SPU_EINVAL, "--fanout applies to live capture (-i)");
+    if (c->metrics_linger && !c->metrics)
+        return spu_error_set(err, SPU_EINVAL, "--metrics-linger needs --metrics");
     if (!c->workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->workers = n > 1 ? (unsigned)(n - 1) : 1;

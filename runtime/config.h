@@ -56,6 +56,8 @@ struct config {
     unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */
     bool explain;            /* --explain: an `explain` record per event with rules */
     const char *classification; /* --classification FILE (classification.config) */
+    const char *metrics;     /* --metrics ADDR:PORT (Prometheus endpoint) */
+    unsigned metrics_linger; /* --metrics-linger SECS after the input ends */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

@@ -11,6 +11,8 @@
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
+#include "metrics-text.h"
+#include "metrics.h"
 #include "output.h"
 #include "stats.h"
 #include "stream-tcp.h"
@@ -23,6 +25,8 @@
 
 /* Fixed seed for files, so that runs repeat exactly. */
 #define FILE_SEED 0x5350552eu
+/* How often the metrics endpoint's figures are refreshed while running. */
+#define METRICS_REFRESH_NS 1000000000
 
 static int64_t mono_ns(void)
 {
@@ -54,6 +58,7 @@ struct run {
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
     struct detect_worker **dw;
+    struct metrics_server *metrics; /* --metrics, or NULL */
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
@@ -62,7 +67,8 @@ struct run {
     int64_t t_start;
 };
 
-static void emit_stats(struct run *r)
+/* The stats record as of now (new; NULL when out of memory). */
+static json_t *stats_record(struct run *r)
 {
     struct stats_block sum;
     stats_block_init(&sum);
@@ -86,6 +92,19 @@ static void emit_stats(struct run *r)
     for (unsigned i = 0; i < r->nworkers; i++)
         json_array_append_new(drops, json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
     json_object_set_new(spu, "worker_queue_drops", drops);
+    json_t *pw = json_array();
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        const struct stats_block *wb = worker_stats(r->workers[i]);
+        json_t *x = json_object();
+        json_object_set_new(x, "worker", json_integer(i));
+        json_object_set_new(x, "pkts", json_integer((json_int_t)stats_get(wb, CNT_DEC_PKTS)));
+        json_object_set_new(x, "bytes", json_integer((json_int_t)stats_get(wb, CNT_DEC_BYTES)));
+        json_object_set_new(x, "flows", json_integer((json_int_t)stats_get(wb, CNT_FLOW_TOTAL)));
+        json_object_set_new(x, "queue_drops",
+                            json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
+        json_array_append_new(pw, x);
+    }
+    json_object_set_new(spu, "per_worker", pw);
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
@@ -113,7 +132,27 @@ static void emit_stats(struct run *r)
         clock_gettime(CLOCK_REALTIME, &now);
         ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     }
-    eve_stats(&r->main_eve, ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+    return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+}
+
+/* Publish the record to the metrics endpoint (when there is one); `done`:
+ * the input is fully processed. Borrows rec. */
+static void publish_metrics(struct run *r, const json_t *rec, bool done)
+{
+    if (r->metrics && rec)
+        metrics_server_publish(r->metrics, metrics_text_render(rec, done));
+}
+
+/* Write a stats record to EVE, and show the same record on the metrics
+ * endpoint. */
+static void emit_stats(struct run *r, bool done)
+{
+    json_t *rec = stats_record(r);
+    publish_metrics(r, rec, done);
+    json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
+    if (rec)
+        json_object_del(rec, "spu");
+    eve_emit(&r->main_eve, rec, spu);
 }
 
 static void teardown(struct run *r)
@@ -133,6 +172,8 @@ static void teardown(struct run *r)
     r->detect = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
+    metrics_server_free(r->metrics);
+    r->metrics = NULL;
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
         spu_bundle_unref(r->bundles[i]);
 }
@@ -180,6 +221,13 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
+    if (c->metrics && !(r->metrics = metrics_server_new(c->metrics, err))) {
+        int code = err->code;
+        output_close(r->out, NULL);
+        r->out = NULL;
+        teardown(r);
+        return code;
+    }
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
     r->dw = calloc(r->nworkers, sizeof(*r->dw));
     if (!r->workers || !r->dw)
@@ -240,6 +288,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     int64_t next_stats = c->stats_interval ? r->t_start + (int64_t)c->stats_interval * 1000000000
                                            : INT64_MAX;
     int64_t next_progress = r->t_start + 1000000000;
+    int64_t next_metrics = r->metrics ? r->t_start : INT64_MAX;
     unsigned idle = 0;
     while (!*stop) {
         int s = dispatch_step(r->disp, err);
@@ -259,8 +308,14 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             idle = 0;
         }
         int64_t now = mono_ns();
+        if (now >= next_metrics) {
+            json_t *rec = stats_record(r);
+            publish_metrics(r, rec, false);
+            json_decref(rec);
+            next_metrics = now + METRICS_REFRESH_NS;
+        }
         if (now >= next_stats) {
-            emit_stats(r);
+            emit_stats(r, false);
             output_producer_flush(r->main_eve.out);
             next_stats = now + (int64_t)c->stats_interval * 1000000000;
         }
@@ -280,7 +335,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     for (unsigned i = 0; i < started; i++)
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
-    emit_stats(r);
+    emit_stats(r, true);
 
     struct stats_block sum;
     stats_block_init(&sum);
@@ -310,6 +365,12 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     r->out = NULL;
     if (orc != SPU_OK && rc == SPU_OK)
         rc = spu_error_set(err, orc, "writing %s failed", c->eve_path);
+    /* --metrics-linger: the final counters stay up for a last scrape */
+    for (int64_t until = mono_ns() + (int64_t)c->metrics_linger * 1000000000;
+         r->metrics && !*stop && mono_ns() < until;) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
     teardown(r);
     return rc;
 nomem:
