@@ -43,6 +43,10 @@ static const char usage[] =
     "  --flow-memcap B      bytes of flow state for all workers (default 128 MiB)\n"
     "  --stream-memcap B    out-of-order bytes held by all flows (default 256 MiB)\n"
     "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
+    "  --eve-rotate N       rotate the EVE file by size (100K, 100M, 1G) or by age\n"
+    "                       (30s, 15m, 1h, 1d; may be given for both): the file is\n"
+    "                       renamed to FILE.N (next free N) and FILE opened anew,\n"
+    "                       between two records. SIGUSR1 reopens FILE (logrotate)\n"
     "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
     "  --no-progress        no progress line on the terminal\n"
     "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
@@ -103,6 +107,7 @@ enum {
     OPT_CLASSIFICATION,
     OPT_METRICS,
     OPT_METRICS_LINGER,
+    OPT_EVE_ROTATE,
 };
 
 static const struct option longopts[] = {
@@ -126,9 +131,41 @@ static const struct option longopts[] = {
     {"classification", required_argument, NULL, OPT_CLASSIFICATION},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
+    {"eve-rotate", required_argument, NULL, OPT_EVE_ROTATE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* --eve-rotate: a size (K/M/G, or k/g) or an age (s, m, h, d). */
+static int rotate_arg(struct config *c, const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-' || v == 0 || (end[0] && end[1]))
+        return SPU_EINVAL;
+    uint64_t bytes = 0, secs = 0;
+    switch (*end) {
+    case 'k': case 'K': bytes = 1ULL << 10; break;
+    case 'M': bytes = 1ULL << 20; break;
+    case 'g': case 'G': bytes = 1ULL << 30; break;
+    case 's': secs = 1; break;
+    case 'm': secs = 60; break;
+    case 'h': secs = 3600; break;
+    case 'd': secs = 86400; break;
+    default: return SPU_EINVAL; /* a bare number says neither size nor age */
+    }
+    if (bytes) {
+        if (v > (1ULL << 50) / bytes)
+            return SPU_EINVAL;
+        c->eve_rotate_bytes = v * bytes;
+    } else {
+        if (v > 366ULL * 86400 / secs)
+            return SPU_EINVAL;
+        c->eve_rotate_seconds = v * secs;
+    }
+    return SPU_OK;
+}
 
 static int number(const char *s, uint64_t max, uint64_t *out)
 {
@@ -299,6 +336,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_CLASSIFICATION:
             c->classification = optarg;
+            break;
+        case OPT_EVE_ROTATE:
+            if (rotate_arg(c, optarg) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--eve-rotate: expected a size (100M) "
+                                                      "or an age (1h), got '%s'", optarg);
             break;
         case OPT_METRICS:
             c->metrics = optarg;

@@ -14,6 +14,7 @@
 #ifndef SPU_CONFIG_H
 #define SPU_CONFIG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,11 @@ struct config {
     const char *classification; /* --classification FILE (classification.config) */
     const char *metrics;     /* --metrics ADDR:PORT (Prometheus endpoint) */
     unsigned metrics_linger; /* --metrics-linger SECS after the input ends */
+    uint64_t eve_rotate_bytes;   /* --eve-rotate SIZE (K/M/G) */
+    uint64_t eve_rotate_seconds; /* --eve-rotate AGE (s/m/h/d) */
+    /* Set by main(), not by the command line: the SIGUSR1 flag the run
+     * polls to reopen its EVE file (NULL: none). */
+    volatile sig_atomic_t *reopen_flag;
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

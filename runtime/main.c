@@ -14,6 +14,13 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -56,6 +63,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    cfg.reopen_flag = &reopen_requested;
 
     struct run_report rep;
     char ebuf[600];

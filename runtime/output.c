@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,14 @@ struct output_producer {
 struct output {
     int fd;
     bool own_fd;
+    char *path;            /* owned; NULL for standard output */
+    struct output_rotate rot;
+    uint64_t file_bytes;   /* written to the current file (writer only) */
+    int64_t file_opened;   /* CLOCK_MONOTONIC ns of the current file (writer only) */
+    unsigned next_suffix;  /* writer only: the next PATH.N to try */
+    _Atomic unsigned reopen_req;
+    unsigned reopen_seen;  /* writer only */
+    _Atomic uint64_t rotations, reopens;
     unsigned n;
     struct output_producer *prod;
     pthread_t writer;
@@ -64,16 +74,113 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int open_path(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* Close the current file and open `path` again (after an outside rename);
+ * with `rotate`, first rename the current file to the next free PATH.N.
+ * Writer thread only, between whole buffers or at a line boundary. A failed
+ * open keeps writing to the old descriptor and is counted as a failure. */
+static void switch_file(struct output *o, bool rotate)
+{
+    if (!o->path)
+        return;
+    if (rotate) {
+        size_t n = strlen(o->path) + 16;
+        char *to = malloc(n);
+        if (!to) {
+            atomic_store(&o->failed, true);
+            return;
+        }
+        struct stat st;
+        do
+            snprintf(to, n, "%s.%u", o->path, o->next_suffix++);
+        while (lstat(to, &st) == 0);
+        int rc = rename(o->path, to);
+        free(to);
+        if (rc != 0) {
+            atomic_store(&o->failed, true);
+            return;
+        }
+    }
+    int fd = open_path(o->path);
+    if (fd < 0) {
+        atomic_store(&o->failed, true);
+        return;
+    }
+    if (close(o->fd) != 0)
+        atomic_store(&o->failed, true);
+    o->fd = fd;
+    o->file_bytes = 0;
+    o->file_opened = mono_ns();
+    atomic_fetch_add(rotate ? &o->rotations : &o->reopens, 1);
+}
+
+/* Write one buffer of whole lines, rotating by size or time where needed;
+ * a rotation falls between two lines, so every line is whole in exactly
+ * one file. */
+static bool write_buffer(struct output *o, const char *p, size_t n)
+{
+    bool ok = true;
+    if (o->rot.seconds && o->file_bytes &&
+        mono_ns() - o->file_opened >= (int64_t)o->rot.seconds * 1000000000)
+        switch_file(o, true);
+    while (n) {
+        size_t take = n;
+        if (o->rot.bytes && o->file_bytes + n > o->rot.bytes) {
+            size_t room = o->file_bytes < o->rot.bytes ? (size_t)(o->rot.bytes - o->file_bytes) : 0;
+            /* the longest run of whole lines that fits */
+            take = 0;
+            for (size_t i = room < n ? room : n; i > 0; i--)
+                if (p[i - 1] == '\n') {
+                    take = i;
+                    break;
+                }
+            if (take == 0) {
+                if (o->file_bytes) {
+                    switch_file(o, true);
+                    continue;
+                }
+                /* a line longer than the limit: alone in its own file */
+                const char *nl = memchr(p, '\n', n);
+                take = nl ? (size_t)(nl - p) + 1 : n;
+            }
+        }
+        if (!write_all(o->fd, p, take))
+            ok = false;
+        o->file_bytes += take;
+        p += take;
+        n -= take;
+        if (n)
+            switch_file(o, true);
+    }
+    return ok;
+}
+
 /* Write every queued buffer; returns how many were written. */
 static unsigned drain_once(struct output *o)
 {
+    unsigned req = atomic_load(&o->reopen_req);
+    if (req != o->reopen_seen) {
+        o->reopen_seen = req;
+        switch_file(o, false);
+    }
     unsigned done = 0;
     for (unsigned i = 0; i < o->n; i++) {
         struct output_producer *p = &o->prod[i];
         void *b;
         while (spsc_pop(p->full, &b, 1) == 1) {
             struct obuf *ob = b;
-            if (!write_all(o->fd, ob->data, ob->len))
+            if (!write_buffer(o, ob->data, ob->len))
                 atomic_store(&o->failed, true);
             atomic_fetch_add_explicit(&o->lines, ob->lines, memory_order_relaxed);
             ob->len = 0;
@@ -103,6 +210,12 @@ static void *writer_main(void *arg)
 
 struct output *output_open(const char *path, unsigned nproducers, struct spu_error *err)
 {
+    return output_open_rotating(path, nproducers, NULL, err);
+}
+
+struct output *output_open_rotating(const char *path, unsigned nproducers,
+                                    const struct output_rotate *rot, struct spu_error *err)
+{
     if (nproducers == 0) {
         spu_error_set(err, SPU_EINVAL, "output: no producers");
         return NULL;
@@ -116,13 +229,23 @@ struct output *output_open(const char *path, unsigned nproducers, struct spu_err
     if (strcmp(path, "-") == 0) {
         o->fd = STDOUT_FILENO;
     } else {
-        o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        o->fd = open_path(path);
         if (o->fd < 0) {
             spu_error_at(err, SPU_EIO, path, UINT64_MAX, "cannot open: %s", strerror(errno));
             free(o);
             return NULL;
         }
         o->own_fd = true;
+        o->path = strdup(path);
+        if (!o->path)
+            goto nomem;
+        struct stat st;
+        if (fstat(o->fd, &st) == 0)
+            o->file_bytes = (uint64_t)st.st_size;
+        o->file_opened = mono_ns();
+        o->next_suffix = 1;
+        if (rot)
+            o->rot = *rot;
     }
     o->prod = calloc(nproducers, sizeof(*o->prod));
     if (!o->prod)
@@ -202,6 +325,21 @@ void output_producer_flush(struct output_producer *p)
         hand_off(p);
 }
 
+void output_reopen(struct output *o)
+{
+    atomic_fetch_add(&o->reopen_req, 1);
+}
+
+uint64_t output_rotations(const struct output *o)
+{
+    return atomic_load(&((struct output *)o)->rotations);
+}
+
+uint64_t output_reopens(const struct output *o)
+{
+    return atomic_load(&((struct output *)o)->reopens);
+}
+
 uint64_t output_lines(const struct output *o)
 {
     return atomic_load_explicit(&((struct output *)o)->lines, memory_order_relaxed);
@@ -234,6 +372,7 @@ int output_close(struct output *o, uint64_t *lines)
         }
         free(o->prod);
     }
+    free(o->path);
     free(o);
     return rc;
 }

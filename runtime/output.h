@@ -28,6 +28,28 @@ struct output_producer;
  * with `nproducers` producer slots. Returns new, or NULL with err filled. */
 struct output *output_open(const char *path, unsigned nproducers, struct spu_error *err);
 
+/* Rotation of the file by size or age (0 = not by that). */
+struct output_rotate {
+    uint64_t bytes;   /* a file holds at most this many bytes (unless one line is longer) */
+    uint64_t seconds; /* a file is rotated once it is this old and not empty */
+};
+
+/* output_open, with rotation: when the file reaches rot->bytes or
+ * rot->seconds, the writer renames it to PATH.N (the next N from 1 that is
+ * free) and opens PATH anew. A rotation falls between two lines: every
+ * line is whole in exactly one file. rot may be NULL; ignored for "-". */
+struct output *output_open_rotating(const char *path, unsigned nproducers,
+                                    const struct output_rotate *rot, struct spu_error *err);
+
+/* Ask the writer to close and reopen the path before its next write (after
+ * logrotate moved the file away; SIGUSR1). Any thread; lines are never torn:
+ * the switch happens between buffers of whole lines. */
+void output_reopen(struct output *o);
+
+/* Rotations and reopens done so far (any thread; a snapshot). */
+uint64_t output_rotations(const struct output *o);
+uint64_t output_reopens(const struct output *o);
+
 /* Producer slot `idx` (< nproducers); borrowed, lives until output_close. */
 struct output_producer *output_producer(struct output *o, unsigned idx);
 

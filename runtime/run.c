@@ -105,6 +105,10 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(pw, x);
     }
     json_object_set_new(spu, "per_worker", pw);
+    json_t *eo = json_object();
+    json_object_set_new(eo, "rotations", json_integer((json_int_t)output_rotations(r->out)));
+    json_object_set_new(eo, "reopens", json_integer((json_int_t)output_reopens(r->out)));
+    json_object_set_new(spu, "eve_file", eo);
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
@@ -213,7 +217,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
                       : capture_open_file(c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
-    r->out = output_open(c->eve_path, r->nworkers + 1, err);
+    struct output_rotate rot = {c->eve_rotate_bytes, c->eve_rotate_seconds};
+    r->out = output_open_rotating(c->eve_path, r->nworkers + 1, &rot, err);
     if (!r->out) {
         teardown(r);
         return err->code;
@@ -306,6 +311,10 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             }
         } else {
             idle = 0;
+        }
+        if (c->reopen_flag && *c->reopen_flag) {
+            *c->reopen_flag = 0;
+            output_reopen(r->out);
         }
         int64_t now = mono_ns();
         if (now >= next_metrics) {
