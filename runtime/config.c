@@ -47,6 +47,14 @@ static const char usage[] =
     "                       (30s, 15m, 1h, 1d; may be given for both): the file is\n"
     "                       renamed to FILE.N (next free N) and FILE opened anew,\n"
     "                       between two records. SIGUSR1 reopens FILE (logrotate)\n"
+    "  --pcap-log alerts    each flow keeps copies of its last packets; when a rule\n"
+    "                       alerts on it they and the next ones are written to\n"
+    "                       DIR/<flow_id>.pcap, named in the alert (spu.pcap_file)\n"
+    "  --pcap-log-dir DIR   where those pcaps go (default: the EVE file's directory)\n"
+    "  --pcap-log-packets N packets kept per flow before an alert (default 32)\n"
+    "  --pcap-log-after M   packets written after an alert (default 32)\n"
+    "  --pcap-log-memcap B  bytes of kept packets for all flows (default 64 MiB); a\n"
+    "                       packet over it is not kept (counted)\n"
     "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
     "  --no-progress        no progress line on the terminal\n"
     "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
@@ -108,6 +116,11 @@ enum {
     OPT_METRICS,
     OPT_METRICS_LINGER,
     OPT_EVE_ROTATE,
+    OPT_PCAP_LOG,
+    OPT_PCAP_LOG_DIR,
+    OPT_PCAP_LOG_PACKETS,
+    OPT_PCAP_LOG_AFTER,
+    OPT_PCAP_LOG_MEMCAP,
 };
 
 static const struct option longopts[] = {
@@ -132,6 +145,11 @@ static const struct option longopts[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
     {"eve-rotate", required_argument, NULL, OPT_EVE_ROTATE},
+    {"pcap-log", required_argument, NULL, OPT_PCAP_LOG},
+    {"pcap-log-dir", required_argument, NULL, OPT_PCAP_LOG_DIR},
+    {"pcap-log-packets", required_argument, NULL, OPT_PCAP_LOG_PACKETS},
+    {"pcap-log-after", required_argument, NULL, OPT_PCAP_LOG_AFTER},
+    {"pcap-log-memcap", required_argument, NULL, OPT_PCAP_LOG_MEMCAP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -198,6 +216,9 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
     c->progress = true;
+    c->pcap_log_packets = 32;
+    c->pcap_log_after = 32;
+    c->pcap_log_memcap = 64ULL << 20;
     const char *log_dir = NULL;
     optind = 1;
     opterr = 0;
@@ -337,6 +358,29 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_CLASSIFICATION:
             c->classification = optarg;
             break;
+        case OPT_PCAP_LOG:
+            if (strcmp(optarg, "alerts") != 0)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log: only 'alerts' is supported");
+            c->pcap_log = true;
+            break;
+        case OPT_PCAP_LOG_DIR:
+            c->pcap_log_dir = optarg;
+            break;
+        case OPT_PCAP_LOG_PACKETS:
+            if (number(optarg, 4096, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log-packets: expected 1..4096");
+            c->pcap_log_packets = (unsigned)v;
+            break;
+        case OPT_PCAP_LOG_AFTER:
+            if (number(optarg, 1000000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log-after: expected 0..1000000");
+            c->pcap_log_after = (unsigned)v;
+            break;
+        case OPT_PCAP_LOG_MEMCAP:
+            if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log-memcap: expected a size");
+            c->pcap_log_memcap = v;
+            break;
         case OPT_EVE_ROTATE:
             if (rotate_arg(c, optarg) != SPU_OK)
                 return spu_error_set(err, SPU_EINVAL, "--eve-rotate: expected a size (100M) "
@@ -385,6 +429,18 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         c->eve_path = c->eve_buf;
     } else if (!c->eve_path) {
         c->eve_path = "eve.json";
+    }
+    if ((c->pcap_log_dir || c->pcap_log_packets != 32 || c->pcap_log_after != 32 ||
+         c->pcap_log_memcap != 64ULL << 20) && !c->pcap_log)
+        return spu_error_set(err, SPU_EINVAL, "--pcap-log-* options need --pcap-log alerts");
+    if (c->pcap_log && !c->pcap_log_dir) {
+        const char *slash = strrchr(c->eve_path, '/');
+        if (!slash || strcmp(c->eve_path, "-") == 0)
+            snprintf(c->pcap_log_dir_buf, sizeof(c->pcap_log_dir_buf), ".");
+        else
+            snprintf(c->pcap_log_dir_buf, sizeof(c->pcap_log_dir_buf), "%.*s",
+                     (int)(slash - c->eve_path), c->eve_path);
+        c->pcap_log_dir = c->pcap_log_dir_buf;
     }
     return CONFIG_RUN;
 }

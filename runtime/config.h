@@ -64,6 +64,12 @@ struct config {
     /* Set by main(), not by the command line: the SIGUSR1 flag the run
      * polls to reopen its EVE file (NULL: none). */
     volatile sig_atomic_t *reopen_flag;
+    bool pcap_log;               /* --pcap-log alerts */
+    const char *pcap_log_dir;    /* --pcap-log-dir DIR (default: the EVE file's directory) */
+    char pcap_log_dir_buf[4096];
+    unsigned pcap_log_packets;   /* --pcap-log-packets N kept per flow (default 32) */
+    unsigned pcap_log_after;     /* --pcap-log-after M written after an alert (default 32) */
+    uint64_t pcap_log_memcap;    /* --pcap-log-memcap B for all rings (default 64 MiB) */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

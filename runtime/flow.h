@@ -87,6 +87,7 @@ struct flow {
     struct stream_dir sd[2];     /* [0] to server, [1] to client */
     void *app;                   /* stream consumer's slot */
     void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
+    void *trace;                 /* --pcap-log's slot (pcaplog.c: packet ring, alert pcap) */
 };
 
 struct flow_table;

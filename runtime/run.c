@@ -14,6 +14,7 @@
 #include "metrics-text.h"
 #include "metrics.h"
 #include "output.h"
+#include "pcaplog.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -59,6 +60,8 @@ struct run {
     struct detect_engine *detect; /* NULL without bundles */
     struct detect_worker **dw;
     struct metrics_server *metrics; /* --metrics, or NULL */
+    struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
+    _Atomic int64_t pcaplog_memuse;
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
@@ -66,6 +69,11 @@ struct run {
     struct flow_timeouts timeouts;
     int64_t t_start;
 };
+
+static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
+{
+    return pcaplog_alert(ctx, f);
+}
 
 /* The stats record as of now (new; NULL when out of memory). */
 static json_t *stats_record(struct run *r)
@@ -105,6 +113,26 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(pw, x);
     }
     json_object_set_new(spu, "per_worker", pw);
+    if (r->pcaplogs) {
+        uint64_t v[6] = {0};
+        for (unsigned i = 0; i < r->nworkers; i++) {
+            const struct pcaplog_stats *ps = pcaplog_stats(r->pcaplogs[i]);
+            v[0] += atomic_load_explicit(&ps->kept, memory_order_relaxed);
+            v[1] += atomic_load_explicit(&ps->memcap_drops, memory_order_relaxed);
+            v[2] += atomic_load_explicit(&ps->files, memory_order_relaxed);
+            v[3] += atomic_load_explicit(&ps->written, memory_order_relaxed);
+            v[4] += atomic_load_explicit(&ps->files_refused, memory_order_relaxed);
+            v[5] += atomic_load_explicit(&ps->write_errors, memory_order_relaxed);
+        }
+        static const char *const names[6] = {"kept", "memcap_drops", "files", "written",
+                                             "files_refused", "write_errors"};
+        json_t *pl = json_object();
+        for (unsigned i = 0; i < 6; i++)
+            json_object_set_new(pl, names[i], json_integer((json_int_t)v[i]));
+        json_object_set_new(pl, "memuse", json_integer(atomic_load(&r->pcaplog_memuse)));
+        json_object_set_new(pl, "memcap", json_integer((json_int_t)r->cfg->pcap_log_memcap));
+        json_object_set_new(spu, "pcap_log", pl);
+    }
     json_t *eo = json_object();
     json_object_set_new(eo, "rotations", json_integer((json_int_t)output_rotations(r->out)));
     json_object_set_new(eo, "reopens", json_integer((json_int_t)output_reopens(r->out)));
@@ -176,6 +204,11 @@ static void teardown(struct run *r)
     r->detect = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
+    if (r->pcaplogs)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            pcaplog_free(r->pcaplogs[i]);
+    free(r->pcaplogs);
+    r->pcaplogs = NULL;
     metrics_server_free(r->metrics);
     r->metrics = NULL;
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
@@ -256,6 +289,23 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             return code;
         }
     }
+    if (c->pcap_log) {
+        if (!(r->pcaplogs = calloc(r->nworkers, sizeof(*r->pcaplogs))))
+            goto nomem;
+        struct pcaplog_cfg pc = {c->pcap_log_dir, c->pcap_log_packets, c->pcap_log_after,
+                                 c->pcap_log_memcap, &r->pcaplog_memuse};
+        for (unsigned i = 0; i < r->nworkers; i++) {
+            if (!(r->pcaplogs[i] = pcaplog_new(&pc, err))) {
+                int code = err->code;
+                output_close(r->out, NULL);
+                r->out = NULL;
+                teardown(r);
+                return code;
+            }
+            if (r->dw[i])
+                detect_worker_set_alert_hook(r->dw[i], pcaplog_alert_hook, r->pcaplogs[i]);
+        }
+    }
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct worker_cfg wc = {
@@ -271,6 +321,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             .in_iface = c->iface,
             .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
             .consumer = NULL,
+            .pcaplog = r->pcaplogs ? r->pcaplogs[i] : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
         if (!r->workers[i])

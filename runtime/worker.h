@@ -31,6 +31,7 @@ struct spsc;
 struct output_producer;
 struct rt_hooks;
 struct pkt;
+struct pcaplog;
 
 struct worker_cfg {
     unsigned id;
@@ -45,6 +46,7 @@ struct worker_cfg {
     const char *in_iface;               /* NULL for files */
     const struct rt_hooks *hooks;       /* NULL: none */
     const struct stream_consumer *consumer; /* NULL: none */
+    struct pcaplog *pcaplog;            /* --pcap-log: this worker's, or NULL */
 };
 
 struct worker;
