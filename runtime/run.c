@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "pcaplog.h"
+#include "run-service.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -187,6 +188,42 @@ static void emit_stats(struct run *r, bool done)
     eve_emit(&r->main_eve, rec, spu);
 }
 
+/* flows: per worker, flows tracked now (created minus ended), created,
+ * ended, and how they ended. */
+static json_t *flows_answer(struct run *r)
+{
+    json_t *ws = json_array();
+    uint64_t active = 0;
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        const struct stats_block *b = worker_stats(r->workers[i]);
+        uint64_t created = stats_get(b, CNT_FLOW_TOTAL);
+        uint64_t ended = stats_get(b, CNT_FLOW_END_NEW) + stats_get(b, CNT_FLOW_END_ESTABLISHED) +
+                         stats_get(b, CNT_FLOW_END_CLOSED);
+        /* the counters are read one by one while the worker runs */
+        uint64_t a = created > ended ? created - ended : 0;
+        active += a;
+        json_array_append_new(
+            ws, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", (json_int_t)i,
+                          "active", (json_int_t)a, "created", (json_int_t)created, "ended",
+                          (json_int_t)ended, "tcp", (json_int_t)stats_get(b, CNT_FLOW_TCP),
+                          "udp", (json_int_t)stats_get(b, CNT_FLOW_UDP), "timeout",
+                          (json_int_t)stats_get(b, CNT_FLOW_TIMEOUT), "evicted",
+                          (json_int_t)stats_get(b, CNT_FLOW_EVICTED), "queue_drops",
+                          (json_int_t)dispatch_queue_drops(r->disp, i)));
+    }
+    return json_pack("{s:I, s:I, s:I, s:o}", "active", (json_int_t)active, "memuse",
+                     (json_int_t)atomic_load(&r->gauges.flow_memuse), "flow_bytes",
+                     (json_int_t)flow_bytes_per_flow(), "workers", ws);
+}
+
+/* The answers to the control socket's queries (run-service.h), built on
+ * the main thread between two dispatch steps. */
+static json_t *answer(void *ctx, enum run_query q)
+{
+    struct run *r = ctx;
+    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
+}
+
 static void teardown(struct run *r)
 {
     if (r->workers) {
@@ -215,9 +252,12 @@ static void teardown(struct run *r)
         spu_bundle_unref(r->bundles[i]);
 }
 
-int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
-             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+int run_main_env(const struct config *c, const struct run_env *env, struct run_report *rep,
+                 struct spu_error *err)
 {
+    volatile sig_atomic_t *stop = env->stop;
+    run_progress_fn progress = env->progress;
+    void *progress_ctx = env->progress_ctx;
     struct run rr;
     struct run *r = &rr;
     memset(r, 0, sizeof(*r));
@@ -247,7 +287,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     }
     struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
     r->cap = c->iface ? capture_open_live(c->iface, &co, err)
-                      : capture_open_file(c->read_path, &co, err);
+                      : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
     struct output_rotate rot = {c->eve_rotate_bytes, c->eve_rotate_seconds};
@@ -255,6 +295,16 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     if (!r->out) {
         teardown(r);
         return err->code;
+    }
+    if (env->tap)
+        output_set_tap(r->out, env->tap);
+    if (env->opened) {
+        int orc = env->opened(env->opened_ctx, err);
+        if (orc < 0) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return orc;
+        }
     }
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
@@ -347,6 +397,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     int64_t next_metrics = r->metrics ? r->t_start : INT64_MAX;
     unsigned idle = 0;
     while (!*stop) {
+        if (env->svc && run_service_serve(env->svc, answer, r))
+            break;
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
             break;
@@ -363,8 +415,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         } else {
             idle = 0;
         }
-        if (c->reopen_flag && *c->reopen_flag) {
-            *c->reopen_flag = 0;
+        if (env->reopen && *env->reopen) {
+            *env->reopen = 0;
             output_reopen(r->out);
         }
         int64_t now = mono_ns();
@@ -396,6 +448,11 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
     emit_stats(r, true);
+    if (env->svc)
+    {
+        run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
+        run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+    }
 
     struct stats_block sum;
     stats_block_init(&sum);
@@ -442,6 +499,13 @@ nomem:
     output_close(r->out, NULL);
     teardown(r);
     return SPU_ENOMEM;
+}
+
+int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
+             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+{
+    struct run_env env = {.stop = stop, .progress = progress, .progress_ctx = progress_ctx};
+    return run_main_env(c, &env, rep, err);
 }
 
 int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_report *rep,
