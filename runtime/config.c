@@ -44,6 +44,7 @@ static const char usage[] =
     "  --flow-memcap B      bytes of flow state for all workers (default 128 MiB)\n"
     "  --stream-memcap B    out-of-order bytes held by all flows (default 256 MiB)\n"
     "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
+    "  --defrag-memcap B    bytes of IP fragments held for reassembly (default 16 MiB)\n"
     "  --eve-rotate N       rotate the EVE file by size (100K, 100M, 1G) or by age\n"
     "                       (30s, 15m, 1h, 1d; may be given for both): the file is\n"
     "                       renamed to FILE.N (next free N) and FILE opened anew,\n"
@@ -136,6 +137,7 @@ enum {
     OPT_FLOW_MEMCAP,
     OPT_STREAM_MEMCAP,
     OPT_STREAM_FLOW_CAP,
+    OPT_DEFRAG_MEMCAP,
     OPT_NO_PROGRESS,
     OPT_RULE_BUDGET,
     OPT_TOP_RULES,
@@ -179,6 +181,7 @@ static const struct option longopts[] = {
     {"flow-memcap", required_argument, NULL, OPT_FLOW_MEMCAP},
     {"stream-memcap", required_argument, NULL, OPT_STREAM_MEMCAP},
     {"stream-flow-cap", required_argument, NULL, OPT_STREAM_FLOW_CAP},
+    {"defrag-memcap", required_argument, NULL, OPT_DEFRAG_MEMCAP},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"rule-budget", required_argument, NULL, OPT_RULE_BUDGET},
     {"top-rules", required_argument, NULL, OPT_TOP_RULES},
@@ -265,6 +268,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->flow_memcap = 128ULL << 20;
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
+    c->defrag_memcap = 16ULL << 20;
     c->progress = true;
     c->pcap_log_packets = 32;
     c->pcap_log_after = 32;
@@ -380,6 +384,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_FLOW_MEMCAP:
         case OPT_STREAM_MEMCAP:
         case OPT_STREAM_FLOW_CAP:
+        case OPT_DEFRAG_MEMCAP:
             if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
                 return spu_error_set(err, SPU_EINVAL, "%s: expected a size in bytes (k/m/g)",
                                      argv[optind - 2 >= 0 ? optind - 2 : 0]);
@@ -387,6 +392,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
                 c->flow_memcap = v;
             else if (ch == OPT_STREAM_MEMCAP)
                 c->stream_memcap = v;
+            else if (ch == OPT_DEFRAG_MEMCAP)
+                c->defrag_memcap = v;
             else
                 c->stream_flow_cap = v;
             break;

@@ -245,7 +245,11 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
         flow_table_end(t, victim, FLOW_REASON_FORCED);
         evicted++;
     }
-    if ((uint64_t)(atomic_load_explicit(t->memuse, memory_order_relaxed) + sz) > t->memcap) {
+    /* reserve before creating: another worker may be reserving at the same
+     * time, and the two must not pass the cap together */
+    if ((uint64_t)(atomic_fetch_add_explicit(t->memuse, sz, memory_order_relaxed) + sz) >
+        t->memcap) {
+        atomic_fetch_sub_explicit(t->memuse, sz, memory_order_relaxed);
         if (t->st)
             stats_inc(t->st, CNT_FLOW_MEMCAP);
         return NULL;
@@ -256,9 +260,9 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
         t->nspare--;
         memset(f, 0, sizeof(*f));
     } else if (!(f = calloc(1, sizeof(*f)))) {
+        atomic_fetch_sub_explicit(t->memuse, sz, memory_order_relaxed);
         return NULL;
     }
-    atomic_fetch_add_explicit(t->memuse, sz, memory_order_relaxed);
     f->key = *k;
     f->hash = h;
     f->client = (uint8_t)client;

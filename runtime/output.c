@@ -44,6 +44,7 @@ struct output {
     _Atomic unsigned reopen_req;
     unsigned reopen_seen;  /* writer only */
     _Atomic uint64_t rotations, reopens;
+    _Atomic uint64_t buf_bytes; /* line buffers allocated */
     unsigned n;
     struct output_producer *prod;
     pthread_t writer;
@@ -266,6 +267,7 @@ struct output *output_open_rotating(const char *path, unsigned nproducers,
             if (!p->bufs[b].data)
                 goto nomem;
             p->bufs[b].cap = BUF_SIZE;
+            atomic_fetch_add(&o->buf_bytes, BUF_SIZE);
             if (b > 0) {
                 void *ptr = &p->bufs[b];
                 spsc_push(p->spare, &ptr, 1);
@@ -313,6 +315,7 @@ int output_producer_line(struct output_producer *p, const char *line, size_t len
         char *nd = realloc(b->data, len + 1);
         if (!nd)
             return SPU_ENOMEM;
+        atomic_fetch_add(&p->o->buf_bytes, len + 1 - b->cap);
         b->data = nd;
         b->cap = len + 1;
     }
@@ -327,6 +330,16 @@ void output_producer_flush(struct output_producer *p)
 {
     if (p->cur && p->cur->len)
         hand_off(p);
+}
+
+uint64_t output_memuse(const struct output *o)
+{
+    return atomic_load(&((struct output *)o)->buf_bytes);
+}
+
+uint64_t output_memcap(const struct output *o)
+{
+    return (uint64_t)o->n * NBUF * BUF_SIZE;
 }
 
 void output_reopen(struct output *o)

@@ -46,6 +46,14 @@ struct output *output_open_rotating(const char *path, unsigned nproducers,
  * the switch happens between buffers of whole lines. */
 void output_reopen(struct output *o);
 
+/* Bytes of line buffers allocated (any thread; a snapshot). The pool is
+ * fixed at open (NBUF buffers per producer), growing only for a line longer
+ * than a buffer; a producer whose buffers are all queued waits for the
+ * writer (back-pressure) rather than allocating. output_memcap: the fixed
+ * pool's size. */
+uint64_t output_memuse(const struct output *o);
+uint64_t output_memcap(const struct output *o);
+
 /* Rotations and reopens done so far (any thread; a snapshot). */
 uint64_t output_rotations(const struct output *o);
 uint64_t output_reopens(const struct output *o);

@@ -76,6 +76,45 @@ static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
     return pcaplog_alert(ctx, f);
 }
 
+/* One capped subsystem of spu.memory: bytes in use, the cap, what happens
+ * at the cap, and how often it did. */
+static void memory_entry(json_t *m, const char *name, int64_t in_use, uint64_t cap,
+                         const char *policy, uint64_t hits)
+{
+    json_object_set_new(m, name,
+                        json_pack("{s:I, s:I, s:s, s:I}", "in_use", (json_int_t)in_use, "cap",
+                                  (json_int_t)cap, "policy", policy, "hits", (json_int_t)hits));
+}
+
+/* spu.memory (and `spuctl memory`): every subsystem with a byte cap. */
+static json_t *memory_object(struct run *r, const struct stats_block *sum)
+{
+    const struct config *c = r->cfg;
+    json_t *m = json_object();
+    memory_entry(m, "flows", atomic_load(&r->gauges.flow_memuse), c->flow_memcap,
+                 "evict the most idle flows of the worker (flow end reason forced); none "
+                 "idle: the packet is processed without a flow",
+                 stats_get(sum, CNT_FLOW_MEMCAP) + stats_get(sum, CNT_FLOW_EVICTED));
+    memory_entry(m, "reassembly", atomic_load(&r->gauges.tcp_reasm_memuse), c->stream_memcap,
+                 "out-of-order data is not held: the stream skips forward over a gap",
+                 stats_get(sum, CNT_TCP_SEGMENT_MEMCAP_DROP));
+    memory_entry(m, "defrag", (int64_t)dispatch_defrag_memuse(r->disp), c->defrag_memcap,
+                 "the oldest fragment trackers are dropped",
+                 stats_get(sum, CNT_DEFRAG_MAX_TRACKERS));
+    memory_entry(m, "eve_output", (int64_t)output_memuse(r->out), output_memcap(r->out),
+                 "fixed buffers: a producer waits for the writer (back-pressure), no record "
+                 "is dropped", 0);
+    if (r->pcaplogs) {
+        uint64_t drops = 0;
+        for (unsigned i = 0; i < r->nworkers; i++)
+            drops += atomic_load_explicit(&pcaplog_stats(r->pcaplogs[i])->memcap_drops,
+                                          memory_order_relaxed);
+        memory_entry(m, "pcap_log", atomic_load(&r->pcaplog_memuse), c->pcap_log_memcap,
+                     "the packet is not kept in the flow's ring", drops);
+    }
+    return m;
+}
+
 /* The stats record as of now (new; NULL when out of memory). */
 static json_t *stats_record(struct run *r)
 {
@@ -134,6 +173,7 @@ static json_t *stats_record(struct run *r)
         json_object_set_new(pl, "memcap", json_integer((json_int_t)r->cfg->pcap_log_memcap));
         json_object_set_new(spu, "pcap_log", pl);
     }
+    json_object_set_new(spu, "memory", memory_object(r, &sum));
     json_t *eo = json_object();
     json_object_set_new(eo, "rotations", json_integer((json_int_t)output_rotations(r->out)));
     json_object_set_new(eo, "reopens", json_integer((json_int_t)output_reopens(r->out)));
@@ -221,7 +261,21 @@ static json_t *flows_answer(struct run *r)
 static json_t *answer(void *ctx, enum run_query q)
 {
     struct run *r = ctx;
-    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
+    switch (q) {
+    case RUN_QUERY_FLOWS:
+        return flows_answer(r);
+    case RUN_QUERY_MEMORY: {
+        json_t *rec = stats_record(r);
+        json_t *m = json_incref(json_object_get(json_object_get(rec, "spu"), "memory"));
+        json_decref(rec);
+        return m;
+    }
+    case RUN_QUERY_REOPEN:
+        output_reopen(r->out);
+        return json_pack("{s:s}", "reopened", r->cfg->eve_path);
+    default:
+        return stats_record(r);
+    }
 }
 
 static void teardown(struct run *r)
@@ -377,7 +431,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool, 0};
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool,
+                              (size_t)c->defrag_memcap};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
@@ -452,6 +507,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     {
         run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
         run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+        run_service_keep(env->svc, RUN_QUERY_MEMORY, answer(r, RUN_QUERY_MEMORY));
     }
 
     struct stats_block sum;

@@ -34,6 +34,8 @@ static const char usage[] =
     "\n"
     "  stats [--watch [SECS]]      the counters of the stats record (every SECS, default 1)\n"
     "  flows                       flows tracked, created and ended per worker\n"
+    "  memory                      bytes in use and cap of every capped subsystem\n"
+    "  reopen                      reopen the EVE file (after logrotate; as SIGUSR1)\n"
     "  shutdown                    stop spurun cleanly (as SIGTERM)\n"
     "  pcap FILE... [--wait]       queue capture files (spurun started without a source);\n"
     "                              --wait: until they are processed (exit 1 if one failed)\n"
@@ -233,6 +235,26 @@ static void text_flows(const json_t *m)
            json_string_value(json_object_get(m, "state")));
 }
 
+static void text_memory(const json_t *m)
+{
+    printf("%-12s %14s %14s %6s %10s  %s\n", "subsystem", "in_use", "cap", "use%", "hits",
+           "at the cap");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        if (!json_is_object(v))
+            continue;
+        long long in_use = (long long)json_integer_value(json_object_get(v, "in_use"));
+        long long cap = (long long)json_integer_value(json_object_get(v, "cap"));
+        printf("%-12s %14lld %14lld %5.1f%% %10lld  %s\n", k, in_use, cap,
+               cap > 0 ? 100.0 * (double)in_use / (double)cap : 0.0,
+               (long long)json_integer_value(json_object_get(v, "hits")),
+               json_string_value(json_object_get(v, "policy")));
+    }
+    printf("(%s)\n", json_string_value(json_object_get(m, "state")));
+}
+
 static void text_pcap_status(const json_t *m)
 {
     size_t i;
@@ -275,6 +297,8 @@ static int show(const json_t *r, const char *cmd, bool json)
         text_stats(m);
     else if (!strcmp(cmd, "flows"))
         text_flows(m);
+    else if (!strcmp(cmd, "memory"))
+        text_memory(m);
     else if (!strcmp(cmd, "pcap-status"))
         text_pcap_status(m);
     else if (json_is_string(m))

@@ -6,9 +6,9 @@ valid checksums). Usage: ops-gen.py KIND OUT.pcap [N]
          then a SYN+FIN probe and a complete connection to port 80
   bulk   N complete connections (default 2000), each with a request and a
          reply of 1000 bytes, 1 ms apart: enough EVE records to rotate
-  flood  N half-open connections (default 200000) from distinct sources and
-         ports, each with one out-of-order data segment: flow and reassembly
-         memory grow until their caps
+  flood  N connections (default 200000) from distinct sources and ports,
+         50 us apart, each left open with one out-of-order data segment held:
+         flow and reassembly memory grow until their caps
 """
 import struct
 import sys
@@ -95,7 +95,7 @@ def main():
             pkts.append((t + 2, tcp_packet(c, "198.51.100.10", sport, 80, ACK, 1001, 5001)))
             # a hole at 1001: this segment is held out of order
             pkts.append((t + 3, tcp_packet(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
-            t += 10
+            t += 50
     else:
         sys.exit("unknown kind " + kind)
     write(path, pkts)
