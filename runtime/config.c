@@ -74,6 +74,7 @@ static const char usage[] =
     "                       final counters for S seconds (or until SIGINT/SIGTERM)\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
+    "  -V, --version        the version\n"
     "\n"
     "CONTROL AND DAEMON\n"
     "  --control PATH       serve the control socket (spuctl) at PATH, mode 0600;\n"
@@ -109,6 +110,15 @@ static const char usage[] =
     "  A normal run prints, at exit on standard error, one summary line:\n"
     "    spurun: packets=N bytes=N seconds=S pps=N gbps=G flows=N events=N\n"
     "            queue_drops=N kernel_drops=N workers=N\n"
+    "\n"
+    "EXAMPLES\n"
+    "  spuc -o web.spb rules/web.spr && spurun -b web.spb -r trace.pcap -l out/\n"
+    "      compile rules, run them on a capture, events in out/eve.json\n"
+    "  spurun -b web.spb -i eth0 -w 4 -l /var/log/spu --eve-rotate 1h \\\n"
+    "         --metrics 127.0.0.1:9100 --pcap-log alerts\n"
+    "      a sensor: hourly EVE files, Prometheus metrics, a pcap per alerting flow\n"
+    "  spurun -r trace.pcap --realtime --stats-interval 10 -o -\n"
+    "      replay at the capture's pace, EVE lines (stats every 10 s) on stdout\n"
     "\n"
     "With no bundle spurun decodes, tracks flows and reassembles TCP, and writes\n"
     "flow, stats and anomaly events. Exit status: 0, 1 on a capture error (every\n"
@@ -196,6 +206,7 @@ static const struct option longopts[] = {
     {"pcap-log-after", required_argument, NULL, OPT_PCAP_LOG_AFTER},
     {"pcap-log-memcap", required_argument, NULL, OPT_PCAP_LOG_MEMCAP},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -233,7 +244,8 @@ static int rotate_arg(struct config *c, const char *s)
 int config_option_arg(const char *name)
 {
     for (const struct option *o = longopts; o->name; o++)
-        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0)
+        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0 &&
+            strcmp(name, "version") != 0)
             return o->has_arg == required_argument ? 1 : 0;
     return -1;
 }
@@ -279,7 +291,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     opterr = 0;
     int ch;
     uint64_t v;
-    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:u:g:vhT", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:u:g:vhTV", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b': {
             if (c->nbundles == CONFIG_MAX_BUNDLES)
@@ -481,6 +493,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case 'h':
             return CONFIG_HELP;
+        case 'V':
+            return CONFIG_VERSION;
         case ':':
             return spu_error_set(err, SPU_EINVAL, "option %s needs an argument",
                                  argv[optind - 1]);

@@ -17,6 +17,7 @@
 #include "run-commands.h"
 #include "run-service.h"
 #include "run.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -164,6 +165,11 @@ int main(int argc, char **argv)
     int pc = config_parse(&cfg, config_args_argc(args), config_args_argv(args), &err);
     if (pc == CONFIG_HELP) {
         fputs(config_usage(), stdout);
+        config_args_free(args);
+        return 0;
+    }
+    if (pc == CONFIG_VERSION) {
+        printf("spurun %s\n", SPU_VERSION);
         config_args_free(args);
         return 0;
     }

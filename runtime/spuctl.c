@@ -13,6 +13,7 @@
 #include "control-cmd.h"
 #include "control.h"
 #include "err.h"
+#include "version.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -52,6 +53,14 @@ static const char usage[] =
     "                  $XDG_RUNTIME_DIR/spu/spurun.sock)\n"
     "  --json          print JSON (the default when standard output is not a terminal)\n"
     "  --timeout SECS  wait at most SECS for a reply (default 10)\n"
+    "  --version       the version\n"
+    "\n"
+    "Examples:\n"
+    "  spuctl stats --watch 5          the counters every 5 seconds\n"
+    "  spuctl memory                   memory in use against each cap\n"
+    "  spuctl subscribe alert          alerts as they happen (JSON lines)\n"
+    "  spuctl reload web /etc/spu/web.spb   swap in a new bundle\n"
+    "  spuctl --control /run/spu/a.sock reopen   after logrotate moved eve.json\n"
     "\n"
     "Exit status: 0 done, 1 refused by spurun, 2 usage, 3 spurun unreachable.\n";
 
@@ -529,6 +538,9 @@ int main(int argc, char **argv)
             c.timeout_ms = (int)(t * 1000);
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("spuctl %s\n", SPU_VERSION);
             return 0;
         } else {
             char msg[160];
