@@ -31,6 +31,11 @@ struct output_producer {
     struct spsc *spare; /* writer -> producer */
     struct obuf *cur;
     struct obuf bufs[NBUF];
+    struct {
+        char type[32];
+        _Atomic uint64_t n;
+    } types[OUTPUT_MAX_TYPES]; /* records by event_type (producer writes) */
+    _Atomic unsigned ntypes;
 };
 
 struct output {
@@ -166,6 +171,72 @@ static bool write_buffer(struct output *o, const char *p, size_t n)
             switch_file(o, true);
     }
     return ok;
+}
+
+/* The event_type of an EVE line (near its start), into name. */
+static void line_type(const char *p, size_t len, char *name, size_t cap)
+{
+    static const char key[] = "\"event_type\":\"";
+    const size_t klen = sizeof(key) - 1;
+    const char *t = memmem(p, len < 512 ? len : 512, key, klen);
+    snprintf(name, cap, "other");
+    if (!t)
+        return;
+    t += klen;
+    const char *q = memchr(t, '"', (size_t)(p + len - t));
+    if (q && q > t && (size_t)(q - t) < cap) {
+        memcpy(name, t, (size_t)(q - t));
+        name[q - t] = 0;
+    }
+}
+
+/* Count one record of the producer by type. Producer thread: it alone
+ * writes its table; a new slot's name is written before ntypes publishes
+ * it (release), counts are relaxed. */
+static void count_type(struct output_producer *p, const char *line, size_t len)
+{
+    char name[32];
+    line_type(line, len, name, sizeof(name));
+    unsigned n = atomic_load_explicit(&p->ntypes, memory_order_relaxed);
+    unsigned i = 0;
+    while (i < n && strcmp(p->types[i].type, name) != 0)
+        i++;
+    if (i == n && n >= OUTPUT_MAX_TYPES - 1) {
+        /* the last slot is "other": every type past the table */
+        snprintf(name, sizeof(name), "other");
+        for (i = 0; i < n && strcmp(p->types[i].type, name) != 0; i++)
+            ;
+    }
+    if (i == n) {
+        snprintf(p->types[i].type, sizeof(p->types[i].type), "%s", name);
+        atomic_store_explicit(&p->ntypes, n + 1, memory_order_release);
+    }
+    atomic_store_explicit(&p->types[i].n,
+                          atomic_load_explicit(&p->types[i].n, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+unsigned output_type_counts(struct output *o, struct output_type_count *out, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned pi = 0; pi < o->n; pi++) {
+        struct output_producer *p = &o->prod[pi];
+        unsigned pn = atomic_load_explicit(&p->ntypes, memory_order_acquire);
+        for (unsigned i = 0; i < pn; i++) {
+            unsigned j = 0;
+            while (j < n && strcmp(out[j].type, p->types[i].type) != 0)
+                j++;
+            if (j == n) {
+                if (n == max)
+                    continue;
+                snprintf(out[j].type, sizeof(out[j].type), "%s", p->types[i].type);
+                out[j].records = 0;
+                n++;
+            }
+            out[j].records += atomic_load_explicit(&p->types[i].n, memory_order_relaxed);
+        }
+    }
+    return n;
 }
 
 /* Write every queued buffer; returns how many were written. */
@@ -319,6 +390,7 @@ int output_producer_line(struct output_producer *p, const char *line, size_t len
         b->data = nd;
         b->cap = len + 1;
     }
+    count_type(p, line, len);
     memcpy(b->data + b->len, line, len);
     b->data[b->len + len] = '\n';
     b->len += len + 1;

@@ -54,6 +54,19 @@ void output_reopen(struct output *o);
 uint64_t output_memuse(const struct output *o);
 uint64_t output_memcap(const struct output *o);
 
+/* Records handed to the output, by event type (the "event_type" of each
+ * line, counted by its producer; past OUTPUT_MAX_TYPES types per producer
+ * the last slot counts the rest). */
+#define OUTPUT_MAX_TYPES 64
+struct output_type_count {
+    char type[32];
+    uint64_t records;
+};
+
+/* Sum every producer's counts into out, at most `max` types (any thread;
+ * a snapshot). Returns how many. */
+unsigned output_type_counts(struct output *o, struct output_type_count *out, unsigned max);
+
 /* Rotations and reopens done so far (any thread; a snapshot). */
 uint64_t output_rotations(const struct output *o);
 uint64_t output_reopens(const struct output *o);

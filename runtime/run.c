@@ -177,6 +177,12 @@ static json_t *stats_record(struct run *r)
     json_t *eo = json_object();
     json_object_set_new(eo, "rotations", json_integer((json_int_t)output_rotations(r->out)));
     json_object_set_new(eo, "reopens", json_integer((json_int_t)output_reopens(r->out)));
+    struct output_type_count tc[OUTPUT_MAX_TYPES];
+    unsigned ntc = output_type_counts(r->out, tc, OUTPUT_MAX_TYPES);
+    json_t *ev = json_object();
+    for (unsigned i = 0; i < ntc; i++)
+        json_object_set_new(ev, tc[i].type, json_integer((json_int_t)tc[i].records));
+    json_object_set_new(eo, "records", ev);
     json_object_set_new(spu, "eve_file", eo);
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
     json_object_set_new(spu, "checksum_validation",

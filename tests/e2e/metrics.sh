@@ -2,8 +2,8 @@
 # --metrics: the Prometheus endpoint answers while traffic flows (a scan
 # replayed at its own pace over 3.8 s), and once the input is processed
 # (spu_input_done 1, held up by --metrics-linger) every scraped sample equals
-# the final EVE stats record's value: counters, per-worker figures and the
-# top rules by cost with their alerts.
+# the final EVE stats record's value: counters, per-worker figures, records
+# by event type and the top rules by cost with their alerts.
 . "$E2E/lib.inc"
 SPUC="$(dirname "$SPURUN")/spuc"
 "$SPUC" -n runtime -o "$TMPC/rt.spb" "$ROOT/rules/runtime.spr" || echo "FAIL metrics: spuc"
@@ -93,6 +93,10 @@ for r in top:
         assert scraped[("spu_detect_top_rules_" + k, lab)] == r[k], (k, lab)
         n += 1
 assert scraped[("spu_detect_alerts", "")] > 0
+# events by type: the records of each type written before the final stats
+recs = [json.loads(l) for l in open(sys.argv[1])]
+for t in ("alert", "flow"):
+    assert scraped[("spu_eve_file_records_" + t, "")] == sum(r["event_type"] == t for r in recs), t
 assert scraped[("spu_stats_decoder_pkts", "")] == 39
 # only the top rules are exported one by one
 assert not [k for k in scraped if k[0] in ("spu_detect_rules_evaluations", "spu_detect_rules_ns")]

@@ -1,7 +1,8 @@
 /*
  * Unit tests for runtime/output.c's rotation: by size (files within the
  * limit, split between lines only), a line longer than the limit alone in
- * its file, and reopen after the file was moved away.
+ * its file, reopen after the file was moved away; and the records counted
+ * by event type.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ Test(output, rotates_by_size_between_lines, .init = mkdir_tmp, .fini = rm_tmp)
     struct output_producer *p = output_producer(o, 0);
     /* ten 30-byte lines (29 + newline): three per 100-byte file */
     for (int i = 0; i < 10; i++) {
-        char line[32];
+        char line[48];
         snprintf(line, sizeof(line), "{\"n\":%d,\"pad\":\"xxxxxxxxxxxxx\"}", i);
         cr_assert_eq(strlen(line), 29);
         cr_assert_eq(output_producer_line(p, line, strlen(line)), 0);
@@ -124,4 +125,35 @@ Test(output, reopen_after_a_move, .init = mkdir_tmp, .fini = rm_tmp)
     cr_expect_str_eq(b, "{\"b\":2}\n");
     free(a);
     free(b);
+}
+
+Test(output, counts_records_by_event_type, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    struct spu_error err;
+    struct output *o = output_open(path, 2, &err);
+    cr_assert_not_null(o);
+    const char *a = "{\"timestamp\":\"t\",\"event_type\":\"alert\",\"x\":1}";
+    const char *f = "{\"timestamp\":\"t\",\"flow_id\":1,\"event_type\":\"flow\"}";
+    cr_assert_eq(output_producer_line(output_producer(o, 0), a, strlen(a)), 0);
+    cr_assert_eq(output_producer_line(output_producer(o, 1), a, strlen(a)), 0);
+    cr_assert_eq(output_producer_line(output_producer(o, 1), f, strlen(f)), 0);
+    cr_assert_eq(output_producer_line(output_producer(o, 1), "{}", 2), 0);
+    struct output_type_count tc[8];
+    unsigned n = output_type_counts(o, tc, 8);
+    cr_assert_eq(n, 3);
+    uint64_t alerts = 0, flows = 0, other = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!strcmp(tc[i].type, "alert"))
+            alerts = tc[i].records;
+        else if (!strcmp(tc[i].type, "flow"))
+            flows = tc[i].records;
+        else if (!strcmp(tc[i].type, "other"))
+            other = tc[i].records;
+    }
+    cr_expect_eq(alerts, 2);
+    cr_expect_eq(flows, 1);
+    cr_expect_eq(other, 1);
+    cr_assert_eq(output_close(o, NULL), 0);
 }
