@@ -71,7 +71,8 @@ def frames(path, filt=None):
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return [l for l in r.stdout.splitlines() if l]
-alerts = [json.loads(l) for l in open(eve) if '"alert"' in l]
+alerts = [r for r in map(json.loads, open(eve)) if r["event_type"] == "alert"]
+assert all("pcap_file" in a["spu"] for a in alerts), [a["spu"] for a in alerts]
 files = {a["spu"]["pcap_file"] for a in alerts}
 assert len(alerts) == 2 and len(files) == 1, alerts
 got = frames(files.pop())
