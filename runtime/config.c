@@ -220,14 +220,31 @@ static int rotate_arg(struct config *c, const char *s)
         return SPU_EINVAL;
     uint64_t bytes = 0, secs = 0;
     switch (*end) {
-    case 'k': case 'K': bytes = 1ULL << 10; break;
-    case 'M': bytes = 1ULL << 20; break;
-    case 'g': case 'G': bytes = 1ULL << 30; break;
-    case 's': secs = 1; break;
-    case 'm': secs = 60; break;
-    case 'h': secs = 3600; break;
-    case 'd': secs = 86400; break;
-    default: return SPU_EINVAL; /* a bare number says neither size nor age */
+    case 'k':
+    case 'K':
+        bytes = 1ULL << 10;
+        break;
+    case 'M':
+        bytes = 1ULL << 20;
+        break;
+    case 'g':
+    case 'G':
+        bytes = 1ULL << 30;
+        break;
+    case 's':
+        secs = 1;
+        break;
+    case 'm':
+        secs = 60;
+        break;
+    case 'h':
+        secs = 3600;
+        break;
+    case 'd':
+        secs = 86400;
+        break;
+    default:
+        return SPU_EINVAL; /* a bare number says neither size nor age */
     }
     if (bytes) {
         if (v > (1ULL << 50) / bytes)
@@ -244,8 +261,7 @@ static int rotate_arg(struct config *c, const char *s)
 int config_option_arg(const char *name)
 {
     for (const struct option *o = longopts; o->name; o++)
-        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0 &&
-            strcmp(name, "version") != 0)
+        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0 && strcmp(name, "version") != 0)
             return o->has_arg == required_argument ? 1 : 0;
     return -1;
 }
@@ -453,8 +469,10 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_EVE_ROTATE:
             if (rotate_arg(c, optarg) != SPU_OK)
-                return spu_error_set(err, SPU_EINVAL, "--eve-rotate: expected a size (100M) "
-                                                      "or an age (1h), got '%s'", optarg);
+                return spu_error_set(err, SPU_EINVAL,
+                                     "--eve-rotate: expected a size (100M) "
+                                     "or an age (1h), got '%s'",
+                                     optarg);
             break;
         case OPT_METRICS:
             c->metrics = optarg;
@@ -535,7 +553,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         c->eve_path = "eve.json";
     }
     if ((c->pcap_log_dir || c->pcap_log_packets != 32 || c->pcap_log_after != 32 ||
-         c->pcap_log_memcap != 64ULL << 20) && !c->pcap_log)
+         c->pcap_log_memcap != 64ULL << 20) &&
+        !c->pcap_log)
         return spu_error_set(err, SPU_EINVAL, "--pcap-log-* options need --pcap-log alerts");
     if (c->pcap_log && !c->pcap_log_dir) {
         const char *slash = strrchr(c->eve_path, '/');

@@ -10,7 +10,7 @@ struct sample {
     char *labels; /* owned: `a="x",b="y"` or "" */
     double value;
     bool gauge;
-    size_t seq;   /* insertion order: keeps the sort stable */
+    size_t seq; /* insertion order: keeps the sort stable */
 };
 
 struct samples {
@@ -22,10 +22,9 @@ struct samples {
 /* Leaf names whose value goes up and down; every other number counts. */
 static bool is_gauge(const char *leaf)
 {
-    static const char *const g[] = {"memuse",  "active",     "entries",
-                                    "max_pkt_size", "avg_pkt_size", "workers",
-                                    "flow_bytes",   "checksum_validation", "signed",
-                                    "cap",          "input_done", "in_use"};
+    static const char *const g[] = {"memuse",       "active",  "entries",    "max_pkt_size",
+                                    "avg_pkt_size", "workers", "flow_bytes", "checksum_validation",
+                                    "signed",       "cap",     "input_done", "in_use"};
     for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
         if (strcmp(leaf, g[i]) == 0)
             return true;
@@ -136,7 +135,8 @@ static void walk_object_elem(struct samples *s, const json_t *o, size_t idx, cha
     json_t *x;
     double d;
     bool named = false;
-    json_object_foreach((json_t *)o, k, x) {
+    json_object_foreach((json_t *)o, k, x)
+    {
         if (json_is_string(x)) {
             label_add(lab, sizeof(lab), k, json_string_value(x));
             named = true;
@@ -152,7 +152,8 @@ static void walk_object_elem(struct samples *s, const json_t *o, size_t idx, cha
         snprintf(b, sizeof(b), "%zu", idx);
         label_add(lab, sizeof(lab), "index", b);
     }
-    json_object_foreach((json_t *)o, k, x) {
+    json_object_foreach((json_t *)o, k, x)
+    {
         if (json_is_string(x) || (is_identity(k) && json_is_integer(x)))
             continue;
         if (!number_of(x, &d))
@@ -174,7 +175,8 @@ static void walk(struct samples *s, const json_t *v, char *name, size_t nlen, si
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             size_t l = name_push(name, nlen, ncap, k);
             walk(s, x, name, l, ncap, k);
             name[nlen] = 0;
@@ -184,7 +186,8 @@ static void walk(struct samples *s, const json_t *v, char *name, size_t nlen, si
     if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             if (json_is_object(x)) {
                 walk_object_elem(s, x, i, name, nlen, ncap);
             } else if (number_of(x, &d)) {
@@ -219,7 +222,8 @@ char *metrics_text_render(const json_t *record, bool done)
     if (spu) {
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)spu, k, x) {
+        json_object_foreach((json_t *)spu, k, x)
+        {
             if (!strcmp(k, "thread") || !strcmp(k, "worker"))
                 continue;
             size_t l = (size_t)snprintf(name, sizeof(name), "spu");
@@ -228,7 +232,8 @@ char *metrics_text_render(const json_t *record, bool done)
                 /* every counter of the rule engine but the all-rules list */
                 const char *dk;
                 json_t *dx;
-                json_object_foreach(x, dk, dx) {
+                json_object_foreach(x, dk, dx)
+                {
                     if (!strcmp(dk, "rules"))
                         continue;
                     size_t dl = name_push(name, l, sizeof(name), dk);

@@ -32,8 +32,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     (void)upload_size;
     (void)state;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"",
-                                                                 MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
         MHD_destroy_response(r);
         return rc;
@@ -68,8 +68,7 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, struct spu_err
     if (s[0] == '[') {
         const char *close = strchr(s, ']');
         if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
-            return spu_error_set(err, SPU_EINVAL, "--metrics: expected [ADDR]:PORT, got '%s'",
-                                 s);
+            return spu_error_set(err, SPU_EINVAL, "--metrics: expected [ADDR]:PORT, got '%s'", s);
         memcpy(host, s + 1, (size_t)(close - s - 1));
         port = close + 2;
     } else if (colon) {

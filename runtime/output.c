@@ -41,13 +41,13 @@ struct output_producer {
 struct output {
     int fd;
     bool own_fd;
-    char *path;            /* owned; NULL for standard output */
+    char *path; /* owned; NULL for standard output */
     struct output_rotate rot;
-    uint64_t file_bytes;   /* written to the current file (writer only) */
-    int64_t file_opened;   /* CLOCK_MONOTONIC ns of the current file (writer only) */
-    unsigned next_suffix;  /* writer only: the next PATH.N to try */
+    uint64_t file_bytes;  /* written to the current file (writer only) */
+    int64_t file_opened;  /* CLOCK_MONOTONIC ns of the current file (writer only) */
+    unsigned next_suffix; /* writer only: the next PATH.N to try */
     _Atomic unsigned reopen_req;
-    unsigned reopen_seen;  /* writer only */
+    unsigned reopen_seen; /* writer only */
     _Atomic uint64_t rotations, reopens;
     _Atomic uint64_t buf_bytes; /* line buffers allocated */
     unsigned n;

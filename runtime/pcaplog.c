@@ -24,13 +24,13 @@ struct tpkt {
 /* A flow's trace (flow.trace): ring of copies and, after an alert, its pcap. */
 struct trace {
     uint16_t linktype;
-    bool has_file;      /* the pcap exists (appended to on later alerts) */
-    uint32_t head;      /* index of the oldest copy */
+    bool has_file; /* the pcap exists (appended to on later alerts) */
+    uint32_t head; /* index of the oldest copy */
     uint32_t count;
     uint32_t remaining; /* packets still to write after an alert */
     pcap_t *dead;       /* owned while the file is open */
     pcap_dumper_t *dump;
-    int64_t bytes;      /* accounted: this struct and its copies */
+    int64_t bytes; /* accounted: this struct and its copies */
     struct tpkt *slot[];
 };
 

@@ -32,19 +32,19 @@ struct spu_error;
 #define PCAPLOG_MAX_OPEN 256
 
 struct pcaplog_cfg {
-    const char *dir;        /* where the pcaps go (must exist) */
-    unsigned ring_pkts;     /* N: packets kept per flow before an alert (1..4096) */
-    unsigned post_pkts;     /* M: packets written after an alert */
-    uint64_t memcap;        /* bytes of packet copies for all workers */
-    _Atomic int64_t *memuse;/* the shared gauge of those bytes */
+    const char *dir;         /* where the pcaps go (must exist) */
+    unsigned ring_pkts;      /* N: packets kept per flow before an alert (1..4096) */
+    unsigned post_pkts;      /* M: packets written after an alert */
+    uint64_t memcap;         /* bytes of packet copies for all workers */
+    _Atomic int64_t *memuse; /* the shared gauge of those bytes */
 };
 
 struct pcaplog_stats {
-    _Atomic uint64_t kept;         /* packets copied into rings */
-    _Atomic uint64_t memcap_drops; /* packets not kept: over the memcap */
-    _Atomic uint64_t files;        /* pcaps opened (once per alerting flow) */
-    _Atomic uint64_t written;      /* packets written to pcaps */
-    _Atomic uint64_t files_refused;/* alerts without a pcap (too many open, open failed) */
+    _Atomic uint64_t kept;          /* packets copied into rings */
+    _Atomic uint64_t memcap_drops;  /* packets not kept: over the memcap */
+    _Atomic uint64_t files;         /* pcaps opened (once per alerting flow) */
+    _Atomic uint64_t written;       /* packets written to pcaps */
+    _Atomic uint64_t files_refused; /* alerts without a pcap (too many open, open failed) */
     _Atomic uint64_t write_errors;
 };
 

@@ -103,7 +103,8 @@ static json_t *memory_object(struct run *r, const struct stats_block *sum)
                  stats_get(sum, CNT_DEFRAG_MAX_TRACKERS));
     memory_entry(m, "eve_output", (int64_t)output_memuse(r->out), output_memcap(r->out),
                  "fixed buffers: a producer waits for the writer (back-pressure), no record "
-                 "is dropped", 0);
+                 "is dropped",
+                 0);
     if (r->pcaplogs) {
         uint64_t drops = 0;
         for (unsigned i = 0; i < r->nworkers; i++)
@@ -164,8 +165,8 @@ static json_t *stats_record(struct run *r)
             v[4] += atomic_load_explicit(&ps->files_refused, memory_order_relaxed);
             v[5] += atomic_load_explicit(&ps->write_errors, memory_order_relaxed);
         }
-        static const char *const names[6] = {"kept", "memcap_drops", "files", "written",
-                                             "files_refused", "write_errors"};
+        static const char *const names[6] = {"kept",    "memcap_drops",  "files",
+                                             "written", "files_refused", "write_errors"};
         json_t *pl = json_object();
         for (unsigned i = 0; i < 6; i++)
             json_object_set_new(pl, names[i], json_integer((json_int_t)v[i]));
@@ -437,8 +438,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool,
-                              (size_t)c->defrag_memcap};
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL,
+                              c->checksum, pool, (size_t)c->defrag_memcap};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;

@@ -89,9 +89,12 @@ Test(metrics_text, one_type_line_per_name_and_samples_grouped)
     const char *p = strstr(t, "# TYPE spu_per_worker_pkts counter\n");
     cr_assert_not_null(p);
     p = strchr(p, '\n') + 1;
-    cr_expect_eq(strncmp(p, "spu_per_worker_pkts{worker=\"0\"} 4\nspu_per_worker_pkts{worker=\"1\"} 6\n",
-                         66), 0, "%.80s", p);
-    cr_expect_null(strstr(strstr(t, "# TYPE spu_per_worker_pkts") + 1, "# TYPE spu_per_worker_pkts"));
+    cr_expect_eq(
+        strncmp(p, "spu_per_worker_pkts{worker=\"0\"} 4\nspu_per_worker_pkts{worker=\"1\"} 6\n",
+                66),
+        0, "%.80s", p);
+    cr_expect_null(
+        strstr(strstr(t, "# TYPE spu_per_worker_pkts") + 1, "# TYPE spu_per_worker_pkts"));
     free(t);
 }
 
