@@ -84,6 +84,24 @@ static int test_config(const struct config *cfg, const char *file)
     return 0;
 }
 
+/* run_env.reopened: the log file follows the EVE file (SIGUSR1, spuctl
+ * reopen). */
+struct log_reopen {
+    struct logger *log;
+    const char *path; /* --log-file, or NULL */
+};
+
+static void reopen_log(void *ctx)
+{
+    struct log_reopen *lr = ctx;
+    struct spu_error err;
+    spu_error_clear(&err);
+    if (logger_reopen(lr->log, lr->path, &err) != SPU_OK)
+        LOGGER(lr->log, LOGGER_WARNING, "%s", err.msg);
+    else
+        LOGGER(lr->log, LOGGER_NOTICE, "EVE and log files reopened");
+}
+
 struct drop {
     bool wanted;
     uid_t uid;
@@ -119,8 +137,11 @@ static int run_queue(const struct config *cfg, struct run_service *svc,
     unsigned id;
     while (run_service_next_pcap(svc, &stop_requested, &path, &id) == SPU_OK) {
         LOGGER(log, LOGGER_NOTICE, "pcap %u: %s: started", id, path);
+        struct log_reopen lr = {log, cfg->log_file};
         struct run_env env = {.stop = &stop_requested,
                               .reopen = &reopen_requested,
+                              .reopened = reopen_log,
+                              .reopened_ctx = &lr,
                               .svc = svc,
                               .tap = tap,
                               .read_path = path};
@@ -313,8 +334,11 @@ static int run_one(const struct config *c, struct run_service *svc,
         return 0;
     }
     bool tty = cfg.progress && cfg.read_path && isatty(STDERR_FILENO);
+    struct log_reopen lr = {drop->log, cfg.log_file};
     struct run_env env = {.stop = &stop_requested,
                           .reopen = &reopen_requested,
+                          .reopened = reopen_log,
+                          .reopened_ctx = &lr,
                           .progress = tty ? show_progress : NULL,
                           .svc = svc,
                           .tap = tap,

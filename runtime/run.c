@@ -60,6 +60,7 @@ struct run {
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
     struct detect_worker **dw;
+    const struct run_env *env;
     struct metrics_server *metrics; /* --metrics, or NULL */
     struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
     _Atomic int64_t pcaplog_memuse;
@@ -279,6 +280,8 @@ static json_t *answer(void *ctx, enum run_query q)
     }
     case RUN_QUERY_REOPEN:
         output_reopen(r->out);
+        if (r->env->reopened)
+            r->env->reopened(r->env->reopened_ctx);
         return json_pack("{s:s}", "reopened", r->cfg->eve_path);
     default:
         return stats_record(r);
@@ -324,6 +327,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     memset(r, 0, sizeof(*r));
     memset(rep, 0, sizeof(*rep));
     r->cfg = c;
+    r->env = env;
     r->t_start = mono_ns();
     r->nworkers = c->workers;
     stream_cfg_default(&r->scfg);
@@ -480,6 +484,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         if (env->reopen && *env->reopen) {
             *env->reopen = 0;
             output_reopen(r->out);
+            if (env->reopened)
+                env->reopened(env->reopened_ctx);
         }
         int64_t now = mono_ns();
         if (now >= next_metrics) {
