@@ -70,6 +70,8 @@ static const char usage[] =
     "  --metrics ADDR:PORT  serve Prometheus metrics over HTTP at /metrics (e.g.\n"
     "                       127.0.0.1:9100, [::1]:9100, :9100 for every address):\n"
     "                       the counters of the stats record, refreshed every second\n"
+    "  --metrics-top-rules N  rules exported one by one: the N that cost the most\n"
+    "                       time (default 10; also in spu.detect.top_rules)\n"
     "  --metrics-linger S   once the input is fully processed, keep serving the\n"
     "                       final counters for S seconds (or until SIGINT/SIGTERM)\n"
     "  -v                   more messages on standard error\n"
@@ -155,6 +157,7 @@ enum {
     OPT_CLASSIFICATION,
     OPT_METRICS,
     OPT_METRICS_LINGER,
+    OPT_METRICS_TOP,
     OPT_EVE_ROTATE,
     OPT_PCAP_LOG,
     OPT_PCAP_LOG_DIR,
@@ -199,6 +202,7 @@ static const struct option longopts[] = {
     {"classification", required_argument, NULL, OPT_CLASSIFICATION},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
+    {"metrics-top-rules", required_argument, NULL, OPT_METRICS_TOP},
     {"eve-rotate", required_argument, NULL, OPT_EVE_ROTATE},
     {"pcap-log", required_argument, NULL, OPT_PCAP_LOG},
     {"pcap-log-dir", required_argument, NULL, OPT_PCAP_LOG_DIR},
@@ -298,6 +302,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->stream_flow_cap = 1ULL << 20;
     c->defrag_memcap = 16ULL << 20;
     c->progress = true;
+    c->metrics_top = 10;
     c->pcap_log_packets = 32;
     c->pcap_log_after = 32;
     c->pcap_log_memcap = 64ULL << 20;
@@ -476,6 +481,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_METRICS:
             c->metrics = optarg;
+            break;
+        case OPT_METRICS_TOP:
+            if (number(optarg, 100000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--metrics-top-rules: expected a count");
+            c->metrics_top = (unsigned)v;
             break;
         case OPT_METRICS_LINGER:
             if (number(optarg, 86400, &v) != SPU_OK)

@@ -69,6 +69,7 @@ struct config {
     const char *classification; /* --classification FILE (classification.config) */
     const char *metrics;     /* --metrics ADDR:PORT (Prometheus endpoint) */
     unsigned metrics_linger; /* --metrics-linger SECS after the input ends */
+    unsigned metrics_top;    /* --metrics-top-rules N exported one by one (default 10) */
     uint64_t eve_rotate_bytes;   /* --eve-rotate SIZE (K/M/G) */
     uint64_t eve_rotate_seconds; /* --eve-rotate AGE (s/m/h/d) */
     bool pcap_log;               /* --pcap-log alerts */

@@ -204,8 +204,14 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
-    if (r->detect)
-        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
+    if (r->detect) {
+        /* the top rules of the stats record: --top-rules, or more when the
+         * metrics export more (the same record feeds both) */
+        unsigned top = r->cfg->top_rules;
+        if (r->metrics && r->cfg->metrics_top > top)
+            top = r->cfg->metrics_top;
+        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, top));
+    }
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {

@@ -10,7 +10,7 @@ SPUC="$(dirname "$SPURUN")/spuc"
 "$PY" "$E2E/ops-gen.py" slow "$TMPC/slow.pcap"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port/metrics"
-"$SPURUN" -b "$TMPC/rt.spb" -r "$TMPC/slow.pcap" --realtime -w 2 --top-rules 3 \
+"$SPURUN" -b "$TMPC/rt.spb" -r "$TMPC/slow.pcap" --realtime -w 2 --metrics-top-rules 3 \
     --metrics "127.0.0.1:$port" --metrics-linger 60 -o "$TMPC/eve.json" --no-progress \
     2>"$TMPC/err" &
 pid=$!
