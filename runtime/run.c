@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "pcaplog.h"
+#include "run-ops.h"
 #include "run-service.h"
 #include "stats.h"
 #include "stream-tcp.h"
@@ -77,46 +78,6 @@ static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
     return pcaplog_alert(ctx, f);
 }
 
-/* One capped subsystem of spu.memory: bytes in use, the cap, what happens
- * at the cap, and how often it did. */
-static void memory_entry(json_t *m, const char *name, int64_t in_use, uint64_t cap,
-                         const char *policy, uint64_t hits)
-{
-    json_object_set_new(m, name,
-                        json_pack("{s:I, s:I, s:s, s:I}", "in_use", (json_int_t)in_use, "cap",
-                                  (json_int_t)cap, "policy", policy, "hits", (json_int_t)hits));
-}
-
-/* spu.memory (and `spuctl memory`): every subsystem with a byte cap. */
-static json_t *memory_object(struct run *r, const struct stats_block *sum)
-{
-    const struct config *c = r->cfg;
-    json_t *m = json_object();
-    memory_entry(m, "flows", atomic_load(&r->gauges.flow_memuse), c->flow_memcap,
-                 "evict the most idle flows of the worker (flow end reason forced); none "
-                 "idle: the packet is processed without a flow",
-                 stats_get(sum, CNT_FLOW_MEMCAP) + stats_get(sum, CNT_FLOW_EVICTED));
-    memory_entry(m, "reassembly", atomic_load(&r->gauges.tcp_reasm_memuse), c->stream_memcap,
-                 "out-of-order data is not held: the stream skips forward over a gap",
-                 stats_get(sum, CNT_TCP_SEGMENT_MEMCAP_DROP));
-    memory_entry(m, "defrag", (int64_t)dispatch_defrag_memuse(r->disp), c->defrag_memcap,
-                 "the oldest fragment trackers are dropped",
-                 stats_get(sum, CNT_DEFRAG_MAX_TRACKERS));
-    memory_entry(m, "eve_output", (int64_t)output_memuse(r->out), output_memcap(r->out),
-                 "fixed buffers: a producer waits for the writer (back-pressure), no record "
-                 "is dropped",
-                 0);
-    if (r->pcaplogs) {
-        uint64_t drops = 0;
-        for (unsigned i = 0; i < r->nworkers; i++)
-            drops += atomic_load_explicit(&pcaplog_stats(r->pcaplogs[i])->memcap_drops,
-                                          memory_order_relaxed);
-        memory_entry(m, "pcap_log", atomic_load(&r->pcaplog_memuse), c->pcap_log_memcap,
-                     "the packet is not kept in the flow's ring", drops);
-    }
-    return m;
-}
-
 /* The stats record as of now (new; NULL when out of memory). */
 static json_t *stats_record(struct run *r)
 {
@@ -142,50 +103,27 @@ static json_t *stats_record(struct run *r)
     for (unsigned i = 0; i < r->nworkers; i++)
         json_array_append_new(drops, json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
     json_object_set_new(spu, "worker_queue_drops", drops);
-    json_t *pw = json_array();
-    for (unsigned i = 0; i < r->nworkers; i++) {
-        const struct stats_block *wb = worker_stats(r->workers[i]);
-        json_t *x = json_object();
-        json_object_set_new(x, "worker", json_integer(i));
-        json_object_set_new(x, "pkts", json_integer((json_int_t)stats_get(wb, CNT_DEC_PKTS)));
-        json_object_set_new(x, "bytes", json_integer((json_int_t)stats_get(wb, CNT_DEC_BYTES)));
-        json_object_set_new(x, "flows", json_integer((json_int_t)stats_get(wb, CNT_FLOW_TOTAL)));
-        json_object_set_new(x, "queue_drops",
-                            json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
-        json_array_append_new(pw, x);
-    }
-    json_object_set_new(spu, "per_worker", pw);
-    if (r->pcaplogs) {
-        uint64_t v[6] = {0};
-        for (unsigned i = 0; i < r->nworkers; i++) {
-            const struct pcaplog_stats *ps = pcaplog_stats(r->pcaplogs[i]);
-            v[0] += atomic_load_explicit(&ps->kept, memory_order_relaxed);
-            v[1] += atomic_load_explicit(&ps->memcap_drops, memory_order_relaxed);
-            v[2] += atomic_load_explicit(&ps->files, memory_order_relaxed);
-            v[3] += atomic_load_explicit(&ps->written, memory_order_relaxed);
-            v[4] += atomic_load_explicit(&ps->files_refused, memory_order_relaxed);
-            v[5] += atomic_load_explicit(&ps->write_errors, memory_order_relaxed);
-        }
-        static const char *const names[6] = {"kept",    "memcap_drops",  "files",
-                                             "written", "files_refused", "write_errors"};
-        json_t *pl = json_object();
-        for (unsigned i = 0; i < 6; i++)
-            json_object_set_new(pl, names[i], json_integer((json_int_t)v[i]));
-        json_object_set_new(pl, "memuse", json_integer(atomic_load(&r->pcaplog_memuse)));
-        json_object_set_new(pl, "memcap", json_integer((json_int_t)r->cfg->pcap_log_memcap));
-        json_object_set_new(spu, "pcap_log", pl);
-    }
-    json_object_set_new(spu, "memory", memory_object(r, &sum));
-    json_t *eo = json_object();
-    json_object_set_new(eo, "rotations", json_integer((json_int_t)output_rotations(r->out)));
-    json_object_set_new(eo, "reopens", json_integer((json_int_t)output_reopens(r->out)));
-    struct output_type_count tc[OUTPUT_MAX_TYPES];
-    unsigned ntc = output_type_counts(r->out, tc, OUTPUT_MAX_TYPES);
-    json_t *ev = json_object();
-    for (unsigned i = 0; i < ntc; i++)
-        json_object_set_new(ev, tc[i].type, json_integer((json_int_t)tc[i].records));
-    json_object_set_new(eo, "records", ev);
-    json_object_set_new(spu, "eve_file", eo);
+    json_object_set_new(spu, "per_worker", run_ops_per_worker(r->workers, r->nworkers, r->disp));
+    if (r->pcaplogs)
+        json_object_set_new(spu, "pcap_log",
+                            run_ops_pcap_log(r->pcaplogs, r->nworkers,
+                                             atomic_load(&r->pcaplog_memuse),
+                                             r->cfg->pcap_log_memcap));
+    struct run_ops_mem mem = {
+        .flow_memuse = atomic_load(&r->gauges.flow_memuse),
+        .reasm_memuse = atomic_load(&r->gauges.tcp_reasm_memuse),
+        .defrag_memuse = (int64_t)dispatch_defrag_memuse(r->disp),
+        .pcaplog_memuse = atomic_load(&r->pcaplog_memuse),
+        .flow_memcap = r->cfg->flow_memcap,
+        .stream_memcap = r->cfg->stream_memcap,
+        .defrag_memcap = r->cfg->defrag_memcap,
+        .pcaplog_memcap = r->cfg->pcap_log_memcap,
+        .pcaplogs = r->pcaplogs,
+        .nworkers = r->nworkers,
+        .out = r->out,
+    };
+    json_object_set_new(spu, "memory", run_ops_memory(&mem, &sum));
+    json_object_set_new(spu, "eve_file", run_ops_eve_file(r->out));
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
