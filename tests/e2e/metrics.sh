@@ -25,9 +25,14 @@ with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
 ' "$1" "$2"
 }
 sample() { sed -n "s/^$2 //p" "$1"; }
-sleep 1.5
-scrape "$url" "$TMPC/mid.txt" || echo "FAIL metrics: no answer during the run"
-mid=$(sample "$TMPC/mid.txt" spu_stats_decoder_pkts)
+# the first scrape that shows traffic (the replay lasts 3.8 s)
+mid=""
+for i in $(seq 1 30); do
+    sleep 0.2
+    scrape "$url" "$TMPC/mid.txt" 2>/dev/null || continue
+    mid=$(sample "$TMPC/mid.txt" spu_stats_decoder_pkts)
+    [ -n "$mid" ] && [ "$mid" -gt 0 ] && break
+done
 middone=$(sample "$TMPC/mid.txt" spu_input_done)
 total=39
 if [ -n "$mid" ] && [ "$mid" -gt 0 ] && [ "$mid" -lt "$total" ] && [ "$middone" = 0 ]; then
