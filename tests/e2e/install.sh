@@ -27,30 +27,26 @@ cat_ok=$?
 [ "$n" = 34 ] && [ $cat_ok = 0 ] \
     && echo "ok install: the installed spuc compiles the installed rules, the installed spurun runs them (34 alerts, categories from the installed classification.config)" \
     || echo "FAIL install: run from PREFIX: $n alerts, categories $cat_ok"
-# imports: a grammar in PREFIX/share/spu/grammars is found by the installed spuc only
-cat > "$P/share/spu/grammars/demo.spg" <<'SPG'
-protocol demo over tcp {
-    ports 7777;
-    detect client /(HELLO|BYE) /;
-    token crlf = /\r?\n/;
-    message command from client {
-        verb: /[A-Z]+/;
-        ( " " arg: /[^\r\n]*/ )?;
-        crlf;
-        event demo.command;
-    }
+# imports: `import http;` is found in PREFIX/share/spu/grammars by the
+# installed spuc only (this directory has no grammars/), and the installed
+# spurun runs the bundle on a corpus capture
+cat > web.spr <<'SPR'
+import http;
+rule sid 9200001 rev 1 "TEST GET request" on http.request {
+    if (method == "GET")
+        Alert();
 }
-SPG
-cat > demo.spr <<'SPR'
-import demo;
-rule sid 1 "hello from root" on demo.command { if (arg == "root") Alert(); }
 SPR
-"$P/bin/spuc" -o demo.spb demo.spr 2>"$TMPC/imp.err"; rc1=$?
-"$ROOT/$BUILD/spuc" -o demo2.spb demo.spr 2>"$TMPC/imp2.err"; rc2=$?
-[ $rc1 = 0 ] && [ -s demo.spb ] && [ $rc2 != 0 ] && grep -q "cannot find grammar 'demo'" "$TMPC/imp2.err" \
-    && echo "ok install: the installed spuc finds imports in PREFIX/share/spu/grammars (the build tree's does not)" \
-    || echo "FAIL install: imports rc=$rc1/$rc2: $(cat "$TMPC/imp.err")"
-rm -f "$P/share/spu/grammars/demo.spg"
+"$P/bin/spuc" -o web.spb web.spr 2>"$TMPC/imp.err"; rc1=$?
+"$ROOT/$BUILD/spuc" -o web2.spb web.spr 2>"$TMPC/imp2.err"; rc2=$?
+"$P/bin/spurun" -b web.spb -r "$CORPUS/suricata-verify/http-range-multiflows/input.pcap" -k none \
+    -o web.json --no-progress 2>/dev/null
+na=$(grep -c '"event_type":"alert"' web.json 2>/dev/null)
+nh=$(grep -c '"event_type":"http"' web.json 2>/dev/null)
+[ $rc1 = 0 ] && [ $rc2 != 0 ] && grep -q "cannot find grammar 'http'" "$TMPC/imp2.err" \
+    && [ "$na" = 41 ] && [ "$nh" = 41 ] \
+    && echo "ok install: the installed spuc finds 'import http;' in PREFIX/share/spu/grammars (the build tree's does not); the installed spurun alerts on the 41 GET requests" \
+    || echo "FAIL install: imports rc=$rc1/$rc2, $na alerts, $nh http records: $(cat "$TMPC/imp.err")"
 # man pages: found through PREFIX/share/man, rendered without a warning
 bad=""
 for page in spuc.1 spurun.1 spuctl.1 spu-grammar.5 spu-rules.5; do
