@@ -94,3 +94,24 @@ pl=$(stat "$TMPC/d/eve.json" spu.pcap_log)
 [ "$n" = 0 ] && [ "$pl" = None ] && ! grep -q pcap_file "$TMPC/d/eve.json" \
     && echo "ok pcaplog: off by default (no pcap, no pcap_file, no stats)" \
     || echo "FAIL pcaplog: off: $n pcaps, stats $pl"
+# application-layer alerts: a rule on http.request; each pcap holds the GET
+cat > "$TMPC/web.spr" <<'SPR'
+import http;
+rule sid 9200001 rev 1 "TEST GET request" on http.request {
+    if (method == "GET")
+        Alert();
+}
+SPR
+mkdir -p "$TMPC/h"
+"$SPUC" -I "$ROOT/grammars" -o "$TMPC/web.spb" "$TMPC/web.spr" || echo "FAIL pcaplog: spuc web.spr"
+"$SPURUN" -b "$TMPC/web.spb" -r "$CORPUS/suricata-verify/http-range-multiflows/input.pcap" -k none \
+    -o "$TMPC/h/eve.json" --pcap-log alerts --no-progress 2>/dev/null || echo "FAIL pcaplog: run h"
+na=$(grep -c '"event_type":"alert"' "$TMPC/h/eve.json")
+nf=$(grep '"event_type":"alert"' "$TMPC/h/eve.json" | grep -c '"pcap_file"')
+good=0
+for f in $(ls "$TMPC/h"/*.pcap | head -n 5); do
+    [ "$(tshark -r "$f" -Y 'http.request.method == "GET"' 2>/dev/null | grep -c .)" -ge 1 ] && good=$((good + 1))
+done
+[ "$na" = 41 ] && [ "$nf" = 41 ] && [ $good = 5 ] \
+    && echo "ok pcaplog: 41 http.request alerts name their pcap; tshark finds the GET in each pcap checked ($good)" \
+    || echo "FAIL pcaplog: http alerts $na, with pcap $nf, GET found in $good of 5"
