@@ -70,6 +70,12 @@ json_t *run_ops_memory(const struct run_ops_mem *m, const struct stats_block *su
           "evict the most idle flows of the worker (flow end reason forced); none idle: the "
           "packet is processed without a flow",
           stats_get(sum, CNT_FLOW_MEMCAP) + stats_get(sum, CNT_FLOW_EVICTED));
+    int64_t spare = 0;
+    for (unsigned i = 0; i < m->nworkers; i++)
+        spare += (int64_t)worker_flow_spare_bytes(m->workers[i]);
+    entry(o, "flow_spares", spare, (uint64_t)m->nworkers * flow_table_spare_cap(),
+          "ended flows kept for reuse up to a fixed number per worker; past it they are freed",
+          0);
     entry(o, "reassembly", m->reasm_memuse, m->stream_memcap,
           "out-of-order data is not held: the stream skips forward over a gap",
           stats_get(sum, CNT_TCP_SEGMENT_MEMCAP_DROP));

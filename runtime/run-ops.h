@@ -33,6 +33,7 @@ struct run_ops_mem {
     int64_t flow_memuse, reasm_memuse, defrag_memuse, pcaplog_memuse;
     uint64_t flow_memcap, stream_memcap, defrag_memcap, pcaplog_memcap;
     struct pcaplog *const *pcaplogs; /* NULL: --pcap-log is off */
+    struct worker *const *workers;   /* their flow tables' spare flows */
     unsigned nworkers;
     struct output *out;
 };

@@ -123,6 +123,7 @@ static json_t *stats_record(struct run *r)
         .defrag_memcap = r->cfg->defrag_memcap,
         .pcaplog_memcap = r->cfg->pcap_log_memcap,
         .pcaplogs = r->pcaplogs,
+        .workers = r->workers,
         .nworkers = r->nworkers,
         .out = r->out,
     };

@@ -311,3 +311,8 @@ size_t worker_flow_count(const struct worker *w)
 {
     return flow_table_count(w->flows);
 }
+
+size_t worker_flow_spare_bytes(const struct worker *w)
+{
+    return flow_table_spare_bytes(w->flows);
+}

@@ -78,6 +78,9 @@ void worker_process(struct worker *w, struct pkt *p);
 /* End every flow with reason shutdown (the thread does it on stop). */
 void worker_shutdown_flows(struct worker *w);
 
+/* Bytes of ended flows the worker's table keeps for reuse (any thread). */
+size_t worker_flow_spare_bytes(const struct worker *w);
+
 /* Flows currently tracked (worker thread or after join). */
 size_t worker_flow_count(const struct worker *w);
 
