@@ -169,6 +169,11 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
             json_object_set_new(spu, "score", json_integer(df->score));
         }
     }
+    if (w->on_alert && w->cur.f) {
+        const char *file = w->on_alert(w->on_alert_ctx, w->cur.f);
+        if (file)
+            json_object_set_new(spu, "pcap_file", json_string(file));
+    }
     json_object_set_new(rec, "spu", spu);
     dc_inc(w, DC_ALERTS);
     return rec;

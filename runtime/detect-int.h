@@ -241,6 +241,8 @@ struct detect_worker {
     struct detect_event cur;
     struct held_session held[DETECT_MAX_HELD];
     unsigned nheld;
+    detect_alert_fn on_alert; /* NULL: none */
+    void *on_alert_ctx;
 };
 
 static inline void dc_inc(struct detect_worker *w, enum detect_counter c)

@@ -586,3 +586,9 @@ const struct app_sink *detect_worker_sink(struct detect_worker *w)
 {
     return &w->sink;
 }
+
+void detect_worker_set_alert_hook(struct detect_worker *w, detect_alert_fn fn, void *ctx)
+{
+    w->on_alert = fn;
+    w->on_alert_ctx = ctx;
+}

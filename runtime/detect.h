@@ -94,6 +94,12 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
                                         struct output_producer *out, const char *in_iface,
                                         struct spu_error *err);
 
+/* Called on the worker thread for every alert on a flow; returns a file
+ * name to put in the alert record as spu.pcap_file (borrowed for the
+ * call), or NULL. --pcap-log's hook (pcaplog_alert). */
+typedef const char *(*detect_alert_fn)(void *ctx, struct flow *f);
+void detect_worker_set_alert_hook(struct detect_worker *w, detect_alert_fn fn, void *ctx);
+
 /* Frees it, after the worker thread has ended every flow. NULL: no-op. */
 void detect_worker_free(struct detect_worker *w);
 

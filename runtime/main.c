@@ -18,6 +18,7 @@
 #include "run-commands.h"
 #include "run-service.h"
 #include "run.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -32,6 +33,13 @@ static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested; /* SIGHUP */
 /* the run's applications, for the control socket's load/reload/... */
 static struct apps_hold apps_hold = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static volatile sig_atomic_t reopen_requested;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -86,6 +94,24 @@ static int test_config(const struct config *cfg, const char *file)
     return 0;
 }
 
+/* run_env.reopened: the log file follows the EVE file (SIGUSR1, spuctl
+ * reopen). */
+struct log_reopen {
+    struct logger *log;
+    const char *path; /* --log-file, or NULL */
+};
+
+static void reopen_log(void *ctx)
+{
+    struct log_reopen *lr = ctx;
+    struct spu_error err;
+    spu_error_clear(&err);
+    if (logger_reopen(lr->log, lr->path, &err) != SPU_OK)
+        LOGGER(lr->log, LOGGER_WARNING, "%s", err.msg);
+    else
+        LOGGER(lr->log, LOGGER_NOTICE, "EVE and log files reopened");
+}
+
 struct drop {
     bool wanted;
     uid_t uid;
@@ -121,8 +147,17 @@ static int run_queue(const struct config *cfg, struct run_service *svc,
     unsigned id;
     while (run_service_next_pcap(svc, &stop_requested, &path, &id) == SPU_OK) {
         LOGGER(log, LOGGER_NOTICE, "pcap %u: %s: started", id, path);
-        struct run_env env = {.stop = &stop_requested, .svc = svc, .tap = tap, .read_path = path,
-                              .apps = &apps_hold, .reload = &reload_requested, .log = log};
+        struct log_reopen lr = {log, cfg->log_file};
+        struct run_env env = {.stop = &stop_requested,
+                              .reopen = &reopen_requested,
+                              .reopened = reopen_log,
+                              .reopened_ctx = &lr,
+                              .svc = svc,
+                              .tap = tap,
+                              .read_path = path,
+                              .apps = &apps_hold,
+                              .reload = &reload_requested,
+                              .log = log};
         struct run_report rep;
         struct spu_error err;
         spu_error_clear(&err);
@@ -164,6 +199,11 @@ int main(int argc, char **argv)
     int pc = config_parse(&cfg, config_args_argc(args), config_args_argv(args), &err);
     if (pc == CONFIG_HELP) {
         fputs(config_usage(), stdout);
+        config_args_free(args);
+        return 0;
+    }
+    if (pc == CONFIG_VERSION) {
+        printf("spurun %s\n", SPU_VERSION);
         config_args_free(args);
         return 0;
     }
@@ -212,6 +252,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_hup;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
 
     struct run_commands cmds = {0}; /* outlives the control thread (joined below) */
     struct output_tap tap = {tap_publish, NULL};
@@ -308,7 +350,11 @@ static int run_one(const struct config *c, struct run_service *svc,
         return 0;
     }
     bool tty = cfg.progress && cfg.read_path && isatty(STDERR_FILENO);
+    struct log_reopen lr = {drop->log, cfg.log_file};
     struct run_env env = {.stop = &stop_requested,
+                          .reopen = &reopen_requested,
+                          .reopened = reopen_log,
+                          .reopened_ctx = &lr,
                           .progress = tty ? show_progress : NULL,
                           .svc = svc,
                           .tap = tap,

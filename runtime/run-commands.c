@@ -37,6 +37,21 @@ static int cmd_flows(void *ctx, const json_t *args, json_t **result, struct spu_
     return run_service_query(rc->svc, RUN_QUERY_FLOWS, rc->timeout_ms, result, err);
 }
 
+static int cmd_memory(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    return run_service_query(rc->svc, RUN_QUERY_MEMORY, rc->timeout_ms, result, err);
+}
+
+static int cmd_reopen(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    int r = run_service_query(rc->svc, RUN_QUERY_REOPEN, rc->timeout_ms, result, err);
+    if (r == SPU_OK)
+        LOGGER(rc->log, LOGGER_NOTICE, "control: EVE file reopened");
+    return r;
+}
+
 static int cmd_shutdown(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
 {
     struct run_commands *rc = ctx;
@@ -179,6 +194,8 @@ void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
     h->ctx = rc;
     h->stats = cmd_stats;
     h->flows = cmd_flows;
+    h->memory = cmd_memory;
+    h->reopen = cmd_reopen;
     h->shutdown = cmd_shutdown;
     h->pcap = cmd_pcap;
     h->pcap_status = cmd_pcap_status;

@@ -13,7 +13,11 @@
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
+#include "metrics-text.h"
+#include "metrics.h"
 #include "output.h"
+#include "pcaplog.h"
+#include "run-ops.h"
 #include "run-service.h"
 #include "stats.h"
 #include "stream-tcp.h"
@@ -26,6 +30,8 @@
 
 /* Fixed seed for files, so that runs repeat exactly. */
 #define FILE_SEED 0x5350552eu
+/* How often the metrics endpoint's figures are refreshed while running. */
+#define METRICS_REFRESH_NS 1000000000
 
 static int64_t mono_ns(void)
 {
@@ -60,6 +66,10 @@ struct run {
     struct detect_worker **dw;
     struct apps *bset;            /* the applications (apps.h), with the engine */
     struct apps_hold *hold;       /* run_env.apps */
+    const struct run_env *env;
+    struct metrics_server *metrics; /* --metrics, or NULL */
+    struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
+    _Atomic int64_t pcaplog_memuse;
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
@@ -89,6 +99,9 @@ static void apps_detach(struct run *r)
     }
     apps_free(r->bset);
     r->bset = NULL;
+static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
+{
+    return pcaplog_alert(ctx, f);
 }
 
 /* The stats record as of now (new; NULL when out of memory). */
@@ -118,6 +131,28 @@ static json_t *stats_record(struct run *r)
     for (unsigned i = 0; i < r->nworkers; i++)
         json_array_append_new(drops, json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
     json_object_set_new(spu, "worker_queue_drops", drops);
+    json_object_set_new(spu, "per_worker", run_ops_per_worker(r->workers, r->nworkers, r->disp));
+    if (r->pcaplogs)
+        json_object_set_new(spu, "pcap_log",
+                            run_ops_pcap_log(r->pcaplogs, r->nworkers,
+                                             atomic_load(&r->pcaplog_memuse),
+                                             r->cfg->pcap_log_memcap));
+    struct run_ops_mem mem = {
+        .flow_memuse = atomic_load(&r->gauges.flow_memuse),
+        .reasm_memuse = atomic_load(&r->gauges.tcp_reasm_memuse),
+        .defrag_memuse = (int64_t)dispatch_defrag_memuse(r->disp),
+        .pcaplog_memuse = atomic_load(&r->pcaplog_memuse),
+        .flow_memcap = r->cfg->flow_memcap,
+        .stream_memcap = r->cfg->stream_memcap,
+        .defrag_memcap = r->cfg->defrag_memcap,
+        .pcaplog_memcap = r->cfg->pcap_log_memcap,
+        .pcaplogs = r->pcaplogs,
+        .workers = r->workers,
+        .nworkers = r->nworkers,
+        .out = r->out,
+    };
+    json_object_set_new(spu, "memory", run_ops_memory(&mem, &sum));
+    json_object_set_new(spu, "eve_file", run_ops_eve_file(r->out));
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
@@ -136,8 +171,14 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
-    if (r->detect)
-        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
+    if (r->detect) {
+        /* the top rules of the stats record: --top-rules, or more when the
+         * metrics export more (the same record feeds both) */
+        unsigned top = r->cfg->top_rules;
+        if (r->metrics && r->cfg->metrics_top > top)
+            top = r->cfg->metrics_top;
+        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, top));
+    }
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -148,10 +189,20 @@ static json_t *stats_record(struct run *r)
     return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
 }
 
-/* Write a stats record to EVE. */
-static void emit_stats(struct run *r)
+/* Publish the record to the metrics endpoint (when there is one); `done`:
+ * the input is fully processed. Borrows rec. */
+static void publish_metrics(struct run *r, const json_t *rec, bool done)
+{
+    if (r->metrics && rec)
+        metrics_server_publish(r->metrics, metrics_text_render(rec, done));
+}
+
+/* Write a stats record to EVE, and show the same record on the metrics
+ * endpoint. */
+static void emit_stats(struct run *r, bool done)
 {
     json_t *rec = stats_record(r);
+    publish_metrics(r, rec, done);
     json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
     if (rec)
         json_object_del(rec, "spu");
@@ -191,7 +242,23 @@ static json_t *flows_answer(struct run *r)
 static json_t *answer(void *ctx, enum run_query q)
 {
     struct run *r = ctx;
-    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
+    switch (q) {
+    case RUN_QUERY_FLOWS:
+        return flows_answer(r);
+    case RUN_QUERY_MEMORY: {
+        json_t *rec = stats_record(r);
+        json_t *m = json_incref(json_object_get(json_object_get(rec, "spu"), "memory"));
+        json_decref(rec);
+        return m;
+    }
+    case RUN_QUERY_REOPEN:
+        output_reopen(r->out);
+        if (r->env->reopened)
+            r->env->reopened(r->env->reopened_ctx);
+        return json_pack("{s:s}", "reopened", r->cfg->eve_path);
+    default:
+        return stats_record(r);
+    }
 }
 
 static void teardown(struct run *r)
@@ -218,6 +285,13 @@ static void teardown(struct run *r)
     r->detect = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
+    if (r->pcaplogs)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            pcaplog_free(r->pcaplogs[i]);
+    free(r->pcaplogs);
+    r->pcaplogs = NULL;
+    metrics_server_free(r->metrics);
+    r->metrics = NULL;
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
         spu_bundle_unref(r->bundles[i]);
 }
@@ -233,6 +307,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     memset(r, 0, sizeof(*r));
     memset(rep, 0, sizeof(*rep));
     r->cfg = c;
+    r->env = env;
     r->t_start = mono_ns();
     r->nworkers = c->workers;
     stream_cfg_default(&r->scfg);
@@ -260,7 +335,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                       : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
-    r->out = output_open(c->eve_path, r->nworkers + 1, err);
+    struct output_rotate rot = {c->eve_rotate_bytes, c->eve_rotate_seconds};
+    r->out = output_open_rotating(c->eve_path, r->nworkers + 1, &rot, err);
     if (!r->out) {
         teardown(r);
         return err->code;
@@ -278,6 +354,13 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
+    if (c->metrics && !(r->metrics = metrics_server_new(c->metrics, err))) {
+        int code = err->code;
+        output_close(r->out, NULL);
+        r->out = NULL;
+        teardown(r);
+        return code;
+    }
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
     r->apps = calloc(r->nworkers, sizeof(*r->apps));
     r->dw = calloc(r->nworkers, sizeof(*r->dw));
@@ -316,6 +399,23 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             pthread_mutex_unlock(&r->hold->mu);
         }
     }
+    if (c->pcap_log) {
+        if (!(r->pcaplogs = calloc(r->nworkers, sizeof(*r->pcaplogs))))
+            goto nomem;
+        struct pcaplog_cfg pc = {c->pcap_log_dir, c->pcap_log_packets, c->pcap_log_after,
+                                 c->pcap_log_memcap, &r->pcaplog_memuse};
+        for (unsigned i = 0; i < r->nworkers; i++) {
+            if (!(r->pcaplogs[i] = pcaplog_new(&pc, err))) {
+                int code = err->code;
+                output_close(r->out, NULL);
+                r->out = NULL;
+                teardown(r);
+                return code;
+            }
+            if (r->dw[i])
+                detect_worker_set_alert_hook(r->dw[i], pcaplog_alert_hook, r->pcaplogs[i]);
+        }
+    }
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
@@ -338,12 +438,14 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             .in_iface = c->iface,
             .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
             .consumer = app_active(r->apps[i]) ? app_consumer(r->apps[i]) : NULL,
+            .pcaplog = r->pcaplogs ? r->pcaplogs[i] : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool, 0};
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL,
+                              c->checksum, pool, (size_t)c->defrag_memcap};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
@@ -360,6 +462,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     int64_t next_stats = c->stats_interval ? r->t_start + (int64_t)c->stats_interval * 1000000000
                                            : INT64_MAX;
     int64_t next_progress = r->t_start + 1000000000;
+    int64_t next_metrics = r->metrics ? r->t_start : INT64_MAX;
     unsigned idle = 0;
     while (!*stop) {
         if (env->svc && run_service_serve(env->svc, answer, r))
@@ -385,9 +488,21 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         } else {
             idle = 0;
         }
+        if (env->reopen && *env->reopen) {
+            *env->reopen = 0;
+            output_reopen(r->out);
+            if (env->reopened)
+                env->reopened(env->reopened_ctx);
+        }
         int64_t now = mono_ns();
+        if (now >= next_metrics) {
+            json_t *rec = stats_record(r);
+            publish_metrics(r, rec, false);
+            json_decref(rec);
+            next_metrics = now + METRICS_REFRESH_NS;
+        }
         if (now >= next_stats) {
-            emit_stats(r);
+            emit_stats(r, false);
             output_producer_flush(r->main_eve.out);
             next_stats = now + (int64_t)c->stats_interval * 1000000000;
         }
@@ -407,11 +522,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; i < started; i++)
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
-    emit_stats(r);
+    emit_stats(r, true);
     if (env->svc)
     {
         run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
         run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+        run_service_keep(env->svc, RUN_QUERY_MEMORY, answer(r, RUN_QUERY_MEMORY));
     }
 
     struct stats_block sum;
@@ -444,6 +560,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     r->out = NULL;
     if (orc != SPU_OK && rc == SPU_OK)
         rc = spu_error_set(err, orc, "writing %s failed", c->eve_path);
+    /* --metrics-linger: the final counters stay up for a last scrape */
+    for (int64_t until = mono_ns() + (int64_t)c->metrics_linger * 1000000000;
+         r->metrics && !*stop && mono_ns() < until;) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
     teardown(r);
     return rc;
 nomem:

@@ -62,6 +62,11 @@ struct logger;
  * `stop` may be NULL. */
 struct run_env {
     volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *reopen; /* SIGUSR1: reopen the EVE file (reset by the run) */
+    /* Called on the main thread after each reopen of the EVE file (SIGUSR1
+     * or spuctl reopen): the caller reopens its own files (the log). */
+    void (*reopened)(void *ctx);
+    void *reopened_ctx;
     run_progress_fn progress;
     void *progress_ctx;
     struct run_service *svc;      /* control socket: queries, shutdown */
