@@ -53,6 +53,19 @@ static const char usage[] =
     "                       index path and prefilter literals that selected each rule\n"
     "  --classification F   classification.config giving alert categories and\n"
     "                       default severities (e.g. rules/classification.config)\n"
+    "\n"
+    "SPAM-SOURCE MONITORING (docs/spam.md)\n"
+    "  --state URL          where TokenBucket, WindowCount, lists and scores live:\n"
+    "                       memory (default) or redis://HOST:PORT (shared by sensors)\n"
+    "  --state-max N        entries of the in-memory store (default 262144; least\n"
+    "                       recently used evicted)\n"
+    "  --local-net CIDRS    comma-separated local networks for IsLocal() (default:\n"
+    "                       the addresses of -i IFACE)\n"
+    "  --sensor-name NAME   the `sensor` field of tcp.syn and of published counts\n"
+    "  --report URL         publish Report() counts per source, at least every\n"
+    "                       second, to the stream redis://HOST:PORT/STREAM\n"
+    "  --monitor URL        monitor mode, instead of -r/-i: read the stream\n"
+    "                       redis://HOST:PORT/STREAM and raise monitor.counts\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
     "\n"
@@ -96,6 +109,12 @@ enum {
     OPT_TOP_RULES,
     OPT_EXPLAIN,
     OPT_CLASSIFICATION,
+    OPT_STATE,
+    OPT_STATE_MAX,
+    OPT_LOCAL_NET,
+    OPT_SENSOR_NAME,
+    OPT_REPORT,
+    OPT_MONITOR,
 };
 
 static const struct option longopts[] = {
@@ -117,6 +136,12 @@ static const struct option longopts[] = {
     {"top-rules", required_argument, NULL, OPT_TOP_RULES},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"classification", required_argument, NULL, OPT_CLASSIFICATION},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"state-max", required_argument, NULL, OPT_STATE_MAX},
+    {"local-net", required_argument, NULL, OPT_LOCAL_NET},
+    {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"monitor", required_argument, NULL, OPT_MONITOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -291,6 +316,26 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_CLASSIFICATION:
             c->classification = optarg;
             break;
+        case OPT_STATE:
+            c->state_url = optarg;
+            break;
+        case OPT_STATE_MAX:
+            if (number(optarg, UINT32_MAX, &v) != SPU_OK || v < 16)
+                return spu_error_set(err, SPU_EINVAL, "--state-max: expected entries >= 16");
+            c->state_max = (size_t)v;
+            break;
+        case OPT_LOCAL_NET:
+            c->local_net = optarg;
+            break;
+        case OPT_SENSOR_NAME:
+            c->sensor_name = optarg;
+            break;
+        case OPT_REPORT:
+            c->report_url = optarg;
+            break;
+        case OPT_MONITOR:
+            c->monitor_url = optarg;
+            break;
         case 'v':
             c->verbose++;
             break;
@@ -305,7 +350,9 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     }
     if (optind < argc)
         return spu_error_set(err, SPU_EINVAL, "unexpected argument '%s'", argv[optind]);
-    if (!c->read_path && !c->iface)
+    if (c->monitor_url && (c->read_path || c->iface))
+        return spu_error_set(err, SPU_EINVAL, "--monitor reads a stream: no -r or -i");
+    if (!c->read_path && !c->iface && !c->monitor_url)
         return spu_error_set(err, SPU_EINVAL, "no source: give -r FILE|DIR|- or -i IFACE");
     if (c->read_path && c->iface)
         return spu_error_set(err, SPU_EINVAL, "-r and -i are exclusive");

@@ -56,6 +56,12 @@ struct config {
     unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */
     bool explain;            /* --explain: an `explain` record per event with rules */
     const char *classification; /* --classification FILE (classification.config) */
+    const char *state_url;   /* --state memory|redis://HOST:PORT */
+    size_t state_max;        /* --state-max N entries (0: default) */
+    const char *local_net;   /* --local-net CIDR[,CIDR...] */
+    const char *sensor_name; /* --sensor-name NAME */
+    const char *report_url;  /* --report redis://HOST:PORT/STREAM */
+    const char *monitor_url; /* --monitor redis://HOST:PORT/STREAM */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

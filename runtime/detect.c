@@ -266,6 +266,7 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->d = d;
     c->f = f;
     c->ts_ns = ts_ns;
+    c->mon = NULL;
     c->tx_id = -1;
     c->dir = -1;
     c->verdict = DV_NONE;
@@ -345,6 +346,33 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
     }
     if (id == RT_EV_FLOW_END && f)
         detect_flow_free(w, f);
+}
+
+void detect_worker_monitor(struct detect_worker *w, const struct detect_monitor_rec *m)
+{
+    struct detect_engine *e = w->eng;
+    event_begin(w, NULL, NULL, NULL, m->ts_ms * 1000000);
+    w->cur.mon = m;
+    if (!shun_check(e->shun, m->src, m->ts_ms)) {
+        dc_inc(w, DC_EVENTS);
+        for (unsigned i = 0; i < e->nbundles; i++) {
+            const struct detect_bundle *db = &e->bundles[i];
+            if (db->rt_ev[RT_EV_MONITOR_COUNTS] == SPU_NONE)
+                continue;
+            w->cur.db = db;
+            struct spu_record *rec = detect_rt_record(w, db, RT_EV_MONITOR_COUNTS, -1);
+            if (!rec) {
+                dc_inc(w, DC_RECORD_ERRORS);
+                continue;
+            }
+            w->cur.rec = rec;
+            run_rules(w, db, db->rt_ev[RT_EV_MONITOR_COUNTS]);
+        }
+    } else {
+        dc_inc(w, DC_SHUNNED_EVENTS);
+    }
+    event_end(w);
+    w->cur.mon = NULL;
 }
 
 static void on_app_event(void *ctx, const struct app_event *ev)

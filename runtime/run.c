@@ -11,7 +11,9 @@
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
+#include "localnet.h"
 #include "output.h"
+#include "state.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -60,6 +62,8 @@ struct run {
     struct stream_cfg scfg;
     struct flow_timeouts timeouts;
     int64_t t_start;
+    struct state_store *state; /* spam built-ins (docs/spam.md) */
+    struct localnet *local;
 };
 
 static void emit_stats(struct run *r)
@@ -131,6 +135,10 @@ static void teardown(struct run *r)
     r->dw = NULL;
     detect_engine_free(r->detect);
     r->detect = NULL;
+    state_store_free(r->state);
+    r->state = NULL;
+    localnet_free(r->local);
+    r->local = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
@@ -188,10 +196,16 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         const char *names[CONFIG_MAX_BUNDLES];
         for (unsigned i = 0; i < c->nbundles; i++)
             names[i] = c->bundles[i].name;
+        struct state_cfg scfg = {c->state_url, c->state_max};
+        r->state = state_store_new(&scfg, err);
+        r->local = r->state ? localnet_new(c->local_net, c->iface, err) : NULL;
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
                                   .classification = c->classification,
-                                  .explain = c->explain};
-        r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
+                                  .explain = c->explain,
+                                  .state = r->state,
+                                  .local = r->local,
+                                  .sensor_name = c->sensor_name};
+        r->detect = !r->local ? NULL : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
         for (unsigned i = 0; r->detect && i < r->nworkers; i++)
             if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
                                                err)))
