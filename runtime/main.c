@@ -5,6 +5,7 @@
  * prints or exits.
  */
 #include "config.h"
+#include "monitor.h"
 #include "err.h"
 #include "run.h"
 
@@ -59,6 +60,18 @@ int main(int argc, char **argv)
 
     struct run_report rep;
     char ebuf[600];
+    if (cfg.monitor_url) {
+        struct monitor_report mr;
+        int rc = monitor_run(&cfg, &stop_requested, &mr, &err);
+        if (rc < 0) {
+            fprintf(stderr, "spurun: %s\n", spu_error_str(&err, ebuf, sizeof(ebuf)));
+            return 1;
+        }
+        fprintf(stderr, "spurun: monitor records=%llu bad=%llu events=%llu reconnects=%llu\n",
+                (unsigned long long)mr.records, (unsigned long long)mr.bad_records,
+                (unsigned long long)mr.events, (unsigned long long)mr.reconnects);
+        return 0;
+    }
     if (cfg.bare) {
         int rc = run_bare(&cfg, &stop_requested, &rep, &err);
         double pps = rep.seconds > 0 ? (double)rep.packets / rep.seconds : 0;

@@ -13,6 +13,8 @@
 #include "flowkey.h"
 #include "localnet.h"
 #include "output.h"
+#include "report.h"
+#include "spam-stats.h"
 #include "state.h"
 #include "stats.h"
 #include "stream-tcp.h"
@@ -64,6 +66,7 @@ struct run {
     int64_t t_start;
     struct state_store *state; /* spam built-ins (docs/spam.md) */
     struct localnet *local;
+    struct report *report;
 };
 
 static void emit_stats(struct run *r)
@@ -110,6 +113,7 @@ static void emit_stats(struct run *r)
     json_object_set_new(spu, "bundles", bl);
     if (r->detect)
         json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
+    spam_stats_add(spu, r->state, r->report);
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -135,6 +139,8 @@ static void teardown(struct run *r)
     r->dw = NULL;
     detect_engine_free(r->detect);
     r->detect = NULL;
+    report_free(r->report);
+    r->report = NULL;
     state_store_free(r->state);
     r->state = NULL;
     localnet_free(r->local);
@@ -199,13 +205,18 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         struct state_cfg scfg = {c->state_url, c->state_max};
         r->state = state_store_new(&scfg, err);
         r->local = r->state ? localnet_new(c->local_net, c->iface, err) : NULL;
+        if (r->local && c->report_url)
+            r->report = report_new(c->report_url, c->sensor_name ? c->sensor_name : c->iface,
+                                   500, err);
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
                                   .classification = c->classification,
                                   .explain = c->explain,
                                   .state = r->state,
                                   .local = r->local,
-                                  .sensor_name = c->sensor_name};
-        r->detect = !r->local ? NULL : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
+                                  .sensor_name = c->sensor_name,
+                                  .report = r->report ? report_add : NULL,
+                                  .report_ctx = r->report};
+        r->detect = !r->local || (c->report_url && !r->report) ? NULL : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
         for (unsigned i = 0; r->detect && i < r->nworkers; i++)
             if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
                                                err)))

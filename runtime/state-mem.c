@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define NSHARDS 16u
-#define DAY_MS 86400000LL
+#define DAY_MS ((int64_t)86400000)
 
 struct ent {
     struct ent *hnext;

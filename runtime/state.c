@@ -29,6 +29,13 @@ struct state_store *state_store_new(const struct state_cfg *cfg, struct spu_erro
         }
         return s;
     }
+    if (strncmp(url, "redis://", 8) == 0) {
+        s->ops = &state_redis_ops;
+        s->priv = state_redis_new(url, cfg->max_entries, err);
+        if (!s->priv)
+            goto fail;
+        return s;
+    }
     spu_error_set(err, SPU_EINVAL, "--state: unknown backend '%s' (memory, redis://HOST:PORT)",
                   url);
 fail:

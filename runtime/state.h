@@ -48,7 +48,10 @@ struct state_req {
 
 /* Counters (read by stats). */
 struct state_stats {
-    uint64_t entries, evicted, expired, ops, errors, reconnects, list_updates;
+    uint64_t entries, evicted, expired, ops;
+    /* Redis: failed commands, reconnections, mirror updates, requests
+     * answered locally while the server was away, resynchronisations */
+    uint64_t errors, reconnects, list_updates, fallbacks, resyncs;
 };
 
 struct state_ops {
@@ -80,6 +83,9 @@ const char *state_store_backend(const struct state_store *s);
 /* The memory backend, also the Redis backend's local mirror. */
 void *state_mem_new(size_t max_entries);
 extern const struct state_ops state_mem_ops;
+/* The Redis backend: URL redis://HOST:PORT; NULL with err. */
+void *state_redis_new(const char *url, size_t max_entries, struct spu_error *err);
+extern const struct state_ops state_redis_ops;
 /* Set a list entry's absolute expiry (mirror updates); SPU_OK or SPU_ENOMEM. */
 int state_mem_list_set(void *priv, const char *name, size_t nlen, const char *key, size_t klen,
                        int64_t expire_ms);
