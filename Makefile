@@ -67,7 +67,7 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
 
-.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz \
+.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz bench-spam \
         fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules \
         profile clean install tools
 .DEFAULT_GOAL := all
@@ -186,6 +186,12 @@ verify: $(BUILD)/.deps-ok
 bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules profile: $(BUILD)/.deps-ok
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(BUILD) $@
+
+# the spam-source monitor's figures (docs/spam.md); part of make bench
+bench: bench-spam
+bench-spam: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/spam.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

@@ -66,6 +66,11 @@ static const char usage[] =
     "                       second, to the stream redis://HOST:PORT/STREAM\n"
     "  --monitor URL        monitor mode, instead of -r/-i: read the stream\n"
     "                       redis://HOST:PORT/STREAM and raise monitor.counts\n"
+    "  --eve-redis URL      EVE records also to the stream redis://HOST:PORT/STREAM,\n"
+    "                       spooled on disk while Redis is away (nothing lost up to\n"
+    "                       the spool's cap; -r waits instead of dropping)\n"
+    "  --eve-spool FILE     the spool (default: the EVE file + .spool)\n"
+    "  --eve-spool-cap B    its size (default 64 MiB)\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
     "\n"
@@ -115,6 +120,9 @@ enum {
     OPT_SENSOR_NAME,
     OPT_REPORT,
     OPT_MONITOR,
+    OPT_EVE_REDIS,
+    OPT_EVE_SPOOL,
+    OPT_EVE_SPOOL_CAP,
 };
 
 static const struct option longopts[] = {
@@ -142,6 +150,9 @@ static const struct option longopts[] = {
     {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
     {"report", required_argument, NULL, OPT_REPORT},
     {"monitor", required_argument, NULL, OPT_MONITOR},
+    {"eve-redis", required_argument, NULL, OPT_EVE_REDIS},
+    {"eve-spool", required_argument, NULL, OPT_EVE_SPOOL},
+    {"eve-spool-cap", required_argument, NULL, OPT_EVE_SPOOL_CAP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -336,6 +347,16 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_MONITOR:
             c->monitor_url = optarg;
             break;
+        case OPT_EVE_REDIS:
+            c->eve_redis = optarg;
+            break;
+        case OPT_EVE_SPOOL:
+            c->eve_spool = optarg;
+            break;
+        case OPT_EVE_SPOOL_CAP:
+            if (number(optarg, 1ULL << 40, &c->eve_spool_cap) != SPU_OK || c->eve_spool_cap < 4096)
+                return spu_error_set(err, SPU_EINVAL, "--eve-spool-cap: expected bytes >= 4096");
+            break;
         case 'v':
             c->verbose++;
             break;
@@ -371,6 +392,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         c->eve_path = c->eve_buf;
     } else if (!c->eve_path) {
         c->eve_path = "eve.json";
+    }
+    if (c->eve_redis && !c->eve_spool) {
+        snprintf(c->spool_buf, sizeof(c->spool_buf), "%s.spool",
+                 strcmp(c->eve_path, "-") == 0 ? "eve.json" : c->eve_path);
+        c->eve_spool = c->spool_buf;
     }
     return CONFIG_RUN;
 }

@@ -62,6 +62,10 @@ struct config {
     const char *sensor_name; /* --sensor-name NAME */
     const char *report_url;  /* --report redis://HOST:PORT/STREAM */
     const char *monitor_url; /* --monitor redis://HOST:PORT/STREAM */
+    const char *eve_redis;   /* --eve-redis redis://HOST:PORT/STREAM */
+    const char *eve_spool;   /* --eve-spool FILE (default: the EVE file + ".spool") */
+    uint64_t eve_spool_cap;  /* --eve-spool-cap BYTES (0: 64 MiB) */
+    char spool_buf[4200];
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

@@ -100,6 +100,7 @@ static json_t *begin(struct detect_worker *w, const char *type)
         json_object_set_new(m, "sensor", json_string(c->mon->sensor ? c->mon->sensor : ""));
         json_object_set_new(m, "count", json_integer(c->mon->count));
         json_object_set_new(m, "window", json_integer(c->mon->window_ms));
+        json_object_set_new(m, "received_ms", json_integer(c->mon->recv_ms));
         json_object_set_new(rec, "monitor", m);
     }
     return rec;

@@ -79,6 +79,7 @@ struct detect_monitor_rec {
     uint8_t src[16]; /* IPv4 as ::ffff:a.b.c.d */
     uint16_t family; /* 4 or 6 */
     int64_t count, window_ms, ts_ms;
+    int64_t recv_ms; /* wall clock when the monitor read it (alerts: monitor.received_ms) */
 };
 
 /* Raise the runtime event monitor.counts for `m` (borrowed) on the calling

@@ -104,6 +104,7 @@ static void on_entry(struct mon *m, redisReply *e)
         m->rep->bad_records++;
         return;
     }
+    rec.recv_ms = wall_ns() / 1000000;
     detect_worker_monitor(m->w, &rec);
     m->rep->events++;
 }

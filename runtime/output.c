@@ -41,6 +41,8 @@ struct output {
     _Atomic bool stop;
     _Atomic bool failed;
     _Atomic uint64_t lines;
+    output_tap_fn tap; /* also given each buffer (eve-redis.c), or NULL */
+    void *tap_ctx;
 };
 
 static void nap(long ns)
@@ -75,6 +77,8 @@ static unsigned drain_once(struct output *o)
             struct obuf *ob = b;
             if (!write_all(o->fd, ob->data, ob->len))
                 atomic_store(&o->failed, true);
+            if (o->tap)
+                o->tap(o->tap_ctx, ob->data, ob->len);
             atomic_fetch_add_explicit(&o->lines, ob->lines, memory_order_relaxed);
             ob->len = 0;
             ob->lines = 0;
@@ -157,6 +161,12 @@ nomem:
     spu_error_set(err, SPU_ENOMEM, "output: out of memory");
     output_close(o, NULL);
     return NULL;
+}
+
+void output_set_tap(struct output *o, output_tap_fn fn, void *ctx)
+{
+    o->tap_ctx = ctx;
+    o->tap = fn;
 }
 
 struct output_producer *output_producer(struct output *o, unsigned idx)

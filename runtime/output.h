@@ -28,6 +28,12 @@ struct output_producer;
  * with `nproducers` producer slots. Returns new, or NULL with err filled. */
 struct output *output_open(const char *path, unsigned nproducers, struct spu_error *err);
 
+/* A second destination: the writer thread calls fn(ctx, data, len) with
+ * each buffer of whole lines after writing it to the file (it may wait:
+ * the producers then wait too). Set before any line is produced. */
+typedef int (*output_tap_fn)(void *ctx, const char *data, size_t len);
+void output_set_tap(struct output *o, output_tap_fn fn, void *ctx);
+
 /* Producer slot `idx` (< nproducers); borrowed, lives until output_close. */
 struct output_producer *output_producer(struct output *o, unsigned idx);
 

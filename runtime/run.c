@@ -8,6 +8,7 @@
 #include "detect.h"
 #include "dispatch.h"
 #include "err.h"
+#include "eve-redis.h"
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
@@ -67,6 +68,7 @@ struct run {
     struct state_store *state; /* spam built-ins (docs/spam.md) */
     struct localnet *local;
     struct report *report;
+    struct eve_redis *eve_redis; /* --eve-redis: the output's tap */
 };
 
 static void emit_stats(struct run *r)
@@ -114,6 +116,7 @@ static void emit_stats(struct run *r)
     if (r->detect)
         json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
     spam_stats_add(spu, r->state, r->report);
+    spam_stats_eve_redis(spu, r->eve_redis);
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -141,6 +144,9 @@ static void teardown(struct run *r)
     r->detect = NULL;
     report_free(r->report);
     r->report = NULL;
+    /* after output_close: the writer, which calls the tap, has stopped */
+    eve_redis_free(r->eve_redis, 2000);
+    r->eve_redis = NULL;
     state_store_free(r->state);
     r->state = NULL;
     localnet_free(r->local);
@@ -190,6 +196,17 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     if (!r->out) {
         teardown(r);
         return err->code;
+    }
+    if (c->eve_redis) {
+        /* files wait for Redis when the spool is full; live capture drops */
+        r->eve_redis = eve_redis_new(c->eve_redis, c->eve_spool, c->eve_spool_cap, !c->iface,
+                                     stop, err);
+        if (!r->eve_redis) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return err->code;
+        }
+        output_set_tap(r->out, eve_redis_tap, r->eve_redis);
     }
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;

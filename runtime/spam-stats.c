@@ -1,6 +1,7 @@
 /* spam-stats.c - state store and publisher counters as JSON (spam-stats.h). */
 #include "spam-stats.h"
 
+#include "eve-redis.h"
 #include "report.h"
 #include "state.h"
 
@@ -39,4 +40,21 @@ void spam_stats_add(json_t *spu, struct state_store *s, struct report *r)
         put(o, "flushes", rs.flushes);
         json_object_set_new(spu, "report", o);
     }
+}
+
+void spam_stats_eve_redis(json_t *spu, struct eve_redis *e)
+{
+    if (!e)
+        return;
+    struct eve_redis_stats st;
+    eve_redis_stats(e, &st);
+    json_t *o = json_object();
+    put(o, "sent", st.sent);
+    put(o, "spooled", st.spooled);
+    put(o, "replayed", st.replayed);
+    put(o, "dropped", st.dropped);
+    put(o, "errors", st.errors);
+    put(o, "reconnects", st.reconnects);
+    put(o, "spool_bytes", st.spool_bytes);
+    json_object_set_new(spu, "eve_redis", o);
 }

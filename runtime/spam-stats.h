@@ -13,5 +13,8 @@ struct report;
 
 /* Add "state" (when s) and "report" (when r) to the object spu. */
 void spam_stats_add(json_t *spu, struct state_store *s, struct report *r);
+/* Add "eve_redis" (--eve-redis) when e. */
+struct eve_redis;
+void spam_stats_eve_redis(json_t *spu, struct eve_redis *e);
 
 #endif

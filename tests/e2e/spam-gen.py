@@ -8,7 +8,11 @@ Usage: spam-gen.py OUT.pcap SENSOR NSENSORS START DURATION SERVER SRC:RATE...
   seconds from START (epoch seconds, may be fractional); its i-th
   connection is seen by sensor i % NSENSORS, so each sensor sees RATE /
   NSENSORS per second. This file holds sensor SENSOR's share.
+  With SPAM_GEN_PILOT=T in the environment the file starts with one SYN
+  from 192.0.2.254 to port 80 (never counted) at time T, so that a replay
+  with --realtime started at T keeps packet time close to the wall clock.
 """
+import os
 import struct
 import sys
 
@@ -49,6 +53,8 @@ def main():
             port = 587 if i % 10 == 3 else 465 if i % 10 == 7 else 25
             sport = 1024 + (i * 7 + n * 1000) % 60000
             pkts.append((start + i / rate, syn(src, server, sport, port)))
+    if os.environ.get("SPAM_GEN_PILOT"):
+        pkts.append((float(os.environ["SPAM_GEN_PILOT"]), syn("192.0.2.254", server, 1023, 80)))
     pkts.sort(key=lambda p: p[0])
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
