@@ -89,8 +89,8 @@ static json_t *begin(struct detect_worker *w, const char *type)
         eve_endpoints_flow(&ep, c->f);
         epp = &ep;
     }
-    json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0,
-                            c->p ? c->p->pcap_cnt : 0, w->in_iface, epp, NULL, c->tx_id);
+    json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
+                            w->in_iface, epp, NULL, c->tx_id);
     if (rec && c->mon) {
         /* monitor.counts: no packet; the source and the sensor's count */
         char ip[64];

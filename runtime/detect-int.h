@@ -177,10 +177,10 @@ struct detect_event {
     uint32_t ev; /* bundle event index */
     const struct spu_record *rec;
     const struct detect_monitor_rec *mon; /* monitor.counts, else NULL */
-    uint32_t rule;        /* rule running */
-    bool acted;           /* the running rule took an action */
-    unsigned verdict;     /* strongest verdict of the event */
-    const char *redirect; /* Redirect location (scratch) */
+    uint32_t rule;                        /* rule running */
+    bool acted;                           /* the running rule took an action */
+    unsigned verdict;                     /* strongest verdict of the event */
+    const char *redirect;                 /* Redirect location (scratch) */
     size_t redirect_len;
     json_t *pending[DETECT_MAX_PENDING];
     unsigned npending;

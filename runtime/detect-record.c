@@ -154,9 +154,8 @@ static struct spu_value monitor_value(struct detect_worker *w, enum rt_field rf)
         if (!b)
             return spu_v_null();
         memcpy(b, m->src, 16);
-        struct spu_value v = {.type = SPU_T_IP,
-                              .aux = m->family,
-                              .len = m->family == 6 ? 128u : 32u};
+        struct spu_value v = {
+            .type = SPU_T_IP, .aux = m->family, .len = m->family == 6 ? 128u : 32u};
         v.u.s = b;
         return v;
     }

@@ -42,9 +42,9 @@ struct detect_cfg {
     size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
     size_t shun_cap;            /* shunned addresses; 0: shun.h default */
     /* spam-source monitoring (docs/spam.md), all borrowed and optional */
-    struct state_store *state;      /* TokenBucket, lists, scores...; NULL: they fault */
-    const struct localnet *local;   /* IsLocal(); NULL: nothing is local */
-    const char *sensor_name;        /* tcp.syn `sensor`; NULL: the interface name */
+    struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
+    const struct localnet *local; /* IsLocal(); NULL: nothing is local */
+    const char *sensor_name;      /* tcp.syn `sensor`; NULL: the interface name */
     /* Report(addr): count one connection of addr at ts_ms for the
      * publisher; NULL: Report() returns false */
     int (*report)(void *ctx, const uint8_t ip[16], uint16_t family, int64_t ts_ms);

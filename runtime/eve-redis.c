@@ -22,12 +22,12 @@
 
 struct eve_redis {
     struct rconn conn;
-    int fd;            /* the spool, O_RDWR */
-    uint64_t rd, wr;   /* spool: replayed up to rd, written up to wr */
+    int fd;          /* the spool, O_RDWR */
+    uint64_t rd, wr; /* spool: replayed up to rd, written up to wr */
     uint64_t cap;
     bool block;
     volatile sig_atomic_t *stop;
-    char *chunk;       /* spool read buffer */
+    char *chunk;        /* spool read buffer */
     pthread_mutex_t mu; /* stats */
     struct eve_redis_stats st;
 };

@@ -43,8 +43,7 @@ static int parse_spec(struct localnet *l, const char *spec, struct spu_error *er
             return spu_error_set(err, SPU_EINVAL, "--local-net: bad address or block '%.*s'",
                                  (int)n, s);
         if (add(l, a, fam == 4 ? 96 + prefix : prefix) != SPU_OK)
-            return spu_error_set(err, SPU_ELIMIT, "--local-net: more than %d blocks",
-                                 LOCALNET_MAX);
+            return spu_error_set(err, SPU_ELIMIT, "--local-net: more than %d blocks", LOCALNET_MAX);
         s += n;
         if (*s == ',')
             s++;

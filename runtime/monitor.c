@@ -139,8 +139,8 @@ static void step(struct mon *m)
     }
     char id[64];
     snprintf(id, sizeof(id), "%llu-%llu", (unsigned long long)m->ms, (unsigned long long)m->seq);
-    const char *argv[] = {"XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS",
-                          m->conn.url.stream, id};
+    const char *argv[] = {"XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS", m->conn.url.stream,
+                          id};
     redisReply *r = redisCommandArgv(c, 8, argv, NULL);
     if (!r) {
         rconn_fail(&m->conn);
@@ -234,8 +234,8 @@ int monitor_run(const struct config *c, volatile sig_atomic_t *stop, struct moni
         goto fail;
     if (!(m->w = detect_worker_new(m->eng, 0, output_producer(m->out, 0), NULL, err)))
         goto fail;
-    int64_t next_stats = c->stats_interval ? wall_ns() + (int64_t)c->stats_interval * 1000000000
-                                           : INT64_MAX;
+    int64_t next_stats =
+        c->stats_interval ? wall_ns() + (int64_t)c->stats_interval * 1000000000 : INT64_MAX;
     while (!*stop) {
         step(m);
         if (wall_ns() >= next_stats) {

@@ -11,8 +11,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 
-int rconn_url_parse(const char *url, struct rconn_url *out, const char *what,
-                    struct spu_error *err)
+int rconn_url_parse(const char *url, struct rconn_url *out, const char *what, struct spu_error *err)
 {
     memset(out, 0, sizeof(*out));
     const char *p = url;
@@ -25,8 +24,7 @@ int rconn_url_parse(const char *url, struct rconn_url *out, const char *what,
     for (const char *q = p; *q && q != slash; q++)
         if (*q == ':')
             colon = q;
-    if (!colon || colon == p ||
-        (size_t)(colon - p) >= sizeof(out->host))
+    if (!colon || colon == p || (size_t)(colon - p) >= sizeof(out->host))
         return spu_error_set(err, SPU_EINVAL, "%s: expected redis://HOST:PORT, got '%s'", what,
                              url);
     memcpy(out->host, p, (size_t)(colon - p));

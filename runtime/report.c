@@ -113,9 +113,14 @@ static int send_out(struct report *r)
         snprintf(win, sizeof(win), "%" PRId64,
                  e->last_ts > e->first_ts ? e->last_ts - e->first_ts : 1);
         snprintf(ts, sizeof(ts), "%" PRId64, e->last_ts);
-        const char *argv[] = {"XADD", r->conn.url.stream, "MAXLEN", "~", STREAM_MAXLEN, "*",
-                              "sensor", r->sensor, "src", ip, "count", cnt, "window", win,
-                              "ts", ts};
+        const char *argv[] = {"XADD",        r->conn.url.stream,
+                              "MAXLEN",      "~",
+                              STREAM_MAXLEN, "*",
+                              "sensor",      r->sensor,
+                              "src",         ip,
+                              "count",       cnt,
+                              "window",      win,
+                              "ts",          ts};
         if (redisAppendCommandArgv(c, 16, argv, NULL) != REDIS_OK)
             goto fail;
         sent++;
@@ -154,8 +159,7 @@ static void flush(struct report *r)
         pthread_mutex_lock(&r->mu);
         for (unsigned i = 0; i < REPORT_CAP; i++) {
             const struct rent *e = &r->out.e[i];
-            if (e->used && !table_add(&r->cur, e->ip, e->family, e->count, e->first_ts,
-                                      e->last_ts))
+            if (e->used && !table_add(&r->cur, e->ip, e->family, e->count, e->first_ts, e->last_ts))
                 atomic_fetch_add(&r->dropped, (uint64_t)e->count);
         }
         pthread_mutex_unlock(&r->mu);

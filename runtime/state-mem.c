@@ -20,8 +20,8 @@ struct ent {
     struct ent *prev, *next; /* LRU: head = most recent */
     uint64_t h;
     int64_t expire;
-    int64_t t;       /* bucket: last refill; counter: start of the current window */
-    double tokens;   /* bucket */
+    int64_t t;        /* bucket: last refill; counter: start of the current window */
+    double tokens;    /* bucket */
     int64_t cur, prv; /* counter: this and the previous window; score: cur */
     uint16_t klen;
     char key[STATE_KEY_MAX + 2];

@@ -85,10 +85,9 @@ static const char lua_list_del[] =
     "redis.call('PUBLISH', '" CHANNEL "', ARGV[2] .. '\\t' .. ARGV[1] .. '\\t0')\n"
     "return r\n";
 
-static const char lua_score_add[] =
-    "local v = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
-    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-    "return v\n";
+static const char lua_score_add[] = "local v = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
+                                    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+                                    "return v\n";
 
 struct rstate {
     pthread_mutex_t mu; /* cmd */
@@ -367,8 +366,8 @@ static void *subscriber(void *arg)
         }
         redisReply *m = rep;
         if (m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
-            m->element[0]->type == REDIS_REPLY_STRING && strcmp(m->element[0]->str, "message") == 0 &&
-            m->element[2]->type == REDIS_REPLY_STRING)
+            m->element[0]->type == REDIS_REPLY_STRING &&
+            strcmp(m->element[0]->str, "message") == 0 && m->element[2]->type == REDIS_REPLY_STRING)
             on_message(rs, m->element[2]->str, (size_t)m->element[2]->len);
         freeReplyObject(m);
     }

@@ -62,8 +62,8 @@ struct state_ops {
 };
 
 struct state_cfg {
-    const char *url;     /* NULL or "memory": in process; "redis://HOST:PORT" */
-    size_t max_entries;  /* memory backend and the Redis backend's local mirror; 0: 262144 */
+    const char *url;    /* NULL or "memory": in process; "redis://HOST:PORT" */
+    size_t max_entries; /* memory backend and the Redis backend's local mirror; 0: 262144 */
 };
 
 struct state_store;

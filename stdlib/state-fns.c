@@ -28,8 +28,8 @@ static int type_ok(const struct spu_value *v, const char *type)
     return 0;
 }
 
-static int state_call(struct spu_call *c, uint32_t id, const struct spu_value *args,
-                      unsigned argc, struct spu_value *ret)
+static int state_call(struct spu_call *c, uint32_t id, const struct spu_value *args, unsigned argc,
+                      struct spu_value *ret)
 {
     struct spu_sig_param sp[SPU_MAX_SIG_PARAMS];
     int np = spu_sig_parse(spu_builtins[id].params, sp, SPU_MAX_SIG_PARAMS);
@@ -54,11 +54,11 @@ static int state_call(struct spu_call *c, uint32_t id, const struct spu_value *a
     return rc;
 }
 
-#define STATE_FN(sym, id)                                                      \
-    int sym(struct spu_call *c, const struct spu_value *args, unsigned argc,  \
-            struct spu_value *ret)                                             \
-    {                                                                          \
-        return state_call(c, id, args, argc, ret);                             \
+#define STATE_FN(sym, id)                                                                          \
+    int sym(struct spu_call *c, const struct spu_value *args, unsigned argc,                       \
+            struct spu_value *ret)                                                                 \
+    {                                                                                              \
+        return state_call(c, id, args, argc, ret);                                                 \
     }
 
 STATE_FN(spu_bi_token_bucket, SPU_BI_TokenBucket)

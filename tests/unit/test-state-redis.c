@@ -104,7 +104,8 @@ Test(state_redis, two_stores_share_buckets_windows_and_scores)
     cr_assert_eq(op(a, STATE_BUCKET, NULL, "192.0.2.1", 10, 20, 1000, 15, t), 0);
     cr_assert_eq(op(b, STATE_BUCKET, NULL, "192.0.2.1", 10, 20, 1000, 6, t), 1); /* 5 left */
     cr_assert_eq(op(b, STATE_BUCKET, NULL, "192.0.2.1", 10, 20, 1000, 5, t), 0);
-    cr_assert_eq(op(a, STATE_BUCKET, NULL, "192.0.2.1", 10, 20, 1000, 1, t + 100), 0); /* refilled 1 */
+    cr_assert_eq(op(a, STATE_BUCKET, NULL, "192.0.2.1", 10, 20, 1000, 1, t + 100),
+                 0); /* refilled 1 */
     cr_assert_eq(op(a, STATE_BUCKET, NULL, "192.0.2.1", 10, 20, 1000, 1, t + 100), 1);
     /* the window of test-state.c, split over two stores */
     int64_t w = 1000, t0 = 10000;

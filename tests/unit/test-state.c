@@ -39,7 +39,7 @@ Test(state, bucket_allows_the_burst_then_the_rate)
     int64_t t = 1000000;
     for (int i = 0; i < 20; i++)
         cr_assert_eq(bucket(s, "192.0.2.1", 1, t), 0, "within the burst at %d", i);
-    cr_assert_eq(bucket(s, "192.0.2.1", 1, t), 1); /* 21st at once: over */
+    cr_assert_eq(bucket(s, "192.0.2.1", 1, t), 1);    /* 21st at once: over */
     cr_assert_eq(bucket(s, "198.51.100.1", 1, t), 0); /* other keys have their own */
     /* 100 ms later one token came back */
     cr_assert_eq(bucket(s, "192.0.2.1", 1, t + 100), 0);
