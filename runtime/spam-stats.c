@@ -26,6 +26,7 @@ void spam_stats_add(json_t *spu, struct state_store *s, struct report *r)
         put(o, "list_updates", st.list_updates);
         put(o, "fallbacks", st.fallbacks);
         put(o, "resyncs", st.resyncs);
+        put(o, "restored", st.restored);
         json_object_set_new(spu, "state", o);
     }
     if (r) {

@@ -284,6 +284,37 @@ int state_mem_list_set(void *priv, const char *name, size_t nlen, const char *ke
     return rc;
 }
 
+int state_mem_lists(void *priv, state_list_fn fn, void *ctx)
+{
+    struct mem *m = priv;
+    char kind = (char)('a' + STATE_LIST_ADD);
+    for (unsigned i = 0; i < NSHARDS; i++) {
+        struct shard *s = &m->sh[i];
+        /* copy under the lock, call fn without it (it may talk to Redis) */
+        pthread_mutex_lock(&s->mu);
+        size_t n = 0;
+        for (struct ent *e = s->head; e; e = e->next)
+            n += e->key[0] == kind;
+        struct ent *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+        size_t k = 0;
+        for (struct ent *e = s->head; copy && e; e = e->next)
+            if (e->key[0] == kind)
+                copy[k++] = *e;
+        pthread_mutex_unlock(&s->mu);
+        if (n && !copy)
+            return SPU_ENOMEM;
+        for (size_t j = 0; j < k; j++) {
+            const char *sep = memchr(copy[j].key + 1, 0x1f, copy[j].klen - 1u);
+            if (!sep)
+                continue;
+            size_t nl = (size_t)(sep - copy[j].key - 1);
+            fn(ctx, copy[j].key + 1, nl, sep + 1, copy[j].klen - nl - 2u, copy[j].expire);
+        }
+        free(copy);
+    }
+    return SPU_OK;
+}
+
 static void mem_stats(void *priv, struct state_stats *o)
 {
     struct mem *m = priv;

@@ -85,6 +85,16 @@ static const char lua_list_del[] =
     "redis.call('PUBLISH', '" CHANNEL "', ARGV[2] .. '\\t' .. ARGV[1] .. '\\t0')\n"
     "return r\n";
 
+/* resync: a mirror entry the server lost (a restart without persistence)
+ * goes back; KEYS[1] zset; ARGV: member, expiry, list name */
+static const char lua_list_restore[] =
+    "local c = redis.call('ZADD', KEYS[1], 'GT', 'CH', ARGV[2], ARGV[1])\n"
+    "redis.call('SADD', '" CHANNEL "', ARGV[3])\n"
+    "if c > 0 then\n"
+    "  redis.call('PUBLISH', '" CHANNEL "', ARGV[3] .. '\\t' .. ARGV[1] .. '\\t' .. ARGV[2])\n"
+    "end\n"
+    "return c\n";
+
 static const char lua_score_add[] = "local v = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
                                     "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
                                     "return v\n";
@@ -98,7 +108,8 @@ struct rstate {
     bool sub_started;
     atomic_bool stop;
     struct rconn sub; /* the subscriber thread's */
-    _Atomic uint64_t ops, errors, fallbacks, list_updates, resyncs, reconnects;
+    _Atomic uint64_t ops, errors, fallbacks, list_updates, resyncs, reconnects, restored;
+    _Atomic int64_t latest_ms; /* the latest event time of a request */
 };
 
 /* Run one command on the command connection: SPU_OK with *out (an integer
@@ -167,6 +178,9 @@ static int redis_op(void *priv, const struct state_req *r, int64_t *v)
 {
     struct rstate *rs = priv;
     atomic_fetch_add_explicit(&rs->ops, 1, memory_order_relaxed);
+    int64_t seen = atomic_load_explicit(&rs->latest_ms, memory_order_relaxed);
+    if (r->now_ms > seen)
+        atomic_compare_exchange_strong(&rs->latest_ms, &seen, r->now_ms);
     if (r->kind == STATE_LIST_HAS)
         return state_mem_ops.op(rs->mirror, r, v);
     if (r->nlen + r->klen > STATE_KEY_MAX)
@@ -278,7 +292,38 @@ static void on_message(struct rstate *rs, const char *p, size_t n)
     mirror_set(rs, p, (size_t)(t1 - p), t1 + 1, (size_t)(t2 - t1 - 1), strtoll(t2 + 1, NULL, 10));
 }
 
-/* Load every list from the server into the mirror (command connection). */
+struct restore_ctx {
+    struct rstate *rs;
+    redisContext *c;
+    int64_t now;
+    bool failed;
+};
+
+static void restore_one(void *ctx, const char *name, size_t nlen, const char *key, size_t klen,
+                        int64_t exp)
+{
+    struct restore_ctx *x = ctx;
+    if (x->failed || exp <= x->now)
+        return;
+    char zk[STATE_KEY_MAX + 16], e[32];
+    int zl = rkey(zk, sizeof(zk), "spu:l:", name, nlen);
+    if (zl < 0)
+        return;
+    snprintf(e, sizeof(e), "%" PRId64, exp);
+    const char *argv[] = {"EVAL", lua_list_restore, "1", zk, key, e, name};
+    size_t lens[] = {4, strlen(lua_list_restore), 1, (size_t)zl, klen, strlen(e), nlen};
+    redisReply *r = redisCommandArgv(x->c, 7, argv, lens);
+    if (!r) {
+        x->failed = true;
+        return;
+    }
+    if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        atomic_fetch_add(&x->rs->restored, 1);
+    freeReplyObject(r);
+}
+
+/* Load every list from the server into the mirror (command connection),
+ * then give the server back the unexpired entries it lacks. */
 static int resync(struct rstate *rs)
 {
     int rc = SPU_EIO;
@@ -315,6 +360,14 @@ static int resync(struct rstate *rs)
     }
     if (names)
         freeReplyObject(names);
+    if (rc == SPU_OK) {
+        struct restore_ctx x = {rs, c, atomic_load(&rs->latest_ms), false};
+        state_mem_lists(rs->mirror, restore_one, &x);
+        if (x.failed) {
+            rconn_fail(&rs->cmd);
+            rc = SPU_EIO;
+        }
+    }
     pthread_mutex_unlock(&rs->mu);
     if (rc == SPU_OK)
         atomic_fetch_add(&rs->resyncs, 1);
@@ -384,6 +437,7 @@ static void redis_stats(void *priv, struct state_stats *o)
     o->list_updates = atomic_load(&rs->list_updates);
     o->fallbacks = atomic_load(&rs->fallbacks);
     o->resyncs = atomic_load(&rs->resyncs);
+    o->restored = atomic_load(&rs->restored);
 }
 
 static void redis_free(void *priv)

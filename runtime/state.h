@@ -50,8 +50,9 @@ struct state_req {
 struct state_stats {
     uint64_t entries, evicted, expired, ops;
     /* Redis: failed commands, reconnections, mirror updates, requests
-     * answered locally while the server was away, resynchronisations */
-    uint64_t errors, reconnects, list_updates, fallbacks, resyncs;
+     * answered locally while the server was away, resynchronisations, list
+     * entries given back to a server that had lost them */
+    uint64_t errors, reconnects, list_updates, fallbacks, resyncs, restored;
 };
 
 struct state_ops {
@@ -86,6 +87,11 @@ extern const struct state_ops state_mem_ops;
 /* The Redis backend: URL redis://HOST:PORT; NULL with err. */
 void *state_redis_new(const char *url, size_t max_entries, struct spu_error *err);
 extern const struct state_ops state_redis_ops;
+/* Call fn for every list entry of the memory store (name, key, absolute
+ * expiry), outside its locks. SPU_OK or SPU_ENOMEM. */
+typedef void (*state_list_fn)(void *ctx, const char *name, size_t nlen, const char *key,
+                              size_t klen, int64_t expire_ms);
+int state_mem_lists(void *priv, state_list_fn fn, void *ctx);
 /* Set a list entry's absolute expiry (mirror updates); SPU_OK or SPU_ENOMEM. */
 int state_mem_list_set(void *priv, const char *name, size_t nlen, const char *key, size_t klen,
                        int64_t expire_ms);

@@ -169,6 +169,13 @@ Test(state_redis, outage_falls_back_then_reconnects_and_resyncs)
     state_store_stats(b, &st);
     cr_assert_geq(st.reconnects, 1);
     cr_assert_geq(st.resyncs, 2);
+    /* the new server had lost the list: the mirrors gave it back, so a
+     * store that connects now sees the entries made before and during the
+     * outage */
+    struct state_store *c = store();
+    cr_assert_eq(wait_has(c, "blacklist", "203.0.113.66", 1, t + 10), 1);
+    cr_assert_eq(wait_has(c, "blacklist", "192.0.2.7", 1, t + 10), 1);
+    state_store_free(c);
     state_store_free(a);
     state_store_free(b);
 }
