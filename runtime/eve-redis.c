@@ -23,6 +23,7 @@
 struct eve_redis {
     struct rconn conn;
     int fd;          /* the spool, O_RDWR */
+    char *path;      /* the spool's, removed at the end when empty */
     uint64_t rd, wr; /* spool: replayed up to rd, written up to wr */
     uint64_t cap;
     bool block;
@@ -187,6 +188,7 @@ struct eve_redis *eve_redis_new(const char *url, const char *spool, uint64_t cap
     e->block = block;
     e->stop = stop;
     e->chunk = malloc(READ_CHUNK);
+    e->path = strdup(spool);
     e->fd = open(spool, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     struct stat sb;
     if (!e->chunk || e->fd < 0 || fstat(e->fd, &sb) != 0) {
@@ -220,8 +222,12 @@ void eve_redis_free(struct eve_redis *e, unsigned wait_ms)
         }
         free(tmp);
     }
-    if (e->fd >= 0)
+    if (e->fd >= 0) {
         close(e->fd);
+        if (e->rd == e->wr && e->path)
+            unlink(e->path); /* nothing waits: no file left behind */
+    }
+    free(e->path);
     rconn_fini(&e->conn);
     free(e->chunk);
     pthread_mutex_destroy(&e->mu);

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "detect.h"
 #include "err.h"
+#include "eve-redis.h"
 #include "eve.h"
 #include "output.h"
 #include "rconn.h"
@@ -26,6 +27,7 @@ struct mon {
     struct detect_engine *eng;
     struct detect_worker *w;
     struct eve_writer eve;
+    struct eve_redis *eve_redis; /* --eve-redis: the output's tap */
     struct rconn conn;
     uint64_t ms, seq; /* last id read: ms-seq */
     bool have_id;
@@ -175,6 +177,7 @@ static void emit_stats(struct mon *m)
     json_object_set_new(spu, "monitor", mo);
     json_object_set_new(spu, "detect", detect_engine_stats(m->eng, 0));
     spam_stats_add(spu, m->state, NULL);
+    spam_stats_eve_redis(spu, m->eve_redis);
     int64_t now = wall_ns();
     eve_stats(&m->eve, now, (now - m->t_start) / 1000000000, &sb, json_object(), spu);
     output_producer_flush(m->eve.out);
@@ -189,6 +192,7 @@ static void mon_free(struct mon *m)
     eve_writer_fini(&m->eve);
     if (m->out)
         output_close(m->out, NULL);
+    eve_redis_free(m->eve_redis, 2000); /* after the writer stopped */
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
         spu_bundle_unref(m->bundles[i]);
 }
@@ -222,6 +226,14 @@ int monitor_run(const struct config *c, volatile sig_atomic_t *stop, struct moni
         goto fail;
     if (!(m->out = output_open(c->eve_path, 2, err)))
         goto fail;
+    if (c->eve_redis) {
+        /* the monitor is live: a full spool drops (counted) */
+        m->eve_redis =
+            eve_redis_new(c->eve_redis, c->eve_spool, c->eve_spool_cap, false, stop, err);
+        if (!m->eve_redis)
+            goto fail;
+        output_set_tap(m->out, eve_redis_tap, m->eve_redis);
+    }
     m->eve.out = output_producer(m->out, 1);
     m->eve.worker = -1;
     m->eve.thread = "main";

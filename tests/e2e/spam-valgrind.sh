@@ -1,7 +1,7 @@
 #!/bin/sh
 # The spam-source monitor's paths under valgrind (memcheck): a sensor with
 # the Redis store, the count publisher and the EVE export, and the monitor
-# reading its records: no error, no leak. The ASan build is checked by the
+# reading its records and exporting its EVE lines: no error, no leak. The ASan build is checked by the
 # sanitizer in the other spam-* cases instead.
 . "$E2E/lib.inc"
 T=spam-valgrind
@@ -26,7 +26,7 @@ START=$("$PY" -c 'import time; print(round(time.time(), 3))')
 "$PY" "$E2E/spam-gen.py" "$TMPC/s.pcap" 0 1 "$START" 3 10.9.0.25 203.0.113.66:40 192.0.2.10:3
 VG="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 $VG "$SPURUN" --monitor "$URL/spu:syn" --state "$URL" -b "$TMPC/spam.spb" -o "$TMPC/mon.json" \
-    > "$TMPC/mon.vg" 2>&1 &
+    --eve-redis "$URL/spu:eve" > "$TMPC/mon.vg" 2>&1 &
 MON=$!
 sleep 2
 $VG "$SPURUN" -r "$TMPC/s.pcap" --realtime -w 2 --local-net 10.9.0.0/24 --state "$URL" \
@@ -40,6 +40,9 @@ kill -INT $MON
 wait $MON
 rc=$?
 MON=""
-n=$(grep -c '"signature_id":7000003' "$TMPC/mon.json")
-[ $rc -eq 0 ] && [ "$n" -ge 1 ] && echo "ok $T: monitor ($n decision): no memory error, no leak" \
-    || { echo "FAIL $T: monitor exit $rc, $n decisions"; grep -E '==[0-9]+==' "$TMPC/mon.vg" | head -20; }
+n=$(grep '"event_type":"alert"' "$TMPC/mon.json" | grep -c '"signature_id":7000003')
+x=$(redis-cli -p $PORT xlen spu:eve)
+w=$(wc -l < "$TMPC/mon.json")
+[ $rc -eq 0 ] && [ "$n" -ge 1 ] && [ "$x" = "$w" ] &&
+    echo "ok $T: monitor ($n decisions, its $w EVE lines also on the stream): no memory error, no leak" \
+    || { echo "FAIL $T: monitor exit $rc, $n decisions, $x of $w lines on the stream"; grep -E '==[0-9]+==' "$TMPC/mon.vg" | head -20; }
