@@ -2,7 +2,7 @@
  * eve-redis.h - EVE records also to a Redis stream (docs/spam.md), without
  * loss while Redis is away: `--eve-redis redis://HOST:PORT/STREAM`.
  *
- * A tap on the EVE writer (output_set_tap): the writer thread hands each
+ * A sink on the EVE writer (output_set_sink): the writer thread hands each
  * buffer of whole lines to eve_redis_tap() after writing it to the file.
  * Each line becomes one entry `XADD STREAM MAXLEN ~ MAXLEN * eve LINE`,
  * pipelined. While Redis is unreachable (or while older lines wait) lines
@@ -37,7 +37,7 @@ struct eve_redis_stats {
 struct eve_redis *eve_redis_new(const char *url, const char *spool, uint64_t cap, bool block,
                                 volatile sig_atomic_t *stop, struct spu_error *err);
 
-/* The tap (output_set_tap): `len` bytes of whole '\n'-terminated lines.
+/* The sink (output_set_sink): `len` bytes of whole '\n'-terminated lines.
  * Writer thread only. Returns 0. */
 int eve_redis_tap(void *ctx, const char *data, size_t len);
 

@@ -232,7 +232,7 @@ int monitor_run(const struct config *c, volatile sig_atomic_t *stop, struct moni
             eve_redis_new(c->eve_redis, c->eve_spool, c->eve_spool_cap, false, stop, err);
         if (!m->eve_redis)
             goto fail;
-        output_set_tap(m->out, eve_redis_tap, m->eve_redis);
+        output_set_sink(m->out, eve_redis_tap, m->eve_redis);
     }
     m->eve.out = output_producer(m->out, 1);
     m->eve.worker = -1;

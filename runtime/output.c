@@ -41,8 +41,9 @@ struct output {
     _Atomic bool stop;
     _Atomic bool failed;
     _Atomic uint64_t lines;
-    output_tap_fn tap; /* also given each buffer (eve-redis.c), or NULL */
-    void *tap_ctx;
+    const struct output_tap *_Atomic tap;
+    output_sink_fn sink; /* a second destination that may wait (eve-redis.c), or NULL */
+    void *sink_ctx;
 };
 
 static void nap(long ns)
@@ -77,8 +78,11 @@ static unsigned drain_once(struct output *o)
             struct obuf *ob = b;
             if (!write_all(o->fd, ob->data, ob->len))
                 atomic_store(&o->failed, true);
-            if (o->tap)
-                o->tap(o->tap_ctx, ob->data, ob->len);
+            if (o->sink && ob->len)
+                o->sink(o->sink_ctx, ob->data, ob->len);
+            const struct output_tap *t = atomic_load_explicit(&o->tap, memory_order_acquire);
+            if (t && ob->len)
+                t->fn(t->ctx, ob->data, ob->len);
             atomic_fetch_add_explicit(&o->lines, ob->lines, memory_order_relaxed);
             ob->len = 0;
             ob->lines = 0;
@@ -163,10 +167,10 @@ nomem:
     return NULL;
 }
 
-void output_set_tap(struct output *o, output_tap_fn fn, void *ctx)
+void output_set_sink(struct output *o, output_sink_fn fn, void *ctx)
 {
-    o->tap_ctx = ctx;
-    o->tap = fn;
+    o->sink_ctx = ctx;
+    o->sink = fn;
 }
 
 struct output_producer *output_producer(struct output *o, unsigned idx)
@@ -210,6 +214,11 @@ void output_producer_flush(struct output_producer *p)
 {
     if (p->cur && p->cur->len)
         hand_off(p);
+}
+
+void output_set_tap(struct output *o, const struct output_tap *tap)
+{
+    atomic_store_explicit(&o->tap, tap, memory_order_release);
 }
 
 uint64_t output_lines(const struct output *o)

@@ -29,10 +29,11 @@ struct output_producer;
 struct output *output_open(const char *path, unsigned nproducers, struct spu_error *err);
 
 /* A second destination: the writer thread calls fn(ctx, data, len) with
- * each buffer of whole lines after writing it to the file (it may wait:
- * the producers then wait too). Set before any line is produced. */
-typedef int (*output_tap_fn)(void *ctx, const char *data, size_t len);
-void output_set_tap(struct output *o, output_tap_fn fn, void *ctx);
+ * each buffer of whole lines after writing it to the file, before the tap
+ * below. Unlike the tap it may wait (eve-redis.c: back-pressure), and the
+ * producers then wait too. Set before any line is produced. */
+typedef int (*output_sink_fn)(void *ctx, const char *data, size_t len);
+void output_set_sink(struct output *o, output_sink_fn fn, void *ctx);
 
 /* Producer slot `idx` (< nproducers); borrowed, lives until output_close. */
 struct output_producer *output_producer(struct output *o, unsigned idx);
@@ -50,6 +51,19 @@ void output_producer_flush(struct output_producer *p);
  * number of lines written in all. Returns 0 or SPU_EIO when a write
  * failed. NULL is a no-op returning 0. */
 int output_close(struct output *o, uint64_t *lines);
+
+/* A tap on the writer: fn(ctx, buf, len) is called on the writer thread
+ * with every buffer just written (whole lines, each ending with a
+ * newline). It must return quickly and never block (control_publish
+ * copies and returns). */
+struct output_tap {
+    void (*fn)(void *ctx, const char *buf, size_t len);
+    void *ctx;
+};
+
+/* Install `tap` (borrowed: it must outlive the output; NULL removes it).
+ * Main thread, any time. */
+void output_set_tap(struct output *o, const struct output_tap *tap);
 
 /* Lines and bytes written so far (any thread; a snapshot). */
 uint64_t output_lines(const struct output *o);
