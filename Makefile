@@ -26,7 +26,7 @@ FUZZ_SHORT   ?= 30
 # The front end and the bundle loader take hostile input first: 60 s each in make test.
 FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60
 
-PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd
+PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
@@ -68,7 +68,7 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
 
-.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz \
+.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz bench-spam \
         fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules \
         profile clean install uninstall tools
 .DEFAULT_GOAL := all
@@ -213,6 +213,11 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+# the spam-source monitor's figures (docs/spam.md); part of make bench
+bench: bench-spam
+bench-spam: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/spam.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

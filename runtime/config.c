@@ -74,6 +74,24 @@ static const char usage[] =
     "                       time (default 10; also in spu.detect.top_rules)\n"
     "  --metrics-linger S   once the input is fully processed, keep serving the\n"
     "                       final counters for S seconds (or until SIGINT/SIGTERM)\n"
+    "\n"
+    "SPAM-SOURCE MONITORING (docs/spam.md)\n"
+    "  --state URL          where TokenBucket, WindowCount, lists and scores live:\n"
+    "                       memory (default) or redis://HOST:PORT (shared by sensors)\n"
+    "  --state-max N        entries of the in-memory store (default 262144; least\n"
+    "                       recently used evicted)\n"
+    "  --local-net CIDRS    comma-separated local networks for IsLocal() (default:\n"
+    "                       the addresses of -i IFACE)\n"
+    "  --sensor-name NAME   the `sensor` field of tcp.syn and of published counts\n"
+    "  --report URL         publish Report() counts per source, at least every\n"
+    "                       second, to the stream redis://HOST:PORT/STREAM\n"
+    "  --monitor URL        monitor mode, instead of -r/-i: read the stream\n"
+    "                       redis://HOST:PORT/STREAM and raise monitor.counts\n"
+    "  --eve-redis URL      EVE records also to the stream redis://HOST:PORT/STREAM,\n"
+    "                       spooled on disk while Redis is away (nothing lost up to\n"
+    "                       the spool's cap; -r waits instead of dropping)\n"
+    "  --eve-spool FILE     the spool (default: the EVE file + .spool)\n"
+    "  --eve-spool-cap B    its size (default 64 MiB)\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
     "  -V, --version        the version\n"
@@ -164,6 +182,15 @@ enum {
     OPT_PCAP_LOG_PACKETS,
     OPT_PCAP_LOG_AFTER,
     OPT_PCAP_LOG_MEMCAP,
+    OPT_STATE,
+    OPT_STATE_MAX,
+    OPT_LOCAL_NET,
+    OPT_SENSOR_NAME,
+    OPT_REPORT,
+    OPT_MONITOR,
+    OPT_EVE_REDIS,
+    OPT_EVE_SPOOL,
+    OPT_EVE_SPOOL_CAP,
 };
 
 static const struct option longopts[] = {
@@ -209,6 +236,15 @@ static const struct option longopts[] = {
     {"pcap-log-packets", required_argument, NULL, OPT_PCAP_LOG_PACKETS},
     {"pcap-log-after", required_argument, NULL, OPT_PCAP_LOG_AFTER},
     {"pcap-log-memcap", required_argument, NULL, OPT_PCAP_LOG_MEMCAP},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"state-max", required_argument, NULL, OPT_STATE_MAX},
+    {"local-net", required_argument, NULL, OPT_LOCAL_NET},
+    {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"monitor", required_argument, NULL, OPT_MONITOR},
+    {"eve-redis", required_argument, NULL, OPT_EVE_REDIS},
+    {"eve-spool", required_argument, NULL, OPT_EVE_SPOOL},
+    {"eve-spool-cap", required_argument, NULL, OPT_EVE_SPOOL_CAP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -492,6 +528,36 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
                 return spu_error_set(err, SPU_EINVAL, "--metrics-linger: expected seconds");
             c->metrics_linger = (unsigned)v;
             break;
+        case OPT_STATE:
+            c->state_url = optarg;
+            break;
+        case OPT_STATE_MAX:
+            if (number(optarg, UINT32_MAX, &v) != SPU_OK || v < 16)
+                return spu_error_set(err, SPU_EINVAL, "--state-max: expected entries >= 16");
+            c->state_max = (size_t)v;
+            break;
+        case OPT_LOCAL_NET:
+            c->local_net = optarg;
+            break;
+        case OPT_SENSOR_NAME:
+            c->sensor_name = optarg;
+            break;
+        case OPT_REPORT:
+            c->report_url = optarg;
+            break;
+        case OPT_MONITOR:
+            c->monitor_url = optarg;
+            break;
+        case OPT_EVE_REDIS:
+            c->eve_redis = optarg;
+            break;
+        case OPT_EVE_SPOOL:
+            c->eve_spool = optarg;
+            break;
+        case OPT_EVE_SPOOL_CAP:
+            if (number(optarg, 1ULL << 40, &c->eve_spool_cap) != SPU_OK || c->eve_spool_cap < 4096)
+                return spu_error_set(err, SPU_EINVAL, "--eve-spool-cap: expected bytes >= 4096");
+            break;
         case 'v':
             c->verbose++;
             break;
@@ -532,7 +598,9 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     }
     if (optind < argc)
         return spu_error_set(err, SPU_EINVAL, "unexpected argument '%s'", argv[optind]);
-    if (!c->read_path && !c->iface && !c->test) {
+    if (c->monitor_url && (c->read_path || c->iface))
+        return spu_error_set(err, SPU_EINVAL, "--monitor reads a stream: no -r or -i");
+    if (!c->read_path && !c->iface && !c->test && !c->monitor_url) {
         if (c->bare)
             return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
         /* no source: wait for capture files queued through the socket */
@@ -574,6 +642,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             snprintf(c->pcap_log_dir_buf, sizeof(c->pcap_log_dir_buf), "%.*s",
                      (int)(slash - c->eve_path), c->eve_path);
         c->pcap_log_dir = c->pcap_log_dir_buf;
+    }
+    if (c->eve_redis && !c->eve_spool) {
+        snprintf(c->spool_buf, sizeof(c->spool_buf), "%s.spool",
+                 strcmp(c->eve_path, "-") == 0 ? "eve.json" : c->eve_path);
+        c->eve_spool = c->spool_buf;
     }
     return CONFIG_RUN;
 }

@@ -78,6 +78,16 @@ struct config {
     unsigned pcap_log_packets;   /* --pcap-log-packets N kept per flow (default 32) */
     unsigned pcap_log_after;     /* --pcap-log-after M written after an alert (default 32) */
     uint64_t pcap_log_memcap;    /* --pcap-log-memcap B for all rings (default 64 MiB) */
+    const char *state_url;   /* --state memory|redis://HOST:PORT */
+    size_t state_max;        /* --state-max N entries (0: default) */
+    const char *local_net;   /* --local-net CIDR[,CIDR...] */
+    const char *sensor_name; /* --sensor-name NAME */
+    const char *report_url;  /* --report redis://HOST:PORT/STREAM */
+    const char *monitor_url; /* --monitor redis://HOST:PORT/STREAM */
+    const char *eve_redis;   /* --eve-redis redis://HOST:PORT/STREAM */
+    const char *eve_spool;   /* --eve-spool FILE (default: the EVE file + ".spool") */
+    uint64_t eve_spool_cap;  /* --eve-spool-cap BYTES (0: 64 MiB) */
+    char spool_buf[4200];
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

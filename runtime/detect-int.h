@@ -56,7 +56,9 @@ enum rt_field {
     RTF_BYTES_TOCLIENT,
     RTF_DURATION,
     RTF_STATE,
-    RTF_REASON
+    RTF_REASON,
+    RTF_COUNT, /* monitor.counts */
+    RTF_WINDOW
 };
 
 /* Flow keys (events.def FLOWKEY), numbered as bundles store them. */
@@ -196,10 +198,11 @@ struct detect_event {
     const struct detect_bundle *db;
     uint32_t ev; /* bundle event index */
     const struct spu_record *rec;
-    uint32_t rule;        /* rule running */
-    bool acted;           /* the running rule took an action */
-    unsigned verdict;     /* strongest verdict of the event */
-    const char *redirect; /* Redirect location (scratch) */
+    const struct detect_monitor_rec *mon; /* monitor.counts, else NULL */
+    uint32_t rule;                        /* rule running */
+    bool acted;                           /* the running rule took an action */
+    unsigned verdict;                     /* strongest verdict of the event */
+    const char *redirect;                 /* Redirect location (scratch) */
     size_t redirect_len;
     json_t *pending[DETECT_MAX_PENDING];
     unsigned npending;
@@ -292,6 +295,10 @@ struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f);
 void detect_flow_free(struct detect_worker *w, struct flow *f);
 /* Release every session entry the running rule holds. */
 void detect_release_sessions(struct detect_worker *w);
+
+/* detect-state.c: host.h state() */
+int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
+                      struct spu_value *ret);
 
 /* detect-eve.c */
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);

@@ -353,6 +353,7 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->d = d;
     c->f = f;
     c->ts_ns = ts_ns;
+    c->mon = NULL;
     c->tx_id = -1;
     c->dir = -1;
     c->verdict = DV_NONE;
@@ -477,6 +478,36 @@ static uint32_t slot_event(struct detect_worker *w, unsigned i, const struct spu
         m->src = src;
     }
     return ev < m->n ? m->map[ev] : SPU_NONE;
+}
+
+void detect_worker_monitor(struct detect_worker *w, const struct detect_monitor_rec *m)
+{
+    struct detect_engine *e = w->eng;
+    const struct detect_gen *g = detect_gen_enter(w);
+    event_begin(w, NULL, NULL, NULL, m->ts_ms * 1000000);
+    w->cur.mon = m;
+    if (!shun_check(e->shun, m->src, m->ts_ms)) {
+        dc_inc(w, DC_EVENTS);
+        for (unsigned i = 0; i < g->nslots; i++) {
+            const struct detect_bundle *db = &g->bundles[i];
+            if (!db->b || db->rt_ev[RT_EV_MONITOR_COUNTS] == SPU_NONE)
+                continue;
+            w->cur.rec = NULL;
+            w->cur.db = db;
+            struct spu_record *rec = detect_rt_record(w, db, RT_EV_MONITOR_COUNTS, -1);
+            if (!rec) {
+                dc_inc(w, DC_RECORD_ERRORS);
+                continue;
+            }
+            w->cur.rec = rec;
+            run_rules(w, db, db->rt_ev[RT_EV_MONITOR_COUNTS]);
+        }
+    } else {
+        dc_inc(w, DC_SHUNNED_EVENTS);
+    }
+    event_end(w);
+    w->cur.mon = NULL;
+    detect_gen_leave(w);
 }
 
 /* A grammar event runs the rules of every running application whose

@@ -31,6 +31,8 @@ struct output_producer;
 struct rt_hooks;
 struct app_sink;
 struct flow;
+struct state_store;
+struct localnet;
 
 struct detect_cfg {
     uint64_t rule_budget;       /* VM steps per rule run; 0: the VM's default */
@@ -40,6 +42,14 @@ struct detect_cfg {
     size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
     size_t shun_cap;            /* shunned addresses; 0: shun.h default */
     unsigned max_apps;          /* application slots for later publications; 0: n */
+    /* spam-source monitoring (docs/spam.md), all borrowed and optional */
+    struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
+    const struct localnet *local; /* IsLocal(); NULL: nothing is local */
+    const char *sensor_name;      /* tcp.syn `sensor`; NULL: the interface name */
+    /* Report(addr): count one connection of addr at ts_ms for the
+     * publisher; NULL: Report() returns false */
+    int (*report)(void *ctx, const uint8_t ip[16], uint16_t family, int64_t ts_ms);
+    void *report_ctx;
 };
 
 struct detect_engine;
@@ -99,6 +109,20 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
  * call), or NULL. --pcap-log's hook (pcaplog_alert). */
 typedef const char *(*detect_alert_fn)(void *ctx, struct flow *f);
 void detect_worker_set_alert_hook(struct detect_worker *w, detect_alert_fn fn, void *ctx);
+/* One record of the monitor's stream (docs/spam.md): a sensor's count of
+ * connections from one source over `window_ms`, at ts_ms. */
+struct detect_monitor_rec {
+    const char *sensor;
+    uint8_t src[16]; /* IPv4 as ::ffff:a.b.c.d */
+    uint16_t family; /* 4 or 6 */
+    int64_t count, window_ms, ts_ms;
+    int64_t recv_ms; /* wall clock when the monitor read it (alerts: monitor.received_ms) */
+};
+
+/* Raise the runtime event monitor.counts for `m` (borrowed) on the calling
+ * thread, which must be the only user of w (spurun --monitor runs one
+ * worker context on its main loop). */
+void detect_worker_monitor(struct detect_worker *w, const struct detect_monitor_rec *m);
 
 /* Frees it, after the worker thread has ended every flow. NULL: no-op. */
 void detect_worker_free(struct detect_worker *w);

@@ -13,6 +13,7 @@
 #include "control.h"
 #include "err.h"
 #include "logger.h"
+#include "monitor.h"
 #include "output.h"
 #include "process.h"
 #include "run-commands.h"
@@ -330,6 +331,18 @@ static int run_one(const struct config *c, struct run_service *svc,
     spu_error_clear(&err);
     struct run_report rep;
     char ebuf[600];
+    if (cfg.monitor_url) {
+        struct monitor_report mr;
+        int rc = monitor_run(&cfg, &stop_requested, &mr, &err);
+        if (rc < 0) {
+            fprintf(stderr, "spurun: %s\n", spu_error_str(&err, ebuf, sizeof(ebuf)));
+            return 1;
+        }
+        fprintf(stderr, "spurun: monitor records=%llu bad=%llu events=%llu reconnects=%llu\n",
+                (unsigned long long)mr.records, (unsigned long long)mr.bad_records,
+                (unsigned long long)mr.events, (unsigned long long)mr.reconnects);
+        return 0;
+    }
     if (cfg.bare) {
         int rc = run_bare(&cfg, &stop_requested, &rep, &err);
         double pps = rep.seconds > 0 ? (double)rep.packets / rep.seconds : 0;

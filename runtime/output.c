@@ -58,6 +58,8 @@ struct output {
     _Atomic bool failed;
     _Atomic uint64_t lines;
     const struct output_tap *_Atomic tap;
+    output_sink_fn sink; /* a second destination that may wait (eve-redis.c), or NULL */
+    void *sink_ctx;
 };
 
 static void nap(long ns)
@@ -255,6 +257,8 @@ static unsigned drain_once(struct output *o)
             struct obuf *ob = b;
             if (!write_buffer(o, ob->data, ob->len))
                 atomic_store(&o->failed, true);
+            if (o->sink && ob->len)
+                o->sink(o->sink_ctx, ob->data, ob->len);
             const struct output_tap *t = atomic_load_explicit(&o->tap, memory_order_acquire);
             if (t && ob->len)
                 t->fn(t->ctx, ob->data, ob->len);
@@ -357,6 +361,12 @@ nomem:
     spu_error_set(err, SPU_ENOMEM, "output: out of memory");
     output_close(o, NULL);
     return NULL;
+}
+
+void output_set_sink(struct output *o, output_sink_fn fn, void *ctx)
+{
+    o->sink_ctx = ctx;
+    o->sink = fn;
 }
 
 struct output_producer *output_producer(struct output *o, unsigned idx)

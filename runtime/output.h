@@ -70,6 +70,12 @@ unsigned output_type_counts(struct output *o, struct output_type_count *out, uns
 /* Rotations and reopens done so far (any thread; a snapshot). */
 uint64_t output_rotations(const struct output *o);
 uint64_t output_reopens(const struct output *o);
+/* A second destination: the writer thread calls fn(ctx, data, len) with
+ * each buffer of whole lines after writing it to the file, before the tap
+ * below. Unlike the tap it may wait (eve-redis.c: back-pressure), and the
+ * producers then wait too. Set before any line is produced. */
+typedef int (*output_sink_fn)(void *ctx, const char *data, size_t len);
+void output_set_sink(struct output *o, output_sink_fn fn, void *ctx);
 
 /* Producer slot `idx` (< nproducers); borrowed, lives until output_close. */
 struct output_producer *output_producer(struct output *o, unsigned idx);

@@ -10,6 +10,7 @@
 #include "detect.h"
 #include "dispatch.h"
 #include "err.h"
+#include "eve-redis.h"
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
@@ -18,7 +19,12 @@
 #include "output.h"
 #include "pcaplog.h"
 #include "run-ops.h"
+#include "localnet.h"
+#include "output.h"
+#include "report.h"
 #include "run-service.h"
+#include "spam-stats.h"
+#include "state.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -76,6 +82,10 @@ struct run {
     struct stream_cfg scfg;
     struct flow_timeouts timeouts;
     int64_t t_start;
+    struct state_store *state; /* spam built-ins (docs/spam.md) */
+    struct localnet *local;
+    struct report *report;
+    struct eve_redis *eve_redis; /* --eve-redis: the output's sink */
 };
 
 /* The applications as they run now (new array). */
@@ -99,6 +109,8 @@ static void apps_detach(struct run *r)
     }
     apps_free(r->bset);
     r->bset = NULL;
+}
+
 static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
 {
     return pcaplog_alert(ctx, f);
@@ -179,6 +191,8 @@ static json_t *stats_record(struct run *r)
             top = r->cfg->metrics_top;
         json_object_set_new(spu, "detect", detect_engine_stats(r->detect, top));
     }
+    spam_stats_add(spu, r->state, r->report);
+    spam_stats_eve_redis(spu, r->eve_redis);
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -283,6 +297,15 @@ static void teardown(struct run *r)
     r->dw = NULL;
     detect_engine_free(r->detect);
     r->detect = NULL;
+    report_free(r->report);
+    r->report = NULL;
+    /* after output_close: the writer, which calls the tap, has stopped */
+    eve_redis_free(r->eve_redis, 2000);
+    r->eve_redis = NULL;
+    state_store_free(r->state);
+    r->state = NULL;
+    localnet_free(r->local);
+    r->local = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
     if (r->pcaplogs)
@@ -341,6 +364,17 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         teardown(r);
         return err->code;
     }
+    if (c->eve_redis) {
+        /* files wait for Redis when the spool is full; live capture drops */
+        r->eve_redis = eve_redis_new(c->eve_redis, c->eve_spool, c->eve_spool_cap, !c->iface,
+                                     env->stop, err);
+        if (!r->eve_redis) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return err->code;
+        }
+        output_set_sink(r->out, eve_redis_tap, r->eve_redis);
+    }
     if (env->tap)
         output_set_tap(r->out, env->tap);
     if (env->opened) {
@@ -370,12 +404,26 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         const char *names[CONFIG_MAX_BUNDLES];
         for (unsigned i = 0; i < c->nbundles; i++)
             names[i] = c->bundles[i].name;
+        struct state_cfg scfg = {c->state_url, c->state_max};
+        r->state = state_store_new(&scfg, err);
+        r->local = r->state ? localnet_new(c->local_net, c->iface, err) : NULL;
+        if (r->local && c->report_url)
+            r->report = report_new(c->report_url, c->sensor_name ? c->sensor_name : c->iface,
+                                   500, err);
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
                                   .classification = c->classification,
                                   .explain = c->explain,
                                   /* applications loaded later through the control socket */
-                                  .max_apps = env->apps ? CONFIG_MAX_BUNDLES : 0};
-        r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
+                                  .max_apps = env->apps ? CONFIG_MAX_BUNDLES : 0,
+                                  .state = r->state,
+                                  .local = r->local,
+                                  .sensor_name = c->sensor_name,
+                                  .report = r->report ? report_add : NULL,
+                                  .report_ctx = r->report};
+        r->detect = !r->local || (c->report_url && !r->report)
+                        ? NULL
+                        : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers,
+                                            err);
         for (unsigned i = 0; r->detect && i < r->nworkers; i++)
             if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
                                                err)))
