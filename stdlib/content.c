@@ -1,0 +1,250 @@
+/* content.c - content_match: a chain of Suricata content matches on one
+ * buffer, with Suricata's semantics (detect-engine-content-inspection):
+ *
+ *   content_match(buf, PATTERN, "MODIFIERS", PATTERN, "MODIFIERS", ...)
+ *
+ * Each item is a pattern (a string, any bytes) and a modifier string of
+ * space-separated words:
+ *   nocase            ASCII case-insensitive
+ *   not               negated: true when the pattern is absent from its window
+ *   offset N, depth N absolute window: the match starts at >= N, ends at or
+ *                     before offset + depth
+ *   distance N        relative: starts at >= end of the previous positive
+ *                     match + N (N may be negative; the start is clamped at 0)
+ *   within N          relative: ends at or before previous end + N (+ distance)
+ *   startswith        = offset 0 depth len(pattern)
+ *   endswith          the match ends at the end of the buffer
+ *   isdataat N [relative]  (pattern ""): a byte exists at N (counted from
+ *                     the previous match's end with relative); with not,
+ *                     no byte does
+ * Mixing offset/depth with distance/within in one item is refused (Suricata
+ * refuses it too). The chain holds when some choice of match positions
+ * satisfies every item in order: a positive match that leaves a later
+ * relative item unsatisfied is retried at its next occurrence, as Suricata
+ * does, bounded by Suricata's recursion limit (3000 tries: past it, no
+ * match). A null buffer matches nothing (false).
+ */
+#include "stdlib-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CM_MAX_ITEMS 16
+#define CM_RECURSION_LIMIT 3000
+
+enum {
+    CM_NOCASE = 1u << 0,
+    CM_NOT = 1u << 1,
+    CM_OFFSET = 1u << 2,
+    CM_DEPTH = 1u << 3,
+    CM_DISTANCE = 1u << 4,
+    CM_WITHIN = 1u << 5,
+    CM_ENDSWITH = 1u << 6,
+    CM_ISDATAAT = 1u << 7,
+    CM_RELATIVE = 1u << 8,
+};
+
+struct cm_item {
+    const uint8_t *pat;
+    size_t plen;
+    unsigned flags;
+    int64_t offset, depth, distance, within, at;
+};
+
+struct cm_run {
+    const uint8_t *buf;
+    size_t len;
+    const struct cm_item *items;
+    unsigned n;
+    unsigned tries;
+};
+
+/* One number word after a keyword: *w at the word; advances past it. */
+static int cm_number(const char **w, int64_t *out)
+{
+    const char *p = *w;
+    while (*p == ' ')
+        p++;
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (end == p || (*end && *end != ' ') || v < -65535 || v > 65535)
+        return -1;
+    *out = v;
+    *w = end;
+    return 0;
+}
+
+static int cm_word_is(const char *p, size_t n, const char *kw)
+{
+    return strlen(kw) == n && memcmp(p, kw, n) == 0;
+}
+
+/* Parse a modifier string into it; 0 or -1 (bad word). */
+static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
+{
+    char tmp[256];
+    if (mn >= sizeof(tmp) || memchr(m, '\0', mn))
+        return -1;
+    memcpy(tmp, m, mn);
+    tmp[mn] = '\0';
+    const char *p = tmp;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        const char *w = p;
+        while (*p && *p != ' ')
+            p++;
+        size_t n = (size_t)(p - w);
+        int rc = 0;
+        if (cm_word_is(w, n, "nocase"))
+            it->flags |= CM_NOCASE;
+        else if (cm_word_is(w, n, "not"))
+            it->flags |= CM_NOT;
+        else if (cm_word_is(w, n, "endswith"))
+            it->flags |= CM_ENDSWITH;
+        else if (cm_word_is(w, n, "relative"))
+            it->flags |= CM_RELATIVE;
+        else if (cm_word_is(w, n, "startswith")) {
+            it->flags |= CM_OFFSET | CM_DEPTH;
+            it->offset = 0;
+            it->depth = (int64_t)it->plen;
+        } else if (cm_word_is(w, n, "offset")) {
+            it->flags |= CM_OFFSET;
+            rc = cm_number(&p, &it->offset);
+        } else if (cm_word_is(w, n, "depth")) {
+            it->flags |= CM_DEPTH;
+            rc = cm_number(&p, &it->depth);
+        } else if (cm_word_is(w, n, "distance")) {
+            it->flags |= CM_DISTANCE;
+            rc = cm_number(&p, &it->distance);
+        } else if (cm_word_is(w, n, "within")) {
+            it->flags |= CM_WITHIN;
+            rc = cm_number(&p, &it->within);
+        } else if (cm_word_is(w, n, "isdataat")) {
+            it->flags |= CM_ISDATAAT;
+            rc = cm_number(&p, &it->at);
+        } else
+            return -1;
+        if (rc)
+            return -1;
+    }
+    unsigned abs_ = it->flags & (CM_OFFSET | CM_DEPTH), rel = it->flags & (CM_DISTANCE | CM_WITHIN);
+    if (abs_ && rel)
+        return -1;
+    if ((it->flags & CM_ISDATAAT) ? it->plen != 0 || abs_ || rel || it->at < 0 : it->plen == 0)
+        return -1;
+    if ((it->flags & CM_RELATIVE) && !(it->flags & CM_ISDATAAT))
+        return -1;
+    if (it->offset < 0 || it->depth < 0 || it->within < 0)
+        return -1;
+    return 0;
+}
+
+static int cm_eq(const uint8_t *a, const uint8_t *b, size_t n, int nocase)
+{
+    if (!nocase)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (spu_lc(a[i]) != spu_lc(b[i]))
+            return 0;
+    return 1;
+}
+
+/* Window [*lo, *hi) of item `it` after a previous match ending at prev;
+ * 0 when the window is empty. */
+static int cm_window(const struct cm_run *r, const struct cm_item *it, int64_t prev, int64_t *lo,
+                     int64_t *hi)
+{
+    int64_t l = 0, h = (int64_t)r->len;
+    if (it->flags & (CM_DISTANCE | CM_WITHIN)) {
+        int64_t dist = (it->flags & CM_DISTANCE) ? it->distance : 0;
+        l = prev + dist < 0 ? 0 : prev + dist;
+        if ((it->flags & CM_WITHIN) && prev + dist + it->within < h)
+            h = prev + dist + it->within;
+    } else {
+        if (it->flags & CM_OFFSET)
+            l = it->offset;
+        if ((it->flags & CM_DEPTH) && l + it->depth < h)
+            h = l + it->depth;
+    }
+    *lo = l;
+    *hi = h;
+    return h - l >= (int64_t)it->plen;
+}
+
+static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
+{
+    if (i == r->n)
+        return 1;
+    if (++r->tries > CM_RECURSION_LIMIT)
+        return 0;
+    const struct cm_item *it = &r->items[i];
+    int neg = (it->flags & CM_NOT) != 0;
+    if (it->flags & CM_ISDATAAT) {
+        int64_t pos = (it->flags & CM_RELATIVE) ? prev + it->at : it->at;
+        int has = pos < (int64_t)r->len;
+        return has != neg ? cm_chain(r, i + 1, prev) : 0;
+    }
+    int64_t lo, hi;
+    int nocase = (it->flags & CM_NOCASE) != 0;
+    int64_t pl = (int64_t)it->plen;
+    if (!cm_window(r, it, prev, &lo, &hi))
+        return neg ? cm_chain(r, i + 1, prev) : 0;
+    if (it->flags & CM_ENDSWITH) {
+        int64_t p = (int64_t)r->len - pl;
+        int found = p >= lo && p + pl <= hi && cm_eq(r->buf + p, it->pat, it->plen, nocase);
+        if (neg)
+            return found ? 0 : cm_chain(r, i + 1, prev);
+        return found ? cm_chain(r, i + 1, p + pl) : 0;
+    }
+    for (int64_t p = lo; p + pl <= hi; p++) {
+        if (!cm_eq(r->buf + p, it->pat, it->plen, nocase))
+            continue;
+        if (neg)
+            return 0;
+        if (cm_chain(r, i + 1, p + pl))
+            return 1;
+        if (r->tries > CM_RECURSION_LIMIT)
+            return 0;
+    }
+    return neg ? cm_chain(r, i + 1, prev) : 0;
+}
+
+int spu_bi_content_match(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                         struct spu_value *ret)
+{
+    int rc = spu_arg_count(c, argc, 3);
+    if (rc)
+        return rc;
+    if ((argc - 1) % 2 != 0)
+        return spu_arg_fault(c, "content_match: a pattern without its modifier string");
+    if ((argc - 1) / 2 > CM_MAX_ITEMS)
+        return spu_arg_fault(c, "content_match: more than 16 items");
+    struct cm_item items[CM_MAX_ITEMS];
+    unsigned n = 0;
+    for (unsigned a = 1; a < argc; a += 2, n++) {
+        struct cm_item *it = &items[n];
+        memset(it, 0, sizeof(*it));
+        const uint8_t *m = NULL;
+        size_t mn = 0;
+        if (spu_arg_str(c, &args[a], &it->pat, &it->plen) != 1 ||
+            spu_arg_str(c, &args[a + 1], &m, &mn) != 1)
+            return spu_arg_fault(c, "content_match: patterns and modifiers are strings");
+        if (cm_parse_mods(m, mn, it))
+            return spu_arg_fault(c, "content_match: bad modifier string");
+    }
+    const uint8_t *buf = NULL;
+    size_t len = 0;
+    rc = spu_arg_str(c, &args[0], &buf, &len);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        *ret = spu_v_bool(false);
+        return SPU_OK;
+    }
+    struct cm_run r = {.buf = buf, .len = len, .items = items, .n = n};
+    *ret = spu_v_bool(cm_chain(&r, 0, 0) == 1);
+    return SPU_OK;
+}

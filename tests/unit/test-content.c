@@ -1,0 +1,164 @@
+/* Unit tests for stdlib/content.c: content_match against hand-made payloads,
+ * one Suricata keyword (or interplay of keywords) per test. */
+#include "stdlib-test.h"
+
+static struct spu_call c;
+
+static void setup(void)
+{
+    c = call_ctx(0);
+}
+
+static void teardown(void)
+{
+    spu_arena_free(c.scratch);
+}
+
+TestSuite(content, .init = setup, .fini = teardown);
+
+/* content_match(buf, p1, m1, p2, m2, ...) with C strings; returns 1/0, or
+ * -1 on a fault. */
+static int cmn(const void *buf, size_t blen, unsigned n, const char *const *pm)
+{
+    struct spu_value args[33];
+    args[0] = buf ? SN(buf, blen) : spu_v_null();
+    for (unsigned i = 0; i < n; i++)
+        args[1 + i] = S(pm[i]);
+    struct spu_value r;
+    int rc = bi_call(&c, SPU_BI_content_match, n + 1, args, &r);
+    if (rc != SPU_OK)
+        return -1;
+    cr_assert_eq(r.type, SPU_T_BOOL);
+    return r.u.i ? 1 : 0;
+}
+
+#define CM(BUF, ...)                                                           \
+    ({                                                                         \
+        const char *pm_[] = {__VA_ARGS__};                                     \
+        cmn((BUF), strlen(BUF), sizeof(pm_) / sizeof(pm_[0]), pm_);            \
+    })
+
+Test(content, plain_and_nocase)
+{
+    cr_assert_eq(CM("GET /admin.php HTTP/1.1", "admin", ""), 1);
+    cr_assert_eq(CM("GET /ADMIN.php", "admin", ""), 0);
+    cr_assert_eq(CM("GET /ADMIN.php", "admin", "nocase"), 1);
+    cr_assert_eq(CM("short", "longer than it", ""), 0);
+    cr_assert_eq(cmn(NULL, 0, 2, (const char *[]){"a", ""}), 0);
+}
+
+Test(content, offset_depth)
+{
+    /* "abc" at 4 */
+    cr_assert_eq(CM("xxxxabcxx", "abc", "offset 4"), 1);
+    cr_assert_eq(CM("xxxxabcxx", "abc", "offset 5"), 0);
+    cr_assert_eq(CM("xxxxabcxx", "abc", "depth 7"), 1);
+    cr_assert_eq(CM("xxxxabcxx", "abc", "depth 6"), 0);
+    /* depth counts from offset */
+    cr_assert_eq(CM("xxxxabcxx", "abc", "offset 2 depth 5"), 1);
+    cr_assert_eq(CM("xxxxabcxx", "abc", "offset 2 depth 4"), 0);
+    /* a second occurrence inside the window is found */
+    cr_assert_eq(CM("abcxabc", "abc", "offset 1"), 1);
+}
+
+Test(content, startswith_endswith)
+{
+    cr_assert_eq(CM("POST /x", "POST", "startswith"), 1);
+    cr_assert_eq(CM(" POST /x", "POST", "startswith"), 0);
+    cr_assert_eq(CM("/file.exe", ".exe", "endswith"), 1);
+    cr_assert_eq(CM("/file.exe?x", ".exe", "endswith"), 0);
+    cr_assert_eq(CM("/file.EXE", ".exe", "endswith nocase"), 1);
+    /* both: the whole buffer */
+    cr_assert_eq(CM("abc", "abc", "startswith endswith"), 1);
+    cr_assert_eq(CM("abcd", "abc", "startswith endswith"), 0);
+}
+
+Test(content, distance_within)
+{
+    /* "b" 2 bytes after the end of "a" */
+    cr_assert_eq(CM("a..b", "a", "", "b", "distance 2"), 1);
+    cr_assert_eq(CM("a..b", "a", "", "b", "distance 3"), 0);
+    /* within counts from the end of the previous match */
+    cr_assert_eq(CM("a..b", "a", "", "b", "within 3"), 1);
+    cr_assert_eq(CM("a..b", "a", "", "b", "within 2"), 0);
+    /* with distance, within counts from the distance point */
+    cr_assert_eq(CM("a..bc", "a", "", "bc", "distance 2 within 2"), 1);
+    cr_assert_eq(CM("a...bc", "a", "", "bc", "distance 2 within 2"), 0);
+    /* distance 0: anywhere after, never before */
+    cr_assert_eq(CM("b..a", "a", "", "b", "distance 0"), 0);
+    /* negative distance reaches back, clamped at the buffer start */
+    cr_assert_eq(CM("xbay", "a", "", "b", "distance -2 within 1"), 1);
+    cr_assert_eq(CM("bay", "a", "", "b", "distance -5 within 10"), 1);
+}
+
+Test(content, backtracking_to_later_occurrence)
+{
+    /* the first "a" has no "b" right after; the second does */
+    cr_assert_eq(CM("ax....ab", "a", "", "b", "distance 0 within 1"), 1);
+    /* three items: only the last "k=" has a digit value right after */
+    cr_assert_eq(CM("k=x&k=y&k=7", "k=", "", "7", "within 1"), 1);
+    cr_assert_eq(CM("k=x&k=y&k=z", "k=", "", "7", "within 1"), 0);
+}
+
+Test(content, negation)
+{
+    cr_assert_eq(CM("GET /index.html", "admin", "not"), 1);
+    cr_assert_eq(CM("GET /admin", "admin", "not"), 0);
+    /* negated and relative: absent in the window after the match */
+    cr_assert_eq(CM("user=bob&pass=", "user=", "", "root", "not distance 0 within 4"), 1);
+    cr_assert_eq(CM("user=root", "user=", "", "root", "not distance 0 within 4"), 0);
+    /* a negated item does not move the previous match's end */
+    cr_assert_eq(CM("ab..c", "a", "", "zz", "not", "c", "distance 3"), 1);
+    /* negated with depth: only the window counts */
+    cr_assert_eq(CM("xxxxadmin", "admin", "not depth 4"), 1);
+    /* negated endswith */
+    cr_assert_eq(CM("a.exe", ".exe", "not endswith"), 0);
+    cr_assert_eq(CM("a.exe?", ".exe", "not endswith"), 1);
+}
+
+Test(content, hex_bytes)
+{
+    const char buf[] = "\x00\x01\x02\xff\r\n";
+    const char *pm[] = {"\xff\r\n", "endswith"};
+    cr_assert_eq(cmn(buf, 6, 2, pm), 1);
+    const char *pm2[] = {"\x01\x02", "offset 1 depth 2"};
+    cr_assert_eq(cmn(buf, 6, 2, pm2), 1);
+}
+
+Test(content, isdataat)
+{
+    cr_assert_eq(CM("abcdef", "", "isdataat 5"), 1);
+    cr_assert_eq(CM("abcdef", "", "isdataat 6"), 0);
+    cr_assert_eq(CM("abcdef", "", "not isdataat 6"), 1);
+    /* relative: counted from the end of the previous match */
+    cr_assert_eq(CM("abc=1", "abc=", "", "", "isdataat 0 relative"), 1);
+    cr_assert_eq(CM("abc=", "abc=", "", "", "isdataat 0 relative"), 0);
+    cr_assert_eq(CM("abc=", "abc=", "", "", "not isdataat 1 relative"), 1);
+    /* with backtracking: the last "=" is followed by nothing */
+    cr_assert_eq(CM("a=1&b=", "=", "", "", "not isdataat 0 relative"), 1);
+}
+
+Test(content, bad_modifiers_fault)
+{
+    cr_assert_eq(CM("abc", "a", "sideways"), -1);
+    cr_assert_eq(CM("abc", "a", "offset x"), -1);
+    cr_assert_eq(CM("abc", "a", "offset 1 distance 1"), -1);
+    cr_assert_eq(CM("abc", "", "nocase"), -1);
+    cr_assert_eq(CM("abc", "a", "isdataat 1"), -1);
+    cr_assert_eq(CM("abc", "a", "depth -1"), -1);
+    const char *odd[] = {"a", "", "b"};
+    cr_assert_eq(cmn("abc", 3, 3, odd), -1);
+}
+
+Test(content, recursion_limit)
+{
+    /* 4000 "a"s, then a chain that can never hold: stops at the limit */
+    char *buf = malloc(4001);
+    memset(buf, 'a', 4000);
+    buf[4000] = '\0';
+    cr_assert_eq(CM(buf, "a", "", "a", "distance 0", "b", "distance 0"), 0);
+    buf[3999] = 'b';
+    cr_assert_eq(CM(buf, "a", "", "b", "distance 0 within 1"), 0); /* past 3000 tries */
+    cr_assert_eq(CM(buf + 3000, "a", "", "b", "distance 0 within 1"), 1);
+    free(buf);
+}
