@@ -1,0 +1,541 @@
+/*
+ * import.c - the importer's driver: rule files read line by line
+ * (continuations with a trailing backslash, comments and disabled rules
+ * skipped), each rule translated by import-rule.c, skips counted per
+ * reason; the .spr written with its declarations (imports, variable lists,
+ * flowbit variables, threshold sessions); classification.config and
+ * threshold.config read; default variable files written.
+ */
+#include "import-int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int import_dialect_of(const char *name)
+{
+    if (strcmp(name, "suricata") == 0)
+        return IMPORT_SURICATA;
+    if (strcmp(name, "snort2") == 0 || strcmp(name, "snort") == 0)
+        return IMPORT_SNORT2;
+    if (strcmp(name, "snort3") == 0)
+        return IMPORT_SNORT3;
+    return -1;
+}
+
+struct importer *importer_new(enum import_dialect d, struct spu_error *err)
+{
+    struct importer *im = calloc(1, sizeof(*im));
+    if (!im)
+        goto nomem;
+    im->dialect = d;
+    im->bodyf = open_memstream(&im->body, &im->body_len);
+    im->declf = open_memstream(&im->decl, &im->decl_len);
+    if (!im->bodyf || !im->declf)
+        goto nomem;
+    return im;
+nomem:
+    importer_free(im);
+    spu_error_set(err, SPU_ENOMEM, "out of memory");
+    return NULL;
+}
+
+void importer_free(struct importer *im)
+{
+    if (!im)
+        return;
+    if (im->bodyf)
+        fclose(im->bodyf);
+    if (im->declf)
+        fclose(im->declf);
+    free(im->body);
+    free(im->decl);
+    imp_vars_free(&im->vars);
+    imp_vars_free(&im->fbits);
+    for (unsigned i = 0; i < im->nclasses; i++)
+        free(im->classes[i].name);
+    free(im->classes);
+    for (unsigned i = 0; i < im->nthr; i++)
+        free(im->thr[i].suppress_ip);
+    free(im->thr);
+    for (unsigned i = 0; i < im->nreasons; i++)
+        free(im->reasons[i].text);
+    free(im->reasons);
+    free(im);
+}
+
+/* ---- configuration files ---- */
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int importer_read_classification(struct importer *im, const char *path, struct spu_error *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return spu_error_set(err, SPU_EIO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = SPU_OK;
+    while (getline(&line, &cap, f) >= 0) {
+        char *p = trim(line);
+        const char *key = "config classification:";
+        if (strncmp(p, key, strlen(key)) != 0)
+            continue;
+        p += strlen(key);
+        char *c1 = strchr(p, ','), *c2 = c1 ? strrchr(c1 + 1, ',') : NULL;
+        if (!c1 || !c2)
+            continue;
+        *c1 = '\0';
+        struct imp_class *nc = realloc(im->classes, (im->nclasses + 1) * sizeof(*nc));
+        if (!nc) {
+            rc = spu_error_set(err, SPU_ENOMEM, "out of memory");
+            break;
+        }
+        im->classes = nc;
+        nc[im->nclasses].name = strdup(trim(p));
+        nc[im->nclasses].priority = atoi(c2 + 1);
+        if (!nc[im->nclasses].name) {
+            rc = spu_error_set(err, SPU_ENOMEM, "out of memory");
+            break;
+        }
+        im->nclasses++;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int imp_class_priority(const struct importer *im, const char *name)
+{
+    for (unsigned i = 0; i < im->nclasses; i++)
+        if (strcmp(im->classes[i].name, name) == 0)
+            return im->classes[i].priority;
+    return 0;
+}
+
+/* "key value, key value, ..." of one threshold.config line. */
+static int thr_line(struct importer *im, char *p, struct spu_error *err, const char *path,
+                    int lineno)
+{
+    struct imp_thr_entry e;
+    memset(&e, 0, sizeof(e));
+    e.gid = -1;
+    e.sid = -1;
+    e.thr.count = -1;
+    e.thr.seconds = -1;
+    char *word = p;
+    while (*p && !isspace((unsigned char)*p))
+        p++;
+    if (*p)
+        *p++ = '\0';
+    if (strcmp(word, "suppress") == 0)
+        e.suppress = true;
+    else if (strcmp(word, "threshold") != 0 && strcmp(word, "event_filter") != 0)
+        return spu_error_set(err, SPU_EPARSE, "%s:%d: unknown entry '%s'", path, lineno, word);
+    for (char *save = NULL, *w = strtok_r(p, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        char key[32], val[128];
+        if (sscanf(w, " %31s %127s", key, val) != 2)
+            return spu_error_set(err, SPU_EPARSE, "%s:%d: bad option", path, lineno);
+        if (strcmp(key, "gen_id") == 0)
+            e.gid = atol(val);
+        else if (strcmp(key, "sig_id") == 0)
+            e.sid = atol(val);
+        else if (strcmp(key, "type") == 0)
+            e.thr.type = strcmp(val, "limit") == 0       ? THR_LIMIT
+                         : strcmp(val, "threshold") == 0 ? THR_THRESHOLD
+                         : strcmp(val, "both") == 0      ? THR_BOTH
+                                                         : THR_NONE;
+        else if (strcmp(key, "track") == 0) {
+            e.thr.by_dst = strcmp(val, "by_dst") == 0;
+            e.suppress_by_dst = e.thr.by_dst;
+        } else if (strcmp(key, "count") == 0)
+            e.thr.count = atol(val);
+        else if (strcmp(key, "seconds") == 0)
+            e.thr.seconds = atol(val);
+        else if (strcmp(key, "ip") == 0) {
+            if (!(e.suppress_ip = strdup(val)))
+                return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        } else
+            return spu_error_set(err, SPU_EPARSE, "%s:%d: unknown option '%s'", path, lineno,
+                                 key);
+    }
+    if (e.gid < 0 || e.sid <= 0 ||
+        (!e.suppress && (e.thr.type == THR_NONE || e.thr.count < 1 || e.thr.seconds < 1))) {
+        free(e.suppress_ip);
+        return spu_error_set(err, SPU_EPARSE, "%s:%d: incomplete entry", path, lineno);
+    }
+    if (e.suppress)
+        e.thr.type = THR_NONE;
+    struct imp_thr_entry *nt = realloc(im->thr, (im->nthr + 1) * sizeof(*nt));
+    if (!nt) {
+        free(e.suppress_ip);
+        return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    }
+    im->thr = nt;
+    nt[im->nthr++] = e;
+    return SPU_OK;
+}
+
+int importer_read_threshold(struct importer *im, const char *path, struct spu_error *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return spu_error_set(err, SPU_EIO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = SPU_OK, lineno = 0;
+    while (rc == SPU_OK && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *p = trim(line);
+        if (*p && *p != '#')
+            rc = thr_line(im, p, err, path, lineno);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+const struct imp_thr_entry *imp_thr_find(const struct importer *im, long gid, long sid)
+{
+    for (unsigned i = 0; i < im->nthr; i++)
+        if (im->thr[i].sid == sid && (im->thr[i].gid == gid || im->thr[i].gid == 0))
+            return &im->thr[i];
+    return NULL;
+}
+
+/* ---- rules ---- */
+
+static int count_reason(struct importer *im, const char *kw, const char *why)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s: %s", kw ? kw : "?", why ? why : "?");
+    for (unsigned i = 0; i < im->nreasons; i++)
+        if (strcmp(im->reasons[i].text, buf) == 0) {
+            im->reasons[i].count++;
+            return SPU_OK;
+        }
+    struct imp_reason *nr = realloc(im->reasons, (im->nreasons + 1) * sizeof(*nr));
+    if (!nr)
+        return SPU_ENOMEM;
+    im->reasons = nr;
+    if (!(nr[im->nreasons].text = strdup(buf)))
+        return SPU_ENOMEM;
+    nr[im->nreasons++].count = 1;
+    return SPU_OK;
+}
+
+static bool is_action(const char *p)
+{
+    static const char *const acts[] = {"alert ", "drop ", "reject ", "pass ", "rejectsrc ",
+                                       "rejectdst ", "rejectboth ", "sdrop ", "log ", NULL};
+    for (int i = 0; acts[i]; i++)
+        if (strncmp(p, acts[i], strlen(acts[i])) == 0)
+            return true;
+    return false;
+}
+
+int importer_add_rules(struct importer *im, const char *name, const char *text, size_t len,
+                       FILE *diag)
+{
+    size_t i = 0;
+    int lineno = 0;
+    char *acc = NULL;
+    size_t acclen = 0, acccap = 0;
+    int start_line = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && text[j] != '\n')
+            j++;
+        lineno++;
+        size_t n = j - i;
+        if (n && text[i + n - 1] == '\r')
+            n--;
+        if (acclen == 0)
+            start_line = lineno;
+        if (acclen + n + 2 > acccap) {
+            size_t cap = (acclen + n + 2) * 2;
+            char *na = realloc(acc, cap);
+            if (!na) {
+                free(acc);
+                return SPU_ENOMEM;
+            }
+            acc = na;
+            acccap = cap;
+        }
+        memcpy(acc + acclen, text + i, n);
+        acclen += n;
+        acc[acclen] = '\0';
+        i = j + 1;
+        if (acclen && acc[acclen - 1] == '\\') {
+            acc[--acclen] = '\0'; /* continued on the next line */
+            continue;
+        }
+        char *p = trim(acc);
+        acclen = 0;
+        if (!*p || *p == '#' || !is_action(p))
+            continue;
+        im->seen++;
+        long sid = 0;
+        const char *kw = NULL, *why = NULL;
+        if (im->dialect == IMPORT_SNORT3) {
+            kw = "dialect";
+            why = "Snort 3 rule syntax is not translated yet";
+        } else if (imp_translate_rule(im, p, &sid, &kw, &why) == 0) {
+            im->translated++;
+            continue;
+        }
+        if (diag)
+            fprintf(diag, "%s:%d: sid %ld: %s: %s (skipped)\n", name, start_line, sid,
+                    kw ? kw : "?", why ? why : "?");
+        if (count_reason(im, kw, why)) {
+            free(acc);
+            return SPU_ENOMEM;
+        }
+    }
+    free(acc);
+    return SPU_OK;
+}
+
+/* ---- output ---- */
+
+static void put_name(FILE *out, const char *name)
+{
+    for (const char *p = name; *p; p++)
+        fputc(isalnum((unsigned char)*p) ? *p : '_', out);
+}
+
+int importer_write(struct importer *im, FILE *out)
+{
+    fflush(im->bodyf);
+    fflush(im->declf);
+    fprintf(out, "// Translated by spuc --import %s (docs/import.md): %u of %u rules.\n",
+            im->dialect == IMPORT_SURICATA ? "suricata"
+            : im->dialect == IMPORT_SNORT2 ? "snort2"
+                                           : "snort3",
+            im->translated, im->seen);
+    if (im->uses_http)
+        fputs("import http;\n", out);
+    if (im->vars.n) {
+        fputs("\n// Rule variables, read when the bundle is loaded (vars/NAME holds the\n"
+              "// variable's values, vars/NAME_except what it excludes; one per line).\n",
+              out);
+        for (unsigned i = 0; i < im->vars.n; i++)
+            fprintf(out, "list %s from \"vars/%s\";\nlist %s_except from \"vars/%s_except\";\n",
+                    im->vars.names[i], im->vars.names[i], im->vars.names[i],
+                    im->vars.names[i]);
+    }
+    if (im->fbits.n) {
+        fputs("\n// flowbits: 1 when set\nflow {\n", out);
+        for (unsigned i = 0; i < im->fbits.n; i++) {
+            fputs("    int fb_", out);
+            put_name(out, im->fbits.names[i]);
+            fputs(";\n", out);
+        }
+        fputs("}\n", out);
+    }
+    if (im->decl_len) {
+        fputs("\n// thresholds: one session per rule, keyed by the tracked address\n", out);
+        fwrite(im->decl, 1, im->decl_len, out);
+    }
+    fputc('\n', out);
+    fwrite(im->body, 1, im->body_len, out);
+    return ferror(out) ? SPU_EIO : SPU_OK;
+}
+
+/* Resolve a default value into include/exclude lines (variables expanded,
+ * one level of negation flips between the two). */
+static void resolve(const char *spec, bool neg, bool port, FILE *inc, FILE *exc, int depth)
+{
+    if (depth > 8)
+        return;
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), "%s", spec);
+    char *p = trim(tmp);
+    if (*p == '!') {
+        resolve(p + 1, !neg, port, inc, exc, depth + 1);
+        if (!neg)
+            fputs(port ? "any\n" : "0.0.0.0/0\n::/0\n", inc);
+        return;
+    }
+    if (*p == '[') {
+        size_t n = strlen(p);
+        if (n && p[n - 1] == ']')
+            p[n - 1] = '\0';
+        p++;
+        for (char *save = NULL, *w = strtok_r(p, ",", &save); w; w = strtok_r(NULL, ",", &save))
+            resolve(w, neg, port, inc, exc, depth + 1);
+        return;
+    }
+    if (*p == '$') {
+        const char *d = imp_var_default(p + 1);
+        if (d)
+            resolve(d, neg, port, inc, exc, depth + 1);
+        return;
+    }
+    if (strcmp(p, "any") == 0)
+        fputs(neg ? "" : (port ? "any\n" : "0.0.0.0/0\n::/0\n"), neg ? exc : inc);
+    else
+        fprintf(neg ? exc : inc, "%s\n", p);
+}
+
+static int write_if_absent(const char *path, const char *text, size_t n, struct spu_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return SPU_OK;
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return spu_error_set(err, SPU_EIO, "%s: %s", path, strerror(errno));
+    fwrite(text, 1, n, f);
+    if (fclose(f) != 0)
+        return spu_error_set(err, SPU_EIO, "%s: write error", path);
+    return SPU_OK;
+}
+
+int importer_write_vars(struct importer *im, const char *dir, struct spu_error *err)
+{
+    if (im->vars.n == 0)
+        return SPU_OK;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return spu_error_set(err, SPU_EIO, "%s: %s", dir, strerror(errno));
+    for (unsigned i = 0; i < im->vars.n; i++) {
+        const char *name = im->vars.names[i];
+        const char *def = imp_var_default(name);
+        char *inc = NULL, *exc = NULL;
+        size_t ni = 0, ne = 0;
+        FILE *fi = open_memstream(&inc, &ni), *fe = open_memstream(&exc, &ne);
+        if (!fi || !fe) {
+            if (fi)
+                fclose(fi);
+            if (fe)
+                fclose(fe);
+            free(inc);
+            free(exc);
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        }
+        fprintf(fi, "# %s: %s\n", name,
+                def ? "Suricata's default; edit to configure" : "no Suricata default: set it");
+        fprintf(fe, "# what %s excludes (Suricata's default)\n", name);
+        if (def)
+            resolve(def, false, im->vars.is_port[i], fi, fe, 0);
+        fclose(fi);
+        fclose(fe);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        int rc = write_if_absent(path, inc, ni, err);
+        snprintf(path, sizeof(path), "%s/%s_except", dir, name);
+        if (rc == SPU_OK)
+            rc = write_if_absent(path, exc, ne, err);
+        free(inc);
+        free(exc);
+        if (rc)
+            return rc;
+    }
+    return SPU_OK;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const struct imp_reason *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->text, y->text);
+}
+
+void importer_summary(const struct importer *im, FILE *out)
+{
+    fprintf(out, "rules: %u, translated: %u, skipped: %u\n", im->seen, im->translated,
+            im->seen - im->translated);
+    qsort(im->reasons, im->nreasons, sizeof(im->reasons[0]), by_count);
+    for (unsigned i = 0; i < im->nreasons; i++)
+        fprintf(out, "  %6u  %s\n", im->reasons[i].count, im->reasons[i].text);
+}
+
+unsigned importer_translated(const struct importer *im)
+{
+    return im->translated;
+}
+
+unsigned importer_skipped(const struct importer *im)
+{
+    return im->seen - im->translated;
+}
+
+static int read_all(const char *path, char **out, size_t *len, struct spu_error *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return spu_error_set(err, SPU_EIO, "%s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    if (!m) {
+        fclose(f);
+        return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    }
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        fwrite(chunk, 1, got, m);
+    int bad = ferror(f);
+    fclose(f);
+    fclose(m);
+    if (bad) {
+        free(buf);
+        return spu_error_set(err, SPU_EIO, "%s: read error", path);
+    }
+    *out = buf;
+    *len = n;
+    return SPU_OK;
+}
+
+int import_files(const struct import_opts *o, const char *const *files, int nfiles,
+                 FILE *diag, FILE *summary, char **text, size_t *len, struct spu_error *err)
+{
+    struct importer *im = importer_new(o->dialect, err);
+    if (!im)
+        return SPU_ENOMEM;
+    int rc = SPU_OK;
+    if (o->classification)
+        rc = importer_read_classification(im, o->classification, err);
+    if (rc == SPU_OK && o->threshold)
+        rc = importer_read_threshold(im, o->threshold, err);
+    for (int i = 0; rc == SPU_OK && i < nfiles; i++) {
+        char *buf = NULL;
+        size_t n = 0;
+        rc = read_all(files[i], &buf, &n, err);
+        if (rc == SPU_OK && (rc = importer_add_rules(im, files[i], buf, n, diag)) != SPU_OK)
+            spu_error_set(err, rc, "out of memory");
+        free(buf);
+    }
+    if (rc == SPU_OK) {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s/vars", o->spr_dir && *o->spr_dir ? o->spr_dir : ".");
+        rc = importer_write_vars(im, dir, err);
+    }
+    if (rc == SPU_OK) {
+        FILE *m = open_memstream(text, len);
+        if (!m)
+            rc = spu_error_set(err, SPU_ENOMEM, "out of memory");
+        else {
+            rc = importer_write(im, m);
+            fclose(m);
+            if (rc)
+                spu_error_set(err, rc, "cannot write the translation");
+        }
+    }
+    if (rc == SPU_OK && summary)
+        importer_summary(im, summary);
+    importer_free(im);
+    return rc;
+}
