@@ -20,8 +20,10 @@
  */
 #include "import-int.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <errno.h>
+#include <pcre2.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,7 @@ enum {
     IT_ISDATAAT = 1u << 8,
     IT_RELATIVE = 1u << 9,
     IT_FP = 1u << 10,
+    IT_PCRE = 1u << 11,
 };
 
 struct item {
@@ -50,6 +53,9 @@ struct item {
     size_t plen;
     unsigned flags;
     long offset, depth, distance, within, at;
+    char re_flags[8]; /* IT_PCRE: i s m x */
+    char *alt;        /* IT_PCRE not relative: the same test as `@ ~ /re/`,
+                       * used when nothing after it in the chain depends on it */
 };
 
 struct cond {
@@ -107,8 +113,10 @@ static bool parse_long(const char *s, long *out)
 
 static void free_rule(struct rule *r)
 {
-    for (unsigned i = 0; i < r->nitems; i++)
+    for (unsigned i = 0; i < r->nitems; i++) {
         free(r->items[i].pat);
+        free(r->items[i].alt);
+    }
     for (unsigned i = 0; i < r->nconds; i++)
         free(r->conds[i].text);
     for (unsigned i = 0; i < r->nrefs; i++)
@@ -150,7 +158,7 @@ static int add_content(struct rule *r, const char *val, int buf)
 static struct item *last_content(struct rule *r)
 {
     for (unsigned i = r->nitems; i-- > 0;)
-        if (!(r->items[i].flags & IT_ISDATAAT))
+        if (!(r->items[i].flags & (IT_ISDATAAT | IT_PCRE)))
             return &r->items[i];
     return NULL;
 }
@@ -320,7 +328,7 @@ static int add_pcre(struct rule *r, const char *val, int cur)
     char fl[8] = "";
     size_t nf = 0;
     int buf = cur;
-    bool anchored = false, ungreedy = false;
+    bool anchored = false, ungreedy = false, relative = false;
     for (const char *f = flags; *f; f++) {
         int b = -1;
         switch (*f) {
@@ -331,7 +339,7 @@ static int add_pcre(struct rule *r, const char *val, int cur)
         case 'A': anchored = true; continue;
         case 'G': ungreedy = true; continue;
         case 'B': case 'O': continue; /* rawbytes, match limits: no meaning here */
-        case 'R': return skip(r, "pcre", "relative to a content match (R)");
+        case 'R': relative = true; continue;
         case 'E': return skip(r, "pcre", "flag E (dollar end only)");
         case 'U': b = imp_buf_find("http.uri", false); break;
         case 'I': b = imp_buf_find("http.uri.raw", false); break;
@@ -348,6 +356,39 @@ static int add_pcre(struct rule *r, const char *val, int cur)
         default: return skip(r, "pcre", "unknown flag");
         }
         buf = b;
+    }
+    {
+        /* an item of the buffer's chain (content_match runs it with
+         * Suricata's retries; relative: after the previous match) */
+        char src[MAX_PAT + 16];
+        int sn = snprintf(src, sizeof(src), "%s%s%s%s", ungreedy ? "(?U)" : "",
+                          anchored ? "\\A(?:" : "", body, anchored ? ")" : "");
+        if (sn < 0 || (size_t)sn >= sizeof(src))
+            return skip(r, "pcre", "pattern too long");
+        uint32_t opts = 0;
+        for (const char *f = fl; *f; f++)
+            opts |= *f == 'i' ? PCRE2_CASELESS : *f == 's' ? PCRE2_DOTALL
+                  : *f == 'm' ? PCRE2_MULTILINE : PCRE2_EXTENDED;
+        int ecode;
+        PCRE2_SIZE eoff;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, (size_t)sn, opts, &ecode, &eoff, NULL);
+        if (!re)
+            return skip(r, "pcre", "PCRE2 does not compile it");
+        pcre2_code_free(re);
+        if (r->nitems == MAX_ITEMS)
+            return skip(r, "pcre", "too many contents");
+        struct item *it = &r->items[r->nitems];
+        memset(it, 0, sizeof(*it));
+        if (!(it->pat = malloc((size_t)sn + 1)))
+            return skip(r, "pcre", "out of memory");
+        r->nitems++;
+        memcpy(it->pat, src, (size_t)sn);
+        it->plen = (size_t)sn;
+        it->buf = buf;
+        it->flags = IT_PCRE | (relative ? IT_RELATIVE : 0) | (neg ? IT_NOT : 0);
+        snprintf(it->re_flags, sizeof(it->re_flags), "%s", fl);
+        if (relative)
+            return 0;
     }
     /* the spu lexer ends a regex at an unescaped '/' outside a class */
     char esc[2 * MAX_PAT];
@@ -370,9 +411,13 @@ static int add_pcre(struct rule *r, const char *val, int cur)
     esc[k] = '\0';
     if (strchr(esc, '\n'))
         return skip(r, "pcre", "newline in pattern");
-    return add_cond(r, buf, "pcre", "%s@ ~ /%s%s%s%s/%s%s", neg ? "!(" : "",
-                    ungreedy ? "(?U)" : "", anchored ? "\\A(?:" : "", esc, anchored ? ")" : "",
-                    fl, neg ? ")" : "");
+    struct item *it = &r->items[r->nitems - 1];
+    if (asprintf(&it->alt, "%s@ ~ /%s%s%s%s/%s%s", neg ? "!(" : "", ungreedy ? "(?U)" : "",
+                 anchored ? "\\A(?:" : "", esc, anchored ? ")" : "", fl, neg ? ")" : "") < 0) {
+        it->alt = NULL;
+        return skip(r, "pcre", "out of memory");
+    }
+    return 0;
 }
 
 /* ---- flow, flowbits, threshold ---- */
@@ -636,6 +681,8 @@ static void put_mods(FILE *out, const struct item *it)
         MOD("nocase ");
     if (it->flags & IT_ISDATAAT)
         MOD("isdataat %ld ", it->at);
+    if (it->flags & IT_PCRE)
+        MOD(it->re_flags[0] ? "pcre:%s " : "pcre%s ", it->re_flags);
     if (it->flags & IT_RELATIVE)
         MOD("relative ");
     if (it->flags & IT_STARTS)
@@ -663,7 +710,7 @@ static int pick_fast_pattern(const struct rule *r)
     int best = -1;
     for (unsigned i = 0; i < r->nitems; i++) {
         const struct item *it = &r->items[i];
-        if (it->flags & (IT_NOT | IT_ISDATAAT))
+        if (it->flags & (IT_NOT | IT_ISDATAAT | IT_PCRE))
             continue;
         if (it->flags & IT_FP)
             return (int)i;
@@ -773,22 +820,42 @@ static int write_buffers(FILE *out, struct rule *r, bool response, int *nt)
         imp_put_str(out, it->pat, it->plen);
         fputs((it->flags & IT_NOCASE) ? ", nocase: true)" : ")", out);
     }
-    /* one content_match per buffer, items in rule order */
+    /* one content_match per buffer, items in rule order; a pcre that is
+     * not relative and that nothing later in its buffer follows is a
+     * plain regex test (compiled into the bundle) */
     bool done[MAX_ITEMS] = {false};
+    for (unsigned i = 0; i < r->nitems; i++) {
+        const struct item *it = &r->items[i];
+        if (!it->alt)
+            continue;
+        bool later = false;
+        for (unsigned j = i + 1; j < r->nitems; j++)
+            later |= r->items[j].buf == it->buf;
+        if (later)
+            continue;
+        done[i] = true;
+        term(out, nt);
+        for (const char *p = it->alt; *p; p++) {
+            if (*p == '@')
+                put_buf(out, it->buf, response, r->to_server);
+            else
+                fputc(*p, out);
+        }
+    }
     for (unsigned i = 0; i < r->nitems; i++) {
         if (done[i])
             continue;
         int buf = r->items[i].buf;
         unsigned n = 0;
         for (unsigned j = i; j < r->nitems; j++)
-            n += r->items[j].buf == buf;
+            n += r->items[j].buf == buf && !done[j];
         if (n > 15)
             return skip(r, "content", "more than 15 contents in one buffer");
         term(out, nt);
         fputs("content_match(", out);
         put_buf(out, buf, response, r->to_server);
         for (unsigned j = i; j < r->nitems; j++) {
-            if (r->items[j].buf != buf)
+            if (r->items[j].buf != buf || done[j])
                 continue;
             done[j] = true;
             fputs(", ", out);
@@ -995,9 +1062,12 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
         if (gate[0])
             fprintf(out, "%sif (%s) {\n", ind, gate);
         if (thr.type != THR_NONE) {
-            if (packet)
-                return skip(r, "threshold", "on packet rules (no session key)");
-            const char *key = (thr.by_dst != resp) ? "flow.dst_ip" : "flow.src_ip";
+            /* the tracked address as a connection field: on a packet,
+             * the rule's flow direction says which end sent it */
+            bool from_server = packet ? r->to_client : resp;
+            if (packet && !r->to_server && !r->to_client)
+                return skip(r, "threshold", "on a packet rule without flow direction");
+            const char *key = (thr.by_dst != from_server) ? "flow.dst_ip" : "flow.src_ip";
             fprintf(im->declf, "session thr_%ld_%ld keyed by %s ttl %lds { int n; int t0; }\n",
                     r->gid ? r->gid : 1, r->sid, key, thr.seconds);
             const char *s = inner;
@@ -1061,8 +1131,12 @@ int imp_translate_rule(struct importer *im, char *line, long *sid, const char **
     if (rc) {
         *keyword = "syntax";
     } else {
+        for (unsigned i = 0; i < p->nopts; i++)
+            if (strcmp(p->opts[i].name, "sid") == 0)
+                parse_long(p->opts[i].val, sid);
         rc = read_options(im, p, r);
-        *sid = r->sid;
+        if (r->sid)
+            *sid = r->sid;
         if (rc == 0) {
             char *txt = NULL;
             size_t n = 0;

@@ -17,6 +17,10 @@
  *   isdataat N [relative]  (pattern ""): a byte exists at N (counted from
  *                     the previous match's end with relative); with not,
  *                     no byte does
+ *   pcre[:FLAGS] [relative]  the pattern is a PCRE2 regex (flags i s m x);
+ *                     relative: matched against the bytes after the
+ *                     previous match (^ anchors there); the match's end
+ *                     is the next "previous end"; with not, no match
  * Mixing offset/depth with distance/within in one item is refused (Suricata
  * refuses it too). The chain holds when some choice of match positions
  * satisfies every item in order: a positive match that leaves a later
@@ -26,6 +30,8 @@
  */
 #include "stdlib-int.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,13 +48,19 @@ enum {
     CM_ENDSWITH = 1u << 6,
     CM_ISDATAAT = 1u << 7,
     CM_RELATIVE = 1u << 8,
+    CM_PCRE = 1u << 9,
 };
+
+/* a regex's match limit (as the regex lists: no hostile backtracking) */
+#define CM_MATCH_LIMIT 1000000
 
 struct cm_item {
     const uint8_t *pat;
     size_t plen;
     unsigned flags;
+    uint32_t re_opts; /* pcre: PCRE2 options */
     int64_t offset, depth, distance, within, at;
+    pcre2_code *re;   /* pcre: compiled for this call */
 };
 
 struct cm_run {
@@ -57,6 +69,8 @@ struct cm_run {
     const struct cm_item *items;
     unsigned n;
     unsigned tries;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
 };
 
 /* One number word after a keyword: *w at the word; advances past it. */
@@ -106,6 +120,16 @@ static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
             it->flags |= CM_ENDSWITH;
         else if (cm_word_is(w, n, "relative"))
             it->flags |= CM_RELATIVE;
+        else if (n >= 4 && memcmp(w, "pcre", 4) == 0 && (n == 4 || w[4] == ':')) {
+            it->flags |= CM_PCRE;
+            for (size_t k = 5; k < n; k++) {
+                uint32_t o = w[k] == 'i' ? PCRE2_CASELESS : w[k] == 's' ? PCRE2_DOTALL
+                           : w[k] == 'm' ? PCRE2_MULTILINE : w[k] == 'x' ? PCRE2_EXTENDED : 0;
+                if (!o)
+                    return -1;
+                it->re_opts |= o;
+            }
+        }
         else if (cm_word_is(w, n, "startswith")) {
             it->flags |= CM_OFFSET | CM_DEPTH;
             it->offset = 0;
@@ -135,7 +159,10 @@ static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
         return -1;
     if ((it->flags & CM_ISDATAAT) ? it->plen != 0 || abs_ || rel || it->at < 0 : it->plen == 0)
         return -1;
-    if ((it->flags & CM_RELATIVE) && !(it->flags & CM_ISDATAAT))
+    if ((it->flags & CM_PCRE) &&
+        (abs_ || rel || (it->flags & (CM_ISDATAAT | CM_NOCASE | CM_ENDSWITH))))
+        return -1;
+    if ((it->flags & CM_RELATIVE) && !(it->flags & (CM_ISDATAAT | CM_PCRE)))
         return -1;
     if (it->offset < 0 || it->depth < 0 || it->within < 0)
         return -1;
@@ -186,6 +213,29 @@ static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
         int64_t pos = (it->flags & CM_RELATIVE) ? prev + it->at : it->at;
         int has = pos < (int64_t)r->len;
         return has != neg ? cm_chain(r, i + 1, prev) : 0;
+    }
+    if (it->flags & CM_PCRE) {
+        /* the subject starts at the previous end when relative */
+        int64_t base = (it->flags & CM_RELATIVE) ? prev : 0;
+        if (base > (int64_t)r->len)
+            return neg ? cm_chain(r, i + 1, prev) : 0;
+        const uint8_t *subj = r->buf + base;
+        size_t sn = r->len - (size_t)base;
+        for (size_t from = 0; from <= sn;) {
+            int m = pcre2_match(it->re, subj, sn, from, 0, r->md, r->mctx);
+            if (m < 0)
+                break;
+            if (neg)
+                return 0;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+            size_t s0 = ov[0], e0 = ov[1];
+            if (cm_chain(r, i + 1, base + (int64_t)e0))
+                return 1;
+            if (r->tries > CM_RECURSION_LIMIT)
+                return 0;
+            from = s0 + 1; /* Suricata retries one byte after the match's start */
+        }
+        return neg ? cm_chain(r, i + 1, prev) : 0;
     }
     int64_t lo, hi;
     int nocase = (it->flags & CM_NOCASE) != 0;
@@ -245,6 +295,32 @@ int spu_bi_content_match(struct spu_call *c, const struct spu_value *args, unsig
         return SPU_OK;
     }
     struct cm_run r = {.buf = buf, .len = len, .items = items, .n = n};
-    *ret = spu_v_bool(cm_chain(&r, 0, 0) == 1);
-    return SPU_OK;
+    rc = SPU_OK;
+    bool any_re = false;
+    for (unsigned i = 0; i < n && rc == SPU_OK; i++) {
+        if (!(items[i].flags & CM_PCRE))
+            continue;
+        any_re = true;
+        int ecode;
+        PCRE2_SIZE eoff;
+        items[i].re = pcre2_compile(items[i].pat, items[i].plen, items[i].re_opts, &ecode, &eoff,
+                                    NULL);
+        if (!items[i].re)
+            rc = spu_arg_fault(c, "content_match: bad regex");
+    }
+    if (rc == SPU_OK && any_re) {
+        r.md = pcre2_match_data_create(1, NULL);
+        r.mctx = pcre2_match_context_create(NULL);
+        if (!r.md || !r.mctx)
+            rc = spu_arg_nomem(c);
+        else
+            pcre2_set_match_limit(r.mctx, CM_MATCH_LIMIT);
+    }
+    if (rc == SPU_OK)
+        *ret = spu_v_bool(cm_chain(&r, 0, 0) == 1);
+    for (unsigned i = 0; i < n; i++)
+        pcre2_code_free(items[i].re);
+    pcre2_match_data_free(r.md);
+    pcre2_match_context_free(r.mctx);
+    return rc;
 }

@@ -162,3 +162,25 @@ Test(content, recursion_limit)
     cr_assert_eq(CM(buf + 3000, "a", "", "b", "distance 0 within 1"), 1);
     free(buf);
 }
+
+Test(content, pcre_relative)
+{
+    /* the regex sees the bytes after the previous match: ^ anchors there */
+    cr_assert_eq(CM("id=123&x", "id=", "", "^[0-9]+&", "pcre relative"), 1);
+    cr_assert_eq(CM("id=abc&x", "id=", "", "^[0-9]+&", "pcre relative"), 0);
+    /* not relative: the whole buffer */
+    cr_assert_eq(CM("x id=1", "^id=", "pcre"), 0);
+    cr_assert_eq(CM("id=1", "^ID=", "pcre:i"), 1);
+    /* the next content is relative to the regex match's end */
+    cr_assert_eq(CM("a=1;b", "a=", "", "[0-9]+", "pcre relative", ";b", "within 2"), 1);
+    cr_assert_eq(CM("a=1;;b", "a=", "", "[0-9]+", "pcre relative", ";b", "within 2"), 0);
+    /* retried: the first "a=" is followed by letters, the second by digits */
+    cr_assert_eq(CM("a=x a=7", "a=", "", "^[0-9]", "pcre relative"), 1);
+    /* negated */
+    cr_assert_eq(CM("user=bob", "user=", "", "^root", "not pcre relative"), 1);
+    cr_assert_eq(CM("user=root", "user=", "", "^root", "not pcre relative"), 0);
+    /* a bad regex or a bad flag faults */
+    cr_assert_eq(CM("abc", "(", "pcre"), -1);
+    cr_assert_eq(CM("abc", "a", "pcre:q"), -1);
+    cr_assert_eq(CM("abc", "a", "pcre offset 1"), -1);
+}
