@@ -420,6 +420,82 @@ static int add_pcre(struct rule *r, const char *val, int cur)
     return 0;
 }
 
+/* flags:[+*!]FLAGS[,MASK] -> a test of the packet's tcp_flags, bit by
+ * bit (the rule language has no bitwise operators): exact match of the
+ * bits outside MASK; + all given bits set (others free); * any of them;
+ * ! not all of them (Suricata's detect-tcp-flags). */
+static int tcp_flag_bit(char c)
+{
+    switch (c) {
+    case 'F': return 0x01;
+    case 'S': return 0x02;
+    case 'R': return 0x04;
+    case 'P': return 0x08;
+    case 'A': return 0x10;
+    case 'U': return 0x20;
+    case 'E': case '2': return 0x40;
+    case 'C': case '1': return 0x80;
+    case '0': return 0;
+    default: return -1;
+    }
+}
+
+static int add_flags(struct rule *r, const char *val)
+{
+    char v[32];
+    if (!val || strlen(val) >= sizeof(v))
+        return skip(r, "flags", "no value");
+    snprintf(v, sizeof(v), "%s", val);
+    char *mask_s = strchr(v, ',');
+    if (mask_s)
+        *mask_s++ = '\0';
+    char mod = 0;
+    int want = 0, mask = 0;
+    for (char *p = v; *p; p++) {
+        if (*p == ' ')
+            continue;
+        if (*p == '+' || *p == '*' || *p == '!') {
+            if (mod)
+                return skip(r, "flags", "two modifiers");
+            mod = *p;
+            continue;
+        }
+        int b = tcp_flag_bit(*p);
+        if (b < 0)
+            return skip(r, "flags", "unknown flag");
+        want |= b;
+    }
+    for (char *p = mask_s; p && *p; p++) {
+        int b = *p == ' ' ? 0 : tcp_flag_bit(*p);
+        if (b < 0)
+            return skip(r, "flags", "unknown flag in the mask");
+        mask |= b;
+    }
+    char t[512] = "";
+    size_t k = 0;
+    const char *join = mod == '*' ? " || " : " && ";
+    int n = 0;
+    for (int bit = 1; bit <= 0x80; bit <<= 1) {
+        bool set;
+        if (mod == 0) {
+            if (mask & bit)
+                continue;
+            set = (want & bit) != 0;
+        } else {
+            if (!(want & bit))
+                continue;
+            set = true;
+        }
+        k += (size_t)snprintf(t + k, sizeof(t) - k, "%s(tcp_flags / %d) %% 2 == %d",
+                              n++ ? join : "", bit, set ? 1 : 0);
+    }
+    if (!n)
+        return skip(r, "flags", "no flag to test");
+    if (mod == '!')
+        return add_cond(r, IMP_BUF_PAYLOAD, "flags", "proto == 6 && !(%s)", t);
+    return add_cond(r, IMP_BUF_PAYLOAD, "flags", "proto == 6 && (%s)", t);
+}
+
 /* ---- flow, flowbits, threshold ---- */
 
 static int parse_flow(struct rule *r, const char *val)
@@ -622,6 +698,8 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
                            "StringLength(@)");
         } else if (strcmp(n, "dsize") == 0) {
             rc = size_cond(r, IMP_BUF_PAYLOAD, n, o->val, "payload_len");
+        } else if (strcmp(n, "flags") == 0) {
+            rc = add_flags(r, o->val);
         } else if (strcmp(n, "flow") == 0) {
             rc = parse_flow(r, o->val);
         } else if (strcmp(n, "flowbits") == 0) {

@@ -14,9 +14,9 @@
  *   within N          relative: ends at or before previous end + N (+ distance)
  *   startswith        = offset 0 depth len(pattern)
  *   endswith          the match ends at the end of the buffer
- *   isdataat N [relative]  (pattern ""): a byte exists at N (counted from
- *                     the previous match's end with relative); with not,
- *                     no byte does
+ *   isdataat N [relative]  (pattern ""): a byte exists at offset N; with
+ *                     relative, N more bytes follow the previous match
+ *                     (Suricata: prev + N <= length); with not, the opposite
  *   pcre[:FLAGS] [relative]  the pattern is a PCRE2 regex (flags i s m x);
  *                     relative: matched against the bytes after the
  *                     previous match (^ anchors there); the match's end
@@ -210,8 +210,10 @@ static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
     const struct cm_item *it = &r->items[i];
     int neg = (it->flags & CM_NOT) != 0;
     if (it->flags & CM_ISDATAAT) {
-        int64_t pos = (it->flags & CM_RELATIVE) ? prev + it->at : it->at;
-        int has = pos < (int64_t)r->len;
+        /* Suricata: absolute, a byte at N; relative, N more bytes after
+         * the previous match (prev + N <= len) */
+        int has = (it->flags & CM_RELATIVE) ? prev + it->at <= (int64_t)r->len
+                                             : it->at < (int64_t)r->len;
         return has != neg ? cm_chain(r, i + 1, prev) : 0;
     }
     if (it->flags & CM_PCRE) {

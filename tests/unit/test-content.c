@@ -130,12 +130,14 @@ Test(content, isdataat)
     cr_assert_eq(CM("abcdef", "", "isdataat 5"), 1);
     cr_assert_eq(CM("abcdef", "", "isdataat 6"), 0);
     cr_assert_eq(CM("abcdef", "", "not isdataat 6"), 1);
-    /* relative: counted from the end of the previous match */
-    cr_assert_eq(CM("abc=1", "abc=", "", "", "isdataat 0 relative"), 1);
-    cr_assert_eq(CM("abc=", "abc=", "", "", "isdataat 0 relative"), 0);
+    /* relative: N more bytes after the previous match (prev + N <= len) */
+    cr_assert_eq(CM("abc=1", "abc=", "", "", "isdataat 1 relative"), 1);
+    cr_assert_eq(CM("abc=", "abc=", "", "", "isdataat 1 relative"), 0);
+    cr_assert_eq(CM("abc=", "abc=", "", "", "isdataat 0 relative"), 1);
     cr_assert_eq(CM("abc=", "abc=", "", "", "not isdataat 1 relative"), 1);
     /* with backtracking: the last "=" is followed by nothing */
-    cr_assert_eq(CM("a=1&b=", "=", "", "", "not isdataat 0 relative"), 1);
+    cr_assert_eq(CM("a=1&b=", "=", "", "", "not isdataat 1 relative"), 1);
+    cr_assert_eq(CM("a=1&b=2", "=", "", "", "not isdataat 1 relative"), 0);
 }
 
 Test(content, bad_modifiers_fault)
