@@ -67,3 +67,26 @@ printf '%s\n' 'alert tcp any any -> any any (msg:"x"; content:"a"; byte_test:1,>
 grep -q 'one.rules:1: sid 7: byte_test: keyword not supported (skipped)' "$TMPI/one.err" \
     && echo "ok import: a skipped rule is reported by file, line, sid, keyword and reason" \
     || { echo "FAIL import: skip diagnostic"; cat "$TMPI/one.err"; }
+
+# an imported rule's alert carries its original attributes (spuc compiles
+# the .rules file directly; EVE written by spurun's alert writer)
+A="$TMPI/alert"
+mkdir -p "$A"
+printf '%s\n' 'alert tcp any any -> any $HTTP_PORTS (msg:"ET TEST GET \"quoted\""; flow:established,to_server; content:"GET "; depth:4; fast_pattern; reference:url,example.com; classtype:web-application-attack; gid:1; sid:2000001; rev:4; metadata:created_at 2024_04_19, signature_severity Major;)' > "$A/t.rules"
+if "$SPUC" "$A/t.rules" -o "$A/t.spb" 2>"$A/err" && [ -f "$A/vars/HTTP_PORTS" ] &&
+   "$SPURUN" -b "$A/t.spb" -r "$CORPUS/suricata-verify/bug-78-http-uri/input.pcap" -o "$A/eve.json" \
+       --no-progress --classification "$ET5/classification.config" 2>>"$A/err"; then
+    "$PY" -c '
+import json, sys
+want = {"gid": 1, "signature_id": 2000001, "rev": 4, "signature": "ET TEST GET \"quoted\"",
+        "category": "Web Application Attack", "severity": 1,
+        "metadata": {"created_at": ["2024_04_19"], "signature_severity": ["Major"]}}
+alerts = [json.loads(l)["alert"] for l in open(sys.argv[1]) if "\"alert\"" in l]
+alerts = [a for a in alerts if a.get("signature_id") == 2000001]
+ok = len(alerts) == 1 and all(alerts[0].get(k) == v for k, v in want.items())
+print("ok import: the alert of an imported rule carries sid, gid, rev, msg, classtype, severity and metadata"
+      if ok else "FAIL import: alert record %r" % alerts)
+' "$A/eve.json"
+else
+    echo "FAIL import: compiling or running an imported .rules file"; cat "$A/err"
+fi
