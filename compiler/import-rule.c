@@ -45,6 +45,7 @@ enum {
     IT_RELATIVE = 1u << 9,
     IT_FP = 1u << 10,
     IT_PCRE = 1u << 11,
+    IT_BYTE = 1u << 12,
 };
 
 struct item {
@@ -54,6 +55,7 @@ struct item {
     unsigned flags;
     long offset, depth, distance, within, at;
     char re_flags[8]; /* IT_PCRE: i s m x */
+    char bmods[160];  /* IT_BYTE: content_match's byte_test/byte_jump words */
     char *alt;        /* IT_PCRE not relative: the same test as `@ ~ /re/`,
                        * used when nothing after it in the chain depends on it */
 };
@@ -158,7 +160,7 @@ static int add_content(struct rule *r, const char *val, int buf)
 static struct item *last_content(struct rule *r)
 {
     for (unsigned i = r->nitems; i-- > 0;)
-        if (!(r->items[i].flags & (IT_ISDATAAT | IT_PCRE)))
+        if (!(r->items[i].flags & (IT_ISDATAAT | IT_PCRE | IT_BYTE)))
             return &r->items[i];
     return NULL;
 }
@@ -253,6 +255,99 @@ static int add_isdataat(struct rule *r, const char *val, int buf)
     it->buf = buf;
     it->flags = fl;
     it->at = v;
+    return 0;
+}
+
+/* byte_test / byte_jump: positional numbers, then options; written as
+ * content_match's words (stdlib/content.c). */
+static int add_byte(struct rule *r, const char *kw, const char *val, int buf)
+{
+    bool test = strcmp(kw, "byte_test") == 0;
+    char v[256], out[160];
+    if (!val || strlen(val) >= sizeof(v) || r->nitems == MAX_ITEMS)
+        return skip(r, kw, "no value");
+    snprintf(v, sizeof(v), "%s", val);
+    char *f[16];
+    int nf = 0;
+    for (char *save = NULL, *w = strtok_r(v, ",", &save); w && nf < 16;
+         w = strtok_r(NULL, ",", &save)) {
+        while (*w == ' ')
+            w++;
+        char *e = w + strlen(w);
+        while (e > w && e[-1] == ' ')
+            *--e = '\0';
+        f[nf++] = w;
+    }
+    int npos = test ? 4 : 2;
+    if (nf < npos)
+        return skip(r, kw, "too few values");
+    long nbytes, offset;
+    if (!parse_long(f[0], &nbytes) || nbytes < 1 || nbytes > 10)
+        return skip(r, kw, "bad byte count");
+    if (!parse_long(f[npos - 1], &offset) || offset < -65535 || offset > 65535)
+        return skip(r, kw, "offset is not a number (byte_extract variables are not supported)");
+    size_t k = 0;
+    bool neg = false;
+#define OUT(...) k += (size_t)snprintf(out + k, sizeof(out) - k, __VA_ARGS__)
+    if (test) {
+        const char *op = f[1];
+        if (*op == '!') {
+            neg = true;
+            op++;
+        }
+        if (strcmp(op, "<") && strcmp(op, ">") && strcmp(op, "=") && strcmp(op, "<=") &&
+            strcmp(op, ">=") && strcmp(op, "&") && strcmp(op, "^"))
+            return skip(r, kw, "unknown operator");
+        char *end;
+        errno = 0;
+        unsigned long long value = strtoull(f[2], &end, 0);
+        if (end == f[2] || *end || errno || f[2][0] == '-')
+            return skip(r, kw, "value is not a number (byte_extract variables are not supported)");
+        OUT("%sbyte_test %ld %s %llu %ld", neg ? "not " : "", nbytes, op, value, offset);
+    } else {
+        OUT("byte_jump %ld %ld", nbytes, offset);
+    }
+    bool string = false, base = false;
+    for (int i = npos; i < nf; i++) {
+        char *w = f[i];
+        long x;
+        if (strcmp(w, "relative") == 0 || strcmp(w, "big") == 0 || strcmp(w, "little") == 0 ||
+            strcmp(w, "string") == 0 || strcmp(w, "hex") == 0 || strcmp(w, "dec") == 0 ||
+            strcmp(w, "oct") == 0 ||
+            (!test && (strcmp(w, "align") == 0 || strcmp(w, "from_beginning") == 0 ||
+                       strcmp(w, "from_end") == 0))) {
+            string |= strcmp(w, "string") == 0;
+            base |= strcmp(w, "hex") == 0 || strcmp(w, "dec") == 0 || strcmp(w, "oct") == 0;
+            OUT(" %s", w);
+        } else if (!test && (strncmp(w, "multiplier ", 11) == 0 ||
+                             strncmp(w, "post_offset ", 12) == 0)) {
+            const char *num = strchr(w, ' ') + 1;
+            if (!parse_long(num, &x) || x < -65535 || x > 65535 ||
+                (w[0] == 'm' && x < 1))
+                return skip(r, kw, "bad multiplier/post_offset");
+            OUT(" %.*s %ld", (int)(strchr(w, ' ') - w), w, x);
+        } else if (strncmp(w, "bitmask ", 8) == 0) {
+            char *end;
+            errno = 0;
+            unsigned long long m = strtoull(w + 8, &end, 0);
+            if (end == w + 8 || *end || errno || m == 0)
+                return skip(r, kw, "bad bitmask");
+            OUT(" bitmask %llu", m);
+        } else if (strcmp(w, "dce") == 0)
+            return skip(r, kw, "dce (DCE/RPC byte order)");
+        else
+            return skip(r, kw, "unsupported option");
+    }
+#undef OUT
+    if (k >= sizeof(out) - 1)
+        return skip(r, kw, "too long");
+    if ((string && !base) || (!string && base) || (!string && nbytes > 8))
+        return skip(r, kw, "string needs hex/dec/oct; binary reads at most 8 bytes");
+    struct item *it = &r->items[r->nitems++];
+    memset(it, 0, sizeof(*it));
+    it->buf = buf;
+    it->flags = IT_BYTE;
+    snprintf(it->bmods, sizeof(it->bmods), "%s", out);
     return 0;
 }
 
@@ -673,6 +768,8 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
             rc = content_mod(r, o);
         } else if (strcmp(n, "isdataat") == 0) {
             rc = add_isdataat(r, o->val, cur);
+        } else if (strcmp(n, "byte_test") == 0 || strcmp(n, "byte_jump") == 0) {
+            rc = add_byte(r, n, o->val, cur);
         } else if ((b = imp_buf_find(n, false)) >= 0 && !o->val) {
             cur = b; /* sticky buffer */
         } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val) {
@@ -750,6 +847,10 @@ static void put_sanitized(FILE *out, const char *name)
 
 static void put_mods(FILE *out, const struct item *it)
 {
+    if (it->flags & IT_BYTE) {
+        fprintf(out, ", \"%s\"", it->bmods);
+        return;
+    }
     char m[160] = "";
     size_t k = 0;
 #define MOD(...) k += (size_t)snprintf(m + k, sizeof(m) - k, __VA_ARGS__)
@@ -788,7 +889,7 @@ static int pick_fast_pattern(const struct rule *r)
     int best = -1;
     for (unsigned i = 0; i < r->nitems; i++) {
         const struct item *it = &r->items[i];
-        if (it->flags & (IT_NOT | IT_ISDATAAT | IT_PCRE))
+        if (it->flags & (IT_NOT | IT_ISDATAAT | IT_PCRE | IT_BYTE))
             continue;
         if (it->flags & IT_FP)
             return (int)i;

@@ -17,6 +17,17 @@
  *   isdataat N [relative]  (pattern ""): a byte exists at offset N; with
  *                     relative, N more bytes follow the previous match
  *                     (Suricata: prev + N <= length); with not, the opposite
+ *   byte_test N OP VALUE OFFSET [relative] [big|little] [string hex|dec|oct]
+ *                     [bitmask M]  (pattern ""): N bytes at OFFSET (after the
+ *                     previous match with relative) read as a number, masked
+ *                     and shifted by M's trailing zeros, compared with OP
+ *                     (< > = <= >= & ^; with not, negated); the cursor stays
+ *   byte_jump N OFFSET [relative] [big|little] [string hex|dec|oct]
+ *                     [multiplier K] [align] [from_beginning|from_end]
+ *                     [post_offset P] [bitmask M]  (pattern ""): the value
+ *                     read moves the cursor (the previous end) to after the
+ *                     bytes read (or the start, or the end) + value * K,
+ *                     rounded up to 4 with align, + P; past the end: no match
  *   pcre[:FLAGS] [relative]  the pattern is a PCRE2 regex (flags i s m x);
  *                     relative: matched against the bytes after the
  *                     previous match (^ anchors there); the match's end
@@ -32,6 +43,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +61,13 @@ enum {
     CM_ISDATAAT = 1u << 7,
     CM_RELATIVE = 1u << 8,
     CM_PCRE = 1u << 9,
+    CM_BYTE_TEST = 1u << 10,
+    CM_BYTE_JUMP = 1u << 11,
+    CM_LITTLE = 1u << 12,
+    CM_STRING = 1u << 13,
+    CM_ALIGN = 1u << 14,
+    CM_FROM_BEGIN = 1u << 15,
+    CM_FROM_END = 1u << 16,
 };
 
 /* a regex's match limit (as the regex lists: no hostile backtracking) */
@@ -61,6 +80,11 @@ struct cm_item {
     uint32_t re_opts; /* pcre: PCRE2 options */
     int64_t offset, depth, distance, within, at;
     pcre2_code *re;   /* pcre: compiled for this call */
+    /* byte_test / byte_jump */
+    unsigned nbytes, base;
+    char op[3];
+    uint64_t value, mask;
+    int64_t mult, post;
 };
 
 struct cm_run {
@@ -93,6 +117,61 @@ static int cm_word_is(const char *p, size_t n, const char *kw)
     return strlen(kw) == n && memcmp(p, kw, n) == 0;
 }
 
+/* An unsigned number word (0x.. hex, 0.. octal, decimal). */
+static int cm_unumber(const char **w, uint64_t *out)
+{
+    const char *p = *w;
+    while (*p == ' ')
+        p++;
+    if (*p == '-' || *p == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 0);
+    if (end == p || (*end && *end != ' ') || errno)
+        return -1;
+    *out = v;
+    *w = end;
+    return 0;
+}
+
+/* The next word into buf (at most cap - 1 bytes); its length, 0 at the end. */
+static size_t cm_next_word(const char **w, char *buf, size_t cap)
+{
+    const char *p = *w;
+    while (*p == ' ')
+        p++;
+    size_t n = 0;
+    while (p[n] && p[n] != ' ')
+        n++;
+    if (n >= cap)
+        return 0;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    *w = p + n;
+    return n;
+}
+
+/* byte_test / byte_jump: the positional part after the keyword. */
+static int cm_parse_byte(const char **p, struct cm_item *it, int test)
+{
+    int64_t n;
+    if (cm_number(p, &n) || n < 1 || n > 10)
+        return -1;
+    it->nbytes = (unsigned)n;
+    if (test) {
+        char op[4];
+        size_t k = cm_next_word(p, op, sizeof(op));
+        if (!k || (strcmp(op, "<") && strcmp(op, ">") && strcmp(op, "=") && strcmp(op, "<=") &&
+                   strcmp(op, ">=") && strcmp(op, "&") && strcmp(op, "^")))
+            return -1;
+        memcpy(it->op, op, k + 1);
+        if (cm_unumber(p, &it->value))
+            return -1;
+    }
+    return cm_number(p, &it->offset);
+}
+
 /* Parse a modifier string into it; 0 or -1 (bad word). */
 static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
 {
@@ -120,6 +199,34 @@ static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
             it->flags |= CM_ENDSWITH;
         else if (cm_word_is(w, n, "relative"))
             it->flags |= CM_RELATIVE;
+        else if (cm_word_is(w, n, "byte_test") || cm_word_is(w, n, "byte_jump")) {
+            int test = w[5] == 't';
+            if (it->flags & (CM_BYTE_TEST | CM_BYTE_JUMP))
+                return -1;
+            it->flags |= test ? CM_BYTE_TEST : CM_BYTE_JUMP;
+            it->mult = 1;
+            rc = cm_parse_byte(&p, it, test);
+        } else if (cm_word_is(w, n, "little"))
+            it->flags |= CM_LITTLE;
+        else if (cm_word_is(w, n, "big"))
+            it->flags &= ~CM_LITTLE;
+        else if (cm_word_is(w, n, "string"))
+            it->flags |= CM_STRING;
+        else if (cm_word_is(w, n, "hex") || cm_word_is(w, n, "dec") || cm_word_is(w, n, "oct"))
+            it->base = w[0] == 'h' ? 16 : w[0] == 'd' ? 10 : 8;
+        else if (cm_word_is(w, n, "align"))
+            it->flags |= CM_ALIGN;
+        else if (cm_word_is(w, n, "from_beginning"))
+            it->flags |= CM_FROM_BEGIN;
+        else if (cm_word_is(w, n, "from_end"))
+            it->flags |= CM_FROM_END;
+        else if (cm_word_is(w, n, "multiplier")) {
+            rc = cm_number(&p, &it->mult);
+            rc |= it->mult < 1;
+        } else if (cm_word_is(w, n, "post_offset"))
+            rc = cm_number(&p, &it->post);
+        else if (cm_word_is(w, n, "bitmask"))
+            rc = cm_unumber(&p, &it->mask) || it->mask == 0;
         else if (n >= 4 && memcmp(w, "pcre", 4) == 0 && (n == 4 || w[4] == ':')) {
             it->flags |= CM_PCRE;
             for (size_t k = 5; k < n; k++) {
@@ -155,6 +262,24 @@ static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
             return -1;
     }
     unsigned abs_ = it->flags & (CM_OFFSET | CM_DEPTH), rel = it->flags & (CM_DISTANCE | CM_WITHIN);
+    if (it->flags & (CM_BYTE_TEST | CM_BYTE_JUMP)) {
+        unsigned other = CM_NOCASE | CM_ENDSWITH | CM_ISDATAAT | CM_PCRE | CM_OFFSET | CM_DEPTH |
+                         CM_DISTANCE | CM_WITHIN;
+        if (it->plen != 0 || (it->flags & other))
+            return -1;
+        if (!(it->flags & CM_STRING) && (it->base || it->nbytes > 8))
+            return -1;
+        if ((it->flags & CM_STRING) && !it->base)
+            it->base = 10;
+        if ((it->flags & CM_BYTE_TEST) && (it->flags & (CM_ALIGN | CM_FROM_BEGIN | CM_FROM_END)))
+            return -1;
+        if ((it->flags & CM_BYTE_JUMP) && (it->flags & CM_NOT))
+            return -1;
+        return 0;
+    }
+    if (it->flags & (CM_LITTLE | CM_STRING | CM_ALIGN | CM_FROM_BEGIN | CM_FROM_END) ||
+        it->base || it->mask || it->post)
+        return -1;
     if (abs_ && rel)
         return -1;
     if ((it->flags & CM_ISDATAAT) ? it->plen != 0 || abs_ || rel || it->at < 0 : it->plen == 0)
@@ -201,6 +326,41 @@ static int cm_window(const struct cm_run *r, const struct cm_item *it, int64_t p
     return h - l >= (int64_t)it->plen;
 }
 
+/* The number of a byte_test/byte_jump at pos: 1 with *v, or 0 (out of
+ * the buffer, or not a number) */
+static int cm_read_number(const struct cm_run *r, const struct cm_item *it, int64_t pos,
+                          uint64_t *v)
+{
+    if (pos < 0 || pos + (int64_t)it->nbytes > (int64_t)r->len)
+        return 0;
+    const uint8_t *b = r->buf + pos;
+    uint64_t x = 0;
+    if (it->flags & CM_STRING) {
+        char tmp[16];
+        memcpy(tmp, b, it->nbytes);
+        tmp[it->nbytes] = '\0';
+        if (memchr(tmp, '\0', it->nbytes) || tmp[0] == '-' || tmp[0] == '+')
+            return 0;
+        char *end;
+        errno = 0;
+        x = strtoull(tmp, &end, (int)it->base);
+        if (end == tmp || errno)
+            return 0;
+    } else {
+        for (unsigned k = 0; k < it->nbytes; k++) {
+            unsigned idx = (it->flags & CM_LITTLE) ? it->nbytes - 1 - k : k;
+            x = (x << 8) | b[idx];
+        }
+    }
+    if (it->mask) {
+        x &= it->mask;
+        for (uint64_t m = it->mask; !(m & 1); m >>= 1)
+            x >>= 1;
+    }
+    *v = x;
+    return 1;
+}
+
 static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
 {
     if (i == r->n)
@@ -215,6 +375,33 @@ static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
         int has = (it->flags & CM_RELATIVE) ? prev + it->at <= (int64_t)r->len
                                              : it->at < (int64_t)r->len;
         return has != neg ? cm_chain(r, i + 1, prev) : 0;
+    }
+    if (it->flags & (CM_BYTE_TEST | CM_BYTE_JUMP)) {
+        int64_t pos = ((it->flags & CM_RELATIVE) ? prev : 0) + it->offset;
+        uint64_t v;
+        if (!cm_read_number(r, it, pos, &v))
+            return 0;
+        if (it->flags & CM_BYTE_TEST) {
+            const char *op = it->op;
+            int ok = op[0] == '<'   ? (op[1] ? v <= it->value : v < it->value)
+                     : op[0] == '>' ? (op[1] ? v >= it->value : v > it->value)
+                     : op[0] == '=' ? v == it->value
+                     : op[0] == '&' ? (v & it->value) != 0
+                                    : (v ^ it->value) != 0;
+            return ok != neg ? cm_chain(r, i + 1, prev) : 0;
+        }
+        if (v > (uint64_t)INT32_MAX || it->mult > INT32_MAX / (int64_t)(v ? v : 1))
+            return 0;
+        int64_t base = (it->flags & CM_FROM_BEGIN) ? 0
+                       : (it->flags & CM_FROM_END) ? (int64_t)r->len
+                                                   : pos + (int64_t)it->nbytes;
+        int64_t to = base + (int64_t)v * it->mult;
+        if (it->flags & CM_ALIGN)
+            to = (to + 3) & ~(int64_t)3;
+        to += it->post;
+        if (to < 0 || to > (int64_t)r->len)
+            return 0;
+        return cm_chain(r, i + 1, to);
     }
     if (it->flags & CM_PCRE) {
         /* the subject starts at the previous end when relative */

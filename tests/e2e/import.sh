@@ -61,10 +61,10 @@ run snort2-community snort2 "$R"/snort2-community/*.rules
 run et7-partial suricata "$R"/et-open-suricata-7.0.3-2025-12-11-partial/*.rules
 
 # a rule skipped is reported with its file, line, sid, keyword and reason
-printf '%s\n' 'alert tcp any any -> any any (msg:"x"; content:"a"; byte_test:1,>,2,0; sid:7;)' \
+printf '%s\n' 'alert tcp any any -> any any (msg:"x"; content:"a"; byte_extract:1,0,n; sid:7;)' \
     > "$TMPI/one.rules"
 "$SPUC" --import suricata "$TMPI/one.rules" -o "$TMPI/one.spr" 2>"$TMPI/one.err"
-grep -q 'one.rules:1: sid 7: byte_test: keyword not supported (skipped)' "$TMPI/one.err" \
+grep -q 'one.rules:1: sid 7: byte_extract: keyword not supported (skipped)' "$TMPI/one.err" \
     && echo "ok import: a skipped rule is reported by file, line, sid, keyword and reason" \
     || { echo "FAIL import: skip diagnostic"; cat "$TMPI/one.err"; }
 

@@ -186,3 +186,56 @@ Test(content, pcre_relative)
     cr_assert_eq(CM("abc", "a", "pcre:q"), -1);
     cr_assert_eq(CM("abc", "a", "pcre offset 1"), -1);
 }
+
+Test(content, byte_test)
+{
+    const char bin[] = "\x00\x10\x01\x02zz";
+    const char *big[] = {"", "byte_test 2 = 258 2"};
+    cr_assert_eq(cmn(bin, 6, 2, big), 1);
+    const char *little[] = {"", "byte_test 2 = 513 2 little"};
+    cr_assert_eq(cmn(bin, 6, 2, little), 1);
+    const char *gt[] = {"", "byte_test 1 > 15 1"};
+    cr_assert_eq(cmn(bin, 6, 2, gt), 1);
+    const char *ngt[] = {"", "not byte_test 1 > 15 1"};
+    cr_assert_eq(cmn(bin, 6, 2, ngt), 0);
+    const char *and_[] = {"", "byte_test 1 & 0x10 1"};
+    cr_assert_eq(cmn(bin, 6, 2, and_), 1);
+    const char *mask[] = {"", "byte_test 1 = 1 1 bitmask 0xf0"}; /* 0x10 masked, shifted by 4 */
+    cr_assert_eq(cmn(bin, 6, 2, mask), 1);
+    /* out of the buffer: no match, negated or not */
+    const char *past[] = {"", "byte_test 4 > 0 4"};
+    cr_assert_eq(cmn(bin, 6, 2, past), 0);
+    /* string numbers, relative to a content */
+    cr_assert_eq(CM("len=1500;", "len=", "", "", "byte_test 4 >= 1000 0 relative string dec"), 1);
+    cr_assert_eq(CM("len=0999;", "len=", "", "", "byte_test 4 >= 1000 0 relative string dec"), 0);
+    cr_assert_eq(CM("x=ff", "x=", "", "", "byte_test 2 = 255 0 relative string hex"), 1);
+    cr_assert_eq(CM("len=abcd", "len=", "", "", "byte_test 4 > 0 0 relative string dec"), 0);
+    cr_assert_eq(CM("x", "", "byte_test 9 = 0 0"), -1); /* binary reads at most 8 bytes */
+}
+
+Test(content, byte_jump)
+{
+    /* a length byte, then that many bytes, then "OK" */
+    const char msg[] = "\x03" "abcOK";
+    const char *j[] = {"", "byte_jump 1 0", "OK", "within 2"};
+    cr_assert_eq(cmn(msg, 6, 4, j), 1);
+    const char *jm[] = {"", "byte_jump 1 0 multiplier 2", "OK", "within 2"};
+    cr_assert_eq(cmn(msg, 6, 4, jm), 0); /* lands past the end */
+    const char *jp[] = {"", "byte_jump 1 0 post_offset -1", "cOK", "within 3"};
+    cr_assert_eq(cmn(msg, 6, 4, jp), 1);
+    const char *jb[] = {"", "byte_jump 1 0 from_beginning", "OK", "within 3"};
+    cr_assert_eq(cmn(msg, 6, 4, jb), 1); /* at 3: "cOK" holds "OK" within 3 */
+    const char msg2[] = "\x02" "abcOK";
+    const char *ja[] = {"", "byte_jump 1 0 align", "O", "within 1"};
+    cr_assert_eq(cmn(msg2, 6, 4, ja), 1); /* 1 + 2 = 3, aligned to 4: "O" */
+    const char *jna[] = {"", "byte_jump 1 0", "O", "within 1"};
+    cr_assert_eq(cmn(msg2, 6, 4, jna), 0); /* at 3: "c" */
+    /* string length relative to a content */
+    cr_assert_eq(CM("L=03xyzEND", "L=", "", "", "byte_jump 2 0 relative string dec", "END",
+                    "within 3"),
+                 1);
+    cr_assert_eq(CM("L=02xyzEND", "L=", "", "", "byte_jump 2 0 relative string dec", "END",
+                    "within 3"),
+                 0);
+    cr_assert_eq(CM("x", "", "not byte_jump 1 0"), -1);
+}

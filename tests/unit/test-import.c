@@ -162,6 +162,18 @@ Test(import, isdataat)
     cr_assert_eq(alerts(R("isdataat:10;"), P("0123456789")), 0);
 }
 
+Test(import, byte_test_and_jump)
+{
+    const char *bt = R("content:\"len=\"; byte_test:4,>=,1000,0,relative,string,dec;");
+    cr_assert_eq(alerts(bt, P("len=1500")), 1);
+    cr_assert_eq(alerts(bt, P("len=0999")), 0);
+    cr_assert_eq(alerts(R("byte_test:1,!&,0x40,0;"), P("A")), 0); /* 'A' = 0x41 */
+    cr_assert_eq(alerts(R("byte_test:1,!&,0x40,0;"), P("1")), 1); /* '1' = 0x31 */
+    const char *bj = R("content:\"L=\"; byte_jump:2,0,relative,string,dec; content:\"END\"; within:3;");
+    cr_assert_eq(alerts(bj, P("L=03xyzEND")), 1);
+    cr_assert_eq(alerts(bj, P("L=02xyzEND")), 0);
+}
+
 Test(import, dsize)
 {
     cr_assert_eq(alerts(R("dsize:5;"), P("12345")), 1);
@@ -294,7 +306,7 @@ Test(import, threshold_as_session)
 
 Test(import, skipped_with_reason)
 {
-    const char *rules = R("content:\"a\"; byte_test:1,>,2,0;") "\n"
+    const char *rules = R("content:\"a\"; byte_extract:1,0,len;") "\n"
                         "alert dns any any -> any any (msg:\"t\"; dns.query; content:\"x\"; sid:2;)\n"
                         "alert http any any -> any any (msg:\"t\"; content:\"a\"; http.uri; "
                         "content:\"b\"; sid:3;)\n"
@@ -309,7 +321,7 @@ Test(import, skipped_with_reason)
     fclose(m);
     cr_assert_eq(importer_translated(im), 1);
     cr_assert_eq(importer_skipped(im), 3);
-    cr_expect_not_null(strstr(diag, "t.rules:1: sid 1: byte_test: keyword not supported"), "%s",
+    cr_expect_not_null(strstr(diag, "t.rules:1: sid 1: byte_extract: keyword not supported"), "%s",
                        diag);
     cr_expect_not_null(strstr(diag, "t.rules:2: sid 2: dns.query: keyword not supported"), "%s",
                        diag);
