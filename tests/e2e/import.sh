@@ -90,3 +90,32 @@ print("ok import: the alert of an imported rule carries sid, gid, rev, msg, clas
 else
     echo "FAIL import: compiling or running an imported .rules file"; cat "$A/err"
 fi
+
+# imported HTTP rules on a real capture (needs grammars/http.spg): request
+# buffers, a response rule reading the request's URI, header_names, a
+# header pcre with /H and /m; a negated content that must stay silent
+if [ -f "$ROOT/grammars/http.spg" ]; then
+    H="$TMPI/http"
+    mkdir -p "$H"
+    cat > "$H/t.rules" <<'RULES'
+alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"req"; flow:established,to_server; http.method; content:"GET"; startswith; http.uri; content:"/base64-"; startswith; http.header_names; content:"|0d 0a|Host|0d 0a|"; sid:1; rev:1;)
+alert http any any -> any any (msg:"resp"; flow:established,to_client; http.stat_code; content:"200"; http.uri; content:".txt"; endswith; sid:2; rev:1;)
+alert http any any -> any any (msg:"hdr"; flow:to_server; http.header; content:"Host|3a| "; pcre:"/^Host: [a-z]/mH"; sid:3;)
+alert http any any -> any any (msg:"neg"; http.uri; content:!"/"; sid:4;)
+RULES
+    if "$SPUC" -I "$ROOT/grammars" "$ROOT/grammars/http.spg" "$H/t.rules" -o "$H/t.spb" 2>"$H/err" &&
+       "$SPURUN" -b "$H/t.spb" -r "$CORPUS/suricata-verify/lua-output-http-pre8/input.pcap" \
+           -o "$H/eve.json" --no-progress 2>>"$H/err"; then
+        got=$("$PY" -c '
+import json, sys
+print(" ".join(sorted(str(json.loads(l)["alert"]["signature_id"]) for l in open(sys.argv[1])
+                      if json.loads(l).get("event_type") == "alert")))' "$H/eve.json")
+        [ "$got" = "1 2 3" ] \
+            && echo "ok import: imported HTTP rules fire on their transaction (sids $got), the negated one does not" \
+            || echo "FAIL import: HTTP rules gave alerts '$got', want '1 2 3'"
+    else
+        echo "FAIL import: compiling or running imported HTTP rules"; cat "$H/err"
+    fi
+else
+    echo "skip import: HTTP rules on a capture (grammars/http.spg is not in this tree yet)"
+fi
