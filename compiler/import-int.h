@@ -126,6 +126,8 @@ struct importer {
     size_t decl_len;
     FILE *declf;
     bool uses_http;
+    uint64_t *ids;           /* (gid << 32 | sid) of the rules written: open addressing, 0 free */
+    size_t nids, idcap;
     unsigned seen, translated;
     struct imp_reason *reasons;
     unsigned nreasons;
@@ -136,6 +138,11 @@ struct importer {
  * 0), the keyword and the reason of the skip. */
 int imp_translate_rule(struct importer *im, char *line, long *sid, const char **keyword,
                        const char **why);
+
+/* Whether (gid, sid) was written already. */
+bool imp_id_used(const struct importer *im, long gid, long sid);
+/* Record (gid, sid) as written: false when it already was (or no memory). */
+bool imp_claim_id(struct importer *im, long gid, long sid);
 
 /* The classtype's priority from classification.config, or 0. */
 int imp_class_priority(const struct importer *im, const char *name);

@@ -815,6 +815,8 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
     }
     if (r->sid <= 0)
         return skip(r, "sid", "missing");
+    if (r->sid > 0xffffffffL || r->gid > 0xffffffffL || r->rev > 0xffffffffL)
+        return skip(r, "sid", "gid, sid or rev above 2^32 - 1");
     return 0;
 }
 
@@ -1094,6 +1096,8 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
         return skip(r, "protocol", "application protocol not parsed by spu");
     if (http && strcmp(proto, "udp") == 0)
         return skip(r, "protocol", "HTTP buffers on udp");
+    if (http && strcmp(proto, "smtp") == 0)
+        return skip(r, "file.data", "on SMTP: the mail grammar's fields are not mapped yet");
     bool packet = !http;
     if (check_items(r))
         return -1;
@@ -1323,8 +1327,13 @@ int imp_translate_rule(struct importer *im, char *line, long *sid, const char **
             if (!m) {
                 rc = skip(r, "rule", "out of memory");
             } else {
-                rc = write_rule(im, p, r, m);
+                if (imp_id_used(im, r->gid ? r->gid : 1, r->sid))
+                    rc = skip(r, "sid", "(gid, sid) already used by an earlier rule");
+                else
+                    rc = write_rule(im, p, r, m);
                 fclose(m);
+                if (rc == 0 && !imp_claim_id(im, r->gid ? r->gid : 1, r->sid))
+                    rc = skip(r, "rule", "out of memory");
                 if (rc == 0)
                     fwrite(txt, 1, n, im->bodyf);
                 free(txt);

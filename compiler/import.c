@@ -63,6 +63,7 @@ void importer_free(struct importer *im)
     for (unsigned i = 0; i < im->nreasons; i++)
         free(im->reasons[i].text);
     free(im->reasons);
+    free(im->ids);
     free(im);
 }
 
@@ -211,6 +212,45 @@ const struct imp_thr_entry *imp_thr_find(const struct importer *im, long gid, lo
         if (im->thr[i].sid == sid && (im->thr[i].gid == gid || im->thr[i].gid == 0))
             return &im->thr[i];
     return NULL;
+}
+
+/* ---- (gid, sid) already written ---- */
+
+static size_t id_slot(const uint64_t *ids, size_t cap, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+    while (ids[i] && ids[i] != key)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+bool imp_id_used(const struct importer *im, long gid, long sid)
+{
+    uint64_t key = ((uint64_t)gid << 32) | (uint64_t)(uint32_t)sid;
+    return im->idcap && im->ids[id_slot(im->ids, im->idcap, key)] == key;
+}
+
+bool imp_claim_id(struct importer *im, long gid, long sid)
+{
+    uint64_t key = ((uint64_t)gid << 32) | (uint64_t)(uint32_t)sid;
+    if (2 * (im->nids + 1) > im->idcap) {
+        size_t cap = im->idcap ? 2 * im->idcap : 1024;
+        uint64_t *n = calloc(cap, sizeof(*n));
+        if (!n)
+            return false;
+        for (size_t i = 0; i < im->idcap; i++)
+            if (im->ids[i])
+                n[id_slot(n, cap, im->ids[i])] = im->ids[i];
+        free(im->ids);
+        im->ids = n;
+        im->idcap = cap;
+    }
+    size_t i = id_slot(im->ids, im->idcap, key);
+    if (im->ids[i])
+        return false;
+    im->ids[i] = key;
+    im->nids++;
+    return true;
 }
 
 /* ---- rules ---- */

@@ -81,6 +81,7 @@ static int alerts(const char *rule, struct pkt p)
 
 #define P(PAYLOAD, ...) ((struct pkt){.payload = (PAYLOAD), __VA_ARGS__})
 #define R(OPTS) "alert tcp any any -> any any (msg:\"t\"; " OPTS " sid:1; rev:1;)"
+#define RS(OPTS, SID) "alert tcp any any -> any any (msg:\"t\"; " OPTS " sid:" SID "; rev:1;)"
 
 Test(import, content_plain_hex_nocase)
 {
@@ -274,9 +275,9 @@ Test(import, http_sticky_buffers_and_modifiers)
 Test(import, flowbits)
 {
     char *spr = translate(IMPORT_SURICATA,
-                          R("content:\"a\"; flowbits:set,ET.x; flowbits:noalert;") "\n"
-                          R("content:\"b\"; flowbits:isset,ET.x; flowbits:unset,ET.x;") "\n"
-                          R("flowbits:isnotset,ET.x;"),
+                          RS("content:\"a\"; flowbits:set,ET.x; flowbits:noalert;", "1") "\n"
+                          RS("content:\"b\"; flowbits:isset,ET.x; flowbits:unset,ET.x;", "2") "\n"
+                          RS("flowbits:isnotset,ET.x;", "3"),
                           -1);
     const char *want[] = {"flow {\n    int fb_ET_x;\n}", "flow.fb_ET_x = 1;",
                           "flow.fb_ET_x == 1", "flow.fb_ET_x = 0;", "!(flow.fb_ET_x == 1)"};
@@ -311,7 +312,9 @@ Test(import, skipped_with_reason)
                         "alert http any any -> any any (msg:\"t\"; content:\"a\"; http.uri; "
                         "content:\"b\"; sid:3;)\n"
                         "# alert tcp any any -> any any (msg:\"disabled\"; sid:4;)\n"
-                        R("content:\"ok\";") "\n";
+                        R("content:\"ok\";") "\n"
+                        R("content:\"again\";") "\n"
+                        "alert smtp any any -> any any (msg:\"t\"; file.data; content:\"x\"; sid:6;)\n";
     struct spu_error err;
     struct importer *im = importer_new(IMPORT_SURICATA, &err);
     char *diag = NULL;
@@ -320,7 +323,9 @@ Test(import, skipped_with_reason)
     cr_assert_eq(importer_add_rules(im, "t.rules", rules, strlen(rules), m), SPU_OK);
     fclose(m);
     cr_assert_eq(importer_translated(im), 1);
-    cr_assert_eq(importer_skipped(im), 3);
+    cr_assert_eq(importer_skipped(im), 5);
+    cr_expect_not_null(strstr(diag, "t.rules:6: sid 1: sid: (gid, sid) already used"), "%s", diag);
+    cr_expect_not_null(strstr(diag, "t.rules:7: sid 6: file.data: on SMTP"), "%s", diag);
     cr_expect_not_null(strstr(diag, "t.rules:1: sid 1: byte_extract: keyword not supported"), "%s",
                        diag);
     cr_expect_not_null(strstr(diag, "t.rules:2: sid 2: dns.query: keyword not supported"), "%s",
