@@ -57,10 +57,17 @@ int imp_split_rule(char *line, struct imp_rule *r, const char **why)
     char **words[] = {&r->action, &r->proto, &r->src, &r->sport, &r->dir, &r->dst, &r->dport};
     for (unsigned i = 0; i < 7; i++) {
         *words[i] = header_word(&p);
-        if (!*words[i]) {
-            *why = "incomplete rule header";
-            return -1;
+        if (*words[i])
+            continue;
+        if (i == 2) {
+            /* Snort 3 service rules: `alert http (...)`, any to any */
+            static char any[] = "any", to[] = "->";
+            r->src = r->sport = r->dst = r->dport = any;
+            r->dir = to;
+            break;
         }
+        *why = "incomplete rule header";
+        return -1;
     }
     if (*skip_ws(p)) {
         *why = "extra words in the rule header";

@@ -383,6 +383,14 @@ static int size_cond(struct rule *r, int buf, const char *kw, const char *val, c
     if (comma)
         *comma = '\0';
     long a, b;
+    char *incl = strstr(v, "<=>");
+    if (incl) {
+        /* Snort 3's inclusive range */
+        *incl = '\0';
+        if (!parse_long(v, &a) || !parse_long(incl + 3, &b) || a < 0 || b < a)
+            return skip(r, kw, "bad range");
+        return add_cond(r, buf, kw, "%s >= %ld && %s <= %ld", len, a, len, b);
+    }
     char *range = strstr(v, "<>");
     if (range) {
         *range = '\0';
@@ -718,6 +726,61 @@ static bool is_ignored(const char *n)
     return strcmp(n, "target") == 0;
 }
 
+/* Snort 3: content:"pattern"[,modifier [arg]]... - the pattern, then each
+ * modifier as if it were its own option. */
+static int snort3_content(struct rule *r, const char *val, int buf)
+{
+    char v[8192];
+    if (!val || strlen(val) >= sizeof(v))
+        return skip(r, "content", "no pattern");
+    snprintf(v, sizeof(v), "%s", val);
+    /* the end of the quoted pattern */
+    char *q = strchr(v, '"');
+    if (!q)
+        return skip(r, "content", "no quoted pattern");
+    char *e = q + 1;
+    while (*e && *e != '"') {
+        if (*e == '\\' && e[1])
+            e++;
+        e++;
+    }
+    if (!*e)
+        return skip(r, "content", "unterminated pattern");
+    char *mods = e + 1;
+    char save = *mods;
+    *mods = '\0';
+    int rc = add_content(r, v, buf);
+    *mods = save;
+    if (rc)
+        return rc;
+    char *m = mods;
+    while (*m == ' ')
+        m++;
+    if (!*m)
+        return 0;
+    if (*m != ',')
+        return skip(r, "content", "text after the pattern");
+    for (char *sv = NULL, *w = strtok_r(m + 1, ",", &sv); w; w = strtok_r(NULL, ",", &sv)) {
+        while (*w == ' ')
+            w++;
+        char *arg = strchr(w, ' ');
+        if (arg) {
+            *arg++ = '\0';
+            while (*arg == ' ')
+                arg++;
+        }
+        if (strcmp(w, "fast_pattern_offset") == 0 || strcmp(w, "fast_pattern_length") == 0)
+            continue; /* the prefilter takes the whole pattern */
+        struct imp_opt o = {.name = w, .val = arg};
+        if (strcmp(w, "nocase") && strcmp(w, "offset") && strcmp(w, "depth") &&
+            strcmp(w, "distance") && strcmp(w, "within") && strcmp(w, "fast_pattern"))
+            return skip(r, "content", "unknown Snort 3 content modifier");
+        if ((rc = content_mod(r, &o)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int read_options(struct importer *im, const struct imp_rule *pr, struct rule *r)
 {
     int cur = IMP_BUF_PAYLOAD;
@@ -756,8 +819,16 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
             }
         } else if (is_ignored(n)) {
             continue;
+        } else if (strcmp(n, "content") == 0 && im->dialect == IMPORT_SNORT3) {
+            rc = snort3_content(r, o->val, cur);
         } else if (strcmp(n, "content") == 0) {
             rc = add_content(r, o->val, cur);
+        } else if (im->dialect == IMPORT_SNORT3 && strcmp(n, "service") == 0) {
+            continue; /* which inspector: the buffers used say it */
+        } else if (im->dialect == IMPORT_SNORT3 && strcmp(n, "bufferlen") == 0) {
+            if (o->val && strstr(o->val, "relative"))
+                return skip(r, n, "relative");
+            rc = size_cond(r, cur, n, o->val, "StringLength(@)");
         } else if (strcmp(n, "uricontent") == 0) {
             rc = add_content(r, o->val, imp_buf_find("http.uri", false));
         } else if (strcmp(n, "nocase") == 0 || strcmp(n, "offset") == 0 ||
@@ -772,6 +843,9 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
             rc = add_byte(r, n, o->val, cur);
         } else if ((b = imp_buf_find(n, false)) >= 0 && !o->val) {
             cur = b; /* sticky buffer */
+        } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val &&
+                   im->dialect == IMPORT_SNORT3) {
+            cur = b; /* Snort 3: http_uri etc. are sticky buffers */
         } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val) {
             if (snort && (strcmp(n, "file_data") == 0)) {
                 cur = b; /* sticky in Snort too */

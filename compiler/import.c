@@ -327,10 +327,7 @@ int importer_add_rules(struct importer *im, const char *name, const char *text, 
         im->seen++;
         long sid = 0;
         const char *kw = NULL, *why = NULL;
-        if (im->dialect == IMPORT_SNORT3) {
-            kw = "dialect";
-            why = "Snort 3 rule syntax is not translated yet";
-        } else if (imp_translate_rule(im, p, &sid, &kw, &why) == 0) {
+        if (imp_translate_rule(im, p, &sid, &kw, &why) == 0) {
             im->translated++;
             continue;
         }

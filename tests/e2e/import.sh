@@ -59,6 +59,7 @@ run et5-all suricata "$ET5"/*.rules
 run et-snort2 snort2 "$R"/et-open-snort-2.9.0-2021-03-04/*.rules
 run snort2-community snort2 "$R"/snort2-community/*.rules
 run et7-partial suricata "$R"/et-open-suricata-7.0.3-2025-12-11-partial/*.rules
+run snort3-community snort3 "$R"/snort3-community/*.rules
 
 # a rule skipped is reported with its file, line, sid, keyword and reason
 printf '%s\n' 'alert tcp any any -> any any (msg:"x"; content:"a"; byte_extract:1,0,n; sid:7;)' \

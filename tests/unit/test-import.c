@@ -349,3 +349,33 @@ Test(import, snort2_uricontent_and_modifiers)
     cr_expect_not_null(strstr(spr, "content_match(body, \"cmd=\", \"\")"), "%s", spr);
     free(spr);
 }
+
+Test(import, snort3_inline_modifiers_sticky_buffers_service_header)
+{
+    char *spr = translate(IMPORT_SNORT3,
+                          "alert http ( msg:\"t\"; flow:to_server,established; http_uri; "
+                          "content:\"/a,b.php\",fast_pattern,nocase; content:\"x=\",distance 0,within 8; "
+                          "bufferlen:10<=>40; service:http; sid:11; rev:2; )\n"
+                          "alert tcp $HOME_NET 2589 -> $EXTERNAL_NET any ( msg:\"p\"; "
+                          "content:\"2|00 00|Drives\",depth 16; sid:12; rev:1; )\n",
+                          -1);
+    const char *want[] = {
+        "on http.request",
+        "contains(normalized_uri, \"/a,b.php\", nocase: true)",
+        "content_match(normalized_uri, \"/a,b.php\", \"nocase\", \"x=\", \"distance 0 within 8\")",
+        "StringLength(normalized_uri) >= 10 && StringLength(normalized_uri) <= 40",
+        "content_match(payload, \"2\\x00\\x00Drives\", \"depth 16\")",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
+    free(spr);
+    /* and the payload rule runs */
+    char *one = translate(IMPORT_SNORT3,
+                          "alert tcp any any -> any any ( msg:\"p\"; content:\"GET\",depth 3,nocase; "
+                          "sid:13; )\n",
+                          -1);
+    struct spu_bundle *b = hc_bundle(NULL, one);
+    cr_assert_not_null(b, "%s", one);
+    spu_bundle_unref(b);
+    free(one);
+}
