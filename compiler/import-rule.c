@@ -1106,6 +1106,13 @@ static int write_buffers(FILE *out, struct rule *r, bool response, int *nt)
             n += r->items[j].buf == buf && !done[j];
         if (n > 15)
             return skip(r, "content", "more than 15 contents in one buffer");
+        /* a chain's first item with distance/within/relative counts from
+         * the buffer's start, as in Suricata (no earlier match in it) */
+        if (buf == IMP_BUF_PAYLOAD) {
+            /* Suricata inspects no payload keyword on an empty payload */
+            term(out, nt);
+            fputs("payload_len > 0", out);
+        }
         term(out, nt);
         fputs("content_match(", out);
         put_buf(out, buf, response, r->to_server);

@@ -120,6 +120,9 @@ Test(import, content_negation)
     const char *r = R("content:\"pass=\"; content:!\"secret\"; distance:0; within:6;");
     cr_assert_eq(alerts(r, P("pass=hunter")), 1);
     cr_assert_eq(alerts(r, P("pass=secret")), 0);
+    /* payload keywords never match an empty payload (Suricata skips it) */
+    cr_assert_eq(alerts(R("content:!\"x\";"), P("")), 0);
+    cr_assert_eq(alerts(R("content:!\"x\";"), P("y")), 1);
 }
 
 Test(import, startswith_endswith)
