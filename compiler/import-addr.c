@@ -102,8 +102,8 @@ static bool valid_var(const char *s, size_t n)
 typedef int (*item_fn)(FILE *out, const char *s, size_t n, const char *subject,
                        struct imp_vars *vars, const char **why);
 
-static int list_expr(FILE *out, const char *s, size_t n, const char *subject,
-                     struct imp_vars *vars, const char **why, item_fn one)
+static int list_expr(FILE *out, const char *s, size_t n, const char *subject, struct imp_vars *vars,
+                     const char **why, item_fn one)
 {
     /* positives joined by ||, negatives by && !(...) */
     char *pos, *neg;
@@ -184,15 +184,15 @@ static int var_expr(FILE *out, const char *s, size_t n, const char *subject, boo
         return -1;
     }
     if (port)
-        fprintf(out, "(str(%s) in %s || \"any\" in %s) && !(str(%s) in %s_except)", subject,
-                name, name, subject, name);
+        fprintf(out, "(str(%s) in %s || \"any\" in %s) && !(str(%s) in %s_except)", subject, name,
+                name, subject, name);
     else
         fprintf(out, "%s in %s && !(%s in %s_except)", subject, name, subject, name);
     return 0;
 }
 
-static int addr_one(FILE *out, const char *s, size_t n, const char *subject,
-                    struct imp_vars *vars, const char **why)
+static int addr_one(FILE *out, const char *s, size_t n, const char *subject, struct imp_vars *vars,
+                    const char **why)
 {
     if (n && s[0] == '!') {
         fputs("!(", out);
@@ -256,8 +256,8 @@ static int port_num(const char *s, size_t n, long *v)
     return 0;
 }
 
-static int port_one(FILE *out, const char *s, size_t n, const char *subject,
-                    struct imp_vars *vars, const char **why)
+static int port_one(FILE *out, const char *s, size_t n, const char *subject, struct imp_vars *vars,
+                    const char **why)
 {
     if (n && s[0] == '!') {
         fputs("!(", out);

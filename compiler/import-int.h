@@ -50,10 +50,10 @@ enum imp_side {
 };
 
 struct imp_buf {
-    const char *name;  /* sticky buffer (Suricata 5+) */
-    const char *old;   /* content modifier (Suricata 4, Snort 2), or NULL */
+    const char *name; /* sticky buffer (Suricata 5+) */
+    const char *old;  /* content modifier (Suricata 4, Snort 2), or NULL */
     enum imp_side side;
-    const char *expr;  /* %s: "" or "request." (for SIDE_REQ/SIDE_HDRS) */
+    const char *expr; /* %s: "" or "request." (for SIDE_REQ/SIDE_HDRS) */
 };
 
 /* The buffer table; imp_buf_find returns an index or -1. */
@@ -81,7 +81,6 @@ void imp_vars_free(struct imp_vars *v);
 /* Suricata's default value of a variable, or NULL when it has none. */
 const char *imp_var_default(const char *name);
 
-
 /* ---- the importer's state (import.c) ---- */
 
 struct imp_class {
@@ -100,10 +99,10 @@ struct imp_thr {
 /* A threshold.config line about one rule. */
 struct imp_thr_entry {
     long gid, sid;
-    bool suppress;        /* suppress (ip NULL: every alert) */
-    char *suppress_ip;    /* address spec, or NULL */
+    bool suppress;     /* suppress (ip NULL: every alert) */
+    char *suppress_ip; /* address spec, or NULL */
     bool suppress_by_dst;
-    struct imp_thr thr;   /* threshold / event_filter */
+    struct imp_thr thr; /* threshold / event_filter */
 };
 
 struct imp_reason {
@@ -113,20 +112,20 @@ struct imp_reason {
 
 struct importer {
     enum import_dialect dialect;
-    struct imp_vars vars;    /* address and port variables used */
-    struct imp_vars fbits;   /* flowbit names used (is_port unused) */
+    struct imp_vars vars;  /* address and port variables used */
+    struct imp_vars fbits; /* flowbit names used (is_port unused) */
     struct imp_class *classes;
     unsigned nclasses;
     struct imp_thr_entry *thr;
     unsigned nthr;
-    char *body;              /* the rules' text (memstream) */
+    char *body; /* the rules' text (memstream) */
     size_t body_len;
     FILE *bodyf;
-    char *decl;              /* sessions of thresholds (memstream) */
+    char *decl; /* sessions of thresholds (memstream) */
     size_t decl_len;
     FILE *declf;
     bool uses_http;
-    uint64_t *ids;           /* (gid << 32 | sid) of the rules written: open addressing, 0 free */
+    uint64_t *ids; /* (gid << 32 | sid) of the rules written: open addressing, 0 free */
     size_t nids, idcap;
     unsigned seen, translated;
     struct imp_reason *reasons;

@@ -143,8 +143,8 @@ int imp_unquote(const char *val, char *out, size_t cap)
     }
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
-        if (c == '\\' && i + 1 < n && (p[i + 1] == '"' || p[i + 1] == ';' || p[i + 1] == '\\' ||
-                                       p[i + 1] == ':'))
+        if (c == '\\' && i + 1 < n &&
+            (p[i + 1] == '"' || p[i + 1] == ';' || p[i + 1] == '\\' || p[i + 1] == ':'))
             c = p[++i];
         if (k + 1 >= cap)
             return -1;

@@ -216,8 +216,7 @@ static int content_mod(struct rule *r, const struct imp_opt *o)
         it->within = v;
     } else
         return skip(r, n, "value out of range");
-    if ((it->flags & (IT_OFFSET | IT_DEPTH | IT_STARTS)) &&
-        (it->flags & (IT_DISTANCE | IT_WITHIN)))
+    if ((it->flags & (IT_OFFSET | IT_DEPTH | IT_STARTS)) && (it->flags & (IT_DISTANCE | IT_WITHIN)))
         return skip(r, n, "absolute and relative modifiers on one content");
     if (v > 65535 || v < -65535)
         return skip(r, n, "value out of range");
@@ -319,11 +318,10 @@ static int add_byte(struct rule *r, const char *kw, const char *val, int buf)
             string |= strcmp(w, "string") == 0;
             base |= strcmp(w, "hex") == 0 || strcmp(w, "dec") == 0 || strcmp(w, "oct") == 0;
             OUT(" %s", w);
-        } else if (!test && (strncmp(w, "multiplier ", 11) == 0 ||
-                             strncmp(w, "post_offset ", 12) == 0)) {
+        } else if (!test &&
+                   (strncmp(w, "multiplier ", 11) == 0 || strncmp(w, "post_offset ", 12) == 0)) {
             const char *num = strchr(w, ' ') + 1;
-            if (!parse_long(num, &x) || x < -65535 || x > 65535 ||
-                (w[0] == 'm' && x < 1))
+            if (!parse_long(num, &x) || x < -65535 || x > 65535 || (w[0] == 'm' && x < 1))
                 return skip(r, kw, "bad multiplier/post_offset");
             OUT(" %.*s %ld", (int)(strchr(w, ' ') - w), w, x);
         } else if (strncmp(w, "bitmask ", 8) == 0) {
@@ -435,28 +433,65 @@ static int add_pcre(struct rule *r, const char *val, int cur)
     for (const char *f = flags; *f; f++) {
         int b = -1;
         switch (*f) {
-        case 'i': case 's': case 'm': case 'x':
+        case 'i':
+        case 's':
+        case 'm':
+        case 'x':
             if (!strchr(fl, *f) && nf < sizeof(fl) - 1)
                 fl[nf++] = *f, fl[nf] = '\0';
             continue;
-        case 'A': anchored = true; continue;
-        case 'G': ungreedy = true; continue;
-        case 'B': case 'O': continue; /* rawbytes, match limits: no meaning here */
-        case 'R': relative = true; continue;
-        case 'E': return skip(r, "pcre", "flag E (dollar end only)");
-        case 'U': b = imp_buf_find("http.uri", false); break;
-        case 'I': b = imp_buf_find("http.uri.raw", false); break;
-        case 'P': b = imp_buf_find("http.request_body", false); break;
-        case 'Q': b = imp_buf_find("file.data", false); break;
-        case 'H': b = imp_buf_find("http.header", false); break;
-        case 'D': b = imp_buf_find("http.header.raw", false); break;
-        case 'M': b = imp_buf_find("http.method", false); break;
-        case 'C': b = imp_buf_find("http.cookie", false); break;
-        case 'S': b = imp_buf_find("http.stat_code", false); break;
-        case 'Y': b = imp_buf_find("http.stat_msg", false); break;
-        case 'V': b = imp_buf_find("http.user_agent", false); break;
-        case 'W': b = imp_buf_find("http.host", false); break;
-        default: return skip(r, "pcre", "unknown flag");
+        case 'A':
+            anchored = true;
+            continue;
+        case 'G':
+            ungreedy = true;
+            continue;
+        case 'B':
+        case 'O':
+            continue; /* rawbytes, match limits: no meaning here */
+        case 'R':
+            relative = true;
+            continue;
+        case 'E':
+            return skip(r, "pcre", "flag E (dollar end only)");
+        case 'U':
+            b = imp_buf_find("http.uri", false);
+            break;
+        case 'I':
+            b = imp_buf_find("http.uri.raw", false);
+            break;
+        case 'P':
+            b = imp_buf_find("http.request_body", false);
+            break;
+        case 'Q':
+            b = imp_buf_find("file.data", false);
+            break;
+        case 'H':
+            b = imp_buf_find("http.header", false);
+            break;
+        case 'D':
+            b = imp_buf_find("http.header.raw", false);
+            break;
+        case 'M':
+            b = imp_buf_find("http.method", false);
+            break;
+        case 'C':
+            b = imp_buf_find("http.cookie", false);
+            break;
+        case 'S':
+            b = imp_buf_find("http.stat_code", false);
+            break;
+        case 'Y':
+            b = imp_buf_find("http.stat_msg", false);
+            break;
+        case 'V':
+            b = imp_buf_find("http.user_agent", false);
+            break;
+        case 'W':
+            b = imp_buf_find("http.host", false);
+            break;
+        default:
+            return skip(r, "pcre", "unknown flag");
         }
         buf = b;
     }
@@ -470,8 +505,10 @@ static int add_pcre(struct rule *r, const char *val, int cur)
             return skip(r, "pcre", "pattern too long");
         uint32_t opts = 0;
         for (const char *f = fl; *f; f++)
-            opts |= *f == 'i' ? PCRE2_CASELESS : *f == 's' ? PCRE2_DOTALL
-                  : *f == 'm' ? PCRE2_MULTILINE : PCRE2_EXTENDED;
+            opts |= *f == 'i'   ? PCRE2_CASELESS
+                    : *f == 's' ? PCRE2_DOTALL
+                    : *f == 'm' ? PCRE2_MULTILINE
+                                : PCRE2_EXTENDED;
         int ecode;
         PCRE2_SIZE eoff;
         pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, (size_t)sn, opts, &ecode, &eoff, NULL);
@@ -530,16 +567,28 @@ static int add_pcre(struct rule *r, const char *val, int cur)
 static int tcp_flag_bit(char c)
 {
     switch (c) {
-    case 'F': return 0x01;
-    case 'S': return 0x02;
-    case 'R': return 0x04;
-    case 'P': return 0x08;
-    case 'A': return 0x10;
-    case 'U': return 0x20;
-    case 'E': case '2': return 0x40;
-    case 'C': case '1': return 0x80;
-    case '0': return 0;
-    default: return -1;
+    case 'F':
+        return 0x01;
+    case 'S':
+        return 0x02;
+    case 'R':
+        return 0x04;
+    case 'P':
+        return 0x08;
+    case 'A':
+        return 0x10;
+    case 'U':
+        return 0x20;
+    case 'E':
+    case '2':
+        return 0x40;
+    case 'C':
+    case '1':
+        return 0x80;
+    case '0':
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -797,10 +846,14 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
             long v;
             if (!parse_long(o->val, &v) || v < 0)
                 return skip(r, n, "not a number");
-            *(n[0] == 's' ? &r->sid : n[0] == 'r' ? &r->rev : n[0] == 'g' ? &r->gid : &r->priority) = v;
+            *(n[0] == 's'   ? &r->sid
+              : n[0] == 'r' ? &r->rev
+              : n[0] == 'g' ? &r->gid
+                            : &r->priority) = v;
         } else if (strcmp(n, "classtype") == 0) {
             if (!o->val || strlen(o->val) >= sizeof(r->classtype) ||
-                strspn(o->val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+                strspn(o->val,
+                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
                     strlen(o->val))
                 return skip(r, n, "bad class name");
             snprintf(r->classtype, sizeof(r->classtype), "%s", o->val);
@@ -843,8 +896,7 @@ static int read_options(struct importer *im, const struct imp_rule *pr, struct r
             rc = add_byte(r, n, o->val, cur);
         } else if ((b = imp_buf_find(n, false)) >= 0 && !o->val) {
             cur = b; /* sticky buffer */
-        } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val &&
-                   im->dialect == IMPORT_SNORT3) {
+        } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val && im->dialect == IMPORT_SNORT3) {
             cur = b; /* Snort 3: http_uri etc. are sticky buffers */
         } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val) {
             if (snort && (strcmp(n, "file_data") == 0)) {
@@ -979,9 +1031,11 @@ static int check_items(struct rule *r)
 {
     for (unsigned i = 0; i < r->nitems; i++) {
         const struct item *it = &r->items[i];
-        if ((it->flags & IT_STARTS) && (it->flags & (IT_OFFSET | IT_DEPTH | IT_DISTANCE | IT_WITHIN)))
+        if ((it->flags & IT_STARTS) &&
+            (it->flags & (IT_OFFSET | IT_DEPTH | IT_DISTANCE | IT_WITHIN)))
             return skip(r, "startswith", "combined with offset/depth/distance/within");
-        if ((it->flags & IT_ENDS) && (it->flags & IT_NOT) && (it->flags & ~(IT_ENDS | IT_NOT | IT_NOCASE)))
+        if ((it->flags & IT_ENDS) && (it->flags & IT_NOT) &&
+            (it->flags & ~(IT_ENDS | IT_NOT | IT_NOCASE)))
             return skip(r, "endswith", "negated with a window");
     }
     return 0;
@@ -1152,8 +1206,8 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
             payload = true;
         else {
             http = true;
-            if (imp_bufs[b].side == SIDE_RESP && !(strcmp(imp_bufs[b].name, "file.data") == 0 &&
-                                                   r->to_server))
+            if (imp_bufs[b].side == SIDE_RESP &&
+                !(strcmp(imp_bufs[b].name, "file.data") == 0 && r->to_server))
                 resp = true;
         }
     }
@@ -1168,8 +1222,8 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
         }
     }
     const char *proto = pr->proto;
-    static const char *const known[] = {"tcp", "udp", "ip", "icmp", "http", "smtp", "tcp-pkt",
-                                        "tcp-stream", NULL};
+    static const char *const known[] = {"tcp",  "udp",     "ip",         "icmp", "http",
+                                        "smtp", "tcp-pkt", "tcp-stream", NULL};
     bool ok = false;
     for (int i = 0; known[i]; i++)
         ok |= strcmp(proto, known[i]) == 0;
@@ -1221,8 +1275,8 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
         return skip(r, "rule", "out of memory");
     int nt = 0, rc = 0;
     if (packet) {
-        if (strcmp(proto, "tcp") == 0 || strcmp(proto, "http") == 0 ||
-            strcmp(proto, "smtp") == 0 || strncmp(proto, "tcp-", 4) == 0)
+        if (strcmp(proto, "tcp") == 0 || strcmp(proto, "http") == 0 || strcmp(proto, "smtp") == 0 ||
+            strncmp(proto, "tcp-", 4) == 0)
             term(c, &nt), fputs("proto == 6", c);
         else if (strcmp(proto, "udp") == 0)
             term(c, &nt), fputs("proto == 17", c);
@@ -1309,8 +1363,12 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
             size_t gl = 0;
             FILE *gm = open_memstream(&g, &gl);
             const char *why = NULL;
-            const char *subj = te->suppress_by_dst ? (packet ? "dst_ip" : resp ? "flow.src_ip" : "flow.dst_ip")
-                                                   : (packet ? "src_ip" : resp ? "flow.dst_ip" : "flow.src_ip");
+            const char *subj = te->suppress_by_dst ? (packet ? "dst_ip"
+                                                      : resp ? "flow.src_ip"
+                                                             : "flow.dst_ip")
+                                                   : (packet ? "src_ip"
+                                                      : resp ? "flow.dst_ip"
+                                                             : "flow.src_ip");
             int arc = gm ? imp_addr_expr(gm, te->suppress_ip, subj, &im->vars, &why) : -1;
             if (gm)
                 fclose(gm);
@@ -1346,9 +1404,8 @@ static int write_rule(struct importer *im, const struct imp_rule *pr, struct rul
                     : thr.type == THR_BOTH      ? "threshold type both"
                                                 : "detection_filter",
                     thr.count, thr.seconds, thr.by_dst ? "dst" : "src", s, r->gid ? r->gid : 1,
-                    r->sid, r->gid ? r->gid : 1, r->sid, thr.seconds * 1000, s,
-                    r->gid ? r->gid : 1, r->sid, s, r->gid ? r->gid : 1, r->sid, s, s,
-                    r->gid ? r->gid : 1, r->sid);
+                    r->sid, r->gid ? r->gid : 1, r->sid, thr.seconds * 1000, s, r->gid ? r->gid : 1,
+                    r->sid, s, r->gid ? r->gid : 1, r->sid, s, s, r->gid ? r->gid : 1, r->sid);
             long g = r->gid ? r->gid : 1;
             if (thr.type == THR_LIMIT)
                 fprintf(out, "%sif (thr_%ld_%ld.n <= %ld) {\n", s, g, r->sid, thr.count);

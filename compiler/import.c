@@ -167,8 +167,7 @@ static int thr_line(struct importer *im, char *p, struct spu_error *err, const c
             if (!(e.suppress_ip = strdup(val)))
                 return spu_error_set(err, SPU_ENOMEM, "out of memory");
         } else
-            return spu_error_set(err, SPU_EPARSE, "%s:%d: unknown option '%s'", path, lineno,
-                                 key);
+            return spu_error_set(err, SPU_EPARSE, "%s:%d: unknown option '%s'", path, lineno, key);
     }
     if (e.gid < 0 || e.sid <= 0 ||
         (!e.suppress && (e.thr.type == THR_NONE || e.thr.count < 1 || e.thr.seconds < 1))) {
@@ -276,8 +275,9 @@ static int count_reason(struct importer *im, const char *kw, const char *why)
 
 static bool is_action(const char *p)
 {
-    static const char *const acts[] = {"alert ", "drop ", "reject ", "pass ", "rejectsrc ",
-                                       "rejectdst ", "rejectboth ", "sdrop ", "log ", NULL};
+    static const char *const acts[] = {"alert ",     "drop ",      "reject ",     "pass ",
+                                       "rejectsrc ", "rejectdst ", "rejectboth ", "sdrop ",
+                                       "log ",       NULL};
     for (int i = 0; acts[i]; i++)
         if (strncmp(p, acts[i], strlen(acts[i])) == 0)
             return true;
@@ -368,8 +368,7 @@ int importer_write(struct importer *im, FILE *out)
               out);
         for (unsigned i = 0; i < im->vars.n; i++)
             fprintf(out, "list %s from \"vars/%s\";\nlist %s_except from \"vars/%s_except\";\n",
-                    im->vars.names[i], im->vars.names[i], im->vars.names[i],
-                    im->vars.names[i]);
+                    im->vars.names[i], im->vars.names[i], im->vars.names[i], im->vars.names[i]);
     }
     if (im->fbits.n) {
         fputs("\n// flowbits: 1 when set\nflow {\n", out);
@@ -536,8 +535,8 @@ static int read_all(const char *path, char **out, size_t *len, struct spu_error 
     return SPU_OK;
 }
 
-int import_files(const struct import_opts *o, const char *const *files, int nfiles,
-                 FILE *diag, FILE *summary, char **text, size_t *len, struct spu_error *err)
+int import_files(const struct import_opts *o, const char *const *files, int nfiles, FILE *diag,
+                 FILE *summary, char **text, size_t *len, struct spu_error *err)
 {
     struct importer *im = importer_new(o->dialect, err);
     if (!im)

@@ -61,7 +61,6 @@ void importer_summary(const struct importer *im, FILE *out);
 unsigned importer_translated(const struct importer *im);
 unsigned importer_skipped(const struct importer *im);
 
-
 /* What spuc does with .rules files: read the optional configuration
  * files, translate every file in order, report skipped rules to diag and
  * the summary to summary (either may be NULL). The .spr text is returned
@@ -74,7 +73,7 @@ struct import_opts {
     const char *threshold;      /* or NULL */
     const char *spr_dir;        /* the directory of the .spr: its lists are in SPR_DIR/vars/ */
 };
-int import_files(const struct import_opts *o, const char *const *files, int nfiles,
-                 FILE *diag, FILE *summary, char **text, size_t *len, struct spu_error *err);
+int import_files(const struct import_opts *o, const char *const *files, int nfiles, FILE *diag,
+                 FILE *summary, char **text, size_t *len, struct spu_error *err);
 
 #endif

@@ -37,7 +37,8 @@
  * satisfies every item in order: a positive match that leaves a later
  * relative item unsatisfied is retried at its next occurrence, as Suricata
  * does, bounded by Suricata's recursion limit (3000 tries: past it, no
- * match). A null buffer matches nothing (false).
+ * match). A null buffer matches nothing (false); an empty chain holds on
+ * any other buffer.
  */
 #include "stdlib-int.h"
 
@@ -79,7 +80,7 @@ struct cm_item {
     unsigned flags;
     uint32_t re_opts; /* pcre: PCRE2 options */
     int64_t offset, depth, distance, within, at;
-    pcre2_code *re;   /* pcre: compiled for this call */
+    pcre2_code *re; /* pcre: compiled for this call */
     /* byte_test / byte_jump */
     unsigned nbytes, base;
     char op[3];
@@ -230,14 +231,16 @@ static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
         else if (n >= 4 && memcmp(w, "pcre", 4) == 0 && (n == 4 || w[4] == ':')) {
             it->flags |= CM_PCRE;
             for (size_t k = 5; k < n; k++) {
-                uint32_t o = w[k] == 'i' ? PCRE2_CASELESS : w[k] == 's' ? PCRE2_DOTALL
-                           : w[k] == 'm' ? PCRE2_MULTILINE : w[k] == 'x' ? PCRE2_EXTENDED : 0;
+                uint32_t o = w[k] == 'i'   ? PCRE2_CASELESS
+                             : w[k] == 's' ? PCRE2_DOTALL
+                             : w[k] == 'm' ? PCRE2_MULTILINE
+                             : w[k] == 'x' ? PCRE2_EXTENDED
+                                           : 0;
                 if (!o)
                     return -1;
                 it->re_opts |= o;
             }
-        }
-        else if (cm_word_is(w, n, "startswith")) {
+        } else if (cm_word_is(w, n, "startswith")) {
             it->flags |= CM_OFFSET | CM_DEPTH;
             it->offset = 0;
             it->depth = (int64_t)it->plen;
@@ -277,8 +280,8 @@ static int cm_parse_mods(const uint8_t *m, size_t mn, struct cm_item *it)
             return -1;
         return 0;
     }
-    if (it->flags & (CM_LITTLE | CM_STRING | CM_ALIGN | CM_FROM_BEGIN | CM_FROM_END) ||
-        it->base || it->mask || it->post)
+    if (it->flags & (CM_LITTLE | CM_STRING | CM_ALIGN | CM_FROM_BEGIN | CM_FROM_END) || it->base ||
+        it->mask || it->post)
         return -1;
     if (abs_ && rel)
         return -1;
@@ -372,8 +375,8 @@ static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
     if (it->flags & CM_ISDATAAT) {
         /* Suricata: absolute, a byte at N; relative, N more bytes after
          * the previous match (prev + N <= len) */
-        int has = (it->flags & CM_RELATIVE) ? prev + it->at <= (int64_t)r->len
-                                             : it->at < (int64_t)r->len;
+        int has =
+            (it->flags & CM_RELATIVE) ? prev + it->at <= (int64_t)r->len : it->at < (int64_t)r->len;
         return has != neg ? cm_chain(r, i + 1, prev) : 0;
     }
     if (it->flags & (CM_BYTE_TEST | CM_BYTE_JUMP)) {
@@ -454,7 +457,7 @@ static int cm_chain(struct cm_run *r, unsigned i, int64_t prev)
 int spu_bi_content_match(struct spu_call *c, const struct spu_value *args, unsigned argc,
                          struct spu_value *ret)
 {
-    int rc = spu_arg_count(c, argc, 3);
+    int rc = spu_arg_count(c, argc, 1);
     if (rc)
         return rc;
     if ((argc - 1) % 2 != 0)
@@ -492,8 +495,8 @@ int spu_bi_content_match(struct spu_call *c, const struct spu_value *args, unsig
         any_re = true;
         int ecode;
         PCRE2_SIZE eoff;
-        items[i].re = pcre2_compile(items[i].pat, items[i].plen, items[i].re_opts, &ecode, &eoff,
-                                    NULL);
+        items[i].re =
+            pcre2_compile(items[i].pat, items[i].plen, items[i].re_opts, &ecode, &eoff, NULL);
         if (!items[i].re)
             rc = spu_arg_fault(c, "content_match: bad regex");
     }

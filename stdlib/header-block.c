@@ -18,8 +18,9 @@
 
 static int is_cookie(const struct spu_value *k)
 {
-    return k->type == SPU_T_STR && ((k->len == 6 && spu_memcaseeq(k->u.s, (const uint8_t *)"cookie", 6)) ||
-                                    (k->len == 10 && spu_memcaseeq(k->u.s, (const uint8_t *)"set-cookie", 10)));
+    return k->type == SPU_T_STR &&
+           ((k->len == 6 && spu_memcaseeq(k->u.s, (const uint8_t *)"cookie", 6)) ||
+            (k->len == 10 && spu_memcaseeq(k->u.s, (const uint8_t *)"set-cookie", 10)));
 }
 
 int spu_bi_header_block(struct spu_call *c, const struct spu_value *args, unsigned argc,

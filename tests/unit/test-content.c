@@ -32,10 +32,10 @@ static int cmn(const void *buf, size_t blen, unsigned n, const char *const *pm)
     return r.u.i ? 1 : 0;
 }
 
-#define CM(BUF, ...)                                                           \
-    ({                                                                         \
-        const char *pm_[] = {__VA_ARGS__};                                     \
-        cmn((BUF), strlen(BUF), sizeof(pm_) / sizeof(pm_[0]), pm_);            \
+#define CM(BUF, ...)                                                                               \
+    ({                                                                                             \
+        const char *pm_[] = {__VA_ARGS__};                                                         \
+        cmn((BUF), strlen(BUF), sizeof(pm_) / sizeof(pm_[0]), pm_);                                \
     })
 
 Test(content, plain_and_nocase)
@@ -45,6 +45,8 @@ Test(content, plain_and_nocase)
     cr_assert_eq(CM("GET /ADMIN.php", "admin", "nocase"), 1);
     cr_assert_eq(CM("short", "longer than it", ""), 0);
     cr_assert_eq(cmn(NULL, 0, 2, (const char *[]){"a", ""}), 0);
+    cr_assert_eq(cmn("x", 1, 0, NULL), 1); /* an empty chain holds */
+    cr_assert_eq(cmn(NULL, 0, 0, NULL), 0);
 }
 
 Test(content, offset_depth)
@@ -216,7 +218,8 @@ Test(content, byte_test)
 Test(content, byte_jump)
 {
     /* a length byte, then that many bytes, then "OK" */
-    const char msg[] = "\x03" "abcOK";
+    const char msg[] = "\x03"
+                       "abcOK";
     const char *j[] = {"", "byte_jump 1 0", "OK", "within 2"};
     cr_assert_eq(cmn(msg, 6, 4, j), 1);
     const char *jm[] = {"", "byte_jump 1 0 multiplier 2", "OK", "within 2"};
@@ -225,17 +228,16 @@ Test(content, byte_jump)
     cr_assert_eq(cmn(msg, 6, 4, jp), 1);
     const char *jb[] = {"", "byte_jump 1 0 from_beginning", "OK", "within 3"};
     cr_assert_eq(cmn(msg, 6, 4, jb), 1); /* at 3: "cOK" holds "OK" within 3 */
-    const char msg2[] = "\x02" "abcOK";
+    const char msg2[] = "\x02"
+                        "abcOK";
     const char *ja[] = {"", "byte_jump 1 0 align", "O", "within 1"};
     cr_assert_eq(cmn(msg2, 6, 4, ja), 1); /* 1 + 2 = 3, aligned to 4: "O" */
     const char *jna[] = {"", "byte_jump 1 0", "O", "within 1"};
     cr_assert_eq(cmn(msg2, 6, 4, jna), 0); /* at 3: "c" */
     /* string length relative to a content */
-    cr_assert_eq(CM("L=03xyzEND", "L=", "", "", "byte_jump 2 0 relative string dec", "END",
-                    "within 3"),
-                 1);
-    cr_assert_eq(CM("L=02xyzEND", "L=", "", "", "byte_jump 2 0 relative string dec", "END",
-                    "within 3"),
-                 0);
+    cr_assert_eq(
+        CM("L=03xyzEND", "L=", "", "", "byte_jump 2 0 relative string dec", "END", "within 3"), 1);
+    cr_assert_eq(
+        CM("L=02xyzEND", "L=", "", "", "byte_jump 2 0 relative string dec", "END", "within 3"), 0);
     cr_assert_eq(CM("x", "", "not byte_jump 1 0"), -1);
 }

@@ -31,8 +31,8 @@ static struct spu_value params(const char *const *kv, unsigned n)
     return spu_v_arr(arr);
 }
 
-static const char *const kv[] = {"Host", "example.com", "Cookie", "a=1",
-                                 "User-Agent", "curl/8", "set-cookie", "b=2"};
+static const char *const kv[] = {"Host",       "example.com", "Cookie",     "a=1",
+                                 "User-Agent", "curl/8",      "set-cookie", "b=2"};
 
 Test(header_block, normalized_leaves_cookies_out)
 {

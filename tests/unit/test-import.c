@@ -173,7 +173,8 @@ Test(import, byte_test_and_jump)
     cr_assert_eq(alerts(bt, P("len=0999")), 0);
     cr_assert_eq(alerts(R("byte_test:1,!&,0x40,0;"), P("A")), 0); /* 'A' = 0x41 */
     cr_assert_eq(alerts(R("byte_test:1,!&,0x40,0;"), P("1")), 1); /* '1' = 0x31 */
-    const char *bj = R("content:\"L=\"; byte_jump:2,0,relative,string,dec; content:\"END\"; within:3;");
+    const char *bj =
+        R("content:\"L=\"; byte_jump:2,0,relative,string,dec; content:\"END\"; within:3;");
     cr_assert_eq(alerts(bj, P("L=03xyzEND")), 1);
     cr_assert_eq(alerts(bj, P("L=02xyzEND")), 0);
 }
@@ -205,7 +206,8 @@ Test(import, header_addresses_ports_protocol)
     cr_assert_eq(alerts(hdr, P("x", .dport = 8080)), 1);
     cr_assert_eq(alerts(hdr, P("x", .dport = 81)), 0);
     cr_assert_eq(alerts(hdr, P("x", .src = "192.168.1.1")), 0);
-    const char *neg = "alert tcp ![10.0.0.0/8,192.168.0.0/16] any -> any !1:1023 (msg:\"t\"; sid:1;)";
+    const char *neg =
+        "alert tcp ![10.0.0.0/8,192.168.0.0/16] any -> any !1:1023 (msg:\"t\"; sid:1;)";
     cr_assert_eq(alerts(neg, P("x", .src = "172.16.0.1", .dport = 2000)), 1);
     cr_assert_eq(alerts(neg, P("x", .src = "172.16.0.1", .dport = 80)), 0);
     cr_assert_eq(alerts(neg, P("x", .src = "10.0.0.1", .dport = 2000)), 0);
@@ -219,12 +221,13 @@ Test(import, header_addresses_ports_protocol)
 
 Test(import, attributes_and_variables_in_text)
 {
-    char *spr = translate(IMPORT_SURICATA,
-                          "alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"ET x \\\"q\\\"\"; "
-                          "content:\"a\"; reference:url,example.com/a; reference:cve,2020-1; "
-                          "classtype:trojan-activity; priority:2; gid:3; sid:20001; rev:7; "
-                          "metadata:created_at 2020_01_01, former_category X;)\n",
-                          -1);
+    char *spr =
+        translate(IMPORT_SURICATA,
+                  "alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"ET x \\\"q\\\"\"; "
+                  "content:\"a\"; reference:url,example.com/a; reference:cve,2020-1; "
+                  "classtype:trojan-activity; priority:2; gid:3; sid:20001; rev:7; "
+                  "metadata:created_at 2020_01_01, former_category X;)\n",
+                  -1);
     const char *want[] = {
         "rule gid 3 sid 20001 rev 7",
         "msg \"ET x \\\"q\\\"\"",
@@ -236,7 +239,8 @@ Test(import, attributes_and_variables_in_text)
         "list HOME_NET from \"vars/HOME_NET\";",
         "list EXTERNAL_NET_except from \"vars/EXTERNAL_NET_except\";",
         "src_ip in HOME_NET && !(src_ip in HOME_NET_except)",
-        "(str(dst_port) in HTTP_PORTS || \"any\" in HTTP_PORTS) && !(str(dst_port) in HTTP_PORTS_except)",
+        "(str(dst_port) in HTTP_PORTS || \"any\" in HTTP_PORTS) && !(str(dst_port) in "
+        "HTTP_PORTS_except)",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
@@ -278,12 +282,12 @@ Test(import, http_sticky_buffers_and_modifiers)
 Test(import, flowbits)
 {
     char *spr = translate(IMPORT_SURICATA,
-                          RS("content:\"a\"; flowbits:set,ET.x; flowbits:noalert;", "1") "\n"
-                          RS("content:\"b\"; flowbits:isset,ET.x; flowbits:unset,ET.x;", "2") "\n"
-                          RS("flowbits:isnotset,ET.x;", "3"),
+                          RS("content:\"a\"; flowbits:set,ET.x; flowbits:noalert;", "1") "\n" RS(
+                              "content:\"b\"; flowbits:isset,ET.x; flowbits:unset,ET.x;",
+                              "2") "\n" RS("flowbits:isnotset,ET.x;", "3"),
                           -1);
-    const char *want[] = {"flow {\n    int fb_ET_x;\n}", "flow.fb_ET_x = 1;",
-                          "flow.fb_ET_x == 1", "flow.fb_ET_x = 0;", "!(flow.fb_ET_x == 1)"};
+    const char *want[] = {"flow {\n    int fb_ET_x;\n}", "flow.fb_ET_x = 1;", "flow.fb_ET_x == 1",
+                          "flow.fb_ET_x = 0;", "!(flow.fb_ET_x == 1)"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
     /* noalert: the first rule sets without alerting */
@@ -310,14 +314,21 @@ Test(import, threshold_as_session)
 
 Test(import, skipped_with_reason)
 {
-    const char *rules = R("content:\"a\"; byte_extract:1,0,len;") "\n"
-                        "alert dns any any -> any any (msg:\"t\"; dns.query; content:\"x\"; sid:2;)\n"
-                        "alert http any any -> any any (msg:\"t\"; content:\"a\"; http.uri; "
-                        "content:\"b\"; sid:3;)\n"
-                        "# alert tcp any any -> any any (msg:\"disabled\"; sid:4;)\n"
-                        R("content:\"ok\";") "\n"
-                        R("content:\"again\";") "\n"
-                        "alert smtp any any -> any any (msg:\"t\"; file.data; content:\"x\"; sid:6;)\n";
+    const char *rules = R(
+        "content:\"a\"; byte_extract:1,0,len;") "\n"
+                                                "alert dns any any -> any any (msg:\"t\"; "
+                                                "dns.query; content:\"x\"; sid:2;)\n"
+                                                "alert http any any -> any any (msg:\"t\"; "
+                                                "content:\"a\"; http.uri; "
+                                                "content:\"b\"; sid:3;)\n"
+                                                "# alert tcp any any -> any any (msg:\"disabled\"; "
+                                                "sid:4;)\n" R("content:\"ok\";") "\n" R(
+                                                    "content:\"again\";") "\n"
+                                                                          "alert smtp any any -> "
+                                                                          "any any (msg:\"t\"; "
+                                                                          "file.data; "
+                                                                          "content:\"x\"; "
+                                                                          "sid:6;)\n";
     struct spu_error err;
     struct importer *im = importer_new(IMPORT_SURICATA, &err);
     char *diag = NULL;
@@ -355,13 +366,14 @@ Test(import, snort2_uricontent_and_modifiers)
 
 Test(import, snort3_inline_modifiers_sticky_buffers_service_header)
 {
-    char *spr = translate(IMPORT_SNORT3,
-                          "alert http ( msg:\"t\"; flow:to_server,established; http_uri; "
-                          "content:\"/a,b.php\",fast_pattern,nocase; content:\"x=\",distance 0,within 8; "
-                          "bufferlen:10<=>40; service:http; sid:11; rev:2; )\n"
-                          "alert tcp $HOME_NET 2589 -> $EXTERNAL_NET any ( msg:\"p\"; "
-                          "content:\"2|00 00|Drives\",depth 16; sid:12; rev:1; )\n",
-                          -1);
+    char *spr =
+        translate(IMPORT_SNORT3,
+                  "alert http ( msg:\"t\"; flow:to_server,established; http_uri; "
+                  "content:\"/a,b.php\",fast_pattern,nocase; content:\"x=\",distance 0,within 8; "
+                  "bufferlen:10<=>40; service:http; sid:11; rev:2; )\n"
+                  "alert tcp $HOME_NET 2589 -> $EXTERNAL_NET any ( msg:\"p\"; "
+                  "content:\"2|00 00|Drives\",depth 16; sid:12; rev:1; )\n",
+                  -1);
     const char *want[] = {
         "on http.request",
         "contains(normalized_uri, \"/a,b.php\", nocase: true)",
@@ -373,10 +385,11 @@ Test(import, snort3_inline_modifiers_sticky_buffers_service_header)
         cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
     free(spr);
     /* and the payload rule runs */
-    char *one = translate(IMPORT_SNORT3,
-                          "alert tcp any any -> any any ( msg:\"p\"; content:\"GET\",depth 3,nocase; "
-                          "sid:13; )\n",
-                          -1);
+    char *one =
+        translate(IMPORT_SNORT3,
+                  "alert tcp any any -> any any ( msg:\"p\"; content:\"GET\",depth 3,nocase; "
+                  "sid:13; )\n",
+                  -1);
     struct spu_bundle *b = hc_bundle(NULL, one);
     cr_assert_not_null(b, "%s", one);
     spu_bundle_unref(b);
