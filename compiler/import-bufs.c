@@ -29,6 +29,10 @@ const struct imp_buf imp_bufs[] = {
     {"http.header", "http_header", SIDE_HDRS, "header_block(%sheaders)"},
     {"http.header.raw", "http_raw_header", SIDE_HDRS, "header_block(%sheaders, cookies: true)"},
     {"http.header_names", NULL, SIDE_HDRS, "header_block(%sheaders, names: true)"},
+    /* the request line and headers; on a response rule, the status line */
+    {"http.start", NULL, SIDE_HDRS,
+     "%smethod + \" \" + %suri + \" \" + %sversion + \"\\r\\n\" + "
+     "header_block(%sheaders, cookies: true) + \"\\r\\n\""},
     {"http.accept", NULL, SIDE_REQ, "%sheaders[\"accept\"]"},
     {"http.accept_enc", NULL, SIDE_REQ, "%sheaders[\"accept-encoding\"]"},
     {"http.accept_lang", NULL, SIDE_REQ, "%sheaders[\"accept-language\"]"},

@@ -958,6 +958,9 @@ static void put_buf(FILE *out, int buf, bool response, bool to_server)
     const char *e = b->expr;
     if (strcmp(b->name, "file.data") == 0 && to_server)
         e = "%sbody";
+    if (strcmp(b->name, "http.start") == 0 && *pre == '\0' && response)
+        e = "version + \" \" + code + \" \" + reason + \"\\r\\n\" + "
+            "header_block(headers, cookies: true) + \"\\r\\n\"";
     for (const char *p = e; *p; p++) {
         if (p[0] == '%' && p[1] == 's') {
             fputs(pre, out);

@@ -103,6 +103,8 @@ alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"req"; flow:established,to_se
 alert http any any -> any any (msg:"resp"; flow:established,to_client; http.stat_code; content:"200"; http.uri; content:".txt"; endswith; sid:2; rev:1;)
 alert http any any -> any any (msg:"hdr"; flow:to_server; http.header; content:"Host|3a| "; pcre:"/^Host: [a-z]/mH"; sid:3;)
 alert http any any -> any any (msg:"neg"; http.uri; content:!"/"; sid:4;)
+alert http any any -> any any (msg:"start"; flow:to_server; http.start; content:"GET /base64-hello-world.txt HTTP/1.1|0d 0a|"; startswith; content:"|0d 0a 0d 0a|"; endswith; sid:5;)
+alert http any any -> any any (msg:"status"; flow:to_client; http.start; content:"HTTP/1.1 200 OK|0d 0a|"; startswith; sid:6;)
 RULES
     if "$SPUC" -I "$ROOT/grammars" "$ROOT/grammars/http.spg" "$H/t.rules" -o "$H/t.spb" 2>"$H/err" &&
        "$SPURUN" -b "$H/t.spb" -r "$CORPUS/suricata-verify/lua-output-http-pre8/input.pcap" \
@@ -111,9 +113,9 @@ RULES
 import json, sys
 print(" ".join(sorted(str(json.loads(l)["alert"]["signature_id"]) for l in open(sys.argv[1])
                       if json.loads(l).get("event_type") == "alert")))' "$H/eve.json")
-        [ "$got" = "1 2 3" ] \
+        [ "$got" = "1 2 3 5 6" ] \
             && echo "ok import: imported HTTP rules fire on their transaction (sids $got), the negated one does not" \
-            || echo "FAIL import: HTTP rules gave alerts '$got', want '1 2 3'"
+            || echo "FAIL import: HTTP rules gave alerts '$got', want '1 2 3 5 6'"
     else
         echo "FAIL import: compiling or running imported HTTP rules"; cat "$H/err"
     fi
