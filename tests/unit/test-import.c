@@ -4,6 +4,7 @@
  * not alert); HTTP buffers are checked on the translated text (their
  * fields come from grammars/http.spg); skips and their reasons. */
 #include <criterion/criterion.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,4 +395,61 @@ Test(import, snort3_inline_modifiers_sticky_buffers_service_header)
     cr_assert_not_null(b, "%s", one);
     spu_bundle_unref(b);
     free(one);
+}
+
+static void write_tmp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+Test(import, classification_and_threshold_files)
+{
+    char cls[] = "/tmp/spu-import-cls-XXXXXX", thr[] = "/tmp/spu-import-thr-XXXXXX";
+    write_tmp(cls, "# c\nconfig classification: trojan-activity,A Network Trojan was detected,1\n");
+    write_tmp(thr, "threshold gen_id 1, sig_id 1, type limit, track by_src, count 2, seconds 30\n"
+                   "suppress gen_id 1, sig_id 2, track by_dst, ip 10.0.0.0/8\n"
+                   "suppress gen_id 1, sig_id 3\n");
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct importer *im = importer_new(IMPORT_SURICATA, &err);
+    cr_assert_eq(importer_read_classification(im, cls, &err), SPU_OK, "%s", err.msg);
+    cr_assert_eq(importer_read_threshold(im, thr, &err), SPU_OK, "%s", err.msg);
+    const char *rules =
+        "alert http any any -> any any (msg:\"a\"; flow:to_server; http.uri; content:\"x\"; "
+        "classtype:trojan-activity; sid:1;)\n"
+        "alert http any any -> any any (msg:\"b\"; flow:to_server; http.uri; content:\"y\"; "
+        "sid:2;)\n"
+        "alert http any any -> any any (msg:\"c\"; flow:to_server; http.uri; content:\"z\"; "
+        "flowbits:set,seen; sid:3;)\n";
+    cr_assert_eq(importer_add_rules(im, "t.rules", rules, strlen(rules), NULL), SPU_OK);
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    cr_assert_eq(importer_write(im, m), SPU_OK);
+    fclose(m);
+    importer_free(im);
+    unlink(cls);
+    unlink(thr);
+    const char *want[] = {"classtype trojan-activity priority 1",
+                          "session thr_1_1 keyed by flow.src_ip ttl 30s", "if (thr_1_1.n <= 2) {",
+                          "if (!(flow.dst_ip in cidr(\"10.0.0.0/8\"))) {"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_expect_not_null(strstr(text, want[i]), "missing %s in\n%s", want[i], text);
+    /* sid 3 suppressed: its flowbit is still set, it never alerts */
+    char *r3 = strstr(text, "sid 3 rev 1");
+    cr_assert_not_null(r3);
+    cr_expect_not_null(strstr(r3, "flow.fb_seen = 1;"));
+    cr_expect_null(strstr(r3, "Alert()"), "%s", r3);
+    free(text);
+    /* a bad line is an error with its place */
+    char bad[] = "/tmp/spu-import-bad-XXXXXX";
+    write_tmp(bad, "threshold gen_id 1, sig_id 1, type limit\n");
+    im = importer_new(IMPORT_SURICATA, &err);
+    cr_assert_neq(importer_read_threshold(im, bad, &err), SPU_OK);
+    cr_expect_not_null(strstr(err.msg, ":1: incomplete entry"), "%s", err.msg);
+    importer_free(im);
+    unlink(bad);
 }
