@@ -469,12 +469,11 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         if (gate[0])
             fprintf(out, "%sif (%s) {\n", ind, gate);
         if (thr.type != THR_NONE) {
-            /* the tracked address as a connection field: on a packet,
-             * the rule's flow direction says which end sent it */
-            bool from_server = packet ? r->to_client : resp;
-            if (packet && !r->to_server && !r->to_client)
-                return imp_skip(r, "threshold", "on a packet rule without flow direction");
-            const char *key = (thr.by_dst != from_server) ? "flow.dst_ip" : "flow.src_ip";
+            /* the tracked address: the packet's own on a packet rule; on
+             * HTTP events the flow end that sent the message */
+            const char *key = packet ? (thr.by_dst ? "packet.dst_ip" : "packet.src_ip")
+                              : (thr.by_dst != resp) ? "flow.dst_ip"
+                                                     : "flow.src_ip";
             fprintf(im->declf, "session thr_%ld_%ld keyed by %s ttl %lds { int n; int t0; }\n",
                     r->gid ? r->gid : 1, r->sid, key, thr.seconds);
             const char *s = inner;

@@ -3,7 +3,8 @@
 # (read from there, never copied): for each set, how many active rules are
 # translated and how many skipped, per reason; the counts must not drop
 # below tests/e2e/expected-import-counts, and the http*/smtp rules of the
-# ET Open Suricata 5.0 set must translate at 90% or more. When the HTTP
+# ET Open Suricata 5.0 set and the ET Open Snort 2.9 set must translate at
+# 90% or more. When the HTTP
 # grammar is in the tree (grammars/http.spg) every translation is also
 # compiled into a bundle; packet-only sets are compiled in any case.
 SPUC="$(dirname "$SPURUN")/spuc"
@@ -57,6 +58,11 @@ done_=$(sed -n 's/.*translated: \([0-9]*\),.*/\1/p' "$TMPI/et5-http-smtp/err")
     || echo "FAIL import et5-http-smtp: $done_ of $seen is under 90%"
 run et5-all suricata "$ET5"/*.rules
 run et-snort2 snort2 "$R"/et-open-snort-2.9.0-2021-03-04/*.rules
+seen=$(sed -n 's/^rules: \([0-9]*\),.*/\1/p' "$TMPI/et-snort2/err")
+done_=$(sed -n 's/.*translated: \([0-9]*\),.*/\1/p' "$TMPI/et-snort2/err")
+[ $((done_ * 10)) -ge $((seen * 9)) ] \
+    && echo "ok import et-snort2: at least 90% of the $seen Snort-format ET rules translate" \
+    || echo "FAIL import et-snort2: $done_ of $seen is under 90%"
 run snort2-community snort2 "$R"/snort2-community/*.rules
 run et7-partial suricata "$R"/et-open-suricata-7.0.3-2025-12-11-partial/*.rules
 run snort3-community snort3 "$R"/snort3-community/*.rules

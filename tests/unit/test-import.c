@@ -453,3 +453,57 @@ Test(import, classification_and_threshold_files)
     importer_free(im);
     unlink(bad);
 }
+
+/* the clock of the threshold test (test-only state) */
+static int64_t test_now;
+static int64_t test_now_ms(void *ctx)
+{
+    (void)ctx;
+    return test_now;
+}
+
+Test(import, threshold_on_packet_rule_tracks_the_packet_source)
+{
+    /* no flow direction: the session is keyed by the packet's own source */
+    char *spr = translate(IMPORT_SURICATA,
+                          R("content:\"x\"; threshold:type threshold, track by_src, count 2, "
+                            "seconds 60;"),
+                          -1);
+    cr_assert_not_null(strstr(spr, "keyed by packet.src_ip"), "%s", spr);
+    struct spu_bundle *b = hc_bundle(NULL, spr);
+    cr_assert_not_null(b, "%s", spr);
+    struct spu_arena *a = spu_arena_new(0, 0);
+    uint32_t ev = hc_event(b, "packet");
+    struct spu_error err;
+    struct spu_vm *vm = spu_vm_new(NULL, &err);
+    struct hc_host host;
+    hc_host_init(&host);
+    struct spu_host ops = hc_host_ops;
+    ops.now_ms = test_now_ms;
+    /* (source, time in s) -> alert? : every 2nd match of a source in its window */
+    static const struct {
+        const char *src;
+        int64_t t;
+        int want;
+    } seq[] = {{"10.0.0.1", 0, 0}, {"10.0.0.2", 1, 0}, {"10.0.0.1", 2, 1},
+               {"10.0.0.1", 3, 0}, {"10.0.0.2", 4, 1}, {"10.0.0.1", 70, 0},
+               {"10.0.0.1", 71, 1}};
+    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+        struct spu_record *r = hc_record(a, b, ev);
+        hc_set(b, ev, r, "src_ip", hc_ip(a, seq[i].src));
+        hc_set(b, ev, r, "proto", spu_v_int(6));
+        hc_set(b, ev, r, "payload_len", spu_v_int(1));
+        hc_set(b, ev, r, "payload", spu_v_str("x", 1));
+        test_now = seq[i].t * 1000;
+        uint32_t before = host.nact;
+        struct spu_vm_result res;
+        cr_assert_eq(spu_vm_run_rule(vm, b, 0, r, &ops, &host, &res), SPU_OK);
+        cr_expect_eq(host.nact - before, (uint32_t)seq[i].want, "step %zu (%s at %lld s)", i,
+                     seq[i].src, (long long)seq[i].t);
+    }
+    hc_host_fini(&host);
+    spu_vm_free(vm);
+    spu_arena_free(a);
+    spu_bundle_unref(b);
+    free(spr);
+}
