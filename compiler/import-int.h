@@ -105,6 +105,19 @@ struct imp_thr_entry {
     struct imp_thr thr; /* threshold / event_filter */
 };
 
+/* Threshold state lives in a few sessions, one per tracked address kind
+ * (flow.src_ip, flow.dst_ip, packet.src_ip, packet.dst_ip) and per 16
+ * rules (a bundle holds at most 256 sessions): variables n_G_S and t0_G_S
+ * of rule G:S; ttl the longest window of its rules. */
+#define IMP_THR_PER_SESSION 16
+#define IMP_THR_MAX_SESSIONS 200
+struct imp_thr_chunk {
+    int kind;
+    unsigned n;
+    long ttl;
+    long gid[IMP_THR_PER_SESSION], sid[IMP_THR_PER_SESSION];
+};
+
 struct imp_reason {
     char *text;
     unsigned count;
@@ -121,9 +134,9 @@ struct importer {
     char *body; /* the rules' text (memstream) */
     size_t body_len;
     FILE *bodyf;
-    char *decl; /* sessions of thresholds (memstream) */
-    size_t decl_len;
-    FILE *declf;
+    struct imp_thr_chunk *chunks; /* sessions of thresholds */
+    unsigned nchunks;
+    int cur_chunk[4]; /* per key kind, or -1 */
     bool uses_http;
     uint64_t *ids; /* (gid << 32 | sid) of the rules written: open addressing, 0 free */
     size_t nids, idcap;
@@ -133,10 +146,17 @@ struct importer {
 };
 
 /* Translate one rule line (modified in place): writes the rule to
- * im->bodyf (and sessions to im->declf), or returns -1 with the sid (or
+ * im->bodyf (threshold sessions into im->chunks), or returns -1 with the sid (or
  * 0), the keyword and the reason of the skip. */
 int imp_translate_rule(struct importer *im, char *line, long *sid, const char **keyword,
                        const char **why);
+
+/* The session (name written into sess) holding rule gid:sid's threshold
+ * state for key kind 0..3 and window `seconds`; false when no more sessions
+ * fit (or no memory). */
+bool imp_thr_session(struct importer *im, int kind, long gid, long sid, long seconds, char *sess,
+                     size_t cap);
+extern const char *const imp_thr_keys[4];
 
 /* Whether (gid, sid) was written already. */
 bool imp_id_used(const struct importer *im, long gid, long sid);

@@ -471,35 +471,34 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         if (thr.type != THR_NONE) {
             /* the tracked address: the packet's own on a packet rule; on
              * HTTP events the flow end that sent the message */
-            const char *key = packet ? (thr.by_dst ? "packet.dst_ip" : "packet.src_ip")
-                              : (thr.by_dst != resp) ? "flow.dst_ip"
-                                                     : "flow.src_ip";
-            fprintf(im->declf, "session thr_%ld_%ld keyed by %s ttl %lds { int n; int t0; }\n",
-                    r->gid ? r->gid : 1, r->sid, key, thr.seconds);
+            int kind = packet ? (thr.by_dst ? 3 : 2) : (thr.by_dst != resp) ? 1 : 0;
+            long g = r->gid ? r->gid : 1;
+            char sess[64], n[128], t0[128];
+            if (!imp_thr_session(im, kind, g, r->sid, thr.seconds, sess, sizeof(sess)))
+                return imp_skip(r, "threshold", "more threshold sessions than a bundle holds");
+            snprintf(n, sizeof(n), "%s.n_%ld_%ld", sess, g, r->sid);
+            snprintf(t0, sizeof(t0), "%s.t0_%ld_%ld", sess, g, r->sid);
             const char *s = inner;
             fprintf(out,
                     "%s// %s: count %ld in %ld s, by_%s\n"
-                    "%sif (thr_%ld_%ld.t0 == null || now() - thr_%ld_%ld.t0 >= %ld) {\n"
-                    "%s    thr_%ld_%ld.t0 = now();\n%s    thr_%ld_%ld.n = 0;\n%s}\n"
-                    "%sthr_%ld_%ld.n += 1;\n",
+                    "%sif (%s == null || now() - %s >= %ld) {\n"
+                    "%s    %s = now();\n%s    %s = 0;\n%s}\n"
+                    "%s%s += 1;\n",
                     s,
                     thr.type == THR_LIMIT       ? "threshold type limit"
                     : thr.type == THR_THRESHOLD ? "threshold type threshold"
                     : thr.type == THR_BOTH      ? "threshold type both"
                                                 : "detection_filter",
-                    thr.count, thr.seconds, thr.by_dst ? "dst" : "src", s, r->gid ? r->gid : 1,
-                    r->sid, r->gid ? r->gid : 1, r->sid, thr.seconds * 1000, s, r->gid ? r->gid : 1,
-                    r->sid, s, r->gid ? r->gid : 1, r->sid, s, s, r->gid ? r->gid : 1, r->sid);
-            long g = r->gid ? r->gid : 1;
+                    thr.count, thr.seconds, thr.by_dst ? "dst" : "src", s, t0, t0,
+                    thr.seconds * 1000, s, t0, s, n, s, s, n);
             if (thr.type == THR_LIMIT)
-                fprintf(out, "%sif (thr_%ld_%ld.n <= %ld) {\n", s, g, r->sid, thr.count);
+                fprintf(out, "%sif (%s <= %ld) {\n", s, n, thr.count);
             else if (thr.type == THR_THRESHOLD)
-                fprintf(out, "%sif (thr_%ld_%ld.n >= %ld) {\n%s    thr_%ld_%ld.n = 0;\n", s, g,
-                        r->sid, thr.count, s, g, r->sid);
+                fprintf(out, "%sif (%s >= %ld) {\n%s    %s = 0;\n", s, n, thr.count, s, n);
             else if (thr.type == THR_BOTH)
-                fprintf(out, "%sif (thr_%ld_%ld.n == %ld) {\n", s, g, r->sid, thr.count);
+                fprintf(out, "%sif (%s == %ld) {\n", s, n, thr.count);
             else
-                fprintf(out, "%sif (thr_%ld_%ld.n > %ld) {\n", s, g, r->sid, thr.count);
+                fprintf(out, "%sif (%s > %ld) {\n", s, n, thr.count);
             fprintf(out, "%s    Alert();\n", s);
             if (act)
                 fprintf(out, "%s    %s();\n", s, act);

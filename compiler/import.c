@@ -32,9 +32,10 @@ struct importer *importer_new(enum import_dialect d, struct spu_error *err)
         goto nomem;
     im->dialect = d;
     im->bodyf = open_memstream(&im->body, &im->body_len);
-    im->declf = open_memstream(&im->decl, &im->decl_len);
-    if (!im->bodyf || !im->declf)
+    if (!im->bodyf)
         goto nomem;
+    for (int k = 0; k < 4; k++)
+        im->cur_chunk[k] = -1;
     return im;
 nomem:
     importer_free(im);
@@ -48,10 +49,8 @@ void importer_free(struct importer *im)
         return;
     if (im->bodyf)
         fclose(im->bodyf);
-    if (im->declf)
-        fclose(im->declf);
     free(im->body);
-    free(im->decl);
+    free(im->chunks);
     imp_vars_free(&im->vars);
     imp_vars_free(&im->fbits);
     for (unsigned i = 0; i < im->nclasses; i++)
@@ -75,6 +74,38 @@ static char *trim(char *s)
     while (e > s && isspace((unsigned char)e[-1]))
         *--e = '\0';
     return s;
+}
+
+/* ---- threshold sessions ---- */
+
+const char *const imp_thr_keys[4] = {"flow.src_ip", "flow.dst_ip", "packet.src_ip",
+                                     "packet.dst_ip"};
+static const char *const thr_kind_names[4] = {"flow_src", "flow_dst", "packet_src", "packet_dst"};
+
+bool imp_thr_session(struct importer *im, int kind, long gid, long sid, long seconds, char *sess,
+                     size_t cap)
+{
+    int c = im->cur_chunk[kind];
+    if (c < 0 || im->chunks[c].n == IMP_THR_PER_SESSION) {
+        if (im->nchunks == IMP_THR_MAX_SESSIONS)
+            return false;
+        struct imp_thr_chunk *n = realloc(im->chunks, (im->nchunks + 1) * sizeof(*n));
+        if (!n)
+            return false;
+        im->chunks = n;
+        c = (int)im->nchunks++;
+        memset(&n[c], 0, sizeof(n[c]));
+        n[c].kind = kind;
+        im->cur_chunk[kind] = c;
+    }
+    struct imp_thr_chunk *k = &im->chunks[c];
+    k->gid[k->n] = gid;
+    k->sid[k->n] = sid;
+    k->n++;
+    if (seconds > k->ttl)
+        k->ttl = seconds;
+    snprintf(sess, cap, "thr_%s_%d", thr_kind_names[kind], c);
+    return true;
 }
 
 /* ---- (gid, sid) already written ---- */
@@ -218,7 +249,6 @@ static void put_name(FILE *out, const char *name)
 int importer_write(struct importer *im, FILE *out)
 {
     fflush(im->bodyf);
-    fflush(im->declf);
     fprintf(out, "// Translated by spuc --import %s (docs/import.md): %u of %u rules.\n",
             im->dialect == IMPORT_SURICATA ? "suricata"
             : im->dialect == IMPORT_SNORT2 ? "snort2"
@@ -243,9 +273,19 @@ int importer_write(struct importer *im, FILE *out)
         }
         fputs("}\n", out);
     }
-    if (im->decl_len) {
-        fputs("\n// thresholds: one session per rule, keyed by the tracked address\n", out);
-        fwrite(im->decl, 1, im->decl_len, out);
+    if (im->nchunks) {
+        fputs("\n// thresholds: per tracked address, two variables per rule G:S (count and\n"
+              "// window start); ttl: the longest window of the session's rules\n",
+              out);
+        for (unsigned i = 0; i < im->nchunks; i++) {
+            const struct imp_thr_chunk *k = &im->chunks[i];
+            fprintf(out, "session thr_%s_%u keyed by %s ttl %lds {", thr_kind_names[k->kind], i,
+                    imp_thr_keys[k->kind], k->ttl);
+            for (unsigned j = 0; j < k->n; j++)
+                fprintf(out, " int n_%ld_%ld; int t0_%ld_%ld;", k->gid[j], k->sid[j], k->gid[j],
+                        k->sid[j]);
+            fputs(" }\n", out);
+        }
     }
     fputc('\n', out);
     fwrite(im->body, 1, im->body_len, out);

@@ -306,8 +306,10 @@ Test(import, threshold_as_session)
                           "http.uri; content:\"x\"; threshold:type limit, track by_src, "
                           "count 1, seconds 60; sid:5;)",
                           -1);
-    const char *want[] = {"session thr_1_5 keyed by flow.src_ip ttl 60s { int n; int t0; }",
-                          "now() - thr_1_5.t0 >= 60000", "if (thr_1_5.n <= 1) {"};
+    const char *want[] = {"session thr_flow_src_0 keyed by flow.src_ip ttl 60s { int n_1_5; int "
+                          "t0_1_5; }",
+                          "now() - thr_flow_src_0.t0_1_5 >= 60000",
+                          "if (thr_flow_src_0.n_1_5 <= 1) {"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
     free(spr);
@@ -434,7 +436,8 @@ Test(import, classification_and_threshold_files)
     unlink(cls);
     unlink(thr);
     const char *want[] = {"classtype trojan-activity priority 1",
-                          "session thr_1_1 keyed by flow.src_ip ttl 30s", "if (thr_1_1.n <= 2) {",
+                          "session thr_flow_src_0 keyed by flow.src_ip ttl 30s",
+                          "if (thr_flow_src_0.n_1_1 <= 2) {",
                           "if (!(flow.dst_ip in cidr(\"10.0.0.0/8\"))) {"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_expect_not_null(strstr(text, want[i]), "missing %s in\n%s", want[i], text);
@@ -462,6 +465,24 @@ static int64_t test_now_ms(void *ctx)
     return test_now;
 }
 
+Test(import, thresholds_share_sessions_sixteen_rules_each)
+{
+    char rules[40000] = "";
+    size_t k = 0;
+    for (int i = 1; i <= 40; i++)
+        k += (size_t)snprintf(rules + k, sizeof(rules) - k,
+                              "alert http any any -> any any (msg:\"t\"; flow:to_server; "
+                              "http.uri; content:\"x\"; threshold:type limit, track by_src, "
+                              "count 1, seconds %d; sid:%d;)\n",
+                              i, i);
+    char *spr = translate(IMPORT_SURICATA, rules, -1);
+    cr_expect_not_null(strstr(spr, "session thr_flow_src_0 keyed by flow.src_ip ttl 16s"), "%s",
+                       spr);
+    cr_expect_not_null(strstr(spr, "session thr_flow_src_2 keyed by flow.src_ip ttl 40s"));
+    cr_expect_null(strstr(spr, "thr_flow_src_3"));
+    free(spr);
+}
+
 Test(import, threshold_on_packet_rule_tracks_the_packet_source)
 {
     /* no flow direction: the session is keyed by the packet's own source */
@@ -469,7 +490,7 @@ Test(import, threshold_on_packet_rule_tracks_the_packet_source)
                           R("content:\"x\"; threshold:type threshold, track by_src, count 2, "
                             "seconds 60;"),
                           -1);
-    cr_assert_not_null(strstr(spr, "keyed by packet.src_ip"), "%s", spr);
+    cr_assert_not_null(strstr(spr, "thr_packet_src_0 keyed by packet.src_ip"), "%s", spr);
     struct spu_bundle *b = hc_bundle(NULL, spr);
     cr_assert_not_null(b, "%s", spr);
     struct spu_arena *a = spu_arena_new(0, 0);
@@ -485,9 +506,8 @@ Test(import, threshold_on_packet_rule_tracks_the_packet_source)
         const char *src;
         int64_t t;
         int want;
-    } seq[] = {{"10.0.0.1", 0, 0}, {"10.0.0.2", 1, 0}, {"10.0.0.1", 2, 1},
-               {"10.0.0.1", 3, 0}, {"10.0.0.2", 4, 1}, {"10.0.0.1", 70, 0},
-               {"10.0.0.1", 71, 1}};
+    } seq[] = {{"10.0.0.1", 0, 0}, {"10.0.0.2", 1, 0},  {"10.0.0.1", 2, 1}, {"10.0.0.1", 3, 0},
+               {"10.0.0.2", 4, 1}, {"10.0.0.1", 70, 0}, {"10.0.0.1", 71, 1}};
     for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
         struct spu_record *r = hc_record(a, b, ev);
         hc_set(b, ev, r, "src_ip", hc_ip(a, seq[i].src));
