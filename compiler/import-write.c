@@ -306,7 +306,8 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
                 return imp_skip(r, "flow", "to_server with response buffers");
         }
     }
-    const char *proto = pr->proto;
+    /* Suricata 7's http1 is HTTP/1, the only HTTP spu parses */
+    const char *proto = strcmp(pr->proto, "http1") == 0 ? "http" : pr->proto;
     static const char *const known[] = {"tcp",  "udp",     "ip",         "icmp", "http",
                                         "smtp", "tcp-pkt", "tcp-stream", NULL};
     bool ok = false;
