@@ -34,6 +34,9 @@ int imp_split_rule(char *line, struct imp_rule *r, const char **why);
 /* Unquote a content/msg/pcre value: strips the quotes, undoes \" \; \\
  * escapes. Writes into `out` (cap bytes); returns the length or -1. */
 int imp_unquote(const char *val, char *out, size_t cap);
+/* The same for pcre: quotes and '!' stripped, escapes kept (PCRE reads
+ * \\ \" \; as the literal characters Suricata means by them). */
+int imp_unquote_raw(const char *val, char *out, size_t cap);
 /* A content pattern (already unquoted) with |hex| blocks decoded into
  * out; returns the length, or -1 (bad hex). */
 int imp_content_bytes(const char *s, uint8_t *out, size_t cap);

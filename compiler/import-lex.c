@@ -154,6 +154,28 @@ int imp_unquote(const char *val, char *out, size_t cap)
     return (int)k;
 }
 
+int imp_unquote_raw(const char *val, char *out, size_t cap)
+{
+    const char *p = val;
+    while (*p == ' ')
+        p++;
+    if (*p == '!') {
+        p++;
+        while (*p == ' ')
+            p++;
+    }
+    size_t n = strlen(p);
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+        p++;
+        n -= 2;
+    }
+    if (n + 1 > cap)
+        return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return (int)n;
+}
+
 static int hexv(char c)
 {
     if (c >= '0' && c <= '9')

@@ -344,7 +344,7 @@ int imp_add_pcre(struct rule *r, const char *val, int cur)
     while (*v == ' ')
         v++;
     bool neg = *v == '!';
-    if (!val || imp_unquote(val, tmp, sizeof(tmp)) < 0)
+    if (!val || imp_unquote_raw(val, tmp, sizeof(tmp)) < 0)
         return imp_skip(r, "pcre", "bad quoting");
     char *open = tmp, *close = strrchr(tmp, '/');
     if (*open != '/' || close == open)

@@ -153,6 +153,9 @@ Test(import, pcre_plain_and_relative)
     const char *r = R("content:\"id=\"; pcre:\"/^[0-9]+(&|$)/R\";");
     cr_assert_eq(alerts(r, P("x?id=abc&id=42")), 1);
     cr_assert_eq(alerts(r, P("x?id=abc&id=4x")), 0);
+    /* escapes stay PCRE's: \\ is a backslash, \; a semicolon */
+    cr_assert_eq(alerts(R("pcre:\"/C:\\\\Win\\;/\";"), P("C:\\Win;")), 1);
+    cr_assert_eq(alerts(R("pcre:\"/C:\\\\Win\\;/\";"), P("C:Win;")), 0);
     /* a content relative to a non-relative pcre follows the regex's end */
     const char *r2 = R("pcre:\"/k=[0-9]+/\"; content:\";\"; within:1;");
     cr_assert_eq(alerts(r2, P("k=12;")), 1);
