@@ -220,7 +220,13 @@ int imp_read_options(struct importer *im, const struct imp_rule *pr, struct rule
             if (!o->val || strlen(o->val) >= sizeof(r->classtype) ||
                 strspn(o->val,
                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-                    strlen(o->val))
+                    strlen(o->val) ||
+                !isalpha((unsigned char)o->val[0]) || strcmp(o->val, "on") == 0 ||
+                strcmp(o->val, "sid") == 0 || strcmp(o->val, "gid") == 0 ||
+                strcmp(o->val, "rev") == 0 || strcmp(o->val, "msg") == 0 ||
+                strcmp(o->val, "priority") == 0 || strcmp(o->val, "reference") == 0 ||
+                strcmp(o->val, "metadata") == 0 || strcmp(o->val, "score") == 0 ||
+                strcmp(o->val, "classtype") == 0)
                 return imp_skip(r, n, "bad class name");
             snprintf(r->classtype, sizeof(r->classtype), "%s", o->val);
         } else if (strcmp(n, "reference") == 0) {

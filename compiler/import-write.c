@@ -334,15 +334,35 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
     if (prio > 0)
         fprintf(out, " priority %ld", prio);
     for (unsigned i = 0; i < r->nrefs; i++) {
-        char *comma = strchr(r->refs[i], ',');
+        char *comma = r->refs[i] ? strchr(r->refs[i], ',') : NULL;
         if (!comma)
-            continue;
+            return imp_skip(r, "reference", "not TYPE,VALUE");
         *comma = '\0';
         char *t = r->refs[i];
         while (*t == ' ')
             t++;
+        char *e = t + strlen(t);
+        while (e > t && e[-1] == ' ')
+            e--;
+        if (e == t) {
+            *comma = ',';
+            return imp_skip(r, "reference", "empty type");
+        }
+        /* the type is a word of the rule header: a letter first, and none
+         * of the header's own keywords (ET has reference:rev,...) */
+        static const char *const reserved[] = {"gid",       "sid",      "rev",       "msg",
+                                               "classtype", "priority", "reference", "metadata",
+                                               "score",     "on",       NULL};
         fputs("\n     reference ", out);
+        if (!isalpha((unsigned char)*t))
+            fputs("ref_", out);
+        char save = *e;
+        *e = '\0';
         put_sanitized(out, t);
+        for (int k = 0; reserved[k]; k++)
+            if (strcmp(t, reserved[k]) == 0)
+                fputc('_', out);
+        *e = save;
         fputc(' ', out);
         put_quoted(out, comma + 1);
         *comma = ',';
