@@ -81,6 +81,7 @@ enum { AST_DIR_CLIENT = 0, AST_DIR_SERVER = 1 };
 enum { AST_RESYNC_AT = 0, AST_RESYNC_AFTER = 1 };
 enum { AST_REPEAT_UNTIL = 0, AST_REPEAT_WHILE = 1 };
 enum { AST_OUTPUT_FILE = 1, AST_OUTPUT_UNIX = 2 };
+enum { AST_LOG_EVENT = 1, AST_LOG_TX = 2 };
 enum { AST_UNIT_NONE = 0, AST_UNIT_SIZE = 1, AST_UNIT_DURATION = 2 };
 
 /* Rule attributes (ATTR ival). */
@@ -106,7 +107,8 @@ enum ast_attr {
 enum {
     AST_F_NOCASE = 1u << 0, /* STR "..."i; LIST ... nocase */
     AST_F_FROM = 1u << 1,   /* LIST/REGEXLIST read from a file */
-    AST_F_CIDR = 1u << 2    /* IP written with a /prefix */
+    AST_F_CIDR = 1u << 2,   /* IP written with a /prefix */
+    AST_F_SUBS = 1u << 3    /* LOGENT with a { ... } block of element fields */
 };
 
 /* What a name (NAME, MEMBER, CALL, EL_REF, ...) was resolved to by sema.

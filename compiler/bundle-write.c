@@ -387,6 +387,8 @@ static int is_table_section(unsigned s)
     case SPU_SEC_PATTERN:
     case SPU_SEC_OUTPUT:
     case SPU_SEC_META:
+    case SPU_SEC_LOG:
+    case SPU_SEC_LOGENT:
     case SPU_SEC_CONST:
     case SPU_SEC_CODE:
         return 1;

@@ -111,6 +111,8 @@ SPU_BW_TYPED(iedge, IEDGE, struct spu_biedge)
 SPU_BW_TYPED(pattern, PATTERN, struct spu_bpattern)
 SPU_BW_TYPED(output, OUTPUT, struct spu_boutput)
 SPU_BW_TYPED(meta, META, struct spu_bmeta)
+SPU_BW_TYPED(log, LOG, struct spu_blog)
+SPU_BW_TYPED(logent, LOGENT, struct spu_blogent)
 #undef SPU_BW_TYPED
 
 struct spu_bw_opts {

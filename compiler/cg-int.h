@@ -8,6 +8,7 @@
  *   lower-rule.c    rule bodies, key programs (session keys, tree levels,
  *                   prefilter fields)
  *   lower-grammar.c grammar units, messages, direction drivers
+ *   lower-log.c     EVE log declarations: entry programs, LOG/LOGENT sections
  *   predict.c       token, prediction, detect and resync DFAs
  *   opt.c           IR passes
  *   emit.c          IR -> bytecode (labels, constants, max stack)
@@ -92,6 +93,7 @@ struct cg {
     uint32_t *nlevels;
     struct cg_pattern *pats;   /* prefilter entries (patterns.c) */
     uint32_t npats, cappats;
+    uint32_t *logent_func;     /* by sema log entry id: its KEY function (arena) */
 };
 
 /* ---- cg.c ---- */
@@ -159,6 +161,12 @@ int lower_sessions(struct cg *cg);
 /* Lower expression n into a new KEY function on event ev (NULL: no record). */
 struct ir_func *lower_key(struct cg *cg, const struct sema_event *ev, const struct ast_node *n,
                           const char *name);
+
+/* ---- lower-log.c ---- */
+/* A KEY function per log entry (cg->logent_func). */
+int lower_logs(struct cg *cg);
+/* The LOG and LOGENT sections (after the programs are emitted). */
+void emit_logs(struct cg *cg);
 
 /* ---- lower-grammar.c ---- */
 /* Create the functions of every grammar unit, message and driver (so that

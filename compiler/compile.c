@@ -121,6 +121,8 @@ int compile_bundle(struct front *f, const struct compile_opts *opts, uint8_t **o
     if (rc == SPU_OK)
         rc = lower_sessions(&cg);
     if (rc == SPU_OK)
+        rc = lower_logs(&cg);
+    if (rc == SPU_OK)
         rc = lower_grammars(&cg);
     if (rc == SPU_OK)
         rc = index_build(&cg);

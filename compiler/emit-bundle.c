@@ -360,6 +360,7 @@ int emit_bundle(struct cg *cg, const char *name, const struct cg_meta *meta, uin
     emit_rules(cg);
     emit_sessions_outputs(cg);
     emit_patterns(cg);
+    emit_logs(cg);
     for (uint32_t i = 0; i < nmeta; i++) {
         struct spu_bmeta m = {spu_bw_cstr(cg->bw, meta[i].key), spu_bw_cstr(cg->bw, meta[i].value)};
         spu_bw_meta(cg->bw, &m);

@@ -133,7 +133,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %token KW_NOTHING "nothing" KW_NULL "null" KW_ON "on" KW_OUTPUT "output" KW_OVER "over"
 %token KW_PARSE "parse" KW_PORTS "ports" KW_PRIORITY "priority" KW_PROTOCOL "protocol"
 %token KW_REFERENCE "reference" KW_REGEXLIST "regexlist" KW_REPEAT "repeat" KW_REST "rest"
-%token KW_RESYNC "resync" KW_RETURN "return" KW_REV "rev" KW_RULE "rule" KW_SCORE "score"
+%token KW_RECORD "record" KW_RESYNC "resync" KW_RETURN "return" KW_REV "rev" KW_RULE "rule" KW_SCORE "score"
 %token KW_SERVER "server" KW_SESSION "session" KW_SID "sid" KW_STATE "state" KW_STOP "stop"
 %token KW_STREAM "stream" KW_STRING "string" KW_SWITCH "switch" KW_TCP "tcp" KW_TOKEN "token"
 %token KW_TRANSACTION "transaction" KW_TRUE "true" KW_UDP "udp" KW_UNIT "unit"
@@ -157,6 +157,8 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %type <node> limit_items limit_item var_decls var_stmt name_list event_name path_list opt_when
 %type <node> opt_map opt_params params param g_block g_stmts g_stmt g_if items item element
 %type <node> el_primary alts arms arm sinks sink filters filter parse_target
+%type <node> log_entries log_entry
+%type <str> log_path log_name
 %type <node> spr_decls spr_decl opt_max rule_attrs rule_attr r_block r_stmts r_stmt
 %type <node> expr postfix primary opt_args args arg opt_list_items list_items
 %type <str> limit_name opt_word
@@ -284,8 +286,116 @@ proto_item
           $$->b = $6;
           $$->c = $7;
       }
+    | IDENT IDENT IDENT event_name '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
+          expect_word(pc, $3, "on", @3);
+          CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
+          $$->ival = AST_LOG_EVENT;
+          $$->a = $4;
+          $$->b = $6;
+      }
+    | IDENT IDENT IDENT KW_TRANSACTION '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
+          expect_word(pc, $3, "on", @3);
+          CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
+          $$->ival = AST_LOG_TX;
+          $$->b = $6;
+      }
+    | IDENT IDENT IDENT KW_TRANSACTION IDENT '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
+          expect_word(pc, $3, "on", @3);
+          CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
+          $$->ival = AST_LOG_TX;
+          CHECK($$->a = mk_name(pc, AST_NAME, $5, @5));
+          $$->b = $7;
+      }
     | error ';' { $$ = NULL; }
     | error g_block { (void)$2; $$ = NULL; } /* a bad unit or message head: skip its body */
+    ;
+
+log_entries
+    : %empty { $$ = NULL; }
+    | log_entries log_entry { $$ = ast_append($1, $2); }
+    ;
+
+log_entry
+    : log_path '=' expr ';' {
+          CHECK($$ = mk_name(pc, AST_LOGENT, $1, @1));
+          $$->a = $3;
+      }
+    | log_path '=' expr '{' log_entries '}' ';' {
+          CHECK($$ = mk_name(pc, AST_LOGENT, $1, @1));
+          $$->a = $3;
+          $$->b = $5;
+          $$->flags |= AST_F_SUBS;
+      }
+    | error ';' { $$ = NULL; }
+    ;
+
+/* A path below the record's object: names joined by dots, or a string
+ * ("state", a keyword, or any text with dots). */
+log_path
+    : log_name
+    | STRLIT { CHECK($$ = spu_arena_strndup(pc->arena, (const char *)$1->bytes, $1->len)); }
+    | log_path '.' IDENT { CHECK($$ = spu_arena_sprintf(pc->arena, "%s.%s", $1, $3)); }
+    ;
+
+/* The first name of a path may be a keyword of the grammar language
+ * (EVE names such as `protocol` and `state`); after a dot it is a name. */
+log_name
+    : IDENT
+    | KW_AFTER { $$ = "after"; }
+    | KW_ANOMALY { $$ = "anomaly"; }
+    | KW_AT { $$ = "at"; }
+    | KW_BOOL { $$ = "bool"; }
+    | KW_BY { $$ = "by"; }
+    | KW_BYTES { $$ = "bytes"; }
+    | KW_CLIENT { $$ = "client"; }
+    | KW_DETECT { $$ = "detect"; }
+    | KW_ELSE { $$ = "else"; }
+    | KW_ERROR { $$ = "error"; }
+    | KW_EVENT { $$ = "event"; }
+    | KW_FALSE { $$ = "false"; }
+    | KW_FILTER { $$ = "filter"; }
+    | KW_FROM { $$ = "from"; }
+    | KW_IF { $$ = "if"; }
+    | KW_IMPORT { $$ = "import"; }
+    | KW_IN { $$ = "in"; }
+    | KW_INDEX { $$ = "index"; }
+    | KW_INT { $$ = "int"; }
+    | KW_IP { $$ = "ip"; }
+    | KW_LIMIT { $$ = "limit"; }
+    | KW_LIMITS { $$ = "limits"; }
+    | KW_MAP { $$ = "map"; }
+    | KW_MESSAGE { $$ = "message"; }
+    | KW_NOTHING { $$ = "nothing"; }
+    | KW_NULL { $$ = "null"; }
+    | KW_OVER { $$ = "over"; }
+    | KW_PARSE { $$ = "parse"; }
+    | KW_PORTS { $$ = "ports"; }
+    | KW_PROTOCOL { $$ = "protocol"; }
+    | KW_REPEAT { $$ = "repeat"; }
+    | KW_REST { $$ = "rest"; }
+    | KW_RESYNC { $$ = "resync"; }
+    | KW_RETURN { $$ = "return"; }
+    | KW_SERVER { $$ = "server"; }
+    | KW_STATE { $$ = "state"; }
+    | KW_STOP { $$ = "stop"; }
+    | KW_STREAM { $$ = "stream"; }
+    | KW_STRING { $$ = "string"; }
+    | KW_SWITCH { $$ = "switch"; }
+    | KW_TCP { $$ = "tcp"; }
+    | KW_TOKEN { $$ = "token"; }
+    | KW_TRANSACTION { $$ = "transaction"; }
+    | KW_TRUE { $$ = "true"; }
+    | KW_UDP { $$ = "udp"; }
+    | KW_UNIT { $$ = "unit"; }
+    | KW_UNTIL { $$ = "until"; }
+    | KW_UPTO { $$ = "upto"; }
+    | KW_VAR { $$ = "var"; }
+    | KW_WHEN { $$ = "when"; }
+    | KW_WHILE { $$ = "while"; }
+    | KW_YIELD { $$ = "yield"; }
     ;
 
 int_list
@@ -627,6 +737,7 @@ sink
           NEW($$, AST_SINK_LIMIT, @$);
           $$->ival = $2->ival;
       }
+    | KW_RECORD { NEW($$, AST_SINK_RECORD, @$); }
     ;
 
 filters

@@ -1,6 +1,6 @@
 /* sema-dump.c - print the symbol tables of a checked program
  * (`spuc --dump-symbols`): protocols with their records, events, FIRST
- * sets, limits; lists, consts, flow and session variables, outputs, rules.
+ * sets, limits; logs; lists, consts, flow and session variables, outputs, rules.
  * Stable output for golden tests. */
 #include "sema-int.h"
 
@@ -224,12 +224,41 @@ static void rules(FILE *out, const struct sema_program *p)
     }
 }
 
+static void logents(FILE *out, struct sema_logent *const *v, uint32_t n, int indent)
+{
+    char buf[128];
+    for (uint32_t i = 0; i < n; i++) {
+        const struct sema_logent *e = v[i];
+        fprintf(out, "%*s%s = %s #%u", indent, "", e->path,
+                sema_type_str(e->value->sema.type, buf, sizeof(buf)), e->id);
+        if (e->sub_layout)
+            fprintf(out, ", each %s:", e->sub_layout->name);
+        fputc('\n', out);
+        logents(out, e->subs, e->nsubs, indent + 2);
+    }
+}
+
+static void logs(FILE *out, const struct sema_program *p)
+{
+    for (uint32_t i = 0; i < p->nlogs; i++) {
+        const struct sema_log *l = p->logs[i];
+        if (l->kind == AST_LOG_TX) {
+            fprintf(out, "log %s #%u on transaction %s\n", l->type, l->id, l->proto->name);
+            layout(out, l->layout, "  ");
+        } else {
+            fprintf(out, "log %s #%u on %s\n", l->type, l->id, l->event->name);
+        }
+        logents(out, l->entries, l->nentries, 2);
+    }
+}
+
 void sema_dump(FILE *out, const struct sema_program *p)
 {
     char buf[128];
     for (uint32_t i = 0; i < p->nprotos; i++)
         proto(out, p->protos[i]);
     events(out, p);
+    logs(out, p);
     if (p->flow) {
         fputs("flow\n", out);
         layout(out, p->flow, "  ");

@@ -11,6 +11,7 @@
  *                   sinks, events, statements
  *   sema-first.c    FIRST-token sets of grammar choices
  *   sema-rule.c     rule files: lists, consts, flow, sessions, rules
+ *   sema-log.c      EVE log declarations of grammars
  *   sema-dump.c     --dump-symbols
  */
 #ifndef SPUC_SEMA_INT_H
@@ -191,5 +192,15 @@ bool sema_unit_first(struct sema *s, struct sema_unit *u);
 
 /* ---- sema-rule.c ---- */
 void sema_rules(struct sema *s);
+/* How names and members resolve in a rule on c->event (fields of its
+ * record, enclosing and paired records, consts, lists, sessions,
+ * protocols): also used for the values of `log ... on EVENT`. */
+const struct sema_type *sema_rule_name(struct ectx *c, struct ast_node *n);
+const struct sema_type *sema_rule_member(struct ectx *c, struct ast_node *n,
+                                         struct ast_node *obj);
+
+/* ---- sema-log.c ---- */
+/* Check every `log` declaration of the grammars (after sema_grammars). */
+void sema_logs(struct sema *s);
 
 #endif

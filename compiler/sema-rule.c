@@ -371,7 +371,7 @@ static const struct sema_type *as_record(struct ast_node *n, const struct sema_u
     return &sema_t_ns;
 }
 
-static const struct sema_type *rule_name(struct ectx *c, struct ast_node *n)
+const struct sema_type *sema_rule_name(struct ectx *c, struct ast_node *n)
 {
     struct sema *s = c->s;
     const struct sema_event *e = c->event;
@@ -529,8 +529,8 @@ static const struct sema_type *proto_member(struct ectx *c, struct ast_node *n,
     return f->type;
 }
 
-static const struct sema_type *rule_member(struct ectx *c, struct ast_node *n,
-                                           struct ast_node *obj)
+const struct sema_type *sema_rule_member(struct ectx *c, struct ast_node *n,
+                                         struct ast_node *obj)
 {
     struct sema *s = c->s;
     switch (obj->sema.ref) {
@@ -627,7 +627,7 @@ static void session_key(struct sema *s, struct ast_node *file, struct sema_sessi
     r.e.s = s;
     r.e.lang = SRC_LANG_RULES;
     r.e.name = key_name;
-    r.e.member = rule_member;
+    r.e.member = sema_rule_member;
     r.e.no_actions = true;
     r.e.key_mode = true;
     r.e.event = ev;
@@ -833,8 +833,8 @@ static void check_rule(struct sema *s, struct ast_node *file, struct sema_rule *
     memset(&rc, 0, sizeof(rc));
     rc.e.s = s;
     rc.e.lang = SRC_LANG_RULES;
-    rc.e.name = rule_name;
-    rc.e.member = rule_member;
+    rc.e.name = sema_rule_name;
+    rc.e.member = sema_rule_member;
     rc.e.event = e;
     rc.e.nlocals = &r->nlocals;
     r_block(&rc, d->c);

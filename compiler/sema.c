@@ -73,6 +73,8 @@ struct sema_program *sema_check(struct spu_arena *arena, struct diag *diag,
         return NULL;
     sema_grammars(&s);
     if (!s.nomem && !diag_stop(diag))
+        sema_logs(&s);
+    if (!s.nomem && !diag_stop(diag))
         sema_rules(&s);
     return s.nomem ? NULL : s.prog;
 }

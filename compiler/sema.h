@@ -66,7 +66,8 @@ enum sema_layout_kind {
     SEMA_LAYOUT_FLOW,    /* the rules' `flow { }` variables */
     SEMA_LAYOUT_SESSION, /* one session's variables */
     SEMA_LAYOUT_RTEVENT, /* a runtime event's record (events.def) */
-    SEMA_LAYOUT_STD      /* a stdlib record (records.def) */
+    SEMA_LAYOUT_STD,     /* a stdlib record (records.def) */
+    SEMA_LAYOUT_TX       /* a protocol's transaction, for `log ... on transaction` */
 };
 
 enum sema_field_origin {
@@ -228,6 +229,35 @@ struct sema_proto {
     uint32_t id;
 };
 
+/* ---- EVE log declarations ---- */
+
+/* One `path = EXPR;` (or `path = EXPR { subs };`) of a log declaration. */
+struct sema_logent {
+    const char *path;                 /* dotted, below the TYPE object; "/a.b": from the root */
+    const char *abs;                  /* from the record's root (blocks: the element's object) */
+    const char *name;                 /* log.TYPE.path (subs: their parent's name.path) */
+    const struct ast_node *decl;      /* LOGENT */
+    const struct ast_node *value;     /* typed over `layout` */
+    const struct sema_layout *layout; /* the record the value is computed on */
+    const struct sema_event *event;   /* that record's event (log on EVENT, top level), or NULL */
+    const struct sema_layout *sub_layout; /* subs: the element records' layout */
+    struct sema_logent **subs;
+    uint32_t nsubs;
+    uint32_t id;                      /* position in sema_program.logents */
+};
+
+struct sema_log {
+    const char *type;                 /* EVE event_type */
+    const struct ast_node *decl;      /* LOG */
+    int kind;                         /* AST_LOG_EVENT or AST_LOG_TX */
+    const struct sema_event *event;   /* EVENT */
+    const struct sema_proto *proto;   /* TX: the protocol; EVENT: the event's */
+    const struct sema_layout *layout; /* EVENT: the event's record; TX: the transaction layout */
+    struct sema_logent **entries;
+    uint32_t nentries;
+    uint32_t id;
+};
+
 /* ---- rules ---- */
 
 struct sema_list {
@@ -311,6 +341,10 @@ struct sema_program {
     uint32_t noutputs;
     struct sema_rule **rules;
     uint32_t nrules;
+    struct sema_log **logs;          /* log declarations, in source order */
+    uint32_t nlogs;
+    struct sema_logent **logents;    /* every entry (subs after their parent) */
+    uint32_t nlogents;
 };
 
 /* Check the parsed files (FILE nodes; NULL entries are skipped). Returns the

@@ -3,6 +3,7 @@
 
 #include "dispatch.h"
 #include "err.h"
+#include "logger.h"
 #include "stream-tcp.h"
 
 #include <errno.h>
@@ -56,6 +57,29 @@ static const char usage[] =
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
     "\n"
+    "CONTROL AND DAEMON\n"
+    "  --control PATH       serve the control socket (spuctl) at PATH, mode 0600;\n"
+    "                       'auto' = /run/spu/spurun.sock as root, else\n"
+    "                       $XDG_RUNTIME_DIR/spu/spurun.sock. With no SOURCE spurun\n"
+    "                       always serves it and processes the capture files queued\n"
+    "                       by 'spuctl pcap FILE', in order, until 'spuctl shutdown'\n"
+    "  --config FILE        read options from a JSON object: each key is a long\n"
+    "                       option name (\"workers\": 2, \"bundle\": [\"web.spb\"],\n"
+    "                       \"midstream\": true); the command line overrides it\n"
+    "  --set KEY=VALUE      set one option as the configuration file would\n"
+    "  -T, --test-config    check the configuration and load and verify every\n"
+    "                       bundle, then exit (0: good, 1: not)\n"
+    "  --pidfile FILE       write the process id to FILE (removed at exit)\n"
+    "  -u, --user USER      drop to USER once the capture, the output and the\n"
+    "                       control socket are open\n"
+    "  -g, --group GROUP    drop to GROUP (default: USER's group)\n"
+    "  --log-file FILE      log lines go to FILE instead of standard error\n"
+    "  --log-level L        error, warning, notice, info or debug (default:\n"
+    "                       notice in a file or without a SOURCE, else warning)\n"
+    "  Long names of the short options, for --config and --set: bundle (-b),\n"
+    "  read (-r), interface (-i), workers (-w), eve (-o), log-dir (-l),\n"
+    "  verbose (-v)\n"
+    "\n"
     "BENCHMARK BASELINE\n"
     "  --bare               with -r: one thread reads the capture the same way\n"
     "                       (memory-mapped), decodes every packet's headers and\n"
@@ -79,6 +103,10 @@ const char *config_usage(void)
 
 enum {
     OPT_BPF = 256,
+    OPT_CONTROL,
+    OPT_PIDFILE,
+    OPT_LOG_FILE,
+    OPT_LOG_LEVEL,
     OPT_CHECKSUM,
     OPT_MIDSTREAM,
     OPT_SEED,
@@ -100,6 +128,20 @@ enum {
 
 static const struct option longopts[] = {
     {"bpf", required_argument, NULL, OPT_BPF},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"test-config", no_argument, NULL, 'T'},
+    {"user", required_argument, NULL, 'u'},
+    {"group", required_argument, NULL, 'g'},
+    {"bundle", required_argument, NULL, 'b'},
+    {"read", required_argument, NULL, 'r'},
+    {"interface", required_argument, NULL, 'i'},
+    {"workers", required_argument, NULL, 'w'},
+    {"eve", required_argument, NULL, 'o'},
+    {"log-dir", required_argument, NULL, 'l'},
+    {"verbose", no_argument, NULL, 'v'},
     {"checksum", required_argument, NULL, OPT_CHECKSUM},
     {"midstream", no_argument, NULL, OPT_MIDSTREAM},
     {"hash-seed", required_argument, NULL, OPT_SEED},
@@ -120,6 +162,14 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+int config_option_arg(const char *name)
+{
+    for (const struct option *o = longopts; o->name; o++)
+        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0)
+            return o->has_arg == required_argument ? 1 : 0;
+    return -1;
+}
 
 static int number(const char *s, uint64_t max, uint64_t *out)
 {
@@ -152,12 +202,13 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
     c->progress = true;
+    c->log_level = -1;
     const char *log_dir = NULL;
     optind = 1;
     opterr = 0;
     int ch;
     uint64_t v;
-    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:vh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:u:g:vhT", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b': {
             if (c->nbundles == CONFIG_MAX_BUNDLES)
@@ -294,6 +345,30 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case 'v':
             c->verbose++;
             break;
+        case OPT_CONTROL:
+            c->control = optarg;
+            break;
+        case OPT_PIDFILE:
+            c->pidfile = optarg;
+            break;
+        case OPT_LOG_FILE:
+            c->log_file = optarg;
+            break;
+        case OPT_LOG_LEVEL:
+            c->log_level = logger_level_parse(optarg);
+            if (c->log_level < 0)
+                return spu_error_set(err, SPU_EINVAL, "--log-level: expected error, warning, "
+                                                      "notice, info or debug");
+            break;
+        case 'T':
+            c->test = true;
+            break;
+        case 'u':
+            c->user = optarg;
+            break;
+        case 'g':
+            c->group = optarg;
+            break;
         case 'h':
             return CONFIG_HELP;
         case ':':
@@ -305,8 +380,16 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     }
     if (optind < argc)
         return spu_error_set(err, SPU_EINVAL, "unexpected argument '%s'", argv[optind]);
-    if (!c->read_path && !c->iface)
-        return spu_error_set(err, SPU_EINVAL, "no source: give -r FILE|DIR|- or -i IFACE");
+    if (!c->read_path && !c->iface && !c->test) {
+        if (c->bare)
+            return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
+        /* no source: wait for capture files queued through the socket */
+        c->queue_mode = true;
+        if (!c->control)
+            c->control = "auto";
+    }
+    if (c->control && !*c->control)
+        return spu_error_set(err, SPU_EINVAL, "--control: empty path");
     if (c->read_path && c->iface)
         return spu_error_set(err, SPU_EINVAL, "-r and -i are exclusive");
     if (c->eve_path && log_dir)

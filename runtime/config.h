@@ -4,7 +4,8 @@
  *
  *   spurun [SOURCE] [-w N] [-o EVE.json | -l DIR] [--bpf EXPR]
  *          [--checksum auto|yes|no] [--midstream] [--hash-seed N|random] ...
- *   SOURCE: -r FILE|DIR|- or -i IFACE
+ *   SOURCE: -r FILE|DIR|- or -i IFACE; none: capture files are queued
+ *   through the control socket (spuctl pcap FILE)
  *
  * -b [NAME=]BUNDLE (repeatable) names bundles to load; NAME defaults to the
  * file's base name without its extension. run.c loads and verifies them
@@ -47,6 +48,15 @@ struct config {
     bool bare_json;          /* --bare-json */
     unsigned stats_interval; /* --stats-interval SECS (0 = only at exit) */
     int verbose;             /* -v (repeatable) */
+    /* control, daemon (issue 6) */
+    const char *control;     /* --control PATH ("auto": the default path) */
+    bool queue_mode;         /* no SOURCE: capture files come through the socket */
+    bool test;               /* -T: check the configuration and bundles, exit */
+    const char *pidfile;     /* --pidfile FILE */
+    const char *user;        /* -u USER: privileges dropped after opening */
+    const char *group;       /* -g GROUP */
+    const char *log_file;    /* --log-file FILE (default: standard error) */
+    int log_level;           /* --log-level (enum logger_level), -1 = default */
     int stream_policy;       /* --stream-policy first|last */
     uint64_t flow_memcap;    /* --flow-memcap BYTES */
     uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
@@ -63,6 +73,11 @@ enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
 /* Parse argv into c (defaults first). Returns CONFIG_RUN, CONFIG_HELP or
  * CONFIG_VERSION, or a negative SPU_E* with err naming the bad option. */
 int config_parse(struct config *c, int argc, char **argv, struct spu_error *err);
+
+/* Whether `name` is a long option of spurun: 1 when it takes a value, 0
+ * when it is a flag, -1 when there is no such option. Used to check
+ * configuration file keys and --set (config-file.c). */
+int config_option_arg(const char *name);
 
 /* The --help text (static). */
 const char *config_usage(void);

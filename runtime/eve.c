@@ -358,6 +358,10 @@ int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const 
     uint16_t dp = ep.icmp ? ep.icmp_code : ep.ports ? ep.dport : 0;
     if (flowkey_community_id(cid, sizeof(cid), ep.ipver, ep.src, ep.dst, ep.proto, sp, dp))
         set_str(o, "community_id", cid);
+    if (f->app_proto)
+        set_str(o, "app_proto", f->app_proto);
+    else
+        json_object_del(o, "app_proto");
     json_t *fl = sub(o, "flow");
     set_int(fl, "pkts_toserver", f->pkts[0]);
     set_int(fl, "pkts_toclient", f->pkts[1]);
@@ -447,10 +451,22 @@ static void set_path(json_t *root, const char *path, json_t *val)
 int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
               json_t *gauges, json_t *spu_extra)
 {
+    json_t *o = eve_stats_record(ts_ns, uptime_s, s, gauges, spu_extra);
+    if (!o)
+        return eve_emit(w, NULL, NULL);
+    json_t *spu = json_incref(json_object_get(o, "spu"));
+    json_object_del(o, "spu");
+    return eve_emit(w, o, spu);
+}
+
+json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+                         json_t *gauges, json_t *spu_extra)
+{
     json_t *o = eve_begin(ts_ns, "stats", 0, 0, NULL, NULL, NULL, -1);
     if (!o) {
         json_decref(gauges);
-        return eve_emit(w, NULL, spu_extra);
+        json_decref(spu_extra);
+        return NULL;
     }
     json_t *st = json_object();
     json_t *spu = spu_extra ? spu_extra : json_object();
@@ -486,5 +502,6 @@ int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struc
         json_decref(gauges);
     }
     json_object_set_new_nocheck(o, "stats", st);
-    return eve_emit(w, o, spu);
+    json_object_set_new_nocheck(o, "spu", spu);
+    return o;
 }

@@ -94,4 +94,11 @@ int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pca
 int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
               json_t *gauges, json_t *spu_extra);
 
+/* The same stats record, returned (new) instead of written: the `spu`
+ * object (spu_extra with the spu.* counters) is in the record. Consumes
+ * gauges and spu_extra. NULL when out of memory. The metrics endpoint
+ * renders this record, so it shows exactly what the EVE record says. */
+json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
+                         json_t *gauges, json_t *spu_extra);
+
 #endif

@@ -41,6 +41,7 @@ struct output {
     _Atomic bool stop;
     _Atomic bool failed;
     _Atomic uint64_t lines;
+    const struct output_tap *_Atomic tap;
 };
 
 static void nap(long ns)
@@ -75,6 +76,9 @@ static unsigned drain_once(struct output *o)
             struct obuf *ob = b;
             if (!write_all(o->fd, ob->data, ob->len))
                 atomic_store(&o->failed, true);
+            const struct output_tap *t = atomic_load_explicit(&o->tap, memory_order_acquire);
+            if (t && ob->len)
+                t->fn(t->ctx, ob->data, ob->len);
             atomic_fetch_add_explicit(&o->lines, ob->lines, memory_order_relaxed);
             ob->len = 0;
             ob->lines = 0;
@@ -200,6 +204,11 @@ void output_producer_flush(struct output_producer *p)
 {
     if (p->cur && p->cur->len)
         hand_off(p);
+}
+
+void output_set_tap(struct output *o, const struct output_tap *tap)
+{
+    atomic_store_explicit(&o->tap, tap, memory_order_release);
 }
 
 uint64_t output_lines(const struct output *o)

@@ -45,6 +45,19 @@ void output_producer_flush(struct output_producer *p);
  * failed. NULL is a no-op returning 0. */
 int output_close(struct output *o, uint64_t *lines);
 
+/* A tap on the writer: fn(ctx, buf, len) is called on the writer thread
+ * with every buffer just written (whole lines, each ending with a
+ * newline). It must return quickly and never block (control_publish
+ * copies and returns). */
+struct output_tap {
+    void (*fn)(void *ctx, const char *buf, size_t len);
+    void *ctx;
+};
+
+/* Install `tap` (borrowed: it must outlive the output; NULL removes it).
+ * Main thread, any time. */
+void output_set_tap(struct output *o, const struct output_tap *tap);
+
 /* Lines and bytes written so far (any thread; a snapshot). */
 uint64_t output_lines(const struct output *o);
 

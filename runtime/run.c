@@ -1,6 +1,7 @@
 /* run.c - wiring of capture, dispatcher, workers and output (see run.h). */
 #include "run.h"
 
+#include "app.h"
 #include "bundle.h"
 #include "capture.h"
 #include "config.h"
@@ -12,6 +13,7 @@
 #include "flow.h"
 #include "flowkey.h"
 #include "output.h"
+#include "run-service.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -50,6 +52,7 @@ struct run {
     struct capture *cap;
     struct output *out;
     struct worker **workers;
+    struct app **apps; /* one per worker, freed after the workers */
     unsigned nworkers;
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
@@ -62,13 +65,16 @@ struct run {
     int64_t t_start;
 };
 
-static void emit_stats(struct run *r)
+/* The stats record as of now (new; NULL when out of memory). */
+static json_t *stats_record(struct run *r)
 {
     struct stats_block sum;
     stats_block_init(&sum);
     stats_block_merge(&sum, dispatch_stats(r->disp));
     for (unsigned i = 0; i < r->nworkers; i++)
         stats_block_merge(&sum, worker_stats(r->workers[i]));
+    for (unsigned i = 0; i < r->nworkers && r->apps; i++)
+        stats_block_merge(&sum, app_stats(r->apps[i]));
     struct capture_stats cs;
     capture_stats(r->cap, &cs);
     json_t *g = json_object();
@@ -113,7 +119,53 @@ static void emit_stats(struct run *r)
         clock_gettime(CLOCK_REALTIME, &now);
         ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     }
-    eve_stats(&r->main_eve, ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+    return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+}
+
+/* Write a stats record to EVE. */
+static void emit_stats(struct run *r)
+{
+    json_t *rec = stats_record(r);
+    json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
+    if (rec)
+        json_object_del(rec, "spu");
+    eve_emit(&r->main_eve, rec, spu);
+}
+
+/* flows: per worker, flows tracked now (created minus ended), created,
+ * ended, and how they ended. */
+static json_t *flows_answer(struct run *r)
+{
+    json_t *ws = json_array();
+    uint64_t active = 0;
+    for (unsigned i = 0; i < r->nworkers; i++) {
+        const struct stats_block *b = worker_stats(r->workers[i]);
+        uint64_t created = stats_get(b, CNT_FLOW_TOTAL);
+        uint64_t ended = stats_get(b, CNT_FLOW_END_NEW) + stats_get(b, CNT_FLOW_END_ESTABLISHED) +
+                         stats_get(b, CNT_FLOW_END_CLOSED);
+        /* the counters are read one by one while the worker runs */
+        uint64_t a = created > ended ? created - ended : 0;
+        active += a;
+        json_array_append_new(
+            ws, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", (json_int_t)i,
+                          "active", (json_int_t)a, "created", (json_int_t)created, "ended",
+                          (json_int_t)ended, "tcp", (json_int_t)stats_get(b, CNT_FLOW_TCP),
+                          "udp", (json_int_t)stats_get(b, CNT_FLOW_UDP), "timeout",
+                          (json_int_t)stats_get(b, CNT_FLOW_TIMEOUT), "evicted",
+                          (json_int_t)stats_get(b, CNT_FLOW_EVICTED), "queue_drops",
+                          (json_int_t)dispatch_queue_drops(r->disp, i)));
+    }
+    return json_pack("{s:I, s:I, s:I, s:o}", "active", (json_int_t)active, "memuse",
+                     (json_int_t)atomic_load(&r->gauges.flow_memuse), "flow_bytes",
+                     (json_int_t)flow_bytes_per_flow(), "workers", ws);
+}
+
+/* The answers to the control socket's queries (run-service.h), built on
+ * the main thread between two dispatch steps. */
+static json_t *answer(void *ctx, enum run_query q)
+{
+    struct run *r = ctx;
+    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
 }
 
 static void teardown(struct run *r)
@@ -123,6 +175,12 @@ static void teardown(struct run *r)
             worker_free(r->workers[i]);
         free(r->workers);
         r->workers = NULL;
+    }
+    if (r->apps) {
+        for (unsigned i = 0; i < r->nworkers; i++)
+            app_free(r->apps[i]);
+        free(r->apps);
+        r->apps = NULL;
     }
     if (r->dw)
         for (unsigned i = 0; i < r->nworkers; i++)
@@ -137,9 +195,12 @@ static void teardown(struct run *r)
         spu_bundle_unref(r->bundles[i]);
 }
 
-int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
-             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+int run_main_env(const struct config *c, const struct run_env *env, struct run_report *rep,
+                 struct spu_error *err)
 {
+    volatile sig_atomic_t *stop = env->stop;
+    run_progress_fn progress = env->progress;
+    void *progress_ctx = env->progress_ctx;
     struct run rr;
     struct run *r = &rr;
     memset(r, 0, sizeof(*r));
@@ -169,7 +230,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     }
     struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
     r->cap = c->iface ? capture_open_live(c->iface, &co, err)
-                      : capture_open_file(c->read_path, &co, err);
+                      : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
     r->out = output_open(c->eve_path, r->nworkers + 1, err);
@@ -177,12 +238,23 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         teardown(r);
         return err->code;
     }
+    if (env->tap)
+        output_set_tap(r->out, env->tap);
+    if (env->opened) {
+        int orc = env->opened(env->opened_ctx, err);
+        if (orc < 0) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return orc;
+        }
+    }
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
+    r->apps = calloc(r->nworkers, sizeof(*r->apps));
     r->dw = calloc(r->nworkers, sizeof(*r->dw));
-    if (!r->workers || !r->dw)
+    if (!r->workers || !r->apps || !r->dw)
         goto nomem;
     if (c->nbundles) {
         const char *names[CONFIG_MAX_BUNDLES];
@@ -205,6 +277,13 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     }
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
+        struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
+                             NULL, output_producer(r->out, i), (int)i, c->iface};
+        if (!(r->apps[i] = app_new(&ac, err))) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return err->code;
+        }
         struct worker_cfg wc = {
             .id = i,
             .seed = seed,
@@ -217,7 +296,7 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
             .out = output_producer(r->out, i),
             .in_iface = c->iface,
             .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
-            .consumer = NULL,
+            .consumer = app_active(r->apps[i]) ? app_consumer(r->apps[i]) : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
         if (!r->workers[i])
@@ -242,6 +321,8 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
     int64_t next_progress = r->t_start + 1000000000;
     unsigned idle = 0;
     while (!*stop) {
+        if (env->svc && run_service_serve(env->svc, answer, r))
+            break;
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
             break;
@@ -281,12 +362,19 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
     emit_stats(r);
+    if (env->svc)
+    {
+        run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
+        run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+    }
 
     struct stats_block sum;
     stats_block_init(&sum);
     stats_block_merge(&sum, dispatch_stats(r->disp));
     for (unsigned i = 0; i < r->nworkers; i++)
         stats_block_merge(&sum, worker_stats(r->workers[i]));
+    for (unsigned i = 0; i < r->nworkers; i++)
+        stats_block_merge(&sum, app_stats(r->apps[i]));
     struct capture_stats cs;
     capture_stats(r->cap, &cs);
     rep->packets = dispatch_packets(r->disp);
@@ -321,6 +409,13 @@ nomem:
     output_close(r->out, NULL);
     teardown(r);
     return SPU_ENOMEM;
+}
+
+int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
+             void *progress_ctx, struct run_report *rep, struct spu_error *err)
+{
+    struct run_env env = {.stop = stop, .progress = progress, .progress_ctx = progress_ctx};
+    return run_main_env(c, &env, rep, err);
 }
 
 int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_report *rep,

@@ -53,6 +53,30 @@ typedef void (*run_progress_fn)(void *ctx, const struct run_progress *p);
 int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_fn progress,
              void *progress_ctx, struct run_report *rep, struct spu_error *err);
 
+struct run_service;
+struct output_tap;
+
+/* What a run may be given besides its configuration; every member but
+ * `stop` may be NULL. */
+struct run_env {
+    volatile sig_atomic_t *stop;
+    run_progress_fn progress;
+    void *progress_ctx;
+    struct run_service *svc;      /* control socket: queries, shutdown */
+    const struct output_tap *tap; /* EVE subscribers (control_publish) */
+    const char *read_path;        /* read this file instead of c->read_path */
+    /* Called once the capture and the EVE output are open and before any
+     * packet is read (privilege drop); a negative return ends the run. */
+    int (*opened)(void *ctx, struct spu_error *err);
+    void *opened_ctx;
+};
+
+/* run_main with an environment: the control socket's service answered
+ * between dispatch steps (a shutdown request stops the run as SIGTERM
+ * does), the EVE tap, the capture file of a queued run. */
+int run_main_env(const struct config *c, const struct run_env *env, struct run_report *rep,
+                 struct spu_error *err);
+
 /* --bare: read -r the same way, decode every packet's headers and hash its
  * flow key, nothing else. */
 int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_report *rep,

@@ -85,13 +85,15 @@ struct spu_bsect {
     X(OUTPUT, 21, "output")  /* struct spu_boutput */                          \
     X(META, 22, "meta")      /* struct spu_bmeta: key/value strings */         \
     X(SIG, 23, "sig")        /* struct spu_bsig (optional) */                  \
-    X(HSDB, 24, "hsdb")      /* serialized pattern databases (optional cache) */
+    X(HSDB, 24, "hsdb")      /* serialized pattern databases (optional cache) */ \
+    X(LOG, 25, "log")        /* struct spu_blog: EVE log declarations */       \
+    X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */
 
 enum spu_section_id {
 #define SPU_SEC_ENUM(name, id, text) SPU_SEC_##name = id,
     SPU_SECTION_LIST(SPU_SEC_ENUM)
 #undef SPU_SEC_ENUM
-    SPU_SEC__MAX = 24
+    SPU_SEC__MAX = 26
 };
 
 /* Bundle-wide facts. */
@@ -215,7 +217,11 @@ struct spu_bsink {
 /* SPAN: the sink receives every byte its context consumes while it is the
  * innermost sink (a captured group); otherwise only bytes of ops flagged
  * SPU_GF_YIELD and `yield`s (docs/grammar-vm.md). */
-enum { SPU_SINKF_SPAN = 1u };
+/* SPAN: the sink receives every byte its context consumes (group
+ * captures). RECORD: G_SINK_CLOSE with CAPTURE pushes the record the child
+ * unit built (copied into the opener's arena; null without a child)
+ * instead of the stored content. */
+enum { SPU_SINKF_SPAN = 1u, SPU_SINKF_RECORD = 2u };
 
 enum { SPU_TRANSPORT_TCP = 1, SPU_TRANSPORT_UDP = 2, SPU_TRANSPORT_STREAM = 3 };
 enum { SPU_DIR_CLIENT = 0, SPU_DIR_SERVER = 1 };
@@ -326,6 +332,47 @@ struct spu_boutput {
 struct spu_bmeta {
     struct spu_bstr key;
     struct spu_bstr value;
+};
+
+/* EVE log declarations (`log TYPE on EVENT { ... }` and `log TYPE on
+ * transaction PROTO { ... }` in a grammar, docs/grammar-language.md).
+ * Each builds one JSON object {"TYPE": {...}} per event / completed
+ * transaction (runtime/evelog.h).
+ *
+ * EVENT: `trigger` is the event index, `layout` its record layout, and the
+ * entries' programs run on the event's record. TX: `trigger` is the
+ * protocol index and `layout` a transaction layout spuc synthesises: one
+ * REC field per message of the protocol's transactions (named after the
+ * message, sub = its layout); the runtime fills the field whose sub is
+ * the client's / server's record layout and leaves the others null.
+ *
+ * An entry writes the value of KEY program `prog` (run on a record of
+ * `layout`, event SPU_NONE for TX and element records) at `path`
+ * (dot-separated names, each non-empty) below the TYPE object. With
+ * nsubs > 0 the value is an array of records (or one record) of layout
+ * `sub_layout` (a bundle layout or SPU_LAYOUT_STD|id), and each element
+ * becomes an object built by the entries [first_sub, first_sub + nsubs)
+ * run on it; sub entries come after their parent (first_sub > the
+ * parent's index), so nesting is finite. Without subs, records become
+ * objects of all their fields. A log's top entries are
+ * [first_entry, first_entry + nentries). */
+enum { SPU_LOG_EVENT = 1, SPU_LOG_TX = 2 };
+#define SPU_LOG_MAX_DEPTH 8u /* a log's entries are depth 1, their subs 2, ... */
+struct spu_blog {
+    struct spu_bstr type;  /* EVE event_type, the object's key */
+    uint32_t kind;         /* SPU_LOG_* */
+    uint32_t trigger;      /* EVENT: event index; TX: protocol index */
+    uint32_t layout;       /* record layout the top entries run on */
+    uint32_t first_entry;  /* LOGENT index */
+    uint32_t nentries;
+    uint32_t pad;
+};
+struct spu_blogent {
+    struct spu_bstr path;
+    uint32_t prog;         /* KEY program */
+    uint32_t first_sub;    /* LOGENT index, or 0 when nsubs == 0 */
+    uint32_t nsubs;
+    uint32_t sub_layout;   /* layout of the value's records, or SPU_NONE */
 };
 
 /* Ed25519 (libsodium) signature over the header checksum; the key id is the

@@ -37,6 +37,8 @@ static const uint32_t sect_entsize[SPU_SEC__MAX + 1] = {
     [SPU_SEC_META] = sizeof(struct spu_bmeta),
     [SPU_SEC_SIG] = sizeof(struct spu_bsig),
     [SPU_SEC_HSDB] = 1,
+    [SPU_SEC_LOG] = sizeof(struct spu_blog),
+    [SPU_SEC_LOGENT] = sizeof(struct spu_blogent),
 };
 
 const char *spu_section_name(unsigned id)
@@ -228,6 +230,8 @@ int spu_bview_parse(const void *data, uint64_t size, struct spu_bview *v, struct
     FILL(SPU_SEC_OUTPUT, outputs, noutputs);
     FILL(SPU_SEC_META, metas, nmetas);
     FILL(SPU_SEC_HSDB, hsdb, nhsdb);
+    FILL(SPU_SEC_LOG, logs, nlogs);
+    FILL(SPU_SEC_LOGENT, logents, nlogents);
 #undef FILL
     v->globals = SEC_PTR(v, SPU_SEC_GLOBALS);
     v->sig = SEC_PTR(v, SPU_SEC_SIG);

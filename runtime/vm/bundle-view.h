@@ -85,6 +85,10 @@ struct spu_bview {
     const struct spu_bsig *sig; /* NULL when unsigned */
     const uint8_t *hsdb;
     uint32_t nhsdb;
+    const struct spu_blog *logs;
+    uint32_t nlogs;
+    const struct spu_blogent *logents;
+    uint32_t nlogents;
 };
 
 /* Check the header and section table of `size` bytes at `data` (8-byte

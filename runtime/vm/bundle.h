@@ -132,6 +132,8 @@ SPU_BUNDLE_ARRAY(iedges, struct spu_biedge)
 SPU_BUNDLE_ARRAY(patterns, struct spu_bpattern)
 SPU_BUNDLE_ARRAY(outputs, struct spu_boutput)
 SPU_BUNDLE_ARRAY(metas, struct spu_bmeta)
+SPU_BUNDLE_ARRAY(logs, struct spu_blog)
+SPU_BUNDLE_ARRAY(logents, struct spu_blogent)
 #undef SPU_BUNDLE_ARRAY
 
 #endif

@@ -347,8 +347,8 @@ int spu_disasm_prog(FILE *out, const struct spu_bundle *b, uint32_t pi)
         sbname(&s, b, v->protos[p->proto].name);
     }
     if (p->layout != SPU_NONE) {
-        sbf(&s, ", record ");
-        sbname(&s, b, v->layouts[p->layout].name);
+        const struct spu_layout *l = spu_bundle_layout(b, p->layout); /* bundle or stdlib */
+        sbf(&s, ", record %s", l ? l->name : "?");
     }
     sbf(&s, ", locals %u, params %u, max_stack %u, loops %u%s", p->nlocals, p->nparams,
         p->max_stack, p->nloops, p->flags & SPU_PF_STREAM ? ", stream" : "");
@@ -508,6 +508,7 @@ static void dump_grammar(FILE *out, const struct spu_bundle *b, struct sb *s)
         else
             sbf(s, "%u", k->limit);
         sbf(s, "%s", k->flags & SPU_SINKF_SPAN ? " span" : "");
+        sbf(s, "%s", k->flags & SPU_SINKF_RECORD ? " record" : "");
         put(out, s);
     }
 }
@@ -717,6 +718,49 @@ static void dump_trees(FILE *out, const struct spu_bundle *b, struct sb *s)
     }
 }
 
+static void dump_logents(FILE *out, const struct spu_bundle *b, struct sb *s, uint32_t first,
+                         uint32_t n, unsigned depth)
+{
+    for (uint32_t i = first; i < first + n; i++) {
+        const struct spu_blogent *e = &b->v.logents[i];
+        sbf(s, "%*s", (int)(2 * depth + 2), "");
+        sbname(s, b, e->path);
+        sbf(s, " = ");
+        sbprogref(s, b, e->prog);
+        if (e->nsubs) {
+            const struct spu_layout *l = spu_bundle_layout(b, e->sub_layout);
+            sbf(s, ", each record (%s):", l ? l->name : "?");
+        }
+        put(out, s);
+        if (e->nsubs)
+            dump_logents(out, b, s, e->first_sub, e->nsubs, depth + 1);
+    }
+}
+
+/* Printed only when there are logs, so bundles without them dump as before. */
+static void dump_logs(FILE *out, const struct spu_bundle *b, struct sb *s)
+{
+    const struct spu_bview *v = &b->v;
+    if (!v->nlogs)
+        return;
+    fprintf(out, "\nlogs (%u)\n", v->nlogs);
+    for (uint32_t i = 0; i < v->nlogs; i++) {
+        const struct spu_blog *l = &v->logs[i];
+        sbf(s, "  log ");
+        sbname(s, b, l->type);
+        if (l->kind == SPU_LOG_EVENT) {
+            sbf(s, " on ");
+            sbname(s, b, v->events[l->trigger].name);
+        } else {
+            sbf(s, " on transaction ");
+            sbname(s, b, v->protos[l->trigger].name);
+        }
+        sbf(s, " (record layout %u)", l->layout);
+        put(out, s);
+        dump_logents(out, b, s, l->first_entry, l->nentries, 1);
+    }
+}
+
 int spu_disasm(FILE *out, const struct spu_bundle *b, unsigned flags)
 {
     char line[LINE];
@@ -728,6 +772,7 @@ int spu_disasm(FILE *out, const struct spu_bundle *b, unsigned flags)
     dump_events(out, b, &s);
     dump_rules(out, b, &s);
     dump_trees(out, b, &s);
+    dump_logs(out, b, &s);
     fprintf(out, "\nprograms (%u)\n", b->v.nprogs);
     for (uint32_t i = 0; i < b->v.nprogs; i++)
         spu_disasm_prog(out, b, i);

@@ -155,7 +155,7 @@ static int check_operands(const struct pctx *x, uint32_t pc)
     case SPU_FMT_FIELD:
         if (p->layout == SPU_NONE)
             return PFAIL(pc, "field access in a program without a record");
-        nf = v->layouts[p->layout].nfields;
+        nf = layout_nfields(v, p->layout, p->kind == SPU_PROG_KEY, &ok);
         return in->b < nf ? SPU_OK : PFAIL(pc, "field %u of %u", in->b, nf);
     case SPU_FMT_LFIELD:
         nf = layout_nfields(v, in->c, in->op == SPU_OP_MEMBER, &ok);

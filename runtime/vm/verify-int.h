@@ -24,6 +24,9 @@ int spu_vfail(const struct vctx *vc, unsigned sec, uint64_t index, uint64_t fiel
 unsigned spu_vflowkey_count(void);
 unsigned spu_vrt_event_count(void);
 
+/* Check the LOG and LOGENT sections (program headers already verified). */
+int spu_verify_logs(const struct vctx *vc);
+
 /* Check the code of program `pi` (its header is already verified). */
 int spu_verify_code(const struct vctx *vc, uint32_t pi);
 

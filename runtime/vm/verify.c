@@ -249,7 +249,16 @@ static int check_prog_headers(const struct vctx *vc)
             TRY(chk_idx(vc, sec, i, OFF(spu_bprog, event), p->event, v->nevents,
                         p->kind == SPU_PROG_KEY, "event"));
             uint32_t want = p->event == SPU_NONE ? SPU_NONE : v->events[p->event].layout;
-            if (p->layout != want)
+            /* A KEY program without an event reads no record (flow keys) or
+             * the record it is given: a log entry's transaction layout or
+             * element records, a bundle layout or a stdlib record. */
+            if (p->event == SPU_NONE && p->layout != SPU_NONE) {
+                uint32_t std = p->layout & ~SPU_LAYOUT_STD;
+                if ((p->layout & SPU_LAYOUT_STD) ? std >= SPU_REC__COUNT
+                                                 : p->layout >= v->nlayouts)
+                    return spu_vfail(vc, sec, i, OFF(spu_bprog, layout),
+                                     "prog %u: layout 0x%x unknown", i, p->layout);
+            } else if (p->layout != want)
                 return spu_vfail(vc, sec, i, OFF(spu_bprog, layout),
                                  "prog %u: layout %u is not its event's record layout %u", i,
                                  p->layout, want);
@@ -371,7 +380,9 @@ static int check_sinks_protos(const struct vctx *vc)
         const struct spu_bsink *s = &v->sinks[i];
         unsigned sec = SPU_SEC_SINK;
         TRY(chk_u32(vc, sec, i, OFF(spu_bsink, filters), s->filters, s->nfilters, 1, "filters"));
-        if (s->nfilters > 255 || s->nargs > 0xffff || (s->flags & ~(uint32_t)SPU_SINKF_SPAN))
+        if (s->nfilters > 255 || s->nargs > 0xffff ||
+            (s->flags & ~(uint32_t)(SPU_SINKF_SPAN | SPU_SINKF_RECORD)) ||
+            ((s->flags & SPU_SINKF_RECORD) && s->child == SPU_NONE))
             return spu_vfail(vc, sec, i, OFF(spu_bsink, nfilters),
                              "sink %u: %u filters, %u args, flags 0x%x", i, s->nfilters, s->nargs,
                              s->flags);
@@ -796,6 +807,8 @@ int spu_verify(const struct spu_bview *v, struct spu_error *err)
         rc = walk_trees(&vc, in_tree);
     if (rc == SPU_OK)
         rc = check_patterns(&vc, in_tree, has_pat);
+    if (rc == SPU_OK)
+        rc = spu_verify_logs(&vc);
     for (uint32_t i = 0; rc == SPU_OK && i < v->nprogs; i++)
         rc = spu_verify_code(&vc, i);
     free(marks);

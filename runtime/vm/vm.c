@@ -346,6 +346,7 @@ static int sess_store(struct run *r, uint32_t s, uint32_t b, const struct spu_va
     } while (0)
 #define VM_RECORD rec
 #define VM_LOCALS locals
+#define VM_STORE_LOCAL(slot, v) (*(slot) = (v))
 #define VM_CONST(i) (&b->kvals[i])
 #define VM_REGEX(i) (b->re[i])
 #define VM_MATCH_DATA (r->vm->md)
@@ -493,8 +494,9 @@ static int run_prog(struct run *r, uint32_t pi, const struct spu_record *rec, st
     }
     if (p->layout == SPU_NONE) /* a flow-key program reads no record */
         rec = NULL;
+    /* log programs may run on stdlib records (SPU_LAYOUT_STD | id) */
     if (rec && (!rec->layout || rec->layout->id != p->layout ||
-                rec->nslots < v->layouts[p->layout].nfields)) {
+                rec->nslots < spu_bundle_layout(r->b, p->layout)->nfields)) {
         r->fault = SPU_VMF_RECORD;
         r->prog = pi;
         rc = SPU_EFAULT;

@@ -6,7 +6,7 @@
  * checksum. A bundle that loads is then exercised: the disassembler, the
  * index for every event, and every RULE and KEY program on an empty
  * record of its layout, with stdlib's built-ins, a fake host and a small
- * step budget. Nothing
+ * step budget, and the EVE logs on empty records (runtime/evelog). Nothing
  * may crash, leak or read out of bounds.
  */
 #include "arena.h"
@@ -15,6 +15,7 @@
 #include "bundle-view.h"
 #include "bundle.h"
 #include "disasm.h"
+#include "evelog.h"
 #include "index.h"
 #include "vm.h"
 
@@ -78,6 +79,30 @@ static void fix_checksum(uint8_t *p, size_t len)
     spu_bundle_digest(p, len, zo, zl, ((struct spu_bhdr *)p)->checksum);
 }
 
+static void fz_emit(void *ctx, const char *type, json_t *obj)
+{
+    json_decref(obj);
+}
+
+/* The EVE logs (LOG, LOGENT) on empty records: every event, and every
+ * protocol's transactions with both sides absent. */
+static void exercise_logs(struct spu_bundle *b, struct spu_arena *a)
+{
+    struct spu_error err;
+    struct evelog *el = evelog_new(&err);
+    if (!el)
+        return;
+    uint32_t nev, nproto;
+    const struct spu_bevent *evs = spu_bundle_events(b, &nev);
+    spu_bundle_protos(b, &nproto);
+    for (uint32_t e = 0; e < nev; e++)
+        evelog_event(el, b, e, spu_record_new(a, spu_bundle_layout(b, evs[e].layout)), fz_emit,
+                     NULL, &err);
+    for (uint32_t p = 0; p < nproto; p++)
+        evelog_tx(el, b, p, NULL, NULL, fz_emit, NULL, &err);
+    evelog_free(el);
+}
+
 static void exercise(struct spu_bundle *b)
 {
     struct spu_error err;
@@ -121,6 +146,7 @@ static void exercise(struct spu_bundle *b)
         spu_vm_run_key(vm, b, p, rec, &fz_ops, &host, &out, NULL);
         spu_vm_reset(vm);
     }
+    exercise_logs(b, a);
 out:
     if (null)
         fclose(null);

@@ -1,0 +1,106 @@
+/* run-commands.c - the control commands spurun answers (see run-commands.h). */
+#include "run-commands.h"
+
+#include "control.h"
+#include "err.h"
+#include "logger.h"
+#include "run-service.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static int cmd_stats(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    int r = run_service_query(rc->svc, RUN_QUERY_STATS, rc->timeout_ms, result, err);
+    if (r < 0)
+        return r;
+    struct control *ctl = atomic_load(&rc->ctl);
+    if (ctl) {
+        struct control_counters k;
+        control_counters(ctl, &k);
+        json_object_set_new(*result, "control",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+                                      (json_int_t)k.connections, "requests", (json_int_t)k.requests,
+                                      "bad_requests", (json_int_t)k.bad_requests, "subscribers",
+                                      (json_int_t)k.subscribers, "subscribers_dropped",
+                                      (json_int_t)k.sub_dropped, "records_streamed",
+                                      (json_int_t)k.sub_records));
+    }
+    return SPU_OK;
+}
+
+static int cmd_flows(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    return run_service_query(rc->svc, RUN_QUERY_FLOWS, rc->timeout_ms, result, err);
+}
+
+static int cmd_shutdown(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    LOGGER(rc->log, LOGGER_NOTICE, "control: shutdown requested");
+    run_service_shutdown(rc->svc);
+    *result = json_string("shutting down");
+    return SPU_OK;
+}
+
+static int cmd_pcap(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    const char *file = json_string_value(json_object_get(args, "file"));
+    int r = run_service_pcap_add(rc->svc, file, result, err);
+    if (r == SPU_OK)
+        LOGGER(rc->log, LOGGER_NOTICE, "control: queued %s", file);
+    else
+        LOGGER(rc->log, LOGGER_WARNING, "control: pcap refused: %s", err->msg);
+    return r;
+}
+
+static int cmd_pcap_status(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    *result = run_service_pcap_status(rc->svc);
+    return *result ? SPU_OK : spu_error_set(err, SPU_ENOMEM, "out of memory");
+}
+
+/* Event types are dotted lowercase names ("http", "flow", "smtp.command"). */
+static bool type_name_ok(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+              *s == '-'))
+            return false;
+    return true;
+}
+
+static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    const json_t *types = json_object_get(args, "types");
+    size_t i;
+    const json_t *t;
+    json_array_foreach(types, i, t)
+    {
+        if (!type_name_ok(json_string_value(t)))
+            return spu_error_set(err, SPU_EINVAL, "subscribe: '%.64s' is not an event type name",
+                                 json_string_value(t));
+    }
+    json_t *ty = types ? json_incref((json_t *)types) : json_array();
+    *result =
+        json_pack("{s:o, s:I}", "types", ty, "max_pending_bytes", (json_int_t)CONTROL_SUB_MAX);
+    return *result ? SPU_OK : spu_error_set(err, SPU_ENOMEM, "out of memory");
+}
+
+void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->ctx = rc;
+    h->stats = cmd_stats;
+    h->flows = cmd_flows;
+    h->shutdown = cmd_shutdown;
+    h->pcap = cmd_pcap;
+    h->pcap_status = cmd_pcap_status;
+    h->subscribe = cmd_subscribe;
+}

@@ -1,0 +1,31 @@
+/*
+ * run-commands.h - the control commands spurun answers today, as handlers
+ * for the control socket's table (control-cmd.h): stats, flows, shutdown,
+ * pcap, pcap-status, subscribe. The application commands (load, reload,
+ * stop, start, unload, sessions, list) are left NULL, so they reply "not
+ * available in this build", until the rule engine provides them: the lead
+ * wires them here, into the same struct control_handlers.
+ *
+ * The handlers run on the control thread and reach the run only through
+ * struct run_service (run-service.h). Owned by main().
+ */
+#ifndef SPU_RUN_COMMANDS_H
+#define SPU_RUN_COMMANDS_H
+
+#include "control-cmd.h"
+
+struct run_service;
+struct control;
+struct logger;
+
+struct run_commands {
+    struct run_service *svc;     /* borrowed */
+    struct control *_Atomic ctl; /* set once control_new returned: its counters */
+    struct logger *log;          /* borrowed; may be NULL */
+    unsigned timeout_ms;         /* how long a query waits for the main thread */
+};
+
+/* Fill h with the handlers above (ctx = rc); the others stay NULL. */
+void run_commands_handlers(struct run_commands *rc, struct control_handlers *h);
+
+#endif
