@@ -504,6 +504,20 @@ Test(sema, sessions_are_read_where_their_key_is_known)
     checked_free(c);
 }
 
+Test(sema, session_keyed_by_a_runtime_event_field)
+{
+    struct checked *c = check(NULL, "session s keyed by packet.src_ip ttl 1m { int n; }\n"
+                                    "rule sid 1 on packet { s.n += 1; }\n"
+                                    "rule sid 2 on flow.start { s.n += 1; }\n");
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "session 's' is keyed by a field of packet"), "%s",
+                       c->msgs);
+    checked_free(c);
+    c = check(NULL, "session s keyed by packet.nosuch ttl 1m { int n; }\n");
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    checked_free(c);
+}
+
 Test(sema, rule_ids_are_unique_per_gid)
 {
     struct checked *c = check(NULL, "rule sid 1 on packet { }\n"
