@@ -177,6 +177,7 @@ struct gctx *gvm_ctx_new(struct spu_gvm_conn *conn, struct gctx *parent, uint32_
     c->dir = (uint8_t)dir;
     c->level = (uint8_t)level;
     c->status = GS_IDLE;
+    c->wend = GVM_NOWHERE;
     c->lim_token = clamp(P->lim_token, 0, GVM_MAX_TOKEN);
     c->lim_field = P->lim_field;
     c->lim_message = P->lim_message ? P->lim_message : 1;
@@ -233,6 +234,7 @@ void gvm_ctx_free(struct gctx *c)
     free(c->mk);
     free(c->dbuf);
     free(c->fbuf);
+    free(c->win);
     free(c->sk);
     free(c->drv);
     free(c);

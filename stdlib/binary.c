@@ -1,0 +1,129 @@
+/*
+ * binary.c - built-ins for binary protocols: bit fields of integers,
+ * joining parts (DNS labels), addresses from their wire bytes, bytes as
+ * hex text. They compute values; they consume no protocol structure.
+ */
+#include "stdlib-int.h"
+
+#include <string.h>
+
+/* bits(v, shift, width): (v >> shift) & (2^width - 1) of v's 64 bits;
+ * null for null, and for a shift outside 0-63 or a width under 1 (a width
+ * past bit 63 stops there). */
+int spu_bi_bits(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                struct spu_value *ret)
+{
+    int rc = spu_arg_count(c, argc, 3);
+    if (rc)
+        return rc;
+    if (args[0].type == SPU_T_NULL) {
+        *ret = spu_v_null();
+        return SPU_OK;
+    }
+    int64_t v, shift, width;
+    if ((rc = spu_arg_int(c, &args[0], 0, &v)) || (rc = spu_arg_int(c, &args[1], 0, &shift)) ||
+        (rc = spu_arg_int(c, &args[2], 0, &width)))
+        return rc;
+    *ret = spu_v_null();
+    if (shift < 0 || shift > 63 || width < 1)
+        return SPU_OK;
+    if (width > 64 - shift)
+        width = 64 - shift;
+    uint64_t u = (uint64_t)v >> shift;
+    if (width < 64)
+        u &= ((uint64_t)1 << width) - 1;
+    *ret = spu_v_int((int64_t)u);
+    return SPU_OK;
+}
+
+/* join(parts, sep): the strings of an array joined by sep (a string is
+ * itself; null elements are left out); null for null. */
+int spu_bi_join(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                struct spu_value *ret)
+{
+    int rc = spu_arg_count(c, argc, 2);
+    if (rc)
+        return rc;
+    const uint8_t *sep = NULL;
+    size_t sn = 0;
+    if ((rc = spu_arg_str(c, &args[1], &sep, &sn)) < 0)
+        return rc;
+    const struct spu_value *a = &args[0];
+    if (a->type == SPU_T_NULL || a->type == SPU_T_STR) {
+        *ret = *a;
+        return SPU_OK;
+    }
+    if (a->type != SPU_T_ARR)
+        return spu_arg_fault(c, "join() takes an array of strings");
+    struct spu_sb b;
+    spu_sb_init(&b, c->scratch, 64);
+    int first = 1;
+    for (uint32_t i = 0; a->u.arr && i < a->u.arr->n; i++) {
+        const struct spu_value *e = &a->u.arr->v[i];
+        if (e->type == SPU_T_NULL)
+            continue;
+        if (e->type != SPU_T_STR)
+            return spu_arg_fault(c, "join() takes an array of strings");
+        if ((!first && sn && spu_sb_put(&b, sep, sn)) || (e->len && spu_sb_put(&b, e->u.s, e->len)))
+            return spu_arg_nomem(c);
+        first = 0;
+    }
+    *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
+
+/* ip_bytes(s): the address of 4 (IPv4) or 16 (IPv6) bytes in network
+ * order; null for any other length. */
+int spu_bi_ip_bytes(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                    struct spu_value *ret)
+{
+    const uint8_t *s = NULL;
+    size_t n = 0;
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
+        return ss;
+    *ret = spu_v_null();
+    if (n != 4 && n != 16)
+        return SPU_OK;
+    uint8_t *d = spu_arena_alloc(c->scratch, 16);
+    if (!d)
+        return spu_arg_nomem(c);
+    memset(d, 0, 16);
+    if (n == 4) {
+        d[10] = d[11] = 0xff;
+        memcpy(d + 12, s, 4);
+    } else {
+        memcpy(d, s, 16);
+    }
+    struct spu_value v = {.type = SPU_T_IP, .aux = n == 4 ? 4 : 6, .len = n == 4 ? 32 : 128};
+    v.u.s = d;
+    *ret = v;
+    return SPU_OK;
+}
+
+/* hexstr(s, sep): the bytes as lowercase hex pairs, sep between them. */
+int spu_bi_hexstr(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                  struct spu_value *ret)
+{
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *s = NULL, *sep = NULL;
+    size_t n = 0, sn = 0;
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
+        return ss;
+    int rc;
+    if (argc > 1 && (rc = spu_arg_str(c, &args[1], &sep, &sn)) < 0)
+        return rc;
+    struct spu_sb b;
+    spu_sb_init(&b, c->scratch, n * (2 + sn) + 1);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t h[2] = {(uint8_t)digits[s[i] >> 4], (uint8_t)digits[s[i] & 15]};
+        if ((i && sn && spu_sb_put(&b, sep, sn)) || spu_sb_put(&b, h, 2))
+            return spu_arg_nomem(c);
+    }
+    if (n == 0)
+        *ret = spu_v_str((const uint8_t *)"", 0);
+    else
+        *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
