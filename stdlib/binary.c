@@ -5,6 +5,8 @@
  */
 #include "stdlib-int.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 /* bits(v, shift, width): (v >> shift) & (2^width - 1) of v's 64 bits;
@@ -125,5 +127,64 @@ int spu_bi_hexstr(struct spu_call *c, const struct spu_value *args, unsigned arg
         *ret = spu_v_str((const uint8_t *)"", 0);
     else
         *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
+
+/* hexint(v, digits): v in lowercase hex, zero-padded to at least `digits`
+ * (at most 16); null for null. */
+int spu_bi_hexint(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                  struct spu_value *ret)
+{
+    int rc = spu_arg_count(c, argc, 1);
+    if (rc)
+        return rc;
+    if (args[0].type == SPU_T_NULL) {
+        *ret = spu_v_null();
+        return SPU_OK;
+    }
+    int64_t v, d = 1;
+    if ((rc = spu_arg_int(c, &args[0], 0, &v)) ||
+        (argc > 1 && (rc = spu_arg_int(c, &args[1], 1, &d))))
+        return rc;
+    if (d < 1)
+        d = 1;
+    if (d > 16)
+        d = 16;
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%0*" PRIx64, (int)d, (uint64_t)v);
+    uint8_t *p = spu_arena_memdup(c->scratch, buf, (size_t)n);
+    if (!p)
+        return spu_arg_nomem(c);
+    *ret = spu_v_str(p, (uint32_t)n);
+    return SPU_OK;
+}
+
+/* addr_text(s): the text of an address given by its 4 or 16 wire bytes:
+ * IPv4 dotted, IPv6 as eight groups of four hex digits (uncompressed, as
+ * Suricata prints DNS answers); null for any other length. */
+int spu_bi_addr_text(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                     struct spu_value *ret)
+{
+    const uint8_t *s = NULL;
+    size_t n = 0;
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
+        return ss;
+    *ret = spu_v_null();
+    char buf[48];
+    int k;
+    if (n == 4)
+        k = snprintf(buf, sizeof(buf), "%u.%u.%u.%u", s[0], s[1], s[2], s[3]);
+    else if (n == 16)
+        k = snprintf(buf, sizeof(buf),
+                     "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x",
+                     s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11],
+                     s[12], s[13], s[14], s[15]);
+    else
+        return SPU_OK;
+    uint8_t *p = spu_arena_memdup(c->scratch, buf, (size_t)k);
+    if (!p)
+        return spu_arg_nomem(c);
+    *ret = spu_v_str(p, (uint32_t)k);
     return SPU_OK;
 }
