@@ -188,3 +188,74 @@ int spu_bi_addr_text(struct spu_call *c, const struct spu_value *args, unsigned 
     *ret = spu_v_str(p, (uint32_t)k);
     return SPU_OK;
 }
+
+/* group(s, n, sep): s with sep inserted after every n bytes but the last
+ * ("3b5f..." -> "3b:5f:..." for n 2); null for null. */
+int spu_bi_group(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                 struct spu_value *ret)
+{
+    const uint8_t *s = NULL, *sep = NULL;
+    size_t n = 0, sn = 0;
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
+        return ss;
+    int64_t k = 0;
+    int rc;
+    if (argc < 3 || (rc = spu_arg_int(c, &args[1], 0, &k)) ||
+        (rc = spu_arg_str(c, &args[2], &sep, &sn)) < 0)
+        return argc < 3 ? spu_arg_count(c, argc, 3) : rc;
+    if (k < 1 || sn == 0 || n == 0) {
+        *ret = args[0];
+        return SPU_OK;
+    }
+    struct spu_sb b;
+    spu_sb_init(&b, c->scratch, n + (n / (size_t)k) * sn);
+    for (size_t i = 0; i < n; i += (size_t)k) {
+        size_t m = n - i < (size_t)k ? n - i : (size_t)k;
+        if ((i && spu_sb_put(&b, sep, sn)) || spu_sb_put(&b, s + i, m))
+            return spu_arg_nomem(c);
+    }
+    *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
+
+/* oid(s): the dotted text of the contents octets of a DER OBJECT
+ * IDENTIFIER ("\x55\x04\x03" -> "2.5.4.3"); null when they are not one
+ * (empty, a component left unfinished or longer than 63 bits). */
+int spu_bi_oid(struct spu_call *c, const struct spu_value *args, unsigned argc,
+               struct spu_value *ret)
+{
+    const uint8_t *s = NULL;
+    size_t n = 0;
+    int ss = spu_arg_subject(c, args, argc, &s, &n, ret);
+    if (ss <= 0)
+        return ss;
+    *ret = spu_v_null();
+    if (n == 0 || (s[n - 1] & 0x80))
+        return SPU_OK;
+    struct spu_sb b;
+    spu_sb_init(&b, c->scratch, n * 4 + 8);
+    uint64_t v = 0;
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (v >> 56)
+            return SPU_OK;
+        v = (v << 7) | (s[i] & 0x7f);
+        if (s[i] & 0x80)
+            continue;
+        char t[48];
+        int k;
+        if (first) {
+            uint64_t a = v < 40 ? 0 : v < 80 ? 1 : 2;
+            k = snprintf(t, sizeof(t), "%" PRIu64 ".%" PRIu64, a, v - a * 40);
+            first = 0;
+        } else {
+            k = snprintf(t, sizeof(t), ".%" PRIu64, v);
+        }
+        if (spu_sb_put(&b, t, (size_t)k))
+            return spu_arg_nomem(c);
+        v = 0;
+    }
+    *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
