@@ -361,7 +361,7 @@ static void open_sink(struct gx *g, struct sinkopt *so, bool span)
 {
     struct cg *cg = g->cg;
     uint32_t filters[256];
-    uint32_t nf = 0, nargs = 0, child = SPU_NONE, limit = SPU_NONE;
+    uint32_t nf = 0, nargs = 0, child = SPU_NONE, limit = SPU_NONE, flags = span ? SPU_SINKF_SPAN : 0;
     for (const struct ast_node *k = so->opts; k; k = k->next) {
         if (k->kind != AST_SINK_FILTER)
             continue;
@@ -385,6 +385,9 @@ static void open_sink(struct gx *g, struct sinkopt *so, bool span)
                 lx_expr(&g->x, a->kind == AST_ARG ? a->a : a);
         } else if (k->kind == AST_SINK_LIMIT) {
             limit = (uint32_t)k->ival;
+        } else if (k->kind == AST_SINK_RECORD) {
+            flags |= SPU_SINKF_RECORD;
+            limit = 0; /* the content is not the value: store none of it */
         }
     }
     if (so->idx[span] == SPU_NONE) {
@@ -394,7 +397,7 @@ static void open_sink(struct gx *g, struct sinkopt *so, bool span)
             .child = child,
             .nargs = nargs,
             .limit = limit,
-            .flags = span ? SPU_SINKF_SPAN : 0,
+            .flags = flags,
         };
         so->idx[span] = spu_bw_sink(cg->bw, &s);
         if (so->idx[span] == SPU_NONE) {

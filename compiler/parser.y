@@ -133,7 +133,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %token KW_NOTHING "nothing" KW_NULL "null" KW_ON "on" KW_OUTPUT "output" KW_OVER "over"
 %token KW_PARSE "parse" KW_PORTS "ports" KW_PRIORITY "priority" KW_PROTOCOL "protocol"
 %token KW_REFERENCE "reference" KW_REGEXLIST "regexlist" KW_REPEAT "repeat" KW_REST "rest"
-%token KW_RESYNC "resync" KW_RETURN "return" KW_REV "rev" KW_RULE "rule" KW_SCORE "score"
+%token KW_RECORD "record" KW_RESYNC "resync" KW_RETURN "return" KW_REV "rev" KW_RULE "rule" KW_SCORE "score"
 %token KW_SERVER "server" KW_SESSION "session" KW_SID "sid" KW_STATE "state" KW_STOP "stop"
 %token KW_STREAM "stream" KW_STRING "string" KW_SWITCH "switch" KW_TCP "tcp" KW_TOKEN "token"
 %token KW_TRANSACTION "transaction" KW_TRUE "true" KW_UDP "udp" KW_UNIT "unit"
@@ -754,6 +754,7 @@ sink
           NEW($$, AST_SINK_LIMIT, @$);
           $$->ival = $2->ival;
       }
+    | KW_RECORD { NEW($$, AST_SINK_RECORD, @$); }
     ;
 
 filters

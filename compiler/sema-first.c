@@ -75,6 +75,8 @@ static bool first_element(struct sema *s, const struct sema_proto *p, const stru
             if (!first_seq(s, p, alt, out, bad))
                 return false;
         return true;
+    case AST_EL_PLUS: /* E+ [until T] begins with E */
+        return first_element(s, p, el->a, out, bad);
     default:
         *bad = el;
         return false;
@@ -154,14 +156,15 @@ static void not_a_token(struct sema *s, const struct ast_node *at, const char *w
         sema_note(s, bad->loc, "it begins with this");
 }
 
-/* A group as the first element was checked as a choice of its own, and its
- * failure reported there. bad == NULL: an unknown name or left recursion,
- * reported already too. */
+/* A group of several alternatives as the first element was checked as a
+ * choice of its own, and its failure reported there (a group of one is no
+ * choice: it reports nothing itself). bad == NULL: an unknown name or left
+ * recursion, reported already too. */
 static bool inner_choice(const struct ast_node *first)
 {
     if (first && (first->kind == AST_CAPTURE || first->kind == AST_APPEND))
         first = first->a;
-    return first && first->kind == AST_EL_ALT;
+    return first && first->kind == AST_EL_ALT && first->a && first->a->next;
 }
 
 void sema_choice(struct sema *s, struct sema_proto *p, struct ast_node *el)
@@ -196,7 +199,10 @@ void sema_choice(struct sema *s, struct sema_proto *p, struct ast_node *el)
             const struct ast_node *bad = NULL;
             if (!first_seq(s, p, alt, &c->alts[i], &bad)) {
                 all = false;
-                if (bad && !inner_choice(alt->a))
+                /* a group of one chooses nothing (lowered as its items):
+                 * it needs a first token only where an enclosing choice
+                 * looks at it, and that choice reports it */
+                if (bad && n > 1 && !inner_choice(alt->a))
                     not_a_token(s, alt, sema_sprintf(s, "alternative %u", i + 1), bad);
             }
         }

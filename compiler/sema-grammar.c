@@ -133,6 +133,43 @@ static bool contains_yield(const struct ast_node *n)
     return false;
 }
 
+/* Does a body call a stream unit where its yields flow on (not under a
+ * capture, which takes them as that capture's content)? Then the caller
+ * yields them too: it is a stream unit itself. */
+static bool calls_stream(const struct sema_proto *p, const struct ast_node *n)
+{
+    for (; n; n = n->next) {
+        if (n->kind == AST_CAPTURE || n->kind == AST_APPEND)
+            continue;
+        if (n->kind == AST_EL_REF) {
+            const struct sema_unit *v = sema_proto_unit(p, n->name);
+            if (v && !v->is_message && v->stream)
+                return true;
+        }
+        if (calls_stream(p, n->a) || calls_stream(p, n->b) || calls_stream(p, n->c))
+            return true;
+    }
+    return false;
+}
+
+/* Stream units are those that yield, and those that call one outside a
+ * capture: propagate until nothing changes (each round marks one more
+ * unit or ends, so at most one round per unit). */
+static void propagate_stream(struct sema_proto *p)
+{
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (uint32_t i = 0; i < p->nunits; i++) {
+            struct sema_unit *u = p->units[i];
+            if (u->is_message || u->stream || !calls_stream(p, u->decl->c))
+                continue;
+            u->stream = true;
+            changed = true;
+        }
+    }
+}
+
 static bool name_taken(struct sema *s, struct sema_proto *p, const struct ast_node *decl)
 {
     const struct sema_token *t = sema_proto_token(p, decl->name);
@@ -330,6 +367,7 @@ static void declare_proto(struct sema *s, struct ast_node *file, struct ast_node
             break;
         }
     }
+    propagate_stream(p);
 }
 
 /* ---- protocol items that need every declaration ---- */

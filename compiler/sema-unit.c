@@ -273,17 +273,20 @@ static const struct sema_type *g_element(struct gctx *g, struct ast_node *el)
     return t;
 }
 
-/* Sink options turn the capture's content into stored (filtered) bytes. */
-static void g_sinks(struct gctx *g, struct ast_node *cap, const struct sema_type *t)
+/* Sink options turn the capture's content into stored (filtered) bytes,
+ * or with `record` into the record the `parse` unit built. Returns the
+ * capture's type. */
+static const struct sema_type *g_sinks(struct gctx *g, struct ast_node *cap,
+                                       const struct sema_type *t)
 {
     struct sema *s = g->e.s;
     if (t->base == SPU_T_REC || t->base == SPU_T_ARR) {
         char x[96];
         sema_error(s, cap->b->loc, "filter, parse and limit apply to bytes; '%s' captures %s",
                    cap->name, sema_type_str(t, x, sizeof(x)));
-        return;
+        return &sema_t_str;
     }
-    const struct ast_node *parse = NULL, *limit = NULL;
+    const struct ast_node *parse = NULL, *limit = NULL, *record = NULL;
     for (struct ast_node *k = cap->b; k; k = k->next) {
         switch (k->kind) {
         case AST_SINK_FILTER: {
@@ -347,10 +350,27 @@ static void g_sinks(struct gctx *g, struct ast_node *cap, const struct sema_type
             if (k->ival < 0 || k->ival > 0xffffffffLL)
                 sema_error(s, k->loc, "a limit must be between 0 and 4294967295 bytes");
             break;
+        case AST_SINK_RECORD:
+            if (record)
+                sema_error(s, k->loc, "duplicate record");
+            record = k;
+            break;
         default:
             break;
         }
     }
+    if (!record)
+        return &sema_t_str;
+    if (!parse) {
+        sema_error(s, record->loc, "'record' takes the record of the unit the content is "
+                   "parsed with: add 'parse UNIT'");
+        return &sema_t_any;
+    }
+    if (limit)
+        sema_error(s, limit->loc, "a 'record' capture stores no content: drop the limit");
+    if (parse->sema.ref != SEMA_REF_UNIT || !parse->sema.sym.unit)
+        return &sema_t_any;
+    return sema_type_rec(s, parse->sema.sym.unit->layout);
 }
 
 static const struct ast_node *outermost(const struct loop *l)
@@ -364,10 +384,8 @@ static void g_capture(struct gctx *g, struct ast_node *cap)
 {
     struct sema *s = g->e.s;
     const struct sema_type *t = g_element(g, cap->a);
-    if (cap->b) {
-        g_sinks(g, cap, t);
-        t = &sema_t_str;
-    }
+    if (cap->b)
+        t = g_sinks(g, cap, t);
     struct sema_local *l = sema_scope_find(&g->e, cap->name);
     cap->sema.type = t;
     if (l) {

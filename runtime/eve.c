@@ -358,6 +358,10 @@ int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const 
     uint16_t dp = ep.icmp ? ep.icmp_code : ep.ports ? ep.dport : 0;
     if (flowkey_community_id(cid, sizeof(cid), ep.ipver, ep.src, ep.dst, ep.proto, sp, dp))
         set_str(o, "community_id", cid);
+    if (f->app_proto)
+        set_str(o, "app_proto", f->app_proto);
+    else
+        json_object_del(o, "app_proto");
     json_t *fl = sub(o, "flow");
     set_int(fl, "pkts_toserver", f->pkts[0]);
     set_int(fl, "pkts_toclient", f->pkts[1]);

@@ -86,6 +86,9 @@ struct flow {
     uint8_t icmp_type, icmp_code;
     struct stream_dir sd[2];     /* [0] to server, [1] to client */
     void *app;                   /* stream consumer's slot */
+    const char *app_proto;       /* protocol name (NUL-terminated, owned by the
+                                  * application layer, which outlives its flows),
+                                  * or NULL: not characterized */
     void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
 };
 

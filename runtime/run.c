@@ -1,6 +1,7 @@
 /* run.c - wiring of capture, dispatcher, workers and output (see run.h). */
 #include "run.h"
 
+#include "app.h"
 #include "bundle.h"
 #include "capture.h"
 #include "config.h"
@@ -51,6 +52,7 @@ struct run {
     struct capture *cap;
     struct output *out;
     struct worker **workers;
+    struct app **apps; /* one per worker, freed after the workers */
     unsigned nworkers;
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
@@ -71,6 +73,8 @@ static json_t *stats_record(struct run *r)
     stats_block_merge(&sum, dispatch_stats(r->disp));
     for (unsigned i = 0; i < r->nworkers; i++)
         stats_block_merge(&sum, worker_stats(r->workers[i]));
+    for (unsigned i = 0; i < r->nworkers && r->apps; i++)
+        stats_block_merge(&sum, app_stats(r->apps[i]));
     struct capture_stats cs;
     capture_stats(r->cap, &cs);
     json_t *g = json_object();
@@ -172,6 +176,12 @@ static void teardown(struct run *r)
         free(r->workers);
         r->workers = NULL;
     }
+    if (r->apps) {
+        for (unsigned i = 0; i < r->nworkers; i++)
+            app_free(r->apps[i]);
+        free(r->apps);
+        r->apps = NULL;
+    }
     if (r->dw)
         for (unsigned i = 0; i < r->nworkers; i++)
             detect_worker_free(r->dw[i]);
@@ -242,8 +252,9 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
+    r->apps = calloc(r->nworkers, sizeof(*r->apps));
     r->dw = calloc(r->nworkers, sizeof(*r->dw));
-    if (!r->workers || !r->dw)
+    if (!r->workers || !r->apps || !r->dw)
         goto nomem;
     if (c->nbundles) {
         const char *names[CONFIG_MAX_BUNDLES];
@@ -266,6 +277,13 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     }
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
+        struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
+                             NULL, output_producer(r->out, i), (int)i, c->iface};
+        if (!(r->apps[i] = app_new(&ac, err))) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return err->code;
+        }
         struct worker_cfg wc = {
             .id = i,
             .seed = seed,
@@ -278,7 +296,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             .out = output_producer(r->out, i),
             .in_iface = c->iface,
             .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
-            .consumer = NULL,
+            .consumer = app_active(r->apps[i]) ? app_consumer(r->apps[i]) : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
         if (!r->workers[i])
@@ -355,6 +373,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     stats_block_merge(&sum, dispatch_stats(r->disp));
     for (unsigned i = 0; i < r->nworkers; i++)
         stats_block_merge(&sum, worker_stats(r->workers[i]));
+    for (unsigned i = 0; i < r->nworkers; i++)
+        stats_block_merge(&sum, app_stats(r->apps[i]));
     struct capture_stats cs;
     capture_stats(r->cap, &cs);
     rep->packets = dispatch_packets(r->disp);

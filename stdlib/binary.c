@@ -1,7 +1,7 @@
 /*
  * binary.c - built-ins for binary protocols: bit fields of integers,
- * joining parts (DNS labels), addresses from their wire bytes, bytes as
- * hex text. They compute values; they consume no protocol structure.
+ * addresses from their wire bytes, bytes and ints as hex text, DER object
+ * identifiers. They compute values; they consume no protocol structure.
  */
 #include "stdlib-int.h"
 
@@ -35,42 +35,6 @@ int spu_bi_bits(struct spu_call *c, const struct spu_value *args, unsigned argc,
     if (width < 64)
         u &= ((uint64_t)1 << width) - 1;
     *ret = spu_v_int((int64_t)u);
-    return SPU_OK;
-}
-
-/* join(parts, sep): the strings of an array joined by sep (a string is
- * itself; null elements are left out); null for null. */
-int spu_bi_join(struct spu_call *c, const struct spu_value *args, unsigned argc,
-                struct spu_value *ret)
-{
-    int rc = spu_arg_count(c, argc, 2);
-    if (rc)
-        return rc;
-    const uint8_t *sep = NULL;
-    size_t sn = 0;
-    if ((rc = spu_arg_str(c, &args[1], &sep, &sn)) < 0)
-        return rc;
-    const struct spu_value *a = &args[0];
-    if (a->type == SPU_T_NULL || a->type == SPU_T_STR) {
-        *ret = *a;
-        return SPU_OK;
-    }
-    if (a->type != SPU_T_ARR)
-        return spu_arg_fault(c, "join() takes an array of strings");
-    struct spu_sb b;
-    spu_sb_init(&b, c->scratch, 64);
-    int first = 1;
-    for (uint32_t i = 0; a->u.arr && i < a->u.arr->n; i++) {
-        const struct spu_value *e = &a->u.arr->v[i];
-        if (e->type == SPU_T_NULL)
-            continue;
-        if (e->type != SPU_T_STR)
-            return spu_arg_fault(c, "join() takes an array of strings");
-        if ((!first && sn && spu_sb_put(&b, sep, sn)) || (e->len && spu_sb_put(&b, e->u.s, e->len)))
-            return spu_arg_nomem(c);
-        first = 0;
-    }
-    *ret = spu_sb_value(&b);
     return SPU_OK;
 }
 

@@ -14,7 +14,8 @@
  * when empty. In the addr-spec comments and whitespace outside quotes are
  * removed and quoted strings unquoted; user is what precedes its last '@'
  * outside quotes, domain what follows (lowercased; null without '@'),
- * address is user@domain. "<>" (the null reverse path) gives address ""
+ * address is user@domain; text is the mailbox as written, trimmed (what
+ * Suricata logs in email.to). "<>" (the null reverse path) gives address ""
  * with user and domain null. Unterminated quotes, comments and brackets
  * run to the end of the text.
  */
@@ -214,6 +215,13 @@ static int mailbox(struct spu_call *c, const uint8_t *p, size_t n, struct spu_va
         r->slot[SPU_ADDR_USER] = spu_v_str(addr, (uint32_t)an);
     }
     r->slot[SPU_ADDR_ADDRESS] = an ? spu_v_str(addr, (uint32_t)an) : spu_v_str("", 0);
+    /* the mailbox as written, without the white space (folding too) around it */
+    size_t tb = 0, te = n;
+    while (tb < te && spu_isspace(p[tb]))
+        tb++;
+    while (te > tb && spu_isspace(p[te - 1]))
+        te--;
+    r->slot[SPU_ADDR_TEXT] = spu_v_str(p + tb, (uint32_t)(te - tb));
     if (d.len)
         r->slot[SPU_ADDR_DISPLAY] = spu_sb_value(&d);
     *out = spu_v_rec(r);
@@ -294,5 +302,23 @@ int spu_bi_addresses(struct spu_call *c, const struct spu_value *args, unsigned 
         arr = spu_v_arr(e);
     }
     *ret = arr;
+    return SPU_OK;
+}
+
+/* mailboxes(s): the mailboxes of the list s as written (each addr's text),
+ * an array of strings (empty when there is none). */
+int spu_bi_mailboxes(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                     struct spu_value *ret)
+{
+    int rc = spu_bi_addresses(c, args, argc, ret);
+    if (rc || ret->type != SPU_T_ARR)
+        return rc;
+    const struct spu_array *a = ret->u.arr;
+    struct spu_array *out = spu_std_array(c->scratch, a->n);
+    if (!out)
+        return spu_arg_nomem(c);
+    for (uint32_t i = 0; i < a->n; i++)
+        out->v[i] = a->v[i].u.rec->slot[SPU_ADDR_TEXT];
+    *ret = spu_v_arr(out);
     return SPU_OK;
 }

@@ -290,3 +290,84 @@ int spu_bi_split(struct spu_call *c, const struct spu_value *args, unsigned argc
     *ret = spu_v_arr(arr);
     return SPU_OK;
 }
+
+/* join(sep, v...): the non-empty strings among the arguments, and among
+ * the elements of array arguments (one level), joined with `sep`; null
+ * arguments and elements are skipped; null when nothing is left. Any other
+ * type faults. Grammars gather what nested units found with it
+ * (`names = join("\n", names, part.names)`). */
+static int join_one(struct spu_call *c, struct spu_sb *b, const uint8_t *sep, size_t sn,
+                    const struct spu_value *v, int *any)
+{
+    if (v->type == SPU_T_NULL)
+        return SPU_OK;
+    if (v->type != SPU_T_STR)
+        return spu_arg_fault(c, "join takes strings and arrays of strings");
+    if (v->len == 0)
+        return SPU_OK;
+    if (*any && spu_sb_put(b, sep, sn) != SPU_OK)
+        return spu_arg_nomem(c);
+    *any = 1;
+    return spu_sb_put(b, v->u.s, v->len) == SPU_OK ? SPU_OK : spu_arg_nomem(c);
+}
+
+int spu_bi_join(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                struct spu_value *ret)
+{
+    const uint8_t *sep = NULL;
+    size_t sn = 0;
+    int rc;
+    *ret = spu_v_null();
+    if ((rc = spu_arg_count(c, argc, 1)))
+        return rc;
+    if ((rc = spu_arg_str(c, &args[0], &sep, &sn)) < 0)
+        return rc;
+    struct spu_sb b;
+    spu_sb_init(&b, c->scratch, 64);
+    int any = 0;
+    for (unsigned i = 1; i < argc; i++) {
+        if (args[i].type == SPU_T_ARR) {
+            const struct spu_array *a = args[i].u.arr;
+            for (uint32_t k = 0; a && k < a->n; k++)
+                if ((rc = join_one(c, &b, sep, sn, &a->v[k], &any)))
+                    return rc;
+        } else if ((rc = join_one(c, &b, sep, sn, &args[i], &any))) {
+            return rc;
+        }
+    }
+    if (any)
+        *ret = spu_sb_value(&b);
+    return SPU_OK;
+}
+
+/* reverse(a): an array's elements, or a string's bytes, in the opposite
+ * order; null for null; other types fault. */
+int spu_bi_reverse(struct spu_call *c, const struct spu_value *args, unsigned argc,
+                   struct spu_value *ret)
+{
+    int rc;
+    *ret = spu_v_null();
+    if ((rc = spu_arg_count(c, argc, 1)))
+        return rc;
+    if (args[0].type == SPU_T_NULL)
+        return SPU_OK;
+    if (args[0].type == SPU_T_STR) {
+        uint8_t *p = args[0].len ? spu_arena_alloc(c->scratch, args[0].len) : NULL;
+        if (args[0].len && !p)
+            return spu_arg_nomem(c);
+        for (uint32_t i = 0; i < args[0].len; i++)
+            p[i] = args[0].u.s[args[0].len - 1 - i];
+        *ret = spu_v_str(p ? p : (const uint8_t *)"", args[0].len);
+        return SPU_OK;
+    }
+    if (args[0].type != SPU_T_ARR)
+        return spu_arg_fault(c, "reverse takes an array or a string");
+    const struct spu_array *a = args[0].u.arr;
+    struct spu_array *out = spu_std_array(c->scratch, a->n);
+    if (!out)
+        return spu_arg_nomem(c);
+    for (uint32_t i = 0; i < a->n; i++)
+        out->v[i] = a->v[a->n - 1 - i];
+    *ret = spu_v_arr(out);
+    return SPU_OK;
+}

@@ -22,7 +22,8 @@ static int put_int(struct spu_sb *b, int64_t v)
     return spu_sb_put(b, t, (size_t)n);
 }
 
-/* The ints of an array (or one int) joined by '-', GREASE left out. */
+/* The ints of an array (or one int) joined by '-', GREASE left out.
+ * SPU_OK, 1 when v is not a list of ints, or an error. */
 static int put_list(struct spu_call *c, struct spu_sb *b, const struct spu_value *v)
 {
     if (v->type == SPU_T_NULL)
@@ -30,12 +31,12 @@ static int put_list(struct spu_call *c, struct spu_sb *b, const struct spu_value
     if (v->type == SPU_T_INT)
         return grease(v->u.i) ? SPU_OK : put_int(b, v->u.i) ? spu_arg_nomem(c) : SPU_OK;
     if (v->type != SPU_T_ARR)
-        return spu_arg_fault(c, "ja3: a list is not an array of ints");
+        return 1;
     int first = 1;
     for (uint32_t i = 0; v->u.arr && i < v->u.arr->n; i++) {
         const struct spu_value *e = &v->u.arr->v[i];
         if (e->type != SPU_T_INT)
-            return spu_arg_fault(c, "ja3: a list is not an array of ints");
+            return 1;
         if (grease(e->u.i))
             continue;
         if ((!first && spu_sb_put(b, "-", 1)) || put_int(b, e->u.i))
@@ -52,6 +53,9 @@ static int fingerprint(struct spu_call *c, const struct spu_value *args, unsigne
     if (rc)
         return rc;
     *ret = spu_v_null();
+    for (unsigned i = 0; i <= nlists; i++)
+        if (args[i].type == SPU_T_LIST)
+            return spu_arg_fault(c, "ja3: a list declaration is not a list of ints");
     if (args[0].type == SPU_T_NULL)
         return SPU_OK;
     int64_t version;
@@ -65,14 +69,14 @@ static int fingerprint(struct spu_call *c, const struct spu_value *args, unsigne
         if (spu_sb_put(&b, ",", 1))
             return spu_arg_nomem(c);
         if ((rc = put_list(c, &b, &args[i])) != SPU_OK)
-            return rc;
+            return rc == 1 ? SPU_OK : rc; /* not lists of ints: null */
     }
     *ret = spu_sb_value(&b);
     return SPU_OK;
 }
 
 /* ja3(version, ciphers, extensions, groups, formats): the JA3 string of a
- * ClientHello; null when version is null. */
+ * ClientHello; null when version is null or a list is not ints. */
 int spu_bi_ja3(struct spu_call *c, const struct spu_value *args, unsigned argc,
                struct spu_value *ret)
 {

@@ -217,7 +217,11 @@ struct spu_bsink {
 /* SPAN: the sink receives every byte its context consumes while it is the
  * innermost sink (a captured group); otherwise only bytes of ops flagged
  * SPU_GF_YIELD and `yield`s (docs/grammar-vm.md). */
-enum { SPU_SINKF_SPAN = 1u };
+/* SPAN: the sink receives every byte its context consumes (group
+ * captures). RECORD: G_SINK_CLOSE with CAPTURE pushes the record the child
+ * unit built (copied into the opener's arena; null without a child)
+ * instead of the stored content. */
+enum { SPU_SINKF_SPAN = 1u, SPU_SINKF_RECORD = 2u };
 
 enum { SPU_TRANSPORT_TCP = 1, SPU_TRANSPORT_UDP = 2, SPU_TRANSPORT_STREAM = 3 };
 enum { SPU_DIR_CLIENT = 0, SPU_DIR_SERVER = 1 };

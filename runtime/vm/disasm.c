@@ -510,6 +510,7 @@ static void dump_grammar(FILE *out, const struct spu_bundle *b, struct sb *s)
         else
             sbf(s, "%u", k->limit);
         sbf(s, "%s", k->flags & SPU_SINKF_SPAN ? " span" : "");
+        sbf(s, "%s", k->flags & SPU_SINKF_RECORD ? " record" : "");
         put(out, s);
     }
 }

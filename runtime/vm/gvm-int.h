@@ -61,7 +61,9 @@ struct gbuf {
 struct gmsg {
     struct spu_arena *arena;
     struct spu_record *rec;
-    struct gmsg *pair;   /* server message: its client message */
+    struct gmsg *pair;   /* server message: its client message; a client message
+                          * in progress: the server message that paired with it
+                          * early (see gvm_msg_start) */
     struct gmsg *next;   /* transaction queue link */
     struct gmsg *outer;  /* the message this one is nested in, if any */
     uint64_t tx_id;
@@ -73,6 +75,10 @@ struct gmsg {
     uint8_t limit_hit;   /* message_limit anomaly raised */
     uint8_t trunc_hit;   /* field_truncated anomaly raised */
     uint8_t entry;       /* a sub-stream's entry: no transaction */
+    uint8_t ended;       /* its program returned or was aborted */
+    uint8_t early;       /* server message paired with a client message still
+                          * in progress (owned by the client context until
+                          * it ends) */
 };
 enum { GR_NONE, GR_CLIENT, GR_SERVER };
 
@@ -122,7 +128,14 @@ struct gfilt {
     uint8_t id;
     uint8_t idx;
     uint8_t failed;
+    uint8_t produced;   /* it has sent output on */
+    /* Input taken while it has produced nothing (at most GVM_REPLAY
+     * bytes; nreplay > GVM_REPLAY: too much to keep): if it then fails,
+     * all of it goes on undecoded, however the content was cut. */
+    uint16_t nreplay;
+    uint8_t *replay;
 };
+#define GVM_REPLAY 512
 
 struct gsink {
     uint32_t idx;       /* bundle sink */
@@ -133,6 +146,7 @@ struct gsink {
     struct spu_arena *arena; /* where `store` grows: the opener's message arena */
     struct gctx *child;
     struct gctx *owner;
+    struct spu_value result; /* SPU_SINKF_RECORD: the child's record, copied */
 };
 
 struct gctx {
@@ -152,6 +166,8 @@ struct gctx {
     uint32_t entry;     /* driver or sub-stream entry program */
     uint32_t depth_base;
     uint64_t tx_inherit;/* sub-stream: tx id of the opener's message */
+    struct spu_value *keep; /* sub-stream of a RECORD sink: where its entry record goes */
+    struct spu_arena *keep_arena; /* ... copied into this arena */
     /* limits, clamped */
     uint32_t lim_token, lim_field, lim_message, lim_depth, lim_iter;
 
@@ -379,6 +395,13 @@ struct gmsg *gvm_entry_new(struct gctx *c, uint32_t pi, const struct spu_record 
  * transaction bookkeeping and releases what it can. */
 void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted);
 void gvm_msg_release(struct spu_gvm_conn *conn, struct gmsg *m);
+/* The client message the next server message would pair with: the
+ * oldest waiting one, else the client message in progress that no server
+ * message has paired with yet; NULL when none. */
+struct gmsg *gvm_pair_candidate(const struct spu_gvm_conn *conn);
+/* A context with a message in progress goes away: unlink or release the
+ * message paired with m (which the caller releases). */
+void gvm_msg_drop_pair(struct spu_gvm_conn *conn, struct gmsg *m);
 /* Complete alone every client message still waiting. */
 void gvm_txq_flush(struct spu_gvm_conn *conn);
 /* Anomaly "proto.what" for c's protocol. */

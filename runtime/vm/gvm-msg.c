@@ -135,13 +135,21 @@ int gvm_msg_start(struct gctx *c, uint32_t pi)
         m->role = GR_CLIENT;
     else if (in_list(v, P->tx_server, P->ntx_server, pi))
         m->role = GR_SERVER;
-    if (m->role == GR_SERVER && conn->txq) {
-        struct gmsg *q = conn->txq;
-        conn->txq = q->next;
-        if (!conn->txq)
-            conn->txq_tail = NULL;
-        conn->ntxq--;
-        q->next = NULL;
+    struct gmsg *q = m->role == GR_SERVER ? gvm_pair_candidate(conn) : NULL;
+    if (q) {
+        if (q == conn->txq) {
+            conn->txq = q->next;
+            if (!conn->txq)
+                conn->txq_tail = NULL;
+            conn->ntxq--;
+            q->next = NULL;
+        } else {
+            /* the response began before its request ended (an interim
+             * 100 Continue, an early error): pair with the request in
+             * progress, which its own context keeps until it ends */
+            m->early = 1;
+            q->pair = m;
+        }
         m->pair = q;
         m->tx_id = q->tx_id;
         m->rec->pair = q->rec;
@@ -152,6 +160,37 @@ int gvm_msg_start(struct gctx *c, uint32_t pi)
     c->msg = m;
     c->own = NULL;
     return GOP_DONE;
+}
+
+struct gmsg *gvm_pair_candidate(const struct spu_gvm_conn *conn)
+{
+    if (conn->txq)
+        return conn->txq;
+    const struct gctx *cl = conn->dir[SPU_DIR_CLIENT];
+    struct gmsg *q = cl ? cl->msg : NULL;
+    while (q && q->outer)
+        q = q->outer;
+    return q && q->role == GR_CLIENT && !q->pair && !q->ended ? q : NULL;
+}
+
+void gvm_msg_drop_pair(struct spu_gvm_conn *conn, struct gmsg *m)
+{
+    struct gmsg *q = m->pair;
+    if (!q)
+        return;
+    m->pair = NULL;
+    q->pair = NULL;
+    m->rec->pair = NULL;
+    q->rec->pair = NULL;
+    if (m->role == GR_SERVER) {
+        if (!m->early)
+            gvm_msg_release(conn, q); /* the client message it took over */
+        return;                       /* else the client context keeps q */
+    }
+    /* m is a client message in progress; q paired with it early */
+    q->early = 0;
+    if (q->ended)
+        gvm_msg_release(conn, q); /* it waited for m: nobody else holds it */
 }
 
 struct gmsg *gvm_entry_new(struct gctx *c, uint32_t pi, const struct spu_record *parent)
@@ -230,6 +269,32 @@ void gvm_txq_flush(struct spu_gvm_conn *conn)
     }
 }
 
+/* A record copied out of a sub-stream: the records nested in it kept the
+ * parent pointers of the originals, which die with the sub-stream; each
+ * now names the copy that holds it (the copy's own parent, the opener,
+ * stays). Nesting is bounded by limits.depth. */
+static void reparent(struct spu_record *r)
+{
+    for (uint32_t i = 0; i < r->nslots; i++) {
+        struct spu_value *v = &r->slot[i];
+        if (v->type == SPU_T_REC) {
+            struct spu_record *k = (struct spu_record *)v->u.rec;
+            k->parent = r;
+            k->pair = NULL;
+            reparent(k);
+        } else if (v->type == SPU_T_ARR && v->u.arr) {
+            for (uint32_t j = 0; j < v->u.arr->n; j++) {
+                if (v->u.arr->v[j].type != SPU_T_REC)
+                    continue;
+                struct spu_record *k = (struct spu_record *)v->u.arr->v[j].u.rec;
+                k->parent = r;
+                k->pair = NULL;
+                reparent(k);
+            }
+        }
+    }
+}
+
 void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
 {
     struct spu_gvm_conn *conn = c->conn;
@@ -247,8 +312,20 @@ void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
         c->msg = m->outer;
     if (aborted && c->pos == m->start && !m->entry) {
         /* it never started: no transaction of its own, its id is reused;
-         * a client it was paired with completes alone */
-        if (m->pair) {
+         * a client it was paired with completes alone (or, still in
+         * progress, waits for another server message) */
+        if (m->pair && m->early) {
+            m->pair->pair = NULL;
+            m->pair->rec->pair = NULL;
+        } else if (m->pair && m->role == GR_CLIENT) {
+            /* a server message paired with it early: it completes alone */
+            struct gmsg *s = m->pair;
+            s->pair = NULL;
+            s->rec->pair = NULL;
+            s->early = 0;
+            if (s->ended)
+                alone(conn, s);
+        } else if (m->pair) {
             m->pair->rec->pair = NULL;
             alone(conn, m->pair);
         }
@@ -260,10 +337,36 @@ void gvm_msg_end(struct gctx *c, struct gmsg *m, int aborted)
     conn->st.messages++;
     conn->g->st.messages++;
     if (m->entry) {
+        /* a RECORD sink's child: its record outlives it, in the opener's
+         * arena (a copy that fails leaves null) */
+        if (c->keep) {
+            struct spu_value rv = spu_v_rec(m->rec);
+            if (spu_value_copy(c->keep_arena, &rv, c->keep) != SPU_OK) {
+                *c->keep = spu_v_null();
+                gvm_anomaly_s(c, "message_limit");
+            } else {
+                reparent((struct spu_record *)c->keep->u.rec);
+            }
+            c->keep = NULL;
+        }
         gvm_msg_release(conn, m);
         return;
     }
-    if (m->role == GR_CLIENT && !conn->server_done) {
+    m->ended = 1;
+    if (m->role == GR_CLIENT && m->pair) {
+        /* a server message paired with it early: the transaction completes
+         * when both have ended; the server message owns it from now on */
+        struct gmsg *s = m->pair;
+        s->early = 0;
+        if (s->ended) {
+            tx_done(conn, m->tx_id, m->rec, s->rec);
+            gvm_msg_release(conn, m);
+            gvm_msg_release(conn, s);
+        }
+    } else if (m->role == GR_SERVER && m->early) {
+        /* its client message is still in progress: it completes the
+         * transaction when it ends (the arena stays pinned meanwhile) */
+    } else if (m->role == GR_CLIENT && !conn->server_done) {
         enqueue(c, m);
     } else if (m->role == GR_SERVER && m->pair) {
         struct gmsg *q = m->pair;
@@ -566,7 +669,8 @@ static size_t msg_bytes(const struct gmsg *m)
 {
     size_t n = 0;
     for (; m; m = m->outer)
-        n += spu_arena_held(m->arena) + (m->pair ? spu_arena_held(m->pair->arena) : 0);
+        n += spu_arena_held(m->arena) +
+             (m->pair && m->pair->ended ? spu_arena_held(m->pair->arena) : 0);
     return n;
 }
 

@@ -144,6 +144,8 @@ static void scratch_reset(struct gctx *c)
     } while (0)
 #define VM_RECORD ((const struct spu_record *)rec)
 #define VM_LOCALS locals
+/* a local outlives the scratch arena that built-in results live in */
+#define VM_STORE_LOCAL(slot, v) ((void)gvm_store_local(c, (slot), (v)))
 #define VM_CONST(i) (&b->kvals[i])
 #define VM_REGEX(i) (b->re[i])
 #define VM_MATCH_DATA (g->md)
@@ -172,6 +174,13 @@ static void scratch_reset(struct gctx *c)
         VM_NEXT();                                                                                 \
     } while (0)
 
+/* The record a server `when` condition reads as the paired message. */
+static const struct spu_record *pair_rec(const struct spu_gvm_conn *conn)
+{
+    const struct gmsg *q = gvm_pair_candidate(conn);
+    return q ? q->rec : NULL;
+}
+
 int gvm_run(struct gctx *c)
 {
 #if defined(__GNUC__) && !defined(SPU_VM_SWITCH)
@@ -195,7 +204,7 @@ int gvm_run(struct gctx *c)
     const char *fdetail = NULL;
 
     if (c->drv)
-        c->drv->pair = c->dir == SPU_DIR_SERVER && conn->txq ? conn->txq->rec : NULL;
+        c->drv->pair = c->dir == SPU_DIR_SERVER ? pair_rec(conn) : NULL;
 
 frame:
     if (c->nfr == 0)
@@ -234,8 +243,7 @@ frame:
             c->msg = done.msg->outer;
             gvm_msg_end(c, done.msg, 0);
             if (c->drv)
-                c->drv->pair =
-                    c->dir == SPU_DIR_SERVER && conn->txq ? conn->txq->rec : NULL;
+                c->drv->pair = c->dir == SPU_DIR_SERVER ? pair_rec(conn) : NULL;
         }
         if (c->nfr == 0)
             return GOP_ENDED;

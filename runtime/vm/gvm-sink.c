@@ -8,7 +8,10 @@
  * from then on passes its input through unchanged, starting with the piece
  * it failed on (so no input byte is lost; what it decoded of that piece
  * before failing stays too, and how much that is depends on where the
- * chunks were cut). A child runs at once on every piece it is given, until it
+ * chunks were cut). A filter that fails before producing any output
+ * (content labelled gzip that is not) passes on everything it was given,
+ * up to GVM_REPLAY bytes kept for that, so the result does not depend on
+ * the cuts. A child runs at once on every piece it is given, until it
  * needs more; its parse errors stay inside it (it stops, the opener goes
  * on). Sinks are heap objects (filters keep a pointer to theirs).
  */
@@ -27,10 +30,47 @@ static void filter_anomaly(struct gctx *c, const struct gfilt *f)
     gvm_anomaly(c, what, n > 0 && (size_t)n < sizeof(what) ? (size_t)n : 0);
 }
 
+static void replay_drop(struct gfilt *f)
+{
+    free(f->replay);
+    f->replay = NULL;
+    f->nreplay = GVM_REPLAY + 1;
+}
+
 static int filter_out(void *ctx, const uint8_t *p, size_t n)
 {
     struct gfilt *f = ctx;
+    if (n && !f->produced) {
+        f->produced = 1;
+        replay_drop(f);
+    }
     return stage(f->sink, f->idx + 1u, p, n);
+}
+
+/* Keep p[0..n) while f has produced nothing. */
+static void replay_keep(struct gfilt *f, const uint8_t *p, size_t n)
+{
+    if (f->produced || f->nreplay > GVM_REPLAY || !n)
+        return;
+    if ((size_t)f->nreplay + n > GVM_REPLAY || (!f->replay && !(f->replay = malloc(GVM_REPLAY)))) {
+        replay_drop(f);
+        return;
+    }
+    memcpy(f->replay + f->nreplay, p, n);
+    f->nreplay = (uint16_t)(f->nreplay + n);
+}
+
+/* f failed: what goes on undecoded (the kept input, or just the piece). */
+static int replay_fail(struct gsink *s, struct gfilt *f, uint32_t i, const uint8_t *p, size_t n)
+{
+    f->failed = 1;
+    filter_anomaly(s->owner, f);
+    if (!f->produced && f->nreplay <= GVM_REPLAY) {
+        int rc = stage(s, i + 1, f->replay, f->nreplay);
+        replay_drop(f);
+        return rc;
+    }
+    return stage(s, i + 1, p, n);
 }
 
 /* The end of the chain: storage, then the child. SPU_ESTATE unwinds the
@@ -52,24 +92,36 @@ static int stage(struct gsink *s, uint32_t i, const uint8_t *p, size_t n)
     if (i == s->nflt)
         return sink_final(s, p, n);
     struct gfilt *f = &s->flt[i];
+    replay_keep(f, p, n);
     int rc = f->ops->update(f->state, p, n, filter_out, f);
     if (rc == SPU_OK || s->owner->conn->stop_req)
         return rc == SPU_OK ? SPU_OK : SPU_ESTATE;
     /* where in this piece decoding failed is not known: the whole piece
      * goes on undecoded, so no input byte is lost */
-    f->failed = 1;
-    filter_anomaly(s->owner, f);
-    return stage(s, i + 1, p, n);
+    return replay_fail(s, f, i, p, n);
 }
 
 int gvm_route(struct gctx *c, const uint8_t *p, size_t n, int yield)
 {
     if (!c->nsk || !n)
         return GOP_DONE;
-    struct gsink *s = c->sk[c->nsk - 1];
-    if (!yield && !(s->flags & SPU_SINKF_SPAN))
-        return GOP_DONE;
-    return stage(s, 0, p, n) == SPU_OK ? GOP_DONE : GOP_STOP;
+    /* Group captures (span sinks) are transparent: consumed bytes go to
+     * every span sink open from the innermost outwards (a group capture
+     * inside a group capture gets its bytes, and so does the outer one),
+     * and yielded bytes also go on to the first sink that takes produced
+     * bytes (`body: ( url: ( "http://" host: ... ) | ... )* limit N` keeps
+     * the URL in body). */
+    for (uint32_t k = c->nsk; k-- > 0;) {
+        struct gsink *s = c->sk[k];
+        int span = (s->flags & SPU_SINKF_SPAN) != 0;
+        if (!span && !yield)
+            break;
+        if (stage(s, 0, p, n) != SPU_OK)
+            return GOP_STOP;
+        if (!span)
+            break;
+    }
+    return GOP_DONE;
 }
 
 static void sink_free(struct gsink *s)
@@ -79,6 +131,7 @@ static void sink_free(struct gsink *s)
             s->flt[i].ops->fini(s->flt[i].state);
             free(s->flt[i].state);
         }
+        free(s->flt[i].replay);
     }
     free(s->flt);
     gvm_ctx_free(s->child);
@@ -91,7 +144,7 @@ static uint32_t depth_of(const struct gctx *c)
     return c->depth_base + c->nfr - c->has_driver;
 }
 
-static struct gctx *child_new(struct gctx *c, const struct spu_bsink *bs,
+static struct gctx *child_new(struct gctx *c, struct gsink *s, const struct spu_bsink *bs,
                               const struct spu_value *args)
 {
     const struct spu_bview *v = c->conn->v;
@@ -107,6 +160,10 @@ static struct gctx *child_new(struct gctx *c, const struct spu_bsink *bs,
     }
     k->depth_base = depth;
     k->tx_inherit = c->msg ? c->msg->tx_id : c->tx_inherit;
+    if (bs->flags & SPU_SINKF_RECORD) {
+        k->keep = &s->result;
+        k->keep_arena = s->arena;
+    }
     const struct spu_record *opener = c->nfr ? c->fr[c->nfr - 1].rec : NULL;
     struct gmsg *m = gvm_entry_new(k, bs->child, opener);
     if (!m) {
@@ -142,6 +199,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     }
     s->idx = in->c;
     s->flags = bs->flags;
+    s->result = spu_v_null();
     s->owner = c;
     s->arena = gvm_frame_arena(c);
     s->store.limit = bs->limit == SPU_NONE ? c->lim_field : bs->limit;
@@ -165,7 +223,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     }
     c->sk[c->nsk++] = s;
     if (bs->child != SPU_NONE) {
-        s->child = child_new(c, bs, args);
+        s->child = child_new(c, s, bs, args);
         if (s->child && s->child->status == GS_RUN)
             gvm_ctx_feed(s->child, NULL, 0); /* it runs at once, until it needs bytes */
     }
@@ -181,15 +239,19 @@ int gvm_sink_close(struct gctx *c, struct spu_value **sp, int push)
         if (f->failed)
             continue;
         int rc = f->ops->finish(f->state, filter_out, f);
-        if (rc != SPU_OK && !conn->stop_req) {
-            f->failed = 1;
-            filter_anomaly(c, f);
-        }
+        if (rc != SPU_OK && !conn->stop_req)
+            replay_fail(s, f, i, NULL, 0); /* the kept input, if any, goes on */
     }
     if (s->child && !conn->stop_req)
         gvm_ctx_eof(s->child);
     struct spu_value val = spu_v_null();
-    if (push) {
+    if (push && (s->flags & SPU_SINKF_RECORD)) {
+        val = s->result; /* already in s->arena (gvm_msg_end): stored as is */
+        if (val.type == SPU_T_REC) {
+            c->own = val.u.rec;
+            c->own_arena = s->arena;
+        }
+    } else if (push) {
         s->store.incomplete |= c->abort_pending;
         val = gvm_buf_value(c, s->arena, &s->store);
     }

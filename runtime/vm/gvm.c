@@ -217,8 +217,7 @@ void gvm_ctx_free(struct gctx *c)
         if (f->is_msg) {
             if (c->msg == f->msg)
                 c->msg = f->msg->outer;
-            if (f->msg->pair)
-                gvm_msg_release(conn, f->msg->pair);
+            gvm_msg_drop_pair(conn, f->msg);
             gvm_msg_release(conn, f->msg);
         }
     }

@@ -346,6 +346,7 @@ static int sess_store(struct run *r, uint32_t s, uint32_t b, const struct spu_va
     } while (0)
 #define VM_RECORD rec
 #define VM_LOCALS locals
+#define VM_STORE_LOCAL(slot, v) (*(slot) = (v))
 #define VM_CONST(i) (&b->kvals[i])
 #define VM_REGEX(i) (b->re[i])
 #define VM_MATCH_DATA (r->vm->md)

@@ -66,8 +66,9 @@ Test(gvm_sink, filter_left_out_when_its_condition_is_false)
     spu_bundle_unref(b);
 }
 
-/* Undecodable input: anomaly, and from the failing piece on the content
- * passes through undecoded, so nothing is lost. */
+/* Undecodable input: anomaly, and the content passes through undecoded,
+ * nothing lost; a filter that failed before producing anything passes on
+ * what it had taken too, so byte by byte gives the same body. */
 Test(gvm_sink, bad_gzip_passes_through)
 {
     struct spu_bundle *b = web_bundle();
@@ -77,10 +78,9 @@ Test(gvm_sink, bad_gzip_passes_through)
     client_once(b, req, sizeof(req) - 1, 0, GA_WHOLE, &w);
     cr_assert(strncmp(w.log, "A t.filter_gunzip\n", 18) == 0, "%s", w.log);
     cr_assert(strstr(w.log, "body=\"\\x1f\\x8bgarbage!\"}") != NULL, "%s", w.log);
-    /* byte by byte, zlib took the 'g' before failing on the 'a' */
+    /* byte by byte, zlib took "\x1f\x8bg" before failing on the 'a' */
     client_once(b, req, sizeof(req) - 1, 0, GA_BYTES, &s1);
-    cr_assert(strncmp(s1.log, "A t.filter_gunzip\n", 18) == 0, "%s", s1.log);
-    cr_assert(strstr(s1.log, "body=\"arbage!\"}") != NULL, "%s", s1.log);
+    cr_assert_str_eq(s1.log, w.log);
     ga_result_free(&w);
     ga_result_free(&s1);
     spu_bundle_unref(b);

@@ -40,6 +40,28 @@ Test(mail, field_indexes_match_records_def)
     cr_assert_eq(rec_field(SPU_REC_addr, "address"), SPU_ADDR_ADDRESS);
     cr_assert_eq(rec_field(SPU_REC_addr, "user"), SPU_ADDR_USER);
     cr_assert_eq(rec_field(SPU_REC_addr, "domain"), SPU_ADDR_DOMAIN);
+    cr_assert_eq(rec_field(SPU_REC_addr, "text"), SPU_ADDR_TEXT);
+}
+
+/* text: each mailbox as written in the list, trimmed (folding too), the
+ * group name left out, quoted commas kept. */
+Test(mail, mailbox_text)
+{
+    struct spu_value r = CALL(&c, addresses,
+                              S(" \"jam,abrakadabra.ch\" <mirjam@abrakadabra.ch>,\r\n\t"
+                                "<x@Y.example> , Team: a@t (A);"));
+    cr_assert_eq(arr_len(r), 3);
+    opt(rec_slot(arr_at(r, 0), SPU_ADDR_TEXT), "\"jam,abrakadabra.ch\" <mirjam@abrakadabra.ch>");
+    opt(rec_slot(arr_at(r, 1), SPU_ADDR_TEXT), "<x@Y.example>");
+    opt(rec_slot(arr_at(r, 2), SPU_ADDR_TEXT), "a@t (A)");
+    opt(rec_slot(CALL(&c, split_addr, S("toto <toto@gmail.com> ")), SPU_ADDR_TEXT),
+        "toto <toto@gmail.com>");
+    r = CALL(&c, mailboxes, S("\"a, b\" <x@y>, ,z@w"));
+    cr_assert_eq(arr_len(r), 2);
+    assert_str(arr_at(r, 0), "\"a, b\" <x@y>");
+    assert_str(arr_at(r, 1), "z@w");
+    cr_assert_eq(arr_len(CALL(&c, mailboxes, S(""))), 0);
+    assert_null(CALL(&c, mailboxes, spu_v_null()));
 }
 
 Test(mail, split_addr_forms)

@@ -384,7 +384,69 @@ Test(sema, choices_must_begin_with_a_token)
     checked_free(c);
 }
 
+/* E+ (with or without `until`) begins with E, so it may begin an
+ * alternative; E* and E? may be empty and may not. */
+Test(sema, plus_begins_with_its_element)
+{
+    struct checked *c = check("protocol p over tcp { unit h { \"h\"; } unit u { "
+                              "( \"x\" | hs: h+ until \";\" | \"y\"+ ); ( \"z\" | h* ); } }",
+                              NULL);
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "alternative 2 does not begin with a token"));
+    checked_free(c);
+}
+
 /* ---- rules ---- */
+
+/* A group of one alternative chooses nothing, so it may begin with a
+ * repetition (a captured span of a scan); where an enclosing choice looks
+ * at it, the enclosing choice needs its first token and says so. */
+Test(sema, group_of_one_needs_no_first_token)
+{
+    struct checked *c = check("protocol p over tcp { unit u { all: ( ( w: /[a-z]+/ | /[^a-z]/ )* ) "
+                              "limit 64; } }",
+                              NULL);
+    cr_assert_eq(c->errors, 0, "%s", c->msgs);
+    checked_free(c);
+    c = check("protocol p over tcp { unit u { ( ( \"a\"* ) | \"b\" ); } }", NULL);
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "alternative 1 does not begin with a token"));
+    checked_free(c);
+}
+
+/* A unit that calls a stream unit outside a capture passes its yields on:
+ * it is a stream unit too (through any number of calls), so a capture of
+ * it may carry filters; a capture of the stream unit inside it would not
+ * make it one. */
+Test(sema, stream_units_propagate)
+{
+    struct checked *c = check("protocol p over tcp { unit l { yield /[^\\n]*\\n/; } "
+                              "unit ls { l* until \".\"; } unit top { ls; } "
+                              "unit own { x: l; } "
+                              "message m from client { a: top filter base64; } }",
+                              NULL);
+    cr_assert_eq(c->errors, 0, "%s", c->msgs);
+    const struct sema_proto *p = c->p->protos[0];
+    cr_assert(p->units[0]->stream);
+    cr_assert(p->units[1]->stream);
+    cr_assert(p->units[2]->stream);
+    cr_assert_not(p->units[3]->stream);
+    checked_free(c);
+}
+
+/* `record` takes the parse unit's record: the capture is typed by it, and
+ * it needs a parse and no limit. */
+Test(sema, record_captures)
+{
+    struct checked *c = check("protocol p over tcp { unit u { x: /[a-z]+/; } "
+                              "message m from client { r: rest parse u record; y = r.x; "
+                              "bad: rest record; lim: rest parse u record limit 4; } }",
+                              NULL);
+    cr_assert_eq(c->errors, 2, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "add 'parse UNIT'"));
+    cr_assert_not_null(strstr(c->msgs, "stores no content: drop the limit"));
+    checked_free(c);
+}
 
 static const char rules[] = "import p;\n"
                             "const K = 3;\n"

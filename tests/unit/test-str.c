@@ -210,3 +210,33 @@ Test(str, scratch_exhaustion_is_an_error_not_a_crash)
     cr_assert_not_null(small.fault);
     spu_arena_free(small.scratch);
 }
+
+/* join: strings and (one level of) arrays of strings, nulls and empty
+ * strings skipped, null when nothing is left; other types fault. */
+Test(str, join)
+{
+    struct spu_value parts = CALL(&c, split, S("a,,b"), S(","));
+    assert_str(CALL(&c, join, S("\n"), S("x"), spu_v_null(), parts, S(""), S("y")),
+               "x\na\nb\ny");
+    assert_str(CALL(&c, join, S(", "), S("only")), "only");
+    assert_str(CALL(&c, join, spu_v_null(), S("a"), S("b")), "ab");
+    assert_null(CALL(&c, join, S(","), spu_v_null(), S("")));
+    assert_null(CALL(&c, join, S(",")));
+    struct spu_value a[] = {S(","), spu_v_int(3)};
+    struct spu_value r;
+    cr_assert_neq(bi_call(&c, SPU_BI_join, 2, a, &r), SPU_OK);
+}
+
+Test(str, reverse)
+{
+    struct spu_value parts = CALL(&c, split, S("a,b,c"), S(","));
+    struct spu_value r = CALL(&c, reverse, parts);
+    cr_assert_eq(arr_len(r), 3);
+    assert_str(arr_at(r, 0), "c");
+    assert_str(arr_at(r, 2), "a");
+    parts = CALL(&c, split, S("x"), S(","));
+    cr_assert_eq(arr_len(CALL(&c, reverse, parts)), 1);
+    assert_null(CALL(&c, reverse, spu_v_null()));
+    assert_str(CALL(&c, reverse, S("abc")), "cba");
+    assert_str(CALL(&c, reverse, S("")), "");
+}

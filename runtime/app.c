@@ -1,0 +1,632 @@
+/* app.c - characterization of flows and the grammar VM on their streams
+ * (see app.h). */
+#include "app.h"
+
+#include "bundle.h"
+#include "dfa-run.h"
+#include "eve.h"
+#include "evelog.h"
+#include "flow.h"
+#include "gvm.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One protocol of one bundle that flows can be given. */
+struct app_proto {
+    struct spu_bundle *bundle;
+    unsigned bundle_idx;
+    uint32_t proto;         /* index in the bundle's PROTO section */
+    uint8_t transport;      /* 6 or 17 */
+    char *name;             /* NUL-terminated copy */
+    bool has_detect[2];
+    struct spu_dfa detect[2];
+    const uint32_t *ports;
+    uint32_t nports;
+};
+
+struct app {
+    struct app_cfg cfg;
+    struct app_sink sink;
+    struct app_tx_sink tx_sink;
+    struct spu_gvm *gvm;
+    struct evelog *el;      /* EVE records of the bundles' log declarations */
+    struct app_proto *protos;
+    unsigned nprotos;
+    struct eve_writer eve;
+    struct stats_block st;
+    struct stream_consumer cons;
+    unsigned max_scans;     /* protocols of the largest transport */
+};
+
+enum af_state { AF_DETECT, AF_PARSE, AF_NONE };
+
+/* What a flow holds in its stream slot. */
+struct app_flow {
+    struct app *app;
+    struct flow *flow;
+    uint8_t state;                  /* enum af_state */
+    uint8_t closed[2];
+    uint8_t done[2];                /* the grammar no longer parses the direction */
+    uint8_t swap;                   /* the flow's client is the protocol's server (a
+                                     * session picked up midstream, told by its port) */
+    const struct app_proto *pi;
+    struct spu_gvm_conn *conn;
+    int64_t ts_ns;                  /* time of the chunk being parsed */
+    int cur_dir;                    /* direction being fed (anomaly details) */
+    /* Detection: per protocol and direction, a scan (or finished). */
+    struct spu_dfa_scan *scan;      /* nprotos * 2 */
+    uint8_t *dead;                  /* nprotos * 2: 1 once the pattern failed or ended */
+    /* Bytes seen while undecided, in arrival order: `hold` holds the
+     * bytes, `piece_dir`/`piece_len` the runs of one direction. */
+    uint8_t *hold;
+    uint32_t held;
+    uint16_t npieces;
+    uint8_t piece_dir[16];
+    uint32_t piece_len[16];
+};
+
+/* ---- setup ---- */
+
+static int add_protos(struct app *a, struct spu_bundle *b, unsigned bidx, struct spu_error *err)
+{
+    uint32_t np, ndfa, nwords;
+    const struct spu_bproto *ps = spu_bundle_protos(b, &np);
+    const struct spu_bdfa *dfas = spu_bundle_dfas(b, &ndfa);
+    const uint32_t *data = spu_bundle_dfadata(b, &nwords);
+    for (uint32_t i = 0; i < np; i++) {
+        const struct spu_bproto *p = &ps[i];
+        if (p->transport != SPU_TRANSPORT_TCP && p->transport != SPU_TRANSPORT_UDP)
+            continue;
+        if (p->driver[0] == SPU_NONE && p->driver[1] == SPU_NONE)
+            continue;
+        struct app_proto *n = realloc(a->protos, (a->nprotos + 1) * sizeof(*n));
+        if (!n)
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        a->protos = n;
+        struct app_proto *ap = &a->protos[a->nprotos];
+        memset(ap, 0, sizeof(*ap));
+        uint32_t len;
+        const char *nm = spu_bundle_str(b, p->name, &len);
+        if (!(ap->name = malloc(len + 1u)))
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        memcpy(ap->name, nm, len);
+        ap->name[len] = 0;
+        a->nprotos++;
+        ap->bundle = b;
+        ap->bundle_idx = bidx;
+        ap->proto = i;
+        ap->transport = p->transport == SPU_TRANSPORT_TCP ? 6 : 17;
+        ap->ports = p->nports ? spu_bundle_u32(b, p->ports) : NULL;
+        ap->nports = p->nports;
+        for (int d = 0; d < 2; d++) {
+            if (p->detect[d] == SPU_NONE || p->detect[d] >= ndfa)
+                continue;
+            if (spu_dfa_from_bundle(&ap->detect[d], &dfas[p->detect[d]], data, nwords) == SPU_OK)
+                ap->has_detect[d] = true;
+        }
+    }
+    return SPU_OK;
+}
+
+static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t n, int64_t ts);
+static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts);
+static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts);
+static void on_destroy(void *ctx, struct flow *f, void *app);
+
+struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
+{
+    struct app *a = calloc(1, sizeof(*a));
+    if (!a) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        return NULL;
+    }
+    a->cfg = *cfg;
+    if (cfg->sink)
+        a->sink = *cfg->sink;
+    if (cfg->tx_sink)
+        a->tx_sink = *cfg->tx_sink;
+    stats_block_init(&a->st);
+    a->eve.out = cfg->out;
+    a->eve.worker = cfg->worker;
+    a->eve.thread = NULL;
+    for (unsigned i = 0; i < cfg->nbundles; i++)
+        if (add_protos(a, cfg->bundles[i], i, err) != SPU_OK)
+            goto fail;
+    if (a->nprotos && !(a->gvm = spu_gvm_new(NULL, err)))
+        goto fail;
+    if (a->nprotos && cfg->out && !(a->el = evelog_new(err)))
+        goto fail;
+    a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy};
+    return a;
+fail:
+    app_free(a);
+    return NULL;
+}
+
+void app_free(struct app *a)
+{
+    if (!a)
+        return;
+    for (unsigned i = 0; i < a->nprotos; i++)
+        free(a->protos[i].name);
+    free(a->protos);
+    spu_gvm_free(a->gvm);
+    evelog_free(a->el);
+    eve_writer_fini(&a->eve);
+    free(a);
+}
+
+const struct stream_consumer *app_consumer(struct app *a)
+{
+    return &a->cons;
+}
+
+int app_active(const struct app *a)
+{
+    return a->nprotos > 0;
+}
+
+const struct stats_block *app_stats(const struct app *a)
+{
+    return &a->st;
+}
+
+/* ---- hooks of a parsed flow ---- */
+
+/* The flow's endpoints, the protocol's client as the source. */
+static void endpoints(const struct app_flow *af, struct eve_endpoints *ep)
+{
+    eve_endpoints_flow(ep, af->flow);
+    if (af->swap) {
+        const uint8_t *t = ep->src;
+        ep->src = ep->dst;
+        ep->dst = t;
+        uint16_t p = ep->sport;
+        ep->sport = ep->dport;
+        ep->dport = p;
+    }
+}
+
+/* An object of a log declaration: the envelope around it, written. */
+struct log_ctx {
+    struct app_flow *af;
+    int64_t tx_id;
+};
+
+static void emit_log(void *ctx, const char *type, json_t *obj)
+{
+    const struct log_ctx *lc = ctx;
+    struct app_flow *af = lc->af;
+    struct app *a = af->app;
+    json_t *body = json_object_get(obj, type);
+    if (json_is_object(body) && json_object_size(body) == 0 && json_object_size(obj) == 1) {
+        /* nothing to say (a message cut before its first field, e.g. a
+         * stray byte after the last request) */
+        json_decref(obj);
+        return;
+    }
+    struct eve_endpoints ep;
+    endpoints(af, &ep);
+    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
+                          af->pi->name, lc->tx_id);
+    if (!o) {
+        json_decref(obj);
+        eve_emit(&a->eve, NULL, NULL);
+        return;
+    }
+    /* spu's extras ("/spu.NAME") go in the one top-level spu object */
+    json_t *spu = json_object_get(obj, "spu");
+    if (spu)
+        json_incref(spu);
+    json_object_del(obj, "spu");
+    json_object_update(o, obj);
+    json_decref(obj);
+    eve_emit(&a->eve, o, spu);
+}
+
+static void log_failed(struct app *a)
+{
+    stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+}
+
+static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, uint64_t tx_id,
+                       unsigned dir)
+{
+    struct app_flow *af = ctx;
+    struct app *a = af->app;
+    stats_inc(&a->st, CNT_SPU_APP_EVENTS);
+    if (a->el && evelog_has_event(af->pi->bundle, event)) {
+        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct spu_error e = {0};
+        if (evelog_event(a->el, af->pi->bundle, event, rec, emit_log, &lc, &e) != SPU_OK)
+            log_failed(a);
+    }
+    if (!a->sink.event)
+        return;
+    struct app_event ev = {
+        .flow = af->flow,
+        .bundle = af->pi->bundle,
+        .bundle_idx = af->pi->bundle_idx,
+        .event = event,
+        .rec = rec,
+        .tx_id = tx_id,
+        .dir = (dir == SPU_DIR_CLIENT ? STREAM_TOSERVER : STREAM_TOCLIENT) ^ af->swap,
+        .ts_ns = af->ts_ns,
+    };
+    a->sink.event(a->sink.ctx, &ev);
+}
+
+static void hook_anomaly(void *ctx, const char *name, size_t len)
+{
+    struct app_flow *af = ctx;
+    struct app *a = af->app;
+    stats_inc(&a->st, CNT_SPU_APP_ANOMALIES);
+    if (!a->cfg.out)
+        return;
+    /* "proto.what": Suricata's applayer anomaly has app_proto and event */
+    const char *dot = memchr(name, '.', len);
+    size_t plen = dot ? (size_t)(dot - name) : 0;
+    const char *what = dot ? dot + 1 : name;
+    size_t wlen = len - (size_t)(what - name);
+    struct eve_endpoints ep;
+    endpoints(af, &ep);
+    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
+                          af->pi->name, -1);
+    if (!o) {
+        eve_emit(&a->eve, NULL, NULL);
+        return;
+    }
+    json_t *an = json_object();
+    json_object_set_new_nocheck(an, "app_proto",
+                                plen ? json_stringn(name, plen) : json_string(af->pi->name));
+    json_object_set_new_nocheck(an, "type", json_string("applayer"));
+    json_object_set_new_nocheck(an, "event", json_stringn(what, wlen));
+    json_object_set_new_nocheck(an, "layer", json_string("proto_parser"));
+    json_object_set_new_nocheck(o, "anomaly", an);
+    /* what the parser expected, for the reader of the log */
+    json_t *extra = NULL;
+    const char *detail = af->conn ? spu_gvm_conn_last_error(af->conn, (unsigned)af->cur_dir) : "";
+    if (*detail) {
+        extra = json_object();
+        json_object_set_new_nocheck(extra, "detail", json_string(detail));
+        json_object_set_new_nocheck(extra, "direction",
+                                    json_string(af->cur_dir ? "to_client" : "to_server"));
+    }
+    eve_emit(&a->eve, o, extra);
+}
+
+static void hook_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
+                    const struct spu_record *server)
+{
+    struct app_flow *af = ctx;
+    struct app *a = af->app;
+    stats_inc(&a->st, CNT_SPU_APP_TX);
+    if (a->el && evelog_has_tx(af->pi->bundle, af->pi->proto)) {
+        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct spu_error e = {0};
+        if (evelog_tx(a->el, af->pi->bundle, af->pi->proto, client, server, emit_log, &lc, &e) !=
+            SPU_OK)
+            log_failed(a);
+    }
+    if (!a->tx_sink.tx)
+        return;
+    struct app_tx tx = {
+        .flow = af->flow,
+        .bundle = af->pi->bundle,
+        .bundle_idx = af->pi->bundle_idx,
+        .proto = af->pi->proto,
+        .proto_name = af->pi->name,
+        .tx_id = tx_id,
+        .client = client,
+        .server = server,
+        .ts_ns = af->ts_ns,
+    };
+    a->tx_sink.tx(a->tx_sink.ctx, &tx);
+}
+
+static int64_t hook_now(void *ctx)
+{
+    const struct app_flow *af = ctx;
+    return af->ts_ns / 1000000;
+}
+
+static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx, hook_now};
+
+/* ---- characterization ---- */
+
+static void flow_release_detect(struct app_flow *af)
+{
+    free(af->scan);
+    free(af->dead);
+    free(af->hold);
+    af->scan = NULL;
+    af->dead = NULL;
+    af->hold = NULL;
+    af->held = 0;
+    af->npieces = 0;
+}
+
+static struct app_flow *flow_new(struct app *a, struct flow *f)
+{
+    struct app_flow *af = calloc(1, sizeof(*af));
+    if (!af)
+        return NULL;
+    af->app = a;
+    af->flow = f;
+    af->scan = calloc((size_t)a->nprotos * 2, sizeof(*af->scan));
+    af->dead = calloc((size_t)a->nprotos * 2, 1);
+    if (!af->scan || !af->dead) {
+        flow_release_detect(af);
+        free(af);
+        return NULL;
+    }
+    for (unsigned i = 0; i < a->nprotos; i++) {
+        const struct app_proto *ap = &a->protos[i];
+        for (int d = 0; d < 2; d++) {
+            if (ap->transport != f->key.proto || !ap->has_detect[d])
+                af->dead[2 * i + d] = 1;
+            else
+                spu_dfa_scan_init(&af->scan[2 * i + d], &ap->detect[d]);
+        }
+    }
+    return af;
+}
+
+static bool port_matches(const struct app_proto *ap, uint16_t port)
+{
+    for (uint32_t i = 0; i < ap->nports; i++)
+        if (ap->ports[i] == port)
+            return true;
+    return false;
+}
+
+/* Remember undecided bytes; false when they do not fit. */
+static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (af->held + n > APP_DETECT_HOLD)
+        return false;
+    if (!af->hold && !(af->hold = malloc(APP_DETECT_HOLD)))
+        return false;
+    if (af->npieces && af->piece_dir[af->npieces - 1] == dir) {
+        af->piece_len[af->npieces - 1] += (uint32_t)n;
+    } else {
+        if (af->npieces == sizeof(af->piece_dir))
+            return false;
+        af->piece_dir[af->npieces] = (uint8_t)dir;
+        af->piece_len[af->npieces] = (uint32_t)n;
+        af->npieces++;
+    }
+    memcpy(af->hold + af->held, p, n);
+    af->held += (uint32_t)n;
+    return true;
+}
+
+static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
+{
+    if (af->done[dir] || !n)
+        return;
+    stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
+    af->cur_dir = dir;
+    int rc = spu_gvm_feed(af->conn, (unsigned)(dir ^ af->swap), p, n);
+    if (rc == SPU_DONE)
+        af->done[dir] = 1;
+    else if (rc < 0) {
+        af->done[dir] = 1;
+        stats_inc(&af->app->st, CNT_SPU_APP_ERRORS);
+    }
+}
+
+static void eof_dir(struct app_flow *af, int dir)
+{
+    if (af->done[dir])
+        return;
+    af->done[dir] = 1;
+    af->cur_dir = dir;
+    spu_gvm_eof(af->conn, (unsigned)(dir ^ af->swap));
+}
+
+/* The flow is protocol `pi`: start the parse and feed what was held. */
+static void assign(struct app_flow *af, const struct app_proto *pi, bool by_port)
+{
+    struct app *a = af->app;
+    struct spu_error e = {0};
+    af->conn = spu_gvm_conn_new(a->gvm, pi->bundle, pi->proto, &gvm_hooks, af, &e);
+    if (!af->conn) {
+        stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+        af->state = AF_NONE;
+        flow_release_detect(af);
+        return;
+    }
+    af->pi = pi;
+    af->state = AF_PARSE;
+    af->flow->app_proto = pi->name;
+    stats_inc(&a->st, by_port ? CNT_SPU_APP_FLOWS_PORT : CNT_SPU_APP_FLOWS_PATTERN);
+    uint8_t *hold = af->hold;
+    uint32_t off = 0;
+    af->hold = NULL;
+    for (unsigned i = 0; i < af->npieces; i++) {
+        feed_dir(af, af->piece_dir[i], hold + off, af->piece_len[i]);
+        off += af->piece_len[i];
+    }
+    free(hold);
+    flow_release_detect(af);
+}
+
+/* The protocol the flow's server port names, else its client port (a
+ * session picked up midstream may have its endpoints the wrong way
+ * round), or NULL. */
+static const struct app_proto *by_port_proto(struct app_flow *af)
+{
+    const struct app *a = af->app;
+    for (int side = 0; side < 2; side++) {
+        uint16_t port = af->flow->key.port[side == 0 ? !af->flow->client : af->flow->client];
+        for (unsigned i = 0; i < a->nprotos; i++)
+            if (a->protos[i].transport == af->flow->key.proto &&
+                port_matches(&a->protos[i], port)) {
+                af->swap = (uint8_t)side; /* the protocol's server is the flow's client */
+                return &a->protos[i];
+            }
+    }
+    return NULL;
+}
+
+enum verdict { V_WAIT, V_PATTERN, V_PORT, V_NONE };
+
+/* Run the patterns of `dir` over p[0..n) (`ended`: the direction closed).
+ * A pattern that matches decides; while one may still match in a
+ * direction that has not closed, wait; when none can, the port decides. */
+static enum verdict detect(struct app_flow *af, int dir, const uint8_t *p, size_t n, bool ended,
+                           const struct app_proto **out)
+{
+    struct app *a = af->app;
+    for (unsigned i = 0; i < a->nprotos; i++) {
+        unsigned k = 2 * i + (unsigned)dir;
+        if (af->dead[k])
+            continue;
+        const struct app_proto *ap = &a->protos[i];
+        struct spu_dfa_scan *s = &af->scan[k];
+        int rc = n ? spu_dfa_search(&ap->detect[dir], s, p, n) : SPU_NEED_MORE;
+        if (rc == SPU_NEED_MORE && ended)
+            rc = spu_dfa_finish(&ap->detect[dir], s);
+        if (rc == SPU_DONE) {
+            if (s->choice != SPU_NONE) {
+                *out = ap;
+                return V_PATTERN;
+            }
+            af->dead[k] = 1;
+        }
+    }
+    for (unsigned k = 0; k < 2 * a->nprotos; k++)
+        if (!af->dead[k] && !af->closed[k & 1])
+            return V_WAIT;
+    *out = by_port_proto(af);
+    return *out ? V_PORT : V_NONE;
+}
+
+static void give_up(struct app_flow *af)
+{
+    af->state = AF_NONE;
+    flow_release_detect(af);
+    stats_inc(&af->app->st, CNT_SPU_APP_FLOWS_UNKNOWN);
+}
+
+/* Bytes (or the end, n == 0 and `ended`) of `dir` on an undecided flow. */
+static void undecided_data(struct app_flow *af, int dir, const uint8_t *p, size_t n,
+                           bool ended)
+{
+    const struct app_proto *pi = NULL;
+    enum verdict v = detect(af, dir, p, n, ended, &pi);
+    if (v == V_WAIT) {
+        if (hold_bytes(af, dir, p, n))
+            return;
+        /* undecided for too long: the port decides */
+        pi = by_port_proto(af);
+        v = pi ? V_PORT : V_NONE;
+    }
+    if (v == V_NONE) {
+        give_up(af);
+        return;
+    }
+    assign(af, pi, v == V_PORT);
+    if (af->state == AF_PARSE)
+        feed_dir(af, dir, p, n);
+}
+
+/* ---- the stream consumer ---- */
+
+static struct app_flow *flow_of(struct app *a, struct flow *f, bool create)
+{
+    void **slot = stream_slot(f);
+    if (*slot || !create)
+        return *slot;
+    if (!a->nprotos)
+        return NULL;
+    struct app_flow *af = flow_new(a, f);
+    if (!af) {
+        stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+        return NULL;
+    }
+    *slot = af;
+    return af;
+}
+
+static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t n, int64_t ts)
+{
+    struct app *a = ctx;
+    struct app_flow *af = flow_of(a, f, true);
+    if (!af || af->state == AF_NONE)
+        return;
+    af->ts_ns = ts;
+    if (af->state == AF_DETECT) {
+        undecided_data(af, dir, p, n, false);
+        return;
+    }
+    feed_dir(af, dir, p, n);
+}
+
+static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts)
+{
+    struct app *a = ctx;
+    struct app_flow *af = flow_of(a, f, true);
+    if (!af || af->state == AF_NONE)
+        return;
+    af->ts_ns = ts;
+    stats_inc(&a->st, CNT_SPU_APP_GAPS);
+    if (af->state == AF_DETECT) {
+        /* a pattern cannot anchor after lost bytes: the port decides */
+        const struct app_proto *pi = by_port_proto(af);
+        if (!pi) {
+            give_up(af);
+            return;
+        }
+        assign(af, pi, true);
+        if (af->state != AF_PARSE)
+            return;
+    }
+    if (af->done[dir])
+        return;
+    af->cur_dir = dir;
+    int rc = spu_gvm_gap(af->conn, (unsigned)(dir ^ af->swap), size);
+    if (rc == SPU_DONE || rc < 0)
+        af->done[dir] = 1;
+}
+
+static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts)
+{
+    struct app *a = ctx;
+    struct app_flow *af = flow_of(a, f, false);
+    if (!af || af->state == AF_NONE)
+        return;
+    af->ts_ns = ts;
+    if (af->state == AF_DETECT) {
+        af->closed[dir] = 1;
+        undecided_data(af, dir, NULL, 0, true);
+        if (af->state != AF_PARSE)
+            return;
+    }
+    eof_dir(af, dir);
+}
+
+static void on_destroy(void *ctx, struct flow *f, void *app)
+{
+    struct app_flow *af = app;
+    (void)ctx;
+    (void)f;
+    if (!af)
+        return;
+    /* A direction that never carried data was never closed by the TCP
+     * layer: end it now, so a request whose response never came still
+     * completes (and is logged) when its flow ends. */
+    if (af->conn && af->state == AF_PARSE) {
+        af->ts_ns = f->last_ns;
+        eof_dir(af, STREAM_TOSERVER);
+        eof_dir(af, STREAM_TOCLIENT);
+    }
+    spu_gvm_conn_free(af->conn);
+    flow_release_detect(af);
+    free(af);
+}

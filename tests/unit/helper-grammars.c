@@ -1,0 +1,37 @@
+/* helper-grammars.c - see helper-grammars.h. */
+#include "helper-grammars.h"
+
+#include "helper-compile.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Append grammars/NAME.spg to m. */
+static void append(FILE *m, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "grammars/%s.spg", name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+        fwrite(buf, 1, k, m);
+    fclose(f);
+}
+
+struct spu_bundle *hg_http_bundle(void)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    append(m, "html");
+    fputs("\n%%\n", m);
+    append(m, "http");
+    fclose(m);
+    struct spu_bundle *b = hc_bundle(text, NULL);
+    free(text);
+    cr_assert_not_null(b, "grammars/http.spg and html.spg do not compile");
+    return b;
+}

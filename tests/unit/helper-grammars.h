@@ -1,0 +1,15 @@
+/*
+ * helper-grammars.h - the shipped grammars (grammars/NAME.spg, read from
+ * the repository root where the tests run) compiled and loaded for a test.
+ * Test-only; fails the running Criterion test when a file is missing or
+ * does not compile.
+ */
+#ifndef SPU_TEST_HELPER_GRAMMARS_H
+#define SPU_TEST_HELPER_GRAMMARS_H
+
+#include "bundle.h"
+
+/* grammars/http.spg with what it imports (html.spg). Returns new. */
+struct spu_bundle *hg_http_bundle(void);
+
+#endif

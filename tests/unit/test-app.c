@@ -1,0 +1,222 @@
+/* test-app.c - the application layer (runtime/app.c) driven as the TCP
+ * layer drives it: characterization by pattern in either direction and by
+ * port, unknown traffic left alone, events to the sink, transactions,
+ * gaps, and the app_proto the flow record shows. */
+#include "app.h"
+#include "bundle.h"
+#include "flow.h"
+#include "helper-compile.h"
+#include "helper-grammars.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct spu_bundle *http_bundle(void)
+{
+    return hg_http_bundle();
+}
+
+/* What the sinks saw, one line per call. */
+struct seen {
+    char log[4096];
+    size_t len;
+    const struct spu_bundle *b;
+};
+
+static void on_event(void *ctx, const struct app_event *ev)
+{
+    struct seen *s = ctx;
+    uint32_t n, len;
+    const struct spu_bevent *e = spu_bundle_events(ev->bundle, &n);
+    const char *name = spu_bundle_str(ev->bundle, e[ev->event].name, &len);
+    s->len += (size_t)snprintf(s->log + s->len, sizeof(s->log) - s->len, "E %.*s tx=%llu dir=%d\n",
+                               (int)len, name, (unsigned long long)ev->tx_id, ev->dir);
+}
+
+static void on_tx(void *ctx, const struct app_tx *tx)
+{
+    struct seen *s = ctx;
+    s->len += (size_t)snprintf(s->log + s->len, sizeof(s->log) - s->len, "T %s %llu %s%s\n",
+                               tx->proto_name, (unsigned long long)tx->tx_id,
+                               tx->client ? "c" : "-", tx->server ? "s" : "-");
+}
+
+struct fixture {
+    struct spu_bundle *b;
+    struct app *app;
+    const struct stream_consumer *c;
+    struct seen seen;
+    struct flow f;
+};
+
+/* A TCP flow 10.0.0.1:40000 -> 10.0.0.2:port (endpoint 0 is the client). */
+static void setup(struct fixture *x, uint16_t port)
+{
+    memset(x, 0, sizeof(*x));
+    x->b = http_bundle();
+    struct app_sink sink = {&x->seen, on_event};
+    struct app_tx_sink txs = {&x->seen, on_tx};
+    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL};
+    struct spu_error err = {0};
+    x->app = app_new(&cfg, &err);
+    cr_assert_not_null(x->app);
+    cr_assert(app_active(x->app));
+    x->c = app_consumer(x->app);
+    x->f.key.proto = 6;
+    x->f.key.ipver = 4;
+    x->f.key.port[0] = 40000;
+    x->f.key.port[1] = port;
+    x->f.client = 0;
+}
+
+static void feed(struct fixture *x, int dir, const char *s)
+{
+    x->c->data(x->c->ctx, &x->f, dir, (const uint8_t *)s, strlen(s), 1000000000);
+}
+
+static void finish(struct fixture *x)
+{
+    x->c->close(x->c->ctx, &x->f, STREAM_TOSERVER, STREAM_CLOSE_FIN, 2000000000);
+    x->c->close(x->c->ctx, &x->f, STREAM_TOCLIENT, STREAM_CLOSE_FIN, 2000000000);
+    x->c->destroy(x->c->ctx, &x->f, x->f.app);
+    x->f.app = NULL;
+}
+
+static void teardown_fx(struct fixture *x)
+{
+    app_free(x->app);
+    spu_bundle_unref(x->b);
+}
+
+static uint64_t counter(struct fixture *x, enum stats_counter id)
+{
+    return stats_get(app_stats(x->app), id);
+}
+
+/* HTTP on port 4444 is recognised by its request line. */
+Test(app, pattern_on_any_port)
+{
+    struct fixture x;
+    setup(&x, 4444);
+    feed(&x, STREAM_TOSERVER, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    feed(&x, STREAM_TOCLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    cr_assert_str_eq(x.f.app_proto, "http");
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "E http.response tx=0 dir=1\n"
+                                 "T http 0 cs\n");
+    cr_assert_eq(counter(&x, CNT_SPU_APP_FLOWS_PATTERN), 1);
+    cr_assert_eq(counter(&x, CNT_SPU_APP_TX), 1);
+    teardown_fx(&x);
+}
+
+/* The server speaks first here: its status line decides, and the request
+ * bytes that came before it (held meanwhile) are parsed from the start;
+ * a request line split across chunks is recognised when complete. */
+Test(app, pattern_in_either_direction)
+{
+    struct fixture x;
+    setup(&x, 5555);
+    feed(&x, STREAM_TOSERVER, "PO");
+    cr_assert_null(x.f.app_proto);
+    feed(&x, STREAM_TOCLIENT, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    cr_assert_str_eq(x.f.app_proto, "http");
+    feed(&x, STREAM_TOSERVER, "ST /f HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "E http.response tx=0 dir=1\n"
+                                 "E http.request tx=0 dir=0\n"
+                                 "T http 0 cs\n");
+    teardown_fx(&x);
+}
+
+/* TLS on port 4444: no pattern matches in either direction and no
+ * protocol claims the port, so the flow is left alone. */
+Test(app, unknown_left_alone)
+{
+    struct fixture x;
+    setup(&x, 4444);
+    feed(&x, STREAM_TOSERVER, "\x16\x03\x01\x00\x05hello");
+    feed(&x, STREAM_TOCLIENT, "\x16\x03\x03\x00\x02hi");
+    feed(&x, STREAM_TOSERVER, "GET / HTTP/1.1\r\n\r\n");
+    cr_assert_null(x.f.app_proto);
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "");
+    cr_assert_eq(counter(&x, CNT_SPU_APP_FLOWS_UNKNOWN), 1);
+    cr_assert_eq(counter(&x, CNT_SPU_APP_BYTES), 0);
+    teardown_fx(&x);
+}
+
+/* Port 80 with a request line no pattern knows (method BREW):
+ * once both directions have spoken, the port decides, and the grammar
+ * parses what it can. */
+Test(app, port_decides_when_patterns_fail)
+{
+    struct fixture x;
+    setup(&x, 80);
+    feed(&x, STREAM_TOSERVER, "BREW /pot HTTP/1.1\r\n\r\n");
+    cr_assert_null(x.f.app_proto);
+    feed(&x, STREAM_TOCLIENT, "X");
+    cr_assert_str_eq(x.f.app_proto, "http");
+    finish(&x);
+    cr_assert_not_null(strstr(x.seen.log, "E http.request tx=0 dir=0\n"));
+    cr_assert_eq(counter(&x, CNT_SPU_APP_FLOWS_PORT), 1);
+    teardown_fx(&x);
+}
+
+/* A gap inside a request body: the request ends incomplete, the next
+ * request after the gap is parsed, both get responses. */
+Test(app, gap_resyncs)
+{
+    struct fixture x;
+    setup(&x, 80);
+    feed(&x, STREAM_TOSERVER, "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\nab");
+    x.c->gap(x.c->ctx, &x.f, STREAM_TOSERVER, 8, 1000000000);
+    feed(&x, STREAM_TOSERVER, "GET /b HTTP/1.1\r\n\r\n");
+    feed(&x, STREAM_TOCLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "E http.request tx=1 dir=0\n"
+                                 "E http.response tx=0 dir=1\n"
+                                 "T http 0 cs\n"
+                                 "E http.response tx=1 dir=1\n"
+                                 "T http 1 cs\n");
+    cr_assert_eq(counter(&x, CNT_SPU_APP_GAPS), 1);
+    teardown_fx(&x);
+}
+
+/* A request whose server never sent a byte (so the TCP layer never closes
+ * that direction): the flow's end completes the transaction alone. */
+Test(app, unanswered_request_completes_at_flow_end)
+{
+    struct fixture x;
+    setup(&x, 80);
+    feed(&x, STREAM_TOSERVER, "GET /lonely HTTP/1.1\r\nHost: a\r\n\r\n");
+    x.c->destroy(x.c->ctx, &x.f, x.f.app);
+    x.f.app = NULL;
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "T http 0 c-\n");
+    teardown_fx(&x);
+}
+
+
+/* A session picked up midstream whose first packet came from the server:
+ * the flow's "client" is port 80. No pattern matches the directions as
+ * they are, the port on the client side decides, and the directions are
+ * swapped for the grammar (and the records' endpoints). */
+Test(app, midstream_reversed_by_port)
+{
+    struct fixture x;
+    setup(&x, 80);
+    x.f.client = 1; /* endpoint 1 (port 80) sent first */
+    feed(&x, STREAM_TOCLIENT, "GET /r HTTP/1.1\r\nHost: a\r\n\r\n");
+    feed(&x, STREAM_TOSERVER, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    cr_assert_str_eq(x.f.app_proto, "http");
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=1\n"
+                                 "E http.response tx=0 dir=0\n"
+                                 "T http 0 cs\n");
+    teardown_fx(&x);
+}
