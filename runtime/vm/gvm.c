@@ -336,9 +336,18 @@ static void account(struct spu_gvm_conn *conn)
 {
     struct spu_gvm *g = conn->g;
     uint64_t held = 0, arena = gvm_conn_arena_bytes(conn);
-    for (int d = 0; d < 2; d++)
-        if (conn->dir[d])
-            held += conn->dir[d]->hold_len;
+    for (int d = 0; d < 2; d++) {
+        const struct gctx *c = conn->dir[d];
+        if (!c)
+            continue;
+        /* bytes kept behind the position are the message buffer's: memory
+         * bounded by its declaration, not undecided input */
+        uint64_t buffered = c->pos > c->hold_base ? c->pos - c->hold_base : 0;
+        if (buffered > c->hold_len)
+            buffered = c->hold_len;
+        held += c->hold_len - buffered;
+        arena += buffered;
+    }
     g->st.held_bytes = g->st.held_bytes - conn->acct_held + held;
     g->st.arena_bytes = g->st.arena_bytes - conn->acct_arena + arena;
     conn->acct_held = conn->st.held_bytes = held;
