@@ -680,6 +680,11 @@ static void g_stmt(struct gx *g, const struct ast_node *st)
         g_block(g, st->b);
         emit(g, SPU_OP_G_WIN_CLOSE, 0, 0, 0, st);
         return;
+    case AST_PEEK:
+        emit(g, SPU_OP_G_PEEK_OPEN, 0, 0, 0, st);
+        g_block(g, st->b);
+        emit(g, SPU_OP_G_WIN_CLOSE, 0, 0, 0, st);
+        return;
     case AST_BUFFER:
         emit(g, SPU_OP_PUSH_INT, 0, 0, (uint32_t)st->ival, st);
         emit(g, SPU_OP_G_BUF_MARK, 0, 0, 0, st);

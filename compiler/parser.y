@@ -139,7 +139,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %token KW_TRANSACTION "transaction" KW_TRUE "true" KW_UDP "udp" KW_UNIT "unit"
 %token KW_UNTIL "until" KW_UPTO "upto" KW_VAR "var" KW_WHEN "when" KW_WHILE "while"
 %token KW_YIELD "yield"
-%token KW_BUFFER "buffer" KW_WITHIN "within"
+%token KW_BUFFER "buffer" KW_WITHIN "within" KW_PEEK "peek"
 
 %token OROR "||" ANDAND "&&" EQEQ "==" NEQ "!=" NMATCH "!~" LEQ "<=" GEQ ">=" ARROW "->"
 %token FATARROW "=>" APPEND "+:" PLUSEQ "+=" MINUSEQ "-="
@@ -399,6 +399,7 @@ log_name
     | KW_YIELD { $$ = "yield"; }
     | KW_BUFFER { $$ = "buffer"; }
     | KW_WITHIN { $$ = "within"; }
+    | KW_PEEK { $$ = "peek"; }
     ;
 
 int_list
@@ -600,6 +601,10 @@ g_stmt
           NEW($$, AST_AT, @1);
           $$->a = $3;
           $$->b = $5;
+      }
+    | KW_PEEK g_block {
+          NEW($$, AST_PEEK, @1);
+          $$->b = $2;
       }
     | KW_BUFFER INTLIT ';' {
           NEW($$, AST_BUFFER, @$);
@@ -984,6 +989,10 @@ r_stmt
           NEW($$, AST_AT, @1);
           $$->a = $3;
           $$->b = $5;
+      }
+    | KW_PEEK g_block {
+          NEW($$, AST_PEEK, @1);
+          $$->b = $2;
       }
     | KW_BUFFER INTLIT ';' {
           NEW($$, AST_BUFFER, @$);

@@ -662,6 +662,9 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
         g_block(g, st->b);
         return false;
     }
+    case AST_PEEK:
+        g_block(g, st->b);
+        return false;
     case AST_BUFFER:
         if (st->ival < 1 || st->ival > (16 << 20))
             sema_error(s, st->loc, "a message buffer holds between 1 byte and 16MB");

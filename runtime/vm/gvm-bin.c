@@ -12,7 +12,9 @@
  * forward again. Every byte `at` reads is already held (the buffer keeps
  * them), so its body never suspends; a reference that does not point back
  * is an error, and references nest at most limits.depth deep (each reads
- * a unit), so a pointer loop ends as depth_limit.
+ * a unit), so a pointer loop ends as depth_limit. `peek` is a window that
+ * keeps the enclosing end and closes by going back to where it opened:
+ * the end-of-feed hold keeps its bytes (at most limits.token).
  */
 #include "gvm-int.h"
 
@@ -64,6 +66,7 @@ static int win_push(struct gctx *c, uint64_t back)
         return gvm_fail(c, "memory", "out of memory for windows");
     c->win[c->nwin].end = c->wend;
     c->win[c->nwin].back = back;
+    c->win[c->nwin].peek = 0;
     c->nwin++;
     return GOP_DONE;
 }
@@ -141,6 +144,22 @@ int gvm_op_at_open(struct gctx *c, struct spu_value **sp)
     c->wend = c->pos;
     c->pos = target;
     return GOP_DONE;
+}
+
+int gvm_op_peek_open(struct gctx *c)
+{
+    if (win_push(c, c->pos) != GOP_DONE)
+        return GOP_FAIL;
+    c->win[c->nwin - 1].peek = 1;
+    return GOP_DONE;
+}
+
+uint64_t gvm_peek_floor(const struct gctx *c)
+{
+    for (uint32_t i = 0; i < c->nwin; i++)
+        if (c->win[i].peek)
+            return c->win[i].back;
+    return GVM_NOWHERE;
 }
 
 void gvm_wins_drop(struct gctx *c, uint32_t keep)

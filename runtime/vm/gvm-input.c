@@ -189,6 +189,12 @@ int gvm_hold_keep(struct gctx *c)
         if (lo < from)
             from = lo;
     }
+    uint64_t pf = c->nwin ? gvm_peek_floor(c) : GVM_NOWHERE;
+    if (pf < from) {
+        if (c->end - pf > c->lim_token)
+            return -2; /* a lookahead grew past limits.token */
+        from = pf;
+    }
     uint64_t keep = c->end - from;
     if (keep == 0) {
         c->hold_len = 0;

@@ -112,12 +112,14 @@ struct gop {
     struct gbuf cap;          /* captured bytes */
 };
 
-/* A window: `within (n)` (back == GVM_NOWHERE) or `at (offset)` (back:
- * where the parse resumes when it closes). */
+/* A window: `within (n)` (back == GVM_NOWHERE), `at (offset)` (back:
+ * where the parse resumes when it closes) or `peek` (back: where it began,
+ * the position it returns to). */
 #define GVM_NOWHERE UINT64_MAX
 struct gwin {
     uint64_t end;  /* the enclosing window's end, restored at close */
     uint64_t back;
+    uint8_t peek;  /* `peek { }`: back is where the lookahead began */
 };
 
 struct gsink;
@@ -355,6 +357,9 @@ int gvm_op_win_open(struct gctx *c, struct spu_value **sp);
 int gvm_op_win_close(struct gctx *c);
 int gvm_op_buf_mark(struct gctx *c, struct spu_value **sp);
 int gvm_op_at_open(struct gctx *c, struct spu_value **sp);
+int gvm_op_peek_open(struct gctx *c);
+/* Where the outermost `peek` in progress began (GVM_NOWHERE: none). */
+uint64_t gvm_peek_floor(const struct gctx *c);
 /* Close the windows opened above `keep` (RET, unwinding): the stream
  * position goes back to where the outermost `at` among them was. */
 void gvm_wins_drop(struct gctx *c, uint32_t keep);

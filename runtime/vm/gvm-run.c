@@ -358,6 +358,13 @@ frame:
             return GOP_FAIL;
         VM_NEXT();
     }
+    VM_CASE(G_PEEK_OPEN)
+    {
+        GOP_ENTER();
+        if (gvm_op_peek_open(c) != GOP_DONE)
+            return GOP_FAIL;
+        VM_NEXT();
+    }
     VM_CASE(G_AT_OPEN)
     {
         GOP_ENTER();

@@ -271,7 +271,12 @@ int gvm_ctx_feed(struct gctx *c, const uint8_t *p, size_t n)
         break;
     }
     if ((c->status == GS_RUN || c->status == GS_RESYNC) && !c->conn->stop_req) {
-        if (gvm_hold_keep(c) != 0) {
+        int hk = gvm_hold_keep(c);
+        if (hk == -2) {
+            gvm_fail(c, "token_limit", "a peek held more than limits.token bytes");
+            hk = gvm_hold_keep(c);
+        }
+        if (hk != 0) {
             gvm_fail(c, "memory", "out of memory for the hold buffer");
             c->pos = c->end;
             c->hold_len = 0;

@@ -42,7 +42,7 @@ static struct spu_bundle *bin_bundle(void)
     "\x03" "\x03www\x07" "example\x03" "com\x00" "\x04mail\xc0\x05" "\xc0\x12"
 
 #define MSG_REC                                                                                    \
-    "msg{magic=41251 kind=10 low=291 le16=4660 le32=305419896 be24=66051 big=4294967298 "          \
+    "msg{first=161 both=13347 magic=41251 kind=10 low=291 le16=4660 le32=305419896 be24=66051 big=4294967298 "          \
     "le64=4294967298 len=13 item=[tlv{tag=1 l=4 num=256}, tlv{tag=2 l=5 sub=tlv{tag=3 l=2 "        \
     "data=\"hi\"}}] n=2 pair=[7, 8] tail=255}"
 
