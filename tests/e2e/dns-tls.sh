@@ -158,3 +158,26 @@ for f in fails:
 if not fails:
     print("ok dns-tls: %d DNS messages and the TLS handshake agree with tshark and openssl" % n)
 EOF
+
+# The shipped rules (rules/dns-tls.spr) with lists naming what was seen:
+# the SNI, a queried name and the client's JA3 (from tshark); the
+# self-signed certificate alerts by itself.
+mkdir -p "$T/rules/lists"
+cp "$ROOT/rules/dns-tls.spr" "$T/rules/"
+echo "tls.spu.test" >"$T/rules/lists/sni-block.txt"
+echo "alias.spu.test" >"$T/rules/lists/dns-block.txt"
+awk -F'|' '$1 == "1" { print $4 }' "$T/tshark-tls.txt" >"$T/rules/lists/ja3-block.txt"
+"$BUILD/spuc" -o "$T/r.spb" "$ROOT/grammars/dns.spg" "$ROOT/grammars/dnstcp.spg" \
+    "$ROOT/grammars/tls.spg" "$T/rules/dns-tls.spr" || { echo "FAIL dns-tls rules: do not compile"; exit 1; }
+"$SPURUN" -r "$T/cap.pcap" -b "$T/r.spb" -o "$T/eve-rules.json" -w 1 >"$T/spurun-rules.log" 2>&1 ||
+    { echo "FAIL dns-tls rules: spurun exited $?"; cat "$T/spurun-rules.log"; exit 1; }
+"$PY" - "$T/eve-rules.json" <<'EOF2'
+import json, sys, collections
+sids = collections.Counter(e["alert"]["signature_id"] for e in map(json.loads, open(sys.argv[1]))
+                           if e.get("event_type") == "alert")
+want = {2200001: 1, 2200002: 1, 2200003: 1, 2200004: 1}
+if dict(sids) == want:
+    print("ok dns-tls rules: SNI, DNS name and JA3 lists and the self-signed certificate alert once each")
+else:
+    print("FAIL dns-tls rules: alerts %s, expected %s" % (dict(sids), want))
+EOF2
