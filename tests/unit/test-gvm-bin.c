@@ -129,3 +129,50 @@ Test(gvm_bin, pointer_into_a_label_run)
     cr_assert(strstr(log, "text=\"c.b\""), "%s", log);
     free(log);
 }
+
+/* A peek holds its bytes across chunks, at most limits.token: 20 bytes of
+ * lookahead fed a byte at a time pass a limit of 64 and fail one of 8
+ * (token_limit); in one chunk nothing is held and both pass. */
+static const char peek_grammar[] = "protocol pk over tcp {\n"
+                                   "    ports 1;\n"
+                                   "    limits { token %d; }\n"
+                                   "    message m from client {\n"
+                                   "        peek { a: bytes(20); }\n"
+                                   "        b: u8;\n"
+                                   "        rest;\n"
+                                   "        event pk.m;\n"
+                                   "    }\n"
+                                   "}\n";
+
+static char *peek_run(int token, int mode)
+{
+    char g[512];
+    snprintf(g, sizeof(g), peek_grammar, token);
+    struct spu_bundle *b = hc_bundle(g, NULL);
+    cr_assert_not_null(b);
+    static const char data[] = "abcdefghijklmnopqrstuvwxyz0123";
+    struct ga_result r;
+    struct ga_step steps[] = {{GA_FEED, SPU_DIR_CLIENT, data, sizeof(data) - 1},
+                              {GA_EOF, SPU_DIR_CLIENT, NULL, 0}};
+    struct ga_split s = {mode, 0, 7, NULL};
+    ga_run(b, 0, steps, 2, s, &r);
+    spu_bundle_unref(b);
+    char *log = r.log;
+    r.log = NULL;
+    ga_result_free(&r);
+    return log;
+}
+
+Test(gvm_bin, peek_bounded_by_token_limit)
+{
+    char *log = peek_run(64, GA_BYTES);
+    cr_assert(strstr(log, "E pk.m tx=0 dir=0 m{a=\"abcdefghijklmnopqrst\" b=97}"), "%s", log);
+    free(log);
+    log = peek_run(8, GA_WHOLE);
+    cr_assert(strstr(log, "b=97}"), "%s", log);
+    free(log);
+    log = peek_run(8, GA_BYTES);
+    cr_assert(strstr(log, "A pk.token_limit\n"), "%s", log);
+    cr_assert(!strstr(log, "b=97"), "%s", log);
+    free(log);
+}
