@@ -75,3 +75,34 @@ Test(gvm_tls, tls12_handshake)
     free(s);
     spu_bundle_unref(b);
 }
+
+/* The leaf certificate's DER length made to overrun its entry: a parse
+ * error in the handshake sub-stream (anomaly), no certificate event, and
+ * the handshake summary still comes, without certificate fields. */
+Test(gvm_tls, bogus_certificate_length)
+{
+    struct spu_bundle *b = tls_bundle();
+    size_t cn, sn;
+    char *c = slurp("tests/unit/gvm/tls12-client.bin", &cn);
+    char *s = slurp("tests/unit/gvm/tls12-server.bin", &sn);
+    char *der = memmem(s, sn, "\x30\x82\x03\x8c\x30\x82", 6);
+    cr_assert_not_null(der, "the fixture's certificate is not where expected");
+    der[2] = 0x7f;
+    der[3] = 0xff;
+    struct ga_step steps[] = {
+        {GA_FEED, SPU_DIR_CLIENT, c, cn},
+        {GA_FEED, SPU_DIR_SERVER, s, sn},
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    char *log = split_invariant(b, 0, steps, 4);
+    cr_assert(strstr(log, "A tls.parse_error\n"), "%s", log);
+    cr_assert(!strstr(log, "E tls.certificate"), "%s", log);
+    cr_assert(strstr(log, "E tls.handshake tx=1 dir=1 handshake_summary{sni=\"www.spu.test\""),
+              "%s", log);
+    cr_assert(!strstr(log, "subject="), "%s", log);
+    free(log);
+    free(c);
+    free(s);
+    spu_bundle_unref(b);
+}
