@@ -560,3 +560,22 @@ Test(sema, type_names)
     cr_assert_not(sema_assignable(&sema_t_int, &sema_t_bool));
     cr_assert_str_eq(sema_limit_name(SEMA_LIMIT_ITERATIONS), "iterations");
 }
+
+/* The binary constructs: integer elements are ints (and no tokens), the
+ * lengths of within and at are ints, more() has no arguments, a buffer
+ * holds 1 byte to 16MB. */
+Test(sema, binary_constructs)
+{
+    struct checked *c = check("protocol p over tcp { unit u { a: u16le; b = a + 1; "
+                              "within (a) { while (more()) { x: u8; } } "
+                              "within (\"s\") { } at (b) { y: u24; } buffer 0; "
+                              "if (more(1)) { } ( u8 | \"z\" ); c: u9; } }",
+                              NULL);
+    cr_assert_eq(c->errors, 5, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "within() takes an int, got string"), "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "a message buffer holds between 1 byte and 16MB"));
+    cr_assert_not_null(strstr(c->msgs, "more() takes no arguments"));
+    cr_assert_not_null(strstr(c->msgs, "alternative 1 does not begin with a token"));
+    cr_assert_not_null(strstr(c->msgs, "unknown token or unit 'u9'"));
+    checked_free(c);
+}
