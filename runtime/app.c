@@ -38,6 +38,7 @@ struct app {
     struct stats_block st;
     struct stream_consumer cons;
     unsigned max_scans;     /* protocols of the largest transport */
+    uint64_t pcap_cnt;      /* the packet whose bytes are parsed (0: none, flow end) */
 };
 
 enum af_state { AF_DETECT, AF_PARSE, AF_NONE };
@@ -114,6 +115,7 @@ static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t
 static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts);
 static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts);
 static void on_destroy(void *ctx, struct flow *f, void *app);
+static void on_packet(void *ctx, uint64_t pcap_cnt);
 
 struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
 {
@@ -138,7 +140,7 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
         goto fail;
     if (a->nprotos && cfg->out && !(a->el = evelog_new(err)))
         goto fail;
-    a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy};
+    a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy, on_packet};
     return a;
 fail:
     app_free(a);
@@ -207,20 +209,33 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
         json_decref(obj);
         return;
     }
-    struct eve_endpoints ep;
-    endpoints(af, &ep);
-    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
-                          af->pi->name, lc->tx_id);
-    if (!o) {
-        json_decref(obj);
-        eve_emit(&a->eve, NULL, NULL);
-        return;
-    }
     /* spu's extras ("/spu.NAME") go in the one top-level spu object */
     json_t *spu = json_object_get(obj, "spu");
     if (spu)
         json_incref(spu);
     json_object_del(obj, "spu");
+    /* "/spu.tx": the declaration numbers the record's transaction itself
+     * (the protocol's tx_id differs from the VM's message pairs) */
+    int64_t tx_id = lc->tx_id;
+    json_t *tx = spu ? json_object_get(spu, "tx") : NULL;
+    if (json_is_integer(tx)) {
+        tx_id = (int64_t)json_integer_value(tx);
+        json_object_del(spu, "tx");
+        if (json_object_size(spu) == 0) {
+            json_decref(spu);
+            spu = NULL;
+        }
+    }
+    struct eve_endpoints ep;
+    endpoints(af, &ep);
+    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), a->pcap_cnt, a->cfg.in_iface,
+                          &ep, af->pi->name, tx_id);
+    if (!o) {
+        json_decref(obj);
+        json_decref(spu);
+        eve_emit(&a->eve, NULL, NULL);
+        return;
+    }
     json_object_update(o, obj);
     json_decref(obj);
     eve_emit(&a->eve, o, spu);
@@ -272,8 +287,8 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
     size_t wlen = len - (size_t)(what - name);
     struct eve_endpoints ep;
     endpoints(af, &ep);
-    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
-                          af->pi->name, -1);
+    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), a->pcap_cnt,
+                          a->cfg.in_iface, &ep, af->pi->name, -1);
     if (!o) {
         eve_emit(&a->eve, NULL, NULL);
         return;
@@ -629,4 +644,10 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
     spu_gvm_conn_free(af->conn);
     flow_release_detect(af);
     free(af);
+}
+
+static void on_packet(void *ctx, uint64_t pcap_cnt)
+{
+    struct app *a = ctx;
+    a->pcap_cnt = pcap_cnt;
 }
