@@ -177,24 +177,29 @@ const struct stats_block *app_stats(const struct app *a)
 
 /* ---- hooks of a parsed flow ---- */
 
+static void swap_endpoints(struct eve_endpoints *ep)
+{
+    const uint8_t *t = ep->src;
+    ep->src = ep->dst;
+    ep->dst = t;
+    uint16_t p = ep->sport;
+    ep->sport = ep->dport;
+    ep->dport = p;
+}
+
 /* The flow's endpoints, the protocol's client as the source. */
 static void endpoints(const struct app_flow *af, struct eve_endpoints *ep)
 {
     eve_endpoints_flow(ep, af->flow);
-    if (af->swap) {
-        const uint8_t *t = ep->src;
-        ep->src = ep->dst;
-        ep->dst = t;
-        uint16_t p = ep->sport;
-        ep->sport = ep->dport;
-        ep->dport = p;
-    }
+    if (af->swap)
+        swap_endpoints(ep);
 }
 
 /* An object of a log declaration: the envelope around it, written. */
 struct log_ctx {
     struct app_flow *af;
     int64_t tx_id;
+    bool to_client; /* the record is of bytes the server sent (an event's) */
 };
 
 static void emit_log(void *ctx, const char *type, json_t *obj)
@@ -226,8 +231,16 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
             spu = NULL;
         }
     }
+    /* Suricata's fileinfo repeats the transaction inside */
+    if (tx_id >= 0 && strcmp(type, "fileinfo") == 0 && json_is_object(body))
+        json_object_set_new_nocheck(body, "tx_id", json_integer(tx_id));
     struct eve_endpoints ep;
     endpoints(af, &ep);
+    if (lc->to_client && strcmp(type, "fileinfo") == 0) {
+        /* a file's record goes the way the file went (Suricata: a
+         * response body's fileinfo is from the server to the client) */
+        swap_endpoints(&ep);
+    }
     json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), a->pcap_cnt, a->cfg.in_iface,
                           &ep, af->pi->name, tx_id);
     if (!o) {
@@ -253,7 +266,7 @@ static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, 
     struct app *a = af->app;
     stats_inc(&a->st, CNT_SPU_APP_EVENTS);
     if (a->el && evelog_has_event(af->pi->bundle, event)) {
-        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct log_ctx lc = {af, (int64_t)tx_id, dir == SPU_DIR_SERVER};
         struct spu_error e = {0};
         if (evelog_event(a->el, af->pi->bundle, event, rec, emit_log, &lc, &e) != SPU_OK)
             log_failed(a);
@@ -319,7 +332,7 @@ static void hook_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
     struct app *a = af->app;
     stats_inc(&a->st, CNT_SPU_APP_TX);
     if (a->el && evelog_has_tx(af->pi->bundle, af->pi->proto)) {
-        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct log_ctx lc = {af, (int64_t)tx_id, false};
         struct spu_error e = {0};
         if (evelog_tx(a->el, af->pi->bundle, af->pi->proto, client, server, emit_log, &lc, &e) !=
             SPU_OK)
