@@ -9,6 +9,7 @@
 #include "flow.h"
 #include "gvm.h"
 
+#include <magic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct app {
     struct stream_consumer cons;
     unsigned max_scans;     /* protocols of the largest transport */
     uint64_t pcap_cnt;      /* the packet whose bytes are parsed (0: none, flow end) */
+    magic_t magic;          /* libmagic for magic(), opened at its first call */
+    bool magic_failed;      /* ... and it could not be: magic() is null */
 };
 
 enum af_state { AF_DETECT, AF_PARSE, AF_NONE };
@@ -156,6 +159,8 @@ void app_free(struct app *a)
     free(a->protos);
     spu_gvm_free(a->gvm);
     evelog_free(a->el);
+    if (a->magic)
+        magic_close(a->magic);
     eve_writer_fini(&a->eve);
     free(a);
 }
@@ -360,7 +365,27 @@ static int64_t hook_now(void *ctx)
     return af->ts_ns / 1000000;
 }
 
-static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx, hook_now};
+/* magic(): libmagic's description of a file's bytes (fileinfo.magic).
+ * The database is loaded by the first file a worker sees. */
+static const char *hook_magic(void *ctx, const uint8_t *p, size_t n)
+{
+    const struct app_flow *af = ctx;
+    struct app *a = af->app;
+    if (!a->magic && !a->magic_failed) {
+        a->magic = magic_open(MAGIC_NONE);
+        if (!a->magic || magic_load(a->magic, NULL) != 0) {
+            if (a->magic)
+                magic_close(a->magic);
+            a->magic = NULL;
+            a->magic_failed = true;
+            stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+        }
+    }
+    return a->magic ? magic_buffer(a->magic, p, n) : NULL;
+}
+
+static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx, hook_now,
+                                               hook_magic};
 
 /* ---- characterization ---- */
 

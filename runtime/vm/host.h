@@ -35,6 +35,10 @@ struct spu_host {
     void (*end_rule)(void *ctx, uint32_t rule);
     /* A grammar raised an anomaly (name is "proto.what"). */
     void (*anomaly)(void *ctx, const char *name, size_t len);
+    /* magic(): the file type of p[0..n) as libmagic describes it, a
+     * NUL-terminated text valid until the next call; NULL when unknown or
+     * when the host has no file typing (the member may be NULL too). */
+    const char *(*magic)(void *ctx, const uint8_t *p, size_t n);
 };
 
 #endif
