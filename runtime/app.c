@@ -6,6 +6,7 @@
 #include "dfa-run.h"
 #include "eve.h"
 #include "evelog.h"
+#include "filestore.h"
 #include "flow.h"
 #include "gvm.h"
 
@@ -384,8 +385,23 @@ static const char *hook_magic(void *ctx, const uint8_t *p, size_t n)
     return a->magic ? magic_buffer(a->magic, p, n) : NULL;
 }
 
+/* filestore(): the file kept under --filestore DIR (failures counted). */
+static bool hook_store(void *ctx, const uint8_t *p, size_t n)
+{
+    const struct app_flow *af = ctx;
+    struct app *a = af->app;
+    if (!a->cfg.filestore || !a->cfg.filestore_used)
+        return false;
+    bool stored = false;
+    struct spu_error e = {0};
+    if (filestore_put(a->cfg.filestore, a->cfg.filestore_cap, a->cfg.filestore_used,
+                      a->cfg.worker, p, n, &stored, &e) != SPU_OK)
+        stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+    return stored;
+}
+
 static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx, hook_now,
-                                               hook_magic};
+                                               hook_magic, hook_store};
 
 /* ---- characterization ---- */
 

@@ -46,6 +46,10 @@ static const char usage[] =
     "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
     "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
     "  --no-progress        no progress line on the terminal\n"
+    "  --filestore DIR      store the files of the application layer (HTTP bodies,\n"
+    "                       mail attachments) in DIR, each named by its sha256\n"
+    "  --filestore-cap B    bytes stored in DIR by this run at most (default 1 GiB);\n"
+    "                       a file over it is not stored (fileinfo.stored false)\n"
     "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
     "                       rule over it is stopped and counted\n"
     "  --top-rules N        print the N rules that cost the most time at exit (also\n"
@@ -124,6 +128,8 @@ enum {
     OPT_TOP_RULES,
     OPT_EXPLAIN,
     OPT_CLASSIFICATION,
+    OPT_FILESTORE,
+    OPT_FILESTORE_CAP,
 };
 
 static const struct option longopts[] = {
@@ -159,6 +165,8 @@ static const struct option longopts[] = {
     {"top-rules", required_argument, NULL, OPT_TOP_RULES},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"classification", required_argument, NULL, OPT_CLASSIFICATION},
+    {"filestore", required_argument, NULL, OPT_FILESTORE},
+    {"filestore-cap", required_argument, NULL, OPT_FILESTORE_CAP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -199,6 +207,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->checksum = CHECKSUM_AUTO;
     c->stream_policy = STREAM_POLICY_FIRST;
     c->flow_memcap = 128ULL << 20;
+    c->filestore_cap = 1ULL << 30;
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
     c->progress = true;
@@ -310,9 +319,13 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             else
                 return spu_error_set(err, SPU_EINVAL, "--stream-policy: expected first or last");
             break;
+        case OPT_FILESTORE:
+            c->filestore = optarg;
+            break;
         case OPT_FLOW_MEMCAP:
         case OPT_STREAM_MEMCAP:
         case OPT_STREAM_FLOW_CAP:
+        case OPT_FILESTORE_CAP:
             if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
                 return spu_error_set(err, SPU_EINVAL, "%s: expected a size in bytes (k/m/g)",
                                      argv[optind - 2 >= 0 ? optind - 2 : 0]);
@@ -320,6 +333,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
                 c->flow_memcap = v;
             else if (ch == OPT_STREAM_MEMCAP)
                 c->stream_memcap = v;
+            else if (ch == OPT_FILESTORE_CAP)
+                c->filestore_cap = v;
             else
                 c->stream_flow_cap = v;
             break;

@@ -66,6 +66,8 @@ struct config {
     unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */
     bool explain;            /* --explain: an `explain` record per event with rules */
     const char *classification; /* --classification FILE (classification.config) */
+    const char *filestore;   /* --filestore DIR: files of the app layer stored there */
+    uint64_t filestore_cap;  /* --filestore-cap BYTES stored by the run at most */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

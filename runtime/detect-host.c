@@ -360,4 +360,5 @@ const struct spu_host detect_host_ops = {
     .end_rule = end_rule,
     .anomaly = NULL, /* grammars raise anomalies, rules do not */
     .magic = NULL,   /* magic() is a grammar built-in */
+    .store = NULL,   /* and so is filestore() */
 };

@@ -2,7 +2,8 @@
  * writes them (runtime/app.c running http.spg's `log fileinfo on
  * http.file`): name, size, hashes, libmagic's type, state, tx_id inside
  * and out, the packet count, the direction of the file; the same record
- * however the body is split. */
+ * however the body is split; --filestore keeps the file as DIR/SHA256
+ * within its cap. */
 #include "app.h"
 #include "bundle.h"
 #include "flow.h"
@@ -24,10 +25,11 @@ struct fixture {
     const struct stream_consumer *c;
     struct flow f;
     char path[64];
+    _Atomic uint64_t used; /* --filestore: bytes stored */
 };
 
 /* A TCP flow 10.0.0.1:40000 -> 10.0.0.2:80, records written to a file. */
-static void setup(struct fixture *x)
+static void setup(struct fixture *x, const char *store, uint64_t cap)
 {
     memset(x, 0, sizeof(*x));
     x->b = hg_http_bundle();
@@ -38,7 +40,8 @@ static void setup(struct fixture *x)
     struct spu_error err = {0};
     x->out = output_open(x->path, 1, &err);
     cr_assert_not_null(x->out);
-    struct app_cfg cfg = {&x->b, 1, NULL, NULL, output_producer(x->out, 0), 0, NULL};
+    struct app_cfg cfg = {&x->b, 1, NULL, NULL, output_producer(x->out, 0), 0, NULL,
+                          store, cap, &x->used};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
     x->c = app_consumer(x->app);
@@ -94,15 +97,20 @@ static const char RSP[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConten
                           "hello world\n"
                           "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
-static json_t *run(size_t step, uint64_t pcap_cnt)
+static json_t *run_store(size_t step, uint64_t pcap_cnt, const char *store, uint64_t cap)
 {
     struct fixture x;
-    setup(&x);
+    setup(&x, store, cap);
     if (x.c->packet)
         x.c->packet(x.c->ctx, pcap_cnt);
     feed(&x, STREAM_TOSERVER, REQ, sizeof(REQ) - 1, step);
     feed(&x, STREAM_TOCLIENT, RSP, sizeof(RSP) - 1, step);
     return finish(&x);
+}
+
+static json_t *run(size_t step, uint64_t pcap_cnt)
+{
+    return run_store(step, pcap_cnt, NULL, 0);
 }
 
 Test(fileinfo, response_body_is_a_file)
@@ -120,6 +128,7 @@ Test(fileinfo, response_body_is_a_file)
     cr_assert_str_eq(json_string_value(json_object_get(fi, "sha256")),
                      "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447");
     cr_assert_str_eq(json_string_value(json_object_get(fi, "state")), "CLOSED");
+    cr_assert(json_is_false(json_object_get(fi, "stored")), "no --filestore");
     cr_assert_eq(json_integer_value(json_object_get(fi, "tx_id")), 0);
     const char *magic = json_string_value(json_object_get(fi, "magic"));
     cr_assert_not_null(magic, "libmagic types the file");
@@ -151,4 +160,36 @@ Test(fileinfo, split_invariant)
     free(sb);
     json_decref(whole);
     json_decref(bytes);
+}
+
+#define HELLO_SHA256 "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
+
+/* --filestore DIR: the body as DIR/SHA256, stored true; under a cap
+ * smaller than the body, nothing stored and stored false. */
+Test(fileinfo, filestore_within_cap)
+{
+    char dir[] = "/tmp/test-filestore-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", dir, HELLO_SHA256);
+
+    json_t *small = run_store(sizeof(RSP), 1, dir, 11);
+    json_t *fi = json_object_get(json_array_get(small, 0), "fileinfo");
+    cr_assert(json_is_false(json_object_get(fi, "stored")), "12 bytes over a cap of 11");
+    cr_assert_neq(access(path, F_OK), 0);
+    json_decref(small);
+
+    json_t *files = run_store(sizeof(RSP), 1, dir, 12);
+    fi = json_object_get(json_array_get(files, 0), "fileinfo");
+    cr_assert(json_is_true(json_object_get(fi, "stored")));
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "stored as %s", path);
+    char buf[64] = {0};
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    cr_assert_eq(n, 12);
+    cr_assert_str_eq(buf, "hello world\n");
+    json_decref(files);
+    unlink(path);
+    cr_assert_eq(rmdir(dir), 0, "nothing else left in the directory");
 }

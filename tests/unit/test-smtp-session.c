@@ -142,7 +142,7 @@ Test(smtp_session, mime_mail)
              "md5=\"5eb63bbbe01eeed093cb22bb8f5acdc3\" "
              "sha1=\"2aae6c35c94fcfb415dbe95f408b9ce91ee846ed\" "
              "sha256=\"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9\" "
-             "filename=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\" ext=\"zip\" "
+             "stored=false filename=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\" ext=\"zip\" "
              "file_list=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\"} <entity <part <multipart <entity "
              "<message <transfer <data\n");
     HAS(log, "E email.attachment tx=1 dir=0 leaf{content_type=\"text/plain\" "
