@@ -396,7 +396,8 @@ void importer_summary(const struct importer *im, FILE *out)
 {
     fprintf(out, "rules: %u, translated: %u, skipped: %u\n", im->seen, im->translated,
             im->seen - im->translated);
-    qsort(im->reasons, im->nreasons, sizeof(im->reasons[0]), by_count);
+    if (im->nreasons) /* qsort's base must not be NULL, even for 0 items */
+        qsort(im->reasons, im->nreasons, sizeof(im->reasons[0]), by_count);
     for (unsigned i = 0; i < im->nreasons; i++)
         fprintf(out, "  %6u  %s\n", im->reasons[i].count, im->reasons[i].text);
 }

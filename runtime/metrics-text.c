@@ -250,7 +250,8 @@ char *metrics_text_render(const json_t *record, bool done)
     size_t outlen = 0;
     FILE *m = s.oom ? NULL : open_memstream(&out, &outlen);
     if (m) {
-        qsort(s.v, s.n, sizeof(*s.v), by_name);
+        if (s.n)
+            qsort(s.v, s.n, sizeof(*s.v), by_name);
         for (size_t i = 0; i < s.n; i++) {
             const struct sample *x = &s.v[i];
             if (i == 0 || strcmp(x->name, s.v[i - 1].name) != 0)
