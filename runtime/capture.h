@@ -40,6 +40,19 @@ struct capture_stats {
 
 struct capture;
 
+/* Inline modes (docs/inline.md): what happens to a packet when its
+ * descriptor comes back from the worker. */
+enum { CAPTURE_VERDICT_ACCEPT = 0, CAPTURE_VERDICT_DROP = 1, CAPTURE_VERDICT_REJECT = 2 };
+
+struct capture_inline_counts {
+    uint64_t received;     /* read from the kernel */
+    uint64_t accepted, dropped, rejected;
+    uint64_t fail_open;    /* accepted uninspected (no room, --fail-open) */
+    uint64_t batches;      /* batch verdicts sent */
+    uint64_t reject_sent, reject_unsent;
+    uint64_t lost;         /* kernel could not deliver (ENOBUFS) */
+};
+
 struct capture_ops {
     const char *name;
     /* Up to `max` packets into out; returns how many (0: none now, or end
@@ -52,8 +65,16 @@ struct capture_ops {
     void (*close)(struct capture *c);
 };
 
+/* Inline sources only: release with a verdict (CAPTURE_VERDICT_*), in
+ * place of release(), and the verdict counters. */
+struct capture_inline_ops {
+    void (*verdict)(struct capture *c, uint16_t source, void *cookie, unsigned verdict);
+    void (*counts)(struct capture *c, struct capture_inline_counts *n);
+};
+
 struct capture {
     const struct capture_ops *ops;
+    const struct capture_inline_ops *inl; /* NULL: not an inline source */
     void *priv;
     bool live;
     _Atomic bool brk;
@@ -64,6 +85,7 @@ struct capture_opts {
     const char *bpf;  /* filter expression or NULL */
     bool realtime;    /* files: pace packets by their timestamps */
     unsigned rings;   /* live: rings in a PACKET_FANOUT_HASH group (0/1 = one) */
+    bool fail_open;   /* inline: accept uninspected when overloaded */
 };
 
 /* Open a source: `-r` path (a classic pcap file is mapped, pcapng and "-"
@@ -73,6 +95,19 @@ struct capture *capture_open_file(const char *path, const struct capture_opts *o
                                   struct spu_error *err);
 struct capture *capture_open_live(const char *iface, const struct capture_opts *o,
                                   struct spu_error *err);
+
+/* Inline: `--inline SPEC` with SPEC nfq:N[,M...] (netfilter queues).
+ * Return new, or NULL with err filled. */
+struct capture *capture_open_inline(const char *spec, const struct capture_opts *o,
+                                    struct spu_error *err);
+struct capture *capture_open_nfq(const char *queues, const struct capture_opts *o,
+                                 struct spu_error *err);
+
+/* True for an inline source (descriptors carry verdicts back). */
+static inline bool capture_is_inline(const struct capture *c)
+{
+    return c->inl != NULL;
+}
 
 static inline int capture_next(struct capture *c, struct capture_pkt *out, unsigned max,
                                bool *eof, struct spu_error *err)

@@ -205,8 +205,14 @@ void detect_flush_event(struct detect_worker *w)
                                                  DC_VERDICT_REJECT, DC_VERDICT_REDIRECT};
         dc_inc(w, vc[v]);
         struct detect_flow *df = c->f ? detect_flow_get(w, c->f) : NULL;
-        if (df && v < df->verdict)
+        if (df && v < df->verdict) {
             df->verdict = (uint8_t)v;
+            /* inline: pass lets the rest through; redirect resets until
+             * it is implemented (docs/inline.md) */
+            c->f->verdict = v == DV_DROP     ? FLOW_VERDICT_DROP
+                            : v == DV_PASS   ? FLOW_VERDICT_NONE
+                                             : FLOW_VERDICT_REJECT;
+        }
     }
     for (unsigned i = 0; i < c->npending; i++) {
         json_t *rec = c->pending[i];

@@ -318,6 +318,12 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
 {
     struct detect_worker *w = ctx;
     struct detect_engine *e = w->eng;
+    if (e->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver) {
+        uint8_t ip[16];
+        detect_ip16(d->ipver, d->src, ip);
+        if (shun_check(e->shun, ip, (p ? p->ts_ns : f->last_ns) / 1000000))
+            f->verdict = FLOW_VERDICT_DROP;
+    }
     bool any = false;
     for (unsigned i = 0; i < e->nbundles && !any; i++)
         any = e->bundles[i].rt_ev[id] != SPU_NONE;

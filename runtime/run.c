@@ -37,7 +37,7 @@ static uint32_t pick_seed(const struct config *c)
 {
     if (c->seed_given)
         return c->seed;
-    if (c->seed_random || c->iface) {
+    if (c->seed_random || c->iface || c->inline_spec) {
         uint32_t s;
         if (getrandom(&s, sizeof(s), 0) == (ssize_t)sizeof(s))
             return s;
@@ -228,9 +228,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             return code;
         }
     }
-    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
-    r->cap = c->iface ? capture_open_live(c->iface, &co, err)
-                      : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
+    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1, c->fail_open};
+    r->cap = c->inline_spec ? capture_open_inline(c->inline_spec, &co, err)
+             : c->iface     ? capture_open_live(c->iface, &co, err)
+                            : capture_open_file(env->read_path ? env->read_path : c->read_path,
+                                                &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
     r->out = output_open(c->eve_path, r->nworkers + 1, err);
@@ -262,7 +264,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             names[i] = c->bundles[i].name;
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
                                   .classification = c->classification,
-                                  .explain = c->explain};
+                                  .explain = c->explain,
+                                  .enforce = c->inline_spec != NULL};
         r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
         for (unsigned i = 0; r->detect && i < r->nworkers; i++)
             if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
@@ -275,7 +278,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             return code;
         }
     }
-    unsigned pool = c->iface ? 65536 : 16384;
+    unsigned pool = c->iface || c->inline_spec ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface};
@@ -302,7 +305,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool, 0};
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface || c->inline_spec, c->checksum, pool, 0};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
@@ -332,7 +335,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             break;
         }
         if (s == 0) {
-            if (++idle > 8 && !c->iface) {
+            if (++idle > 8 && !c->iface && !c->inline_spec) {
                 struct timespec ts = {0, 50000};
                 nanosleep(&ts, NULL);
             }
@@ -389,6 +392,17 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     rep->workers = r->nworkers;
     if (r->detect && c->top_rules)
         detect_engine_top_text(r->detect, c->top_rules, rep->top_rules, sizeof(rep->top_rules));
+    if (r->cap->inl) {
+        struct capture_inline_counts ic;
+        r->cap->inl->counts(r->cap, &ic);
+        snprintf(rep->inline_counts, sizeof(rep->inline_counts),
+                 "spurun: inline received=%llu accepted=%llu dropped=%llu rejected=%llu "
+                 "fail_open=%llu batches=%llu resets_sent=%llu lost=%llu\n",
+                 (unsigned long long)ic.received, (unsigned long long)ic.accepted,
+                 (unsigned long long)ic.dropped, (unsigned long long)ic.rejected,
+                 (unsigned long long)ic.fail_open, (unsigned long long)ic.batches,
+                 (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost);
+    }
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {
         worker_free(r->workers[i]);
@@ -422,7 +436,7 @@ int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_rep
              struct spu_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    struct capture_opts co = {c->bpf, false, 1};
+    struct capture_opts co = {c->bpf, false, 1, false};
     struct capture *cap = capture_open_file(c->read_path, &co, err);
     if (!cap)
         return err->code ? err->code : SPU_EIO;

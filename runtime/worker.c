@@ -187,6 +187,7 @@ void worker_process(struct worker *w, struct pkt *p)
     if (w->sctx.nanom)
         report_anomalies(w, p, w->sctx.anom, w->sctx.nanom, d, f);
     flow_table_touch(w->flows, f, p->ts_ns);
+    p->verdict = f->verdict; /* inline modes enforce it (dispatch.c) */
 }
 
 static void sweep(struct worker *w, int64_t clock)

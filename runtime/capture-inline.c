@@ -1,0 +1,16 @@
+/*
+ * capture-inline.c - `--inline MODE:ARGS` to the backend that implements it.
+ */
+#include "capture.h"
+#include "err.h"
+
+#include <string.h>
+
+struct capture *capture_open_inline(const char *spec, const struct capture_opts *o,
+                                    struct spu_error *err)
+{
+    if (!strncmp(spec, "nfq:", 4))
+        return capture_open_nfq(spec + 4, o, err);
+    spu_error_set(err, SPU_EINVAL, "--inline %s: expected nfq:N[,M...]", spec);
+    return NULL;
+}
