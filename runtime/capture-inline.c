@@ -11,6 +11,8 @@ struct capture *capture_open_inline(const char *spec, const struct capture_opts 
 {
     if (!strncmp(spec, "nfq:", 4))
         return capture_open_nfq(spec + 4, o, err);
-    spu_error_set(err, SPU_EINVAL, "--inline %s: expected nfq:N[,M...]", spec);
+    if (!strncmp(spec, "bridge:", 7))
+        return capture_open_bridge(spec + 7, o, err);
+    spu_error_set(err, SPU_EINVAL, "--inline %s: expected nfq:N[,M...] or bridge:IF1,IF2", spec);
     return NULL;
 }

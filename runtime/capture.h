@@ -96,12 +96,15 @@ struct capture *capture_open_file(const char *path, const struct capture_opts *o
 struct capture *capture_open_live(const char *iface, const struct capture_opts *o,
                                   struct spu_error *err);
 
-/* Inline: `--inline SPEC` with SPEC nfq:N[,M...] (netfilter queues).
+/* Inline: `--inline SPEC` with SPEC nfq:N[,M...] (netfilter queues) or
+ * bridge:IF1,IF2 (AF_PACKET, frames forwarded between the two).
  * Return new, or NULL with err filled. */
 struct capture *capture_open_inline(const char *spec, const struct capture_opts *o,
                                     struct spu_error *err);
 struct capture *capture_open_nfq(const char *queues, const struct capture_opts *o,
                                  struct spu_error *err);
+struct capture *capture_open_bridge(const char *ifaces, const struct capture_opts *o,
+                                    struct spu_error *err);
 
 /* True for an inline source (descriptors carry verdicts back). */
 static inline bool capture_is_inline(const struct capture *c)

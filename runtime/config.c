@@ -40,6 +40,7 @@ static const char usage[] =
     "  --realtime           replay a file at the pace of its timestamps\n"
     "  --fanout hash        live: one kernel ring per worker in a fanout group\n"
     "  --inline nfq:N[,M..] inline prevention from netfilter queues (docs/inline.md)\n"
+    "  --inline bridge:IF1,IF2  inline prevention bridging two interfaces\n"
     "  --fail-open          inline: accept uninspected when overloaded\n"
     "  --stream-policy P    overlapping TCP data: first (default, bytes seen first\n"
     "                       win) or last (the newest bytes win)\n"
