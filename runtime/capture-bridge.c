@@ -146,12 +146,13 @@ static int br_next(struct capture *c, struct capture_pkt *out, unsigned max, boo
 }
 
 /* Resets for a rejected frame, each in an Ethernet frame. */
-static void br_reject(struct bridge *b, const struct br_slot *s)
+static void br_reject(struct bridge *b, const struct br_slot *s, unsigned verdict,
+                      const char *location)
 {
     struct inline_reject_pkts rp;
     const uint8_t *f = s->buf;
     if (s->len < 14 || f[12] != 0x08 || f[13] != 0x00 ||
-        !inline_reject_build(f + 14, s->len - 14, &rp)) {
+        !inline_reply_build(verdict, f + 14, s->len - 14, location, &rp)) {
         b->n.reject_unsent++;
         return;
     }
@@ -171,17 +172,21 @@ static void br_reject(struct bridge *b, const struct br_slot *s)
     }
 }
 
-static void br_verdict(struct capture *c, uint16_t source, void *cookie, unsigned verdict)
+static void br_verdict(struct capture *c, uint16_t source, void *cookie, unsigned verdict,
+                       const char *location)
 {
     struct bridge *b = c->priv;
     struct br_slot *s = cookie;
     if (!s)
         return;
     b->inflight--;
-    if (verdict == CAPTURE_VERDICT_DROP || verdict == CAPTURE_VERDICT_REJECT) {
+    if (verdict != CAPTURE_VERDICT_ACCEPT) {
         if (verdict == CAPTURE_VERDICT_REJECT) {
             b->n.rejected++;
-            br_reject(b, s);
+            br_reject(b, s, verdict, NULL);
+        } else if (verdict != CAPTURE_VERDICT_DROP) {
+            b->n.redirected++;
+            br_reject(b, s, verdict, location);
         }
         b->n.dropped++;
     } else {
@@ -193,7 +198,7 @@ static void br_verdict(struct capture *c, uint16_t source, void *cookie, unsigne
 
 static void br_release(struct capture *c, uint16_t source, void *cookie)
 {
-    br_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT);
+    br_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
 }
 
 static void br_stats(struct capture *c, struct capture_stats *s)

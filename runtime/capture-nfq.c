@@ -204,10 +204,11 @@ static int nfq_next(struct capture *c, struct capture_pkt *out, unsigned max, bo
     return (int)n;
 }
 
-static void send_reject(struct nfq_be *be, const struct nfq_slot *s)
+static void send_reject(struct nfq_be *be, const struct nfq_slot *s, unsigned verdict,
+                        const char *location)
 {
     struct inline_reject_pkts rp;
-    if (be->raw < 0 || !inline_reject_build(s->buf, s->len, &rp)) {
+    if (be->raw < 0 || !inline_reply_build(verdict, s->buf, s->len, location, &rp)) {
         be->n.reject_unsent++;
         return;
     }
@@ -221,17 +222,21 @@ static void send_reject(struct nfq_be *be, const struct nfq_slot *s)
     }
 }
 
-static void nfq_verdict(struct capture *c, uint16_t source, void *cookie, unsigned verdict)
+static void nfq_verdict(struct capture *c, uint16_t source, void *cookie, unsigned verdict,
+                        const char *location)
 {
     struct nfq_be *be = c->priv;
     struct nfq_slot *s = cookie;
     if (!s || source >= be->nq)
         return;
     be->inflight--;
-    if (verdict == CAPTURE_VERDICT_DROP || verdict == CAPTURE_VERDICT_REJECT) {
+    if (verdict != CAPTURE_VERDICT_ACCEPT) {
         if (verdict == CAPTURE_VERDICT_REJECT) {
             be->n.rejected++;
-            send_reject(be, s);
+            send_reject(be, s, verdict, NULL);
+        } else if (verdict != CAPTURE_VERDICT_DROP) {
+            be->n.redirected++;
+            send_reject(be, s, verdict, location);
         }
         be->n.dropped++;
         nfq_set_verdict(be->q[source].qh, s->id, NF_DROP, 0, NULL);
@@ -244,7 +249,7 @@ static void nfq_verdict(struct capture *c, uint16_t source, void *cookie, unsign
 
 static void nfq_release(struct capture *c, uint16_t source, void *cookie)
 {
-    nfq_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT);
+    nfq_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
 }
 
 static void nfq_stats(struct capture *c, struct capture_stats *s)

@@ -42,11 +42,17 @@ struct capture;
 
 /* Inline modes (docs/inline.md): what happens to a packet when its
  * descriptor comes back from the worker. */
-enum { CAPTURE_VERDICT_ACCEPT = 0, CAPTURE_VERDICT_DROP = 1, CAPTURE_VERDICT_REJECT = 2 };
+enum {
+    CAPTURE_VERDICT_ACCEPT = 0,
+    CAPTURE_VERDICT_DROP = 1,
+    CAPTURE_VERDICT_REJECT = 2,     /* drop, reset both ends / ICMP unreachable */
+    CAPTURE_VERDICT_REDIRECT_C = 3, /* drop, 302 to the client (packet from the client), reset server */
+    CAPTURE_VERDICT_REDIRECT_S = 4, /* the same for a packet from the server */
+};
 
 struct capture_inline_counts {
     uint64_t received;     /* read from the kernel */
-    uint64_t accepted, dropped, rejected;
+    uint64_t accepted, dropped, rejected, redirected; /* rejected, redirected: also dropped */
     uint64_t fail_open;    /* accepted uninspected (no room, --fail-open) */
     uint64_t batches;      /* batch verdicts sent */
     uint64_t reject_sent, reject_unsent;
@@ -65,10 +71,12 @@ struct capture_ops {
     void (*close)(struct capture *c);
 };
 
-/* Inline sources only: release with a verdict (CAPTURE_VERDICT_*), in
+/* Inline sources only: release with a verdict (CAPTURE_VERDICT_*; location:
+ * the Redirect target, NUL-terminated, borrowed for the call, or NULL), in
  * place of release(), and the verdict counters. */
 struct capture_inline_ops {
-    void (*verdict)(struct capture *c, uint16_t source, void *cookie, unsigned verdict);
+    void (*verdict)(struct capture *c, uint16_t source, void *cookie, unsigned verdict,
+                    const char *location);
     void (*counts)(struct capture *c, struct capture_inline_counts *n);
 };
 

@@ -98,11 +98,15 @@ static void put_back(struct dispatcher *d, struct pkt *p)
         free(p->own);
     else if (!(p->flags & PKT_PSEUDO)) {
         if (d->cap->inl)
-            d->cap->inl->verdict(d->cap, p->source, p->cookie, p->verdict);
+            d->cap->inl->verdict(d->cap, p->source, p->cookie, p->verdict, p->location);
         else
             capture_release(d->cap, p->source, p->cookie);
     }
     p->own = NULL;
+    if (p->location) {
+        free(p->location);
+        p->location = NULL;
+    }
     p->next = d->free_list;
     d->free_list = p;
     d->nfree++;

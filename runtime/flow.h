@@ -70,7 +70,8 @@ enum {
 };
 
 /* flow.verdict; the values of capture.h's CAPTURE_VERDICT_* */
-enum { FLOW_VERDICT_NONE = 0, FLOW_VERDICT_DROP = 1, FLOW_VERDICT_REJECT = 2 };
+enum { FLOW_VERDICT_NONE = 0, FLOW_VERDICT_DROP = 1, FLOW_VERDICT_REJECT = 2,
+       FLOW_VERDICT_REDIRECT = 3 /* this packet: flow.redirect; then drop */ };
 
 struct flow {
     struct flow *hnext;          /* bucket chain */
@@ -95,6 +96,8 @@ struct flow {
                                   * application layer, which outlives its flows),
                                   * or NULL: not characterized */
     void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
+    char *redirect;              /* inline: Redirect location (heap) until the worker
+                                  * moves it to the packet; freed at flow end */
 };
 
 struct flow_table;

@@ -3,6 +3,8 @@
  */
 #include "inline-reject.h"
 
+#include "capture.h"
+
 #include <string.h>
 
 static uint16_t get16(const uint8_t *p)
@@ -55,10 +57,11 @@ static void ip4_header(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], u
     put16(h + 10, inline_csum(h, 20, 0));
 }
 
-static void tcp_reset(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
-                      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+/* A TCP segment with `plen` bytes of payload already at out + 40. */
+static void tcp_segment(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+                        uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, size_t plen)
 {
-    ip4_header(out, src, dst, 6, 20);
+    ip4_header(out, src, dst, 6, (uint16_t)(20 + plen));
     uint8_t *t = out + 20;
     memset(t, 0, 20);
     put16(t, sport);
@@ -67,8 +70,17 @@ static void tcp_reset(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], 
     put32(t + 8, ack);
     t[12] = 5 << 4;
     t[13] = flags;
-    uint32_t sum = get16(src) + get16(src + 2) + get16(dst) + get16(dst + 2) + 6 + 20;
-    put16(t + 16, inline_csum(t, 20, sum));
+    if (flags & 0x10)
+        put16(t + 14, 65535); /* window */
+    uint32_t sum = get16(src) + get16(src + 2) + get16(dst) + get16(dst + 2) + 6 +
+                   (uint32_t)(20 + plen);
+    put16(t + 16, inline_csum(t, 20 + plen, sum));
+}
+
+static void tcp_reset(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+                      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    tcp_segment(out, src, dst, sport, dport, seq, ack, flags, 0);
 }
 
 unsigned inline_reject_build(const uint8_t *ip, size_t len, struct inline_reject_pkts *out)
@@ -121,4 +133,61 @@ unsigned inline_reject_build(const uint8_t *ip, size_t len, struct inline_reject
     out->len[0] = (uint16_t)(28 + quote);
     out->n = 1;
     return 1;
+}
+
+unsigned inline_redirect_build(const uint8_t *ip, size_t len, int from_client, const char *loc,
+                               size_t loclen, struct inline_reject_pkts *out)
+{
+    out->n = 0;
+    if (loclen > INLINE_LOCATION_MAX || memchr(loc, '\r', loclen) || memchr(loc, '\n', loclen))
+        return 0;
+    if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != 6 || (get16(ip + 6) & 0x1fff))
+        return 0;
+    size_t hl = (size_t)(ip[0] & 15) * 4;
+    size_t tot = get16(ip + 2);
+    if (hl < 20 || tot > len || tot < hl + 20)
+        return 0;
+    const uint8_t *t = ip + hl;
+    size_t thl = (size_t)(t[12] >> 4) * 4;
+    if (thl < 20 || tot < hl + thl || (t[13] & 0x04))
+        return 0;
+    uint32_t seq = get32(t + 4), ack = get32(t + 8);
+    uint32_t end = seq + (uint32_t)(tot - hl - thl) + ((t[13] & 0x02) ? 1 : 0) +
+                   ((t[13] & 0x01) ? 1 : 0);
+    /* client and server endpoints */
+    const uint8_t *cip = from_client ? ip + 12 : ip + 16, *sip = from_client ? ip + 16 : ip + 12;
+    uint16_t cport = from_client ? get16(t) : get16(t + 2);
+    uint16_t sport = from_client ? get16(t + 2) : get16(t);
+    /* the server's next sequence towards the client, and what it acknowledges */
+    uint32_t sseq = from_client ? ack : seq, sack = from_client ? end : ack;
+    /* the client's next sequence towards the server */
+    uint32_t cseq = from_client ? seq : ack;
+    static const char head[] = "HTTP/1.1 302 Found\r\nLocation: ";
+    static const char tail[] = "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    uint8_t *pl = out->buf[0] + 40;
+    size_t plen = 0;
+    memcpy(pl, head, sizeof(head) - 1);
+    plen += sizeof(head) - 1;
+    memcpy(pl + plen, loc, loclen);
+    plen += loclen;
+    memcpy(pl + plen, tail, sizeof(tail) - 1);
+    plen += sizeof(tail) - 1;
+    /* ACK PSH FIN */
+    tcp_segment(out->buf[0], sip, cip, sport, cport, sseq, sack, 0x19, plen);
+    out->len[0] = (uint16_t)(40 + plen);
+    tcp_reset(out->buf[1], cip, sip, cport, sport, cseq, 0, 0x04);
+    out->len[1] = 40;
+    out->n = 2;
+    return 2;
+}
+
+unsigned inline_reply_build(unsigned verdict, const uint8_t *ip, size_t len, const char *location,
+                            struct inline_reject_pkts *out)
+{
+    if ((verdict == CAPTURE_VERDICT_REDIRECT_C || verdict == CAPTURE_VERDICT_REDIRECT_S) &&
+        location &&
+        inline_redirect_build(ip, len, verdict == CAPTURE_VERDICT_REDIRECT_C, location,
+                              strlen(location), out))
+        return out->n;
+    return inline_reject_build(ip, len, out);
 }

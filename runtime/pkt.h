@@ -37,6 +37,7 @@ struct pkt {
     uint8_t verdict;      /* inline: CAPTURE_VERDICT_* set by the worker */
     void *cookie;         /* capture backend's (ring block) */
     void *own;            /* PKT_OWNED: heap bytes behind data */
+    char *location;       /* inline Redirect target (heap, freed on return), or NULL */
     struct pkt *next;     /* free-list link while in the pool */
 };
 

@@ -8,7 +8,8 @@
 #           forwards frames between spu's two address-less interfaces
 # Checks: traffic passes without a verdict; a Drop rule makes curl fail for
 # that URL only; Reject resets the connection (curl fails at once, not by
-# timeout); Shun blocks the client's next connections until it expires;
+# timeout); Redirect answers 302 in place of the server (which never sees
+# the request); Shun blocks the client's next connections until it expires;
 # the verdicts are counted. Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
 T=$$
@@ -64,7 +65,7 @@ topology() { # MODE
 }
 
 mkdir -p "$TMPC/www"
-for f in index secret other reset shun; do
+for f in index secret other reset shun old; do
     printf 'file %s\n' "$f" > "$TMPC/www/$f.txt"
 done
 nginx_conf() { # LISTEN
@@ -96,6 +97,9 @@ rule sid 9100002 "inline reject" on http.request {
 }
 rule sid 9100003 "inline shun" on http.request {
     if (uri == "/shun.txt") { Shun(duration: 4000); Alert(); }
+}
+rule sid 9100004 "inline redirect" on http.request {
+    if (uri == "/old.txt") { Redirect("/other.txt"); Alert(); }
 }
 EOF
 "$SPUC" -I "$ROOT/grammars" -n inline -o "$TMPC/inline.spb" "$TMPC/inline.spr" ||
@@ -153,6 +157,19 @@ run_mode() { # nfq | bridge
         echo "FAIL inline $m: Reject: curl exit $rc after $ms ms (want a reset, not a timeout)"
     fi
 
+    code=$(ip netns exec $C curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+        --max-time 3 "http://$SA/old.txt")
+    [ "$code" = "302 http://$SA/other.txt" ] &&
+        echo "ok inline $m: Redirect makes curl see the 302 ($code)" ||
+        echo "FAIL inline $m: Redirect: curl saw '$code'"
+    body=$(ip netns exec $C curl -s -L --max-time 3 "http://$SA/old.txt")
+    [ "$body" = "file other" ] && echo "ok inline $m: curl -L follows the redirect" ||
+        echo "FAIL inline $m: curl -L old.txt gave '$body'"
+    grep -q 'GET /other.txt' "$TMPC/nginx-access.log" &&
+        ! grep -q 'GET /old.txt' "$TMPC/nginx-access.log" &&
+        echo "ok inline $m: the redirected request never reached the server" ||
+        echo "FAIL inline $m: nginx served /old.txt"
+
     get shun.txt 2 >/dev/null
     rc=$(get index.txt 1)
     [ "$rc" != 0 ] && echo "ok inline $m: Shun blocks the client's next connection (curl exit $rc)" ||
@@ -171,16 +188,16 @@ run_mode() { # nfq | bridge
     line=$(grep 'inline received' "$TMPC/spurun-$m.err")
     val() { echo "$line" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
     if [ "$(val dropped)" -gt 0 ] && [ "$(val rejected)" -gt 0 ] && [ "$(val resets_sent)" -ge 2 ] \
-        && [ "$(val accepted)" -gt 0 ]; then
+        && [ "$(val accepted)" -gt 0 ] && [ "$(val redirected)" -ge 2 ]; then
         echo "ok inline $m: verdicts counted (${line#spurun: })"
     else
         echo "FAIL inline $m: counters: '$line'"
     fi
-    n=$(grep -c '"signature_id":910000[123]' "$TMPC/eve-$m.json")
-    [ "$n" -ge 3 ] && echo "ok inline $m: the three rules alerted ($n alerts)" ||
-        echo "FAIL inline $m: $n alerts from the inline rules, want 3 or more"
+    n=$(grep -c '"signature_id":910000[1234]' "$TMPC/eve-$m.json")
+    [ "$n" -ge 4 ] && echo "ok inline $m: the four rules alerted ($n alerts)" ||
+        echo "FAIL inline $m: $n alerts from the inline rules, want 4 or more"
     cleanup
-    rm -f "$TMPC/nginx.pid"
+    rm -f "$TMPC/nginx.pid" "$TMPC/nginx-access.log"
 }
 
 run_mode nfq

@@ -1,6 +1,7 @@
 /* Unit tests for runtime/inline-reject.c: the resets and ICMP unreachable a
  * Reject verdict sends, built from hand-made IPv4 packets. */
 #include "inline-reject.h"
+#include "capture.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -115,4 +116,54 @@ Test(inline_reject, udp_gets_port_unreachable)
     cr_assert(!memcmp(o + 28, p, 28));
     cr_assert_eq(inline_csum(o + 20, 36, 0), 0);
     cr_assert_eq(inline_csum(o, 20, 0), 0);
+}
+
+Test(inline_reject, redirect_answers_the_request)
+{
+    uint8_t p[200];
+    size_t len = tcp_packet(p, 0x18, 100); /* a 100-byte request from the client */
+    struct inline_reject_pkts r;
+    cr_assert_eq(inline_redirect_build(p, len, 1, "/new", 4, &r), 2);
+    const uint8_t *a = r.buf[0];
+    static const char want[] = "HTTP/1.1 302 Found\r\nLocation: /new\r\nContent-Length: 0\r\n"
+                               "Connection: close\r\n\r\n";
+    cr_assert_eq(r.len[0], 40 + sizeof(want) - 1);
+    cr_assert(!memcmp(a + 40, want, sizeof(want) - 1));
+    cr_assert(!memcmp(a + 12, (uint8_t[]){10, 0, 0, 2, 10, 0, 0, 1}, 8), "server to client");
+    cr_assert_eq(get32(a + 24), 5000, "the server's next sequence");
+    cr_assert_eq(get32(a + 28), 1100, "acknowledges the request");
+    cr_assert_eq(a[33], 0x19, "ACK PSH FIN");
+    check_tcp_csum(a);
+    const uint8_t *b = r.buf[1];
+    cr_assert(!memcmp(b + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8), "client to server");
+    cr_assert_eq(get32(b + 24), 1000, "where the server expects the request");
+    cr_assert_eq(b[33], 0x04);
+    check_tcp_csum(b);
+}
+
+Test(inline_reject, redirect_replaces_a_response)
+{
+    uint8_t p[200];
+    size_t len = tcp_packet(p, 0x18, 50); /* read as a response: 10.0.0.1 is the server */
+    struct inline_reject_pkts r;
+    cr_assert_eq(inline_redirect_build(p, len, 0, "http://x/", 9, &r), 2);
+    cr_assert(!memcmp(r.buf[0] + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8));
+    cr_assert_eq(get32(r.buf[0] + 24), 1000, "in place of this segment");
+    cr_assert_eq(get32(r.buf[0] + 28), 5000);
+    cr_assert_eq(get32(r.buf[1] + 24), 5000, "the client's next sequence");
+    check_tcp_csum(r.buf[0]);
+}
+
+Test(inline_reject, redirect_refuses_header_injection_and_long_locations)
+{
+    uint8_t p[64];
+    size_t len = tcp_packet(p, 0x18, 0);
+    struct inline_reject_pkts r;
+    cr_assert_eq(inline_redirect_build(p, len, 1, "/a\r\nSet-Cookie: x", 17, &r), 0);
+    static char big[INLINE_LOCATION_MAX + 2];
+    memset(big, 'a', sizeof(big) - 1);
+    cr_assert_eq(inline_redirect_build(p, len, 1, big, sizeof(big) - 1, &r), 0);
+    /* the verdict falls back to resets */
+    cr_assert_eq(inline_reply_build(CAPTURE_VERDICT_REDIRECT_C, p, len, big, &r), 2);
+    cr_assert_eq(r.buf[0][33], 0x04);
 }
