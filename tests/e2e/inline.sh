@@ -20,6 +20,22 @@ cleanup() {
     spid=; C=; M=; S=
 }
 trap cleanup EXIT
+# refused arguments (no namespace needed)
+bad=0
+for args in "--inline nfq:0 -r x.pcap|--inline is the packet source" \
+            "--fail-open -r x.pcap|--fail-open applies to --inline" \
+            "--inline tap:1|expected nfq:N" \
+            "--inline nfq:1x|queue numbers 0-65535" \
+            "--inline nfq:70000|queue numbers 0-65535" \
+            "--inline bridge:eth0|two interfaces" \
+            "--inline bridge:eth0,eth0|must differ"; do
+    a=${args%%|*}; want=${args#*|}
+    # shellcheck disable=SC2086
+    "$SPURUN" $a -o /dev/null > "$TMPC/arg.out" 2>&1 && { bad=1; echo "accepted: $a"; }
+    grep -q -- "$want" "$TMPC/arg.out" || { bad=1; echo "$a: $(cat "$TMPC/arg.out")"; }
+done
+[ $bad = 0 ] && echo "ok inline: bad --inline / --fail-open arguments refused with their reason" ||
+    echo "FAIL inline: argument checks (above)"
 if ! ip netns add spuichk$T 2>"$TMPC/netns.err"; then
     echo "skip inline: ip netns add failed: $(cat "$TMPC/netns.err")"
     exit 0
