@@ -135,8 +135,10 @@ static int br_next(struct capture *c, struct capture_pkt *out, unsigned max, boo
     }
     if (n == 0 && !atomic_load_explicit(&c->brk, memory_order_relaxed)) {
         struct pollfd pfd[2] = {{b->fd[0], POLLIN, 0}, {b->fd[1], POLLIN, 0}};
+        /* 20 us while frames wait for their verdicts, 100 ms idle */
+        struct timespec wait = {0, b->inflight ? 20000 : 100000000};
         if (b->nfree || b->fail_open)
-            poll(pfd, 2, b->inflight ? 1 : 100);
+            ppoll(pfd, 2, &wait, NULL);
         else
             poll(NULL, 0, 1);
     }

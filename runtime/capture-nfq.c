@@ -179,7 +179,9 @@ static int nfq_next(struct capture *c, struct capture_pkt *out, unsigned max, bo
         if (be->rhead == be->rtail && !atomic_load_explicit(&c->brk, memory_order_relaxed)) {
             /* packets with the workers: come back soon to settle them */
             struct pollfd pfd = {be->fd, POLLIN, 0};
-            if ((be->nfree || be->fail_open) && poll(&pfd, 1, be->inflight ? 1 : 100) > 0)
+            /* 20 us while packets wait for their verdicts, 100 ms idle */
+            struct timespec wait = {0, be->inflight ? 20000 : 100000000};
+            if ((be->nfree || be->fail_open) && ppoll(&pfd, 1, &wait, NULL) > 0)
                 read_socket(be);
             else if (!be->nfree && !be->fail_open)
                 poll(NULL, 0, 1);
