@@ -3,7 +3,7 @@
 # client (curl) -- spu -- server (nginx serving files), veth offloads off so
 # spu sees real frames, once per mode:
 #   nfq     spu routes between two subnets; iptables queues FORWARD to
-#           spurun --inline nfq:0
+#           spurun --inline nfq:0,1 (--queue-balance)
 #   bridge  client and server share a subnet; spurun --inline bridge:A,B
 #           forwards frames between spu's two address-less interfaces
 # Checks: traffic passes without a verdict; a Drop rule makes curl fail for
@@ -135,8 +135,10 @@ run_mode() { # nfq | bridge
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
     if [ $m = nfq ]; then
         [ "$(get index.txt)" = 0 ] || fail "nfq: no route from client to server"
-        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
-        spec=nfq:0
+        # two queues, flows spread over them by the kernel's hash
+        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-balance 0:1 ||
+            fail "$IPT NFQUEUE rule"
+        spec=nfq:0,1
     else
         # nothing else joins the two sides: without spurun curl cannot connect
         [ "$(get index.txt 1)" != 0 ] || fail "bridge: client reaches server without spu"
