@@ -265,8 +265,7 @@ static int br_open_side(struct bridge *b, unsigned side, const char *iface,
     return 0;
 }
 
-struct capture *capture_open_bridge(const char *ifaces, const struct capture_opts *o,
-                                    struct spu_error *err)
+struct capture *capture_open_bridge(const char *ifaces, bool fail_open, struct spu_error *err)
 {
     const char *comma = strchr(ifaces, ',');
     size_t l1 = comma ? (size_t)(comma - ifaces) : 0;
@@ -297,7 +296,7 @@ struct capture *capture_open_bridge(const char *ifaces, const struct capture_opt
     c->live = true;
     snprintf(c->iface, sizeof(c->iface), "%s", if1);
     b->fd[0] = b->fd[1] = -1;
-    b->fail_open = o && o->fail_open;
+    b->fail_open = fail_open;
     for (unsigned i = 0; i < BR_SLOTS; i++)
         b->freel[b->nfree++] = &b->slots[i];
     if (br_open_side(b, 0, if1, err) < 0 || br_open_side(b, 1, comma + 1, err) < 0) {

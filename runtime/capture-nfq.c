@@ -317,8 +317,7 @@ static int parse_queues(const char *spec, uint16_t *nums, unsigned *n, struct sp
     return 0;
 }
 
-struct capture *capture_open_nfq(const char *queues, const struct capture_opts *o,
-                                 struct spu_error *err)
+struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_error *err)
 {
     uint16_t nums[NFQ_MAX_QUEUES];
     unsigned nq;
@@ -338,7 +337,7 @@ struct capture *capture_open_nfq(const char *queues, const struct capture_opts *
     c->live = true;
     snprintf(c->iface, sizeof(c->iface), "nfq:%s", queues);
     be->raw = -1;
-    be->fail_open = o && o->fail_open;
+    be->fail_open = fail_open;
     for (unsigned i = 0; i < NFQ_SLOTS; i++)
         be->freel[be->nfree++] = &be->slots[i];
     be->h = nfq_open();

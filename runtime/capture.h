@@ -93,7 +93,6 @@ struct capture_opts {
     const char *bpf;  /* filter expression or NULL */
     bool realtime;    /* files: pace packets by their timestamps */
     unsigned rings;   /* live: rings in a PACKET_FANOUT_HASH group (0/1 = one) */
-    bool fail_open;   /* inline: accept uninspected when overloaded */
 };
 
 /* Open a source: `-r` path (a classic pcap file is mapped, pcapng and "-"
@@ -105,14 +104,12 @@ struct capture *capture_open_live(const char *iface, const struct capture_opts *
                                   struct spu_error *err);
 
 /* Inline: `--inline SPEC` with SPEC nfq:N[,M...] (netfilter queues) or
- * bridge:IF1,IF2 (AF_PACKET, frames forwarded between the two).
- * Return new, or NULL with err filled. */
-struct capture *capture_open_inline(const char *spec, const struct capture_opts *o,
-                                    struct spu_error *err);
-struct capture *capture_open_nfq(const char *queues, const struct capture_opts *o,
-                                 struct spu_error *err);
-struct capture *capture_open_bridge(const char *ifaces, const struct capture_opts *o,
-                                    struct spu_error *err);
+ * bridge:IF1,IF2 (AF_PACKET, frames forwarded between the two); fail_open:
+ * accept uninspected when overloaded (--fail-open). Return new, or NULL
+ * with err filled. */
+struct capture *capture_open_inline(const char *spec, bool fail_open, struct spu_error *err);
+struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_error *err);
+struct capture *capture_open_bridge(const char *ifaces, bool fail_open, struct spu_error *err);
 
 /* True for an inline source (descriptors carry verdicts back). */
 static inline bool capture_is_inline(const struct capture *c)

@@ -228,8 +228,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             return code;
         }
     }
-    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1, c->fail_open};
-    r->cap = c->inline_spec ? capture_open_inline(c->inline_spec, &co, err)
+    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
+    r->cap = c->inline_spec ? capture_open_inline(c->inline_spec, c->fail_open, err)
              : c->iface     ? capture_open_live(c->iface, &co, err)
                             : capture_open_file(env->read_path ? env->read_path : c->read_path,
                                                 &co, err);
@@ -437,7 +437,7 @@ int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_rep
              struct spu_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    struct capture_opts co = {c->bpf, false, 1, false};
+    struct capture_opts co = {c->bpf, false, 1};
     struct capture *cap = capture_open_file(c->read_path, &co, err);
     if (!cap)
         return err->code ? err->code : SPU_EIO;
