@@ -266,6 +266,13 @@ static void nfqc_close(struct capture *c)
 {
     struct nfq_be *be = c->priv;
     flush_verdicts(be);
+    /* read but never inspected (the run stopped): let them go rather than
+     * have the kernel drop them with the queue */
+    while (be->rhead != be->rtail) {
+        struct nfq_slot *s = be->ready[be->rhead++ % NFQ_SLOTS];
+        nfq_set_verdict(be->q[s->q].qh, s->id, NF_ACCEPT, 0, NULL);
+        be->n.accepted++;
+    }
     for (unsigned i = 0; i < be->nq; i++) {
         nfq_destroy_queue(be->q[i].qh);
         free(be->q[i].fifo);

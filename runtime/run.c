@@ -305,7 +305,9 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface || c->inline_spec, c->checksum, pool, 0};
+    /* inline without --fail-open waits for a full worker queue (as for files)
+     * instead of letting the packet through uninspected */
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface || (c->inline_spec && c->fail_open), c->checksum, pool, 0};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
