@@ -38,6 +38,7 @@
 #include "err.h"
 #include "value.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,13 +76,19 @@ struct spu_gvm_hooks {
     /* The packet time in milliseconds since the epoch, for now(); NULL:
      * now() returns null. */
     int64_t (*now_ms)(void *ctx);
+    /* The file type of p[0..n) for magic() (struct spu_host's magic);
+     * NULL: magic() returns null. */
+    const char *(*magic)(void *ctx, const uint8_t *p, size_t n);
+    /* filestore() (struct spu_host's store); NULL: it returns false. */
+    bool (*store)(void *ctx, const uint8_t *p, size_t n);
 };
 
 /* Counters. `bytes` counts bytes fed to the directions (gap bytes apart),
  * `messages` messages completed or aborted, `errors` parse errors and
  * gaps that aborted a parse, `resyncs` restarts after a resync match,
  * `anomalies` every anomaly raised; `held_bytes` and `arena_bytes` are
- * the memory held now (hold buffers; message, state and sink arenas). */
+ * the memory held now (hold buffers: the undecided bytes; message, state
+ * and sink arenas, and the bytes kept for a message buffer). */
 struct spu_gvm_stats {
     uint64_t bytes;
     uint64_t messages;
