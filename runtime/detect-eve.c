@@ -214,6 +214,21 @@ json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args,
     return rec;
 }
 
+/* Inline: what the packet path does with the flow from now on (flow.verdict,
+ * docs/inline.md). Pass lets the rest through. */
+static void detect_enforce(struct detect_event *c, unsigned v)
+{
+    struct flow *f = c->f;
+    if (v == DV_REDIRECT && c->redirect) {
+        free(f->redirect);
+        f->redirect = strndup(c->redirect, c->redirect_len);
+        f->verdict = f->redirect ? FLOW_VERDICT_REDIRECT : FLOW_VERDICT_REJECT;
+        return;
+    }
+    f->verdict = v == DV_DROP ? FLOW_VERDICT_DROP : v == DV_PASS ? FLOW_VERDICT_NONE
+                                                                  : FLOW_VERDICT_REJECT;
+}
+
 void detect_flush_event(struct detect_worker *w)
 {
     struct detect_event *c = &w->cur;
@@ -223,8 +238,11 @@ void detect_flush_event(struct detect_worker *w)
                                                  DC_VERDICT_REJECT, DC_VERDICT_REDIRECT};
         dc_inc(w, vc[v]);
         struct detect_flow *df = c->f ? detect_flow_get(w, c->f) : NULL;
-        if (df && v < df->verdict)
+        if (df && v < df->verdict) {
             df->verdict = (uint8_t)v;
+            if (w->eng->cfg.enforce)
+                detect_enforce(c, v);
+        }
     }
     for (unsigned i = 0; i < c->npending; i++) {
         json_t *rec = c->pending[i];

@@ -405,6 +405,12 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
     struct detect_worker *w = ctx;
+    if (w->eng->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver) {
+        uint8_t ip[16];
+        detect_ip16(d->ipver, d->src, ip);
+        if (shun_check(w->eng->shun, ip, (p ? p->ts_ns : f->last_ns) / 1000000))
+            f->verdict = FLOW_VERDICT_DROP;
+    }
     const struct detect_gen *g = detect_gen_enter(w);
     bool any = false;
     for (unsigned i = 0; i < g->nslots && !any; i++)
