@@ -1,0 +1,35 @@
+#!/bin/sh
+# The shipped rules on HTTP and mail (rules/web.spr, rules/mail.spr): every
+# rule fires on its positive captures and nothing else does; the benign
+# captures raise no alert. Captures are written by rules-gen.py.
+. "$E2E/lib.inc"
+SPUC="$(dirname "$SPURUN")/spuc"
+CLS="$ROOT/rules/classification.config"
+"$SPUC" -n shipped -o "$TMPC/shipped.spb" "$ROOT"/grammars/*.spg "$ROOT/rules/web.spr" \
+    "$ROOT/rules/mail.spr" || echo "FAIL shipped-rules: spuc"
+"$PY" "$E2E/rules-gen.py" "$TMPC/cap" || echo "FAIL shipped-rules: rules-gen.py"
+while read -r name want; do
+    "$SPURUN" -b "$TMPC/shipped.spb" -r "$TMPC/cap/$name.pcap" --classification "$CLS" \
+        -o "$TMPC/$name.json" --no-progress 2>/dev/null || echo "FAIL shipped-rules: spurun $name"
+    got=$("$PY" -c '
+import json, sys
+s = set()
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event_type") == "alert":
+        s.add(e["alert"]["signature_id"])
+print(",".join(str(x) for x in sorted(s)) or "-")
+' "$TMPC/$name.json")
+    if [ "$got" = "$want" ]; then
+        [ "$want" = - ] && echo "ok shipped-rules: $name raises no alert" \
+            || echo "ok shipped-rules: $name raises sid $want only"
+    else
+        echo "FAIL shipped-rules: $name raised '$got', want '$want'"
+    fi
+done < "$TMPC/cap/expect.txt"
+# every rule of the two files has at least one positive capture
+sids=$(grep -ho 'rule sid [0-9]*' "$ROOT/rules/web.spr" "$ROOT/rules/mail.spr" | awk '{print $3}' | sort -u)
+for s in $sids; do
+    grep -q "[ ,]$s\(,\|\$\)" "$TMPC/cap/expect.txt" || echo "FAIL shipped-rules: sid $s has no positive capture"
+done
+echo "ok shipped-rules: $(echo "$sids" | wc -w) rules checked"
