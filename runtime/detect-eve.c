@@ -89,8 +89,20 @@ static json_t *begin(struct detect_worker *w, const char *type)
         eve_endpoints_flow(&ep, c->f);
         epp = &ep;
     }
+    /* a grammar event's protocol is the record's app_proto */
+    char proto[64];
+    const char *app_proto = NULL;
+    const struct spu_bview *v = c->db ? spu_bundle_view(c->db->b) : NULL;
+    if (v && c->ev < v->nevents && v->events[c->ev].proto < v->nprotos) {
+        uint32_t len;
+        const char *s = spu_bundle_str(c->db->b, v->protos[v->events[c->ev].proto].name, &len);
+        if (s && len) {
+            snprintf(proto, sizeof(proto), "%.*s", (int)len, s);
+            app_proto = proto;
+        }
+    }
     return eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
-                     w->in_iface, epp, NULL, c->tx_id);
+                     w->in_iface, epp, app_proto, c->tx_id);
 }
 
 static json_t *bstr_json(const struct spu_bundle *b, struct spu_bstr s)
@@ -159,6 +171,9 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
         json_object_set_new(a, "metadata", m);
     }
     json_object_set_new(rec, "alert", a);
+    struct spu_error e = {0};
+    if (detect_alert_tx(w, rec, &e) != SPU_OK)
+        dc_inc(w, DC_RECORD_ERRORS);
     json_t *spu = spu_base(w);
     if (argc > 1 && args[1].type == SPU_T_STR)
         json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));

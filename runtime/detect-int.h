@@ -203,6 +203,7 @@ struct detect_worker {
     struct rule_counters **rc; /* per bundle, per rule */
     _Atomic uint64_t c[DC__COUNT];
     _Atomic uint64_t fault_kind[SPU_VMF__COUNT];
+    struct evelog *el; /* the alerts' protocol objects (detect-txlog.c) */
     struct detect_event cur;
     struct held_session held[DETECT_MAX_HELD];
     unsigned nheld;
@@ -239,6 +240,12 @@ struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f);
 void detect_flow_free(struct detect_worker *w, struct flow *f);
 /* Release every session entry the running rule holds. */
 void detect_release_sessions(struct detect_worker *w);
+
+/* detect-txlog.c */
+/* Add to the alert record `rec` the protocol objects of the current
+ * grammar event's transaction (the grammar's log declarations); nothing
+ * for runtime events. SPU_OK, or an error with err set. */
+int detect_alert_tx(struct detect_worker *w, json_t *rec, struct spu_error *err);
 
 /* detect-eve.c */
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);

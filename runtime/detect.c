@@ -2,6 +2,8 @@
  * of one event through index, prefilter, VM and actions (see detect.h). */
 #include "detect-int.h"
 
+#include "evelog.h"
+
 #include "arena.h"
 #include "decode.h"
 #include "err.h"
@@ -388,8 +390,9 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
     struct spu_vm_config vc = {.budget = e->cfg.rule_budget};
     w->vm = spu_vm_new(&vc, err);
     w->ix = w->vm ? spu_index_new(err) : NULL;
+    w->el = w->ix ? evelog_new(err) : NULL;
     w->rc = calloc(e->nbundles + 1, sizeof(*w->rc));
-    if (!w->vm || !w->ix || !w->rc)
+    if (!w->vm || !w->ix || !w->el || !w->rc)
         goto fail;
     for (unsigned i = 0; i < e->nbundles; i++)
         if (!(w->rc[i] = calloc(e->bundles[i].nrules + 1, sizeof(**w->rc))))
@@ -417,6 +420,7 @@ void detect_worker_free(struct detect_worker *w)
         free(w->rc[i]);
     free(w->rc);
     spu_index_free(w->ix);
+    evelog_free(w->el);
     spu_vm_free(w->vm);
     eve_writer_fini(&w->eve);
     free(w);

@@ -33,3 +33,26 @@ for s in $sids; do
     grep -q "[ ,]$s\(,\|\$\)" "$TMPC/cap/expect.txt" || echo "FAIL shipped-rules: sid $s has no positive capture"
 done
 echo "ok shipped-rules: $(echo "$sids" | wc -w) rules checked"
+# alerts carry the protocol objects of their transaction and its tx_id
+"$PY" -c '
+import json, sys
+d = sys.argv[1]
+def alert(name):
+    for l in open("%s/%s.json" % (d, name)):
+        e = json.loads(l)
+        if e.get("event_type") == "alert":
+            return e
+a = alert("sqli-form")
+assert a["tx_id"] == 0 and a["app_proto"] == "http", a
+assert a["http"]["http_method"] == "POST" and a["http"]["url"] == "/login", a
+a = alert("from-mismatch")
+assert a["smtp"]["mail_from"] == "<bounce@spammer.example>", a
+assert a["email"]["from"] == "PayPal <service@paypal.com>", a
+assert "tx_id" in a and "spu" not in a["smtp"], a
+a = alert("attach-exe")
+assert a["fileinfo"]["filename"] == "invoice.pdf.exe", a
+assert a["smtp"]["rcpt_to"] == ["<alice@corp.example>"], a
+a = alert("many-rcpt-rset")
+assert len(a["smtp"]["rcpt_to"]) == 25 and "email" not in a, a
+' "$TMPC" && echo "ok shipped-rules: alerts carry http / smtp / email / fileinfo objects and tx_id" \
+    || echo "FAIL shipped-rules: protocol objects of alerts"
