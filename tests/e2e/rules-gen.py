@@ -2,11 +2,15 @@
 """Captures for the shipped rules (rules/web.spr, rules/mail.spr).
 
     rules-gen.py OUTDIR
+    rules-gen.py --logins N OUT.pcap
 
-writes OUTDIR/NAME.pcap for every case below: one TCP connection each
+The first form writes OUTDIR/NAME.pcap for every case below: one TCP connection each
 (handshake, data, answer, FIN teardown, valid checksums), built with the
 writer of examples/make-demo-pcap.py. CASES maps a case to the sids it must
-raise; the benign cases must raise none.
+raise; the benign cases must raise none. The second writes N connections
+from one client (ports 41000...), each one failed login (POST /login with
+the cookie SID=...; 401) followed by a page request, for the meta-session
+rule (sid 2101008).
 """
 import importlib.util
 import os
@@ -57,6 +61,10 @@ WEB = {
                       {2101006}),
     "method-trace": ([get(b"/", method=b"TRACE")], {2101007}),
     "method-propfind": ([get(b"/dav/", method=b"PROPFIND", extra=b"Depth: 1\r\n")], {2101007}),
+    "login-guess": ([get(b"/account/login", method=b"POST",
+                         extra=b"Cookie: SID=77aa01; lang=en\r\n",
+                         body=b"user=root&pass=%s" % pw) for pw in
+                     (b"123456", b"password", b"admin", b"qwerty", b"letmein")], {2101008}),
     "benign-web": ([get(b"/index.html"),
                     get(b"/cgi-bin/search.cgi?q=running+shoes&page=2"),
                     get(b"/docs/../about/./team.html"),
@@ -159,6 +167,21 @@ def mail_case(cap, port, frm, rcpts, body):
     t.close()
 
 
+def logins(n, path):
+    cap = demo.Pcap()
+    cookie = b"Cookie: SID=8c1f3e1d9a7b42e6; theme=dark\r\n"
+    for i in range(n):
+        t = demo.Tcp(cap, "10.2.0.66", 41000 + i, "198.51.100.80", 80)
+        t.send(0, get(b"/login", method=b"POST", extra=cookie,
+                      body=b"user=admin&pass=guess%d" % i))
+        t.send(1, demo.http_response(401, "Unauthorized", "text/html", b"<html>no</html>\n"))
+        t.send(0, get(b"/favicon.ico", extra=cookie))
+        t.send(1, NOTFOUND)
+        t.close()
+    with open(path, "wb") as f:
+        f.write(cap.out)
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     port = 40000
@@ -180,4 +203,7 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--logins":
+        logins(int(sys.argv[2]), sys.argv[3])
+    else:
+        main(sys.argv[1])
