@@ -40,7 +40,8 @@ def get(target, ua=UA, method=b"GET", body=b"", extra=b""):
 # case -> (requests, expected sids)
 WEB = {
     "cgi-shell": ([get(b"/cgi-bin/bash?-c+id")], {2101001}),
-    "cgi-exe": ([get(b"/scripts/../cgi-bin/./cmd.exe?/c+dir")], {2101001}),
+    "cgi-exe": ([get(b"/scripts/../cgi-bin/./cmd.exe?/c+dir")], {2101009}),
+    "cgi-perl": ([get(b"/x/../cgi-bin/perl?-e+print+1")], {2101001}),
     "traversal": ([get(b"/static/../../../../etc/passwd")], {2101002}),
     "traversal-backslash": ([get(b"/img/..\\..\\..\\windows\\win.ini")], {2101002}),
     "encoded-traversal": ([get(b"/download?file=%2e%2e%2f%2e%2e%2fetc%2fshadow")], {2101003}),
