@@ -41,6 +41,7 @@ def get(target, ua=UA, method=b"GET", body=b"", extra=b""):
 WEB = {
     "cgi-shell": ([get(b"/cgi-bin/bash?-c+id")], {2101001}),
     "cgi-exe": ([get(b"/scripts/../cgi-bin/./cmd.exe?/c+dir")], {2101009}),
+    "cgi-script": ([get(b"/cgi-bin/test.sh")], {2101009}),
     "cgi-perl": ([get(b"/x/../cgi-bin/perl?-e+print+1")], {2101001}),
     "traversal": ([get(b"/static/../../../../etc/passwd")], {2101002}),
     "traversal-backslash": ([get(b"/img/..\\..\\..\\windows\\win.ini")], {2101002}),
