@@ -56,3 +56,19 @@ a = alert("many-rcpt-rset")
 assert len(a["smtp"]["rcpt_to"]) == 25 and "email" not in a, a
 ' "$TMPC" && echo "ok shipped-rules: alerts carry http / smtp / email / fileinfo objects and tx_id" \
     || echo "FAIL shipped-rules: protocol objects of alerts"
+# the alerts' transaction objects under valgrind (mail.spr: no regexes, whose
+# PCRE2 JIT code valgrind cannot follow)
+if [ "$SAN" = 1 ] || ! command -v valgrind >/dev/null; then
+    echo "skip shipped-rules valgrind: sanitizer build or no valgrind"
+    exit 0
+fi
+"$SPUC" -o "$TMPC/mail.spb" "$ROOT"/grammars/*.spg "$ROOT/rules/mail.spr"
+for name in attach-exe from-mismatch many-rcpt-rset; do
+    valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$SPURUN" -b "$TMPC/mail.spb" -r "$TMPC/cap/$name.pcap" -w 2 -o "$TMPC/vg-$name.json" \
+        --no-progress > "$TMPC/vg.out" 2>&1
+    rc=$?
+    n=$(grep -c '"event_type":"alert"' "$TMPC/vg-$name.json")
+    [ $rc -eq 0 ] && [ "$n" = 1 ] && echo "ok shipped-rules valgrind: $name, its alert and objects, no error or leak" \
+        || { echo "FAIL shipped-rules valgrind: $name exit $rc, $n alerts"; grep -E '==[0-9]+==' "$TMPC/vg.out" | head -10; }
+done
