@@ -171,10 +171,10 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
         json_object_set_new(a, "metadata", m);
     }
     json_object_set_new(rec, "alert", a);
-    struct spu_error e = {0};
-    if (detect_alert_tx(w, rec, &e) != SPU_OK)
-        dc_inc(w, DC_RECORD_ERRORS);
     json_t *spu = spu_base(w);
+    struct spu_error e = {0};
+    if (detect_alert_tx(w, rec, spu, &e) != SPU_OK)
+        dc_inc(w, DC_RECORD_ERRORS);
     if (argc > 1 && args[1].type == SPU_T_STR)
         json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));
     if (r->score && w->cur.f) {

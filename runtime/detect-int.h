@@ -243,9 +243,10 @@ void detect_release_sessions(struct detect_worker *w);
 
 /* detect-txlog.c */
 /* Add to the alert record `rec` the protocol objects of the current
- * grammar event's transaction (the grammar's log declarations); nothing
- * for runtime events. SPU_OK, or an error with err set. */
-int detect_alert_tx(struct detect_worker *w, json_t *rec, struct spu_error *err);
+ * grammar event's transaction (the grammar's log declarations), and to its
+ * `spu` object the logs' `spu.tx`; nothing for runtime events. SPU_OK, or
+ * an error with err set. */
+int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct spu_error *err);
 
 /* detect-eve.c */
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);

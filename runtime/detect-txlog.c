@@ -9,7 +9,9 @@
  * record of that layout, and the `log ... on transaction` declarations of
  * the event's protocol with the record and its pair (client and server are
  * told apart by layout). The first object of each type wins; the `spu`
- * extras of the logs are left out (the alert has its own).
+ * extras of the logs are left out (the alert has its own), except `spu.tx`
+ * (the protocol's own transaction number, e.g. Suricata's SMTP tx_id),
+ * which the alert's spu object gets, as the protocol's records have it.
  */
 #include "detect-int.h"
 
@@ -21,11 +23,15 @@
 
 struct txlog_ctx {
     json_t *rec;
+    json_t *spu; /* the alert's spu object */
 };
 
 static void merge(void *ctx, const char *type, json_t *obj)
 {
     struct txlog_ctx *t = ctx;
+    json_t *tx = json_object_get(json_object_get(obj, "spu"), "tx");
+    if (tx && !json_object_get(t->spu, "tx"))
+        json_object_set(t->spu, "tx", tx);
     json_object_del(obj, "spu");
     const char *k;
     json_t *v;
@@ -38,7 +44,7 @@ static void merge(void *ctx, const char *type, json_t *obj)
     json_decref(obj);
 }
 
-int detect_alert_tx(struct detect_worker *w, json_t *rec, struct spu_error *err)
+int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct spu_error *err)
 {
     const struct detect_event *c = &w->cur;
     if (!w->el || !c->rec || c->tx_id < 0)
@@ -48,7 +54,7 @@ int detect_alert_tx(struct detect_worker *w, json_t *rec, struct spu_error *err)
     if (c->ev >= v->nevents || v->events[c->ev].proto == SPU_NONE)
         return SPU_OK;
     uint32_t proto = v->events[c->ev].proto;
-    struct txlog_ctx t = {rec};
+    struct txlog_ctx t = {rec, spu};
     const struct spu_record *r = c->rec;
     for (unsigned depth = 0; r && depth < TXLOG_MAX_DEPTH; depth++, r = r->parent) {
         if (!r->layout)

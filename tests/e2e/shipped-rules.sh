@@ -48,7 +48,7 @@ assert a["http"]["http_method"] == "POST" and a["http"]["url"] == "/login", a
 a = alert("from-mismatch")
 assert a["smtp"]["mail_from"] == "<bounce@spammer.example>", a
 assert a["email"]["from"] == "PayPal <service@paypal.com>", a
-assert "tx_id" in a and "spu" not in a["smtp"], a
+assert "tx_id" in a and "spu" not in a["smtp"] and a["spu"]["tx"] == 0, a
 a = alert("attach-exe")
 assert a["fileinfo"]["filename"] == "invoice.pdf.exe", a
 assert a["smtp"]["rcpt_to"] == ["<alice@corp.example>"], a
