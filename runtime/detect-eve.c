@@ -89,18 +89,8 @@ static json_t *begin(struct detect_worker *w, const char *type)
         eve_endpoints_flow(&ep, c->f);
         epp = &ep;
     }
-    /* a grammar event's protocol is the record's app_proto */
     char proto[64];
-    const char *app_proto = NULL;
-    const struct spu_bview *v = c->db ? spu_bundle_view(c->db->b) : NULL;
-    if (v && c->ev < v->nevents && v->events[c->ev].proto < v->nprotos) {
-        uint32_t len;
-        const char *s = spu_bundle_str(c->db->b, v->protos[v->events[c->ev].proto].name, &len);
-        if (s && len) {
-            snprintf(proto, sizeof(proto), "%.*s", (int)len, s);
-            app_proto = proto;
-        }
-    }
+    const char *app_proto = detect_app_proto(w, proto, sizeof(proto)) ? proto : NULL;
     return eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
                      w->in_iface, epp, app_proto, c->tx_id);
 }

@@ -248,6 +248,12 @@ void detect_release_sessions(struct detect_worker *w);
  * an error with err set. */
 int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct spu_error *err);
 
+/* The connection's protocol of the current grammar event, into buf
+ * (NUL-terminated): the event's protocol, or for a protocol applied to a
+ * sub-stream (email in smtp) that of the nearest enclosing record's event
+ * whose protocol runs on a connection. false for runtime events. */
+bool detect_app_proto(const struct detect_worker *w, char *buf, size_t n);
+
 /* detect-eve.c */
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);

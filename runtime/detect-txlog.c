@@ -17,6 +17,7 @@
 
 #include "evelog.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define TXLOG_MAX_DEPTH 8u /* enclosing records looked at */
@@ -73,4 +74,44 @@ int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct sp
         }
     }
     return SPU_OK;
+}
+
+/* The protocol of the events raised with records of layout `lid` that
+ * runs on a connection (not over a sub-stream), or SPU_NONE. */
+static uint32_t conn_proto_of_layout(const struct spu_bview *v, uint32_t lid)
+{
+    for (uint32_t e = 0; e < v->nevents; e++) {
+        uint32_t p = v->events[e].proto;
+        if (v->events[e].layout == lid && p < v->nprotos &&
+            v->protos[p].transport != SPU_TRANSPORT_STREAM)
+            return p;
+    }
+    return SPU_NONE;
+}
+
+bool detect_app_proto(const struct detect_worker *w, char *buf, size_t n)
+{
+    const struct detect_event *c = &w->cur;
+    if (!c->db || !c->rec)
+        return false;
+    const struct spu_bview *v = spu_bundle_view(c->db->b);
+    if (c->ev >= v->nevents || v->events[c->ev].proto >= v->nprotos)
+        return false;
+    uint32_t p = v->events[c->ev].proto;
+    if (v->protos[p].transport == SPU_TRANSPORT_STREAM) {
+        const struct spu_record *r = c->rec->parent;
+        for (unsigned depth = 0; r && depth < TXLOG_MAX_DEPTH; depth++, r = r->parent) {
+            uint32_t q = r->layout ? conn_proto_of_layout(v, r->layout->id) : SPU_NONE;
+            if (q != SPU_NONE) {
+                p = q;
+                break;
+            }
+        }
+    }
+    uint32_t len;
+    const char *s = spu_bundle_str(c->db->b, v->protos[p].name, &len);
+    if (!s || !len)
+        return false;
+    snprintf(buf, n, "%.*s", (int)len, s);
+    return true;
 }

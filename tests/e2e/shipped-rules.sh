@@ -50,7 +50,7 @@ assert a["smtp"]["mail_from"] == "<bounce@spammer.example>", a
 assert a["email"]["from"] == "PayPal <service@paypal.com>", a
 assert "tx_id" in a and "spu" not in a["smtp"] and a["spu"]["tx"] == 0, a
 a = alert("attach-exe")
-assert a["fileinfo"]["filename"] == "invoice.pdf.exe", a
+assert a["fileinfo"]["filename"] == "invoice.pdf.exe" and a["app_proto"] == "smtp", a
 assert a["smtp"]["rcpt_to"] == ["<alice@corp.example>"], a
 a = alert("many-rcpt-rset")
 assert len(a["smtp"]["rcpt_to"]) == 25 and "email" not in a, a
