@@ -8,6 +8,7 @@
 #   make test-san   = make test SAN=1 (ASan + UBSan, objects in build-san/)
 #   make fuzz       long fuzz runs (FUZZ_SECONDS, default 600 per target)
 #   make bench      benchmarks (tests/bench), bench-quick under 2 minutes
+#   make install    PREFIX=/usr/local (default) DESTDIR= (staging); uninstall
 #
 # Sources are found by wildcard per directory, so adding a module is adding
 # a file. Libraries are built before binaries:
@@ -25,7 +26,7 @@ FUZZ_SHORT   ?= 30
 # The front end and the bundle loader take hostile input first: 60 s each in make test.
 FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60
 
-PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs
+PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
@@ -67,9 +68,9 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
 
-.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz \
+.PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz bench-spam \
         fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules \
-        profile clean install tools
+        profile clean install uninstall tools
 .DEFAULT_GOAL := all
 
 all: $(BINS) tools
@@ -186,6 +187,37 @@ verify: $(BUILD)/.deps-ok
 bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules profile: $(BUILD)/.deps-ok
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(BUILD) $@
+
+# ---- install: PREFIX (default /usr/local), DESTDIR for staging ----
+# PREFIX/bin: spuc spurun spuctl; PREFIX/share/man/man1 and man5: the man
+# pages; PREFIX/share/spu/{grammars,rules}: the shipped grammars and rule
+# sets (spuc finds imports in PREFIX/share/spu/grammars beside its binary);
+# PREFIX/share/doc/spu/examples: the systemd unit and the logrotate snippet.
+BINDIR  = $(PREFIX)/bin
+MANDIR  = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/spu
+DOCDIR  = $(PREFIX)/share/doc/spu
+INSTALL ?= install
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DATADIR)/grammars $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	$(if $(wildcard grammars/*.spg),$(INSTALL) -m 0644 $(wildcard grammars/*.spg) $(DESTDIR)$(DATADIR)/grammars/)
+	$(INSTALL) -m 0644 $(wildcard rules/*.spr rules/*.config) $(DESTDIR)$(DATADIR)/rules/
+	$(INSTALL) -m 0644 examples/spurun.service examples/logrotate $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+# the spam-source monitor's figures (docs/spam.md); part of make bench
+bench: bench-spam
+bench-spam: $(BUILD)/.deps-ok
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/spam.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

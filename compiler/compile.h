@@ -16,7 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SPUC_VERSION "0.1.0"
+#include "version.h"
+
+#define SPUC_VERSION SPU_VERSION
 
 struct front;
 struct spu_error;

@@ -28,6 +28,7 @@ struct front {
     char **inc;
     unsigned ninc;
     bool default_inc;
+    char *sys_inc; /* installed grammars, searched last */
     struct front_file *files;
     unsigned nfiles, cap;
     struct sema_program *prog;
@@ -61,6 +62,7 @@ void front_free(struct front *f)
     for (unsigned i = 0; i < f->ninc; i++)
         free(f->inc[i]);
     free(f->inc);
+    free(f->sys_inc);
     for (unsigned i = 0; i < f->nfiles; i++)
         free(f->files[i].real);
     free(f->files);
@@ -85,6 +87,16 @@ int front_add_include(struct front *f, const char *dir)
     if (!f->inc[f->ninc])
         return SPU_ENOMEM;
     f->ninc++;
+    return SPU_OK;
+}
+
+int front_set_system_include(struct front *f, const char *dir)
+{
+    char *d = strdup(dir);
+    if (!d)
+        return SPU_ENOMEM;
+    free(f->sys_inc);
+    f->sys_inc = d;
     return SPU_OK;
 }
 
@@ -198,6 +210,8 @@ static int resolve_import(struct front *f, unsigned from, const struct ast_node 
     if (f->default_inc) {
         dirs[nd++] = f->files[from].src->dir;
         dirs[nd++] = "grammars";
+        if (f->sys_inc)
+            dirs[nd++] = f->sys_inc;
     }
     for (unsigned i = 0; i < nd; i++) {
         char path[PATH_MAX];

@@ -7,8 +7,10 @@
  * front_add_file() are parsed by front_parse(); `import NAME;` is satisfied
  * by a file of the compilation that declares `protocol NAME`, else NAME.spg
  * is looked up in the include directories (-I, in order), then in the
- * directory of the importing file, then in ./grammars (the last two unless
- * front_set_default_include(f, false)); the files found are parsed too.
+ * directory of the importing file, then in ./grammars, then in the
+ * installed grammars' directory (front_set_system_include; the last three
+ * unless front_set_default_include(f, false)); the files found are parsed
+ * too.
  * front_check() then runs sema over all of them.
  *
  * Library code: prints only through the diag sink given to front_new().
@@ -41,6 +43,10 @@ struct diag *front_diag(struct front *f);
 /* Add an include directory for imports (copied). SPU_OK or SPU_ENOMEM. */
 int front_add_include(struct front *f, const char *dir);
 void front_set_default_include(struct front *f, bool on);
+
+/* The installed grammars' directory (PREFIX/share/spu/grammars), searched
+ * last; copied. Returns 0 or SPU_ENOMEM. */
+int front_set_system_include(struct front *f, const char *dir);
 
 /* Add a file of the compilation; its kind comes from its extension (.spg,
  * .spr). A file that cannot be read or has another extension is reported

@@ -24,9 +24,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct args {
@@ -73,6 +75,22 @@ static struct front *open_front(struct args *a, int *status)
     for (int i = 0; i < a->ninc; i++)
         if (front_add_include(f, a->incs[i]) != SPU_OK)
             goto fail;
+    /* installed as PREFIX/bin/spuc: PREFIX/share/spu/grammars, wherever
+     * PREFIX is (make install PREFIX=DIR runs from DIR) */
+    char exe[PATH_MAX], sys[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            struct stat st;
+            snprintf(sys, sizeof(sys), "%s/../share/spu/grammars", exe);
+            if (stat(sys, &st) == 0 && S_ISDIR(st.st_mode) &&
+                front_set_system_include(f, sys) != SPU_OK)
+                goto fail;
+        }
+    }
     bool bad = false;
     for (int i = 0; i < a->nfiles; i++) {
         if (is_bundle(a->files[i])) {
@@ -407,7 +425,15 @@ static void usage(FILE *out)
                  "  --stable         --dump: leave out checksums, sizes and offsets\n"
                  "  --no-opt         skip the optimizer (to read the IR as lowered)\n"
                  "  -h, --help       this help\n"
-                 "  --version        the version\n");
+                 "  --version        the version\n"
+                 "\nexamples:\n"
+                 "  spuc -o web.spb grammars/http.spg rules/web.spr\n"
+                 "                   compile a grammar and rules into one bundle\n"
+                 "  spuc -n web -o web.spb rules/web.spr\n"
+                 "                   the same, `import http;` found in -I, ./grammars or\n"
+                 "                   the installed PREFIX/share/spu/grammars\n"
+                 "  spuc --dump web.spb      what a bundle holds\n"
+                 "  spuc --fields web.spb    every event and its fields\n");
 }
 
 /* The value of option `a` (attached or the next argument), or NULL. */

@@ -5,8 +5,9 @@ set -e
 PKGS="gcc make pkg-config flex bison clang libclang-rt-14-dev
       libpcap-dev libjansson-dev libcriterion-dev libpcre2-dev zlib1g-dev
       liburcu-dev libssl-dev libsodium-dev libmagic-dev libyaml-dev
+      libmicrohttpd-dev
       python3 python3-jsonschema tcpreplay wireshark-common tshark
-      iproute2 ethtool valgrind gnuplot-nox"
+      iproute2 ethtool valgrind gnuplot-nox libhiredis-dev redis-server"
 case "$(dpkg --print-architecture 2>/dev/null)" in
     amd64) PKGS="$PKGS libhyperscan-dev" ;;
     *)     PKGS="$PKGS libvectorscan-dev" ;;

@@ -44,6 +44,19 @@ static const char usage[] =
     "  --flow-memcap B      bytes of flow state for all workers (default 128 MiB)\n"
     "  --stream-memcap B    out-of-order bytes held by all flows (default 256 MiB)\n"
     "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
+    "  --defrag-memcap B    bytes of IP fragments held for reassembly (default 16 MiB)\n"
+    "  --eve-rotate N       rotate the EVE file by size (100K, 100M, 1G) or by age\n"
+    "                       (30s, 15m, 1h, 1d; may be given for both): the file is\n"
+    "                       renamed to FILE.N (next free N) and FILE opened anew,\n"
+    "                       between two records. SIGUSR1 reopens FILE (logrotate)\n"
+    "  --pcap-log alerts    each flow keeps copies of its last packets; when a rule\n"
+    "                       alerts on it they and the next ones are written to\n"
+    "                       DIR/<flow_id>.pcap, named in the alert (spu.pcap_file)\n"
+    "  --pcap-log-dir DIR   where those pcaps go (default: the EVE file's directory)\n"
+    "  --pcap-log-packets N packets kept per flow before an alert (default 32)\n"
+    "  --pcap-log-after M   packets written after an alert (default 32)\n"
+    "  --pcap-log-memcap B  bytes of kept packets for all flows (default 64 MiB); a\n"
+    "                       packet over it is not kept (counted)\n"
     "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
     "  --no-progress        no progress line on the terminal\n"
     "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
@@ -54,8 +67,34 @@ static const char usage[] =
     "                       index path and prefilter literals that selected each rule\n"
     "  --classification F   classification.config giving alert categories and\n"
     "                       default severities (e.g. rules/classification.config)\n"
+    "  --metrics ADDR:PORT  serve Prometheus metrics over HTTP at /metrics (e.g.\n"
+    "                       127.0.0.1:9100, [::1]:9100, :9100 for every address):\n"
+    "                       the counters of the stats record, refreshed every second\n"
+    "  --metrics-top-rules N  rules exported one by one: the N that cost the most\n"
+    "                       time (default 10; also in spu.detect.top_rules)\n"
+    "  --metrics-linger S   once the input is fully processed, keep serving the\n"
+    "                       final counters for S seconds (or until SIGINT/SIGTERM)\n"
+    "\n"
+    "SPAM-SOURCE MONITORING (docs/spam.md)\n"
+    "  --state URL          where TokenBucket, WindowCount, lists and scores live:\n"
+    "                       memory (default) or redis://HOST:PORT (shared by sensors)\n"
+    "  --state-max N        entries of the in-memory store (default 262144; least\n"
+    "                       recently used evicted)\n"
+    "  --local-net CIDRS    comma-separated local networks for IsLocal() (default:\n"
+    "                       the addresses of -i IFACE)\n"
+    "  --sensor-name NAME   the `sensor` field of tcp.syn and of published counts\n"
+    "  --report URL         publish Report() counts per source, at least every\n"
+    "                       second, to the stream redis://HOST:PORT/STREAM\n"
+    "  --monitor URL        monitor mode, instead of -r/-i: read the stream\n"
+    "                       redis://HOST:PORT/STREAM and raise monitor.counts\n"
+    "  --eve-redis URL      EVE records also to the stream redis://HOST:PORT/STREAM,\n"
+    "                       spooled on disk while Redis is away (nothing lost up to\n"
+    "                       the spool's cap; -r waits instead of dropping)\n"
+    "  --eve-spool FILE     the spool (default: the EVE file + .spool)\n"
+    "  --eve-spool-cap B    its size (default 64 MiB)\n"
     "  -v                   more messages on standard error\n"
     "  -h, --help           this text\n"
+    "  -V, --version        the version\n"
     "\n"
     "CONTROL AND DAEMON\n"
     "  --control PATH       serve the control socket (spuctl) at PATH, mode 0600;\n"
@@ -92,6 +131,15 @@ static const char usage[] =
     "    spurun: packets=N bytes=N seconds=S pps=N gbps=G flows=N events=N\n"
     "            queue_drops=N kernel_drops=N workers=N\n"
     "\n"
+    "EXAMPLES\n"
+    "  spuc -o web.spb rules/web.spr && spurun -b web.spb -r trace.pcap -l out/\n"
+    "      compile rules, run them on a capture, events in out/eve.json\n"
+    "  spurun -b web.spb -i eth0 -w 4 -l /var/log/spu --eve-rotate 1h \\\n"
+    "         --metrics 127.0.0.1:9100 --pcap-log alerts\n"
+    "      a sensor: hourly EVE files, Prometheus metrics, a pcap per alerting flow\n"
+    "  spurun -r trace.pcap --realtime --stats-interval 10 -o -\n"
+    "      replay at the capture's pace, EVE lines (stats every 10 s) on stdout\n"
+    "\n"
     "With no bundle spurun decodes, tracks flows and reassembles TCP, and writes\n"
     "flow, stats and anomaly events. Exit status: 0, 1 on a capture error (every\n"
     "packet before it is processed and its events written), 2 on usage errors.\n";
@@ -119,11 +167,30 @@ enum {
     OPT_FLOW_MEMCAP,
     OPT_STREAM_MEMCAP,
     OPT_STREAM_FLOW_CAP,
+    OPT_DEFRAG_MEMCAP,
     OPT_NO_PROGRESS,
     OPT_RULE_BUDGET,
     OPT_TOP_RULES,
     OPT_EXPLAIN,
     OPT_CLASSIFICATION,
+    OPT_METRICS,
+    OPT_METRICS_LINGER,
+    OPT_METRICS_TOP,
+    OPT_EVE_ROTATE,
+    OPT_PCAP_LOG,
+    OPT_PCAP_LOG_DIR,
+    OPT_PCAP_LOG_PACKETS,
+    OPT_PCAP_LOG_AFTER,
+    OPT_PCAP_LOG_MEMCAP,
+    OPT_STATE,
+    OPT_STATE_MAX,
+    OPT_LOCAL_NET,
+    OPT_SENSOR_NAME,
+    OPT_REPORT,
+    OPT_MONITOR,
+    OPT_EVE_REDIS,
+    OPT_EVE_SPOOL,
+    OPT_EVE_SPOOL_CAP,
 };
 
 static const struct option longopts[] = {
@@ -154,19 +221,87 @@ static const struct option longopts[] = {
     {"flow-memcap", required_argument, NULL, OPT_FLOW_MEMCAP},
     {"stream-memcap", required_argument, NULL, OPT_STREAM_MEMCAP},
     {"stream-flow-cap", required_argument, NULL, OPT_STREAM_FLOW_CAP},
+    {"defrag-memcap", required_argument, NULL, OPT_DEFRAG_MEMCAP},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"rule-budget", required_argument, NULL, OPT_RULE_BUDGET},
     {"top-rules", required_argument, NULL, OPT_TOP_RULES},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"classification", required_argument, NULL, OPT_CLASSIFICATION},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
+    {"metrics-top-rules", required_argument, NULL, OPT_METRICS_TOP},
+    {"eve-rotate", required_argument, NULL, OPT_EVE_ROTATE},
+    {"pcap-log", required_argument, NULL, OPT_PCAP_LOG},
+    {"pcap-log-dir", required_argument, NULL, OPT_PCAP_LOG_DIR},
+    {"pcap-log-packets", required_argument, NULL, OPT_PCAP_LOG_PACKETS},
+    {"pcap-log-after", required_argument, NULL, OPT_PCAP_LOG_AFTER},
+    {"pcap-log-memcap", required_argument, NULL, OPT_PCAP_LOG_MEMCAP},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"state-max", required_argument, NULL, OPT_STATE_MAX},
+    {"local-net", required_argument, NULL, OPT_LOCAL_NET},
+    {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"monitor", required_argument, NULL, OPT_MONITOR},
+    {"eve-redis", required_argument, NULL, OPT_EVE_REDIS},
+    {"eve-spool", required_argument, NULL, OPT_EVE_SPOOL},
+    {"eve-spool-cap", required_argument, NULL, OPT_EVE_SPOOL_CAP},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+/* --eve-rotate: a size (K/M/G, or k/g) or an age (s, m, h, d). */
+static int rotate_arg(struct config *c, const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-' || v == 0 || (end[0] && end[1]))
+        return SPU_EINVAL;
+    uint64_t bytes = 0, secs = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        bytes = 1ULL << 10;
+        break;
+    case 'M':
+        bytes = 1ULL << 20;
+        break;
+    case 'g':
+    case 'G':
+        bytes = 1ULL << 30;
+        break;
+    case 's':
+        secs = 1;
+        break;
+    case 'm':
+        secs = 60;
+        break;
+    case 'h':
+        secs = 3600;
+        break;
+    case 'd':
+        secs = 86400;
+        break;
+    default:
+        return SPU_EINVAL; /* a bare number says neither size nor age */
+    }
+    if (bytes) {
+        if (v > (1ULL << 50) / bytes)
+            return SPU_EINVAL;
+        c->eve_rotate_bytes = v * bytes;
+    } else {
+        if (v > 366ULL * 86400 / secs)
+            return SPU_EINVAL;
+        c->eve_rotate_seconds = v * secs;
+    }
+    return SPU_OK;
+}
 
 int config_option_arg(const char *name)
 {
     for (const struct option *o = longopts; o->name; o++)
-        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0)
+        if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0 && strcmp(name, "version") != 0)
             return o->has_arg == required_argument ? 1 : 0;
     return -1;
 }
@@ -201,14 +336,19 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->flow_memcap = 128ULL << 20;
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
+    c->defrag_memcap = 16ULL << 20;
     c->progress = true;
+    c->metrics_top = 10;
+    c->pcap_log_packets = 32;
+    c->pcap_log_after = 32;
+    c->pcap_log_memcap = 64ULL << 20;
     c->log_level = -1;
     const char *log_dir = NULL;
     optind = 1;
     opterr = 0;
     int ch;
     uint64_t v;
-    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:u:g:vhT", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":b:r:i:w:o:l:k:u:g:vhTV", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b': {
             if (c->nbundles == CONFIG_MAX_BUNDLES)
@@ -313,6 +453,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_FLOW_MEMCAP:
         case OPT_STREAM_MEMCAP:
         case OPT_STREAM_FLOW_CAP:
+        case OPT_DEFRAG_MEMCAP:
             if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
                 return spu_error_set(err, SPU_EINVAL, "%s: expected a size in bytes (k/m/g)",
                                      argv[optind - 2 >= 0 ? optind - 2 : 0]);
@@ -320,6 +461,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
                 c->flow_memcap = v;
             else if (ch == OPT_STREAM_MEMCAP)
                 c->stream_memcap = v;
+            else if (ch == OPT_DEFRAG_MEMCAP)
+                c->defrag_memcap = v;
             else
                 c->stream_flow_cap = v;
             break;
@@ -341,6 +484,79 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_CLASSIFICATION:
             c->classification = optarg;
+            break;
+        case OPT_PCAP_LOG:
+            if (strcmp(optarg, "alerts") != 0)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log: only 'alerts' is supported");
+            c->pcap_log = true;
+            break;
+        case OPT_PCAP_LOG_DIR:
+            c->pcap_log_dir = optarg;
+            break;
+        case OPT_PCAP_LOG_PACKETS:
+            if (number(optarg, 4096, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log-packets: expected 1..4096");
+            c->pcap_log_packets = (unsigned)v;
+            break;
+        case OPT_PCAP_LOG_AFTER:
+            if (number(optarg, 1000000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log-after: expected 0..1000000");
+            c->pcap_log_after = (unsigned)v;
+            break;
+        case OPT_PCAP_LOG_MEMCAP:
+            if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
+                return spu_error_set(err, SPU_EINVAL, "--pcap-log-memcap: expected a size");
+            c->pcap_log_memcap = v;
+            break;
+        case OPT_EVE_ROTATE:
+            if (rotate_arg(c, optarg) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL,
+                                     "--eve-rotate: expected a size (100M) "
+                                     "or an age (1h), got '%s'",
+                                     optarg);
+            break;
+        case OPT_METRICS:
+            c->metrics = optarg;
+            break;
+        case OPT_METRICS_TOP:
+            if (number(optarg, 100000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--metrics-top-rules: expected a count");
+            c->metrics_top = (unsigned)v;
+            break;
+        case OPT_METRICS_LINGER:
+            if (number(optarg, 86400, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--metrics-linger: expected seconds");
+            c->metrics_linger = (unsigned)v;
+            break;
+        case OPT_STATE:
+            c->state_url = optarg;
+            break;
+        case OPT_STATE_MAX:
+            if (number(optarg, UINT32_MAX, &v) != SPU_OK || v < 16)
+                return spu_error_set(err, SPU_EINVAL, "--state-max: expected entries >= 16");
+            c->state_max = (size_t)v;
+            break;
+        case OPT_LOCAL_NET:
+            c->local_net = optarg;
+            break;
+        case OPT_SENSOR_NAME:
+            c->sensor_name = optarg;
+            break;
+        case OPT_REPORT:
+            c->report_url = optarg;
+            break;
+        case OPT_MONITOR:
+            c->monitor_url = optarg;
+            break;
+        case OPT_EVE_REDIS:
+            c->eve_redis = optarg;
+            break;
+        case OPT_EVE_SPOOL:
+            c->eve_spool = optarg;
+            break;
+        case OPT_EVE_SPOOL_CAP:
+            if (number(optarg, 1ULL << 40, &c->eve_spool_cap) != SPU_OK || c->eve_spool_cap < 4096)
+                return spu_error_set(err, SPU_EINVAL, "--eve-spool-cap: expected bytes >= 4096");
             break;
         case 'v':
             c->verbose++;
@@ -371,6 +587,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case 'h':
             return CONFIG_HELP;
+        case 'V':
+            return CONFIG_VERSION;
         case ':':
             return spu_error_set(err, SPU_EINVAL, "option %s needs an argument",
                                  argv[optind - 1]);
@@ -380,7 +598,9 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     }
     if (optind < argc)
         return spu_error_set(err, SPU_EINVAL, "unexpected argument '%s'", argv[optind]);
-    if (!c->read_path && !c->iface && !c->test) {
+    if (c->monitor_url && (c->read_path || c->iface))
+        return spu_error_set(err, SPU_EINVAL, "--monitor reads a stream: no -r or -i");
+    if (!c->read_path && !c->iface && !c->test && !c->monitor_url) {
         if (c->bare)
             return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
         /* no source: wait for capture files queued through the socket */
@@ -398,6 +618,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
     if (c->fanout && !c->iface)
         return spu_error_set(err, SPU_EINVAL, "--fanout applies to live capture (-i)");
+    if (c->metrics_linger && !c->metrics)
+        return spu_error_set(err, SPU_EINVAL, "--metrics-linger needs --metrics");
     if (!c->workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->workers = n > 1 ? (unsigned)(n - 1) : 1;
@@ -407,6 +629,24 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         c->eve_path = c->eve_buf;
     } else if (!c->eve_path) {
         c->eve_path = "eve.json";
+    }
+    if ((c->pcap_log_dir || c->pcap_log_packets != 32 || c->pcap_log_after != 32 ||
+         c->pcap_log_memcap != 64ULL << 20) &&
+        !c->pcap_log)
+        return spu_error_set(err, SPU_EINVAL, "--pcap-log-* options need --pcap-log alerts");
+    if (c->pcap_log && !c->pcap_log_dir) {
+        const char *slash = strrchr(c->eve_path, '/');
+        if (!slash || strcmp(c->eve_path, "-") == 0)
+            snprintf(c->pcap_log_dir_buf, sizeof(c->pcap_log_dir_buf), ".");
+        else
+            snprintf(c->pcap_log_dir_buf, sizeof(c->pcap_log_dir_buf), "%.*s",
+                     (int)(slash - c->eve_path), c->eve_path);
+        c->pcap_log_dir = c->pcap_log_dir_buf;
+    }
+    if (c->eve_redis && !c->eve_spool) {
+        snprintf(c->spool_buf, sizeof(c->spool_buf), "%s.spool",
+                 strcmp(c->eve_path, "-") == 0 ? "eve.json" : c->eve_path);
+        c->eve_spool = c->spool_buf;
     }
     return CONFIG_RUN;
 }

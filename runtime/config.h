@@ -61,11 +61,33 @@ struct config {
     uint64_t flow_memcap;    /* --flow-memcap BYTES */
     uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
     uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
+    uint64_t defrag_memcap;  /* --defrag-memcap BYTES (fragments held) */
     bool progress;           /* --no-progress turns the terminal line off */
     uint64_t rule_budget;    /* --rule-budget STEPS per rule run (0: the VM's default) */
     unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */
     bool explain;            /* --explain: an `explain` record per event with rules */
     const char *classification; /* --classification FILE (classification.config) */
+    const char *metrics;     /* --metrics ADDR:PORT (Prometheus endpoint) */
+    unsigned metrics_linger; /* --metrics-linger SECS after the input ends */
+    unsigned metrics_top;    /* --metrics-top-rules N exported one by one (default 10) */
+    uint64_t eve_rotate_bytes;   /* --eve-rotate SIZE (K/M/G) */
+    uint64_t eve_rotate_seconds; /* --eve-rotate AGE (s/m/h/d) */
+    bool pcap_log;               /* --pcap-log alerts */
+    const char *pcap_log_dir;    /* --pcap-log-dir DIR (default: the EVE file's directory) */
+    char pcap_log_dir_buf[4096];
+    unsigned pcap_log_packets;   /* --pcap-log-packets N kept per flow (default 32) */
+    unsigned pcap_log_after;     /* --pcap-log-after M written after an alert (default 32) */
+    uint64_t pcap_log_memcap;    /* --pcap-log-memcap B for all rings (default 64 MiB) */
+    const char *state_url;   /* --state memory|redis://HOST:PORT */
+    size_t state_max;        /* --state-max N entries (0: default) */
+    const char *local_net;   /* --local-net CIDR[,CIDR...] */
+    const char *sensor_name; /* --sensor-name NAME */
+    const char *report_url;  /* --report redis://HOST:PORT/STREAM */
+    const char *monitor_url; /* --monitor redis://HOST:PORT/STREAM */
+    const char *eve_redis;   /* --eve-redis redis://HOST:PORT/STREAM */
+    const char *eve_spool;   /* --eve-spool FILE (default: the EVE file + ".spool") */
+    uint64_t eve_spool_cap;  /* --eve-spool-cap BYTES (0: 64 MiB) */
+    char spool_buf[4200];
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

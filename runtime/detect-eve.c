@@ -91,8 +91,21 @@ static json_t *begin(struct detect_worker *w, const char *type)
     }
     char proto[64];
     const char *app_proto = detect_app_proto(w, proto, sizeof(proto)) ? proto : NULL;
-    return eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
-                     w->in_iface, epp, app_proto, c->tx_id);
+    json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
+                            w->in_iface, epp, app_proto, c->tx_id);
+    if (rec && c->mon) {
+        /* monitor.counts: no packet; the source and the sensor's count */
+        char ip[64];
+        if (spu_ip_format(c->mon->src, c->mon->family, ip, sizeof(ip)) == 0)
+            json_object_set_new(rec, "src_ip", json_string(ip));
+        json_t *m = json_object();
+        json_object_set_new(m, "sensor", json_string(c->mon->sensor ? c->mon->sensor : ""));
+        json_object_set_new(m, "count", json_integer(c->mon->count));
+        json_object_set_new(m, "window", json_integer(c->mon->window_ms));
+        json_object_set_new(m, "received_ms", json_integer(c->mon->recv_ms));
+        json_object_set_new(rec, "monitor", m);
+    }
+    return rec;
 }
 
 static json_t *bstr_json(const struct spu_bundle *b, struct spu_bstr s)
@@ -173,6 +186,11 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
             df->score += r->score;
             json_object_set_new(spu, "score", json_integer(df->score));
         }
+    }
+    if (w->on_alert && w->cur.f) {
+        const char *file = w->on_alert(w->on_alert_ctx, w->cur.f);
+        if (file)
+            json_object_set_new(spu, "pcap_file", json_string(file));
     }
     json_object_set_new(rec, "spu", spu);
     dc_inc(w, DC_ALERTS);

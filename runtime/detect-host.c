@@ -99,7 +99,7 @@ struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f)
         return NULL;
     if (f->detect)
         return f->detect;
-    unsigned nb = w->eng->nbundles;
+    unsigned nb = w->eng->nslots;
     size_t sz = sizeof(struct detect_flow) + nb * sizeof(((struct detect_flow *)0)->fv[0]);
     struct detect_flow *df = calloc(1, sz);
     if (!df) {
@@ -118,7 +118,7 @@ void detect_flow_free(struct detect_worker *w, struct flow *f)
     struct detect_flow *df = f->detect;
     if (!df)
         return;
-    for (unsigned i = 0; i < w->eng->nbundles; i++) {
+    for (unsigned i = 0; i < w->eng->nslots; i++) {
         spu_arena_free(df->fv[i].arena);
         free(df->fv[i].slots);
     }
@@ -138,7 +138,18 @@ static struct spu_value *flowvars(void *ctx, uint32_t *n, struct spu_arena **are
     struct detect_flow *df = detect_flow_get(w, w->cur.f);
     if (!df)
         return NULL;
-    unsigned bi = (unsigned)(db - w->eng->bundles);
+    unsigned bi = (unsigned)(db - w->g->bundles);
+    if (df->fv[bi].slots && df->fv[bi].decl != db->flow_decl) {
+        /* the application was reloaded with other flow variables: they
+         * start fresh */
+        size_t had = df->fv[bi].n * sizeof(struct spu_value) + flow_cap(w);
+        spu_arena_free(df->fv[bi].arena);
+        free(df->fv[bi].slots);
+        df->fv[bi].slots = NULL;
+        df->fv[bi].arena = NULL;
+        df->bytes -= had;
+        atomic_fetch_sub_explicit(&w->eng->flow_memuse, (int64_t)had, memory_order_relaxed);
+    }
     if (!df->fv[bi].slots) {
         size_t cap = flow_cap(w);
         df->fv[bi].slots = calloc(db->flow_nslots, sizeof(struct spu_value));
@@ -151,6 +162,8 @@ static struct spu_value *flowvars(void *ctx, uint32_t *n, struct spu_arena **are
             dc_inc(w, DC_FLOW_STATE_REFUSED);
             return NULL;
         }
+        df->fv[bi].n = db->flow_nslots;
+        df->fv[bi].decl = db->flow_decl;
         size_t add = db->flow_nslots * sizeof(struct spu_value) + cap;
         df->bytes += add;
         atomic_fetch_add_explicit(&w->eng->flow_memuse, (int64_t)add, memory_order_relaxed);
@@ -359,4 +372,5 @@ const struct spu_host detect_host_ops = {
     .session = session,
     .end_rule = end_rule,
     .anomaly = NULL, /* grammars raise anomalies, rules do not */
+    .state = detect_host_state,
 };

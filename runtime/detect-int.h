@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #define DETECT_MAX_WORKERS 1024u
+#define DETECT_MAX_SLOTS 64u /* applications */
 #define DETECT_MAX_PENDING 64u /* EVE records one event may produce */
 #define DETECT_MAX_HELD 8u     /* session entries one rule run may hold */
 #define DETECT_RT_MAX_FIELDS 16u
@@ -55,7 +56,9 @@ enum rt_field {
     RTF_BYTES_TOCLIENT,
     RTF_DURATION,
     RTF_STATE,
-    RTF_REASON
+    RTF_REASON,
+    RTF_COUNT, /* monitor.counts */
+    RTF_WINDOW
 };
 
 /* Flow keys (events.def FLOWKEY), numbered as bundles store them. */
@@ -93,14 +96,32 @@ struct detect_bundle {
     struct session_space **sess;    /* per bundle session: its space */
     struct detect_output **out;     /* per bundle output */
     const struct class_entry **cls; /* per rule: its class, or NULL */
+    uint64_t flow_decl;             /* declaration of the flow variables (detect_decl) */
+    struct rule_counters *rc;       /* per worker, per rule: rc[worker * nrules + rule] */
+};
+
+/* One generation of the applications: what the workers run, immutable once
+ * published (detect-gen.c). Slot i is application i; an empty slot has no
+ * bundle (b NULL, nrules 0). Freed once no worker is inside an event that
+ * uses it. */
+struct detect_gen {
+    uint64_t seq;                  /* 1, 2, ... in publication order */
+    unsigned nslots;               /* = engine nslots */
+    struct detect_bundle *bundles; /* per slot */
+    char **names;                  /* per slot: owned copies, or NULL */
 };
 
 struct detect_engine {
     struct detect_cfg cfg;
-    unsigned nbundles, nworkers;
-    struct detect_bundle *bundles;
-    struct session_space **spaces; /* distinct spaces (shared by name) */
+    unsigned nslots, nworkers;
+    struct detect_gen *_Atomic gen; /* the published generation */
+    pthread_mutex_t pub_mu;         /* publication, stats, the shared tables below */
+    struct session_space **spaces;  /* distinct spaces (shared by name and declaration) */
+    uint64_t *space_decl;           /* per space: detect_decl of its variables */
     unsigned nspaces;
+    /* publications (under pub_mu but the stall, which workers raise) */
+    uint64_t publications, last_grace_ns, max_grace_ns;
+    _Atomic uint64_t max_stall_ns;
     struct detect_output **outputs;
     unsigned noutputs;
     struct shun_table *shun;
@@ -143,7 +164,8 @@ struct rule_counters {
     X(ACTION_ERRORS, "action_errors")                                                              \
     X(SELECT_ERRORS, "select_errors")                                                              \
     X(RECORD_ERRORS, "record_errors")                                                              \
-    X(EXPLAINED, "explained")
+    X(EXPLAINED, "explained")                                                                      \
+    X(RELOAD_UNMAPPED, "reload_unmapped_events") /* its bundle replaced: event changed */
 
 enum detect_counter {
 #define DC_ENUM(id, name) DC_##id,
@@ -160,7 +182,9 @@ struct detect_flow {
     struct {
         struct spu_value *slots;
         struct spu_arena *arena;
-    } fv[]; /* per bundle */
+        uint32_t n;    /* slots */
+        uint64_t decl; /* detect_decl of the declaration they were made for */
+    } fv[]; /* per application slot */
 };
 
 /* The event being processed. */
@@ -174,15 +198,24 @@ struct detect_event {
     const struct detect_bundle *db;
     uint32_t ev; /* bundle event index */
     const struct spu_record *rec;
-    uint32_t rule;        /* rule running */
-    bool acted;           /* the running rule took an action */
-    unsigned verdict;     /* strongest verdict of the event */
-    const char *redirect; /* Redirect location (scratch) */
+    const struct detect_monitor_rec *mon; /* monitor.counts, else NULL */
+    uint32_t rule;                        /* rule running */
+    bool acted;                           /* the running rule took an action */
+    unsigned verdict;                     /* strongest verdict of the event */
+    const char *redirect;                 /* Redirect location (scratch) */
     size_t redirect_len;
     json_t *pending[DETECT_MAX_PENDING];
     unsigned npending;
     json_t *rewrites; /* array of recorded rewrites, or NULL */
     unsigned actions; /* bit per action builtin kind (SHUN, ...) */
+};
+
+/* A worker's mapping of one source bundle's events to a slot's bundle. */
+struct detect_evmap {
+    uint64_t seq; /* generation it was made for */
+    const struct spu_bundle *src;
+    uint32_t *map; /* per src event: the slot bundle's event, or SPU_NONE */
+    uint32_t n;
 };
 
 struct held_session {
@@ -200,13 +233,20 @@ struct detect_worker {
     struct eve_writer eve;
     struct rt_hooks hooks;
     struct app_sink sink;
-    struct rule_counters **rc; /* per bundle, per rule */
+    struct detect_gen *g;                 /* generation of the event being processed */
+    struct detect_gen *_Atomic using;     /* the same, seen by publishers; NULL between events */
+    uint64_t seen_seq;                    /* last generation this worker ran */
+    _Atomic uint64_t left;                /* events finished (detect_engine_sync) */
+    struct detect_evmap *evmap;           /* per slot */
+    int64_t switch_t0;                    /* start of the first event of a new one, or 0 */
     _Atomic uint64_t c[DC__COUNT];
     _Atomic uint64_t fault_kind[SPU_VMF__COUNT];
     struct evelog *el; /* the alerts' protocol objects (detect-txlog.c) */
     struct detect_event cur;
     struct held_session held[DETECT_MAX_HELD];
     unsigned nheld;
+    detect_alert_fn on_alert; /* NULL: none */
+    void *on_alert_ctx;
 };
 
 static inline void dc_inc(struct detect_worker *w, enum detect_counter c)
@@ -219,6 +259,22 @@ static inline void dc_add(_Atomic uint64_t *c, uint64_t n)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
 }
+
+/* detect-gen.c (detect_gen_build/free: detect.c) */
+/* A hash of the declaration of layout `l` of b (its fields' names, types
+ * and flags): two bundles declaring the same variables give the same. */
+uint64_t detect_decl(const struct spu_bundle *b, uint32_t l);
+/* Enter/leave the published generation around one event (worker thread):
+ * a publisher waits for workers inside the generation it replaces. */
+struct detect_gen *detect_gen_enter(struct detect_worker *w);
+void detect_gen_leave(struct detect_worker *w);
+/* Build generation `seq` (pub_mu held) from n <= nslots applications;
+ * `notes`, when not NULL, gets one string per session whose state starts
+ * fresh or carries over. Returns new, or NULL with err. */
+struct detect_gen *detect_gen_build(struct detect_engine *e, const struct detect_app *apps,
+                                    unsigned n, uint64_t seq, json_t *notes,
+                                    struct spu_error *err);
+void detect_gen_free(struct detect_engine *e, struct detect_gen *g);
 
 /* detect-record.c */
 /* Parse events.def's field lists into the engine. */
@@ -253,6 +309,10 @@ int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct sp
  * sub-stream (email in smtp) that of the nearest enclosing record's event
  * whose protocol runs on a connection. false for runtime events. */
 bool detect_app_proto(const struct detect_worker *w, char *buf, size_t n);
+
+/* detect-state.c: host.h state() */
+int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
+                      struct spu_value *ret);
 
 /* detect-eve.c */
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);

@@ -34,6 +34,8 @@ static const struct {
     {"duration", RTF_DURATION},
     {"state", RTF_STATE},
     {"reason", RTF_REASON},
+    {"count", RTF_COUNT},
+    {"window", RTF_WINDOW},
 };
 
 static enum rt_field field_by_name(const char *s, size_t n)
@@ -140,6 +142,34 @@ static struct spu_value cstr(const char *s)
     return s ? spu_v_str(s, (uint32_t)strlen(s)) : spu_v_null();
 }
 
+/* A field of monitor.counts. */
+static struct spu_value monitor_value(struct detect_worker *w, enum rt_field rf)
+{
+    const struct detect_monitor_rec *m = w->cur.mon;
+    switch (rf) {
+    case RTF_SENSOR:
+        return cstr(m->sensor);
+    case RTF_SRC_IP: {
+        uint8_t *b = spu_arena_alloc(spu_vm_scratch(w->vm), 16);
+        if (!b)
+            return spu_v_null();
+        memcpy(b, m->src, 16);
+        struct spu_value v = {
+            .type = SPU_T_IP, .aux = m->family, .len = m->family == 6 ? 128u : 32u};
+        v.u.s = b;
+        return v;
+    }
+    case RTF_COUNT:
+        return spu_v_int(m->count);
+    case RTF_WINDOW:
+        return spu_v_int(m->window_ms);
+    case RTF_TS:
+        return spu_v_int(m->ts_ms);
+    default:
+        return spu_v_null();
+    }
+}
+
 /* The value of field rf for the current event: from the packet when there
  * is one (its own direction), else from the flow (client = src). */
 static struct spu_value field_value(struct detect_worker *w, enum rt_field rf, int reason)
@@ -149,6 +179,8 @@ static struct spu_value field_value(struct detect_worker *w, enum rt_field rf, i
     const struct flow *f = c->f;
     struct spu_arena *a = spu_vm_scratch(w->vm);
     int fc = f ? f->client : 0;
+    if (c->mon)
+        return monitor_value(w, rf);
     switch (rf) {
     case RTF_SRC_IP:
         if (d && d->ipver)
@@ -185,7 +217,7 @@ static struct spu_value field_value(struct detect_worker *w, enum rt_field rf, i
     case RTF_TS:
         return spu_v_int(c->ts_ns / 1000000);
     case RTF_SENSOR:
-        return cstr(w->in_iface);
+        return cstr(w->eng->cfg.sensor_name ? w->eng->cfg.sensor_name : w->in_iface);
     case RTF_APP_PROTO:
         /* XXX(issue 4): the flow carries no application protocol yet */
         return spu_v_null();
@@ -203,6 +235,8 @@ static struct spu_value field_value(struct detect_worker *w, enum rt_field rf, i
         return f ? cstr(flow_state_name(f->state)) : spu_v_null();
     case RTF_REASON:
         return reason >= 0 ? cstr(flow_reason_name((unsigned)reason)) : spu_v_null();
+    case RTF_COUNT:
+    case RTF_WINDOW:
     case RTF_NONE:
         break;
     }

@@ -28,24 +28,21 @@ static int by_time(const void *a, const void *b)
 }
 
 /* Sums over workers of every rule evaluated at least once; *n of them. */
-static struct rule_sum *rule_sums(struct detect_engine *e, size_t *n)
+static struct rule_sum *rule_sums(struct detect_engine *e, const struct detect_gen *g, size_t *n)
 {
     size_t total = 0, k = 0;
-    for (unsigned b = 0; b < e->nbundles; b++)
-        total += e->bundles[b].nrules;
+    for (unsigned b = 0; b < g->nslots; b++)
+        total += g->bundles[b].nrules;
     struct rule_sum *s = calloc(total + 1, sizeof(*s));
     if (!s) {
         *n = 0;
         return NULL;
     }
-    for (unsigned b = 0; b < e->nbundles; b++)
-        for (uint32_t r = 0; r < e->bundles[b].nrules; r++) {
+    for (unsigned b = 0; b < g->nslots; b++)
+        for (uint32_t r = 0; r < g->bundles[b].nrules; r++) {
             struct rule_sum x = {b, r, 0, 0, 0, 0};
             for (unsigned wi = 0; wi < e->nworkers; wi++) {
-                struct detect_worker *w = e->workers[wi];
-                if (!w)
-                    continue;
-                const struct rule_counters *rc = &w->rc[b][r];
+                const struct rule_counters *rc = &g->bundles[b].rc[(size_t)wi * g->bundles[b].nrules + r];
                 x.evals += ld(&rc->evals);
                 x.matches += ld(&rc->matches);
                 x.ns += ld(&rc->ns);
@@ -58,9 +55,10 @@ static struct rule_sum *rule_sums(struct detect_engine *e, size_t *n)
     return s;
 }
 
-static json_t *rule_json(struct detect_engine *e, const struct rule_sum *x, bool per_worker)
+static json_t *rule_json(struct detect_engine *e, const struct detect_gen *g,
+                         const struct rule_sum *x, bool per_worker)
 {
-    const struct detect_bundle *db = &e->bundles[x->bundle];
+    const struct detect_bundle *db = &g->bundles[x->bundle];
     const struct spu_brule *r = &spu_bundle_view(db->b)->rules[x->rule];
     json_t *o = json_object();
     json_object_set_new(o, "bundle", json_string(db->name));
@@ -72,14 +70,53 @@ static json_t *rule_json(struct detect_engine *e, const struct rule_sum *x, bool
     json_object_set_new(o, "faults", json_integer((json_int_t)x->faults));
     if (per_worker) {
         json_t *pw = json_array();
-        for (unsigned wi = 0; wi < e->nworkers; wi++) {
-            struct detect_worker *w = e->workers[wi];
+        for (unsigned wi = 0; wi < e->nworkers; wi++)
             json_array_append_new(
-                pw, json_integer(w ? (json_int_t)ld(&w->rc[x->bundle][x->rule].evals) : 0));
-        }
+                pw, json_integer((json_int_t)ld(&db->rc[(size_t)wi * db->nrules + x->rule].evals)));
         json_object_set_new(o, "worker_evaluations", pw);
     }
     return o;
+}
+
+/* The counters of one session space (new). */
+static json_t *space_json(const struct session_space *sp)
+{
+    const struct session_stats *st = session_space_stats(sp);
+    json_t *x = json_object();
+    json_object_set_new(x, "entries", json_integer((json_int_t)ld(&st->entries)));
+    json_object_set_new(x, "created", json_integer((json_int_t)ld(&st->created)));
+    json_object_set_new(x, "evicted", json_integer((json_int_t)ld(&st->evicted)));
+    json_object_set_new(x, "expired", json_integer((json_int_t)ld(&st->expired)));
+    json_object_set_new(x, "refused", json_integer((json_int_t)ld(&st->refused)));
+    json_object_set_new(x, "busy", json_integer((json_int_t)ld(&st->busy)));
+    json_object_set_new(x, "memuse",
+                        json_integer(atomic_load_explicit(&st->memuse, memory_order_relaxed)));
+    return x;
+}
+
+json_t *detect_engine_app_sessions(struct detect_engine *e, const char *app)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    const struct detect_gen *g = atomic_load(&e->gen);
+    json_t *r = NULL;
+    for (unsigned i = 0; i < g->nslots && !r; i++) {
+        const struct detect_bundle *db = &g->bundles[i];
+        if (!db->b || strcmp(g->names[i], app) != 0)
+            continue;
+        r = json_object();
+        uint32_t ns = spu_bundle_view(db->b)->nsessions;
+        for (uint32_t j = 0; j < ns; j++) {
+            size_t nl;
+            const char *name = session_space_name(db->sess[j], &nl);
+            char key[256];
+            snprintf(key, sizeof(key), "%.*s", (int)(nl < 255 ? nl : 255), name);
+            json_t *x = space_json(db->sess[j]);
+            json_object_set_new(x, "variables", json_integer(session_space_nslots(db->sess[j])));
+            json_object_set_new(r, key, x);
+        }
+    }
+    pthread_mutex_unlock(&e->pub_mu);
+    return r;
 }
 
 json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
@@ -94,6 +131,9 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
         SPU_VM_FAULT_LIST(FN)
 #undef FN
     };
+    /* the generation and the shared tables stay put while the lock is held */
+    pthread_mutex_lock(&e->pub_mu);
+    const struct detect_gen *g = atomic_load(&e->gen);
     json_t *o = json_object();
     uint64_t c[DC__COUNT] = {0}, fk[SPU_VMF__COUNT] = {0};
     for (unsigned wi = 0; wi < e->nworkers; wi++) {
@@ -122,18 +162,9 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
                         json_integer(atomic_load_explicit(&e->flow_memuse, memory_order_relaxed)));
     json_t *ss = json_object();
     for (unsigned i = 0; i < e->nspaces; i++) {
-        const struct session_stats *st = session_space_stats(e->spaces[i]);
         size_t nl;
         const char *name = session_space_name(e->spaces[i], &nl);
-        json_t *x = json_object();
-        json_object_set_new(x, "entries", json_integer((json_int_t)ld(&st->entries)));
-        json_object_set_new(x, "created", json_integer((json_int_t)ld(&st->created)));
-        json_object_set_new(x, "evicted", json_integer((json_int_t)ld(&st->evicted)));
-        json_object_set_new(x, "expired", json_integer((json_int_t)ld(&st->expired)));
-        json_object_set_new(x, "refused", json_integer((json_int_t)ld(&st->refused)));
-        json_object_set_new(x, "busy", json_integer((json_int_t)ld(&st->busy)));
-        json_object_set_new(x, "memuse",
-                            json_integer(atomic_load_explicit(&st->memuse, memory_order_relaxed)));
+        json_t *x = space_json(e->spaces[i]);
         json_object_set_new(ss, name, x);
     }
     json_object_set_new(o, "sessions", ss);
@@ -154,19 +185,36 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
         }
         json_object_set_new(o, "outputs", oo);
     }
+    json_t *rl = json_object();
+    json_object_set_new(rl, "generation", json_integer((json_int_t)g->seq));
+    json_object_set_new(rl, "publications", json_integer((json_int_t)e->publications));
+    json_object_set_new(rl, "last_grace_ns", json_integer((json_int_t)e->last_grace_ns));
+    json_object_set_new(rl, "max_grace_ns", json_integer((json_int_t)e->max_grace_ns));
+    json_object_set_new(rl, "max_worker_stall_ns",
+                        json_integer((json_int_t)atomic_load(&e->max_stall_ns)));
+    json_t *apps = json_array();
+    for (unsigned i = 0; i < g->nslots; i++)
+        if (g->bundles[i].b)
+            json_array_append_new(apps, json_pack("{s:i, s:s, s:s, s:I}", "slot", (int)i, "name",
+                                                  g->bundles[i].name, "sha256",
+                                                  g->bundles[i].sha256, "rules",
+                                                  (json_int_t)g->bundles[i].nrules));
+    json_object_set_new(rl, "running", apps);
+    json_object_set_new(o, "reload", rl);
     size_t n;
-    struct rule_sum *s = rule_sums(e, &n);
+    struct rule_sum *s = rule_sums(e, g, &n);
     json_t *rules = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(rules, rule_json(e, &s[i], true));
+        json_array_append_new(rules, rule_json(e, g, &s[i], true));
     json_object_set_new(o, "rules", rules);
     if (top && s) {
         qsort(s, n, sizeof(*s), by_time);
         json_t *t = json_array();
         for (size_t i = 0; i < n && i < top; i++)
-            json_array_append_new(t, rule_json(e, &s[i], false));
+            json_array_append_new(t, rule_json(e, g, &s[i], false));
         json_object_set_new(o, "top_rules", t);
     }
+    pthread_mutex_unlock(&e->pub_mu);
     free(s);
     return o;
 }
@@ -175,12 +223,16 @@ char *detect_engine_top_text(struct detect_engine *e, unsigned top, char *buf, s
 {
     size_t n, k = 0;
     buf[0] = 0;
-    struct rule_sum *s = rule_sums(e, &n);
-    if (!s)
+    pthread_mutex_lock(&e->pub_mu);
+    const struct detect_gen *g = atomic_load(&e->gen);
+    struct rule_sum *s = rule_sums(e, g, &n);
+    if (!s) {
+        pthread_mutex_unlock(&e->pub_mu);
         return buf;
+    }
     qsort(s, n, sizeof(*s), by_time);
     for (size_t i = 0; i < n && i < top && k < len; i++) {
-        const struct detect_bundle *db = &e->bundles[s[i].bundle];
+        const struct detect_bundle *db = &g->bundles[s[i].bundle];
         const struct spu_brule *r = &spu_bundle_view(db->b)->rules[s[i].rule];
         uint32_t ml;
         const char *msg = spu_bundle_str(db->b, r->msg, &ml);
@@ -195,6 +247,7 @@ char *detect_engine_top_text(struct detect_engine *e, unsigned top, char *buf, s
             break;
         k += (size_t)w;
     }
+    pthread_mutex_unlock(&e->pub_mu);
     free(s);
     return buf;
 }

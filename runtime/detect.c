@@ -97,35 +97,57 @@ static struct detect_output *output_get(struct detect_engine *e, const struct sp
     return o;
 }
 
+/* The space of bundle session `bs`: the engine's space of the same name
+ * and declaration (its state carries over), or a new one. */
 static struct session_space *space_get(struct detect_engine *e, const struct spu_bundle *b,
-                                       const struct spu_bsession *bs)
+                                       const struct spu_bsession *bs, json_t *notes)
 {
     uint32_t nl;
     const char *name = spu_bundle_str(b, bs->name, &nl);
     const struct spu_layout *l = spu_bundle_layout(b, bs->layout);
     uint32_t nslots = l ? l->nfields : 0;
+    uint64_t decl = detect_decl(b, bs->layout);
+    bool renamed = false;
     for (unsigned i = 0; i < e->nspaces; i++) {
         size_t len;
         const char *n = session_space_name(e->spaces[i], &len);
+        if (len != nl || memcmp(n, name, nl) != 0)
+            continue;
         /* the same declaration (name and variables) shares its state */
-        if (len == nl && memcmp(n, name, nl) == 0 && session_space_nslots(e->spaces[i]) == nslots)
+        if (session_space_nslots(e->spaces[i]) == nslots && e->space_decl[i] == decl) {
+            if (notes)
+                json_array_append_new(
+                    notes, json_sprintf("session %.*s: unchanged, its state carries over", (int)nl,
+                                        name));
             return e->spaces[i];
+        }
+        renamed = true;
     }
     struct session_space **ns = realloc(e->spaces, (e->nspaces + 1) * sizeof(*ns));
     if (!ns)
         return NULL;
     e->spaces = ns;
+    uint64_t *nd = realloc(e->space_decl, (e->nspaces + 1) * sizeof(*nd));
+    if (!nd)
+        return NULL;
+    e->space_decl = nd;
     struct session_space *s =
         session_space_new(name, nl, nslots, bs->ttl_ms, bs->max, e->cfg.session_entry_cap);
-    if (s)
+    if (s) {
+        e->space_decl[e->nspaces] = decl;
         e->spaces[e->nspaces++] = s;
+        if (notes && renamed)
+            json_array_append_new(
+                notes, json_sprintf("session %.*s: declaration changed, its state starts fresh",
+                                    (int)nl, name));
+    }
     return s;
 }
 
 static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struct spu_bundle *b,
-                        const char *name, struct spu_error *err)
+                        const char *name, json_t *notes, struct spu_error *err)
 {
-    db->b = b;
+    db->b = spu_bundle_ref(b);
     db->name = name;
     const uint8_t *ck = spu_bundle_checksum(b);
     for (unsigned j = 0; j < 32; j++)
@@ -136,15 +158,17 @@ static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struc
     uint32_t fl = v->globals->flow_layout;
     const struct spu_layout *l = fl == SPU_NONE ? NULL : spu_bundle_layout(b, fl);
     db->flow_nslots = l ? l->nfields : 0;
+    db->flow_decl = fl == SPU_NONE ? 0 : detect_decl(b, fl);
+    db->rc = calloc((size_t)e->nworkers * v->nrules + 1, sizeof(*db->rc));
     db->sess = calloc(v->nsessions + 1, sizeof(*db->sess));
     uint32_t no = 0;
     const struct spu_boutput *outs = spu_bundle_outputs(b, &no);
     db->out = calloc(no + 1, sizeof(*db->out));
     db->cls = calloc(v->nrules + 1, sizeof(*db->cls));
-    if (!db->sess || !db->out || !db->cls)
+    if (!db->sess || !db->out || !db->cls || !db->rc)
         return spu_error_set(err, SPU_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < v->nsessions; i++)
-        if (!(db->sess[i] = space_get(e, b, &v->sessions[i])))
+        if (!(db->sess[i] = space_get(e, b, &v->sessions[i], notes)))
             return spu_error_set(err, SPU_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < no; i++)
         if (!(db->out[i] = output_get(e, b, &outs[i], err)))
@@ -157,25 +181,79 @@ static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struc
     return SPU_OK;
 }
 
+void detect_gen_free(struct detect_engine *e, struct detect_gen *g)
+{
+    if (!g)
+        return;
+    for (unsigned i = 0; g->bundles && i < g->nslots; i++) {
+        struct detect_bundle *db = &g->bundles[i];
+        free(db->sess);
+        free(db->out);
+        free(db->cls);
+        free(db->rc);
+        spu_bundle_unref(db->b);
+    }
+    for (unsigned i = 0; g->names && i < g->nslots; i++)
+        free(g->names[i]);
+    free(g->names);
+    free(g->bundles);
+    free(g);
+}
+
+struct detect_gen *detect_gen_build(struct detect_engine *e, const struct detect_app *apps,
+                                    unsigned n, uint64_t seq, json_t *notes,
+                                    struct spu_error *err)
+{
+    if (n > e->nslots) {
+        spu_error_set(err, SPU_EINVAL, "at most %u applications", e->nslots);
+        return NULL;
+    }
+    struct detect_gen *g = calloc(1, sizeof(*g));
+    if (!g || !(g->bundles = calloc(e->nslots + 1, sizeof(*g->bundles))) ||
+        !(g->names = calloc(e->nslots + 1, sizeof(*g->names)))) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        detect_gen_free(e, g);
+        return NULL;
+    }
+    g->seq = seq;
+    g->nslots = e->nslots;
+    for (unsigned i = 0; i < n; i++) {
+        if (!apps[i].b)
+            continue;
+        if (!(g->names[i] = strdup(apps[i].name ? apps[i].name : ""))) {
+            spu_error_set(err, SPU_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (bundle_setup(e, &g->bundles[i], apps[i].b, g->names[i], notes, err) != SPU_OK)
+            goto fail;
+    }
+    return g;
+fail:
+    detect_gen_free(e, g);
+    return NULL;
+}
+
 void detect_engine_free(struct detect_engine *e)
 {
     if (!e)
         return;
-    for (unsigned i = 0; e->bundles && i < e->nbundles; i++) {
-        free(e->bundles[i].sess);
-        free(e->bundles[i].out);
-        free(e->bundles[i].cls);
-    }
-    free(e->bundles);
+    detect_gen_free(e, atomic_load(&e->gen));
     for (unsigned i = 0; i < e->nspaces; i++)
         session_space_free(e->spaces[i]);
     free(e->spaces);
+    free(e->space_decl);
     for (unsigned i = 0; i < e->noutputs; i++)
         output_free(e->outputs[i]);
     free(e->outputs);
     shun_free(e->shun);
     classification_free(e->cls);
+    pthread_mutex_destroy(&e->pub_mu);
     free(e);
+}
+
+unsigned detect_engine_slots(const struct detect_engine *e)
+{
+    return e->nslots;
 }
 
 struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu_bundle *const *b,
@@ -191,24 +269,34 @@ struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu
         spu_error_set(err, SPU_ENOMEM, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&e->pub_mu, NULL);
     if (cfg)
         e->cfg = *cfg;
     if (!e->cfg.flow_state_cap)
         e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
     e->nworkers = nworkers;
+    e->nslots = n > e->cfg.max_apps ? n : e->cfg.max_apps;
+    if (e->nslots > DETECT_MAX_SLOTS) {
+        spu_error_set(err, SPU_EINVAL, "rule engine: at most %u applications", DETECT_MAX_SLOTS);
+        goto fail;
+    }
     detect_rt_fields_init(e);
     if (e->cfg.classification && !(e->cls = classification_load(e->cfg.classification, err)))
         goto fail;
     e->shun = shun_new(e->cfg.shun_cap);
-    e->bundles = calloc(n + 1, sizeof(*e->bundles));
-    if (!e->shun || !e->bundles) {
+    struct detect_app *apps = calloc(n + 1, sizeof(*apps));
+    if (!e->shun || !apps) {
+        free(apps);
         spu_error_set(err, SPU_ENOMEM, "out of memory");
         goto fail;
     }
-    e->nbundles = n;
     for (unsigned i = 0; i < n; i++)
-        if (bundle_setup(e, &e->bundles[i], b[i], names[i], err) != SPU_OK)
-            goto fail;
+        apps[i] = (struct detect_app){names[i], b[i]};
+    struct detect_gen *g = detect_gen_build(e, apps, n, 1, NULL, err);
+    free(apps);
+    if (!g)
+        goto fail;
+    atomic_store(&e->gen, g);
     return e;
 fail:
     detect_engine_free(e);
@@ -221,7 +309,6 @@ fail:
 static void run_rules(struct detect_worker *w, const struct detect_bundle *db, uint32_t ev)
 {
     struct spu_cands cands;
-    unsigned bi = (unsigned)(db - w->eng->bundles);
     w->cur.db = db;
     w->cur.ev = ev;
     if (spu_index_select(w->ix, w->vm, db->b, ev, w->cur.rec, &detect_host_ops, w, &cands) !=
@@ -234,7 +321,7 @@ static void run_rules(struct detect_worker *w, const struct detect_bundle *db, u
         detect_explain(w, &cands);
     for (uint32_t i = 0; i < cands.n; i++) {
         uint32_t r = cands.rules[i];
-        struct rule_counters *rc = &w->rc[bi][r];
+        struct rule_counters *rc = &db->rc[(size_t)w->id * db->nrules + r];
         struct spu_vm_result res;
         w->cur.rule = r;
         w->cur.acted = false;
@@ -268,6 +355,7 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->d = d;
     c->f = f;
     c->ts_ns = ts_ns;
+    c->mon = NULL;
     c->tx_id = -1;
     c->dir = -1;
     c->verdict = DV_NONE;
@@ -284,9 +372,9 @@ static void event_end(struct detect_worker *w)
     struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
     /* rewritten strings leave dead copies in the flow's arena: keep only
      * the live values once half of the cap is used */
-    for (unsigned i = 0; df && i < w->eng->nbundles; i++)
+    for (unsigned i = 0; df && i < w->eng->nslots; i++)
         if (df->fv[i].arena)
-            session_compact(df->fv[i].slots, w->eng->bundles[i].flow_nslots, &df->fv[i].arena,
+            session_compact(df->fv[i].slots, df->fv[i].n, &df->fv[i].arena,
                             w->eng->cfg.flow_state_cap);
 }
 
@@ -319,18 +407,18 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
     struct detect_worker *w = ctx;
-    struct detect_engine *e = w->eng;
+    const struct detect_gen *g = detect_gen_enter(w);
     bool any = false;
-    for (unsigned i = 0; i < e->nbundles && !any; i++)
-        any = e->bundles[i].rt_ev[id] != SPU_NONE;
+    for (unsigned i = 0; i < g->nslots && !any; i++)
+        any = g->bundles[i].b && g->bundles[i].rt_ev[id] != SPU_NONE;
     if (any) {
         int64_t ts = p ? p->ts_ns : f ? f->last_ns : 0;
         event_begin(w, p, d, f, ts);
         if (!skip_event(w)) {
             dc_inc(w, DC_EVENTS);
-            for (unsigned i = 0; i < e->nbundles; i++) {
-                const struct detect_bundle *db = &e->bundles[i];
-                if (db->rt_ev[id] == SPU_NONE)
+            for (unsigned i = 0; i < g->nslots; i++) {
+                const struct detect_bundle *db = &g->bundles[i];
+                if (!db->b || db->rt_ev[id] == SPU_NONE)
                     continue;
                 w->cur.rec = NULL;
                 w->cur.db = db;
@@ -347,26 +435,126 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
     }
     if (id == RT_EV_FLOW_END && f)
         detect_flow_free(w, f);
+    detect_gen_leave(w);
 }
 
+/* The event of bundle `to` that is event `ev` of bundle `from` (same name,
+ * same record declaration), or SPU_NONE. */
+static uint32_t event_map(const struct spu_bundle *from, uint32_t ev, const struct spu_bundle *to)
+{
+    const struct spu_bview *fv = spu_bundle_view(from), *tv = spu_bundle_view(to);
+    if (ev >= fv->nevents)
+        return SPU_NONE;
+    uint32_t nl;
+    const char *name = spu_bundle_str(from, fv->events[ev].name, &nl);
+    uint64_t decl = detect_decl(from, fv->events[ev].layout);
+    for (uint32_t i = 0; i < tv->nevents; i++) {
+        uint32_t tl;
+        const char *tn = spu_bundle_str(to, tv->events[i].name, &tl);
+        if (tl == nl && memcmp(tn, name, nl) == 0)
+            return detect_decl(to, tv->events[i].layout) == decl ? i : SPU_NONE;
+    }
+    return SPU_NONE;
+}
+
+/* Event `ev` of bundle `src` as the bundle of slot i numbers it, or
+ * SPU_NONE; the mapping of src's events is cached per slot until the next
+ * generation. */
+static uint32_t slot_event(struct detect_worker *w, unsigned i, const struct spu_bundle *src,
+                           uint32_t ev)
+{
+    const struct detect_bundle *db = &w->g->bundles[i];
+    if (db->b == src)
+        return ev < spu_bundle_view(src)->nevents ? ev : SPU_NONE;
+    struct detect_evmap *m = &w->evmap[i];
+    if (m->seq != w->g->seq || m->src != src) {
+        uint32_t n = spu_bundle_view(src)->nevents;
+        uint32_t *nm = realloc(m->map, ((size_t)n + 1) * sizeof(*nm));
+        if (!nm)
+            return SPU_NONE;
+        m->map = nm;
+        m->n = n;
+        for (uint32_t k = 0; k < n; k++)
+            nm[k] = event_map(src, k, db->b);
+        m->seq = w->g->seq;
+        m->src = src;
+    }
+    return ev < m->n ? m->map[ev] : SPU_NONE;
+}
+
+void detect_worker_monitor(struct detect_worker *w, const struct detect_monitor_rec *m)
+{
+    struct detect_engine *e = w->eng;
+    const struct detect_gen *g = detect_gen_enter(w);
+    event_begin(w, NULL, NULL, NULL, m->ts_ms * 1000000);
+    w->cur.mon = m;
+    if (!shun_check(e->shun, m->src, m->ts_ms)) {
+        dc_inc(w, DC_EVENTS);
+        for (unsigned i = 0; i < g->nslots; i++) {
+            const struct detect_bundle *db = &g->bundles[i];
+            if (!db->b || db->rt_ev[RT_EV_MONITOR_COUNTS] == SPU_NONE)
+                continue;
+            w->cur.rec = NULL;
+            w->cur.db = db;
+            struct spu_record *rec = detect_rt_record(w, db, RT_EV_MONITOR_COUNTS, -1);
+            if (!rec) {
+                dc_inc(w, DC_RECORD_ERRORS);
+                continue;
+            }
+            w->cur.rec = rec;
+            run_rules(w, db, db->rt_ev[RT_EV_MONITOR_COUNTS]);
+        }
+    } else {
+        dc_inc(w, DC_SHUNNED_EVENTS);
+    }
+    event_end(w);
+    w->cur.mon = NULL;
+    detect_gen_leave(w);
+}
+
+/* A grammar event runs the rules of every running application whose
+ * bundle declares that event alike: two applications with the same
+ * grammar share one parse, and rules switch at the next transaction (a
+ * message parsed by the bundle it started with runs the rules published
+ * now). */
 static void on_app_event(void *ctx, const struct app_event *ev)
 {
     struct detect_worker *w = ctx;
-    struct detect_engine *e = w->eng;
-    if (ev->bundle_idx >= e->nbundles || e->bundles[ev->bundle_idx].b != ev->bundle)
-        return;
-    const struct detect_bundle *db = &e->bundles[ev->bundle_idx];
-    if (ev->event >= spu_bundle_view(db->b)->nevents)
-        return;
-    event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
-    w->cur.tx_id = (int64_t)ev->tx_id;
-    w->cur.dir = ev->dir;
-    if (!skip_event(w)) {
-        dc_inc(w, DC_EVENTS);
-        w->cur.rec = ev->rec;
-        run_rules(w, db, ev->event);
+    const struct detect_gen *g = detect_gen_enter(w);
+    uint32_t evi[DETECT_MAX_SLOTS];
+    bool any = false;
+    for (unsigned i = 0; i < g->nslots && i < DETECT_MAX_SLOTS; i++) {
+        evi[i] = SPU_NONE;
+        const struct detect_bundle *db = &g->bundles[i];
+        if (!db->b)
+            continue;
+        evi[i] = slot_event(w, i, ev->bundle, ev->event);
+        if (evi[i] == SPU_NONE) {
+            if (i == ev->bundle_idx && db->b != ev->bundle)
+                dc_inc(w, DC_RELOAD_UNMAPPED);
+            continue;
+        }
+        if (spu_bundle_view(db->b)->events[evi[i]].nrules == 0)
+            evi[i] = SPU_NONE;
+        else
+            any = true;
     }
-    event_end(w);
+    if (any) {
+        event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
+        w->cur.tx_id = (int64_t)ev->tx_id;
+        w->cur.dir = ev->dir;
+        if (!skip_event(w)) {
+            dc_inc(w, DC_EVENTS);
+            for (unsigned i = 0; i < g->nslots && i < DETECT_MAX_SLOTS; i++) {
+                if (evi[i] == SPU_NONE)
+                    continue;
+                w->cur.rec = ev->rec;
+                run_rules(w, &g->bundles[i], evi[i]);
+            }
+        }
+        event_end(w);
+    }
+    detect_gen_leave(w);
 }
 
 /* ---- worker contexts ---- */
@@ -391,16 +579,14 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
     w->vm = spu_vm_new(&vc, err);
     w->ix = w->vm ? spu_index_new(err) : NULL;
     w->el = w->ix ? evelog_new(err) : NULL;
-    w->rc = calloc(e->nbundles + 1, sizeof(*w->rc));
-    if (!w->vm || !w->ix || !w->el || !w->rc)
+    if (!w->vm || !w->ix || !w->el)
         goto fail;
-    for (unsigned i = 0; i < e->nbundles; i++)
-        if (!(w->rc[i] = calloc(e->bundles[i].nrules + 1, sizeof(**w->rc))))
-            goto fail;
     w->eve.out = out;
     w->eve.worker = (int)id;
     w->hooks = (struct rt_hooks){w, on_rt_event};
     w->sink = (struct app_sink){w, on_app_event};
+    if (!(w->evmap = calloc(e->nslots + 1, sizeof(*w->evmap))))
+        goto fail;
     e->workers[id] = w;
     return w;
 fail:
@@ -416,9 +602,9 @@ void detect_worker_free(struct detect_worker *w)
         return;
     if (w->eng->workers[w->id] == w)
         w->eng->workers[w->id] = NULL;
-    for (unsigned i = 0; w->rc && i < w->eng->nbundles; i++)
-        free(w->rc[i]);
-    free(w->rc);
+    for (unsigned i = 0; w->evmap && i < w->eng->nslots; i++)
+        free(w->evmap[i].map);
+    free(w->evmap);
     spu_index_free(w->ix);
     evelog_free(w->el);
     spu_vm_free(w->vm);
@@ -434,4 +620,10 @@ const struct rt_hooks *detect_worker_hooks(struct detect_worker *w)
 const struct app_sink *detect_worker_sink(struct detect_worker *w)
 {
     return &w->sink;
+}
+
+void detect_worker_set_alert_hook(struct detect_worker *w, detect_alert_fn fn, void *ctx)
+{
+    w->on_alert = fn;
+    w->on_alert_ctx = ctx;
 }

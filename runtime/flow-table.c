@@ -27,7 +27,7 @@ struct flow_table {
     void *end_ctx;
     struct stats_block *st;
     struct flow *spare; /* freed flows kept for reuse (singly linked by hnext) */
-    unsigned nspare;
+    _Atomic unsigned nspare; /* written by the worker, read by the stats reporter */
 };
 
 #define MAX_SPARE 4096
@@ -64,6 +64,17 @@ void flow_timeouts_default(struct flow_timeouts *t)
     t->udp_est = 300;
     t->other_new = 30;
     t->other_est = 300;
+}
+
+size_t flow_table_spare_bytes(const struct flow_table *t)
+{
+    return atomic_load_explicit(&((struct flow_table *)t)->nspare, memory_order_relaxed) *
+           sizeof(struct flow);
+}
+
+size_t flow_table_spare_cap(void)
+{
+    return MAX_SPARE * sizeof(struct flow);
 }
 
 size_t flow_bytes_per_flow(void)
@@ -190,10 +201,11 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_reason reaso
     list_remove(t, f);
     t->count--;
     atomic_fetch_sub_explicit(t->memuse, (int64_t)sizeof(struct flow), memory_order_relaxed);
-    if (t->nspare < MAX_SPARE) {
+    unsigned ns = atomic_load_explicit(&t->nspare, memory_order_relaxed);
+    if (ns < MAX_SPARE) {
         f->hnext = t->spare;
         t->spare = f;
-        t->nspare++;
+        atomic_store_explicit(&t->nspare, ns + 1, memory_order_relaxed);
     } else {
         free(f);
     }
@@ -245,7 +257,11 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
         flow_table_end(t, victim, FLOW_REASON_FORCED);
         evicted++;
     }
-    if ((uint64_t)(atomic_load_explicit(t->memuse, memory_order_relaxed) + sz) > t->memcap) {
+    /* reserve before creating: another worker may be reserving at the same
+     * time, and the two must not pass the cap together */
+    if ((uint64_t)(atomic_fetch_add_explicit(t->memuse, sz, memory_order_relaxed) + sz) >
+        t->memcap) {
+        atomic_fetch_sub_explicit(t->memuse, sz, memory_order_relaxed);
         if (t->st)
             stats_inc(t->st, CNT_FLOW_MEMCAP);
         return NULL;
@@ -253,12 +269,14 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
     struct flow *f = t->spare;
     if (f) {
         t->spare = f->hnext;
-        t->nspare--;
+        atomic_store_explicit(&t->nspare,
+                              atomic_load_explicit(&t->nspare, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
         memset(f, 0, sizeof(*f));
     } else if (!(f = calloc(1, sizeof(*f)))) {
+        atomic_fetch_sub_explicit(t->memuse, sz, memory_order_relaxed);
         return NULL;
     }
-    atomic_fetch_add_explicit(t->memuse, sz, memory_order_relaxed);
     f->key = *k;
     f->hash = h;
     f->client = (uint8_t)client;

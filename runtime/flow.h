@@ -90,6 +90,7 @@ struct flow {
                                   * application layer, which outlives its flows),
                                   * or NULL: not characterized */
     void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
+    void *trace;                 /* --pcap-log's slot (pcaplog.c: packet ring, alert pcap) */
 };
 
 struct flow_table;
@@ -143,6 +144,11 @@ void flow_table_end(struct flow_table *t, struct flow *f, enum flow_reason reaso
 void flow_table_end_all(struct flow_table *t);
 
 size_t flow_table_count(const struct flow_table *t);
+
+/* Bytes of ended flows kept for reuse (outside the flow memcap; any
+ * thread, a snapshot), and their bound per table. */
+size_t flow_table_spare_bytes(const struct flow_table *t);
+size_t flow_table_spare_cap(void);
 
 /* Bytes accounted per flow (the struct, without held stream data). */
 size_t flow_bytes_per_flow(void);

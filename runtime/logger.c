@@ -55,6 +55,22 @@ struct logger *logger_open(const char *path, enum logger_level level, struct spu
     return l;
 }
 
+int logger_reopen(struct logger *l, const char *path, struct spu_error *err)
+{
+    if (!l || !l->own || !path)
+        return SPU_OK;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return spu_error_at(err, SPU_EIO, path, UINT64_MAX, "cannot reopen the log file: %s",
+                            strerror(errno));
+    int rc = dup3(fd, l->fd, O_CLOEXEC) < 0 ? SPU_EIO : SPU_OK;
+    if (rc != SPU_OK)
+        spu_error_at(err, SPU_EIO, path, UINT64_MAX, "cannot reopen the log file: %s",
+                     strerror(errno));
+    close(fd);
+    return rc;
+}
+
 void logger_close(struct logger *l)
 {
     if (!l)

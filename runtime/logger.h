@@ -35,6 +35,12 @@ struct logger *logger_open(const char *path, enum logger_level level, struct spu
 /* NULL is a no-op. */
 void logger_close(struct logger *l);
 
+/* Open `path` again (after logrotate moved it) and put it in place of the
+ * log's descriptor with dup2, so threads writing at that moment write whole
+ * lines to one file or the other. A log on standard error is left alone.
+ * Returns 0, or SPU_EIO with err (the old file stays in use). */
+int logger_reopen(struct logger *l, const char *path, struct spu_error *err);
+
 /* Whether a line of level `lv` would be written (l NULL: no). */
 bool logger_enabled(const struct logger *l, enum logger_level lv);
 

@@ -6,17 +6,20 @@
  * through the socket), and print the progress line, the summary and
  * errors. The only place that prints or exits.
  */
+#include "apps.h"
 #include "bundle.h"
 #include "config-file.h"
 #include "config.h"
 #include "control.h"
 #include "err.h"
 #include "logger.h"
+#include "monitor.h"
 #include "output.h"
 #include "process.h"
 #include "run-commands.h"
 #include "run-service.h"
 #include "run.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -28,11 +31,27 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested; /* SIGHUP */
+/* the run's applications, for the control socket's load/reload/... */
+static struct apps_hold apps_hold = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static volatile sig_atomic_t reopen_requested;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+}
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
 }
 
 static void show_progress(void *ctx, const struct run_progress *p)
@@ -76,6 +95,24 @@ static int test_config(const struct config *cfg, const char *file)
     return 0;
 }
 
+/* run_env.reopened: the log file follows the EVE file (SIGUSR1, spuctl
+ * reopen). */
+struct log_reopen {
+    struct logger *log;
+    const char *path; /* --log-file, or NULL */
+};
+
+static void reopen_log(void *ctx)
+{
+    struct log_reopen *lr = ctx;
+    struct spu_error err;
+    spu_error_clear(&err);
+    if (logger_reopen(lr->log, lr->path, &err) != SPU_OK)
+        LOGGER(lr->log, LOGGER_WARNING, "%s", err.msg);
+    else
+        LOGGER(lr->log, LOGGER_NOTICE, "EVE and log files reopened");
+}
+
 struct drop {
     bool wanted;
     uid_t uid;
@@ -111,7 +148,17 @@ static int run_queue(const struct config *cfg, struct run_service *svc,
     unsigned id;
     while (run_service_next_pcap(svc, &stop_requested, &path, &id) == SPU_OK) {
         LOGGER(log, LOGGER_NOTICE, "pcap %u: %s: started", id, path);
-        struct run_env env = {.stop = &stop_requested, .svc = svc, .tap = tap, .read_path = path};
+        struct log_reopen lr = {log, cfg->log_file};
+        struct run_env env = {.stop = &stop_requested,
+                              .reopen = &reopen_requested,
+                              .reopened = reopen_log,
+                              .reopened_ctx = &lr,
+                              .svc = svc,
+                              .tap = tap,
+                              .read_path = path,
+                              .apps = &apps_hold,
+                              .reload = &reload_requested,
+                              .log = log};
         struct run_report rep;
         struct spu_error err;
         spu_error_clear(&err);
@@ -153,6 +200,11 @@ int main(int argc, char **argv)
     int pc = config_parse(&cfg, config_args_argc(args), config_args_argv(args), &err);
     if (pc == CONFIG_HELP) {
         fputs(config_usage(), stdout);
+        config_args_free(args);
+        return 0;
+    }
+    if (pc == CONFIG_VERSION) {
+        printf("spurun %s\n", SPU_VERSION);
         config_args_free(args);
         return 0;
     }
@@ -198,7 +250,11 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
 
     struct run_commands cmds = {0}; /* outlives the control thread (joined below) */
     struct output_tap tap = {tap_publish, NULL};
@@ -218,6 +274,7 @@ int main(int argc, char **argv)
         cmds.svc = svc;
         cmds.log = log;
         cmds.timeout_ms = 5000;
+        cmds.apps = &apps_hold;
         struct control_handlers h;
         run_commands_handlers(&cmds, &h);
         ctl = control_new(path, &h, &err);
@@ -274,6 +331,18 @@ static int run_one(const struct config *c, struct run_service *svc,
     spu_error_clear(&err);
     struct run_report rep;
     char ebuf[600];
+    if (cfg.monitor_url) {
+        struct monitor_report mr;
+        int rc = monitor_run(&cfg, &stop_requested, &mr, &err);
+        if (rc < 0) {
+            fprintf(stderr, "spurun: %s\n", spu_error_str(&err, ebuf, sizeof(ebuf)));
+            return 1;
+        }
+        fprintf(stderr, "spurun: monitor records=%llu bad=%llu events=%llu reconnects=%llu\n",
+                (unsigned long long)mr.records, (unsigned long long)mr.bad_records,
+                (unsigned long long)mr.events, (unsigned long long)mr.reconnects);
+        return 0;
+    }
     if (cfg.bare) {
         int rc = run_bare(&cfg, &stop_requested, &rep, &err);
         double pps = rep.seconds > 0 ? (double)rep.packets / rep.seconds : 0;
@@ -294,12 +363,19 @@ static int run_one(const struct config *c, struct run_service *svc,
         return 0;
     }
     bool tty = cfg.progress && cfg.read_path && isatty(STDERR_FILENO);
+    struct log_reopen lr = {drop->log, cfg.log_file};
     struct run_env env = {.stop = &stop_requested,
+                          .reopen = &reopen_requested,
+                          .reopened = reopen_log,
+                          .reopened_ctx = &lr,
                           .progress = tty ? show_progress : NULL,
                           .svc = svc,
                           .tap = tap,
                           .opened = drop_now,
-                          .opened_ctx = drop};
+                          .opened_ctx = drop,
+                          .apps = &apps_hold,
+                          .reload = &reload_requested,
+                          .log = drop->log};
     LOGGER(drop->log, LOGGER_NOTICE, "started: %s %s, %u workers, %u bundles",
            cfg.iface ? "interface" : "capture", cfg.iface ? cfg.iface : cfg.read_path, cfg.workers,
            cfg.nbundles);

@@ -28,6 +28,55 @@ struct output_producer;
  * with `nproducers` producer slots. Returns new, or NULL with err filled. */
 struct output *output_open(const char *path, unsigned nproducers, struct spu_error *err);
 
+/* Rotation of the file by size or age (0 = not by that). */
+struct output_rotate {
+    uint64_t bytes;   /* a file holds at most this many bytes (unless one line is longer) */
+    uint64_t seconds; /* a file is rotated once it is this old and not empty */
+};
+
+/* output_open, with rotation: when the file reaches rot->bytes or
+ * rot->seconds, the writer renames it to PATH.N (the next N from 1 that is
+ * free) and opens PATH anew. A rotation falls between two lines: every
+ * line is whole in exactly one file. rot may be NULL; ignored for "-". */
+struct output *output_open_rotating(const char *path, unsigned nproducers,
+                                    const struct output_rotate *rot, struct spu_error *err);
+
+/* Ask the writer to close and reopen the path before its next write (after
+ * logrotate moved the file away; SIGUSR1). Any thread; lines are never torn:
+ * the switch happens between buffers of whole lines. */
+void output_reopen(struct output *o);
+
+/* Bytes of line buffers allocated (any thread; a snapshot). The pool is
+ * fixed at open (NBUF buffers per producer), growing only for a line longer
+ * than a buffer; a producer whose buffers are all queued waits for the
+ * writer (back-pressure) rather than allocating. output_memcap: the fixed
+ * pool's size. */
+uint64_t output_memuse(const struct output *o);
+uint64_t output_memcap(const struct output *o);
+
+/* Records handed to the output, by event type (the "event_type" of each
+ * line, counted by its producer; past OUTPUT_MAX_TYPES types per producer
+ * the last slot counts the rest). */
+#define OUTPUT_MAX_TYPES 64
+struct output_type_count {
+    char type[32];
+    uint64_t records;
+};
+
+/* Sum every producer's counts into out, at most `max` types (any thread;
+ * a snapshot). Returns how many. */
+unsigned output_type_counts(struct output *o, struct output_type_count *out, unsigned max);
+
+/* Rotations and reopens done so far (any thread; a snapshot). */
+uint64_t output_rotations(const struct output *o);
+uint64_t output_reopens(const struct output *o);
+/* A second destination: the writer thread calls fn(ctx, data, len) with
+ * each buffer of whole lines after writing it to the file, before the tap
+ * below. Unlike the tap it may wait (eve-redis.c: back-pressure), and the
+ * producers then wait too. Set before any line is produced. */
+typedef int (*output_sink_fn)(void *ctx, const char *data, size_t len);
+void output_set_sink(struct output *o, output_sink_fn fn, void *ctx);
+
 /* Producer slot `idx` (< nproducers); borrowed, lives until output_close. */
 struct output_producer *output_producer(struct output *o, unsigned idx);
 

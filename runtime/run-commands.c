@@ -1,6 +1,7 @@
 /* run-commands.c - the control commands spurun answers (see run-commands.h). */
 #include "run-commands.h"
 
+#include "apps.h"
 #include "control.h"
 #include "err.h"
 #include "logger.h"
@@ -34,6 +35,21 @@ static int cmd_flows(void *ctx, const json_t *args, json_t **result, struct spu_
 {
     struct run_commands *rc = ctx;
     return run_service_query(rc->svc, RUN_QUERY_FLOWS, rc->timeout_ms, result, err);
+}
+
+static int cmd_memory(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    return run_service_query(rc->svc, RUN_QUERY_MEMORY, rc->timeout_ms, result, err);
+}
+
+static int cmd_reopen(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    int r = run_service_query(rc->svc, RUN_QUERY_REOPEN, rc->timeout_ms, result, err);
+    if (r == SPU_OK)
+        LOGGER(rc->log, LOGGER_NOTICE, "control: EVE file reopened");
+    return r;
 }
 
 static int cmd_shutdown(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
@@ -93,14 +109,104 @@ static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct 
     return *result ? SPU_OK : spu_error_set(err, SPU_ENOMEM, "out of memory");
 }
 
+/* ---- applications (apps.h) ---- */
+
+enum app_op { OP_LOAD, OP_RELOAD, OP_STOP, OP_START, OP_UNLOAD, OP_SESSIONS, OP_LIST };
+
+static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, json_t **result,
+                   struct spu_error *err)
+{
+    const char *name = json_string_value(json_object_get(args, "name"));
+    const char *bundle = json_string_value(json_object_get(args, "bundle"));
+    pthread_mutex_lock(&rc->apps->mu);
+    struct apps *a = rc->apps->a;
+    int r;
+    if (!a) {
+        r = spu_error_set(err, SPU_ESTATE, "no capture is running (applications live in a run)");
+    } else {
+        switch (op) {
+        case OP_LOAD:
+            r = apps_load(a, name, bundle, result, err);
+            break;
+        case OP_RELOAD:
+            r = apps_reload(a, name, bundle, result, err);
+            break;
+        case OP_STOP:
+            r = apps_stop(a, name, result, err);
+            break;
+        case OP_START:
+            r = apps_start(a, name, result, err);
+            break;
+        case OP_SESSIONS:
+            r = apps_sessions(a, name, result, err);
+            break;
+        case OP_LIST:
+            r = apps_list(a, name, json_string_value(json_object_get(args, "op")),
+                          json_string_value(json_object_get(args, "list")), result, err);
+            break;
+        default:
+            r = apps_unload(a, name, result, err);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rc->apps->mu);
+    return r;
+}
+
+static int cmd_load(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_LOAD, args, result, err);
+}
+
+static int cmd_reload(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_RELOAD, args, result, err);
+}
+
+static int cmd_stop(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_STOP, args, result, err);
+}
+
+static int cmd_start(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_START, args, result, err);
+}
+
+static int cmd_unload(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_UNLOAD, args, result, err);
+}
+
+static int cmd_sessions(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_SESSIONS, args, result, err);
+}
+
+static int cmd_list(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    return app_cmd(ctx, OP_LIST, args, result, err);
+}
+
 void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
 {
     memset(h, 0, sizeof(*h));
     h->ctx = rc;
     h->stats = cmd_stats;
     h->flows = cmd_flows;
+    h->memory = cmd_memory;
+    h->reopen = cmd_reopen;
     h->shutdown = cmd_shutdown;
     h->pcap = cmd_pcap;
     h->pcap_status = cmd_pcap_status;
     h->subscribe = cmd_subscribe;
+    if (rc->apps) {
+        h->load = cmd_load;
+        h->reload = cmd_reload;
+        h->stop = cmd_stop;
+        h->start = cmd_start;
+        h->unload = cmd_unload;
+        h->sessions = cmd_sessions;
+        h->list = cmd_list;
+    }
 }

@@ -1,10 +1,10 @@
 /*
  * run-commands.h - the control commands spurun answers today, as handlers
  * for the control socket's table (control-cmd.h): stats, flows, shutdown,
- * pcap, pcap-status, subscribe. The application commands (load, reload,
- * stop, start, unload, sessions, list) are left NULL, so they reply "not
- * available in this build", until the rule engine provides them: the lead
- * wires them here, into the same struct control_handlers.
+ * pcap, pcap-status, subscribe, and the application commands load,
+ * reload, stop, start, unload, sessions, list (apps.h, through
+ * run_commands.apps, when it is set; they reply an error while no run
+ * holds applications).
  *
  * The handlers run on the control thread and reach the run only through
  * struct run_service (run-service.h). Owned by main().
@@ -17,12 +17,14 @@
 struct run_service;
 struct control;
 struct logger;
+struct apps_hold;
 
 struct run_commands {
     struct run_service *svc;     /* borrowed */
     struct control *_Atomic ctl; /* set once control_new returned: its counters */
     struct logger *log;          /* borrowed; may be NULL */
     unsigned timeout_ms;         /* how long a query waits for the main thread */
+    struct apps_hold *apps;      /* borrowed; may be NULL (no application commands) */
 };
 
 /* Fill h with the handlers above (ctx = rc); the others stay NULL. */

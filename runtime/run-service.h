@@ -27,7 +27,15 @@
 struct spu_error;
 struct run_service;
 
-enum run_query { RUN_QUERY_STATS, RUN_QUERY_FLOWS, RUN_QUERY__COUNT };
+/* RUN_QUERY_MEMORY: spu.memory of the stats record. RUN_QUERY_REOPEN asks
+ * the main thread to reopen the EVE file (as SIGUSR1) and answers where. */
+enum run_query {
+    RUN_QUERY_STATS,
+    RUN_QUERY_FLOWS,
+    RUN_QUERY_MEMORY,
+    RUN_QUERY_REOPEN,
+    RUN_QUERY__COUNT
+};
 
 /* Main thread's answer to a query: a new JSON object (NULL = out of memory). */
 typedef json_t *(*run_answer_fn)(void *ctx, enum run_query q);

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include "app.h"
+#include "apps.h"
 #include "bundle.h"
 #include "capture.h"
 #include "config.h"
@@ -9,11 +10,21 @@
 #include "detect.h"
 #include "dispatch.h"
 #include "err.h"
+#include "eve-redis.h"
 #include "eve.h"
 #include "flow.h"
 #include "flowkey.h"
+#include "metrics-text.h"
+#include "metrics.h"
 #include "output.h"
+#include "pcaplog.h"
+#include "run-ops.h"
+#include "localnet.h"
+#include "output.h"
+#include "report.h"
 #include "run-service.h"
+#include "spam-stats.h"
+#include "state.h"
 #include "stats.h"
 #include "stream-tcp.h"
 #include "worker.h"
@@ -25,6 +36,8 @@
 
 /* Fixed seed for files, so that runs repeat exactly. */
 #define FILE_SEED 0x5350552eu
+/* How often the metrics endpoint's figures are refreshed while running. */
+#define METRICS_REFRESH_NS 1000000000
 
 static int64_t mono_ns(void)
 {
@@ -57,13 +70,51 @@ struct run {
     struct dispatcher *disp;
     struct detect_engine *detect; /* NULL without bundles */
     struct detect_worker **dw;
+    struct apps *bset;            /* the applications (apps.h), with the engine */
+    struct apps_hold *hold;       /* run_env.apps */
+    const struct run_env *env;
+    struct metrics_server *metrics; /* --metrics, or NULL */
+    struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
+    _Atomic int64_t pcaplog_memuse;
     struct stats_gauges gauges;
     _Atomic int64_t clock;
     struct eve_writer main_eve;
     struct stream_cfg scfg;
     struct flow_timeouts timeouts;
     int64_t t_start;
+    struct state_store *state; /* spam built-ins (docs/spam.md) */
+    struct localnet *local;
+    struct report *report;
+    struct eve_redis *eve_redis; /* --eve-redis: the output's sink */
 };
+
+/* The applications as they run now (new array). */
+static json_t *apps_running(struct run *r)
+{
+    json_t *st = apps_status(r->bset);
+    json_t *l = json_incref(json_object_get(st, "apps"));
+    json_decref(st);
+    return l ? l : json_array();
+}
+
+/* The control socket no longer reaches the applications; a SIGHUP reload
+ * in progress ends (before the worker contexts go). */
+static void apps_detach(struct run *r)
+{
+    if (r->hold) {
+        pthread_mutex_lock(&r->hold->mu);
+        r->hold->a = NULL;
+        pthread_mutex_unlock(&r->hold->mu);
+        r->hold = NULL;
+    }
+    apps_free(r->bset);
+    r->bset = NULL;
+}
+
+static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
+{
+    return pcaplog_alert(ctx, f);
+}
 
 /* The stats record as of now (new; NULL when out of memory). */
 static json_t *stats_record(struct run *r)
@@ -92,12 +143,34 @@ static json_t *stats_record(struct run *r)
     for (unsigned i = 0; i < r->nworkers; i++)
         json_array_append_new(drops, json_integer((json_int_t)dispatch_queue_drops(r->disp, i)));
     json_object_set_new(spu, "worker_queue_drops", drops);
+    json_object_set_new(spu, "per_worker", run_ops_per_worker(r->workers, r->nworkers, r->disp));
+    if (r->pcaplogs)
+        json_object_set_new(spu, "pcap_log",
+                            run_ops_pcap_log(r->pcaplogs, r->nworkers,
+                                             atomic_load(&r->pcaplog_memuse),
+                                             r->cfg->pcap_log_memcap));
+    struct run_ops_mem mem = {
+        .flow_memuse = atomic_load(&r->gauges.flow_memuse),
+        .reasm_memuse = atomic_load(&r->gauges.tcp_reasm_memuse),
+        .defrag_memuse = (int64_t)dispatch_defrag_memuse(r->disp),
+        .pcaplog_memuse = atomic_load(&r->pcaplog_memuse),
+        .flow_memcap = r->cfg->flow_memcap,
+        .stream_memcap = r->cfg->stream_memcap,
+        .defrag_memcap = r->cfg->defrag_memcap,
+        .pcaplog_memcap = r->cfg->pcap_log_memcap,
+        .pcaplogs = r->pcaplogs,
+        .workers = r->workers,
+        .nworkers = r->nworkers,
+        .out = r->out,
+    };
+    json_object_set_new(spu, "memory", run_ops_memory(&mem, &sum));
+    json_object_set_new(spu, "eve_file", run_ops_eve_file(r->out));
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
     json_object_set_new(spu, "checksum_validation",
                         json_boolean(dispatch_checksums_on(r->disp)));
     json_object_set_new(spu, "flow_bytes", json_integer((json_int_t)flow_bytes_per_flow()));
-    json_t *bl = json_array();
-    for (unsigned i = 0; i < r->cfg->nbundles; i++) {
+    json_t *bl = r->bset ? apps_running(r) : json_array();
+    for (unsigned i = 0; !r->bset && i < r->cfg->nbundles; i++) {
         char hex[65];
         const uint8_t *ck = spu_bundle_checksum(r->bundles[i]);
         for (unsigned j = 0; j < 32; j++)
@@ -110,8 +183,16 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
-    if (r->detect)
-        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, r->cfg->top_rules));
+    if (r->detect) {
+        /* the top rules of the stats record: --top-rules, or more when the
+         * metrics export more (the same record feeds both) */
+        unsigned top = r->cfg->top_rules;
+        if (r->metrics && r->cfg->metrics_top > top)
+            top = r->cfg->metrics_top;
+        json_object_set_new(spu, "detect", detect_engine_stats(r->detect, top));
+    }
+    spam_stats_add(spu, r->state, r->report);
+    spam_stats_eve_redis(spu, r->eve_redis);
     int64_t clock = atomic_load(&r->clock);
     int64_t ts = clock ? clock : (int64_t)time(NULL) * 1000000000;
     if (r->cap->live) {
@@ -122,10 +203,20 @@ static json_t *stats_record(struct run *r)
     return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
 }
 
-/* Write a stats record to EVE. */
-static void emit_stats(struct run *r)
+/* Publish the record to the metrics endpoint (when there is one); `done`:
+ * the input is fully processed. Borrows rec. */
+static void publish_metrics(struct run *r, const json_t *rec, bool done)
+{
+    if (r->metrics && rec)
+        metrics_server_publish(r->metrics, metrics_text_render(rec, done));
+}
+
+/* Write a stats record to EVE, and show the same record on the metrics
+ * endpoint. */
+static void emit_stats(struct run *r, bool done)
 {
     json_t *rec = stats_record(r);
+    publish_metrics(r, rec, done);
     json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
     if (rec)
         json_object_del(rec, "spu");
@@ -165,11 +256,28 @@ static json_t *flows_answer(struct run *r)
 static json_t *answer(void *ctx, enum run_query q)
 {
     struct run *r = ctx;
-    return q == RUN_QUERY_FLOWS ? flows_answer(r) : stats_record(r);
+    switch (q) {
+    case RUN_QUERY_FLOWS:
+        return flows_answer(r);
+    case RUN_QUERY_MEMORY: {
+        json_t *rec = stats_record(r);
+        json_t *m = json_incref(json_object_get(json_object_get(rec, "spu"), "memory"));
+        json_decref(rec);
+        return m;
+    }
+    case RUN_QUERY_REOPEN:
+        output_reopen(r->out);
+        if (r->env->reopened)
+            r->env->reopened(r->env->reopened_ctx);
+        return json_pack("{s:s}", "reopened", r->cfg->eve_path);
+    default:
+        return stats_record(r);
+    }
 }
 
 static void teardown(struct run *r)
 {
+    apps_detach(r);
     if (r->workers) {
         for (unsigned i = 0; i < r->nworkers; i++)
             worker_free(r->workers[i]);
@@ -189,8 +297,24 @@ static void teardown(struct run *r)
     r->dw = NULL;
     detect_engine_free(r->detect);
     r->detect = NULL;
+    report_free(r->report);
+    r->report = NULL;
+    /* after output_close: the writer, which calls the tap, has stopped */
+    eve_redis_free(r->eve_redis, 2000);
+    r->eve_redis = NULL;
+    state_store_free(r->state);
+    r->state = NULL;
+    localnet_free(r->local);
+    r->local = NULL;
     dispatch_free(r->disp);
     capture_close(r->cap);
+    if (r->pcaplogs)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            pcaplog_free(r->pcaplogs[i]);
+    free(r->pcaplogs);
+    r->pcaplogs = NULL;
+    metrics_server_free(r->metrics);
+    r->metrics = NULL;
     for (unsigned i = 0; i < CONFIG_MAX_BUNDLES; i++)
         spu_bundle_unref(r->bundles[i]);
 }
@@ -206,6 +330,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     memset(r, 0, sizeof(*r));
     memset(rep, 0, sizeof(*rep));
     r->cfg = c;
+    r->env = env;
     r->t_start = mono_ns();
     r->nworkers = c->workers;
     stream_cfg_default(&r->scfg);
@@ -233,10 +358,22 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                       : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
-    r->out = output_open(c->eve_path, r->nworkers + 1, err);
+    struct output_rotate rot = {c->eve_rotate_bytes, c->eve_rotate_seconds};
+    r->out = output_open_rotating(c->eve_path, r->nworkers + 1, &rot, err);
     if (!r->out) {
         teardown(r);
         return err->code;
+    }
+    if (c->eve_redis) {
+        /* files wait for Redis when the spool is full; live capture drops */
+        r->eve_redis = eve_redis_new(c->eve_redis, c->eve_spool, c->eve_spool_cap, !c->iface,
+                                     env->stop, err);
+        if (!r->eve_redis) {
+            output_close(r->out, NULL);
+            teardown(r);
+            return err->code;
+        }
+        output_set_sink(r->out, eve_redis_tap, r->eve_redis);
     }
     if (env->tap)
         output_set_tap(r->out, env->tap);
@@ -251,19 +388,42 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     r->main_eve.out = output_producer(r->out, r->nworkers);
     r->main_eve.worker = -1;
     r->main_eve.thread = "main";
+    if (c->metrics && !(r->metrics = metrics_server_new(c->metrics, err))) {
+        int code = err->code;
+        output_close(r->out, NULL);
+        r->out = NULL;
+        teardown(r);
+        return code;
+    }
     r->workers = calloc(r->nworkers, sizeof(*r->workers));
     r->apps = calloc(r->nworkers, sizeof(*r->apps));
     r->dw = calloc(r->nworkers, sizeof(*r->dw));
     if (!r->workers || !r->apps || !r->dw)
         goto nomem;
-    if (c->nbundles) {
+    if (c->nbundles || env->apps) {
         const char *names[CONFIG_MAX_BUNDLES];
         for (unsigned i = 0; i < c->nbundles; i++)
             names[i] = c->bundles[i].name;
+        struct state_cfg scfg = {c->state_url, c->state_max};
+        r->state = state_store_new(&scfg, err);
+        r->local = r->state ? localnet_new(c->local_net, c->iface, err) : NULL;
+        if (r->local && c->report_url)
+            r->report = report_new(c->report_url, c->sensor_name ? c->sensor_name : c->iface,
+                                   500, err);
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
                                   .classification = c->classification,
-                                  .explain = c->explain};
-        r->detect = detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers, err);
+                                  .explain = c->explain,
+                                  /* applications loaded later through the control socket */
+                                  .max_apps = env->apps ? CONFIG_MAX_BUNDLES : 0,
+                                  .state = r->state,
+                                  .local = r->local,
+                                  .sensor_name = c->sensor_name,
+                                  .report = r->report ? report_add : NULL,
+                                  .report_ctx = r->report};
+        r->detect = !r->local || (c->report_url && !r->report)
+                        ? NULL
+                        : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers,
+                                            err);
         for (unsigned i = 0; r->detect && i < r->nworkers; i++)
             if (!(r->dw[i] = detect_worker_new(r->detect, i, output_producer(r->out, i), c->iface,
                                                err)))
@@ -273,6 +433,35 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             output_close(r->out, NULL);
             teardown(r);
             return code;
+        }
+        if (!(r->bset = apps_new(r->detect, env->log)))
+            goto nomem;
+        for (unsigned i = 0; i < c->nbundles; i++)
+            if (apps_adopt(r->bset, c->bundles[i].name, c->bundles[i].path, r->bundles[i]) !=
+                SPU_OK)
+                goto nomem;
+        if (env->apps) {
+            r->hold = env->apps;
+            pthread_mutex_lock(&r->hold->mu);
+            r->hold->a = r->bset;
+            pthread_mutex_unlock(&r->hold->mu);
+        }
+    }
+    if (c->pcap_log) {
+        if (!(r->pcaplogs = calloc(r->nworkers, sizeof(*r->pcaplogs))))
+            goto nomem;
+        struct pcaplog_cfg pc = {c->pcap_log_dir, c->pcap_log_packets, c->pcap_log_after,
+                                 c->pcap_log_memcap, &r->pcaplog_memuse};
+        for (unsigned i = 0; i < r->nworkers; i++) {
+            if (!(r->pcaplogs[i] = pcaplog_new(&pc, err))) {
+                int code = err->code;
+                output_close(r->out, NULL);
+                r->out = NULL;
+                teardown(r);
+                return code;
+            }
+            if (r->dw[i])
+                detect_worker_set_alert_hook(r->dw[i], pcaplog_alert_hook, r->pcaplogs[i]);
         }
     }
     unsigned pool = c->iface ? 65536 : 16384;
@@ -297,12 +486,14 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             .in_iface = c->iface,
             .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
             .consumer = app_active(r->apps[i]) ? app_consumer(r->apps[i]) : NULL,
+            .pcaplog = r->pcaplogs ? r->pcaplogs[i] : NULL,
         };
         r->workers[i] = worker_new(&wc, 4096, pool);
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL, c->checksum, pool, 0};
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL,
+                              c->checksum, pool, (size_t)c->defrag_memcap};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
@@ -319,10 +510,16 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     int64_t next_stats = c->stats_interval ? r->t_start + (int64_t)c->stats_interval * 1000000000
                                            : INT64_MAX;
     int64_t next_progress = r->t_start + 1000000000;
+    int64_t next_metrics = r->metrics ? r->t_start : INT64_MAX;
     unsigned idle = 0;
     while (!*stop) {
         if (env->svc && run_service_serve(env->svc, answer, r))
             break;
+        if (env->reload && *env->reload) {
+            *env->reload = 0;
+            if (r->bset)
+                apps_sighup(r->bset);
+        }
         int s = dispatch_step(r->disp, err);
         if (s == SPU_DONE)
             break;
@@ -339,9 +536,21 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         } else {
             idle = 0;
         }
+        if (env->reopen && *env->reopen) {
+            *env->reopen = 0;
+            output_reopen(r->out);
+            if (env->reopened)
+                env->reopened(env->reopened_ctx);
+        }
         int64_t now = mono_ns();
+        if (now >= next_metrics) {
+            json_t *rec = stats_record(r);
+            publish_metrics(r, rec, false);
+            json_decref(rec);
+            next_metrics = now + METRICS_REFRESH_NS;
+        }
         if (now >= next_stats) {
-            emit_stats(r);
+            emit_stats(r, false);
             output_producer_flush(r->main_eve.out);
             next_stats = now + (int64_t)c->stats_interval * 1000000000;
         }
@@ -361,11 +570,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; i < started; i++)
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
-    emit_stats(r);
+    emit_stats(r, true);
     if (env->svc)
     {
         run_service_keep(env->svc, RUN_QUERY_STATS, answer(r, RUN_QUERY_STATS));
         run_service_keep(env->svc, RUN_QUERY_FLOWS, answer(r, RUN_QUERY_FLOWS));
+        run_service_keep(env->svc, RUN_QUERY_MEMORY, answer(r, RUN_QUERY_MEMORY));
     }
 
     struct stats_block sum;
@@ -398,6 +608,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     r->out = NULL;
     if (orc != SPU_OK && rc == SPU_OK)
         rc = spu_error_set(err, orc, "writing %s failed", c->eve_path);
+    /* --metrics-linger: the final counters stay up for a last scrape */
+    for (int64_t until = mono_ns() + (int64_t)c->metrics_linger * 1000000000;
+         r->metrics && !*stop && mono_ns() < until;) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
     teardown(r);
     return rc;
 nomem:

@@ -55,11 +55,18 @@ int run_main(const struct config *c, volatile sig_atomic_t *stop, run_progress_f
 
 struct run_service;
 struct output_tap;
+struct apps_hold;
+struct logger;
 
 /* What a run may be given besides its configuration; every member but
  * `stop` may be NULL. */
 struct run_env {
     volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *reopen; /* SIGUSR1: reopen the EVE file (reset by the run) */
+    /* Called on the main thread after each reopen of the EVE file (SIGUSR1
+     * or spuctl reopen): the caller reopens its own files (the log). */
+    void (*reopened)(void *ctx);
+    void *reopened_ctx;
     run_progress_fn progress;
     void *progress_ctx;
     struct run_service *svc;      /* control socket: queries, shutdown */
@@ -69,6 +76,13 @@ struct run_env {
      * packet is read (privilege drop); a negative return ends the run. */
     int (*opened)(void *ctx, struct spu_error *err);
     void *opened_ctx;
+    /* Applications (apps.h): the run publishes its set here for the
+     * control socket's load/reload/... commands (NULL: none), reloads
+     * every bundle from its file when *reload becomes non-zero (SIGHUP;
+     * reset by the run), and logs their changes to log. */
+    struct apps_hold *apps;
+    volatile sig_atomic_t *reload;
+    struct logger *log;
 };
 
 /* run_main with an environment: the control socket's service answered

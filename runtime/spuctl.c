@@ -13,6 +13,7 @@
 #include "control-cmd.h"
 #include "control.h"
 #include "err.h"
+#include "version.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -34,6 +35,8 @@ static const char usage[] =
     "\n"
     "  stats [--watch [SECS]]      the counters of the stats record (every SECS, default 1)\n"
     "  flows                       flows tracked, created and ended per worker\n"
+    "  memory                      bytes in use and cap of every capped subsystem\n"
+    "  reopen                      reopen the EVE file (after logrotate; as SIGUSR1)\n"
     "  shutdown                    stop spurun cleanly (as SIGTERM)\n"
     "  pcap FILE... [--wait]       queue capture files (spurun started without a source);\n"
     "                              --wait: until they are processed (exit 1 if one failed)\n"
@@ -50,6 +53,14 @@ static const char usage[] =
     "                  $XDG_RUNTIME_DIR/spu/spurun.sock)\n"
     "  --json          print JSON (the default when standard output is not a terminal)\n"
     "  --timeout SECS  wait at most SECS for a reply (default 10)\n"
+    "  --version       the version\n"
+    "\n"
+    "Examples:\n"
+    "  spuctl stats --watch 5          the counters every 5 seconds\n"
+    "  spuctl memory                   memory in use against each cap\n"
+    "  spuctl subscribe alert          alerts as they happen (JSON lines)\n"
+    "  spuctl reload web /etc/spu/web.spb   swap in a new bundle\n"
+    "  spuctl --control /run/spu/a.sock reopen   after logrotate moved eve.json\n"
     "\n"
     "Exit status: 0 done, 1 refused by spurun, 2 usage, 3 spurun unreachable.\n";
 
@@ -233,6 +244,26 @@ static void text_flows(const json_t *m)
            json_string_value(json_object_get(m, "state")));
 }
 
+static void text_memory(const json_t *m)
+{
+    printf("%-12s %14s %14s %6s %10s  %s\n", "subsystem", "in_use", "cap", "use%", "hits",
+           "at the cap");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        if (!json_is_object(v))
+            continue;
+        long long in_use = (long long)json_integer_value(json_object_get(v, "in_use"));
+        long long cap = (long long)json_integer_value(json_object_get(v, "cap"));
+        printf("%-12s %14lld %14lld %5.1f%% %10lld  %s\n", k, in_use, cap,
+               cap > 0 ? 100.0 * (double)in_use / (double)cap : 0.0,
+               (long long)json_integer_value(json_object_get(v, "hits")),
+               json_string_value(json_object_get(v, "policy")));
+    }
+    printf("(%s)\n", json_string_value(json_object_get(m, "state")));
+}
+
 static void text_pcap_status(const json_t *m)
 {
     size_t i;
@@ -275,6 +306,8 @@ static int show(const json_t *r, const char *cmd, bool json)
         text_stats(m);
     else if (!strcmp(cmd, "flows"))
         text_flows(m);
+    else if (!strcmp(cmd, "memory"))
+        text_memory(m);
     else if (!strcmp(cmd, "pcap-status"))
         text_pcap_status(m);
     else if (json_is_string(m))
@@ -505,6 +538,9 @@ int main(int argc, char **argv)
             c.timeout_ms = (int)(t * 1000);
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("spuctl %s\n", SPU_VERSION);
             return 0;
         } else {
             char msg[160];

@@ -149,7 +149,7 @@ static void deliver_inorder(struct stream_ctx *c, struct flow *f, int dir, const
 /* Copy the out-of-order bytes of [seq, seq+n) that no held segment covers;
  * where one does, apply the overlap policy. */
 static bool store(struct stream_ctx *c, struct flow *f, int dir, uint32_t seq, const uint8_t *p,
-                  uint32_t n)
+                  uint32_t n, uint32_t *added)
 {
     struct stream_dir *sd = &f->sd[dir];
     struct stream_seg **pp = &sd->ooo;
@@ -192,8 +192,7 @@ static bool store(struct stream_ctx *c, struct flow *f, int dir, uint32_t seq, c
         pp = &ns->next;
         sd->held += len;
         sd->nsegs++;
-        if (c->memuse)
-            atomic_fetch_add_explicit(c->memuse, (int64_t)len, memory_order_relaxed);
+        *added += len;
         count(c, CNT_SPU_STREAM_BYTES_COPIED, len);
         p += len;
         seq = stop;
@@ -246,11 +245,22 @@ void reasm_data(struct stream_ctx *c, struct flow *f, int dir, uint32_t seq, con
             return;
         }
         uint32_t cost = uncovered(sd, seq, n);
-        bool over = held_total(f) + cost > c->cfg->flow_cap ||
-                    (c->memuse && (uint64_t)atomic_load_explicit(c->memuse, memory_order_relaxed) +
-                                          cost > c->cfg->global_cap);
+        bool over = held_total(f) + cost > c->cfg->flow_cap;
+        /* reserve the bytes before storing them: workers storing at the
+         * same time must not pass the global cap together */
+        if (!over && c->memuse &&
+            (uint64_t)(atomic_fetch_add_explicit(c->memuse, cost, memory_order_relaxed) + cost) >
+                c->cfg->global_cap) {
+            atomic_fetch_sub_explicit(c->memuse, cost, memory_order_relaxed);
+            over = true;
+        }
         if (!over) {
-            if (!store(c, f, dir, seq, p, n))
+            uint32_t added = 0;
+            bool ok = store(c, f, dir, seq, p, n, &added);
+            if (c->memuse && added != cost) /* a failed allocation stored less */
+                atomic_fetch_add_explicit(c->memuse, (int64_t)added - (int64_t)cost,
+                                          memory_order_relaxed);
+            if (!ok)
                 count(c, CNT_TCP_SEGMENT_MEMCAP_DROP, 1);
             return;
         }

@@ -6,6 +6,7 @@
 #include "eve.h"
 #include "flowkey.h"
 #include "output.h"
+#include "pcaplog.h"
 #include "pkt.h"
 #include "rt-events.h"
 #include "spsc.h"
@@ -47,6 +48,8 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_reason reason)
     struct worker *w = ctx;
     stream_flow_end(&w->sctx, f, f->last_ns);
     raise_event(w, RT_EV_FLOW_END, NULL, NULL, f, (int)reason);
+    if (w->cfg.pcaplog)
+        pcaplog_flow_end(w->cfg.pcaplog, f);
     if (w->cfg.out)
         eve_flow(&w->eve, f, reason, w->cfg.in_iface);
 }
@@ -149,15 +152,21 @@ void worker_process(struct worker *w, struct pkt *p)
         flow_table_end(w->flows, f, FLOW_REASON_FORCED);
         f = NULL;
     }
+    bool started = false;
     if (!f) {
         int client = synack ? !dir : dir;
         f = flow_table_get(w->flows, &k, h, client, p->ts_ns, true, &created);
         if (f && created) {
             f->icmp_type = d->icmp_type;
             f->icmp_code = d->icmp_code;
-            raise_event(w, RT_EV_FLOW_START, p, d, f, -1);
+            started = true;
         }
     }
+    /* into the flow's trace before any rule can alert on this packet */
+    if (w->cfg.pcaplog && f && !(p->flags & PKT_PSEUDO))
+        pcaplog_packet(w->cfg.pcaplog, f, p);
+    if (started)
+        raise_event(w, RT_EV_FLOW_START, p, d, f, -1);
     raise_event(w, RT_EV_PACKET, p, d, f, -1);
     if (!f) {
         report_anomalies(w, p, d->events, d->nevents, d, NULL);
@@ -301,4 +310,9 @@ struct stats_block *worker_stats(struct worker *w)
 size_t worker_flow_count(const struct worker *w)
 {
     return flow_table_count(w->flows);
+}
+
+size_t worker_flow_spare_bytes(const struct worker *w)
+{
+    return flow_table_spare_bytes(w->flows);
 }

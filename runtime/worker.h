@@ -31,6 +31,7 @@ struct spsc;
 struct output_producer;
 struct rt_hooks;
 struct pkt;
+struct pcaplog;
 
 struct worker_cfg {
     unsigned id;
@@ -45,6 +46,7 @@ struct worker_cfg {
     const char *in_iface;               /* NULL for files */
     const struct rt_hooks *hooks;       /* NULL: none */
     const struct stream_consumer *consumer; /* NULL: none */
+    struct pcaplog *pcaplog;            /* --pcap-log: this worker's, or NULL */
 };
 
 struct worker;
@@ -75,6 +77,9 @@ void worker_process(struct worker *w, struct pkt *p);
 
 /* End every flow with reason shutdown (the thread does it on stop). */
 void worker_shutdown_flows(struct worker *w);
+
+/* Bytes of ended flows the worker's table keeps for reuse (any thread). */
+size_t worker_flow_spare_bytes(const struct worker *w);
 
 /* Flows currently tracked (worker thread or after join). */
 size_t worker_flow_count(const struct worker *w);

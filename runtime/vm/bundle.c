@@ -180,8 +180,8 @@ static int build_regexes(struct spu_bundle *b, struct spu_error *err)
 }
 
 /* One list: its inline items (constants, or regexes for regex lists),
- * then its file, sealed and installed. */
-static int build_list(struct spu_bundle *b, uint32_t i, const struct spu_bundle_opts *o,
+ * then its file, sealed. */
+static int build_list(const struct spu_bundle *b, uint32_t i, const struct spu_bundle_opts *o,
                       struct spu_listset *s, struct spu_error *err)
 {
     const struct spu_bview *v = &b->v;
@@ -218,8 +218,6 @@ static int build_list(struct spu_bundle *b, uint32_t i, const struct spu_bundle_
     }
     if (rc == SPU_OK)
         rc = spu_listset_seal(s, err);
-    if (rc == SPU_OK)
-        rc = spu_lists_install(b->lists, i, s);
     /* an error in a list file already names the file and the line */
     if (rc != SPU_OK && err && err->where[0] == '\0') {
         char msg[sizeof(err->msg)];
@@ -241,12 +239,30 @@ static int build_lists(struct spu_bundle *b, const struct spu_bundle_opts *o, st
         if (!s)
             return SPU_ENOMEM;
         int rc = build_list(b, i, o, s, err);
+        if (rc == SPU_OK)
+            rc = spu_lists_install(b->lists, i, s);
         if (rc != SPU_OK) {
             spu_listset_free(s); /* installed only on success */
             return rc;
         }
     }
     return SPU_OK;
+}
+
+struct spu_listset *spu_bundle_list_rebuild(const struct spu_bundle *b, uint32_t i,
+                                            struct spu_error *err)
+{
+    if (i >= b->v.nlists) {
+        spu_error_set(err, SPU_EINVAL, "no list %u", i);
+        return NULL;
+    }
+    const struct spu_blist *l = &b->v.lists[i];
+    struct spu_listset *s = spu_listset_new(l->kind, l->flags & SPU_LISTF_NOCASE, err);
+    if (s && build_list(b, i, NULL, s, err) != SPU_OK) {
+        spu_listset_free(s);
+        s = NULL;
+    }
+    return s;
 }
 
 static int build_unindexed(struct spu_bundle *b, struct spu_error *err)

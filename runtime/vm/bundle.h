@@ -43,6 +43,7 @@
 
 struct spu_bundle;
 struct spu_prefilter;
+struct spu_listset;
 
 struct spu_bundle_opts {
     /* Trusted Ed25519 public keys (borrowed during the load). */
@@ -102,6 +103,13 @@ const pcre2_code *spu_bundle_regex(const struct spu_bundle *b, uint32_t i);
  * The bundle owns them; `spuctl list` reloads one with spu_lists_swap()
  * (the only thing in a bundle that changes after loading). */
 struct spu_lists *spu_bundle_lists(const struct spu_bundle *b);
+
+/* List i built afresh from its declaration: its inline items and its
+ * file read now (relative paths against the rule file's directory at
+ * compile time), sealed, for spu_lists_swap(). Returns new, or NULL with
+ * err (the file and line of a bad entry). */
+struct spu_listset *spu_bundle_list_rebuild(const struct spu_bundle *b, uint32_t i,
+                                            struct spu_error *err);
 
 /* The literal prefilter (prefilter.h). */
 const struct spu_prefilter *spu_bundle_prefilter(const struct spu_bundle *b);

@@ -35,6 +35,13 @@ struct spu_host {
     void (*end_rule)(void *ctx, uint32_t rule);
     /* A grammar raised an anomaly (name is "proto.what"). */
     void (*anomaly)(void *ctx, const char *name, size_t len);
+    /* A state built-in ran (TokenBucket, WindowCount, ListAdd, ListHas,
+     * ListDel, ScoreAdd, Score, IsLocal, Report: stdlib/state-fns.c), its
+     * arguments checked against builtins.def: the host answers from its
+     * shared state store into *ret. SPU_OK, or an error that faults the
+     * rule. NULL: no state (the built-ins fault). */
+    int (*state)(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
+                 struct spu_value *ret);
 };
 
 #endif

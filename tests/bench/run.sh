@@ -197,6 +197,42 @@ case " $areas " in *" compile "*)
     compile_done=1 ;;
 esac
 
+# ---- reload: tests/bench/reload.sh (reload latency and memory for 10 and 10,000 rules,
+# throughput while reloading every second on the mix input); figures to RESULTS/reload.md
+case " $areas " in *" reload "*)
+    for t in "$BUILD/spuc" "$BUILD/spuctl" "$BUILD/bench/gen-rules" "$BUILD/bench/reload-bench"; do
+        [ -x "$t" ] || { echo "bench: $t is not built (make $t)" >&2; exit 1; }
+    done
+    rin=$(input_path mix)
+    mkdir -p "$RESULTS" "$BUILD/bench"
+    echo "bench: reload: sh tests/bench/reload.sh $BUILD $rin"
+    sh tests/bench/reload.sh "$BUILD" "$rin" > "$BUILD/bench/reload.txt"
+    {
+        echo "# hot reload ($(date -u +%Y-%m-%dT%H:%M:%SZ)," \
+             "commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)," \
+             "load $(cut -d' ' -f1-3 /proc/loadavg))"
+        echo
+        echo "Command: \`sh tests/bench/reload.sh $BUILD $rin\` (rules from tests/bench/gen-rules" \
+             "on tests/bench/web.spg, two seeds = two versions)."
+        echo
+        echo "| rules | bundle | reload, request to publication (median / max) | extra memory during a reload (median) | of the bundle |"
+        echo "|---:|---:|---:|---:|---:|"
+        grep '^rules=' "$BUILD/bench/reload.txt" | tr ' ' '\n' | awk -F= '
+            $1 == "rules" { n = $2 } $1 == "bytes" { b = $2 } $1 == "reload_ms_median" { m = $2 }
+            $1 == "reload_ms_max" { x = $2 } $1 == "extra_kb_median" { k = $2 }
+            $1 == "extra_of_bundle" {
+                printf "| %d | %.0f KB | %s / %s ms | %s KB | %s |\n", n, b / 1024, m, x, k, $2 }'
+        echo
+        grep '^throughput' "$BUILD/bench/reload.txt" | tr ' ' '\n' | awk -F= '
+            $1 == "pps_plain" { a = $2 } $1 == "pps_reloading" { b = $2 } $1 == "ratio" { r = $2 }
+            $1 == "reloads" {
+                printf "Throughput with 1,000 rules, 2 workers: %s packets/s without reloads, " \
+                       "%s packets/s with a reload every second (%s reloads): ratio %s.\n", a, b, $2, r }'
+    } > "$RESULTS/reload.md"
+    cat "$RESULTS/reload.md"
+    compile_done=1 ;; # (a figure was measured: no "nothing to run" below)
+esac
+
 # ---- select the scenarios of the areas asked for, and the baselines of their inputs ----
 run_dir=$RUNS/$(date -u +%Y%m%dT%H%M%SZ)-$TARGET
 mkdir -p "$run_dir" "$RESULTS"

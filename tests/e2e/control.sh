@@ -117,7 +117,7 @@ s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 f = s.makefile("rw")
 for line in ['hello', '[1]', '{"command":"nope"}', '{"command":"pcap"}',
-             '{"command":"stats","arguments":{"x":1}}', '{"command":"reload","arguments":{"name":"web"}}',
+             '{"command":"stats","arguments":{"x":1}}', '{"command":"list","arguments":{"name":"web","op":"show"}}',
              '{"command":"stats","id":"abc"}']:
     f.write(line + "\n"); f.flush()
     r = json.loads(f.readline())
@@ -130,7 +130,7 @@ if [ "$nwatch" -ge 3 ]; then
 else
     echo "FAIL control stats --watch: $nwatch replies"; head -c 300 "$TMPC/watch.json"
 fi
-"$SPUCTL" --control "$sock" reload web > /dev/null 2>"$TMPC/reload.err"; rrc=$?
+"$SPUCTL" --control "$sock" list web show > /dev/null 2>"$TMPC/reload.err"; rrc=$?
 "$SPUCTL" --control "$sock" frobnicate > /dev/null 2>&1; urc=$?
 "$SPURUN" -r "$paced" -o "$TMPC/c.json" --no-progress --control "$sock" 2>"$TMPC/second.err"; src=$?
 "$SPUCTL" --control "$sock" shutdown > /dev/null
@@ -140,12 +140,12 @@ NOK bad-request -
 NOK unknown-command -
 NOK bad-arguments -
 NOK bad-arguments -
-NOK not-available -
+NOK failed -
 OK - abc"
 if [ "$(cat "$TMPC/bad.out")" = "$expect" ] && [ $rrc -eq 1 ] &&
-   grep -q "not available in this build" "$TMPC/reload.err" && [ $urc -eq 2 ] && [ $src -eq 1 ] &&
+   grep -q "no application web" "$TMPC/reload.err" && [ $urc -eq 2 ] && [ $src -eq 1 ] &&
    grep -q "another spurun is listening" "$TMPC/second.err"; then
-    echo "ok control bad requests: each kind answered with its error, the connection kept; reload not available; a second spurun refused on a live socket"
+    echo "ok control bad requests: each kind answered with its error, the connection kept; list of an unknown application refused; a second spurun refused on a live socket"
 else
     echo "FAIL control bad requests: reload=$rrc unknown=$urc second=$src"
     cat "$TMPC/bad.out" "$TMPC/reload.err" "$TMPC/second.err"

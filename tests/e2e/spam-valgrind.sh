@@ -1,0 +1,48 @@
+#!/bin/sh
+# The spam-source monitor's paths under valgrind (memcheck): a sensor with
+# the Redis store, the count publisher and the EVE export, and the monitor
+# reading its records and exporting its EVE lines: no error, no leak. The ASan build is checked by the
+# sanitizer in the other spam-* cases instead.
+. "$E2E/lib.inc"
+T=spam-valgrind
+if [ "$SAN" = 1 ]; then
+    echo "skip $T: the ASan build is checked by the sanitizer instead"
+    exit 0
+fi
+command -v valgrind >/dev/null || { echo "FAIL $T: valgrind not installed (mk/deps.sh)"; exit 0; }
+command -v redis-server >/dev/null || { echo "FAIL $T: redis-server not installed (mk/deps.sh)"; exit 0; }
+SPUC="$(dirname "$SPURUN")/spuc"
+PORT=$((20000 + $$ % 20000))
+URL=redis://127.0.0.1:$PORT
+redis-server --bind 127.0.0.1 --port $PORT --save "" --appendonly no > "$TMPC/redis.log" 2>&1 &
+RPID=$!
+MON=""
+trap 'kill $RPID $MON 2>/dev/null' EXIT INT TERM
+for _ in $(seq 50); do redis-cli -p $PORT ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+mkdir -p "$TMPC/rules"
+cp "$ROOT/rules/spam.spr" "$ROOT/rules/spam-whitelist.txt" "$TMPC/rules/"
+"$SPUC" -n spam -o "$TMPC/spam.spb" "$TMPC/rules/spam.spr" || echo "FAIL $T: spuc"
+START=$("$PY" -c 'import time; print(round(time.time(), 3))')
+"$PY" "$E2E/spam-gen.py" "$TMPC/s.pcap" 0 1 "$START" 3 10.9.0.25 203.0.113.66:40 192.0.2.10:3
+VG="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+$VG "$SPURUN" --monitor "$URL/spu:syn" --state "$URL" -b "$TMPC/spam.spb" -o "$TMPC/mon.json" \
+    --eve-redis "$URL/spu:eve" > "$TMPC/mon.vg" 2>&1 &
+MON=$!
+sleep 2
+$VG "$SPURUN" -r "$TMPC/s.pcap" --realtime -w 2 --local-net 10.9.0.0/24 --state "$URL" \
+    --report "$URL/spu:syn" --eve-redis "$URL/eve" -b "$TMPC/spam.spb" -o "$TMPC/sen.json" \
+    --no-progress > "$TMPC/sen.vg" 2>&1
+rc=$?
+[ $rc -eq 0 ] && echo "ok $T: sensor (Redis store, publisher, EVE export): no memory error, no leak" \
+    || { echo "FAIL $T: sensor exit $rc"; grep -E '==[0-9]+==' "$TMPC/sen.vg" | head -20; }
+sleep 2
+kill -INT $MON
+wait $MON
+rc=$?
+MON=""
+n=$(grep '"event_type":"alert"' "$TMPC/mon.json" | grep -c '"signature_id":7000003')
+x=$(redis-cli -p $PORT xlen spu:eve)
+w=$(wc -l < "$TMPC/mon.json")
+[ $rc -eq 0 ] && [ "$n" -ge 1 ] && [ "$x" = "$w" ] &&
+    echo "ok $T: monitor ($n decisions, its $w EVE lines also on the stream): no memory error, no leak" \
+    || { echo "FAIL $T: monitor exit $rc, $n decisions, $x of $w lines on the stream"; grep -E '==[0-9]+==' "$TMPC/mon.vg" | head -20; }

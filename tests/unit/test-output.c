@@ -1,0 +1,159 @@
+/*
+ * Unit tests for runtime/output.c's rotation: by size (files within the
+ * limit, split between lines only), a line longer than the limit alone in
+ * its file, reopen after the file was moved away; and the records counted
+ * by event type.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "output.h"
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/spu-test-output-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Read a whole file into a new string ("" when absent). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *b = calloc(1, 1 << 16);
+    if (f) {
+        size_t n = fread(b, 1, (1 << 16) - 1, f);
+        b[n] = 0;
+        fclose(f);
+    }
+    return b;
+}
+
+Test(output, rotates_by_size_between_lines, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128], p1[140];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct output_rotate rot = {100, 0};
+    struct output *o = output_open_rotating(path, 1, &rot, &err);
+    cr_assert_not_null(o, "%s", err.msg);
+    struct output_producer *p = output_producer(o, 0);
+    /* ten 30-byte lines (29 + newline): three per 100-byte file */
+    for (int i = 0; i < 10; i++) {
+        char line[48];
+        snprintf(line, sizeof(line), "{\"n\":%d,\"pad\":\"xxxxxxxxxxxxx\"}", i);
+        cr_assert_eq(strlen(line), 29);
+        cr_assert_eq(output_producer_line(p, line, strlen(line)), 0);
+    }
+    uint64_t lines;
+    cr_assert_eq(output_close(o, &lines), 0);
+    cr_expect_eq(lines, 10);
+    for (int n = 1; n <= 3; n++) {
+        snprintf(p1, sizeof(p1), "%s.%d", path, n);
+        cr_expect_eq(file_size(p1), 90, "%s: %ld", p1, file_size(p1));
+    }
+    cr_expect_eq(file_size(path), 30);
+    snprintf(p1, sizeof(p1), "%s.1", path);
+    char *a = slurp(p1);
+    cr_expect_eq(strncmp(a, "{\"n\":0,", 7), 0, "%s", a);
+    free(a);
+    char *b = slurp(path);
+    cr_expect_eq(strncmp(b, "{\"n\":9,", 7), 0, "%s", b);
+    free(b);
+}
+
+Test(output, a_long_line_gets_a_file_of_its_own, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128], p1[140];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    struct spu_error err;
+    struct output_rotate rot = {10, 0};
+    struct output *o = output_open_rotating(path, 1, &rot, &err);
+    cr_assert_not_null(o);
+    struct output_producer *p = output_producer(o, 0);
+    cr_assert_eq(output_producer_line(p, "{}", 2), 0);
+    cr_assert_eq(output_producer_line(p, "{\"long\":\"line\"}", 15), 0);
+    cr_assert_eq(output_producer_line(p, "{}", 2), 0);
+    cr_assert_eq(output_close(o, NULL), 0);
+    snprintf(p1, sizeof(p1), "%s.1", path);
+    cr_expect_eq(file_size(p1), 3);
+    snprintf(p1, sizeof(p1), "%s.2", path);
+    cr_expect_eq(file_size(p1), 16);
+    cr_expect_eq(file_size(path), 3);
+}
+
+Test(output, reopen_after_a_move, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128], moved[140];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    snprintf(moved, sizeof(moved), "%s/old.json", dir);
+    struct spu_error err;
+    struct output *o = output_open_rotating(path, 1, NULL, &err);
+    cr_assert_not_null(o);
+    struct output_producer *p = output_producer(o, 0);
+    cr_assert_eq(output_producer_line(p, "{\"a\":1}", 7), 0);
+    output_producer_flush(p);
+    /* the writer has written the first buffer once the file has it */
+    for (int i = 0; i < 2000 && file_size(path) != 8; i++)
+        usleep(1000);
+    cr_assert_eq(rename(path, moved), 0);
+    output_reopen(o);
+    cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);
+    cr_assert_eq(output_close(o, NULL), 0);
+    char *a = slurp(moved), *b = slurp(path);
+    cr_expect_str_eq(a, "{\"a\":1}\n");
+    cr_expect_str_eq(b, "{\"b\":2}\n");
+    free(a);
+    free(b);
+}
+
+Test(output, counts_records_by_event_type, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    struct spu_error err;
+    struct output *o = output_open(path, 2, &err);
+    cr_assert_not_null(o);
+    const char *a = "{\"timestamp\":\"t\",\"event_type\":\"alert\",\"x\":1}";
+    const char *f = "{\"timestamp\":\"t\",\"flow_id\":1,\"event_type\":\"flow\"}";
+    cr_assert_eq(output_producer_line(output_producer(o, 0), a, strlen(a)), 0);
+    cr_assert_eq(output_producer_line(output_producer(o, 1), a, strlen(a)), 0);
+    cr_assert_eq(output_producer_line(output_producer(o, 1), f, strlen(f)), 0);
+    cr_assert_eq(output_producer_line(output_producer(o, 1), "{}", 2), 0);
+    struct output_type_count tc[8];
+    unsigned n = output_type_counts(o, tc, 8);
+    cr_assert_eq(n, 3);
+    uint64_t alerts = 0, flows = 0, other = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!strcmp(tc[i].type, "alert"))
+            alerts = tc[i].records;
+        else if (!strcmp(tc[i].type, "flow"))
+            flows = tc[i].records;
+        else if (!strcmp(tc[i].type, "other"))
+            other = tc[i].records;
+    }
+    cr_expect_eq(alerts, 2);
+    cr_expect_eq(flows, 1);
+    cr_expect_eq(other, 1);
+    cr_assert_eq(output_close(o, NULL), 0);
+}
