@@ -129,6 +129,7 @@ enum {
     X(BUILTIN, "builtin")       /* CALL: index = builtin id */                 \
     X(TOKEN, "token")           /* EL_REF / pattern: sym.token */              \
     X(UNIT, "unit")             /* EL_REF / parse target: sym.unit */          \
+    X(UINT, "uint")             /* EL_REF u8..u64[le]: index = G_UINT flags */ \
     X(NS_RECORD, "ns-record")   /* NAME/MEMBER naming a whole record */        \
     X(NS_STATE, "ns-state")     /* the keyword state */                        \
     X(NS_FLOW, "ns-flow")       /* the keyword flow */                         \
@@ -153,7 +154,8 @@ enum {
     SEMA_F_ARRAY = 1u << 2,       /* CAPTURE/APPEND target is an array field: append */
     SEMA_F_IN_LOOP = 1u << 3,     /* CAPTURE inside a repetition or loop */
     SEMA_F_STREAM = 1u << 4,      /* EL_REF of a stream unit (produces its yielded content) */
-    SEMA_F_CHECKED = 1u << 5      /* the node went through sema */
+    SEMA_F_CHECKED = 1u << 5,     /* the node went through sema */
+    SEMA_F_MORE = 1u << 6         /* condition more(): data left in the window (G_AWAIT) */
 };
 
 struct ast_sema {

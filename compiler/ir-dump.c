@@ -184,7 +184,9 @@ static void print_insn(FILE *out, const struct cg *cg, const struct ir_func *f,
         gflags(out, in->a);
         break;
     case SPU_FMT_GFLAGS:
-        gflags(out, in->a);
+        if (in->op == SPU_OP_G_UINT)
+            fprintf(out, " u%u%s", SPU_GUINT_WIDTH(in->a) * 8, (in->a & SPU_GUINT_LE) ? "le" : "");
+        gflags(out, in->a & SPU_GF__MASK);
         break;
     case SPU_FMT_UNIT:
         fprintf(out, " %s/%u", func_name(cg, in->c), in->a);

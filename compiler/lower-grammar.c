@@ -251,6 +251,10 @@ static void g_el(struct gx *g, const struct ast_node *el, unsigned fl)
             unit_call(g, el, fl);
             return;
         }
+        if (el->sema.ref == SEMA_REF_UINT) {
+            emit(g, SPU_OP_G_UINT, fl | el->sema.index, 0, 0, el);
+            return;
+        }
         cg_bug(cg, "element '%s' is neither a token nor a unit", el->name);
         return;
     case AST_EL_BYTES:
@@ -583,6 +587,17 @@ static void typed_zero(struct gx *g, const struct ast_node *st)
         emit(g, SPU_OP_PUSH_NULL, 0, 0, 0, st);
 }
 
+/* Jump to `label` when the condition's truth is `when`; more() is G_AWAIT. */
+static void g_cond(struct gx *g, const struct ast_node *cond, bool when, uint32_t label)
+{
+    if (cond->sema.flags & SEMA_F_MORE) {
+        emit(g, SPU_OP_G_AWAIT, 0, 0, 0, cond);
+        emit(g, when ? SPU_OP_JNZ : SPU_OP_JZ, 0, 0, label, cond);
+        return;
+    }
+    lx_cond(&g->x, cond, when, label);
+}
+
 static void g_loop(struct gx *g, const struct ast_node *st)
 {
     bool rep = st->kind == AST_REPEAT;
@@ -592,11 +607,11 @@ static void g_loop(struct gx *g, const struct ast_node *st)
     emit(g, SPU_OP_G_LOOP_INIT, 0, s, 0, st);
     ir_place(g->f, lh, st->loc);
     if (!rep)
-        lx_cond(&g->x, cond, false, lx);
+        g_cond(g, cond, false, lx);
     reset_current(g, st);
     g_block(g, body);
     if (rep) /* repeat ... until (c): leave when c; repeat ... while (c): leave when !c */
-        lx_cond(&g->x, cond, st->ival == AST_REPEAT_WHILE ? false : true, lx);
+        g_cond(g, cond, st->ival == AST_REPEAT_WHILE ? false : true, lx);
     emit(g, SPU_OP_G_LOOP, 0, s, lh, st);
     ir_place(g->f, lx, st->loc);
 }
@@ -624,7 +639,7 @@ static void g_stmt(struct gx *g, const struct ast_node *st)
         return;
     case AST_IF: {
         uint32_t lelse = ir_label(g->f), lend = ir_label(g->f);
-        lx_cond(&g->x, st->a, false, lelse);
+        g_cond(g, st->a, false, lelse);
         g_block(g, st->b);
         if (st->c)
             emit(g, SPU_OP_JMP, 0, 0, lend, st);
@@ -657,6 +672,22 @@ static void g_stmt(struct gx *g, const struct ast_node *st)
         return;
     case AST_RETURN:
         emit(g, SPU_OP_RET, 0, 0, 0, st);
+        return;
+    case AST_WITHIN:
+    case AST_AT:
+        lx_expr(&g->x, st->a);
+        emit(g, st->kind == AST_AT ? SPU_OP_G_AT_OPEN : SPU_OP_G_WIN_OPEN, 0, 0, 0, st);
+        g_block(g, st->b);
+        emit(g, SPU_OP_G_WIN_CLOSE, 0, 0, 0, st);
+        return;
+    case AST_PEEK:
+        emit(g, SPU_OP_G_PEEK_OPEN, 0, 0, 0, st);
+        g_block(g, st->b);
+        emit(g, SPU_OP_G_WIN_CLOSE, 0, 0, 0, st);
+        return;
+    case AST_BUFFER:
+        emit(g, SPU_OP_PUSH_INT, 0, 0, (uint32_t)st->ival, st);
+        emit(g, SPU_OP_G_BUF_MARK, 0, 0, 0, st);
         return;
     default:
         cg_bug(cg, "grammar statement %s", ast_kind_name(st->kind));

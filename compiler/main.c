@@ -18,6 +18,7 @@
 #include "disasm.h"
 #include "err.h"
 #include "front.h"
+#include "import.h"
 #include "sema.h"
 #include "tools.h"
 #include "verify.h"
@@ -40,6 +41,10 @@ struct args {
     const char *gen_key;  /* --gen-key PREFIX */
     long max_errors;
     bool stable, no_opt;
+    const char *import_dialect;  /* --import DIALECT */
+    const char *dialect;         /* --dialect DIALECT: of .rules files */
+    const char *classification;  /* --classification FILE (imports) */
+    const char *threshold;       /* --threshold FILE (imports) */
 };
 
 /* A mode runs after the options were read; returns the exit status. */
@@ -56,6 +61,47 @@ static bool is_bundle(const char *path)
 {
     size_t n = strlen(path);
     return n > 4 && strcmp(path + n - 4, ".spb") == 0;
+}
+
+static bool is_rules(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 6 && strcmp(path + n - 6, ".rules") == 0;
+}
+
+/* The directory part of path ("." when none) into buf. */
+static const char *dir_of(const char *path, char *buf, size_t cap)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash)
+        return ".";
+    snprintf(buf, cap, "%.*s", (int)(slash - path), path);
+    return buf[0] ? buf : "/";
+}
+
+/* Translate .rules files (docs/import.md); SPU_OK with the .spr text. */
+static int import_rules(struct args *a, const char *dialect, const char **files, int n,
+                        FILE *diag, char **text, size_t *len)
+{
+    int d = import_dialect_of(dialect ? dialect : "suricata");
+    if (d < 0) {
+        fprintf(stderr, "spuc: error: unknown rule dialect '%s' (suricata, snort2, snort3)\n",
+                dialect);
+        return SPU_EINVAL;
+    }
+    char dbuf[4096];
+    struct import_opts o = {
+        .dialect = (enum import_dialect)d,
+        .classification = a->classification,
+        .threshold = a->threshold,
+        .spr_dir = dir_of(a->out, dbuf, sizeof(dbuf)),
+    };
+    struct spu_error err;
+    spu_error_clear(&err);
+    int rc = import_files(&o, files, n, diag, stderr, text, len, &err);
+    if (rc != SPU_OK)
+        fprintf(stderr, "spuc: error: %s\n", err.msg);
+    return rc;
 }
 
 /* A front with the include directories and files of the command line;
@@ -92,7 +138,37 @@ static struct front *open_front(struct args *a, int *status)
         }
     }
     bool bad = false;
+    /* .rules files: translated together (they share flowbits), then
+     * compiled as one rule file named after the first */
+    const char **rules = calloc((size_t)a->nfiles + 1, sizeof(*rules));
+    int nrules = 0;
+    if (!rules)
+        goto fail;
+    for (int i = 0; i < a->nfiles; i++)
+        if (is_rules(a->files[i]))
+            rules[nrules++] = a->files[i];
+    if (nrules) {
+        char *text = NULL;
+        size_t len = 0;
+        int rc = import_rules(a, a->dialect, rules, nrules, stderr, &text, &len);
+        if (rc == SPU_OK) {
+            char name[8300], dbuf[4096];
+            const char *base = strrchr(rules[0], '/');
+            snprintf(name, sizeof(name), "%s/%s.spr", dir_of(a->out, dbuf, sizeof(dbuf)),
+                     base ? base + 1 : rules[0]);
+            rc = front_add_source(f, name, text, len, SRC_LANG_RULES);
+        }
+        free(text);
+        if (rc == SPU_ENOMEM) {
+            free(rules);
+            goto fail;
+        }
+        bad |= rc != SPU_OK;
+    }
+    free(rules);
     for (int i = 0; i < a->nfiles; i++) {
+        if (is_rules(a->files[i]))
+            continue;
         if (is_bundle(a->files[i])) {
             fprintf(stderr, "spuc: error: %s: a bundle cannot be compiled; give .spg and .spr "
                     "files\n", a->files[i]);
@@ -389,6 +465,22 @@ static int run_builtins(struct args *a)
     return 0;
 }
 
+/* spuc --import DIALECT FILES [-o OUT.spr]: the translation only. */
+static int run_import(struct args *a)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = import_rules(a, a->import_dialect, a->files, a->nfiles, stderr, &text, &len);
+    if (rc == SPU_OK) {
+        if (a->out)
+            rc = write_file(a->out, (const uint8_t *)text, len, 0644);
+        else if (fwrite(text, 1, len, stdout) != len)
+            rc = SPU_EIO;
+    }
+    free(text);
+    return rc == SPU_OK ? 0 : 1;
+}
+
 static const struct mode modes[] = {
     {"--check", "parse, check and generate code, report diagnostics; write nothing (the "
                 "default without -o)", true, run_check},
@@ -405,6 +497,9 @@ static const struct mode modes[] = {
     {"--builtins", "print the built-in functions and their signatures", false, run_builtins},
     {"--gen-key", "write a signing key pair PREFIX.key and PREFIX.pub (needs PREFIX)", false,
      run_gen_key},
+    {"--import", "translate Suricata/Snort rules (needs DIALECT: suricata, snort2, snort3) "
+                 "into spu rules, to -o FILE.spr or stdout; summary on stderr", true,
+     run_import},
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -424,6 +519,9 @@ static void usage(FILE *out)
                  "  --max-errors N   stop after N errors (default 50, 0: no limit)\n"
                  "  --stable         --dump: leave out checksums, sizes and offsets\n"
                  "  --no-opt         skip the optimizer (to read the IR as lowered)\n"
+                 "  --dialect D      .rules files are D (suricata, the default; snort2; snort3)\n"
+                 "  --classification FILE, --threshold FILE\n"
+                 "                   classification.config / threshold.config for .rules files\n"
                  "  -h, --help       this help\n"
                  "  --version        the version\n"
                  "\nexamples:\n"
@@ -493,6 +591,26 @@ int main(int argc, char **argv)
             }
             a.gen_key = v;
         }
+        if (strcmp(s, "--import") == 0 || strcmp(s, "--dialect") == 0 ||
+            strcmp(s, "--classification") == 0 || strcmp(s, "--threshold") == 0) {
+            const char *v = i + 1 < argc ? argv[++i] : NULL;
+            if (!v) {
+                fprintf(stderr, "spuc: error: %s needs a value\n", s);
+                goto out;
+            }
+            if (s[2] == 'i') {
+                a.import_dialect = v;
+                for (size_t k = 0; k < NMODES; k++)
+                    if (modes[k].run == run_import)
+                        mode = &modes[k];
+            } else if (s[2] == 'd')
+                a.dialect = v;
+            else if (s[2] == 'c')
+                a.classification = v;
+            else
+                a.threshold = v;
+            continue;
+        }
         if (strcmp(s, "--max-errors") == 0) {
             char *end = NULL;
             a.max_errors = i + 1 < argc ? strtol(argv[++i], &end, 10) : -1;
@@ -536,7 +654,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "spuc: error: --compile needs -o FILE\n");
         goto out;
     }
-    if (a.out && mode->run != run_compile) {
+    if (a.out && mode->run != run_compile && mode->run != run_import) {
         fprintf(stderr, "spuc: error: -o and %s cannot be combined\n", mode->flag);
         goto out;
     }

@@ -139,6 +139,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %token KW_TRANSACTION "transaction" KW_TRUE "true" KW_UDP "udp" KW_UNIT "unit"
 %token KW_UNTIL "until" KW_UPTO "upto" KW_VAR "var" KW_WHEN "when" KW_WHILE "while"
 %token KW_YIELD "yield"
+%token KW_BUFFER "buffer" KW_WITHIN "within" KW_PEEK "peek"
 
 %token OROR "||" ANDAND "&&" EQEQ "==" NEQ "!=" NMATCH "!~" LEQ "<=" GEQ ">=" ARROW "->"
 %token FATARROW "=>" APPEND "+:" PLUSEQ "+=" MINUSEQ "-="
@@ -396,6 +397,9 @@ log_name
     | KW_WHEN { $$ = "when"; }
     | KW_WHILE { $$ = "while"; }
     | KW_YIELD { $$ = "yield"; }
+    | KW_BUFFER { $$ = "buffer"; }
+    | KW_WITHIN { $$ = "within"; }
+    | KW_PEEK { $$ = "peek"; }
     ;
 
 int_list
@@ -588,6 +592,24 @@ g_stmt
           $$->len = $2->len;
       }
     | KW_RETURN ';' { NEW($$, AST_RETURN, @1); }
+    | KW_WITHIN '(' expr ')' g_block {
+          NEW($$, AST_WITHIN, @1);
+          $$->a = $3;
+          $$->b = $5;
+      }
+    | KW_AT '(' expr ')' g_block {
+          NEW($$, AST_AT, @1);
+          $$->a = $3;
+          $$->b = $5;
+      }
+    | KW_PEEK g_block {
+          NEW($$, AST_PEEK, @1);
+          $$->b = $2;
+      }
+    | KW_BUFFER INTLIT ';' {
+          NEW($$, AST_BUFFER, @$);
+          $$->ival = $2->ival;
+      }
     | error ';' { $$ = NULL; }
     ;
 
@@ -958,6 +980,24 @@ r_stmt
     | KW_BREAK ';' { NEW($$, AST_BREAK, @1); }
     | KW_CONTINUE ';' { NEW($$, AST_CONTINUE, @1); }
     | KW_RETURN ';' { NEW($$, AST_RETURN, @1); }
+    | KW_WITHIN '(' expr ')' g_block {
+          NEW($$, AST_WITHIN, @1);
+          $$->a = $3;
+          $$->b = $5;
+      }
+    | KW_AT '(' expr ')' g_block {
+          NEW($$, AST_AT, @1);
+          $$->a = $3;
+          $$->b = $5;
+      }
+    | KW_PEEK g_block {
+          NEW($$, AST_PEEK, @1);
+          $$->b = $2;
+      }
+    | KW_BUFFER INTLIT ';' {
+          NEW($$, AST_BUFFER, @$);
+          $$->ival = $2->ival;
+      }
     | error ';' { $$ = NULL; }
     ;
 

@@ -52,6 +52,11 @@ static bool first_element(struct sema *s, const struct sema_proto *p, const stru
             return true;
         }
         struct sema_unit *u = sema_proto_unit(p, el->name);
+        unsigned uf;
+        if (!u && sema_uint_name(el->name, &uf)) { /* an integer is no token */
+            *bad = el;
+            return false;
+        }
         if (!u || u->is_message) { /* reported by the body check */
             *bad = NULL;
             return false;

@@ -169,6 +169,9 @@ void sema_assign_mismatch(struct sema *s, struct src_loc loc, const char *what,
 void sema_grammars(struct sema *s);
 struct sema_unit *sema_proto_unit(const struct sema_proto *p, const char *name);
 struct sema_token *sema_proto_token(const struct sema_proto *p, const char *name);
+/* Is `name` an integer element (u8 u16 u24 u32 u40 u48 u56 u64, with the
+ * suffix le for little-endian)? Sets the G_UINT flags. */
+bool sema_uint_name(const char *name, unsigned *flags);
 struct sema_proto *sema_find_proto(const struct sema *s, const char *name);
 struct sema_event *sema_find_event(const struct sema *s, const char *name);
 /* Is `anc` a unit whose record can enclose records of `u` (u reachable

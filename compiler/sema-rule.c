@@ -445,13 +445,30 @@ const struct sema_type *sema_rule_name(struct ectx *c, struct ast_node *n)
     return &sema_t_any;
 }
 
-/* Session keys name fields canonically: PROTO.EVENT.path or flow.NAME. */
+/* A runtime event named by one word (packet): its record in a key. */
+static const struct sema_event *key_runtime_event(struct sema *s, const char *name)
+{
+    int rt = sema_rt_event_find(name);
+    const struct sema_event *e = rt >= 0 ? sema_rt_event(s, (unsigned)rt) : NULL;
+    return e && e->layout ? e : NULL;
+}
+
+/* Session keys name fields canonically: PROTO.EVENT.path, EVENT.field for
+ * a runtime event of one word (packet.src_ip), or flow.NAME. */
 static const struct sema_type *key_name(struct ectx *c, struct ast_node *n)
 {
     struct sema_proto *p = sema_find_proto(c->s, n->name);
     if (p) {
         n->sema.ref = SEMA_REF_NS_PROTO;
         n->sema.sym.proto = p;
+        return &sema_t_ns;
+    }
+    const struct sema_event *re = key_runtime_event(c->s, n->name);
+    if (re) {
+        n->sema.ref = SEMA_REF_NS_RECORD;
+        n->sema.base = SEMA_BASE_CUR;
+        n->sema.layout = re->layout;
+        n->sema.sym.unit = NULL;
         return &sema_t_ns;
     }
     sema_error(c->s, n->loc, "a session key names fields canonically "
@@ -576,7 +593,9 @@ static void key_events(struct sema *s, const struct ast_node *n, const struct se
         char full[256];
         snprintf(full, sizeof(full), "%s.%s", n->a->name, n->name);
         const struct sema_event *e = sema_find_event(s, full);
-        if (e && e->kind == SEMA_EVENT_GRAMMAR) {
+        if (!(e && e->kind == SEMA_EVENT_GRAMMAR))
+            e = key_runtime_event(s, n->a->name);
+        if (e) {
             if (*ev && *ev != e)
                 *several = true;
             *ev = e;
@@ -598,7 +617,7 @@ static void session_key(struct sema *s, struct ast_node *file, struct sema_sessi
         sema_error(s, ss->key->loc, "a session key reads the fields of one event");
         return;
     }
-    if (ev && !imports(file, ev->proto->name))
+    if (ev && ev->proto && !imports(file, ev->proto->name))
         sema_error(s, ss->key->loc, "event %s belongs to protocol '%s', which this file does "
                    "not import (add 'import %s;')", ev->name, ev->proto->name, ev->proto->name);
     ss->key_event = ev;

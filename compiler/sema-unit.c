@@ -4,6 +4,8 @@
  * sema-int.h). */
 #include "sema-int.h"
 
+#include "bytecode.h"
+
 #include <string.h>
 
 enum { UNIT_NEW = 0, UNIT_BUSY = 1, UNIT_DONE = 2 };
@@ -124,6 +126,24 @@ static void push_loop(struct gctx *g, struct loop *l, const struct ast_node *nod
 
 static const struct sema_type *g_items(struct gctx *g, struct ast_node *items);
 
+bool sema_uint_name(const char *name, unsigned *flags)
+{
+    static const char *const widths[] = {"8", "16", "24", "32", "40", "48", "56", "64"};
+    if (name[0] != 'u')
+        return false;
+    for (unsigned w = 0; w < 8; w++) {
+        size_t n = strlen(widths[w]);
+        if (strncmp(name + 1, widths[w], n) != 0)
+            continue;
+        const char *rest = name + 1 + n;
+        if (rest[0] == '\0' || (w > 0 && strcmp(rest, "le") == 0)) {
+            *flags = SPU_GUINT_FLAGS(w + 1, rest[0] != '\0');
+            return true;
+        }
+    }
+    return false;
+}
+
 static const struct sema_type *g_ref(struct gctx *g, struct ast_node *el)
 {
     struct sema *s = g->e.s;
@@ -136,6 +156,14 @@ static const struct sema_type *g_ref(struct gctx *g, struct ast_node *el)
         return &sema_t_str;
     }
     struct sema_unit *v = sema_proto_unit(g->e.proto, el->name);
+    unsigned uflags;
+    if (!v && sema_uint_name(el->name, &uflags)) {
+        if (el->ival)
+            sema_error(s, el->loc, "'%s' takes no arguments", el->name);
+        el->sema.ref = SEMA_REF_UINT;
+        el->sema.index = uflags;
+        return &sema_t_int;
+    }
     if (!v) {
         sema_error(s, el->loc, "unknown token or unit '%s'", el->name);
         return &sema_t_any;
@@ -541,6 +569,20 @@ static void g_event(struct gctx *g, struct ast_node *st)
     st->sema.sym.event = e;
 }
 
+/* A condition of if/while/repeat: `more()` (data left before the end of
+ * the stream or of the innermost within/at) or an expression. */
+static void g_cond(struct gctx *g, struct ast_node *cond)
+{
+    if (cond->kind == AST_CALL && strcmp(cond->name, "more") == 0) {
+        if (cond->a)
+            sema_error(g->e.s, cond->loc, "more() takes no arguments");
+        cond->sema.flags |= SEMA_F_MORE | SEMA_F_CHECKED;
+        cond->sema.type = &sema_t_bool;
+        return;
+    }
+    sema_cond(&g->e, cond);
+}
+
 static bool g_stmt(struct gctx *g, struct ast_node *st)
 {
     struct sema *s = g->e.s;
@@ -564,7 +606,7 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
         return false;
     }
     case AST_IF: {
-        sema_cond(&g->e, st->a);
+        g_cond(g, st->a);
         bool t1 = g_block(g, st->b);
         bool t2 = false;
         if (st->c)
@@ -578,10 +620,10 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
         struct ast_node *body = st->kind == AST_REPEAT ? st->a : st->b;
         struct ast_node *cond = st->kind == AST_REPEAT ? st->b : st->a;
         if (st->kind == AST_WHILE)
-            sema_cond(&g->e, cond);
+            g_cond(g, cond);
         g_block(g, body);
         if (st->kind == AST_REPEAT)
-            sema_cond(&g->e, cond);
+            g_cond(g, cond);
         g->e.loops = l.up;
         return false;
     }
@@ -609,6 +651,24 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
     case AST_STOP:
     case AST_RETURN:
         return true;
+    case AST_WITHIN:
+    case AST_AT: {
+        const struct sema_type *n = sema_expr(&g->e, st->a);
+        if (n->base != SPU_T_INT && n->base != SPU_T_ANY) {
+            char x[96];
+            sema_error(s, st->a->loc, "type mismatch: %s() takes an int, got %s",
+                       st->kind == AST_AT ? "at" : "within", sema_type_str(n, x, sizeof(x)));
+        }
+        g_block(g, st->b);
+        return false;
+    }
+    case AST_PEEK:
+        g_block(g, st->b);
+        return false;
+    case AST_BUFFER:
+        if (st->ival < 1 || st->ival > (16 << 20))
+            sema_error(s, st->loc, "a message buffer holds between 1 byte and 16MB");
+        return false;
     default:
         return false;
     }

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define SPU_BUNDLE_MAGIC "SPUBNDL\x1a" /* 8 bytes; \x1a stops `type` on DOS */
-#define SPU_BUNDLE_VERSION 1u
+#define SPU_BUNDLE_VERSION 2u
 #define SPU_BUNDLE_ENDIAN 0x01020304u
 #define SPU_NONE 0xffffffffu
 #define SPU_BHDR_SIZE 128u

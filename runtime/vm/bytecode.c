@@ -58,6 +58,8 @@ int spu_op_suspends(unsigned op)
     case SPU_OP_G_UPTO:
     case SPU_OP_G_REST:
     case SPU_OP_G_AWAIT:
+    case SPU_OP_G_UINT:
+    case SPU_OP_G_WIN_CLOSE:
     case SPU_OP_G_CALL:
     case SPU_OP_G_MESSAGE:
         return 1;

@@ -60,8 +60,12 @@ enum {
     SPU_GF_SURE = 1u << 3,    /* G_PREDICT: answer by the longest match only; never
                                * settle early on the DFA's decide table (for ? * +,
                                * where no match at all is a valid outcome) */
-    SPU_GF__MASK = 0xfu
+    SPU_GF__MASK = 0xfu,
+    /* G_UINT: the width (1-8 bytes) in bits 4-6 as width - 1, bit 7 little-endian */
+    SPU_GUINT_LE = 1u << 7
 };
+#define SPU_GUINT_WIDTH(a) ((((unsigned)(a) >> 4) & 7u) + 1u)
+#define SPU_GUINT_FLAGS(width, le) ((((unsigned)(width) - 1u) << 4) | ((le) ? SPU_GUINT_LE : 0u))
 
 /* Which programs may use an opcode. */
 enum { SPU_WHERE_R = 1u, SPU_WHERE_G = 2u, SPU_WHERE_RG = 3u };

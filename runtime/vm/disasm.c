@@ -244,7 +244,9 @@ static void format_insn(struct sb *s, const struct spu_bundle *b, const struct s
         sbdfa(s, b, in->c);
         break;
     case SPU_FMT_GFLAGS:
-        sbgflags(s, in->a);
+        if (in->op == SPU_OP_G_UINT)
+            sbf(s, " u%u%s", SPU_GUINT_WIDTH(in->a) * 8, (in->a & SPU_GUINT_LE) ? "le" : "");
+        sbgflags(s, in->a & SPU_GF__MASK);
         break;
     case SPU_FMT_UNIT:
         sbf(s, " ");

@@ -59,6 +59,13 @@ static void quote(char *out, size_t cap, const uint8_t *p, size_t n)
     out[o < cap ? o : cap - 1] = '\0';
 }
 
+int gvm_ended(struct gctx *c, const char *msg)
+{
+    if (c->eof && c->pos >= c->end)
+        return gvm_fail(c, "incomplete", msg);
+    return gvm_fail(c, "parse_error", msg); /* the end of a window */
+}
+
 /* ---- capture buffers ---- */
 
 static void trunc_anomaly(struct gctx *c)
@@ -173,7 +180,22 @@ struct spu_value gvm_buf_value(struct gctx *c, struct spu_arena *a, const struct
 
 int gvm_hold_keep(struct gctx *c)
 {
-    uint64_t keep = c->end - c->pos;
+    /* with a message buffer, its bytes stay too (at most blim of them) */
+    uint64_t from = c->pos;
+    if (c->bon && c->bstart < from) {
+        uint64_t lo = c->end - c->bstart > c->blim ? c->end - c->blim : c->bstart;
+        if (lo < c->hold_base)
+            lo = c->hold_base;
+        if (lo < from)
+            from = lo;
+    }
+    uint64_t pf = c->nwin ? gvm_peek_floor(c) : GVM_NOWHERE;
+    if (pf < from) {
+        if (c->end - pf > c->lim_token)
+            return -2; /* a lookahead grew past limits.token */
+        from = pf;
+    }
+    uint64_t keep = c->end - from;
     if (keep == 0) {
         c->hold_len = 0;
         c->hold_base = c->end;
@@ -189,15 +211,15 @@ int gvm_hold_keep(struct gctx *c)
         c->hold = h;
         c->hold_cap = cap;
     }
-    if (c->pos >= c->chunk_base) {
-        memcpy(c->hold, c->chunk + (c->pos - c->chunk_base), (size_t)keep);
+    if (from >= c->chunk_base) {
+        memcpy(c->hold, c->chunk + (from - c->chunk_base), (size_t)keep);
     } else {
-        uint32_t off = (uint32_t)(c->pos - c->hold_base), from_hold = c->hold_len - off;
+        uint32_t off = (uint32_t)(from - c->hold_base), from_hold = c->hold_len - off;
         memmove(c->hold, c->hold + off, from_hold);
         if (c->chunk_len)
             memcpy(c->hold + from_hold, c->chunk, c->chunk_len);
     }
-    c->hold_base = c->pos;
+    c->hold_base = from;
     c->hold_len = (uint32_t)keep;
     return 0;
 }
@@ -209,7 +231,7 @@ static int take(struct gctx *c, uint64_t to, int cap, int yield, struct spu_aren
 {
     while (c->pos < to) {
         const uint8_t *p;
-        size_t n = gvm_in_at(c, c->pos, &p);
+        size_t n = gvm_in_win(c, c->pos, &p);
         if (n > to - c->pos)
             n = (size_t)(to - c->pos);
         if (cap)
@@ -243,6 +265,8 @@ static void push_capture(struct gctx *c, struct spu_value **sp, struct spu_arena
  * (after the capture is stored). */
 static int eof_partial(struct gctx *c, struct spu_value **sp, int cap, struct spu_arena *a)
 {
+    if (!c->eof || c->pos < c->end)
+        return gvm_ended(c, "a length runs past the end of its within()");
     c->op.active = 0;
     c->abort_pending = 1;
     if (cap) {
@@ -271,14 +295,14 @@ int gvm_op_lit(struct gctx *c, const struct spu_insn *in, struct spu_value **sp)
     }
     while (c->op.k < len) {
         const uint8_t *p;
-        size_t n = gvm_in_at(c, c->pos, &p);
+        size_t n = gvm_in_win(c, c->pos, &p);
         char q[64], msg[96];
         if (n == 0) {
-            if (!c->eof)
+            if (!gvm_ends_at(c, c->pos))
                 return GOP_MORE;
             quote(q, sizeof(q), lit, len);
             snprintf(msg, sizeof(msg), "the stream ended inside \"%s\"", q);
-            return gvm_fail(c, "incomplete", msg);
+            return gvm_ended(c, msg);
         }
         size_t m = len - c->op.k < n ? len - c->op.k : n;
         const uint8_t *want = lit + c->op.k;
@@ -327,9 +351,9 @@ int gvm_op_token(struct gctx *c, const struct spu_insn *in, struct spu_value **s
         int rc;
         uint64_t at = o->start + o->scan.consumed;
         const uint8_t *p;
-        size_t n = gvm_in_at(c, at, &p);
+        size_t n = gvm_in_win(c, at, &p);
         if (n == 0) {
-            if (!c->eof) {
+            if (!gvm_ends_at(c, at)) {
                 if (at - c->pos > c->lim_token)
                     return gvm_fail(c, "token_limit", "a token grew past limits.token");
                 return GOP_MORE;
@@ -376,9 +400,9 @@ int gvm_op_predict(struct gctx *c, const struct spu_insn *in, struct spu_value *
             rc = spu_dfa_finish(d, &o->scan);
         } else {
             const uint8_t *p;
-            size_t n = gvm_in_at(c, o->start + seen, &p);
+            size_t n = gvm_in_win(c, o->start + seen, &p);
             if (n == 0) {
-                if (!c->eof)
+                if (!gvm_ends_at(c, o->start + seen))
                     return GOP_MORE;
                 rc = spu_dfa_finish(d, &o->scan);
             } else {
@@ -413,9 +437,9 @@ int gvm_op_bytes(struct gctx *c, const struct spu_insn *in, struct spu_value **s
     }
     while (o->left) {
         const uint8_t *p;
-        size_t n = gvm_in_at(c, c->pos, &p);
+        size_t n = gvm_in_win(c, c->pos, &p);
         if (n == 0)
-            return c->eof ? eof_partial(c, sp, cap, a) : GOP_MORE;
+            return gvm_ends_at(c, c->pos) ? eof_partial(c, sp, cap, a) : GOP_MORE;
         if (n > o->left)
             n = (size_t)o->left;
         if (cap)
@@ -441,9 +465,9 @@ int gvm_op_rest(struct gctx *c, const struct spu_insn *in, struct spu_value **sp
     }
     for (;;) {
         const uint8_t *p;
-        size_t n = gvm_in_at(c, c->pos, &p);
+        size_t n = gvm_in_win(c, c->pos, &p);
         if (n == 0) {
-            if (!c->eof)
+            if (!gvm_ends_at(c, c->pos))
                 return GOP_MORE;
             break;
         }
@@ -506,9 +530,9 @@ int gvm_op_upto(struct gctx *c, const struct spu_insn *in, struct spu_value **sp
     uint32_t dl = o->dlen;
     for (;;) {
         const uint8_t *p;
-        size_t n = gvm_in_at(c, c->pos, &p);
+        size_t n = gvm_in_win(c, c->pos, &p);
         if (n == 0) {
-            if (!c->eof)
+            if (!gvm_ends_at(c, c->pos))
                 return GOP_MORE;
             /* the partial delimiter match was content after all */
             uint32_t k = o->k;

@@ -90,6 +90,7 @@ struct gframe {
     uint32_t sinks;     /* ctx->nsk when the frame was entered */
     struct spu_record *rec;
     struct gmsg *msg;   /* the message this frame belongs to (NULL: driver) */
+    uint32_t wins;      /* ctx->nwin when the frame was entered */
     uint8_t capture;    /* push rec on return */
     uint8_t is_msg;     /* the frame of a message or sub-stream entry */
 };
@@ -107,7 +108,18 @@ struct gop {
     uint64_t left;            /* G_BYTES */
     uint32_t k;               /* G_LIT offset; G_UPTO delimiter bytes matched */
     uint32_t dlen;            /* G_UPTO delimiter length (in ctx->dbuf) */
+    uint64_t val;             /* G_UINT: the value so far */
     struct gbuf cap;          /* captured bytes */
+};
+
+/* A window: `within (n)` (back == GVM_NOWHERE), `at (offset)` (back:
+ * where the parse resumes when it closes) or `peek` (back: where it began,
+ * the position it returns to). */
+#define GVM_NOWHERE UINT64_MAX
+struct gwin {
+    uint64_t end;  /* the enclosing window's end, restored at close */
+    uint64_t back;
+    uint8_t peek;  /* `peek { }`: back is where the lookahead began */
 };
 
 struct gsink;
@@ -171,6 +183,16 @@ struct gctx {
     size_t chunk_len;
     uint64_t chunk_base;
     uint64_t restart;   /* position of the last resync restart */
+    /* windows: consuming ops see the stream end at wend (GVM_NOWHERE: none) */
+    uint64_t wend;
+    struct gwin *win;
+    uint32_t nwin, win_cap;
+    /* the message buffer (`buffer N;`): bytes from bstart are kept, at most
+     * blim of them, for `at (offset)` */
+    uint64_t bstart;
+    uint32_t blim;
+    uint32_t bframe;    /* nfr of the frame that declared it */
+    uint8_t bon;
 
     /* frames */
     struct gframe *fr;
@@ -298,6 +320,22 @@ static inline size_t gvm_in_at(const struct gctx *c, uint64_t q, const uint8_t *
     *p = NULL;
     return 0;
 }
+/* The bytes available at q, as gvm_in_at, but none past the innermost
+ * window: what the consuming ops read. */
+static inline size_t gvm_in_win(const struct gctx *c, uint64_t q, const uint8_t **p)
+{
+    size_t n = gvm_in_at(c, q, p);
+    if (q >= c->wend)
+        return 0;
+    if (n > c->wend - q)
+        n = (size_t)(c->wend - q);
+    return n;
+}
+/* Does the stream (or the innermost window) end at q? */
+static inline bool gvm_ends_at(const struct gctx *c, uint64_t q)
+{
+    return c->eof || q >= c->wend;
+}
 static inline bool gvm_in_chunk(const struct gctx *c, const void *p, size_t n)
 {
     const uint8_t *q = p;
@@ -310,6 +348,21 @@ int gvm_op_predict(struct gctx *c, const struct spu_insn *in, struct spu_value *
 int gvm_op_bytes(struct gctx *c, const struct spu_insn *in, struct spu_value **sp);
 int gvm_op_upto(struct gctx *c, const struct spu_insn *in, struct spu_value **sp);
 int gvm_op_rest(struct gctx *c, const struct spu_insn *in, struct spu_value **sp);
+/* The stream or the innermost window ended where the op needs bytes:
+ * "incomplete" at the stream's end, "parse_error" at a window's. */
+int gvm_ended(struct gctx *c, const char *msg);
+/* Binary ops (gvm-bin.c): integers, windows, the message buffer. */
+int gvm_op_uint(struct gctx *c, const struct spu_insn *in, struct spu_value **sp);
+int gvm_op_win_open(struct gctx *c, struct spu_value **sp);
+int gvm_op_win_close(struct gctx *c);
+int gvm_op_buf_mark(struct gctx *c, struct spu_value **sp);
+int gvm_op_at_open(struct gctx *c, struct spu_value **sp);
+int gvm_op_peek_open(struct gctx *c);
+/* Where the outermost `peek` in progress began (GVM_NOWHERE: none). */
+uint64_t gvm_peek_floor(const struct gctx *c);
+/* Close the windows opened above `keep` (RET, unwinding): the stream
+ * position goes back to where the outermost `at` among them was. */
+void gvm_wins_drop(struct gctx *c, uint32_t keep);
 /* Append n bytes to b (a view when they extend a view in c's chunk, else
  * a copy in arena a); past b->limit they are dropped and the buffer is
  * flagged truncated (anomaly once per message). 0, or GOP_STOP never. */

@@ -38,6 +38,8 @@ void gvm_unwind(struct gctx *c, int complete)
     c->op.active = 0;
     c->abort_pending = 0;
     c->own = NULL;
+    gvm_wins_drop(c, 0);
+    c->bon = 0;
     if (c->conn->stop_req)
         gvm_sinks_drop(c);
     else

@@ -84,6 +84,7 @@ int gvm_push_frame(struct gctx *c, uint32_t pi, struct spu_record *rec, struct g
     f->lbase = c->nloc;
     f->mbase = c->nmk;
     f->sinks = c->nsk;
+    f->wins = c->nwin;
     f->rec = rec;
     f->msg = m;
     f->is_msg = (uint8_t)is_msg;
@@ -225,6 +226,10 @@ frame:
             if (conn->stop_req)
                 return GOP_STOP;
         }
+        if (c->nwin > f->wins) /* a `return` inside within or at */
+            gvm_wins_drop(c, f->wins);
+        if (c->bon && c->bframe == c->nfr)
+            c->bon = 0;
         struct gframe done = *f;
         c->nfr--;
         c->nloc = done.lbase;
@@ -315,16 +320,57 @@ frame:
     VM_CASE(G_AWAIT)
     {
         GOP_ENTER();
-        if (c->pos < c->end) {
+        if (c->pos < c->end && c->pos < c->wend) {
             scratch_reset(c);
             *sp++ = spu_v_bool(true);
             VM_NEXT();
         }
-        if (c->eof) {
+        if (gvm_ends_at(c, c->pos)) {
             *sp++ = spu_v_bool(false);
             VM_NEXT();
         }
         return GOP_MORE;
+    }
+
+    VM_CASE(G_UINT)
+    {
+        CONSUME(gvm_op_uint);
+    }
+    VM_CASE(G_WIN_OPEN)
+    {
+        GOP_ENTER();
+        if (gvm_op_win_open(c, &sp) != GOP_DONE)
+            return GOP_FAIL;
+        VM_NEXT();
+    }
+    VM_CASE(G_WIN_CLOSE)
+    {
+        GOP_ENTER();
+        r = gvm_op_win_close(c);
+        if (r != GOP_DONE)
+            return r;
+        VM_NEXT();
+    }
+    VM_CASE(G_BUF_MARK)
+    {
+        GOP_ENTER();
+        if (gvm_op_buf_mark(c, &sp) != GOP_DONE)
+            return GOP_FAIL;
+        VM_NEXT();
+    }
+    VM_CASE(G_PEEK_OPEN)
+    {
+        GOP_ENTER();
+        if (gvm_op_peek_open(c) != GOP_DONE)
+            return GOP_FAIL;
+        VM_NEXT();
+    }
+    VM_CASE(G_AT_OPEN)
+    {
+        GOP_ENTER();
+        if (gvm_op_at_open(c, &sp) != GOP_DONE)
+            return GOP_FAIL;
+        VM_NEXT();
     }
 
     /* ---- structure ---- */

@@ -177,6 +177,7 @@ struct gctx *gvm_ctx_new(struct spu_gvm_conn *conn, struct gctx *parent, uint32_
     c->dir = (uint8_t)dir;
     c->level = (uint8_t)level;
     c->status = GS_IDLE;
+    c->wend = GVM_NOWHERE;
     c->lim_token = clamp(P->lim_token, 0, GVM_MAX_TOKEN);
     c->lim_field = P->lim_field;
     c->lim_message = P->lim_message ? P->lim_message : 1;
@@ -232,6 +233,7 @@ void gvm_ctx_free(struct gctx *c)
     free(c->mk);
     free(c->dbuf);
     free(c->fbuf);
+    free(c->win);
     free(c->sk);
     free(c->drv);
     free(c);
@@ -269,7 +271,12 @@ int gvm_ctx_feed(struct gctx *c, const uint8_t *p, size_t n)
         break;
     }
     if ((c->status == GS_RUN || c->status == GS_RESYNC) && !c->conn->stop_req) {
-        if (gvm_hold_keep(c) != 0) {
+        int hk = gvm_hold_keep(c);
+        if (hk == -2) {
+            gvm_fail(c, "token_limit", "a peek held more than limits.token bytes");
+            hk = gvm_hold_keep(c);
+        }
+        if (hk != 0) {
             gvm_fail(c, "memory", "out of memory for the hold buffer");
             c->pos = c->end;
             c->hold_len = 0;
@@ -334,9 +341,18 @@ static void account(struct spu_gvm_conn *conn)
 {
     struct spu_gvm *g = conn->g;
     uint64_t held = 0, arena = gvm_conn_arena_bytes(conn);
-    for (int d = 0; d < 2; d++)
-        if (conn->dir[d])
-            held += conn->dir[d]->hold_len;
+    for (int d = 0; d < 2; d++) {
+        const struct gctx *c = conn->dir[d];
+        if (!c)
+            continue;
+        /* bytes kept behind the position are the message buffer's: memory
+         * bounded by its declaration, not undecided input */
+        uint64_t buffered = c->pos > c->hold_base ? c->pos - c->hold_base : 0;
+        if (buffered > c->hold_len)
+            buffered = c->hold_len;
+        held += c->hold_len - buffered;
+        arena += buffered;
+    }
     g->st.held_bytes = g->st.held_bytes - conn->acct_held + held;
     g->st.arena_bytes = g->st.arena_bytes - conn->acct_arena + arena;
     conn->acct_held = conn->st.held_bytes = held;

@@ -81,7 +81,8 @@ struct spu_gvm_hooks {
  * `messages` messages completed or aborted, `errors` parse errors and
  * gaps that aborted a parse, `resyncs` restarts after a resync match,
  * `anomalies` every anomaly raised; `held_bytes` and `arena_bytes` are
- * the memory held now (hold buffers; message, state and sink arenas). */
+ * the memory held now (hold buffers: the undecided bytes; message, state
+ * and sink arenas, and the bytes kept for a message buffer). */
 struct spu_gvm_stats {
     uint64_t bytes;
     uint64_t messages;

@@ -223,6 +223,8 @@ static int check_operands(const struct pctx *x, uint32_t pc)
             allowed = SPU_GF_CAPTURE;
         if (in->op == SPU_OP_G_PREDICT)
             allowed = SPU_GF_SURE;
+        if (in->op == SPU_OP_G_UINT)
+            allowed = SPU_GF_CAPTURE | SPU_GF_YIELD | 0xf0u;
         if (in->a & ~allowed)
             return PFAIL(pc, "flags 0x%x not allowed", in->a);
         if (fmt == SPU_FMT_GDFA && in->c >= v->ndfas)

@@ -192,6 +192,19 @@ case " $areas " in *" compile "*)
             $1 == "signed_load_ms" {
                 printf "| %d | %.3f s | %.0f KB | %s ms | %.0f KB | %s ms |\n",
                        n, c, b / 1024, l, sb / 1024, $2 }'
+        # imported rules (docs/import.md): 10,000 real ET Open http*/smtp rules
+        if sh tests/bench/import.sh "$BUILD" > "$BUILD/bench/import.txt" 2>/dev/null; then
+            echo
+            echo "Imported rules: \`sh tests/bench/import.sh $BUILD\` (the first 10,000 active" \
+                 "http*/smtp rules of ET Open Suricata 5.0; compile with grammars/http.spg)."
+            echo
+            echo "| rules | translated | import (best of 3) | compile (best of 3) | bundle | load+verify |"
+            echo "|---:|---:|---:|---:|---:|---:|"
+            tr ' ' '\n' < "$BUILD/bench/import.txt" | awk -F= '
+                $1 == "rules" { n = $2 } $1 == "translated" { t = $2 } $1 == "import_s" { i = $2 }
+                $1 == "compile_s" { c = $2 } $1 == "bytes" { b = $2 }
+                $1 == "load_ms" { printf "| %d | %d | %.3f s | %s s | %s B | %s ms |\n", n, t, i, c, b, $2 }'
+        fi
     } > "$RESULTS/compile.md"
     cat "$RESULTS/compile.md"
     compile_done=1 ;;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Hot reload under load: a capture replayed live with tcpreplay
-# (--mbps 200 --loop K) on a veth pair between two network namespaces
+# (--mbps 100 --loop K) on a veth pair between two network namespaces
 # (offloads off; RELOAD_MBPS overrides the rate), spurun -i on the far end
 # running two applications: `app`
 # (rules that alert on the capture's SYNs and UDP packets) and `other`.
@@ -23,7 +23,7 @@ A=rla$$; B=rlb$$; VA=rlva$$; VB=rlvb$$
 # The replay runs in chunks of CHUNK loops until every control action is
 # done, so that it outlasts them however slow the machine is; K (the
 # loops replayed) is counted from the chunks.
-MBPS=${RELOAD_MBPS:-200}; CHUNK=100
+MBPS=${RELOAD_MBPS:-100}; CHUNK=100
 [ "${SAN:-0}" = 1 ] && { MBPS=${RELOAD_MBPS:-20}; CHUNK=20; }
 cleanup() {
     touch "$TMPC/replay.stop" 2>/dev/null

@@ -504,6 +504,20 @@ Test(sema, sessions_are_read_where_their_key_is_known)
     checked_free(c);
 }
 
+Test(sema, session_keyed_by_a_runtime_event_field)
+{
+    struct checked *c = check(NULL, "session s keyed by packet.src_ip ttl 1m { int n; }\n"
+                                    "rule sid 1 on packet { s.n += 1; }\n"
+                                    "rule sid 2 on flow.start { s.n += 1; }\n");
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "session 's' is keyed by a field of packet"), "%s",
+                       c->msgs);
+    checked_free(c);
+    c = check(NULL, "session s keyed by packet.nosuch ttl 1m { int n; }\n");
+    cr_assert_eq(c->errors, 1, "%s", c->msgs);
+    checked_free(c);
+}
+
 Test(sema, rule_ids_are_unique_per_gid)
 {
     struct checked *c = check(NULL, "rule sid 1 on packet { }\n"
@@ -545,4 +559,23 @@ Test(sema, type_names)
     cr_assert(sema_assignable(&sema_t_any, &sema_t_ip));
     cr_assert_not(sema_assignable(&sema_t_int, &sema_t_bool));
     cr_assert_str_eq(sema_limit_name(SEMA_LIMIT_ITERATIONS), "iterations");
+}
+
+/* The binary constructs: integer elements are ints (and no tokens), the
+ * lengths of within and at are ints, more() has no arguments, a buffer
+ * holds 1 byte to 16MB. */
+Test(sema, binary_constructs)
+{
+    struct checked *c = check("protocol p over tcp { unit u { a: u16le; b = a + 1; "
+                              "within (a) { while (more()) { x: u8; } } "
+                              "within (\"s\") { } at (b) { y: u24; } buffer 0; "
+                              "if (more(1)) { } ( u8 | \"z\" ); c: u9; } }",
+                              NULL);
+    cr_assert_eq(c->errors, 5, "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "within() takes an int, got string"), "%s", c->msgs);
+    cr_assert_not_null(strstr(c->msgs, "a message buffer holds between 1 byte and 16MB"));
+    cr_assert_not_null(strstr(c->msgs, "more() takes no arguments"));
+    cr_assert_not_null(strstr(c->msgs, "alternative 1 does not begin with a token"));
+    cr_assert_not_null(strstr(c->msgs, "unknown token or unit 'u9'"));
+    checked_free(c);
 }

@@ -124,7 +124,7 @@ ParameterizedTestParameters(verify, header_fields)
 {
     static struct hcase c[] = {
         {0, 'X', 0, 0, "magic"},
-        {OFF(spu_bhdr, version), 2, 0, OFF(spu_bhdr, version), "version"},
+        {OFF(spu_bhdr, version), SPU_BUNDLE_VERSION + 1, 0, OFF(spu_bhdr, version), "version"},
         {OFF(spu_bhdr, hdr_size), 64, 0, OFF(spu_bhdr, hdr_size), "header size"},
         {OFF(spu_bhdr, endian), 0x05, 0, OFF(spu_bhdr, endian), "byte-order"},
         {OFF(spu_bhdr, insn_size), 16, 0, OFF(spu_bhdr, insn_size), "instruction size"},
