@@ -6,9 +6,11 @@
 #include "dfa-run.h"
 #include "eve.h"
 #include "evelog.h"
+#include "filestore.h"
 #include "flow.h"
 #include "gvm.h"
 
+#include <magic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,9 @@ struct app {
     struct stats_block st;
     struct stream_consumer cons;
     unsigned max_scans;     /* protocols of the largest transport */
+    uint64_t pcap_cnt;      /* the packet whose bytes are parsed (0: none, flow end) */
+    magic_t magic;          /* libmagic for magic(), opened at its first call */
+    bool magic_failed;      /* ... and it could not be: magic() is null */
 };
 
 enum af_state { AF_DETECT, AF_PARSE, AF_NONE };
@@ -114,6 +119,7 @@ static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t
 static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts);
 static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts);
 static void on_destroy(void *ctx, struct flow *f, void *app);
+static void on_packet(void *ctx, uint64_t pcap_cnt);
 
 struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
 {
@@ -138,7 +144,7 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
         goto fail;
     if (a->nprotos && cfg->out && !(a->el = evelog_new(err)))
         goto fail;
-    a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy};
+    a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy, on_packet};
     return a;
 fail:
     app_free(a);
@@ -154,6 +160,8 @@ void app_free(struct app *a)
     free(a->protos);
     spu_gvm_free(a->gvm);
     evelog_free(a->el);
+    if (a->magic)
+        magic_close(a->magic);
     eve_writer_fini(&a->eve);
     free(a);
 }
@@ -175,24 +183,29 @@ const struct stats_block *app_stats(const struct app *a)
 
 /* ---- hooks of a parsed flow ---- */
 
+static void swap_endpoints(struct eve_endpoints *ep)
+{
+    const uint8_t *t = ep->src;
+    ep->src = ep->dst;
+    ep->dst = t;
+    uint16_t p = ep->sport;
+    ep->sport = ep->dport;
+    ep->dport = p;
+}
+
 /* The flow's endpoints, the protocol's client as the source. */
 static void endpoints(const struct app_flow *af, struct eve_endpoints *ep)
 {
     eve_endpoints_flow(ep, af->flow);
-    if (af->swap) {
-        const uint8_t *t = ep->src;
-        ep->src = ep->dst;
-        ep->dst = t;
-        uint16_t p = ep->sport;
-        ep->sport = ep->dport;
-        ep->dport = p;
-    }
+    if (af->swap)
+        swap_endpoints(ep);
 }
 
 /* An object of a log declaration: the envelope around it, written. */
 struct log_ctx {
     struct app_flow *af;
     int64_t tx_id;
+    bool to_client; /* the record is of bytes the server sent (an event's) */
 };
 
 static void emit_log(void *ctx, const char *type, json_t *obj)
@@ -207,20 +220,41 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
         json_decref(obj);
         return;
     }
-    struct eve_endpoints ep;
-    endpoints(af, &ep);
-    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
-                          af->pi->name, lc->tx_id);
-    if (!o) {
-        json_decref(obj);
-        eve_emit(&a->eve, NULL, NULL);
-        return;
-    }
     /* spu's extras ("/spu.NAME") go in the one top-level spu object */
     json_t *spu = json_object_get(obj, "spu");
     if (spu)
         json_incref(spu);
     json_object_del(obj, "spu");
+    /* "/spu.tx": the declaration numbers the record's transaction itself
+     * (the protocol's tx_id differs from the VM's message pairs) */
+    int64_t tx_id = lc->tx_id;
+    json_t *tx = spu ? json_object_get(spu, "tx") : NULL;
+    if (json_is_integer(tx)) {
+        tx_id = (int64_t)json_integer_value(tx);
+        json_object_del(spu, "tx");
+        if (json_object_size(spu) == 0) {
+            json_decref(spu);
+            spu = NULL;
+        }
+    }
+    /* Suricata's fileinfo repeats the transaction inside */
+    if (tx_id >= 0 && strcmp(type, "fileinfo") == 0 && json_is_object(body))
+        json_object_set_new_nocheck(body, "tx_id", json_integer(tx_id));
+    struct eve_endpoints ep;
+    endpoints(af, &ep);
+    if (lc->to_client && strcmp(type, "fileinfo") == 0) {
+        /* a file's record goes the way the file went (Suricata: a
+         * response body's fileinfo is from the server to the client) */
+        swap_endpoints(&ep);
+    }
+    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), a->pcap_cnt, a->cfg.in_iface,
+                          &ep, af->pi->name, tx_id);
+    if (!o) {
+        json_decref(obj);
+        json_decref(spu);
+        eve_emit(&a->eve, NULL, NULL);
+        return;
+    }
     json_object_update(o, obj);
     json_decref(obj);
     eve_emit(&a->eve, o, spu);
@@ -238,7 +272,7 @@ static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, 
     struct app *a = af->app;
     stats_inc(&a->st, CNT_SPU_APP_EVENTS);
     if (a->el && evelog_has_event(af->pi->bundle, event)) {
-        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct log_ctx lc = {af, (int64_t)tx_id, dir == SPU_DIR_SERVER};
         struct spu_error e = {0};
         if (evelog_event(a->el, af->pi->bundle, event, rec, emit_log, &lc, &e) != SPU_OK)
             log_failed(a);
@@ -272,8 +306,8 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
     size_t wlen = len - (size_t)(what - name);
     struct eve_endpoints ep;
     endpoints(af, &ep);
-    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), 0, a->cfg.in_iface, &ep,
-                          af->pi->name, -1);
+    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), a->pcap_cnt,
+                          a->cfg.in_iface, &ep, af->pi->name, -1);
     if (!o) {
         eve_emit(&a->eve, NULL, NULL);
         return;
@@ -304,7 +338,7 @@ static void hook_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
     struct app *a = af->app;
     stats_inc(&a->st, CNT_SPU_APP_TX);
     if (a->el && evelog_has_tx(af->pi->bundle, af->pi->proto)) {
-        struct log_ctx lc = {af, (int64_t)tx_id};
+        struct log_ctx lc = {af, (int64_t)tx_id, false};
         struct spu_error e = {0};
         if (evelog_tx(a->el, af->pi->bundle, af->pi->proto, client, server, emit_log, &lc, &e) !=
             SPU_OK)
@@ -332,7 +366,42 @@ static int64_t hook_now(void *ctx)
     return af->ts_ns / 1000000;
 }
 
-static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx, hook_now};
+/* magic(): libmagic's description of a file's bytes (fileinfo.magic).
+ * The database is loaded by the first file a worker sees. */
+static const char *hook_magic(void *ctx, const uint8_t *p, size_t n)
+{
+    const struct app_flow *af = ctx;
+    struct app *a = af->app;
+    if (!a->magic && !a->magic_failed) {
+        a->magic = magic_open(MAGIC_NONE);
+        if (!a->magic || magic_load(a->magic, NULL) != 0) {
+            if (a->magic)
+                magic_close(a->magic);
+            a->magic = NULL;
+            a->magic_failed = true;
+            stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+        }
+    }
+    return a->magic ? magic_buffer(a->magic, p, n) : NULL;
+}
+
+/* filestore(): the file kept under --filestore DIR (failures counted). */
+static bool hook_store(void *ctx, const uint8_t *p, size_t n)
+{
+    const struct app_flow *af = ctx;
+    struct app *a = af->app;
+    if (!a->cfg.filestore || !a->cfg.filestore_used)
+        return false;
+    bool stored = false;
+    struct spu_error e = {0};
+    if (filestore_put(a->cfg.filestore, a->cfg.filestore_cap, a->cfg.filestore_used,
+                      a->cfg.worker, p, n, &stored, &e) != SPU_OK)
+        stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+    return stored;
+}
+
+static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx, hook_now,
+                                               hook_magic, hook_store};
 
 /* ---- characterization ---- */
 
@@ -629,4 +698,10 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
     spu_gvm_conn_free(af->conn);
     flow_release_detect(af);
     free(af);
+}
+
+static void on_packet(void *ctx, uint64_t pcap_cnt)
+{
+    struct app *a = ctx;
+    a->pcap_cnt = pcap_cnt;
 }

@@ -69,6 +69,10 @@ struct app_cfg {
     struct output_producer *out;       /* anomaly records; NULL: none */
     int worker;                        /* worker id for the records */
     const char *in_iface;              /* borrowed; NULL for files */
+    const char *filestore;             /* borrowed; NULL: magic()'s sibling
+                                        * filestore() stores nothing */
+    uint64_t filestore_cap;            /* bytes all apps may store together */
+    _Atomic uint64_t *filestore_used;  /* shared by the apps of a run */
 };
 
 struct app;

@@ -59,6 +59,10 @@ static const char usage[] =
     "                       packet over it is not kept (counted)\n"
     "  --stats-interval S   write a stats event every S seconds (default 0: at exit)\n"
     "  --no-progress        no progress line on the terminal\n"
+    "  --filestore DIR      store the files of the application layer (HTTP bodies,\n"
+    "                       mail attachments) in DIR, each named by its sha256\n"
+    "  --filestore-cap B    bytes stored in DIR by this run at most (default 1 GiB);\n"
+    "                       a file over it is not stored (fileinfo.stored false)\n"
     "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
     "                       rule over it is stopped and counted\n"
     "  --top-rules N        print the N rules that cost the most time at exit (also\n"
@@ -191,6 +195,8 @@ enum {
     OPT_EVE_REDIS,
     OPT_EVE_SPOOL,
     OPT_EVE_SPOOL_CAP,
+    OPT_FILESTORE,
+    OPT_FILESTORE_CAP,
 };
 
 static const struct option longopts[] = {
@@ -245,6 +251,8 @@ static const struct option longopts[] = {
     {"eve-redis", required_argument, NULL, OPT_EVE_REDIS},
     {"eve-spool", required_argument, NULL, OPT_EVE_SPOOL},
     {"eve-spool-cap", required_argument, NULL, OPT_EVE_SPOOL_CAP},
+    {"filestore", required_argument, NULL, OPT_FILESTORE},
+    {"filestore-cap", required_argument, NULL, OPT_FILESTORE_CAP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -334,6 +342,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->checksum = CHECKSUM_AUTO;
     c->stream_policy = STREAM_POLICY_FIRST;
     c->flow_memcap = 128ULL << 20;
+    c->filestore_cap = 1ULL << 30;
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
     c->defrag_memcap = 16ULL << 20;
@@ -450,10 +459,14 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             else
                 return spu_error_set(err, SPU_EINVAL, "--stream-policy: expected first or last");
             break;
+        case OPT_FILESTORE:
+            c->filestore = optarg;
+            break;
         case OPT_FLOW_MEMCAP:
         case OPT_STREAM_MEMCAP:
         case OPT_STREAM_FLOW_CAP:
         case OPT_DEFRAG_MEMCAP:
+        case OPT_FILESTORE_CAP:
             if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
                 return spu_error_set(err, SPU_EINVAL, "%s: expected a size in bytes (k/m/g)",
                                      argv[optind - 2 >= 0 ? optind - 2 : 0]);
@@ -463,6 +476,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
                 c->stream_memcap = v;
             else if (ch == OPT_DEFRAG_MEMCAP)
                 c->defrag_memcap = v;
+            else if (ch == OPT_FILESTORE_CAP)
+                c->filestore_cap = v;
             else
                 c->stream_flow_cap = v;
             break;

@@ -88,6 +88,8 @@ struct config {
     const char *eve_spool;   /* --eve-spool FILE (default: the EVE file + ".spool") */
     uint64_t eve_spool_cap;  /* --eve-spool-cap BYTES (0: 64 MiB) */
     char spool_buf[4200];
+    const char *filestore;   /* --filestore DIR: files of the app layer stored there */
+    uint64_t filestore_cap;  /* --filestore-cap BYTES stored by the run at most */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

@@ -373,4 +373,6 @@ const struct spu_host detect_host_ops = {
     .end_rule = end_rule,
     .anomaly = NULL, /* grammars raise anomalies, rules do not */
     .state = detect_host_state,
+    .magic = NULL,   /* magic() is a grammar built-in */
+    .store = NULL,   /* and so is filestore() */
 };

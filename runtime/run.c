@@ -78,6 +78,7 @@ struct run {
     _Atomic int64_t pcaplog_memuse;
     struct stats_gauges gauges;
     _Atomic int64_t clock;
+    _Atomic uint64_t filestore_used; /* bytes the apps stored (--filestore) */
     struct eve_writer main_eve;
     struct stream_cfg scfg;
     struct flow_timeouts timeouts;
@@ -467,7 +468,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     unsigned pool = c->iface ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
-                             NULL, output_producer(r->out, i), (int)i, c->iface};
+                             NULL, output_producer(r->out, i), (int)i, c->iface,
+                             c->filestore, c->filestore_cap, &r->filestore_used};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);

@@ -46,6 +46,10 @@ struct stream_consumer {
     void (*close)(void *ctx, struct flow *f, int dir, int reason, int64_t ts_ns);
     /* The flow dies: free what the slot holds (`app` is *stream_slot(f)). */
     void (*destroy)(void *ctx, struct flow *f, void *app);
+    /* Optional (NULL: none): the packet whose bytes the calls that follow
+     * deliver, by its position in the capture (EVE's pcap_cnt); 0 when
+     * they come from no packet (a flow ending on timeout or at exit). */
+    void (*packet)(void *ctx, uint64_t pcap_cnt);
 };
 
 /* The consumer's per-flow slot (NULL until it stores something). */

@@ -43,9 +43,18 @@ static void raise_event(struct worker *w, enum rt_event_id id, const struct pkt 
         h->event(h->ctx, id, p, d, f, reason);
 }
 
+/* Tell the stream consumer which packet the bytes it gets next come from. */
+static void consumer_packet(struct worker *w, uint64_t pcap_cnt)
+{
+    const struct stream_consumer *c = w->sctx.cons;
+    if (c && c->packet)
+        c->packet(c->ctx, pcap_cnt);
+}
+
 static void on_flow_end(void *ctx, struct flow *f, enum flow_reason reason)
 {
     struct worker *w = ctx;
+    consumer_packet(w, 0);
     stream_flow_end(&w->sctx, f, f->last_ns);
     raise_event(w, RT_EV_FLOW_END, NULL, NULL, f, (int)reason);
     if (w->cfg.pcaplog)
@@ -179,6 +188,7 @@ void worker_process(struct worker *w, struct pkt *p)
         f->start_ns = p->ts_ns;
     report_anomalies(w, p, d->events, d->nevents, d, f);
     w->sctx.nanom = 0;
+    consumer_packet(w, p->pcap_cnt);
     if (d->proto == 6 && d->l4ok) {
         f->tcp_flags[fd] |= d->tcp_flags;
         if ((d->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)

@@ -26,6 +26,8 @@ static int call_builtin(struct gctx *c, uint32_t id, unsigned argc, const struct
     struct spu_host host;
     memset(&host, 0, sizeof(host));
     host.now_ms = conn->hooks.now_ms;
+    host.magic = conn->hooks.magic;
+    host.store = conn->hooks.store;
     struct spu_call call = {
         .scratch = g->scratch[c->level],
         .lists = conn->b->lists,

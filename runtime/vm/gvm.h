@@ -38,6 +38,7 @@
 #include "err.h"
 #include "value.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,11 @@ struct spu_gvm_hooks {
     /* The packet time in milliseconds since the epoch, for now(); NULL:
      * now() returns null. */
     int64_t (*now_ms)(void *ctx);
+    /* The file type of p[0..n) for magic() (struct spu_host's magic);
+     * NULL: magic() returns null. */
+    const char *(*magic)(void *ctx, const uint8_t *p, size_t n);
+    /* filestore() (struct spu_host's store); NULL: it returns false. */
+    bool (*store)(void *ctx, const uint8_t *p, size_t n);
 };
 
 /* Counters. `bytes` counts bytes fed to the directions (gap bytes apart),

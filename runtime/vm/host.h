@@ -9,6 +9,7 @@
 
 #include "value.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct spu_host {
@@ -42,6 +43,13 @@ struct spu_host {
      * rule. NULL: no state (the built-ins fault). */
     int (*state)(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
                  struct spu_value *ret);
+    /* magic(): the file type of p[0..n) as libmagic describes it, a
+     * NUL-terminated text valid until the next call; NULL when unknown or
+     * when the host has no file typing (the member may be NULL too). */
+    const char *(*magic)(void *ctx, const uint8_t *p, size_t n);
+    /* filestore(): store p[0..n) as a file of the connection; true when it
+     * is stored (now or before). NULL: nothing is stored. */
+    bool (*store)(void *ctx, const uint8_t *p, size_t n);
 };
 
 #endif

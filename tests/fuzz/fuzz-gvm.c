@@ -207,7 +207,7 @@ static int64_t on_now(void *ctx)
     return 1700000000000;
 }
 
-static const struct spu_gvm_hooks hooks = {on_event, on_anomaly, on_tx, on_now};
+static const struct spu_gvm_hooks hooks = {on_event, on_anomaly, on_tx, on_now, NULL, NULL};
 
 static void check_held(const struct spu_gvm_conn *c, const struct target *t)
 {

@@ -1088,7 +1088,7 @@ void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, s
     struct spu_gvm *g = spu_gvm_new(NULL, &err);
     ga_check(g != NULL, "spu_gvm_new: %s", err.msg);
     struct runlog l = {.b = b, .stop_on = split.stop_on};
-    struct spu_gvm_hooks h = {on_event, on_anomaly, on_tx, on_now};
+    struct spu_gvm_hooks h = {on_event, on_anomaly, on_tx, on_now, NULL, NULL};
     struct spu_gvm_conn *conn = spu_gvm_conn_new(g, b, proto, &h, &l, &err);
     ga_check(conn != NULL, "spu_gvm_conn_new: %s", err.msg);
     l.conn = conn;

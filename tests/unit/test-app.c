@@ -58,7 +58,7 @@ static void setup(struct fixture *x, uint16_t port)
     x->b = http_bundle();
     struct app_sink sink = {&x->seen, on_event};
     struct app_tx_sink txs = {&x->seen, on_tx};
-    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL};
+    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL};
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
@@ -104,7 +104,9 @@ Test(app, pattern_on_any_port)
     feed(&x, STREAM_TOCLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     cr_assert_str_eq(x.f.app_proto, "http");
     finish(&x);
+    /* the response's body "ok" is a file (fileinfo) */
     cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "E http.file tx=0 dir=1\n"
                                  "E http.response tx=0 dir=1\n"
                                  "T http 0 cs\n");
     cr_assert_eq(counter(&x, CNT_SPU_APP_FLOWS_PATTERN), 1);

@@ -53,7 +53,7 @@ static void cnt_tx(void *ctx, uint64_t id, const struct spu_record *c, const str
     (void)s;
     ((struct counts *)ctx)->tx++;
 }
-static const struct spu_gvm_hooks cnt_hooks = {cnt_event, cnt_anomaly, cnt_tx, NULL};
+static const struct spu_gvm_hooks cnt_hooks = {cnt_event, cnt_anomaly, cnt_tx, NULL, NULL, NULL};
 
 static int feed_str(struct spu_gvm_conn *c, unsigned dir, const char *s)
 {

@@ -137,7 +137,7 @@ static void run_capture(struct recorder *rc, const char *path)
     static _Atomic int64_t clk;
     stream_cfg_default(&scfg);
     scfg.midstream = true;
-    struct stream_consumer cons = {rc, c_data, c_gap, c_close, c_destroy};
+    struct stream_consumer cons = {rc, c_data, c_gap, c_close, c_destroy, NULL};
     struct worker_cfg wc;
     memset(&wc, 0, sizeof(wc));
     wc.seed = 7;

@@ -133,7 +133,7 @@ Test(smtp_evelog, smtp_and_fileinfo)
         "\"state\":\"CLOSED\",\"stored\":false},"
         "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":\"<a@b.example>\","
         "\"rcpt_to\":[\"<c@d.example>\",\"<e@f.example>\"]},"
-        "\"spu\":{\"content_type\":\"application/zip\",\"ext\":\"zip\"}}\n"
+        "\"spu\":{\"content_type\":\"application/zip\",\"ext\":\"zip\",\"tx\":0}}\n"
         "{\"email\":{\"attachment\":[\"f.zip\"],\"cc\":[\"x@y.example\"],"
         "\"date\":\"Fri, 21 Apr 2023 05:10:36 +0000\",\"from\":\"toto <a@b.example>\","
         "\"message_id\":\"<m1@b.example>\",\"received\":[\"from a by b\"],"

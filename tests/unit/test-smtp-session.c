@@ -82,10 +82,10 @@ Test(smtp_session, pipelined_mail)
              "content=\"see http://x.example/a?b=1 now\\x0d\\x0a.dot\\x0d\\x0a\" size=38 "
              "url_list=\"http://x.example/a?b=1\" web_list=\"x.example/a?b=1\"} <leaf <entity <message <transfer <data\n");
     HAS(log, "E smtp.mail tx=6 dir=0 transfer{helo=\"a.example\" mail_from=\"<a@b.example>\" "
-             "rcpt_to=[\"<c@d.example>\", \"<e@f.example>\"] mail=message{");
-    HAS(log, "urls=[\"http://x.example/a?b=1\"] web_urls=[\"x.example/a?b=1\"]} txn=0} <data\n");
+             "rcpt_to=[\"<c@d.example>\", \"<e@f.example>\"] txn=0 mail=message{");
+    HAS(log, "urls=[\"http://x.example/a?b=1\"] web_urls=[\"x.example/a?b=1\"]}} <data\n");
     HAS(log, "E smtp.command tx=7 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
-    HAS(log, " web_urls=[\"x.example/a?b=1\"]} txn=0}} reply{code=\"250\" text=\"queued\" "
+    HAS(log, " web_urls=[\"x.example/a?b=1\"]}}} reply{code=\"250\" text=\"queued\" "
              "status=250}\n");
     HAS(log, "T 7 command{verb=\"QUIT\" command=\"QUIT\"} reply{code=\"221\"");
     cr_expect_eq(count_lines(log, "T "), 8);
@@ -142,7 +142,7 @@ Test(smtp_session, mime_mail)
              "md5=\"5eb63bbbe01eeed093cb22bb8f5acdc3\" "
              "sha1=\"2aae6c35c94fcfb415dbe95f408b9ce91ee846ed\" "
              "sha256=\"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9\" "
-             "filename=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\" ext=\"zip\" "
+             "stored=false filename=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\" ext=\"zip\" "
              "file_list=\"\\xc3\\xa9t\\xc3\\xa9.ZIP\"} <entity <part <multipart <entity "
              "<message <transfer <data\n");
     HAS(log, "E email.attachment tx=1 dir=0 leaf{content_type=\"text/plain\" "
@@ -150,7 +150,7 @@ Test(smtp_session, mime_mail)
     HAS(log, "filename=\"n\\xc3\\xb6te.txt\" ext=\"txt\"");
     /* gathered into the mail record the data message holds */
     HAS(log, "urls=[\"https://q.example/path\", \"http://h.example/\"] web_urls=[\"h.example/\"] "
-             "attachments=[\"\\xc3\\xa9t\\xc3\\xa9.ZIP\", \"n\\xc3\\xb6te.txt\"]} txn=0}}\n"
+             "attachments=[\"\\xc3\\xa9t\\xc3\\xa9.ZIP\", \"n\\xc3\\xb6te.txt\"]}}}\n"
              "E smtp.reply tx=1 dir=1 reply{code=\"250\" text=\"ok\" status=250}\n");
     /* bulk content is left out of the gathered records */
     HASNT(log, "data=\"hello world\"} file_list");
@@ -181,14 +181,14 @@ Test(smtp_session, bdat_chunks)
              "<leaf <entity <message <transfer <command\n");
     HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"BDAT\" command=\"BDAT\" arg=\"12\" "
              "size=\"12\" tail=\"\" last=false transfer=transfer{helo=\"c\" "
-             "mail_from=\"<a@b>\" rcpt_to=[\"<c@d>\"] mail=message{");
+             "mail_from=\"<a@b>\" rcpt_to=[\"<c@d>\"] txn=0 mail=message{");
     HAS(log, "E smtp.command tx=5 dir=0 command{verb=\"NOOP\" command=\"NOOP\"}\n");
     HAS(log, "T 3 command{verb=\"BDAT\" command=\"BDAT\" arg=\"5 X\"");
     /* the first chunk's reply pairs with nothing; the mail's reply is the
      * second chunk's, and NOOP gets its own */
     HAS(log, "E smtp.chunk_reply tx=6 dir=1 chunk_reply{code=\"250\" text=\"ok\" status=250}\n"
              "T 6 null chunk_reply{code=\"250\" text=\"ok\" status=250}\n");
-    HAS(log, "body=entity{single=leaf{text=text{size=13}}}} txn=0}} reply{code=\"250\" "
+    HAS(log, "body=entity{single=leaf{text=text{size=13}}}}}} reply{code=\"250\" "
              "text=\"done\" status=250}\n");
     HAS(log, "T 5 command{verb=\"NOOP\" command=\"NOOP\"} reply{code=\"250\" text=\"noop\"");
     cr_expect_eq(count_lines(log, "A "), 1, "%s", log);
@@ -245,7 +245,7 @@ Test(smtp_session, rset_clears_envelope)
                              "354 h\r\n"),
                         GA_C("Subject: s\r\n\r\nb\r\n.\r\n"), GA_S("250 i\r\n"), EOFS);
     HAS(log, "E smtp.mail tx=8 dir=0 transfer{helo=\"two\" mail_from=\"<a@b>\" "
-             "rcpt_to=[\"<c@d>\"] mail=message{");
+             "rcpt_to=[\"<c@d>\"] txn=1 mail=message{");
     free(log);
 }
 
@@ -278,13 +278,13 @@ Test(smtp_session, data_modes)
     HAS(log, "E smtp.command tx=1 dir=0 command{verb=\"RSET\" command=\"RSET\"}\n");
     HAS(log, "E email.header tx=3 dir=0 message{headers=[header{name=\"Subject\" "
              "value=\"long\"}] subject=\"long\"} <transfer <data\n");
-    HAS(log, "body=entity{single=leaf{text=text{size=65002}}}} txn=1} <data\n");
+    HAS(log, "body=entity{single=leaf{text=text{size=65002}}}}} <data\n");
     HAS(log, "E smtp.command tx=4 dir=0 command{verb=\"DATA\" command=\"DATA\"}\n");
     /* replies pair in order: the 354 goes to the first DATA; the refused
      * DATA ended transaction 0, so the mails are 1 and 2 */
     HAS(log, "T 2 command{verb=\"DATA\" command=\"DATA\"} reply{code=\"354\"");
-    HAS(log, "E smtp.data tx=5 dir=0 data{transfer=transfer{mail=message{body=entity{single="
-             "leaf{text=text{size=0}}}} txn=2}}\n");
+    HAS(log, "E smtp.data tx=5 dir=0 data{transfer=transfer{txn=2 mail=message{body=entity{single="
+             "leaf{text=text{size=0}}}}}}\n");
     cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
     HAS(log, "E smtp.command tx=6 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");
     free(log);
@@ -325,7 +325,7 @@ Test(smtp_session, hostile_mails)
         fprintf(stderr, "%s", log);
     HAS(log, "A email.field_truncated\n");
     HAS(log, "A email.depth_limit\n");
-    HAS(log, "E smtp.mail tx=1 dir=0 transfer{mail=message{headers=[header{name=\"Subject\" "
+    HAS(log, "E smtp.mail tx=1 dir=0 transfer{txn=0 mail=message{headers=[header{name=\"Subject\" "
              "value=\"deep\"}, header{name=\"X-Long\" value=\"hhhh");
     HAS(log, "\"!T}, header{name=\"Content-Type\"");
     HAS(log, "E smtp.command tx=2 dir=0 command{verb=\"QUIT\" command=\"QUIT\"}\n");

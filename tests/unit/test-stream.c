@@ -55,7 +55,7 @@ static void r_destroy(void *ctx, struct flow *f, void *app)
 }
 
 static struct rec R;
-static struct stream_consumer cons = {&R, r_data, r_gap, r_close, r_destroy};
+static struct stream_consumer cons = {&R, r_data, r_gap, r_close, r_destroy, NULL};
 static struct stream_cfg cfg;
 static struct stats_block st;
 static _Atomic int64_t memuse;

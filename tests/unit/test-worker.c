@@ -52,7 +52,7 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
 
 static struct seen S;
 static struct rt_hooks hooks = {&S, on_event};
-static struct stream_consumer cons = {&S, on_data, NULL, on_close, on_destroy};
+static struct stream_consumer cons = {&S, on_data, NULL, on_close, on_destroy, NULL};
 static struct stream_cfg scfg;
 static struct stats_gauges gauges;
 static _Atomic int64_t clk;

@@ -8,13 +8,17 @@
 # then
 #   1. ../shared/tools/eve-check --types http --summary (Suricata's own
 #      expectations of the http records), against
-#      tests/verify/expected-app-pass-count;
+#      tests/verify/expected-app-pass-count; and --types smtp,fileinfo
+#      against tests/verify/expected-smtp-pass-count;
 #   2. every record validates against Suricata's schema once `spu` is
 #      removed (tests/tools/eve-validate);
 #   3. tests/verify/tshark-compare.py: every HTTP transaction Wireshark
 #      reports (tshark-http.json beside each capture) must be one of ours
 #      with the same method, uri, host, user agent and status; against
-#      tests/verify/expected-tshark-agree-count.
+#      tests/verify/expected-tshark-agree-count; tshark-smtp-compare.py
+#      the same for SMTP (tshark-smtp.json: HELO/EHLO, MAIL, RCPT, DATA
+#      and each mail's subject, From and To) against
+#      tests/verify/expected-tshark-smtp-agree-count.
 # Prints "ok ..." / "FAIL ..." lines (the e2e runner's format) and the
 # failing checks; exits 1 when a count dropped below its record.
 # Usage: tests/verify/run.sh BUILD [RESULTS_DIR]
@@ -74,6 +78,20 @@ else
     status=1
 fi
 
+"$PY" "$TOOLS/eve-check" --types smtp,fileinfo -q --summary "$SV" "$OUT" > "$OUT/.run/eve-check-smtp.txt"
+line=$(tail -n 1 "$OUT/.run/eve-check-smtp.txt")
+passed=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+expected=$(cat "$HERE/expected-smtp-pass-count")
+if [ -n "$passed" ] && [ "$passed" -ge "$expected" ]; then
+    echo "ok verify smtp+fileinfo checks: $line (expected at least $expected passed)"
+    [ "$passed" -gt "$expected" ] &&
+        echo "    more than recorded: update tests/verify/expected-smtp-pass-count to $passed"
+else
+    echo "FAIL verify smtp+fileinfo checks: $line (expected at least $expected passed)"
+    grep '^FAIL' "$OUT/.run/eve-check-smtp.txt" | head -20
+    status=1
+fi
+
 "$PY" "$HERE/tshark-compare.py" "$SV" "$OUT" > "$OUT/.run/tshark.txt"
 line=$(tail -n 1 "$OUT/.run/tshark.txt")
 agree=$(echo "$line" | sed -n 's/^\([0-9]*\) agree.*/\1/p')
@@ -85,6 +103,19 @@ if [ -n "$agree" ] && [ "$agree" -ge "$expected" ]; then
 else
     echo "FAIL verify tshark: $line (expected at least $expected agreeing)"
     grep -v '^ok' "$OUT/.run/tshark.txt" | head -20
+    status=1
+fi
+"$PY" "$HERE/tshark-smtp-compare.py" "$SV" "$OUT" > "$OUT/.run/tshark-smtp.txt"
+line=$(tail -n 1 "$OUT/.run/tshark-smtp.txt")
+agree=$(echo "$line" | sed -n 's/^\([0-9]*\) agree.*/\1/p')
+expected=$(cat "$HERE/expected-tshark-smtp-agree-count")
+if [ -n "$agree" ] && [ "$agree" -ge "$expected" ]; then
+    echo "ok verify tshark smtp: $line (expected at least $expected agreeing)"
+    [ "$agree" -gt "$expected" ] &&
+        echo "    more than recorded: update tests/verify/expected-tshark-smtp-agree-count to $agree"
+else
+    echo "FAIL verify tshark smtp: $line (expected at least $expected agreeing)"
+    grep -v '^ok' "$OUT/.run/tshark-smtp.txt" | head -20
     status=1
 fi
 find "$OUT" -name eve.json | sort > "$OUT/.run/eves"
