@@ -89,8 +89,10 @@ static json_t *begin(struct detect_worker *w, const char *type)
         eve_endpoints_flow(&ep, c->f);
         epp = &ep;
     }
+    char proto[64];
+    const char *app_proto = detect_app_proto(w, proto, sizeof(proto)) ? proto : NULL;
     json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
-                            w->in_iface, epp, NULL, c->tx_id);
+                            w->in_iface, epp, app_proto, c->tx_id);
     if (rec && c->mon) {
         /* monitor.counts: no packet; the source and the sensor's count */
         char ip[64];
@@ -173,6 +175,9 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
     }
     json_object_set_new(rec, "alert", a);
     json_t *spu = spu_base(w);
+    struct spu_error e = {0};
+    if (detect_alert_tx(w, rec, spu, &e) != SPU_OK)
+        dc_inc(w, DC_RECORD_ERRORS);
     if (argc > 1 && args[1].type == SPU_T_STR)
         json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));
     if (r->score && w->cur.f) {

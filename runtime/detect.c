@@ -2,6 +2,8 @@
  * of one event through index, prefilter, VM and actions (see detect.h). */
 #include "detect-int.h"
 
+#include "evelog.h"
+
 #include "arena.h"
 #include "decode.h"
 #include "err.h"
@@ -582,7 +584,8 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
     struct spu_vm_config vc = {.budget = e->cfg.rule_budget};
     w->vm = spu_vm_new(&vc, err);
     w->ix = w->vm ? spu_index_new(err) : NULL;
-    if (!w->vm || !w->ix)
+    w->el = w->ix ? evelog_new(err) : NULL;
+    if (!w->vm || !w->ix || !w->el)
         goto fail;
     w->eve.out = out;
     w->eve.worker = (int)id;
@@ -609,6 +612,7 @@ void detect_worker_free(struct detect_worker *w)
         free(w->evmap[i].map);
     free(w->evmap);
     spu_index_free(w->ix);
+    evelog_free(w->el);
     spu_vm_free(w->vm);
     eve_writer_fini(&w->eve);
     free(w);
