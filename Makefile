@@ -26,7 +26,8 @@ FUZZ_SHORT   ?= 30
 # The front end and the bundle loader take hostile input first: 60 s each in make test.
 FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60
 
-PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis
+PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis \
+        libnetfilter_queue
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)

@@ -18,8 +18,15 @@ if [ -n "$inputs" ]; then
     echo "== spuc: compiling$inputs"
     # shellcheck disable=SC2086
     "$BUILD/spuc" -n demo -o "$OUT/demo.spb" $inputs
-    bundle_args="-b $OUT/demo.spb"
+    bundle_args="-b $OUT/demo.spb --classification rules/classification.config"
     ls -l "$OUT/demo.spb" | awk '{ print "   bundle " $NF ", " $5 " bytes" }'
+    # the lookup trees of the rules (README: "From a capture to alerts")
+    "$BUILD/spuc" --dot "$OUT/demo.spb" > "$OUT/index.dot"
+    if command -v dot > /dev/null; then
+        dot -Tsvg -o "$OUT/index.svg" "$OUT/index.dot" && echo "   lookup trees $OUT/index.svg"
+    else
+        echo "   lookup trees $OUT/index.dot (Graphviz's dot draws it)"
+    fi
 else
     echo "== no grammars or rules shipped yet: spurun decodes, tracks flows and logs them"
 fi

@@ -7,7 +7,8 @@ PKGS="gcc make pkg-config flex bison clang libclang-rt-14-dev
       liburcu-dev libssl-dev libsodium-dev libmagic-dev libyaml-dev
       libmicrohttpd-dev
       python3 python3-jsonschema tcpreplay wireshark-common tshark
-      iproute2 ethtool valgrind gnuplot-nox libhiredis-dev redis-server"
+      iproute2 ethtool valgrind gnuplot-nox libhiredis-dev redis-server
+      libnetfilter-queue-dev iptables nginx-light curl iputils-ping"
 case "$(dpkg --print-architecture 2>/dev/null)" in
     amd64) PKGS="$PKGS libhyperscan-dev" ;;
     *)     PKGS="$PKGS libvectorscan-dev" ;;

@@ -40,6 +40,25 @@ struct capture_stats {
 
 struct capture;
 
+/* Inline modes (docs/inline.md): what happens to a packet when its
+ * descriptor comes back from the worker. */
+enum {
+    CAPTURE_VERDICT_ACCEPT = 0,
+    CAPTURE_VERDICT_DROP = 1,
+    CAPTURE_VERDICT_REJECT = 2,     /* drop, reset both ends / ICMP unreachable */
+    CAPTURE_VERDICT_REDIRECT_C = 3, /* drop, 302 to the client (packet from the client), reset server */
+    CAPTURE_VERDICT_REDIRECT_S = 4, /* the same for a packet from the server */
+};
+
+struct capture_inline_counts {
+    uint64_t received;     /* read from the kernel */
+    uint64_t accepted, dropped, rejected, redirected; /* rejected, redirected: also dropped */
+    uint64_t fail_open;    /* accepted uninspected (no room, --fail-open) */
+    uint64_t batches;      /* batch verdicts sent */
+    uint64_t reject_sent, reject_unsent;
+    uint64_t lost;         /* kernel could not deliver (ENOBUFS) */
+};
+
 struct capture_ops {
     const char *name;
     /* Up to `max` packets into out; returns how many (0: none now, or end
@@ -52,8 +71,18 @@ struct capture_ops {
     void (*close)(struct capture *c);
 };
 
+/* Inline sources only: release with a verdict (CAPTURE_VERDICT_*; location:
+ * the Redirect target, NUL-terminated, borrowed for the call, or NULL), in
+ * place of release(), and the verdict counters. */
+struct capture_inline_ops {
+    void (*verdict)(struct capture *c, uint16_t source, void *cookie, unsigned verdict,
+                    const char *location);
+    void (*counts)(struct capture *c, struct capture_inline_counts *n);
+};
+
 struct capture {
     const struct capture_ops *ops;
+    const struct capture_inline_ops *inl; /* NULL: not an inline source */
     void *priv;
     bool live;
     _Atomic bool brk;
@@ -73,6 +102,20 @@ struct capture *capture_open_file(const char *path, const struct capture_opts *o
                                   struct spu_error *err);
 struct capture *capture_open_live(const char *iface, const struct capture_opts *o,
                                   struct spu_error *err);
+
+/* Inline: `--inline SPEC` with SPEC nfq:N[,M...] (netfilter queues) or
+ * bridge:IF1,IF2 (AF_PACKET, frames forwarded between the two); fail_open:
+ * accept uninspected when overloaded (--fail-open). Return new, or NULL
+ * with err filled. */
+struct capture *capture_open_inline(const char *spec, bool fail_open, struct spu_error *err);
+struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_error *err);
+struct capture *capture_open_bridge(const char *ifaces, bool fail_open, struct spu_error *err);
+
+/* True for an inline source (descriptors carry verdicts back). */
+static inline bool capture_is_inline(const struct capture *c)
+{
+    return c->inl != NULL;
+}
 
 static inline int capture_next(struct capture *c, struct capture_pkt *out, unsigned max,
                                bool *eof, struct spu_error *err)

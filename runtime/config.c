@@ -39,6 +39,9 @@ static const char usage[] =
     "  --hash-seed N|random flow hash seed (default: fixed for files, random live)\n"
     "  --realtime           replay a file at the pace of its timestamps\n"
     "  --fanout hash        live: one kernel ring per worker in a fanout group\n"
+    "  --inline nfq:N[,M..] inline prevention from netfilter queues (docs/inline.md)\n"
+    "  --inline bridge:IF1,IF2  inline prevention bridging two interfaces\n"
+    "  --fail-open          inline: accept uninspected when overloaded\n"
     "  --stream-policy P    overlapping TCP data: first (default, bytes seen first\n"
     "                       win) or last (the newest bytes win)\n"
     "  --flow-memcap B      bytes of flow state for all workers (default 128 MiB)\n"
@@ -164,6 +167,8 @@ enum {
     OPT_SEED,
     OPT_REALTIME,
     OPT_FANOUT,
+    OPT_INLINE,
+    OPT_FAIL_OPEN,
     OPT_BARE,
     OPT_BARE_JSON,
     OPT_STATS,
@@ -220,6 +225,8 @@ static const struct option longopts[] = {
     {"hash-seed", required_argument, NULL, OPT_SEED},
     {"realtime", no_argument, NULL, OPT_REALTIME},
     {"fanout", required_argument, NULL, OPT_FANOUT},
+    {"inline", required_argument, NULL, OPT_INLINE},
+    {"fail-open", no_argument, NULL, OPT_FAIL_OPEN},
     {"bare", no_argument, NULL, OPT_BARE},
     {"bare-json", no_argument, NULL, OPT_BARE_JSON},
     {"stats-interval", required_argument, NULL, OPT_STATS},
@@ -434,6 +441,12 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_REALTIME:
             c->realtime = true;
             break;
+        case OPT_INLINE:
+            c->inline_spec = optarg;
+            break;
+        case OPT_FAIL_OPEN:
+            c->fail_open = true;
+            break;
         case OPT_FANOUT:
             if (strcmp(optarg, "hash") != 0)
                 return spu_error_set(err, SPU_EINVAL, "--fanout: only 'hash' is supported");
@@ -613,9 +626,13 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     }
     if (optind < argc)
         return spu_error_set(err, SPU_EINVAL, "unexpected argument '%s'", argv[optind]);
+    if (c->inline_spec && (c->read_path || c->iface))
+        return spu_error_set(err, SPU_EINVAL, "--inline is the packet source: no -r or -i");
+    if (c->fail_open && !c->inline_spec)
+        return spu_error_set(err, SPU_EINVAL, "--fail-open applies to --inline");
     if (c->monitor_url && (c->read_path || c->iface))
         return spu_error_set(err, SPU_EINVAL, "--monitor reads a stream: no -r or -i");
-    if (!c->read_path && !c->iface && !c->test && !c->monitor_url) {
+    if (!c->read_path && !c->iface && !c->inline_spec && !c->test && !c->monitor_url) {
         if (c->bare)
             return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
         /* no source: wait for capture files queued through the socket */

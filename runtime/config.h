@@ -44,6 +44,8 @@ struct config {
     uint32_t seed;
     bool realtime;           /* --realtime */
     unsigned fanout;         /* --fanout hash: one ring per worker */
+    const char *inline_spec; /* --inline nfq:N[,M...] */
+    bool fail_open;          /* --fail-open */
     bool bare;               /* --bare */
     bool bare_json;          /* --bare-json */
     unsigned stats_interval; /* --stats-interval SECS (0 = only at exit) */

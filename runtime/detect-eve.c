@@ -89,8 +89,10 @@ static json_t *begin(struct detect_worker *w, const char *type)
         eve_endpoints_flow(&ep, c->f);
         epp = &ep;
     }
+    char proto[64];
+    const char *app_proto = detect_app_proto(w, proto, sizeof(proto)) ? proto : NULL;
     json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
-                            w->in_iface, epp, NULL, c->tx_id);
+                            w->in_iface, epp, app_proto, c->tx_id);
     if (rec && c->mon) {
         /* monitor.counts: no packet; the source and the sensor's count */
         char ip[64];
@@ -173,6 +175,9 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
     }
     json_object_set_new(rec, "alert", a);
     json_t *spu = spu_base(w);
+    struct spu_error e = {0};
+    if (detect_alert_tx(w, rec, spu, &e) != SPU_OK)
+        dc_inc(w, DC_RECORD_ERRORS);
     if (argc > 1 && args[1].type == SPU_T_STR)
         json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));
     if (r->score && w->cur.f) {
@@ -214,6 +219,21 @@ json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args,
     return rec;
 }
 
+/* Inline: what the packet path does with the flow from now on (flow.verdict,
+ * docs/inline.md). Pass lets the rest through. */
+static void detect_enforce(struct detect_event *c, unsigned v)
+{
+    struct flow *f = c->f;
+    if (v == DV_REDIRECT && c->redirect) {
+        free(f->redirect);
+        f->redirect = strndup(c->redirect, c->redirect_len);
+        f->verdict = f->redirect ? FLOW_VERDICT_REDIRECT : FLOW_VERDICT_REJECT;
+        return;
+    }
+    f->verdict = v == DV_DROP ? FLOW_VERDICT_DROP : v == DV_PASS ? FLOW_VERDICT_NONE
+                                                                  : FLOW_VERDICT_REJECT;
+}
+
 void detect_flush_event(struct detect_worker *w)
 {
     struct detect_event *c = &w->cur;
@@ -223,8 +243,11 @@ void detect_flush_event(struct detect_worker *w)
                                                  DC_VERDICT_REJECT, DC_VERDICT_REDIRECT};
         dc_inc(w, vc[v]);
         struct detect_flow *df = c->f ? detect_flow_get(w, c->f) : NULL;
-        if (df && v < df->verdict)
+        if (df && v < df->verdict) {
             df->verdict = (uint8_t)v;
+            if (w->eng->cfg.enforce)
+                detect_enforce(c, v);
+        }
     }
     for (unsigned i = 0; i < c->npending; i++) {
         json_t *rec = c->pending[i];

@@ -115,6 +115,8 @@ struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f)
 
 void detect_flow_free(struct detect_worker *w, struct flow *f)
 {
+    free(f->redirect); /* inline Redirect the flow's last packet never carried */
+    f->redirect = NULL;
     struct detect_flow *df = f->detect;
     if (!df)
         return;

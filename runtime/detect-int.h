@@ -241,6 +241,7 @@ struct detect_worker {
     int64_t switch_t0;                    /* start of the first event of a new one, or 0 */
     _Atomic uint64_t c[DC__COUNT];
     _Atomic uint64_t fault_kind[SPU_VMF__COUNT];
+    struct evelog *el; /* the alerts' protocol objects (detect-txlog.c) */
     struct detect_event cur;
     struct held_session held[DETECT_MAX_HELD];
     unsigned nheld;
@@ -295,6 +296,19 @@ struct detect_flow *detect_flow_get(struct detect_worker *w, struct flow *f);
 void detect_flow_free(struct detect_worker *w, struct flow *f);
 /* Release every session entry the running rule holds. */
 void detect_release_sessions(struct detect_worker *w);
+
+/* detect-txlog.c */
+/* Add to the alert record `rec` the protocol objects of the current
+ * grammar event's transaction (the grammar's log declarations), and to its
+ * `spu` object the logs' `spu.tx`; nothing for runtime events. SPU_OK, or
+ * an error with err set. */
+int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct spu_error *err);
+
+/* The connection's protocol of the current grammar event, into buf
+ * (NUL-terminated): the event's protocol, or for a protocol applied to a
+ * sub-stream (email in smtp) that of the nearest enclosing record's event
+ * whose protocol runs on a connection. false for runtime events. */
+bool detect_app_proto(const struct detect_worker *w, char *buf, size_t n);
 
 /* detect-state.c: host.h state() */
 int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,

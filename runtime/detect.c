@@ -2,6 +2,8 @@
  * of one event through index, prefilter, VM and actions (see detect.h). */
 #include "detect-int.h"
 
+#include "evelog.h"
+
 #include "arena.h"
 #include "decode.h"
 #include "err.h"
@@ -405,6 +407,12 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
     struct detect_worker *w = ctx;
+    if (w->eng->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver) {
+        uint8_t ip[16];
+        detect_ip16(d->ipver, d->src, ip);
+        if (shun_check(w->eng->shun, ip, (p ? p->ts_ns : f->last_ns) / 1000000))
+            f->verdict = FLOW_VERDICT_DROP;
+    }
     const struct detect_gen *g = detect_gen_enter(w);
     bool any = false;
     for (unsigned i = 0; i < g->nslots && !any; i++)
@@ -576,7 +584,8 @@ struct detect_worker *detect_worker_new(struct detect_engine *e, unsigned id,
     struct spu_vm_config vc = {.budget = e->cfg.rule_budget};
     w->vm = spu_vm_new(&vc, err);
     w->ix = w->vm ? spu_index_new(err) : NULL;
-    if (!w->vm || !w->ix)
+    w->el = w->ix ? evelog_new(err) : NULL;
+    if (!w->vm || !w->ix || !w->el)
         goto fail;
     w->eve.out = out;
     w->eve.worker = (int)id;
@@ -603,6 +612,7 @@ void detect_worker_free(struct detect_worker *w)
         free(w->evmap[i].map);
     free(w->evmap);
     spu_index_free(w->ix);
+    evelog_free(w->el);
     spu_vm_free(w->vm);
     eve_writer_fini(&w->eve);
     free(w);

@@ -22,6 +22,7 @@
 #define SPU_DETECT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,8 @@ struct detect_cfg {
     size_t flow_state_cap;      /* bytes of flow variables per flow per bundle; 0: 4096 */
     size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
     size_t shun_cap;            /* shunned addresses; 0: shun.h default */
+    bool enforce;               /* inline: every packet from a shunned source marks
+                                 * its flow dropped (flow.verdict) */
     unsigned max_apps;          /* application slots for later publications; 0: n */
     /* spam-source monitoring (docs/spam.md), all borrowed and optional */
     struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */

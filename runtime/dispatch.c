@@ -96,9 +96,17 @@ static void put_back(struct dispatcher *d, struct pkt *p)
 {
     if (p->flags & PKT_OWNED)
         free(p->own);
-    else if (!(p->flags & PKT_PSEUDO))
-        capture_release(d->cap, p->source, p->cookie);
+    else if (!(p->flags & PKT_PSEUDO)) {
+        if (d->cap->inl)
+            d->cap->inl->verdict(d->cap, p->source, p->cookie, p->verdict, p->location);
+        else
+            capture_release(d->cap, p->source, p->cookie);
+    }
     p->own = NULL;
+    if (p->location) {
+        free(p->location);
+        p->location = NULL;
+    }
     p->next = d->free_list;
     d->free_list = p;
     d->nfree++;
@@ -279,6 +287,7 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
         p->linktype = (uint16_t)cp[i].linktype;
         p->source = cp[i].source;
         p->cookie = cp[i].cookie;
+        p->verdict = 0;
         if (cp[i].vlan) {
             p->pre_vlan[0] = cp[i].vlan;
             p->pre_nvlan = 1;

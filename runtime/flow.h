@@ -69,6 +69,10 @@ enum {
     FLOW_F_ENDED = 1u << 2,
 };
 
+/* flow.verdict; the values of capture.h's CAPTURE_VERDICT_* */
+enum { FLOW_VERDICT_NONE = 0, FLOW_VERDICT_DROP = 1, FLOW_VERDICT_REJECT = 2,
+       FLOW_VERDICT_REDIRECT = 3 /* this packet: flow.redirect; then drop */ };
+
 struct flow {
     struct flow *hnext;          /* bucket chain */
     struct flow *lprev, *lnext;  /* timeout-class list, oldest activity first */
@@ -84,12 +88,16 @@ struct flow {
     uint8_t tcp_flags[2];        /* flags seen to server / to client */
     uint8_t flags;               /* FLOW_F_* */
     uint8_t icmp_type, icmp_code;
+    uint8_t verdict;             /* FLOW_VERDICT_*: what inline modes do with the
+                                  * flow's packets (set by the rule engine) */
     struct stream_dir sd[2];     /* [0] to server, [1] to client */
     void *app;                   /* stream consumer's slot */
     const char *app_proto;       /* protocol name (NUL-terminated, owned by the
                                   * application layer, which outlives its flows),
                                   * or NULL: not characterized */
     void *detect;                /* rule engine's slot (detect.c: flow variables, verdict) */
+    char *redirect;              /* inline: Redirect location (heap) until the worker
+                                  * moves it to the packet; freed at flow end */
     void *trace;                 /* --pcap-log's slot (pcaplog.c: packet ring, alert pcap) */
 };
 

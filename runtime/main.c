@@ -377,7 +377,8 @@ static int run_one(const struct config *c, struct run_service *svc,
                           .reload = &reload_requested,
                           .log = drop->log};
     LOGGER(drop->log, LOGGER_NOTICE, "started: %s %s, %u workers, %u bundles",
-           cfg.iface ? "interface" : "capture", cfg.iface ? cfg.iface : cfg.read_path, cfg.workers,
+           cfg.inline_spec ? "inline" : cfg.iface ? "interface" : "capture",
+           cfg.inline_spec ? cfg.inline_spec : cfg.iface ? cfg.iface : cfg.read_path, cfg.workers,
            cfg.nbundles);
     int rc = run_main_env(&cfg, &env, &rep, &err);
     if (rc < 0 && cfg.log_file) /* standard error gets it below either way */
@@ -402,6 +403,8 @@ static int run_one(const struct config *c, struct run_service *svc,
             rep.workers);
     if (rep.top_rules[0])
         fputs(rep.top_rules, stderr);
+    if (rep.inline_counts[0])
+        fputs(rep.inline_counts, stderr);
     if (cfg.verbose)
         fprintf(stderr, "spurun: stream bytes copied=%llu dispatcher busy=%.3fs\n",
                 (unsigned long long)rep.bytes_copied, (double)rep.dispatch_ns / 1e9);

@@ -34,8 +34,10 @@ struct pkt {
     uint8_t pre_nvlan;
     uint8_t anomaly;      /* anomaly code + 1 raised by reassembly, or 0 */
     uint16_t source;      /* index of the capture source (file, interface) */
+    uint8_t verdict;      /* inline: CAPTURE_VERDICT_* set by the worker */
     void *cookie;         /* capture backend's (ring block) */
     void *own;            /* PKT_OWNED: heap bytes behind data */
+    char *location;       /* inline Redirect target (heap, freed on return), or NULL */
     struct pkt *next;     /* free-list link while in the pool */
 };
 

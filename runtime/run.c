@@ -50,7 +50,7 @@ static uint32_t pick_seed(const struct config *c)
 {
     if (c->seed_given)
         return c->seed;
-    if (c->seed_random || c->iface) {
+    if (c->seed_random || c->iface || c->inline_spec) {
         uint32_t s;
         if (getrandom(&s, sizeof(s), 0) == (ssize_t)sizeof(s))
             return s;
@@ -355,8 +355,10 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         }
     }
     struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
-    r->cap = c->iface ? capture_open_live(c->iface, &co, err)
-                      : capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
+    r->cap = c->inline_spec ? capture_open_inline(c->inline_spec, c->fail_open, err)
+             : c->iface     ? capture_open_live(c->iface, &co, err)
+                            : capture_open_file(env->read_path ? env->read_path : c->read_path,
+                                                &co, err);
     if (!r->cap)
         return err->code ? err->code : SPU_EIO;
     struct output_rotate rot = {c->eve_rotate_bytes, c->eve_rotate_seconds};
@@ -420,7 +422,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                                   .local = r->local,
                                   .sensor_name = c->sensor_name,
                                   .report = r->report ? report_add : NULL,
-                                  .report_ctx = r->report};
+                                  .report_ctx = r->report,
+                                  .enforce = c->inline_spec != NULL};
         r->detect = !r->local || (c->report_url && !r->report)
                         ? NULL
                         : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers,
@@ -465,7 +468,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                 detect_worker_set_alert_hook(r->dw[i], pcaplog_alert_hook, r->pcaplogs[i]);
         }
     }
-    unsigned pool = c->iface ? 65536 : 16384;
+    unsigned pool = c->iface || c->inline_spec ? 65536 : 16384;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
@@ -494,7 +497,9 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         if (!r->workers[i])
             goto nomem;
     }
-    struct dispatch_cfg dc = {r->nworkers, seed, c->iface != NULL,
+    /* inline without --fail-open waits for a full worker queue (as for files)
+     * instead of letting the packet through uninspected */
+    struct dispatch_cfg dc = {r->nworkers, seed, c->iface || (c->inline_spec && c->fail_open),
                               c->checksum, pool, (size_t)c->defrag_memcap};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
@@ -531,7 +536,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             break;
         }
         if (s == 0) {
-            if (++idle > 8 && !c->iface) {
+            if (++idle > 8 && !c->iface && !c->inline_spec) {
                 struct timespec ts = {0, 50000};
                 nanosleep(&ts, NULL);
             }
@@ -601,6 +606,18 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     rep->workers = r->nworkers;
     if (r->detect && c->top_rules)
         detect_engine_top_text(r->detect, c->top_rules, rep->top_rules, sizeof(rep->top_rules));
+    if (r->cap->inl) {
+        struct capture_inline_counts ic;
+        r->cap->inl->counts(r->cap, &ic);
+        snprintf(rep->inline_counts, sizeof(rep->inline_counts),
+                 "spurun: inline received=%llu accepted=%llu dropped=%llu rejected=%llu "
+                 "redirected=%llu fail_open=%llu batches=%llu resets_sent=%llu lost=%llu\n",
+                 (unsigned long long)ic.received, (unsigned long long)ic.accepted,
+                 (unsigned long long)ic.dropped, (unsigned long long)ic.rejected,
+                 (unsigned long long)ic.redirected,
+                 (unsigned long long)ic.fail_open, (unsigned long long)ic.batches,
+                 (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost);
+    }
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {
         worker_free(r->workers[i]);

@@ -1,6 +1,7 @@
 /* worker.c - the worker thread loop and per-packet processing (see worker.h). */
 #include "worker.h"
 
+#include "capture.h"
 #include "decode.h"
 #include "err.h"
 #include "eve.h"
@@ -206,6 +207,17 @@ void worker_process(struct worker *w, struct pkt *p)
     if (w->sctx.nanom)
         report_anomalies(w, p, w->sctx.anom, w->sctx.nanom, d, f);
     flow_table_touch(w->flows, f, p->ts_ns);
+    p->verdict = f->verdict; /* inline modes enforce it (dispatch.c) */
+    if (f->verdict == FLOW_VERDICT_REDIRECT) {
+        /* this packet carries the 302 (its direction says which end is the
+         * client); the rest of the flow is dropped */
+        p->verdict = !f->redirect ? CAPTURE_VERDICT_REJECT
+                     : fd == 0    ? CAPTURE_VERDICT_REDIRECT_C
+                                  : CAPTURE_VERDICT_REDIRECT_S;
+        p->location = f->redirect;
+        f->redirect = NULL;
+        f->verdict = FLOW_VERDICT_DROP;
+    }
 }
 
 static void sweep(struct worker *w, int64_t clock)

@@ -18,7 +18,7 @@ set -eu
 # params   comma-separated key=value, or -: workers=N (x of the workers plot),
 #          rules=N (x of the rules plot), idle=NAME (memory per flow against the idle
 #          run NAME, in the same area: see README.md)
-# command  {spurun} {spuc} {input} {out} (a directory of the scenario's own) {ncpu} are
+# command  {spurun} {spuc} {build} {input} {out} (a directory of the scenario's own) {ncpu} are
 #          replaced (in params too), and {eve} by "-o {out}/eve.json --no-progress -v" (EVE
 #          to that directory; -v: spurun's summary adds its dispatcher's busy time); words
 #          are split on blanks, there is no quoting
@@ -33,6 +33,10 @@ w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+rules0      rules     mix    3  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
+rules10     rules     mix    3  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}
+rules1k     rules     mix    3  rules=1000      sh tests/bench/rules-run.sh {build} 1000 {input} {out}
+rules10k    rules     mix    3  rules=10000     sh tests/bench/rules-run.sh {build} 10000 {input} {out}
 '
 
 # BENCH_SCENARIOS=FILE replaces the table (same columns; the harness's own test uses it),
@@ -118,7 +122,7 @@ input_path() { # NAME -> path of the input for this size, built if needed
 
 expand() { # COMMAND INPUT OUT -> the command with its {names} replaced
     printf '%s\n' "$1" | sed -e "s|{eve}|-o {out}/eve.json --no-progress -v|g" \
-        -e "s|{spurun}|$BUILD/spurun|g" -e "s|{spuc}|$BUILD/spuc|g" \
+        -e "s|{spurun}|$BUILD/spurun|g" -e "s|{spuc}|$BUILD/spuc|g" -e "s|{build}|$BUILD|g" \
         -e "s|{input}|$2|g" -e "s|{out}|$3|g" -e "s|{ncpu}|$NCPU|g"
 }
 

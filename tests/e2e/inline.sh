@@ -1,0 +1,222 @@
+#!/bin/sh
+# Inline prevention (docs/inline.md) in three network namespaces made here:
+# client (curl) -- spu -- server (nginx serving files), veth offloads off so
+# spu sees real frames, once per mode:
+#   nfq     spu routes between two subnets; iptables queues FORWARD to
+#           spurun --inline nfq:0,1 (--queue-balance)
+#   bridge  client and server share a subnet; spurun --inline bridge:A,B
+#           forwards frames between spu's two address-less interfaces
+# Checks: traffic passes without a verdict; a Drop rule makes curl fail for
+# that URL only; Reject resets the connection (curl fails at once, not by
+# timeout); Redirect answers 302 in place of the server (which never sees
+# the request); Shun blocks the client's next connections until it expires;
+# the verdicts are counted. Skipped only when `ip netns add` fails.
+. "$E2E/lib.inc"
+T=$$
+cleanup() {
+    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
+    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
+    spid=; C=; M=; S=
+}
+trap cleanup EXIT
+# refused arguments (no namespace needed)
+bad=0
+for args in "--inline nfq:0 -r x.pcap|--inline is the packet source" \
+            "--fail-open -r x.pcap|--fail-open applies to --inline" \
+            "--inline tap:1|expected nfq:N" \
+            "--inline nfq:1x|queue numbers 0-65535" \
+            "--inline nfq:70000|queue numbers 0-65535" \
+            "--inline bridge:eth0|two interfaces" \
+            "--inline bridge:eth0,eth0|must differ"; do
+    a=${args%%|*}; want=${args#*|}
+    # shellcheck disable=SC2086
+    "$SPURUN" $a -o /dev/null > "$TMPC/arg.out" 2>&1 && { bad=1; echo "accepted: $a"; }
+    grep -q -- "$want" "$TMPC/arg.out" || { bad=1; echo "$a: $(cat "$TMPC/arg.out")"; }
+done
+[ $bad = 0 ] && echo "ok inline: bad --inline / --fail-open arguments refused with their reason" ||
+    echo "FAIL inline: argument checks (above)"
+if ! ip netns add spuichk$T 2>"$TMPC/netns.err"; then
+    echo "skip inline: ip netns add failed: $(cat "$TMPC/netns.err")"
+    exit 0
+fi
+ip netns del spuichk$T
+fail() { echo "FAIL inline: $*"; exit 1; }
+for t in nginx curl ethtool; do
+    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
+done
+# this kernel queues only through the legacy (xtables) NFQUEUE target
+IPT=iptables-legacy
+command -v $IPT >/dev/null || IPT=iptables
+command -v $IPT >/dev/null || fail "iptables is not installed (mk/deps.sh)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+up() { # NS IF [ADDR]
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+    [ -n "$3" ] && ip netns exec "$1" ip addr add "$3" dev "$2"
+    ip netns exec "$1" ip link set "$2" up
+    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
+}
+
+topology() { # MODE
+    C=spuic$T; M=spuim$T; S=spuis$T
+    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
+    ip link add ci$T type veth peer name cm$T || fail "veth pair"
+    ip link add si$T type veth peer name sm$T || fail "veth pair"
+    ip link set ci$T netns $C; ip link set cm$T netns $M
+    ip link set si$T netns $S; ip link set sm$T netns $M
+    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
+    if [ "$1" = nfq ]; then
+        SA=10.77.2.2
+        up $C ci$T 10.77.1.2/24; up $M cm$T 10.77.1.1/24
+        up $S si$T $SA/24; up $M sm$T 10.77.2.1/24
+        ip netns exec $C ip route add default via 10.77.1.1
+        ip netns exec $S ip route add default via 10.77.2.1
+        ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
+    else
+        SA=10.78.0.3
+        up $C ci$T 10.78.0.2/24; up $M cm$T ""
+        up $S si$T $SA/24; up $M sm$T ""
+    fi
+}
+
+mkdir -p "$TMPC/www"
+for f in index secret other reset shun old; do
+    printf 'file %s\n' "$f" > "$TMPC/www/$f.txt"
+done
+nginx_conf() { # LISTEN
+    cat <<EOF
+user root;
+worker_processes 1;
+pid $TMPC/nginx.pid;
+error_log $TMPC/nginx-error.log;
+events { worker_connections 64; }
+http {
+    access_log $TMPC/nginx-access.log;
+    client_body_temp_path $TMPC/body;
+    proxy_temp_path $TMPC/proxy;
+    fastcgi_temp_path $TMPC/fastcgi;
+    uwsgi_temp_path $TMPC/uwsgi;
+    scgi_temp_path $TMPC/scgi;
+    server { listen $1:80; root $TMPC/www; }
+}
+EOF
+}
+SPUC="$(dirname "$SPURUN")/spuc"
+cat > "$TMPC/inline.spr" <<'EOF'
+import http;
+rule sid 9100001 "inline drop" on http.request {
+    if (uri == "/secret.txt") { Drop(); Alert(); }
+}
+rule sid 9100002 "inline reject" on http.request {
+    if (uri == "/reset.txt") { Reject(); Alert(); }
+}
+rule sid 9100003 "inline shun" on http.request {
+    if (uri == "/shun.txt") { Shun(duration: 4000); Alert(); }
+}
+rule sid 9100004 "inline redirect" on http.request {
+    if (uri == "/old.txt") { Redirect("/other.txt"); Alert(); }
+}
+EOF
+"$SPUC" -I "$ROOT/grammars" -n inline -o "$TMPC/inline.spb" "$TMPC/inline.spr" ||
+    fail "spuc inline.spr"
+
+get() { # PATH [MAXTIME]: curl's exit code, body in $TMPC/body.out
+    rm -f "$TMPC/body.out"
+    ip netns exec $C curl -s -o "$TMPC/body.out" --max-time "${2:-3}" "http://$SA/$1"
+    echo $?
+}
+
+run_mode() { # nfq | bridge
+    m=$1
+    topology $m
+    nginx_conf $SA > "$TMPC/nginx.conf"
+    ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
+        fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
+    if [ $m = nfq ]; then
+        [ "$(get index.txt)" = 0 ] || fail "nfq: no route from client to server"
+        # two queues, flows spread over them by the kernel's hash
+        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-balance 0:1 ||
+            fail "$IPT NFQUEUE rule"
+        spec=nfq:0,1
+    else
+        # nothing else joins the two sides: without spurun curl cannot connect
+        [ "$(get index.txt 1)" != 0 ] || fail "bridge: client reaches server without spu"
+        spec=bridge:cm$T,sm$T
+    fi
+    ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/inline.spb" -w 2 \
+        -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
+    spid=$!
+    i=0
+    until [ "$(get index.txt 1)" = 0 ]; do
+        i=$((i + 1))
+        [ $i -lt 20 ] || fail "$m: no traffic through spurun: $(cat "$TMPC/spurun-$m.err")"
+        kill -0 $spid 2>/dev/null || fail "$m: spurun exited: $(cat "$TMPC/spurun-$m.err")"
+    done
+    grep -qx 'file index' "$TMPC/body.out" &&
+        echo "ok inline $m: traffic without a verdict passes through spurun" ||
+        echo "FAIL inline $m: index body: $(cat "$TMPC/body.out")"
+
+    rc=$(get secret.txt 3)
+    [ "$rc" != 0 ] && echo "ok inline $m: Drop makes curl fail for the dropped URL (curl exit $rc)" ||
+        echo "FAIL inline $m: /secret.txt was served through a Drop rule"
+    rc=$(get other.txt 3)
+    [ "$rc" = 0 ] && grep -qx 'file other' "$TMPC/body.out" &&
+        echo "ok inline $m: another URL still passes after the drop" ||
+        echo "FAIL inline $m: /other.txt after the drop (curl exit $rc)"
+
+    t0=$(date +%s%N)
+    rc=$(get reset.txt 5)
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    # curl: 56 = connection reset while receiving, 52 = empty reply
+    if { [ "$rc" = 56 ] || [ "$rc" = 52 ]; } && [ $ms -lt 3000 ]; then
+        echo "ok inline $m: Reject resets the connection (curl exit $rc after $ms ms)"
+    else
+        echo "FAIL inline $m: Reject: curl exit $rc after $ms ms (want a reset, not a timeout)"
+    fi
+
+    code=$(ip netns exec $C curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+        --max-time 3 "http://$SA/old.txt")
+    [ "$code" = "302 http://$SA/other.txt" ] &&
+        echo "ok inline $m: Redirect makes curl see the 302 ($code)" ||
+        echo "FAIL inline $m: Redirect: curl saw '$code'"
+    body=$(ip netns exec $C curl -s -L --max-time 3 "http://$SA/old.txt")
+    [ "$body" = "file other" ] && echo "ok inline $m: curl -L follows the redirect" ||
+        echo "FAIL inline $m: curl -L old.txt gave '$body'"
+    grep -q 'GET /other.txt' "$TMPC/nginx-access.log" &&
+        ! grep -q 'GET /old.txt' "$TMPC/nginx-access.log" &&
+        echo "ok inline $m: the redirected request never reached the server" ||
+        echo "FAIL inline $m: nginx served /old.txt"
+
+    get shun.txt 2 >/dev/null
+    rc=$(get index.txt 1)
+    [ "$rc" != 0 ] && echo "ok inline $m: Shun blocks the client's next connection (curl exit $rc)" ||
+        echo "FAIL inline $m: a connection right after Shun went through"
+    # the shun lasts 4 s of packet time (wall time inline): wait it out
+    sleep 4
+    rc=$(get index.txt 3)
+    [ "$rc" = 0 ] && echo "ok inline $m: connections pass again once the shun expires" ||
+        echo "FAIL inline $m: still blocked after the shun expired (curl exit $rc)"
+
+    kill -INT $spid
+    wait $spid
+    src=$?
+    spid=
+    [ $src = 0 ] || echo "FAIL inline $m: spurun exit $src: $(cat "$TMPC/spurun-$m.err")"
+    line=$(grep 'inline received' "$TMPC/spurun-$m.err")
+    val() { echo "$line" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+    if [ "$(val dropped)" -gt 0 ] && [ "$(val rejected)" -gt 0 ] && [ "$(val resets_sent)" -ge 2 ] \
+        && [ "$(val accepted)" -gt 0 ] && [ "$(val redirected)" -ge 2 ]; then
+        echo "ok inline $m: verdicts counted (${line#spurun: })"
+    else
+        echo "FAIL inline $m: counters: '$line'"
+    fi
+    n=$(grep -c '"signature_id":910000[1234]' "$TMPC/eve-$m.json")
+    [ "$n" -ge 4 ] && echo "ok inline $m: the four rules alerted ($n alerts)" ||
+        echo "FAIL inline $m: $n alerts from the inline rules, want 4 or more"
+    cleanup
+    rm -f "$TMPC/nginx.pid" "$TMPC/nginx-access.log"
+}
+
+run_mode nfq
+run_mode bridge
