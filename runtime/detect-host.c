@@ -80,7 +80,11 @@ static int flowkey(void *ctx, uint32_t key, struct spu_value *out)
     case DFK_START:
         *out = spu_v_int(f->start_ns / 1000000);
         break;
-    default: /* DFK_APP_PROTO: XXX(issue 4) not on the flow yet */
+    case DFK_APP_PROTO:
+        if (f->app_proto)
+            *out = spu_v_str((const uint8_t *)f->app_proto, strlen(f->app_proto));
+        break;
+    default:
         break;
     }
     return SPU_OK;

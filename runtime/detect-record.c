@@ -219,8 +219,7 @@ static struct spu_value field_value(struct detect_worker *w, enum rt_field rf, i
     case RTF_SENSOR:
         return cstr(w->eng->cfg.sensor_name ? w->eng->cfg.sensor_name : w->in_iface);
     case RTF_APP_PROTO:
-        /* XXX(issue 4): the flow carries no application protocol yet */
-        return spu_v_null();
+        return f && f->app_proto ? cstr(f->app_proto) : spu_v_null();
     case RTF_PKTS_TOSERVER:
         return f ? spu_v_int(f->pkts[0]) : spu_v_null();
     case RTF_PKTS_TOCLIENT:
