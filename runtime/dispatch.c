@@ -297,13 +297,18 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
         if (p->ts_ns > d->clock_local)
             d->clock_local = p->ts_ns;
         p->clock_ns = d->clock_local;
-        atomic_store_explicit(d->clock, d->clock_local, memory_order_release);
         defrag_expire(d->df, d->clock_local, &d->stats);
         handle(d, p);
     }
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         if (d->nout[w])
             flush_worker(d, w);
+    /* Published only once every packet up to it is on a work queue: a
+     * worker that finds its queue empty and sweeps with this clock has
+     * then processed all its packets up to it, so no flow expires in a
+     * sweep while a later packet of it still waits in the dispatcher's
+     * batch (which made the flows depend on the worker count). */
+    atomic_store_explicit(d->clock, d->clock_local, memory_order_release);
     if (n > 0) {
         stats_add(&d->stats, CNT_SPU_DISPATCH_NS, (uint64_t)(mono_ns() - t0));
         stats_add(&d->stats, CNT_SPU_DISPATCH_PKTS, (uint64_t)n);

@@ -240,12 +240,16 @@ static void *worker_main(void *arg)
     void *batch[BATCH];
     unsigned idle = 0;
     for (;;) {
+        /* The clock is read before the queue: the dispatcher publishes it
+         * after pushing every packet up to it, so an empty queue then
+         * means this worker has processed them all and may sweep with it. */
+        int64_t published = atomic_load_explicit(w->cfg.clock, memory_order_acquire);
         size_t n = spsc_pop(w->work, batch, BATCH);
         if (n == 0) {
             if (atomic_load_explicit(&w->stop, memory_order_acquire) &&
                 spsc_count(w->work) == 0)
                 break;
-            sweep(w, atomic_load_explicit(w->cfg.clock, memory_order_acquire));
+            sweep(w, published);
             if (++idle == 64 && w->cfg.out)
                 output_producer_flush(w->cfg.out);
             /* two cores are shared with the dispatcher and the writer:
