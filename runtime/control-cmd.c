@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct cmd_info {
@@ -146,6 +147,26 @@ int control_cmd_check_args(enum control_cmd c, const json_t *args, struct spu_er
     return SPU_OK;
 }
 
+/* A message as a JSON string: error texts quote the request and may be cut
+ * inside a UTF-8 sequence by the error buffer's size, which jansson refuses;
+ * then every non-ASCII byte becomes '?'. */
+static json_t *message_string(const char *msg)
+{
+    json_t *j = json_string(msg);
+    if (j)
+        return j;
+    size_t n = strlen(msg);
+    char *t = malloc(n + 1);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        t[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+    t[n] = 0;
+    j = json_string(t);
+    free(t);
+    return j;
+}
+
 json_t *control_reply_error(const char *kind, const char *msg, const json_t *id)
 {
     json_t *r = json_object();
@@ -153,7 +174,7 @@ json_t *control_reply_error(const char *kind, const char *msg, const json_t *id)
         return NULL;
     json_object_set_new(r, "return", json_string("NOK"));
     json_object_set_new(r, "error", json_string(kind));
-    json_object_set_new(r, "message", json_string(msg));
+    json_object_set_new(r, "message", message_string(msg));
     if (id)
         json_object_set(r, "id", (json_t *)id);
     return r;
