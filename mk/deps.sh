@@ -8,7 +8,8 @@ PKGS="gcc make pkg-config flex bison clang libclang-rt-14-dev
       libmicrohttpd-dev
       python3 python3-jsonschema tcpreplay wireshark-common tshark
       iproute2 ethtool valgrind gnuplot-nox libhiredis-dev redis-server
-      libnetfilter-queue-dev iptables nginx-light curl iputils-ping"
+      libnetfilter-queue-dev iptables nginx-light curl iputils-ping
+      dnsmasq-base bind9-dnsutils openssl"
 case "$(dpkg --print-architecture 2>/dev/null)" in
     amd64) PKGS="$PKGS libhyperscan-dev" ;;
     *)     PKGS="$PKGS libvectorscan-dev" ;;
