@@ -104,9 +104,9 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
 /* The envelope of an EVE record, which spurun writes (runtime/eve.c,
  * eve_begin): a root path may not name it. */
 static const char *const envelope[] = {
-    "timestamp", "flow_id",   "in_iface",  "event_type", "vlan",         "src_ip",
-    "src_port",  "dest_ip",   "dest_port", "ip_v",       "proto",        "icmp_type",
-    "icmp_code", "app_proto", "tx_id",     "pcap_cnt",   "community_id",
+#define EVE_ENVELOPE(name) name,
+#include "eve-envelope.def"
+#undef EVE_ENVELOPE
 };
 
 /* Where an entry writes, from the record's root: "/a.b" as written, "a.b"

@@ -161,6 +161,7 @@ void eve_endpoints_packet(struct eve_endpoints *ep, const struct decoded *d)
     ep->nvlan = d->nvlan;
 }
 
+/* The fields written here are those of eve-envelope.def (test-eve checks). */
 json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
                   const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
                   int64_t tx_id)

@@ -222,3 +222,40 @@ Test(eve, opening_an_unwritable_path_fails_cleanly)
     cr_assert_eq(err.code, SPU_EIO);
     cr_assert_eq(output_close(NULL, NULL), 0);
 }
+
+/* eve_begin writes only the fields of eve-envelope.def (the table spuc
+ * checks `log` paths against), and with every option given writes them
+ * all: one list for both. ICMP and TCP endpoints cover the optional ones. */
+Test(eve, envelope_matches_its_table)
+{
+    static const char *const table[] = {
+#define EVE_ENVELOPE(name) name,
+#include "eve-envelope.def"
+#undef EVE_ENVELOPE
+    };
+    const size_t ntable = sizeof(table) / sizeof(table[0]);
+    uint8_t a[16] = {10, 0, 0, 1}, b[16] = {10, 0, 0, 2};
+    uint16_t vlan[1] = {7};
+    struct eve_endpoints tcp = {.ipver = 4, .src = a, .dst = b, .sport = 1, .dport = 2,
+                                .proto = 6, .ports = true, .vlan = vlan, .nvlan = 1};
+    struct eve_endpoints icmp = {.ipver = 4, .src = a, .dst = b, .proto = 1, .icmp = true,
+                                 .icmp_type = 8};
+    bool seen[sizeof(table) / sizeof(table[0])] = {false};
+    const struct eve_endpoints *eps[] = {&tcp, &icmp};
+    for (size_t e = 0; e < 2; e++) {
+        json_t *o = eve_begin(1000000000, "x", 42, 3, "eth0", eps[e], "http", 0);
+        cr_assert_not_null(o);
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v) {
+            size_t i = 0;
+            while (i < ntable && strcmp(table[i], k) != 0)
+                i++;
+            cr_assert_lt(i, ntable, "eve_begin writes '%s', not in eve-envelope.def", k);
+            seen[i] = true;
+        }
+        json_decref(o);
+    }
+    for (size_t i = 0; i < ntable; i++)
+        cr_assert(seen[i], "eve-envelope.def lists '%s', which eve_begin never writes", table[i]);
+}
