@@ -172,6 +172,16 @@ static int var_expr(FILE *out, const char *s, size_t n, const char *subject, boo
         *why = "bad variable name";
         return -1;
     }
+    /* The variable becomes a list of that name: one without capitals could
+     * be a field of the rule's event (dst_port, host), which would shadow
+     * it. Rule sets write their variables in capitals. */
+    bool upper = false;
+    for (size_t i = 0; i < n && !upper; i++)
+        upper = isupper((unsigned char)s[i]) != 0;
+    if (!upper) {
+        *why = "variable name without capitals (it could name a field)";
+        return -1;
+    }
     char name[128];
     if (n >= sizeof(name)) {
         *why = "variable name too long";
