@@ -21,6 +21,7 @@ struct app {
     char *path;
     struct spu_bundle *b;
     bool running;
+    uint64_t reloads_ok, reloads_failed; /* this application's reloads */
 };
 
 struct apps {
@@ -34,6 +35,10 @@ struct apps {
     pthread_t hup;
     bool hup_started;
     _Atomic bool hup_running;
+    /* reload outcomes (under mu), every reload by command or SIGHUP;
+     * readers see them in the snapshot `rstats` (under smu) */
+    uint64_t reloads_ok, reloads_failed;
+    json_t *rstats;
 };
 
 static void snapshot(struct apps *a);
@@ -72,6 +77,7 @@ void apps_free(struct apps *a)
         spu_bundle_unref(a->slot[i].b);
     }
     json_decref(a->status);
+    json_decref(a->rstats);
     pthread_mutex_destroy(&a->smu);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -138,12 +144,23 @@ static json_t *app_json(const struct app *s);
 static void snapshot(struct apps *a)
 {
     json_t *l = json_array();
-    for (unsigned i = 0; i < a->nslots; i++)
-        if (a->slot[i].name)
-            json_array_append_new(l, app_json(&a->slot[i]));
+    json_t *per = json_array();
+    for (unsigned i = 0; i < a->nslots; i++) {
+        const struct app *s = &a->slot[i];
+        if (!s->name)
+            continue;
+        json_array_append_new(l, app_json(s));
+        json_array_append_new(per, json_pack("{s:s, s:I, s:I}", "app", s->name, "ok",
+                                             (json_int_t)s->reloads_ok, "failed",
+                                             (json_int_t)s->reloads_failed));
+    }
+    json_t *rs = json_pack("{s:I, s:I, s:o}", "ok", (json_int_t)a->reloads_ok, "failed",
+                           (json_int_t)a->reloads_failed, "apps", per);
     pthread_mutex_lock(&a->smu);
     json_decref(a->status);
     a->status = l;
+    json_decref(a->rstats);
+    a->rstats = rs;
     pthread_mutex_unlock(&a->smu);
 }
 
@@ -261,8 +278,21 @@ int apps_load(struct apps *a, const char *name, const char *path, json_t **res,
     return rc == SPU_OK ? rc : refused(a, "load", name, err);
 }
 
+/* Count a reload's outcome (a->mu held; s NULL: no such application). */
+static void count_reload(struct apps *a, struct app *s, bool ok)
+{
+    if (ok)
+        a->reloads_ok++;
+    else
+        a->reloads_failed++;
+    if (s && ok)
+        s->reloads_ok++;
+    else if (s)
+        s->reloads_failed++;
+}
+
 /* Reload one application (a->mu held). */
-static int reload_locked(struct apps *a, struct app *s, const char *path, json_t **res,
+static int reload_one(struct apps *a, struct app *s, const char *path, json_t **res,
                          struct spu_error *err)
 {
     const char *file = path ? path : s->path;
@@ -294,6 +324,14 @@ static int reload_locked(struct apps *a, struct app *s, const char *path, json_t
     return SPU_OK;
 }
 
+static int reload_locked(struct apps *a, struct app *s, const char *path, json_t **res,
+                         struct spu_error *err)
+{
+    int rc = reload_one(a, s, path, res, err);
+    count_reload(a, s, rc == SPU_OK);
+    return rc;
+}
+
 int apps_reload(struct apps *a, const char *name, const char *path, json_t **res,
                 struct spu_error *err)
 {
@@ -301,6 +339,8 @@ int apps_reload(struct apps *a, const char *name, const char *path, json_t **res
     struct app *s = find(a, name);
     int rc = s ? reload_locked(a, s, path, res, err)
                : spu_error_set(err, SPU_ENOTFOUND, "no application %.64s", name);
+    if (!s)
+        count_reload(a, NULL, false);
     snapshot(a);
     pthread_mutex_unlock(&a->mu);
     return rc == SPU_OK ? rc : refused(a, "reload", name, err);
@@ -495,6 +535,14 @@ json_t *apps_status(struct apps *a)
     json_t *l = a->status ? json_deep_copy(a->status) : json_array();
     pthread_mutex_unlock(&a->smu);
     return json_pack("{s:o, s:i}", "apps", l, "slots", (int)a->nslots);
+}
+
+json_t *apps_reload_stats(struct apps *a)
+{
+    pthread_mutex_lock(&a->smu);
+    json_t *o = a->rstats ? json_deep_copy(a->rstats) : NULL;
+    pthread_mutex_unlock(&a->smu);
+    return o ? o : json_pack("{s:i, s:i, s:[]}", "ok", 0, "failed", 0, "apps");
 }
 
 static void *hup_main(void *arg)

@@ -80,6 +80,13 @@ int apps_reload_all(struct apps *a, json_t **res, struct spu_error *err);
 /* {"apps": [{"name", "file", "sha256", "state", "signed"}], "slots": N} (new). */
 json_t *apps_status(struct apps *a);
 
+/* Reload outcomes since the start (new; never waits on a change in
+ * progress: a snapshot taken after each change): {"ok": N, "failed": N,
+ * "apps": [{"app", "ok", "failed"}]}, every reload (spuctl reload, SIGHUP)
+ * counted once, by application while it is loaded; a reload of an unknown
+ * name counts as failed in the totals only. */
+json_t *apps_reload_stats(struct apps *a);
+
 /* SIGHUP (main thread): reload every application on a thread of its own,
  * unless one such reload is still running (then it is counted and
  * skipped). */

@@ -184,6 +184,8 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
+    if (r->bset)
+        json_object_set_new(spu, "reloads", apps_reload_stats(r->bset));
     if (r->detect) {
         /* the top rules of the stats record: --top-rules, or more when the
          * metrics export more (the same record feeds both) */

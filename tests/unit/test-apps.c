@@ -173,6 +173,18 @@ Test(apps, refusals_leave_what_runs)
     cr_assert_str_eq(json_string_value(json_object_get(x, "file")), web);
     json_decref(st);
     cr_assert_eq(running_in_engine(&r), 1);
+    /* the outcomes counted: one good reload after three refused ones (the
+     * unknown name in the totals only) */
+    cr_assert_eq(apps_reload(r.a, "web", NULL, &res, &err), SPU_OK, "%s", err.msg);
+    json_decref(res);
+    json_t *rs = apps_reload_stats(r.a);
+    cr_assert_eq(json_integer_value(json_object_get(rs, "ok")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(rs, "failed")), 3);
+    json_t *pa = json_array_get(json_object_get(rs, "apps"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(pa, "app")), "web");
+    cr_assert_eq(json_integer_value(json_object_get(pa, "ok")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(pa, "failed")), 2);
+    json_decref(rs);
     rig_close(&r);
 }
 
