@@ -39,6 +39,7 @@
 struct spu_bundle;
 struct spu_record;
 struct output_producer;
+struct app_pub;
 
 /* Bytes held per flow while its protocol is undecided. */
 #define APP_DETECT_HOLD 1024
@@ -73,6 +74,9 @@ struct app_cfg {
                                         * filestore() stores nothing */
     uint64_t filestore_cap;            /* bytes all apps may store together */
     _Atomic uint64_t *filestore_used;  /* shared by the apps of a run */
+    struct app_pub *pub;               /* borrowed, outlives the app; when not NULL
+                                        * the grammar sets published there are
+                                        * used and bundles/nbundles ignored */
 };
 
 struct app;

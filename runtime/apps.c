@@ -2,6 +2,7 @@
  * rule-engine generations (see apps.h). */
 #include "apps.h"
 
+#include "app-pub.h"
 #include "bundle.h"
 #include "detect.h"
 #include "err.h"
@@ -39,6 +40,7 @@ struct apps {
      * readers see them in the snapshot `rstats` (under smu) */
     uint64_t reloads_ok, reloads_failed;
     json_t *rstats;
+    struct app_pub *gpub; /* grammar sets (NULL: the rules only) */
 };
 
 static void snapshot(struct apps *a);
@@ -172,7 +174,36 @@ static int publish(struct apps *a, json_t *notes, struct spu_error *err)
         const struct app *s = &a->slot[i];
         arr[i] = (struct detect_app){s->name, s->name && s->running ? s->b : NULL};
     }
-    return detect_engine_publish(a->eng, arr, a->nslots, notes, err);
+    int rc = detect_engine_publish(a->eng, arr, a->nslots, notes, err);
+    if (rc != SPU_OK || !a->gpub)
+        return rc;
+    /* then the grammars: new flows characterize with the running bundles;
+     * the rules of the generation just published know their events */
+    struct spu_bundle *b[APPS_MAX];
+    unsigned slot[APPS_MAX], n = 0;
+    for (unsigned i = 0; i < a->nslots; i++)
+        if (arr[i].b) {
+            b[n] = arr[i].b;
+            slot[n++] = i;
+        }
+    struct spu_error e = {0};
+    struct app_gset *gs = app_gset_new(b, slot, n, &e);
+    if (!gs) {
+        /* the rules run; flows keep the grammars they had */
+        LOGGER(a->log, LOGGER_ERROR, "apps: grammars not published: %s", e.msg);
+        if (notes)
+            json_array_append_new(notes, json_string("grammars not published: out of memory"));
+        return SPU_OK;
+    }
+    app_pub_publish(a->gpub, gs);
+    return SPU_OK;
+}
+
+void apps_set_grammars(struct apps *a, struct app_pub *p)
+{
+    pthread_mutex_lock(&a->mu);
+    a->gpub = p;
+    pthread_mutex_unlock(&a->mu);
 }
 
 static json_t *app_json(const struct app *s)

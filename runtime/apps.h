@@ -40,6 +40,14 @@ struct apps *apps_new(struct detect_engine *e, struct logger *log);
 /* Frees them, after waiting for a SIGHUP reload in progress. NULL: no-op. */
 void apps_free(struct apps *a);
 
+/* Publish the grammars of the running applications to p (borrowed; it
+ * outlives a) after each change, as the set of their bundles with their
+ * slots (app-pub.h), so that the application layer parses new flows with
+ * them and moves flows at their next message boundary. Without it
+ * (NULL, the default) only the rules change. */
+struct app_pub;
+void apps_set_grammars(struct apps *a, struct app_pub *p);
+
 /* Record application `name` from `path`, running bundle b (referenced),
  * in the next slot: the engine was built with it (detect_engine_new's
  * order). Returns 0 or SPU_ENOMEM/SPU_EEXIST. */

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include "app.h"
+#include "app-pub.h"
 #include "apps.h"
 #include "bundle.h"
 #include "capture.h"
@@ -72,6 +73,7 @@ struct run {
     struct detect_worker **dw;
     struct apps *bset;            /* the applications (apps.h), with the engine */
     struct apps_hold *hold;       /* run_env.apps */
+    struct app_pub *gpub;         /* grammar sets of the applications (with bset) */
     const struct run_env *env;
     struct metrics_server *metrics; /* --metrics, or NULL */
     struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
@@ -293,6 +295,8 @@ static void teardown(struct run *r)
         free(r->apps);
         r->apps = NULL;
     }
+    app_pub_free(r->gpub);
+    r->gpub = NULL;
     if (r->dw)
         for (unsigned i = 0; i < r->nworkers; i++)
             detect_worker_free(r->dw[i]);
@@ -442,6 +446,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         }
         if (!(r->bset = apps_new(r->detect, env->log)))
             goto nomem;
+        /* the grammars of the start-up bundles, replaced at each change */
+        struct app_gset *gs = app_gset_new(r->bundles, NULL, c->nbundles, err);
+        if (!gs || !(r->gpub = app_pub_new(gs, err)))
+            goto nomem;
+        apps_set_grammars(r->bset, r->gpub);
         for (unsigned i = 0; i < c->nbundles; i++)
             if (apps_adopt(r->bset, c->bundles[i].name, c->bundles[i].path, r->bundles[i]) !=
                 SPU_OK)
@@ -474,7 +483,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
-                             c->filestore, c->filestore_cap, &r->filestore_used};
+                             c->filestore, c->filestore_cap, &r->filestore_used, r->gpub};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);

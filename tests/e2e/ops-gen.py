@@ -9,6 +9,9 @@ valid checksums). Usage: ops-gen.py KIND OUT.pcap [N]
   flood  N connections (default 200000) from distinct sources and ports,
          50 us apart, each left open with one out-of-order data segment held:
          flow and reassembly memory grow until their caps
+  keepalive  one keep-alive HTTP connection carrying N request/response
+         pairs (default 40) 100 ms apart, and beside it a new one-request
+         connection every 100 ms (N of them)
 """
 import struct
 import sys
@@ -96,6 +99,29 @@ def main():
             # a hole at 1001: this segment is held out of order
             pkts.append((t + 3, tcp_packet(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
             t += 50
+    elif kind == "keepalive":
+        c, srv, sport = "192.0.2.20", "198.51.100.10", 45000
+        sc, ss = 1000, 5000
+        pkts += [(0, tcp_packet(c, srv, sport, 80, SYN, sc)),
+                 (1, tcp_packet(srv, c, 80, sport, SYN | ACK, ss, sc + 1)),
+                 (2, tcp_packet(c, srv, sport, 80, ACK, sc + 1, ss + 1))]
+        sc += 1
+        ss += 1
+        t = 100000
+        for i in range(n or 40):
+            q = b"GET /ka/%d HTTP/1.1\r\nHost: example\r\n\r\n" % i
+            r = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+            pkts.append((t, tcp_packet(c, srv, sport, 80, PSH | ACK, sc, ss, q)))
+            sc += len(q)
+            pkts.append((t + 10000, tcp_packet(srv, c, 80, sport, PSH | ACK, ss, sc, r)))
+            ss += len(r)
+            q2 = b"GET /new/%d HTTP/1.1\r\nHost: example\r\n\r\n" % i
+            pkts += connection("192.0.2.%d" % (100 + i % 100), srv, 30000 + i, t + 50000, q2, r, 100)
+            t += 100000
+        pkts += [(t, tcp_packet(c, srv, sport, 80, FIN | ACK, sc, ss)),
+                 (t + 1, tcp_packet(srv, c, 80, sport, FIN | ACK, ss, sc + 1)),
+                 (t + 2, tcp_packet(c, srv, sport, 80, ACK, sc + 1, ss + 1))]
+        pkts.sort(key=lambda p: p[0])
     else:
         sys.exit("unknown kind " + kind)
     write(path, pkts)
