@@ -81,6 +81,7 @@ struct app_flow {
     uint8_t swap;                   /* the flow's client is the protocol's server (a
                                      * session picked up midstream, told by its port) */
     struct app_table *tab;          /* the table the flow detects or parses with */
+    int64_t acct;                   /* bytes of conn accounted in cfg.memuse */
     uint64_t stay_seq;              /* publication whose table lacks the flow's protocol */
     const struct app_proto *pi;
     struct spu_gvm_conn *conn;
@@ -523,10 +524,59 @@ static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx
 
 /* ---- characterization ---- */
 
+/* Account delta bytes of grammar buffers: false when they would pass the
+ * cap (nothing is then added). */
+static bool mem_take(struct app *a, int64_t delta)
+{
+    _Atomic int64_t *m = a->cfg.memuse;
+    if (!m || delta == 0)
+        return true;
+    if (delta < 0) {
+        atomic_fetch_add_explicit(m, delta, memory_order_relaxed);
+        return true;
+    }
+    int64_t cur = atomic_load_explicit(m, memory_order_relaxed);
+    do {
+        if (cur + delta > (int64_t)a->cfg.memcap)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(m, &cur, cur + delta, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+/* The flow's parse ends for good and its memory goes (accounted out). */
+static void conn_drop(struct app_flow *af)
+{
+    spu_gvm_conn_free(af->conn);
+    af->conn = NULL;
+    mem_take(af->app, -af->acct);
+    af->acct = 0;
+}
+
+/* After a call into the parse: account what it holds now; past the cap
+ * the flow is no longer inspected. */
+static void account(struct app_flow *af)
+{
+    struct app *a = af->app;
+    if (!a->cfg.memuse || !af->conn)
+        return;
+    int64_t now = (int64_t)spu_gvm_conn_memuse(af->conn);
+    if (mem_take(a, now - af->acct)) {
+        af->acct = now;
+        return;
+    }
+    stats_inc(&a->st, CNT_SPU_APP_MEMCAP);
+    spu_gvm_conn_stop(af->conn); /* waiting transactions complete alone */
+    conn_drop(af);
+    af->state = AF_NONE;
+}
+
 static void flow_release_detect(struct app_flow *af)
 {
     free(af->scan);
     free(af->dead);
+    if (af->hold)
+        mem_take(af->app, -(int64_t)APP_DETECT_HOLD);
     free(af->hold);
     af->scan = NULL;
     af->dead = NULL;
@@ -578,8 +628,16 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         return true;
     if (af->held + n > APP_DETECT_HOLD)
         return false;
-    if (!af->hold && !(af->hold = malloc(APP_DETECT_HOLD)))
-        return false;
+    if (!af->hold) {
+        if (!mem_take(af->app, APP_DETECT_HOLD)) {
+            stats_inc(&af->app->st, CNT_SPU_APP_MEMCAP);
+            return false;
+        }
+        if (!(af->hold = malloc(APP_DETECT_HOLD))) {
+            mem_take(af->app, -(int64_t)APP_DETECT_HOLD);
+            return false;
+        }
+    }
     if (af->npieces && af->piece_dir[af->npieces - 1] == dir) {
         af->piece_len[af->npieces - 1] += (uint32_t)n;
     } else {
@@ -596,7 +654,7 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
 
 static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
 {
-    if (af->done[dir] || !n)
+    if (af->done[dir] || !n || !af->conn)
         return;
     stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
     af->cur_dir = dir;
@@ -607,15 +665,17 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         af->done[dir] = 1;
         stats_inc(&af->app->st, CNT_SPU_APP_ERRORS);
     }
+    account(af);
 }
 
 static void eof_dir(struct app_flow *af, int dir)
 {
-    if (af->done[dir])
+    if (af->done[dir] || !af->conn)
         return;
     af->done[dir] = 1;
     af->cur_dir = dir;
     spu_gvm_eof(af->conn, (unsigned)(dir ^ af->swap));
+    account(af);
 }
 
 /* The flow is protocol `pi`: start the parse and feed what was held. */
@@ -637,10 +697,12 @@ static void assign(struct app_flow *af, const struct app_proto *pi, bool by_port
     uint8_t *hold = af->hold;
     uint32_t off = 0;
     af->hold = NULL;
-    for (unsigned i = 0; i < af->npieces; i++) {
+    for (unsigned i = 0; i < af->npieces && af->state == AF_PARSE; i++) {
         feed_dir(af, af->piece_dir[i], hold + off, af->piece_len[i]);
         off += af->piece_len[i];
     }
+    if (hold)
+        mem_take(a, -(int64_t)APP_DETECT_HOLD);
     free(hold);
     flow_release_detect(af);
 }
@@ -757,7 +819,7 @@ static void try_move(struct app_flow *af)
         return;
     }
     spu_gvm_conn_set_next_tx(nc, tx);
-    spu_gvm_conn_free(af->conn);
+    conn_drop(af);
     af->conn = nc;
     af->pi = np;
     a->cur->users++;
@@ -827,6 +889,7 @@ static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts
     int rc = spu_gvm_gap(af->conn, (unsigned)(dir ^ af->swap), size);
     if (rc == SPU_DONE || rc < 0)
         af->done[dir] = 1;
+    account(af);
 }
 
 static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts)
@@ -860,7 +923,8 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
         eof_dir(af, STREAM_TOSERVER);
         eof_dir(af, STREAM_TOCLIENT);
     }
-    spu_gvm_conn_free(af->conn);
+    if (af->conn)
+        conn_drop(af);
     flow_release_detect(af);
     table_put(af->app, af->tab);
     free(af);

@@ -64,6 +64,8 @@ struct config {
     uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
     uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
     uint64_t defrag_memcap;  /* --defrag-memcap BYTES (fragments held) */
+    uint64_t app_memcap;     /* --app-memcap BYTES (grammar buffers of all flows) */
+    uint64_t session_memcap; /* --session-memcap BYTES (meta-session entries) */
     bool progress;           /* --no-progress turns the terminal line off */
     uint64_t rule_budget;    /* --rule-budget STEPS per rule run (0: the VM's default) */
     unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */

@@ -130,6 +130,8 @@ struct detect_engine {
     enum rt_field rt_fields[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
     unsigned rt_nfields[RT_EV__COUNT];
     _Atomic int64_t flow_memuse;                       /* flow-variable memory, all workers */
+    _Atomic int64_t session_resv;                      /* meta-session bytes reserved */
+    uint64_t session_hits_gone;                        /* memcap hits of freed spaces (pub_mu) */
     struct detect_worker *workers[DETECT_MAX_WORKERS]; /* registered contexts */
 };
 

@@ -134,6 +134,7 @@ static struct session_space *space_get(struct detect_engine *e, const struct spu
     struct session_space *s =
         session_space_new(name, nl, nslots, bs->ttl_ms, bs->max, e->cfg.session_entry_cap);
     if (s) {
+        session_space_set_memcap(s, &e->session_resv, e->cfg.session_memcap);
         e->space_decl[e->nspaces] = decl;
         e->spaces[e->nspaces++] = s;
         if (notes && renamed)
@@ -274,6 +275,8 @@ struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu
         e->cfg = *cfg;
     if (!e->cfg.flow_state_cap)
         e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
+    if (!e->cfg.session_memcap)
+        e->cfg.session_memcap = DETECT_SESSION_MEMCAP;
     e->nworkers = nworkers;
     e->nslots = n > e->cfg.max_apps ? n : e->cfg.max_apps;
     if (e->nslots > DETECT_MAX_SLOTS) {

@@ -41,6 +41,8 @@ struct detect_cfg {
     int explain;                /* write an `explain` record for each event with rules */
     size_t flow_state_cap;      /* bytes of flow variables per flow per bundle; 0: 4096 */
     size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
+    uint64_t session_memcap;    /* bytes all meta-session entries may reserve together
+                                 * (session_space_set_memcap); 0: DETECT_SESSION_MEMCAP */
     size_t shun_cap;            /* shunned addresses; 0: shun.h default */
     bool enforce;               /* inline: every packet from a shunned source marks
                                  * its flow dropped (flow.verdict) */
@@ -148,6 +150,18 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top);
  * busy, memuse) and number of variables (new), or NULL when no
  * application of that name runs. Any thread. */
 json_t *detect_engine_app_sessions(struct detect_engine *e, const char *app);
+
+/* Meta-session memory (any thread): bytes the entries of every space
+ * hold now, bytes they reserve against the cap (at or below it), the cap,
+ * and the entries evicted or refused for it (spaces freed since
+ * included). */
+struct detect_session_mem {
+    int64_t in_use, reserved;
+    uint64_t cap, hits;
+};
+void detect_engine_session_memory(struct detect_engine *e, struct detect_session_mem *out);
+
+#define DETECT_SESSION_MEMCAP (256ULL << 20)
 
 /* A text summary of the `top` most expensive rules (one line each) into
  * buf (always NUL-terminated). Returns buf. */

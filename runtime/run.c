@@ -74,6 +74,7 @@ struct run {
     struct apps *bset;            /* the applications (apps.h), with the engine */
     struct apps_hold *hold;       /* run_env.apps */
     struct app_pub *gpub;         /* grammar sets of the applications (with bset) */
+    _Atomic int64_t app_memuse;   /* grammar buffers of every worker (--app-memcap) */
     const struct run_env *env;
     struct metrics_server *metrics; /* --metrics, or NULL */
     struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
@@ -165,7 +166,14 @@ static json_t *stats_record(struct run *r)
         .workers = r->workers,
         .nworkers = r->nworkers,
         .out = r->out,
+        .app_memuse = atomic_load(&r->app_memuse),
+        .app_memcap = r->cfg->app_memcap,
     };
+    struct detect_session_mem smem;
+    if (r->detect) {
+        detect_engine_session_memory(r->detect, &smem);
+        mem.sessions = &smem;
+    }
     json_object_set_new(spu, "memory", run_ops_memory(&mem, &sum));
     json_object_set_new(spu, "eve_file", run_ops_eve_file(r->out));
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
@@ -420,6 +428,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             r->report = report_new(c->report_url, c->sensor_name ? c->sensor_name : c->iface,
                                    500, err);
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
+                                  .session_memcap = c->session_memcap,
                                   .classification = c->classification,
                                   .explain = c->explain,
                                   /* applications loaded later through the control socket */
@@ -483,7 +492,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
-                             c->filestore, c->filestore_cap, &r->filestore_used, r->gpub};
+                             c->filestore, c->filestore_cap, &r->filestore_used,
+                             c->app_memcap, &r->app_memuse, r->gpub};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);

@@ -518,6 +518,11 @@ void spu_gvm_conn_stats(const struct spu_gvm_conn *conn, struct spu_gvm_stats *o
     *out = conn->st;
 }
 
+uint64_t spu_gvm_conn_memuse(const struct spu_gvm_conn *conn)
+{
+    return conn->acct_held + conn->acct_arena;
+}
+
 const char *spu_gvm_conn_last_error(const struct spu_gvm_conn *conn, unsigned dir)
 {
     if (dir > SPU_DIR_SERVER || !conn->dir[dir])

@@ -171,6 +171,10 @@ void spu_gvm_conn_set_next_tx(struct spu_gvm_conn *conn, uint64_t next_tx);
 /* Whether the connection stopped (G_STOP or spu_gvm_conn_stop). */
 int spu_gvm_conn_stopped(const struct spu_gvm_conn *conn);
 
+/* Bytes the connection holds now (held_bytes + arena_bytes of its
+ * counters, as of the end of the last call into it). */
+uint64_t spu_gvm_conn_memuse(const struct spu_gvm_conn *conn);
+
 /* The connection's counters. */
 void spu_gvm_conn_stats(const struct spu_gvm_conn *conn, struct spu_gvm_stats *out);
 

@@ -7,8 +7,11 @@ valid checksums). Usage: ops-gen.py KIND OUT.pcap [N]
   bulk   N complete connections (default 2000), each with a request and a
          reply of 1000 bytes, 1 ms apart: enough EVE records to rotate
   flood  N connections (default 200000) from distinct sources and ports,
-         50 us apart, each left open with one out-of-order data segment held:
-         flow and reassembly memory grow until their caps
+         50 us apart, each left open with one out-of-order data segment held
+         and, in order before it, the start of an HTTP upload (headers and
+         1000 bytes of a 100000-byte body) that the grammar holds: flow,
+         reassembly, grammar-buffer and (with a session keyed by the source)
+         meta-session memory grow until their caps
   keepalive  one keep-alive HTTP connection carrying N request/response
          pairs (default 40) 100 ms apart, and beside it a new one-request
          connection every 100 ms (N of them)
@@ -90,14 +93,17 @@ def main():
             t += 1000
     elif kind == "flood":
         data = b"y" * 1200
+        upload = (b"POST /upload HTTP/1.1\r\nHost: flood\r\nContent-Length: 100000\r\n\r\n"
+                  + b"z" * 1000)
         for i in range(n or 200000):
             c = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
             sport = 1024 + i % 60000
             pkts.append((t, tcp_packet(c, "198.51.100.10", sport, 80, SYN, 1000)))
             pkts.append((t + 1, tcp_packet("198.51.100.10", c, 80, sport, SYN | ACK, 5000, 1001)))
             pkts.append((t + 2, tcp_packet(c, "198.51.100.10", sport, 80, ACK, 1001, 5001)))
-            # a hole at 1001: this segment is held out of order
-            pkts.append((t + 3, tcp_packet(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
+            pkts.append((t + 3, tcp_packet(c, "198.51.100.10", sport, 80, PSH | ACK, 1001, 5001, upload)))
+            # a hole after the upload's start: this segment is held out of order
+            pkts.append((t + 4, tcp_packet(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
             t += 50
     elif kind == "keepalive":
         c, srv, sport = "192.0.2.20", "198.51.100.10", 45000

@@ -62,7 +62,7 @@ static void setup(struct fixture *x, uint16_t port)
     x->b = http_bundle();
     struct app_sink sink = {&x->seen, on_event};
     struct app_tx_sink txs = {&x->seen, on_tx};
-    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, NULL};
+    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL};
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
@@ -244,7 +244,7 @@ Test(app, grammar_sets_move_at_boundaries)
     cr_assert_not_null(pub);
     struct app_sink sink = {&x.seen, on_event};
     struct app_tx_sink txs = {&x.seen, on_tx};
-    struct app_cfg cfg = {NULL, 0, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, pub};
+    struct app_cfg cfg = {NULL, 0, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub};
     x.app = app_new(&cfg, &err);
     cr_assert_not_null(x.app);
     x.c = app_consumer(x.app);
@@ -292,4 +292,43 @@ Test(app, grammar_sets_move_at_boundaries)
     app_pub_free(pub);
     spu_bundle_unref(b1);
     spu_bundle_unref(b2);
+}
+
+/* Grammar buffers against --app-memcap: a flow whose parse holds more
+ * than the cap allows is no longer inspected (counted), its bytes are
+ * accounted out at once and nothing stays accounted when flows end; under
+ * a roomy cap the same flow parses and its bytes go back to 0 at its end. */
+Test(app, grammar_buffers_capped)
+{
+    static const char *req = "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 50000\r\n\r\nzzzz";
+    for (int roomy = 0; roomy < 2; roomy++) {
+        struct fixture x;
+        memset(&x, 0, sizeof(x));
+        x.b = http_bundle();
+        _Atomic int64_t used = 0;
+        struct app_sink sink = {&x.seen, on_event};
+        struct app_cfg cfg = {&x.b, 1, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL,
+                              roomy ? 64u << 20 : 64, &used, NULL};
+        struct spu_error err = {0};
+        x.app = app_new(&cfg, &err);
+        cr_assert_not_null(x.app);
+        x.c = app_consumer(x.app);
+        x.f.key.proto = 6;
+        x.f.key.ipver = 4;
+        x.f.key.port[0] = 40000;
+        x.f.key.port[1] = 80;
+        feed(&x, STREAM_TOSERVER, req);
+        if (roomy) {
+            cr_assert_gt(atomic_load(&used), 64, "a body being read holds bytes");
+            cr_assert_eq(counter(&x, CNT_SPU_APP_MEMCAP), 0);
+        } else {
+            cr_assert_leq(atomic_load(&used), 64);
+            cr_assert_eq(counter(&x, CNT_SPU_APP_MEMCAP), 1);
+            feed(&x, STREAM_TOSERVER, "zzzz"); /* ignored: the flow is no longer inspected */
+            cr_assert_eq(counter(&x, CNT_SPU_APP_MEMCAP), 1);
+        }
+        finish(&x);
+        cr_assert_eq(atomic_load(&used), 0);
+        teardown_fx(&x);
+    }
 }

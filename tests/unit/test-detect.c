@@ -384,6 +384,67 @@ Test(detect, session_lru_bounds_entries)
     session_space_free(s);
 }
 
+/* Two spaces under one byte cap: each entry reserves its largest size;
+ * past the cap the least recently used entries of the space go (counted
+ * as memcap and evicted), the reservation never passes the cap, a space
+ * with nothing to evict is refused, a held entry is never evicted, and
+ * freeing the spaces gives every byte back. */
+Test(detect, session_memcap_bounds_bytes)
+{
+    _Atomic int64_t resv = 0;
+    const uint64_t cap = 64 * 1024;
+    struct session_space *a = session_space_new("a", 1, 2, 0, 100000, 1024);
+    struct session_space *b = session_space_new("b", 1, 4, 0, 100000, 2048);
+    cr_assert(a && b);
+    session_space_set_memcap(a, &resv, cap);
+    session_space_set_memcap(b, &resv, cap);
+    /* a's entries fill the cap, evicting a's least recent ones to make
+     * room; then b, which has nothing of its own to evict (it cannot evict
+     * a's), is refused */
+    for (int i = 0; i < 1000; i++) {
+        struct spu_value k = spu_v_int(i);
+        struct session_entry *e;
+        cr_assert_eq(session_space_get(a, &k, i, 1, &e), SPU_OK);
+        cr_assert_not_null(e);
+        session_entry_release(a, e, i);
+        cr_assert_leq(atomic_load(&resv), (int64_t)cap);
+    }
+    const struct session_stats *sa = session_space_stats(a), *sb = session_space_stats(b);
+    cr_assert_gt(atomic_load(&sa->memcap), 900);
+    cr_assert_eq(atomic_load(&sa->evicted) + session_space_count(a), 1000);
+    cr_assert_gt(atomic_load(&resv), (int64_t)(cap - 1200));
+    struct spu_value kb = spu_v_int(7);
+    struct session_entry *eb;
+    cr_assert_eq(session_space_get(b, &kb, 0, 1, &eb), SPU_ELIMIT);
+    cr_assert_eq(atomic_load(&sb->refused), 1);
+    cr_assert_leq(atomic_load(&sa->memuse) + atomic_load(&sb->memuse), atomic_load(&resv));
+    session_space_free(a);
+    session_space_free(b);
+    cr_assert_eq(atomic_load(&resv), 0);
+
+    /* a cap of one entry: with it held, another in the same shard is refused */
+    struct session_space *c = session_space_new("c", 1, 1, 0, 100, 1024);
+    session_space_set_memcap(c, &resv, 1200);
+    struct spu_value k1 = spu_v_int(1);
+    struct session_entry *e1, *e2;
+    cr_assert_eq(session_space_get(c, &k1, 0, 1, &e1), SPU_OK);
+    cr_assert_not_null(e1);
+    int refused = 0;
+    for (int i = 2; i < 200 && !refused; i++) {
+        struct spu_value k = spu_v_int(i);
+        int rc = session_space_get(c, &k, 0, 1, &e2);
+        if (rc == SPU_ELIMIT)
+            refused = 1;
+        else if (rc == SPU_OK && e2)
+            session_entry_release(c, e2, 0);
+    }
+    cr_assert(refused, "a key of the held entry's shard is refused");
+    cr_assert_gt(atomic_load(&session_space_stats(c)->refused), 0);
+    session_entry_release(c, e1, 0);
+    session_space_free(c);
+    cr_assert_eq(atomic_load(&resv), 0);
+}
+
 Test(detect, session_ttl_expires)
 {
     struct session_space *s = session_space_new("s", 1, 1, 1000, 0, 0);
