@@ -332,3 +332,40 @@ Test(app, grammar_buffers_capped)
         teardown_fx(&x);
     }
 }
+
+/* A connection whose grammar keeps connection state (SMTP: the HELO name,
+ * the envelope) is never at a boundary where it may move: after a new set
+ * is published it goes on with the bundle it started with. */
+Test(app, stateful_connection_stays)
+{
+    struct fixture x;
+    memset(&x, 0, sizeof(x));
+    struct spu_bundle *b1 = hg_smtp_bundle(), *b2 = hg_smtp_bundle();
+    struct spu_error err = {0};
+    struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
+    cr_assert_not_null(pub);
+    struct app_sink sink = {&x.seen, on_event};
+    struct app_cfg cfg = {NULL, 0, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub};
+    x.app = app_new(&cfg, &err);
+    cr_assert_not_null(x.app);
+    x.c = app_consumer(x.app);
+    x.f.key.proto = 6;
+    x.f.key.ipver = 4;
+    x.f.key.port[0] = 40000;
+    x.f.key.port[1] = 25;
+    feed(&x, STREAM_TOCLIENT, "220 mx ESMTP\r\n");
+    feed(&x, STREAM_TOSERVER, "EHLO client.example\r\n");
+    feed(&x, STREAM_TOCLIENT, "250 mx\r\n");
+    cr_assert_str_eq(x.f.app_proto, "smtp");
+    app_pub_publish(pub, app_gset_new(&b2, NULL, 1, &err));
+    feed(&x, STREAM_TOSERVER, "MAIL FROM:<a@example.org>\r\n");
+    feed(&x, STREAM_TOCLIENT, "250 ok\r\n");
+    feed(&x, STREAM_TOSERVER, "QUIT\r\n");
+    cr_assert_eq(x.seen.b, b1, "the session goes on with its bundle");
+    cr_assert_eq(counter(&x, CNT_SPU_APP_GRAMMAR_MOVES), 0);
+    finish(&x);
+    app_free(x.app);
+    app_pub_free(pub);
+    spu_bundle_unref(b1);
+    spu_bundle_unref(b2);
+}
