@@ -357,6 +357,17 @@ int emit_bundle(struct cg *cg, const char *name, const struct cg_meta *meta, uin
     if (cg->status != SPU_OK)
         return cg->status;
     emit_events(cg);
+    if (prog->nmsg_ends && cg->status == SPU_OK) {
+        uint32_t *ids = calloc(prog->nmsg_ends, sizeof(*ids));
+        if (!ids)
+            return cg->status = SPU_ENOMEM;
+        for (uint32_t i = 0; i < prog->nmsg_ends; i++)
+            ids[i] = prog->msg_ends[i]->id;
+        g = spu_bw_globals(cg->bw);
+        g->msg_ends = spu_bw_u32(cg->bw, ids, prog->nmsg_ends);
+        g->nmsg_ends = prog->nmsg_ends;
+        free(ids);
+    }
     emit_rules(cg);
     emit_sessions_outputs(cg);
     emit_patterns(cg);

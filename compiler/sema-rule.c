@@ -275,6 +275,37 @@ static void declare_output(struct sema *s, struct ast_node *d)
     SEMA_PUSH(s, s->prog->outputs, s->prog->noutputs, o);
 }
 
+/* `message ends on E, ...;`: grammar events of imported protocols, each
+ * declared once in the bundle. */
+static void declare_msg_end(struct sema *s, const struct ast_node *file, struct ast_node *d)
+{
+    for (struct ast_node *n = d->a; n; n = n->next) {
+        struct sema_event *e = sema_find_event(s, n->name);
+        if (!e || e->kind != SEMA_EVENT_GRAMMAR) {
+            if (sema_rt_event_find(n->name) >= 0)
+                sema_error(s, n->loc, "a message ends on a grammar event; '%s' is the runtime's",
+                           n->name);
+            else
+                sema_error(s, n->loc, "unknown event '%s'", n->name);
+            continue;
+        }
+        if (!imports(file, e->proto->name)) {
+            sema_error(s, n->loc, "event %s belongs to protocol '%s', which this file does not "
+                       "import (add 'import %s;')", e->name, e->proto->name, e->proto->name);
+            continue;
+        }
+        bool dup = false;
+        for (uint32_t k = 0; k < s->prog->nmsg_ends && !dup; k++)
+            dup = s->prog->msg_ends[k] == e;
+        if (dup) {
+            sema_error(s, n->loc, "a message already ends on '%s'", n->name);
+            continue;
+        }
+        n->sema.sym.event = e;
+        SEMA_PUSH(s, s->prog->msg_ends, s->prog->nmsg_ends, e);
+    }
+}
+
 static void rule_attrs(struct sema *s, struct sema_rule *r, const struct ast_node *d)
 {
     const struct ast_node *seen[AST_ATTR__COUNT] = {0};
@@ -829,6 +860,12 @@ static void check_rule(struct sema *s, struct ast_node *file, struct sema_rule *
                    "import (add 'import %s;')", e->name, e->proto->name, e->proto->name);
     r->event = e;
     d->b->sema.sym.event = e;
+    if (r->score && e->kind != SEMA_EVENT_GRAMMAR)
+        sema_error(s, d->b->loc, "'score' adds to a message's spam score, and the runtime event "
+                   "%s belongs to no message", e->name);
+    else if (r->score && !s->prog->nmsg_ends)
+        sema_error(s, d->b->loc, "'score' needs to know where a message ends: declare "
+                   "'message ends on EVENT, ...;' (rules/mail.spr)");
     struct rctx rc;
     memset(&rc, 0, sizeof(rc));
     rc.e.s = s;
@@ -902,6 +939,9 @@ void sema_rules(struct sema *s)
                 break;
             case AST_OUTPUT:
                 declare_output(s, d);
+                break;
+            case AST_MSGEND:
+                declare_msg_end(s, f, d);
                 break;
             case AST_RULE: {
                 struct sema_rule *r = sema_alloc(s, sizeof(*r));

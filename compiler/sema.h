@@ -341,6 +341,10 @@ struct sema_program {
     uint32_t noutputs;
     struct sema_rule **rules;
     uint32_t nrules;
+    /* `message ends on E, ...`: events after whose rules a message's spam
+     * score (the `score` of its rules) is complete (docs/spam.md) */
+    struct sema_event **msg_ends;
+    uint32_t nmsg_ends;
     struct sema_log **logs;          /* log declarations, in source order */
     uint32_t nlogs;
     struct sema_logent **logents;    /* every entry (subs after their parent) */

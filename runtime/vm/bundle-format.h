@@ -101,7 +101,9 @@ struct spu_bglobals {
     struct spu_bstr name;    /* bundle name given to spuc (-n), may be empty */
     uint32_t flow_layout;    /* layout of `flow { ... }` variables, or SPU_NONE */
     uint32_t nprotos_entry;  /* number of protocols over tcp/udp (characterized) */
-    uint32_t reserved[4];
+    uint32_t msg_ends;       /* U32 offset: grammar events that end a message (`message ends on`) */
+    uint32_t nmsg_ends;
+    uint32_t reserved[2];
 };
 
 /* Constants referenced by PUSH_K, G_LIT, G_ERROR, list items. LIST and

@@ -402,6 +402,15 @@ static void dump_header(FILE *out, const struct spu_bundle *b, unsigned flags, s
         sbname(s, b, v->layouts[v->globals->flow_layout].name);
     sbf(s, ", entry protocols %u", v->globals->nprotos_entry);
     put(out, s);
+    if (v->globals->nmsg_ends) {
+        sbf(s, "message ends on");
+        const uint32_t *me = v->u32 + v->globals->msg_ends;
+        for (uint32_t k = 0; k < v->globals->nmsg_ends; k++) {
+            sbf(s, k ? ", " : " ");
+            sbname(s, b, v->events[me[k]].name);
+        }
+        put(out, s);
+    }
 }
 
 static void dump_consts_layouts(FILE *out, const struct spu_bundle *b, struct sb *s)

@@ -96,7 +96,14 @@ static int check_globals(const struct vctx *vc)
         return spu_vfail(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, nprotos_entry),
                          "more entry protocols (%u) than protocols (%u)", g->nprotos_entry,
                          vc->v->nprotos);
-    for (int k = 0; k < 4; k++)
+    TRY(chk_u32(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, msg_ends), g->msg_ends, g->nmsg_ends, 1,
+                "message ends"));
+    const uint32_t *me = g->nmsg_ends ? vc->v->u32 + g->msg_ends : NULL;
+    for (uint32_t k = 0; k < g->nmsg_ends; k++)
+        if (me[k] >= vc->v->nevents || vc->v->events[me[k]].kind != SPU_EV_GRAMMAR)
+            return spu_vfail(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, msg_ends),
+                             "message end %u: %u is not a grammar event", k, me[k]);
+    for (int k = 0; k < 2; k++)
         if (g->reserved[k])
             return spu_vfail(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, reserved) + 4 * k,
                              "reserved words are not zero");
