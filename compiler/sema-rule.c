@@ -275,8 +275,9 @@ static void declare_output(struct sema *s, struct ast_node *d)
     SEMA_PUSH(s, s->prog->outputs, s->prog->noutputs, o);
 }
 
-/* `message ends on E, ...;`: grammar events of imported protocols, each
- * declared once in the bundle. */
+/* `message ends on E, ...;`: grammar events of imported protocols. Several
+ * files may name the same event (each rule file that scores mail says
+ * where a mail ends): the bundle keeps it once. */
 static void declare_msg_end(struct sema *s, const struct ast_node *file, struct ast_node *d)
 {
     for (struct ast_node *n = d->a; n; n = n->next) {
@@ -297,12 +298,9 @@ static void declare_msg_end(struct sema *s, const struct ast_node *file, struct 
         bool dup = false;
         for (uint32_t k = 0; k < s->prog->nmsg_ends && !dup; k++)
             dup = s->prog->msg_ends[k] == e;
-        if (dup) {
-            sema_error(s, n->loc, "a message already ends on '%s'", n->name);
-            continue;
-        }
         n->sema.sym.event = e;
-        SEMA_PUSH(s, s->prog->msg_ends, s->prog->nmsg_ends, e);
+        if (!dup)
+            SEMA_PUSH(s, s->prog->msg_ends, s->prog->nmsg_ends, e);
     }
 }
 

@@ -41,6 +41,18 @@ static int key_text(const struct spu_value *v, char *buf, size_t cap, const char
     }
 }
 
+int64_t detect_state_score(struct detect_worker *w, const uint8_t ip[16], unsigned family)
+{
+    const struct detect_cfg *cfg = &w->eng->cfg;
+    char kb[80];
+    if (!cfg->state || spu_ip_format(ip, family, kb, sizeof(kb)) != SPU_OK)
+        return 0;
+    struct state_req r = {.kind = STATE_SCORE_GET, .key = kb, .klen = strlen(kb),
+                          .now_ms = w->cur.ts_ns / 1000000};
+    int64_t v = 0;
+    return state_store_op(cfg->state, &r, &v) == SPU_OK ? v : 0;
+}
+
 int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
                       struct spu_value *ret)
 {

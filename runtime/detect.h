@@ -49,6 +49,7 @@ struct detect_cfg {
     struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
     const struct localnet *local; /* IsLocal(); NULL: nothing is local */
     const char *sensor_name;      /* tcp.syn `sensor`; NULL: the interface name */
+    int64_t spam_threshold;       /* a message scoring more raises spam.message */
     /* Report(addr): count one connection of addr at ts_ms for the
      * publisher; NULL: Report() returns false */
     int (*report)(void *ctx, const uint8_t ip[16], uint16_t family, int64_t ts_ms);

@@ -421,6 +421,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                                   .state = r->state,
                                   .local = r->local,
                                   .sensor_name = c->sensor_name,
+                                  .spam_threshold = c->spam_threshold,
                                   .report = r->report ? report_add : NULL,
                                   .report_ctx = r->report,
                                   .enforce = c->inline_spec != NULL};
