@@ -16,6 +16,7 @@
 #include "app-event.h"
 #include "session.h"
 #include "shun.h"
+#include "state.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -774,4 +775,67 @@ Test(detect, session_store_two_threads)
     session_entry_release(s, e, 0);
     cr_assert_eq(session_space_count(s), 49); /* the hot key and 48 others */
     session_space_free(s);
+}
+
+/* ---- spam score per message (docs/spam.md) ---- */
+
+Test(detect, message_spam_score)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct state_cfg scfg = {NULL, 0};
+    struct state_store *st = state_store_new(&scfg, &err);
+    cr_assert_not_null(st, "%s", err.msg);
+    /* what the monitor's ScoreAdd would have given 192.0.2.7 */
+    struct state_req sr = {STATE_SCORE_ADD, NULL, 0, "192.0.2.7", 9, 0, 0, 0, 5,
+                           1796000000000LL};
+    int64_t v = 0;
+    cr_assert_eq(state_store_op(st, &sr, &v), SPU_OK);
+    struct detect_cfg cfg = {.state = st, .spam_threshold = 10};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "message ends on web.req;\n"
+                       "rule sid 1 \"post\" score 4 on web.req { if (method == \"POST\") Alert(); }\n"
+                       /* two alerts of one rule: its score counts once */
+                       "rule sid 2 \"host\" score 7 on web.req {\n"
+                       "    if (host == \"spam.example\") { Alert(); Alert(); } }\n"
+                       "rule sid 9 \"spam\" on spam.message {\n"
+                       "    if (total == 11 && threshold == 10 && source_score == 0\n"
+                       "        && rules == \"1:1:4,1:2:7\") Alert();\n"
+                       "    if (total == 12 && source_score == 5 && rules == \"1:2:7\") Alert();\n"
+                       "}\n"),
+             &cfg);
+    free(grammar);
+    struct conn c, d;
+    conn_init(&c, 3, 40000);
+    conn_init(&d, 7, 40001);
+    /* 4 + 7 = 11: spam */
+    feed(&r, 0, &c.f, "POST /\r\nHost: spam.example\r\n\r\n");
+    /* 7 alone; then 4 alone: the first message's scores are gone */
+    feed(&r, 0, &c.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    feed(&r, 0, &c.f, "POST /\r\nHost: ok.example\r\n\r\n");
+    /* 7 plus the source's 5 = 12: spam */
+    feed(&r, 1, &d.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    /* no rule: the source's 5 alone */
+    feed(&r, 1, &d.f, "GET /\r\nHost: ok.example\r\n\r\n");
+    cr_assert_eq(counter(&r, "messages_scored"), 5);
+    cr_assert_eq(counter(&r, "spam_messages"), 2);
+    end_flow(r.w[0], &c);
+    end_flow(r.w[1], &d);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "1:0 1:0 2:0 2:0 2:0 2:0 2:1 2:1 9:0 9:1");
+    /* the spam alerts list the total and the rules */
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":11,\"threshold\":10,\"source_score\":0,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":1,\"score\":4},"
+                                     "{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":12,\"threshold\":10,\"source_score\":5,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    free(r.eve);
+    free(alerts);
+    state_store_free(st);
 }
