@@ -2,6 +2,7 @@
  * sessions, outputs and rules (attributes, event, body), and the names a
  * rule body can use (see sema-int.h). */
 #include "sema-int.h"
+#include "bytecode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,8 @@ static void declare_session(struct sema *s, struct ast_node *d)
     if (d->ival2 < 0)
         sema_error(s, d->loc, "a session's max must not be negative");
     declare_vars(s, ss->layout, d->b, ss);
+    if (s->prog->nsessions >= SPU_MAX_SESSIONS)
+        sema_error(s, d->loc, "too many sessions: a bundle holds at most %u", SPU_MAX_SESSIONS);
     ss->id = s->prog->nsessions;
     d->sema.sym.session = ss;
     SEMA_PUSH(s, s->prog->sessions, s->prog->nsessions, ss);
