@@ -754,9 +754,9 @@ Test(detect, message_spam_score)
                        "}\n"),
              &cfg);
     free(grammar);
-    struct conn c, d;
-    conn_init(&c, 3, 40000);
-    conn_init(&d, 7, 40001);
+    struct hd_conn c, d;
+    hd_conn_init(&c, 3, 40000);
+    hd_conn_init(&d, 7, 40001);
     /* 4 + 7 = 11: spam */
     feed(&r, 0, &c.f, "POST /\r\nHost: spam.example\r\n\r\n");
     /* 7 alone; then 4 alone: the first message's scores are gone */
@@ -766,10 +766,10 @@ Test(detect, message_spam_score)
     feed(&r, 1, &d.f, "GET /\r\nHost: spam.example\r\n\r\n");
     /* no rule: the source's 5 alone */
     feed(&r, 1, &d.f, "GET /\r\nHost: ok.example\r\n\r\n");
-    cr_assert_eq(counter(&r, "messages_scored"), 5);
-    cr_assert_eq(counter(&r, "spam_messages"), 2);
-    end_flow(r.w[0], &c);
-    end_flow(r.w[1], &d);
+    cr_assert_eq(hd_counter(r.e, "messages_scored"), 5);
+    cr_assert_eq(hd_counter(r.e, "spam_messages"), 2);
+    hd_end_flow(r.w[0], &c);
+    hd_end_flow(r.w[1], &d);
     char *alerts = rig_close(&r);
     cr_assert_str_eq(alerts, "1:0 1:0 2:0 2:0 2:0 2:0 2:1 2:1 9:0 9:1");
     /* the spam alerts list the total and the rules */
