@@ -325,6 +325,15 @@ static void emit_sessions_outputs(struct cg *cg)
         };
         spu_bw_output(cg->bw, &bo);
     }
+    for (uint32_t i = 0; i < prog->nstates; i++) {
+        const struct sema_state *st = prog->states[i];
+        struct spu_bstate bs = {
+            .kind = (uint32_t)st->kind, /* AST_STATE_* == SPU_ST_* */
+            .name = st->name ? spu_bw_cstr(cg->bw, st->name) : spu_bw_str(cg->bw, "", 0),
+            .backend = spu_bw_str(cg->bw, st->backend, st->blen),
+        };
+        spu_bw_state(cg->bw, &bs);
+    }
 }
 
 static void emit_patterns(struct cg *cg)

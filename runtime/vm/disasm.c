@@ -600,6 +600,20 @@ static void dump_events(FILE *out, const struct spu_bundle *b, struct sb *s)
         sbstr(s, b, v->outputs[i].path);
         put(out, s);
     }
+    if (v->nstates)
+        fprintf(out, "\nstate backends (%u)\n", v->nstates);
+    for (uint32_t i = 0; i < v->nstates; i++) {
+        static const char *const kinds[] = {"?", "list", "bucket", "window", "score"};
+        uint32_t k = v->states[i].kind <= SPU_ST_SCORE ? v->states[i].kind : 0;
+        sbf(s, "  %s ", kinds[k]);
+        if (v->states[i].name.len) {
+            sbname(s, b, v->states[i].name);
+            sbf(s, " ");
+        }
+        sbf(s, "in ");
+        sbstr(s, b, v->states[i].backend);
+        put(out, s);
+    }
     fprintf(out, "\nmeta (%u)\n", v->nmetas);
     for (uint32_t i = 0; i < v->nmetas; i++) {
         sbf(s, "  ");

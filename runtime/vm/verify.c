@@ -592,6 +592,22 @@ static int check_sessions(const struct vctx *vc)
             return spu_vfail(vc, SPU_SEC_OUTPUT, i, OFF(spu_boutput, kind),
                              "output %u: unknown kind %u", i, o->kind);
     }
+    for (uint32_t i = 0; i < v->nstates; i++) {
+        const struct spu_bstate *st = &v->states[i];
+        TRY(chk_str(vc, SPU_SEC_STATE, i, OFF(spu_bstate, name), st->name, "name"));
+        TRY(chk_str(vc, SPU_SEC_STATE, i, OFF(spu_bstate, backend), st->backend, "backend"));
+        if (st->kind < SPU_ST_LIST || st->kind > SPU_ST_SCORE)
+            return spu_vfail(vc, SPU_SEC_STATE, i, OFF(spu_bstate, kind), "state %u: unknown kind %u", i,
+                             st->kind);
+        if ((st->kind == SPU_ST_LIST) != (st->name.len > 0))
+            return spu_vfail(vc, SPU_SEC_STATE, i, OFF(spu_bstate, name),
+                             "state %u: a list has a name, other kinds none", i);
+        const char *be = (const char *)v->strtab + st->backend.off;
+        if (!(st->backend.len == 6 && memcmp(be, "memory", 6) == 0) &&
+            !(st->backend.len > 8 && memcmp(be, "redis://", 8) == 0))
+            return spu_vfail(vc, SPU_SEC_STATE, i, OFF(spu_bstate, backend),
+                             "state %u: backend is neither memory nor redis://", i);
+    }
     for (uint32_t i = 0; i < v->nmetas; i++) {
         TRY(chk_str(vc, SPU_SEC_META, i, OFF(spu_bmeta, key), v->metas[i].key, "key"));
         TRY(chk_str(vc, SPU_SEC_META, i, OFF(spu_bmeta, value), v->metas[i].value, "value"));
