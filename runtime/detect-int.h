@@ -87,6 +87,14 @@ struct detect_output {
     _Atomic uint64_t sent, failed;
 };
 
+/* A `state` declaration of a bundle: the store of that table. */
+struct detect_route {
+    uint32_t kind;    /* SPU_ST_* */
+    const char *name; /* SPU_ST_LIST: the list's name (in the bundle) */
+    uint32_t nlen;
+    struct state_store *st; /* the engine's, or --state's */
+};
+
 /* One loaded bundle, as the engine sees it. Immutable after setup. */
 struct detect_bundle {
     struct spu_bundle *b;
@@ -102,6 +110,8 @@ struct detect_bundle {
     const struct class_entry **cls; /* per rule: its class, or NULL */
     uint64_t flow_decl;             /* declaration of the flow variables (detect_decl) */
     uint8_t *msg_end;               /* per bundle event: 1 when a message ends there */
+    struct detect_route *routes;    /* its `state` declarations' stores */
+    uint32_t nroutes;
     struct rule_counters *rc;       /* per worker, per rule: rc[worker * nrules + rule] */
 };
 
@@ -135,6 +145,8 @@ struct detect_engine {
     enum rt_field rt_fields[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
     unsigned rt_nfields[RT_EV__COUNT];
     _Atomic int64_t flow_memuse;                       /* flow-variable memory, all workers */
+    struct detect_store *stores; /* backends of `state` declarations (detect-stores.c) */
+    unsigned nstores;
     struct detect_worker *workers[DETECT_MAX_WORKERS]; /* registered contexts */
 };
 
@@ -351,6 +363,19 @@ void detect_msg_release(struct detect_worker *w, struct flow *f, unsigned slot);
 json_t *detect_spam_json(const struct detect_spam *sp);
 /* The `rules` field: "gid:sid:score,..." in the VM's scratch arena. */
 struct spu_value detect_spam_rules_value(struct detect_worker *w, const struct detect_spam *sp);
+
+/* detect-stores.c: stores of `state` declarations (docs/spam.md). */
+struct detect_store;
+/* Map db's declarations to stores, creating the engine's own for backends
+ * other than --state's (pub_mu held, or at engine construction). */
+int detect_stores_route(struct detect_engine *e, struct detect_bundle *db, struct spu_error *err);
+/* The store of table `kind` (list `name`) for the current bundle: its
+ * declaration's, else --state's (NULL: none). */
+struct state_store *detect_store(const struct detect_worker *w, uint32_t kind, const char *name,
+                                 size_t nlen);
+/* [{url, backend, counters...}] of the engine's own stores (pub_mu held). */
+json_t *detect_stores_json(struct detect_engine *e);
+void detect_stores_free(struct detect_engine *e);
 
 /* detect-state.c: the score the state store holds for addr (Score()), 0
  * without a store or on a store error. */

@@ -168,6 +168,8 @@ static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struc
     db->msg_end = calloc(v->nevents + 1, 1);
     if (!db->sess || !db->out || !db->cls || !db->rc || !db->msg_end)
         return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    if (detect_stores_route(e, db, err) != SPU_OK)
+        return err->code;
     const uint32_t *me = v->globals->nmsg_ends ? spu_bundle_u32(b, v->globals->msg_ends) : NULL;
     for (uint32_t k = 0; me && k < v->globals->nmsg_ends; k++)
         db->msg_end[me[k]] = 1; /* verified: grammar events */
@@ -195,6 +197,7 @@ void detect_gen_free(struct detect_engine *e, struct detect_gen *g)
         free(db->out);
         free(db->cls);
         free(db->msg_end);
+        free(db->routes);
         free(db->rc);
         spu_bundle_unref(db->b);
     }
@@ -252,6 +255,7 @@ void detect_engine_free(struct detect_engine *e)
     free(e->outputs);
     shun_free(e->shun);
     classification_free(e->cls);
+    detect_stores_free(e);
     pthread_mutex_destroy(&e->pub_mu);
     free(e);
 }

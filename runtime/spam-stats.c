@@ -57,16 +57,20 @@ static void put_rows(json_t *o, const void *st, const struct counter *rows, size
     }
 }
 
+json_t *spam_stats_state(struct state_store *s)
+{
+    struct state_stats st;
+    state_store_stats(s, &st);
+    json_t *o = json_object();
+    json_object_set_new(o, "backend", json_string(state_store_backend(s)));
+    put_rows(o, &st, state_rows, NROWS(state_rows));
+    return o;
+}
+
 void spam_stats_add(json_t *spu, struct state_store *s, struct report *r)
 {
-    if (s) {
-        struct state_stats st;
-        state_store_stats(s, &st);
-        json_t *o = json_object();
-        json_object_set_new(o, "backend", json_string(state_store_backend(s)));
-        put_rows(o, &st, state_rows, NROWS(state_rows));
-        json_object_set_new(spu, "state", o);
-    }
+    if (s)
+        json_object_set_new(spu, "state", spam_stats_state(s));
     if (r) {
         struct report_stats rs;
         report_stats(r, &rs);
