@@ -784,3 +784,39 @@ Test(detect, message_spam_score)
     free(alerts);
     state_store_free(st);
 }
+
+/* ---- per-declaration state backends (docs/spam.md) ---- */
+
+Test(detect, state_declaration_routes_to_its_store)
+{
+    /* no --state: only the declared tables have a store; the others fault */
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(NULL, "state list bl in memory;\n"
+                             "state score in memory;\n"
+                             "rule sid 1 \"declared\" on packet {\n"
+                             "    if (ListAdd(\"bl\", src_ip) && ListHas(\"bl\", src_ip)\n"
+                             "        && ScoreAdd(src_ip, 3) == 3) Alert(); }\n"
+                             "rule sid 2 \"undeclared list\" on packet {\n"
+                             "    if (ListHas(\"other\", src_ip)) Alert(); }\n"
+                             "rule sid 3 \"undeclared bucket\" on packet {\n"
+                             "    if (TokenBucket(src_ip, 1, 1)) Alert(); }\n"),
+             NULL);
+    struct hd_conn c;
+    hd_conn_init(&c, 9, 40009);
+    hd_raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "faults"), 2);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *st = json_object_get(s, "state_stores");
+    cr_assert_eq(json_array_size(st), 1, "one store for both declarations");
+    json_t *o = json_array_get(st, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "url")), "memory");
+    cr_assert_eq(json_integer_value(json_object_get(o, "ops")), 3);
+    cr_assert_eq(json_integer_value(json_object_get(o, "entries")), 2);
+    json_decref(s);
+    hd_end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "1:0");
+    free(alerts);
+}
