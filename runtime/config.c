@@ -93,6 +93,9 @@ static const char usage[] =
     "  --local-net CIDRS    comma-separated local networks for IsLocal() (default:\n"
     "                       the addresses of -i IFACE)\n"
     "  --sensor-name NAME   the `sensor` field of tcp.syn and of published counts\n"
+    "  --spam-threshold N   a message (`message ends on`) whose rules' scores plus\n"
+    "                       its source's Score() exceed N raises spam.message\n"
+    "                       (default 10)\n"
     "  --report URL         publish Report() counts per source, at least every\n"
     "                       second, to the stream redis://HOST:PORT/STREAM\n"
     "  --monitor URL        monitor mode, instead of -r/-i: read the stream\n"
@@ -200,6 +203,7 @@ enum {
     OPT_STATE_MAX,
     OPT_LOCAL_NET,
     OPT_SENSOR_NAME,
+    OPT_SPAM_THRESHOLD,
     OPT_REPORT,
     OPT_MONITOR,
     OPT_EVE_REDIS,
@@ -260,6 +264,7 @@ static const struct option longopts[] = {
     {"state-max", required_argument, NULL, OPT_STATE_MAX},
     {"local-net", required_argument, NULL, OPT_LOCAL_NET},
     {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
+    {"spam-threshold", required_argument, NULL, OPT_SPAM_THRESHOLD},
     {"report", required_argument, NULL, OPT_REPORT},
     {"monitor", required_argument, NULL, OPT_MONITOR},
     {"eve-redis", required_argument, NULL, OPT_EVE_REDIS},
@@ -367,6 +372,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->pcap_log_packets = 32;
     c->pcap_log_after = 32;
     c->pcap_log_memcap = 64ULL << 20;
+    c->spam_threshold = 10;
     c->log_level = -1;
     const char *log_dir = NULL;
     optind = 1;
@@ -584,6 +590,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_SENSOR_NAME:
             c->sensor_name = optarg;
+            break;
+        case OPT_SPAM_THRESHOLD:
+            if (number(optarg, 1000000000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--spam-threshold: expected a score >= 0");
+            c->spam_threshold = (int64_t)v;
             break;
         case OPT_REPORT:
             c->report_url = optarg;

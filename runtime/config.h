@@ -86,6 +86,7 @@ struct config {
     size_t state_max;        /* --state-max N entries (0: default) */
     const char *local_net;   /* --local-net CIDR[,CIDR...] */
     const char *sensor_name; /* --sensor-name NAME */
+    int64_t spam_threshold;  /* --spam-threshold N: a message scoring more is spam (default 10) */
     const char *report_url;  /* --report redis://HOST:PORT/STREAM */
     const char *monitor_url; /* --monitor redis://HOST:PORT/STREAM */
     const char *eve_redis;   /* --eve-redis redis://HOST:PORT/STREAM */

@@ -230,6 +230,8 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
             json_array_append_new(t, rule_json(e, g, &s[i], false));
         json_object_set_new(o, "top_rules", t);
     }
+    if (e->nstores)
+        json_object_set_new(o, "state_stores", detect_stores_json(e));
     pthread_mutex_unlock(&e->pub_mu);
     free(s);
     return o;

@@ -49,8 +49,11 @@ struct detect_cfg {
     unsigned max_apps;          /* application slots for later publications; 0: n */
     /* spam-source monitoring (docs/spam.md), all borrowed and optional */
     struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
+    const char *state_url;        /* the backend it was made for (NULL: memory) */
+    size_t state_max;             /* entries of the stores `state` declarations make; 0: default */
     const struct localnet *local; /* IsLocal(); NULL: nothing is local */
     const char *sensor_name;      /* tcp.syn `sensor`; NULL: the interface name */
+    int64_t spam_threshold;       /* a message scoring more raises spam.message */
     /* Report(addr): count one connection of addr at ts_ms for the
      * publisher; NULL: Report() returns false */
     int (*report)(void *ctx, const uint8_t ip[16], uint16_t family, int64_t ts_ms);

@@ -434,8 +434,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                                   /* applications loaded later through the control socket */
                                   .max_apps = env->apps ? CONFIG_MAX_BUNDLES : 0,
                                   .state = r->state,
+                                  .state_url = c->state_url,
+                                  .state_max = c->state_max,
                                   .local = r->local,
                                   .sensor_name = c->sensor_name,
+                                  .spam_threshold = c->spam_threshold,
                                   .report = r->report ? report_add : NULL,
                                   .report_ctx = r->report,
                                   .enforce = c->inline_spec != NULL};

@@ -519,6 +519,7 @@ SPU_BUNDLE_ARRAY(iedges, struct spu_biedge, iedges, niedges)
 SPU_BUNDLE_ARRAY(patterns, struct spu_bpattern, patterns, npatterns)
 SPU_BUNDLE_ARRAY(outputs, struct spu_boutput, outputs, noutputs)
 SPU_BUNDLE_ARRAY(metas, struct spu_bmeta, metas, nmetas)
+SPU_BUNDLE_ARRAY(states, struct spu_bstate, states, nstates)
 SPU_BUNDLE_ARRAY(logs, struct spu_blog, logs, nlogs)
 SPU_BUNDLE_ARRAY(logents, struct spu_blogent, logents, nlogents)
 #undef SPU_BUNDLE_ARRAY

@@ -17,6 +17,7 @@
 #include "app-event.h"
 #include "session.h"
 #include "shun.h"
+#include "state.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -780,4 +781,103 @@ Test(detect, session_store_two_threads)
     session_entry_release(s, e, 0);
     cr_assert_eq(session_space_count(s), 49); /* the hot key and 48 others */
     session_space_free(s);
+}
+
+/* ---- spam score per message (docs/spam.md) ---- */
+
+Test(detect, message_spam_score)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct state_cfg scfg = {NULL, 0};
+    struct state_store *st = state_store_new(&scfg, &err);
+    cr_assert_not_null(st, "%s", err.msg);
+    /* what the monitor's ScoreAdd would have given 192.0.2.7 */
+    struct state_req sr = {STATE_SCORE_ADD, NULL, 0, "192.0.2.7", 9, 0, 0, 0, 5,
+                           1796000000000LL};
+    int64_t v = 0;
+    cr_assert_eq(state_store_op(st, &sr, &v), SPU_OK);
+    struct detect_cfg cfg = {.state = st, .spam_threshold = 10};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "message ends on web.req;\n"
+                       "rule sid 1 \"post\" score 4 on web.req { if (method == \"POST\") Alert(); }\n"
+                       /* two alerts of one rule: its score counts once */
+                       "rule sid 2 \"host\" score 7 on web.req {\n"
+                       "    if (host == \"spam.example\") { Alert(); Alert(); } }\n"
+                       "rule sid 9 \"spam\" on spam.message {\n"
+                       "    if (total == 11 && threshold == 10 && source_score == 0\n"
+                       "        && rules == \"1:1:4,1:2:7\") Alert();\n"
+                       "    if (total == 12 && source_score == 5 && rules == \"1:2:7\") Alert();\n"
+                       "}\n"),
+             &cfg);
+    free(grammar);
+    struct hd_conn c, d;
+    hd_conn_init(&c, 3, 40000);
+    hd_conn_init(&d, 7, 40001);
+    /* 4 + 7 = 11: spam */
+    feed(&r, 0, &c.f, "POST /\r\nHost: spam.example\r\n\r\n");
+    /* 7 alone; then 4 alone: the first message's scores are gone */
+    feed(&r, 0, &c.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    feed(&r, 0, &c.f, "POST /\r\nHost: ok.example\r\n\r\n");
+    /* 7 plus the source's 5 = 12: spam */
+    feed(&r, 1, &d.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    /* no rule: the source's 5 alone */
+    feed(&r, 1, &d.f, "GET /\r\nHost: ok.example\r\n\r\n");
+    cr_assert_eq(hd_counter(r.e, "messages_scored"), 5);
+    cr_assert_eq(hd_counter(r.e, "spam_messages"), 2);
+    hd_end_flow(r.w[0], &c);
+    hd_end_flow(r.w[1], &d);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "1:0 1:0 2:0 2:0 2:0 2:0 2:1 2:1 9:0 9:1");
+    /* the spam alerts list the total and the rules */
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":11,\"threshold\":10,\"source_score\":0,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":1,\"score\":4},"
+                                     "{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":12,\"threshold\":10,\"source_score\":5,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    free(r.eve);
+    free(alerts);
+    state_store_free(st);
+}
+
+/* ---- per-declaration state backends (docs/spam.md) ---- */
+
+Test(detect, state_declaration_routes_to_its_store)
+{
+    /* no --state: only the declared tables have a store; the others fault */
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(NULL, "state list bl in memory;\n"
+                             "state score in memory;\n"
+                             "rule sid 1 \"declared\" on packet {\n"
+                             "    if (ListAdd(\"bl\", src_ip) && ListHas(\"bl\", src_ip)\n"
+                             "        && ScoreAdd(src_ip, 3) == 3) Alert(); }\n"
+                             "rule sid 2 \"undeclared list\" on packet {\n"
+                             "    if (ListHas(\"other\", src_ip)) Alert(); }\n"
+                             "rule sid 3 \"undeclared bucket\" on packet {\n"
+                             "    if (TokenBucket(src_ip, 1, 1)) Alert(); }\n"),
+             NULL);
+    struct hd_conn c;
+    hd_conn_init(&c, 9, 40009);
+    hd_raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "faults"), 2);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *st = json_object_get(s, "state_stores");
+    cr_assert_eq(json_array_size(st), 1, "one store for both declarations");
+    json_t *o = json_array_get(st, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "url")), "memory");
+    cr_assert_eq(json_integer_value(json_object_get(o, "ops")), 3);
+    cr_assert_eq(json_integer_value(json_object_get(o, "entries")), 2);
+    json_decref(s);
+    hd_end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "1:0");
+    free(alerts);
 }
