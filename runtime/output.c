@@ -355,6 +355,7 @@ struct output *output_open_rotating(const char *path, unsigned nproducers,
         output_close(o, NULL);
         return NULL;
     }
+    pthread_setname_np(o->writer, "spu-eve");
     o->started = true;
     return o;
 nomem:
