@@ -54,7 +54,8 @@ def fmt_si(x, unit=""):
 def tool_figures(run_dir, name, rep):
     """The figures the measured program printed itself: the key=value pairs of its summary
     lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
-    dispatcher's busy time ('dispatcher busy=S s', spurun -v). Numbers only."""
+    dispatcher's busy time, CPU time and loop time ('dispatcher busy=S s cpu=S s loop=S s',
+    spurun -v). Numbers only."""
     figs = {}
     for stream in ("out", "err"):
         path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
@@ -69,6 +70,10 @@ def tool_figures(run_dir, name, rep):
                 m = re.search(r"dispatcher busy=([0-9.]+)s", line)
                 if m:
                     figs["dispatch_busy_s"] = float(m.group(1))
+                m = re.search(r"dispatcher busy=\S+ cpu=([0-9.]+)s loop=([0-9.]+)s", line)
+                if m:
+                    figs["dispatch_cpu_s"] = float(m.group(1))
+                    figs["dispatch_loop_s"] = float(m.group(2))
     return figs
 
 
@@ -113,6 +118,12 @@ def build(run_dir):
             if "dispatch_busy_s" in tool and i["packets"]:
                 row["dispatch_ns_per_packet"] = tool["dispatch_busy_s"] * 1e9 / i["packets"]
                 row["dispatch_share"] = tool["dispatch_busy_s"] * 1e9 / wall if wall else 0.0
+            # The dispatcher's own cost: its thread's CPU time (waits for a full worker
+            # queue and time not scheduled left out), per packet and as a share of its loop.
+            if "dispatch_cpu_s" in tool and i["packets"]:
+                row["dispatch_cpu_ns_per_packet"] = tool["dispatch_cpu_s"] * 1e9 / i["packets"]
+                if tool.get("dispatch_loop_s"):
+                    row["dispatch_cpu_share"] = tool["dispatch_cpu_s"] / tool["dispatch_loop_s"]
             if wall and i["packets"]:
                 row["packets_per_s"] = i["packets"] / (wall / 1e9)
                 row["gbit_per_s"] = i["bytes"] * 8 / wall
@@ -148,6 +159,18 @@ def build(run_dir):
     return {"machine": machine, "inputs": list(inputs.values()), "scenarios": rows}
 
 
+def dispatcher_cell(r):
+    """The dispatcher's CPU per packet and its busy share (CPU time over its loop's wall
+    time); older spurun versions only gave the busy wall time."""
+    if "dispatch_cpu_ns_per_packet" in r:
+        share = r.get("dispatch_cpu_share")
+        return "%.1f (%.0f%%)" % (r["dispatch_cpu_ns_per_packet"], 100 * share) if share \
+            else "%.1f" % r["dispatch_cpu_ns_per_packet"]
+    if "dispatch_ns_per_packet" in r:
+        return "%.1f wall" % r["dispatch_ns_per_packet"]
+    return ""
+
+
 def markdown(rep):
     m = rep["machine"]
     out = ["# spu benchmark: %s" % m.get("target", "?"), "",
@@ -162,7 +185,7 @@ def markdown(rep):
         out.append("- `%s`: %s packets, %.1f MB, %s flows (`%s`)" % (
             i["name"], fmt_si(i["packets"]), i["bytes"] / 1e6, fmt_si(i["flows"]), i["path"]))
     out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | "
-            "dispatcher ns/packet | peak RSS | per flow | wall | runs (spread) | command |",
+            "dispatcher CPU ns/packet (busy) | peak RSS | per flow | wall | runs (spread) | command |",
             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rep["scenarios"]:
         if r["status"] != "ok":
@@ -175,14 +198,16 @@ def markdown(rep):
                       "%.2f" % r["gbit_per_s"] if "gbit_per_s" in r else "",
                       "%.1f" % r["ns_per_packet"] if "ns_per_packet" in r else "",
                       "%.3f" % r["ratio"] if "ratio" in r else "",
-                      "%.1f" % r["dispatch_ns_per_packet"]
-                      if "dispatch_ns_per_packet" in r else "",
+                      dispatcher_cell(r),
                       r["peak_rss_kb"] / 1024,
                       "%.0f B" % r["bytes_per_flow"] if "bytes_per_flow" in r else "",
                       r["wall_ns_median"] / 1e9, r["runs"], 100 * r["spread"], r["command"]))
     out += ["", "ratio: the scenario's packets/s over the baseline's (`%s`) on the same input, "
             "same run. Medians of the runs (wall: the whole process, start to exit); spread = (max - min) / median of the wall times." %
-            ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""}))]
+            ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""})),
+            "dispatcher CPU ns/packet: CPU time of spurun's dispatcher thread (reading, "
+            "decoding headers, hashing, queueing; not its waits for a full worker queue) per "
+            "packet; in brackets its busy share, that CPU time over the wall time of its loop."]
     for r in rep["scenarios"]:
         if "bytes_per_flow" in r:
             mapping = ""
