@@ -229,6 +229,10 @@ def plot(rep, key, results_dir, name, xlabel, logx):
     pts = [p for p in pts if p[2] == inp]
     base = next((r for r in rep["scenarios"] if r["area"] == "baseline" and r["input"] == inp
                  and "packets_per_s" in r), None)
+    zero = [(x, y) for x, y, _ in pts if logx and x <= 0]
+    pts = [p for p in pts if not (logx and p[0] <= 0)]
+    if not pts:
+        return None
     dat = os.path.join(results_dir, name + ".dat")
     with open(dat, "w") as f:
         f.write("".join("%d %.6f\n" % (x, y) for x, y, _ in pts))
@@ -242,18 +246,21 @@ def plot(rep, key, results_dir, name, xlabel, logx):
             m.get("cpu", "?").replace("'", "")),
         "set xlabel '%s'" % xlabel,
         "set ylabel 'Mpackets/s'",
-        "set yrange [0:*]",
         "set grid",
-        "set key bottom right",
+        "set key bottom right" if not logx else "set key top right",
     ]
     if logx:
-        script.append("set logscale x")
+        # rules cost orders of magnitude: both axes logarithmic, or every spurun point
+        # sits on the floor under the bare read's level
+        script += ["set logscale x", "set logscale y"]
     else:
-        script.append("set xtics 1")
+        script += ["set yrange [0:*]", "set xtics 1"]
     line = "'%s' using 1:2 with linespoints lw 2 pt 7 title 'spurun'" % dat
     if base:
         line += ", %.6f with lines dt 2 title 'bare read (%s)'" % (
             base["packets_per_s"] / 1e6, base["name"])
+    for x, y in zero:  # x = 0 has no place on a log axis: a level line instead
+        line += ", %.6f with lines dt 3 lw 2 title '%s = 0: %.3f M'" % (y, key, y)
     script.append("plot " + line)
     subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
     os.remove(dat)
