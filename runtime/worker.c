@@ -21,6 +21,8 @@
 
 #define BATCH 64
 #define SWEEP_NS 1000000000LL /* sweep timeouts once per second of packet time */
+#define WAKE_ITEMS 256        /* an idle worker sleeps until this many are queued */
+#define WAIT_NS 2000000L      /* or this long (sweeps, output flushes, stop) */
 
 struct worker {
     struct worker_cfg cfg;
@@ -229,12 +231,6 @@ static void sweep(struct worker *w, int64_t clock)
     flow_table_expire(w->flows, clock, 0);
 }
 
-static void nap(long ns)
-{
-    struct timespec ts = {0, ns};
-    nanosleep(&ts, NULL);
-}
-
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -251,11 +247,12 @@ static void *worker_main(void *arg)
                 spsc_count(w->work) == 0)
                 break;
             sweep(w, published);
-            if (++idle == 64 && w->cfg.out)
+            if (++idle == 2 && w->cfg.out)
                 output_producer_flush(w->cfg.out);
             /* two cores are shared with the dispatcher and the writer:
-             * sleeping beats spinning */
-            nap(idle < 1024 ? 50000 : 200000);
+             * sleep until a worthwhile batch is queued (the dispatcher
+             * wakes us earlier when it has nothing more to read) */
+            spsc_wait_items(w->work, WAKE_ITEMS, WAIT_NS);
             continue;
         }
         idle = 0;
@@ -305,6 +302,7 @@ int worker_start(struct worker *w)
 void worker_stop(struct worker *w)
 {
     atomic_store_explicit(&w->stop, true, memory_order_release);
+    spsc_wake_consumer(w->work); /* called by the queue's producer thread */
 }
 
 void worker_join(struct worker *w)
