@@ -124,6 +124,11 @@ def build(run_dir):
                 row["dispatch_cpu_ns_per_packet"] = tool["dispatch_cpu_s"] * 1e9 / i["packets"]
                 if tool.get("dispatch_loop_s"):
                     row["dispatch_cpu_share"] = tool["dispatch_cpu_s"] / tool["dispatch_loop_s"]
+            if i["packets"]:
+                # CPU of the whole process (every thread, user + system): steadier than
+                # wall time on a machine shared with other work
+                row["cpu_ns_per_packet"] = (row["user_ns_median"] + row["sys_ns_median"]) / \
+                    i["packets"]
             if wall and i["packets"]:
                 row["packets_per_s"] = i["packets"] / (wall / 1e9)
                 row["gbit_per_s"] = i["bytes"] * 8 / wall
@@ -140,6 +145,8 @@ def build(run_dir):
         if b and "packets_per_s" in r:
             r["baseline"] = b["name"]
             r["ratio"] = r["packets_per_s"] / b["packets_per_s"]
+            if r.get("cpu_ns_per_packet") and b.get("cpu_ns_per_packet"):
+                r["cpu_ratio"] = b["cpu_ns_per_packet"] / r["cpu_ns_per_packet"]
         idle = by_name.get(r["params"].get("idle", ""))
         if idle and "peak_rss_kb" in r and "peak_rss_kb" in idle:
             # The flows the program says it tracked, else the flows of the input.
@@ -184,20 +191,22 @@ def markdown(rep):
     for i in rep["inputs"]:
         out.append("- `%s`: %s packets, %.1f MB, %s flows (`%s`)" % (
             i["name"], fmt_si(i["packets"]), i["bytes"] / 1e6, fmt_si(i["flows"]), i["path"]))
-    out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | "
+    out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | CPU ns/packet (ratio) | "
             "dispatcher CPU ns/packet (busy) | peak RSS | per flow | wall | runs (spread) | command |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rep["scenarios"]:
         if r["status"] != "ok":
-            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | | `%s` |" % (
+            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | | | `%s` |" % (
                 r["name"], r["area"], r["input"], r["ok_runs"], r["runs"], r["command"]))
             continue
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %.2f s | %d (%.1f%%) | `%s` |"
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %.2f s | %d (%.1f%%) | `%s` |"
                    % (r["name"], r["area"], r["input"],
                       fmt_si(r["packets_per_s"]) if "packets_per_s" in r else "",
                       "%.2f" % r["gbit_per_s"] if "gbit_per_s" in r else "",
                       "%.1f" % r["ns_per_packet"] if "ns_per_packet" in r else "",
                       "%.3f" % r["ratio"] if "ratio" in r else "",
+                      ("%.0f (%.3f)" % (r["cpu_ns_per_packet"], r["cpu_ratio"]) if "cpu_ratio" in r
+                       else "%.0f" % r["cpu_ns_per_packet"]) if "cpu_ns_per_packet" in r else "",
                       dispatcher_cell(r),
                       r["peak_rss_kb"] / 1024,
                       "%.0f B" % r["bytes_per_flow"] if "bytes_per_flow" in r else "",
@@ -205,6 +214,9 @@ def markdown(rep):
     out += ["", "ratio: the scenario's packets/s over the baseline's (`%s`) on the same input, "
             "same run. Medians of the runs (wall: the whole process, start to exit); spread = (max - min) / median of the wall times." %
             ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""})),
+            "CPU ns/packet: user + system time of the whole process (all its threads) per "
+            "packet, and in brackets the baseline's over it (a ratio that the machine's other "
+            "load disturbs less than wall time). "
             "dispatcher CPU ns/packet: CPU time of spurun's dispatcher thread (reading, "
             "decoding headers, hashing, queueing; not its waits for a full worker queue) per "
             "packet; in brackets its busy share, that CPU time over the wall time of its loop."]
