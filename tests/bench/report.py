@@ -253,9 +253,9 @@ def plot(rep, key, results_dir, name, xlabel, logx):
     script = [
         "set terminal png size 800,500",
         "set output '%s'" % png,
-        "set title 'spu %s, input %s (commit %s, %s x %s)'" % (
+        "set title 'spu %s, input %s (commit %s, %s x %s, load %s)'" % (
             name.split("-")[-1], inp, m.get("commit", "?"), m.get("cores", "?"),
-            m.get("cpu", "?").replace("'", "")),
+            m.get("cpu", "?").replace("'", ""), m.get("load_before", "?").split(" ")[0]),
         "set xlabel '%s'" % xlabel,
         "set ylabel 'Mpackets/s'",
         "set grid",
