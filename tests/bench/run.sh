@@ -168,7 +168,7 @@ if [ "$TARGET" = profile ]; then
         perf record -g -o "$pdir/perf.data" $cmd > "$pdir/run.log" 2>&1 ||
             { tail -n 20 "$pdir/run.log"; exit 1; }
         set +f
-        perf report -i "$pdir/perf.data" --stdio --no-children --sort symbol 2>/dev/null |
+        perf report -i "$pdir/perf.data" --stdio --no-children --sort comm,symbol 2>/dev/null |
             grep -E '^ +[0-9.]+%' | head -n 20
     fi
     echo "bench: profile data in $pdir"
