@@ -8,6 +8,7 @@
 #include "decode.h"
 #include "err.h"
 #include "flow.h"
+#include "rewrite.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -121,6 +122,8 @@ void detect_flow_free(struct detect_worker *w, struct flow *f)
 {
     free(f->redirect); /* inline Redirect the flow's last packet never carried */
     f->redirect = NULL;
+    rw_flow_free(f->rewrite);
+    f->rewrite = NULL;
     struct detect_flow *df = f->detect;
     if (!df)
         return;
@@ -362,6 +365,10 @@ static int action(void *ctx, uint32_t builtin, const struct spu_value *args, uns
     default: {
         const char *name = builtin < SPU_BI__COUNT ? spu_builtins[builtin].name : "?";
         rc = rewrite(w, name, args, argc);
+        /* inline: carried out on the packet (rewrite-msg.c); Queue is not
+         * a rewrite */
+        if (rc == SPU_OK && w->eng->cfg.enforce && builtin != SPU_BI_Queue)
+            rc = rewrite_msg_action(w, builtin, args, argc);
         break;
     }
     }

@@ -93,6 +93,12 @@ void rw_flow_refuse(struct rw_flow *rf, int dir)
     rf->np = 0;
 }
 
+void rw_flow_drop_pending(struct rw_flow *rf, struct rw_counts *n)
+{
+    n->refused += rf->refused + rf->np;
+    clear_pending(rf);
+}
+
 bool rw_flow_pending(const struct rw_flow *rf)
 {
     return rf->np || rf->refused;

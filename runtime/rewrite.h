@@ -77,7 +77,11 @@ int rw_flow_splice(struct rw_flow *rf, int dir, uint32_t off, uint32_t del, cons
  * packet, the stream has a gap...): they are counted refused. */
 void rw_flow_refuse(struct rw_flow *rf, int dir);
 
-/* True when direction `dir` has pending splices or refusals. */
+/* The packet the pending splices were meant for is not sent as it is
+ * (dropped, not editable): they are counted refused and forgotten. */
+void rw_flow_drop_pending(struct rw_flow *rf, struct rw_counts *n);
+
+/* True when the packet being processed has pending splices or refusals. */
 bool rw_flow_pending(const struct rw_flow *rf);
 
 enum rw_result { RW_PASS = 0, RW_EDITED = 1, RW_DROP = 2 };

@@ -1,0 +1,201 @@
+#!/bin/sh
+# Length-changing rewrites inline (docs/inline.md, "Rewrites") in three
+# network namespaces made here, as tests/e2e/inline.sh makes them:
+# client (curl) -- spu -- server (nginx), once routed through nfq and once
+# bridged. Checks, per mode: InsertString makes a response longer and
+# DeleteString shorter, curl receiving exactly the edited bodies over one
+# keep-alive connection of several requests (Content-Length fixed, every
+# later segment's sequence numbers and the client's acks moved); an edit
+# that would make the packet exceed the link MTU is refused and the body
+# arrives unmodified; with 20% loss after spu (an iptables statistic rule
+# in the client) the server's retransmissions of edited segments get the same
+# edit and curl still gets the exact bodies; the counters say so.
+# Skipped only when `ip netns add` fails.
+. "$E2E/lib.inc"
+T=$$
+cleanup() {
+    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
+    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
+    spid=; C=; M=; S=
+}
+trap cleanup EXIT
+if ! ip netns add spurwchk$T 2>"$TMPC/netns.err"; then
+    echo "skip inline-rewrite: ip netns add failed: $(cat "$TMPC/netns.err")"
+    exit 0
+fi
+ip netns del spurwchk$T
+fail() { echo "FAIL inline-rewrite: $*"; exit 1; }
+for t in nginx curl ethtool; do
+    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
+done
+IPT=iptables-legacy
+command -v $IPT >/dev/null || IPT=iptables
+command -v $IPT >/dev/null || fail "iptables is not installed (mk/deps.sh)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+up() { # NS IF [ADDR]
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+    [ -n "$3" ] && ip netns exec "$1" ip addr add "$3" dev "$2"
+    ip netns exec "$1" ip link set "$2" up
+    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
+}
+
+topology() { # MODE
+    C=spurc$T; M=spurm$T; S=spurs$T
+    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
+    ip link add rc$T type veth peer name rm$T || fail "veth pair"
+    ip link add rs$T type veth peer name rn$T || fail "veth pair"
+    ip link set rc$T netns $C; ip link set rm$T netns $M
+    ip link set rs$T netns $S; ip link set rn$T netns $M
+    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
+    if [ "$1" = nfq ]; then
+        SA=10.79.2.2
+        up $C rc$T 10.79.1.2/24; up $M rm$T 10.79.1.1/24
+        up $S rs$T $SA/24; up $M rn$T 10.79.2.1/24
+        ip netns exec $C ip route add default via 10.79.1.1
+        ip netns exec $S ip route add default via 10.79.2.1
+        ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
+    else
+        SA=10.80.0.3
+        up $C rc$T 10.80.0.2/24; up $M rm$T ""
+        up $S rs$T $SA/24; up $M rn$T ""
+    fi
+}
+
+mkdir -p "$TMPC/www"
+printf 'hello world\n' > "$TMPC/www/long.txt"
+printf 'keep secret data\n' > "$TMPC/www/short.txt"
+printf 'plain file\n' > "$TMPC/www/plain.txt"
+# 1100 bytes: with its header the response fits one segment; 200 more do not fit 1500
+{ printf 'LIMIT'; head -c 1095 /dev/zero | tr '\0' 'z'; } > "$TMPC/www/limit.txt"
+nginx_conf() { # LISTEN
+    cat <<EOF
+user root;
+worker_processes 1;
+pid $TMPC/nginx.pid;
+error_log $TMPC/nginx-error.log;
+events { worker_connections 64; }
+http {
+    log_format conn '\$connection \$request_uri \$status \$body_bytes_sent';
+    access_log $TMPC/nginx-access.log conn;
+    keepalive_requests 1000;
+    client_body_temp_path $TMPC/body;
+    proxy_temp_path $TMPC/proxy;
+    fastcgi_temp_path $TMPC/fastcgi;
+    uwsgi_temp_path $TMPC/uwsgi;
+    scgi_temp_path $TMPC/scgi;
+    server { listen $1:80; root $TMPC/www; }
+}
+EOF
+}
+SPUC="$(dirname "$SPURUN")/spuc"
+Z200=$(head -c 200 /dev/zero | tr '\0' 'y')
+cat > "$TMPC/rw.spr" <<EOF
+import http;
+rule sid 9200001 "longer" on http.response {
+    InsertString("hello", " big");
+}
+rule sid 9200002 "shorter" on http.response {
+    DeleteString("secret ");
+}
+rule sid 9200003 "over the MTU" on http.response {
+    InsertString("LIMIT", "$Z200");
+}
+EOF
+"$SPUC" -I "$ROOT/grammars" -n rw -o "$TMPC/rw.spb" "$TMPC/rw.spr" || fail "spuc rw.spr"
+
+# URLS... : one curl, one connection; bodies in $TMPC/b1 b2 ...; echoes curl's exit code
+fetch() {
+    args=; i=0
+    for u in "$@"; do
+        i=$((i + 1)); rm -f "$TMPC/b$i"
+        args="$args -o $TMPC/b$i http://$SA/$u"
+    done
+    # shellcheck disable=SC2086
+    ip netns exec $C curl -s --max-time 10 $args
+    echo $?
+}
+
+check_bodies() { # LABEL
+    lbl=$1; bad=
+    [ "$(cat "$TMPC/b1")" = "hello big world" ] || bad="$bad long:'$(cat "$TMPC/b1")'"
+    [ "$(cat "$TMPC/b2")" = "keep data" ] || bad="$bad short:'$(cat "$TMPC/b2")'"
+    [ "$(cat "$TMPC/b3")" = "plain file" ] || bad="$bad plain"
+    [ "$(cat "$TMPC/b4")" = "hello big world" ] || bad="$bad long2:'$(cat "$TMPC/b4")'"
+    [ "$(cat "$TMPC/b5")" = "keep data" ] || bad="$bad short2"
+    cmp -s "$TMPC/b6" "$TMPC/www/limit.txt" || bad="$bad limit($(wc -c < "$TMPC/b6"))"
+    [ "$(cat "$TMPC/b7")" = "hello big world" ] || bad="$bad long3"
+    [ -z "$bad" ]
+}
+URLS="long.txt short.txt plain.txt long.txt short.txt limit.txt long.txt"
+
+run_mode() { # nfq | bridge
+    m=$1
+    topology $m
+    nginx_conf $SA > "$TMPC/nginx.conf"
+    ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
+        fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
+    if [ $m = nfq ]; then
+        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
+        spec=nfq:0
+    else
+        spec=bridge:rm$T,rn$T
+    fi
+    ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/rw.spb" -w 2 \
+        -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
+    spid=$!
+    i=0
+    until [ "$(fetch plain.txt)" = 0 ]; do
+        i=$((i + 1))
+        [ $i -lt 20 ] || fail "$m: no traffic through spurun: $(cat "$TMPC/spurun-$m.err")"
+        kill -0 $spid 2>/dev/null || fail "$m: spurun exited: $(cat "$TMPC/spurun-$m.err")"
+        sleep 0.3
+    done
+    : > "$TMPC/nginx-access.log"
+    # shellcheck disable=SC2086
+    rc=$(fetch $URLS)
+    conns=$(awk '{print $1}' "$TMPC/nginx-access.log" | sort -u | wc -l)
+    reqs=$(wc -l < "$TMPC/nginx-access.log")
+    if [ "$rc" = 0 ] && check_bodies && [ "$conns" = 1 ] && [ "$reqs" = 7 ]; then
+        echo "ok inline-rewrite $m: InsertString/DeleteString bodies exact over one keep-alive connection of $reqs requests; the over-MTU edit left limit.txt unmodified"
+    else
+        echo "FAIL inline-rewrite $m: curl exit $rc, $conns connections, $reqs requests, bodies:$bad"
+    fi
+    # loss after spu toward the client: the server retransmits edited segments
+    ip netns exec $C $IPT -A INPUT -p tcp --sport 80 -m statistic --mode random \
+        --probability 0.2 -j DROP || fail "$IPT statistic rule"
+    okn=0; n=0
+    for k in 1 2 3 4 5; do
+        n=$((n + 1))
+        # shellcheck disable=SC2086
+        rc=$(fetch $URLS)
+        [ "$rc" = 0 ] && check_bodies && okn=$((okn + 1))
+    done
+    lost=$(ip netns exec $C $IPT -L INPUT -v -n -x | awk '/statistic/ {print $1}')
+    ip netns exec $C $IPT -D INPUT -p tcp --sport 80 -m statistic --mode random \
+        --probability 0.2 -j DROP
+    [ $okn = $n ] && [ "$lost" -gt 0 ] &&
+        echo "ok inline-rewrite $m: with 20% loss after spu ($lost segments lost), $n keep-alive runs got the exact edited bodies" ||
+        echo "FAIL inline-rewrite $m: with loss only $okn of $n runs got the exact bodies (last:$bad rc $rc)"
+    sleep 1.2
+    kill -INT $spid
+    wait $spid
+    src=$?
+    spid=
+    [ $src = 0 ] || echo "FAIL inline-rewrite $m: spurun exit $src: $(cat "$TMPC/spurun-$m.err")"
+    last=$(grep '"event_type":"stats"' "$TMPC/eve-$m.json" | tail -n 1)
+    cnt() { echo "$last" | $PY -c "import json,sys; r=json.load(sys.stdin)['spu']['rewrite']; print(r['$1'])"; }
+    applied=$(cnt applied); refused=$(cnt refused); edited=$(cnt edited)
+    line=$(grep 'inline received' "$TMPC/spurun-$m.err")
+    if [ "$applied" -ge 24 ] && [ "$refused" -ge 6 ] && [ "$edited" -ge 24 ]; then
+        echo "ok inline-rewrite $m: counted applied=$applied refused=$refused edited=$edited retransmissions-dropped=$(cnt dropped) (${line#spurun: })"
+    else
+        echo "FAIL inline-rewrite $m: counters applied=$applied refused=$refused edited=$edited; $line"
+    fi
+    cleanup
+    rm -f "$TMPC/nginx.pid" "$TMPC/nginx-access.log"
+}
+
+run_mode nfq
+run_mode bridge
