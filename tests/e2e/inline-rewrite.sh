@@ -9,7 +9,10 @@
 # that would make the packet exceed the link MTU is refused and the body
 # arrives unmodified; with 20% loss after spu (an iptables statistic rule
 # in the client) the server's retransmissions of edited segments get the same
-# edit and curl still gets the exact bodies; the counters say so.
+# edit and curl still gets the exact bodies; nfq: with 20% loss ahead of
+# spu and a 1-byte hold cap, the server direction has gaps: a 60 KB body
+# passes intact and later edits on the connection are refused (the bytes
+# pass unmodified); the counters say so.
 # Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
 T=$$
@@ -67,6 +70,8 @@ mkdir -p "$TMPC/www"
 printf 'hello world\n' > "$TMPC/www/long.txt"
 printf 'keep secret data\n' > "$TMPC/www/short.txt"
 printf 'plain file\n' > "$TMPC/www/plain.txt"
+# 60 KB: segments lost before spu arrive out of order, over the 1-byte hold cap: a gap
+{ printf 'hello '; head -c 60000 /dev/zero | tr '\0' 'g'; } > "$TMPC/www/big.txt"
 # 1100 bytes: with its header the response fits one segment; 200 more do not fit 1500
 { printf 'LIMIT'; head -c 1095 /dev/zero | tr '\0' 'z'; } > "$TMPC/www/limit.txt"
 nginx_conf() { # LISTEN
@@ -142,7 +147,7 @@ run_mode() { # nfq | bridge
     else
         spec=bridge:rm$T,rn$T
     fi
-    ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/rw.spb" -w 2 \
+    ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/rw.spb" -w 2 --stream-flow-cap 1 \
         -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
     spid=$!
     i=0
@@ -178,6 +183,32 @@ run_mode() { # nfq | bridge
     [ $okn = $n ] && [ "$lost" -gt 0 ] &&
         echo "ok inline-rewrite $m: with 20% loss after spu ($lost segments lost), $n keep-alive runs got the exact edited bodies" ||
         echo "FAIL inline-rewrite $m: with loss only $okn of $n runs got the exact bodies (last:$bad rc $rc)"
+    # nfq: loss before spu (raw PREROUTING in spu's namespace, ahead of the
+    # queue): later segments reach it first and, over its 1-byte hold cap,
+    # are skipped: a gap in the server's direction; edits after it are
+    # refused and the bytes pass as they are, never corrupted. (bridge:
+    # AF_PACKET reads frames before any filter could drop them)
+    if [ $m = nfq ]; then
+        ip netns exec $M $IPT -t raw -A PREROUTING -i rn$T -p tcp --sport 80 -m statistic \
+            --mode random --probability 0.2 -j DROP || fail "$IPT statistic rule"
+        okn=0; n=0; unedited=0
+        for k in 1 2 3; do
+            n=$((n + 1))
+            rc=$(fetch big.txt long.txt big.txt long.txt)
+            good=1
+            cmp -s "$TMPC/b1" "$TMPC/www/big.txt" && cmp -s "$TMPC/b3" "$TMPC/www/big.txt" || good=0
+            for b in b2 b4; do
+                case "$(cat "$TMPC/$b")" in
+                    "hello big world") ;;
+                    "hello world") unedited=$((unedited + 1)) ;;
+                    *) good=0 ;;
+                esac
+            done
+            [ "$rc" = 0 ] && [ $good = 1 ] && okn=$((okn + 1))
+        done
+        ip netns exec $M $IPT -t raw -D PREROUTING -i rn$T -p tcp --sport 80 -m statistic \
+            --mode random --probability 0.2 -j DROP
+    fi
     sleep 1.2
     kill -INT $spid
     wait $spid
@@ -187,6 +218,11 @@ run_mode() { # nfq | bridge
     last=$(grep '"event_type":"stats"' "$TMPC/eve-$m.json" | tail -n 1)
     cnt() { echo "$last" | $PY -c "import json,sys; r=json.load(sys.stdin)['spu']['rewrite']; print(r['$1'])"; }
     applied=$(cnt applied); refused=$(cnt refused); edited=$(cnt edited)
+    gaps=$(echo "$last" | $PY -c "import json,sys; print(json.load(sys.stdin)['spu']['app']['gaps'])")
+    [ $m = bridge ] ||
+    { [ $okn = $n ] && [ "$gaps" -gt 0 ] && [ $unedited -gt 0 ] &&
+        echo "ok inline-rewrite $m: $n runs with gaps before spu ($gaps gaps): 60 KB bodies intact, long.txt after a gap passed unmodified $unedited times" ||
+        echo "FAIL inline-rewrite $m: gap runs $okn of $n intact, gaps=$gaps, unedited=$unedited"; }
     line=$(grep 'inline received' "$TMPC/spurun-$m.err")
     if [ "$applied" -ge 24 ] && [ "$refused" -ge 6 ] && [ "$edited" -ge 24 ]; then
         echo "ok inline-rewrite $m: counted applied=$applied refused=$refused edited=$edited retransmissions-dropped=$(cnt dropped) (${line#spurun: })"
