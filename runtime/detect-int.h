@@ -318,6 +318,10 @@ int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct sp
  * whose protocol runs on a connection. false for runtime events. */
 bool detect_app_proto(const struct detect_worker *w, char *buf, size_t n);
 
+/* SessionSet(session, key, field, value): the variable `field` of the
+ * declared session `session` for `key`, created when absent. */
+int detect_session_set(struct detect_worker *w, const struct spu_value *args);
+
 /* detect-state.c: host.h state() */
 int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
                       struct spu_value *ret);

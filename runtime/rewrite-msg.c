@@ -23,24 +23,36 @@
 #include <string.h>
 #include <strings.h>
 
-/* The field `name` of the event's record, or NULL. */
+/* The headers[] elements: key and value of element i. */
+struct hdrs {
+    const struct spu_array *a;
+    int32_t k, v;
+};
+
+static bool headers(const struct detect_worker *w, struct hdrs *h);
+static const struct spu_value *hget(const struct hdrs *h, uint32_t i, int32_t which);
+
+/* The field `name` of the event's record or, when it has none, of the
+ * nearest enclosing record that has one (an html.document event's
+ * message is the http response around it), or NULL. */
 static const struct spu_value *field(const struct detect_worker *w, const char *name)
 {
-    const struct spu_record *r = w->cur.rec;
     const struct spu_bundle *b = w->cur.src;
-    if (!r || !b || (r->layout->id & SPU_LAYOUT_STD))
+    if (!b)
         return NULL;
     const struct spu_bview *v = spu_bundle_view(b);
-    uint32_t id = r->layout->id;
-    if (id >= v->nlayouts)
-        return NULL;
-    const struct spu_blayout *l = &v->layouts[id];
     size_t n = strlen(name);
-    for (uint32_t f = 0; f < l->nfields && f < r->nslots; f++) {
-        uint32_t nl;
-        const char *s = spu_bundle_str(b, v->fields[l->first_field + f].name, &nl);
-        if (s && nl == n && memcmp(s, name, n) == 0)
-            return &r->slot[f];
+    for (const struct spu_record *r = w->cur.rec; r; r = r->parent) {
+        uint32_t id = r->layout->id;
+        if ((id & SPU_LAYOUT_STD) || id >= v->nlayouts)
+            continue;
+        const struct spu_blayout *l = &v->layouts[id];
+        for (uint32_t f = 0; f < l->nfields && f < r->nslots; f++) {
+            uint32_t nl;
+            const char *s = spu_bundle_str(b, v->fields[l->first_field + f].name, &nl);
+            if (s && nl == n && memcmp(s, name, n) == 0)
+                return &r->slot[f];
+        }
     }
     return NULL;
 }
@@ -84,11 +96,6 @@ static const uint8_t *find(const uint8_t *h, size_t hn, const uint8_t *n, size_t
     return memmem(h, hn, n, nn);
 }
 
-/* The headers[] elements: key and value of element i. */
-struct hdrs {
-    const struct spu_array *a;
-    int32_t k, v;
-};
 
 static bool headers(const struct detect_worker *w, struct hdrs *h)
 {
@@ -144,18 +151,98 @@ static int add_header(struct detect_worker *w, const struct hdrs *h, const char 
     return rc;
 }
 
-static int insert_string(struct detect_worker *w, const struct spu_value *args)
+/* Where the message's body lies in the payload: the `body` field when it
+ * is a view into the packet; else (a body the grammar stored while
+ * parsing it, as an HTML one) the `content_length` bytes that follow the
+ * end of the header block, i.e. the line ending after the last header's
+ * value and the empty line after it. False when not all in this packet. */
+static bool body_at(const struct detect_worker *w, uint32_t *off, uint32_t *len)
 {
     const struct spu_value *body = field(w, "body");
-    uint32_t off;
+    if (in_pkt(w, body, off)) {
+        *len = body->len;
+        return true;
+    }
+    const struct spu_value *cl = field(w, "content_length");
+    struct hdrs h;
+    uint32_t vo;
+    if (!cl || cl->type != SPU_T_STR || cl->len == 0 || cl->len > 9 || !headers(w, &h) ||
+        !h.a->n || !in_pkt(w, hget(&h, h.a->n - 1, h.v), &vo))
+        return false;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < cl->len; i++) {
+        if (cl->u.s[i] < '0' || cl->u.s[i] > '9')
+            return false;
+        n = n * 10 + (uint32_t)(cl->u.s[i] - '0');
+    }
+    uint32_t e = vo + hget(&h, h.a->n - 1, h.v)->len;
+    for (int line = 0; line < 2; line++) {
+        while (e < w->pllen && (w->pl[e] == ' ' || w->pl[e] == '\t' || w->pl[e] == '\r'))
+            e++;
+        if (e >= w->pllen || w->pl[e] != '\n')
+            return false;
+        e++;
+    }
+    if (n > w->pllen - e)
+        return false;
+    *off = e;
+    *len = n;
+    return true;
+}
+
+/* Bytes [off, off + n) of the payload lie in the message's body: a change
+ * of their length changes the Content-Length. */
+static bool in_body(const struct detect_worker *w, uint32_t off, uint32_t n)
+{
+    uint32_t bo, bl;
+    return body_at(w, &bo, &bl) && off >= bo && off + n <= bo + bl;
+}
+
+static void body_grew(struct detect_worker *w, uint32_t off, uint32_t n, int64_t by)
+{
+    if (in_body(w, off, n)) {
+        w->cur.rw_body += by;
+        w->cur.rw_fix = true;
+    }
+}
+
+static int insert_string(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+{
+    uint32_t off, blen;
     if (args[0].type != SPU_T_STR || args[1].type != SPU_T_STR)
         return SPU_EINVAL;
-    if (!in_pkt(w, body, &off))
+    /* `after` is itself bytes of the packet (a field, or part of one by
+     * StringCopy): the text goes right after them */
+    if (in_pkt(w, &args[0], &off)) {
+        int rc = splice(w, off + args[0].len, 0, args[1].u.s, args[1].len);
+        if (rc == SPU_OK)
+            body_grew(w, off, args[0].len, args[1].len);
+        return rc;
+    }
+    if (!body_at(w, &off, &blen))
         return refuse(w);
-    const uint8_t *m = find(body->u.s, body->len, args[0].u.s, args[0].len);
+    const uint8_t *bs = w->pl + off;
+    /* `after` immediately followed by `before` when given: the text goes
+     * between them */
+    uint32_t nb = argc > 2 && args[2].type == SPU_T_STR ? args[2].len : 0;
+    uint8_t *pat = malloc((size_t)args[0].len + nb + 1);
+    if (!pat)
+        return refuse(w);
+    memcpy(pat, args[0].u.s, args[0].len);
+    if (nb)
+        memcpy(pat + args[0].len, args[2].u.s, nb);
+    /* the first occurrence that has no edit yet (several rules, or one
+     * rule in a loop, may insert after the same text) */
+    const uint8_t *p = bs, *end = bs + blen, *m;
+    uint32_t at = 0;
+    for (; (m = find(p, (size_t)(end - p), pat, args[0].len + nb)); p = m + 1) {
+        at = off + (uint32_t)(m - bs) + args[0].len;
+        if (rw_flow_splice_free(w->cur.f->rewrite, at, 0))
+            break;
+    }
+    free(pat);
     if (!m)
         return SPU_ENOTFOUND;
-    uint32_t at = off + (uint32_t)(m - body->u.s) + args[0].len;
     int rc = splice(w, at, 0, args[1].u.s, args[1].len);
     if (rc == SPU_OK) {
         w->cur.rw_body += args[1].len;
@@ -166,17 +253,23 @@ static int insert_string(struct detect_worker *w, const struct spu_value *args)
 
 static int delete_string(struct detect_worker *w, const struct spu_value *args)
 {
-    const struct spu_value *body = field(w, "body");
-    uint32_t off;
+    uint32_t off, blen;
     if (args[0].type != SPU_T_STR || args[0].len == 0)
         return SPU_EINVAL;
-    if (!in_pkt(w, body, &off))
+    /* bytes of the packet (a field, or part of one): exactly those go */
+    if (in_pkt(w, &args[0], &off)) {
+        int rc = splice(w, off, args[0].len, NULL, 0);
+        if (rc == SPU_OK)
+            body_grew(w, off, args[0].len, -(int64_t)args[0].len);
+        return rc;
+    }
+    if (!body_at(w, &off, &blen))
         return refuse(w);
-    const uint8_t *p = body->u.s, *end = body->u.s + body->len;
+    const uint8_t *bs = w->pl + off, *p = bs, *end = bs + blen;
     unsigned n = 0;
     for (const uint8_t *m; (m = find(p, (size_t)(end - p), args[0].u.s, args[0].len));
          p = m + args[0].len) {
-        int rc = splice(w, off + (uint32_t)(m - body->u.s), args[0].len, NULL, 0);
+        int rc = splice(w, off + (uint32_t)(m - bs), args[0].len, NULL, 0);
         if (rc != SPU_OK)
             return rc;
         w->cur.rw_body -= args[0].len;
@@ -266,7 +359,7 @@ int rewrite_msg_action(struct detect_worker *w, uint32_t builtin, const struct s
         return refuse(w);
     switch (builtin) {
     case SPU_BI_InsertString:
-        return argc >= 2 ? insert_string(w, args) : SPU_EINVAL;
+        return argc >= 2 ? insert_string(w, args, argc) : SPU_EINVAL;
     case SPU_BI_DeleteString:
         return delete_string(w, args);
     case SPU_BI_ReplaceHeader:

@@ -93,6 +93,17 @@ void rw_flow_refuse(struct rw_flow *rf, int dir)
     rf->np = 0;
 }
 
+bool rw_flow_splice_free(const struct rw_flow *rf, uint32_t off, uint32_t del)
+{
+    for (unsigned i = 0; i < rf->np; i++) {
+        const struct rw_pending *p = &rf->p[i];
+        if (p->off == off || (p->off < off && (uint64_t)p->off + p->del > off) ||
+            (off < p->off && (uint64_t)off + del > p->off))
+            return false;
+    }
+    return true;
+}
+
 void rw_flow_drop_pending(struct rw_flow *rf, struct rw_counts *n)
 {
     n->refused += rf->refused + rf->np;

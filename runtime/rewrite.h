@@ -77,6 +77,10 @@ int rw_flow_splice(struct rw_flow *rf, int dir, uint32_t off, uint32_t del, cons
  * packet, the stream has a gap...): they are counted refused. */
 void rw_flow_refuse(struct rw_flow *rf, int dir);
 
+/* True when a splice at payload offset `off` removing `del` bytes would
+ * not collide with one already queued on the packet. */
+bool rw_flow_splice_free(const struct rw_flow *rf, uint32_t off, uint32_t del);
+
 /* The packet the pending splices were meant for is not sent as it is
  * (dropped, not editable): they are counted refused and forgotten. */
 void rw_flow_drop_pending(struct rw_flow *rf, struct rw_counts *n);
