@@ -10,13 +10,9 @@
 # cut to 2 s, an id used after it expired gets nothing back (403).
 # Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
+. "$E2E/inline-net.inc"
 T=$$
-cleanup() {
-    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
-    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
-    spid=; C=; M=; S=
-}
+cleanup() { inline_cleanup; }
 trap cleanup EXIT
 if ! ip netns add spuckchk$T 2>"$TMPC/netns.err"; then
     echo "skip inline-cookie: ip netns add failed: $(cat "$TMPC/netns.err")"
@@ -24,42 +20,7 @@ if ! ip netns add spuckchk$T 2>"$TMPC/netns.err"; then
 fi
 ip netns del spuckchk$T
 fail() { echo "FAIL inline-cookie: $*"; exit 1; }
-for t in nginx curl ethtool; do
-    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
-done
-IPT=iptables-legacy
-command -v $IPT >/dev/null || IPT=iptables
-command -v $IPT >/dev/null || fail "iptables is not installed (mk/deps.sh)"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-up() { # NS IF [ADDR]
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    [ -n "$3" ] && ip netns exec "$1" ip addr add "$3" dev "$2"
-    ip netns exec "$1" ip link set "$2" up
-    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-}
-
-topology() { # MODE
-    C=spukc$T; M=spukm$T; S=spuks$T
-    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
-    ip link add kc$T type veth peer name km$T || fail "veth pair"
-    ip link add ks$T type veth peer name kn$T || fail "veth pair"
-    ip link set kc$T netns $C; ip link set km$T netns $M
-    ip link set ks$T netns $S; ip link set kn$T netns $M
-    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
-    if [ "$1" = nfq ]; then
-        SA=10.81.2.2
-        up $C kc$T 10.81.1.2/24; up $M km$T 10.81.1.1/24
-        up $S ks$T $SA/24; up $M kn$T 10.81.2.1/24
-        ip netns exec $C ip route add default via 10.81.1.1
-        ip netns exec $S ip route add default via 10.81.2.1
-        ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
-    else
-        SA=10.82.0.3
-        up $C kc$T 10.82.0.2/24; up $M km$T ""
-        up $S ks$T $SA/24; up $M kn$T ""
-    fi
-}
+inline_tools
 
 nginx_conf() { # LISTEN
     cat <<EOF
@@ -115,7 +76,7 @@ get() {
 
 run_mode() { # nfq | bridge
     m=$1
-    topology $m
+    inline_topology inline-cookie $m ck 81
     nginx_conf $SA > "$TMPC/nginx.conf"
     ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
@@ -123,7 +84,7 @@ run_mode() { # nfq | bridge
         ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
         spec=nfq:0
     else
-        spec=bridge:km$T,kn$T
+        spec=bridge:$MC,$MS
     fi
     bundle=$TMPC/ck.spb
     [ $m = bridge ] && bundle=$TMPC/ck-short.spb

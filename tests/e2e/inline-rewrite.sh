@@ -15,13 +15,9 @@
 # pass unmodified); the counters say so.
 # Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
+. "$E2E/inline-net.inc"
 T=$$
-cleanup() {
-    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
-    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
-    spid=; C=; M=; S=
-}
+cleanup() { inline_cleanup; }
 trap cleanup EXIT
 if ! ip netns add spurwchk$T 2>"$TMPC/netns.err"; then
     echo "skip inline-rewrite: ip netns add failed: $(cat "$TMPC/netns.err")"
@@ -29,42 +25,7 @@ if ! ip netns add spurwchk$T 2>"$TMPC/netns.err"; then
 fi
 ip netns del spurwchk$T
 fail() { echo "FAIL inline-rewrite: $*"; exit 1; }
-for t in nginx curl ethtool; do
-    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
-done
-IPT=iptables-legacy
-command -v $IPT >/dev/null || IPT=iptables
-command -v $IPT >/dev/null || fail "iptables is not installed (mk/deps.sh)"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-up() { # NS IF [ADDR]
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    [ -n "$3" ] && ip netns exec "$1" ip addr add "$3" dev "$2"
-    ip netns exec "$1" ip link set "$2" up
-    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-}
-
-topology() { # MODE
-    C=spurc$T; M=spurm$T; S=spurs$T
-    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
-    ip link add rc$T type veth peer name rm$T || fail "veth pair"
-    ip link add rs$T type veth peer name rn$T || fail "veth pair"
-    ip link set rc$T netns $C; ip link set rm$T netns $M
-    ip link set rs$T netns $S; ip link set rn$T netns $M
-    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
-    if [ "$1" = nfq ]; then
-        SA=10.79.2.2
-        up $C rc$T 10.79.1.2/24; up $M rm$T 10.79.1.1/24
-        up $S rs$T $SA/24; up $M rn$T 10.79.2.1/24
-        ip netns exec $C ip route add default via 10.79.1.1
-        ip netns exec $S ip route add default via 10.79.2.1
-        ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
-    else
-        SA=10.80.0.3
-        up $C rc$T 10.80.0.2/24; up $M rm$T ""
-        up $S rs$T $SA/24; up $M rn$T ""
-    fi
-}
+inline_tools
 
 mkdir -p "$TMPC/www"
 printf 'hello world\n' > "$TMPC/www/long.txt"
@@ -137,7 +98,7 @@ URLS="long.txt short.txt plain.txt long.txt short.txt limit.txt long.txt"
 
 run_mode() { # nfq | bridge
     m=$1
-    topology $m
+    inline_topology inline-rewrite $m rw 79
     nginx_conf $SA > "$TMPC/nginx.conf"
     ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
@@ -145,7 +106,7 @@ run_mode() { # nfq | bridge
         ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
         spec=nfq:0
     else
-        spec=bridge:rm$T,rn$T
+        spec=bridge:$MC,$MS
     fi
     ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/rw.spb" -w 2 --stream-flow-cap 1 \
         -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
@@ -189,7 +150,7 @@ run_mode() { # nfq | bridge
     # refused and the bytes pass as they are, never corrupted. (bridge:
     # AF_PACKET reads frames before any filter could drop them)
     if [ $m = nfq ]; then
-        ip netns exec $M $IPT -t raw -A PREROUTING -i rn$T -p tcp --sport 80 -m statistic \
+        ip netns exec $M $IPT -t raw -A PREROUTING -i $MS -p tcp --sport 80 -m statistic \
             --mode random --probability 0.2 -j DROP || fail "$IPT statistic rule"
         okn=0; n=0; unedited=0
         for k in 1 2 3; do
@@ -206,7 +167,7 @@ run_mode() { # nfq | bridge
             done
             [ "$rc" = 0 ] && [ $good = 1 ] && okn=$((okn + 1))
         done
-        ip netns exec $M $IPT -t raw -D PREROUTING -i rn$T -p tcp --sport 80 -m statistic \
+        ip netns exec $M $IPT -t raw -D PREROUTING -i $MS -p tcp --sport 80 -m statistic \
             --mode random --probability 0.2 -j DROP
     fi
     sleep 1.2
