@@ -84,8 +84,6 @@ struct rw_dir *rw_flow_dir(struct rw_flow *rf, int dir)
 
 void rw_flow_refuse(struct rw_flow *rf, int dir)
 {
-    if (rf->pdir >= 0 && rf->pdir != dir)
-        rf->refused += rf->np;
     rf->pdir = dir;
     rf->refused += 1 + rf->np;
     for (unsigned i = 0; i < rf->np; i++)
@@ -238,10 +236,15 @@ static void commit_pending(struct rw_flow *rf, struct rw_dir *d, int dir, uint32
         if ((uint64_t)p->off + p->del > plen || (p->del == 0 && p->off == 0))
             ok = false;
         grow += (int64_t)p->nins - p->del;
-        /* an edit already kept in this range: this packet is a copy */
-        for (unsigned k = 0; ok && k < d->n; k++)
-            if (SEQ_LT(d->e[k].pos, seq + plen) && SEQ_LT(seq, d->e[k].pos + d->e[k].del + 1))
+        /* a kept edit at the same point or overlapping (a retransmission
+         * that also carries new bytes): the new one cannot be placed */
+        uint32_t pos = seq + p->off;
+        for (unsigned k = 0; ok && k < d->n; k++) {
+            const struct rw_edit *e = &d->e[k];
+            if (e->pos == pos || (SEQ_LT(e->pos, pos) && SEQ_LT(pos, e->pos + e->del)) ||
+                (SEQ_LT(pos, e->pos) && SEQ_LT(e->pos, pos + p->del)))
                 ok = false;
+        }
     }
     if (ok && grow > 0 && (uint64_t)grow > room)
         ok = false;

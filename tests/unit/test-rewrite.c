@@ -301,3 +301,27 @@ Test(rewrite, ipv6_checksum)
     free(o);
     rw_flow_free(rf);
 }
+
+Test(rewrite, edit_after_an_insertion_at_the_previous_segment_end)
+{
+    uint8_t p[2000];
+    struct rw_counts n = {0};
+    struct rw_flow *rf = rw_flow_new();
+    uint8_t *o;
+    uint32_t olen, x;
+    /* "abc" + "X" appended at its end, then "def" with "Y" after "d" */
+    uint32_t len = tcp4(p, 1, 500, 1, NULL, 0, "abc");
+    cr_assert_eq(rw_flow_splice(rf, 1, 3, 0, (const uint8_t *)"X", 1), 0);
+    cr_assert_eq(rw_packet(rf, 1, p, len, 0, &o, &olen, &n), RW_EDITED);
+    cr_assert(memcmp(payload(o, olen, &x), "abcX", 4) == 0 && x == 4);
+    free(o);
+    len = tcp4(p, 1, 503, 1, NULL, 0, "def");
+    cr_assert_eq(rw_flow_splice(rf, 1, 1, 0, (const uint8_t *)"Y", 1), 0);
+    cr_assert_eq(rw_packet(rf, 1, p, len, 0, &o, &olen, &n), RW_EDITED);
+    cr_assert_eq(n.applied, 2);
+    cr_assert_eq(n.refused, 0);
+    cr_assert_eq(get32(o + 24), 504);
+    cr_assert(memcmp(payload(o, olen, &x), "dYef", 4) == 0 && x == 4);
+    free(o);
+    rw_flow_free(rf);
+}
