@@ -5,7 +5,10 @@
 # bridged. Checks, per mode: InsertString makes a response longer and
 # DeleteString shorter, curl receiving exactly the edited bodies over one
 # keep-alive connection of several requests (Content-Length fixed, every
-# later segment's sequence numbers and the client's acks moved); an edit
+# later segment's sequence numbers and the client's acks moved), and
+# InsertCookie gives one request of them a Cookie nginx logs (edits in the
+# client's direction); ReplaceHeader changes one response's Server header
+# and not the next one's on the connection; an edit
 # that would make the packet exceed the link MTU is refused and the body
 # arrives unmodified; with 20% loss after spu (an iptables statistic rule
 # in the client) the server's retransmissions of edited segments get the same
@@ -43,7 +46,7 @@ pid $TMPC/nginx.pid;
 error_log $TMPC/nginx-error.log;
 events { worker_connections 64; }
 http {
-    log_format conn '\$connection \$request_uri \$status \$body_bytes_sent';
+    log_format conn '\$connection \$request_uri \$status \$body_bytes_sent [\$http_cookie]';
     access_log $TMPC/nginx-access.log conn;
     keepalive_requests 1000;
     client_body_temp_path $TMPC/body;
@@ -67,6 +70,12 @@ rule sid 9200002 "shorter" on http.response {
 }
 rule sid 9200003 "over the MTU" on http.response {
     InsertString("LIMIT", "$Z200");
+}
+rule sid 9200004 "a cookie for the server" on http.request {
+    if (uri == "/plain.txt") { InsertCookie("spu", "inline-" + method); }
+}
+rule sid 9200005 "a header for the client" on http.response {
+    if (request.uri == "/plain.txt") { ReplaceHeader("Server", "spu-rewritten"); }
 }
 EOF
 "$SPUC" -I "$ROOT/grammars" -n rw -o "$TMPC/rw.spb" "$TMPC/rw.spr" || fail "spuc rw.spr"
@@ -123,10 +132,21 @@ run_mode() { # nfq | bridge
     rc=$(fetch $URLS)
     conns=$(awk '{print $1}' "$TMPC/nginx-access.log" | sort -u | wc -l)
     reqs=$(wc -l < "$TMPC/nginx-access.log")
-    if [ "$rc" = 0 ] && check_bodies && [ "$conns" = 1 ] && [ "$reqs" = 7 ]; then
-        echo "ok inline-rewrite $m: InsertString/DeleteString bodies exact over one keep-alive connection of $reqs requests; the over-MTU edit left limit.txt unmodified"
+    cookies=$(grep -c '/plain.txt 200 .* \[spu=inline-GET\]$' "$TMPC/nginx-access.log")
+    others=$(grep -c '\[-\]$' "$TMPC/nginx-access.log")
+    if [ "$rc" = 0 ] && check_bodies && [ "$conns" = 1 ] && [ "$reqs" = 7 ] &&
+        [ "$cookies" = 1 ] && [ "$others" = 6 ]; then
+        echo "ok inline-rewrite $m: InsertString/DeleteString bodies exact over one keep-alive connection of $reqs requests; the over-MTU edit left limit.txt unmodified; InsertCookie reached nginx on its request only"
     else
-        echo "FAIL inline-rewrite $m: curl exit $rc, $conns connections, $reqs requests, bodies:$bad"
+        echo "FAIL inline-rewrite $m: curl exit $rc, $conns connections, $reqs requests, bodies:$bad, log: $(cat "$TMPC/nginx-access.log")"
+    fi
+    code=$(ip netns exec $C curl -s -D "$TMPC/h.out" -w '%{http_code}' --max-time 5 \
+        -o "$TMPC/b1" "http://$SA/plain.txt" -o "$TMPC/b2" "http://$SA/long.txt")
+    if [ "$code" = 200200 ] && grep -qi '^server: spu-rewritten' "$TMPC/h.out" &&
+        [ "$(grep -ci '^server: nginx' "$TMPC/h.out")" = 1 ]; then
+        echo "ok inline-rewrite $m: ReplaceHeader changed one response's Server header, not the next one's"
+    else
+        echo "FAIL inline-rewrite $m: ReplaceHeader: $code $(tr '\r\n' '  ' < "$TMPC/h.out")"
     fi
     # loss after spu toward the client: the server retransmits edited segments
     ip netns exec $C $IPT -A INPUT -p tcp --sport 80 -m statistic --mode random \
