@@ -86,7 +86,8 @@ static int splice(struct detect_worker *w, uint32_t off, uint32_t del, const voi
 
 static bool has_crlf(const struct spu_value *v)
 {
-    return v->type == SPU_T_STR && (memchr(v->u.s, '\r', v->len) || memchr(v->u.s, '\n', v->len));
+    return v->type == SPU_T_STR && v->len &&
+           (memchr(v->u.s, '\r', v->len) || memchr(v->u.s, '\n', v->len));
 }
 
 static const uint8_t *find(const uint8_t *h, size_t hn, const uint8_t *n, size_t nn)
@@ -95,7 +96,6 @@ static const uint8_t *find(const uint8_t *h, size_t hn, const uint8_t *n, size_t
         return NULL;
     return memmem(h, hn, n, nn);
 }
-
 
 static bool headers(const struct detect_worker *w, struct hdrs *h)
 {
@@ -144,7 +144,8 @@ static int add_header(struct detect_worker *w, const struct hdrs *h, const char 
         return refuse(w);
     memcpy(line, name, nn);
     memcpy(line + nn, ": ", 2);
-    memcpy(line + nn + 2, val, vn);
+    if (vn)
+        memcpy(line + nn + 2, val, vn);
     memcpy(line + nn + 2 + vn, "\r\n", 2);
     int rc = splice(w, off, 0, line, (uint32_t)len);
     free(line);
@@ -323,13 +324,14 @@ static int insert_cookie(struct detect_worker *w, const struct spu_value *args)
     struct hdrs h;
     if (args[0].type != SPU_T_STR || args[1].type != SPU_T_STR || args[0].len == 0 ||
         has_crlf(&args[0]) || has_crlf(&args[1]) || memchr(args[0].u.s, ';', args[0].len) ||
-        memchr(args[1].u.s, ';', args[1].len) || args[0].len + args[1].len > 2048)
+        (args[1].len && memchr(args[1].u.s, ';', args[1].len)) ||
+        args[0].len + args[1].len > 2048)
         return SPU_EINVAL;
     if (!headers(w, &h))
         return refuse(w);
     char c[2056];
     int n = snprintf(c, sizeof(c), "%.*s=%.*s", (int)args[0].len, (const char *)args[0].u.s,
-                     (int)args[1].len, (const char *)args[1].u.s);
+                     (int)args[1].len, args[1].len ? (const char *)args[1].u.s : "");
     if (w->cur.dir == 1) /* to the client: one more Set-Cookie */
         return add_header(w, &h, "Set-Cookie", 10, (const uint8_t *)c, (uint32_t)n);
     for (uint32_t i = 0; i < h.a->n; i++) {
