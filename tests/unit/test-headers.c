@@ -26,5 +26,5 @@ Test(headers, counts)
     cr_assert_gt(SPU_BI__COUNT, 0);
     cr_assert_gt(SPU_FLT__COUNT, 0);
     cr_assert_gt(SPU_REC__COUNT, 0);
-    cr_assert_eq(SPU_SEC__MAX, SPU_SEC_LOGENT);
+    cr_assert_eq(SPU_SEC__MAX, SPU_SEC_STATE);
 }
