@@ -59,7 +59,7 @@ struct nfq_queue {
 
 struct nfq_be {
     struct nfq_handle *h;
-    int fd, raw;
+    int fd, raw, raw6;
     bool fail_open;
     struct nfq_queue q[NFQ_MAX_QUEUES];
     unsigned nq;
@@ -210,14 +210,23 @@ static void send_reject(struct nfq_be *be, const struct nfq_slot *s, unsigned ve
                         const char *location)
 {
     struct inline_reject_pkts rp;
-    if (be->raw < 0 || !inline_reply_build(verdict, s->buf, s->len, location, &rp)) {
+    if (!inline_reply_build(verdict, s->buf, s->len, location, &rp)) {
         be->n.reject_unsent++;
         return;
     }
     for (unsigned i = 0; i < rp.n; i++) {
-        struct sockaddr_in to = {.sin_family = AF_INET};
-        memcpy(&to.sin_addr, rp.buf[i] + 16, 4);
-        if (sendto(be->raw, rp.buf[i], rp.len[i], 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+        ssize_t r = -1;
+        if ((rp.buf[i][0] >> 4) == 4 && be->raw >= 0) {
+            struct sockaddr_in to = {.sin_family = AF_INET};
+            memcpy(&to.sin_addr, rp.buf[i] + 16, 4);
+            r = sendto(be->raw, rp.buf[i], rp.len[i], 0, (struct sockaddr *)&to, sizeof(to));
+        } else if ((rp.buf[i][0] >> 4) == 6 && be->raw6 >= 0) {
+            /* IPPROTO_RAW on AF_INET6 implies IPV6_HDRINCL */
+            struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+            memcpy(&to.sin6_addr, rp.buf[i] + 24, 16);
+            r = sendto(be->raw6, rp.buf[i], rp.len[i], 0, (struct sockaddr *)&to, sizeof(to));
+        }
+        if (r < 0)
             be->n.reject_unsent++;
         else
             be->n.reject_sent++;
@@ -281,6 +290,8 @@ static void nfqc_close(struct capture *c)
         nfq_close(be->h);
     if (be->raw >= 0)
         close(be->raw);
+    if (be->raw6 >= 0)
+        close(be->raw6);
     for (unsigned i = 0; i < NFQ_SLOTS; i++)
         free(be->slots[i].buf);
     free(be);
@@ -343,7 +354,7 @@ struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_
     c->priv = be;
     c->live = true;
     snprintf(c->iface, sizeof(c->iface), "nfq:%s", queues);
-    be->raw = -1;
+    be->raw = be->raw6 = -1;
     be->fail_open = fail_open;
     for (unsigned i = 0; i < NFQ_SLOTS; i++)
         be->freel[be->nfree++] = &be->slots[i];
@@ -382,6 +393,7 @@ struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_
     be->fd = nfq_fd(be->h);
     nfnl_rcvbufsiz(nfq_nfnlh(be->h), 4 << 20);
     be->raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    be->raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_RAW);
     return c;
 fail:
     nfqc_close(c);
