@@ -56,6 +56,7 @@ struct detect_cfg {
 };
 
 struct detect_engine;
+struct shun_table;
 struct detect_worker;
 
 /* Build the engine for `n` loaded bundles (borrowed; they outlive the
@@ -142,6 +143,10 @@ const struct app_sink *detect_worker_sink(struct detect_worker *w);
  * publications, generation, grace periods and the longest worker stall
  * (the first event a worker ran under a new generation). Returns new. */
 json_t *detect_engine_stats(struct detect_engine *e, unsigned top);
+
+/* The engine's table of shunned addresses (shun.h; thread-safe), for the
+ * control interface. */
+struct shun_table *detect_engine_shuns(struct detect_engine *e);
 
 /* The meta sessions of running application `app`: an object by session
  * name of their counters (entries, created, evicted, expired, refused,

@@ -67,6 +67,9 @@ enum {
     FLOW_F_TCP_SESSION = 1u << 0, /* TCP session tracked (SYN seen or midstream) */
     FLOW_F_MIDSTREAM = 1u << 1,   /* picked up without a handshake */
     FLOW_F_ENDED = 1u << 2,
+    FLOW_F_SHUN_DROP = 1u << 3,   /* inline: dropped only because an endpoint is
+                                   * shunned (detect.c); passes again once no
+                                   * endpoint is */
 };
 
 /* flow.verdict; the values of capture.h's CAPTURE_VERDICT_* */

@@ -10,7 +10,9 @@
 # that URL only; Reject resets the connection (curl fails at once, not by
 # timeout); Redirect answers 302 in place of the server (which never sees
 # the request); Shun blocks the client's next connections until it expires;
-# the verdicts are counted. Skipped only when `ip netns add` fails.
+# the verdicts are counted; spuctl lists, adds and removes shuns, and a
+# download stalled by a shun resumes once the shun is removed. Skipped
+# only when `ip netns add` fails.
 . "$E2E/lib.inc"
 T=$$
 cleanup() {
@@ -81,9 +83,11 @@ topology() { # MODE
 }
 
 mkdir -p "$TMPC/www"
-for f in index secret other reset shun old; do
+for f in index secret other reset shun old shunlong; do
     printf 'file %s\n' "$f" > "$TMPC/www/$f.txt"
 done
+head -c 1000000 /dev/urandom > "$TMPC/www/big.bin"
+SPUCTL="$(dirname "$SPURUN")/spuctl"
 nginx_conf() { # LISTEN
     cat <<EOF
 user root;
@@ -114,6 +118,9 @@ rule sid 9100002 "inline reject" on http.request {
 rule sid 9100003 "inline shun" on http.request {
     if (uri == "/shun.txt") { Shun(duration: 4000); Alert(); }
 }
+rule sid 9100005 "inline long shun" on http.request {
+    if (uri == "/shunlong.txt") { Shun(duration: 600000); }
+}
 rule sid 9100004 "inline redirect" on http.request {
     if (uri == "/old.txt") { Redirect("/other.txt"); Alert(); }
 }
@@ -125,6 +132,48 @@ get() { # PATH [MAXTIME]: curl's exit code, body in $TMPC/body.out
     rm -f "$TMPC/body.out"
     ip netns exec $C curl -s -o "$TMPC/body.out" --max-time "${2:-3}" "http://$SA/$1"
     echo $?
+}
+
+ctl() { "$SPUCTL" --control "$TMPC/ctl-$m.sock" --json "$@"; }
+# the client's address in the shun list (count, then addresses)
+shuns() { ctl shun list | "$PY" -c 'import json,sys
+m = json.load(sys.stdin)["message"]
+print(m["count"], " ".join(sorted(x["addr"] for x in m["shuns"])))'; }
+
+shun_control() { # MODE: spuctl shun list/add/remove, and a flow that resumes
+    CA=$(ip netns exec $C ip -4 -o addr show ci$T | sed 's|.* inet \([0-9.]*\)/.*|\1|')
+    [ "$(shuns)" = "0 " ] || echo "FAIL inline $m: shuns listed before any: '$(shuns)'"
+    ctl shun add "$CA" 60 > "$TMPC/add.json" || echo "FAIL inline $m: shun add: $(cat "$TMPC/add.json")"
+    rc=$(get index.txt 1)
+    l=$(shuns)
+    ctl shun remove "$CA" > "$TMPC/rm.json"
+    rc2=$(get index.txt 3)
+    if [ "$rc" != 0 ] && [ "$l" = "1 $CA" ] && [ "$rc2" = 0 ] && [ "$(shuns)" = "0 " ]; then
+        echo "ok inline $m: spuctl shun add blocks $CA, shun list shows it, shun remove lets it through"
+    else
+        echo "FAIL inline $m: shun add/list/remove: curl $rc then $rc2, list '$l' then '$(shuns)'"
+    fi
+    ctl shun remove "$CA" > /dev/null 2>"$TMPC/rm2.err" && echo "FAIL inline $m: removed twice"
+    grep -q "not shunned" "$TMPC/rm2.err" || echo "FAIL inline $m: second remove: $(cat "$TMPC/rm2.err")"
+    # a slow download in progress when a 10-minute shun hits stalls (its
+    # flow is dropped) and completes once the shun is removed (before,
+    # a flow marked dropped by a shun stayed dropped)
+    ip netns exec $C curl -s -o "$TMPC/big.out" -w '%{size_download} %{time_total}' \
+        --limit-rate 150k --max-time 30 "http://$SA/big.bin" > "$TMPC/big.w" &
+    cpid=$!
+    sleep 1
+    get shunlong.txt 1 > /dev/null
+    sleep 2
+    l=$(shuns)
+    kill -0 $cpid 2>/dev/null && running=yes || running=no
+    ctl shun remove "$CA" > /dev/null
+    wait $cpid
+    crc=$?
+    if [ "$l" = "1 $CA" ] && [ $running = yes ] && [ $crc = 0 ] && cmp -s "$TMPC/big.out" "$TMPC/www/big.bin"; then
+        echo "ok inline $m: a download stalled by a shun completes once the shun is removed (bytes, seconds: $(cat "$TMPC/big.w"))"
+    else
+        echo "FAIL inline $m: shunned download: list '$l', running at removal: $running, curl exit $crc, $(cat "$TMPC/big.w")"
+    fi
 }
 
 run_mode() { # nfq | bridge
@@ -145,7 +194,7 @@ run_mode() { # nfq | bridge
         spec=bridge:cm$T,sm$T
     fi
     ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/inline.spb" -w 2 \
-        -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
+        --control "$TMPC/ctl-$m.sock" -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
     spid=$!
     i=0
     until [ "$(get index.txt 1)" = 0 ]; do
@@ -198,6 +247,8 @@ run_mode() { # nfq | bridge
     [ "$rc" = 0 ] && echo "ok inline $m: connections pass again once the shun expires" ||
         echo "FAIL inline $m: still blocked after the shun expired (curl exit $rc)"
 
+    shun_control $m
+
     kill -INT $spid
     wait $spid
     src=$?
@@ -219,4 +270,4 @@ run_mode() { # nfq | bridge
 }
 
 run_mode nfq
-run_mode bridge
+[ -n "${DEBUG_ONE:-}" ] || run_mode bridge
