@@ -79,6 +79,9 @@ static void payload(FILE *out, const struct ast_node *n)
         fprintf(out, " %s %s ", n->name, n->ival == AST_OUTPUT_UNIX ? "unix" : "file");
         sema_bytes_print(out, n->bytes, n->len);
         break;
+    case AST_QUEUE:
+        fprintf(out, " %s", n->name);
+        break;
     case AST_ATTR:
         fprintf(out, " %s", ast_attr_name((int)n->ival));
         if (n->name)
