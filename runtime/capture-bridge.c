@@ -232,7 +232,7 @@ static void br_counts(struct capture *c, struct capture_inline_counts *n)
 }
 
 static const struct capture_ops br_ops = {"bridge", br_next, br_release, br_stats, br_close};
-static const struct capture_inline_ops br_inline_ops = {br_verdict, br_counts};
+static const struct capture_inline_ops br_inline_ops = {br_verdict, br_counts, NULL};
 
 static int br_open_side(struct bridge *b, unsigned side, const char *iface,
                         struct spu_error *err)

@@ -37,7 +37,8 @@
 
 enum { NFQ_MAX_QUEUES = 16, NFQ_SLOTS = 4096, NFQ_QLEN = 8192, NFQ_RECVBUF = 0x20000 };
 
-enum { SLOT_FREE, SLOT_READY, SLOT_OUT, SLOT_ACCEPT, SLOT_DONE };
+/* SLOT_HELD: accepted, held by the queuing engine (shaper.h) until released */
+enum { SLOT_FREE, SLOT_READY, SLOT_OUT, SLOT_ACCEPT, SLOT_DONE, SLOT_HELD };
 
 struct nfq_slot {
     uint8_t *buf;
@@ -55,6 +56,7 @@ struct nfq_queue {
     unsigned idx;
     struct nfq_slot **fifo; /* arrival order, NFQ_SLOTS entries */
     unsigned head, tail;    /* tail - head = slots held */
+    struct nfq_slot *swept; /* the held head whose followers were settled one by one */
 };
 
 struct nfq_be {
@@ -150,6 +152,20 @@ static void flush_verdicts(struct nfq_be *be)
         if (any) {
             nfq_set_verdict_batch(q->qh, last, NF_ACCEPT);
             be->n.batches++;
+        }
+        /* a packet held by the queuing engine at the head: the accepts
+         * behind it go one by one instead of waiting for it (a batch
+         * would accept it too); later ones do so in nfq_verdict */
+        struct nfq_slot *h = q->head != q->tail ? q->fifo[q->head % NFQ_SLOTS] : NULL;
+        if (h && h->state == SLOT_HELD && h != q->swept) {
+            q->swept = h;
+            for (unsigned k = q->head + 1; k != q->tail; k++) {
+                struct nfq_slot *s = q->fifo[k % NFQ_SLOTS];
+                if (s->state == SLOT_ACCEPT) {
+                    nfq_set_verdict(q->qh, s->id, NF_ACCEPT, 0, NULL);
+                    s->state = SLOT_DONE;
+                }
+            }
         }
     }
 }
@@ -254,8 +270,23 @@ static void nfq_verdict(struct capture *c, uint16_t source, void *cookie, unsign
         s->state = SLOT_DONE;
     } else {
         be->n.accepted++;
-        s->state = SLOT_ACCEPT;
+        struct nfq_queue *q = &be->q[source];
+        struct nfq_slot *h = q->head != q->tail ? q->fifo[q->head % NFQ_SLOTS] : NULL;
+        if (h && h != s && h->state == SLOT_HELD) {
+            nfq_set_verdict(q->qh, s->id, NF_ACCEPT, 0, NULL);
+            s->state = SLOT_DONE;
+        } else {
+            s->state = SLOT_ACCEPT;
+        }
     }
+}
+
+static void nfq_hold(struct capture *c, uint16_t source, void *cookie)
+{
+    struct nfq_be *be = c->priv;
+    struct nfq_slot *s = cookie;
+    if (s && source < be->nq)
+        s->state = SLOT_HELD;
 }
 
 static void nfq_release(struct capture *c, uint16_t source, void *cookie)
@@ -311,7 +342,8 @@ static const struct capture_ops nfq_ops = {
     .close = nfqc_close,
 };
 
-static const struct capture_inline_ops nfq_inline_ops = {nfq_verdict, nfq_inline_counts};
+static const struct capture_inline_ops nfq_inline_ops = {nfq_verdict, nfq_inline_counts,
+                                                         nfq_hold};
 
 /* "0,1,5" -> queue numbers. */
 static int parse_queues(const char *spec, uint16_t *nums, unsigned *n, struct spu_error *err)

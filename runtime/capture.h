@@ -78,6 +78,10 @@ struct capture_inline_ops {
     void (*verdict)(struct capture *c, uint16_t source, void *cookie, unsigned verdict,
                     const char *location);
     void (*counts)(struct capture *c, struct capture_inline_counts *n);
+    /* Optional: the packet is accepted but held by the queuing engine
+     * (shaper.h); its verdict comes later. nfq settles the accepts behind
+     * it one by one rather than wait for it. */
+    void (*hold)(struct capture *c, uint16_t source, void *cookie);
 };
 
 struct capture {

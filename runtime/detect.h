@@ -34,6 +34,7 @@ struct app_sink;
 struct flow;
 struct state_store;
 struct localnet;
+struct shaper;
 
 struct detect_cfg {
     uint64_t rule_budget;       /* VM steps per rule run; 0: the VM's default */
@@ -45,6 +46,8 @@ struct detect_cfg {
     bool enforce;               /* inline: every packet from a shunned source marks
                                  * its flow dropped (flow.verdict) */
     unsigned max_apps;          /* application slots for later publications; 0: n */
+    const struct shaper *shaper; /* inline queuing classes (Queue(CLASS) sets
+                                  * flow.qclass), or NULL */
     /* spam-source monitoring (docs/spam.md), all borrowed and optional */
     struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
     const struct localnet *local; /* IsLocal(); NULL: nothing is local */

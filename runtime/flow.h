@@ -93,6 +93,7 @@ struct flow {
     uint8_t icmp_type, icmp_code;
     uint8_t verdict;             /* FLOW_VERDICT_*: what inline modes do with the
                                   * flow's packets (set by the rule engine) */
+    uint8_t qclass;              /* inline: queuing class id (shaper.h) from Queue(), or 0 */
     struct stream_dir sd[2];     /* [0] to server, [1] to client */
     void *app;                   /* stream consumer's slot */
     const char *app_proto;       /* protocol name (NUL-terminated, owned by the
