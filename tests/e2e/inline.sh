@@ -79,6 +79,11 @@ topology() { # MODE
         SA=10.78.0.3
         up $C ci$T 10.78.0.2/24; up $M cm$T ""
         up $S si$T $SA/24; up $M sm$T ""
+        # IPv6 too, for Reject's IPv6 answers
+        ip netns exec $C sysctl -qw "net.ipv6.conf.ci$T.disable_ipv6=0"
+        ip netns exec $S sysctl -qw "net.ipv6.conf.si$T.disable_ipv6=0"
+        ip netns exec $C ip addr add fd00:78::2/64 dev ci$T nodad
+        ip netns exec $S ip addr add fd00:78::3/64 dev si$T nodad
     fi
 }
 
@@ -88,7 +93,7 @@ for f in index secret other reset shun old shunlong; do
 done
 head -c 1000000 /dev/urandom > "$TMPC/www/big.bin"
 SPUCTL="$(dirname "$SPURUN")/spuctl"
-nginx_conf() { # LISTEN
+nginx_conf() { # LISTEN [LISTEN6]
     cat <<EOF
 user root;
 worker_processes 1;
@@ -102,7 +107,7 @@ http {
     fastcgi_temp_path $TMPC/fastcgi;
     uwsgi_temp_path $TMPC/uwsgi;
     scgi_temp_path $TMPC/scgi;
-    server { listen $1:80; root $TMPC/www; }
+    server { listen $1:80; ${2:+listen [$2]:80;} root $TMPC/www; }
 }
 EOF
 }
@@ -179,7 +184,8 @@ shun_control() { # MODE: spuctl shun list/add/remove, and a flow that resumes
 run_mode() { # nfq | bridge
     m=$1
     topology $m
-    nginx_conf $SA > "$TMPC/nginx.conf"
+    [ $m = bridge ] && nginx_conf $SA fd00:78::3 > "$TMPC/nginx.conf" ||
+        nginx_conf $SA > "$TMPC/nginx.conf"
     ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
     if [ $m = nfq ]; then
@@ -222,6 +228,20 @@ run_mode() { # nfq | bridge
         echo "ok inline $m: Reject resets the connection (curl exit $rc after $ms ms)"
     else
         echo "FAIL inline $m: Reject: curl exit $rc after $ms ms (want a reset, not a timeout)"
+    fi
+
+    if [ $m = bridge ]; then
+        t0=$(date +%s%N)
+        ip netns exec $C curl -s -g -o /dev/null --max-time 5 "http://[fd00:78::3]/reset.txt"
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        rc6=$(ip netns exec $C curl -s -g -o /dev/null -w '%{http_code}' --max-time 3 \
+            "http://[fd00:78::3]/index.txt")
+        if { [ "$rc" = 56 ] || [ "$rc" = 52 ]; } && [ $ms -lt 3000 ] && [ "$rc6" = 200 ]; then
+            echo "ok inline $m: Reject resets an IPv6 connection (curl exit $rc after $ms ms; other IPv6 URLs pass)"
+        else
+            echo "FAIL inline $m: IPv6 Reject: curl exit $rc after $ms ms, index over IPv6: $rc6"
+        fi
     fi
 
     code=$(ip netns exec $C curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
