@@ -107,7 +107,11 @@ http {
     fastcgi_temp_path $TMPC/fastcgi;
     uwsgi_temp_path $TMPC/uwsgi;
     scgi_temp_path $TMPC/scgi;
-    server { listen $1:80; ${2:+listen [$2]:80;} root $TMPC/www; }
+    server {
+        listen $1:80; ${2:+listen [$2]:80;}
+        root $TMPC/www;
+        location = /big.bin { limit_rate 150k; }
+    }
 }
 EOF
 }
@@ -160,11 +164,12 @@ shun_control() { # MODE: spuctl shun list/add/remove, and a flow that resumes
     fi
     ctl shun remove "$CA" > /dev/null 2>"$TMPC/rm2.err" && echo "FAIL inline $m: removed twice"
     grep -q "not shunned" "$TMPC/rm2.err" || echo "FAIL inline $m: second remove: $(cat "$TMPC/rm2.err")"
-    # a slow download in progress when a 10-minute shun hits stalls (its
+    # a slow download (nginx sends 150 kB/s: the flow carries data on the
+    # wire all along) in progress when a 10-minute shun hits stalls (its
     # flow is dropped) and completes once the shun is removed (before,
     # a flow marked dropped by a shun stayed dropped)
     ip netns exec $C curl -s -o "$TMPC/big.out" -w '%{size_download} %{time_total}' \
-        --limit-rate 150k --max-time 30 "http://$SA/big.bin" > "$TMPC/big.w" &
+        --max-time 30 "http://$SA/big.bin" > "$TMPC/big.w" &
     cpid=$!
     sleep 1
     get shunlong.txt 1 > /dev/null
