@@ -46,6 +46,7 @@ struct nfq_slot {
     uint32_t id;
     uint8_t state;
     uint8_t q;
+    bool edited; /* accept with buf[0..len) as the packet's new bytes */
     int64_t ts_ns;
 };
 
@@ -141,7 +142,16 @@ static void flush_verdicts(struct nfq_be *be)
             struct nfq_slot *s = q->fifo[q->head % NFQ_SLOTS];
             if (s->state != SLOT_ACCEPT && s->state != SLOT_DONE)
                 break;
-            if (s->state == SLOT_ACCEPT) {
+            if (s->state == SLOT_ACCEPT && s->edited) {
+                /* an edited packet needs its own verdict with its bytes;
+                 * the accepts before it go first, in order */
+                if (any)
+                    nfq_set_verdict_batch(q->qh, last, NF_ACCEPT);
+                be->n.batches += any;
+                any = false;
+                nfq_set_verdict(q->qh, s->id, NF_ACCEPT, s->len, s->buf);
+                s->edited = false;
+            } else if (s->state == SLOT_ACCEPT) {
                 any = true;
                 last = s->id;
             }
@@ -162,7 +172,9 @@ static void flush_verdicts(struct nfq_be *be)
             for (unsigned k = q->head + 1; k != q->tail; k++) {
                 struct nfq_slot *s = q->fifo[k % NFQ_SLOTS];
                 if (s->state == SLOT_ACCEPT) {
-                    nfq_set_verdict(q->qh, s->id, NF_ACCEPT, 0, NULL);
+                    nfq_set_verdict(q->qh, s->id, NF_ACCEPT, s->edited ? s->len : 0,
+                                    s->edited ? s->buf : NULL);
+                    s->edited = false;
                     s->state = SLOT_DONE;
                 }
             }
@@ -289,6 +301,40 @@ static void nfq_hold(struct capture *c, uint16_t source, void *cookie)
         s->state = SLOT_HELD;
 }
 
+static void nfq_accept_edited(struct capture *c, uint16_t source, void *cookie,
+                              const uint8_t *data, uint32_t len)
+{
+    struct nfq_be *be = c->priv;
+    struct nfq_slot *s = cookie;
+    if (!s || source >= be->nq)
+        return;
+    if (s->cap < len) {
+        uint8_t *nb = realloc(s->buf, len);
+        if (!nb) { /* accepted as it came */
+            nfq_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
+            return;
+        }
+        s->buf = nb;
+        s->cap = len;
+    }
+    memcpy(s->buf, data, len);
+    s->len = len;
+    s->edited = true;
+    be->inflight--;
+    be->n.accepted++;
+    be->n.edited++;
+    struct nfq_queue *q = &be->q[source];
+    struct nfq_slot *h = q->head != q->tail ? q->fifo[q->head % NFQ_SLOTS] : NULL;
+    if (h && h != s && h->state == SLOT_HELD) {
+        /* behind a packet the queuing engine holds: not batched */
+        nfq_set_verdict(q->qh, s->id, NF_ACCEPT, s->len, s->buf);
+        s->edited = false;
+        s->state = SLOT_DONE;
+        return;
+    }
+    s->state = SLOT_ACCEPT;
+}
+
 static void nfq_release(struct capture *c, uint16_t source, void *cookie)
 {
     nfq_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
@@ -343,7 +389,7 @@ static const struct capture_ops nfq_ops = {
 };
 
 static const struct capture_inline_ops nfq_inline_ops = {nfq_verdict, nfq_inline_counts,
-                                                         nfq_hold};
+                                                         nfq_accept_edited, nfq_hold};
 
 /* "0,1,5" -> queue numbers. */
 static int parse_queues(const char *spec, uint16_t *nums, unsigned *n, struct spu_error *err)

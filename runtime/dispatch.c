@@ -117,19 +117,25 @@ static void put_back(struct dispatcher *d, struct pkt *p)
     else if (!(p->flags & PKT_PSEUDO)) {
         if (d->cap->inl && p->qclass && p->verdict == CAPTURE_VERDICT_ACCEPT && d->cfg.shaper) {
             /* shaped: the backend hears of it when its class releases it */
-            if (shaper_hold(d->cfg.shaper, p, p->wirelen, mono_ns(), dropped, d)) {
+            uint32_t len = p->edit ? p->edit_len : p->wirelen;
+            if (shaper_hold(d->cfg.shaper, p, len, mono_ns(), dropped, d)) {
                 if (d->cap->inl->hold)
                     d->cap->inl->hold(d->cap, p->source, p->cookie);
                 return;
             }
             p->verdict = CAPTURE_VERDICT_DROP;
         }
-        if (d->cap->inl)
+        if (d->cap->inl && p->edit && p->verdict == CAPTURE_VERDICT_ACCEPT)
+            d->cap->inl->accept_edited(d->cap, p->source, p->cookie, p->edit, p->edit_len);
+        else if (d->cap->inl)
             d->cap->inl->verdict(d->cap, p->source, p->cookie, p->verdict, p->location);
         else
             capture_release(d->cap, p->source, p->cookie);
     }
     p->own = NULL;
+    free(p->edit);
+    p->edit = NULL;
+    p->edit_len = 0;
     if (p->location) {
         free(p->location);
         p->location = NULL;

@@ -87,14 +87,15 @@ struct spu_bsect {
     X(SIG, 23, "sig")        /* struct spu_bsig (optional) */                  \
     X(HSDB, 24, "hsdb")      /* serialized pattern databases (optional cache) */ \
     X(LOG, 25, "log")        /* struct spu_blog: EVE log declarations */       \
-    X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */           \
-    X(QUEUE, 27, "queue")    /* struct spu_bqueue: queuing classes */
+    X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */                \
+    X(STATE, 27, "state")    /* struct spu_bstate: state backends (optional) */   \
+    X(QUEUE, 28, "queue")    /* struct spu_bqueue: queuing classes */
 
 enum spu_section_id {
 #define SPU_SEC_ENUM(name, id, text) SPU_SEC_##name = id,
     SPU_SECTION_LIST(SPU_SEC_ENUM)
 #undef SPU_SEC_ENUM
-    SPU_SEC__MAX = 27
+    SPU_SEC__MAX = 28
 };
 
 /* Bundle-wide facts. */
@@ -102,7 +103,9 @@ struct spu_bglobals {
     struct spu_bstr name;    /* bundle name given to spuc (-n), may be empty */
     uint32_t flow_layout;    /* layout of `flow { ... }` variables, or SPU_NONE */
     uint32_t nprotos_entry;  /* number of protocols over tcp/udp (characterized) */
-    uint32_t reserved[4];
+    uint32_t msg_ends;       /* U32 offset: grammar events that end a message (`message ends on`) */
+    uint32_t nmsg_ends;
+    uint32_t reserved[2];
 };
 
 /* Constants referenced by PUSH_K, G_LIT, G_ERROR, list items. LIST and
@@ -340,6 +343,15 @@ struct spu_bqueue {
     uint32_t priority; /* 0 (first) .. SPU_QUEUE_MAX_PRIORITY */
     uint32_t burst;    /* bytes, >= 1500 */
     uint64_t rate_bps; /* bits per second, > 0 */
+};
+
+/* `state KIND [NAME] in BACKEND;`: the backend of a table of the state
+ * built-ins (docs/spam.md), overriding spurun --state. */
+enum { SPU_ST_LIST = 1, SPU_ST_BUCKET = 2, SPU_ST_WINDOW = 3, SPU_ST_SCORE = 4 };
+struct spu_bstate {
+    uint32_t kind;           /* SPU_ST_* */
+    struct spu_bstr name;    /* LIST: the list's name; else empty */
+    struct spu_bstr backend; /* "memory" or "redis://HOST:PORT" */
 };
 
 struct spu_bmeta {
