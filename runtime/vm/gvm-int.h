@@ -42,7 +42,9 @@ enum {
 };
 
 /* Context status. */
-enum { GS_IDLE, GS_RUN, GS_RESYNC, GS_STOPPED, GS_DONE };
+/* GS_DGRAM: a datagram's parse failed; the rest of it is skipped and the
+ * next datagram restarts the driver (spu_gvm_datagram). */
+enum { GS_IDLE, GS_RUN, GS_RESYNC, GS_STOPPED, GS_DONE, GS_DGRAM };
 
 /* Bytes produced by an op or stored by a sink: a view into the context's
  * current chunk while they lie there contiguously, else a copy in an
@@ -165,6 +167,7 @@ struct gctx {
     uint8_t stop_here;  /* this context ran G_STOP */
     uint8_t rs_skip;    /* resync: drop one byte before scanning */
     uint8_t oom;        /* memory ran out: the context stopped */
+    uint8_t dgram;      /* fed by datagrams: a failure waits for the next one */
     uint32_t entry;     /* driver or sub-stream entry program */
     uint32_t depth_base;
     uint64_t tx_inherit;/* sub-stream: tx id of the opener's message */

@@ -268,3 +268,41 @@ Test(gvm_dns, over_tcp)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* Over UDP each datagram is one message (spu_gvm_datagram): a query cut
+ * short, an answer whose CNAME overruns its rdlength and a query with
+ * bytes after its end each raise an anomaly, and the datagram after each
+ * still parses whole: nothing bleeds from one datagram into the next. */
+Test(gvm_dns, datagram_bounds)
+{
+    struct spu_bundle *b = dns_bundle();
+    struct ga_step steps[] = {
+        GA_DC("\x00\x05\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www"),
+        GA_DC(QUERY),
+        GA_DS("\x00\x03\x81\x80\x00\x00\x00\x01\x00\x00\x00\x00"
+              "\x01" "a\x00\x00\x05\x00\x01\x00\x00\x00\x01\x00\x02\x05" "abcde\x00"),
+        GA_DS(ANSWER),
+        GA_DC(QUERY "\x01\x02\x03"),
+        GA_DC(QUERY_ANY),
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    struct ga_split whole = {GA_WHOLE, 0, 0, NULL};
+    char *log = run_log(b, 0, steps, sizeof(steps) / sizeof(steps[0]), whole);
+    if (getenv("SPU_TEST_LOG"))
+        fputs(log, stderr);
+    const char *t = strstr(log, "A dns.truncated\n");
+    cr_assert(t, "%s", log);
+    const char *q = strstr(t, "E dns.query tx=1 dir=0 msg{id=4660 ");
+    cr_assert(q, "%s", log);
+    const char *pe = strstr(q, "A dns.parse_error\n");
+    cr_assert(pe, "%s", log);
+    const char *a = strstr(pe, "E dns.answer tx=1 dir=1 msg{id=4660 ");
+    cr_assert(a, "%s", log);
+    cr_assert(strstr(a, "rdata=\"93.184.216.34\""), "%s", log);
+    const char *q2 = strstr(a, "E dns.query tx=");
+    cr_assert(q2 && strstr(q2, "A dns.truncated\n"), "%s", log);
+    cr_assert(strstr(q2, "E dns.query tx=") && strstr(q2, "msg{id=1 "), "%s", log);
+    free(log);
+    spu_bundle_unref(b);
+}
