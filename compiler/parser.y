@@ -592,6 +592,10 @@ g_stmt
           $$->len = $2->len;
       }
     | KW_RETURN ';' { NEW($$, AST_RETURN, @1); }
+    | KW_TRANSACTION KW_BY expr ';' {
+          NEW($$, AST_TX_KEY, @$);
+          $$->a = $3;
+      }
     | KW_WITHIN '(' expr ')' g_block {
           NEW($$, AST_WITHIN, @1);
           $$->a = $3;

@@ -78,6 +78,8 @@ struct gmsg {
     uint8_t trunc_hit;   /* field_truncated anomaly raised */
     uint8_t entry;       /* a sub-stream's entry: no transaction */
     uint8_t ended;       /* its program returned or was aborted */
+    uint8_t has_key;     /* `transaction by` gave it a key */
+    int64_t key;
     uint8_t early;       /* server message paired with a client message still
                           * in progress (owned by the client context until
                           * it ends) */
@@ -406,6 +408,9 @@ void gvm_msg_release(struct spu_gvm_conn *conn, struct gmsg *m);
 /* The client message the next server message would pair with: the
  * oldest waiting one, else the client message in progress that no server
  * message has paired with yet; NULL when none. */
+/* `transaction by KEY;` (G_TX_KEY) in the message in progress; see
+ * gvm-msg.c. */
+void gvm_tx_key(struct gctx *c, const struct spu_value *key);
 struct gmsg *gvm_pair_candidate(const struct spu_gvm_conn *conn);
 /* A context with a message in progress goes away: unlink or release the
  * message paired with m (which the caller releases). */
