@@ -270,9 +270,28 @@ EOF3
     { echo "FAIL dns-tls rules: spurun exited $?"; cat "$T/spurun-rules.log"; exit 1; }
 "$PY" - "$T/eve-rules.json" "$ja3_n" <<'EOF2'
 import json, sys, collections
-sids = collections.Counter(e["alert"]["signature_id"] for e in map(json.loads, open(sys.argv[1]))
-                           if e.get("event_type") == "alert")
+alerts = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event_type") == "alert"]
+sids = collections.Counter(e["alert"]["signature_id"] for e in alerts)
 want = {2200001: 1, 2200002: 1, 2200003: 1, 2200004: int(sys.argv[2]), 2200005: 1, 2200006: 1}
+# each alert carries the dns or tls object of its transaction
+bad = []
+for e in alerts:
+    sid = e["alert"]["signature_id"]
+    if sid == 2200002:
+        if (e.get("dns") or {}).get("rrname") != "alias.spu.test":
+            bad.append("%d: dns object %r" % (sid, e.get("dns")))
+    else:
+        t = e.get("tls") or {}
+        if not t.get("sni") or (sid != 2200006 and not t.get("ja3", {}).get("hash")) or not t.get("ja4"):
+            bad.append("%d: tls object %r" % (sid, t))
+        if sid == 2200005 and (t.get("notafter"), t.get("sni")) != ("2021-01-01T00:00:00", "old.spu.test"):
+            bad.append("%d: tls object %r" % (sid, t))
+        if sid == 2200003 and t.get("subject") != "C=FR, O=Spu E2E, CN=tls.spu.test":
+            bad.append("%d: tls object %r" % (sid, t))
+for b in bad:
+    print("FAIL dns-tls rules: alert without its object:", b)
+if not bad:
+    print("ok dns-tls rules: every alert carries the dns or tls object of its transaction")
 if dict(sids) == want:
     print("ok dns-tls rules: SNI, DNS name, JA3 and JA4 lists, the self-signed and the expired "
           "certificates alert as expected")
