@@ -2,6 +2,7 @@
  * sessions, outputs and rules (attributes, event, body), and the names a
  * rule body can use (see sema-int.h). */
 #include "sema-int.h"
+#include "bytecode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,8 @@ static void declare_session(struct sema *s, struct ast_node *d)
     if (d->ival2 < 0)
         sema_error(s, d->loc, "a session's max must not be negative");
     declare_vars(s, ss->layout, d->b, ss);
+    if (s->prog->nsessions >= SPU_MAX_SESSIONS)
+        sema_error(s, d->loc, "too many sessions: a bundle holds at most %u", SPU_MAX_SESSIONS);
     ss->id = s->prog->nsessions;
     d->sema.sym.session = ss;
     SEMA_PUSH(s, s->prog->sessions, s->prog->nsessions, ss);
@@ -645,26 +648,14 @@ static void session_key(struct sema *s, struct ast_node *file, struct sema_sessi
 
 static bool r_stmt(struct rctx *r, struct ast_node *st);
 
+static bool r_stmt_of(struct ectx *e, struct ast_node *st)
+{
+    return r_stmt((struct rctx *)e, st); /* e is the first member */
+}
+
 static bool r_block(struct rctx *r, struct ast_node *blk)
 {
-    struct scope *saved = r->e.scope, *saved_block = r->e.block;
-    r->e.block = r->e.scope;
-    bool term = false, warned = false;
-    for (struct ast_node *st = blk->a; st; st = st->next) {
-        if (term) {
-            st->sema.flags |= SEMA_F_UNREACHABLE;
-            if (!warned)
-                sema_warning(r->e.s, st->loc, "unreachable code");
-            warned = true;
-        }
-        if (r_stmt(r, st))
-            term = true;
-        if (diag_stop(r->e.s->diag))
-            break;
-    }
-    r->e.scope = saved;
-    r->e.block = saved_block;
-    return term;
+    return sema_block(&r->e, blk, r_stmt_of);
 }
 
 /* A statement that is not a block: its own scope, like a block. */
