@@ -7,8 +7,14 @@ valid checksums). Usage: ops-gen.py KIND OUT.pcap [N]
   bulk   N complete connections (default 2000), each with a request and a
          reply of 1000 bytes, 1 ms apart: enough EVE records to rotate
   flood  N connections (default 200000) from distinct sources and ports,
-         50 us apart, each left open with one out-of-order data segment held:
-         flow and reassembly memory grow until their caps
+         50 us apart, each left open with one out-of-order data segment held
+         and, in order before it, the start of an HTTP upload (headers and
+         1000 bytes of a 100000-byte body) that the grammar holds: flow,
+         reassembly, grammar-buffer and (with a session keyed by the source)
+         meta-session memory grow until their caps
+  keepalive  one keep-alive HTTP connection carrying N request/response
+         pairs (default 40) 100 ms apart, and beside it a new one-request
+         connection every 100 ms (N of them)
 """
 import os
 import sys
@@ -47,15 +53,42 @@ def main():
             t += 1000
     elif kind == "flood":
         data = b"y" * 1200
+        upload = (b"POST /upload HTTP/1.1\r\nHost: flood\r\nContent-Length: 100000\r\n\r\n"
+                  + b"z" * 1000)
         for i in range(n or 200000):
             c = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
             sport = 1024 + i % 60000
             pkts.append((t, tcp(c, "198.51.100.10", sport, 80, SYN, 1000)))
             pkts.append((t + 1, tcp("198.51.100.10", c, 80, sport, SYN | ACK, 5000, 1001)))
             pkts.append((t + 2, tcp(c, "198.51.100.10", sport, 80, ACK, 1001, 5001)))
-            # a hole at 1001: this segment is held out of order
-            pkts.append((t + 3, tcp(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
+            pkts.append((t + 3, tcp(c, "198.51.100.10", sport, 80, PSH | ACK, 1001, 5001, upload)))
+            # a hole after the upload's start: this segment is held out of order
+            pkts.append((t + 4, tcp(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
             t += 50
+    elif kind == "keepalive":
+        c, srv, sport = "192.0.2.20", "198.51.100.10", 45000
+        sc, ss = 1000, 5000
+        pkts += [(0, tcp(c, srv, sport, 80, SYN, sc)),
+                 (1, tcp(srv, c, 80, sport, SYN | ACK, ss, sc + 1)),
+                 (2, tcp(c, srv, sport, 80, ACK, sc + 1, ss + 1))]
+        sc += 1
+        ss += 1
+        t = 100000
+        for i in range(n or 40):
+            q = b"GET /ka/%d HTTP/1.1\r\nHost: example\r\n\r\n" % i
+            r = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+            pkts.append((t, tcp(c, srv, sport, 80, PSH | ACK, sc, ss, q)))
+            sc += len(q)
+            pkts.append((t + 10000, tcp(srv, c, 80, sport, PSH | ACK, ss, sc, r)))
+            ss += len(r)
+            q2 = b"GET /new/%d HTTP/1.1\r\nHost: example\r\n\r\n" % i
+            pkts += connection("192.0.2.%d" % (100 + i % 100), srv, 30000 + i, t + 50000, q2, r,
+                               100, ETH)
+            t += 100000
+        pkts += [(t, tcp(c, srv, sport, 80, FIN | ACK, sc, ss)),
+                 (t + 1, tcp(srv, c, 80, sport, FIN | ACK, ss, sc + 1)),
+                 (t + 2, tcp(c, srv, sport, 80, ACK, sc + 1, ss + 1))]
+        pkts.sort(key=lambda p: p[0])
     else:
         sys.exit("unknown kind " + kind)
     write(path, pkts)

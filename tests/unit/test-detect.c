@@ -17,6 +17,7 @@
 #include "app-event.h"
 #include "session.h"
 #include "shun.h"
+#include "state.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -327,6 +328,67 @@ Test(detect, session_lru_bounds_entries)
     cr_assert_eq(atomic_load(&st->created), 1000);
     cr_assert_eq(atomic_load(&st->evicted) + session_space_count(s), 1000);
     session_space_free(s);
+}
+
+/* Two spaces under one byte cap: each entry reserves its largest size;
+ * past the cap the least recently used entries of the space go (counted
+ * as memcap and evicted), the reservation never passes the cap, a space
+ * with nothing to evict is refused, a held entry is never evicted, and
+ * freeing the spaces gives every byte back. */
+Test(detect, session_memcap_bounds_bytes)
+{
+    _Atomic int64_t resv = 0;
+    const uint64_t cap = 64 * 1024;
+    struct session_space *a = session_space_new("a", 1, 2, 0, 100000, 1024);
+    struct session_space *b = session_space_new("b", 1, 4, 0, 100000, 2048);
+    cr_assert(a && b);
+    session_space_set_memcap(a, &resv, cap);
+    session_space_set_memcap(b, &resv, cap);
+    /* a's entries fill the cap, evicting a's least recent ones to make
+     * room; then b, which has nothing of its own to evict (it cannot evict
+     * a's), is refused */
+    for (int i = 0; i < 1000; i++) {
+        struct spu_value k = spu_v_int(i);
+        struct session_entry *e;
+        cr_assert_eq(session_space_get(a, &k, i, 1, &e), SPU_OK);
+        cr_assert_not_null(e);
+        session_entry_release(a, e, i);
+        cr_assert_leq(atomic_load(&resv), (int64_t)cap);
+    }
+    const struct session_stats *sa = session_space_stats(a), *sb = session_space_stats(b);
+    cr_assert_gt(atomic_load(&sa->memcap), 900);
+    cr_assert_eq(atomic_load(&sa->evicted) + session_space_count(a), 1000);
+    cr_assert_gt(atomic_load(&resv), (int64_t)(cap - 1200));
+    struct spu_value kb = spu_v_int(7);
+    struct session_entry *eb;
+    cr_assert_eq(session_space_get(b, &kb, 0, 1, &eb), SPU_ELIMIT);
+    cr_assert_eq(atomic_load(&sb->refused), 1);
+    cr_assert_leq(atomic_load(&sa->memuse) + atomic_load(&sb->memuse), atomic_load(&resv));
+    session_space_free(a);
+    session_space_free(b);
+    cr_assert_eq(atomic_load(&resv), 0);
+
+    /* a cap of one entry: with it held, another in the same shard is refused */
+    struct session_space *c = session_space_new("c", 1, 1, 0, 100, 1024);
+    session_space_set_memcap(c, &resv, 1200);
+    struct spu_value k1 = spu_v_int(1);
+    struct session_entry *e1, *e2;
+    cr_assert_eq(session_space_get(c, &k1, 0, 1, &e1), SPU_OK);
+    cr_assert_not_null(e1);
+    int refused = 0;
+    for (int i = 2; i < 200 && !refused; i++) {
+        struct spu_value k = spu_v_int(i);
+        int rc = session_space_get(c, &k, 0, 1, &e2);
+        if (rc == SPU_ELIMIT)
+            refused = 1;
+        else if (rc == SPU_OK && e2)
+            session_entry_release(c, e2, 0);
+    }
+    cr_assert(refused, "a key of the held entry's shard is refused");
+    cr_assert_gt(atomic_load(&session_space_stats(c)->refused), 0);
+    session_entry_release(c, e1, 0);
+    session_space_free(c);
+    cr_assert_eq(atomic_load(&resv), 0);
 }
 
 Test(detect, session_ttl_expires)
@@ -719,4 +781,103 @@ Test(detect, session_store_two_threads)
     session_entry_release(s, e, 0);
     cr_assert_eq(session_space_count(s), 49); /* the hot key and 48 others */
     session_space_free(s);
+}
+
+/* ---- spam score per message (docs/spam.md) ---- */
+
+Test(detect, message_spam_score)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct state_cfg scfg = {NULL, 0};
+    struct state_store *st = state_store_new(&scfg, &err);
+    cr_assert_not_null(st, "%s", err.msg);
+    /* what the monitor's ScoreAdd would have given 192.0.2.7 */
+    struct state_req sr = {STATE_SCORE_ADD, NULL, 0, "192.0.2.7", 9, 0, 0, 0, 5,
+                           1796000000000LL};
+    int64_t v = 0;
+    cr_assert_eq(state_store_op(st, &sr, &v), SPU_OK);
+    struct detect_cfg cfg = {.state = st, .spam_threshold = 10};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "message ends on web.req;\n"
+                       "rule sid 1 \"post\" score 4 on web.req { if (method == \"POST\") Alert(); }\n"
+                       /* two alerts of one rule: its score counts once */
+                       "rule sid 2 \"host\" score 7 on web.req {\n"
+                       "    if (host == \"spam.example\") { Alert(); Alert(); } }\n"
+                       "rule sid 9 \"spam\" on spam.message {\n"
+                       "    if (total == 11 && threshold == 10 && source_score == 0\n"
+                       "        && rules == \"1:1:4,1:2:7\") Alert();\n"
+                       "    if (total == 12 && source_score == 5 && rules == \"1:2:7\") Alert();\n"
+                       "}\n"),
+             &cfg);
+    free(grammar);
+    struct hd_conn c, d;
+    hd_conn_init(&c, 3, 40000);
+    hd_conn_init(&d, 7, 40001);
+    /* 4 + 7 = 11: spam */
+    feed(&r, 0, &c.f, "POST /\r\nHost: spam.example\r\n\r\n");
+    /* 7 alone; then 4 alone: the first message's scores are gone */
+    feed(&r, 0, &c.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    feed(&r, 0, &c.f, "POST /\r\nHost: ok.example\r\n\r\n");
+    /* 7 plus the source's 5 = 12: spam */
+    feed(&r, 1, &d.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    /* no rule: the source's 5 alone */
+    feed(&r, 1, &d.f, "GET /\r\nHost: ok.example\r\n\r\n");
+    cr_assert_eq(hd_counter(r.e, "messages_scored"), 5);
+    cr_assert_eq(hd_counter(r.e, "spam_messages"), 2);
+    hd_end_flow(r.w[0], &c);
+    hd_end_flow(r.w[1], &d);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "1:0 1:0 2:0 2:0 2:0 2:0 2:1 2:1 9:0 9:1");
+    /* the spam alerts list the total and the rules */
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":11,\"threshold\":10,\"source_score\":0,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":1,\"score\":4},"
+                                     "{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":12,\"threshold\":10,\"source_score\":5,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    free(r.eve);
+    free(alerts);
+    state_store_free(st);
+}
+
+/* ---- per-declaration state backends (docs/spam.md) ---- */
+
+Test(detect, state_declaration_routes_to_its_store)
+{
+    /* no --state: only the declared tables have a store; the others fault */
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(NULL, "state list bl in memory;\n"
+                             "state score in memory;\n"
+                             "rule sid 1 \"declared\" on packet {\n"
+                             "    if (ListAdd(\"bl\", src_ip) && ListHas(\"bl\", src_ip)\n"
+                             "        && ScoreAdd(src_ip, 3) == 3) Alert(); }\n"
+                             "rule sid 2 \"undeclared list\" on packet {\n"
+                             "    if (ListHas(\"other\", src_ip)) Alert(); }\n"
+                             "rule sid 3 \"undeclared bucket\" on packet {\n"
+                             "    if (TokenBucket(src_ip, 1, 1)) Alert(); }\n"),
+             NULL);
+    struct hd_conn c;
+    hd_conn_init(&c, 9, 40009);
+    hd_raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "faults"), 2);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *st = json_object_get(s, "state_stores");
+    cr_assert_eq(json_array_size(st), 1, "one store for both declarations");
+    json_t *o = json_array_get(st, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "url")), "memory");
+    cr_assert_eq(json_integer_value(json_object_get(o, "ops")), 3);
+    cr_assert_eq(json_integer_value(json_object_get(o, "entries")), 2);
+    json_decref(s);
+    hd_end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "1:0");
+    free(alerts);
 }
