@@ -34,6 +34,7 @@
 #include "stats.h"
 #include "stream.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct spu_bundle;
@@ -73,6 +74,7 @@ struct app_cfg {
                                         * filestore() stores nothing */
     uint64_t filestore_cap;            /* bytes all apps may store together */
     _Atomic uint64_t *filestore_used;  /* shared by the apps of a run */
+    bool no_magic;                     /* magic() is null: libmagic never runs */
 };
 
 struct app;

@@ -58,7 +58,7 @@ static void setup(struct fixture *x, uint16_t port)
     x->b = http_bundle();
     struct app_sink sink = {&x->seen, on_event};
     struct app_tx_sink txs = {&x->seen, on_tx};
-    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL};
+    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, false};
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
