@@ -13,7 +13,10 @@ set -eu
 # name     area: baseline (runs whenever a scenario uses its input), pipeline, grammars,
 #          rules, compile, reload, monitor
 # input    mix: corpus HTTP/SMTP copies + gen traffic; flows: gen, every flow open at
-#          once; idle: a few flows (the idle reference for memory per flow)
+#          once; idle: a few flows (the idle reference for memory per flow); http, smtp:
+#          the corpus's HTTP (SMTP) captures alone, copied; txopen, txbig: gen, one HTTP
+#          transaction per flow, every response body in progress at once (bodies of
+#          50-100 KB; 1.2-2.4 MB, over http.spg's 1 MB body limit)
 # reps     runs; the median is reported (the baselines take 5)
 # params   comma-separated key=value, or -: workers=N (x of the workers plot),
 #          rules=N (x of the rules plot), idle=NAME (memory per flow against the idle
@@ -33,6 +36,19 @@ w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+bare-http   baseline  http   5  -               {spurun} --bare -r {input}
+bare-smtp   baseline  smtp   5  -               {spurun} --bare -r {input}
+bare-txopen baseline  txopen 5  -               {spurun} --bare -r {input}
+bare-txbig  baseline  txbig  5  -               {spurun} --bare -r {input}
+http        grammars  http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+http-nomagic grammars http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+smtp        grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+smtp-nomagic grammars smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+mix-grammars grammars mix    1  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+mix-nomagic grammars  mix    3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out}
+txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out}
 rules0      rules     mix    3  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
 rules10     rules     mix    3  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}
 rules1k     rules     mix    3  rules=1000      sh tests/bench/rules-run.sh {build} 1000 {input} {out}
@@ -81,6 +97,9 @@ MIX_GEN="-r 1:3 -m 1 --sizes 0:10,300:40,1500:30,6000:15,30000:5"
 # Flows for memory per flow: one small HTTP exchange each, every flow open at once, the
 # whole capture within a second or two of capture time so that no flow times out.
 FLOWS_GEN="-r 1 --smtp 0 --sizes 0:1,300:1 --pps 5000000"
+# Open transactions: one HTTP request per flow, every flow sending at once (interleaved
+# packet by packet), so that every response body is in progress at the peak.
+TX_GEN="-r 1 --smtp 0 --gzip 0 --chunked 0 --pps 5000000"
 
 gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME.pcap.info
     name=$1; shift
@@ -113,6 +132,26 @@ input_path() { # NAME -> path of the input for this size, built if needed
     idle.*)
         gen_input idle $FLOWS_GEN -f 10 -c 10 >&2
         echo "$DATA/idle.pcap" ;;
+    http.quick | smtp.quick)
+        k=3; [ "$1" = smtp ] && k=8
+        tests/bench/replicate.sh -b "$BUILD" -p "$1" -k $k "$DATA/$1-quick.pcap" >&2
+        echo "$DATA/$1-quick.pcap" ;;
+    http.full | smtp.full)
+        k=20; [ "$1" = smtp ] && k=60
+        tests/bench/replicate.sh -b "$BUILD" -p "$1" -k $k "$DATA/$1-full.pcap" >&2
+        echo "$DATA/$1-full.pcap" ;;
+    txopen.quick)
+        gen_input txopen-quick $TX_GEN --sizes 100000:1 -f 200 -c 200 -a 200 >&2
+        echo "$DATA/txopen-quick.pcap" ;;
+    txopen.full)
+        gen_input txopen-full $TX_GEN --sizes 100000:1 -f 2000 -c 2000 -a 2000 >&2
+        echo "$DATA/txopen-full.pcap" ;;
+    txbig.quick)
+        gen_input txbig-quick $TX_GEN --sizes 2400000:1 -f 30 -c 30 -a 30 >&2
+        echo "$DATA/txbig-quick.pcap" ;;
+    txbig.full)
+        gen_input txbig-full $TX_GEN --sizes 2400000:1 -f 300 -c 300 -a 300 >&2
+        echo "$DATA/txbig-full.pcap" ;;
     small.*)
         gen_input small -f 10000 -c 2000 $MIX_GEN >&2
         echo "$DATA/small.pcap" ;;
