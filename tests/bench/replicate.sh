@@ -9,7 +9,6 @@
 #     -G ARGS      more options for gen (size mix, shares, ...), one word list
 #     -s SEED      seed for gen (default 1)
 #     -i PCAP      use this capture instead of the corpus (repeatable)
-#     -p PROTO     only the corpus tests of this protocol (http or smtp; default both)
 #
 # How: every source capture (the corpus tests whose index.json protocol is http
 # or smtp, deduplicated by content; Ethernet only, without tunnels, whose inner
@@ -30,13 +29,13 @@
 # (Debian wireshark-common, tshark), python3.
 set -eu
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 corpus=${SPU_CORPUS:-$root/../shared/corpus}
-build=build; copies=20; gen_flows=0; gen_args=""; seed=1; inputs=""; protos="http smtp"
-while getopts b:k:g:G:s:i:p:h opt; do
+build=build; copies=20; gen_flows=0; gen_args=""; seed=1; inputs=""
+while getopts b:k:g:G:s:i:h opt; do
     case $opt in
     b) build=$OPTARG ;;
     k) copies=$OPTARG ;;
@@ -45,8 +44,6 @@ while getopts b:k:g:G:s:i:p:h opt; do
     s) seed=$OPTARG ;;
     i) inputs="$inputs$OPTARG
 " ;;
-    p) case $OPTARG in http | smtp) protos=$OPTARG ;;
-       *) echo "replicate: -p takes http or smtp" >&2; exit 2 ;; esac ;;
     *) usage ;;
     esac
 done
@@ -75,10 +72,9 @@ trap 'rm -rf "$work"' EXIT
 # ---- 0. plan: the sources (deduplicated), their link types and time shifts ----
 # plan.tsv: rank, tcprewrite link options, capture, editcap shift; sums: the key material.
 printf '%s' "$inputs" > "$work/inputs"
-python3 - "$corpus/suricata-verify" "$work" $T0 $SRC_SPREAD "$protos" <<'EOF'
+python3 - "$corpus/suricata-verify" "$work" $T0 $SRC_SPREAD <<'EOF'
 import hashlib, json, os, subprocess, sys
 corpus, work, t0, spread = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-protos = sys.argv[5].split()
 given = [l for l in open(os.path.join(work, "inputs")).read().split("\n") if l]
 if given:
     paths = given
@@ -87,7 +83,7 @@ else:
     if not os.path.isfile(index):
         sys.exit("replicate: no corpus index at %s (set SPU_CORPUS)" % index)
     paths = [os.path.join(corpus, t["test"], "input.pcap")
-             for t in json.load(open(index)) if t["protocol"] in protos]
+             for t in json.load(open(index)) if t["protocol"] in ("http", "smtp")]
 seen, srcs = set(), []
 for p in paths:
     if not os.path.isfile(p):

@@ -115,6 +115,16 @@ gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME
     fi
 }
 
+corpus_of() { # PROTO -> "-i CAPTURE" for each corpus test of that protocol (replicate.sh)
+    python3 -c 'import json, os, sys
+d = sys.argv[1]
+for t in json.load(open(os.path.join(d, "index.json"))):
+    p = os.path.join(d, t["test"], "input.pcap")
+    if t["protocol"] == sys.argv[2] and os.path.isfile(p):
+        print("-i", p)' \
+        "${SPU_CORPUS:-../shared/corpus}/suricata-verify" "$1"
+}
+
 input_path() { # NAME -> path of the input for this size, built if needed
     case $1.$size in
     mix.quick)
@@ -132,14 +142,12 @@ input_path() { # NAME -> path of the input for this size, built if needed
     idle.*)
         gen_input idle $FLOWS_GEN -f 10 -c 10 >&2
         echo "$DATA/idle.pcap" ;;
-    http.quick | smtp.quick)
-        k=3; [ "$1" = smtp ] && k=8
-        tests/bench/replicate.sh -b "$BUILD" -p "$1" -k $k "$DATA/$1-quick.pcap" >&2
-        echo "$DATA/$1-quick.pcap" ;;
-    http.full | smtp.full)
+    http.* | smtp.*)
         k=20; [ "$1" = smtp ] && k=60
-        tests/bench/replicate.sh -b "$BUILD" -p "$1" -k $k "$DATA/$1-full.pcap" >&2
-        echo "$DATA/$1-full.pcap" ;;
+        [ "$size" = quick ] && k=$((k / 8 + 1))
+        # shellcheck disable=SC2046
+        tests/bench/replicate.sh -b "$BUILD" -k $k $(corpus_of "$1") "$DATA/$1-$size.pcap" >&2
+        echo "$DATA/$1-$size.pcap" ;;
     txopen.quick)
         gen_input txopen-quick $TX_GEN --sizes 100000:1 -f 200 -c 200 -a 200 >&2
         echo "$DATA/txopen-quick.pcap" ;;
