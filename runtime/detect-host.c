@@ -127,6 +127,7 @@ void detect_flow_free(struct detect_worker *w, struct flow *f)
     for (unsigned i = 0; i < w->eng->nslots; i++) {
         spu_arena_free(df->fv[i].arena);
         free(df->fv[i].slots);
+        detect_msg_release(w, f, i);
     }
     atomic_fetch_sub_explicit(&w->eng->flow_memuse, (int64_t)df->bytes, memory_order_relaxed);
     free(df);
