@@ -47,8 +47,8 @@ smtp-nomagic grammars smtp   3  -               sh tests/bench/grammars-run.sh {
 mix-grammars grammars mix    1  -               sh tests/bench/grammars-run.sh {build} {input} {out}
 mix-nomagic grammars  mix    3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
 gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
-txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out}
-txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out}
+txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
+txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
 rules0      rules     mix    3  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
 rules10     rules     mix    3  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}
 rules1k     rules     mix    3  rules=1000      sh tests/bench/rules-run.sh {build} 1000 {input} {out}
