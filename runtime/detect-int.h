@@ -232,6 +232,9 @@ struct detect_event {
     unsigned npending;
     json_t *rewrites; /* array of recorded rewrites, or NULL */
     unsigned actions; /* bit per action builtin kind (SHUN, ...) */
+    const struct spu_bundle *src; /* app events: the bundle whose layouts rec uses */
+    int64_t rw_body;  /* inline rewrites: bytes the body grew by (rewrite-msg.c) */
+    bool rw_fix;      /* a Content-Length to fix at the event's end */
 };
 
 /* A worker's mapping of one source bundle's events to a slot's bundle. */
@@ -269,6 +272,11 @@ struct detect_worker {
     struct detect_event cur;
     struct held_session held[DETECT_MAX_HELD];
     unsigned nheld;
+    /* inline: the TCP payload of the packet being processed (rewrites find
+     * the bytes of their message in it), and its flow */
+    const uint8_t *pl;
+    uint32_t pllen;
+    const struct flow *plf;
     detect_alert_fn on_alert; /* NULL: none */
     void *on_alert_ctx;
 };
@@ -382,6 +390,9 @@ void detect_stores_free(struct detect_engine *e);
 /* detect-state.c: the score the state store holds for addr (Score()), 0
  * without a store or on a store error. */
 int64_t detect_state_score(struct detect_worker *w, const uint8_t ip[16], unsigned family);
+/* SessionSet(session, key, field, value): the variable `field` of the
+ * declared session `session` for `key`, created when absent. */
+int detect_session_set(struct detect_worker *w, const struct spu_value *args);
 
 /* detect-state.c: host.h state() */
 int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
@@ -395,5 +406,14 @@ json_t *detect_value_json(const struct spu_value *v, unsigned depth);
 void detect_flush_event(struct detect_worker *w);
 /* An explain record for the event just selected. */
 void detect_explain(struct detect_worker *w, const struct spu_cands *c);
+
+/* rewrite-msg.c (inline only): InsertString, DeleteString, InsertCookie,
+ * ReplaceHeader on the current grammar event's message, turned into
+ * splices of the packet being processed (rewrite.h). SPU_OK when queued;
+ * an error (the packet's edits refused, counted) otherwise. */
+int rewrite_msg_action(struct detect_worker *w, uint32_t builtin, const struct spu_value *args,
+                       unsigned argc);
+/* At the event's end: the Content-Length of a message whose body changed. */
+void rewrite_msg_end(struct detect_worker *w);
 
 #endif

@@ -70,6 +70,10 @@ int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args,
         *ret = spu_v_bool(ok);
         return SPU_OK;
     }
+    if (builtin == SPU_BI_SessionSet) {
+        *ret = spu_v_bool(argc == 4 && detect_session_set(w, args) == SPU_OK);
+        return SPU_OK;
+    }
     char kb[80];
     struct state_req r = {.now_ms = now};
     const struct spu_value *key = NULL;

@@ -377,10 +377,15 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->actions = 0;
     c->npending = 0;
     c->rewrites = NULL;
+    c->src = NULL;
+    c->rw_body = 0;
+    c->rw_fix = false;
 }
 
 static void event_end(struct detect_worker *w)
 {
+    if (w->cur.rw_fix)
+        rewrite_msg_end(w);
     detect_flush_event(w);
     spu_vm_reset(w->vm);
     struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
@@ -421,6 +426,14 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
     struct detect_worker *w = ctx;
+    if (w->eng->cfg.enforce && id == RT_EV_PACKET) {
+        bool tcp = f && d && d->proto == 6 && d->l4ok && d->payload;
+        w->pl = tcp ? d->payload : NULL;
+        w->pllen = tcp ? d->payload_len : 0;
+        w->plf = tcp ? f : NULL;
+    }
+    if (id == RT_EV_FLOW_END && f == w->plf)
+        w->plf = NULL;
     if (w->eng->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver) {
         uint8_t ip[16];
         detect_ip16(d->ipver, d->src, ip);
@@ -588,6 +601,7 @@ static void on_app_event(void *ctx, const struct app_event *ev)
         w->cur.tx_id = (int64_t)ev->tx_id;
         w->cur.dir = ev->dir;
         w->cur.app = true;
+        w->cur.src = ev->bundle;
         if (!skip_event(w)) {
             dc_inc(w, DC_EVENTS);
             for (unsigned i = 0; i < g->nslots && i < DETECT_MAX_SLOTS; i++) {

@@ -636,12 +636,14 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         r->cap->inl->counts(r->cap, &ic);
         snprintf(rep->inline_counts, sizeof(rep->inline_counts),
                  "spurun: inline received=%llu accepted=%llu dropped=%llu rejected=%llu "
-                 "redirected=%llu fail_open=%llu batches=%llu resets_sent=%llu lost=%llu\n",
+                 "redirected=%llu fail_open=%llu batches=%llu resets_sent=%llu lost=%llu "
+                 "edited=%llu\n",
                  (unsigned long long)ic.received, (unsigned long long)ic.accepted,
                  (unsigned long long)ic.dropped, (unsigned long long)ic.rejected,
                  (unsigned long long)ic.redirected,
                  (unsigned long long)ic.fail_open, (unsigned long long)ic.batches,
-                 (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost);
+                 (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost,
+                 (unsigned long long)ic.edited);
     }
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {
