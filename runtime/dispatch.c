@@ -7,6 +7,7 @@
 #include "err.h"
 #include "flowkey.h"
 #include "pkt.h"
+#include "shaper.h"
 #include "spsc.h"
 #include "worker.h"
 
@@ -92,11 +93,38 @@ void dispatch_free(struct dispatcher *d)
     free(d);
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void put_back(struct dispatcher *d, struct pkt *p);
+
+/* A held packet the shaper drops (its class's FIFO overflowed). */
+static void dropped(void *ctx, struct pkt *p)
+{
+    p->qclass = 0;
+    p->verdict = CAPTURE_VERDICT_DROP;
+    put_back(ctx, p);
+}
+
 static void put_back(struct dispatcher *d, struct pkt *p)
 {
     if (p->flags & PKT_OWNED)
         free(p->own);
     else if (!(p->flags & PKT_PSEUDO)) {
+        if (d->cap->inl && p->qclass && p->verdict == CAPTURE_VERDICT_ACCEPT && d->cfg.shaper) {
+            /* shaped: the backend hears of it when its class releases it */
+            uint32_t len = p->edit ? p->edit_len : p->wirelen;
+            if (shaper_hold(d->cfg.shaper, p, len, mono_ns(), dropped, d)) {
+                if (d->cap->inl->hold)
+                    d->cap->inl->hold(d->cap, p->source, p->cookie);
+                return;
+            }
+            p->verdict = CAPTURE_VERDICT_DROP;
+        }
         if (d->cap->inl && p->edit && p->verdict == CAPTURE_VERDICT_ACCEPT)
             d->cap->inl->accept_edited(d->cap, p->source, p->cookie, p->edit, p->edit_len);
         else if (d->cap->inl)
@@ -155,7 +183,6 @@ static void flush_worker(struct dispatcher *d, unsigned w)
 {
     struct spsc *q = worker_work_queue(d->workers[w]);
     unsigned n = d->nout[w], done = 0;
-    unsigned spins = 0;
     while (done < n) {
         done += (unsigned)spsc_push(q, (void *const *)d->out[w] + done, n - done);
         if (done == n)
@@ -169,7 +196,9 @@ static void flush_worker(struct dispatcher *d, unsigned w)
         }
         stats_inc(&d->stats, CNT_SPU_QUEUE_WAITS);
         dispatch_reclaim(d);
-        nap(++spins < 16 ? 10000 : 50000);
+        /* sleep until the worker has emptied half its queue (it wakes us),
+         * instead of waking every few microseconds to find it still full */
+        spsc_wait_space(q, spsc_capacity(q) / 2, 2000000L);
     }
     d->nout[w] = 0;
 }
@@ -263,16 +292,18 @@ static void handle(struct dispatcher *d, struct pkt *p)
     route(d, q, &pd);
 }
 
-static int64_t mono_ns(void)
+/* A packet its class releases: let through, descriptor back to the pool. */
+static void released(void *ctx, struct pkt *p)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    p->qclass = 0;
+    put_back(ctx, p);
 }
 
 int dispatch_step(struct dispatcher *d, struct spu_error *err)
 {
     dispatch_reclaim(d);
+    if (d->cfg.shaper)
+        shaper_release(d->cfg.shaper, mono_ns(), released, d);
     if (d->nfree < BATCH * 2) {
         for (unsigned w = 0; w < d->cfg.nworkers; w++)
             if (d->nout[w])
@@ -314,6 +345,12 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
      * sweep while a later packet of it still waits in the dispatcher's
      * batch (which made the flows depend on the worker count). */
     atomic_store_explicit(d->clock, d->clock_local, memory_order_release);
+    /* Less than a full batch: the capture is drained for now (a quiet link,
+     * the end of the file). Sleeping workers wait for a bigger batch; wake
+     * them now so that nothing waits on a queue for their timeout. */
+    if (n < BATCH)
+        for (unsigned w = 0; w < d->cfg.nworkers; w++)
+            spsc_wake_consumer(worker_work_queue(d->workers[w]));
     if (n > 0) {
         stats_add(&d->stats, CNT_SPU_DISPATCH_NS, (uint64_t)(mono_ns() - t0));
         stats_add(&d->stats, CNT_SPU_DISPATCH_PKTS, (uint64_t)n);
@@ -330,6 +367,8 @@ void dispatch_finish(struct dispatcher *d)
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         d->nout[w] = 0;
     dispatch_reclaim(d);
+    if (d->cfg.shaper)
+        shaper_flush(d->cfg.shaper, released, d);
 }
 
 struct stats_block *dispatch_stats(struct dispatcher *d)
