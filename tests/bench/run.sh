@@ -14,7 +14,11 @@ set -eu
 #          rules, compile, reload, monitor
 # input    mix: corpus HTTP/SMTP copies + gen traffic; mixm: the same, smaller (4 copies,
 #          40,000 gen flows); flows: gen, every flow open at
-#          once; idle: a few flows (the idle reference for memory per flow); dnstls:
+#          once; idle: a few flows (the idle reference for memory per flow); http, smtp:
+#          the corpus's HTTP (SMTP) captures alone, copied; txopen, txbig: gen, one HTTP
+#          transaction per flow, every response body in progress at once (bodies of
+#          50-100 KB; 1.2-2.4 MB, over http.spg's 1 MB body limit)
+#          dnstls:
 #          copies of a capture of dig/dnsmasq and openssl s_time/s_server
 #          (tests/bench/dns-tls-capture.sh, made once in network namespaces)
 # reps     runs; the median is reported (the baselines take 5). The rules rows run the
@@ -43,6 +47,19 @@ w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+bare-http   baseline  http   5  -               {spurun} --bare -r {input}
+bare-smtp   baseline  smtp   5  -               {spurun} --bare -r {input}
+bare-txopen baseline  txopen 5  -               {spurun} --bare -r {input}
+bare-txbig  baseline  txbig  5  -               {spurun} --bare -r {input}
+http        grammars  http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+http-nomagic grammars http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+smtp        grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+smtp-nomagic grammars smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+mix-grammars grammars mixm   1  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+mix-nomagic grammars  mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
+txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
 dnstls      grammars  dnstls 2  workers=1       sh tests/bench/dns-tls-run.sh {build} {input} {out}
 rules0      rules     mixm   2  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
 rules10     rules     mixm   2  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}
@@ -93,6 +110,9 @@ MIX_GEN="-r 1:3 -m 1 --sizes 0:10,300:40,1500:30,6000:15,30000:5"
 # Flows for memory per flow: one small HTTP exchange each, every flow open at once, the
 # whole capture within a second or two of capture time so that no flow times out.
 FLOWS_GEN="-r 1 --smtp 0 --sizes 0:1,300:1 --pps 5000000"
+# Open transactions: one HTTP request per flow, every flow sending at once (interleaved
+# packet by packet), so that every response body is in progress at the peak.
+TX_GEN="-r 1 --smtp 0 --gzip 0 --chunked 0 --pps 5000000"
 
 gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME.pcap.info
     name=$1; shift
@@ -106,6 +126,16 @@ gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME
         printf '%s\n' "$line" | tr ' ' '\n' > "$f.info"
         echo "$key" > "$f.key"
     fi
+}
+
+corpus_of() { # PROTO -> "-i CAPTURE" for each corpus test of that protocol (replicate.sh)
+    python3 -c 'import json, os, sys
+d = sys.argv[1]
+for t in json.load(open(os.path.join(d, "index.json"))):
+    p = os.path.join(d, t["test"], "input.pcap")
+    if t["protocol"] == sys.argv[2] and os.path.isfile(p):
+        print("-i", p)' \
+        "${SPU_CORPUS:-../shared/corpus}/suricata-verify" "$1"
 }
 
 input_path() { # NAME -> path of the input for this size, built if needed
@@ -129,6 +159,25 @@ input_path() { # NAME -> path of the input for this size, built if needed
     idle.*)
         gen_input idle $FLOWS_GEN -f 10 -c 10 >&2
         echo "$DATA/idle.pcap" ;;
+    http.quick | smtp.quick)
+        input_path small ;; # replicating the corpus is too slow for bench-quick (above)
+    http.full | smtp.full)
+        k=20; [ "$1" = smtp ] && k=60
+        # shellcheck disable=SC2046
+        tests/bench/replicate.sh -b "$BUILD" -k $k $(corpus_of "$1") "$DATA/$1-$size.pcap" >&2
+        echo "$DATA/$1-$size.pcap" ;;
+    txopen.quick)
+        gen_input txopen-quick $TX_GEN --sizes 100000:1 -f 200 -c 200 -a 200 >&2
+        echo "$DATA/txopen-quick.pcap" ;;
+    txopen.full)
+        gen_input txopen-full $TX_GEN --sizes 100000:1 -f 2000 -c 2000 -a 2000 >&2
+        echo "$DATA/txopen-full.pcap" ;;
+    txbig.quick)
+        gen_input txbig-quick $TX_GEN --sizes 2400000:1 -f 30 -c 30 -a 30 >&2
+        echo "$DATA/txbig-quick.pcap" ;;
+    txbig.full)
+        gen_input txbig-full $TX_GEN --sizes 2400000:1 -f 300 -c 300 -a 300 >&2
+        echo "$DATA/txbig-full.pcap" ;;
     small.*)
         gen_input small -f 10000 -c 2000 $MIX_GEN >&2
         echo "$DATA/small.pcap" ;;
