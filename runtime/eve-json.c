@@ -105,9 +105,24 @@ static bool is_ascii(const char *s, size_t n)
     return true;
 }
 
+/* A byte a string holds as it is: printable ASCII but '"' and '\\'. */
+static inline bool plain(unsigned char ch)
+{
+    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
 static void put_string(struct jw *w, const char *s, size_t n)
 {
-    if (is_ascii(s, n)) {
+    size_t i = 0;
+    while (i < n && plain((unsigned char)s[i]))
+        i++;
+    if (i == n) { /* the common case: printable ASCII, copied as it is */
+        put_c(w, '"');
+        put(w, s, n);
+        put_c(w, '"');
+        return;
+    }
+    if (is_ascii(s + i, n - i)) {
         put_ascii(w, s, n);
         return;
     }
