@@ -389,6 +389,7 @@ static int is_table_section(unsigned s)
     case SPU_SEC_META:
     case SPU_SEC_LOG:
     case SPU_SEC_LOGENT:
+    case SPU_SEC_STATE:
     case SPU_SEC_CONST:
     case SPU_SEC_CODE:
         return 1;

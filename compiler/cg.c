@@ -5,6 +5,7 @@
 #include "builtin-api.h"
 #include "diag.h"
 #include "err.h"
+#include "textbuf.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -234,65 +235,22 @@ uint32_t cg_cidr_list(struct cg *cg, const struct sema_const *c)
 
 /* ---- expression texts ---- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool bad;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+static void sb_quoted(struct textbuf *b, const uint8_t *s, uint32_t n)
 {
-    if (b->bad)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 64;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
-        if (!np) {
-            b->bad = true;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void sb_fmt(struct sbuf *b, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        sb_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static void sb_quoted(struct sbuf *b, const uint8_t *s, uint32_t n)
-{
-    sb_str(b, "\"");
+    tb_str(b, "\"");
     for (uint32_t i = 0; i < n; i++) {
         uint8_t c = s[i];
         if (c == '"' || c == '\\')
-            sb_fmt(b, "\\%c", c);
+            tb_fmt(b, "\\%c", c);
         else if (c >= 0x20 && c < 0x7f)
-            sb_put(b, (const char *)&c, 1);
+            tb_put(b, &c, 1);
         else
-            sb_fmt(b, "\\x%02x", c);
+            tb_fmt(b, "\\x%02x", c);
     }
-    sb_str(b, "\"");
+    tb_str(b, "\"");
 }
 
-static const char *sb_done(struct cg *cg, struct sbuf *b)
+static const char *sb_done(struct cg *cg, struct textbuf *b)
 {
     const char *r = NULL;
     if (!b->bad) {
@@ -304,34 +262,34 @@ static const char *sb_done(struct cg *cg, struct sbuf *b)
     return r;
 }
 
-static void const_canon(struct sbuf *b, const struct sema_const *c)
+static void const_canon(struct textbuf *b, const struct sema_const *c)
 {
     switch (c->type) {
     case SPU_T_NULL:
-        sb_str(b, "null");
+        tb_str(b, "null");
         break;
     case SPU_T_BOOL:
-        sb_str(b, c->i ? "true" : "false");
+        tb_str(b, c->i ? "true" : "false");
         break;
     case SPU_T_INT:
-        sb_fmt(b, "%lld", (long long)c->i);
+        tb_fmt(b, "%lld", (long long)c->i);
         break;
     case SPU_T_STR:
         sb_quoted(b, c->s, c->len);
         break;
     case SPU_T_IP:
-        sb_str(b, "ip:");
+        tb_str(b, "ip:");
         for (int i = 0; i < 16; i++)
-            sb_fmt(b, "%02x", c->s[i]);
-        sb_fmt(b, "/%u", c->len);
+            tb_fmt(b, "%02x", c->s[i]);
+        tb_fmt(b, "/%u", c->len);
         break;
     default:
-        sb_str(b, "?");
+        tb_str(b, "?");
         break;
     }
 }
 
-static bool canon(struct sbuf *b, const struct ast_node *n)
+static bool canon(struct textbuf *b, const struct ast_node *n)
 {
     if (n->sema.cval) {
         const_canon(b, n->sema.cval);
@@ -342,23 +300,23 @@ static bool canon(struct sbuf *b, const struct ast_node *n)
     case AST_MEMBER:
         switch (n->sema.ref) {
         case SEMA_REF_FIELD:
-            sb_fmt(b, "F%u.%u%s", n->sema.layout->id, n->sema.index,
+            tb_fmt(b, "F%u.%u%s", n->sema.layout->id, n->sema.index,
                    (n->sema.flags & SEMA_F_CURRENT) ? "c" : "");
             return true;
         case SEMA_REF_ANC_FIELD:
-            sb_fmt(b, "A%u.%u", n->sema.layout->id, n->sema.index);
+            tb_fmt(b, "A%u.%u", n->sema.layout->id, n->sema.index);
             return true;
         case SEMA_REF_PAIR_FIELD:
-            sb_fmt(b, "P%u.%u", n->sema.layout->id, n->sema.index);
+            tb_fmt(b, "P%u.%u", n->sema.layout->id, n->sema.index);
             return true;
         case SEMA_REF_FLOWKEY:
-            sb_fmt(b, "K%u", n->sema.index);
+            tb_fmt(b, "K%u", n->sema.index);
             return true;
         case SEMA_REF_MEMBER:
-            sb_str(b, "(");
+            tb_str(b, "(");
             if (!canon(b, n->a))
                 return false;
-            sb_fmt(b, ")M%u.%u", n->sema.layout->id, n->sema.index);
+            tb_fmt(b, ")M%u.%u", n->sema.layout->id, n->sema.index);
             return true;
         default:
             return false;
@@ -366,22 +324,22 @@ static bool canon(struct sbuf *b, const struct ast_node *n)
     case AST_SUBSCRIPT:
         if (!canon(b, n->a))
             return false;
-        sb_str(b, "[");
+        tb_str(b, "[");
         if (!canon(b, n->b))
             return false;
-        sb_str(b, "]");
+        tb_str(b, "]");
         return true;
     case AST_CALL:
         if (n->sema.ref != SEMA_REF_BUILTIN || !(spu_builtins[n->sema.index].flags & SPU_BIF_PURE))
             return false;
-        sb_fmt(b, "C%u(", n->sema.index);
+        tb_fmt(b, "C%u(", n->sema.index);
         for (uint32_t i = 0; i < n->sema.nargs; i++) {
             if (i)
-                sb_str(b, ",");
+                tb_str(b, ",");
             if (!canon(b, n->sema.args[i]))
                 return false;
         }
-        sb_str(b, ")");
+        tb_str(b, ")");
         return true;
     default:
         return false;
@@ -390,7 +348,7 @@ static bool canon(struct sbuf *b, const struct ast_node *n)
 
 const char *cg_canon(struct cg *cg, const struct ast_node *n)
 {
-    struct sbuf b = {0};
+    struct textbuf b = {0};
     if (!canon(&b, n)) {
         free(b.p);
         return NULL;
@@ -398,78 +356,78 @@ const char *cg_canon(struct cg *cg, const struct ast_node *n)
     return sb_done(cg, &b);
 }
 
-static void text(struct sbuf *b, const struct ast_node *n)
+static void text(struct textbuf *b, const struct ast_node *n)
 {
     switch (n->kind) {
     case AST_NAME:
-        sb_str(b, n->name);
+        tb_str(b, n->name);
         break;
     case AST_FLOWREF:
-        sb_str(b, "flow");
+        tb_str(b, "flow");
         break;
     case AST_STATEREF:
-        sb_str(b, "state");
+        tb_str(b, "state");
         break;
     case AST_MEMBER:
         text(b, n->a);
-        sb_str(b, ".");
-        sb_str(b, n->name);
+        tb_str(b, ".");
+        tb_str(b, n->name);
         break;
     case AST_SUBSCRIPT:
         text(b, n->a);
-        sb_str(b, "[");
+        tb_str(b, "[");
         text(b, n->b);
-        sb_str(b, "]");
+        tb_str(b, "]");
         break;
     case AST_CALL:
-        sb_str(b, n->name);
-        sb_str(b, "(");
+        tb_str(b, n->name);
+        tb_str(b, "(");
         for (const struct ast_node *a = n->a; a; a = a->next) {
             if (a->name) {
-                sb_str(b, a->name);
-                sb_str(b, ": ");
+                tb_str(b, a->name);
+                tb_str(b, ": ");
             }
             text(b, a->a);
             if (a->next)
-                sb_str(b, ", ");
+                tb_str(b, ", ");
         }
-        sb_str(b, ")");
+        tb_str(b, ")");
         break;
     case AST_STR:
         sb_quoted(b, n->bytes, n->len);
         break;
     case AST_INT:
-        sb_fmt(b, "%lld", (long long)n->ival);
+        tb_fmt(b, "%lld", (long long)n->ival);
         break;
     case AST_BOOL:
-        sb_str(b, n->ival ? "true" : "false");
+        tb_str(b, n->ival ? "true" : "false");
         break;
     case AST_NULL:
-        sb_str(b, "null");
+        tb_str(b, "null");
         break;
     case AST_UNARY:
-        sb_str(b, ast_op_text(n->op));
+        tb_str(b, ast_op_text(n->op));
         text(b, n->a);
         break;
     case AST_BINARY:
-        sb_str(b, "(");
+        tb_str(b, "(");
         text(b, n->a);
-        sb_fmt(b, " %s ", ast_op_text(n->op));
+        tb_fmt(b, " %s ", ast_op_text(n->op));
         text(b, n->b);
-        sb_str(b, ")");
+        tb_str(b, ")");
         break;
     default:
         if (n->sema.cval)
             const_canon(b, n->sema.cval);
         else
-            sb_str(b, ast_kind_name(n->kind));
+            tb_str(b, ast_kind_name(n->kind));
         break;
     }
 }
 
 const char *cg_expr_text(struct cg *cg, const struct ast_node *n)
 {
-    struct sbuf b = {0};
+    struct textbuf b = {0};
     text(&b, n);
     const char *r = sb_done(cg, &b);
     return r ? r : "";

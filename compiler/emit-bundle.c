@@ -325,6 +325,15 @@ static void emit_sessions_outputs(struct cg *cg)
         };
         spu_bw_output(cg->bw, &bo);
     }
+    for (uint32_t i = 0; i < prog->nstates; i++) {
+        const struct sema_state *st = prog->states[i];
+        struct spu_bstate bs = {
+            .kind = (uint32_t)st->kind, /* AST_STATE_* == SPU_ST_* */
+            .name = st->name ? spu_bw_cstr(cg->bw, st->name) : spu_bw_str(cg->bw, "", 0),
+            .backend = spu_bw_str(cg->bw, st->backend, st->blen),
+        };
+        spu_bw_state(cg->bw, &bs);
+    }
 }
 
 static void emit_patterns(struct cg *cg)
@@ -357,6 +366,17 @@ int emit_bundle(struct cg *cg, const char *name, const struct cg_meta *meta, uin
     if (cg->status != SPU_OK)
         return cg->status;
     emit_events(cg);
+    if (prog->nmsg_ends && cg->status == SPU_OK) {
+        uint32_t *ids = calloc(prog->nmsg_ends, sizeof(*ids));
+        if (!ids)
+            return cg->status = SPU_ENOMEM;
+        for (uint32_t i = 0; i < prog->nmsg_ends; i++)
+            ids[i] = prog->msg_ends[i]->id;
+        g = spu_bw_globals(cg->bw);
+        g->msg_ends = spu_bw_u32(cg->bw, ids, prog->nmsg_ends);
+        g->nmsg_ends = prog->nmsg_ends;
+        free(ids);
+    }
     emit_rules(cg);
     emit_sessions_outputs(cg);
     emit_patterns(cg);

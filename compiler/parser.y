@@ -160,7 +160,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %type <node> el_primary alts arms arm sinks sink filters filter parse_target
 %type <node> log_entries log_entry
 %type <str> log_path log_name
-%type <node> spr_decls spr_decl opt_max rule_attrs rule_attr r_block r_stmts r_stmt
+%type <node> spr_decls spr_decl event_names state_backend opt_max rule_attrs rule_attr r_block r_stmts r_stmt
 %type <node> expr postfix primary opt_args args arg opt_list_items list_items
 %type <str> limit_name opt_word
 %type <num> transport dir type
@@ -855,6 +855,36 @@ spr_decl
           $$->bytes = $4->bytes;
           $$->len = $4->len;
       }
+    | IDENT KW_LIST IDENT KW_IN state_backend ';' {
+          expect_word(pc, $1, "state", @1);
+          CHECK($$ = mk_name(pc, AST_STATEDECL, $3, @3));
+          $$->ival = AST_STATE_LIST;
+          $$->bytes = $5->bytes;
+          $$->len = $5->len;
+          $$->loc = @$;
+      }
+    | IDENT IDENT KW_IN state_backend ';' {
+          expect_word(pc, $1, "state", @1);
+          NEW($$, AST_STATEDECL, @$);
+          if (strcmp($2, "bucket") == 0)
+              $$->ival = AST_STATE_BUCKET;
+          else if (strcmp($2, "window") == 0)
+              $$->ival = AST_STATE_WINDOW;
+          else if (strcmp($2, "score") == 0)
+              $$->ival = AST_STATE_SCORE;
+          else
+              parse_error(pc, @2, "expected 'list NAME', 'bucket', 'window' or 'score', found '%s'",
+                          $2);
+          $$->bytes = $4->bytes;
+          $$->len = $4->len;
+      }
+    | IDENT IDENT IDENT event_names ';' {
+          expect_word(pc, $1, "message", @1);
+          expect_word(pc, $2, "ends", @2);
+          expect_word(pc, $3, "on", @3);
+          NEW($$, AST_MSGEND, @1);
+          $$->a = $4;
+      }
     | KW_RULE rule_attrs KW_ON event_name r_block {
           NEW($$, AST_RULE, @1);
           $$->a = $2;
@@ -863,6 +893,22 @@ spr_decl
       }
     | error ';' { $$ = NULL; }
     | error r_block { (void)$2; $$ = NULL; } /* a bad rule head: skip its body */
+    ;
+
+/* where a state table lives: "redis://HOST:PORT", or memory */
+state_backend
+    : STRLIT
+    | IDENT {
+          CHECK($$ = mk_name(pc, AST_STR, $1, @1));
+          expect_word(pc, $1, "memory", @1);
+          $$->bytes = (const uint8_t *)"memory";
+          $$->len = 6;
+      }
+    ;
+
+event_names
+    : event_name
+    | event_names ',' event_name { $$ = ast_append($1, $3); }
     ;
 
 opt_word

@@ -16,64 +16,33 @@
 #include "arena.h"
 #include "dfa.h"
 #include "err.h"
+#include "textbuf.h"
 #include "regex.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct tbuf {
-    char *p;
-    size_t len, cap;
-    bool bad;
-};
-
-static void tput(struct tbuf *b, const char *s, size_t n)
-{
-    if (b->bad)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 128;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
-        if (!np) {
-            b->bad = true;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void tstr(struct tbuf *b, const char *s)
-{
-    tput(b, s, strlen(s));
-}
-
-static void tbyte(struct tbuf *b, unsigned c)
+static void tbyte(struct textbuf *b, unsigned c)
 {
     char x[8];
     snprintf(x, sizeof(x), "\\x%02x", c);
-    tput(b, x, 4);
+    tb_put(b, x, 4);
 }
 
 /* Flag-free regex syntax for a parsed pattern (its flags are already in
  * the byte sets). */
-static void rx_text(struct tbuf *b, const struct spu_rx_node *n)
+static void rx_text(struct textbuf *b, const struct spu_rx_node *n)
 {
     switch (n->kind) {
     case SPU_RX_EMPTY:
-        tstr(b, "(?:)");
+        tb_str(b, "(?:)");
         return;
     case SPU_RX_SET: {
         if (spu_byteset_empty(&n->set)) {
-            tstr(b, "[^\\x00-\\xff]");
+            tb_str(b, "[^\\x00-\\xff]");
             return;
         }
-        tstr(b, "[");
+        tb_str(b, "[");
         for (unsigned c = 0; c < 256;) {
             if (!spu_byteset_has(&n->set, c)) {
                 c++;
@@ -84,12 +53,12 @@ static void rx_text(struct tbuf *b, const struct spu_rx_node *n)
                 e++;
             tbyte(b, c);
             if (e > c) {
-                tstr(b, "-");
+                tb_str(b, "-");
                 tbyte(b, e);
             }
             c = e + 1;
         }
-        tstr(b, "]");
+        tb_str(b, "]");
         return;
     }
     case SPU_RX_CAT:
@@ -97,23 +66,23 @@ static void rx_text(struct tbuf *b, const struct spu_rx_node *n)
             rx_text(b, k);
         return;
     case SPU_RX_ALT:
-        tstr(b, "(?:");
+        tb_str(b, "(?:");
         for (const struct spu_rx_node *k = n->kids; k; k = k->next) {
             rx_text(b, k);
             if (k->next)
-                tstr(b, "|");
+                tb_str(b, "|");
         }
-        tstr(b, ")");
+        tb_str(b, ")");
         return;
     case SPU_RX_REPEAT: {
         char q[32];
-        tstr(b, "(?:");
+        tb_str(b, "(?:");
         rx_text(b, n->kids);
         if (n->max == SPU_RX_INF)
             snprintf(q, sizeof(q), "){%u,}", n->min);
         else
             snprintf(q, sizeof(q), "){%u,%u}", n->min, n->max);
-        tstr(b, q);
+        tb_str(b, q);
         return;
     }
     default:
@@ -135,33 +104,33 @@ static struct spu_regex *parse_pattern(const struct ast_node *pat, struct spu_er
 
 /* Append the pattern as regex text for the DFA's `source` (diagnostics,
  * dumps): a regex as written, a literal escaped, flags as a (?i) prefix. */
-static void source_text(struct tbuf *b, const struct ast_node *pat)
+static void source_text(struct textbuf *b, const struct ast_node *pat)
 {
     if (pat->kind == AST_REGEX) {
         if (pat->name && *pat->name) {
-            tstr(b, "(?");
-            tstr(b, pat->name);
-            tstr(b, ")");
+            tb_str(b, "(?");
+            tb_str(b, pat->name);
+            tb_str(b, ")");
         }
-        tput(b, (const char *)pat->bytes, pat->len);
+        tb_put(b, (const char *)pat->bytes, pat->len);
         return;
     }
     if (pat->flags & AST_F_NOCASE)
-        tstr(b, "(?i)");
+        tb_str(b, "(?i)");
     for (uint32_t i = 0; i < pat->len; i++) {
         unsigned char c = pat->bytes[i];
         if (c < 0x20 || c >= 0x7f)
             tbyte(b, c);
         else {
             if (strchr("\\^$.|?*+()[]{}/", c))
-                tput(b, "\\", 1);
-            tput(b, (const char *)&c, 1);
+                tb_put(b, "\\", 1);
+            tb_put(b, (const char *)&c, 1);
         }
     }
 }
 
 /* Append the flag-free text of pattern node `pat`. */
-static int pattern_text(struct cg *cg, struct tbuf *b, const struct ast_node *pat)
+static int pattern_text(struct cg *cg, struct textbuf *b, const struct ast_node *pat)
 {
     struct spu_error err;
     spu_error_clear(&err);
@@ -222,13 +191,13 @@ const char *cg_first_text(struct cg *cg, const struct sema_first *f)
 static uint32_t build(struct cg *cg, char **texts, uint32_t n, uint32_t mode, const char *source,
                       struct src_loc loc)
 {
-    struct tbuf key = {0};
+    struct textbuf key = {0};
     char m[16];
     snprintf(m, sizeof(m), "%x:", mode);
-    tstr(&key, m);
+    tb_str(&key, m);
     for (uint32_t i = 0; i < n; i++) {
-        tstr(&key, texts[i]);
-        tstr(&key, "\n");
+        tb_str(&key, texts[i]);
+        tb_str(&key, "\n");
     }
     if (key.bad) {
         free(key.p);
@@ -318,7 +287,7 @@ static uint32_t build_patterns(struct cg *cg, const struct ast_node *const *pats
         return SPU_NONE;
     }
     for (uint32_t i = 0; i < n; i++) {
-        struct tbuf b = {0};
+        struct textbuf b = {0};
         if (pattern_text(cg, &b, pats[i]) != SPU_OK || b.bad) {
             if (b.bad)
                 cg->status = SPU_ENOMEM;
@@ -337,7 +306,7 @@ out:
 
 uint32_t cg_dfa_pattern(struct cg *cg, const struct ast_node *pat, uint32_t mode)
 {
-    struct tbuf s = {0};
+    struct textbuf s = {0};
     source_text(&s, pat);
     if (s.bad) {
         free(s.p);
@@ -350,10 +319,10 @@ uint32_t cg_dfa_pattern(struct cg *cg, const struct ast_node *pat, uint32_t mode
 
 uint32_t cg_dfa_patterns(struct cg *cg, const struct ast_node *const *pats, uint32_t n)
 {
-    struct tbuf s = {0};
+    struct textbuf s = {0};
     for (uint32_t i = 0; i < n; i++) {
         if (i)
-            tstr(&s, " ; ");
+            tb_str(&s, " ; ");
         source_text(&s, pats[i]);
     }
     if (s.bad) {
@@ -372,7 +341,7 @@ uint32_t cg_dfa_choice(struct cg *cg, const struct sema_choice *ch, struct src_l
         return SPU_NONE;
     }
     char **texts = calloc(ch->n, sizeof(*texts));
-    struct tbuf src = {0};
+    struct textbuf src = {0};
     uint32_t idx = SPU_NONE;
     if (!texts) {
         cg->status = SPU_ENOMEM;
@@ -380,20 +349,20 @@ uint32_t cg_dfa_choice(struct cg *cg, const struct sema_choice *ch, struct src_l
     }
     for (uint32_t i = 0; i < ch->n; i++) {
         const struct sema_first *f = &ch->alts[i];
-        struct tbuf b = {0};
+        struct textbuf b = {0};
         if (f->n == 0) {
             cg_bug(cg, "choice label %u has no first token", i);
             goto out;
         }
         for (uint32_t k = 0; k < f->n; k++) {
             if (f->n > 1)
-                tstr(&b, k ? "|(?:" : "(?:");
+                tb_str(&b, k ? "|(?:" : "(?:");
             if (pattern_text(cg, &b, f->toks[k].node) != SPU_OK) {
                 free(b.p);
                 goto out;
             }
             if (f->n > 1)
-                tstr(&b, ")");
+                tb_str(&b, ")");
         }
         if (b.bad) {
             free(b.p);
@@ -402,10 +371,10 @@ uint32_t cg_dfa_choice(struct cg *cg, const struct sema_choice *ch, struct src_l
         }
         texts[i] = b.p;
         if (i)
-            tstr(&src, " ; ");
+            tb_str(&src, " ; ");
         for (uint32_t k = 0; k < f->n; k++) {
             if (k)
-                tstr(&src, "|");
+                tb_str(&src, "|");
             source_text(&src, f->toks[k].node);
         }
     }

@@ -288,5 +288,16 @@ void sema_dump(FILE *out, const struct sema_program *p)
         sema_bytes_print(out, o->path, o->path_len);
         fputc('\n', out);
     }
+    for (uint32_t i = 0; i < p->nstates; i++) {
+        const struct sema_state *st = p->states[i];
+        static const char *const kinds[] = {"?", "list", "bucket", "window", "score"};
+        fprintf(out, "state %s%s%s in ", kinds[st->kind], st->name ? " " : "",
+                st->name ? st->name : "");
+        sema_bytes_print(out, st->backend, st->blen);
+        fputc('\n', out);
+    }
+    for (uint32_t i = 0; i < p->nmsg_ends; i++)
+        fprintf(out, "%s%s%s", i ? ", " : "message ends on ", p->msg_ends[i]->name,
+                i + 1 == p->nmsg_ends ? "\n" : "");
     rules(out, p);
 }

@@ -47,6 +47,29 @@ struct sema_local *sema_scope_find(const struct ectx *c, const char *name)
     return NULL;
 }
 
+bool sema_block(struct ectx *c, struct ast_node *blk,
+                bool (*stmt)(struct ectx *c, struct ast_node *st))
+{
+    struct scope *saved = c->scope, *saved_block = c->block;
+    c->block = c->scope;
+    bool term = false, warned = false;
+    for (struct ast_node *st = blk->a; st; st = st->next) {
+        if (term) {
+            st->sema.flags |= SEMA_F_UNREACHABLE;
+            if (!warned)
+                sema_warning(c->s, st->loc, "unreachable code");
+            warned = true;
+        }
+        if (stmt(c, st))
+            term = true;
+        if (diag_stop(c->s->diag))
+            break;
+    }
+    c->scope = saved;
+    c->block = saved_block;
+    return term;
+}
+
 struct sema_local *sema_scope_add(struct ectx *c, const char *name,
                                   const struct sema_type *type, const struct ast_node *decl,
                                   bool param)

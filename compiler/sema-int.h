@@ -154,6 +154,11 @@ struct sema_local *sema_scope_find(const struct ectx *c, const char *name);
 struct sema_local *sema_scope_add(struct ectx *c, const char *name,
                                   const struct sema_type *type, const struct ast_node *decl,
                                   bool param);
+/* A block in its own scope: stmt checks each statement and returns true when
+ * it ends control flow; the statements after such a one are marked
+ * unreachable (one warning). True when the block ends control flow. */
+bool sema_block(struct ectx *c, struct ast_node *blk,
+                bool (*stmt)(struct ectx *c, struct ast_node *st));
 /* The type a VAR declares (explicit, or from its initialiser), checked. */
 const struct sema_type *sema_var_type(struct ectx *c, struct ast_node *var);
 /* Find a builtin by name, or -1. */

@@ -2,6 +2,7 @@
  * sessions, outputs and rules (attributes, event, body), and the names a
  * rule body can use (see sema-int.h). */
 #include "sema-int.h"
+#include "bytecode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,8 @@ static void declare_session(struct sema *s, struct ast_node *d)
     if (d->ival2 < 0)
         sema_error(s, d->loc, "a session's max must not be negative");
     declare_vars(s, ss->layout, d->b, ss);
+    if (s->prog->nsessions >= SPU_MAX_SESSIONS)
+        sema_error(s, d->loc, "too many sessions: a bundle holds at most %u", SPU_MAX_SESSIONS);
     ss->id = s->prog->nsessions;
     d->sema.sym.session = ss;
     SEMA_PUSH(s, s->prog->sessions, s->prog->nsessions, ss);
@@ -273,6 +276,99 @@ static void declare_output(struct sema *s, struct ast_node *d)
     o->id = s->prog->noutputs;
     d->sema.sym.output = o;
     SEMA_PUSH(s, s->prog->outputs, s->prog->noutputs, o);
+}
+
+/* "redis://HOST:PORT" with a port in 1..65535 (what spurun --state takes). */
+static bool redis_url_ok(const uint8_t *b, uint32_t n)
+{
+    static const char pre[] = "redis://";
+    size_t np = sizeof(pre) - 1;
+    if (n <= np || memcmp(b, pre, np) != 0)
+        return false;
+    uint32_t i = (uint32_t)np, host = i;
+    while (i < n && b[i] != ':' && b[i] != '/' && b[i] > ' ')
+        i++;
+    if (i == host || i >= n || b[i] != ':')
+        return false;
+    unsigned long port = 0;
+    uint32_t digits = ++i;
+    while (i < n && b[i] >= '0' && b[i] <= '9' && port <= 65535)
+        port = port * 10 + (unsigned long)(b[i++] - '0');
+    return i == n && i > digits && port >= 1 && port <= 65535;
+}
+
+static const char *state_kind_name(int k)
+{
+    return k == AST_STATE_LIST     ? "list"
+           : k == AST_STATE_BUCKET ? "bucket"
+           : k == AST_STATE_WINDOW ? "window"
+                                   : "score";
+}
+
+/* `state KIND [NAME] in BACKEND;`: one backend per kind (per list for
+ * lists) in the bundle; the same declaration in two files is kept once. */
+static void declare_state(struct sema *s, struct ast_node *d)
+{
+    bool mem = d->len == 6 && memcmp(d->bytes, "memory", 6) == 0;
+    if (!mem && !redis_url_ok(d->bytes, d->len)) {
+        sema_error(s, d->loc, "a state backend is memory or \"redis://HOST:PORT\", not \"%.*s\"",
+                   (int)d->len, (const char *)d->bytes);
+        return;
+    }
+    if (d->ival == AST_STATE_LIST && (!d->name || !*d->name)) {
+        sema_error(s, d->loc, "a state list needs a name");
+        return;
+    }
+    for (uint32_t i = 0; i < s->prog->nstates; i++) {
+        const struct sema_state *o = s->prog->states[i];
+        if (o->kind != d->ival || (o->name && strcmp(o->name, d->name) != 0))
+            continue;
+        if (o->blen != d->len || memcmp(o->backend, d->bytes, d->len) != 0) {
+            sema_error(s, d->loc, "state %s%s%s is already in \"%.*s\"", state_kind_name(o->kind),
+                       o->name ? " " : "", o->name ? o->name : "", (int)o->blen,
+                       (const char *)o->backend);
+            sema_note(s, o->decl->loc, "declared here");
+        }
+        return;
+    }
+    struct sema_state *st = sema_alloc(s, sizeof(*st));
+    if (!st)
+        return;
+    st->decl = d;
+    st->kind = (int)d->ival;
+    st->name = d->ival == AST_STATE_LIST ? d->name : NULL;
+    st->backend = d->bytes;
+    st->blen = d->len;
+    SEMA_PUSH(s, s->prog->states, s->prog->nstates, st);
+}
+
+/* `message ends on E, ...;`: grammar events of imported protocols. Several
+ * files may name the same event (each rule file that scores mail says
+ * where a mail ends): the bundle keeps it once. */
+static void declare_msg_end(struct sema *s, const struct ast_node *file, struct ast_node *d)
+{
+    for (struct ast_node *n = d->a; n; n = n->next) {
+        struct sema_event *e = sema_find_event(s, n->name);
+        if (!e || e->kind != SEMA_EVENT_GRAMMAR) {
+            if (sema_rt_event_find(n->name) >= 0)
+                sema_error(s, n->loc, "a message ends on a grammar event; '%s' is the runtime's",
+                           n->name);
+            else
+                sema_error(s, n->loc, "unknown event '%s'", n->name);
+            continue;
+        }
+        if (!imports(file, e->proto->name)) {
+            sema_error(s, n->loc, "event %s belongs to protocol '%s', which this file does not "
+                       "import (add 'import %s;')", e->name, e->proto->name, e->proto->name);
+            continue;
+        }
+        bool dup = false;
+        for (uint32_t k = 0; k < s->prog->nmsg_ends && !dup; k++)
+            dup = s->prog->msg_ends[k] == e;
+        n->sema.sym.event = e;
+        if (!dup)
+            SEMA_PUSH(s, s->prog->msg_ends, s->prog->nmsg_ends, e);
+    }
 }
 
 static void rule_attrs(struct sema *s, struct sema_rule *r, const struct ast_node *d)
@@ -645,26 +741,14 @@ static void session_key(struct sema *s, struct ast_node *file, struct sema_sessi
 
 static bool r_stmt(struct rctx *r, struct ast_node *st);
 
+static bool r_stmt_of(struct ectx *e, struct ast_node *st)
+{
+    return r_stmt((struct rctx *)e, st); /* e is the first member */
+}
+
 static bool r_block(struct rctx *r, struct ast_node *blk)
 {
-    struct scope *saved = r->e.scope, *saved_block = r->e.block;
-    r->e.block = r->e.scope;
-    bool term = false, warned = false;
-    for (struct ast_node *st = blk->a; st; st = st->next) {
-        if (term) {
-            st->sema.flags |= SEMA_F_UNREACHABLE;
-            if (!warned)
-                sema_warning(r->e.s, st->loc, "unreachable code");
-            warned = true;
-        }
-        if (r_stmt(r, st))
-            term = true;
-        if (diag_stop(r->e.s->diag))
-            break;
-    }
-    r->e.scope = saved;
-    r->e.block = saved_block;
-    return term;
+    return sema_block(&r->e, blk, r_stmt_of);
 }
 
 /* A statement that is not a block: its own scope, like a block. */
@@ -829,6 +913,12 @@ static void check_rule(struct sema *s, struct ast_node *file, struct sema_rule *
                    "import (add 'import %s;')", e->name, e->proto->name, e->proto->name);
     r->event = e;
     d->b->sema.sym.event = e;
+    if (r->score && e->kind != SEMA_EVENT_GRAMMAR)
+        sema_error(s, d->b->loc, "'score' adds to a message's spam score, and the runtime event "
+                   "%s belongs to no message", e->name);
+    else if (r->score && !s->prog->nmsg_ends)
+        sema_error(s, d->b->loc, "'score' needs to know where a message ends: declare "
+                   "'message ends on EVENT, ...;' (rules/mail.spr)");
     struct rctx rc;
     memset(&rc, 0, sizeof(rc));
     rc.e.s = s;
@@ -902,6 +992,12 @@ void sema_rules(struct sema *s)
                 break;
             case AST_OUTPUT:
                 declare_output(s, d);
+                break;
+            case AST_MSGEND:
+                declare_msg_end(s, f, d);
+                break;
+            case AST_STATEDECL:
+                declare_state(s, d);
                 break;
             case AST_RULE: {
                 struct sema_rule *r = sema_alloc(s, sizeof(*r));

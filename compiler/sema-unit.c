@@ -674,26 +674,14 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
     }
 }
 
+static bool g_stmt_of(struct ectx *e, struct ast_node *st)
+{
+    return g_stmt(gctx_of(e), st);
+}
+
 static bool g_block(struct gctx *g, struct ast_node *blk)
 {
-    struct scope *saved = g->e.scope, *saved_block = g->e.block;
-    g->e.block = g->e.scope;
-    bool term = false, warned = false;
-    for (struct ast_node *st = blk->a; st; st = st->next) {
-        if (term) {
-            st->sema.flags |= SEMA_F_UNREACHABLE;
-            if (!warned)
-                sema_warning(g->e.s, st->loc, "unreachable code");
-            warned = true;
-        }
-        if (g_stmt(g, st))
-            term = true;
-        if (diag_stop(g->e.s->diag))
-            break;
-    }
-    g->e.scope = saved;
-    g->e.block = saved_block;
-    return term;
+    return sema_block(&g->e, blk, g_stmt_of);
 }
 
 static void check_map(struct sema *s, struct sema_unit *u)

@@ -300,6 +300,16 @@ struct sema_output {
     uint32_t id;
 };
 
+/* `state KIND [NAME] in BACKEND;`: where a table of the state built-ins
+ * lives, overriding spurun --state (docs/spam.md). */
+struct sema_state {
+    const struct ast_node *decl;
+    int kind;                        /* AST_STATE_* */
+    const char *name;                /* LIST: the list's name, else NULL */
+    const uint8_t *backend;          /* "memory" or "redis://HOST:PORT" */
+    uint32_t blen;
+};
+
 struct sema_ref_attr {
     const char *type;
     const uint8_t *value;
@@ -341,6 +351,12 @@ struct sema_program {
     uint32_t noutputs;
     struct sema_rule **rules;
     uint32_t nrules;
+    /* `message ends on E, ...`: events after whose rules a message's spam
+     * score (the `score` of its rules) is complete (docs/spam.md) */
+    struct sema_event **msg_ends;
+    uint32_t nmsg_ends;
+    struct sema_state **states;      /* `state` declarations, once per kind and list */
+    uint32_t nstates;
     struct sema_log **logs;          /* log declarations, in source order */
     uint32_t nlogs;
     struct sema_logent **logents;    /* every entry (subs after their parent) */

@@ -2,6 +2,7 @@
  * (see app.h). */
 #include "app.h"
 
+#include "app-pub.h"
 #include "bundle.h"
 #include "dfa-run.h"
 #include "eve.h"
@@ -28,14 +29,37 @@ struct app_proto {
     uint32_t nports;
 };
 
+/* The protocols of one grammar set (app-pub.h), as this worker uses them:
+ * the current table characterizes new flows; a flow parses with the table
+ * it was given (users counts them) until it moves at a message boundary;
+ * a table no flow uses and that is not current is freed. */
+struct app_table {
+    struct app_table *next; /* retired tables still in use */
+    struct app_gset *set;   /* one reference */
+    struct app_proto *protos;
+    unsigned nprotos;
+    unsigned users;
+};
+
+/* A protocol name, kept for the app's life: a flow's app_proto outlives
+ * the table that named it (the flow record is written after the flow's
+ * parse is freed). */
+struct app_name {
+    struct app_name *next;
+    char s[];
+};
+
 struct app {
     struct app_cfg cfg;
     struct app_sink sink;
     struct app_tx_sink tx_sink;
     struct spu_gvm *gvm;
     struct evelog *el;      /* EVE records of the bundles' log declarations */
-    struct app_proto *protos;
-    unsigned nprotos;
+    struct app_pub *pub;    /* NULL: the bundles of cfg for the app's life */
+    uint64_t seq;           /* the publication `cur` was built from */
+    struct app_table *cur;
+    struct app_table *retired;
+    struct app_name *names;
     struct eve_writer eve;
     struct stats_block st;
     struct stream_consumer cons;
@@ -56,6 +80,9 @@ struct app_flow {
     uint8_t done[2];                /* the grammar no longer parses the direction */
     uint8_t swap;                   /* the flow's client is the protocol's server (a
                                      * session picked up midstream, told by its port) */
+    struct app_table *tab;          /* the table the flow detects or parses with */
+    int64_t acct;                   /* bytes of conn accounted in cfg.memuse */
+    uint64_t stay_seq;              /* publication whose table lacks the flow's protocol */
     const struct app_proto *pi;
     struct spu_gvm_conn *conn;
     int64_t ts_ns;                  /* time of the chunk being parsed */
@@ -74,7 +101,23 @@ struct app_flow {
 
 /* ---- setup ---- */
 
-static int add_protos(struct app *a, struct spu_bundle *b, unsigned bidx, struct spu_error *err)
+static const char *intern(struct app *a, const char *nm, uint32_t len)
+{
+    for (struct app_name *n = a->names; n; n = n->next)
+        if (strlen(n->s) == len && memcmp(n->s, nm, len) == 0)
+            return n->s;
+    struct app_name *n = malloc(sizeof(*n) + len + 1u);
+    if (!n)
+        return NULL;
+    memcpy(n->s, nm, len);
+    n->s[len] = 0;
+    n->next = a->names;
+    a->names = n;
+    return n->s;
+}
+
+static int add_protos(struct app *a, struct app_table *a_t, struct spu_bundle *b, unsigned bidx,
+                      struct spu_error *err)
 {
     uint32_t np, ndfa, nwords;
     const struct spu_bproto *ps = spu_bundle_protos(b, &np);
@@ -86,19 +129,17 @@ static int add_protos(struct app *a, struct spu_bundle *b, unsigned bidx, struct
             continue;
         if (p->driver[0] == SPU_NONE && p->driver[1] == SPU_NONE)
             continue;
-        struct app_proto *n = realloc(a->protos, (a->nprotos + 1) * sizeof(*n));
+        struct app_proto *n = realloc(a_t->protos, (a_t->nprotos + 1) * sizeof(*n));
         if (!n)
             return spu_error_set(err, SPU_ENOMEM, "out of memory");
-        a->protos = n;
-        struct app_proto *ap = &a->protos[a->nprotos];
+        a_t->protos = n;
+        struct app_proto *ap = &a_t->protos[a_t->nprotos];
         memset(ap, 0, sizeof(*ap));
         uint32_t len;
         const char *nm = spu_bundle_str(b, p->name, &len);
-        if (!(ap->name = malloc(len + 1u)))
+        if (!(ap->name = (char *)intern(a, nm, len)))
             return spu_error_set(err, SPU_ENOMEM, "out of memory");
-        memcpy(ap->name, nm, len);
-        ap->name[len] = 0;
-        a->nprotos++;
+        a_t->nprotos++;
         ap->bundle = b;
         ap->bundle_idx = bidx;
         ap->proto = i;
@@ -113,6 +154,72 @@ static int add_protos(struct app *a, struct spu_bundle *b, unsigned bidx, struct
         }
     }
     return SPU_OK;
+}
+
+static void table_free(struct app_table *t)
+{
+    if (!t)
+        return;
+    free(t->protos);
+    app_gset_unref(t->set);
+    free(t);
+}
+
+/* The table of set s (takes its reference; on failure it is dropped). */
+static struct app_table *table_new(struct app *a, struct app_gset *s, struct spu_error *err)
+{
+    struct app_table *t = calloc(1, sizeof(*t));
+    if (!t) {
+        app_gset_unref(s);
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        return NULL;
+    }
+    t->set = s;
+    for (unsigned i = 0; i < app_gset_count(s); i++)
+        if (add_protos(a, t, app_gset_bundle(s, i), app_gset_slot(s, i), err) != SPU_OK) {
+            table_free(t);
+            return NULL;
+        }
+    return t;
+}
+
+/* A flow no longer uses t. */
+static void table_put(struct app *a, struct app_table *t)
+{
+    if (--t->users || t == a->cur)
+        return;
+    for (struct app_table **pp = &a->retired; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    table_free(t);
+}
+
+/* Take up the published grammar set when it changed (worker thread: one
+ * acquire load when it did not). */
+static void refresh(struct app *a)
+{
+    if (!a->pub || app_pub_seq(a->pub) == a->seq)
+        return;
+    uint64_t seq;
+    struct app_gset *s = app_pub_get(a->pub, &seq);
+    struct spu_error e = {0};
+    struct app_table *t = table_new(a, s, &e);
+    a->seq = seq; /* a table that cannot be made is not retried at every chunk */
+    if (!t) {
+        stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+        return;
+    }
+    struct app_table *old = a->cur;
+    a->cur = t;
+    if (old->users) {
+        old->next = a->retired;
+        a->retired = old;
+    } else {
+        table_free(old);
+    }
+    stats_inc(&a->st, CNT_SPU_APP_GRAMMAR_SETS);
 }
 
 static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t n, int64_t ts);
@@ -137,12 +244,16 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
     a->eve.out = cfg->out;
     a->eve.worker = cfg->worker;
     a->eve.thread = NULL;
-    for (unsigned i = 0; i < cfg->nbundles; i++)
-        if (add_protos(a, cfg->bundles[i], i, err) != SPU_OK)
-            goto fail;
-    if (a->nprotos && !(a->gvm = spu_gvm_new(NULL, err)))
+    a->pub = cfg->pub;
+    struct app_gset *s = a->pub ? app_pub_get(a->pub, &a->seq)
+                                : app_gset_new(cfg->bundles, NULL, cfg->nbundles, err);
+    if (!s || !(a->cur = table_new(a, s, err)))
         goto fail;
-    if (a->nprotos && cfg->out && !(a->el = evelog_new(err)))
+    /* with a publication, grammars may come later */
+    bool parse = a->pub || a->cur->nprotos;
+    if (parse && !(a->gvm = spu_gvm_new(NULL, err)))
+        goto fail;
+    if (parse && cfg->out && !(a->el = evelog_new(err)))
         goto fail;
     a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy, on_packet};
     return a;
@@ -155,9 +266,17 @@ void app_free(struct app *a)
 {
     if (!a)
         return;
-    for (unsigned i = 0; i < a->nprotos; i++)
-        free(a->protos[i].name);
-    free(a->protos);
+    table_free(a->cur);
+    while (a->retired) {
+        struct app_table *t = a->retired;
+        a->retired = t->next;
+        table_free(t);
+    }
+    while (a->names) {
+        struct app_name *n = a->names;
+        a->names = n->next;
+        free(n);
+    }
     spu_gvm_free(a->gvm);
     evelog_free(a->el);
     if (a->magic)
@@ -173,7 +292,7 @@ const struct stream_consumer *app_consumer(struct app *a)
 
 int app_active(const struct app *a)
 {
-    return a->nprotos > 0;
+    return a->pub || a->cur->nprotos > 0;
 }
 
 const struct stats_block *app_stats(const struct app *a)
@@ -405,10 +524,59 @@ static const struct spu_gvm_hooks gvm_hooks = {hook_event, hook_anomaly, hook_tx
 
 /* ---- characterization ---- */
 
+/* Account delta bytes of grammar buffers: false when they would pass the
+ * cap (nothing is then added). */
+static bool mem_take(struct app *a, int64_t delta)
+{
+    _Atomic int64_t *m = a->cfg.memuse;
+    if (!m || delta == 0)
+        return true;
+    if (delta < 0) {
+        atomic_fetch_add_explicit(m, delta, memory_order_relaxed);
+        return true;
+    }
+    int64_t cur = atomic_load_explicit(m, memory_order_relaxed);
+    do {
+        if (cur + delta > (int64_t)a->cfg.memcap)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(m, &cur, cur + delta, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+/* The flow's parse ends for good and its memory goes (accounted out). */
+static void conn_drop(struct app_flow *af)
+{
+    spu_gvm_conn_free(af->conn);
+    af->conn = NULL;
+    mem_take(af->app, -af->acct);
+    af->acct = 0;
+}
+
+/* After a call into the parse: account what it holds now; past the cap
+ * the flow is no longer inspected. */
+static void account(struct app_flow *af)
+{
+    struct app *a = af->app;
+    if (!a->cfg.memuse || !af->conn)
+        return;
+    int64_t now = (int64_t)spu_gvm_conn_memuse(af->conn);
+    if (mem_take(a, now - af->acct)) {
+        af->acct = now;
+        return;
+    }
+    stats_inc(&a->st, CNT_SPU_APP_MEMCAP);
+    spu_gvm_conn_stop(af->conn); /* waiting transactions complete alone */
+    conn_drop(af);
+    af->state = AF_NONE;
+}
+
 static void flow_release_detect(struct app_flow *af)
 {
     free(af->scan);
     free(af->dead);
+    if (af->hold)
+        mem_take(af->app, -(int64_t)APP_DETECT_HOLD);
     free(af->hold);
     af->scan = NULL;
     af->dead = NULL;
@@ -424,15 +592,17 @@ static struct app_flow *flow_new(struct app *a, struct flow *f)
         return NULL;
     af->app = a;
     af->flow = f;
-    af->scan = calloc((size_t)a->nprotos * 2, sizeof(*af->scan));
-    af->dead = calloc((size_t)a->nprotos * 2, 1);
+    af->tab = a->cur;
+    af->scan = calloc((size_t)af->tab->nprotos * 2, sizeof(*af->scan));
+    af->dead = calloc((size_t)af->tab->nprotos * 2, 1);
     if (!af->scan || !af->dead) {
         flow_release_detect(af);
         free(af);
         return NULL;
     }
-    for (unsigned i = 0; i < a->nprotos; i++) {
-        const struct app_proto *ap = &a->protos[i];
+    af->tab->users++;
+    for (unsigned i = 0; i < af->tab->nprotos; i++) {
+        const struct app_proto *ap = &af->tab->protos[i];
         for (int d = 0; d < 2; d++) {
             if (ap->transport != f->key.proto || !ap->has_detect[d])
                 af->dead[2 * i + d] = 1;
@@ -458,8 +628,16 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         return true;
     if (af->held + n > APP_DETECT_HOLD)
         return false;
-    if (!af->hold && !(af->hold = malloc(APP_DETECT_HOLD)))
-        return false;
+    if (!af->hold) {
+        if (!mem_take(af->app, APP_DETECT_HOLD)) {
+            stats_inc(&af->app->st, CNT_SPU_APP_MEMCAP);
+            return false;
+        }
+        if (!(af->hold = malloc(APP_DETECT_HOLD))) {
+            mem_take(af->app, -(int64_t)APP_DETECT_HOLD);
+            return false;
+        }
+    }
     if (af->npieces && af->piece_dir[af->npieces - 1] == dir) {
         af->piece_len[af->npieces - 1] += (uint32_t)n;
     } else {
@@ -476,7 +654,7 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
 
 static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
 {
-    if (af->done[dir] || !n)
+    if (af->done[dir] || !n || !af->conn)
         return;
     stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
     af->cur_dir = dir;
@@ -487,15 +665,17 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         af->done[dir] = 1;
         stats_inc(&af->app->st, CNT_SPU_APP_ERRORS);
     }
+    account(af);
 }
 
 static void eof_dir(struct app_flow *af, int dir)
 {
-    if (af->done[dir])
+    if (af->done[dir] || !af->conn)
         return;
     af->done[dir] = 1;
     af->cur_dir = dir;
     spu_gvm_eof(af->conn, (unsigned)(dir ^ af->swap));
+    account(af);
 }
 
 /* The flow is protocol `pi`: start the parse and feed what was held. */
@@ -517,10 +697,12 @@ static void assign(struct app_flow *af, const struct app_proto *pi, bool by_port
     uint8_t *hold = af->hold;
     uint32_t off = 0;
     af->hold = NULL;
-    for (unsigned i = 0; i < af->npieces; i++) {
+    for (unsigned i = 0; i < af->npieces && af->state == AF_PARSE; i++) {
         feed_dir(af, af->piece_dir[i], hold + off, af->piece_len[i]);
         off += af->piece_len[i];
     }
+    if (hold)
+        mem_take(a, -(int64_t)APP_DETECT_HOLD);
     free(hold);
     flow_release_detect(af);
 }
@@ -530,14 +712,14 @@ static void assign(struct app_flow *af, const struct app_proto *pi, bool by_port
  * round), or NULL. */
 static const struct app_proto *by_port_proto(struct app_flow *af)
 {
-    const struct app *a = af->app;
+    const struct app_table *t = af->tab;
     for (int side = 0; side < 2; side++) {
         uint16_t port = af->flow->key.port[side == 0 ? !af->flow->client : af->flow->client];
-        for (unsigned i = 0; i < a->nprotos; i++)
-            if (a->protos[i].transport == af->flow->key.proto &&
-                port_matches(&a->protos[i], port)) {
+        for (unsigned i = 0; i < t->nprotos; i++)
+            if (t->protos[i].transport == af->flow->key.proto &&
+                port_matches(&t->protos[i], port)) {
                 af->swap = (uint8_t)side; /* the protocol's server is the flow's client */
-                return &a->protos[i];
+                return &t->protos[i];
             }
     }
     return NULL;
@@ -551,12 +733,12 @@ enum verdict { V_WAIT, V_PATTERN, V_PORT, V_NONE };
 static enum verdict detect(struct app_flow *af, int dir, const uint8_t *p, size_t n, bool ended,
                            const struct app_proto **out)
 {
-    struct app *a = af->app;
-    for (unsigned i = 0; i < a->nprotos; i++) {
+    const struct app_table *t = af->tab;
+    for (unsigned i = 0; i < t->nprotos; i++) {
         unsigned k = 2 * i + (unsigned)dir;
         if (af->dead[k])
             continue;
-        const struct app_proto *ap = &a->protos[i];
+        const struct app_proto *ap = &t->protos[i];
         struct spu_dfa_scan *s = &af->scan[k];
         int rc = n ? spu_dfa_search(&ap->detect[dir], s, p, n) : SPU_NEED_MORE;
         if (rc == SPU_NEED_MORE && ended)
@@ -569,7 +751,7 @@ static enum verdict detect(struct app_flow *af, int dir, const uint8_t *p, size_
             af->dead[k] = 1;
         }
     }
-    for (unsigned k = 0; k < 2 * a->nprotos; k++)
+    for (unsigned k = 0; k < 2 * t->nprotos; k++)
         if (!af->dead[k] && !af->closed[k & 1])
             return V_WAIT;
     *out = by_port_proto(af);
@@ -605,6 +787,47 @@ static void undecided_data(struct app_flow *af, int dir, const uint8_t *p, size_
         feed_dir(af, dir, p, n);
 }
 
+/* ---- moving a flow to the current grammar set ---- */
+
+/* A parsed flow whose table is not the current one moves to the current
+ * table's protocol of the same name and transport when its parse is at a
+ * message boundary (spu_gvm_conn_at_boundary): a new connection takes the
+ * streams over from the next byte, continuing the transaction numbering.
+ * When the current set has no such protocol the flow stays with its own
+ * until it ends (or until a later publication brings it back). */
+static void try_move(struct app_flow *af)
+{
+    struct app *a = af->app;
+    const struct app_proto *np = NULL;
+    for (unsigned i = 0; i < a->cur->nprotos && !np; i++) {
+        const struct app_proto *ap = &a->cur->protos[i];
+        if (ap->transport == af->pi->transport && ap->name == af->pi->name)
+            np = ap; /* names are interned */
+    }
+    if (!np) {
+        af->stay_seq = a->seq;
+        return;
+    }
+    uint64_t tx;
+    if (!spu_gvm_conn_at_boundary(af->conn, &tx))
+        return;
+    struct spu_error e = {0};
+    struct spu_gvm_conn *nc = spu_gvm_conn_new(a->gvm, np->bundle, np->proto, &gvm_hooks, af, &e);
+    if (!nc) {
+        stats_inc(&a->st, CNT_SPU_APP_ERRORS);
+        af->stay_seq = a->seq;
+        return;
+    }
+    spu_gvm_conn_set_next_tx(nc, tx);
+    conn_drop(af);
+    af->conn = nc;
+    af->pi = np;
+    a->cur->users++;
+    table_put(a, af->tab);
+    af->tab = a->cur;
+    stats_inc(&a->st, CNT_SPU_APP_GRAMMAR_MOVES);
+}
+
 /* ---- the stream consumer ---- */
 
 static struct app_flow *flow_of(struct app *a, struct flow *f, bool create)
@@ -612,7 +835,8 @@ static struct app_flow *flow_of(struct app *a, struct flow *f, bool create)
     void **slot = stream_slot(f);
     if (*slot || !create)
         return *slot;
-    if (!a->nprotos)
+    refresh(a);
+    if (!a->cur->nprotos)
         return NULL;
     struct app_flow *af = flow_new(a, f);
     if (!af) {
@@ -634,6 +858,9 @@ static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t
         undecided_data(af, dir, p, n, false);
         return;
     }
+    refresh(a);
+    if (af->tab != a->cur && af->stay_seq != a->seq)
+        try_move(af);
     feed_dir(af, dir, p, n);
 }
 
@@ -662,6 +889,7 @@ static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts
     int rc = spu_gvm_gap(af->conn, (unsigned)(dir ^ af->swap), size);
     if (rc == SPU_DONE || rc < 0)
         af->done[dir] = 1;
+    account(af);
 }
 
 static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts)
@@ -695,8 +923,10 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
         eof_dir(af, STREAM_TOSERVER);
         eof_dir(af, STREAM_TOCLIENT);
     }
-    spu_gvm_conn_free(af->conn);
+    if (af->conn)
+        conn_drop(af);
     flow_release_detect(af);
+    table_put(af->app, af->tab);
     free(af);
 }
 

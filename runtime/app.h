@@ -39,6 +39,7 @@
 struct spu_bundle;
 struct spu_record;
 struct output_producer;
+struct app_pub;
 
 /* Bytes held per flow while its protocol is undecided. */
 #define APP_DETECT_HOLD 1024
@@ -73,6 +74,19 @@ struct app_cfg {
                                         * filestore() stores nothing */
     uint64_t filestore_cap;            /* bytes all apps may store together */
     _Atomic uint64_t *filestore_used;  /* shared by the apps of a run */
+    /* Grammar buffers of all the apps of a run against one cap: the bytes
+     * of every flow's parse (partial tokens, messages, bodies: the
+     * gvm's held and arena bytes) and of its undecided bytes are added to
+     * *memuse (shared, borrowed; NULL: not accounted) only while the sum
+     * stays at or below memcap. A flow whose parse would pass it stops
+     * being inspected (its parse is stopped, waiting transactions
+     * complete alone, its memory freed: counted spu.app.memcap_stops); an
+     * undecided flow whose bytes do not fit is decided by its port. */
+    uint64_t memcap;
+    _Atomic int64_t *memuse;
+    struct app_pub *pub;               /* borrowed, outlives the app; when not NULL
+                                        * the grammar sets published there are
+                                        * used and bundles/nbundles ignored */
 };
 
 struct app;

@@ -2,6 +2,7 @@
  * rule-engine generations (see apps.h). */
 #include "apps.h"
 
+#include "app-pub.h"
 #include "bundle.h"
 #include "detect.h"
 #include "err.h"
@@ -15,13 +16,37 @@
 #include <time.h>
 
 #define APPS_MAX 64u
+#define APPS_MAX_EDITS 65536u /* live list edits kept per application */
+
+/* A value added to or removed from a list while running (spuctl list
+ * add/remove): kept so that the list can be built again (its file
+ * reloaded) with the edits still applied; the last edit of a value wins. */
+struct list_edit {
+    uint32_t list;
+    bool add;
+    bool lenient; /* a remove that undoes a live add: the file may not hold it */
+    char *text;
+    size_t len;
+};
 
 struct app {
     char *name; /* NULL: free slot */
     char *path;
     struct spu_bundle *b;
     bool running;
+    uint64_t reloads_ok, reloads_failed; /* this application's reloads */
+    struct list_edit *edits;             /* its bundle's lists, edited live */
+    unsigned nedits;
 };
+
+static void edits_free(struct app *s)
+{
+    for (unsigned i = 0; i < s->nedits; i++)
+        free(s->edits[i].text);
+    free(s->edits);
+    s->edits = NULL;
+    s->nedits = 0;
+}
 
 struct apps {
     struct detect_engine *eng;
@@ -34,6 +59,11 @@ struct apps {
     pthread_t hup;
     bool hup_started;
     _Atomic bool hup_running;
+    /* reload outcomes (under mu), every reload by command or SIGHUP;
+     * readers see them in the snapshot `rstats` (under smu) */
+    uint64_t reloads_ok, reloads_failed;
+    json_t *rstats;
+    struct app_pub *gpub; /* grammar sets (NULL: the rules only) */
 };
 
 static void snapshot(struct apps *a);
@@ -69,9 +99,11 @@ void apps_free(struct apps *a)
     for (unsigned i = 0; i < APPS_MAX; i++) {
         free(a->slot[i].name);
         free(a->slot[i].path);
+        edits_free(&a->slot[i]);
         spu_bundle_unref(a->slot[i].b);
     }
     json_decref(a->status);
+    json_decref(a->rstats);
     pthread_mutex_destroy(&a->smu);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -138,12 +170,23 @@ static json_t *app_json(const struct app *s);
 static void snapshot(struct apps *a)
 {
     json_t *l = json_array();
-    for (unsigned i = 0; i < a->nslots; i++)
-        if (a->slot[i].name)
-            json_array_append_new(l, app_json(&a->slot[i]));
+    json_t *per = json_array();
+    for (unsigned i = 0; i < a->nslots; i++) {
+        const struct app *s = &a->slot[i];
+        if (!s->name)
+            continue;
+        json_array_append_new(l, app_json(s));
+        json_array_append_new(per, json_pack("{s:s, s:I, s:I}", "app", s->name, "ok",
+                                             (json_int_t)s->reloads_ok, "failed",
+                                             (json_int_t)s->reloads_failed));
+    }
+    json_t *rs = json_pack("{s:I, s:I, s:o}", "ok", (json_int_t)a->reloads_ok, "failed",
+                           (json_int_t)a->reloads_failed, "apps", per);
     pthread_mutex_lock(&a->smu);
     json_decref(a->status);
     a->status = l;
+    json_decref(a->rstats);
+    a->rstats = rs;
     pthread_mutex_unlock(&a->smu);
 }
 
@@ -155,7 +198,36 @@ static int publish(struct apps *a, json_t *notes, struct spu_error *err)
         const struct app *s = &a->slot[i];
         arr[i] = (struct detect_app){s->name, s->name && s->running ? s->b : NULL};
     }
-    return detect_engine_publish(a->eng, arr, a->nslots, notes, err);
+    int rc = detect_engine_publish(a->eng, arr, a->nslots, notes, err);
+    if (rc != SPU_OK || !a->gpub)
+        return rc;
+    /* then the grammars: new flows characterize with the running bundles;
+     * the rules of the generation just published know their events */
+    struct spu_bundle *b[APPS_MAX];
+    unsigned slot[APPS_MAX], n = 0;
+    for (unsigned i = 0; i < a->nslots; i++)
+        if (arr[i].b) {
+            b[n] = arr[i].b;
+            slot[n++] = i;
+        }
+    struct spu_error e = {0};
+    struct app_gset *gs = app_gset_new(b, slot, n, &e);
+    if (!gs) {
+        /* the rules run; flows keep the grammars they had */
+        LOGGER(a->log, LOGGER_ERROR, "apps: grammars not published: %s", e.msg);
+        if (notes)
+            json_array_append_new(notes, json_string("grammars not published: out of memory"));
+        return SPU_OK;
+    }
+    app_pub_publish(a->gpub, gs);
+    return SPU_OK;
+}
+
+void apps_set_grammars(struct apps *a, struct app_pub *p)
+{
+    pthread_mutex_lock(&a->mu);
+    a->gpub = p;
+    pthread_mutex_unlock(&a->mu);
 }
 
 static json_t *app_json(const struct app *s)
@@ -261,8 +333,21 @@ int apps_load(struct apps *a, const char *name, const char *path, json_t **res,
     return rc == SPU_OK ? rc : refused(a, "load", name, err);
 }
 
+/* Count a reload's outcome (a->mu held; s NULL: no such application). */
+static void count_reload(struct apps *a, struct app *s, bool ok)
+{
+    if (ok)
+        a->reloads_ok++;
+    else
+        a->reloads_failed++;
+    if (s && ok)
+        s->reloads_ok++;
+    else if (s)
+        s->reloads_failed++;
+}
+
 /* Reload one application (a->mu held). */
-static int reload_locked(struct apps *a, struct app *s, const char *path, json_t **res,
+static int reload_one(struct apps *a, struct app *s, const char *path, json_t **res,
                          struct spu_error *err)
 {
     const char *file = path ? path : s->path;
@@ -290,8 +375,17 @@ static int reload_locked(struct apps *a, struct app *s, const char *path, json_t
     spu_bundle_unref(old);
     free(s->path);
     s->path = np;
+    edits_free(s); /* the new bundle's lists are its declarations and files */
     *res = answer(a, "reloaded", s, t0, t1, mono_ns(), notes);
     return SPU_OK;
+}
+
+static int reload_locked(struct apps *a, struct app *s, const char *path, json_t **res,
+                         struct spu_error *err)
+{
+    int rc = reload_one(a, s, path, res, err);
+    count_reload(a, s, rc == SPU_OK);
+    return rc;
 }
 
 int apps_reload(struct apps *a, const char *name, const char *path, json_t **res,
@@ -301,6 +395,8 @@ int apps_reload(struct apps *a, const char *name, const char *path, json_t **res
     struct app *s = find(a, name);
     int rc = s ? reload_locked(a, s, path, res, err)
                : spu_error_set(err, SPU_ENOTFOUND, "no application %.64s", name);
+    if (!s)
+        count_reload(a, NULL, false);
     snapshot(a);
     pthread_mutex_unlock(&a->mu);
     return rc == SPU_OK ? rc : refused(a, "reload", name, err);
@@ -367,6 +463,7 @@ int apps_unload(struct apps *a, const char *name, json_t **res, struct spu_error
             *res = answer(a, "unloaded", &keep, t0, t0, mono_ns(), notes);
             free(keep.name);
             free(keep.path);
+            edits_free(&keep);
             spu_bundle_unref(keep.b);
         }
     }
@@ -403,8 +500,101 @@ static json_t *list_json(const struct spu_bundle *b, uint32_t i)
     return o;
 }
 
+/* The rebuild's edits: those of list `list` in order; the ones from
+ * index `fresh` on are this request's, whose removals must find their
+ * value (earlier ones may have been overtaken by the file). */
+struct edit_ctx {
+    const struct app *s;
+    uint32_t list;
+    unsigned fresh;
+};
+
+static int apply_edits(void *ctx, struct spu_listset *set, struct spu_error *err)
+{
+    const struct edit_ctx *ec = ctx;
+    for (unsigned i = 0; i < ec->s->nedits; i++) {
+        const struct list_edit *e = &ec->s->edits[i];
+        if (e->list != ec->list)
+            continue;
+        int rc = e->add ? spu_listset_add_text(set, e->text, e->len, err)
+                        : spu_listset_remove_text(set, e->text, e->len, err);
+        if (rc == SPU_ENOTFOUND && (i < ec->fresh || e->lenient))
+            rc = SPU_OK;
+        if (rc != SPU_OK)
+            return rc;
+    }
+    return SPU_OK;
+}
+
+/* A copy of s's edits in c (c->edits, c->nedits), to restore on a refusal. */
+static int edits_copy(const struct app *s, struct app *c, struct spu_error *err)
+{
+    c->edits = s->nedits ? malloc(s->nedits * sizeof(*c->edits)) : NULL;
+    if (s->nedits && !c->edits)
+        return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    for (unsigned i = 0; i < s->nedits; i++) {
+        c->edits[i] = s->edits[i];
+        if (!(c->edits[i].text = malloc(s->edits[i].len + 1))) {
+            c->nedits = i;
+            edits_free(c);
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        }
+        memcpy(c->edits[i].text, s->edits[i].text, s->edits[i].len + 1);
+    }
+    c->nedits = s->nedits;
+    return SPU_OK;
+}
+
+/* Append this request's edits (a->mu held); the last edit of a value wins,
+ * so an earlier one of the same value goes. */
+static int edits_add(struct app *s, uint32_t list, bool add, const json_t *values,
+                     struct spu_error *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        const char *t = json_string_value(v);
+        size_t n = json_string_length(v);
+        if (!t)
+            return spu_error_set(err, SPU_EINVAL, "list %s: values must be strings",
+                                 add ? "add" : "remove");
+        bool undoes_add = false;
+        for (unsigned k = 0; k < s->nedits; k++) {
+            struct list_edit *e = &s->edits[k];
+            if (e->list == list && e->len == n && memcmp(e->text, t, n) == 0) {
+                undoes_add = e->add && !add;
+                free(e->text);
+                memmove(e, e + 1, (s->nedits - k - 1) * sizeof(*e));
+                s->nedits--;
+                break;
+            }
+        }
+        if (s->nedits >= APPS_MAX_EDITS)
+            return spu_error_set(err, SPU_ELIMIT,
+                                 "%u live list edits already: put the values in the list's file",
+                                 APPS_MAX_EDITS);
+        struct list_edit *ne = realloc(s->edits, (s->nedits + 1) * sizeof(*ne));
+        if (!ne)
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        s->edits = ne;
+        char *copy = malloc(n + 1);
+        if (!copy)
+            return spu_error_set(err, SPU_ENOMEM, "out of memory");
+        memcpy(copy, t, n + 1);
+        s->edits[s->nedits++] = (struct list_edit){list, add, undoes_add, copy, n};
+    }
+    return SPU_OK;
+}
+
 int apps_list(struct apps *a, const char *name, const char *op, const char *list, json_t **res,
               struct spu_error *err)
+{
+    return apps_list_values(a, name, op, list, NULL, res, err);
+}
+
+int apps_list_values(struct apps *a, const char *name, const char *op, const char *list,
+                     const json_t *values, json_t **res, struct spu_error *err)
 {
     pthread_mutex_lock(&a->mu);
     struct app *s = find(a, name);
@@ -419,19 +609,32 @@ int apps_list(struct apps *a, const char *name, const char *op, const char *list
             idx = i;
     }
     bool show = strcmp(op, "show") == 0, reload = strcmp(op, "reload") == 0;
+    bool add = strcmp(op, "add") == 0, remove = strcmp(op, "remove") == 0;
     if (!s)
         rc = spu_error_set(err, SPU_ENOTFOUND, "no application %.64s", name);
-    else if (!show && !reload)
-        rc = spu_error_set(err, SPU_EINVAL,
-                           "list %.16s: not supported; change the list's file and reload it "
-                           "(list NAME reload LIST)",
+    else if (!show && !reload && !add && !remove)
+        rc = spu_error_set(err, SPU_EINVAL, "list %.16s: not an operation (show, add, remove, reload)",
                            op);
-    else if ((list || reload) && idx == n)
+    else if ((list || !show) && idx == n)
         rc = spu_error_set(err, SPU_ENOTFOUND, "application %s has no list %.64s", name,
                            list ? list : "(none named)");
-    if (rc == SPU_OK && reload) {
+    else if ((add || remove) && json_array_size(values) == 0)
+        rc = spu_error_set(err, SPU_EINVAL, "list %s %s: no value given", op, list);
+    struct app saved = {0};
+    bool saved_ok = false;
+    if (rc == SPU_OK && (add || remove)) {
+        rc = edits_copy(s, &saved, err);
+        saved_ok = rc == SPU_OK;
+    }
+    if (rc == SPU_OK && (add || remove))
+        rc = edits_add(s, idx, add, values, err);
+    if (rc == SPU_OK && !show) {
         int64_t t0 = mono_ns();
-        struct spu_listset *ns = spu_bundle_list_rebuild(s->b, idx, err);
+        /* this request's edits are the last ones: those of its values */
+        struct edit_ctx ec = {s, idx, s->nedits - (unsigned)json_array_size(values)};
+        if (reload)
+            ec.fresh = s->nedits;
+        struct spu_listset *ns = spu_bundle_list_rebuild_with(s->b, idx, apply_edits, &ec, err);
         if (!ns) {
             rc = err->code ? err->code : SPU_EFORMAT;
         } else {
@@ -439,12 +642,24 @@ int apps_list(struct apps *a, const char *name, const char *op, const char *list
             if (rc == SPU_OK) {
                 detect_engine_sync(a->eng);
                 spu_listset_free(old);
-                LOGGER(a->log, LOGGER_NOTICE, "apps: %s: list %s reloaded: %zu entries in %.3f ms",
-                       name, list, spu_listset_size(ns), (double)(mono_ns() - t0) / 1e6);
+                LOGGER(a->log, LOGGER_NOTICE,
+                       "apps: %s: list %s %s: %zu entries in %.3f ms (%u live edits)", name, list,
+                       reload ? "reloaded" : add ? "added to" : "removed from",
+                       spu_listset_size(ns), (double)(mono_ns() - t0) / 1e6, s->nedits);
             } else {
                 spu_listset_free(ns);
                 spu_error_set(err, rc, "list %s: cannot swap", list);
             }
+        }
+    }
+    if (saved_ok) {
+        /* refused: the edits as they were before this request */
+        if (rc != SPU_OK) {
+            edits_free(s);
+            s->edits = saved.edits;
+            s->nedits = saved.nedits;
+        } else {
+            edits_free(&saved);
         }
     }
     if (rc == SPU_OK) {
@@ -495,6 +710,14 @@ json_t *apps_status(struct apps *a)
     json_t *l = a->status ? json_deep_copy(a->status) : json_array();
     pthread_mutex_unlock(&a->smu);
     return json_pack("{s:o, s:i}", "apps", l, "slots", (int)a->nslots);
+}
+
+json_t *apps_reload_stats(struct apps *a)
+{
+    pthread_mutex_lock(&a->smu);
+    json_t *o = a->rstats ? json_deep_copy(a->rstats) : NULL;
+    pthread_mutex_unlock(&a->smu);
+    return o ? o : json_pack("{s:i, s:i, s:[]}", "ok", 0, "failed", 0, "apps");
 }
 
 static void *hup_main(void *arg)

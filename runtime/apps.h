@@ -40,6 +40,14 @@ struct apps *apps_new(struct detect_engine *e, struct logger *log);
 /* Frees them, after waiting for a SIGHUP reload in progress. NULL: no-op. */
 void apps_free(struct apps *a);
 
+/* Publish the grammars of the running applications to p (borrowed; it
+ * outlives a) after each change, as the set of their bundles with their
+ * slots (app-pub.h), so that the application layer parses new flows with
+ * them and moves flows at their next message boundary. Without it
+ * (NULL, the default) only the rules change. */
+struct app_pub;
+void apps_set_grammars(struct apps *a, struct app_pub *p);
+
 /* Record application `name` from `path`, running bundle b (referenced),
  * in the next slot: the engine was built with it (detect_engine_new's
  * order). Returns 0 or SPU_ENOMEM/SPU_EEXIST. */
@@ -66,10 +74,23 @@ int apps_sessions(struct apps *a, const char *name, json_t **res, struct spu_err
  * or the one named `list`: name, kind, nocase, file, size) or "reload"
  * (list `list` read again from its declaration and file, then swapped in
  * while traffic flows; a bad file is refused, the list in force stays).
- * *res: {"name", "lists": [...]}. add/remove are refused (SPU_EINVAL):
- * change the file and reload the list. */
+ * *res: {"name", "lists": [...]}. add/remove: apps_list_values. */
 int apps_list(struct apps *a, const char *name, const char *op, const char *list, json_t **res,
               struct spu_error *err);
+
+/* apps_list with the ops that change a list live: "add" and "remove" put
+ * `values` (a JSON array of strings, borrowed; entries written as in the
+ * list's file) into list `list` or take them out, then the list is built
+ * again (declaration, file read now, every live edit of it, the last edit
+ * of a value winning) and swapped in while traffic flows; the rules see
+ * the new list from their next event. A remove of a value the list does
+ * not hold, a bad address, a remove from a regex list (patterns are not
+ * kept as text) or a file that no longer reads refuse the whole request
+ * (the list and its edits stay as they were). "reload" keeps the live
+ * edits. An application reload drops them (the new bundle's lists are
+ * its own); at most 65536 are kept per application. */
+int apps_list_values(struct apps *a, const char *name, const char *op, const char *list,
+                     const json_t *values, json_t **res, struct spu_error *err);
 
 /* Reload every application from its file, one at a time (those that fail
  * keep running as they were). *res: {"reloaded": N, "failed": N,
@@ -79,6 +100,13 @@ int apps_reload_all(struct apps *a, json_t **res, struct spu_error *err);
 
 /* {"apps": [{"name", "file", "sha256", "state", "signed"}], "slots": N} (new). */
 json_t *apps_status(struct apps *a);
+
+/* Reload outcomes since the start (new; never waits on a change in
+ * progress: a snapshot taken after each change): {"ok": N, "failed": N,
+ * "apps": [{"app", "ok", "failed"}]}, every reload (spuctl reload, SIGHUP)
+ * counted once, by application while it is loaded; a reload of an unknown
+ * name counts as failed in the totals only. */
+json_t *apps_reload_stats(struct apps *a);
 
 /* SIGHUP (main thread): reload every application on a thread of its own,
  * unless one such reload is still running (then it is counted and

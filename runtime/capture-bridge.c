@@ -198,6 +198,20 @@ static void br_verdict(struct capture *c, uint16_t source, void *cookie, unsigne
     b->freel[b->nfree++] = s;
 }
 
+static void br_accept_edited(struct capture *c, uint16_t source, void *cookie,
+                             const uint8_t *data, uint32_t len)
+{
+    struct bridge *b = c->priv;
+    struct br_slot *s = cookie;
+    if (!s)
+        return;
+    b->inflight--;
+    b->n.accepted++;
+    b->n.edited++;
+    br_send(b, !s->side, data, len);
+    b->freel[b->nfree++] = s;
+}
+
 static void br_release(struct capture *c, uint16_t source, void *cookie)
 {
     br_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
@@ -229,7 +243,8 @@ static void br_counts(struct capture *c, struct capture_inline_counts *n)
 }
 
 static const struct capture_ops br_ops = {"bridge", br_next, br_release, br_stats, br_close};
-static const struct capture_inline_ops br_inline_ops = {br_verdict, br_counts};
+static const struct capture_inline_ops br_inline_ops = {br_verdict, br_counts,
+                                                        br_accept_edited};
 
 static int br_open_side(struct bridge *b, unsigned side, const char *iface,
                         struct spu_error *err)

@@ -45,6 +45,7 @@ struct nfq_slot {
     uint32_t id;
     uint8_t state;
     uint8_t q;
+    bool edited; /* accept with buf[0..len) as the packet's new bytes */
     int64_t ts_ns;
 };
 
@@ -139,7 +140,16 @@ static void flush_verdicts(struct nfq_be *be)
             struct nfq_slot *s = q->fifo[q->head % NFQ_SLOTS];
             if (s->state != SLOT_ACCEPT && s->state != SLOT_DONE)
                 break;
-            if (s->state == SLOT_ACCEPT) {
+            if (s->state == SLOT_ACCEPT && s->edited) {
+                /* an edited packet needs its own verdict with its bytes;
+                 * the accepts before it go first, in order */
+                if (any)
+                    nfq_set_verdict_batch(q->qh, last, NF_ACCEPT);
+                be->n.batches += any;
+                any = false;
+                nfq_set_verdict(q->qh, s->id, NF_ACCEPT, s->len, s->buf);
+                s->edited = false;
+            } else if (s->state == SLOT_ACCEPT) {
                 any = true;
                 last = s->id;
             }
@@ -249,6 +259,31 @@ static void nfq_verdict(struct capture *c, uint16_t source, void *cookie, unsign
     }
 }
 
+static void nfq_accept_edited(struct capture *c, uint16_t source, void *cookie,
+                              const uint8_t *data, uint32_t len)
+{
+    struct nfq_be *be = c->priv;
+    struct nfq_slot *s = cookie;
+    if (!s || source >= be->nq)
+        return;
+    if (s->cap < len) {
+        uint8_t *nb = realloc(s->buf, len);
+        if (!nb) { /* accepted as it came */
+            nfq_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
+            return;
+        }
+        s->buf = nb;
+        s->cap = len;
+    }
+    memcpy(s->buf, data, len);
+    s->len = len;
+    s->edited = true;
+    be->inflight--;
+    be->n.accepted++;
+    be->n.edited++;
+    s->state = SLOT_ACCEPT;
+}
+
 static void nfq_release(struct capture *c, uint16_t source, void *cookie)
 {
     nfq_verdict(c, source, cookie, CAPTURE_VERDICT_ACCEPT, NULL);
@@ -300,7 +335,8 @@ static const struct capture_ops nfq_ops = {
     .close = nfqc_close,
 };
 
-static const struct capture_inline_ops nfq_inline_ops = {nfq_verdict, nfq_inline_counts};
+static const struct capture_inline_ops nfq_inline_ops = {nfq_verdict, nfq_inline_counts,
+                                                         nfq_accept_edited};
 
 /* "0,1,5" -> queue numbers. */
 static int parse_queues(const char *spec, uint16_t *nums, unsigned *n, struct spu_error *err)

@@ -54,6 +54,7 @@ struct capture_inline_counts {
     uint64_t received;     /* read from the kernel */
     uint64_t accepted, dropped, rejected, redirected; /* rejected, redirected: also dropped */
     uint64_t fail_open;    /* accepted uninspected (no room, --fail-open) */
+    uint64_t edited;       /* accepted with rewritten bytes (rewrite.h) */
     uint64_t batches;      /* batch verdicts sent */
     uint64_t reject_sent, reject_unsent;
     uint64_t lost;         /* kernel could not deliver (ENOBUFS) */
@@ -73,11 +74,15 @@ struct capture_ops {
 
 /* Inline sources only: release with a verdict (CAPTURE_VERDICT_*; location:
  * the Redirect target, NUL-terminated, borrowed for the call, or NULL), in
- * place of release(), and the verdict counters. */
+ * place of release(), and the verdict counters; accept_edited() accepts
+ * the packet with its bytes replaced by data[0..len) (a rewrite,
+ * rewrite.h; borrowed for the call), in place of verdict(). */
 struct capture_inline_ops {
     void (*verdict)(struct capture *c, uint16_t source, void *cookie, unsigned verdict,
                     const char *location);
     void (*counts)(struct capture *c, struct capture_inline_counts *n);
+    void (*accept_edited)(struct capture *c, uint16_t source, void *cookie, const uint8_t *data,
+                          uint32_t len);
 };
 
 struct capture {

@@ -48,6 +48,9 @@ static const char usage[] =
     "  --stream-memcap B    out-of-order bytes held by all flows (default 256 MiB)\n"
     "  --stream-flow-cap B  out-of-order bytes held per flow (default 1 MiB)\n"
     "  --defrag-memcap B    bytes of IP fragments held for reassembly (default 16 MiB)\n"
+    "  --app-memcap B       bytes of grammar buffers (partial tokens, messages and\n"
+    "                       bodies being parsed) of all flows (default 64 MiB)\n"
+    "  --session-memcap B   bytes reserved by meta-session entries (default 256 MiB)\n"
     "  --eve-rotate N       rotate the EVE file by size (100K, 100M, 1G) or by age\n"
     "                       (30s, 15m, 1h, 1d; may be given for both): the file is\n"
     "                       renamed to FILE.N (next free N) and FILE opened anew,\n"
@@ -90,6 +93,9 @@ static const char usage[] =
     "  --local-net CIDRS    comma-separated local networks for IsLocal() (default:\n"
     "                       the addresses of -i IFACE)\n"
     "  --sensor-name NAME   the `sensor` field of tcp.syn and of published counts\n"
+    "  --spam-threshold N   a message (`message ends on`) whose rules' scores plus\n"
+    "                       its source's Score() exceed N raises spam.message\n"
+    "                       (default 10)\n"
     "  --report URL         publish Report() counts per source, at least every\n"
     "                       second, to the stream redis://HOST:PORT/STREAM\n"
     "  --monitor URL        monitor mode, instead of -r/-i: read the stream\n"
@@ -177,6 +183,8 @@ enum {
     OPT_STREAM_MEMCAP,
     OPT_STREAM_FLOW_CAP,
     OPT_DEFRAG_MEMCAP,
+    OPT_APP_MEMCAP,
+    OPT_SESSION_MEMCAP,
     OPT_NO_PROGRESS,
     OPT_RULE_BUDGET,
     OPT_TOP_RULES,
@@ -195,6 +203,7 @@ enum {
     OPT_STATE_MAX,
     OPT_LOCAL_NET,
     OPT_SENSOR_NAME,
+    OPT_SPAM_THRESHOLD,
     OPT_REPORT,
     OPT_MONITOR,
     OPT_EVE_REDIS,
@@ -235,6 +244,8 @@ static const struct option longopts[] = {
     {"stream-memcap", required_argument, NULL, OPT_STREAM_MEMCAP},
     {"stream-flow-cap", required_argument, NULL, OPT_STREAM_FLOW_CAP},
     {"defrag-memcap", required_argument, NULL, OPT_DEFRAG_MEMCAP},
+    {"app-memcap", required_argument, NULL, OPT_APP_MEMCAP},
+    {"session-memcap", required_argument, NULL, OPT_SESSION_MEMCAP},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"rule-budget", required_argument, NULL, OPT_RULE_BUDGET},
     {"top-rules", required_argument, NULL, OPT_TOP_RULES},
@@ -253,6 +264,7 @@ static const struct option longopts[] = {
     {"state-max", required_argument, NULL, OPT_STATE_MAX},
     {"local-net", required_argument, NULL, OPT_LOCAL_NET},
     {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
+    {"spam-threshold", required_argument, NULL, OPT_SPAM_THRESHOLD},
     {"report", required_argument, NULL, OPT_REPORT},
     {"monitor", required_argument, NULL, OPT_MONITOR},
     {"eve-redis", required_argument, NULL, OPT_EVE_REDIS},
@@ -353,11 +365,14 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
     c->defrag_memcap = 16ULL << 20;
+    c->app_memcap = 64ULL << 20;
+    c->session_memcap = 256ULL << 20;
     c->progress = true;
     c->metrics_top = 10;
     c->pcap_log_packets = 32;
     c->pcap_log_after = 32;
     c->pcap_log_memcap = 64ULL << 20;
+    c->spam_threshold = 10;
     c->log_level = -1;
     const char *log_dir = NULL;
     optind = 1;
@@ -479,6 +494,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_STREAM_MEMCAP:
         case OPT_STREAM_FLOW_CAP:
         case OPT_DEFRAG_MEMCAP:
+        case OPT_APP_MEMCAP:
+        case OPT_SESSION_MEMCAP:
         case OPT_FILESTORE_CAP:
             if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)
                 return spu_error_set(err, SPU_EINVAL, "%s: expected a size in bytes (k/m/g)",
@@ -491,6 +508,10 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
                 c->defrag_memcap = v;
             else if (ch == OPT_FILESTORE_CAP)
                 c->filestore_cap = v;
+            else if (ch == OPT_APP_MEMCAP)
+                c->app_memcap = v;
+            else if (ch == OPT_SESSION_MEMCAP)
+                c->session_memcap = v;
             else
                 c->stream_flow_cap = v;
             break;
@@ -569,6 +590,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_SENSOR_NAME:
             c->sensor_name = optarg;
+            break;
+        case OPT_SPAM_THRESHOLD:
+            if (number(optarg, 1000000000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--spam-threshold: expected a score >= 0");
+            c->spam_threshold = (int64_t)v;
             break;
         case OPT_REPORT:
             c->report_url = optarg;

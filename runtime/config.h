@@ -64,6 +64,8 @@ struct config {
     uint64_t stream_memcap;  /* --stream-memcap BYTES (all held out-of-order bytes) */
     uint64_t stream_flow_cap;/* --stream-flow-cap BYTES (held per flow) */
     uint64_t defrag_memcap;  /* --defrag-memcap BYTES (fragments held) */
+    uint64_t app_memcap;     /* --app-memcap BYTES (grammar buffers of all flows) */
+    uint64_t session_memcap; /* --session-memcap BYTES (meta-session entries) */
     bool progress;           /* --no-progress turns the terminal line off */
     uint64_t rule_budget;    /* --rule-budget STEPS per rule run (0: the VM's default) */
     unsigned top_rules;      /* --top-rules N: summary of the N most expensive rules */
@@ -84,6 +86,7 @@ struct config {
     size_t state_max;        /* --state-max N entries (0: default) */
     const char *local_net;   /* --local-net CIDR[,CIDR...] */
     const char *sensor_name; /* --sensor-name NAME */
+    int64_t spam_threshold;  /* --spam-threshold N: a message scoring more is spam (default 10) */
     const char *report_url;  /* --report redis://HOST:PORT/STREAM */
     const char *monitor_url; /* --monitor redis://HOST:PORT/STREAM */
     const char *eve_redis;   /* --eve-redis redis://HOST:PORT/STREAM */

@@ -250,7 +250,11 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
             df->score += r->score;
             json_object_set_new(spu, "score", json_integer(df->score));
         }
+        if (w->cur.app)
+            detect_msg_add(w, r);
     }
+    if (w->cur.spam)
+        json_object_set_new(spu, "spam", detect_spam_json(w->cur.spam));
     if (w->on_alert && w->cur.f) {
         const char *file = w->on_alert(w->on_alert_ctx, w->cur.f);
         if (file)

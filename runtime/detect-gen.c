@@ -112,6 +112,8 @@ static void prune_spaces(struct detect_engine *e, const struct detect_gen *g)
             e->spaces[k] = e->spaces[i];
             e->space_decl[k++] = e->space_decl[i];
         } else {
+            e->session_hits_gone += atomic_load_explicit(
+                &session_space_stats(e->spaces[i])->memcap, memory_order_relaxed);
             session_space_free(e->spaces[i]);
         }
     }

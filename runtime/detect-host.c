@@ -8,6 +8,7 @@
 #include "decode.h"
 #include "err.h"
 #include "flow.h"
+#include "rewrite.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -121,12 +122,15 @@ void detect_flow_free(struct detect_worker *w, struct flow *f)
 {
     free(f->redirect); /* inline Redirect the flow's last packet never carried */
     f->redirect = NULL;
+    rw_flow_free(f->rewrite);
+    f->rewrite = NULL;
     struct detect_flow *df = f->detect;
     if (!df)
         return;
     for (unsigned i = 0; i < w->eng->nslots; i++) {
         spu_arena_free(df->fv[i].arena);
         free(df->fv[i].slots);
+        detect_msg_release(w, f, i);
     }
     atomic_fetch_sub_explicit(&w->eng->flow_memuse, (int64_t)df->bytes, memory_order_relaxed);
     free(df);
@@ -203,6 +207,57 @@ static struct spu_value *session(void *ctx, uint32_t sess, const struct spu_valu
         return NULL;
     w->held[w->nheld++] = (struct held_session){sp, e, sess};
     return session_entry_slots(sp, e, n, arena);
+}
+
+static bool str_is(const char *s, uint32_t n, const struct spu_value *v)
+{
+    return s && v->type == SPU_T_STR && v->len == n && memcmp(s, v->u.s, n) == 0;
+}
+
+int detect_session_set(struct detect_worker *w, const struct spu_value *args)
+{
+    const struct detect_bundle *db = w->cur.db;
+    uint32_t ns = 0;
+    const struct spu_bsession *bs = spu_bundle_sessions(db->b, &ns);
+    const struct spu_bview *v = spu_bundle_view(db->b);
+    for (uint32_t i = 0; i < ns; i++) {
+        uint32_t nl;
+        const char *sn = spu_bundle_str(db->b, bs[i].name, &nl);
+        if (!str_is(sn, nl, &args[0]))
+            continue;
+        struct session_space *sp = db->sess[i];
+        if (!sp || bs[i].layout >= v->nlayouts)
+            return SPU_ENOTFOUND;
+        /* the running rule holds an entry of this space: taking another
+         * could wait on ourselves */
+        for (unsigned k = 0; k < w->nheld; k++)
+            if (w->held[k].space == sp)
+                return SPU_ESTATE;
+        const struct spu_blayout *l = &v->layouts[bs[i].layout];
+        uint32_t f = 0;
+        for (; f < l->nfields; f++) {
+            const char *fn = spu_bundle_str(db->b, v->fields[l->first_field + f].name, &nl);
+            if (str_is(fn, nl, &args[2]))
+                break;
+        }
+        if (f == l->nfields)
+            return SPU_ENOTFOUND;
+        struct session_entry *e = NULL;
+        int64_t t = now_ms(w);
+        int rc = session_space_get(sp, &args[1], t, 1, &e);
+        if (rc != SPU_OK || !e)
+            return rc != SPU_OK ? rc : SPU_ENOMEM;
+        uint32_t n;
+        struct spu_arena *arena;
+        struct spu_value *slots = session_entry_slots(sp, e, &n, &arena);
+        struct spu_value copy;
+        rc = f < n && arena ? spu_value_copy(arena, &args[3], &copy) : SPU_EINVAL;
+        if (rc == SPU_OK)
+            slots[f] = copy;
+        session_entry_release(sp, e, t);
+        return rc;
+    }
+    return SPU_ENOTFOUND;
 }
 
 void detect_release_sessions(struct detect_worker *w)
@@ -362,6 +417,10 @@ static int action(void *ctx, uint32_t builtin, const struct spu_value *args, uns
     default: {
         const char *name = builtin < SPU_BI__COUNT ? spu_builtins[builtin].name : "?";
         rc = rewrite(w, name, args, argc);
+        /* inline: carried out on the packet (rewrite-msg.c); Queue is not
+         * a rewrite */
+        if (rc == SPU_OK && w->eng->cfg.enforce && builtin != SPU_BI_Queue)
+            rc = rewrite_msg_action(w, builtin, args, argc);
         break;
     }
     }

@@ -58,7 +58,11 @@ enum rt_field {
     RTF_STATE,
     RTF_REASON,
     RTF_COUNT, /* monitor.counts */
-    RTF_WINDOW
+    RTF_WINDOW,
+    RTF_TOTAL, /* spam.message */
+    RTF_THRESHOLD,
+    RTF_SOURCE_SCORE,
+    RTF_RULES
 };
 
 /* Flow keys (events.def FLOWKEY), numbered as bundles store them. */
@@ -83,6 +87,14 @@ struct detect_output {
     _Atomic uint64_t sent, failed;
 };
 
+/* A `state` declaration of a bundle: the store of that table. */
+struct detect_route {
+    uint32_t kind;    /* SPU_ST_* */
+    const char *name; /* SPU_ST_LIST: the list's name (in the bundle) */
+    uint32_t nlen;
+    struct state_store *st; /* the engine's, or --state's */
+};
+
 /* One loaded bundle, as the engine sees it. Immutable after setup. */
 struct detect_bundle {
     struct spu_bundle *b;
@@ -97,6 +109,9 @@ struct detect_bundle {
     struct detect_output **out;     /* per bundle output */
     const struct class_entry **cls; /* per rule: its class, or NULL */
     uint64_t flow_decl;             /* declaration of the flow variables (detect_decl) */
+    uint8_t *msg_end;               /* per bundle event: 1 when a message ends there */
+    struct detect_route *routes;    /* its `state` declarations' stores */
+    uint32_t nroutes;
     struct rule_counters *rc;       /* per worker, per rule: rc[worker * nrules + rule] */
 };
 
@@ -130,6 +145,10 @@ struct detect_engine {
     enum rt_field rt_fields[RT_EV__COUNT][DETECT_RT_MAX_FIELDS];
     unsigned rt_nfields[RT_EV__COUNT];
     _Atomic int64_t flow_memuse;                       /* flow-variable memory, all workers */
+    _Atomic int64_t session_resv;                      /* meta-session bytes reserved */
+    uint64_t session_hits_gone;                        /* memcap hits of freed spaces (pub_mu) */
+    struct detect_store *stores; /* backends of `state` declarations (detect-stores.c) */
+    unsigned nstores;
     struct detect_worker *workers[DETECT_MAX_WORKERS]; /* registered contexts */
 };
 
@@ -165,7 +184,9 @@ struct rule_counters {
     X(SELECT_ERRORS, "select_errors")                                                              \
     X(RECORD_ERRORS, "record_errors")                                                              \
     X(EXPLAINED, "explained")                                                                      \
-    X(RELOAD_UNMAPPED, "reload_unmapped_events") /* its bundle replaced: event changed */
+    X(RELOAD_UNMAPPED, "reload_unmapped_events") /* its bundle replaced: event changed */  \
+    X(MESSAGES_SCORED, "messages_scored")        /* messages ended (`message ends on`) */      \
+    X(SPAM_MESSAGES, "spam_messages")            /* of those, over --spam-threshold */
 
 enum detect_counter {
 #define DC_ENUM(id, name) DC_##id,
@@ -184,6 +205,7 @@ struct detect_flow {
         struct spu_arena *arena;
         uint32_t n;    /* slots */
         uint64_t decl; /* detect_decl of the declaration they were made for */
+        struct detect_msg *msg; /* the message under way's spam score, or NULL */
     } fv[]; /* per application slot */
 };
 
@@ -199,6 +221,8 @@ struct detect_event {
     uint32_t ev; /* bundle event index */
     const struct spu_record *rec;
     const struct detect_monitor_rec *mon; /* monitor.counts, else NULL */
+    const struct detect_spam *spam;       /* spam.message, else NULL */
+    bool app;                             /* a grammar event */
     uint32_t rule;                        /* rule running */
     bool acted;                           /* the running rule took an action */
     unsigned verdict;                     /* strongest verdict of the event */
@@ -208,6 +232,9 @@ struct detect_event {
     unsigned npending;
     json_t *rewrites; /* array of recorded rewrites, or NULL */
     unsigned actions; /* bit per action builtin kind (SHUN, ...) */
+    const struct spu_bundle *src; /* app events: the bundle whose layouts rec uses */
+    int64_t rw_body;  /* inline rewrites: bytes the body grew by (rewrite-msg.c) */
+    bool rw_fix;      /* a Content-Length to fix at the event's end */
     /* What every alert of the event on one (bundle, event, record) has
      * alike, built at its first alert (detect-eve.c) and shared by
      * reference: the envelope, the transaction's protocol objects in
@@ -256,6 +283,11 @@ struct detect_worker {
     struct detect_event cur;
     struct held_session held[DETECT_MAX_HELD];
     unsigned nheld;
+    /* inline: the TCP payload of the packet being processed (rewrites find
+     * the bytes of their message in it), and its flow */
+    const uint8_t *pl;
+    uint32_t pllen;
+    const struct flow *plf;
     detect_alert_fn on_alert; /* NULL: none */
     void *on_alert_ctx;
 };
@@ -321,6 +353,58 @@ int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct sp
  * whose protocol runs on a connection. false for runtime events. */
 bool detect_app_proto(const struct detect_worker *w, char *buf, size_t n);
 
+/* detect-spam.c: a message's spam score (docs/spam.md). */
+#define DETECT_MSG_RULES 32u /* rules listed per message (more are counted, not listed) */
+struct detect_msg {
+    int64_t score; /* the `score` of the rules that alerted, once each */
+    uint32_t n;    /* rules listed */
+    uint32_t more; /* rules past DETECT_MSG_RULES */
+    struct {
+        uint32_t gid, sid;
+        int32_t score;
+    } r[DETECT_MSG_RULES];
+};
+/* spam.message: what its record and alerts show. */
+struct detect_spam {
+    int64_t total, threshold, source_score;
+    const struct detect_msg *msg; /* NULL: no rule added */
+};
+/* The running rule (with a score) alerted on a grammar event: add its
+ * score to the message of the event's flow, once per rule and message. */
+void detect_msg_add(struct detect_worker *w, const struct spu_brule *r);
+/* The current grammar event ends a message of application slot `slot`:
+ * fill *sp (total: the rules' scores plus the client's Score() in the
+ * state store) and count it. True when the total is above the threshold.
+ * The message stays on the flow until detect_msg_release(). */
+bool detect_msg_close(struct detect_worker *w, unsigned slot, struct detect_spam *sp);
+/* Free the message of slot `slot` of flow f (NULL flow or none: no-op). */
+void detect_msg_release(struct detect_worker *w, struct flow *f, unsigned slot);
+/* spu.spam of an alert on spam.message: total, threshold, source_score,
+ * rules [{gid, sid, score}], rules_not_listed. Returns new. */
+json_t *detect_spam_json(const struct detect_spam *sp);
+/* The `rules` field: "gid:sid:score,..." in the VM's scratch arena. */
+struct spu_value detect_spam_rules_value(struct detect_worker *w, const struct detect_spam *sp);
+
+/* detect-stores.c: stores of `state` declarations (docs/spam.md). */
+struct detect_store;
+/* Map db's declarations to stores, creating the engine's own for backends
+ * other than --state's (pub_mu held, or at engine construction). */
+int detect_stores_route(struct detect_engine *e, struct detect_bundle *db, struct spu_error *err);
+/* The store of table `kind` (list `name`) for the current bundle: its
+ * declaration's, else --state's (NULL: none). */
+struct state_store *detect_store(const struct detect_worker *w, uint32_t kind, const char *name,
+                                 size_t nlen);
+/* [{url, backend, counters...}] of the engine's own stores (pub_mu held). */
+json_t *detect_stores_json(struct detect_engine *e);
+void detect_stores_free(struct detect_engine *e);
+
+/* detect-state.c: the score the state store holds for addr (Score()), 0
+ * without a store or on a store error. */
+int64_t detect_state_score(struct detect_worker *w, const uint8_t ip[16], unsigned family);
+/* SessionSet(session, key, field, value): the variable `field` of the
+ * declared session `session` for `key`, created when absent. */
+int detect_session_set(struct detect_worker *w, const struct spu_value *args);
+
 /* detect-state.c: host.h state() */
 int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
                       struct spu_value *ret);
@@ -334,5 +418,14 @@ json_t *detect_value_json(const struct spu_value *v, unsigned depth);
 void detect_flush_event(struct detect_worker *w);
 /* An explain record for the event just selected. */
 void detect_explain(struct detect_worker *w, const struct spu_cands *c);
+
+/* rewrite-msg.c (inline only): InsertString, DeleteString, InsertCookie,
+ * ReplaceHeader on the current grammar event's message, turned into
+ * splices of the packet being processed (rewrite.h). SPU_OK when queued;
+ * an error (the packet's edits refused, counted) otherwise. */
+int rewrite_msg_action(struct detect_worker *w, uint32_t builtin, const struct spu_value *args,
+                       unsigned argc);
+/* At the event's end: the Content-Length of a message whose body changed. */
+void rewrite_msg_end(struct detect_worker *w);
 
 #endif

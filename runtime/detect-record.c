@@ -36,6 +36,10 @@ static const struct {
     {"reason", RTF_REASON},
     {"count", RTF_COUNT},
     {"window", RTF_WINDOW},
+    {"total", RTF_TOTAL},
+    {"threshold", RTF_THRESHOLD},
+    {"source_score", RTF_SOURCE_SCORE},
+    {"rules", RTF_RULES},
 };
 
 static enum rt_field field_by_name(const char *s, size_t n)
@@ -234,6 +238,14 @@ static struct spu_value field_value(struct detect_worker *w, enum rt_field rf, i
         return f ? cstr(flow_state_name(f->state)) : spu_v_null();
     case RTF_REASON:
         return reason >= 0 ? cstr(flow_reason_name((unsigned)reason)) : spu_v_null();
+    case RTF_TOTAL:
+        return c->spam ? spu_v_int(c->spam->total) : spu_v_null();
+    case RTF_THRESHOLD:
+        return c->spam ? spu_v_int(c->spam->threshold) : spu_v_null();
+    case RTF_SOURCE_SCORE:
+        return c->spam ? spu_v_int(c->spam->source_score) : spu_v_null();
+    case RTF_RULES:
+        return c->spam ? detect_spam_rules_value(w, c->spam) : spu_v_null();
     case RTF_COUNT:
     case RTF_WINDOW:
     case RTF_NONE:

@@ -41,6 +41,18 @@ static int key_text(const struct spu_value *v, char *buf, size_t cap, const char
     }
 }
 
+int64_t detect_state_score(struct detect_worker *w, const uint8_t ip[16], unsigned family)
+{
+    struct state_store *st = detect_store(w, SPU_ST_SCORE, NULL, 0);
+    char kb[80];
+    if (!st || spu_ip_format(ip, family, kb, sizeof(kb)) != SPU_OK)
+        return 0;
+    struct state_req r = {.kind = STATE_SCORE_GET, .key = kb, .klen = strlen(kb),
+                          .now_ms = w->cur.ts_ns / 1000000};
+    int64_t v = 0;
+    return state_store_op(st, &r, &v) == SPU_OK ? v : 0;
+}
+
 int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
                       struct spu_value *ret)
 {
@@ -58,11 +70,34 @@ int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args,
         *ret = spu_v_bool(ok);
         return SPU_OK;
     }
-    if (!cfg->state)
-        return SPU_EUNSUPPORTED;
+    if (builtin == SPU_BI_SessionSet) {
+        *ret = spu_v_bool(argc == 4 && detect_session_set(w, args) == SPU_OK);
+        return SPU_OK;
+    }
     char kb[80];
     struct state_req r = {.now_ms = now};
     const struct spu_value *key = NULL;
+    uint32_t table;
+    switch (builtin) {
+    case SPU_BI_TokenBucket:
+        table = SPU_ST_BUCKET;
+        break;
+    case SPU_BI_WindowCount:
+        table = SPU_ST_WINDOW;
+        break;
+    case SPU_BI_ScoreAdd:
+    case SPU_BI_Score:
+        table = SPU_ST_SCORE;
+        break;
+    default:
+        table = SPU_ST_LIST;
+        break;
+    }
+    struct state_store *st =
+        detect_store(w, table, table == SPU_ST_LIST && argc > 0 ? (const char *)args[0].u.s : NULL,
+                     table == SPU_ST_LIST && argc > 0 ? args[0].len : 0);
+    if (!st)
+        return SPU_EUNSUPPORTED;
     switch (builtin) {
     case SPU_BI_TokenBucket: /* key, rate, burst, per, n */
         r.kind = STATE_BUCKET;
@@ -105,7 +140,7 @@ int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args,
     if (key_text(key, kb, sizeof(kb), &r.key, &r.klen) != SPU_OK)
         return SPU_EINVAL;
     int64_t v = 0;
-    int rc = state_store_op(cfg->state, &r, &v);
+    int rc = state_store_op(st, &r, &v);
     if (rc != SPU_OK)
         return rc;
     if (builtin == SPU_BI_WindowCount || builtin == SPU_BI_ScoreAdd || builtin == SPU_BI_Score)

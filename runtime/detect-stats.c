@@ -89,9 +89,25 @@ static json_t *space_json(const struct session_space *sp)
     json_object_set_new(x, "expired", json_integer((json_int_t)ld(&st->expired)));
     json_object_set_new(x, "refused", json_integer((json_int_t)ld(&st->refused)));
     json_object_set_new(x, "busy", json_integer((json_int_t)ld(&st->busy)));
+    json_object_set_new(x, "memcap", json_integer((json_int_t)ld(&st->memcap)));
     json_object_set_new(x, "memuse",
                         json_integer(atomic_load_explicit(&st->memuse, memory_order_relaxed)));
     return x;
+}
+
+void detect_engine_session_memory(struct detect_engine *e, struct detect_session_mem *out)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    out->in_use = 0;
+    out->hits = e->session_hits_gone;
+    for (unsigned i = 0; i < e->nspaces; i++) {
+        const struct session_stats *st = session_space_stats(e->spaces[i]);
+        out->in_use += atomic_load_explicit(&st->memuse, memory_order_relaxed);
+        out->hits += ld(&st->memcap);
+    }
+    out->reserved = atomic_load_explicit(&e->session_resv, memory_order_relaxed);
+    out->cap = e->cfg.session_memcap;
+    pthread_mutex_unlock(&e->pub_mu);
 }
 
 json_t *detect_engine_app_sessions(struct detect_engine *e, const char *app)
@@ -214,6 +230,8 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
             json_array_append_new(t, rule_json(e, g, &s[i], false));
         json_object_set_new(o, "top_rules", t);
     }
+    if (e->nstores)
+        json_object_set_new(o, "state_stores", detect_stores_json(e));
     pthread_mutex_unlock(&e->pub_mu);
     free(s);
     return o;

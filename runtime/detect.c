@@ -134,6 +134,7 @@ static struct session_space *space_get(struct detect_engine *e, const struct spu
     struct session_space *s =
         session_space_new(name, nl, nslots, bs->ttl_ms, bs->max, e->cfg.session_entry_cap);
     if (s) {
+        session_space_set_memcap(s, &e->session_resv, e->cfg.session_memcap);
         e->space_decl[e->nspaces] = decl;
         e->spaces[e->nspaces++] = s;
         if (notes && renamed)
@@ -165,8 +166,14 @@ static int bundle_setup(struct detect_engine *e, struct detect_bundle *db, struc
     const struct spu_boutput *outs = spu_bundle_outputs(b, &no);
     db->out = calloc(no + 1, sizeof(*db->out));
     db->cls = calloc(v->nrules + 1, sizeof(*db->cls));
-    if (!db->sess || !db->out || !db->cls || !db->rc)
+    db->msg_end = calloc(v->nevents + 1, 1);
+    if (!db->sess || !db->out || !db->cls || !db->rc || !db->msg_end)
         return spu_error_set(err, SPU_ENOMEM, "out of memory");
+    if (detect_stores_route(e, db, err) != SPU_OK)
+        return err->code;
+    const uint32_t *me = v->globals->nmsg_ends ? spu_bundle_u32(b, v->globals->msg_ends) : NULL;
+    for (uint32_t k = 0; me && k < v->globals->nmsg_ends; k++)
+        db->msg_end[me[k]] = 1; /* verified: grammar events */
     for (uint32_t i = 0; i < v->nsessions; i++)
         if (!(db->sess[i] = space_get(e, b, &v->sessions[i], notes)))
             return spu_error_set(err, SPU_ENOMEM, "out of memory");
@@ -190,6 +197,8 @@ void detect_gen_free(struct detect_engine *e, struct detect_gen *g)
         free(db->sess);
         free(db->out);
         free(db->cls);
+        free(db->msg_end);
+        free(db->routes);
         free(db->rc);
         spu_bundle_unref(db->b);
     }
@@ -247,6 +256,7 @@ void detect_engine_free(struct detect_engine *e)
     free(e->outputs);
     shun_free(e->shun);
     classification_free(e->cls);
+    detect_stores_free(e);
     pthread_mutex_destroy(&e->pub_mu);
     free(e);
 }
@@ -274,6 +284,8 @@ struct detect_engine *detect_engine_new(const struct detect_cfg *cfg, struct spu
         e->cfg = *cfg;
     if (!e->cfg.flow_state_cap)
         e->cfg.flow_state_cap = DETECT_FLOW_STATE_CAP;
+    if (!e->cfg.session_memcap)
+        e->cfg.session_memcap = DETECT_SESSION_MEMCAP;
     e->nworkers = nworkers;
     e->nslots = n > e->cfg.max_apps ? n : e->cfg.max_apps;
     if (e->nslots > DETECT_MAX_SLOTS) {
@@ -356,6 +368,8 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->f = f;
     c->ts_ns = ts_ns;
     c->mon = NULL;
+    c->spam = NULL;
+    c->app = false;
     c->tx_id = -1;
     c->dir = -1;
     c->verdict = DV_NONE;
@@ -363,10 +377,15 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->actions = 0;
     c->npending = 0;
     c->rewrites = NULL;
+    c->src = NULL;
+    c->rw_body = 0;
+    c->rw_fix = false;
 }
 
 static void event_end(struct detect_worker *w)
 {
+    if (w->cur.rw_fix)
+        rewrite_msg_end(w);
     detect_flush_event(w);
     spu_vm_reset(w->vm);
     struct detect_flow *df = w->cur.f ? w->cur.f->detect : NULL;
@@ -407,6 +426,14 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
     struct detect_worker *w = ctx;
+    if (w->eng->cfg.enforce && id == RT_EV_PACKET) {
+        bool tcp = f && d && d->proto == 6 && d->l4ok && d->payload;
+        w->pl = tcp ? d->payload : NULL;
+        w->pllen = tcp ? d->payload_len : 0;
+        w->plf = tcp ? f : NULL;
+    }
+    if (id == RT_EV_FLOW_END && f == w->plf)
+        w->plf = NULL;
     if (w->eng->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver) {
         uint8_t ip[16];
         detect_ip16(d->ipver, d->src, ip);
@@ -442,6 +469,30 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
     if (id == RT_EV_FLOW_END && f)
         detect_flow_free(w, f);
     detect_gen_leave(w);
+}
+
+/* The current grammar event ends a message of slot i: a total over the
+ * threshold raises spam.message on that slot's bundle, within the same
+ * event (its records go out with the event's); then the message is
+ * forgotten. */
+static void message_end(struct detect_worker *w, unsigned i)
+{
+    const struct detect_bundle *db = &w->g->bundles[i];
+    struct detect_spam sp;
+    if (detect_msg_close(w, i, &sp) && db->rt_ev[RT_EV_SPAM_MESSAGE] != SPU_NONE) {
+        w->cur.spam = &sp;
+        w->cur.app = false;
+        w->cur.db = db;
+        struct spu_record *rec = detect_rt_record(w, db, RT_EV_SPAM_MESSAGE, -1);
+        if (rec) {
+            w->cur.rec = rec;
+            run_rules(w, db, db->rt_ev[RT_EV_SPAM_MESSAGE]);
+        } else {
+            dc_inc(w, DC_RECORD_ERRORS);
+        }
+        w->cur.spam = NULL;
+    }
+    detect_msg_release(w, w->cur.f, i);
 }
 
 /* The event of bundle `to` that is event `ev` of bundle `from` (same name,
@@ -540,7 +591,7 @@ static void on_app_event(void *ctx, const struct app_event *ev)
                 dc_inc(w, DC_RELOAD_UNMAPPED);
             continue;
         }
-        if (spu_bundle_view(db->b)->events[evi[i]].nrules == 0)
+        if (spu_bundle_view(db->b)->events[evi[i]].nrules == 0 && !db->msg_end[evi[i]])
             evi[i] = SPU_NONE;
         else
             any = true;
@@ -549,13 +600,18 @@ static void on_app_event(void *ctx, const struct app_event *ev)
         event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
         w->cur.tx_id = (int64_t)ev->tx_id;
         w->cur.dir = ev->dir;
+        w->cur.app = true;
+        w->cur.src = ev->bundle;
         if (!skip_event(w)) {
             dc_inc(w, DC_EVENTS);
             for (unsigned i = 0; i < g->nslots && i < DETECT_MAX_SLOTS; i++) {
                 if (evi[i] == SPU_NONE)
                     continue;
+                w->cur.app = true;
                 w->cur.rec = ev->rec;
                 run_rules(w, &g->bundles[i], evi[i]);
+                if (g->bundles[i].msg_end[evi[i]])
+                    message_end(w, i);
             }
         }
         event_end(w);

@@ -41,14 +41,19 @@ struct detect_cfg {
     int explain;                /* write an `explain` record for each event with rules */
     size_t flow_state_cap;      /* bytes of flow variables per flow per bundle; 0: 4096 */
     size_t session_entry_cap;   /* bytes of values per session entry; 0: session.h default */
+    uint64_t session_memcap;    /* bytes all meta-session entries may reserve together
+                                 * (session_space_set_memcap); 0: DETECT_SESSION_MEMCAP */
     size_t shun_cap;            /* shunned addresses; 0: shun.h default */
     bool enforce;               /* inline: every packet from a shunned source marks
                                  * its flow dropped (flow.verdict) */
     unsigned max_apps;          /* application slots for later publications; 0: n */
     /* spam-source monitoring (docs/spam.md), all borrowed and optional */
     struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
+    const char *state_url;        /* the backend it was made for (NULL: memory) */
+    size_t state_max;             /* entries of the stores `state` declarations make; 0: default */
     const struct localnet *local; /* IsLocal(); NULL: nothing is local */
     const char *sensor_name;      /* tcp.syn `sensor`; NULL: the interface name */
+    int64_t spam_threshold;       /* a message scoring more raises spam.message */
     /* Report(addr): count one connection of addr at ts_ms for the
      * publisher; NULL: Report() returns false */
     int (*report)(void *ctx, const uint8_t ip[16], uint16_t family, int64_t ts_ms);
@@ -148,6 +153,18 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top);
  * busy, memuse) and number of variables (new), or NULL when no
  * application of that name runs. Any thread. */
 json_t *detect_engine_app_sessions(struct detect_engine *e, const char *app);
+
+/* Meta-session memory (any thread): bytes the entries of every space
+ * hold now, bytes they reserve against the cap (at or below it), the cap,
+ * and the entries evicted or refused for it (spaces freed since
+ * included). */
+struct detect_session_mem {
+    int64_t in_use, reserved;
+    uint64_t cap, hits;
+};
+void detect_engine_session_memory(struct detect_engine *e, struct detect_session_mem *out);
+
+#define DETECT_SESSION_MEMCAP (256ULL << 20)
 
 /* A text summary of the `top` most expensive rules (one line each) into
  * buf (always NUL-terminated). Returns buf. */

@@ -97,12 +97,17 @@ static void put_back(struct dispatcher *d, struct pkt *p)
     if (p->flags & PKT_OWNED)
         free(p->own);
     else if (!(p->flags & PKT_PSEUDO)) {
-        if (d->cap->inl)
+        if (d->cap->inl && p->edit && p->verdict == CAPTURE_VERDICT_ACCEPT)
+            d->cap->inl->accept_edited(d->cap, p->source, p->cookie, p->edit, p->edit_len);
+        else if (d->cap->inl)
             d->cap->inl->verdict(d->cap, p->source, p->cookie, p->verdict, p->location);
         else
             capture_release(d->cap, p->source, p->cookie);
     }
     p->own = NULL;
+    free(p->edit);
+    p->edit = NULL;
+    p->edit_len = 0;
     if (p->location) {
         free(p->location);
         p->location = NULL;

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct stream_seg;
+struct rw_flow;
 
 enum flow_state { FLOW_STATE_NEW, FLOW_STATE_ESTABLISHED, FLOW_STATE_CLOSED };
 
@@ -99,6 +100,8 @@ struct flow {
     char *redirect;              /* inline: Redirect location (heap) until the worker
                                   * moves it to the packet; freed at flow end */
     void *trace;                 /* --pcap-log's slot (pcaplog.c: packet ring, alert pcap) */
+    struct rw_flow *rewrite;     /* inline: the flow's edits (rewrite.h), or NULL;
+                                  * freed at flow end */
 };
 
 struct flow_table;

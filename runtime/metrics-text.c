@@ -24,7 +24,8 @@ static bool is_gauge(const char *leaf)
 {
     static const char *const g[] = {"memuse",       "active",  "entries",    "max_pkt_size",
                                     "avg_pkt_size", "workers", "flow_bytes", "checksum_validation",
-                                    "signed",       "cap",     "input_done", "in_use"};
+                                    "signed",       "cap",     "input_done", "in_use",
+                                    "reserved"};
     for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
         if (strcmp(leaf, g[i]) == 0)
             return true;

@@ -241,6 +241,8 @@ int monitor_run(const struct config *c, volatile sig_atomic_t *stop, struct moni
                               .classification = c->classification,
                               .explain = c->explain,
                               .state = m->state,
+                              .state_url = c->state_url,
+                              .state_max = c->state_max,
                               .sensor_name = c->sensor_name};
     if (!(m->eng = detect_engine_new(&dcfg, m->bundles, names, c->nbundles, 1, err)))
         goto fail;

@@ -38,6 +38,9 @@ struct pkt {
     void *cookie;         /* capture backend's (ring block) */
     void *own;            /* PKT_OWNED: heap bytes behind data */
     char *location;       /* inline Redirect target (heap, freed on return), or NULL */
+    uint8_t *edit;        /* inline: the packet as edited (rewrite.h; heap, freed on
+                           * return) to send in place of data, or NULL */
+    uint32_t edit_len;
     struct pkt *next;     /* free-list link while in the pool */
 };
 

@@ -141,8 +141,9 @@ static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, 
             r = apps_sessions(a, name, result, err);
             break;
         case OP_LIST:
-            r = apps_list(a, name, json_string_value(json_object_get(args, "op")),
-                          json_string_value(json_object_get(args, "list")), result, err);
+            r = apps_list_values(a, name, json_string_value(json_object_get(args, "op")),
+                                 json_string_value(json_object_get(args, "list")),
+                                 json_object_get(args, "values"), result, err);
             break;
         default:
             r = apps_unload(a, name, result, err);

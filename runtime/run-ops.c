@@ -1,6 +1,7 @@
 /* run-ops.c - the operations objects of the stats record (see run-ops.h). */
 #include "run-ops.h"
 
+#include "detect.h"
 #include "dispatch.h"
 #include "output.h"
 #include "pcaplog.h"
@@ -84,6 +85,20 @@ json_t *run_ops_memory(const struct run_ops_mem *m, const struct stats_block *su
     entry(o, "eve_output", (int64_t)output_memuse(m->out), output_memcap(m->out),
           "fixed buffers: a producer waits for the writer (back-pressure), no record is dropped",
           0);
+    entry(o, "app_buffers", m->app_memuse, m->app_memcap,
+          "a flow whose parse would pass the cap is no longer inspected (its parse stopped, "
+          "waiting transactions completed alone, its buffers freed); an undecided flow whose "
+          "first bytes do not fit is decided by its port",
+          stats_get(sum, CNT_SPU_APP_MEMCAP));
+    if (m->sessions) {
+        entry(o, "sessions", m->sessions->in_use, m->sessions->cap,
+              "each new entry reserves its largest size (variables, key, value cap); when it "
+              "does not fit, the least recently used entries of its shard are evicted, none "
+              "left: it is refused (the rule's session access fails)",
+              m->sessions->hits);
+        json_object_set_new(json_object_get(o, "sessions"), "reserved",
+                            json_integer((json_int_t)m->sessions->reserved));
+    }
     if (m->pcaplogs) {
         uint64_t drops = 0;
         for (unsigned i = 0; i < m->nworkers; i++)

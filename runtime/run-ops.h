@@ -17,6 +17,7 @@ struct dispatcher;
 struct pcaplog;
 struct output;
 struct stats_block;
+struct detect_session_mem;
 
 /* [{worker, pkts, bytes, flows, queue_drops}] for each worker. */
 json_t *run_ops_per_worker(struct worker *const *w, unsigned n, struct dispatcher *d);
@@ -36,6 +37,9 @@ struct run_ops_mem {
     struct worker *const *workers;   /* their flow tables' spare flows */
     unsigned nworkers;
     struct output *out;
+    int64_t app_memuse;               /* grammar buffers (--app-memcap) */
+    uint64_t app_memcap;
+    const struct detect_session_mem *sessions; /* NULL: no rule engine */
 };
 
 /* spu.memory: {SUBSYSTEM: {in_use, cap, policy, hits}}; hits from `sum`

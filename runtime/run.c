@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include "app.h"
+#include "app-pub.h"
 #include "apps.h"
 #include "bundle.h"
 #include "capture.h"
@@ -72,6 +73,8 @@ struct run {
     struct detect_worker **dw;
     struct apps *bset;            /* the applications (apps.h), with the engine */
     struct apps_hold *hold;       /* run_env.apps */
+    struct app_pub *gpub;         /* grammar sets of the applications (with bset) */
+    _Atomic int64_t app_memuse;   /* grammar buffers of every worker (--app-memcap) */
     const struct run_env *env;
     struct metrics_server *metrics; /* --metrics, or NULL */
     struct pcaplog **pcaplogs;      /* --pcap-log: one per worker, or NULL */
@@ -163,7 +166,14 @@ static json_t *stats_record(struct run *r)
         .workers = r->workers,
         .nworkers = r->nworkers,
         .out = r->out,
+        .app_memuse = atomic_load(&r->app_memuse),
+        .app_memcap = r->cfg->app_memcap,
     };
+    struct detect_session_mem smem;
+    if (r->detect) {
+        detect_engine_session_memory(r->detect, &smem);
+        mem.sessions = &smem;
+    }
     json_object_set_new(spu, "memory", run_ops_memory(&mem, &sum));
     json_object_set_new(spu, "eve_file", run_ops_eve_file(r->out));
     json_object_set_new(spu, "workers", json_integer(r->nworkers));
@@ -184,6 +194,8 @@ static json_t *stats_record(struct run *r)
         json_array_append_new(bl, b);
     }
     json_object_set_new(spu, "bundles", bl);
+    if (r->bset)
+        json_object_set_new(spu, "reloads", apps_reload_stats(r->bset));
     if (r->detect) {
         /* the top rules of the stats record: --top-rules, or more when the
          * metrics export more (the same record feeds both) */
@@ -291,6 +303,8 @@ static void teardown(struct run *r)
         free(r->apps);
         r->apps = NULL;
     }
+    app_pub_free(r->gpub);
+    r->gpub = NULL;
     if (r->dw)
         for (unsigned i = 0; i < r->nworkers; i++)
             detect_worker_free(r->dw[i]);
@@ -414,13 +428,17 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             r->report = report_new(c->report_url, c->sensor_name ? c->sensor_name : c->iface,
                                    500, err);
         struct detect_cfg dcfg = {.rule_budget = c->rule_budget,
+                                  .session_memcap = c->session_memcap,
                                   .classification = c->classification,
                                   .explain = c->explain,
                                   /* applications loaded later through the control socket */
                                   .max_apps = env->apps ? CONFIG_MAX_BUNDLES : 0,
                                   .state = r->state,
+                                  .state_url = c->state_url,
+                                  .state_max = c->state_max,
                                   .local = r->local,
                                   .sensor_name = c->sensor_name,
+                                  .spam_threshold = c->spam_threshold,
                                   .report = r->report ? report_add : NULL,
                                   .report_ctx = r->report,
                                   .enforce = c->inline_spec != NULL};
@@ -440,6 +458,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         }
         if (!(r->bset = apps_new(r->detect, env->log)))
             goto nomem;
+        /* the grammars of the start-up bundles, replaced at each change */
+        struct app_gset *gs = app_gset_new(r->bundles, NULL, c->nbundles, err);
+        if (!gs || !(r->gpub = app_pub_new(gs, err)))
+            goto nomem;
+        apps_set_grammars(r->bset, r->gpub);
         for (unsigned i = 0; i < c->nbundles; i++)
             if (apps_adopt(r->bset, c->bundles[i].name, c->bundles[i].path, r->bundles[i]) !=
                 SPU_OK)
@@ -472,7 +495,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
-                             c->filestore, c->filestore_cap, &r->filestore_used};
+                             c->filestore, c->filestore_cap, &r->filestore_used,
+                             c->app_memcap, &r->app_memuse, r->gpub};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);
@@ -611,12 +635,14 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         r->cap->inl->counts(r->cap, &ic);
         snprintf(rep->inline_counts, sizeof(rep->inline_counts),
                  "spurun: inline received=%llu accepted=%llu dropped=%llu rejected=%llu "
-                 "redirected=%llu fail_open=%llu batches=%llu resets_sent=%llu lost=%llu\n",
+                 "redirected=%llu fail_open=%llu batches=%llu resets_sent=%llu lost=%llu "
+                 "edited=%llu\n",
                  (unsigned long long)ic.received, (unsigned long long)ic.accepted,
                  (unsigned long long)ic.dropped, (unsigned long long)ic.rejected,
                  (unsigned long long)ic.redirected,
                  (unsigned long long)ic.fail_open, (unsigned long long)ic.batches,
-                 (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost);
+                 (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost,
+                 (unsigned long long)ic.edited);
     }
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,8 @@ struct session_space {
     uint64_t ttl_ms;
     uint32_t shard_max;
     size_t entry_cap;
+    _Atomic int64_t *resv;  /* bytes reserved by the entries of every space (NULL: no memcap) */
+    int64_t resv_cap;
     struct session_stats st;
     struct shard shards[SESSION_SHARDS];
 };
@@ -123,8 +126,32 @@ static size_t entry_bytes(const struct session_space *s, const struct session_en
            (e->arena ? spu_arena_held(e->arena) : 0);
 }
 
+/* What an entry may come to hold: its struct, variables and key, and its
+ * arena up to the entry cap (reserved against the memcap when it is made). */
+static int64_t entry_resv(const struct session_space *s, size_t keylen)
+{
+    return (int64_t)(sizeof(struct session_entry) + s->nslots * sizeof(struct spu_value) + keylen +
+                     s->entry_cap);
+}
+
+/* Reserve r bytes against the memcap: false when they do not fit. */
+static bool resv_take(struct session_space *s, int64_t r)
+{
+    if (!s->resv)
+        return true;
+    int64_t cur = atomic_load_explicit(s->resv, memory_order_relaxed);
+    do {
+        if (cur + r > s->resv_cap)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(s->resv, &cur, cur + r, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
 static void entry_free(struct session_space *s, struct session_entry *e)
 {
+    if (s->resv)
+        atomic_fetch_sub_explicit(s->resv, entry_resv(s, e->keylen), memory_order_relaxed);
     atomic_fetch_sub_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e), memory_order_relaxed);
     atomic_fetch_sub_explicit(&s->st.entries, 1, memory_order_relaxed);
     spu_arena_free(e->arena);
@@ -224,6 +251,52 @@ static unsigned expire_tail(struct session_space *s, struct shard *sh, int64_t n
     return n;
 }
 
+/* Evict the least recently used unheld entry of shard sh (locked):
+ * false when it has none. */
+static bool evict_one(struct session_space *s, struct shard *sh)
+{
+    struct session_entry *e = sh->tail;
+    while (e && e->held)
+        e = e->lprev;
+    if (!e)
+        return false;
+    remove_entry(s, sh, e);
+    atomic_fetch_add_explicit(&s->st.evicted, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st.memcap, 1, memory_order_relaxed);
+    return true;
+}
+
+/* Reserve room for a new entry against the memcap (sh locked): while it
+ * does not fit, the least recently used unheld entry of the shard is
+ * evicted, or when the shard has none, one of another shard of the space
+ * that is free to lock now (never waited for: sh is held); SPU_ELIMIT
+ * when none can go (the cap is held by other spaces or held entries). */
+static int reserve(struct session_space *s, struct shard *sh, size_t klen)
+{
+    int64_t r = entry_resv(s, klen);
+    while (!resv_take(s, r)) {
+        bool gone = evict_one(s, sh);
+        for (unsigned i = 0; i < SESSION_SHARDS && !gone; i++) {
+            struct shard *o = &s->shards[i];
+            if (o == sh || pthread_mutex_trylock(&o->mu) != 0)
+                continue;
+            gone = evict_one(s, o);
+            pthread_mutex_unlock(&o->mu);
+        }
+        if (!gone) {
+            atomic_fetch_add_explicit(&s->st.memcap, 1, memory_order_relaxed);
+            return SPU_ELIMIT;
+        }
+    }
+    return SPU_OK;
+}
+
+void session_space_set_memcap(struct session_space *s, _Atomic int64_t *reserved, uint64_t cap)
+{
+    s->resv = reserved;
+    s->resv_cap = (int64_t)cap;
+}
+
 /* Make room for one entry: evict the least recently used unheld one. */
 static int make_room(struct session_space *s, struct shard *sh)
 {
@@ -298,10 +371,16 @@ int session_space_get(struct session_space *s, const struct spu_value *key, int6
                 return SPU_OK;
             }
             rc = make_room(s, sh);
+            if (rc == SPU_OK)
+                rc = reserve(s, sh, klen);
             if (rc == SPU_OK) {
                 e = new_entry(s, kb, klen, h, now_ms);
-                if (!e)
+                if (!e) {
                     rc = SPU_ENOMEM;
+                    if (s->resv)
+                        atomic_fetch_sub_explicit(s->resv, entry_resv(s, klen),
+                                                  memory_order_relaxed);
+                }
             }
             if (rc != SPU_OK) {
                 pthread_mutex_unlock(&sh->mu);

@@ -43,6 +43,7 @@ struct session_entry;
 struct session_stats {
     _Atomic uint64_t entries; /* live entries (gauge) */
     _Atomic uint64_t created, evicted, expired, refused, busy;
+    _Atomic uint64_t memcap; /* entries evicted or refused for the memcap */
     _Atomic int64_t memuse; /* bytes of entries and their arenas (gauge) */
 };
 
@@ -50,6 +51,18 @@ struct session_stats {
  * default; entry_cap 0: the default. */
 struct session_space *session_space_new(const char *name, size_t namelen, uint32_t nslots,
                                         uint64_t ttl_ms, uint32_t max, size_t entry_cap);
+
+/* Bound the memory of this space's entries, with other spaces, by bytes:
+ * each new entry reserves what it may come to hold (struct, variables,
+ * key and its value cap, entry_cap) in *reserved (shared by the spaces,
+ * borrowed: it outlives them), which stays at or below cap; when an entry
+ * does not fit, the least recently used unheld entries of its shard (or,
+ * when it has none, of another shard of the space not locked at the
+ * moment) are evicted until it does, and it is refused when none is left
+ * (the cap held by other spaces or by held entries): each counted in
+ * `memcap`, evictions also in `evicted`, refusals in `refused`. Call
+ * before the space is used. */
+void session_space_set_memcap(struct session_space *s, _Atomic int64_t *reserved, uint64_t cap);
 
 /* Frees every entry (none may be held). NULL is a no-op. */
 void session_space_free(struct session_space *s);

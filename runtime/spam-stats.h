@@ -11,6 +11,8 @@
 struct state_store;
 struct report;
 
+/* The store's counters: {backend, entries, ...} (new). */
+json_t *spam_stats_state(struct state_store *s);
 /* Add "state" (when s) and "report" (when r) to the object spu. */
 void spam_stats_add(json_t *spu, struct state_store *s, struct report *r);
 /* Add "eve_redis" (--eve-redis) when e. */

@@ -9,6 +9,7 @@
 #include "output.h"
 #include "pcaplog.h"
 #include "pkt.h"
+#include "rewrite.h"
 #include "rt-events.h"
 #include "spsc.h"
 
@@ -119,6 +120,35 @@ static void report_anomalies(struct worker *w, const struct pkt *p, const uint8_
         eve_anomaly(&w->eve, codes[i], p->ts_ns, p->pcap_cnt, d, f, w->cfg.in_iface);
 }
 
+/* Inline: the flow has edits (rewrite.h): this packet gets them, its
+ * sequence numbers moved, or is dropped when it cuts an edit. */
+static void rewrite_packet(struct worker *w, struct flow *f, int fd, struct pkt *p,
+                           const struct decoded *d)
+{
+    struct rw_counts n = {0};
+    if (p->verdict != CAPTURE_VERDICT_ACCEPT || (p->flags & PKT_PSEUDO) || d->proto != 6 ||
+        !d->l4ok || d->tunneled || !d->ip || (d->ipver == 6 && d->ip_hlen != 40)) {
+        rw_flow_drop_pending(f->rewrite, &n);
+    } else {
+        uint8_t *out;
+        uint32_t len;
+        enum rw_result r = rw_packet(f->rewrite, fd, p->data, p->caplen,
+                                     (uint32_t)(d->ip - p->data), &out, &len, &n);
+        if (r == RW_EDITED) {
+            p->edit = out;
+            p->edit_len = len;
+        } else if (r == RW_DROP) {
+            p->verdict = CAPTURE_VERDICT_DROP;
+        }
+    }
+    struct stats_block *st = &w->stats;
+    stats_add(st, CNT_SPU_REWRITE_APPLIED, n.applied);
+    stats_add(st, CNT_SPU_REWRITE_REFUSED, n.refused);
+    stats_add(st, CNT_SPU_REWRITE_EDITED, n.edited);
+    stats_add(st, CNT_SPU_REWRITE_ADJUSTED, n.adjusted);
+    stats_add(st, CNT_SPU_REWRITE_DROPPED, n.dropped);
+}
+
 void worker_process(struct worker *w, struct pkt *p)
 {
     struct decoded *d = &w->d;
@@ -194,6 +224,10 @@ void worker_process(struct worker *w, struct pkt *p)
         f->tcp_flags[fd] |= d->tcp_flags;
         if ((d->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
             raise_event(w, RT_EV_TCP_SYN, p, d, f, -1);
+        /* inline rewrites: the receiver acknowledges edited bytes; the
+         * stream tracks the original ones */
+        if (f->rewrite && (d->tcp_flags & TH_ACK))
+            d->ack = rw_unmap_seq(rw_flow_dir(f->rewrite, !fd), d->ack);
         if (d->csum == CSUM_BAD)
             stats_inc(st, CNT_TCP_INVALID_CHECKSUM);
         else
@@ -218,6 +252,8 @@ void worker_process(struct worker *w, struct pkt *p)
         f->redirect = NULL;
         f->verdict = FLOW_VERDICT_DROP;
     }
+    if (f->rewrite)
+        rewrite_packet(w, f, fd, p, d);
 }
 
 static void sweep(struct worker *w, int64_t clock)

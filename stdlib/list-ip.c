@@ -53,6 +53,21 @@ int spu_lip_add(struct spu_listset *s, const uint8_t ip[16], uint32_t bits)
     return SPU_OK;
 }
 
+int spu_lip_remove(struct spu_listset *s, const uint8_t ip[16], uint32_t bits)
+{
+    if (bits > 128)
+        return SPU_EINVAL;
+    struct iprange b;
+    block(ip, bits, &b.lo, &b.hi);
+    size_t k = 0, before = s->nranges;
+    for (size_t i = 0; i < s->nranges; i++)
+        if (cmp(s->ranges[i].lo, b.lo) || cmp(s->ranges[i].hi, b.hi))
+            s->ranges[k++] = s->ranges[i];
+    s->nranges = k;
+    s->nblocks -= before - k;
+    return k == before ? SPU_ENOTFOUND : SPU_OK;
+}
+
 static int cmp_range(const void *a, const void *b)
 {
     const struct iprange *x = a, *y = b;

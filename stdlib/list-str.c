@@ -99,6 +99,19 @@ int spu_lstr_has(const struct spu_listset *s, const uint8_t *p, size_t n)
     return lookup(s, p, n, hash_bytes(p, n, (s->flags & SPU_LISTF_NOCASE) != 0)) != 0;
 }
 
+int spu_lstr_remove(struct spu_listset *s, const uint8_t *p, size_t n)
+{
+    int fold = (s->flags & SPU_LISTF_NOCASE) != 0;
+    uint32_t e = lookup(s, p, n, hash_bytes(p, n, fold));
+    if (!e)
+        return SPU_ENOTFOUND;
+    /* the last entry takes its place (its bytes stay in the pool until the
+     * set is freed); the table is built again */
+    s->ents[e - 1] = s->ents[s->nents - 1];
+    s->nents--;
+    return rehash(s, s->nslots);
+}
+
 void spu_lstr_free(struct spu_listset *s)
 {
     free(s->pool);

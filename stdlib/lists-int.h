@@ -48,11 +48,16 @@ struct spu_listset {
 };
 
 int spu_lstr_add(struct spu_listset *s, const uint8_t *p, size_t n);
+/* Remove the entry p[0..n) (unsealed). SPU_OK, SPU_ENOTFOUND, SPU_ENOMEM. */
+int spu_lstr_remove(struct spu_listset *s, const uint8_t *p, size_t n);
 int spu_lstr_has(const struct spu_listset *s, const uint8_t *p, size_t n);
 void spu_lstr_free(struct spu_listset *s);
 
 /* ip: 16 bytes; prefix in bits of the 128-bit space (IPv4: + 96) */
 int spu_lip_add(struct spu_listset *s, const uint8_t ip[16], uint32_t bits);
+/* Remove every block added that is exactly this one (unsealed): SPU_OK,
+ * SPU_ENOTFOUND. */
+int spu_lip_remove(struct spu_listset *s, const uint8_t ip[16], uint32_t bits);
 int spu_lip_seal(struct spu_listset *s);
 int spu_lip_has(const struct spu_listset *s, const uint8_t ip[16], uint32_t bits);
 void spu_lip_free(struct spu_listset *s);

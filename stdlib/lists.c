@@ -149,6 +149,33 @@ int spu_listset_add_text(struct spu_listset *s, const void *text, size_t n,
     return rc ? spu_error_set(err, rc, "%s", spu_strerror(rc)) : SPU_OK;
 }
 
+int spu_listset_remove_text(struct spu_listset *s, const void *text, size_t n,
+                            struct spu_error *err)
+{
+    const uint8_t *p = n ? text : (const uint8_t *)"";
+    if (s->sealed)
+        return spu_error_set(err, SPU_ESTATE, "list already sealed");
+    if (s->kind == SPU_LIST_REGEX)
+        return spu_error_set(err, SPU_EINVAL,
+                             "a regex list's entries cannot be removed (edit its file and reload it)");
+    int rc;
+    if (s->kind == SPU_LIST_STR) {
+        rc = spu_lstr_remove(s, p, n);
+    } else {
+        uint8_t ip[16];
+        uint16_t fam;
+        uint32_t prefix;
+        if (memchr(p, '\0', n) || spu_ip_parse((const char *)p, n, ip, &fam, &prefix) != SPU_OK)
+            return spu_error_set(err, SPU_EPARSE, "not an address or CIDR block: '%.*s'",
+                                 (int)(n > 60 ? 60 : n), (const char *)p);
+        rc = spu_lip_remove(s, ip, fam == 4 ? prefix + 96 : prefix);
+    }
+    if (rc == SPU_ENOTFOUND)
+        return spu_error_set(err, rc, "'%.*s' is not in the list", (int)(n > 60 ? 60 : n),
+                             (const char *)p);
+    return rc ? spu_error_set(err, rc, "%s", spu_strerror(rc)) : SPU_OK;
+}
+
 int spu_listset_load_file(struct spu_listset *s, const char *path, struct spu_error *err)
 {
     if (s->sealed)

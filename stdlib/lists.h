@@ -85,6 +85,15 @@ int spu_listset_add_value(struct spu_listset *s, const struct spu_value *v,
  * '#' comment; a regex set "/pattern/flags" (flags among i s m x) or a
  * bare pattern. SPU_EPARSE with a message in err when it is not one. */
 int spu_listset_add_text(struct spu_listset *s, const void *p, size_t n, struct spu_error *err);
+/* Remove from an unsealed set the entry written as `text` (as for
+ * spu_listset_add_text, without a comment): a string (compared as the set
+ * compares), or an address or CIDR block that was added exactly so (a
+ * block is not split: removing one address of an added /24 is
+ * SPU_ENOTFOUND). SPU_ENOTFOUND when absent, SPU_EPARSE for a bad
+ * address, SPU_EINVAL for a regex set (patterns are not kept as text),
+ * SPU_ESTATE once sealed; err says which. */
+int spu_listset_remove_text(struct spu_listset *s, const void *text, size_t n,
+                            struct spu_error *err);
 /* Add every entry of the file at `path`: one per line, blank lines and
  * lines whose first non-blank character is '#' ignored, surrounding
  * whitespace (and CR) removed, a UTF-8 byte order mark ignored. Stops at the

@@ -1,5 +1,6 @@
 /* state-fns.c - the built-ins over shared state (TokenBucket, WindowCount,
- * ListAdd, ListHas, ListDel, ScoreAdd, Score, IsLocal, Report; docs/spam.md).
+ * ListAdd, ListHas, ListDel, ScoreAdd, Score, IsLocal, Report; docs/spam.md)
+ * and SessionSet (a meta session's variable by an explicit key).
  *
  * Each checks its arguments against its signature in builtins.def, then
  * asks the host (host.h state()), which owns the store (in process memory
@@ -70,3 +71,4 @@ STATE_FN(spu_bi_score_add, SPU_BI_ScoreAdd)
 STATE_FN(spu_bi_score, SPU_BI_Score)
 STATE_FN(spu_bi_is_local, SPU_BI_IsLocal)
 STATE_FN(spu_bi_report, SPU_BI_Report)
+STATE_FN(spu_bi_session_set, SPU_BI_SessionSet)

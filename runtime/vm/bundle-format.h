@@ -87,13 +87,14 @@ struct spu_bsect {
     X(SIG, 23, "sig")        /* struct spu_bsig (optional) */                  \
     X(HSDB, 24, "hsdb")      /* serialized pattern databases (optional cache) */ \
     X(LOG, 25, "log")        /* struct spu_blog: EVE log declarations */       \
-    X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */
+    X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */                \
+    X(STATE, 27, "state")    /* struct spu_bstate: state backends (optional) */
 
 enum spu_section_id {
 #define SPU_SEC_ENUM(name, id, text) SPU_SEC_##name = id,
     SPU_SECTION_LIST(SPU_SEC_ENUM)
 #undef SPU_SEC_ENUM
-    SPU_SEC__MAX = 26
+    SPU_SEC__MAX = 27
 };
 
 /* Bundle-wide facts. */
@@ -101,7 +102,9 @@ struct spu_bglobals {
     struct spu_bstr name;    /* bundle name given to spuc (-n), may be empty */
     uint32_t flow_layout;    /* layout of `flow { ... }` variables, or SPU_NONE */
     uint32_t nprotos_entry;  /* number of protocols over tcp/udp (characterized) */
-    uint32_t reserved[4];
+    uint32_t msg_ends;       /* U32 offset: grammar events that end a message (`message ends on`) */
+    uint32_t nmsg_ends;
+    uint32_t reserved[2];
 };
 
 /* Constants referenced by PUSH_K, G_LIT, G_ERROR, list items. LIST and
@@ -327,6 +330,15 @@ struct spu_boutput {
     struct spu_bstr name;
     uint32_t kind;
     struct spu_bstr path;
+};
+
+/* `state KIND [NAME] in BACKEND;`: the backend of a table of the state
+ * built-ins (docs/spam.md), overriding spurun --state. */
+enum { SPU_ST_LIST = 1, SPU_ST_BUCKET = 2, SPU_ST_WINDOW = 3, SPU_ST_SCORE = 4 };
+struct spu_bstate {
+    uint32_t kind;           /* SPU_ST_* */
+    struct spu_bstr name;    /* LIST: the list's name; else empty */
+    struct spu_bstr backend; /* "memory" or "redis://HOST:PORT" */
 };
 
 struct spu_bmeta {

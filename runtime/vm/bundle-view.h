@@ -82,6 +82,8 @@ struct spu_bview {
     uint32_t noutputs;
     const struct spu_bmeta *metas;
     uint32_t nmetas;
+    const struct spu_bstate *states;
+    uint32_t nstates;
     const struct spu_bsig *sig; /* NULL when unsigned */
     const uint8_t *hsdb;
     uint32_t nhsdb;

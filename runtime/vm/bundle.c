@@ -182,7 +182,8 @@ static int build_regexes(struct spu_bundle *b, struct spu_error *err)
 /* One list: its inline items (constants, or regexes for regex lists),
  * then its file, sealed. */
 static int build_list(const struct spu_bundle *b, uint32_t i, const struct spu_bundle_opts *o,
-                      struct spu_listset *s, struct spu_error *err)
+                      struct spu_listset *s, spu_list_edit_fn edit, void *edit_ctx,
+                      struct spu_error *err)
 {
     const struct spu_bview *v = &b->v;
     const struct spu_blist *l = &v->lists[i];
@@ -216,6 +217,8 @@ static int build_list(const struct spu_bundle *b, uint32_t i, const struct spu_b
                                 "list %u: unusable file path", i);
         rc = spu_listset_load_file(s, path, err);
     }
+    if (rc == SPU_OK && edit)
+        rc = edit(edit_ctx, s, err);
     if (rc == SPU_OK)
         rc = spu_listset_seal(s, err);
     /* an error in a list file already names the file and the line */
@@ -238,7 +241,7 @@ static int build_lists(struct spu_bundle *b, const struct spu_bundle_opts *o, st
         struct spu_listset *s = spu_listset_new(l->kind, l->flags & SPU_LISTF_NOCASE, err);
         if (!s)
             return SPU_ENOMEM;
-        int rc = build_list(b, i, o, s, err);
+        int rc = build_list(b, i, o, s, NULL, NULL, err);
         if (rc == SPU_OK)
             rc = spu_lists_install(b->lists, i, s);
         if (rc != SPU_OK) {
@@ -252,13 +255,20 @@ static int build_lists(struct spu_bundle *b, const struct spu_bundle_opts *o, st
 struct spu_listset *spu_bundle_list_rebuild(const struct spu_bundle *b, uint32_t i,
                                             struct spu_error *err)
 {
+    return spu_bundle_list_rebuild_with(b, i, NULL, NULL, err);
+}
+
+struct spu_listset *spu_bundle_list_rebuild_with(const struct spu_bundle *b, uint32_t i,
+                                                 spu_list_edit_fn edit, void *ctx,
+                                                 struct spu_error *err)
+{
     if (i >= b->v.nlists) {
         spu_error_set(err, SPU_EINVAL, "no list %u", i);
         return NULL;
     }
     const struct spu_blist *l = &b->v.lists[i];
     struct spu_listset *s = spu_listset_new(l->kind, l->flags & SPU_LISTF_NOCASE, err);
-    if (s && build_list(b, i, NULL, s, err) != SPU_OK) {
+    if (s && build_list(b, i, NULL, s, edit, ctx, err) != SPU_OK) {
         spu_listset_free(s);
         s = NULL;
     }
@@ -509,6 +519,7 @@ SPU_BUNDLE_ARRAY(iedges, struct spu_biedge, iedges, niedges)
 SPU_BUNDLE_ARRAY(patterns, struct spu_bpattern, patterns, npatterns)
 SPU_BUNDLE_ARRAY(outputs, struct spu_boutput, outputs, noutputs)
 SPU_BUNDLE_ARRAY(metas, struct spu_bmeta, metas, nmetas)
+SPU_BUNDLE_ARRAY(states, struct spu_bstate, states, nstates)
 SPU_BUNDLE_ARRAY(logs, struct spu_blog, logs, nlogs)
 SPU_BUNDLE_ARRAY(logents, struct spu_blogent, logents, nlogents)
 #undef SPU_BUNDLE_ARRAY

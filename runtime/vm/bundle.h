@@ -111,6 +111,15 @@ struct spu_lists *spu_bundle_lists(const struct spu_bundle *b);
 struct spu_listset *spu_bundle_list_rebuild(const struct spu_bundle *b, uint32_t i,
                                             struct spu_error *err);
 
+/* The same, with edit(ctx, set, err) called on the set once its items and
+ * file are in and before it is sealed (live additions and removals,
+ * spuctl list add/remove); a non-zero return is the rebuild's error. */
+struct spu_listset;
+typedef int (*spu_list_edit_fn)(void *ctx, struct spu_listset *s, struct spu_error *err);
+struct spu_listset *spu_bundle_list_rebuild_with(const struct spu_bundle *b, uint32_t i,
+                                                 spu_list_edit_fn edit, void *ctx,
+                                                 struct spu_error *err);
+
 /* The literal prefilter (prefilter.h). */
 const struct spu_prefilter *spu_bundle_prefilter(const struct spu_bundle *b);
 
@@ -139,6 +148,7 @@ SPU_BUNDLE_ARRAY(inodes, struct spu_binode)
 SPU_BUNDLE_ARRAY(iedges, struct spu_biedge)
 SPU_BUNDLE_ARRAY(patterns, struct spu_bpattern)
 SPU_BUNDLE_ARRAY(outputs, struct spu_boutput)
+SPU_BUNDLE_ARRAY(states, struct spu_bstate)
 SPU_BUNDLE_ARRAY(metas, struct spu_bmeta)
 SPU_BUNDLE_ARRAY(logs, struct spu_blog)
 SPU_BUNDLE_ARRAY(logents, struct spu_blogent)

@@ -105,5 +105,6 @@ int spu_op_suspends(unsigned op);
 #define SPU_MAX_PROG_LEN (1u << 24)
 #define SPU_MAX_LOOPS 255u       /* loop slots of one grammar program */
 #define SPU_MAX_ARGS 32u         /* arguments of one call */
+#define SPU_MAX_SESSIONS 256u    /* sessions of one bundle (LOAD_SESS/STORE_SESS operand a) */
 
 #endif

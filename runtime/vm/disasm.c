@@ -402,6 +402,15 @@ static void dump_header(FILE *out, const struct spu_bundle *b, unsigned flags, s
         sbname(s, b, v->layouts[v->globals->flow_layout].name);
     sbf(s, ", entry protocols %u", v->globals->nprotos_entry);
     put(out, s);
+    if (v->globals->nmsg_ends) {
+        sbf(s, "message ends on");
+        const uint32_t *me = v->u32 + v->globals->msg_ends;
+        for (uint32_t k = 0; k < v->globals->nmsg_ends; k++) {
+            sbf(s, k ? ", " : " ");
+            sbname(s, b, v->events[me[k]].name);
+        }
+        put(out, s);
+    }
 }
 
 static void dump_consts_layouts(FILE *out, const struct spu_bundle *b, struct sb *s)
@@ -589,6 +598,20 @@ static void dump_events(FILE *out, const struct spu_bundle *b, struct sb *s)
         sbname(s, b, v->outputs[i].name);
         sbf(s, ": %s ", v->outputs[i].kind == SPU_OUT_FILE ? "file" : "unix");
         sbstr(s, b, v->outputs[i].path);
+        put(out, s);
+    }
+    if (v->nstates)
+        fprintf(out, "\nstate backends (%u)\n", v->nstates);
+    for (uint32_t i = 0; i < v->nstates; i++) {
+        static const char *const kinds[] = {"?", "list", "bucket", "window", "score"};
+        uint32_t k = v->states[i].kind <= SPU_ST_SCORE ? v->states[i].kind : 0;
+        sbf(s, "  %s ", kinds[k]);
+        if (v->states[i].name.len) {
+            sbname(s, b, v->states[i].name);
+            sbf(s, " ");
+        }
+        sbf(s, "in ");
+        sbstr(s, b, v->states[i].backend);
         put(out, s);
     }
     fprintf(out, "\nmeta (%u)\n", v->nmetas);

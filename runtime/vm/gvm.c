@@ -518,9 +518,57 @@ void spu_gvm_conn_stats(const struct spu_gvm_conn *conn, struct spu_gvm_stats *o
     *out = conn->st;
 }
 
+uint64_t spu_gvm_conn_memuse(const struct spu_gvm_conn *conn)
+{
+    return conn->acct_held + conn->acct_arena;
+}
+
 const char *spu_gvm_conn_last_error(const struct spu_gvm_conn *conn, unsigned dir)
 {
     if (dir > SPU_DIR_SERVER || !conn->dir[dir])
         return "";
     return conn->dir[dir]->err;
+}
+
+/* Direction context c is between two messages: nothing consumed of the
+ * message in progress (if any), nothing held, no sub-stream, window or
+ * sink open, not resynchronising. *tx lowers to the id such an empty
+ * message already took. */
+static bool ctx_at_boundary(const struct gctx *c, uint64_t *tx)
+{
+    if (!c || c->status == GS_IDLE || c->status == GS_DONE || c->status == GS_STOPPED)
+        return true;
+    if (c->status != GS_RUN || c->hold_len || c->nsk || c->nwin || c->bon)
+        return false;
+    const struct gmsg *m = c->msg;
+    if (!m)
+        return true;
+    if (m->outer || m->start != c->pos || m->pair || m->early)
+        return false;
+    if (m->tx_id < *tx)
+        *tx = m->tx_id;
+    return true;
+}
+
+bool spu_gvm_conn_at_boundary(const struct spu_gvm_conn *conn, uint64_t *next_tx)
+{
+    if (conn->in_call || conn->stopped || conn->stop_req || conn->txq)
+        return false;
+    /* connection state belongs to the grammar that declared it */
+    for (uint32_t p = 0; conn->state && p < conn->v->nprotos; p++) {
+        const struct spu_record *r = conn->state[p].rec;
+        for (uint32_t i = 0; r && i < r->nslots; i++)
+            if (r->slot[i].type != SPU_T_NULL)
+                return false;
+    }
+    uint64_t tx = conn->next_tx;
+    if (!ctx_at_boundary(conn->dir[0], &tx) || !ctx_at_boundary(conn->dir[1], &tx))
+        return false;
+    *next_tx = tx;
+    return true;
+}
+
+void spu_gvm_conn_set_next_tx(struct spu_gvm_conn *conn, uint64_t next_tx)
+{
+    conn->next_tx = next_tx;
 }

@@ -153,8 +153,27 @@ int spu_gvm_eof(struct spu_gvm_conn *conn, unsigned dir);
  * returns. */
 void spu_gvm_conn_stop(struct spu_gvm_conn *conn);
 
+/* Whether the connection is at a message boundary, where its parse may
+ * end and another connection (of another bundle's grammar) take the
+ * streams over from the next byte: no call in progress, no transaction
+ * waiting for its pair, no connection `state` set, and in each direction
+ * no byte of a message consumed or held (a message that started but
+ * consumed nothing may be in progress: it is given up silently), no
+ * sub-stream, sink, window or message buffer open, no resync under way.
+ * On true, *next_tx is the transaction id the next message would take
+ * (spu_gvm_conn_set_next_tx continues the numbering). */
+bool spu_gvm_conn_at_boundary(const struct spu_gvm_conn *conn, uint64_t *next_tx);
+
+/* The id of the connection's next transaction (a fresh connection that
+ * takes another's streams over continues its numbering). */
+void spu_gvm_conn_set_next_tx(struct spu_gvm_conn *conn, uint64_t next_tx);
+
 /* Whether the connection stopped (G_STOP or spu_gvm_conn_stop). */
 int spu_gvm_conn_stopped(const struct spu_gvm_conn *conn);
+
+/* Bytes the connection holds now (held_bytes + arena_bytes of its
+ * counters, as of the end of the last call into it). */
+uint64_t spu_gvm_conn_memuse(const struct spu_gvm_conn *conn);
 
 /* The connection's counters. */
 void spu_gvm_conn_stats(const struct spu_gvm_conn *conn, struct spu_gvm_stats *out);

@@ -96,7 +96,14 @@ static int check_globals(const struct vctx *vc)
         return spu_vfail(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, nprotos_entry),
                          "more entry protocols (%u) than protocols (%u)", g->nprotos_entry,
                          vc->v->nprotos);
-    for (int k = 0; k < 4; k++)
+    TRY(chk_u32(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, msg_ends), g->msg_ends, g->nmsg_ends, 1,
+                "message ends"));
+    const uint32_t *me = g->nmsg_ends ? vc->v->u32 + g->msg_ends : NULL;
+    for (uint32_t k = 0; k < g->nmsg_ends; k++)
+        if (me[k] >= vc->v->nevents || vc->v->events[me[k]].kind != SPU_EV_GRAMMAR)
+            return spu_vfail(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, msg_ends),
+                             "message end %u: %u is not a grammar event", k, me[k]);
+    for (int k = 0; k < 2; k++)
         if (g->reserved[k])
             return spu_vfail(vc, SPU_SEC_GLOBALS, 0, OFF(spu_bglobals, reserved) + 4 * k,
                              "reserved words are not zero");
@@ -584,6 +591,22 @@ static int check_sessions(const struct vctx *vc)
         if (o->kind != SPU_OUT_FILE && o->kind != SPU_OUT_UNIX)
             return spu_vfail(vc, SPU_SEC_OUTPUT, i, OFF(spu_boutput, kind),
                              "output %u: unknown kind %u", i, o->kind);
+    }
+    for (uint32_t i = 0; i < v->nstates; i++) {
+        const struct spu_bstate *st = &v->states[i];
+        TRY(chk_str(vc, SPU_SEC_STATE, i, OFF(spu_bstate, name), st->name, "name"));
+        TRY(chk_str(vc, SPU_SEC_STATE, i, OFF(spu_bstate, backend), st->backend, "backend"));
+        if (st->kind < SPU_ST_LIST || st->kind > SPU_ST_SCORE)
+            return spu_vfail(vc, SPU_SEC_STATE, i, OFF(spu_bstate, kind), "state %u: unknown kind %u", i,
+                             st->kind);
+        if ((st->kind == SPU_ST_LIST) != (st->name.len > 0))
+            return spu_vfail(vc, SPU_SEC_STATE, i, OFF(spu_bstate, name),
+                             "state %u: a list has a name, other kinds none", i);
+        const char *be = (const char *)v->strtab + st->backend.off;
+        if (!(st->backend.len == 6 && memcmp(be, "memory", 6) == 0) &&
+            !(st->backend.len > 8 && memcmp(be, "redis://", 8) == 0))
+            return spu_vfail(vc, SPU_SEC_STATE, i, OFF(spu_bstate, backend),
+                             "state %u: backend is neither memory nor redis://", i);
     }
     for (uint32_t i = 0; i < v->nmetas; i++) {
         TRY(chk_str(vc, SPU_SEC_META, i, OFF(spu_bmeta, key), v->metas[i].key, "key"));

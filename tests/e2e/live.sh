@@ -12,23 +12,8 @@ cleanup() {
 }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && TMPC=$KEEP
-if ! ip netns add "$A" 2>"$TMPC/netns.err"; then
-    echo "skip live: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns add "$B" || { echo "FAIL live: second namespace"; exit 1; }
 command -v tcpreplay >/dev/null || { echo "FAIL live: tcpreplay is not installed (mk/deps.sh)"; exit 1; }
-ip link add "$VA" type veth peer name "$VB" || { echo "FAIL live: veth pair"; exit 1; }
-ip link set "$VA" netns "$A"
-ip link set "$VB" netns "$B"
-for ns in "$A:$VA" "$B:$VB"; do
-    n=${ns%%:*}; i=${ns#*:}
-    ip netns exec "$n" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-    # the capture holds segments coalesced by the sender's offload (> 1500)
-    ip netns exec "$n" ip link set "$i" mtu 65000
-    ip netns exec "$n" ip link set "$i" up
-    ip netns exec "$n" ethtool -K "$i" tx off rx off tso off gso off gro off >/dev/null 2>&1
-done
+veth_netns live "$A" "$VA" "$B" "$VB"
 # an Ethernet capture (tcpreplay sends frames as they are): 13 TCP and UDP flows
 pcap="$CORPUS/suricata-verify/lua/lua-tlslib-01/input.pcap"
 tuples() {

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Memory accounting under a generated flood (60,000 connections in 3 s,
-# each holding an out-of-order segment) with small caps: every snapshot of
+# each holding an out-of-order segment after the start of an HTTP upload
+# that the grammar holds, each from a new source that a rule keeps a meta
+# session for) with small caps: every snapshot of
 # spu.memory taken by `spuctl memory` while the flood runs, and every stats
 # record, has each subsystem's bytes in use at or below its cap; the caps
 # were hit (and counted); in the plain build the process's peak RSS stays
@@ -10,7 +12,14 @@
 SPUCTL="$(dirname "$SPURUN")/spuctl"
 "$PY" "$E2E/ops-gen.py" flood "$TMPC/flood.pcap" 60000
 "$PY" "$E2E/ops-gen.py" slow "$TMPC/idle.pcap"
-CAPS="--flow-memcap 2M --stream-memcap 4M --stream-flow-cap 64k --defrag-memcap 1M"
+SPUC="$(dirname "$SPURUN")/spuc"
+cat > "$TMPC/m.spr" <<'R'
+import http;
+session src keyed by flow.src_ip ttl 60s { int syns; }
+rule sid 9601 rev 1 "a new source" on tcp.syn { src.syns += 1; }
+R
+"$SPUC" -I "$ROOT/grammars" -o "$TMPC/m.spb" "$TMPC/m.spr" || echo "FAIL memory: spuc"
+CAPS="--flow-memcap 2M --stream-memcap 4M --stream-flow-cap 64k --defrag-memcap 1M --app-memcap 1M --session-memcap 1M -b $TMPC/m.spb"
 sock="$TMPC/run.sock"
 r=$("$PY" - "$SPURUN" "$TMPC" "$SPUCTL" "$SAN" $CAPS <<'PYEOF'
 import json, subprocess, sys, time
@@ -35,14 +44,21 @@ for m in snaps + stats:
     for name, v in m.items():
         if isinstance(v, dict):
             assert 0 <= v["in_use"] <= v["cap"], (name, v)
-top = {k: max(m[k]["in_use"] for m in snaps) for k in ("flows", "reassembly")}
+top = {k: max(m[k]["in_use"] for m in snaps) for k in ("flows", "reassembly", "app_buffers")}
+top["sessions_reserved"] = max(m["sessions"]["reserved"] for m in snaps)
+for m in snaps + stats:
+    assert m["sessions"]["in_use"] <= m["sessions"]["reserved"] <= m["sessions"]["cap"], m["sessions"]
 last = stats[-1]
-assert last["flows"]["hits"] > 0 and last["reassembly"]["hits"] > 0, last
-# the caps were reached: in use came within 1% of each
+for k in ("flows", "reassembly", "app_buffers", "sessions"):
+    assert last[k]["hits"] > 0, (k, last[k])
+# the caps were reached: in use came within 1% of each (grammar buffers
+# within 10%: a flow's parse grows by whole arena chunks)
 assert top["flows"] > 0.99 * last["flows"]["cap"], top
 assert top["reassembly"] > 0.99 * last["reassembly"]["cap"], top
-print("%d snapshots, peak in use %s, hits flows %d reassembly %d" % (len(snaps), top,
-      last["flows"]["hits"], last["reassembly"]["hits"]))
+assert top["app_buffers"] > 0.90 * last["app_buffers"]["cap"], top
+assert top["sessions_reserved"] > 0.99 * last["sessions"]["cap"], top
+print("%d snapshots, peak in use %s, hits %s" % (len(snaps), top,
+      {k: last[k]["hits"] for k in ("flows", "reassembly", "app_buffers", "sessions")}))
 PYEOF
 ) && echo "ok memory: flood under caps, every snapshot within each cap: $r" \
   || echo "FAIL memory: flood: $r"

@@ -3,16 +3,19 @@
 # replayed at its own pace over 3.8 s), and once the input is processed
 # (spu_input_done 1, held up by --metrics-linger) every scraped sample equals
 # the final EVE stats record's value: counters, per-worker figures, records
-# by event type and the top rules by cost with their alerts.
+# by event type, the top rules by cost with their alerts, and the reloads
+# by outcome and application (one reload that works and one that fails,
+# sent through the control socket while the replay runs).
 . "$E2E/lib.inc"
 SPUC="$(dirname "$SPURUN")/spuc"
+SPUCTL="$(dirname "$SPURUN")/spuctl"
 "$SPUC" -n runtime -o "$TMPC/rt.spb" "$ROOT/rules/runtime.spr" || echo "FAIL metrics: spuc"
 "$PY" "$E2E/ops-gen.py" slow "$TMPC/slow.pcap"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port/metrics"
 "$SPURUN" -b "$TMPC/rt.spb" -r "$TMPC/slow.pcap" --realtime -w 2 --metrics-top-rules 3 \
     --metrics "127.0.0.1:$port" --metrics-linger 60 -o "$TMPC/eve.json" --no-progress \
-    2>"$TMPC/err" &
+    --control "$TMPC/ctl.sock" 2>"$TMPC/err" &
 pid=$!
 # scrape: fetch URL into FILE (python's urllib: the client is not under test)
 scrape() {
@@ -34,6 +37,13 @@ for i in $(seq 1 30); do
     [ -n "$mid" ] && [ "$mid" -gt 0 ] && break
 done
 middone=$(sample "$TMPC/mid.txt" spu_input_done)
+# reloads while traffic flows: one from the bundle's file, one of a file
+# that does not exist (refused: the running bundle stays)
+"$SPUCTL" --control "$TMPC/ctl.sock" --json reload rt > "$TMPC/rl1.json"; rl1=$?
+"$SPUCTL" --control "$TMPC/ctl.sock" --json reload rt "$TMPC/none.spb" > "$TMPC/rl2.json" 2>&1; rl2=$?
+[ $rl1 = 0 ] && [ $rl2 = 1 ] && echo "ok metrics: a reload while traffic flows, a bad one refused" \
+    || echo "FAIL metrics: reloads rc $rl1 $rl2: $(cat "$TMPC/rl1.json" "$TMPC/rl2.json")"
+
 total=39
 if [ -n "$mid" ] && [ "$mid" -gt 0 ] && [ "$mid" -lt "$total" ] && [ "$middone" = 0 ]; then
     echo "ok metrics: answers while traffic flows ($mid of $total packets, input_done 0)"
@@ -103,6 +113,14 @@ recs = [json.loads(l) for l in open(sys.argv[1])]
 for t in ("alert", "flow"):
     assert scraped[("spu_eve_file_records_" + t, "")] == sum(r["event_type"] == t for r in recs), t
 assert scraped[("spu_stats_decoder_pkts", "")] == 39
+# reloads by outcome, in total and by application
+rl = last["spu"]["reloads"]
+assert (rl["ok"], rl["failed"]) == (1, 1), rl
+assert scraped[("spu_reloads_ok", "")] == 1 and scraped[("spu_reloads_failed", "")] == 1
+assert rl["apps"] == [{"app": "rt", "ok": 1, "failed": 1}], rl
+for k in ("ok", "failed"):
+    assert scraped[("spu_reloads_apps_" + k, '{app="rt"}')] == 1, k
+    n += 1
 # only the top rules are exported one by one
 assert not [k for k in scraped if k[0] in ("spu_detect_rules_evaluations", "spu_detect_rules_ns")]
 print("compared", n, "samples")

@@ -7,61 +7,27 @@ valid checksums). Usage: ops-gen.py KIND OUT.pcap [N]
   bulk   N complete connections (default 2000), each with a request and a
          reply of 1000 bytes, 1 ms apart: enough EVE records to rotate
   flood  N connections (default 200000) from distinct sources and ports,
-         50 us apart, each left open with one out-of-order data segment held:
-         flow and reassembly memory grow until their caps
+         50 us apart, each left open with one out-of-order data segment held
+         and, in order before it, the start of an HTTP upload (headers and
+         1000 bytes of a 100000-byte body) that the grammar holds: flow,
+         reassembly, grammar-buffer and (with a session keyed by the source)
+         meta-session memory grow until their caps
+  keepalive  one keep-alive HTTP connection carrying N request/response
+         pairs (default 40) 100 ms apart, and beside it a new one-request
+         connection every 100 ms (N of them)
 """
-import struct
+import os
 import sys
 
-SYN, FIN, RST, PSH, ACK = 0x02, 0x01, 0x04, 0x08, 0x10
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapw import ACK, FIN, PSH, SYN, connection, tcp_packet, write  # noqa: E402
+
+# the MACs these captures have always had
+ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-def tcp_packet(src, dst, sport, dport, flags, seq=1000, ack=0, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(tcp))
-    c = csum(pseudo + tcp)
-    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, ip4(src), ip4(dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
-    return eth + ip + tcp
-
-
-def connection(c, s, sport, t, req, rsp, step=1):
-    """Handshake, one request, one reply, FIN both ways; t in microseconds."""
-    sc, ss = 1000, 5000
-    return [
-        (t, tcp_packet(c, s, sport, 80, SYN, sc)),
-        (t + step, tcp_packet(s, c, 80, sport, SYN | ACK, ss, sc + 1)),
-        (t + 2 * step, tcp_packet(c, s, sport, 80, ACK, sc + 1, ss + 1)),
-        (t + 3 * step, tcp_packet(c, s, sport, 80, PSH | ACK, sc + 1, ss + 1, req)),
-        (t + 4 * step, tcp_packet(s, c, 80, sport, PSH | ACK, ss + 1, sc + 1 + len(req), rsp)),
-        (t + 5 * step, tcp_packet(c, s, sport, 80, FIN | ACK, sc + 1 + len(req), ss + 1 + len(rsp))),
-        (t + 6 * step, tcp_packet(s, c, 80, sport, FIN | ACK, ss + 1 + len(rsp), sc + 2 + len(req))),
-        (t + 7 * step, tcp_packet(c, s, sport, 80, ACK, sc + 2 + len(req), ss + 2 + len(rsp))),
-    ]
-
-
-def write(path, pkts):
-    base = 1796000000  # 2026-11-29, seconds
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for us, data in pkts:
-            f.write(struct.pack("<IIII", base + us // 1000000, us % 1000000, len(data), len(data)))
-            f.write(data)
+def tcp(src, dst, sport, dport, flags, seq=1000, ack=0, payload=b""):
+    return tcp_packet(src, dst, sport, dport, flags, seq, ack, payload, ETH)
 
 
 def main():
@@ -72,30 +38,57 @@ def main():
     t = 0
     if kind == "slow":
         for port in range(20, 50):
-            pkts.append((t, tcp_packet("192.0.2.66", "198.51.100.10", 40000 + port, port, SYN)))
+            pkts.append((t, tcp("192.0.2.66", "198.51.100.10", 40000 + port, port, SYN)))
             t += 100000
-        pkts.append((t, tcp_packet("192.0.2.67", "198.51.100.10", 41000, 80, SYN | FIN)))
+        pkts.append((t, tcp("192.0.2.67", "198.51.100.10", 41000, 80, SYN | FIN)))
         t += 100000
         pkts += connection("192.0.2.10", "198.51.100.10", 50000, t, req,
-                           b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 100000)
+                           b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 100000, ETH)
     elif kind == "bulk":
         body = b"x" * 1000
         rsp = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + body
         for i in range(n or 2000):
             c = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
-            pkts += connection(c, "198.51.100.10", 1024 + i % 60000, t, req, rsp)
+            pkts += connection(c, "198.51.100.10", 1024 + i % 60000, t, req, rsp, 1, ETH)
             t += 1000
     elif kind == "flood":
         data = b"y" * 1200
+        upload = (b"POST /upload HTTP/1.1\r\nHost: flood\r\nContent-Length: 100000\r\n\r\n"
+                  + b"z" * 1000)
         for i in range(n or 200000):
             c = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
             sport = 1024 + i % 60000
-            pkts.append((t, tcp_packet(c, "198.51.100.10", sport, 80, SYN, 1000)))
-            pkts.append((t + 1, tcp_packet("198.51.100.10", c, 80, sport, SYN | ACK, 5000, 1001)))
-            pkts.append((t + 2, tcp_packet(c, "198.51.100.10", sport, 80, ACK, 1001, 5001)))
-            # a hole at 1001: this segment is held out of order
-            pkts.append((t + 3, tcp_packet(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
+            pkts.append((t, tcp(c, "198.51.100.10", sport, 80, SYN, 1000)))
+            pkts.append((t + 1, tcp("198.51.100.10", c, 80, sport, SYN | ACK, 5000, 1001)))
+            pkts.append((t + 2, tcp(c, "198.51.100.10", sport, 80, ACK, 1001, 5001)))
+            pkts.append((t + 3, tcp(c, "198.51.100.10", sport, 80, PSH | ACK, 1001, 5001, upload)))
+            # a hole after the upload's start: this segment is held out of order
+            pkts.append((t + 4, tcp(c, "198.51.100.10", sport, 80, PSH | ACK, 3001, 5001, data)))
             t += 50
+    elif kind == "keepalive":
+        c, srv, sport = "192.0.2.20", "198.51.100.10", 45000
+        sc, ss = 1000, 5000
+        pkts += [(0, tcp(c, srv, sport, 80, SYN, sc)),
+                 (1, tcp(srv, c, 80, sport, SYN | ACK, ss, sc + 1)),
+                 (2, tcp(c, srv, sport, 80, ACK, sc + 1, ss + 1))]
+        sc += 1
+        ss += 1
+        t = 100000
+        for i in range(n or 40):
+            q = b"GET /ka/%d HTTP/1.1\r\nHost: example\r\n\r\n" % i
+            r = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+            pkts.append((t, tcp(c, srv, sport, 80, PSH | ACK, sc, ss, q)))
+            sc += len(q)
+            pkts.append((t + 10000, tcp(srv, c, 80, sport, PSH | ACK, ss, sc, r)))
+            ss += len(r)
+            q2 = b"GET /new/%d HTTP/1.1\r\nHost: example\r\n\r\n" % i
+            pkts += connection("192.0.2.%d" % (100 + i % 100), srv, 30000 + i, t + 50000, q2, r,
+                               100, ETH)
+            t += 100000
+        pkts += [(t, tcp(c, srv, sport, 80, FIN | ACK, sc, ss)),
+                 (t + 1, tcp(srv, c, 80, sport, FIN | ACK, ss, sc + 1)),
+                 (t + 2, tcp(c, srv, sport, 80, ACK, sc + 1, ss + 1))]
+        pkts.sort(key=lambda p: p[0])
     else:
         sys.exit("unknown kind " + kind)
     write(path, pkts)

@@ -126,6 +126,11 @@ MAIL = {
                   mail(b"Shop <news@shop.example>", b"undisclosed-recipients:;",
                        b"Sale", TEXT), {2102003}),
     "many-rcpt-rset": (b"news@shop.example", RCPTS, None, {2102004}),
+    # three rules of one mail add 6 + 4 + 3 = 13, over the spam threshold 10
+    "spam-total": (b"bounce@spammer.example", RCPTS,
+                   mail(b"PayPal <service@paypal.com>", b"undisclosed-recipients:;",
+                        b"Invoice", attachment(b"invoice.pdf.exe", b"application/pdf", PE)),
+                   {2102001, 2102002, 2102003, 2102005}),
     "benign-mail": (b"alice@corp.example", [b"bob@corp.example", b"carol@corp.example"],
                     mail(b"Alice <alice@corp.example>", b"bob@corp.example",
                          b"Report", attachment(b"report.pdf", b"application/pdf", PDF)),

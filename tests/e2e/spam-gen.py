@@ -13,30 +13,14 @@ Usage: spam-gen.py OUT.pcap SENSOR NSENSORS START DURATION SERVER SRC:RATE...
   with --realtime started at T keeps packet time close to the wall clock.
 """
 import os
-import struct
 import sys
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapw import SYN, tcp_packet, write_records  # noqa: E402
 
 
 def syn(src, dst, sport, dport):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, 0x02, 65535, 0, 0)
-    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, ip4(src), ip4(dst))
-    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
-    return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00" + hdr + tcp
+    return tcp_packet(src, dst, sport, dport, SYN)
 
 
 def main():
@@ -56,14 +40,14 @@ def main():
     if os.environ.get("SPAM_GEN_PILOT"):
         pkts.append((float(os.environ["SPAM_GEN_PILOT"]), syn("192.0.2.254", server, 1023, 80)))
     pkts.sort(key=lambda p: p[0])
-    with open(out, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for t, data in pkts:
-            sec = int(t)
-            usec = int(round((t - sec) * 1e6))
-            if usec >= 1000000:
-                sec, usec = sec + 1, usec - 1000000
-            f.write(struct.pack("<IIII", sec, usec, len(data), len(data)) + data)
+    recs = []
+    for t, data in pkts:
+        sec = int(t)
+        usec = int(round((t - sec) * 1e6))
+        if usec >= 1000000:
+            sec, usec = sec + 1, usec - 1000000
+        recs.append((sec, usec, data))
+    write_records(out, recs)
 
 
 main()

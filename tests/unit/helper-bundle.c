@@ -170,8 +170,8 @@ static int find_builtin(const char *name)
     return -1;
 }
 
-/* Which operand each positional number fills, per format. */
-static const char *positions(unsigned fmt)
+/* See helper-bundle.h. */
+const char *hb_positions(unsigned fmt)
 {
     switch (fmt) {
     case SPU_FMT_BOOL:
@@ -235,7 +235,7 @@ size_t hb_asm(const char *text, struct spu_insn *out, size_t max)
         hb_check(op >= 0, "hb_asm: unknown opcode '%s'", tok);
         hb_check(n < max, "hb_asm: too many instructions");
         struct spu_insn in = {(uint8_t)op, 0, 0, 0};
-        const char *pos = positions(spu_opinfo[op].fmt);
+        const char *pos = hb_positions(spu_opinfo[op].fmt);
         size_t k = 0;
         while ((tok = strtok_r(NULL, " \t,", &save2))) {
             long long v;

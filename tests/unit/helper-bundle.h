@@ -56,6 +56,9 @@ void hb_free(struct hb *h);
 /* Assemble `text` into out (at most max); returns the count. Aborts the
  * test on a syntax error. */
 size_t hb_asm(const char *text, struct spu_insn *out, size_t max);
+/* Which operands (letters of "abc", in order) the positional numbers of an
+ * instruction of format `fmt` (SPU_FMT_*) fill, in hb_asm and gasm texts. */
+const char *hb_positions(unsigned fmt);
 
 /* Add a program of `kind` running `text`. RULE/KEY programs run on event
  * `ev` (SPU_NONE for a flow-key KEY program); grammar programs belong to

@@ -1,6 +1,7 @@
 /* helper-gasm.c - a grammar assembler and stream runner for tests (see
  * helper-gasm.h). */
 #include "helper-gasm.h"
+#include "helper-bundle.h"
 
 #include "bundle-write.h"
 #include "bundle.h"
@@ -488,45 +489,6 @@ struct label {
     uint32_t at;
 };
 
-static const char *positions(unsigned fmt)
-{
-    switch (fmt) {
-    case SPU_FMT_BOOL:
-    case SPU_FMT_GFLAGS:
-        return "a";
-    case SPU_FMT_IMM:
-    case SPU_FMT_CONST:
-    case SPU_FMT_REGEX:
-    case SPU_FMT_LIST:
-    case SPU_FMT_JUMP:
-    case SPU_FMT_DFA:
-    case SPU_FMT_MSG:
-    case SPU_FMT_EVENT:
-        return "c";
-    case SPU_FMT_LOCAL:
-    case SPU_FMT_FIELD:
-    case SPU_FMT_STATE:
-    case SPU_FMT_FLOWVAR:
-    case SPU_FMT_FLOWKEY:
-    case SPU_FMT_LOOPSLOT:
-        return "b";
-    case SPU_FMT_LFIELD:
-    case SPU_FMT_LOOPJUMP:
-        return "bc";
-    case SPU_FMT_BUILTIN:
-    case SPU_FMT_GCONST:
-    case SPU_FMT_GDFA:
-        return "ca";
-    case SPU_FMT_SESS:
-        return "ab";
-    case SPU_FMT_UNIT:
-    case SPU_FMT_SINK:
-        return "cab";
-    default:
-        return "";
-    }
-}
-
 struct asmctx {
     struct ga *a;
     const struct ga_progsrc *src;
@@ -642,7 +604,7 @@ static struct spu_insn assemble(struct asmctx *x, const char *line)
     s += wl;
     struct spu_insn in = {(uint8_t)op, 0, 0, 0};
     unsigned fmt = spu_opinfo[op].fmt, used = 0;
-    const char *pos = positions(fmt);
+    const char *pos = hb_positions(fmt);
     for (;;) {
         while (*s == ' ' || *s == '\t' || *s == ',')
             s++;

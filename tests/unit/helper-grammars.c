@@ -35,3 +35,18 @@ struct spu_bundle *hg_http_bundle(void)
     cr_assert_not_null(b, "grammars/http.spg and html.spg do not compile");
     return b;
 }
+
+struct spu_bundle *hg_smtp_bundle(void)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    append(m, "email");
+    fputs("\n%%\n", m);
+    append(m, "smtp");
+    fclose(m);
+    struct spu_bundle *b = hc_bundle(text, NULL);
+    free(text);
+    cr_assert_not_null(b, "grammars/smtp.spg and email.spg do not compile");
+    return b;
+}

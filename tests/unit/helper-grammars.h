@@ -12,4 +12,7 @@
 /* grammars/http.spg with what it imports (html.spg). Returns new. */
 struct spu_bundle *hg_http_bundle(void);
 
+/* grammars/smtp.spg with what it imports (email.spg). Returns new. */
+struct spu_bundle *hg_smtp_bundle(void);
+
 #endif

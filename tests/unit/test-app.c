@@ -3,6 +3,7 @@
  * port, unknown traffic left alone, events to the sink, transactions,
  * gaps, and the app_proto the flow record shows. */
 #include "app.h"
+#include "app-pub.h"
 #include "bundle.h"
 #include "flow.h"
 #include "helper-compile.h"
@@ -22,7 +23,8 @@ static struct spu_bundle *http_bundle(void)
 struct seen {
     char log[4096];
     size_t len;
-    const struct spu_bundle *b;
+    const struct spu_bundle *b; /* of the last event */
+    unsigned slot;
 };
 
 static void on_event(void *ctx, const struct app_event *ev)
@@ -33,6 +35,8 @@ static void on_event(void *ctx, const struct app_event *ev)
     const char *name = spu_bundle_str(ev->bundle, e[ev->event].name, &len);
     s->len += (size_t)snprintf(s->log + s->len, sizeof(s->log) - s->len, "E %.*s tx=%llu dir=%d\n",
                                (int)len, name, (unsigned long long)ev->tx_id, ev->dir);
+    s->b = ev->bundle;
+    s->slot = ev->bundle_idx;
 }
 
 static void on_tx(void *ctx, const struct app_tx *tx)
@@ -58,7 +62,7 @@ static void setup(struct fixture *x, uint16_t port)
     x->b = http_bundle();
     struct app_sink sink = {&x->seen, on_event};
     struct app_tx_sink txs = {&x->seen, on_tx};
-    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL};
+    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL};
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
@@ -221,4 +225,147 @@ Test(app, midstream_reversed_by_port)
                                  "E http.response tx=0 dir=0\n"
                                  "T http 0 cs\n");
     teardown_fx(&x);
+}
+
+/* Grammar sets published while a keep-alive flow runs (issue 6): a set
+ * published in the middle of a request leaves the flow on its bundle
+ * until the exchange ends; at the next message boundary the flow moves
+ * to the new set's http (its events then come from that bundle, with its
+ * slot, and the transaction ids go on); a new flow starts on the current
+ * set; the old set is freed with the last flow that used it (ASan and
+ * valgrind see it), and a set without http leaves a flow where it is. */
+Test(app, grammar_sets_move_at_boundaries)
+{
+    struct fixture x;
+    memset(&x, 0, sizeof(x));
+    struct spu_bundle *b1 = http_bundle(), *b2 = http_bundle();
+    struct spu_error err = {0};
+    struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
+    cr_assert_not_null(pub);
+    struct app_sink sink = {&x.seen, on_event};
+    struct app_tx_sink txs = {&x.seen, on_tx};
+    struct app_cfg cfg = {NULL, 0, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub};
+    x.app = app_new(&cfg, &err);
+    cr_assert_not_null(x.app);
+    x.c = app_consumer(x.app);
+    x.f.key.proto = 6;
+    x.f.key.ipver = 4;
+    x.f.key.port[0] = 40000;
+    x.f.key.port[1] = 80;
+    feed(&x, STREAM_TOSERVER, "GET /a HTTP/1.1\r\nHo");
+    unsigned slot2 = 3;
+    app_pub_publish(pub, app_gset_new(&b2, &slot2, 1, &err));
+    feed(&x, STREAM_TOSERVER, "st: a\r\n\r\n");
+    cr_assert_eq(x.seen.b, b1, "a request begun on b1 ends on b1");
+    feed(&x, STREAM_TOCLIENT, "HTTP/1.1 204 No Content\r\n\r\n");
+    cr_assert_eq(x.seen.b, b1);
+    cr_assert_eq(counter(&x, CNT_SPU_APP_GRAMMAR_MOVES), 0);
+    /* the boundary: the next request parses with b2, as slot 3 */
+    feed(&x, STREAM_TOSERVER, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    cr_assert_eq(x.seen.b, b2);
+    cr_assert_eq(x.seen.slot, 3);
+    cr_assert_eq(counter(&x, CNT_SPU_APP_GRAMMAR_MOVES), 1);
+    feed(&x, STREAM_TOCLIENT, "HTTP/1.1 204 No Content\r\n\r\n");
+    /* a set without any grammar: the flow keeps b2 */
+    app_pub_publish(pub, app_gset_new(NULL, NULL, 0, &err));
+    feed(&x, STREAM_TOSERVER, "GET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+    cr_assert_eq(x.seen.b, b2);
+    feed(&x, STREAM_TOCLIENT, "HTTP/1.1 204 No Content\r\n\r\n");
+    finish(&x);
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "E http.response tx=0 dir=1\n"
+                                 "T http 0 cs\n"
+                                 "E http.request tx=1 dir=0\n"
+                                 "E http.response tx=1 dir=1\n"
+                                 "T http 1 cs\n"
+                                 "E http.request tx=2 dir=0\n"
+                                 "E http.response tx=2 dir=1\n"
+                                 "T http 2 cs\n");
+    /* a new flow under the empty set is not characterized */
+    struct flow f2 = x.f;
+    f2.app = NULL;
+    f2.app_proto = NULL;
+    x.c->data(x.c->ctx, &f2, STREAM_TOSERVER, (const uint8_t *)"GET / HTTP/1.0\r\n\r\n", 18, 1);
+    cr_assert_null(f2.app_proto);
+    cr_assert_eq(counter(&x, CNT_SPU_APP_GRAMMAR_SETS), 2);
+    app_free(x.app);
+    app_pub_free(pub);
+    spu_bundle_unref(b1);
+    spu_bundle_unref(b2);
+}
+
+/* Grammar buffers against --app-memcap: a flow whose parse holds more
+ * than the cap allows is no longer inspected (counted), its bytes are
+ * accounted out at once and nothing stays accounted when flows end; under
+ * a roomy cap the same flow parses and its bytes go back to 0 at its end. */
+Test(app, grammar_buffers_capped)
+{
+    static const char *req = "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 50000\r\n\r\nzzzz";
+    for (int roomy = 0; roomy < 2; roomy++) {
+        struct fixture x;
+        memset(&x, 0, sizeof(x));
+        x.b = http_bundle();
+        _Atomic int64_t used = 0;
+        struct app_sink sink = {&x.seen, on_event};
+        struct app_cfg cfg = {&x.b, 1, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL,
+                              roomy ? 64u << 20 : 64, &used, NULL};
+        struct spu_error err = {0};
+        x.app = app_new(&cfg, &err);
+        cr_assert_not_null(x.app);
+        x.c = app_consumer(x.app);
+        x.f.key.proto = 6;
+        x.f.key.ipver = 4;
+        x.f.key.port[0] = 40000;
+        x.f.key.port[1] = 80;
+        feed(&x, STREAM_TOSERVER, req);
+        if (roomy) {
+            cr_assert_gt(atomic_load(&used), 64, "a body being read holds bytes");
+            cr_assert_eq(counter(&x, CNT_SPU_APP_MEMCAP), 0);
+        } else {
+            cr_assert_leq(atomic_load(&used), 64);
+            cr_assert_eq(counter(&x, CNT_SPU_APP_MEMCAP), 1);
+            feed(&x, STREAM_TOSERVER, "zzzz"); /* ignored: the flow is no longer inspected */
+            cr_assert_eq(counter(&x, CNT_SPU_APP_MEMCAP), 1);
+        }
+        finish(&x);
+        cr_assert_eq(atomic_load(&used), 0);
+        teardown_fx(&x);
+    }
+}
+
+/* A connection whose grammar keeps connection state (SMTP: the HELO name,
+ * the envelope) is never at a boundary where it may move: after a new set
+ * is published it goes on with the bundle it started with. */
+Test(app, stateful_connection_stays)
+{
+    struct fixture x;
+    memset(&x, 0, sizeof(x));
+    struct spu_bundle *b1 = hg_smtp_bundle(), *b2 = hg_smtp_bundle();
+    struct spu_error err = {0};
+    struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
+    cr_assert_not_null(pub);
+    struct app_sink sink = {&x.seen, on_event};
+    struct app_cfg cfg = {NULL, 0, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub};
+    x.app = app_new(&cfg, &err);
+    cr_assert_not_null(x.app);
+    x.c = app_consumer(x.app);
+    x.f.key.proto = 6;
+    x.f.key.ipver = 4;
+    x.f.key.port[0] = 40000;
+    x.f.key.port[1] = 25;
+    feed(&x, STREAM_TOCLIENT, "220 mx ESMTP\r\n");
+    feed(&x, STREAM_TOSERVER, "EHLO client.example\r\n");
+    feed(&x, STREAM_TOCLIENT, "250 mx\r\n");
+    cr_assert_str_eq(x.f.app_proto, "smtp");
+    app_pub_publish(pub, app_gset_new(&b2, NULL, 1, &err));
+    feed(&x, STREAM_TOSERVER, "MAIL FROM:<a@example.org>\r\n");
+    feed(&x, STREAM_TOCLIENT, "250 ok\r\n");
+    feed(&x, STREAM_TOSERVER, "QUIT\r\n");
+    cr_assert_eq(x.seen.b, b1, "the session goes on with its bundle");
+    cr_assert_eq(counter(&x, CNT_SPU_APP_GRAMMAR_MOVES), 0);
+    finish(&x);
+    app_free(x.app);
+    app_pub_free(pub);
+    spu_bundle_unref(b1);
+    spu_bundle_unref(b2);
 }

@@ -173,6 +173,18 @@ Test(apps, refusals_leave_what_runs)
     cr_assert_str_eq(json_string_value(json_object_get(x, "file")), web);
     json_decref(st);
     cr_assert_eq(running_in_engine(&r), 1);
+    /* the outcomes counted: one good reload after three refused ones (the
+     * unknown name in the totals only) */
+    cr_assert_eq(apps_reload(r.a, "web", NULL, &res, &err), SPU_OK, "%s", err.msg);
+    json_decref(res);
+    json_t *rs = apps_reload_stats(r.a);
+    cr_assert_eq(json_integer_value(json_object_get(rs, "ok")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(rs, "failed")), 3);
+    json_t *pa = json_array_get(json_object_get(rs, "apps"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(pa, "app")), "web");
+    cr_assert_eq(json_integer_value(json_object_get(pa, "ok")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(pa, "failed")), 2);
+    json_decref(rs);
     rig_close(&r);
 }
 
@@ -215,7 +227,37 @@ Test(apps, sessions_and_lists)
     l = json_array_get(json_object_get(res, "lists"), 0);
     cr_assert_eq(json_integer_value(json_object_get(l, "size")), 3);
     json_decref(res);
-    cr_assert_eq(apps_list(r.a, "web", "add", "watched", &res, &err), SPU_EINVAL);
+    /* add and remove live; the last edit of a value wins; a refused
+     * request changes nothing; reload keeps the edits, a bundle reload
+     * drops them */
+    cr_assert_eq(apps_list(r.a, "web", "add", "watched", &res, &err), SPU_EINVAL); /* no values */
+    json_t *v = json_pack("[s, s]", "203.0.113.50", "203.0.113.51");
+    cr_assert_eq(apps_list_values(r.a, "web", "add", "watched", v, &res, &err), SPU_OK, "%s",
+                 err.msg);
+    json_decref(v);
+    cr_assert_eq(json_integer_value(json_object_get(
+                     json_array_get(json_object_get(res, "lists"), 0), "size")),
+                 5);
+    json_decref(res);
+    v = json_pack("[s, s]", "203.0.113.50", "192.0.2.1");
+    cr_assert_eq(apps_list_values(r.a, "web", "remove", "watched", v, &res, &err), SPU_OK, "%s",
+                 err.msg);
+    json_decref(v);
+    json_decref(res);
+    v = json_pack("[s, s]", "203.0.113.51", "203.0.113.99"); /* the second is absent */
+    spu_error_clear(&err);
+    cr_assert_eq(apps_list_values(r.a, "web", "remove", "watched", v, &res, &err), SPU_ENOTFOUND);
+    json_decref(v);
+    cr_assert_eq(apps_list(r.a, "web", "reload", "watched", &res, &err), SPU_OK, "%s", err.msg);
+    l = json_array_get(json_object_get(res, "lists"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(l, "size")), 3, "file 3 + .51 - .1");
+    json_decref(res);
+    cr_assert_eq(apps_reload(r.a, "web", NULL, &res, &err), SPU_OK, "%s", err.msg);
+    json_decref(res);
+    cr_assert_eq(apps_list(r.a, "web", "show", "watched", &res, &err), SPU_OK);
+    l = json_array_get(json_object_get(res, "lists"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(l, "size")), 3, "the file's 3");
+    json_decref(res);
     cr_assert_eq(apps_list(r.a, "web", "reload", "nosuch", &res, &err), SPU_ENOTFOUND);
     rig_close(&r);
 }

@@ -10,12 +10,14 @@
 #include "flow.h"
 #include "gvm.h"
 #include "helper-compile.h"
+#include "helper-detect.h"
 #include "output.h"
 #include "pkt.h"
 #include "rt-events.h"
 #include "app-event.h"
 #include "session.h"
 #include "shun.h"
+#include "state.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -69,15 +71,6 @@ static void rig_open(struct rig *r, struct spu_bundle *b, const struct detect_cf
         r->w[i] = detect_worker_new(r->e, i, output_producer(r->out, i), NULL, &err);
         cr_assert_not_null(r->w[i], "%s", err.msg);
     }
-}
-
-/* Stats of the engine: value of a top-level counter of spu.detect. */
-static long long counter(struct rig *r, const char *name)
-{
-    json_t *s = detect_engine_stats(r->e, 0);
-    long long v = (long long)json_integer_value(json_object_get(s, name));
-    json_decref(s);
-    return v;
 }
 
 static long long fault_kind(struct rig *r, const char *name)
@@ -154,53 +147,6 @@ static char *rig_close(struct rig *r)
     return res;
 }
 
-/* ---- runtime events made by hand ---- */
-
-struct conn {
-    struct flow f;
-    struct pkt p;
-    struct decoded d;
-};
-
-static void conn_init(struct conn *c, uint8_t client_last, uint16_t sport)
-{
-    memset(c, 0, sizeof(*c));
-    uint8_t cl[4] = {192, 0, 2, client_last}, sv[4] = {198, 51, 100, 1};
-    memcpy(c->f.key.addr[0], cl, 4);
-    memcpy(c->f.key.addr[1], sv, 4);
-    c->f.key.port[0] = sport;
-    c->f.key.port[1] = 80;
-    c->f.key.proto = 6;
-    c->f.key.ipver = 4;
-    c->f.client = 0;
-    c->f.start_ns = c->f.last_ns = 1796000000000000000LL;
-    c->d.ipver = 4;
-    c->d.proto = 6;
-    c->d.l4ok = 1;
-    c->d.tcp_flags = TH_SYN;
-    c->d.ttl = 64;
-    memcpy(c->d.src, cl, 4);
-    memcpy(c->d.dst, sv, 4);
-    c->d.sport = sport;
-    c->d.dport = 80;
-    c->p.ts_ns = c->f.start_ns;
-    c->p.wirelen = c->p.caplen = 60;
-    c->p.pcap_cnt = 1;
-}
-
-static void raise(struct detect_worker *w, struct conn *c, enum rt_event_id id)
-{
-    const struct rt_hooks *h = detect_worker_hooks(w);
-    h->event(h->ctx, id, &c->p, &c->d, &c->f, -1);
-}
-
-static void end_flow(struct detect_worker *w, struct conn *c)
-{
-    const struct rt_hooks *h = detect_worker_hooks(w);
-    h->event(h->ctx, RT_EV_FLOW_END, NULL, NULL, &c->f, FLOW_REASON_SHUTDOWN);
-    cr_assert_null(c->f.detect, "flow.end frees the rule engine's flow slot");
-}
-
 /* ---- the index on grammar events: 10,000 rules ---- */
 
 struct feed_ctx {
@@ -258,25 +204,25 @@ Test(detect, index_10000_rules_on_gvm_events, .timeout = 120)
     rig_open(&r, hc_bundle(grammar, rules), NULL);
     free(grammar);
     free(rules);
-    struct conn c;
-    conn_init(&c, 7, 40000);
+    struct hd_conn c;
+    hd_conn_init(&c, 7, 40000);
     /* host h4242 and its literal q42z: the tree reaches rule 104242 only,
      * the prefilter lets it through, the unindexed rule 99 runs too */
     cr_assert_eq(feed(&r, 0, &c.f, "GET /p/q42z.php\r\nHost: h4242.example\r\n\r\n"), 1);
-    cr_assert_eq(counter(&r, "rules_run"), 2);
+    cr_assert_eq(hd_counter(r.e, "rules_run"), 2);
     cr_assert_eq(evals(&r, 104242), 1);
     cr_assert_eq(evals(&r, 99), 1);
-    cr_assert_eq(counter(&r, "alerts"), 1);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
     /* same host, without the literal: the prefilter drops 104242 */
     cr_assert_eq(feed(&r, 1, &c.f, "POST /p/other.php\r\nHost: h4242.example\r\n\r\n"), 1);
-    cr_assert_eq(counter(&r, "rules_run"), 3);
+    cr_assert_eq(hd_counter(r.e, "rules_run"), 3);
     cr_assert_eq(evals(&r, 104242), 1);
     cr_assert_eq(evals(&r, 99), 2);
     /* a host no rule names: only the unindexed rule */
     cr_assert_eq(feed(&r, 1, &c.f, "GET /q42z\r\nHost: nobody.example\r\n\r\n"), 1);
-    cr_assert_eq(counter(&r, "rules_run"), 4);
-    cr_assert_eq(counter(&r, "candidates"), 4);
-    end_flow(r.w[1], &c);
+    cr_assert_eq(hd_counter(r.e, "rules_run"), 4);
+    cr_assert_eq(hd_counter(r.e, "candidates"), 4);
+    hd_end_flow(r.w[1], &c);
     char *alerts = rig_close(&r);
     free(r.eve);
     cr_assert_str_eq(alerts, "104242:0 99:1");
@@ -297,15 +243,15 @@ Test(detect, budget_and_division_by_zero_are_counted)
                              "if (n > 100) Alert(); }\n"
                              "rule sid 3 \"after\" on packet { if (ttl == 64) Alert(); }\n"),
              &cfg);
-    struct conn c;
-    conn_init(&c, 1, 40001);
+    struct hd_conn c;
+    hd_conn_init(&c, 1, 40001);
     for (int i = 0; i < 5; i++)
-        raise(r.w[i & 1], &c, RT_EV_PACKET);
+        hd_raise(r.w[i & 1], &c, RT_EV_PACKET);
     cr_assert_eq(fault_kind(&r, "div_zero"), 5);
     cr_assert_eq(fault_kind(&r, "budget"), 5);
-    cr_assert_eq(counter(&r, "faults"), 10);
-    cr_assert_eq(counter(&r, "alerts"), 5);
-    end_flow(r.w[0], &c);
+    cr_assert_eq(hd_counter(r.e, "faults"), 10);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 5);
+    hd_end_flow(r.w[0], &c);
     char *alerts = rig_close(&r);
     free(r.eve);
     cr_assert_str_eq(alerts, "3:0 3:0 3:0 3:1 3:1");
@@ -330,25 +276,25 @@ Test(detect, session_shared_by_two_workers)
     struct rig r;
     rig_open(&r, hc_bundle(NULL, syn_rules), NULL);
     /* three connections of one client, on two workers */
-    struct conn a, b, c;
-    conn_init(&a, 5, 40010);
-    conn_init(&b, 5, 40011);
-    conn_init(&c, 5, 40012);
-    raise(r.w[0], &a, RT_EV_TCP_SYN);
-    raise(r.w[1], &b, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "alerts"), 0);
-    raise(r.w[1], &c, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "alerts"), 1);
-    raise(r.w[0], &a, RT_EV_TCP_SYN); /* the fourth: no second alert */
-    cr_assert_eq(counter(&r, "alerts"), 1);
+    struct hd_conn a, b, c;
+    hd_conn_init(&a, 5, 40010);
+    hd_conn_init(&b, 5, 40011);
+    hd_conn_init(&c, 5, 40012);
+    hd_raise(r.w[0], &a, RT_EV_TCP_SYN);
+    hd_raise(r.w[1], &b, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 0);
+    hd_raise(r.w[1], &c, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
+    hd_raise(r.w[0], &a, RT_EV_TCP_SYN); /* the fourth: no second alert */
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
     /* flow variables stay per flow: a's second packet alerts, b's first not */
-    raise(r.w[0], &a, RT_EV_PACKET);
-    raise(r.w[1], &b, RT_EV_PACKET);
-    raise(r.w[0], &a, RT_EV_PACKET);
-    cr_assert_eq(counter(&r, "alerts"), 2);
-    end_flow(r.w[0], &a);
-    end_flow(r.w[1], &b);
-    end_flow(r.w[1], &c);
+    hd_raise(r.w[0], &a, RT_EV_PACKET);
+    hd_raise(r.w[1], &b, RT_EV_PACKET);
+    hd_raise(r.w[0], &a, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 2);
+    hd_end_flow(r.w[0], &a);
+    hd_end_flow(r.w[1], &b);
+    hd_end_flow(r.w[1], &c);
     char *alerts = rig_close(&r);
     free(r.eve);
     cr_assert_str_eq(alerts, "10:1 11:0");
@@ -382,6 +328,67 @@ Test(detect, session_lru_bounds_entries)
     cr_assert_eq(atomic_load(&st->created), 1000);
     cr_assert_eq(atomic_load(&st->evicted) + session_space_count(s), 1000);
     session_space_free(s);
+}
+
+/* Two spaces under one byte cap: each entry reserves its largest size;
+ * past the cap the least recently used entries of the space go (counted
+ * as memcap and evicted), the reservation never passes the cap, a space
+ * with nothing to evict is refused, a held entry is never evicted, and
+ * freeing the spaces gives every byte back. */
+Test(detect, session_memcap_bounds_bytes)
+{
+    _Atomic int64_t resv = 0;
+    const uint64_t cap = 64 * 1024;
+    struct session_space *a = session_space_new("a", 1, 2, 0, 100000, 1024);
+    struct session_space *b = session_space_new("b", 1, 4, 0, 100000, 2048);
+    cr_assert(a && b);
+    session_space_set_memcap(a, &resv, cap);
+    session_space_set_memcap(b, &resv, cap);
+    /* a's entries fill the cap, evicting a's least recent ones to make
+     * room; then b, which has nothing of its own to evict (it cannot evict
+     * a's), is refused */
+    for (int i = 0; i < 1000; i++) {
+        struct spu_value k = spu_v_int(i);
+        struct session_entry *e;
+        cr_assert_eq(session_space_get(a, &k, i, 1, &e), SPU_OK);
+        cr_assert_not_null(e);
+        session_entry_release(a, e, i);
+        cr_assert_leq(atomic_load(&resv), (int64_t)cap);
+    }
+    const struct session_stats *sa = session_space_stats(a), *sb = session_space_stats(b);
+    cr_assert_gt(atomic_load(&sa->memcap), 900);
+    cr_assert_eq(atomic_load(&sa->evicted) + session_space_count(a), 1000);
+    cr_assert_gt(atomic_load(&resv), (int64_t)(cap - 1200));
+    struct spu_value kb = spu_v_int(7);
+    struct session_entry *eb;
+    cr_assert_eq(session_space_get(b, &kb, 0, 1, &eb), SPU_ELIMIT);
+    cr_assert_eq(atomic_load(&sb->refused), 1);
+    cr_assert_leq(atomic_load(&sa->memuse) + atomic_load(&sb->memuse), atomic_load(&resv));
+    session_space_free(a);
+    session_space_free(b);
+    cr_assert_eq(atomic_load(&resv), 0);
+
+    /* a cap of one entry: with it held, another in the same shard is refused */
+    struct session_space *c = session_space_new("c", 1, 1, 0, 100, 1024);
+    session_space_set_memcap(c, &resv, 1200);
+    struct spu_value k1 = spu_v_int(1);
+    struct session_entry *e1, *e2;
+    cr_assert_eq(session_space_get(c, &k1, 0, 1, &e1), SPU_OK);
+    cr_assert_not_null(e1);
+    int refused = 0;
+    for (int i = 2; i < 200 && !refused; i++) {
+        struct spu_value k = spu_v_int(i);
+        int rc = session_space_get(c, &k, 0, 1, &e2);
+        if (rc == SPU_ELIMIT)
+            refused = 1;
+        else if (rc == SPU_OK && e2)
+            session_entry_release(c, e2, 0);
+    }
+    cr_assert(refused, "a key of the held entry's shard is refused");
+    cr_assert_gt(atomic_load(&session_space_stats(c)->refused), 0);
+    session_entry_release(c, e1, 0);
+    session_space_free(c);
+    cr_assert_eq(atomic_load(&resv), 0);
 }
 
 Test(detect, session_ttl_expires)
@@ -431,21 +438,21 @@ Test(detect, shun_reaches_every_worker)
                   "rule sid 20 \"shun on SYN\" on tcp.syn { Shun(duration: 60000); Alert(); }\n"
                   "rule sid 21 \"every packet\" on packet { Alert(); }\n"),
         NULL);
-    struct conn a, b;
-    conn_init(&a, 9, 40020);
-    conn_init(&b, 9, 40021);
-    raise(r.w[0], &a, RT_EV_PACKET);
-    raise(r.w[0], &a, RT_EV_TCP_SYN);
+    struct hd_conn a, b;
+    hd_conn_init(&a, 9, 40020);
+    hd_conn_init(&b, 9, 40021);
+    hd_raise(r.w[0], &a, RT_EV_PACKET);
+    hd_raise(r.w[0], &a, RT_EV_TCP_SYN);
     /* the same source on the other worker is ignored from now on */
-    raise(r.w[1], &b, RT_EV_PACKET);
-    raise(r.w[1], &b, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "shuns"), 1);
-    cr_assert_eq(counter(&r, "shunned_events"), 2);
+    hd_raise(r.w[1], &b, RT_EV_PACKET);
+    hd_raise(r.w[1], &b, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "shuns"), 1);
+    cr_assert_eq(hd_counter(r.e, "shunned_events"), 2);
     /* after the duration it is inspected again */
     b.p.ts_ns += 61000000000LL;
-    raise(r.w[1], &b, RT_EV_PACKET);
-    end_flow(r.w[0], &a);
-    end_flow(r.w[1], &b);
+    hd_raise(r.w[1], &b, RT_EV_PACKET);
+    hd_end_flow(r.w[0], &a);
+    hd_end_flow(r.w[1], &b);
     char *alerts = rig_close(&r);
     free(r.eve);
     cr_assert_str_eq(alerts, "20:0 21:0 21:1");
@@ -463,15 +470,15 @@ Test(detect, pass_wins_over_alert)
                        "rule sid 31 \"pass port 80\" on packet { if (dst_port == 80) Pass(); }\n"
                        "rule sid 32 \"drop\" on flow.start { Drop(); Alert(); }\n"),
              NULL);
-    struct conn a;
-    conn_init(&a, 3, 40030);
-    raise(r.w[0], &a, RT_EV_FLOW_START);
-    raise(r.w[0], &a, RT_EV_PACKET);
-    raise(r.w[0], &a, RT_EV_PACKET); /* the flow is passed: not inspected */
-    cr_assert_eq(counter(&r, "suppressed_by_pass"), 1);
-    cr_assert_eq(counter(&r, "passed_events"), 1);
-    cr_assert_eq(counter(&r, "verdict_drop"), 1);
-    end_flow(r.w[0], &a);
+    struct hd_conn a;
+    hd_conn_init(&a, 3, 40030);
+    hd_raise(r.w[0], &a, RT_EV_FLOW_START);
+    hd_raise(r.w[0], &a, RT_EV_PACKET);
+    hd_raise(r.w[0], &a, RT_EV_PACKET); /* the flow is passed: not inspected */
+    cr_assert_eq(hd_counter(r.e, "suppressed_by_pass"), 1);
+    cr_assert_eq(hd_counter(r.e, "passed_events"), 1);
+    cr_assert_eq(hd_counter(r.e, "verdict_drop"), 1);
+    hd_end_flow(r.w[0], &a);
     char *alerts = rig_close(&r);
     free(r.eve);
     cr_assert_str_eq(alerts, "32:0");
@@ -534,11 +541,11 @@ Test(detect, explain_names_path_and_literals)
                        "rule sid 42 \"any\" on web.req { if (method != \"PUT\") Log(uri); }\n"),
              &cfg);
     free(grammar);
-    struct conn c;
-    conn_init(&c, 7, 40040);
+    struct hd_conn c;
+    hd_conn_init(&c, 7, 40040);
     feed(&r, 0, &c.f, "GET /x/zz.php\r\nHost: a.example\r\n\r\n");
-    cr_assert_eq(counter(&r, "explained"), 1);
-    end_flow(r.w[0], &c);
+    cr_assert_eq(hd_counter(r.e, "explained"), 1);
+    hd_end_flow(r.w[0], &c);
     char *alerts = rig_close(&r);
     cr_assert_str_eq(alerts, "40:0");
     free(alerts);
@@ -584,13 +591,13 @@ Test(detect, actions_are_recorded)
              msgs);
     struct rig r;
     rig_open(&r, hc_bundle(NULL, rules), NULL);
-    struct conn c;
-    conn_init(&c, 8, 40050);
-    raise(r.w[1], &c, RT_EV_FLOW_START);
-    cr_assert_eq(counter(&r, "messages"), 1);
-    cr_assert_eq(counter(&r, "verdict_drop"), 1);
-    cr_assert_eq(counter(&r, "rewrites"), 1);
-    end_flow(r.w[1], &c);
+    struct hd_conn c;
+    hd_conn_init(&c, 8, 40050);
+    hd_raise(r.w[1], &c, RT_EV_FLOW_START);
+    cr_assert_eq(hd_counter(r.e, "messages"), 1);
+    cr_assert_eq(hd_counter(r.e, "verdict_drop"), 1);
+    cr_assert_eq(hd_counter(r.e, "rewrites"), 1);
+    hd_end_flow(r.w[1], &c);
     char *alerts = rig_close(&r);
     cr_assert_str_eq(alerts, "50:1");
     free(alerts);
@@ -626,12 +633,12 @@ Test(detect, flow_state_is_compacted)
                  "    if (flow.n == 200) Alert();\n"
                  "}\n"),
              &cfg);
-    struct conn c;
-    conn_init(&c, 2, 40060);
+    struct hd_conn c;
+    hd_conn_init(&c, 2, 40060);
     for (int i = 0; i < 200; i++)
-        raise(r.w[0], &c, RT_EV_PACKET);
-    cr_assert_eq(counter(&r, "faults"), 0);
-    end_flow(r.w[0], &c);
+        hd_raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "faults"), 0);
+    hd_end_flow(r.w[0], &c);
     char *alerts = rig_close(&r);
     cr_assert_str_eq(alerts, "60:0");
     free(alerts);
@@ -661,20 +668,20 @@ Test(detect, cookie_session_across_connections)
     free(grammar);
     /* three connections (two on worker 0, one on worker 1) with one
      * cookie, one connection with another */
-    struct conn a, b, c, d;
-    conn_init(&a, 11, 40070);
-    conn_init(&b, 12, 40071);
-    conn_init(&c, 13, 40072);
-    conn_init(&d, 14, 40073);
+    struct hd_conn a, b, c, d;
+    hd_conn_init(&a, 11, 40070);
+    hd_conn_init(&b, 12, 40071);
+    hd_conn_init(&c, 13, 40072);
+    hd_conn_init(&d, 14, 40073);
     feed(&r, 0, &a.f, "POST /login?u=1\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
     feed(&r, 1, &b.f, "POST /login?u=2\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
     feed(&r, 1, &d.f, "POST /login?u=9\r\nHost: s\r\nCookie: SID=other\r\n\r\n");
     feed(&r, 0, &c.f, "POST /login?u=3\r\nHost: s\r\nCookie: SID=abc\r\n\r\n");
     feed(&r, 1, &d.f, "GET /index\r\nHost: s\r\nCookie: SID=other\r\n\r\n");
-    end_flow(r.w[0], &a);
-    end_flow(r.w[1], &b);
-    end_flow(r.w[0], &c);
-    end_flow(r.w[1], &d);
+    hd_end_flow(r.w[0], &a);
+    hd_end_flow(r.w[1], &b);
+    hd_end_flow(r.w[0], &c);
+    hd_end_flow(r.w[1], &d);
     json_t *s = detect_engine_stats(r.e, 0);
     json_t *v = json_object_get(json_object_get(s, "sessions"), "visitor");
     cr_assert_eq(json_integer_value(json_object_get(v, "entries")), 2);
@@ -710,16 +717,16 @@ Test(detect, send_message_to_unix_socket)
         sa.sun_path);
     struct rig r;
     rig_open(&r, hc_bundle(NULL, rules), NULL);
-    struct conn c;
-    conn_init(&c, 4, 40080);
-    raise(r.w[0], &c, RT_EV_TCP_SYN);
+    struct hd_conn c;
+    hd_conn_init(&c, 4, 40080);
+    hd_raise(r.w[0], &c, RT_EV_TCP_SYN);
     char buf[64] = {0};
     ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
     cr_assert_eq(n, 10);
     cr_assert_str_eq(buf, "syn 40080\n");
-    cr_assert_eq(counter(&r, "messages"), 1);
-    cr_assert_eq(counter(&r, "message_errors"), 0);
-    end_flow(r.w[0], &c);
+    cr_assert_eq(hd_counter(r.e, "messages"), 1);
+    cr_assert_eq(hd_counter(r.e, "message_errors"), 0);
+    hd_end_flow(r.w[0], &c);
     char *alerts = rig_close(&r);
     cr_assert_str_eq(alerts, "");
     free(alerts);
@@ -774,4 +781,103 @@ Test(detect, session_store_two_threads)
     session_entry_release(s, e, 0);
     cr_assert_eq(session_space_count(s), 49); /* the hot key and 48 others */
     session_space_free(s);
+}
+
+/* ---- spam score per message (docs/spam.md) ---- */
+
+Test(detect, message_spam_score)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct state_cfg scfg = {NULL, 0};
+    struct state_store *st = state_store_new(&scfg, &err);
+    cr_assert_not_null(st, "%s", err.msg);
+    /* what the monitor's ScoreAdd would have given 192.0.2.7 */
+    struct state_req sr = {STATE_SCORE_ADD, NULL, 0, "192.0.2.7", 9, 0, 0, 0, 5,
+                           1796000000000LL};
+    int64_t v = 0;
+    cr_assert_eq(state_store_op(st, &sr, &v), SPU_OK);
+    struct detect_cfg cfg = {.state = st, .spam_threshold = 10};
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "message ends on web.req;\n"
+                       "rule sid 1 \"post\" score 4 on web.req { if (method == \"POST\") Alert(); }\n"
+                       /* two alerts of one rule: its score counts once */
+                       "rule sid 2 \"host\" score 7 on web.req {\n"
+                       "    if (host == \"spam.example\") { Alert(); Alert(); } }\n"
+                       "rule sid 9 \"spam\" on spam.message {\n"
+                       "    if (total == 11 && threshold == 10 && source_score == 0\n"
+                       "        && rules == \"1:1:4,1:2:7\") Alert();\n"
+                       "    if (total == 12 && source_score == 5 && rules == \"1:2:7\") Alert();\n"
+                       "}\n"),
+             &cfg);
+    free(grammar);
+    struct hd_conn c, d;
+    hd_conn_init(&c, 3, 40000);
+    hd_conn_init(&d, 7, 40001);
+    /* 4 + 7 = 11: spam */
+    feed(&r, 0, &c.f, "POST /\r\nHost: spam.example\r\n\r\n");
+    /* 7 alone; then 4 alone: the first message's scores are gone */
+    feed(&r, 0, &c.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    feed(&r, 0, &c.f, "POST /\r\nHost: ok.example\r\n\r\n");
+    /* 7 plus the source's 5 = 12: spam */
+    feed(&r, 1, &d.f, "GET /\r\nHost: spam.example\r\n\r\n");
+    /* no rule: the source's 5 alone */
+    feed(&r, 1, &d.f, "GET /\r\nHost: ok.example\r\n\r\n");
+    cr_assert_eq(hd_counter(r.e, "messages_scored"), 5);
+    cr_assert_eq(hd_counter(r.e, "spam_messages"), 2);
+    hd_end_flow(r.w[0], &c);
+    hd_end_flow(r.w[1], &d);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "1:0 1:0 2:0 2:0 2:0 2:0 2:1 2:1 9:0 9:1");
+    /* the spam alerts list the total and the rules */
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":11,\"threshold\":10,\"source_score\":0,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":1,\"score\":4},"
+                                     "{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    cr_assert_not_null(strstr(r.eve, "\"spam\":{\"total\":12,\"threshold\":10,\"source_score\":5,"
+                                     "\"rules\":[{\"gid\":1,\"sid\":2,\"score\":7}]}"),
+                       "%s", r.eve);
+    free(r.eve);
+    free(alerts);
+    state_store_free(st);
+}
+
+/* ---- per-declaration state backends (docs/spam.md) ---- */
+
+Test(detect, state_declaration_routes_to_its_store)
+{
+    /* no --state: only the declared tables have a store; the others fault */
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(NULL, "state list bl in memory;\n"
+                             "state score in memory;\n"
+                             "rule sid 1 \"declared\" on packet {\n"
+                             "    if (ListAdd(\"bl\", src_ip) && ListHas(\"bl\", src_ip)\n"
+                             "        && ScoreAdd(src_ip, 3) == 3) Alert(); }\n"
+                             "rule sid 2 \"undeclared list\" on packet {\n"
+                             "    if (ListHas(\"other\", src_ip)) Alert(); }\n"
+                             "rule sid 3 \"undeclared bucket\" on packet {\n"
+                             "    if (TokenBucket(src_ip, 1, 1)) Alert(); }\n"),
+             NULL);
+    struct hd_conn c;
+    hd_conn_init(&c, 9, 40009);
+    hd_raise(r.w[0], &c, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "faults"), 2);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *st = json_object_get(s, "state_stores");
+    cr_assert_eq(json_array_size(st), 1, "one store for both declarations");
+    json_t *o = json_array_get(st, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "url")), "memory");
+    cr_assert_eq(json_integer_value(json_object_get(o, "ops")), 3);
+    cr_assert_eq(json_integer_value(json_object_get(o, "entries")), 2);
+    json_decref(s);
+    hd_end_flow(r.w[0], &c);
+    char *alerts = rig_close(&r);
+    free(r.eve);
+    cr_assert_str_eq(alerts, "1:0");
+    free(alerts);
 }

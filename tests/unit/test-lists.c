@@ -472,3 +472,47 @@ Test(lists, swap_while_reading)
     cr_assert_eq(atomic_load(&r.bad), 0);
     spu_lists_free(r.l);
 }
+
+/* Entries taken out of an unsealed set (spuctl list remove): strings as the
+ * set compares them, address blocks exactly as added, absent ones and bad
+ * text refused, regex sets refused, sealed sets refused. */
+Test(lists, remove_text)
+{
+    struct spu_error err = {0};
+    struct spu_listset *s = mk(SPU_LIST_STR, SPU_LISTF_NOCASE);
+    static const char *const items[] = {"alpha", "Beta", "gamma", "delta"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_eq(spu_listset_add_text(s, items[i], strlen(items[i]), &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "BETA", 4, &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "alpha", 5, &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "alpha", 5, &err), SPU_ENOTFOUND);
+    cr_assert(strstr(err.msg, "not in the list"), "%s", err.msg);
+    seal(s);
+    cr_assert_eq(spu_listset_size(s), 2);
+    cr_assert_eq(has(s, S("beta")), 0);
+    cr_assert_eq(has(s, S("alpha")), 0);
+    cr_assert_eq(has(s, S("Gamma")), 1);
+    cr_assert_eq(has(s, S("delta")), 1);
+    cr_assert_eq(spu_listset_remove_text(s, "delta", 5, &err), SPU_ESTATE);
+    spu_listset_free(s);
+
+    s = mk(SPU_LIST_IP, 0);
+    static const char *const blocks[] = {"10.0.0.0/8", "192.0.2.1", "2001:db8::/32"};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(spu_listset_add_text(s, blocks[i], strlen(blocks[i]), &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "10.1.2.3", 8, &err), SPU_ENOTFOUND); /* inside a block */
+    cr_assert_eq(spu_listset_remove_text(s, "10.0.0.0/8", 10, &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "2001:db8::/32", 13, &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "nope", 4, &err), SPU_EPARSE);
+    seal(s);
+    cr_assert_eq(spu_listset_size(s), 1);
+    cr_assert_eq(has(s, T_IP(arena, "10.1.2.3")), 0);
+    cr_assert_eq(has(s, T_IP(arena, "192.0.2.1")), 1);
+    cr_assert_eq(has(s, T_IP(arena, "2001:db8::1")), 0);
+    spu_listset_free(s);
+
+    s = mk(SPU_LIST_REGEX, 0);
+    cr_assert_eq(spu_listset_add_text(s, "/a+/", 4, &err), SPU_OK);
+    cr_assert_eq(spu_listset_remove_text(s, "/a+/", 4, &err), SPU_EINVAL);
+    spu_listset_free(s);
+}

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "flow.h"
 #include "helper-compile.h"
+#include "helper-detect.h"
 #include "output.h"
 #include "pkt.h"
 #include "rt-events.h"
@@ -62,14 +63,6 @@ static void rig_close(struct rig *r)
     unlink(r->path);
 }
 
-static long long counter(struct rig *r, const char *name)
-{
-    json_t *s = detect_engine_stats(r->e, 0);
-    long long v = (long long)json_integer_value(json_object_get(s, name));
-    json_decref(s);
-    return v;
-}
-
 /* Publish apps (bundles taken over) and return the notes (new). */
 static json_t *publish(struct rig *r, struct spu_bundle *a, struct spu_bundle *b)
 {
@@ -96,49 +89,6 @@ static bool notes_have(json_t *notes, const char *text)
     return false;
 }
 
-struct conn {
-    struct flow f;
-    struct pkt p;
-    struct decoded d;
-};
-
-static void conn_init(struct conn *c, uint8_t client_last, uint16_t sport)
-{
-    memset(c, 0, sizeof(*c));
-    uint8_t cl[4] = {192, 0, 2, client_last}, sv[4] = {198, 51, 100, 1};
-    memcpy(c->f.key.addr[0], cl, 4);
-    memcpy(c->f.key.addr[1], sv, 4);
-    c->f.key.port[0] = sport;
-    c->f.key.port[1] = 80;
-    c->f.key.proto = 6;
-    c->f.key.ipver = 4;
-    c->f.start_ns = c->f.last_ns = 1796000000000000000LL;
-    c->d.ipver = 4;
-    c->d.proto = 6;
-    c->d.l4ok = 1;
-    c->d.tcp_flags = TH_SYN;
-    c->d.ttl = 64;
-    memcpy(c->d.src, cl, 4);
-    memcpy(c->d.dst, sv, 4);
-    c->d.sport = sport;
-    c->d.dport = 80;
-    c->p.ts_ns = c->f.start_ns;
-    c->p.wirelen = c->p.caplen = 60;
-    c->p.pcap_cnt = 1;
-}
-
-static void raise(struct detect_worker *w, struct conn *c, enum rt_event_id id)
-{
-    const struct rt_hooks *h = detect_worker_hooks(w);
-    h->event(h->ctx, id, &c->p, &c->d, &c->f, -1);
-}
-
-static void end_flow(struct detect_worker *w, struct conn *c)
-{
-    const struct rt_hooks *h = detect_worker_hooks(w);
-    h->event(h->ctx, RT_EV_FLOW_END, NULL, NULL, &c->f, FLOW_REASON_SHUTDOWN);
-}
-
 /* the third SYN of a source alerts; sid and the declaration vary */
 static struct spu_bundle *syn_bundle(unsigned sid, const char *decl)
 {
@@ -154,15 +104,15 @@ Test(reload, session_state_carries_over_when_declared_the_same)
 {
     struct rig r;
     rig_open(&r, syn_bundle(1, "int syns;"), 2);
-    struct conn a;
-    conn_init(&a, 5, 40000);
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    raise(r.w, &a, RT_EV_TCP_SYN);
+    struct hd_conn a;
+    hd_conn_init(&a, 5, 40000);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
     json_t *notes = publish(&r, syn_bundle(2, "int syns;"), NULL);
     cr_assert(notes_have(notes, "session src: unchanged, its state carries over"));
     json_decref(notes);
-    raise(r.w, &a, RT_EV_TCP_SYN); /* the third, counted by the new rules */
-    cr_assert_eq(counter(&r, "alerts"), 1);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN); /* the third, counted by the new rules */
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
     json_t *ss = detect_engine_app_sessions(r.e, "app");
     cr_assert_not_null(ss);
     json_t *src = json_object_get(ss, "src");
@@ -170,7 +120,7 @@ Test(reload, session_state_carries_over_when_declared_the_same)
     cr_assert_eq(json_integer_value(json_object_get(src, "variables")), 1);
     json_decref(ss);
     cr_assert_null(detect_engine_app_sessions(r.e, "nosuch"));
-    end_flow(r.w, &a);
+    hd_end_flow(r.w, &a);
     rig_close(&r);
 }
 
@@ -178,19 +128,19 @@ Test(reload, session_state_starts_fresh_when_its_declaration_changed)
 {
     struct rig r;
     rig_open(&r, syn_bundle(1, "int syns;"), 2);
-    struct conn a;
-    conn_init(&a, 6, 40000);
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    raise(r.w, &a, RT_EV_TCP_SYN);
+    struct hd_conn a;
+    hd_conn_init(&a, 6, 40000);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
     json_t *notes = publish(&r, syn_bundle(2, "int syns; string seen;"), NULL);
     cr_assert(notes_have(notes, "session src: declaration changed, its state starts fresh"));
     json_decref(notes);
-    raise(r.w, &a, RT_EV_TCP_SYN); /* the first SYN of the new state */
-    cr_assert_eq(counter(&r, "alerts"), 0);
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "alerts"), 1);
-    end_flow(r.w, &a);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN); /* the first SYN of the new state */
+    cr_assert_eq(hd_counter(r.e, "alerts"), 0);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
+    hd_end_flow(r.w, &a);
     rig_close(&r);
 }
 
@@ -209,24 +159,24 @@ Test(reload, flow_variables_follow_their_declaration)
 {
     struct rig r;
     rig_open(&r, pkt_bundle("int pkts;"), 2);
-    struct conn a, b;
-    conn_init(&a, 7, 40000);
-    conn_init(&b, 8, 40001);
-    raise(r.w, &a, RT_EV_PACKET);
-    raise(r.w, &a, RT_EV_PACKET);
+    struct hd_conn a, b;
+    hd_conn_init(&a, 7, 40000);
+    hd_conn_init(&b, 8, 40001);
+    hd_raise(r.w, &a, RT_EV_PACKET);
+    hd_raise(r.w, &a, RT_EV_PACKET);
     json_decref(publish(&r, pkt_bundle("int pkts;"), NULL));
-    raise(r.w, &a, RT_EV_PACKET); /* kept: the third packet */
-    cr_assert_eq(counter(&r, "alerts"), 1);
-    raise(r.w, &b, RT_EV_PACKET);
-    raise(r.w, &b, RT_EV_PACKET);
+    hd_raise(r.w, &a, RT_EV_PACKET); /* kept: the third packet */
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
+    hd_raise(r.w, &b, RT_EV_PACKET);
+    hd_raise(r.w, &b, RT_EV_PACKET);
     json_decref(publish(&r, pkt_bundle("int pkts; int bytes;"), NULL));
-    raise(r.w, &b, RT_EV_PACKET); /* fresh: the first */
-    cr_assert_eq(counter(&r, "alerts"), 1);
-    raise(r.w, &b, RT_EV_PACKET);
-    raise(r.w, &b, RT_EV_PACKET);
-    cr_assert_eq(counter(&r, "alerts"), 2);
-    end_flow(r.w, &a);
-    end_flow(r.w, &b);
+    hd_raise(r.w, &b, RT_EV_PACKET); /* fresh: the first */
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
+    hd_raise(r.w, &b, RT_EV_PACKET);
+    hd_raise(r.w, &b, RT_EV_PACKET);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 2);
+    hd_end_flow(r.w, &a);
+    hd_end_flow(r.w, &b);
     rig_close(&r);
 }
 
@@ -241,20 +191,20 @@ Test(reload, a_stopped_application_runs_nothing_and_the_other_goes_on)
 {
     struct rig r;
     rig_open(&r, every_syn(30), 2);
-    struct conn a;
-    conn_init(&a, 9, 40000);
+    struct hd_conn a;
+    hd_conn_init(&a, 9, 40000);
     json_decref(publish(&r, every_syn(30), every_syn(31)));
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "alerts"), 2);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 2);
     json_decref(publish(&r, NULL, every_syn(31))); /* app stopped */
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "alerts"), 3);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 3);
     json_t *s = detect_engine_stats(r.e, 0);
     json_t *rl = json_object_get(s, "reload");
     cr_assert_eq(json_integer_value(json_object_get(rl, "publications")), 2);
     cr_assert_eq(json_array_size(json_object_get(rl, "running")), 1);
     json_decref(s);
-    end_flow(r.w, &a);
+    hd_end_flow(r.w, &a);
     rig_close(&r);
 }
 
@@ -270,11 +220,11 @@ Test(reload, more_applications_than_slots_refused_and_the_running_untouched)
     cr_assert(strstr(err.msg, "at most 1"), "%s", err.msg);
     spu_bundle_unref(x);
     spu_bundle_unref(y);
-    struct conn a;
-    conn_init(&a, 10, 40000);
-    raise(r.w, &a, RT_EV_TCP_SYN);
-    cr_assert_eq(counter(&r, "alerts"), 1);
-    end_flow(r.w, &a);
+    struct hd_conn a;
+    hd_conn_init(&a, 10, 40000);
+    hd_raise(r.w, &a, RT_EV_TCP_SYN);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 1);
+    hd_end_flow(r.w, &a);
     rig_close(&r);
 }
 
@@ -287,13 +237,13 @@ struct racer {
 static void *race_events(void *arg)
 {
     struct racer *x = arg;
-    struct conn a;
-    conn_init(&a, 11, 40000);
+    struct hd_conn a;
+    hd_conn_init(&a, 11, 40000);
     while (!atomic_load(&x->done)) {
-        raise(x->r->w, &a, RT_EV_TCP_SYN);
+        hd_raise(x->r->w, &a, RT_EV_TCP_SYN);
         atomic_fetch_add(&x->events, 1);
     }
-    end_flow(x->r->w, &a);
+    hd_end_flow(x->r->w, &a);
     return NULL;
 }
 
@@ -319,7 +269,7 @@ Test(reload, publications_while_a_worker_raises_events)
     pthread_join(t, NULL);
     /* every event ran in exactly one generation: one alert each */
     cr_assert_gt(atomic_load(&x.events), 900);
-    cr_assert_eq(counter(&r, "alerts"), (long long)atomic_load(&x.events));
+    cr_assert_eq(hd_counter(r.e, "alerts"), (long long)atomic_load(&x.events));
     spu_bundle_unref(v[0]);
     spu_bundle_unref(v[1]);
     rig_close(&r);
@@ -372,10 +322,10 @@ Test(reload, one_parse_runs_the_rules_of_every_application_with_the_event)
     json_decref(publish(&r, spu_bundle_ref(keep),
                         web_bundle("import web;\nrule sid 61 \"B\" on web.req "
                                    "{ if (host == \"a.example\") Alert(); }\n")));
-    struct conn c;
-    conn_init(&c, 12, 40000);
+    struct hd_conn c;
+    hd_conn_init(&c, 12, 40000);
     web_event(&r, keep, 0, &c.f, "a.example");
-    cr_assert_eq(counter(&r, "alerts"), 2); /* A's and B's rule on one parse */
+    cr_assert_eq(hd_counter(r.e, "alerts"), 2); /* A's and B's rule on one parse */
     /* A reloaded with another rule: the message parsed by the old bundle
      * runs the new rule */
     json_decref(publish(&r,
@@ -384,15 +334,15 @@ Test(reload, one_parse_runs_the_rules_of_every_application_with_the_event)
                         web_bundle("import web;\nrule sid 61 \"B\" on web.req "
                                    "{ if (host == \"a.example\") Alert(); }\n")));
     web_event(&r, keep, 0, &c.f, "a.example");
-    cr_assert_eq(counter(&r, "alerts"), 4);
-    cr_assert_eq(counter(&r, "reload_unmapped_events"), 0);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 4);
+    cr_assert_eq(hd_counter(r.e, "reload_unmapped_events"), 0);
     /* only B runs once A is stopped */
     json_decref(publish(&r, NULL,
                         web_bundle("import web;\nrule sid 61 \"B\" on web.req "
                                    "{ if (host == \"a.example\") Alert(); }\n")));
     web_event(&r, keep, 0, &c.f, "a.example");
-    cr_assert_eq(counter(&r, "alerts"), 5);
-    end_flow(r.w, &c);
+    cr_assert_eq(hd_counter(r.e, "alerts"), 5);
+    hd_end_flow(r.w, &c);
     spu_bundle_unref(keep);
     rig_close(&r);
 }

@@ -64,60 +64,32 @@ else
     status=1
 fi
 
+# guard LABEL FILE WORD RECORD WHAT: the count before WORD on FILE's last line must
+# be at least the one in tests/verify/RECORD; a failure lists FILE's failing lines
+guard() {
+    line=$(tail -n 1 "$2")
+    n=$(echo "$line" | sed -n "s/^\([0-9]*\) $3.*/\1/p")
+    expected=$(cat "$HERE/$4")
+    if [ -n "$n" ] && [ "$n" -ge "$expected" ]; then
+        echo "ok verify $1: $line (expected at least $expected $5)"
+        if [ "$n" -gt "$expected" ]; then
+            echo "    more than recorded: update tests/verify/$4 to $n"
+        fi
+    else
+        echo "FAIL verify $1: $line (expected at least $expected $5)"
+        grep -E '^(FAIL|MISSING|DIFF)' "$2" | head -20
+        status=1
+    fi
+}
+
 "$PY" "$TOOLS/eve-check" --types http -q --summary "$SV" "$OUT" > "$OUT/.run/eve-check.txt"
-line=$(tail -n 1 "$OUT/.run/eve-check.txt")
-passed=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-expected=$(cat "$HERE/expected-app-pass-count")
-if [ -n "$passed" ] && [ "$passed" -ge "$expected" ]; then
-    echo "ok verify http checks: $line (expected at least $expected passed)"
-    [ "$passed" -gt "$expected" ] &&
-        echo "    more than recorded: update tests/verify/expected-app-pass-count to $passed"
-else
-    echo "FAIL verify http checks: $line (expected at least $expected passed)"
-    grep '^FAIL' "$OUT/.run/eve-check.txt" | head -20
-    status=1
-fi
-
+guard "http checks" "$OUT/.run/eve-check.txt" passed expected-app-pass-count passed
 "$PY" "$TOOLS/eve-check" --types smtp,fileinfo -q --summary "$SV" "$OUT" > "$OUT/.run/eve-check-smtp.txt"
-line=$(tail -n 1 "$OUT/.run/eve-check-smtp.txt")
-passed=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-expected=$(cat "$HERE/expected-smtp-pass-count")
-if [ -n "$passed" ] && [ "$passed" -ge "$expected" ]; then
-    echo "ok verify smtp+fileinfo checks: $line (expected at least $expected passed)"
-    [ "$passed" -gt "$expected" ] &&
-        echo "    more than recorded: update tests/verify/expected-smtp-pass-count to $passed"
-else
-    echo "FAIL verify smtp+fileinfo checks: $line (expected at least $expected passed)"
-    grep '^FAIL' "$OUT/.run/eve-check-smtp.txt" | head -20
-    status=1
-fi
-
+guard "smtp+fileinfo checks" "$OUT/.run/eve-check-smtp.txt" passed expected-smtp-pass-count passed
 "$PY" "$HERE/tshark-compare.py" "$SV" "$OUT" > "$OUT/.run/tshark.txt"
-line=$(tail -n 1 "$OUT/.run/tshark.txt")
-agree=$(echo "$line" | sed -n 's/^\([0-9]*\) agree.*/\1/p')
-expected=$(cat "$HERE/expected-tshark-agree-count")
-if [ -n "$agree" ] && [ "$agree" -ge "$expected" ]; then
-    echo "ok verify tshark: $line (expected at least $expected agreeing)"
-    [ "$agree" -gt "$expected" ] &&
-        echo "    more than recorded: update tests/verify/expected-tshark-agree-count to $agree"
-else
-    echo "FAIL verify tshark: $line (expected at least $expected agreeing)"
-    grep -v '^ok' "$OUT/.run/tshark.txt" | head -20
-    status=1
-fi
+guard tshark "$OUT/.run/tshark.txt" agree expected-tshark-agree-count agreeing
 "$PY" "$HERE/tshark-smtp-compare.py" "$SV" "$OUT" > "$OUT/.run/tshark-smtp.txt"
-line=$(tail -n 1 "$OUT/.run/tshark-smtp.txt")
-agree=$(echo "$line" | sed -n 's/^\([0-9]*\) agree.*/\1/p')
-expected=$(cat "$HERE/expected-tshark-smtp-agree-count")
-if [ -n "$agree" ] && [ "$agree" -ge "$expected" ]; then
-    echo "ok verify tshark smtp: $line (expected at least $expected agreeing)"
-    [ "$agree" -gt "$expected" ] &&
-        echo "    more than recorded: update tests/verify/expected-tshark-smtp-agree-count to $agree"
-else
-    echo "FAIL verify tshark smtp: $line (expected at least $expected agreeing)"
-    grep -v '^ok' "$OUT/.run/tshark-smtp.txt" | head -20
-    status=1
-fi
+guard "tshark smtp" "$OUT/.run/tshark-smtp.txt" agree expected-tshark-smtp-agree-count agreeing
 find "$OUT" -name eve.json | sort > "$OUT/.run/eves"
 if "$PY" tests/tools/eve-validate $(cat "$OUT/.run/eves") > "$OUT/.run/schema.txt"; then
     echo "ok verify schema: $(tail -n 1 "$OUT/.run/schema.txt" | sed 's/passed/records valid/; s/failed/invalid/')"

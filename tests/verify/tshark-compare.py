@@ -25,24 +25,9 @@ wants).
 Prints one line per disagreement or missing transaction, then
 "N agree, M differ, K missing of T tshark transactions (F tests)".
 """
-import ipaddress
-import json
-import os
 import sys
 
-
-def addr(text):
-    # one text per address: EVE writes IPv6 uncompressed (as Suricata
-    # does), tshark compressed
-    try:
-        return ipaddress.ip_address(text).compressed
-    except ValueError:
-        return text
-
-
-def split_ep(ep):
-    ip, _, port = ep.rpartition(":")
-    return addr(ip), int(port)
+from tsharkcmp import conn_key, tests
 
 
 def as_list(v):
@@ -53,64 +38,15 @@ def field_agrees(theirs, ours):
     return ours in as_list(theirs)
 
 
-def has_bpf(test_dir):
-    # the rule of tests/e2e/corpus-args.py: words of the test's args that
-    # are neither options nor their values make the BPF expression
-    t = json.load(open(os.path.join(test_dir, "test.json")))
-    args = t.get("args") or []
-    words = []
-    for a in (args if isinstance(args, list) else [args]):
-        words += str(a).split()
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in ("-k", "--set", "--runmode", "--data-dir"):
-            i += 2
-        elif w.startswith("-"):
-            i += 1
-        else:
-            return True
-    return False
-
-
-def load_ours(path):
-    flows = {}
-    if not os.path.exists(path):
-        return flows
-    for line in open(path, errors="replace"):
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if e.get("event_type") != "http":
-            continue
-        key = (addr(e.get("src_ip", "")), e.get("src_port"), addr(e.get("dest_ip", "")),
-               e.get("dest_port"))
-        flows.setdefault(key, []).append(e)
-    for v in flows.values():
-        v.sort(key=lambda e: e.get("tx_id", 0))
-    return flows
-
-
 def main():
     corpus, results = sys.argv[1], sys.argv[2]
     agree = differ = missing = total = ntests = 0
-    for dirpath, dirs, files in sorted(os.walk(corpus)):
-        dirs.sort()
-        if "tshark-http.json" not in files or "test.json" not in files:
-            continue
-        rel = os.path.relpath(dirpath, corpus)
-        if has_bpf(dirpath):
-            continue
+    for rel, reqs, ours in tests(corpus, results, "tshark-http.json", "http"):
         ntests += 1
-        reqs = json.load(open(os.path.join(dirpath, "tshark-http.json")))
-        ours = load_ours(os.path.join(results, rel, "eve.json"))
         used = {k: [False] * len(v) for k, v in ours.items()}
         for r in reqs:
             total += 1
-            sip, sport = split_ep(r["src"])
-            dip, dport = split_ep(r["dst"])
-            key = (sip, sport, dip, dport)
+            key = conn_key(r)
             recs = ours.get(key, [])
             pick = None
             for i, e in enumerate(recs):

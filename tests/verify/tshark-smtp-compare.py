@@ -26,62 +26,10 @@ tshark-compare.py). Prints one line per disagreement or missing entry,
 then "N agree, M differ, K missing of T tshark entries (F tests; U not in
 EVE)".
 """
-import json
-import os
 import re
 import sys
 
-
-
-def addr(text):
-    import ipaddress
-    try:
-        return ipaddress.ip_address(text).compressed
-    except ValueError:
-        return text
-
-
-def split_ep(ep):
-    ip, _, port = ep.rpartition(":")
-    return addr(ip), int(port)
-
-
-def has_bpf(test_dir):
-    # the rule of tests/e2e/corpus-args.py (as in tshark-compare.py)
-    t = json.load(open(os.path.join(test_dir, "test.json")))
-    args = t.get("args") or []
-    words = []
-    for a in (args if isinstance(args, list) else [args]):
-        words += str(a).split()
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in ("-k", "--set", "--runmode", "--data-dir"):
-            i += 2
-        elif w.startswith("-"):
-            i += 1
-        else:
-            return True
-    return False
-
-
-def load_ours(path):
-    flows = {}
-    if not os.path.exists(path):
-        return flows
-    for line in open(path, errors="replace"):
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if e.get("event_type") != "smtp":
-            continue
-        key = (addr(e.get("src_ip", "")), e.get("src_port"), addr(e.get("dest_ip", "")),
-               e.get("dest_port"))
-        flows.setdefault(key, []).append(e)
-    for v in flows.values():
-        v.sort(key=lambda e: e.get("tx_id", 0))
-    return flows
+from tsharkcmp import conn_key, tests
 
 
 def path_of(param, word):
@@ -118,21 +66,11 @@ def check_command(r, recs):
 def main():
     corpus, results = sys.argv[1], sys.argv[2]
     agree = differ = missing = total = ntests = unlogged = 0
-    for dirpath, dirs, files in sorted(os.walk(corpus)):
-        dirs.sort()
-        if "tshark-smtp.json" not in files or "test.json" not in files:
-            continue
-        rel = os.path.relpath(dirpath, corpus)
-        if has_bpf(dirpath):
-            continue
+    for rel, entries, ours in tests(corpus, results, "tshark-smtp.json", "smtp"):
         ntests += 1
-        entries = json.load(open(os.path.join(dirpath, "tshark-smtp.json")))
-        ours = load_ours(os.path.join(results, rel, "eve.json"))
         taken = set()
         for r in entries:
-            sip, sport = split_ep(r["src"])
-            dip, dport = split_ep(r["dst"])
-            key = (sip, sport, dip, dport)
+            key = conn_key(r)
             recs = ours.get(key, [])
             where = "%s frame %s" % (rel, r.get("frame"))
             if r.get("type") == "command":
