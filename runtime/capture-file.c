@@ -209,7 +209,10 @@ struct capture *capture_file_open_mapped(const char *path, uint16_t source,
             close(fd);
             return NULL;
         }
-        madvise(map, size, MADV_SEQUENTIAL | MADV_WILLNEED);
+        /* two calls: the advice values are not flags (SEQUENTIAL | WILLNEED
+         * was WILLNEED alone) */
+        madvise(map, size, MADV_SEQUENTIAL);
+        madvise(map, size, MADV_WILLNEED);
         m->map = map;
     } else {
         m->size = 24;

@@ -56,14 +56,34 @@ static bool dec_ipv6(struct dctx *c, const uint8_t *p, uint32_t len);
 
 /* ---- checksums ---- */
 
+/* The Internet checksum is byte-order independent (RFC 1071, 2.B): summing
+ * 16-bit words as they lie in memory and swapping the folded result gives
+ * the sum of the big-endian words. So the words are added eight bytes at a
+ * time, as two 32-bit halves into a 64-bit accumulator (a packet cannot
+ * carry it over), and the odd last byte, a high-order byte, is added last. */
 uint32_t decode_csum_add(uint32_t sum, const uint8_t *p, uint32_t n)
 {
-    uint64_t s = sum;
+    uint64_t w = 0;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        w += (v & 0xffffffffu) + (v >> 32);
+        p += 8;
+        n -= 8;
+    }
     while (n >= 2) {
-        s += (uint32_t)(p[0] << 8 | p[1]);
+        uint16_t v;
+        memcpy(&v, p, 2);
+        w += v;
         p += 2;
         n -= 2;
     }
+    while (w >> 16)
+        w = (w & 0xffff) + (w >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    w = ((w & 0xff) << 8) | (w >> 8);
+#endif
+    uint64_t s = (uint64_t)sum + w;
     if (n)
         s += (uint32_t)p[0] << 8;
     while (s >> 32)

@@ -155,7 +155,6 @@ static void flush_worker(struct dispatcher *d, unsigned w)
 {
     struct spsc *q = worker_work_queue(d->workers[w]);
     unsigned n = d->nout[w], done = 0;
-    unsigned spins = 0;
     while (done < n) {
         done += (unsigned)spsc_push(q, (void *const *)d->out[w] + done, n - done);
         if (done == n)
@@ -169,7 +168,9 @@ static void flush_worker(struct dispatcher *d, unsigned w)
         }
         stats_inc(&d->stats, CNT_SPU_QUEUE_WAITS);
         dispatch_reclaim(d);
-        nap(++spins < 16 ? 10000 : 50000);
+        /* sleep until the worker has emptied half its queue (it wakes us),
+         * instead of waking every few microseconds to find it still full */
+        spsc_wait_space(q, spsc_capacity(q) / 2, 2000000L);
     }
     d->nout[w] = 0;
 }
@@ -314,6 +315,12 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
      * sweep while a later packet of it still waits in the dispatcher's
      * batch (which made the flows depend on the worker count). */
     atomic_store_explicit(d->clock, d->clock_local, memory_order_release);
+    /* Less than a full batch: the capture is drained for now (a quiet link,
+     * the end of the file). Sleeping workers wait for a bigger batch; wake
+     * them now so that nothing waits on a queue for their timeout. */
+    if (n < BATCH)
+        for (unsigned w = 0; w < d->cfg.nworkers; w++)
+            spsc_wake_consumer(worker_work_queue(d->workers[w]));
     if (n > 0) {
         stats_add(&d->stats, CNT_SPU_DISPATCH_NS, (uint64_t)(mono_ns() - t0));
         stats_add(&d->stats, CNT_SPU_DISPATCH_PKTS, (uint64_t)n);

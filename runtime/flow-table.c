@@ -31,6 +31,7 @@ struct flow_table {
 };
 
 #define MAX_SPARE 4096
+#define MAX_BITS 24
 
 static const char *const tcp_state_names[] = {
 #define TCP_STATE_NAME(id, name) name,
@@ -86,7 +87,7 @@ struct flow_table *flow_table_new(unsigned bits, const struct flow_timeouts *to,
                                   _Atomic int64_t *memuse, uint64_t memcap,
                                   flow_end_fn on_end, void *end_ctx, struct stats_block *st)
 {
-    if (bits < 8 || bits > 24 || !memuse)
+    if (bits < 8 || bits > MAX_BITS || !memuse)
         return NULL;
     struct flow_table *t = calloc(1, sizeof(*t));
     if (!t)
@@ -172,6 +173,42 @@ void flow_table_touch(struct flow_table *t, struct flow *f, int64_t now_ns)
     list_remove(t, f);
     f->tclass = (uint8_t)c;
     list_append(t, f);
+}
+
+void flow_table_prefetch(const struct flow_table *t, uint32_t h, bool chain)
+{
+    struct flow *const *b = &t->bucket[bucket_of(t, h)];
+    if (!chain)
+        __builtin_prefetch(b);
+    else if (*b)
+        __builtin_prefetch(*b);
+}
+
+/* More flows than buckets: double the buckets (up to 2^MAX_BITS) so that a
+ * lookup walks one flow on average instead of a chain of cache misses. Out
+ * of memory keeps the table as it is (longer chains, still correct). */
+static void grow(struct flow_table *t)
+{
+    size_t n = (size_t)t->mask + 1;
+    if (n >= ((size_t)1 << MAX_BITS))
+        return;
+    struct flow **nb = calloc(n * 2, sizeof(*nb));
+    if (!nb)
+        return;
+    struct flow **old = t->bucket;
+    t->bucket = nb;
+    t->mask = (uint32_t)(n * 2 - 1);
+    for (size_t b = 0; b < n; b++) {
+        struct flow *f = old[b];
+        while (f) {
+            struct flow *next = f->hnext;
+            unsigned nbk = bucket_of(t, f->hash);
+            f->hnext = nb[nbk];
+            nb[nbk] = f;
+            f = next;
+        }
+    }
+    free(old);
 }
 
 static void unlink_hash(struct flow_table *t, struct flow *f)
@@ -285,7 +322,8 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
     t->bucket[b] = f;
     f->tclass = (uint8_t)class_of(f);
     list_append(t, f);
-    t->count++;
+    if (++t->count > (size_t)t->mask + 1)
+        grow(t);
     *created = true;
     if (t->st) {
         stats_inc(t->st, CNT_FLOW_TOTAL);

@@ -123,7 +123,8 @@ void flow_timeouts_default(struct flow_timeouts *t);
  * is freed: write its event, close its streams. */
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_reason reason);
 
-/* Returns a new table with 2^bits buckets (bits 8..24), or NULL. `memuse`
+/* Returns a new table with 2^bits buckets (bits 8..24; doubled, up to
+ * 2^24, whenever it holds more flows than buckets), or NULL. `memuse`
  * is the gauge shared by all tables, `memcap` its limit in bytes. */
 struct flow_table *flow_table_new(unsigned bits, const struct flow_timeouts *to,
                                   _Atomic int64_t *memuse, uint64_t memcap,
@@ -139,6 +140,12 @@ void flow_table_free(struct flow_table *t);
  * (memcap reached with nothing to evict, or out of memory). */
 struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint32_t h,
                             int client, int64_t now_ns, bool create, bool *created);
+
+/* Hint that hash h will be looked up soon: its bucket (chain false), or,
+ * once the bucket is cached, the first flow on it (chain true). A worker
+ * issues both a few packets ahead so that the two cache misses of a lookup
+ * in a large table overlap with other work. Changes nothing. */
+void flow_table_prefetch(const struct flow_table *t, uint32_t h, bool chain);
 
 /* The flow saw a packet at now_ns, or changed state: move it to the tail
  * of its (possibly new) timeout class. */

@@ -406,8 +406,10 @@ static int run_one(const struct config *c, struct run_service *svc,
     if (rep.inline_counts[0])
         fputs(rep.inline_counts, stderr);
     if (cfg.verbose)
-        fprintf(stderr, "spurun: stream bytes copied=%llu dispatcher busy=%.3fs\n",
-                (unsigned long long)rep.bytes_copied, (double)rep.dispatch_ns / 1e9);
+        fprintf(stderr,
+                "spurun: stream bytes copied=%llu dispatcher busy=%.3fs cpu=%.3fs loop=%.3fs\n",
+                (unsigned long long)rep.bytes_copied, (double)rep.dispatch_ns / 1e9,
+                (double)rep.dispatch_cpu_ns / 1e9, (double)rep.dispatch_wall_ns / 1e9);
     if (rep.capture_error) {
         fprintf(stderr, "spurun: %s\n", spu_error_str(&err, ebuf, sizeof(ebuf)));
         return 1;

@@ -355,6 +355,7 @@ struct output *output_open_rotating(const char *path, unsigned nproducers,
         output_close(o, NULL);
         return NULL;
     }
+    pthread_setname_np(o->writer, "spu-eve");
     o->started = true;
     return o;
 nomem:
@@ -381,7 +382,7 @@ static void hand_off(struct output_producer *p)
         nap(20000);
     void *s;
     while (spsc_pop(p->spare, &s, 1) != 1)
-        nap(20000);
+        spsc_wait_items(p->spare, 1, 1000000L); /* the writer's push wakes us */
     p->cur = s;
 }
 

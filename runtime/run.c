@@ -47,6 +47,16 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* CPU time of the calling thread: the dispatcher's own cost, without the
+ * time it waited for a worker or was not scheduled. */
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static uint32_t pick_seed(const struct config *c)
 {
     if (c->seed_given)
@@ -543,6 +553,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     int64_t next_progress = r->t_start + 1000000000;
     int64_t next_metrics = r->metrics ? r->t_start : INT64_MAX;
     unsigned idle = 0;
+    int64_t loop_wall0 = mono_ns(), loop_cpu0 = thread_cpu_ns();
     while (!*stop) {
         if (env->svc && run_service_serve(env->svc, answer, r))
             break;
@@ -596,6 +607,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             next_progress = now + 1000000000;
         }
     }
+    rep->dispatch_cpu_ns = (uint64_t)(thread_cpu_ns() - loop_cpu0);
+    rep->dispatch_wall_ns = (uint64_t)(mono_ns() - loop_wall0);
     for (unsigned i = 0; i < started; i++)
         worker_stop(r->workers[i]);
     for (unsigned i = 0; i < started; i++)

@@ -33,7 +33,10 @@ struct run_report {
     uint64_t events;         /* EVE lines written */
     uint64_t queue_drops, kernel_drops, kernel_packets;
     uint64_t bytes_copied;   /* spu.stream.bytes_copied */
-    uint64_t dispatch_ns;    /* time the dispatcher spent on packets */
+    uint64_t dispatch_ns;    /* time the dispatcher spent on packets (wall, waits for
+                              * a full worker queue included) */
+    uint64_t dispatch_cpu_ns;  /* CPU time of the dispatcher thread in its loop */
+    uint64_t dispatch_wall_ns; /* wall time of that loop */
     unsigned workers;
     int capture_error;       /* SPU_E* of a capture fault, or 0 */
     char top_rules[4096];    /* --top-rules summary (lines), or empty */

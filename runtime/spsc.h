@@ -31,6 +31,21 @@ size_t spsc_push(struct spsc *q, void *const *items, size_t n);
  * (0 when empty). */
 size_t spsc_pop(struct spsc *q, void **out, size_t n);
 
+/* Blocking instead of spinning (a futex per side): on 2 cores a thread
+ * that polls an empty or full queue takes the core the other side needs.
+ * Consumer: sleep until at least `want` entries are queued (capped at the
+ * capacity) or timeout_ns passed. Producer: sleep until at least `want`
+ * slots are free, or timeout_ns. The other side wakes the sleeper from
+ * spsc_push / spsc_pop when the condition holds (one fence and one load
+ * per batch while nobody sleeps). Either may return early (spuriously or
+ * by timeout): callers re-check. Only the queue's own consumer (producer)
+ * may call spsc_wait_items (spsc_wait_space). */
+void spsc_wait_items(struct spsc *q, size_t want, long timeout_ns);
+void spsc_wait_space(struct spsc *q, size_t want, long timeout_ns);
+/* Producer: wake a sleeping consumer now, whatever it waits for (the
+ * producer has nothing more for a while: end of a batch of reading). */
+void spsc_wake_consumer(struct spsc *q);
+
 /* Number of entries (exact when called by either side with the other idle;
  * otherwise a snapshot). */
 size_t spsc_count(const struct spsc *q);

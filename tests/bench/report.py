@@ -54,7 +54,8 @@ def fmt_si(x, unit=""):
 def tool_figures(run_dir, name, rep):
     """The figures the measured program printed itself: the key=value pairs of its summary
     lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
-    dispatcher's busy time ('dispatcher busy=S s', spurun -v). Numbers only."""
+    dispatcher's busy time, CPU time and loop time ('dispatcher busy=S s cpu=S s loop=S s',
+    spurun -v). Numbers only."""
     figs = {}
     for stream in ("out", "err"):
         path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
@@ -69,6 +70,10 @@ def tool_figures(run_dir, name, rep):
                 m = re.search(r"dispatcher busy=([0-9.]+)s", line)
                 if m:
                     figs["dispatch_busy_s"] = float(m.group(1))
+                m = re.search(r"dispatcher busy=\S+ cpu=([0-9.]+)s loop=([0-9.]+)s", line)
+                if m:
+                    figs["dispatch_cpu_s"] = float(m.group(1))
+                    figs["dispatch_loop_s"] = float(m.group(2))
     return figs
 
 
@@ -113,6 +118,17 @@ def build(run_dir):
             if "dispatch_busy_s" in tool and i["packets"]:
                 row["dispatch_ns_per_packet"] = tool["dispatch_busy_s"] * 1e9 / i["packets"]
                 row["dispatch_share"] = tool["dispatch_busy_s"] * 1e9 / wall if wall else 0.0
+            # The dispatcher's own cost: its thread's CPU time (waits for a full worker
+            # queue and time not scheduled left out), per packet and as a share of its loop.
+            if "dispatch_cpu_s" in tool and i["packets"]:
+                row["dispatch_cpu_ns_per_packet"] = tool["dispatch_cpu_s"] * 1e9 / i["packets"]
+                if tool.get("dispatch_loop_s"):
+                    row["dispatch_cpu_share"] = tool["dispatch_cpu_s"] / tool["dispatch_loop_s"]
+            if i["packets"]:
+                # CPU of the whole process (every thread, user + system): steadier than
+                # wall time on a machine shared with other work
+                row["cpu_ns_per_packet"] = (row["user_ns_median"] + row["sys_ns_median"]) / \
+                    i["packets"]
             if wall and i["packets"]:
                 row["packets_per_s"] = i["packets"] / (wall / 1e9)
                 row["gbit_per_s"] = i["bytes"] * 8 / wall
@@ -129,6 +145,8 @@ def build(run_dir):
         if b and "packets_per_s" in r:
             r["baseline"] = b["name"]
             r["ratio"] = r["packets_per_s"] / b["packets_per_s"]
+            if r.get("cpu_ns_per_packet") and b.get("cpu_ns_per_packet"):
+                r["cpu_ratio"] = b["cpu_ns_per_packet"] / r["cpu_ns_per_packet"]
         idle = by_name.get(r["params"].get("idle", ""))
         if idle and "peak_rss_kb" in r and "peak_rss_kb" in idle:
             # The flows the program says it tracked, else the flows of the input.
@@ -148,6 +166,18 @@ def build(run_dir):
     return {"machine": machine, "inputs": list(inputs.values()), "scenarios": rows}
 
 
+def dispatcher_cell(r):
+    """The dispatcher's CPU per packet and its busy share (CPU time over its loop's wall
+    time); older spurun versions only gave the busy wall time."""
+    if "dispatch_cpu_ns_per_packet" in r:
+        share = r.get("dispatch_cpu_share")
+        return "%.1f (%.0f%%)" % (r["dispatch_cpu_ns_per_packet"], 100 * share) if share \
+            else "%.1f" % r["dispatch_cpu_ns_per_packet"]
+    if "dispatch_ns_per_packet" in r:
+        return "%.1f wall" % r["dispatch_ns_per_packet"]
+    return ""
+
+
 def markdown(rep):
     m = rep["machine"]
     out = ["# spu benchmark: %s" % m.get("target", "?"), "",
@@ -161,28 +191,35 @@ def markdown(rep):
     for i in rep["inputs"]:
         out.append("- `%s`: %s packets, %.1f MB, %s flows (`%s`)" % (
             i["name"], fmt_si(i["packets"]), i["bytes"] / 1e6, fmt_si(i["flows"]), i["path"]))
-    out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | "
-            "dispatcher ns/packet | peak RSS | per flow | wall | runs (spread) | command |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    out += ["", "| scenario | area | input | packets/s | Gbit/s | ns/packet | ratio | CPU ns/packet (ratio) | "
+            "dispatcher CPU ns/packet (busy) | peak RSS | per flow | wall | runs (spread) | command |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rep["scenarios"]:
         if r["status"] != "ok":
-            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | | `%s` |" % (
+            out.append("| %s | %s | %s | failed (%d of %d runs ok) | | | | | | | | | | `%s` |" % (
                 r["name"], r["area"], r["input"], r["ok_runs"], r["runs"], r["command"]))
             continue
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %.2f s | %d (%.1f%%) | `%s` |"
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f MB | %s | %.2f s | %d (%.1f%%) | `%s` |"
                    % (r["name"], r["area"], r["input"],
                       fmt_si(r["packets_per_s"]) if "packets_per_s" in r else "",
                       "%.2f" % r["gbit_per_s"] if "gbit_per_s" in r else "",
                       "%.1f" % r["ns_per_packet"] if "ns_per_packet" in r else "",
                       "%.3f" % r["ratio"] if "ratio" in r else "",
-                      "%.1f" % r["dispatch_ns_per_packet"]
-                      if "dispatch_ns_per_packet" in r else "",
+                      ("%.0f (%.3f)" % (r["cpu_ns_per_packet"], r["cpu_ratio"]) if "cpu_ratio" in r
+                       else "%.0f" % r["cpu_ns_per_packet"]) if "cpu_ns_per_packet" in r else "",
+                      dispatcher_cell(r),
                       r["peak_rss_kb"] / 1024,
                       "%.0f B" % r["bytes_per_flow"] if "bytes_per_flow" in r else "",
                       r["wall_ns_median"] / 1e9, r["runs"], 100 * r["spread"], r["command"]))
     out += ["", "ratio: the scenario's packets/s over the baseline's (`%s`) on the same input, "
             "same run. Medians of the runs (wall: the whole process, start to exit); spread = (max - min) / median of the wall times." %
-            ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""}))]
+            ", ".join(sorted({r.get("baseline", "") for r in rep["scenarios"]} - {""})),
+            "CPU ns/packet: user + system time of the whole process (all its threads) per "
+            "packet, and in brackets the baseline's over it (a ratio that the machine's other "
+            "load disturbs less than wall time). "
+            "dispatcher CPU ns/packet: CPU time of spurun's dispatcher thread (reading, "
+            "decoding headers, hashing, queueing; not its waits for a full worker queue) per "
+            "packet; in brackets its busy share, that CPU time over the wall time of its loop."]
     for r in rep["scenarios"]:
         if "bytes_per_flow" in r:
             mapping = ""
@@ -204,6 +241,10 @@ def plot(rep, key, results_dir, name, xlabel, logx):
     pts = [p for p in pts if p[2] == inp]
     base = next((r for r in rep["scenarios"] if r["area"] == "baseline" and r["input"] == inp
                  and "packets_per_s" in r), None)
+    zero = [(x, y) for x, y, _ in pts if logx and x <= 0]
+    pts = [p for p in pts if not (logx and p[0] <= 0)]
+    if not pts:
+        return None
     dat = os.path.join(results_dir, name + ".dat")
     with open(dat, "w") as f:
         f.write("".join("%d %.6f\n" % (x, y) for x, y, _ in pts))
@@ -212,23 +253,26 @@ def plot(rep, key, results_dir, name, xlabel, logx):
     script = [
         "set terminal png size 800,500",
         "set output '%s'" % png,
-        "set title 'spu %s, input %s (commit %s, %s x %s)'" % (
+        "set title 'spu %s, input %s (commit %s, %s x %s, load %s)'" % (
             name.split("-")[-1], inp, m.get("commit", "?"), m.get("cores", "?"),
-            m.get("cpu", "?").replace("'", "")),
+            m.get("cpu", "?").replace("'", ""), m.get("load_before", "?").split(" ")[0]),
         "set xlabel '%s'" % xlabel,
         "set ylabel 'Mpackets/s'",
-        "set yrange [0:*]",
         "set grid",
-        "set key bottom right",
+        "set key bottom right" if not logx else "set key top right",
     ]
     if logx:
-        script.append("set logscale x")
+        # rules cost orders of magnitude: both axes logarithmic, or every spurun point
+        # sits on the floor under the bare read's level
+        script += ["set logscale x", "set logscale y"]
     else:
-        script.append("set xtics 1")
+        script += ["set yrange [0:*]", "set xtics 1"]
     line = "'%s' using 1:2 with linespoints lw 2 pt 7 title 'spurun'" % dat
     if base:
         line += ", %.6f with lines dt 2 title 'bare read (%s)'" % (
             base["packets_per_s"] / 1e6, base["name"])
+    for x, y in zero:  # x = 0 has no place on a log axis: a level line instead
+        line += ", %.6f with lines dt 3 lw 2 title '%s = 0: %.3f M'" % (y, key, y)
     script.append("plot " + line)
     subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
     os.remove(dat)

@@ -141,6 +141,8 @@ t-base   baseline  idle  5  -          cat {input}
 t-w1     pipeline  idle  3  workers=1  gzip -c -1 {input}
 t-w2     pipeline  idle  3  workers=2  gzip -c -9 {input}
 t-mem    pipeline  idle  3  idle=t-base  sort {input}
+t-r0     pipeline  idle  1  rules=0    gzip -c -3 {input}
+t-r10    pipeline  idle  1  rules=10   gzip -c -6 {input}
 EOF
 BENCH_SCENARIOS="$tmp/table" BENCH_RESULTS="$tmp/res" \
     sh tests/bench/run.sh "$build" bench-pipeline > "$tmp/run.log" 2>&1
@@ -156,14 +158,16 @@ print("w1 runs\t%d" % len(r[1]["wall_ns_all"]))
 print("w1 median\t%d" % (sorted(r[1]["wall_ns_all"])[1] == r[1]["wall_ns_median"]))
 print("mem per flow\t%d" % ("bytes_per_flow" in r[3]))
 EOF
-check "run.sh rows" "t-base t-w1 t-w2 t-mem" "$(n "$tmp/rows" names)"
+check "run.sh rows" "t-base t-w1 t-w2 t-mem t-r0 t-r10" "$(n "$tmp/rows" names)"
 check "run.sh: baseline ratio" 1.0 "$(n "$tmp/rows" 'base ratio')"
 check "run.sh: ratio of t-w1" 1 "$(n "$tmp/rows" 'w1 ratio in range')"
 check "run.sh: runs of t-w1" 3 "$(n "$tmp/rows" 'w1 runs')"
 check "run.sh: median of t-w1" 1 "$(n "$tmp/rows" 'w1 median')"
 check "run.sh: memory per flow" 1 "$(n "$tmp/rows" 'mem per flow')"
-check "run.sh: table rows" 4 "$(grep -c '^| t-' "$tmp/res/latest.md")"
+check "run.sh: table rows" 6 "$(grep -c '^| t-' "$tmp/res/latest.md")"
 check "run.sh: workers plot" PNG "$(head -c 4 "$tmp/res/latest-workers.png" | tail -c 3)"
+# the rules plot (rules=0, off the log axis, is drawn as a level line)
+check "run.sh: rules plot" PNG "$(head -c 4 "$tmp/res/latest-rules.png" 2>/dev/null | tail -c 3)"
 
 [ $failures -eq 0 ] || { echo "FAIL bench-smoke ($failures checks)"; exit 1; }
 echo "ok bench-smoke"

@@ -229,3 +229,41 @@ Test(flowtable, names)
     cr_assert_str_eq(flow_state_name(FLOW_STATE_ESTABLISHED), "established");
     cr_assert_str_eq(flow_reason_name(FLOW_REASON_SHUTDOWN), "shutdown");
 }
+
+/* 5,000 flows in a table created with 256 buckets: the table grows under
+ * them, and every flow is still found (and only once), ended and freed. */
+Test(flowtable, grows_past_its_initial_buckets_and_finds_every_flow)
+{
+    _Atomic int64_t mem = 0;
+    struct stats_block st;
+    stats_block_init(&st);
+    struct flow_table *t = flow_table_new(8, NULL, &mem, 1 << 30, NULL, NULL, &st);
+    enum { N = 5000 };
+    struct flow *made[N];
+    bool created;
+    for (unsigned i = 0; i < N; i++) {
+        struct flow_key k;
+        make_key(&k, 6, (uint16_t)(1000 + i));
+        made[i] = flow_table_get(t, &k, flowkey_hash(&k, 7), 0, SEC, true, &created);
+        cr_assert(made[i] && created);
+    }
+    cr_assert_eq(flow_table_count(t), N);
+    for (unsigned i = 0; i < N; i++) {
+        struct flow_key k;
+        make_key(&k, 6, (uint16_t)(1000 + i));
+        cr_assert_eq(flow_table_get(t, &k, flowkey_hash(&k, 7), 0, SEC, false, &created),
+                     made[i], "flow %u lost after growing", i);
+    }
+    for (unsigned i = 0; i < N; i += 2)
+        flow_table_end(t, made[i], FLOW_REASON_FORCED);
+    cr_assert_eq(flow_table_count(t), N / 2);
+    for (unsigned i = 0; i < N; i++) {
+        struct flow_key k;
+        make_key(&k, 6, (uint16_t)(1000 + i));
+        struct flow *f = flow_table_get(t, &k, flowkey_hash(&k, 7), 0, SEC, false, &created);
+        cr_assert_eq(f, i % 2 ? made[i] : NULL);
+    }
+    flow_table_free(t);
+    cr_assert_eq(mem, 0);
+    cr_assert_eq(stats_get(&st, CNT_FLOW_TOTAL), N);
+}
