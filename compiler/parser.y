@@ -160,7 +160,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %type <node> el_primary alts arms arm sinks sink filters filter parse_target
 %type <node> log_entries log_entry
 %type <str> log_path log_name
-%type <node> spr_decls spr_decl event_names state_backend opt_max rule_attrs rule_attr r_block r_stmts r_stmt
+%type <node> spr_decls spr_decl queue_opts event_names state_backend opt_max rule_attrs rule_attr r_block r_stmts r_stmt
 %type <node> expr postfix primary opt_args args arg opt_list_items list_items
 %type <str> limit_name opt_word
 %type <num> transport dir type
@@ -855,6 +855,13 @@ spr_decl
           $$->bytes = $4->bytes;
           $$->len = $4->len;
       }
+    | IDENT IDENT IDENT INTLIT queue_opts ';' {
+          expect_word(pc, $1, "queue", @1);
+          expect_word(pc, $3, "rate", @3);
+          CHECK($$ = mk_name(pc, AST_QUEUE, $2, @2));
+          $$->a = $4;
+          $$->b = $5;
+      }
     | IDENT KW_LIST IDENT KW_IN state_backend ';' {
           expect_word(pc, $1, "state", @1);
           CHECK($$ = mk_name(pc, AST_STATEDECL, $3, @3));
@@ -914,6 +921,16 @@ event_names
 opt_word
     : %empty { $$ = NULL; }
     | IDENT
+    ;
+
+queue_opts
+    : %empty { $$ = NULL; }
+    | queue_opts IDENT INTLIT {
+          if (strcmp($2, "burst") && strcmp($2, "priority"))
+              parse_error(pc, @2, "expected 'burst', 'priority' or ';', found '%s'", $2);
+          $3->name = $2;
+          $$ = ast_append($1, $3);
+      }
     ;
 
 opt_max

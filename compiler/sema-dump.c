@@ -288,6 +288,11 @@ void sema_dump(FILE *out, const struct sema_program *p)
         sema_bytes_print(out, o->path, o->path_len);
         fputc('\n', out);
     }
+    for (uint32_t i = 0; i < p->nqueues; i++) {
+        const struct sema_queue *q = p->queues[i];
+        fprintf(out, "queue %s #%u rate %lld burst %lld priority %lld\n", q->name, q->id,
+                (long long)q->rate_bps, (long long)q->burst, (long long)q->priority);
+    }
     for (uint32_t i = 0; i < p->nstates; i++) {
         const struct sema_state *st = p->states[i];
         static const char *const kinds[] = {"?", "list", "bucket", "window", "score"};

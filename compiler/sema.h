@@ -300,6 +300,16 @@ struct sema_output {
     uint32_t id;
 };
 
+/* `queue CLASS rate RATE [burst B] [priority P];` (docs/rule-language.md) */
+struct sema_queue {
+    const char *name;
+    const struct ast_node *decl;
+    int64_t rate_bps;                /* bits per second */
+    int64_t burst;                   /* bytes */
+    int64_t priority;                /* 0-7, lower goes first */
+    uint32_t id;
+};
+
 /* `state KIND [NAME] in BACKEND;`: where a table of the state built-ins
  * lives, overriding spurun --state (docs/spam.md). */
 struct sema_state {
@@ -349,6 +359,8 @@ struct sema_program {
     uint32_t nsessions;
     struct sema_output **outputs;
     uint32_t noutputs;
+    struct sema_queue **queues;
+    uint32_t nqueues;
     struct sema_rule **rules;
     uint32_t nrules;
     /* `message ends on E, ...`: events after whose rules a message's spam

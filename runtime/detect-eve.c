@@ -292,6 +292,7 @@ json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args,
 static void detect_enforce(struct detect_event *c, unsigned v)
 {
     struct flow *f = c->f;
+    f->flags &= (uint8_t)~FLOW_F_SHUN_DROP; /* a rule's verdict outlives shuns */
     if (v == DV_REDIRECT && c->redirect) {
         free(f->redirect);
         f->redirect = strndup(c->redirect, c->redirect_len);

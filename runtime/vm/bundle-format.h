@@ -88,13 +88,14 @@ struct spu_bsect {
     X(HSDB, 24, "hsdb")      /* serialized pattern databases (optional cache) */ \
     X(LOG, 25, "log")        /* struct spu_blog: EVE log declarations */       \
     X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */                \
-    X(STATE, 27, "state")    /* struct spu_bstate: state backends (optional) */
+    X(STATE, 27, "state")    /* struct spu_bstate: state backends (optional) */   \
+    X(QUEUE, 28, "queue")    /* struct spu_bqueue: queuing classes */
 
 enum spu_section_id {
 #define SPU_SEC_ENUM(name, id, text) SPU_SEC_##name = id,
     SPU_SECTION_LIST(SPU_SEC_ENUM)
 #undef SPU_SEC_ENUM
-    SPU_SEC__MAX = 27
+    SPU_SEC__MAX = 28
 };
 
 /* Bundle-wide facts. */
@@ -330,6 +331,18 @@ struct spu_boutput {
     struct spu_bstr name;
     uint32_t kind;
     struct spu_bstr path;
+};
+
+/* A queuing class (`queue NAME rate RATE [burst B] [priority P];`): the
+ * packets of flows given to it by Queue(NAME) are shaped inline by a token
+ * bucket of `rate_bps` bits per second holding at most `burst` bytes
+ * (runtime/shaper.h). */
+enum { SPU_QUEUE_MAX_PRIORITY = 7 };
+struct spu_bqueue {
+    struct spu_bstr name;
+    uint32_t priority; /* 0 (first) .. SPU_QUEUE_MAX_PRIORITY */
+    uint32_t burst;    /* bytes, >= 1500 */
+    uint64_t rate_bps; /* bits per second, > 0 */
 };
 
 /* `state KIND [NAME] in BACKEND;`: the backend of a table of the state

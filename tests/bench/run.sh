@@ -65,7 +65,7 @@ NCPU=$(nproc)
 TIMEOUT=${BENCH_TIMEOUT:-900}
 
 case $TARGET in
-bench)          size=full;  areas="pipeline grammars rules import compile reload monitor" ;;
+bench)          size=full;  areas="pipeline grammars rules import compile reload monitor inline" ;;
 bench-quick)    size=quick; areas="pipeline grammars rules import compile reload monitor" ;;
 bench-pipeline) size=full;  areas=pipeline ;;
 bench-grammars) size=full;  areas=grammars ;;
@@ -74,6 +74,7 @@ bench-import)   size=full;  areas=import ;;
 bench-compile)  size=full;  areas=compile ;;
 bench-reload)   size=full;  areas=reload ;;
 bench-monitor)  size=full;  areas=monitor ;;
+bench-inline)   size=full;  areas=inline ;;
 profile)        size=quick; areas=profile ;;
 *) usage ;;
 esac
@@ -258,6 +259,46 @@ case " $areas " in *" reload "*)
     } > "$RESULTS/reload.md"
     cat "$RESULTS/reload.md"
     compile_done=1 ;; # (a figure was measured: no "nothing to run" below)
+esac
+
+# ---- inline: tests/bench/inline-latency.sh (added latency per packet in nfq and bridge
+# modes, median and p99, and throughput per worker against the detection-only run on the
+# same traffic); figures to RESULTS/inline.md. Needs root and network namespaces.
+case " $areas " in *" inline "*)
+    if [ "$(id -u)" != 0 ] || ! ip netns add spubench$$ 2>/dev/null; then
+        echo "bench: inline: skipped (needs root and ip netns)"
+    else
+        ip netns del spubench$$
+        mkdir -p "$RESULTS" "$BUILD/bench"
+        echo "bench: inline: sh tests/bench/inline-latency.sh $BUILD"
+        sh tests/bench/inline-latency.sh "$BUILD" > "$BUILD/bench/inline.txt"
+        {
+            echo "# inline prevention ($(date -u +%Y-%m-%dT%H:%M:%SZ)," \
+                 "commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)," \
+                 "load $(cut -d' ' -f1-3 /proc/loadavg))"
+            echo
+            echo "Command: \`sh tests/bench/inline-latency.sh $BUILD\` (three namespaces, one" \
+                 "worker, a bundle with an http.request rule; 1000 pings 2 ms apart, each" \
+                 "crossing spu twice; a 200 MB curl download)."
+            echo
+            echo "| mode | added latency per packet, median | p99 | download through spu (kernel alone) | MB per CPU second of spurun: inline / detection only | ratio |"
+            echo "|---|---:|---:|---:|---:|---:|"
+            grep '^fig ' "$BUILD/bench/inline.txt" | tr ' ' '\n' | awk -F= '
+                $1 == "mode" { m = $2 } $1 == "added_med_ms" { a = $2 } $1 == "added_p99_ms" { p = $2 }
+                $1 == "mbs_kernel" { k = $2 } $1 == "mbs" { b = $2 }
+                $1 == "mb_per_cpu_s_detect" { d = $2 } $1 == "mb_per_cpu_s_inline" { i = $2 }
+                $1 == "ratio" {
+                    printf "| %s | %s ms | %s ms | %s MB/s (%s) | %s / %s | %s |\n", m, a, p, b, k, i, d, $2 }'
+            echo
+            echo "Added latency: (RTT through spu - RTT through the kernel alone) / 2. Raw output:"
+            echo
+            echo '```'
+            grep -v '^fig ' "$BUILD/bench/inline.txt"
+            echo '```'
+        } > "$RESULTS/inline.md"
+        cat "$RESULTS/inline.md"
+    fi
+    compile_done=1 ;; # (no scenario of the table)
 esac
 
 # ---- select the scenarios of the areas asked for, and the baselines of their inputs ----

@@ -30,6 +30,13 @@ run() {
         --control "$TMPC/$tag.sock" --no-progress > "$TMPC/$tag.err" 2>&1 &
     pid=$!
     i=0; while [ ! -S "$TMPC/$tag.sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    # the applications exist once the capture runs (under valgrind on a
+    # loaded machine, seconds after the socket): 1.5 s counts from then
+    i=0
+    while ! "$SPUCTL" --control "$TMPC/$tag.sock" --json sessions web > /dev/null 2>&1 &&
+        [ $i -lt 400 ]; do
+        sleep 0.05; i=$((i + 1))
+    done
     sleep 1.5
     "$SPUCTL" --control "$TMPC/$tag.sock" --json reload web "$TMPC/v2.spb" > "$TMPC/$tag.reload"
     rrc=$?
