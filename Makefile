@@ -169,7 +169,9 @@ $(FUZZ_VM_OBJ) $(FUZZ_RT_OBJ) $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o): \
 $(FUZZ_VM_OBJ) $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ):
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_VM_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.inc,$^) $(LDLIBS)
+# the grammar VM's targets (fuzz-gvm, one per shipped grammar) share a body
+$(filter $(BUILD)/fuzz/fuzz-gvm%,$(FUZZ_BINS)): tests/fuzz/gvm-target.inc
 
 test-fuzz: $(FUZZ_BINS) $(BINS)
 	@if [ -n "$(FUZZ_BINS)" ]; then FUZZ_TIMES="$(FUZZ_KEY)" sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi

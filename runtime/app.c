@@ -638,7 +638,8 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
             return false;
         }
     }
-    if (af->npieces && af->piece_dir[af->npieces - 1] == dir) {
+    /* a datagram stays a piece of its own (its bounds are messages') */
+    if (af->npieces && af->piece_dir[af->npieces - 1] == dir && af->flow->key.proto != 17) {
         af->piece_len[af->npieces - 1] += (uint32_t)n;
     } else {
         if (af->npieces == sizeof(af->piece_dir))
@@ -658,7 +659,10 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         return;
     stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
     af->cur_dir = dir;
-    int rc = spu_gvm_feed(af->conn, (unsigned)(dir ^ af->swap), p, n);
+    /* over UDP each datagram is a whole number of messages */
+    int rc = af->flow->key.proto == 17
+                 ? spu_gvm_datagram(af->conn, (unsigned)(dir ^ af->swap), p, n)
+                 : spu_gvm_feed(af->conn, (unsigned)(dir ^ af->swap), p, n);
     if (rc == SPU_DONE)
         af->done[dir] = 1;
     else if (rc < 0) {

@@ -14,7 +14,9 @@ set -eu
 #          rules, import, compile, reload, monitor
 # input    mix: corpus HTTP/SMTP copies + gen traffic; mixm: the same, smaller (4 copies,
 #          40,000 gen flows); flows: gen, every flow open at
-#          once; idle: a few flows (the idle reference for memory per flow)
+#          once; idle: a few flows (the idle reference for memory per flow); dnstls:
+#          copies of a capture of dig/dnsmasq and openssl s_time/s_server
+#          (tests/bench/dns-tls-capture.sh, made once in network namespaces)
 # reps     runs; the median is reported (the baselines take 5). The rules rows run the
 #          grammars (tens of microseconds a packet, file magic included) over mixm, a
 #          sixth of the mix, with fewer reps: over the whole mix, 3 runs each took over
@@ -35,11 +37,13 @@ bare        baseline  mix    5  -               {spurun} --bare -r {input}
 bare-flows  baseline  flows  5  -               {spurun} --bare -r {input}
 bare-mixm   baseline  mixm   5  -               {spurun} --bare -r {input}
 bare-idle   baseline  idle   5  -               {spurun} --bare -r {input}
+bare-dnstls baseline  dnstls 5  -               {spurun} --bare -r {input}
 w1          pipeline  mix    3  workers=1       {spurun} -r {input} -w 1 {eve}
 w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+dnstls      grammars  dnstls 2  workers=1       sh tests/bench/dns-tls-run.sh {build} {input} {out}
 rules0      rules     mixm   2  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
 rules10     rules     mixm   2  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}
 rules1k     rules     mixm   2  rules=1000      sh tests/bench/rules-run.sh {build} 1000 {input} {out}
@@ -131,6 +135,21 @@ input_path() { # NAME -> path of the input for this size, built if needed
     small.*)
         gen_input small -f 10000 -c 2000 $MIX_GEN >&2
         echo "$DATA/small.pcap" ;;
+    dnstls.*)
+        # the seed (2,000 queries, 3 s of handshakes per TLS version) is made once; its
+        # copies get addresses of their own; the counts of DNS messages and TLS
+        # handshakes (tshark's, in the seed, times the copies) go to the .info
+        seed=$DATA/dnstls-seed.pcap
+        if [ ! -s "$seed" ] || [ ! -s "$seed.counts" ]; then
+            sh tests/bench/dns-tls-capture.sh "$seed" 2000 3 >&2
+        fi
+        k=200; [ "$size" = quick ] && k=10
+        out=$DATA/dnstls-$size.pcap
+        tests/bench/replicate.sh -b "$BUILD" -k $k -i "$seed" "$out" >&2
+        if ! grep -q '^tls_handshakes=' "$out.info"; then
+            awk -F= -v k=$k '{ print $1 "=" $2 * k }' "$seed.counts" >> "$out.info"
+        fi
+        echo "$out" ;;
     *) echo "bench: unknown input '$1'" >&2; exit 1 ;;
     esac
 }
