@@ -4,7 +4,7 @@
 #   tests/bench/grammars-run.sh BUILD INPUT OUT [SPURUN-OPTION...]
 # The bundle is built into BUILD/bench/data/grammars.spb once, and again when a
 # grammar or spuc is newer, so the measured runs only load it. Extra options go
-# to spurun (--no-magic: files are not typed by libmagic).
+# to spurun (--force-magic: files are typed by libmagic).
 set -eu
 BUILD=$1; INPUT=$2; OUT=$3
 shift 3

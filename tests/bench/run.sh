@@ -52,11 +52,11 @@ bare-smtp   baseline  smtp   5  -               {spurun} --bare -r {input}
 bare-txopen baseline  txopen 5  -               {spurun} --bare -r {input}
 bare-txbig  baseline  txbig  5  -               {spurun} --bare -r {input}
 http        grammars  http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
-http-nomagic grammars http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+http-magic  grammars  http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
 smtp        grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
-smtp-nomagic grammars smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
-mix-grammars grammars mixm   1  -               sh tests/bench/grammars-run.sh {build} {input} {out}
-mix-nomagic grammars  mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out} --no-magic
+smtp-magic  grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
+mix-grammars grammars mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+mix-magic   grammars  mixm   1  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
 gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
 txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
 txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
