@@ -6,7 +6,8 @@
 #   make test       the same set-up, then every test (unit, compiler golden,
 #                   end-to-end, short fuzz runs)
 #   make test-san   = make test SAN=1 (ASan + UBSan, objects in build-san/)
-#   make fuzz       long fuzz runs (FUZZ_SECONDS, default 600 per target)
+#   make fuzz       long fuzz runs (FUZZ_SECONDS, default 600 per target),
+#                   then the exhaustive split-point sweep
 #   make bench      benchmarks (tests/bench), bench-quick under 2 minutes
 #   make install    PREFIX=/usr/local (default) DESTDIR= (staging); uninstall
 #
@@ -175,8 +176,11 @@ $(filter $(BUILD)/fuzz/fuzz-gvm%,$(FUZZ_BINS)): tests/fuzz/gvm-target.inc
 
 test-fuzz: $(FUZZ_BINS) $(BINS)
 	@if [ -n "$(FUZZ_BINS)" ]; then FUZZ_TIMES="$(FUZZ_KEY)" sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi
-fuzz: $(FUZZ_BINS) $(BINS)
+# then the exhaustive split-point sweep of the shipped grammars on the
+# corpus streams (tests/unit/test-split-corpus.c; hours, see tests/README)
+fuzz: $(FUZZ_BINS) $(BINS) $(BUILD)/tests/test-split-corpus
 	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
+	SPU_SPLIT_SWEEP=1 $(BUILD)/tests/test-split-corpus --filter='split_sweep/*' --jobs=2 --verbose
 
 # ---- demo ----
 demo: $(BUILD)/.deps-ok

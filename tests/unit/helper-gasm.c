@@ -892,6 +892,34 @@ static void put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+/* Append a string value's bytes as put("%c") and put("\\x%02x") would,
+ * without printf per byte (the split sweeps render millions of them). */
+static void put_escaped(char **buf, size_t *len, size_t *cap, const uint8_t *s, uint32_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (*len + 4 * (size_t)n + 1 > *cap) {
+        size_t ncap = (*cap ? *cap * 2 : 256) + 4 * (size_t)n + 1;
+        char *nb = realloc(*buf, ncap);
+        ga_check(nb != NULL, "out of memory");
+        *buf = nb;
+        *cap = ncap;
+    }
+    char *o = *buf + *len;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t ch = s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+            *o++ = (char)ch;
+        } else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
+        }
+    }
+    *o = '\0';
+    *len = (size_t)(o - *buf);
+}
+
 static void render_rec(const struct spu_bundle *b, const struct spu_record *r, char **buf,
                        size_t *len, size_t *cap)
 {
@@ -938,13 +966,7 @@ void ga_render(const struct spu_bundle *b, const struct spu_value *x, char **buf
         break;
     case SPU_T_STR:
         put(buf, len, cap, "\"");
-        for (uint32_t i = 0; i < x->len; i++) {
-            uint8_t ch = x->u.s[i];
-            if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
-                put(buf, len, cap, "%c", ch);
-            else
-                put(buf, len, cap, "\\x%02x", ch);
-        }
+        put_escaped(buf, len, cap, x->u.s, x->len);
         put(buf, len, cap, "\"%s%s", x->flags & SPU_VF_TRUNCATED ? "!T" : "",
             x->flags & SPU_VF_INCOMPLETE ? "!I" : "");
         break;
