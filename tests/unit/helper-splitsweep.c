@@ -130,6 +130,22 @@ unsigned ss_sweep(struct spu_bundle *b, uint32_t proto, const struct ts_conn *c,
     for (size_t k = 1; (what & SS_POINTS) && k < total; k++)
         if (!boundary(c, k))
             run_cut(&s, &k, 1, SS_POINTS);
+    if ((what & SS_PHASES) && total > 1) {
+        size_t nat = (total + SS_PERIOD - 1) / SS_PERIOD + 1;
+        size_t *at = calloc(nat, sizeof(*at));
+        struct ga_step *many = calloc(c->nsteps + nat + 2, sizeof(*many));
+        struct sweep ps = s;
+        ps.st = many;
+        for (size_t p = 0; p < SS_PERIOD && p < total; p++) {
+            size_t k = 0;
+            for (size_t x = p ? p : SS_PERIOD; x < total; x += SS_PERIOD)
+                at[k++] = x;
+            if (k)
+                run_cut(&ps, at, k, SS_PHASES);
+        }
+        free(many);
+        free(at);
+    }
     for (size_t i = 1; (what & SS_PAIRS) && i < total; i++) {
         for (size_t j = i + 1; j < total; j++) {
             size_t at[2] = {i, j};

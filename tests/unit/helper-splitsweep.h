@@ -24,12 +24,19 @@ enum {
     SS_PAIRS = 2,  /* every pair of split points */
     SS_RANDOM = 4, /* `rounds` random cuttings (chunks of 1 to 97 bytes) */
     SS_BYTES = 8,  /* 1-byte chunks */
+    SS_PHASES = 16, /* for each phase p < SS_PERIOD, a cut at every point
+                     * k = p mod SS_PERIOD: every split point is a cut of
+                     * one run, in SS_PERIOD runs instead of one per point */
 };
+
+#define SS_PERIOD 1021
 
 struct ss_report {
     unsigned runs;    /* parses compared with the unsplit one */
     unsigned differ;  /* of them, how many differed */
-    size_t at[2];     /* the first differing run's split points (SIZE_MAX: none) */
+    size_t at[2];     /* the first differing run's first two split points
+                       * (SIZE_MAX: none); SS_PHASES cuts at every
+                       * at[0] + i * SS_PERIOD */
     unsigned how;     /* its SS_ kind */
     uint32_t seed;    /* its seed (SS_RANDOM) */
     char whole[400];  /* the unsplit log from a little before the difference */
