@@ -7,6 +7,7 @@
  */
 #include "import-int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct imp_buf imp_bufs[] = {
@@ -56,6 +57,10 @@ const struct imp_buf imp_bufs[] = {
     {"tls.cert_serial", NULL, SIDE_TLS_CERT, "leaf.serial"},
     {"tls.cert_fingerprint", NULL, SIDE_TLS_CERT, "leaf.fingerprint"},
     {"tls.certs", NULL, SIDE_TLS_CERTS, "c.der"},
+    /* the transform dotprefix: "." before the buffer */
+    {"dns.query|dotprefix", NULL, SIDE_DNSQ, "\".\" + q.rrname"},
+    {"tls.sni|dotprefix", NULL, SIDE_TLS_CH, "\".\" + sni"},
+    {"http.host|dotprefix", NULL, SIDE_REQ, "\".\" + lower(%shost)"},
     {NULL, NULL, SIDE_PAYLOAD, NULL},
 };
 
@@ -78,6 +83,13 @@ const char *imp_buf_alias(const char *name)
         if (strcmp(aliases[i][0], name) == 0)
             return aliases[i][1];
     return NULL;
+}
+
+int imp_buf_transform(int buf, const char *transform)
+{
+    char n[64];
+    snprintf(n, sizeof(n), "%s|%s", imp_bufs[buf].name, transform);
+    return imp_buf_find(n, false);
 }
 
 const char *imp_side_event(enum imp_side s)

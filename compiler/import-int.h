@@ -79,6 +79,8 @@ int imp_buf_find(const char *name, bool modifier);
 /* Suricata 4's sticky names of the same buffers (dns_query, tls_sni, ...),
  * mapped to the Suricata 5 name; NULL when `name` is none. */
 const char *imp_buf_alias(const char *name);
+/* The buffer `buf` with a transform applied (`dotprefix`), or -1. */
+int imp_buf_transform(int buf, const char *transform);
 #define IMP_BUF_PAYLOAD 0
 
 /* Address and port expressions. `subject` is the spu expression of the
