@@ -68,6 +68,9 @@ enum {
     FLOW_F_TCP_SESSION = 1u << 0, /* TCP session tracked (SYN seen or midstream) */
     FLOW_F_MIDSTREAM = 1u << 1,   /* picked up without a handshake */
     FLOW_F_ENDED = 1u << 2,
+    FLOW_F_SHUN_DROP = 1u << 3,   /* inline: dropped only because an endpoint is
+                                   * shunned (detect.c); passes again once no
+                                   * endpoint is */
 };
 
 /* flow.verdict; the values of capture.h's CAPTURE_VERDICT_* */
@@ -91,6 +94,7 @@ struct flow {
     uint8_t icmp_type, icmp_code;
     uint8_t verdict;             /* FLOW_VERDICT_*: what inline modes do with the
                                   * flow's packets (set by the rule engine) */
+    uint8_t qclass;              /* inline: queuing class id (shaper.h) from Queue(), or 0 */
     struct stream_dir sd[2];     /* [0] to server, [1] to client */
     void *app;                   /* stream consumer's slot */
     const char *app_proto;       /* protocol name (NUL-terminated, owned by the
