@@ -344,18 +344,14 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
     if (spu)
         json_incref(spu);
     json_object_del(obj, "spu");
-    /* "/spu.tx": the declaration numbers the record's transaction itself
-     * (the protocol's tx_id differs from the VM's message pairs) */
+    /* "/tx_id": the declaration numbers the record's transaction itself
+     * (the protocol's tx_id differs from the VM's message pairs); the
+     * envelope writes it */
     int64_t tx_id = lc->tx_id;
-    json_t *tx = spu ? json_object_get(spu, "tx") : NULL;
-    if (json_is_integer(tx)) {
+    json_t *tx = json_object_get(obj, "tx_id");
+    if (json_is_integer(tx))
         tx_id = (int64_t)json_integer_value(tx);
-        json_object_del(spu, "tx");
-        if (json_object_size(spu) == 0) {
-            json_decref(spu);
-            spu = NULL;
-        }
-    }
+    json_object_del(obj, "tx_id");
     /* Suricata's fileinfo repeats the transaction inside */
     if (tx_id >= 0 && strcmp(type, "fileinfo") == 0 && json_is_object(body))
         json_object_set_new_nocheck(body, "tx_id", json_integer(tx_id));
