@@ -79,6 +79,9 @@ static void payload(FILE *out, const struct ast_node *n)
         fprintf(out, " %s %s ", n->name, n->ival == AST_OUTPUT_UNIX ? "unix" : "file");
         sema_bytes_print(out, n->bytes, n->len);
         break;
+    case AST_QUEUE:
+        fprintf(out, " %s", n->name);
+        break;
     case AST_STATEDECL:
         fprintf(out, " %s%s%s in ", n->ival == AST_STATE_LIST ? "list" : n->ival == AST_STATE_BUCKET ? "bucket" : n->ival == AST_STATE_WINDOW ? "window" : "score", n->name ? " " : "", n->name ? n->name : "");
         sema_bytes_print(out, n->bytes, n->len);

@@ -36,6 +36,7 @@ struct sema_session;
 struct sema_event;
 struct sema_proto;
 struct sema_output;
+struct sema_queue;
 
 enum ast_kind {
 #define AST(k, name, a, b, c, payload) AST_##k,
@@ -83,8 +84,9 @@ enum { AST_REPEAT_UNTIL = 0, AST_REPEAT_WHILE = 1 };
 enum { AST_OUTPUT_FILE = 1, AST_OUTPUT_UNIX = 2 };
 /* `state KIND [NAME] in BACKEND;`: the state built-ins' tables (docs/spam.md) */
 enum { AST_STATE_LIST = 1, AST_STATE_BUCKET = 2, AST_STATE_WINDOW = 3, AST_STATE_SCORE = 4 };
-enum { AST_LOG_EVENT = 1, AST_LOG_TX = 2 };
-enum { AST_UNIT_NONE = 0, AST_UNIT_SIZE = 1, AST_UNIT_DURATION = 2 };
+/* AST_LOG_ALERT: `log TYPE on EVENT alert { }`, an object for alerts only */
+enum { AST_LOG_EVENT = 1, AST_LOG_TX = 2, AST_LOG_ALERT = 3 };
+enum { AST_UNIT_NONE = 0, AST_UNIT_SIZE = 1, AST_UNIT_DURATION = 2, AST_UNIT_RATE = 3 };
 
 /* Rule attributes (ATTR ival). */
 #define AST_ATTR_LIST(X)                                                       \
@@ -175,6 +177,7 @@ struct ast_sema {
         const struct sema_event *event;
         const struct sema_proto *proto;
         const struct sema_output *output;
+        const struct sema_queue *queue;
     } sym;
     const struct sema_layout *layout; /* the layout of the record a field belongs to */
     uint32_t index;                   /* field index, local slot, builtin id, FLOWKEY id */

@@ -386,6 +386,7 @@ static int is_table_section(unsigned s)
     case SPU_SEC_IEDGE:
     case SPU_SEC_PATTERN:
     case SPU_SEC_OUTPUT:
+    case SPU_SEC_QUEUE:
     case SPU_SEC_META:
     case SPU_SEC_LOG:
     case SPU_SEC_LOGENT:

@@ -325,6 +325,16 @@ static void emit_sessions_outputs(struct cg *cg)
         };
         spu_bw_output(cg->bw, &bo);
     }
+    for (uint32_t i = 0; i < prog->nqueues; i++) {
+        const struct sema_queue *q = prog->queues[i];
+        struct spu_bqueue bq = {
+            .name = spu_bw_cstr(cg->bw, q->name),
+            .priority = (uint32_t)q->priority,
+            .burst = (uint32_t)q->burst,
+            .rate_bps = (uint64_t)q->rate_bps,
+        };
+        spu_bw_queue(cg->bw, &bq);
+    }
     for (uint32_t i = 0; i < prog->nstates; i++) {
         const struct sema_state *st = prog->states[i];
         struct spu_bstate bs = {

@@ -160,7 +160,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 %type <node> el_primary alts arms arm sinks sink filters filter parse_target
 %type <node> log_entries log_entry
 %type <str> log_path log_name
-%type <node> spr_decls spr_decl event_names state_backend opt_max rule_attrs rule_attr r_block r_stmts r_stmt
+%type <node> spr_decls spr_decl queue_opts event_names state_backend opt_max rule_attrs rule_attr r_block r_stmts r_stmt
 %type <node> expr postfix primary opt_args args arg opt_list_items list_items
 %type <str> limit_name opt_word
 %type <num> transport dir type
@@ -294,6 +294,15 @@ proto_item
           $$->ival = AST_LOG_EVENT;
           $$->a = $4;
           $$->b = $6;
+      }
+    | IDENT IDENT IDENT event_name IDENT '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
+          expect_word(pc, $3, "on", @3);
+          expect_word(pc, $5, "alert", @5);
+          CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
+          $$->ival = AST_LOG_ALERT;
+          $$->a = $4;
+          $$->b = $7;
       }
     | IDENT IDENT IDENT KW_TRANSACTION '{' log_entries '}' {
           expect_word(pc, $1, "log", @1);
@@ -592,6 +601,10 @@ g_stmt
           $$->len = $2->len;
       }
     | KW_RETURN ';' { NEW($$, AST_RETURN, @1); }
+    | KW_TRANSACTION KW_BY expr ';' {
+          NEW($$, AST_TX_KEY, @$);
+          $$->a = $3;
+      }
     | KW_WITHIN '(' expr ')' g_block {
           NEW($$, AST_WITHIN, @1);
           $$->a = $3;
@@ -855,6 +868,13 @@ spr_decl
           $$->bytes = $4->bytes;
           $$->len = $4->len;
       }
+    | IDENT IDENT IDENT INTLIT queue_opts ';' {
+          expect_word(pc, $1, "queue", @1);
+          expect_word(pc, $3, "rate", @3);
+          CHECK($$ = mk_name(pc, AST_QUEUE, $2, @2));
+          $$->a = $4;
+          $$->b = $5;
+      }
     | IDENT KW_LIST IDENT KW_IN state_backend ';' {
           expect_word(pc, $1, "state", @1);
           CHECK($$ = mk_name(pc, AST_STATEDECL, $3, @3));
@@ -914,6 +934,16 @@ event_names
 opt_word
     : %empty { $$ = NULL; }
     | IDENT
+    ;
+
+queue_opts
+    : %empty { $$ = NULL; }
+    | queue_opts IDENT INTLIT {
+          if (strcmp($2, "burst") && strcmp($2, "priority"))
+              parse_error(pc, @2, "expected 'burst', 'priority' or ';', found '%s'", $2);
+          $3->name = $2;
+          $$ = ast_append($1, $3);
+      }
     ;
 
 opt_max

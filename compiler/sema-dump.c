@@ -246,7 +246,8 @@ static void logs(FILE *out, const struct sema_program *p)
             fprintf(out, "log %s #%u on transaction %s\n", l->type, l->id, l->proto->name);
             layout(out, l->layout, "  ");
         } else {
-            fprintf(out, "log %s #%u on %s\n", l->type, l->id, l->event->name);
+            fprintf(out, "log %s #%u on %s%s\n", l->type, l->id, l->event->name,
+                    l->kind == AST_LOG_ALERT ? " alert" : "");
         }
         logents(out, l->entries, l->nentries, 2);
     }
@@ -287,6 +288,11 @@ void sema_dump(FILE *out, const struct sema_program *p)
                 o->kind == AST_OUTPUT_UNIX ? "unix" : "file");
         sema_bytes_print(out, o->path, o->path_len);
         fputc('\n', out);
+    }
+    for (uint32_t i = 0; i < p->nqueues; i++) {
+        const struct sema_queue *q = p->queues[i];
+        fprintf(out, "queue %s #%u rate %lld burst %lld priority %lld\n", q->name, q->id,
+                (long long)q->rate_bps, (long long)q->burst, (long long)q->priority);
     }
     for (uint32_t i = 0; i < p->nstates; i++) {
         const struct sema_state *st = p->states[i];

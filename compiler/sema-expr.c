@@ -716,6 +716,20 @@ static void call_specifics(struct ectx *c, int id, struct ast_node **argv)
         sema_error(c->s, argv[0]->loc, "unknown output '%.*s'", (int)k->len,
                    (const char *)k->s);
     }
+    if (id == SPU_BI_Queue && argv[0]) {
+        const struct sema_const *k = argv[0]->sema.cval;
+        const struct sema_program *p = c->s->prog;
+        if (!k || k->type != SPU_T_STR) {
+            sema_error(c->s, argv[0]->loc, "Queue takes the name of a declared queue class");
+            return;
+        }
+        for (uint32_t i = 0; i < p->nqueues; i++)
+            if (strlen(p->queues[i]->name) == k->len &&
+                memcmp(p->queues[i]->name, k->s, k->len) == 0)
+                return;
+        sema_error(c->s, argv[0]->loc, "unknown queue class '%.*s' (declare it: queue NAME rate "
+                   "RATE;)", (int)k->len, (const char *)k->s);
+    }
 }
 
 /* A pure built-in called on constants is computed now, by the same C

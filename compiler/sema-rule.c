@@ -29,6 +29,9 @@ static const struct ast_node *decl_of(const struct sema *s, const char *name)
     for (uint32_t i = 0; i < p->noutputs; i++)
         if (strcmp(p->outputs[i]->name, name) == 0)
             return p->outputs[i]->decl;
+    for (uint32_t i = 0; i < p->nqueues; i++)
+        if (strcmp(p->queues[i]->name, name) == 0)
+            return p->queues[i]->decl;
     return NULL;
 }
 
@@ -276,6 +279,62 @@ static void declare_output(struct sema *s, struct ast_node *d)
     o->id = s->prog->noutputs;
     d->sema.sym.output = o;
     SEMA_PUSH(s, s->prog->outputs, s->prog->noutputs, o);
+}
+
+enum { QUEUE_MAX_CLASSES = 64, QUEUE_MAX_PRIORITY = 7 };
+
+/* A queuing class: a rate in bits per second (kbit, mbit, gbit or a bare
+ * number), a burst in bytes (KB, MB or a bare number; default a tenth of
+ * a second at the rate, at least 3000 bytes) and a priority. */
+static void declare_queue(struct sema *s, struct ast_node *d)
+{
+    if (!name_free(s, d))
+        return;
+    if (s->prog->nqueues >= QUEUE_MAX_CLASSES) {
+        sema_error(s, d->loc, "too many queue classes (at most %d)", QUEUE_MAX_CLASSES);
+        return;
+    }
+    struct sema_queue *q = sema_alloc(s, sizeof(*q));
+    if (!q)
+        return;
+    q->name = d->name;
+    q->decl = d;
+    q->rate_bps = d->a->ival;
+    if (d->a->ival2 != AST_UNIT_RATE && d->a->ival2 != AST_UNIT_NONE)
+        sema_error(s, d->a->loc, "a queue's rate is in bits per second (2mbit, 500kbit, 1gbit)");
+    else if (q->rate_bps < 8000 || q->rate_bps > INT64_C(100) * 1000 * 1000 * 1000)
+        sema_error(s, d->a->loc, "a queue's rate must be between 8kbit and 100gbit");
+    const struct ast_node *seen[2] = {0};
+    for (const struct ast_node *o = d->b; o; o = o->next) {
+        int k = strcmp(o->name, "burst") == 0 ? 0 : 1;
+        if (seen[k]) {
+            sema_dup(s, o->loc, seen[k]->loc, "queue option", o->name);
+            continue;
+        }
+        seen[k] = o;
+        if (k == 0) {
+            q->burst = o->ival;
+            if (o->ival2 != AST_UNIT_SIZE && o->ival2 != AST_UNIT_NONE)
+                sema_error(s, o->loc, "a queue's burst is a size in bytes (16KB, 1MB)");
+            else if (o->ival < 1500 || o->ival > 64 * 1024 * 1024)
+                sema_error(s, o->loc, "a queue's burst must be between 1500 bytes and 64MB");
+        } else {
+            q->priority = o->ival;
+            if (o->ival2 != AST_UNIT_NONE || o->ival > QUEUE_MAX_PRIORITY)
+                sema_error(s, o->loc, "a queue's priority is 0 (first) to %d",
+                           QUEUE_MAX_PRIORITY);
+        }
+    }
+    if (!seen[0]) {
+        q->burst = q->rate_bps / 80; /* a tenth of a second, in bytes */
+        if (q->burst < 3000)
+            q->burst = 3000;
+        if (q->burst > 64 * 1024 * 1024)
+            q->burst = 64 * 1024 * 1024;
+    }
+    q->id = s->prog->nqueues;
+    d->sema.sym.queue = q;
+    SEMA_PUSH(s, s->prog->queues, s->prog->nqueues, q);
 }
 
 /* "redis://HOST:PORT" with a port in 1..65535 (what spurun --state takes). */
@@ -992,6 +1051,9 @@ void sema_rules(struct sema *s)
                 break;
             case AST_OUTPUT:
                 declare_output(s, d);
+                break;
+            case AST_QUEUE:
+                declare_queue(s, d);
                 break;
             case AST_MSGEND:
                 declare_msg_end(s, f, d);

@@ -249,7 +249,7 @@ struct sema_logent {
 struct sema_log {
     const char *type;                 /* EVE event_type */
     const struct ast_node *decl;      /* LOG */
-    int kind;                         /* AST_LOG_EVENT or AST_LOG_TX */
+    int kind;                         /* AST_LOG_EVENT, AST_LOG_TX or AST_LOG_ALERT */
     const struct sema_event *event;   /* EVENT */
     const struct sema_proto *proto;   /* TX: the protocol; EVENT: the event's */
     const struct sema_layout *layout; /* EVENT: the event's record; TX: the transaction layout */
@@ -297,6 +297,16 @@ struct sema_output {
     int kind;                        /* AST_OUTPUT_* */
     const uint8_t *path;
     uint32_t path_len;
+    uint32_t id;
+};
+
+/* `queue CLASS rate RATE [burst B] [priority P];` (docs/rule-language.md) */
+struct sema_queue {
+    const char *name;
+    const struct ast_node *decl;
+    int64_t rate_bps;                /* bits per second */
+    int64_t burst;                   /* bytes */
+    int64_t priority;                /* 0-7, lower goes first */
     uint32_t id;
 };
 
@@ -349,6 +359,8 @@ struct sema_program {
     uint32_t nsessions;
     struct sema_output **outputs;
     uint32_t noutputs;
+    struct sema_queue **queues;
+    uint32_t nqueues;
     struct sema_rule **rules;
     uint32_t nrules;
     /* `message ends on E, ...`: events after whose rules a message's spam

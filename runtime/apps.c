@@ -752,3 +752,8 @@ void apps_sighup(struct apps *a)
     }
     a->hup_started = true;
 }
+
+struct detect_engine *apps_engine(struct apps *a)
+{
+    return a->eng;
+}

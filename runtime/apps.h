@@ -37,6 +37,9 @@ struct apps_hold {
  * (borrowed, may be NULL). Returns new, or NULL when out of memory. */
 struct apps *apps_new(struct detect_engine *e, struct logger *log);
 
+/* The engine they run on (borrowed). */
+struct detect_engine *apps_engine(struct apps *a);
+
 /* Frees them, after waiting for a SIGHUP reload in progress. NULL: no-op. */
 void apps_free(struct apps *a);
 

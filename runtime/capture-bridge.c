@@ -153,19 +153,22 @@ static void br_reject(struct bridge *b, const struct br_slot *s, unsigned verdic
 {
     struct inline_reject_pkts rp;
     const uint8_t *f = s->buf;
-    if (s->len < 14 || f[12] != 0x08 || f[13] != 0x00 ||
+    bool v6 = s->len >= 14 && f[12] == 0x86 && f[13] == 0xdd;
+    if (s->len < 14 || (!v6 && (f[12] != 0x08 || f[13] != 0x00)) ||
         !inline_reply_build(verdict, f + 14, s->len - 14, location, &rp)) {
         b->n.reject_unsent++;
         return;
     }
+    /* source and destination address offsets and length in the IP header */
+    size_t so = v6 ? 8 : 12, dof = v6 ? 24 : 16, al = v6 ? 16 : 4;
     for (unsigned i = 0; i < rp.n; i++) {
         uint8_t fr[14 + INLINE_REJECT_BUF];
         /* a packet whose source is the frame's destination goes back to the sender */
-        bool back = !memcmp(rp.buf[i] + 12, f + 14 + 16, 4);
+        bool back = !memcmp(rp.buf[i] + so, f + 14 + dof, al);
         memcpy(fr, back ? f + 6 : f, 6);
         memcpy(fr + 6, back ? f : f + 6, 6);
-        fr[12] = 0x08;
-        fr[13] = 0x00;
+        fr[12] = f[12];
+        fr[13] = f[13];
         memcpy(fr + 14, rp.buf[i], rp.len[i]);
         if (send(b->fd[back ? s->side : !s->side], fr, 14u + rp.len[i], 0) < 0)
             b->n.reject_unsent++;
@@ -244,7 +247,7 @@ static void br_counts(struct capture *c, struct capture_inline_counts *n)
 
 static const struct capture_ops br_ops = {"bridge", br_next, br_release, br_stats, br_close};
 static const struct capture_inline_ops br_inline_ops = {br_verdict, br_counts,
-                                                        br_accept_edited};
+                                                        br_accept_edited, NULL};
 
 static int br_open_side(struct bridge *b, unsigned side, const char *iface,
                         struct spu_error *err)

@@ -37,7 +37,8 @@
 
 enum { NFQ_MAX_QUEUES = 16, NFQ_SLOTS = 4096, NFQ_QLEN = 8192, NFQ_RECVBUF = 0x20000 };
 
-enum { SLOT_FREE, SLOT_READY, SLOT_OUT, SLOT_ACCEPT, SLOT_DONE };
+/* SLOT_HELD: accepted, held by the queuing engine (shaper.h) until released */
+enum { SLOT_FREE, SLOT_READY, SLOT_OUT, SLOT_ACCEPT, SLOT_DONE, SLOT_HELD };
 
 struct nfq_slot {
     uint8_t *buf;
@@ -56,11 +57,12 @@ struct nfq_queue {
     unsigned idx;
     struct nfq_slot **fifo; /* arrival order, NFQ_SLOTS entries */
     unsigned head, tail;    /* tail - head = slots held */
+    struct nfq_slot *swept; /* the held head whose followers were settled one by one */
 };
 
 struct nfq_be {
     struct nfq_handle *h;
-    int fd, raw;
+    int fd, raw, raw6;
     bool fail_open;
     struct nfq_queue q[NFQ_MAX_QUEUES];
     unsigned nq;
@@ -161,6 +163,22 @@ static void flush_verdicts(struct nfq_be *be)
             nfq_set_verdict_batch(q->qh, last, NF_ACCEPT);
             be->n.batches++;
         }
+        /* a packet held by the queuing engine at the head: the accepts
+         * behind it go one by one instead of waiting for it (a batch
+         * would accept it too); later ones do so in nfq_verdict */
+        struct nfq_slot *h = q->head != q->tail ? q->fifo[q->head % NFQ_SLOTS] : NULL;
+        if (h && h->state == SLOT_HELD && h != q->swept) {
+            q->swept = h;
+            for (unsigned k = q->head + 1; k != q->tail; k++) {
+                struct nfq_slot *s = q->fifo[k % NFQ_SLOTS];
+                if (s->state == SLOT_ACCEPT) {
+                    nfq_set_verdict(q->qh, s->id, NF_ACCEPT, s->edited ? s->len : 0,
+                                    s->edited ? s->buf : NULL);
+                    s->edited = false;
+                    s->state = SLOT_DONE;
+                }
+            }
+        }
     }
 }
 
@@ -220,14 +238,23 @@ static void send_reject(struct nfq_be *be, const struct nfq_slot *s, unsigned ve
                         const char *location)
 {
     struct inline_reject_pkts rp;
-    if (be->raw < 0 || !inline_reply_build(verdict, s->buf, s->len, location, &rp)) {
+    if (!inline_reply_build(verdict, s->buf, s->len, location, &rp)) {
         be->n.reject_unsent++;
         return;
     }
     for (unsigned i = 0; i < rp.n; i++) {
-        struct sockaddr_in to = {.sin_family = AF_INET};
-        memcpy(&to.sin_addr, rp.buf[i] + 16, 4);
-        if (sendto(be->raw, rp.buf[i], rp.len[i], 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+        ssize_t r = -1;
+        if ((rp.buf[i][0] >> 4) == 4 && be->raw >= 0) {
+            struct sockaddr_in to = {.sin_family = AF_INET};
+            memcpy(&to.sin_addr, rp.buf[i] + 16, 4);
+            r = sendto(be->raw, rp.buf[i], rp.len[i], 0, (struct sockaddr *)&to, sizeof(to));
+        } else if ((rp.buf[i][0] >> 4) == 6 && be->raw6 >= 0) {
+            /* IPPROTO_RAW on AF_INET6 implies IPV6_HDRINCL */
+            struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+            memcpy(&to.sin6_addr, rp.buf[i] + 24, 16);
+            r = sendto(be->raw6, rp.buf[i], rp.len[i], 0, (struct sockaddr *)&to, sizeof(to));
+        }
+        if (r < 0)
             be->n.reject_unsent++;
         else
             be->n.reject_sent++;
@@ -255,8 +282,23 @@ static void nfq_verdict(struct capture *c, uint16_t source, void *cookie, unsign
         s->state = SLOT_DONE;
     } else {
         be->n.accepted++;
-        s->state = SLOT_ACCEPT;
+        struct nfq_queue *q = &be->q[source];
+        struct nfq_slot *h = q->head != q->tail ? q->fifo[q->head % NFQ_SLOTS] : NULL;
+        if (h && h != s && h->state == SLOT_HELD) {
+            nfq_set_verdict(q->qh, s->id, NF_ACCEPT, 0, NULL);
+            s->state = SLOT_DONE;
+        } else {
+            s->state = SLOT_ACCEPT;
+        }
     }
+}
+
+static void nfq_hold(struct capture *c, uint16_t source, void *cookie)
+{
+    struct nfq_be *be = c->priv;
+    struct nfq_slot *s = cookie;
+    if (s && source < be->nq)
+        s->state = SLOT_HELD;
 }
 
 static void nfq_accept_edited(struct capture *c, uint16_t source, void *cookie,
@@ -281,6 +323,15 @@ static void nfq_accept_edited(struct capture *c, uint16_t source, void *cookie,
     be->inflight--;
     be->n.accepted++;
     be->n.edited++;
+    struct nfq_queue *q = &be->q[source];
+    struct nfq_slot *h = q->head != q->tail ? q->fifo[q->head % NFQ_SLOTS] : NULL;
+    if (h && h != s && h->state == SLOT_HELD) {
+        /* behind a packet the queuing engine holds: not batched */
+        nfq_set_verdict(q->qh, s->id, NF_ACCEPT, s->len, s->buf);
+        s->edited = false;
+        s->state = SLOT_DONE;
+        return;
+    }
     s->state = SLOT_ACCEPT;
 }
 
@@ -316,6 +367,8 @@ static void nfqc_close(struct capture *c)
         nfq_close(be->h);
     if (be->raw >= 0)
         close(be->raw);
+    if (be->raw6 >= 0)
+        close(be->raw6);
     for (unsigned i = 0; i < NFQ_SLOTS; i++)
         free(be->slots[i].buf);
     free(be);
@@ -336,7 +389,7 @@ static const struct capture_ops nfq_ops = {
 };
 
 static const struct capture_inline_ops nfq_inline_ops = {nfq_verdict, nfq_inline_counts,
-                                                         nfq_accept_edited};
+                                                         nfq_accept_edited, nfq_hold};
 
 /* "0,1,5" -> queue numbers. */
 static int parse_queues(const char *spec, uint16_t *nums, unsigned *n, struct spu_error *err)
@@ -379,7 +432,7 @@ struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_
     c->priv = be;
     c->live = true;
     snprintf(c->iface, sizeof(c->iface), "nfq:%s", queues);
-    be->raw = -1;
+    be->raw = be->raw6 = -1;
     be->fail_open = fail_open;
     for (unsigned i = 0; i < NFQ_SLOTS; i++)
         be->freel[be->nfree++] = &be->slots[i];
@@ -418,6 +471,7 @@ struct capture *capture_open_nfq(const char *queues, bool fail_open, struct spu_
     be->fd = nfq_fd(be->h);
     nfnl_rcvbufsiz(nfq_nfnlh(be->h), 4 << 20);
     be->raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    be->raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_RAW);
     return c;
 fail:
     nfqc_close(c);

@@ -83,6 +83,10 @@ struct capture_inline_ops {
     void (*counts)(struct capture *c, struct capture_inline_counts *n);
     void (*accept_edited)(struct capture *c, uint16_t source, void *cookie, const uint8_t *data,
                           uint32_t len);
+    /* Optional: the packet is accepted but held by the queuing engine
+     * (shaper.h); its verdict comes later. nfq settles the accepts behind
+     * it one by one rather than wait for it. */
+    void (*hold)(struct capture *c, uint16_t source, void *cookie);
 };
 
 struct capture {

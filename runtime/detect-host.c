@@ -9,6 +9,7 @@
 #include "err.h"
 #include "flow.h"
 #include "rewrite.h"
+#include "shaper.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -368,6 +369,19 @@ static int rewrite(struct detect_worker *w, const char *what, const struct spu_v
     return SPU_OK;
 }
 
+/* Queue(CLASS) inline: the flow's later packets are shaped by the class
+ * (shaper.h); a class the shaper does not know (declared only by a bundle
+ * loaded after the start) leaves the flow unshaped. */
+static void queue_flow(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+{
+    const struct shaper *sh = w->eng->cfg.shaper;
+    if (!sh || !w->cur.f || !argc || args[0].type != SPU_T_STR)
+        return;
+    unsigned id = shaper_find(sh, (const char *)args[0].u.s, args[0].len);
+    if (id)
+        w->cur.f->qclass = (uint8_t)id;
+}
+
 static int action(void *ctx, uint32_t builtin, const struct spu_value *args, unsigned argc,
                   uint32_t rule)
 {
@@ -390,6 +404,10 @@ static int action(void *ctx, uint32_t builtin, const struct spu_value *args, uns
         break;
     case SPU_BI_Reject:
         verdict(w, DV_REJECT);
+        break;
+    case SPU_BI_Queue:
+        queue_flow(w, args, argc);
+        rc = rewrite(w, "Queue", args, argc);
         break;
     case SPU_BI_Redirect:
         verdict(w, DV_REDIRECT);

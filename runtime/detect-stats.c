@@ -189,6 +189,7 @@ json_t *detect_engine_stats(struct detect_engine *e, unsigned top)
     json_t *sh = json_object();
     json_object_set_new(sh, "added", json_integer((json_int_t)sc.added));
     json_object_set_new(sh, "refused", json_integer((json_int_t)sc.refused));
+    json_object_set_new(sh, "removed", json_integer((json_int_t)sc.removed));
     json_object_set_new(sh, "hits", json_integer((json_int_t)sc.hits));
     json_object_set_new(o, "shun", sh);
     if (e->noutputs) {

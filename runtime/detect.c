@@ -422,6 +422,34 @@ static bool skip_event(struct detect_worker *w)
     return false;
 }
 
+/* Inline: a packet whose source is shunned marks its flow dropped; a flow
+ * dropped only by a shun passes again once neither endpoint is shunned
+ * (the shun expired or was removed). */
+static void enforce_shun(struct detect_worker *w, const struct pkt *p, const struct decoded *d,
+                         struct flow *f)
+{
+    uint8_t ip[16];
+    int64_t now = (p ? p->ts_ns : f->last_ns) / 1000000;
+    if (f->flags & FLOW_F_SHUN_DROP) {
+        bool any = false;
+        for (unsigned e = 0; e < 2 && !any; e++) {
+            detect_ip16(f->key.ipver, f->key.addr[e], ip);
+            any = shun_check(w->eng->shun, ip, now);
+        }
+        if (!any) {
+            f->flags &= (uint8_t)~FLOW_F_SHUN_DROP;
+            if (f->verdict == FLOW_VERDICT_DROP)
+                f->verdict = FLOW_VERDICT_NONE;
+        }
+        return;
+    }
+    detect_ip16(d->ipver, d->src, ip);
+    if (shun_check(w->eng->shun, ip, now) && f->verdict == FLOW_VERDICT_NONE) {
+        f->verdict = FLOW_VERDICT_DROP;
+        f->flags |= FLOW_F_SHUN_DROP;
+    }
+}
+
 static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
@@ -434,12 +462,8 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
     }
     if (id == RT_EV_FLOW_END && f == w->plf)
         w->plf = NULL;
-    if (w->eng->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver) {
-        uint8_t ip[16];
-        detect_ip16(d->ipver, d->src, ip);
-        if (shun_check(w->eng->shun, ip, (p ? p->ts_ns : f->last_ns) / 1000000))
-            f->verdict = FLOW_VERDICT_DROP;
-    }
+    if (w->eng->cfg.enforce && id == RT_EV_PACKET && f && d && d->ipver)
+        enforce_shun(w, p, d, f);
     const struct detect_gen *g = detect_gen_enter(w);
     bool any = false;
     for (unsigned i = 0; i < g->nslots && !any; i++)
@@ -688,4 +712,9 @@ void detect_worker_set_alert_hook(struct detect_worker *w, detect_alert_fn fn, v
 {
     w->on_alert = fn;
     w->on_alert_ctx = ctx;
+}
+
+struct shun_table *detect_engine_shuns(struct detect_engine *e)
+{
+    return e->shun;
 }

@@ -34,6 +34,7 @@ struct app_sink;
 struct flow;
 struct state_store;
 struct localnet;
+struct shaper;
 
 struct detect_cfg {
     uint64_t rule_budget;       /* VM steps per rule run; 0: the VM's default */
@@ -47,6 +48,8 @@ struct detect_cfg {
     bool enforce;               /* inline: every packet from a shunned source marks
                                  * its flow dropped (flow.verdict) */
     unsigned max_apps;          /* application slots for later publications; 0: n */
+    const struct shaper *shaper; /* inline queuing classes (Queue(CLASS) sets
+                                  * flow.qclass), or NULL */
     /* spam-source monitoring (docs/spam.md), all borrowed and optional */
     struct state_store *state;    /* TokenBucket, lists, scores...; NULL: they fault */
     const char *state_url;        /* the backend it was made for (NULL: memory) */
@@ -61,6 +64,7 @@ struct detect_cfg {
 };
 
 struct detect_engine;
+struct shun_table;
 struct detect_worker;
 
 /* Build the engine for `n` loaded bundles (borrowed; they outlive the
@@ -147,6 +151,10 @@ const struct app_sink *detect_worker_sink(struct detect_worker *w);
  * publications, generation, grace periods and the longest worker stall
  * (the first event a worker ran under a new generation). Returns new. */
 json_t *detect_engine_stats(struct detect_engine *e, unsigned top);
+
+/* The engine's table of shunned addresses (shun.h; thread-safe), for the
+ * control interface. */
+struct shun_table *detect_engine_shuns(struct detect_engine *e);
 
 /* The meta sessions of running application `app`: an object by session
  * name of their counters (entries, created, evicted, expired, refused,

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "flowkey.h"
 #include "pkt.h"
+#include "shaper.h"
 #include "spsc.h"
 #include "worker.h"
 
@@ -92,11 +93,38 @@ void dispatch_free(struct dispatcher *d)
     free(d);
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void put_back(struct dispatcher *d, struct pkt *p);
+
+/* A held packet the shaper drops (its class's FIFO overflowed). */
+static void dropped(void *ctx, struct pkt *p)
+{
+    p->qclass = 0;
+    p->verdict = CAPTURE_VERDICT_DROP;
+    put_back(ctx, p);
+}
+
 static void put_back(struct dispatcher *d, struct pkt *p)
 {
     if (p->flags & PKT_OWNED)
         free(p->own);
     else if (!(p->flags & PKT_PSEUDO)) {
+        if (d->cap->inl && p->qclass && p->verdict == CAPTURE_VERDICT_ACCEPT && d->cfg.shaper) {
+            /* shaped: the backend hears of it when its class releases it */
+            uint32_t len = p->edit ? p->edit_len : p->wirelen;
+            if (shaper_hold(d->cfg.shaper, p, len, mono_ns(), dropped, d)) {
+                if (d->cap->inl->hold)
+                    d->cap->inl->hold(d->cap, p->source, p->cookie);
+                return;
+            }
+            p->verdict = CAPTURE_VERDICT_DROP;
+        }
         if (d->cap->inl && p->edit && p->verdict == CAPTURE_VERDICT_ACCEPT)
             d->cap->inl->accept_edited(d->cap, p->source, p->cookie, p->edit, p->edit_len);
         else if (d->cap->inl)
@@ -264,16 +292,18 @@ static void handle(struct dispatcher *d, struct pkt *p)
     route(d, q, &pd);
 }
 
-static int64_t mono_ns(void)
+/* A packet its class releases: let through, descriptor back to the pool. */
+static void released(void *ctx, struct pkt *p)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    p->qclass = 0;
+    put_back(ctx, p);
 }
 
 int dispatch_step(struct dispatcher *d, struct spu_error *err)
 {
     dispatch_reclaim(d);
+    if (d->cfg.shaper)
+        shaper_release(d->cfg.shaper, mono_ns(), released, d);
     if (d->nfree < BATCH * 2) {
         for (unsigned w = 0; w < d->cfg.nworkers; w++)
             if (d->nout[w])
@@ -337,6 +367,8 @@ void dispatch_finish(struct dispatcher *d)
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         d->nout[w] = 0;
     dispatch_reclaim(d);
+    if (d->cfg.shaper)
+        shaper_flush(d->cfg.shaper, released, d);
 }
 
 struct stats_block *dispatch_stats(struct dispatcher *d)

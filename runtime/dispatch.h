@@ -57,6 +57,7 @@ struct dispatch_cfg {
     int checksum;           /* enum checksum_mode */
     unsigned pool;          /* descriptors (0 = 16384) */
     size_t defrag_memcap;   /* 0 = 16 MiB */
+    struct shaper *shaper;  /* inline queuing classes (borrowed), or NULL */
 };
 
 struct dispatcher;

@@ -24,6 +24,7 @@ struct flow_table {
     int64_t timeout_ns[TC__COUNT];
     _Atomic int64_t *memuse;
     uint64_t memcap;
+    int64_t grown; /* bytes of buckets added by grow(), counted in *memuse */
     flow_end_fn on_end;
     void *end_ctx;
     struct stats_block *st;
@@ -186,16 +187,27 @@ void flow_table_prefetch(const struct flow_table *t, uint32_t h, bool chain)
 }
 
 /* More flows than buckets: double the buckets (up to 2^MAX_BITS) so that a
- * lookup walks one flow on average instead of a chain of cache misses. Out
- * of memory keeps the table as it is (longer chains, still correct). */
+ * lookup walks one flow on average instead of a chain of cache misses. The
+ * added buckets count against the flow memcap like flows do; past the cap,
+ * or out of memory, the table stays as it is (longer chains, still
+ * correct). */
 static void grow(struct flow_table *t)
 {
     size_t n = (size_t)t->mask + 1;
     if (n >= ((size_t)1 << MAX_BITS))
         return;
-    struct flow **nb = calloc(n * 2, sizeof(*nb));
-    if (!nb)
+    int64_t extra = (int64_t)(n * sizeof(struct flow *));
+    if ((uint64_t)(atomic_fetch_add_explicit(t->memuse, extra, memory_order_relaxed) + extra) >
+        t->memcap) {
+        atomic_fetch_sub_explicit(t->memuse, extra, memory_order_relaxed);
         return;
+    }
+    struct flow **nb = calloc(n * 2, sizeof(*nb));
+    if (!nb) {
+        atomic_fetch_sub_explicit(t->memuse, extra, memory_order_relaxed);
+        return;
+    }
+    t->grown += extra;
     struct flow **old = t->bucket;
     t->bucket = nb;
     t->mask = (uint32_t)(n * 2 - 1);
@@ -363,6 +375,7 @@ void flow_table_free(struct flow_table *t)
         free(f);
     }
     free(t->bucket);
+    atomic_fetch_sub_explicit(t->memuse, t->grown, memory_order_relaxed);
     free(t);
 }
 

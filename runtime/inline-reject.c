@@ -5,6 +5,7 @@
 
 #include "capture.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static uint16_t get16(const uint8_t *p)
@@ -42,10 +43,67 @@ uint16_t inline_csum(const uint8_t *buf, size_t len, uint32_t sum)
     return (uint16_t)~sum;
 }
 
-/* A 20-byte IPv4 header from src to dst carrying `plen` bytes of `proto`. */
-static void ip4_header(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
-                       uint16_t plen)
+/* Where a packet's addresses and transport header lie. */
+struct ip_view {
+    unsigned alen;            /* 4 (IPv4) or 16 (IPv6) */
+    const uint8_t *src, *dst; /* alen bytes each */
+    uint8_t proto;            /* transport protocol */
+    size_t hl;                /* offset of the transport header */
+    size_t tot;               /* bytes of the packet, within len */
+};
+
+/* Parses an IPv4 or IPv6 packet; IPv6 extension headers (hop-by-hop,
+ * routing, destination options, fragment) are walked. -1 when there is no
+ * transport header to answer: truncated, a later fragment, a jumbogram. */
+static int ip_parse(const uint8_t *ip, size_t len, struct ip_view *v)
 {
+    if (len < 20)
+        return -1;
+    if ((ip[0] >> 4) == 4) {
+        size_t hl = (size_t)(ip[0] & 15) * 4, tot = get16(ip + 2);
+        if (hl < 20 || hl > len || tot < hl)
+            return -1;
+        if ((get16(ip + 6) & 0x1fff) != 0)
+            return -1; /* not the first fragment */
+        *v = (struct ip_view){4, ip + 12, ip + 16, ip[9], hl, tot > len ? len : tot};
+        return 0;
+    }
+    if ((ip[0] >> 4) != 6 || len < 40 || get16(ip + 4) == 0)
+        return -1;
+    size_t tot = 40 + (size_t)get16(ip + 4), off = 40;
+    if (tot > len)
+        tot = len;
+    uint8_t nh = ip[6];
+    while (nh == 0 || nh == 43 || nh == 60 || nh == 44) {
+        if (off + 8 > tot)
+            return -1;
+        if (nh == 44 && (get16(ip + off + 2) & 0xfff8) != 0)
+            return -1; /* not the first fragment */
+        size_t ext = nh == 44 ? 8 : ((size_t)ip[off + 1] + 1) * 8;
+        nh = ip[off];
+        off += ext;
+    }
+    if (off > tot)
+        return -1;
+    *v = (struct ip_view){16, ip + 8, ip + 24, nh, off, tot};
+    return 0;
+}
+
+/* An IP header (20 bytes IPv4, 40 IPv6) from src to dst carrying `plen`
+ * bytes of `proto`. Returns its length. */
+static size_t ip_header(uint8_t *h, unsigned alen, const uint8_t *src, const uint8_t *dst,
+                        uint8_t proto, size_t plen)
+{
+    if (alen == 16) {
+        memset(h, 0, 40);
+        h[0] = 0x60;
+        put16(h + 4, (uint16_t)plen);
+        h[6] = proto;
+        h[7] = 64;
+        memcpy(h + 8, src, 16);
+        memcpy(h + 24, dst, 16);
+        return 40;
+    }
     memset(h, 0, 20);
     h[0] = 0x45;
     put16(h + 2, (uint16_t)(20 + plen));
@@ -55,14 +113,27 @@ static void ip4_header(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], u
     memcpy(h + 12, src, 4);
     memcpy(h + 16, dst, 4);
     put16(h + 10, inline_csum(h, 20, 0));
+    return 20;
 }
 
-/* A TCP segment with `plen` bytes of payload already at out + 40. */
-static void tcp_segment(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
-                        uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, size_t plen)
+/* The pseudo-header's part of a transport checksum (both families). */
+static uint32_t pseudo_sum(unsigned alen, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+                           size_t plen)
 {
-    ip4_header(out, src, dst, 6, (uint16_t)(20 + plen));
-    uint8_t *t = out + 20;
+    uint32_t sum = proto + (uint32_t)(plen >> 16) + (uint32_t)(plen & 0xffff);
+    for (unsigned i = 0; i < alen; i += 2)
+        sum += get16(src + i) + (uint32_t)get16(dst + i);
+    return sum;
+}
+
+/* A TCP segment with `plen` bytes of payload already at
+ * out + ip header + 20. Returns the segment's total length. */
+static size_t tcp_segment(uint8_t *out, unsigned alen, const uint8_t *src, const uint8_t *dst,
+                          uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                          uint8_t flags, size_t plen)
+{
+    size_t hl = ip_header(out, alen, src, dst, 6, 20 + plen);
+    uint8_t *t = out + hl;
     memset(t, 0, 20);
     put16(t, sport);
     put16(t + 2, dport);
@@ -72,65 +143,61 @@ static void tcp_segment(uint8_t *out, const uint8_t src[4], const uint8_t dst[4]
     t[13] = flags;
     if (flags & 0x10)
         put16(t + 14, 65535); /* window */
-    uint32_t sum = get16(src) + get16(src + 2) + get16(dst) + get16(dst + 2) + 6 +
-                   (uint32_t)(20 + plen);
-    put16(t + 16, inline_csum(t, 20 + plen, sum));
+    put16(t + 16, inline_csum(t, 20 + plen, pseudo_sum(alen, src, dst, 6, 20 + plen)));
+    return hl + 20 + plen;
 }
 
-static void tcp_reset(uint8_t *out, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
-                      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+/* ICMPv6 errors are not sent for packets to a multicast address (RFC 4443). */
+static bool answerable(const struct ip_view *v)
 {
-    tcp_segment(out, src, dst, sport, dport, seq, ack, flags, 0);
+    return v->alen == 4 || v->dst[0] != 0xff;
 }
 
 unsigned inline_reject_build(const uint8_t *ip, size_t len, struct inline_reject_pkts *out)
 {
     out->n = 0;
-    if (len < 20 || (ip[0] >> 4) != 4)
+    struct ip_view v;
+    if (ip_parse(ip, len, &v) < 0 || !answerable(&v))
         return 0;
-    size_t hl = (size_t)(ip[0] & 15) * 4;
-    size_t tot = get16(ip + 2);
-    if (hl < 20 || hl > len || tot < hl)
-        return 0;
-    if (tot > len)
-        tot = len;
-    const uint8_t *src = ip + 12, *dst = ip + 16;
-    if ((get16(ip + 6) & 0x1fff) != 0)
-        return 0; /* not the first fragment: no transport header */
-    if (ip[9] == 6) {
-        if (tot < hl + 20)
+    if (v.proto == 6) {
+        if (v.tot < v.hl + 20)
             return 0;
-        const uint8_t *t = ip + hl;
+        const uint8_t *t = ip + v.hl;
         size_t thl = (size_t)(t[12] >> 4) * 4;
         uint8_t fl = t[13];
         if (fl & 0x04)
             return 0; /* never answer a reset */
-        size_t payload = tot >= hl + thl ? tot - hl - thl : 0;
+        size_t payload = v.tot >= v.hl + thl ? v.tot - v.hl - thl : 0;
         uint32_t seq = get32(t + 4), ack = get32(t + 8);
         uint32_t end = seq + (uint32_t)payload + ((fl & 0x02) ? 1 : 0) + ((fl & 0x01) ? 1 : 0);
         uint16_t sport = get16(t), dport = get16(t + 2);
         /* to the receiver B, as if from the sender A */
-        tcp_reset(out->buf[0], src, dst, sport, dport, end, 0, 0x04);
-        out->len[0] = 40;
+        out->len[0] = (uint16_t)tcp_segment(out->buf[0], v.alen, v.src, v.dst, sport, dport, end,
+                                            0, 0x04, 0);
         /* to the sender A, as if from B: B's next sequence is the ack */
-        tcp_reset(out->buf[1], dst, src, dport, sport, (fl & 0x10) ? ack : 0, end, 0x14);
-        out->len[1] = 40;
+        out->len[1] = (uint16_t)tcp_segment(out->buf[1], v.alen, v.dst, v.src, dport, sport,
+                                            (fl & 0x10) ? ack : 0, end, 0x14, 0);
         out->n = 2;
         return 2;
     }
-    if (ip[9] == 1)
+    if (v.proto == 1 || v.proto == 58)
         return 0; /* never answer ICMP with ICMP */
-    /* ICMP destination unreachable, port unreachable, to A from B */
-    size_t quote = hl + 8 < tot ? hl + 8 : tot;
+    /* destination unreachable, port unreachable, to A from B, quoting the
+     * IPv4 header and 8 bytes, or as much of the IPv6 packet as fits in
+     * the minimum MTU of 1280 */
+    size_t quote = v.alen == 4 ? (v.hl + 8 < v.tot ? v.hl + 8 : v.tot)
+                               : (v.tot < 1280 - 48 ? v.tot : 1280 - 48);
     uint8_t *o = out->buf[0];
-    ip4_header(o, dst, src, 1, (uint16_t)(8 + quote));
-    uint8_t *ic = o + 20;
+    uint8_t proto = v.alen == 4 ? 1 : 58;
+    size_t hl = ip_header(o, v.alen, v.dst, v.src, proto, 8 + quote);
+    uint8_t *ic = o + hl;
     memset(ic, 0, 8);
-    ic[0] = 3;
-    ic[1] = 3;
+    ic[0] = v.alen == 4 ? 3 : 1;
+    ic[1] = v.alen == 4 ? 3 : 4;
     memcpy(ic + 8, ip, quote);
-    put16(ic + 2, inline_csum(ic, 8 + quote, 0));
-    out->len[0] = (uint16_t)(28 + quote);
+    uint32_t sum = v.alen == 4 ? 0 : pseudo_sum(16, v.dst, v.src, 58, 8 + quote);
+    put16(ic + 2, inline_csum(ic, 8 + quote, sum));
+    out->len[0] = (uint16_t)(hl + 8 + quote);
     out->n = 1;
     return 1;
 }
@@ -141,21 +208,18 @@ unsigned inline_redirect_build(const uint8_t *ip, size_t len, int from_client, c
     out->n = 0;
     if (loclen > INLINE_LOCATION_MAX || memchr(loc, '\r', loclen) || memchr(loc, '\n', loclen))
         return 0;
-    if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != 6 || (get16(ip + 6) & 0x1fff))
+    struct ip_view v;
+    if (ip_parse(ip, len, &v) < 0 || v.proto != 6 || v.tot < v.hl + 20)
         return 0;
-    size_t hl = (size_t)(ip[0] & 15) * 4;
-    size_t tot = get16(ip + 2);
-    if (hl < 20 || tot > len || tot < hl + 20)
-        return 0;
-    const uint8_t *t = ip + hl;
+    const uint8_t *t = ip + v.hl;
     size_t thl = (size_t)(t[12] >> 4) * 4;
-    if (thl < 20 || tot < hl + thl || (t[13] & 0x04))
+    if (thl < 20 || v.tot < v.hl + thl || (t[13] & 0x04))
         return 0;
     uint32_t seq = get32(t + 4), ack = get32(t + 8);
-    uint32_t end = seq + (uint32_t)(tot - hl - thl) + ((t[13] & 0x02) ? 1 : 0) +
+    uint32_t end = seq + (uint32_t)(v.tot - v.hl - thl) + ((t[13] & 0x02) ? 1 : 0) +
                    ((t[13] & 0x01) ? 1 : 0);
     /* client and server endpoints */
-    const uint8_t *cip = from_client ? ip + 12 : ip + 16, *sip = from_client ? ip + 16 : ip + 12;
+    const uint8_t *cip = from_client ? v.src : v.dst, *sip = from_client ? v.dst : v.src;
     uint16_t cport = from_client ? get16(t) : get16(t + 2);
     uint16_t sport = from_client ? get16(t + 2) : get16(t);
     /* the server's next sequence towards the client, and what it acknowledges */
@@ -164,7 +228,7 @@ unsigned inline_redirect_build(const uint8_t *ip, size_t len, int from_client, c
     uint32_t cseq = from_client ? seq : ack;
     static const char head[] = "HTTP/1.1 302 Found\r\nLocation: ";
     static const char tail[] = "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    uint8_t *pl = out->buf[0] + 40;
+    uint8_t *pl = out->buf[0] + (v.alen == 4 ? 20 : 40) + 20;
     size_t plen = 0;
     memcpy(pl, head, sizeof(head) - 1);
     plen += sizeof(head) - 1;
@@ -173,10 +237,9 @@ unsigned inline_redirect_build(const uint8_t *ip, size_t len, int from_client, c
     memcpy(pl + plen, tail, sizeof(tail) - 1);
     plen += sizeof(tail) - 1;
     /* ACK PSH FIN */
-    tcp_segment(out->buf[0], sip, cip, sport, cport, sseq, sack, 0x19, plen);
-    out->len[0] = (uint16_t)(40 + plen);
-    tcp_reset(out->buf[1], cip, sip, cport, sport, cseq, 0, 0x04);
-    out->len[1] = 40;
+    out->len[0] =
+        (uint16_t)tcp_segment(out->buf[0], v.alen, sip, cip, sport, cport, sseq, sack, 0x19, plen);
+    out->len[1] = (uint16_t)tcp_segment(out->buf[1], v.alen, cip, sip, cport, sport, cseq, 0, 0x04, 0);
     out->n = 2;
     return 2;
 }

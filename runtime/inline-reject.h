@@ -4,8 +4,9 @@
  * from B, with sequence numbers taken from the segment; for UDP (and any
  * other IPv4 datagram), an ICMP port unreachable to A as if from B carrying
  * the datagram's header and first bytes; for Redirect, an HTTP 302 to the
- * client and a reset to the server. IPv4 only for now; checksums
- * computed. Pure functions: building and sending are separate so the
+ * client and a reset to the server. IPv4 and IPv6 (ICMPv6 port
+ * unreachable quoting up to the 1280-byte minimum MTU, none for a
+ * multicast destination; extension headers skipped); checksums computed. Pure functions: building and sending are separate so the
  * builder can be tested without a network.
  */
 #ifndef SPU_INLINE_REJECT_H
@@ -19,11 +20,12 @@ enum { INLINE_REJECT_MAX = 3, INLINE_REJECT_BUF = 1500, INLINE_LOCATION_MAX = 12
 struct inline_reject_pkts {
     unsigned n;                                      /* packets built */
     uint16_t len[INLINE_REJECT_MAX];
-    uint8_t buf[INLINE_REJECT_MAX][INLINE_REJECT_BUF]; /* IPv4 packets */
+    uint8_t buf[INLINE_REJECT_MAX][INLINE_REJECT_BUF]; /* IP packets, the family of the input */
 };
 
 /* Build the replies to the raw IP packet `ip` (len bytes) into out. Returns
- * out->n (0: nothing to send, e.g. IPv6, a reset, a truncated header). */
+ * out->n (0: nothing to send, e.g. a reset, ICMP, a later fragment, a
+ * truncated header). */
 unsigned inline_reject_build(const uint8_t *ip, size_t len, struct inline_reject_pkts *out);
 
 /* Redirect: `ip` is a TCP segment of an HTTP connection, sent by the
@@ -32,7 +34,7 @@ unsigned inline_reject_build(const uint8_t *ip, size_t len, struct inline_reject
  * in place of what the server would send next (from_client: after the
  * request, acknowledging it; else in place of this segment), and a reset to
  * the server as if from the client. Returns out->n (2), or 0 when `ip` is
- * not a TCP/IPv4 segment or loc is longer than INLINE_LOCATION_MAX or holds
+ * not a TCP segment or loc is longer than INLINE_LOCATION_MAX or holds
  * a CR or LF. */
 unsigned inline_redirect_build(const uint8_t *ip, size_t len, int from_client, const char *loc,
                                size_t loclen, struct inline_reject_pkts *out);

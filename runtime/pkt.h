@@ -35,13 +35,16 @@ struct pkt {
     uint8_t anomaly;      /* anomaly code + 1 raised by reassembly, or 0 */
     uint16_t source;      /* index of the capture source (file, interface) */
     uint8_t verdict;      /* inline: CAPTURE_VERDICT_* set by the worker */
+    uint8_t qclass;       /* inline: queuing class (shaper.h) set by the worker, or 0 */
+    uint8_t qdir;         /* its direction: 0 to server, 1 to client */
+    uint32_t qlen;        /* bytes counted while held by the shaper */
     void *cookie;         /* capture backend's (ring block) */
     void *own;            /* PKT_OWNED: heap bytes behind data */
     char *location;       /* inline Redirect target (heap, freed on return), or NULL */
     uint8_t *edit;        /* inline: the packet as edited (rewrite.h; heap, freed on
                            * return) to send in place of data, or NULL */
     uint32_t edit_len;
-    struct pkt *next;     /* free-list link while in the pool */
+    struct pkt *next;     /* free-list link while in the pool, FIFO link while held */
 };
 
 #endif

@@ -5,10 +5,13 @@
 #include "control.h"
 #include "err.h"
 #include "logger.h"
+#include "detect.h"
 #include "run-service.h"
+#include "shun-cmd.h"
 
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 static int cmd_stats(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
 {
@@ -189,6 +192,26 @@ static int cmd_list(void *ctx, const json_t *args, json_t **result, struct spu_e
     return app_cmd(ctx, OP_LIST, args, result, err);
 }
 
+/* ---- shuns (shun-cmd.h): on the engine of the run's applications ---- */
+
+static int cmd_shun(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+{
+    struct run_commands *rc = ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pthread_mutex_lock(&rc->apps->mu);
+    struct apps *a = rc->apps->a;
+    int r = !a ? spu_error_set(err, SPU_ESTATE, "no rule engine is running (shuns live in a run)")
+               : shun_cmd(detect_engine_shuns(apps_engine(a)),
+                          json_string_value(json_object_get(args, "op")),
+                          json_string_value(json_object_get(args, "addr")),
+                          (int64_t)json_integer_value(json_object_get(args, "seconds")), now_ms,
+                          result, err);
+    pthread_mutex_unlock(&rc->apps->mu);
+    return r;
+}
+
 void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
 {
     memset(h, 0, sizeof(*h));
@@ -209,5 +232,6 @@ void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
         h->unload = cmd_unload;
         h->sessions = cmd_sessions;
         h->list = cmd_list;
+        h->shun = cmd_shun;
     }
 }

@@ -24,6 +24,7 @@
 #include "output.h"
 #include "report.h"
 #include "run-service.h"
+#include "shaper.h"
 #include "spam-stats.h"
 #include "state.h"
 #include "stats.h"
@@ -100,6 +101,7 @@ struct run {
     struct localnet *local;
     struct report *report;
     struct eve_redis *eve_redis; /* --eve-redis: the output's sink */
+    struct shaper *shaper;       /* --inline with queue classes, or NULL */
 };
 
 /* The applications as they run now (new array). */
@@ -332,6 +334,8 @@ static void teardown(struct run *r)
     localnet_free(r->local);
     r->local = NULL;
     dispatch_free(r->disp);
+    shaper_free(r->shaper);
+    r->shaper = NULL;
     capture_close(r->cap);
     if (r->pcaplogs)
         for (unsigned i = 0; i < r->nworkers; i++)
@@ -452,6 +456,13 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                                   .report = r->report ? report_add : NULL,
                                   .report_ctx = r->report,
                                   .enforce = c->inline_spec != NULL};
+        if (c->inline_spec) {
+            bool nomem;
+            r->shaper = shaper_new(r->bundles, c->nbundles, &nomem);
+            if (nomem)
+                goto nomem;
+            dcfg.shaper = r->shaper;
+        }
         r->detect = !r->local || (c->report_url && !r->report)
                         ? NULL
                         : detect_engine_new(&dcfg, r->bundles, names, c->nbundles, r->nworkers,
@@ -506,7 +517,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
                              c->filestore, c->filestore_cap, &r->filestore_used,
-                             c->app_memcap, &r->app_memuse, r->gpub};
+                             c->app_memcap, &r->app_memuse, r->gpub,
+                             !c->force_magic};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);
@@ -534,7 +546,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     /* inline without --fail-open waits for a full worker queue (as for files)
      * instead of letting the packet through uninspected */
     struct dispatch_cfg dc = {r->nworkers, seed, c->iface || (c->inline_spec && c->fail_open),
-                              c->checksum, pool, (size_t)c->defrag_memcap};
+                              c->checksum, pool, (size_t)c->defrag_memcap, r->shaper};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
@@ -656,6 +668,21 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                  (unsigned long long)ic.fail_open, (unsigned long long)ic.batches,
                  (unsigned long long)ic.reject_sent, (unsigned long long)ic.lost,
                  (unsigned long long)ic.edited);
+        struct shaper_class_counts qc;
+        size_t used = strlen(rep->inline_counts);
+        for (unsigned i = 1; shaper_class_counts(r->shaper, i, &qc); i++) {
+            char line[200];
+            int k = snprintf(line, sizeof(line),
+                             "spurun: queue %.64s rate=%llu burst=%u priority=%u packets=%llu "
+                             "bytes=%llu dropped=%llu max_held=%u\n",
+                             qc.name, (unsigned long long)qc.rate_bps, qc.burst, qc.priority,
+                             (unsigned long long)qc.packets, (unsigned long long)qc.bytes,
+                             (unsigned long long)qc.dropped, qc.max_held);
+            if (k < 0 || used + (size_t)k >= sizeof(rep->inline_counts))
+                break;
+            memcpy(rep->inline_counts + used, line, (size_t)k + 1);
+            used += (size_t)k;
+        }
     }
     /* the capture is closed after the workers: no packet may be in flight */
     for (unsigned i = 0; i < r->nworkers; i++) {

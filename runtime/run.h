@@ -40,7 +40,8 @@ struct run_report {
     unsigned workers;
     int capture_error;       /* SPU_E* of a capture fault, or 0 */
     char top_rules[4096];    /* --top-rules summary (lines), or empty */
-    char inline_counts[256]; /* --inline: verdict counters (one line), or empty */
+    char inline_counts[2048]; /* --inline: verdict counters (one line), then one line
+                               * per queuing class (as many as fit), or empty */
 };
 
 struct run_progress {

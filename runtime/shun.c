@@ -18,7 +18,7 @@ struct shun_table {
     size_t cap; /* power of two */
     struct shun_slot *slot;
     _Atomic uint64_t live; /* slots filled (expired ones included) */
-    _Atomic uint64_t added, refused, hits;
+    _Atomic uint64_t added, refused, removed, hits;
 };
 
 struct shun_table *shun_new(size_t cap)
@@ -117,10 +117,50 @@ bool shun_check(struct shun_table *t, const uint8_t ip[16], int64_t now_ms)
     return hit;
 }
 
+int shun_remove(struct shun_table *t, const uint8_t ip[16], int64_t now_ms)
+{
+    size_t mask = t->cap - 1, i = ip_hash(ip) & mask;
+    int rc = SPU_ENOTFOUND;
+    pthread_rwlock_wrlock(&t->lock);
+    for (size_t k = 0; k < t->cap; k++, i = (i + 1) & mask) {
+        struct shun_slot *s = &t->slot[i];
+        if (!s->until_ms)
+            break;
+        if (memcmp(s->ip, ip, 16) == 0) {
+            if (now_ms < s->until_ms) {
+                s->until_ms = 1; /* expired, still non-empty */
+                rc = SPU_OK;
+            }
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&t->lock);
+    if (rc == SPU_OK)
+        atomic_fetch_add_explicit(&t->removed, 1, memory_order_relaxed);
+    return rc;
+}
+
+size_t shun_foreach(struct shun_table *t, int64_t now_ms,
+                    void (*fn)(void *ctx, const uint8_t ip[16], int64_t until_ms), void *ctx)
+{
+    size_t n = 0;
+    if (!atomic_load_explicit(&t->live, memory_order_relaxed))
+        return 0;
+    pthread_rwlock_rdlock(&t->lock);
+    for (size_t i = 0; i < t->cap; i++)
+        if (now_ms < t->slot[i].until_ms) {
+            fn(ctx, t->slot[i].ip, t->slot[i].until_ms);
+            n++;
+        }
+    pthread_rwlock_unlock(&t->lock);
+    return n;
+}
+
 void shun_counts(struct shun_table *t, struct shun_counts *out)
 {
     out->added = atomic_load_explicit(&t->added, memory_order_relaxed);
     out->refused = atomic_load_explicit(&t->refused, memory_order_relaxed);
+    out->removed = atomic_load_explicit(&t->removed, memory_order_relaxed);
     out->hits = atomic_load_explicit(&t->hits, memory_order_relaxed);
     out->live = atomic_load_explicit(&t->live, memory_order_relaxed);
 }

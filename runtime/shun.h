@@ -32,9 +32,19 @@ int shun_add(struct shun_table *t, const uint8_t ip[16], int64_t now_ms, int64_t
 /* True while `ip` is shunned at now_ms. */
 bool shun_check(struct shun_table *t, const uint8_t ip[16], int64_t now_ms);
 
-/* Counters: entries ever added, refused adds, checks that hit. */
+/* Ends the shun of `ip` (the control interface): its slot stays in its
+ * probe chain, expired. SPU_OK, or SPU_ENOTFOUND when ip is not shunned
+ * at now_ms. */
+int shun_remove(struct shun_table *t, const uint8_t ip[16], int64_t now_ms);
+
+/* Calls fn for each address shunned at now_ms, in table order, under the
+ * read lock (fn must not call into t). Returns how many. */
+size_t shun_foreach(struct shun_table *t, int64_t now_ms,
+                    void (*fn)(void *ctx, const uint8_t ip[16], int64_t until_ms), void *ctx);
+
+/* Counters: entries ever added, refused adds, removed, checks that hit. */
 struct shun_counts {
-    uint64_t added, refused, hits, live; /* live: slots in use, expired included */
+    uint64_t added, refused, removed, hits, live; /* live: slots in use, expired included */
 };
 void shun_counts(struct shun_table *t, struct shun_counts *out);
 

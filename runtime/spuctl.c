@@ -47,6 +47,9 @@ static const char usage[] =
     "  stop NAME | start NAME | unload NAME\n"
     "  sessions NAME               the meta sessions of application NAME\n"
     "  list NAME show [LIST] | list NAME add|remove LIST VALUE...\n"
+    "  shun list | shun add ADDR SECS | shun remove ADDR\n"
+    "                              the shunned addresses (inline: their flows pass again\n"
+    "                              once removed)\n"
     "  commands                    the commands and what they do\n"
     "\n"
     "  --control PATH  the socket (default: /run/spu/spurun.sock as root, else\n"
@@ -491,6 +494,18 @@ static int cmd_generic(struct conn *c, const char *cmd, int argc, char **argv, b
                 json_object_set_new(args, key, a);
             else
                 json_decref(a);
+        } else if (i < argc && type == 'i') {
+            char *end;
+            long long v = strtoll(argv[i], &end, 10);
+            if (end == argv[i] || *end || v < 0) {
+                json_decref(args);
+                char msg[300];
+                snprintf(msg, sizeof(msg), "%s: %s: expected a number, not '%.64s'", cmd, key,
+                         argv[i]);
+                return die_usage(msg);
+            }
+            json_object_set_new(args, key, json_integer(v));
+            i++;
         } else if (i < argc) {
             json_object_set_new(args, key, json_string(argv[i++]));
         } else if (!opt) {

@@ -245,6 +245,8 @@ void worker_process(struct worker *w, struct pkt *p)
         report_anomalies(w, p, w->sctx.anom, w->sctx.nanom, d, f);
     flow_table_touch(w->flows, f, p->ts_ns);
     p->verdict = f->verdict; /* inline modes enforce it (dispatch.c) */
+    p->qclass = f->qclass;   /* and shape the packet by its class (shaper.h) */
+    p->qdir = (uint8_t)fd;
     if (f->verdict == FLOW_VERDICT_REDIRECT) {
         /* this packet carries the 302 (its direction says which end is the
          * client); the rest of the flow is dropped */

@@ -88,13 +88,14 @@ struct spu_bsect {
     X(HSDB, 24, "hsdb")      /* serialized pattern databases (optional cache) */ \
     X(LOG, 25, "log")        /* struct spu_blog: EVE log declarations */       \
     X(LOGENT, 26, "logent")  /* struct spu_blogent: their entries */                \
-    X(STATE, 27, "state")    /* struct spu_bstate: state backends (optional) */
+    X(STATE, 27, "state")    /* struct spu_bstate: state backends (optional) */   \
+    X(QUEUE, 28, "queue")    /* struct spu_bqueue: queuing classes */
 
 enum spu_section_id {
 #define SPU_SEC_ENUM(name, id, text) SPU_SEC_##name = id,
     SPU_SECTION_LIST(SPU_SEC_ENUM)
 #undef SPU_SEC_ENUM
-    SPU_SEC__MAX = 27
+    SPU_SEC__MAX = 28
 };
 
 /* Bundle-wide facts. */
@@ -332,6 +333,18 @@ struct spu_boutput {
     struct spu_bstr path;
 };
 
+/* A queuing class (`queue NAME rate RATE [burst B] [priority P];`): the
+ * packets of flows given to it by Queue(NAME) are shaped inline by a token
+ * bucket of `rate_bps` bits per second holding at most `burst` bytes
+ * (runtime/shaper.h). */
+enum { SPU_QUEUE_MAX_PRIORITY = 7 };
+struct spu_bqueue {
+    struct spu_bstr name;
+    uint32_t priority; /* 0 (first) .. SPU_QUEUE_MAX_PRIORITY */
+    uint32_t burst;    /* bytes, >= 1500 */
+    uint64_t rate_bps; /* bits per second, > 0 */
+};
+
 /* `state KIND [NAME] in BACKEND;`: the backend of a table of the state
  * built-ins (docs/spam.md), overriding spurun --state. */
 enum { SPU_ST_LIST = 1, SPU_ST_BUCKET = 2, SPU_ST_WINDOW = 3, SPU_ST_SCORE = 4 };
@@ -368,7 +381,9 @@ struct spu_bmeta {
  * parent's index), so nesting is finite. Without subs, records become
  * objects of all their fields. A log's top entries are
  * [first_entry, first_entry + nentries). */
-enum { SPU_LOG_EVENT = 1, SPU_LOG_TX = 2 };
+/* SPU_LOG_ALERT: like EVENT, but the object is only for the alerts raised on the
+ * event (runtime/detect-txlog.c), never an EVE record of its own */
+enum { SPU_LOG_EVENT = 1, SPU_LOG_TX = 2, SPU_LOG_ALERT = 3 };
 #define SPU_LOG_MAX_DEPTH 8u /* a log's entries are depth 1, their subs 2, ... */
 struct spu_blog {
     struct spu_bstr type;  /* EVE event_type, the object's key */

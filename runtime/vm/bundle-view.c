@@ -39,6 +39,7 @@ static const uint32_t sect_entsize[SPU_SEC__MAX + 1] = {
     [SPU_SEC_HSDB] = 1,
     [SPU_SEC_LOG] = sizeof(struct spu_blog),
     [SPU_SEC_LOGENT] = sizeof(struct spu_blogent),
+    [SPU_SEC_QUEUE] = sizeof(struct spu_bqueue),
     [SPU_SEC_STATE] = sizeof(struct spu_bstate),
 };
 
@@ -233,6 +234,7 @@ int spu_bview_parse(const void *data, uint64_t size, struct spu_bview *v, struct
     FILL(SPU_SEC_HSDB, hsdb, nhsdb);
     FILL(SPU_SEC_LOG, logs, nlogs);
     FILL(SPU_SEC_LOGENT, logents, nlogents);
+    FILL(SPU_SEC_QUEUE, queues, nqueues);
     FILL(SPU_SEC_STATE, states, nstates);
 #undef FILL
     v->globals = SEC_PTR(v, SPU_SEC_GLOBALS);

@@ -89,6 +89,8 @@ struct spu_bview {
     uint32_t nhsdb;
     const struct spu_blog *logs;
     uint32_t nlogs;
+    const struct spu_bqueue *queues;
+    uint32_t nqueues;
     const struct spu_blogent *logents;
     uint32_t nlogents;
 };

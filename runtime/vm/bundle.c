@@ -522,4 +522,5 @@ SPU_BUNDLE_ARRAY(metas, struct spu_bmeta, metas, nmetas)
 SPU_BUNDLE_ARRAY(states, struct spu_bstate, states, nstates)
 SPU_BUNDLE_ARRAY(logs, struct spu_blog, logs, nlogs)
 SPU_BUNDLE_ARRAY(logents, struct spu_blogent, logents, nlogents)
+SPU_BUNDLE_ARRAY(queues, struct spu_bqueue, queues, nqueues)
 #undef SPU_BUNDLE_ARRAY

@@ -152,6 +152,7 @@ SPU_BUNDLE_ARRAY(states, struct spu_bstate)
 SPU_BUNDLE_ARRAY(metas, struct spu_bmeta)
 SPU_BUNDLE_ARRAY(logs, struct spu_blog)
 SPU_BUNDLE_ARRAY(logents, struct spu_blogent)
+SPU_BUNDLE_ARRAY(queues, struct spu_bqueue)
 #undef SPU_BUNDLE_ARRAY
 
 #endif

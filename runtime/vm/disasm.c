@@ -600,6 +600,16 @@ static void dump_events(FILE *out, const struct spu_bundle *b, struct sb *s)
         sbstr(s, b, v->outputs[i].path);
         put(out, s);
     }
+    if (v->nqueues)
+        fprintf(out, "\nqueues (%u)\n", v->nqueues);
+    for (uint32_t i = 0; i < v->nqueues; i++) {
+        sbf(s, "  ");
+        sbname(s, b, v->queues[i].name);
+        sbf(s, ": rate %llu bit/s, burst %u, priority %u",
+            (unsigned long long)v->queues[i].rate_bps, v->queues[i].burst,
+            v->queues[i].priority);
+        put(out, s);
+    }
     if (v->nstates)
         fprintf(out, "\nstate backends (%u)\n", v->nstates);
     for (uint32_t i = 0; i < v->nstates; i++) {
@@ -773,9 +783,11 @@ static void dump_logs(FILE *out, const struct spu_bundle *b, struct sb *s)
         const struct spu_blog *l = &v->logs[i];
         sbf(s, "  log ");
         sbname(s, b, l->type);
-        if (l->kind == SPU_LOG_EVENT) {
+        if (l->kind != SPU_LOG_TX) {
             sbf(s, " on ");
             sbname(s, b, v->events[l->trigger].name);
+            if (l->kind == SPU_LOG_ALERT)
+                sbf(s, " alert");
         } else {
             sbf(s, " on transaction ");
             sbname(s, b, v->protos[l->trigger].name);

@@ -592,6 +592,20 @@ static int check_sessions(const struct vctx *vc)
             return spu_vfail(vc, SPU_SEC_OUTPUT, i, OFF(spu_boutput, kind),
                              "output %u: unknown kind %u", i, o->kind);
     }
+    for (uint32_t i = 0; i < v->nqueues; i++) {
+        const struct spu_bqueue *q = &v->queues[i];
+        TRY(chk_str(vc, SPU_SEC_QUEUE, i, OFF(spu_bqueue, name), q->name, "name"));
+        if (q->rate_bps == 0)
+            return spu_vfail(vc, SPU_SEC_QUEUE, i, OFF(spu_bqueue, rate_bps),
+                             "queue %u: a rate of 0", i);
+        if (q->burst < 1500)
+            return spu_vfail(vc, SPU_SEC_QUEUE, i, OFF(spu_bqueue, burst),
+                             "queue %u: burst %u below one packet (1500)", i, q->burst);
+        if (q->priority > SPU_QUEUE_MAX_PRIORITY)
+            return spu_vfail(vc, SPU_SEC_QUEUE, i, OFF(spu_bqueue, priority),
+                             "queue %u: priority %u above %u", i, q->priority,
+                             SPU_QUEUE_MAX_PRIORITY);
+    }
     for (uint32_t i = 0; i < v->nstates; i++) {
         const struct spu_bstate *st = &v->states[i];
         TRY(chk_str(vc, SPU_SEC_STATE, i, OFF(spu_bstate, name), st->name, "name"));

@@ -1,12 +1,18 @@
 #!/bin/sh
-# Inline figures (docs/inline.md), run by hand as root:
+# Inline figures (docs/inline.md), as root; `make bench` runs it as the
+# `inline` area (tests/bench/run.sh, results/inline.md), or by hand:
 #   sh tests/bench/inline-latency.sh [BUILD]
 # Three namespaces (client, spu, server) as in tests/e2e/inline.sh. For nfq
 # (routed) and bridge, against the kernel doing the same job without spu
 # (plain routing; a Linux bridge): ping round trips at a moderate rate
 # (1000 echoes, 2 ms apart: each crosses spu twice) as median and p99, and
 # one curl download of a 200 MB file from nginx, in MB/s. spurun runs one
-# worker with a bundle of rules on http.request.
+# worker with a bundle of rules on http.request. Throughput per worker is
+# taken as megabytes of the download per CPU second of spurun (all its
+# threads, /proc/PID/stat, over the download only): inline, and
+# detection-only (`-i` on spu's client-side interface while the kernel
+# forwards the same download), and their ratio. The last line of each mode
+# holds the figures as key=value (`fig mode=...`).
 set -eu
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,6 +65,17 @@ http { access_log off; client_body_temp_path $TMP/b; proxy_temp_path $TMP/p;
 EOF
     ip netns exec $S nginx -c "$TMP/nginx.conf"
 }
+# CPU ticks (user + system) of process $spid so far
+ticks() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
+# the download; MB/s in $mbs, and spurun's MB per CPU second in $mbcpu
+download() {
+    t0=$([ -n "$spid" ] && ticks || echo 0)
+    mbs=$(ip netns exec $C curl -s -o /dev/null -w '%{speed_download}' "http://$SA/big" |
+        awk '{printf "%.1f", $1 / 1e6}')
+    t1=$([ -n "$spid" ] && ticks || echo 0)
+    mbcpu=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (b > a) printf "%.1f", 200 / ((b - a) / hz); else print "-" }')
+}
 measure() { # LABEL
     ip netns exec $C ping -c 1000 -i 0.002 -q -W 1 $SA > /dev/null # warm
     ip netns exec $C ping -c 1000 -i 0.002 $SA | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' |
@@ -66,10 +83,29 @@ measure() { # LABEL
     n=$(wc -l < "$TMP/rtt")
     med=$(sed -n "$(((n + 1) / 2))p" "$TMP/rtt")
     p99=$(sed -n "$((n * 99 / 100))p" "$TMP/rtt")
-    mbs=$(ip netns exec $C curl -s -o /dev/null -w '%{speed_download}' "http://$SA/big" |
-        awk '{printf "%.1f", $1 / 1e6}')
-    printf '%-16s rtt median %s ms  p99 %s ms  (%s echoes)  download %s MB/s\n' \
+    download
+    printf '%-16s rtt median %s ms  p99 %s ms  (%s echoes)  download %s MB/s' \
         "$1" "$med" "$p99" "$n" "$mbs"
+    [ -z "$spid" ] && echo || echo "  spurun $mbcpu MB per CPU second"
+}
+# detection only: spurun -i on the client-side interface, the kernel forwarding
+detect_only() { # IFACE
+    ip netns exec $M "$SPURUN" -i "$1" -b "$TMP/b.spb" -w 1 -o /dev/null 2>"$TMP/det.err" &
+    spid=$!
+    sleep 2
+    download
+    printf '%-16s download %s MB/s  spurun %s MB per CPU second\n' "detection only" "$mbs" "$mbcpu"
+    kill -INT $spid; wait $spid || true; spid=
+}
+# fig MODE: the figures of the kernel run (k*) against spu's (med, p99...)
+fig() {
+    awk -v m="$1" -v km="$kmed" -v kp="$kp99" -v sm="$med" -v sp="$p99" -v kb="$kmbs" \
+        -v sb="$mbs" -v di="$dmbcpu" -v il="$mbcpu" 'BEGIN {
+        r = (di > 0 && il > 0) ? sprintf("%.2f", il / di) : "-"
+        printf "fig mode=%s rtt_med_kernel_ms=%s rtt_p99_kernel_ms=%s rtt_med_ms=%s rtt_p99_ms=%s " \
+               "added_med_ms=%.3f added_p99_ms=%.3f mbs_kernel=%s mbs=%s " \
+               "mb_per_cpu_s_detect=%s mb_per_cpu_s_inline=%s ratio=%s\n",
+               m, km, kp, sm, sp, (sm - km) / 2, (sp - kp) / 2, kb, sb, di, il, r }'
 }
 printf 'import http;\nrule sid 1 "x" on http.request { if (uri == "/never") Drop(); }\n' > "$TMP/b.spr"
 "$SPUC" -I "$ROOT/grammars" -o "$TMP/b.spb" "$TMP/b.spr"
@@ -85,10 +121,14 @@ stop_spurun() {
 
 topology nfq
 measure "kernel routing"
+kmed=$med; kp99=$p99; kmbs=$mbs
+detect_only cm$T
+dmbcpu=$mbcpu
 ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0
 start_spurun nfq:0
 measure "nfq"
 stop_spurun
+fig nfq
 kill "$(cat "$TMP/nginx.pid")"; rm -f "$TMP/nginx.pid"
 
 topology bridge
@@ -98,7 +138,11 @@ ip netns exec $M ip link set sm$T master br$T
 ip netns exec $M ip link set br$T up
 sleep 1
 measure "kernel bridge"
+kmed=$med; kp99=$p99; kmbs=$mbs
+detect_only cm$T
+dmbcpu=$mbcpu
 ip netns exec $M ip link del br$T
 start_spurun bridge:cm$T,sm$T
 measure "bridge"
 stop_spurun
+fig bridge

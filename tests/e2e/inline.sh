@@ -10,7 +10,9 @@
 # that URL only; Reject resets the connection (curl fails at once, not by
 # timeout); Redirect answers 302 in place of the server (which never sees
 # the request); Shun blocks the client's next connections until it expires;
-# the verdicts are counted. Skipped only when `ip netns add` fails.
+# the verdicts are counted; spuctl lists, adds and removes shuns, and a
+# download stalled by a shun resumes once the shun is removed. Skipped
+# only when `ip netns add` fails.
 . "$E2E/lib.inc"
 T=$$
 cleanup() {
@@ -77,14 +79,21 @@ topology() { # MODE
         SA=10.78.0.3
         up $C ci$T 10.78.0.2/24; up $M cm$T ""
         up $S si$T $SA/24; up $M sm$T ""
+        # IPv6 too, for Reject's IPv6 answers
+        ip netns exec $C sysctl -qw "net.ipv6.conf.ci$T.disable_ipv6=0"
+        ip netns exec $S sysctl -qw "net.ipv6.conf.si$T.disable_ipv6=0"
+        ip netns exec $C ip addr add fd00:78::2/64 dev ci$T nodad
+        ip netns exec $S ip addr add fd00:78::3/64 dev si$T nodad
     fi
 }
 
 mkdir -p "$TMPC/www"
-for f in index secret other reset shun old; do
+for f in index secret other reset shun old shunlong; do
     printf 'file %s\n' "$f" > "$TMPC/www/$f.txt"
 done
-nginx_conf() { # LISTEN
+head -c 1000000 /dev/urandom > "$TMPC/www/big.bin"
+SPUCTL="$(dirname "$SPURUN")/spuctl"
+nginx_conf() { # LISTEN [LISTEN6]
     cat <<EOF
 user root;
 worker_processes 1;
@@ -98,7 +107,11 @@ http {
     fastcgi_temp_path $TMPC/fastcgi;
     uwsgi_temp_path $TMPC/uwsgi;
     scgi_temp_path $TMPC/scgi;
-    server { listen $1:80; root $TMPC/www; }
+    server {
+        listen $1:80; ${2:+listen [$2]:80;}
+        root $TMPC/www;
+        location = /big.bin { limit_rate 150k; }
+    }
 }
 EOF
 }
@@ -114,6 +127,9 @@ rule sid 9100002 "inline reject" on http.request {
 rule sid 9100003 "inline shun" on http.request {
     if (uri == "/shun.txt") { Shun(duration: 4000); Alert(); }
 }
+rule sid 9100005 "inline long shun" on http.request {
+    if (uri == "/shunlong.txt") { Shun(duration: 600000); }
+}
 rule sid 9100004 "inline redirect" on http.request {
     if (uri == "/old.txt") { Redirect("/other.txt"); Alert(); }
 }
@@ -127,10 +143,54 @@ get() { # PATH [MAXTIME]: curl's exit code, body in $TMPC/body.out
     echo $?
 }
 
+ctl() { "$SPUCTL" --control "$TMPC/ctl-$m.sock" --json "$@"; }
+# the client's address in the shun list (count, then addresses)
+shuns() { ctl shun list | "$PY" -c 'import json,sys
+m = json.load(sys.stdin)["message"]
+print(m["count"], " ".join(sorted(x["addr"] for x in m["shuns"])))'; }
+
+shun_control() { # MODE: spuctl shun list/add/remove, and a flow that resumes
+    CA=$(ip netns exec $C ip -4 -o addr show ci$T | sed 's|.* inet \([0-9.]*\)/.*|\1|')
+    [ "$(shuns)" = "0 " ] || echo "FAIL inline $m: shuns listed before any: '$(shuns)'"
+    ctl shun add "$CA" 60 > "$TMPC/add.json" || echo "FAIL inline $m: shun add: $(cat "$TMPC/add.json")"
+    rc=$(get index.txt 1)
+    l=$(shuns)
+    ctl shun remove "$CA" > "$TMPC/rm.json"
+    rc2=$(get index.txt 3)
+    if [ "$rc" != 0 ] && [ "$l" = "1 $CA" ] && [ "$rc2" = 0 ] && [ "$(shuns)" = "0 " ]; then
+        echo "ok inline $m: spuctl shun add blocks $CA, shun list shows it, shun remove lets it through"
+    else
+        echo "FAIL inline $m: shun add/list/remove: curl $rc then $rc2, list '$l' then '$(shuns)'"
+    fi
+    ctl shun remove "$CA" > /dev/null 2>"$TMPC/rm2.err" && echo "FAIL inline $m: removed twice"
+    grep -q "not shunned" "$TMPC/rm2.err" || echo "FAIL inline $m: second remove: $(cat "$TMPC/rm2.err")"
+    # a slow download (nginx sends 150 kB/s: the flow carries data on the
+    # wire all along) in progress when a 10-minute shun hits stalls (its
+    # flow is dropped) and completes once the shun is removed (before,
+    # a flow marked dropped by a shun stayed dropped)
+    ip netns exec $C curl -s -o "$TMPC/big.out" -w '%{size_download} %{time_total}' \
+        --max-time 30 "http://$SA/big.bin" > "$TMPC/big.w" &
+    cpid=$!
+    sleep 1
+    get shunlong.txt 1 > /dev/null
+    sleep 2
+    l=$(shuns)
+    kill -0 $cpid 2>/dev/null && running=yes || running=no
+    ctl shun remove "$CA" > /dev/null
+    wait $cpid
+    crc=$?
+    if [ "$l" = "1 $CA" ] && [ $running = yes ] && [ $crc = 0 ] && cmp -s "$TMPC/big.out" "$TMPC/www/big.bin"; then
+        echo "ok inline $m: a download stalled by a shun completes once the shun is removed (bytes, seconds: $(cat "$TMPC/big.w"))"
+    else
+        echo "FAIL inline $m: shunned download: list '$l', running at removal: $running, curl exit $crc, $(cat "$TMPC/big.w")"
+    fi
+}
+
 run_mode() { # nfq | bridge
     m=$1
     topology $m
-    nginx_conf $SA > "$TMPC/nginx.conf"
+    [ $m = bridge ] && nginx_conf $SA fd00:78::3 > "$TMPC/nginx.conf" ||
+        nginx_conf $SA > "$TMPC/nginx.conf"
     ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
     if [ $m = nfq ]; then
@@ -145,7 +205,7 @@ run_mode() { # nfq | bridge
         spec=bridge:cm$T,sm$T
     fi
     ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/inline.spb" -w 2 \
-        -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
+        --control "$TMPC/ctl-$m.sock" -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
     spid=$!
     i=0
     until [ "$(get index.txt 1)" = 0 ]; do
@@ -175,6 +235,20 @@ run_mode() { # nfq | bridge
         echo "FAIL inline $m: Reject: curl exit $rc after $ms ms (want a reset, not a timeout)"
     fi
 
+    if [ $m = bridge ]; then
+        t0=$(date +%s%N)
+        ip netns exec $C curl -s -g -o /dev/null --max-time 5 "http://[fd00:78::3]/reset.txt"
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        rc6=$(ip netns exec $C curl -s -g -o /dev/null -w '%{http_code}' --max-time 3 \
+            "http://[fd00:78::3]/index.txt")
+        if { [ "$rc" = 56 ] || [ "$rc" = 52 ]; } && [ $ms -lt 3000 ] && [ "$rc6" = 200 ]; then
+            echo "ok inline $m: Reject resets an IPv6 connection (curl exit $rc after $ms ms; other IPv6 URLs pass)"
+        else
+            echo "FAIL inline $m: IPv6 Reject: curl exit $rc after $ms ms, index over IPv6: $rc6"
+        fi
+    fi
+
     code=$(ip netns exec $C curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
         --max-time 3 "http://$SA/old.txt")
     [ "$code" = "302 http://$SA/other.txt" ] &&
@@ -198,6 +272,8 @@ run_mode() { # nfq | bridge
     [ "$rc" = 0 ] && echo "ok inline $m: connections pass again once the shun expires" ||
         echo "FAIL inline $m: still blocked after the shun expired (curl exit $rc)"
 
+    shun_control $m
+
     kill -INT $spid
     wait $spid
     src=$?
@@ -219,4 +295,4 @@ run_mode() { # nfq | bridge
 }
 
 run_mode nfq
-run_mode bridge
+[ -n "${DEBUG_ONE:-}" ] || run_mode bridge

@@ -312,8 +312,12 @@ Test(flow, struct_fits_a_224_byte_chunk_and_its_bit_fields_hold_their_values)
     f.state = FLOW_STATE_CLOSED;
     f.verdict = FLOW_VERDICT_REDIRECT;
     f.tclass = 127;
+    f.tcp_state = TCP_CLOSED;
+    f.qclass = 255;
     cr_assert_eq(f.client, 1);
     cr_assert_eq(f.state, FLOW_STATE_CLOSED);
     cr_assert_eq(f.verdict, FLOW_VERDICT_REDIRECT);
     cr_assert_eq(f.tclass, 127);
+    cr_assert_eq(f.tcp_state, TCP_CLOSED);
+    cr_assert_eq(f.qclass, 255);
 }

@@ -816,6 +816,36 @@ Test(verify, lists_sinks_protocols_sessions_outputs)
     free(p);
 }
 
+Test(verify, queue_classes)
+{
+    struct hb *h = base();
+    struct spu_bqueue q = {spu_bw_cstr(h->bw, "slow"), 1, 16384, 2000000};
+    spu_bw_queue(h->bw, &q);
+    size_t len;
+    uint8_t *p = hb_finish(h, NULL, &len);
+    hb_free(h);
+    expect_ok(p, len);
+    struct spu_bqueue *qp = (struct spu_bqueue *)(p + ent(p, len, SPU_SEC_QUEUE, 0, 0));
+    qp->rate_bps = 0;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "queue", ent(p, len, SPU_SEC_QUEUE, 0, OFF(spu_bqueue, rate_bps)),
+                   "a rate of 0");
+    qp->rate_bps = 2000000;
+    qp->burst = 100;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "queue", ent(p, len, SPU_SEC_QUEUE, 0, OFF(spu_bqueue, burst)),
+                   "below one packet");
+    qp->burst = 16384;
+    qp->priority = 8;
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "queue", ent(p, len, SPU_SEC_QUEUE, 0, OFF(spu_bqueue, priority)),
+                   "priority 8 above 7");
+    qp->priority = 7;
+    hb_rechecksum(p, len);
+    expect_ok(p, len);
+    free(p);
+}
+
 /* ---- lookup trees and patterns ---- */
 
 Test(verify, trees)

@@ -1,0 +1,145 @@
+#!/bin/sh
+# --fail-open under overload (docs/inline.md "Batching, overload,
+# counters"): client -- spu (routing, spurun --inline nfq:0, one worker)
+# -- server, in namespaces made here. A rule burns 100000 VM steps on
+# every UDP packet to port 9999, so the worker handles a few hundred to a
+# few thousand packets a second, and the client sends a burst of 20000
+# datagrams. With --fail-open the traffic keeps flowing: most datagrams
+# reach the server within 3 s and fail_open is counted. Without it nothing
+# passes uninspected: the server has received no more datagrams than the
+# rule engine inspected packets, fail_open=0, and most of the burst has not
+# arrived. Skipped only when `ip netns add` fails.
+. "$E2E/lib.inc"
+T=$$
+cleanup() {
+    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    [ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
+    spid=; rpid=; C=; M=; S=
+}
+trap cleanup EXIT
+if ! ip netns add spufchk$T 2>"$TMPC/netns.err"; then
+    echo "skip inline-failopen: ip netns add failed: $(cat "$TMPC/netns.err")"
+    exit 0
+fi
+ip netns del spufchk$T
+fail() { echo "FAIL inline-failopen: $*"; exit 1; }
+IPT=iptables-legacy
+command -v $IPT >/dev/null || IPT=iptables
+SPUC="$(dirname "$SPURUN")/spuc"
+N=20000
+
+cat > "$TMPC/burn.spr" <<'EOF2'
+const L = "x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x";
+rule sid 9300001 "burn the worker" on packet {
+    if (dst_port == 9999) {
+        var n = 0;
+        for (a in split(L, ",")) {
+            for (b in split(L, ",")) {
+                for (c in split(L, ",")) {
+                    n = n + 1;
+                }
+            }
+        }
+        if (n == 1) { Alert(); }
+    }
+}
+EOF2
+"$SPUC" -n burn -o "$TMPC/burn.spb" "$TMPC/burn.spr" || fail "spuc burn.spr"
+
+cat > "$TMPC/recv.py" <<'EOF2'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE
+s.bind((sys.argv[1], 9999))
+s.settimeout(0.1)
+n = 0
+last = 0
+while True:
+    try:
+        s.recv(2048)
+        n += 1
+    except socket.timeout:
+        pass
+    if time.time() - last > 0.1:
+        with open(sys.argv[2] + ".tmp", "w") as f:
+            f.write("%d\n" % n)
+        import os
+        os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+        last = time.time()
+EOF2
+cat > "$TMPC/send.py" <<'EOF2'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 32, 64 << 20)  # SO_SNDBUFFORCE
+for i in range(int(sys.argv[2])):
+    while True:
+        try:
+            s.sendto(b"x" * 64, (sys.argv[1], 9999))
+            break
+        except BlockingIOError:
+            pass
+EOF2
+
+up() { # NS IF ADDR
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+    ip netns exec "$1" ip addr add "$3" dev "$2"
+    ip netns exec "$1" ip link set "$2" up
+    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
+}
+
+run() { # fail-open | fail-closed
+    C=spufc$T; M=spufm$T; S=spufs$T; SA=10.81.2.2
+    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
+    ip link add fc$T type veth peer name fm$T || fail "veth pair"
+    ip link add fs$T type veth peer name fn$T || fail "veth pair"
+    ip link set fc$T netns $C; ip link set fm$T netns $M
+    ip link set fs$T netns $S; ip link set fn$T netns $M
+    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
+    up $C fc$T 10.81.1.2/24; up $M fm$T 10.81.1.1/24
+    up $S fs$T $SA/24; up $M fn$T 10.81.2.1/24
+    ip netns exec $C ip route add default via 10.81.1.1
+    ip netns exec $S ip route add default via 10.81.2.1
+    ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
+    ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
+    fo=; [ $1 = fail-open ] && fo=--fail-open
+    # shellcheck disable=SC2086
+    ip netns exec $M "$SPURUN" --inline nfq:0 $fo -b "$TMPC/burn.spb" -w 1 --rule-budget 100000 \
+        -o "$TMPC/eve-$1.json" 2>"$TMPC/spurun-$1.err" &
+    spid=$!
+    rm -f "$TMPC/count"
+    ip netns exec $S "$PY" "$TMPC/recv.py" $SA "$TMPC/count" &
+    rpid=$!
+    i=0
+    until ip netns exec $C ping -c 1 -W 1 $SA >/dev/null 2>&1 && [ -s "$TMPC/count" ]; do
+        i=$((i + 1))
+        [ $i -lt 20 ] || fail "$1: no traffic through spurun: $(cat "$TMPC/spurun-$1.err")"
+        kill -0 $spid 2>/dev/null || fail "$1: spurun exited: $(cat "$TMPC/spurun-$1.err")"
+    done
+    ip netns exec $C "$PY" "$TMPC/send.py" $SA $N
+    sleep 3
+    got=$(cat "$TMPC/count")
+    kill -INT $spid
+    wait $spid
+    spid=
+    kill $rpid; wait $rpid 2>/dev/null; rpid=
+    line=$(grep 'inline received' "$TMPC/spurun-$1.err")
+    fopen=$(echo "$line" | sed -n 's/.* fail_open=\([0-9]*\).*/\1/p')
+    inspected=$(stat "$TMPC/eve-$1.json" spu.detect.events)
+    for n in $C $M $S; do ip netns del $n; done
+    C=; M=; S=
+    echo "$got $fopen $inspected"
+}
+
+set -- $(run fail-open)
+if [ "$1" -ge $((N / 2)) ] && [ "$2" -gt 0 ]; then
+    echo "ok inline-failopen: with --fail-open a saturated worker lets traffic through ($1 of $N datagrams within 3 s, fail_open=$2, $3 packets inspected)"
+else
+    echo "FAIL inline-failopen: with --fail-open: $1 of $N datagrams within 3 s, fail_open=$2, $3 inspected"
+fi
+set -- $(run fail-closed)
+if [ "$2" = 0 ] && [ "$1" -le "$3" ] && [ "$1" -lt $((N / 2)) ]; then
+    echo "ok inline-failopen: without it nothing passes uninspected ($1 of $N datagrams within 3 s, no more than the $3 packets inspected; fail_open=0)"
+else
+    echo "FAIL inline-failopen: without --fail-open: $1 of $N datagrams within 3 s, fail_open=$2, $3 inspected"
+fi
