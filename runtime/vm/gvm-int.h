@@ -149,7 +149,18 @@ struct gsink {
     struct gctx *child;
     struct gctx *owner;
     struct spu_value result; /* SPU_SINKF_RECORD: the child's record, copied */
+    struct gdigest *digest;  /* SPU_SINKF_DIGEST: size and hashes as they stream */
 };
+
+/* gvm-digest.c: the streaming digest of a `digest` capture. */
+struct gdigest;
+struct gdigest *gvm_digest_new(void);
+void gvm_digest_free(struct gdigest *d);
+int gvm_digest_add(struct gdigest *d, const uint8_t *p, size_t n);
+int gvm_digest_end(struct gdigest *d, struct spu_digest *out);
+/* v (the stored string) copied into a with d's result after its bytes. */
+struct spu_value gvm_digest_value(struct gctx *c, struct spu_arena *a, struct gdigest *d,
+                                  struct spu_value v);
 
 struct gctx {
     struct spu_gvm_conn *conn;

@@ -391,11 +391,11 @@ int gvm_own(struct gctx *c, struct spu_arena *a, struct spu_value *v, int allow_
 {
     switch (v->type) {
     case SPU_T_STR: {
-        if (v->len == 0) {
+        if (v->len == 0 && !(v->flags & SPU_VF_DIGEST)) {
             v->u.s = (const uint8_t *)"";
             return 0;
         }
-        if (allow_view && gvm_in_chunk(c, v->u.s, v->len))
+        if (allow_view && v->len && gvm_in_chunk(c, v->u.s, v->len))
             return 1;
         if (in_bundle(c, v->u.s, v->len) || (v->u.s == c->own && a == c->own_arena))
             return 0;
@@ -405,14 +405,11 @@ int gvm_own(struct gctx *c, struct spu_arena *a, struct spu_value *v, int allow_
             v->flags |= SPU_VF_TRUNCATED;
             trunc_anomaly(c);
         }
-        const uint8_t *q = n ? spu_arena_memdup(a, v->u.s, n) : (const uint8_t *)"";
-        if (!q) {
+        if (spu_str_dup(a, v, n) != SPU_OK) {
             *v = spu_v_null();
             limit_anomaly(c);
             return -1;
         }
-        v->u.s = q;
-        v->len = n;
         return 0;
     }
     case SPU_T_IP: {
@@ -461,7 +458,8 @@ static struct spu_value concat(struct gctx *c, struct spu_arena *a, const struct
 {
     uint32_t n0 = old->type == SPU_T_STR ? old->len : 0, n1 = v.type == SPU_T_STR ? v.len : 0;
     uint64_t n = (uint64_t)n0 + n1;
-    uint8_t flags = (uint8_t)((old->type == SPU_T_STR ? old->flags : 0) | v.flags);
+    uint8_t flags = (uint8_t)(((old->type == SPU_T_STR ? old->flags : 0) | v.flags) &
+                              ~SPU_VF_DIGEST); /* the digest was of one part */
     if (n > c->lim_field) {
         n = c->lim_field;
         flags |= SPU_VF_TRUNCATED;
@@ -571,7 +569,7 @@ int gvm_state_store(struct gctx *c, uint32_t proto, uint32_t b, struct spu_value
     struct spu_arena *na = NULL;
     if (v.type == SPU_T_STR && v.len > c->lim_field) {
         v.len = c->lim_field;
-        v.flags |= SPU_VF_TRUNCATED;
+        v.flags = (uint8_t)((v.flags | SPU_VF_TRUNCATED) & ~SPU_VF_DIGEST);
         trunc_anomaly(c);
     }
     if (v.type == SPU_T_STR || v.type == SPU_T_IP || v.type == SPU_T_ARR) {
