@@ -6,9 +6,11 @@ Usage: bigfile-gen.py OUT.pcap DIR
   answered with a file larger than the 1 MB body limit, sent in
   1448-byte segments: DIR/big.bin (3 MiB, Content-Length), DIR/chunk.bin
   (2.5 MiB, chunked in 64 KiB chunks) and DIR/page.txt (1.5 MiB of text,
-  gzip-encoded: its fileinfo is of the decoded text). Then a POST
-  uploading DIR/up.bin (1.25 MiB, Content-Length) answered 200 with a
-  small body. The bytes are a deterministic pseudo-random stream, so the
+  gzip-encoded: its fileinfo is of the decoded text). Then uploads, each
+  answered 200 with a small body: a multipart/form-data POST with a form
+  field and the file DIR/up.bin (1.25 MiB), a PUT of DIR/put.bin (1.1
+  MiB, chunked) to /put/put.bin, and a plain POST of bytes (no file, as
+  Suricata has it). The bytes are a deterministic pseudo-random stream, so the
   files and the capture are the same on every run.
 """
 import gzip
@@ -21,6 +23,8 @@ from pcapw import ACK, FIN, PSH, SYN, tcp_packet, write  # noqa: E402
 
 C, S, SPORT = "10.1.0.1", "10.1.0.2", 40123
 MSS = 1448
+BOUNDARY = b"----spu-upload-7d1f"
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
 
 
 def stream(seed, n):
@@ -46,10 +50,19 @@ def main():
     chk = stream("chunk", (5 << 20) // 2)
     text = b"".join(b"line %07d of a text file served gzip-encoded\n" % i for i in range(33000))
     up = stream("up", (5 << 20) // 4)
-    for name, data in (("big.bin", big), ("chunk.bin", chk), ("page.txt", text), ("up.bin", up)):
+    put = stream("put", (11 << 20) // 10)
+    for name, data in (("big.bin", big), ("chunk.bin", chk), ("page.txt", text), ("up.bin", up),
+                       ("put.bin", put)):
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
     gz = gzip.compress(text, mtime=0)
+    form = (b"--" + BOUNDARY + b"\r\n"
+            b'Content-Disposition: form-data; name="comment"\r\n\r\n'
+            b"a file follows\r\n"
+            b"--" + BOUNDARY + b"\r\n"
+            b'Content-Disposition: form-data; name="file"; filename="up.bin"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n" + up + b"\r\n"
+            b"--" + BOUNDARY + b"--\r\n")
     host = b"Host: files.example\r\n"
     ex = [
         (b"GET /big.bin HTTP/1.1\r\n" + host + b"\r\n",
@@ -61,9 +74,14 @@ def main():
         (b"GET /page.txt HTTP/1.1\r\n" + host + b"\r\n",
          b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
          b"Content-Length: %d\r\n\r\n" % len(gz) + gz),
-        (b"POST /upload/up.bin HTTP/1.1\r\n" + host +
-         b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(up) + up,
-         b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"),
+        (b"POST /form HTTP/1.1\r\n" + host +
+         b"Content-Type: multipart/form-data; boundary=%s\r\nContent-Length: %d\r\n\r\n"
+         % (BOUNDARY, len(form)) + form, OK),
+        (b"PUT /put/put.bin HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\n" +
+         chunked(put, 100000), OK),
+        (b"POST /raw HTTP/1.1\r\n" + host +
+         b"Content-Type: application/octet-stream\r\nContent-Length: 5000\r\n\r\n" + up[:5000],
+         OK),
     ]
     pkts, t = [], 0
     cs, ss = 1000, 5000
