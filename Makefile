@@ -70,7 +70,7 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
 
 .PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz bench-spam \
-        fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-inline \
+        fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-import bench-inline \
         profile clean install uninstall tools
 .DEFAULT_GOAL := all
 
@@ -169,7 +169,9 @@ $(FUZZ_VM_OBJ) $(FUZZ_RT_OBJ) $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o): \
 $(FUZZ_VM_OBJ) $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ):
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ) $(FUZZ_VM_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %.inc,$^) $(LDLIBS)
+# the grammar VM's targets (fuzz-gvm, one per shipped grammar) share a body
+$(filter $(BUILD)/fuzz/fuzz-gvm%,$(FUZZ_BINS)): tests/fuzz/gvm-target.inc
 
 test-fuzz: $(FUZZ_BINS) $(BINS)
 	@if [ -n "$(FUZZ_BINS)" ]; then FUZZ_TIMES="$(FUZZ_KEY)" sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi
@@ -185,7 +187,7 @@ demo: $(BUILD)/.deps-ok
 verify: $(BUILD)/.deps-ok
 	@$(MAKE) --no-print-directory all
 	@sh tests/verify/run.sh $(BUILD)
-bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-inline profile: $(BUILD)/.deps-ok
+bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-import bench-inline profile: $(BUILD)/.deps-ok
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(BUILD) $@
 

@@ -84,7 +84,8 @@ enum { AST_REPEAT_UNTIL = 0, AST_REPEAT_WHILE = 1 };
 enum { AST_OUTPUT_FILE = 1, AST_OUTPUT_UNIX = 2 };
 /* `state KIND [NAME] in BACKEND;`: the state built-ins' tables (docs/spam.md) */
 enum { AST_STATE_LIST = 1, AST_STATE_BUCKET = 2, AST_STATE_WINDOW = 3, AST_STATE_SCORE = 4 };
-enum { AST_LOG_EVENT = 1, AST_LOG_TX = 2 };
+/* AST_LOG_ALERT: `log TYPE on EVENT alert { }`, an object for alerts only */
+enum { AST_LOG_EVENT = 1, AST_LOG_TX = 2, AST_LOG_ALERT = 3 };
 enum { AST_UNIT_NONE = 0, AST_UNIT_SIZE = 1, AST_UNIT_DURATION = 2, AST_UNIT_RATE = 3 };
 
 /* Rule attributes (ATTR ival). */

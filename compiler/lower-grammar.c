@@ -675,6 +675,10 @@ static void g_stmt(struct gx *g, const struct ast_node *st)
     case AST_RETURN:
         emit(g, SPU_OP_RET, 0, 0, 0, st);
         return;
+    case AST_TX_KEY:
+        lx_expr(&g->x, st->a);
+        emit(g, SPU_OP_G_TX_KEY, 0, 0, 0, st);
+        return;
     case AST_WITHIN:
     case AST_AT:
         lx_expr(&g->x, st->a);

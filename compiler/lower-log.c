@@ -50,7 +50,9 @@ void emit_logs(struct cg *cg)
         const struct sema_log *l = prog->logs[i];
         struct spu_blog bl = {
             .type = spu_bw_cstr(cg->bw, l->type),
-            .kind = l->kind == AST_LOG_TX ? SPU_LOG_TX : SPU_LOG_EVENT,
+            .kind = l->kind == AST_LOG_TX      ? SPU_LOG_TX
+                    : l->kind == AST_LOG_ALERT ? SPU_LOG_ALERT
+                                               : SPU_LOG_EVENT,
             .trigger = l->kind == AST_LOG_TX ? cg->proto_idx[l->proto->id] : l->event->id,
             .layout = l->layout->id,
             .first_entry = l->nentries ? l->entries[0]->id : 0,

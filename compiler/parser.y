@@ -295,6 +295,15 @@ proto_item
           $$->a = $4;
           $$->b = $6;
       }
+    | IDENT IDENT IDENT event_name IDENT '{' log_entries '}' {
+          expect_word(pc, $1, "log", @1);
+          expect_word(pc, $3, "on", @3);
+          expect_word(pc, $5, "alert", @5);
+          CHECK($$ = mk_name(pc, AST_LOG, $2, @2));
+          $$->ival = AST_LOG_ALERT;
+          $$->a = $4;
+          $$->b = $7;
+      }
     | IDENT IDENT IDENT KW_TRANSACTION '{' log_entries '}' {
           expect_word(pc, $1, "log", @1);
           expect_word(pc, $3, "on", @3);
@@ -593,6 +602,10 @@ g_stmt
           $$->len = $2->len;
       }
     | KW_RETURN ';' { NEW($$, AST_RETURN, @1); }
+    | KW_TRANSACTION KW_BY expr ';' {
+          NEW($$, AST_TX_KEY, @$);
+          $$->a = $3;
+      }
     | KW_WITHIN '(' expr ')' g_block {
           NEW($$, AST_WITHIN, @1);
           $$->a = $3;

@@ -246,7 +246,8 @@ static void logs(FILE *out, const struct sema_program *p)
             fprintf(out, "log %s #%u on transaction %s\n", l->type, l->id, l->proto->name);
             layout(out, l->layout, "  ");
         } else {
-            fprintf(out, "log %s #%u on %s\n", l->type, l->id, l->event->name);
+            fprintf(out, "log %s #%u on %s%s\n", l->type, l->id, l->event->name,
+                    l->kind == AST_LOG_ALERT ? " alert" : "");
         }
         logents(out, l->entries, l->nentries, 2);
     }

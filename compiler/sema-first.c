@@ -100,7 +100,7 @@ bool sema_unit_first(struct sema *s, struct sema_unit *u)
     bool ok = false;
     for (; st; st = st->next) {
         if (st->kind == AST_VAR || st->kind == AST_ASSIGN || st->kind == AST_EVENT ||
-            st->kind == AST_ANOMALY)
+            st->kind == AST_ANOMALY || st->kind == AST_TX_KEY)
             continue;
         if (st->kind == AST_SEQ)
             ok = first_seq(s, u->proto, st, &u->first, &bad);

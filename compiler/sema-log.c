@@ -285,7 +285,7 @@ static void log_decl(struct sema *s, struct sema_proto *p, struct ast_node *d)
     lc.e.lang = SRC_LANG_RULES;
     lc.e.no_actions = true;
     lc.e.nlocals = &nl;
-    if (lg->kind == AST_LOG_EVENT) {
+    if (lg->kind == AST_LOG_EVENT || lg->kind == AST_LOG_ALERT) {
         struct sema_event *e = sema_find_event(s, d->a->name);
         if (!e || e->kind != SEMA_EVENT_GRAMMAR) {
             sema_error(s, d->a->loc, "unknown event '%s'", d->a->name);

@@ -659,6 +659,15 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
     case AST_STOP:
     case AST_RETURN:
         return true;
+    case AST_TX_KEY: {
+        const struct sema_type *k = sema_expr(&g->e, st->a);
+        if (k->base != SPU_T_INT && k->base != SPU_T_ANY) {
+            char x[96];
+            sema_error(s, st->a->loc, "type mismatch: transaction by takes an int, got %s",
+                       sema_type_str(k, x, sizeof(x)));
+        }
+        return false;
+    }
     case AST_WITHIN:
     case AST_AT: {
         const struct sema_type *n = sema_expr(&g->e, st->a);

@@ -249,7 +249,7 @@ struct sema_logent {
 struct sema_log {
     const char *type;                 /* EVE event_type */
     const struct ast_node *decl;      /* LOG */
-    int kind;                         /* AST_LOG_EVENT or AST_LOG_TX */
+    int kind;                         /* AST_LOG_EVENT, AST_LOG_TX or AST_LOG_ALERT */
     const struct sema_event *event;   /* EVENT */
     const struct sema_proto *proto;   /* TX: the protocol; EVENT: the event's */
     const struct sema_layout *layout; /* EVENT: the event's record; TX: the transaction layout */

@@ -31,8 +31,8 @@ else
     echo "== no grammars or rules shipped yet: spurun decodes, tracks flows and logs them"
 fi
 
-echo "== spurun -r examples/demo.pcap $bundle_args -l $OUT"
+echo "== spurun -r examples/demo.pcap $bundle_args --force-magic -l $OUT"
 # shellcheck disable=SC2086
-"$BUILD/spurun" -r examples/demo.pcap $bundle_args -l "$OUT"
+"$BUILD/spurun" -r examples/demo.pcap $bundle_args --force-magic -l "$OUT"
 echo "== what spurun found ($OUT/eve.json)"
 python3 examples/summarize.py "$OUT/eve.json"

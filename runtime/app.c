@@ -486,11 +486,16 @@ static int64_t hook_now(void *ctx)
 }
 
 /* magic(): libmagic's description of a file's bytes (fileinfo.magic).
- * The database is loaded by the first file a worker sees. */
+ * The database is loaded by the first file a worker sees. Only with
+ * --force-magic (as Suricata's force-magic): libmagic walks its whole
+ * database for each text file (about 1 ms), which made it most of the app
+ * layer's cost on web traffic. */
 static const char *hook_magic(void *ctx, const uint8_t *p, size_t n)
 {
     const struct app_flow *af = ctx;
     struct app *a = af->app;
+    if (a->cfg.no_magic)
+        return NULL;
     if (!a->magic && !a->magic_failed) {
         a->magic = magic_open(MAGIC_NONE);
         if (!a->magic || magic_load(a->magic, NULL) != 0) {
@@ -638,7 +643,8 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
             return false;
         }
     }
-    if (af->npieces && af->piece_dir[af->npieces - 1] == dir) {
+    /* a datagram stays a piece of its own (its bounds are messages') */
+    if (af->npieces && af->piece_dir[af->npieces - 1] == dir && af->flow->key.proto != 17) {
         af->piece_len[af->npieces - 1] += (uint32_t)n;
     } else {
         if (af->npieces == sizeof(af->piece_dir))
@@ -658,7 +664,10 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         return;
     stats_add(&af->app->st, CNT_SPU_APP_BYTES, n);
     af->cur_dir = dir;
-    int rc = spu_gvm_feed(af->conn, (unsigned)(dir ^ af->swap), p, n);
+    /* over UDP each datagram is a whole number of messages */
+    int rc = af->flow->key.proto == 17
+                 ? spu_gvm_datagram(af->conn, (unsigned)(dir ^ af->swap), p, n)
+                 : spu_gvm_feed(af->conn, (unsigned)(dir ^ af->swap), p, n);
     if (rc == SPU_DONE)
         af->done[dir] = 1;
     else if (rc < 0) {

@@ -34,6 +34,7 @@
 #include "stats.h"
 #include "stream.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct spu_bundle;
@@ -87,6 +88,7 @@ struct app_cfg {
     struct app_pub *pub;               /* borrowed, outlives the app; when not NULL
                                         * the grammar sets published there are
                                         * used and bundles/nbundles ignored */
+    bool no_magic;                     /* magic() is null: libmagic never runs */
 };
 
 struct app;

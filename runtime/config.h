@@ -95,6 +95,7 @@ struct config {
     char spool_buf[4200];
     const char *filestore;   /* --filestore DIR: files of the app layer stored there */
     uint64_t filestore_cap;  /* --filestore-cap BYTES stored by the run at most */
+    bool force_magic;        /* --force-magic: files typed by libmagic (else magic() null) */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

@@ -127,14 +127,75 @@ static json_t *spu_base(const struct detect_worker *w)
     return spu;
 }
 
+static void alert_base_clear(struct detect_event *c)
+{
+    json_decref(c->alert_base.env);
+    json_decref(c->alert_base.tx);
+    json_decref(c->alert_base.spu_tx);
+    json_decref(c->alert_base.bundle);
+    memset(&c->alert_base, 0, sizeof(c->alert_base));
+}
+
+/* The parts of an alert record that the event's other alerts on the same
+ * record share (c->alert_base), built once: an alert of an HTTP request
+ * that raises six alerts used to build its envelope and run the grammar's
+ * log declarations six times. The keys come out in the order they had
+ * when each alert was built alone: the envelope, "alert", the protocol
+ * objects not already in the record, then "spu". false: out of memory. */
+static bool alert_base_get(struct detect_worker *w)
+{
+    struct detect_event *c = &w->cur;
+    if (c->alert_base.env && c->alert_base.db == c->db && c->alert_base.ev == c->ev &&
+        c->alert_base.rec == c->rec)
+        return true;
+    alert_base_clear(c);
+    json_t *env = begin(w, "alert");
+    json_t *all = json_object(), *spu = json_object(), *tx = json_object();
+    json_t *bundle = spu_base(w);
+    if (!env || !all || !spu || !tx || !bundle || json_object_update(all, env) != 0 ||
+        json_object_set_new(all, "alert", json_null()) != 0)
+        goto fail;
+    struct spu_error e = {0};
+    c->alert_base.tx_failed = detect_alert_tx(w, all, spu, &e) != SPU_OK;
+    const char *k;
+    json_t *v;
+    json_object_foreach(all, k, v)
+    {
+        if (!json_object_get(env, k) && strcmp(k, "alert") != 0 && json_object_set(tx, k, v) != 0)
+            goto fail;
+    }
+    c->alert_base.db = c->db;
+    c->alert_base.ev = c->ev;
+    c->alert_base.rec = c->rec;
+    c->alert_base.env = env;
+    c->alert_base.tx = tx;
+    c->alert_base.spu_tx = json_incref(json_object_get(spu, "tx"));
+    c->alert_base.bundle = json_incref(json_object_get(bundle, "bundle"));
+    json_decref(all);
+    json_decref(spu);
+    json_decref(bundle);
+    return true;
+fail:
+    json_decref(env);
+    json_decref(all);
+    json_decref(spu);
+    json_decref(tx);
+    json_decref(bundle);
+    return false;
+}
+
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
 {
     const struct detect_bundle *db = w->cur.db;
     const struct spu_brule *r = &spu_bundle_view(db->b)->rules[w->cur.rule];
     const struct class_entry *ce = db->cls[w->cur.rule];
-    json_t *rec = begin(w, "alert");
-    if (!rec)
+    if (!alert_base_get(w))
         return NULL;
+    json_t *rec = json_object();
+    if (!rec || json_object_update(rec, w->cur.alert_base.env) != 0) {
+        json_decref(rec);
+        return NULL;
+    }
     json_t *a = json_object();
     json_object_set_new(a, "action", json_string("allowed"));
     json_object_set_new(a, "gid", json_integer(r->gid));
@@ -174,9 +235,12 @@ json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *arg
         json_object_set_new(a, "metadata", m);
     }
     json_object_set_new(rec, "alert", a);
-    json_t *spu = spu_base(w);
-    struct spu_error e = {0};
-    if (detect_alert_tx(w, rec, spu, &e) != SPU_OK)
+    json_object_update(rec, w->cur.alert_base.tx);
+    json_t *spu = json_object();
+    json_object_set(spu, "bundle", w->cur.alert_base.bundle);
+    if (w->cur.alert_base.spu_tx)
+        json_object_set(spu, "tx", w->cur.alert_base.spu_tx);
+    if (w->cur.alert_base.tx_failed)
         dc_inc(w, DC_RECORD_ERRORS);
     if (argc > 1 && args[1].type == SPU_T_STR)
         json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));
@@ -278,6 +342,7 @@ void detect_flush_event(struct detect_worker *w)
     c->npending = 0;
     json_decref(c->rewrites);
     c->rewrites = NULL;
+    alert_base_clear(c);
 }
 
 /* ---- explain ---- */

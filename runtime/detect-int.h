@@ -235,6 +235,17 @@ struct detect_event {
     const struct spu_bundle *src; /* app events: the bundle whose layouts rec uses */
     int64_t rw_body;  /* inline rewrites: bytes the body grew by (rewrite-msg.c) */
     bool rw_fix;      /* a Content-Length to fix at the event's end */
+    /* What every alert of the event on one (bundle, event, record) has
+     * alike, built at its first alert (detect-eve.c) and shared by
+     * reference: the envelope, the transaction's protocol objects in
+     * order, spu.tx and spu.bundle. Empty (env NULL) between events. */
+    struct {
+        const struct detect_bundle *db;
+        uint32_t ev;
+        const struct spu_record *rec;
+        json_t *env, *tx, *spu_tx, *bundle;
+        bool tx_failed;
+    } alert_base;
 };
 
 /* A worker's mapping of one source bundle's events to a slot's bundle. */
@@ -402,7 +413,8 @@ int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args,
 json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_value_json(const struct spu_value *v, unsigned depth);
-/* Write the event's pending records, applying its verdict. */
+/* Write the event's pending records, applying its verdict; forget the
+ * event's shared alert parts. */
 void detect_flush_event(struct detect_worker *w);
 /* An explain record for the event just selected. */
 void detect_explain(struct detect_worker *w, const struct spu_cands *c);

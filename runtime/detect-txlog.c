@@ -5,8 +5,9 @@
  * the EVE logs of the app layer are built: from the grammar's `log`
  * declarations (evelog.h), run on the records around the event. For the
  * event's record and each record enclosing it (rec->parent), nearest
- * first: the `log ... on EVENT` declarations of the events raised with a
- * record of that layout, and the `log ... on transaction` declarations of
+ * first: the `log ... on EVENT` declarations (and the `log ... on EVENT
+ * alert` ones, made for alerts only) of the events raised with a record of
+ * that layout, and the `log ... on transaction` declarations of
  * the event's protocol with the record and its pair (client and server are
  * told apart by layout). The first object of each type wins; the `spu`
  * extras of the logs are left out (the alert has its own), except `spu.tx`
@@ -61,9 +62,9 @@ int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct sp
         if (!r->layout)
             continue;
         for (uint32_t e = 0; e < v->nevents; e++) {
-            if (v->events[e].layout != r->layout->id || !evelog_has_event(b, e))
+            if (v->events[e].layout != r->layout->id || !evelog_has_alert(b, e))
                 continue;
-            int rc = evelog_event(w->el, b, e, r, merge, &t, err);
+            int rc = evelog_alert_event(w->el, b, e, r, merge, &t, err);
             if (rc != SPU_OK)
                 return rc;
         }

@@ -3,11 +3,13 @@
 
 #include "decode.h"
 #include "err.h"
+#include "eve-json.h"
 #include "flow.h"
 #include "output.h"
 #include "stats.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Civil date of a day count since 1970-01-01 (proleptic Gregorian). */
@@ -218,15 +220,16 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
 static int emit_kept(struct eve_writer *w, json_t *rec)
 {
     char stackbuf[4096];
-    size_t n = json_dumpb(rec, stackbuf, sizeof(stackbuf), JSON_COMPACT);
+    size_t n = eve_json_dumpb(rec, stackbuf, sizeof(stackbuf));
     int rc;
     if (n == 0) {
         rc = SPU_ENOMEM;
     } else if (n <= sizeof(stackbuf)) {
         rc = output_producer_line(w->out, stackbuf, n);
     } else {
-        char *big = json_dumps(rec, JSON_COMPACT);
-        rc = big ? output_producer_line(w->out, big, strlen(big)) : SPU_ENOMEM;
+        char *big = malloc(n);
+        rc = big && eve_json_dumpb(rec, big, n) == n ? output_producer_line(w->out, big, n)
+                                                     : SPU_ENOMEM;
         free(big);
     }
     if (rc == SPU_OK)

@@ -66,6 +66,11 @@ bool evelog_has_event(const struct spu_bundle *b, uint32_t event)
     return has(b, SPU_LOG_EVENT, event);
 }
 
+bool evelog_has_alert(const struct spu_bundle *b, uint32_t event)
+{
+    return has(b, SPU_LOG_EVENT, event) || has(b, SPU_LOG_ALERT, event);
+}
+
 bool evelog_has_tx(const struct spu_bundle *b, uint32_t proto)
 {
     return has(b, SPU_LOG_TX, proto);
@@ -206,9 +211,11 @@ static int fire(struct evelog *el, const struct spu_bundle *b, const struct spu_
     return SPU_OK;
 }
 
-int evelog_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
-                 const struct spu_record *rec, evelog_emit_fn emit, void *ctx,
-                 struct spu_error *err)
+/* The objects of the `log ... on EVENT` declarations (with `alerts`, the
+ * alert-only ones too). */
+static int event_logs(struct evelog *el, const struct spu_bundle *b, uint32_t event,
+                      const struct spu_record *rec, int alerts, evelog_emit_fn emit, void *ctx,
+                      struct spu_error *err)
 {
     const struct spu_bview *v = spu_bundle_view(b);
     if (event >= v->nevents)
@@ -217,10 +224,25 @@ int evelog_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
         return spu_error_set(err, SPU_EINVAL, "record of another layout than event %u's", event);
     int rc = SPU_OK;
     for (uint32_t i = 0; i < v->nlogs && rc == SPU_OK; i++)
-        if (v->logs[i].kind == SPU_LOG_EVENT && v->logs[i].trigger == event)
+        if ((v->logs[i].kind == SPU_LOG_EVENT || (alerts && v->logs[i].kind == SPU_LOG_ALERT)) &&
+            v->logs[i].trigger == event)
             rc = fire(el, b, &v->logs[i], rec, emit, ctx, err);
     spu_vm_reset(el->vm);
     return rc;
+}
+
+int evelog_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
+                 const struct spu_record *rec, evelog_emit_fn emit, void *ctx,
+                 struct spu_error *err)
+{
+    return event_logs(el, b, event, rec, 0, emit, ctx, err);
+}
+
+int evelog_alert_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
+                       const struct spu_record *rec, evelog_emit_fn emit, void *ctx,
+                       struct spu_error *err)
+{
+    return event_logs(el, b, event, rec, 1, emit, ctx, err);
 }
 
 /* The transaction record of layout `lid`: each REC field gets the client

@@ -57,6 +57,9 @@ void evelog_free(struct evelog *el);
 /* Does bundle b declare a log on event `event` / on transactions of
  * protocol `proto`? (Cheap: lets the caller skip work.) */
 bool evelog_has_event(const struct spu_bundle *b, uint32_t event);
+/* ... or an `alert` one (`log TYPE on EVENT alert { }`: objects for the
+ * alerts raised on EVENT only, never EVE records of their own)? */
+bool evelog_has_alert(const struct spu_bundle *b, uint32_t event);
 bool evelog_has_tx(const struct spu_bundle *b, uint32_t proto);
 
 /* Emit the objects of every `log ... on EVENT` of bundle b for event
@@ -67,6 +70,11 @@ bool evelog_has_tx(const struct spu_bundle *b, uint32_t proto);
 int evelog_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
                  const struct spu_record *rec, evelog_emit_fn emit, void *ctx,
                  struct spu_error *err);
+/* The same for an alert raised on `event`: the alert-only declarations
+ * (`log TYPE on EVENT alert { }`) too. */
+int evelog_alert_event(struct evelog *el, const struct spu_bundle *b, uint32_t event,
+                       const struct spu_record *rec, evelog_emit_fn emit, void *ctx,
+                       struct spu_error *err);
 
 /* Emit the objects of every `log ... on transaction` of protocol `proto`
  * (bundle protocol index) for one transaction: `client` is the client

@@ -517,7 +517,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
                              c->filestore, c->filestore_cap, &r->filestore_used,
-                             c->app_memcap, &r->app_memuse, r->gpub};
+                             c->app_memcap, &r->app_memuse, r->gpub,
+                             !c->force_magic};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);

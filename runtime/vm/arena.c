@@ -187,6 +187,43 @@ void *spu_arena_grow(struct spu_arena *a, void *p, size_t old, size_t new_size)
     return d;
 }
 
+void *spu_arena_regrow(struct spu_arena *a, void *p, size_t old, size_t new_size)
+{
+    if (new_size <= old || !p)
+        return spu_arena_grow(a, p, old, new_size);
+    struct chunk *h = a->head;
+    size_t n = round_up(new_size);
+    if (n < new_size) /* overflow */
+        return NULL;
+    if (p == a->last && h && (unsigned char *)p + a->last_size == h->data + h->used &&
+        h->used - a->last_size + n <= h->size)
+        return spu_arena_grow(a, p, old, new_size); /* in place */
+    size_t on = round_up(old);
+    struct chunk **link = &a->head, *c = a->head;
+    while (c && (void *)c->data != p)
+        link = &c->next, c = c->next;
+    if (!c || c->used != on) /* not the only block of its chunk */
+        return spu_arena_grow(a, p, old, new_size);
+    if (a->cap && a->held - c->size + n > a->cap) {
+        a->refused++;
+        return NULL;
+    }
+    size_t was = c->size;
+    struct chunk *nc = realloc(c, sizeof(*nc) + n);
+    if (!nc)
+        return NULL;
+    *link = nc;
+    nc->size = n;
+    nc->used = n;
+    a->held = a->held - was + n;
+    a->used = a->used - on + n;
+    if (a->last == p || nc == a->head) {
+        a->last = nc->data;
+        a->last_size = n;
+    }
+    return nc->data;
+}
+
 size_t spu_arena_used(const struct spu_arena *a) { return a->used; }
 size_t spu_arena_held(const struct spu_arena *a) { return a->held; }
 size_t spu_arena_cap(const struct spu_arena *a) { return a->cap; }

@@ -45,6 +45,14 @@ char *spu_arena_sprintf(struct spu_arena *a, const char *fmt, ...)
  * valid). */
 void *spu_arena_grow(struct spu_arena *a, void *p, size_t old, size_t new_size);
 
+/* Like spu_arena_grow, for a buffer nothing else points into: when `p`
+ * cannot grow in place but is alone in its chunk (a block larger than the
+ * chunk size gets one of its own), the chunk is resized with realloc, so the
+ * old bytes are not kept beside the new ones. A buffer grown by doubling
+ * then holds about its size, not the sum of its copies. On success `p` is
+ * invalid (use the result); on failure (NULL) it stays valid. */
+void *spu_arena_regrow(struct spu_arena *a, void *p, size_t old, size_t new_size);
+
 /* Accounting: bytes handed out (sum of sizes, rounded) and bytes held
  * (chunks from malloc, the figure that counts against memory caps). */
 size_t spu_arena_used(const struct spu_arena *a);

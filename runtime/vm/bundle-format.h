@@ -383,7 +383,9 @@ struct spu_bmeta {
  * parent's index), so nesting is finite. Without subs, records become
  * objects of all their fields. A log's top entries are
  * [first_entry, first_entry + nentries). */
-enum { SPU_LOG_EVENT = 1, SPU_LOG_TX = 2 };
+/* SPU_LOG_ALERT: like EVENT, but the object is only for the alerts raised on the
+ * event (runtime/detect-txlog.c), never an EVE record of its own */
+enum { SPU_LOG_EVENT = 1, SPU_LOG_TX = 2, SPU_LOG_ALERT = 3 };
 #define SPU_LOG_MAX_DEPTH 8u /* a log's entries are depth 1, their subs 2, ... */
 struct spu_blog {
     struct spu_bstr type;  /* EVE event_type, the object's key */

@@ -784,9 +784,11 @@ static void dump_logs(FILE *out, const struct spu_bundle *b, struct sb *s)
         const struct spu_blog *l = &v->logs[i];
         sbf(s, "  log ");
         sbname(s, b, l->type);
-        if (l->kind == SPU_LOG_EVENT) {
+        if (l->kind != SPU_LOG_TX) {
             sbf(s, " on ");
             sbname(s, b, v->events[l->trigger].name);
+            if (l->kind == SPU_LOG_ALERT)
+                sbf(s, " alert");
         } else {
             sbf(s, " on transaction ");
             sbname(s, b, v->protos[l->trigger].name);

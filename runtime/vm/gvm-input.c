@@ -135,7 +135,8 @@ void gvm_buf_add(struct gctx *c, struct spu_arena *a, struct gbuf *b, const uint
             cap = want;
         if (cap > b->limit)
             cap = want > b->limit ? want : b->limit;
-        uint8_t *q = spu_arena_grow(a, (void *)b->p, b->cap, cap);
+        /* a buffer owns its bytes until gvm_buf_value: the old copy can go */
+        uint8_t *q = spu_arena_regrow(a, (void *)b->p, b->cap, cap);
         if (!q) {
             b->truncated = 1;
             limit_anomaly(c);

@@ -42,7 +42,9 @@ enum {
 };
 
 /* Context status. */
-enum { GS_IDLE, GS_RUN, GS_RESYNC, GS_STOPPED, GS_DONE };
+/* GS_DGRAM: a datagram's parse failed; the rest of it is skipped and the
+ * next datagram restarts the driver (spu_gvm_datagram). */
+enum { GS_IDLE, GS_RUN, GS_RESYNC, GS_STOPPED, GS_DONE, GS_DGRAM };
 
 /* Bytes produced by an op or stored by a sink: a view into the context's
  * current chunk while they lie there contiguously, else a copy in an
@@ -76,6 +78,8 @@ struct gmsg {
     uint8_t trunc_hit;   /* field_truncated anomaly raised */
     uint8_t entry;       /* a sub-stream's entry: no transaction */
     uint8_t ended;       /* its program returned or was aborted */
+    uint8_t has_key;     /* `transaction by` gave it a key */
+    int64_t key;
     uint8_t early;       /* server message paired with a client message still
                           * in progress (owned by the client context until
                           * it ends) */
@@ -176,6 +180,7 @@ struct gctx {
     uint8_t stop_here;  /* this context ran G_STOP */
     uint8_t rs_skip;    /* resync: drop one byte before scanning */
     uint8_t oom;        /* memory ran out: the context stopped */
+    uint8_t dgram;      /* fed by datagrams: a failure waits for the next one */
     uint32_t entry;     /* driver or sub-stream entry program */
     uint32_t depth_base;
     uint64_t tx_inherit;/* sub-stream: tx id of the opener's message */
@@ -414,6 +419,9 @@ void gvm_msg_release(struct spu_gvm_conn *conn, struct gmsg *m);
 /* The client message the next server message would pair with: the
  * oldest waiting one, else the client message in progress that no server
  * message has paired with yet; NULL when none. */
+/* `transaction by KEY;` (G_TX_KEY) in the message in progress; see
+ * gvm-msg.c. */
+void gvm_tx_key(struct gctx *c, const struct spu_value *key);
 struct gmsg *gvm_pair_candidate(const struct spu_gvm_conn *conn);
 /* A context with a message in progress goes away: unlink or release the
  * message paired with m (which the caller releases). */

@@ -173,6 +173,76 @@ struct gmsg *gvm_pair_candidate(const struct spu_gvm_conn *conn)
     return q && q->role == GR_CLIENT && !q->pair && !q->ended ? q : NULL;
 }
 
+/* Undo the pairing of server message m made at its start: a client
+ * message taken from the queue goes back to its head (it was the oldest);
+ * one still in progress forgets m. */
+static void unpair_server(struct spu_gvm_conn *conn, struct gmsg *m)
+{
+    struct gmsg *q = m->pair;
+    if (!q)
+        return;
+    m->pair = NULL;
+    m->rec->pair = NULL;
+    q->rec->pair = NULL;
+    if (m->early) {
+        m->early = 0;
+        q->pair = NULL;
+        return;
+    }
+    q->next = conn->txq;
+    conn->txq = q;
+    if (!conn->txq_tail)
+        conn->txq_tail = q;
+    conn->ntxq++;
+}
+
+/* `transaction by KEY;`: the key of the outermost message in progress of
+ * a direction (a sub-stream keeps its opener's transaction; keys are
+ * ints). A client message keeps it for the server message to find; a
+ * server message whose start paired it with a client message of another
+ * key (or none) pairs instead with the oldest waiting client message of
+ * its key, or, when none waits, stands alone in a transaction of its own
+ * (DNS answers find their query by id, in whatever order they come). */
+void gvm_tx_key(struct gctx *c, const struct spu_value *key)
+{
+    struct spu_gvm_conn *conn = c->conn;
+    struct gmsg *m = c->msg;
+    if (c->level || !m || key->type != SPU_T_INT)
+        return;
+    while (m->outer)
+        m = m->outer;
+    m->has_key = 1;
+    m->key = key->u.i;
+    if (m->role != GR_SERVER)
+        return;
+    if (m->pair && m->pair->has_key && m->pair->key == m->key)
+        return;
+    int had_pair = m->pair != NULL;
+    unpair_server(conn, m);
+    struct gmsg *prev = NULL, *q = conn->txq;
+    while (q && !(q->has_key && q->key == m->key)) {
+        prev = q;
+        q = q->next;
+    }
+    if (!q) {
+        if (had_pair) /* its id was its client's */
+            m->tx_id = conn->next_tx++;
+        return;
+    }
+    if (prev)
+        prev->next = q->next;
+    else
+        conn->txq = q->next;
+    if (conn->txq_tail == q)
+        conn->txq_tail = prev;
+    conn->ntxq--;
+    q->next = NULL;
+    m->pair = q;
+    m->tx_id = q->tx_id;
+    m->rec->pair = q->rec;
+    q->rec->pair = m->rec;
+}
+
 void gvm_msg_drop_pair(struct spu_gvm_conn *conn, struct gmsg *m)
 {
     struct gmsg *q = m->pair;

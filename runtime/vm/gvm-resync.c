@@ -74,6 +74,10 @@ int gvm_fail(struct gctx *c, const char *what, const char *detail)
 void gvm_resync_enter(struct gctx *c)
 {
     const struct spu_bproto *P = c->P;
+    if (c->dgram && !c->oom && !c->level) {
+        c->status = GS_DGRAM;
+        return;
+    }
     if (c->oom || c->level || P->resync[c->dir] == SPU_NONE) {
         c->status = GS_STOPPED;
         return;

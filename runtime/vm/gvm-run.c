@@ -476,6 +476,13 @@ frame:
         what[k] = '\0';
         return gvm_fail(c, what, what);
     }
+    VM_CASE(G_TX_KEY)
+    {
+        GOP_ENTER();
+        sp--;
+        gvm_tx_key(c, sp);
+        VM_NEXT();
+    }
     VM_CASE(G_ANOMALY)
     {
         GOP_ENTER();

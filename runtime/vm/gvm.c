@@ -449,6 +449,38 @@ int spu_gvm_feed(struct spu_gvm_conn *conn, unsigned dir, const uint8_t *data, s
     return finish_call(conn, c);
 }
 
+/* Nothing of the datagram is left inside a message: every byte consumed
+ * and no message past its first byte. */
+static int at_boundary(const struct gctx *c)
+{
+    return c->pos == c->end && (!c->msg || c->msg->start == c->pos);
+}
+
+int spu_gvm_datagram(struct spu_gvm_conn *conn, unsigned dir, const uint8_t *data, size_t len)
+{
+    struct gctx *c = NULL;
+    int rc = enter(conn, dir, &c);
+    if (rc != SPU_OK)
+        return rc;
+    c->dgram = 1;
+    if (c->status == GS_DGRAM) /* the previous datagram failed: start afresh here */
+        gvm_driver_start(c);
+    dir_start(c);
+    if (c->status == GS_RUN) {
+        conn->st.bytes += len;
+        conn->g->st.bytes += len;
+        gvm_ctx_feed(c, data, len);
+        if (c->status == GS_RUN && !conn->stop_req && !at_boundary(c))
+            gvm_fail(c, "truncated", "the datagram ended inside a message");
+    }
+    if (c->status == GS_DGRAM) { /* drop what the failed parse held */
+        c->hold_len = 0;
+        c->hold_base = c->end;
+        c->pos = c->chunk_base = c->end;
+    }
+    return finish_call(conn, c);
+}
+
 int spu_gvm_gap(struct spu_gvm_conn *conn, unsigned dir, uint64_t len)
 {
     struct gctx *c = NULL;
@@ -489,7 +521,7 @@ int spu_gvm_eof(struct spu_gvm_conn *conn, unsigned dir)
             c->status = GS_DONE; /* nothing ever came */
         gvm_ctx_eof(c);
         c->eof = 1;
-        if (c->status == GS_RUN || c->status == GS_RESYNC)
+        if (c->status == GS_RUN || c->status == GS_RESYNC || c->status == GS_DGRAM)
             c->status = GS_DONE;
     }
     if (dir == SPU_DIR_SERVER && !conn->server_done && !conn->stop_req) {

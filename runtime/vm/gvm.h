@@ -136,6 +136,14 @@ void spu_gvm_conn_free(struct spu_gvm_conn *conn);
  * anomalies and the direction resyncs. */
 int spu_gvm_feed(struct spu_gvm_conn *conn, unsigned dir, const uint8_t *data, size_t len);
 
+/* One datagram of direction `dir` (UDP): a whole number of messages.
+ * Parsed as by spu_gvm_feed; then a message left unfinished where the
+ * datagram ends (truncated, or bytes after the last message) is aborted
+ * with anomaly "proto.truncated", and after any parse error the rest of
+ * the datagram is skipped and the next datagram starts a new message:
+ * nothing of one datagram reaches the next. Do not mix with
+ * spu_gvm_feed on the same direction. Returns as spu_gvm_feed. */
+int spu_gvm_datagram(struct spu_gvm_conn *conn, unsigned dir, const uint8_t *data, size_t len);
 /* `len` bytes of direction `dir` were lost (reassembly gap): anomaly
  * "proto.gap", the message in progress is aborted and the direction
  * resyncs after the gap. Returns as spu_gvm_feed. */

@@ -32,6 +32,21 @@ struct spu_index {
     uint32_t group_serial;
     struct spu_index_stats st;
     struct spu_index_rule_stats *rs;
+    /* The unindexed rules of each event, split: those without literals
+     * (always candidates: plain[plain_off[ev]..plain_off[ev + 1]]) and the
+     * prefiltered ones (unpf[r] = 1; n_unpf[ev] of them), which become
+     * candidates from the prefilter's hits alone, so an event does not
+     * walk every unindexed rule of a large imported set. Their drops are
+     * counted per event (ev_seen) instead of per rule. */
+    uint32_t nevents;
+    uint32_t *plain, *plain_off;
+    uint8_t *unpf;
+    uint32_t *n_unpf;
+    uint64_t *ev_seen;
+    uint64_t *unpf_pass;
+    uint32_t *rule_event; /* the event of each rule */
+    uint32_t *hit; /* rules with a literal found this event */
+    uint32_t nhit;
 };
 
 struct spu_index *spu_index_new(struct spu_error *err)
@@ -57,6 +72,18 @@ static void free_arrays(struct spu_index *ix)
     free(ix->sel);
     free(ix->sel_how);
     free(ix->rs);
+    free(ix->plain);
+    free(ix->plain_off);
+    free(ix->unpf);
+    free(ix->n_unpf);
+    free(ix->ev_seen);
+    free(ix->unpf_pass);
+    free(ix->hit);
+    free(ix->rule_event);
+    ix->plain = ix->plain_off = ix->n_unpf = ix->hit = ix->rule_event = NULL;
+    ix->ev_seen = NULL;
+    ix->unpf = NULL;
+    ix->unpf_pass = NULL;
     ix->rule_stamp = ix->pf_stamp = ix->pf_found = ix->pf_group = NULL;
     ix->node_stamp = ix->key_stamp = ix->stack = ix->sel = NULL;
     ix->rule_how = ix->node_nocase = ix->sel_how = NULL;
@@ -82,7 +109,65 @@ const struct spu_index_stats *spu_index_stats(const struct spu_index *ix)
 struct spu_index_rule_stats spu_index_rule_stats(const struct spu_index *ix, uint32_t rule)
 {
     struct spu_index_rule_stats z = {0, 0, 0, 0};
-    return ix->rs && rule < ix->nrules ? ix->rs[rule] : z;
+    if (!ix->rs || rule >= ix->nrules)
+        return z;
+    struct spu_index_rule_stats r = ix->rs[rule];
+    if (ix->unpf[rule]) /* every event of its kind but those it passed */
+        r.prefilter_drop += ix->ev_seen[ix->rule_event[rule]] - ix->unpf_pass[rule];
+    return r;
+}
+
+/* The rules of event ev that no tree node lists: all of the event's
+ * rules when it has no tree. */
+static const uint32_t *unindexed_of(const struct spu_bundle *b, uint32_t ev, uint32_t *n)
+{
+    const struct spu_bview *v = &b->v;
+    const struct spu_bevent *e = &v->events[ev];
+    if (e->index_root == SPU_NONE) {
+        *n = e->nrules;
+        return e->nrules ? &v->u32[e->rules] : NULL;
+    }
+    return spu_bundle_unindexed(b, ev, n);
+}
+
+static int split_unindexed(struct spu_index *ix, const struct spu_bundle *b)
+{
+    const struct spu_bview *v = &b->v;
+    size_t nr = v->nrules ? v->nrules : 1, ne = (size_t)v->nevents + 1;
+    ix->plain = calloc(nr, sizeof(uint32_t));
+    ix->plain_off = calloc(ne, sizeof(uint32_t));
+    ix->unpf = calloc(nr, 1);
+    ix->n_unpf = calloc(ne, sizeof(uint32_t));
+    ix->ev_seen = calloc(ne, sizeof(uint64_t));
+    ix->unpf_pass = calloc(nr, sizeof(uint64_t));
+    ix->hit = calloc(nr, sizeof(uint32_t));
+    ix->rule_event = calloc(nr, sizeof(uint32_t));
+    if (!ix->plain || !ix->plain_off || !ix->unpf || !ix->n_unpf || !ix->ev_seen ||
+        !ix->unpf_pass || !ix->hit || !ix->rule_event)
+        return SPU_ENOMEM;
+    for (uint32_t r = 0; r < v->nrules; r++)
+        ix->rule_event[r] = v->rules[r].event;
+    uint32_t k = 0;
+    for (uint32_t ev = 0; ev < v->nevents; ev++) {
+        ix->plain_off[ev] = k;
+        uint32_t n;
+        const uint32_t *un = unindexed_of(b, ev, &n);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t r = un[i];
+            if (r >= v->nrules)
+                continue;
+            if ((v->rules[r].flags & SPU_RF_PREFILTERED) && !ix->unpf[r] &&
+                v->rules[r].event == ev) {
+                ix->unpf[r] = 1;
+                ix->n_unpf[ev]++;
+            } else if (!ix->unpf[r] && k < nr) {
+                ix->plain[k++] = r;
+            }
+        }
+    }
+    ix->plain_off[v->nevents] = k;
+    ix->nevents = v->nevents;
+    return SPU_OK;
 }
 
 /* Size everything for bundle b (a bundle seen for the first time). */
@@ -111,6 +196,8 @@ static int adopt(struct spu_index *ix, const struct spu_bundle *b)
         !ix->key_stamp || !ix->key_val)
         return SPU_ENOMEM;
     if (spu_prefilter_scratch(b->pf, &ix->scratch) != SPU_OK)
+        return SPU_ENOMEM;
+    if (split_unindexed(ix, b) != SPU_OK)
         return SPU_ENOMEM;
     for (uint32_t i = 0; i < v->ninodes; i++) {
         const struct spu_binode *n = &v->inodes[i];
@@ -309,6 +396,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
         ix->pf_stamp[r] = ix->epoch;
         ix->pf_found[r] = 0;
         ix->pf_group[r] = 0;
+        ix->hit[ix->nhit++] = r;
     }
     if (ix->pf_group[r] != s->serial) {
         ix->pf_group[r] = s->serial;
@@ -330,6 +418,7 @@ static void prefilter(struct sel_ctx *c, uint32_t ev)
     struct spu_index *ix = c->ix;
     const struct spu_bview *v = &c->b->v;
     const struct spu_prefilter *pf = c->b->pf;
+    ix->nhit = 0;
     uint32_t ng;
     const struct spu_pf_group *g = spu_prefilter_groups(pf, ev, &ng);
     for (uint32_t i = 0; i < ng; i++) {
@@ -364,6 +453,19 @@ static void prefilter(struct sel_ctx *c, uint32_t ev)
         ix->sel[kept++] = r;
     }
     ix->nsel = kept;
+    /* the prefiltered unindexed rules: those with a literal of every group */
+    uint32_t passed = 0;
+    for (uint32_t i = 0; i < ix->nhit; i++) {
+        uint32_t r = ix->hit[i];
+        if (!ix->unpf[r] || ix->rule_event[r] != ev ||
+            ix->pf_found[r] != spu_prefilter_rule_groups(pf, r))
+            continue;
+        select_rule(ix, r, SPU_SEL_UNINDEXED | SPU_SEL_PREFILTER);
+        ix->rs[r].prefilter_pass++;
+        ix->unpf_pass[r]++;
+        passed++;
+    }
+    ix->st.prefilter_dropped += ix->n_unpf[ev] - passed;
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -393,17 +495,12 @@ int spu_index_select(struct spu_index *ix, struct spu_vm *vm, const struct spu_b
     ix->st.events++;
     struct sel_ctx c = {ix, vm, b, rec, host, host_ctx};
     const struct spu_bevent *e = &v->events[ev];
-    int any_pf = 0;
-    if (e->index_root == SPU_NONE) {
-        for (uint32_t k = 0; k < e->nrules; k++)
-            select_rule(ix, v->u32[e->rules + k], SPU_SEL_UNINDEXED);
-    } else {
-        uint32_t nu;
-        const uint32_t *un = spu_bundle_unindexed(b, ev, &nu);
-        for (uint32_t k = 0; k < nu; k++)
-            select_rule(ix, un[k], SPU_SEL_UNINDEXED);
+    ix->ev_seen[ev]++;
+    for (uint32_t k = ix->plain_off[ev]; k < ix->plain_off[ev + 1]; k++)
+        select_rule(ix, ix->plain[k], SPU_SEL_UNINDEXED);
+    if (e->index_root != SPU_NONE)
         walk(&c, e);
-    }
+    int any_pf = ix->n_unpf[ev] > 0;
     for (uint32_t i = 0; i < ix->nsel && !any_pf; i++)
         any_pf = !!(v->rules[ix->sel[i]].flags & SPU_RF_PREFILTERED);
     if (any_pf)

@@ -36,7 +36,7 @@ static int check_log(const struct vctx *vc, uint32_t i)
         return spu_vfail(vc, sec, i, OFF(spu_blog, type), "log %u: type string bad", i);
     if (l->pad)
         return spu_vfail(vc, sec, i, OFF(spu_blog, pad), "log %u: pad not zero", i);
-    if (l->kind == SPU_LOG_EVENT) {
+    if (l->kind == SPU_LOG_EVENT || l->kind == SPU_LOG_ALERT) {
         if (l->trigger >= v->nevents || v->events[l->trigger].kind != SPU_EV_GRAMMAR)
             return spu_vfail(vc, sec, i, OFF(spu_blog, trigger),
                              "log %u: trigger %u is not a grammar event", i, l->trigger);
@@ -117,7 +117,7 @@ static int check_entries(const struct vctx *vc, struct owner *o)
     unsigned sec = SPU_SEC_LOGENT;
     for (uint32_t i = 0; i < v->nlogs; i++) {
         const struct spu_blog *l = &v->logs[i];
-        struct owner w = {l->kind == SPU_LOG_EVENT ? l->trigger : SPU_NONE, l->layout, 1};
+        struct owner w = {l->kind != SPU_LOG_TX ? l->trigger : SPU_NONE, l->layout, 1};
         TRY_LOG(claim(vc, o, l->first_entry, l->nentries, w, "log", i));
     }
     for (uint32_t i = 0; i < v->nlogents; i++) {

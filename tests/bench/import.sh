@@ -1,7 +1,8 @@
 #!/bin/sh
 # import.sh BUILD [OUTDIR] - the rule import benchmark (issue 9): the first
-# N (default 10,000) active http*/smtp rules of the ET Open Suricata 5.0 set
-# in ../shared/corpus/rules (read from there, not copied): spuc --import
+# N (default 10,000) active http* rules of the ET Open Suricata 5.0 set in
+# ../shared/corpus/rules that the importer translates (et-select.sh; read
+# from there, not copied), the file the import throughput row runs: spuc --import
 # time (best of REPS), then, when grammars/http.spg is in the tree, compile
 # time of the translation, bundle size and load+verify time. One line:
 #   rules=N translated=N import_s=X compile_s=X bytes=N load_ms=X
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.."
 set_dir=../shared/corpus/rules/et-open-suricata-5.0-2024-04-19
 [ -d "$set_dir" ] || { echo "import.sh: no $set_dir" >&2; exit 1; }
 mkdir -p "$out"
-grep -hE '^(alert|drop|reject|pass) (http[^ ]*|smtp) ' "$set_dir"/*.rules | head -n "$n" > "$out/et.rules"
+sh tests/bench/et-select.sh "$build" "$out/et.rules" "$n" > /dev/null
 now() { date +%s.%N; }
 best() { echo "$1 $2 $3" | awk '{d = $2 - $1; if ($3 == "" || d < $3) print d; else print $3}'; }
 imp=""; cmp=""

@@ -83,6 +83,11 @@ def build(run_dir):
     for name, path, packets, nbytes, flows in read_tsv(os.path.join(run_dir, "inputs.tsv")):
         inputs[name] = {"name": name, "path": path, "packets": int(packets or 0),
                         "bytes": int(nbytes or 0), "flows": int(flows or 0)}
+        # application units of the input, when its recipe counted them (dnstls)
+        info = read_kv(path + ".info") if os.path.exists(path + ".info") else {}
+        for k in ("dns_messages", "tls_handshakes"):
+            if info.get(k, "").isdigit():
+                inputs[name][k] = int(info[k])
     runs = {}
     for name, rep, m in read_tsv(os.path.join(run_dir, "runs.tsv")):
         kv = dict(item.split("=", 1) for item in m.split())
@@ -118,6 +123,9 @@ def build(run_dir):
             if "dispatch_busy_s" in tool and i["packets"]:
                 row["dispatch_ns_per_packet"] = tool["dispatch_busy_s"] * 1e9 / i["packets"]
                 row["dispatch_share"] = tool["dispatch_busy_s"] * 1e9 / wall if wall else 0.0
+            for k in ("dns_messages", "tls_handshakes"):
+                if wall and i.get(k):
+                    row[k + "_per_s"] = i[k] / (wall / 1e9)
             # The dispatcher's own cost: its thread's CPU time (waits for a full worker
             # queue and time not scheduled left out), per packet and as a share of its loop.
             if "dispatch_cpu_s" in tool and i["packets"]:
@@ -220,6 +228,16 @@ def markdown(rep):
             "dispatcher CPU ns/packet: CPU time of spurun's dispatcher thread (reading, "
             "decoding headers, hashing, queueing; not its waits for a full worker queue) per "
             "packet; in brackets its busy share, that CPU time over the wall time of its loop."]
+    units = [r for r in rep["scenarios"] if r["area"] != "baseline" and "ratio" in r and
+             ("tls_handshakes_per_s" in r or "dns_messages_per_s" in r)]
+    if units:
+        out += ["", "| scenario | input | TLS handshakes/s | DNS messages/s | ratio to the bare read |",
+                "|---|---|---:|---:|---:|"]
+        for r in units:
+            out.append("| %s | %s | %s | %s | %.3f |" % (
+                r["name"], r["input"], fmt_si(r.get("tls_handshakes_per_s", 0)),
+                fmt_si(r.get("dns_messages_per_s", 0)), r["ratio"]))
+        out.append("")
     for r in rep["scenarios"]:
         if "bytes_per_flow" in r:
             mapping = ""

@@ -11,10 +11,16 @@ set -eu
 
 # ---- the scenario table ----------------------------------------------------------------
 # name     area: baseline (runs whenever a scenario uses its input), pipeline, grammars,
-#          rules, compile, reload, monitor
+#          rules, import, compile, reload, monitor
 # input    mix: corpus HTTP/SMTP copies + gen traffic; mixm: the same, smaller (4 copies,
 #          40,000 gen flows); flows: gen, every flow open at
-#          once; idle: a few flows (the idle reference for memory per flow)
+#          once; idle: a few flows (the idle reference for memory per flow); http, smtp:
+#          the corpus's HTTP (SMTP) captures alone, copied; txopen, txbig: gen, one HTTP
+#          transaction per flow, every response body in progress at once (bodies of
+#          50-100 KB; 1.2-2.4 MB, over http.spg's 1 MB body limit)
+#          dnstls:
+#          copies of a capture of dig/dnsmasq and openssl s_time/s_server
+#          (tests/bench/dns-tls-capture.sh, made once in network namespaces)
 # reps     runs; the median is reported (the baselines take 5). The rules rows run the
 #          grammars (tens of microseconds a packet, file magic included) over mixm, a
 #          sixth of the mix, with fewer reps: over the whole mix, 3 runs each took over
@@ -35,15 +41,32 @@ bare        baseline  mix    5  -               {spurun} --bare -r {input}
 bare-flows  baseline  flows  5  -               {spurun} --bare -r {input}
 bare-mixm   baseline  mixm   5  -               {spurun} --bare -r {input}
 bare-idle   baseline  idle   5  -               {spurun} --bare -r {input}
+bare-dnstls baseline  dnstls 5  -               {spurun} --bare -r {input}
 w1          pipeline  mix    3  workers=1       {spurun} -r {input} -w 1 {eve}
 w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
+bare-http   baseline  http   5  -               {spurun} --bare -r {input}
+bare-smtp   baseline  smtp   5  -               {spurun} --bare -r {input}
+bare-txopen baseline  txopen 5  -               {spurun} --bare -r {input}
+bare-txbig  baseline  txbig  5  -               {spurun} --bare -r {input}
+http        grammars  http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+http-magic  grammars  http   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
+smtp        grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+smtp-magic  grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
+mix-grammars grammars mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+mix-magic   grammars  mixm   1  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
+gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
+txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
+dnstls      grammars  dnstls 2  workers=1       sh tests/bench/dns-tls-run.sh {build} {input} {out}
 rules0      rules     mixm   2  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
 rules10     rules     mixm   2  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}
 rules1k     rules     mixm   2  rules=1000      sh tests/bench/rules-run.sh {build} 1000 {input} {out}
 rules10k    rules     mixm   1  rules=10000     sh tests/bench/rules-run.sh {build} 10000 {input} {out}
+rules10k-loose rules  mixm   1  -               sh tests/bench/rules-run.sh {build} 10000 {input} {out} loose
+import-et10k   import mixm   1  -               sh tests/bench/rules-run.sh {build} 10000 {input} {out} et
 '
 
 # BENCH_SCENARIOS=FILE replaces the table (same columns; the harness's own test uses it),
@@ -63,11 +86,12 @@ NCPU=$(nproc)
 TIMEOUT=${BENCH_TIMEOUT:-900}
 
 case $TARGET in
-bench)          size=full;  areas="pipeline grammars rules compile reload monitor inline" ;;
-bench-quick)    size=quick; areas="pipeline grammars rules compile reload monitor" ;;
+bench)          size=full;  areas="pipeline grammars rules import compile reload monitor inline" ;;
+bench-quick)    size=quick; areas="pipeline grammars rules import compile reload monitor" ;;
 bench-pipeline) size=full;  areas=pipeline ;;
 bench-grammars) size=full;  areas=grammars ;;
 bench-rules)    size=full;  areas=rules ;;
+bench-import)   size=full;  areas=import ;;
 bench-compile)  size=full;  areas=compile ;;
 bench-reload)   size=full;  areas=reload ;;
 bench-monitor)  size=full;  areas=monitor ;;
@@ -89,6 +113,9 @@ MIX_GEN="-r 1:3 -m 1 --sizes 0:10,300:40,1500:30,6000:15,30000:5"
 # Flows for memory per flow: one small HTTP exchange each, every flow open at once, the
 # whole capture within a second or two of capture time so that no flow times out.
 FLOWS_GEN="-r 1 --smtp 0 --sizes 0:1,300:1 --pps 5000000"
+# Open transactions: one HTTP request per flow, every flow sending at once (interleaved
+# packet by packet), so that every response body is in progress at the peak.
+TX_GEN="-r 1 --smtp 0 --gzip 0 --chunked 0 --pps 5000000"
 
 gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME.pcap.info
     name=$1; shift
@@ -102,6 +129,16 @@ gen_input() { # NAME GEN-ARGS...: BUILD/bench/data/NAME.pcap from gen, with NAME
         printf '%s\n' "$line" | tr ' ' '\n' > "$f.info"
         echo "$key" > "$f.key"
     fi
+}
+
+corpus_of() { # PROTO -> "-i CAPTURE" for each corpus test of that protocol (replicate.sh)
+    python3 -c 'import json, os, sys
+d = sys.argv[1]
+for t in json.load(open(os.path.join(d, "index.json"))):
+    p = os.path.join(d, t["test"], "input.pcap")
+    if t["protocol"] == sys.argv[2] and os.path.isfile(p):
+        print("-i", p)' \
+        "${SPU_CORPUS:-../shared/corpus}/suricata-verify" "$1"
 }
 
 input_path() { # NAME -> path of the input for this size, built if needed
@@ -125,9 +162,43 @@ input_path() { # NAME -> path of the input for this size, built if needed
     idle.*)
         gen_input idle $FLOWS_GEN -f 10 -c 10 >&2
         echo "$DATA/idle.pcap" ;;
+    http.quick | smtp.quick)
+        input_path small ;; # replicating the corpus is too slow for bench-quick (above)
+    http.full | smtp.full)
+        k=20; [ "$1" = smtp ] && k=60
+        # shellcheck disable=SC2046
+        tests/bench/replicate.sh -b "$BUILD" -k $k $(corpus_of "$1") "$DATA/$1-$size.pcap" >&2
+        echo "$DATA/$1-$size.pcap" ;;
+    txopen.quick)
+        gen_input txopen-quick $TX_GEN --sizes 100000:1 -f 200 -c 200 -a 200 >&2
+        echo "$DATA/txopen-quick.pcap" ;;
+    txopen.full)
+        gen_input txopen-full $TX_GEN --sizes 100000:1 -f 2000 -c 2000 -a 2000 >&2
+        echo "$DATA/txopen-full.pcap" ;;
+    txbig.quick)
+        gen_input txbig-quick $TX_GEN --sizes 2400000:1 -f 30 -c 30 -a 30 >&2
+        echo "$DATA/txbig-quick.pcap" ;;
+    txbig.full)
+        gen_input txbig-full $TX_GEN --sizes 2400000:1 -f 300 -c 300 -a 300 >&2
+        echo "$DATA/txbig-full.pcap" ;;
     small.*)
         gen_input small -f 10000 -c 2000 $MIX_GEN >&2
         echo "$DATA/small.pcap" ;;
+    dnstls.*)
+        # the seed (2,000 queries, 3 s of handshakes per TLS version) is made once; its
+        # copies get addresses of their own; the counts of DNS messages and TLS
+        # handshakes (tshark's, in the seed, times the copies) go to the .info
+        seed=$DATA/dnstls-seed.pcap
+        if [ ! -s "$seed" ] || [ ! -s "$seed.counts" ]; then
+            sh tests/bench/dns-tls-capture.sh "$seed" 2000 3 >&2
+        fi
+        k=200; [ "$size" = quick ] && k=10
+        out=$DATA/dnstls-$size.pcap
+        tests/bench/replicate.sh -b "$BUILD" -k $k -i "$seed" "$out" >&2
+        if ! grep -q '^tls_handshakes=' "$out.info"; then
+            awk -F= -v k=$k '{ print $1 "=" $2 * k }' "$seed.counts" >> "$out.info"
+        fi
+        echo "$out" ;;
     *) echo "bench: unknown input '$1'" >&2; exit 1 ;;
     esac
 }
@@ -207,8 +278,8 @@ case " $areas " in *" compile "*)
         # imported rules (docs/import.md): 10,000 real ET Open http*/smtp rules
         if sh tests/bench/import.sh "$BUILD" > "$BUILD/bench/import.txt" 2>/dev/null; then
             echo
-            echo "Imported rules: \`sh tests/bench/import.sh $BUILD\` (the first 10,000 active" \
-                 "http*/smtp rules of ET Open Suricata 5.0; compile with grammars/http.spg)."
+            echo "Imported rules: \`sh tests/bench/import.sh $BUILD\` (the first 10,000 translatable" \
+                 "http* rules of ET Open Suricata 5.0; compile with grammars/http.spg)."
             echo
             echo "| rules | translated | import (best of 3) | compile (best of 3) | bundle | load+verify |"
             echo "|---:|---:|---:|---:|---:|---:|"

@@ -14,7 +14,9 @@ valid checksums). Usage: ops-gen.py KIND OUT.pcap [N]
          meta-session memory grow until their caps
   keepalive  one keep-alive HTTP connection carrying N request/response
          pairs (default 40) 100 ms apart, and beside it a new one-request
-         connection every 100 ms (N of them)
+         connection every 100 ms (N of them); with a 4th argument P, in P
+         phases of N/P pairs each with 5 s of silence between two phases (a
+         test acts on the running spurun in the silence)
 """
 import os
 import sys
@@ -33,6 +35,7 @@ def tcp(src, dst, sport, dport, flags, seq=1000, ack=0, payload=b""):
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    phases = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     req = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"
     pkts = []
     t = 0
@@ -85,6 +88,8 @@ def main():
             pkts += connection("192.0.2.%d" % (100 + i % 100), srv, 30000 + i, t + 50000, q2, r,
                                100, ETH)
             t += 100000
+            if (i + 1) % ((n or 40) // phases) == 0 and i + 1 < (n or 40):
+                t += 5000000
         pkts += [(t, tcp(c, srv, sport, 80, FIN | ACK, sc, ss)),
                  (t + 1, tcp(srv, c, 80, sport, FIN | ACK, ss, sc + 1)),
                  (t + 2, tcp(c, srv, sport, 80, ACK, sc + 1, ss + 1))]

@@ -1031,12 +1031,13 @@ static uint32_t rnd(uint32_t *s)
     return *s;
 }
 
-static int feed_chunk(struct spu_gvm_conn *conn, unsigned dir, const char *p, size_t n)
+static int feed_chunk(struct spu_gvm_conn *conn, unsigned dir, const char *p, size_t n,
+                      int datagram)
 {
     uint8_t *copy = malloc(n ? n : 1);
     ga_check(copy != NULL, "out of memory");
     memcpy(copy, p, n);
-    int rc = spu_gvm_feed(conn, dir, copy, n);
+    int rc = datagram ? spu_gvm_datagram(conn, dir, copy, n) : spu_gvm_feed(conn, dir, copy, n);
     memset(copy, 0xA5, n);
     free(copy);
     return rc;
@@ -1064,10 +1065,12 @@ void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, s
             rc = spu_gvm_eof(conn, s->dir);
         } else if (s->kind == GA_STOP) {
             spu_gvm_conn_stop(conn);
+        } else if (s->kind == GA_DGRAM) {
+            rc = feed_chunk(conn, s->dir, s->data, s->len, 1);
         } else {
             size_t off = 0;
             if (s->len == 0)
-                rc = feed_chunk(conn, s->dir, s->data, 0);
+                rc = feed_chunk(conn, s->dir, s->data, 0, 0);
             while (off < s->len) {
                 size_t k = s->len - off;
                 if (split.mode == GA_BYTES)
@@ -1076,7 +1079,7 @@ void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, s
                     k = split.at;
                 else if (split.mode == GA_RANDOM)
                     k = 1 + rnd(&seed) % (k < 97 ? k : 97);
-                rc = feed_chunk(conn, s->dir, s->data + off, k);
+                rc = feed_chunk(conn, s->dir, s->data + off, k, 0);
                 off += k;
             }
         }

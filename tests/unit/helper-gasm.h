@@ -75,15 +75,18 @@ struct spu_bundle *ga_build(struct ga *a);
 
 /* ---- running ---- */
 
-enum { GA_FEED = 'f', GA_GAP = 'g', GA_EOF = 'e', GA_STOP = 's' };
+/* GA_DGRAM: one datagram (spu_gvm_datagram), never split. */
+enum { GA_FEED = 'f', GA_GAP = 'g', GA_EOF = 'e', GA_STOP = 's', GA_DGRAM = 'd' };
 struct ga_step {
     int kind;
     unsigned dir;
-    const char *data; /* GA_FEED */
-    size_t len;       /* GA_FEED bytes, GA_GAP length */
+    const char *data; /* GA_FEED, GA_DGRAM */
+    size_t len;       /* GA_FEED, GA_DGRAM bytes, GA_GAP length */
 };
 #define GA_C(s) {GA_FEED, SPU_DIR_CLIENT, (s), sizeof(s) - 1}
 #define GA_S(s) {GA_FEED, SPU_DIR_SERVER, (s), sizeof(s) - 1}
+#define GA_DC(s) {GA_DGRAM, SPU_DIR_CLIENT, (s), sizeof(s) - 1}
+#define GA_DS(s) {GA_DGRAM, SPU_DIR_SERVER, (s), sizeof(s) - 1}
 
 /* How each GA_FEED is cut into chunks. */
 enum { GA_WHOLE, GA_BYTES, GA_AT, GA_RANDOM };

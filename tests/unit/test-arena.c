@@ -66,6 +66,39 @@ Test(arena, grow_in_place_and_by_copy)
     spu_arena_free(a);
 }
 
+/* A block alone in its chunk is resized, not copied beside itself: held
+ * stays near the final size however many times it doubles. */
+Test(arena, regrow_releases_the_old_copy)
+{
+    struct spu_arena *a = spu_arena_new(1024, 0);
+    size_t cap = 2048;
+    unsigned char *p = spu_arena_alloc(a, cap); /* larger than a chunk: its own */
+    memset(p, 7, cap);
+    for (int i = 0; i < 10; i++) {
+        cr_assert_not_null(spu_arena_alloc(a, 100)); /* others in between */
+        p = spu_arena_regrow(a, p, cap, cap * 2);
+        cr_assert_not_null(p);
+        memset(p + cap, 7, cap);
+        cap *= 2;
+    }
+    for (size_t i = 0; i < cap; i++)
+        cr_assert_eq(p[i], 7);
+    cr_assert_leq(spu_arena_held(a), cap + 4 * 1024, "held %zu for %zu", spu_arena_held(a), cap);
+    /* not alone in its chunk: copied (the old bytes stay valid) */
+    char *s = spu_arena_alloc(a, 16), *t = spu_arena_alloc(a, 16);
+    memcpy(s, "0123456789abcdef", 16);
+    char *u = spu_arena_regrow(a, s, 16, 4096);
+    cr_assert_neq(u, s);
+    cr_assert_eq(memcmp(u, "0123456789abcdef", 16), 0);
+    cr_assert_not_null(t);
+    /* over the cap: refused, p still valid */
+    spu_arena_set_cap(a, spu_arena_held(a));
+    cr_assert_null(spu_arena_regrow(a, p, cap, cap * 2));
+    cr_assert_eq(p[cap - 1], 7);
+    cr_assert_eq(spu_arena_refused(a), 1);
+    spu_arena_free(a);
+}
+
 Test(arena, strings)
 {
     struct spu_arena *a = spu_arena_new(0, 0);

@@ -60,6 +60,9 @@ static const char grammar[] =
     "        method = request.method;\n"
     "        bad = status % (status - status);\n"
     "    }\n"
+    "    log ack on web.request alert {\n"
+    "        m = method;\n"
+    "    }\n"
     "    log req on web.request {\n"
     "        method = method;\n"
     "        \"state\" = response.status;\n"
@@ -87,12 +90,17 @@ static void emit(void *ctx, const char *type, json_t *obj)
     json_decref(obj);
 }
 
+/* 1: the events go to evelog_alert_event, as an alert's would */
+static int as_alert;
+
 static void on_event(void *ctx, uint32_t event, const struct spu_record *rec, uint64_t tx_id,
                      unsigned dir)
 {
     struct out *o = ctx;
     struct spu_error err;
-    cr_assert_eq(evelog_event(o->el, o->b, event, rec, emit, o, &err), SPU_OK);
+    int rc = as_alert ? evelog_alert_event(o->el, o->b, event, rec, emit, o, &err)
+                      : evelog_event(o->el, o->b, event, rec, emit, o, &err);
+    cr_assert_eq(rc, SPU_OK);
 }
 
 static void on_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
@@ -183,6 +191,22 @@ Test(evelog, transaction_and_event)
         "{\"name\":\"y\",\"value\":\"2\"}],\"path\":\"/a/b.html\",\"port\":0,"
         "\"query\":\"x=1&y=2\"},\"version\":\"HTTP/1.1\"}}}\n");
     cr_assert_eq(last_faults, 1); /* rsp.bad: modulo by zero, left out */
+    free(log);
+    spu_bundle_unref(b);
+}
+
+/* `log ack on web.request alert { }` is an object for alerts only: the
+ * records of the event (above) leave it out, an alert's gets it beside the
+ * event's own objects. */
+Test(evelog, alert_only_log)
+{
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    cr_assert(evelog_has_alert(b, 0) || evelog_has_alert(b, 1));
+    as_alert = 1;
+    char *log = run(b, REQ1, RSP1);
+    as_alert = 0;
+    cr_assert(strstr(log, "{\"ack\":{\"m\":\"GET\"}}\n{\"req\":{\"method\":\"GET\","), "%s", log);
     free(log);
     spu_bundle_unref(b);
 }

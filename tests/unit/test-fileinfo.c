@@ -29,7 +29,7 @@ struct fixture {
 };
 
 /* A TCP flow 10.0.0.1:40000 -> 10.0.0.2:80, records written to a file. */
-static void setup(struct fixture *x, const char *store, uint64_t cap)
+static void setup(struct fixture *x, const char *store, uint64_t cap, bool no_magic)
 {
     memset(x, 0, sizeof(*x));
     x->b = hg_http_bundle();
@@ -41,7 +41,7 @@ static void setup(struct fixture *x, const char *store, uint64_t cap)
     x->out = output_open(x->path, 1, &err);
     cr_assert_not_null(x->out);
     struct app_cfg cfg = {&x->b, 1, NULL, NULL, output_producer(x->out, 0), 0, NULL,
-                          store, cap, &x->used, 0, NULL, NULL};
+                          store, cap, &x->used, 0, NULL, NULL, no_magic};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
     x->c = app_consumer(x->app);
@@ -97,15 +97,21 @@ static const char RSP[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConten
                           "hello world\n"
                           "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
-static json_t *run_store(size_t step, uint64_t pcap_cnt, const char *store, uint64_t cap)
+static json_t *run_cfg(size_t step, uint64_t pcap_cnt, const char *store, uint64_t cap,
+                       bool no_magic)
 {
     struct fixture x;
-    setup(&x, store, cap);
+    setup(&x, store, cap, no_magic);
     if (x.c->packet)
         x.c->packet(x.c->ctx, pcap_cnt);
     feed(&x, STREAM_TOSERVER, REQ, sizeof(REQ) - 1, step);
     feed(&x, STREAM_TOCLIENT, RSP, sizeof(RSP) - 1, step);
     return finish(&x);
+}
+
+static json_t *run_store(size_t step, uint64_t pcap_cnt, const char *store, uint64_t cap)
+{
+    return run_cfg(step, pcap_cnt, store, cap, false);
 }
 
 static json_t *run(size_t step, uint64_t pcap_cnt)
@@ -144,6 +150,25 @@ Test(fileinfo, response_body_is_a_file)
     cr_assert_str_eq(json_string_value(json_object_get(http, "url")), "/dir/hello.txt?x=1");
     cr_assert_eq(json_integer_value(json_object_get(http, "status")), 200);
     json_decref(files);
+}
+
+/* --no-magic: the same record without magic (libmagic never runs). */
+Test(fileinfo, no_magic)
+{
+    json_t *with = run(sizeof(RSP), 7);
+    json_t *without = run_cfg(sizeof(RSP), 7, NULL, 0, true);
+    cr_assert_eq(json_array_size(without), 1);
+    json_t *a = json_object_get(json_array_get(with, 0), "fileinfo");
+    json_t *b = json_object_get(json_array_get(without, 0), "fileinfo");
+    cr_assert_not_null(json_object_get(a, "magic"));
+    cr_assert_null(json_object_get(b, "magic"), "no magic with --no-magic");
+    json_object_del(a, "magic");
+    char *sa = json_dumps(a, JSON_SORT_KEYS), *sb = json_dumps(b, JSON_SORT_KEYS);
+    cr_assert_str_eq(sa, sb, "the rest of the record is the same");
+    free(sa);
+    free(sb);
+    json_decref(with);
+    json_decref(without);
 }
 
 /* One byte at a time: the same record. */

@@ -268,3 +268,89 @@ Test(gvm_dns, over_tcp)
     free(log);
     spu_bundle_unref(b);
 }
+
+/* Over UDP each datagram is one message (spu_gvm_datagram): a query cut
+ * short, an answer whose CNAME overruns its rdlength and a query with
+ * bytes after its end each raise an anomaly, and the datagram after each
+ * still parses whole: nothing bleeds from one datagram into the next. */
+Test(gvm_dns, datagram_bounds)
+{
+    struct spu_bundle *b = dns_bundle();
+    struct ga_step steps[] = {
+        GA_DC("\x00\x05\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www"),
+        GA_DC(QUERY),
+        GA_DS("\x00\x03\x81\x80\x00\x00\x00\x01\x00\x00\x00\x00"
+              "\x01" "a\x00\x00\x05\x00\x01\x00\x00\x00\x01\x00\x02\x05" "abcde\x00"),
+        GA_DS(ANSWER),
+        GA_DC(QUERY "\x01\x02\x03"),
+        GA_DC(QUERY_ANY),
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    struct ga_split whole = {GA_WHOLE, 0, 0, NULL};
+    char *log = run_log(b, 0, steps, sizeof(steps) / sizeof(steps[0]), whole);
+    if (getenv("SPU_TEST_LOG"))
+        fputs(log, stderr);
+    const char *t = strstr(log, "A dns.truncated\n");
+    cr_assert(t, "%s", log);
+    const char *q = strstr(t, "E dns.query tx=1 dir=0 msg{id=4660 ");
+    cr_assert(q, "%s", log);
+    const char *pe = strstr(q, "A dns.parse_error\n");
+    cr_assert(pe, "%s", log);
+    const char *a = strstr(pe, "E dns.answer tx=1 dir=1 msg{id=4660 ");
+    cr_assert(a, "%s", log);
+    cr_assert(strstr(a, "rdata=\"93.184.216.34\""), "%s", log);
+    const char *q2 = strstr(a, "E dns.query tx=");
+    cr_assert(q2 && strstr(q2, "A dns.truncated\n"), "%s", log);
+    cr_assert(strstr(q2, "E dns.query tx=") && strstr(q2, "msg{id=1 "), "%s", log);
+    free(log);
+    spu_bundle_unref(b);
+}
+
+/* Transactions are paired by id (`transaction by id` in dns.msg): two
+ * queries answered in the reverse order each get the answer of their id,
+ * over datagrams and over a stream split in every way; an answer no query
+ * waits for stands alone with anomaly dns.unsolicited_answer. */
+Test(gvm_dns, paired_by_id)
+{
+    struct spu_bundle *b = dns_bundle();
+    struct ga_step dg[] = {
+        GA_DC(QUERY), GA_DC(QUERY_ANY), GA_DS(ANSWER_ANY), GA_DS(ANSWER),
+        GA_DS("\x77\x77\x81\x80\x00\x00\x00\x00\x00\x00\x00\x00"),
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    struct ga_split whole = {GA_WHOLE, 0, 0, NULL};
+    char *log = run_log(b, 0, dg, sizeof(dg) / sizeof(dg[0]), whole);
+    if (getenv("SPU_TEST_LOG"))
+        fputs(log, stderr);
+    cr_assert(strstr(log, "E dns.query tx=0 dir=0 msg{id=4660 "), "%s", log);
+    cr_assert(strstr(log, "E dns.query tx=1 dir=0 msg{id=1 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=1 dir=1 msg{id=1 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=0 dir=1 msg{id=4660 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=2 dir=1 msg{id=30583 "), "%s", log);
+    cr_assert(strstr(log, "A dns.unsolicited_answer\n"), "%s", log);
+    /* each transaction holds the query and the answer of one id */
+    cr_assert(strstr(log, "\nT 1 query{m=msg{id=1 ") && strstr(log, "} response{m=msg{id=1 "),
+              "%s", log);
+    cr_assert(strstr(log, "\nT 0 query{m=msg{id=4660 ") &&
+                  strstr(log, "} response{m=msg{id=4660 "), "%s", log);
+    cr_assert(strstr(log, "\nT 2 null response{m=msg{id=30583 "), "%s", log);
+    cr_assert(!strstr(log, "id=4660 flags=256 qr=0 opcode=0 rcode=0 rd=true qdcount=1 ancount=0 "
+                           "nscount=0 arcount=1 queries=[question{name=dname{label=[\"www\", "
+                           "\"example\", \"com\"] text=\"www.example.com\"} type=1 class=1 "
+                           "rrname=\"www.example.com\" tn=type_name{text=\"A\"} rrtype=\"A\"}] "
+                           "additionals=[rr{name=dname{label=null text=\"\"} type=41 class=4096 "
+                           "ttl=32768 rdlength=0 rrname=\"\" tn=type_name{text=\"OPT\"} "
+                           "rrtype=\"OPT\" udp_size=4096 ext_rcode=0 edns_version=0 "
+                           "dnssec_ok=true}] rn=rcode_name{text=\"NOERROR\"} "
+                           "rcode_text=\"NOERROR\"}} response{m=msg{id=1 "), "%s", log);
+    free(log);
+    struct ga_step st[] = {GA_C(QUERY QUERY_ANY), GA_S(ANSWER_ANY ANSWER)};
+    log = split_invariant(b, 0, st, 2);
+    cr_assert(strstr(log, "E dns.answer tx=1 dir=1 msg{id=1 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=0 dir=1 msg{id=4660 "), "%s", log);
+    cr_assert(!strstr(log, "A dns."), "%s", log);
+    free(log);
+    spu_bundle_unref(b);
+}

@@ -1,0 +1,214 @@
+/* eve-json.c - the compact JSON text of an EVE record (see eve-json.h). */
+#include "eve-json.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jw {
+    char *buf;
+    size_t size, len;
+    bool err;
+};
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+    if (w->len < w->size) {
+        size_t k = w->size - w->len < n ? w->size - w->len : n;
+        memcpy(w->buf + w->len, s, k);
+    }
+    w->len += n;
+}
+
+static void put_c(struct jw *w, char c)
+{
+    if (w->len < w->size)
+        w->buf[w->len] = c;
+    w->len++;
+}
+
+/* A scalar formatted by jansson (reals, non-ASCII strings). */
+static void put_jansson(struct jw *w, const json_t *v)
+{
+    char tmp[512];
+    size_t n = json_dumpb(v, tmp, sizeof(tmp), JSON_COMPACT | JSON_ENCODE_ANY);
+    if (n == 0) {
+        w->err = true;
+    } else if (n <= sizeof(tmp)) {
+        put(w, tmp, n);
+    } else {
+        char *big = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!big)
+            w->err = true;
+        else
+            put(w, big, strlen(big));
+        free(big);
+    }
+}
+
+/* An ASCII string, quoted: jansson escapes '"', '\\', the C escapes
+ * \b \f \n \r \t, and other control characters as \u00XX (upper case). */
+static void put_ascii(struct jw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    put_c(w, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        put(w, s + run, i - run);
+        run = i + 1;
+        char e[6] = {'\\', 0, '0', '0', 0, 0};
+        size_t k = 2;
+        switch (ch) {
+        case '"':
+            e[1] = '"';
+            break;
+        case '\\':
+            e[1] = '\\';
+            break;
+        case '\b':
+            e[1] = 'b';
+            break;
+        case '\f':
+            e[1] = 'f';
+            break;
+        case '\n':
+            e[1] = 'n';
+            break;
+        case '\r':
+            e[1] = 'r';
+            break;
+        case '\t':
+            e[1] = 't';
+            break;
+        default:
+            e[1] = 'u';
+            e[4] = hex[ch >> 4];
+            e[5] = hex[ch & 15];
+            k = 6;
+            break;
+        }
+        put(w, e, k);
+    }
+    put(w, s + run, n - run);
+    put_c(w, '"');
+}
+
+static bool is_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* A byte a string holds as it is: printable ASCII but '"' and '\\'. */
+static inline bool plain(unsigned char ch)
+{
+    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
+static void put_string(struct jw *w, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && plain((unsigned char)s[i]))
+        i++;
+    if (i == n) { /* the common case: printable ASCII, copied as it is */
+        put_c(w, '"');
+        put(w, s, n);
+        put_c(w, '"');
+        return;
+    }
+    if (is_ascii(s + i, n - i)) {
+        put_ascii(w, s, n);
+        return;
+    }
+    json_t *t = json_stringn_nocheck(s, n);
+    if (!t) {
+        w->err = true;
+        return;
+    }
+    put_jansson(w, t);
+    json_decref(t);
+}
+
+static void put_int(struct jw *w, json_int_t v)
+{
+    char d[24];
+    size_t k = sizeof(d);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[--k] = '-';
+    put(w, d + k, sizeof(d) - k);
+}
+
+static void put_value(struct jw *w, const json_t *v, unsigned depth)
+{
+    if (depth > EVE_JSON_MAX_DEPTH) {
+        w->err = true;
+        return;
+    }
+    json_t *m = (json_t *)v; /* jansson's iterators take non-const values; nothing changes */
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        put_c(w, '{');
+        bool first = true;
+        for (void *it = json_object_iter(m); it && !w->err;
+             it = json_object_iter_next(m, it)) {
+            if (!first)
+                put_c(w, ',');
+            first = false;
+            put_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
+            put_c(w, ':');
+            put_value(w, json_object_iter_value(it), depth + 1);
+        }
+        put_c(w, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        put_c(w, '[');
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n && !w->err; i++) {
+            if (i)
+                put_c(w, ',');
+            put_value(w, json_array_get(v, i), depth + 1);
+        }
+        put_c(w, ']');
+        break;
+    }
+    case JSON_STRING:
+        put_string(w, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        put_int(w, json_integer_value(v));
+        break;
+    case JSON_TRUE:
+        put(w, "true", 4);
+        break;
+    case JSON_FALSE:
+        put(w, "false", 5);
+        break;
+    case JSON_NULL:
+        put(w, "null", 4);
+        break;
+    default: /* JSON_REAL */
+        put_jansson(w, v);
+        break;
+    }
+}
+
+size_t eve_json_dumpb(const json_t *v, char *buf, size_t size)
+{
+    if (!json_is_object(v) && !json_is_array(v))
+        return 0;
+    struct jw w = {buf, size, 0, false};
+    put_value(&w, v, 0);
+    return w.err ? 0 : w.len;
+}

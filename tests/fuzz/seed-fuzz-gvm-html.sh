@@ -1,0 +1,3 @@
+#!/bin/sh
+# Seeds for fuzz-gvm-html (see seed-fuzz-gvm.sh).
+exec sh "$(dirname "$0")/seed-fuzz-gvm.sh" "$1" "$2" html
