@@ -103,3 +103,16 @@ Test(http_files, content_disposition_and_lenient_chunks)
     HAS(log, "E http.file tx=0 dir=1");
     free(log);
 }
+
+/* A status line whose version is in lower case is read (its file too). */
+Test(http_files, lower_case_status_version)
+{
+    struct ga_step steps[] = {
+        GA_C("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n"),
+        GA_S("http/1.0 200 ok\r\nContent-Length: 5\r\n\r\nhello"),
+        EOFS,
+    };
+    char *log = conv(steps, N(steps));
+    HAS(log, "E http.file tx=0 dir=1 response{proto_version=\"http/1.0\" body=\"hello\"");
+    free(log);
+}
