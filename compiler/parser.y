@@ -859,6 +859,19 @@ spr_decl
           $$->ival = $7->ival;
           $$->ival2 = $8 ? $8->ival : 0;
       }
+    | KW_SESSION IDENT IDENT IDENT expr IDENT event_name IDENT INTLIT opt_max '{' var_decls '}' {
+          /* keyed on an event: the key may read its pair (request.X) */
+          expect_word(pc, $3, "keyed", @3);
+          expect_word(pc, $4, "by", @4);
+          expect_word(pc, $6, "on", @6);
+          expect_word(pc, $8, "ttl", @8);
+          CHECK($$ = mk_name(pc, AST_SESSION, $2, @2));
+          $$->a = $5;
+          $$->b = $12;
+          $$->c = $7;
+          $$->ival = $9->ival;
+          $$->ival2 = $10 ? $10->ival : 0;
+      }
     | KW_OUTPUT IDENT IDENT STRLIT ';' {
           CHECK($$ = mk_name(pc, AST_OUTPUT, $2, @2));
           if (strcmp($3, "file") == 0)
