@@ -7,6 +7,7 @@
  */
 #include "import-int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct imp_buf imp_bufs[] = {
@@ -42,11 +43,98 @@ const struct imp_buf imp_bufs[] = {
     {"http.content_len", NULL, SIDE_HDRS, "%sheaders[\"content-length\"]"},
     {"http.server", NULL, SIDE_RESP, "headers[\"server\"]"},
     {"http.location", NULL, SIDE_RESP, "location"},
+    /* grammars/dns.spg: the query names, dotted, no trailing dot (as
+     * Suricata's buffer); the rule matches if any name does */
+    {"dns.query", NULL, SIDE_DNSQ, "q.rrname"},
+    /* grammars/tls.spg */
+    {"tls.sni", NULL, SIDE_TLS_CH, "sni"},
+    {"ja3.hash", NULL, SIDE_TLS_CH, "ja3_hash"},
+    {"ja3.string", NULL, SIDE_TLS_CH, "ja3_string"},
+    {"ja3s.hash", NULL, SIDE_TLS_SH, "ja3s_hash"},
+    {"ja3s.string", NULL, SIDE_TLS_SH, "ja3s_string"},
+    {"tls.cert_subject", NULL, SIDE_TLS_CERT, "leaf.subject"},
+    {"tls.cert_issuer", NULL, SIDE_TLS_CERT, "leaf.issuerdn"},
+    {"tls.cert_serial", NULL, SIDE_TLS_CERT, "leaf.serial"},
+    {"tls.cert_fingerprint", NULL, SIDE_TLS_CERT, "leaf.fingerprint"},
+    {"tls.certs", NULL, SIDE_TLS_CERTS, "c.der"},
+    /* the transform dotprefix: "." before the buffer */
+    {"dns.query|dotprefix", NULL, SIDE_DNSQ, "\".\" + q.rrname"},
+    {"tls.sni|dotprefix", NULL, SIDE_TLS_CH, "\".\" + sni"},
+    {"http.host|dotprefix", NULL, SIDE_REQ, "\".\" + lower(%shost)"},
     {NULL, NULL, SIDE_PAYLOAD, NULL},
 };
 
+static const char *const aliases[][2] = {
+    {"dns_query", "dns.query"},
+    {"tls_sni", "tls.sni"},
+    {"ja3_hash", "ja3.hash"},
+    {"ja3_string", "ja3.string"},
+    {"ja3s_hash", "ja3s.hash"},
+    {"ja3s_string", "ja3s.string"},
+    {"tls_cert_subject", "tls.cert_subject"},
+    {"tls_cert_issuer", "tls.cert_issuer"},
+    {"tls_cert_serial", "tls.cert_serial"},
+    {"tls_cert_fingerprint", "tls.cert_fingerprint"},
+};
+
+const char *imp_buf_alias(const char *name)
+{
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strcmp(aliases[i][0], name) == 0)
+            return aliases[i][1];
+    return NULL;
+}
+
+int imp_buf_transform(int buf, const char *transform)
+{
+    char n[64];
+    snprintf(n, sizeof(n), "%s|%s", imp_bufs[buf].name, transform);
+    return imp_buf_find(n, false);
+}
+
+const char *imp_side_event(enum imp_side s)
+{
+    switch (s) {
+    case SIDE_DNSQ:
+        return "dns.query";
+    case SIDE_TLS_CH:
+        return "tls.client_hello";
+    case SIDE_TLS_SH:
+        return "tls.server_hello";
+    case SIDE_TLS_CERT:
+    case SIDE_TLS_CERTS:
+        return "tls.certificate";
+    default:
+        return NULL;
+    }
+}
+
+const char *imp_side_loop(enum imp_side s)
+{
+    return s == SIDE_DNSQ ? "q in queries" : s == SIDE_TLS_CERTS ? "c in chain" : NULL;
+}
+
+bool imp_side_from_server(enum imp_side s)
+{
+    return s == SIDE_TLS_SH || s == SIDE_TLS_CERT || s == SIDE_TLS_CERTS;
+}
+
+/* tls.handshake (raised when the server's plaintext ends) carries the
+ * ClientHello's, ServerHello's and leaf certificate's fields under these
+ * names; the chain is not in it. */
+const char *imp_tls_summary_expr(const char *expr)
+{
+    if (strncmp(expr, "leaf.", 5) == 0)
+        return expr + 5;
+    if (strncmp(expr, "c.", 2) == 0)
+        return NULL;
+    return expr;
+}
+
 int imp_buf_find(const char *name, bool modifier)
 {
+    if (!modifier && imp_buf_alias(name))
+        name = imp_buf_alias(name);
     for (int i = 0; imp_bufs[i].name; i++) {
         const char *n = modifier ? imp_bufs[i].old : imp_bufs[i].name;
         if (n && strcmp(n, name) == 0)

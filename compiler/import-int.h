@@ -50,7 +50,21 @@ enum imp_side {
     SIDE_REQ,     /* the HTTP request (its fields, or request.X on a response) */
     SIDE_RESP,    /* the HTTP response */
     SIDE_HDRS,    /* the headers of the message the rule's direction names */
+    SIDE_DNSQ,    /* each query name of a DNS query (`dns.query`, a loop) */
+    SIDE_TLS_CH,  /* the TLS ClientHello (`tls.client_hello`) */
+    SIDE_TLS_SH,  /* the TLS ServerHello (`tls.server_hello`) */
+    SIDE_TLS_CERT, /* the server's leaf certificate (`tls.certificate`) */
+    SIDE_TLS_CERTS, /* each certificate of the chain, DER (a loop) */
 };
+
+/* The event of a side other than payload/HTTP, and for a loop side the
+ * array iterated and the loop variable (the buffer's expression uses it);
+ * the handshake summary's field for a TLS buffer (the event of a rule
+ * mixing TLS messages), or NULL. */
+const char *imp_side_event(enum imp_side s);
+const char *imp_side_loop(enum imp_side s);
+bool imp_side_from_server(enum imp_side s);
+const char *imp_tls_summary_expr(const char *expr);
 
 struct imp_buf {
     const char *name; /* sticky buffer (Suricata 5+) */
@@ -62,6 +76,11 @@ struct imp_buf {
 /* The buffer table; imp_buf_find returns an index or -1. */
 extern const struct imp_buf imp_bufs[];
 int imp_buf_find(const char *name, bool modifier);
+/* Suricata 4's sticky names of the same buffers (dns_query, tls_sni, ...),
+ * mapped to the Suricata 5 name; NULL when `name` is none. */
+const char *imp_buf_alias(const char *name);
+/* The buffer `buf` with a transform applied (`dotprefix`), or -1. */
+int imp_buf_transform(int buf, const char *transform);
 #define IMP_BUF_PAYLOAD 0
 
 /* Address and port expressions. `subject` is the spu expression of the
@@ -140,7 +159,7 @@ struct importer {
     struct imp_thr_chunk *chunks; /* sessions of thresholds */
     unsigned nchunks;
     int cur_chunk[4]; /* per key kind, or -1 */
-    bool uses_http;
+    bool uses_http, uses_dns, uses_tls;
     uint64_t *ids; /* (gid << 32 | sid) of the rules written: open addressing, 0 free */
     size_t nids, idcap;
     unsigned seen, translated;

@@ -283,6 +283,14 @@ int imp_read_options(struct importer *im, const struct imp_rule *pr, struct rule
             if (!it)
                 return imp_skip(r, n, "content modifier without a content");
             it->buf = b;
+        } else if (strcmp(n, "dotprefix") == 0 && !o->val) {
+            /* a transform of the whole sticky buffer: before its contents */
+            for (unsigned k = 0; k < r->nitems + r->nconds; k++)
+                if ((k < r->nitems ? r->items[k].buf : r->conds[k - r->nitems].buf) == cur)
+                    return imp_skip(r, n, "after the buffer's first content");
+            if ((b = imp_buf_transform(cur, n)) < 0)
+                return imp_skip(r, n, "on a buffer other than dns.query, tls.sni, http.host");
+            cur = b;
         } else if (strcmp(n, "pcre") == 0) {
             rc = imp_add_pcre(r, o->val, cur);
         } else if (strcmp(n, "bsize") == 0) {

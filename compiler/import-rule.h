@@ -64,6 +64,7 @@ struct rule {
     struct cond conds[MAX_CONDS];
     unsigned nconds;
     bool to_server, to_client, noalert;
+    bool tls_summary; /* written on tls.handshake: imp_tls_summary_expr() */
     struct fbit_op fb[16];
     unsigned nfb;
     struct imp_thr thr;

@@ -31,9 +31,15 @@
 /* ---- writing ---- */
 
 /* The buffer's expression with the request prefix filled in. */
-static void put_buf(FILE *out, int buf, bool response, bool to_server)
+static void put_buf(FILE *out, const struct rule *r, int buf, bool response)
 {
+    bool to_server = r->to_server;
     const struct imp_buf *b = &imp_bufs[buf];
+    if (b->side >= SIDE_DNSQ) {
+        const char *x = r->tls_summary ? imp_tls_summary_expr(b->expr) : b->expr;
+        fputs(x ? x : b->expr, out);
+        return;
+    }
     const char *pre = response ? "request." : "";
     if (b->side == SIDE_HDRS && response && !to_server)
         pre = "";
@@ -209,7 +215,7 @@ static int write_buffers(FILE *out, struct rule *r, bool response, int *nt)
         const struct item *it = &r->items[fp];
         term(out, nt);
         fputs("contains(", out);
-        put_buf(out, it->buf, response, r->to_server);
+        put_buf(out, r, it->buf, response);
         fputs(", ", out);
         imp_put_str(out, it->pat, it->plen);
         fputs((it->flags & IT_NOCASE) ? ", nocase: true)" : ")", out);
@@ -231,7 +237,7 @@ static int write_buffers(FILE *out, struct rule *r, bool response, int *nt)
         term(out, nt);
         for (const char *p = it->alt; *p; p++) {
             if (*p == '@')
-                put_buf(out, it->buf, response, r->to_server);
+                put_buf(out, r, it->buf, response);
             else
                 fputc(*p, out);
         }
@@ -254,7 +260,7 @@ static int write_buffers(FILE *out, struct rule *r, bool response, int *nt)
         }
         term(out, nt);
         fputs("content_match(", out);
-        put_buf(out, buf, response, r->to_server);
+        put_buf(out, r, buf, response);
         for (unsigned j = i; j < r->nitems; j++) {
             if (r->items[j].buf != buf || done[j])
                 continue;
@@ -269,7 +275,7 @@ static int write_buffers(FILE *out, struct rule *r, bool response, int *nt)
         term(out, nt);
         for (const char *p = r->conds[i].text; *p; p++) {
             if (*p == '@')
-                put_buf(out, r->conds[i].buf, response, r->to_server);
+                put_buf(out, r, r->conds[i].buf, response);
             else
                 fputc(*p, out);
         }
@@ -282,13 +288,54 @@ static void put_quoted(FILE *out, const char *s)
     imp_put_str(out, (const uint8_t *)s, strlen(s));
 }
 
+/* The event a DNS/TLS rule runs on (NULL after imp_skip()): the one
+ * message its buffers name; TLS buffers of several messages run on
+ * tls.handshake, which carries them all but the chain. */
+static const char *app_event(struct rule *r, unsigned sides, const char **loop, bool *server)
+{
+    *loop = NULL;
+    *server = false;
+    unsigned tls = sides & (1u << SIDE_TLS_CH | 1u << SIDE_TLS_SH | 1u << SIDE_TLS_CERT |
+                            1u << SIDE_TLS_CERTS);
+    if ((sides & 1u << SIDE_DNSQ) && tls) {
+        imp_skip(r, "content", "DNS and TLS buffers in one rule");
+        return NULL;
+    }
+    if (sides & 1u << SIDE_DNSQ) {
+        *loop = imp_side_loop(SIDE_DNSQ);
+        return imp_side_event(SIDE_DNSQ);
+    }
+    for (int s = SIDE_TLS_CH; s <= SIDE_TLS_CERTS; s++) {
+        if (tls == 1u << s) {
+            *loop = imp_side_loop((enum imp_side)s);
+            *server = imp_side_from_server((enum imp_side)s);
+            return imp_side_event((enum imp_side)s);
+        }
+    }
+    if (tls == (1u << SIDE_TLS_CERT | 1u << SIDE_TLS_CERTS)) {
+        *loop = imp_side_loop(SIDE_TLS_CERTS);
+        *server = true;
+        return imp_side_event(SIDE_TLS_CERTS);
+    }
+    if (tls & 1u << SIDE_TLS_CERTS) {
+        imp_skip(r, "tls.certs", "with buffers of another TLS message");
+        return NULL;
+    }
+    r->tls_summary = true;
+    *server = true;
+    return "tls.handshake";
+}
+
 int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *r, FILE *out)
 {
     bool http = false, resp = r->to_client, payload = false;
+    unsigned app = 0; /* the DNS/TLS sides used, bit per side */
     for (unsigned i = 0; i < r->nitems + r->nconds; i++) {
         int b = i < r->nitems ? r->items[i].buf : r->conds[i - r->nitems].buf;
         if (b == IMP_BUF_PAYLOAD)
             payload = true;
+        else if (imp_bufs[b].side >= SIDE_DNSQ)
+            app |= 1u << imp_bufs[b].side;
         else {
             http = true;
             if (imp_bufs[b].side == SIDE_RESP &&
@@ -298,6 +345,22 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
     }
     if (http && payload)
         return imp_skip(r, "content", "payload content together with HTTP buffers");
+    if (app && payload)
+        return imp_skip(r, "content", "payload content together with DNS/TLS buffers");
+    if (app && http)
+        return imp_skip(r, "content", "HTTP buffers together with DNS/TLS buffers");
+    const char *app_ev = NULL, *loop = NULL;
+    if (app) {
+        bool server = false;
+        app_ev = app_event(r, app, &loop, &server);
+        if (!app_ev)
+            return -1;
+        if (server && r->to_server)
+            return imp_skip(r, "flow", "to_server with buffers the server sends");
+        if (!server && r->to_client)
+            return imp_skip(r, "flow", "to_client with buffers the client sends");
+        resp = server;
+    }
     if (http && r->to_server && resp && !r->to_client) {
         for (unsigned i = 0; i < r->nitems + r->nconds; i++) {
             int b = i < r->nitems ? r->items[i].buf : r->conds[i - r->nitems].buf;
@@ -308,8 +371,8 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
     }
     /* Suricata 7's http1 is HTTP/1, the only HTTP spu parses */
     const char *proto = strcmp(pr->proto, "http1") == 0 ? "http" : pr->proto;
-    static const char *const known[] = {"tcp",  "udp",     "ip",         "icmp", "http",
-                                        "smtp", "tcp-pkt", "tcp-stream", NULL};
+    static const char *const known[] = {"tcp",  "udp", "ip",  "icmp",    "http",      "smtp",
+                                        "dns", "tls", "tcp-pkt", "tcp-stream", NULL};
     bool ok = false;
     for (int i = 0; known[i]; i++)
         ok |= strcmp(proto, known[i]) == 0;
@@ -319,12 +382,20 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         return imp_skip(r, "protocol", "HTTP buffers on udp");
     if (http && strcmp(proto, "smtp") == 0)
         return imp_skip(r, "file.data", "on SMTP: the mail grammar's fields are not mapped yet");
-    bool packet = !http;
+    if ((http || app) && (strcmp(proto, "dns") == 0 || strcmp(proto, "tls") == 0) &&
+        !(app_ev && strncmp(app_ev, proto, 3) == 0))
+        return imp_skip(r, "protocol", "buffers of another protocol than the rule's");
+    if (app_ev && (strcmp(proto, "http") == 0 || strcmp(proto, "smtp") == 0 ||
+                   strcmp(proto, "icmp") == 0 || (strcmp(proto, "udp") == 0 && app_ev[0] == 't')))
+        return imp_skip(r, "protocol", "buffers of another protocol than the rule's");
+    bool packet = !http && !app;
     if (check_items(r))
         return -1;
     im->uses_http |= http;
+    im->uses_dns |= app_ev && app_ev[0] == 'd';
+    im->uses_tls |= app_ev && app_ev[0] == 't';
 
-    const char *event = packet ? "packet" : resp ? "http.response" : "http.request";
+    const char *event = packet ? "packet" : app_ev ? app_ev : resp ? "http.response" : "http.request";
     fprintf(out, "rule gid %ld sid %ld rev %ld", r->gid ? r->gid : 1, r->sid, r->rev ? r->rev : 1);
     fputs("\n     msg ", out);
     put_quoted(out, r->msg);
@@ -388,8 +459,12 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
             term(c, &nt), fputs("proto == 17", c);
         else if (strcmp(proto, "icmp") == 0)
             term(c, &nt), fputs("(proto == 1 || proto == 58)", c);
-        if (strcmp(proto, "http") == 0 || strcmp(proto, "smtp") == 0)
+        if (strcmp(proto, "http") == 0 || strcmp(proto, "smtp") == 0 || strcmp(proto, "tls") == 0)
             term(c, &nt), fprintf(c, "flow.app_proto == \"%s\"", proto);
+        if (strcmp(proto, "tls") == 0)
+            term(c, &nt), fputs("proto == 6", c);
+        if (strcmp(proto, "dns") == 0) /* over UDP, or TCP (grammars/dnstcp.spg) */
+            term(c, &nt), fputs("(flow.app_proto == \"dns\" || flow.app_proto == \"dnstcp\")", c);
         if (r->to_server)
             term(c, &nt), fputs("src_ip == flow.src_ip && src_port == flow.src_port", c);
         if (r->to_client)
@@ -407,9 +482,14 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         free(cond);
         return rc;
     }
-    const char *ind = nt ? "        " : "    ";
+    /* a buffer with several instances (each query name, each certificate):
+     * the rule matches if one does, and alerts once */
+    const char *pad = loop ? "    " : "";
+    if (loop)
+        fprintf(out, "    for (%s) {\n", loop);
+    const char *ind = nt ? (loop ? "            " : "        ") : (loop ? "        " : "    ");
     if (nt)
-        fprintf(out, "    if (%s) {\n", cond);
+        fprintf(out, "%s    if (%s) {\n", pad, cond);
     free(cond);
 
     /* the actions */
@@ -485,7 +565,7 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
             snprintf(gate, sizeof(gate), "!(%s)", g);
             free(g);
         }
-        char inner[16];
+        char inner[32];
         snprintf(inner, sizeof(inner), "%s%s", ind, gate[0] ? "    " : "");
         if (gate[0])
             fprintf(out, "%sif (%s) {\n", ind, gate);
@@ -533,7 +613,11 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         if (gate[0])
             fprintf(out, "%s}\n", ind);
     }
+    if (loop)
+        fprintf(out, "%sbreak;\n", ind);
     if (nt)
+        fprintf(out, "%s    }\n", pad);
+    if (loop)
         fputs("    }\n", out);
     fputs("}\n\n", out);
     return 0;

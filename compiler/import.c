@@ -256,6 +256,10 @@ int importer_write(struct importer *im, FILE *out)
             im->translated, im->seen);
     if (im->uses_http)
         fputs("import http;\n", out);
+    if (im->uses_dns)
+        fputs("import dns;\n", out);
+    if (im->uses_tls)
+        fputs("import tls;\n", out);
     if (im->vars.n) {
         fputs("\n// Rule variables, read when the bundle is loaded (vars/NAME holds the\n"
               "// variable's values, vars/NAME_except what it excludes; one per line).\n",

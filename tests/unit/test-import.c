@@ -322,8 +322,8 @@ Test(import, skipped_with_reason)
 {
     const char *rules = R(
         "content:\"a\"; byte_extract:1,0,len;") "\n"
-                                                "alert dns any any -> any any (msg:\"t\"; "
-                                                "dns.query; content:\"x\"; sid:2;)\n"
+                                                "alert ssh any any -> any any (msg:\"t\"; "
+                                                "ssh.proto; content:\"x\"; sid:2;)\n"
                                                 "alert http any any -> any any (msg:\"t\"; "
                                                 "content:\"a\"; http.uri; "
                                                 "content:\"b\"; sid:3;)\n"
@@ -348,7 +348,7 @@ Test(import, skipped_with_reason)
     cr_expect_not_null(strstr(diag, "t.rules:7: sid 6: file.data: on SMTP"), "%s", diag);
     cr_expect_not_null(strstr(diag, "t.rules:1: sid 1: byte_extract: keyword not supported"), "%s",
                        diag);
-    cr_expect_not_null(strstr(diag, "t.rules:2: sid 2: dns.query: keyword not supported"), "%s",
+    cr_expect_not_null(strstr(diag, "t.rules:2: sid 2: ssh.proto: keyword not supported"), "%s",
                        diag);
     cr_expect_not_null(strstr(diag, "t.rules:3: sid 3: content: payload content together with "
                                     "HTTP buffers"),

@@ -1,0 +1,226 @@
+/* Unit tests for the importer's DNS and TLS keywords (compiler/import*.c,
+ * import-bufs.c): each keyword's translation (event, field, loop over the
+ * instances of a multi-valued buffer), that it compiles with the shipped
+ * grammars (grammars/dns.spg, dnstcp.spg, tls.spg), and the skips that
+ * keep meaning (buffers of two messages, wrong direction, payload mixed
+ * in). Alerts on real captures: tests/e2e/import-dns-tls.sh. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper-compile.h"
+#include "import.h"
+
+static char *translate(const char *rules, unsigned skips)
+{
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct importer *im = importer_new(IMPORT_SURICATA, &err);
+    cr_assert_not_null(im);
+    cr_assert_eq(importer_add_rules(im, "t.rules", rules, strlen(rules), NULL), SPU_OK);
+    cr_assert_eq(importer_skipped(im), skips, "skipped %u, want %u:\n%s", importer_skipped(im),
+                 skips, rules);
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    cr_assert_eq(importer_write(im, m), SPU_OK);
+    fclose(m);
+    importer_free(im);
+    return text;
+}
+
+static void slurp(FILE *m, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s (tests run from the repository root)", path);
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+        fwrite(buf, 1, k, m);
+    fclose(f);
+}
+
+/* The translation compiles with the DNS and TLS grammars (not loaded:
+ * the variables' list files are read at load). */
+static void compiles(const char *spr)
+{
+    char *g = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&g, &n);
+    slurp(m, "grammars/dns.spg");
+    fputs("\n%%\n", m);
+    slurp(m, "grammars/dnstcp.spg");
+    fputs("\n%%\n", m);
+    slurp(m, "grammars/tls.spg");
+    fclose(m);
+    size_t len = 0;
+    char *diag = NULL;
+    uint8_t *bin = hc_compile(g, spr, NULL, &len, &diag);
+    cr_assert_not_null(bin, "does not compile: %s\n%s", diag ? diag : "", spr);
+    free(bin);
+    free(diag);
+    free(g);
+}
+
+static void expect_all(const char *spr, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
+}
+
+Test(import_dnstls, dns_query_each_name)
+{
+    char *spr = translate("alert dns $HOME_NET any -> any any (msg:\"d\"; dns.query; "
+                          "content:\"evil.com\"; nocase; endswith; sid:1;)\n"
+                          "alert udp any any -> any 53 (msg:\"d4\"; dns_query; content:\"x\"; "
+                          "sid:2;)\n",
+                          0);
+    const char *want[] = {
+        "import dns;",
+        "on dns.query",
+        "for (q in queries) {",
+        "content_match(q.rrname, \"evil.com\", \"nocase endswith\")",
+        "content_match(q.rrname, \"x\", \"\")",
+        "(flow.dst_port == 53)",
+        "break;",
+    };
+    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
+    cr_expect_null(strstr(spr, "import tls;"));
+    compiles(spr);
+    free(spr);
+}
+
+Test(import_dnstls, dotprefix)
+{
+    char *spr = translate("alert dns any any -> any any (msg:\"d\"; dns.query; dotprefix; "
+                          "content:\".evil.com\"; endswith; sid:1;)\n"
+                          "alert tls any any -> any any (msg:\"t\"; tls.sni; dotprefix; "
+                          "content:\".evil.com\"; endswith; bsize:9; sid:2;)\n",
+                          0);
+    const char *want[] = {
+        "content_match(\".\" + q.rrname, \".evil.com\", \"endswith\")",
+        "content_match(\".\" + sni, \".evil.com\", \"endswith\")",
+        "StringLength(\".\" + sni) == 9",
+    };
+    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
+    compiles(spr);
+    free(spr);
+    /* a transform after the buffer's first content, or on a buffer
+     * without one, is skipped */
+    free(translate("alert dns any any -> any any (msg:\"d\"; dns.query; content:\"a\"; "
+                   "dotprefix; content:\".b\"; sid:1;)\n"
+                   "alert tls any any -> any any (msg:\"t\"; tls.cert_subject; dotprefix; "
+                   "content:\".b\"; sid:2;)\n",
+                   2));
+}
+
+Test(import_dnstls, tls_client_hello)
+{
+    char *spr = translate("alert tls $HOME_NET any -> $EXTERNAL_NET any (msg:\"s\"; "
+                          "flow:established,to_server; tls.sni; content:\"a.example\"; "
+                          "startswith; sid:1;)\n"
+                          "alert tls any any -> any any (msg:\"j\"; ja3.hash; "
+                          "content:\"e7d705a3286e19ea42f587b344ee6865\"; sid:2;)\n"
+                          "alert tls any any -> any any (msg:\"j4\"; ja3_hash; content:\"ab\"; "
+                          "tls_sni; content:\"b\"; sid:3;)\n",
+                          0);
+    const char *want[] = {
+        "import tls;",
+        "on tls.client_hello",
+        "(flow.src_ip in HOME_NET && !(flow.src_ip in HOME_NET_except))",
+        "(flow.dst_ip in EXTERNAL_NET",
+        "content_match(sni, \"a.example\", \"startswith\")",
+        "content_match(ja3_hash, \"e7d705a3286e19ea42f587b344ee6865\", \"\")",
+        "content_match(ja3_hash, \"ab\", \"\")",
+        "content_match(sni, \"b\", \"\")",
+    };
+    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
+    cr_expect_null(strstr(spr, "for ("));
+    compiles(spr);
+    free(spr);
+}
+
+Test(import_dnstls, tls_certificate)
+{
+    char *spr = translate("alert tls $EXTERNAL_NET any -> $HOME_NET any (msg:\"c\"; "
+                          "flow:established,to_client; tls.cert_subject; content:\"CN=x\"; "
+                          "tls.cert_issuer; content:\"O=y\"; tls.cert_serial; content:\"00:01\"; "
+                          "tls.cert_fingerprint; content:\"3a:0b\"; sid:1;)\n"
+                          "alert tls any any -> any any (msg:\"certs\"; tls.certs; "
+                          "content:\"|06 03 55 04 03|\"; content:\"x\"; distance:0; sid:2;)\n",
+                          0);
+    const char *want[] = {
+        "on tls.certificate",
+        /* the packet's source is the server: flow.dst_ip */
+        "(flow.dst_ip in EXTERNAL_NET",
+        "(flow.src_ip in HOME_NET",
+        "content_match(leaf.subject, \"CN=x\", \"\")",
+        "content_match(leaf.issuerdn, \"O=y\", \"\")",
+        "content_match(leaf.serial, \"00:01\", \"\")",
+        "content_match(leaf.fingerprint, \"3a:0b\", \"\")",
+        "for (c in chain) {",
+        "content_match(c.der, \"\\x06\\x03U\\x04\\x03\", \"\", \"x\", \"distance 0\")",
+    };
+    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
+    compiles(spr);
+    free(spr);
+}
+
+Test(import_dnstls, tls_messages_mixed_run_on_the_handshake)
+{
+    char *spr = translate("alert tls any any -> any any (msg:\"m\"; tls.sni; content:\"a\"; "
+                          "tls.cert_subject; content:\"CN=b\"; ja3s.hash; content:\"c\"; sid:1;)\n",
+                          0);
+    const char *want[] = {
+        "on tls.handshake",
+        "content_match(sni, \"a\", \"\")",
+        "content_match(subject, \"CN=b\", \"\")",
+        "content_match(ja3s_hash, \"c\", \"\")",
+    };
+    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
+    compiles(spr);
+    free(spr);
+}
+
+Test(import_dnstls, payload_only_dns_and_tls_rules)
+{
+    char *spr = translate("alert tls any any -> any any (msg:\"p\"; content:\"|16 03|\"; depth:2; "
+                          "sid:1;)\n"
+                          "alert dns any any -> any any (msg:\"p\"; content:\"|01 00|\"; sid:2;)\n",
+                          0);
+    const char *want[] = {
+        "on packet",
+        "flow.app_proto == \"tls\"",
+        "(flow.app_proto == \"dns\" || flow.app_proto == \"dnstcp\")",
+    };
+    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
+    compiles(spr);
+    free(spr);
+}
+
+Test(import_dnstls, skips_that_keep_meaning)
+{
+    const char *rules[] = {
+        /* the chain is not in the handshake summary */
+        "alert tls any any -> any any (msg:\"x\"; tls.certs; content:\"a\"; tls.sni; "
+        "content:\"b\"; sid:1;)\n",
+        /* two protocols */
+        "alert tls any any -> any any (msg:\"x\"; dns.query; content:\"a\"; tls.sni; "
+        "content:\"b\"; sid:2;)\n",
+        /* payload with a TLS buffer */
+        "alert tls any any -> any any (msg:\"x\"; content:\"a\"; tls.sni; content:\"b\"; sid:3;)\n",
+        /* the server's certificate with to_server, the ClientHello with to_client */
+        "alert tls any any -> any any (msg:\"x\"; flow:to_server; tls.cert_subject; "
+        "content:\"b\"; sid:4;)\n",
+        "alert tls any any -> any any (msg:\"x\"; flow:to_client; tls.sni; content:\"b\"; sid:5;)\n",
+        /* DNS buffers on a TLS rule, TLS on udp */
+        "alert tls any any -> any any (msg:\"x\"; dns.query; content:\"b\"; sid:6;)\n",
+        "alert udp any any -> any any (msg:\"x\"; tls.sni; content:\"b\"; sid:7;)\n",
+        /* HTTP buffers with DNS */
+        "alert tcp any any -> any any (msg:\"x\"; http.uri; content:\"a\"; dns.query; "
+        "content:\"b\"; sid:8;)\n",
+    };
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        free(translate(rules[i], 1));
+}
