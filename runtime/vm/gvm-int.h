@@ -27,7 +27,9 @@
 #define GVM_MAX_DEPTH 64u          /* limits.depth is clamped to this */
 #define GVM_MAX_TOKEN (16u << 20)  /* limits.token is clamped to this */
 #define GVM_POOL 16u               /* idle message arenas kept per gvm */
-#define GVM_ARENA_CHUNK 4096u      /* first chunk of a message arena */
+#define GVM_ARENA_CHUNK 2048u      /* first chunk of a message arena: a waiting
+                                    * DNS query (a flow's whole state) fits */
+#define GVM_ARENA_CHUNK_MAX 16384u /* its later chunks double up to this */
 #define GVM_ERRLEN 160u
 
 #define GVM_UNLIKELY(x) __builtin_expect(!!(x), 0)
