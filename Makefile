@@ -25,7 +25,9 @@ PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 600
 FUZZ_SHORT   ?= 30
 # The front end and the bundle loader take hostile input first: 60 s each in make test.
-FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60
+# One grammar alone (fuzz-gvm-NAME): 15 s each, fuzz-gvm (every grammar) has 30.
+FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60 fuzz-gvm-dns=15 fuzz-gvm-dnstcp=15 \
+                fuzz-gvm-email=15 fuzz-gvm-html=15 fuzz-gvm-http=15 fuzz-gvm-smtp=15 fuzz-gvm-tls=15
 
 PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis \
         libnetfilter_queue

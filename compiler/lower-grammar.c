@@ -388,6 +388,8 @@ static void open_sink(struct gx *g, struct sinkopt *so, bool span)
         } else if (k->kind == AST_SINK_RECORD) {
             flags |= SPU_SINKF_RECORD;
             limit = 0; /* the content is not the value: store none of it */
+        } else if (k->kind == AST_SINK_DIGEST) {
+            flags |= SPU_SINKF_DIGEST;
         }
     }
     if (so->idx[span] == SPU_NONE) {

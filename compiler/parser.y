@@ -125,7 +125,7 @@ static void expect_word(struct parse_ctx *pc, const char *got, const char *want,
 
 %token KW_AFTER "after" KW_ANOMALY "anomaly" KW_AT "at" KW_BOOL "bool" KW_BREAK "break"
 %token KW_BY "by" KW_BYTES "bytes" KW_CLASSTYPE "classtype" KW_CLIENT "client"
-%token KW_CONST "const" KW_CONTINUE "continue" KW_DETECT "detect" KW_ELSE "else"
+%token KW_CONST "const" KW_CONTINUE "continue" KW_DETECT "detect" KW_DIGEST "digest" KW_ELSE "else"
 %token KW_ERROR "error" KW_EVENT "event" KW_FALSE "false" KW_FILTER "filter" KW_FLOW "flow"
 %token KW_FOR "for" KW_FROM "from" KW_GID "gid" KW_IF "if" KW_IMPORT "import" KW_IN "in"
 %token KW_INDEX "index" KW_INT "int" KW_IP "ip" KW_LIMIT "limit" KW_LIMITS "limits"
@@ -362,6 +362,7 @@ log_name
     | KW_BYTES { $$ = "bytes"; }
     | KW_CLIENT { $$ = "client"; }
     | KW_DETECT { $$ = "detect"; }
+    | KW_DIGEST { $$ = "digest"; }
     | KW_ELSE { $$ = "else"; }
     | KW_ERROR { $$ = "error"; }
     | KW_EVENT { $$ = "event"; }
@@ -773,6 +774,7 @@ sink
           $$->ival = $2->ival;
       }
     | KW_RECORD { NEW($$, AST_SINK_RECORD, @$); }
+    | KW_DIGEST { NEW($$, AST_SINK_DIGEST, @$); }
     ;
 
 filters
@@ -856,6 +858,19 @@ spr_decl
           $$->b = $10;
           $$->ival = $7->ival;
           $$->ival2 = $8 ? $8->ival : 0;
+      }
+    | KW_SESSION IDENT IDENT IDENT expr IDENT event_name IDENT INTLIT opt_max '{' var_decls '}' {
+          /* keyed on an event: the key may read its pair (request.X) */
+          expect_word(pc, $3, "keyed", @3);
+          expect_word(pc, $4, "by", @4);
+          expect_word(pc, $6, "on", @6);
+          expect_word(pc, $8, "ttl", @8);
+          CHECK($$ = mk_name(pc, AST_SESSION, $2, @2));
+          $$->a = $5;
+          $$->b = $12;
+          $$->c = $7;
+          $$->ival = $9->ival;
+          $$->ival2 = $10 ? $10->ival : 0;
       }
     | KW_OUTPUT IDENT IDENT STRLIT ';' {
           CHECK($$ = mk_name(pc, AST_OUTPUT, $2, @2));

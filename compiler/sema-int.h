@@ -77,6 +77,7 @@ struct ectx {
     /* rules */
     const struct sema_event *event;
     bool key_mode;          /* session key: canonical names only */
+    bool key_pair;          /* a key declared 'on EVENT': it may read the pair (request.X) */
     /* locals */
     struct scope *scope;
     struct scope *block;    /* scope at the start of the current block */

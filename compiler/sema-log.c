@@ -18,7 +18,9 @@
  * hold sibling objects (Suricata's smtp records carry "smtp" and
  * "email"). Paths are checked per block, compared from the root: each
  * name non-empty, no two entries writing the same path, none writing
- * below another's value.
+ * below another's value. A root path may not name a field of the
+ * envelope (eve-envelope.def), which spurun writes, except "/tx_id": a
+ * log may number its record's transaction itself (an int).
  */
 #include "sema-int.h"
 
@@ -109,6 +111,12 @@ static const char *const envelope[] = {
 #undef EVE_ENVELOPE
 };
 
+/* The one envelope field a log may set: the record's tx_id, when the
+ * protocol numbers its transactions otherwise than the VM pairs messages
+ * (Suricata's SMTP tx_id counts mails and aborted envelopes). spurun takes
+ * it out of the object and writes it in the envelope (runtime/app.c). */
+#define LOG_TX_ID "/tx_id"
+
 /* Where an entry writes, from the record's root: "/a.b" as written, "a.b"
  * below the TYPE object (log blocks; type NULL: a { } block, relative to
  * the element's object). NULL (reported) when the path is not allowed. */
@@ -123,6 +131,8 @@ static const char *abs_path(struct sema *s, const char *type, const struct ast_n
                    d->name);
         return NULL;
     }
+    if (strcmp(d->name, LOG_TX_ID) == 0)
+        return d->name + 1;
     size_t first = strcspn(d->name + 1, ".");
     for (size_t i = 0; i < sizeof(envelope) / sizeof(envelope[0]); i++)
         if (strlen(envelope[i]) == first && strncmp(d->name + 1, envelope[i], first) == 0) {
@@ -140,6 +150,20 @@ static const char *abs_path(struct sema *s, const char *type, const struct ast_n
         return NULL;
     }
     return d->name + 1;
+}
+
+/* "/tx_id" = EXPR: an int (so no { } block, which entry() allows on
+ * records only). */
+static bool tx_id_ok(struct sema *s, const struct ast_node *d)
+{
+    const struct sema_type *t = d->a->sema.type;
+    char x[96];
+    if (t && t->base != SPU_T_INT && t->base != SPU_T_ANY) {
+        sema_error(s, d->a->loc, "'%s' is the record's transaction number: an int, not %s",
+                   LOG_TX_ID, sema_type_str(t, x, sizeof(x)));
+        return false;
+    }
+    return true;
 }
 
 /* Check the entries of one block (a log's, type = its TYPE; or a { }
@@ -173,6 +197,8 @@ static struct sema_logent **block(struct sema *s, struct ectx *c, const struct s
             }
         }
         struct sema_logent *e = entry(s, c, l, ev, prefix, d);
+        if (e && ok && strcmp(d->name, LOG_TX_ID) == 0 && !tx_id_ok(s, d))
+            ok = false;
         if (e && ok) {
             e->abs = ab;
             SEMA_PUSH(s, v, *n, e);

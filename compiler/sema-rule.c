@@ -609,9 +609,31 @@ static const struct sema_event *key_runtime_event(struct sema *s, const char *na
 }
 
 /* Session keys name fields canonically: PROTO.EVENT.path, EVENT.field for
- * a runtime event of one word (packet.src_ip), or flow.NAME. */
+ * a runtime event of one word (packet.src_ip), or flow.NAME; a key declared
+ * 'on EVENT' also names the event's record and its pair by their message
+ * names (request.cookies on http.response), as a rule on EVENT does. */
 static const struct sema_type *key_name(struct ectx *c, struct ast_node *n)
 {
+    if (c->key_pair) {
+        const struct sema_unit *found = NULL;
+        enum sema_base fbase = SEMA_BASE_CUR;
+        for (uint32_t i = 0; i < c->s->prog->nprotos; i++) {
+            const struct sema_unit *v = sema_proto_unit(c->s->prog->protos[i], n->name);
+            enum sema_base base;
+            if (!v || !record_relation(c->event, v, &base) || base == SEMA_BASE_ANC)
+                continue;
+            if (found) {
+                sema_error(c->s, n->loc, "'%s' is ambiguous: it names records of protocols "
+                           "'%s' and '%s' (write PROTOCOL.%s)", n->name, found->proto->name,
+                           v->proto->name, n->name);
+                return &sema_t_any;
+            }
+            found = v;
+            fbase = base;
+        }
+        if (found)
+            return as_record(n, found, fbase);
+    }
     struct sema_proto *p = sema_find_proto(c->s, n->name);
     if (p) {
         n->sema.ref = SEMA_REF_NS_PROTO;
@@ -625,6 +647,18 @@ static const struct sema_type *key_name(struct ectx *c, struct ast_node *n)
         n->sema.layout = re->layout;
         n->sema.sym.unit = NULL;
         return &sema_t_ns;
+    }
+    for (uint32_t i = 0; i < c->s->prog->nprotos; i++) {
+        if (!sema_proto_unit(c->s->prog->protos[i], n->name))
+            continue;
+        if (c->key_pair)
+            sema_error(c->s, n->loc, "record '%s' is neither the record of %s nor its pair",
+                       n->name, c->event->name);
+        else
+            sema_error(c->s, n->loc, "a session key names records by name only when it is "
+                       "declared on an event ('keyed by %s... on EVENT'); else canonically "
+                       "(PROTO.EVENT.field)", n->name);
+        return &sema_t_any;
     }
     sema_error(c->s, n->loc, "a session key names fields canonically "
                "(http.request.cookies[\"SID\"], flow.src_ip); '%s' is not a protocol", n->name);
@@ -642,7 +676,8 @@ static const struct sema_type *proto_member(struct ectx *c, struct ast_node *n,
     const struct sema_unit *v = ev ? ev->unit : sema_proto_unit(p, n->name);
     enum sema_base base;
     if (v) {
-        if (e && record_relation(e, v, &base) && (!c->key_mode || base == SEMA_BASE_CUR))
+        if (e && record_relation(e, v, &base) &&
+            (!c->key_mode || base == SEMA_BASE_CUR || (c->key_pair && base == SEMA_BASE_PAIR)))
             return as_record(n, v, base);
         sema_error(s, n->loc, "%s '%s' is not reachable from %s (it neither is, encloses nor "
                    "pairs with its record)", ev ? "event" : "unit", full,
@@ -763,14 +798,42 @@ static void key_events(struct sema *s, const struct ast_node *n, const struct se
             key_events(s, a->a, ev, several);
 }
 
+/* The event a key declared 'on EVENT' is computed on: a message's event,
+ * whose record and pair the key may read. */
+static const struct sema_event *key_on_event(struct sema *s, const struct ast_node *on)
+{
+    const struct sema_event *e = sema_find_event(s, on->name);
+    if (!e && sema_rt_event_find(on->name) >= 0)
+        e = sema_rt_event(s, (unsigned)sema_rt_event_find(on->name));
+    if (!e) {
+        sema_error(s, on->loc, "unknown event '%s'", on->name);
+        return NULL;
+    }
+    if (e->kind != SEMA_EVENT_GRAMMAR) {
+        sema_error(s, on->loc, "a session keyed 'on' an event reads a message and its pair; "
+                   "%s is a runtime event (name its fields canonically: packet.src_ip)",
+                   e->name);
+        return NULL;
+    }
+    return e;
+}
+
 static void session_key(struct sema *s, struct ast_node *file, struct sema_session *ss)
 {
     const struct sema_event *ev = NULL;
     bool several = false;
-    key_events(s, ss->key, &ev, &several);
-    if (several) {
-        sema_error(s, ss->key->loc, "a session key reads the fields of one event");
-        return;
+    const struct ast_node *on = ss->decl->c;
+    if (on) {
+        ev = key_on_event(s, on);
+        if (!ev)
+            return;
+    } else {
+        key_events(s, ss->key, &ev, &several);
+        if (several) {
+            sema_error(s, ss->key->loc, "a session key reads the fields of one event (or of "
+                       "one message and its pair: 'keyed by request.X on http.response')");
+            return;
+        }
     }
     if (ev && ev->proto && !imports(file, ev->proto->name))
         sema_error(s, ss->key->loc, "event %s belongs to protocol '%s', which this file does "
@@ -785,6 +848,7 @@ static void session_key(struct sema *s, struct ast_node *file, struct sema_sessi
     r.e.member = sema_rule_member;
     r.e.no_actions = true;
     r.e.key_mode = true;
+    r.e.key_pair = on != NULL;
     r.e.event = ev;
     r.e.nlocals = &nl;
     const struct sema_type *t = sema_expr(&r.e, (struct ast_node *)ss->key);

@@ -286,7 +286,7 @@ static const struct sema_type *g_sinks(struct gctx *g, struct ast_node *cap,
                    cap->name, sema_type_str(t, x, sizeof(x)));
         return &sema_t_str;
     }
-    const struct ast_node *parse = NULL, *limit = NULL, *record = NULL;
+    const struct ast_node *parse = NULL, *limit = NULL, *record = NULL, *digest = NULL;
     for (struct ast_node *k = cap->b; k; k = k->next) {
         switch (k->kind) {
         case AST_SINK_FILTER: {
@@ -355,12 +355,20 @@ static const struct sema_type *g_sinks(struct gctx *g, struct ast_node *cap,
                 sema_error(s, k->loc, "duplicate record");
             record = k;
             break;
+        case AST_SINK_DIGEST:
+            if (digest)
+                sema_error(s, k->loc, "duplicate digest");
+            digest = k;
+            break;
         default:
             break;
         }
     }
     if (!record)
         return &sema_t_str;
+    if (digest)
+        sema_error(s, digest->loc, "a 'record' capture stores no content: 'digest' hashes "
+                   "content kept as a string");
     if (!parse) {
         sema_error(s, record->loc, "'record' takes the record of the unit the content is "
                    "parsed with: add 'parse UNIT'");

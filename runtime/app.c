@@ -344,18 +344,14 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
     if (spu)
         json_incref(spu);
     json_object_del(obj, "spu");
-    /* "/spu.tx": the declaration numbers the record's transaction itself
-     * (the protocol's tx_id differs from the VM's message pairs) */
+    /* "/tx_id": the declaration numbers the record's transaction itself
+     * (the protocol's tx_id differs from the VM's message pairs); the
+     * envelope writes it */
     int64_t tx_id = lc->tx_id;
-    json_t *tx = spu ? json_object_get(spu, "tx") : NULL;
-    if (json_is_integer(tx)) {
+    json_t *tx = json_object_get(obj, "tx_id");
+    if (json_is_integer(tx))
         tx_id = (int64_t)json_integer_value(tx);
-        json_object_del(spu, "tx");
-        if (json_object_size(spu) == 0) {
-            json_decref(spu);
-            spu = NULL;
-        }
-    }
+    json_object_del(obj, "tx_id");
     /* Suricata's fileinfo repeats the transaction inside */
     if (tx_id >= 0 && strcmp(type, "fileinfo") == 0 && json_is_object(body))
         json_object_set_new_nocheck(body, "tx_id", json_integer(tx_id));
@@ -658,6 +654,18 @@ static bool hold_bytes(struct app_flow *af, int dir, const uint8_t *p, size_t n)
     return true;
 }
 
+/* Both directions parsed to their end (closed, or their grammar done):
+ * nothing more will be fed, so the parse's memory (contexts, frames,
+ * grammar state, message records) goes now rather than when the flow
+ * times out, as on_destroy would drop it (the same calls, earlier). A
+ * closed flow can stay in the flow table a long time. */
+static void parse_over(struct app_flow *af)
+{
+    if (!af->conn || !af->done[0] || !af->done[1])
+        return;
+    conn_drop(af);
+}
+
 static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
 {
     if (af->done[dir] || !n || !af->conn)
@@ -675,6 +683,7 @@ static void feed_dir(struct app_flow *af, int dir, const uint8_t *p, size_t n)
         stats_inc(&af->app->st, CNT_SPU_APP_ERRORS);
     }
     account(af);
+    parse_over(af);
 }
 
 static void eof_dir(struct app_flow *af, int dir)
@@ -685,6 +694,7 @@ static void eof_dir(struct app_flow *af, int dir)
     af->cur_dir = dir;
     spu_gvm_eof(af->conn, (unsigned)(dir ^ af->swap));
     account(af);
+    parse_over(af);
 }
 
 /* The flow is protocol `pi`: start the parse and feed what was held. */
@@ -868,7 +878,7 @@ static void on_data(void *ctx, struct flow *f, int dir, const uint8_t *p, size_t
         return;
     }
     refresh(a);
-    if (af->tab != a->cur && af->stay_seq != a->seq)
+    if (af->conn && af->tab != a->cur && af->stay_seq != a->seq)
         try_move(af);
     feed_dir(af, dir, p, n);
 }
@@ -899,6 +909,7 @@ static void on_gap(void *ctx, struct flow *f, int dir, uint64_t size, int64_t ts
     if (rc == SPU_DONE || rc < 0)
         af->done[dir] = 1;
     account(af);
+    parse_over(af);
 }
 
 static void on_close(void *ctx, struct flow *f, int dir, int reason, int64_t ts)

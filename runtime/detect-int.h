@@ -343,8 +343,9 @@ void detect_release_sessions(struct detect_worker *w);
 /* detect-txlog.c */
 /* Add to the alert record `rec` the protocol objects of the current
  * grammar event's transaction (the grammar's log declarations), and to its
- * `spu` object the logs' `spu.tx`; nothing for runtime events. SPU_OK, or
- * an error with err set. */
+ * `spu` object, as `spu.tx`, the logs' "/tx_id" (the protocol's own
+ * transaction number); nothing for runtime events. SPU_OK, or an error
+ * with err set. */
 int detect_alert_tx(struct detect_worker *w, json_t *rec, json_t *spu, struct spu_error *err);
 
 /* The connection's protocol of the current grammar event, into buf

@@ -10,9 +10,10 @@
  * that layout, and the `log ... on transaction` declarations of
  * the event's protocol with the record and its pair (client and server are
  * told apart by layout). The first object of each type wins; the `spu`
- * extras of the logs are left out (the alert has its own), except `spu.tx`
- * (the protocol's own transaction number, e.g. Suricata's SMTP tx_id),
- * which the alert's spu object gets, as the protocol's records have it.
+ * extras of the logs are left out (the alert has its own). A log's
+ * "/tx_id" (the protocol's own transaction number, e.g. Suricata's SMTP
+ * tx_id) is not the alert's envelope tx_id: the alert's spu object gets
+ * it as `spu.tx`.
  */
 #include "detect-int.h"
 
@@ -31,9 +32,10 @@ struct txlog_ctx {
 static void merge(void *ctx, const char *type, json_t *obj)
 {
     struct txlog_ctx *t = ctx;
-    json_t *tx = json_object_get(json_object_get(obj, "spu"), "tx");
-    if (tx && !json_object_get(t->spu, "tx"))
+    json_t *tx = json_object_get(obj, "tx_id");
+    if (json_is_integer(tx) && !json_object_get(t->spu, "tx"))
         json_object_set(t->spu, "tx", tx);
+    json_object_del(obj, "tx_id");
     json_object_del(obj, "spu");
     const char *k;
     json_t *v;

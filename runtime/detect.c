@@ -450,6 +450,29 @@ static void enforce_shun(struct detect_worker *w, const struct pkt *p, const str
     }
 }
 
+/* Runtime event `id` on every slot of generation g whose bundle declares
+ * it: the slot's record of it (`reason` as detect_rt_record takes it) and
+ * its rules, in slot order. A record that cannot be built is counted and
+ * its slot skipped. Within event_begin/event_end. */
+static void run_rt_slots(struct detect_worker *w, const struct detect_gen *g, enum rt_event_id id,
+                         int reason)
+{
+    for (unsigned i = 0; i < g->nslots; i++) {
+        const struct detect_bundle *db = &g->bundles[i];
+        if (!db->b || db->rt_ev[id] == SPU_NONE)
+            continue;
+        w->cur.rec = NULL;
+        w->cur.db = db;
+        struct spu_record *rec = detect_rt_record(w, db, id, reason);
+        if (!rec) {
+            dc_inc(w, DC_RECORD_ERRORS);
+            continue;
+        }
+        w->cur.rec = rec;
+        run_rules(w, db, db->rt_ev[id]);
+    }
+}
+
 static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
                         const struct decoded *d, struct flow *f, int reason)
 {
@@ -473,20 +496,7 @@ static void on_rt_event(void *ctx, enum rt_event_id id, const struct pkt *p,
         event_begin(w, p, d, f, ts);
         if (!skip_event(w)) {
             dc_inc(w, DC_EVENTS);
-            for (unsigned i = 0; i < g->nslots; i++) {
-                const struct detect_bundle *db = &g->bundles[i];
-                if (!db->b || db->rt_ev[id] == SPU_NONE)
-                    continue;
-                w->cur.rec = NULL;
-                w->cur.db = db;
-                struct spu_record *rec = detect_rt_record(w, db, id, reason);
-                if (!rec) {
-                    dc_inc(w, DC_RECORD_ERRORS);
-                    continue;
-                }
-                w->cur.rec = rec;
-                run_rules(w, db, db->rt_ev[id]);
-            }
+            run_rt_slots(w, g, id, reason);
         }
         event_end(w);
     }
@@ -571,20 +581,7 @@ void detect_worker_monitor(struct detect_worker *w, const struct detect_monitor_
     w->cur.mon = m;
     if (!shun_check(e->shun, m->src, m->ts_ms)) {
         dc_inc(w, DC_EVENTS);
-        for (unsigned i = 0; i < g->nslots; i++) {
-            const struct detect_bundle *db = &g->bundles[i];
-            if (!db->b || db->rt_ev[RT_EV_MONITOR_COUNTS] == SPU_NONE)
-                continue;
-            w->cur.rec = NULL;
-            w->cur.db = db;
-            struct spu_record *rec = detect_rt_record(w, db, RT_EV_MONITOR_COUNTS, -1);
-            if (!rec) {
-                dc_inc(w, DC_RECORD_ERRORS);
-                continue;
-            }
-            w->cur.rec = rec;
-            run_rules(w, db, db->rt_ev[RT_EV_MONITOR_COUNTS]);
-        }
+        run_rt_slots(w, g, RT_EV_MONITOR_COUNTS, -1);
     } else {
         dc_inc(w, DC_SHUNNED_EVENTS);
     }

@@ -273,6 +273,8 @@ void eve_writer_fini(struct eve_writer *w)
 {
     json_decref(w->flow_tpl);
     w->flow_tpl = NULL;
+    flowkey_sha1_free(w->cid_sha1);
+    w->cid_sha1 = NULL;
 }
 
 /* In-place setters for a reused record: values are updated where they are,
@@ -360,7 +362,10 @@ int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const 
     char cid[64];
     uint16_t sp = ep.icmp ? ep.icmp_type : ep.ports ? ep.sport : 0;
     uint16_t dp = ep.icmp ? ep.icmp_code : ep.ports ? ep.dport : 0;
-    if (flowkey_community_id(cid, sizeof(cid), ep.ipver, ep.src, ep.dst, ep.proto, sp, dp))
+    if (!w->cid_sha1)
+        w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash below */
+    if (flowkey_community_id_with(w->cid_sha1, cid, sizeof(cid), ep.ipver, ep.src, ep.dst,
+                                  ep.proto, sp, dp))
         set_str(o, "community_id", cid);
     if (f->app_proto)
         set_str(o, "app_proto", f->app_proto);

@@ -25,6 +25,7 @@
 
 struct output_producer;
 struct flow;
+struct flowkey_sha1;
 struct decoded;
 struct stats_block;
 
@@ -34,6 +35,7 @@ struct eve_writer {
     const char *thread;          /* "worker", "dispatcher", "main" */
     uint64_t emitted, failed;
     json_t *flow_tpl;            /* owned: the flow record, updated in place */
+    struct flowkey_sha1 *cid_sha1; /* owned: the flow records' Community ID hash */
 };
 
 /* Free what the writer owns (its record templates). */

@@ -10,6 +10,7 @@
 
 enum { TC_TCP_NEW, TC_TCP_EST, TC_TCP_CLOSED, TC_UDP_NEW, TC_UDP_EST, TC_OTHER_NEW,
        TC_OTHER_EST, TC__COUNT };
+_Static_assert(TC__COUNT <= 128, "struct flow's tclass is a 7-bit field");
 
 struct tclist {
     struct flow *head, *tail;

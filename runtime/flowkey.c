@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ICMP types that come in request/reply pairs: the counterpart, or -1. */
@@ -170,8 +171,54 @@ uint32_t flowkey_frag_hash(const struct decoded *d, uint32_t seed)
     return finish(h, alen);
 }
 
+struct flowkey_sha1 {
+    EVP_MD *md;      /* fetched once */
+    EVP_MD_CTX *ctx; /* re-initialized per digest, not reallocated */
+};
+
+struct flowkey_sha1 *flowkey_sha1_new(void)
+{
+    struct flowkey_sha1 *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->md = EVP_MD_fetch(NULL, "SHA1", NULL);
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->md || !h->ctx) {
+        flowkey_sha1_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void flowkey_sha1_free(struct flowkey_sha1 *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->md);
+    free(h);
+}
+
+static void sha1(struct flowkey_sha1 *h, const uint8_t *buf, size_t n,
+                 uint8_t md[SHA_DIGEST_LENGTH])
+{
+    unsigned len = 0;
+    if (h && EVP_DigestInit_ex2(h->ctx, h->md, NULL) == 1 &&
+        EVP_DigestUpdate(h->ctx, buf, n) == 1 && EVP_DigestFinal_ex(h->ctx, md, &len) == 1 &&
+        len == SHA_DIGEST_LENGTH)
+        return;
+    SHA1(buf, n, md);
+}
+
 bool flowkey_community_id(char *out, size_t outlen, int ipver, const uint8_t *src,
                           const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+    return flowkey_community_id_with(NULL, out, outlen, ipver, src, dst, proto, sport, dport);
+}
+
+bool flowkey_community_id_with(struct flowkey_sha1 *h, char *out, size_t outlen, int ipver,
+                               const uint8_t *src, const uint8_t *dst, uint8_t proto,
+                               uint16_t sport, uint16_t dport)
 {
     if (outlen < 32)
         return false;
@@ -218,7 +265,7 @@ bool flowkey_community_id(char *out, size_t outlen, int ipver, const uint8_t *sr
         buf[n++] = (uint8_t)pb;
     }
     uint8_t md[SHA_DIGEST_LENGTH];
-    SHA1(buf, n, md);
+    sha1(h, buf, n, md);
     out[0] = '1';
     out[1] = ':';
     EVP_EncodeBlock((unsigned char *)out + 2, md, SHA_DIGEST_LENGTH);

@@ -65,4 +65,19 @@ static inline uint64_t flowkey_mix64(uint64_t x)
 bool flowkey_community_id(char *out, size_t outlen, int ipver, const uint8_t *src,
                           const uint8_t *dst, uint8_t proto, uint16_t sport, uint16_t dport);
 
+/* A SHA-1 digest context kept for Community IDs. OpenSSL 3's one-shot SHA1()
+ * fetches the algorithm and allocates and frees a digest context on every
+ * call, several times the cost of hashing the 40 bytes of a flow tuple; a
+ * writer of many flow records keeps one of these (one per thread: not
+ * shareable). NULL when out of memory. */
+struct flowkey_sha1;
+struct flowkey_sha1 *flowkey_sha1_new(void);
+void flowkey_sha1_free(struct flowkey_sha1 *h);
+
+/* flowkey_community_id() hashing with `h` (or the one-shot when h is NULL):
+ * the same text. */
+bool flowkey_community_id_with(struct flowkey_sha1 *h, char *out, size_t outlen, int ipver,
+                               const uint8_t *src, const uint8_t *dst, uint8_t proto,
+                               uint16_t sport, uint16_t dport);
+
 #endif

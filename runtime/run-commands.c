@@ -13,9 +13,19 @@
 #include <string.h>
 #include <time.h>
 
-static int cmd_stats(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+/* A command's handler: rc is the run; a is the run's applications, held
+ * under rc->apps->mu, for the rows that need them (NULL for the others). */
+typedef int (*run_cmd_fn)(struct run_commands *rc, struct apps *a, const json_t *args,
+                          json_t **result, struct spu_error *err);
+
+static const char *arg_str(const json_t *args, const char *key)
 {
-    struct run_commands *rc = ctx;
+    return json_string_value(json_object_get(args, key));
+}
+
+static int cmd_stats(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                     struct spu_error *err)
+{
     int r = run_service_query(rc->svc, RUN_QUERY_STATS, rc->timeout_ms, result, err);
     if (r < 0)
         return r;
@@ -34,40 +44,40 @@ static int cmd_stats(void *ctx, const json_t *args, json_t **result, struct spu_
     return SPU_OK;
 }
 
-static int cmd_flows(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_flows(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                     struct spu_error *err)
 {
-    struct run_commands *rc = ctx;
     return run_service_query(rc->svc, RUN_QUERY_FLOWS, rc->timeout_ms, result, err);
 }
 
-static int cmd_memory(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_memory(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                      struct spu_error *err)
 {
-    struct run_commands *rc = ctx;
     return run_service_query(rc->svc, RUN_QUERY_MEMORY, rc->timeout_ms, result, err);
 }
 
-static int cmd_reopen(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_reopen(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                      struct spu_error *err)
 {
-    struct run_commands *rc = ctx;
     int r = run_service_query(rc->svc, RUN_QUERY_REOPEN, rc->timeout_ms, result, err);
     if (r == SPU_OK)
         LOGGER(rc->log, LOGGER_NOTICE, "control: EVE file reopened");
     return r;
 }
 
-static int cmd_shutdown(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_shutdown(struct run_commands *rc, struct apps *a, const json_t *args,
+                        json_t **result, struct spu_error *err)
 {
-    struct run_commands *rc = ctx;
     LOGGER(rc->log, LOGGER_NOTICE, "control: shutdown requested");
     run_service_shutdown(rc->svc);
     *result = json_string("shutting down");
     return SPU_OK;
 }
 
-static int cmd_pcap(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_pcap(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                    struct spu_error *err)
 {
-    struct run_commands *rc = ctx;
-    const char *file = json_string_value(json_object_get(args, "file"));
+    const char *file = arg_str(args, "file");
     int r = run_service_pcap_add(rc->svc, file, result, err);
     if (r == SPU_OK)
         LOGGER(rc->log, LOGGER_NOTICE, "control: queued %s", file);
@@ -76,9 +86,9 @@ static int cmd_pcap(void *ctx, const json_t *args, json_t **result, struct spu_e
     return r;
 }
 
-static int cmd_pcap_status(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_pcap_status(struct run_commands *rc, struct apps *a, const json_t *args,
+                           json_t **result, struct spu_error *err)
 {
-    struct run_commands *rc = ctx;
     *result = run_service_pcap_status(rc->svc);
     return *result ? SPU_OK : spu_error_set(err, SPU_ENOMEM, "out of memory");
 }
@@ -95,7 +105,8 @@ static bool type_name_ok(const char *s)
     return true;
 }
 
-static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_subscribe(struct run_commands *rc, struct apps *a, const json_t *args,
+                         json_t **result, struct spu_error *err)
 {
     const json_t *types = json_object_get(args, "types");
     size_t i;
@@ -112,126 +123,145 @@ static int cmd_subscribe(void *ctx, const json_t *args, json_t **result, struct 
     return *result ? SPU_OK : spu_error_set(err, SPU_ENOMEM, "out of memory");
 }
 
-/* ---- applications (apps.h) ---- */
+/* ---- applications (apps.h): a is the run's, held under rc->apps->mu ---- */
 
-enum app_op { OP_LOAD, OP_RELOAD, OP_STOP, OP_START, OP_UNLOAD, OP_SESSIONS, OP_LIST };
-
-static int app_cmd(struct run_commands *rc, enum app_op op, const json_t *args, json_t **result,
-                   struct spu_error *err)
+static int cmd_load(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                    struct spu_error *err)
 {
-    const char *name = json_string_value(json_object_get(args, "name"));
-    const char *bundle = json_string_value(json_object_get(args, "bundle"));
-    pthread_mutex_lock(&rc->apps->mu);
-    struct apps *a = rc->apps->a;
-    int r;
-    if (!a) {
-        r = spu_error_set(err, SPU_ESTATE, "no capture is running (applications live in a run)");
-    } else {
-        switch (op) {
-        case OP_LOAD:
-            r = apps_load(a, name, bundle, result, err);
-            break;
-        case OP_RELOAD:
-            r = apps_reload(a, name, bundle, result, err);
-            break;
-        case OP_STOP:
-            r = apps_stop(a, name, result, err);
-            break;
-        case OP_START:
-            r = apps_start(a, name, result, err);
-            break;
-        case OP_SESSIONS:
-            r = apps_sessions(a, name, result, err);
-            break;
-        case OP_LIST:
-            r = apps_list_values(a, name, json_string_value(json_object_get(args, "op")),
-                                 json_string_value(json_object_get(args, "list")),
-                                 json_object_get(args, "values"), result, err);
-            break;
-        default:
-            r = apps_unload(a, name, result, err);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&rc->apps->mu);
-    return r;
+    return apps_load(a, arg_str(args, "name"), arg_str(args, "bundle"), result, err);
 }
 
-static int cmd_load(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_reload(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                      struct spu_error *err)
 {
-    return app_cmd(ctx, OP_LOAD, args, result, err);
+    return apps_reload(a, arg_str(args, "name"), arg_str(args, "bundle"), result, err);
 }
 
-static int cmd_reload(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_stop(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                    struct spu_error *err)
 {
-    return app_cmd(ctx, OP_RELOAD, args, result, err);
+    return apps_stop(a, arg_str(args, "name"), result, err);
 }
 
-static int cmd_stop(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_start(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                     struct spu_error *err)
 {
-    return app_cmd(ctx, OP_STOP, args, result, err);
+    return apps_start(a, arg_str(args, "name"), result, err);
 }
 
-static int cmd_start(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_unload(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                      struct spu_error *err)
 {
-    return app_cmd(ctx, OP_START, args, result, err);
+    return apps_unload(a, arg_str(args, "name"), result, err);
 }
 
-static int cmd_unload(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_sessions(struct run_commands *rc, struct apps *a, const json_t *args,
+                        json_t **result, struct spu_error *err)
 {
-    return app_cmd(ctx, OP_UNLOAD, args, result, err);
+    return apps_sessions(a, arg_str(args, "name"), result, err);
 }
 
-static int cmd_sessions(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+static int cmd_list(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                    struct spu_error *err)
 {
-    return app_cmd(ctx, OP_SESSIONS, args, result, err);
+    return apps_list_values(a, arg_str(args, "name"), arg_str(args, "op"), arg_str(args, "list"),
+                            json_object_get(args, "values"), result, err);
 }
 
-static int cmd_list(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
+/* Shuns (shun-cmd.h) live on the engine of the run's applications. */
+static int cmd_shun(struct run_commands *rc, struct apps *a, const json_t *args, json_t **result,
+                    struct spu_error *err)
 {
-    return app_cmd(ctx, OP_LIST, args, result, err);
-}
-
-/* ---- shuns (shun-cmd.h): on the engine of the run's applications ---- */
-
-static int cmd_shun(void *ctx, const json_t *args, json_t **result, struct spu_error *err)
-{
-    struct run_commands *rc = ctx;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return shun_cmd(detect_engine_shuns(apps_engine(a)), arg_str(args, "op"), arg_str(args, "addr"),
+                    (int64_t)json_integer_value(json_object_get(args, "seconds")), now_ms, result,
+                    err);
+}
+
+/* ---- the table ---- */
+
+/* What a command's row says it needs. */
+enum run_cmd_need {
+    NEED_RUN,  /* only rc */
+    NEED_APPS, /* the run's applications: offered only when rc->apps is set */
+};
+
+static const char NO_APPS[] = "no capture is running (applications live in a run)";
+static const char NO_ENGINE[] = "no rule engine is running (shuns live in a run)";
+
+/*
+ * RUN_COMMANDS(X): one row per command spurun answers,
+ *   X(ID, field, need, handler, refusal)
+ * ID and field as in control.def (which gives name, argument spec, help);
+ * need is NEED_RUN or NEED_APPS; refusal is the error a NEED_APPS command
+ * replies while no run holds applications (NULL for NEED_RUN). Adding a
+ * command: its control.def row, its handler above, its row here.
+ */
+#define RUN_COMMANDS(X)                                                                            \
+    X(STATS, stats, NEED_RUN, cmd_stats, NULL)                                                     \
+    X(FLOWS, flows, NEED_RUN, cmd_flows, NULL)                                                     \
+    X(MEMORY, memory, NEED_RUN, cmd_memory, NULL)                                                  \
+    X(REOPEN, reopen, NEED_RUN, cmd_reopen, NULL)                                                  \
+    X(SHUTDOWN, shutdown, NEED_RUN, cmd_shutdown, NULL)                                            \
+    X(PCAP, pcap, NEED_RUN, cmd_pcap, NULL)                                                        \
+    X(PCAP_STATUS, pcap_status, NEED_RUN, cmd_pcap_status, NULL)                                   \
+    X(SUBSCRIBE, subscribe, NEED_RUN, cmd_subscribe, NULL)                                         \
+    X(LOAD, load, NEED_APPS, cmd_load, NO_APPS)                                                    \
+    X(RELOAD, reload, NEED_APPS, cmd_reload, NO_APPS)                                              \
+    X(STOP, stop, NEED_APPS, cmd_stop, NO_APPS)                                                    \
+    X(START, start, NEED_APPS, cmd_start, NO_APPS)                                                 \
+    X(UNLOAD, unload, NEED_APPS, cmd_unload, NO_APPS)                                              \
+    X(SESSIONS, sessions, NEED_APPS, cmd_sessions, NO_APPS)                                        \
+    X(LIST, list, NEED_APPS, cmd_list, NO_APPS)                                                    \
+    X(SHUN, shun, NEED_APPS, cmd_shun, NO_ENGINE)
+
+struct run_cmd {
+    enum run_cmd_need need;
+    run_cmd_fn fn;
+    const char *refusal;
+};
+
+static const struct run_cmd rows[CONTROL_CMD__COUNT] = {
+#define ROW(id, field, need, fn, refusal) [CONTROL_CMD_##id] = {need, fn, refusal},
+    RUN_COMMANDS(ROW)
+#undef ROW
+};
+
+/* Run row c: NEED_APPS rows hold rc->apps->mu for the whole call. */
+static int run_row(struct run_commands *rc, enum control_cmd c, const json_t *args, json_t **result,
+                   struct spu_error *err)
+{
+    const struct run_cmd *row = &rows[c];
+    if (row->need == NEED_RUN)
+        return row->fn(rc, NULL, args, result, err);
     pthread_mutex_lock(&rc->apps->mu);
     struct apps *a = rc->apps->a;
-    int r = !a ? spu_error_set(err, SPU_ESTATE, "no rule engine is running (shuns live in a run)")
-               : shun_cmd(detect_engine_shuns(apps_engine(a)),
-                          json_string_value(json_object_get(args, "op")),
-                          json_string_value(json_object_get(args, "addr")),
-                          (int64_t)json_integer_value(json_object_get(args, "seconds")), now_ms,
-                          result, err);
+    int r =
+        a ? row->fn(rc, a, args, result, err) : spu_error_set(err, SPU_ESTATE, "%s", row->refusal);
     pthread_mutex_unlock(&rc->apps->mu);
     return r;
 }
+
+/* The control socket calls a handler with its ctx only: one entry point
+ * per row, generated, that names its row. */
+#define ENTRY(id, field, need, fn, refusal)                                                        \
+    static int entry_##field(void *ctx, const json_t *args, json_t **result,                       \
+                             struct spu_error *err)                                                \
+    {                                                                                              \
+        return run_row(ctx, CONTROL_CMD_##id, args, result, err);                                  \
+    }
+RUN_COMMANDS(ENTRY)
+#undef ENTRY
 
 void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
 {
     memset(h, 0, sizeof(*h));
     h->ctx = rc;
-    h->stats = cmd_stats;
-    h->flows = cmd_flows;
-    h->memory = cmd_memory;
-    h->reopen = cmd_reopen;
-    h->shutdown = cmd_shutdown;
-    h->pcap = cmd_pcap;
-    h->pcap_status = cmd_pcap_status;
-    h->subscribe = cmd_subscribe;
-    if (rc->apps) {
-        h->load = cmd_load;
-        h->reload = cmd_reload;
-        h->stop = cmd_stop;
-        h->start = cmd_start;
-        h->unload = cmd_unload;
-        h->sessions = cmd_sessions;
-        h->list = cmd_list;
-        h->shun = cmd_shun;
-    }
+#define SET(id, field, need, fn, refusal)                                                          \
+    if (need == NEED_RUN || rc->apps)                                                              \
+        h->field = entry_##field;
+    RUN_COMMANDS(SET)
+#undef SET
 }

@@ -1,10 +1,11 @@
 /*
  * run-commands.h - the control commands spurun answers today, as handlers
- * for the control socket's table (control-cmd.h): stats, flows, shutdown,
- * pcap, pcap-status, subscribe, and the application commands load,
- * reload, stop, start, unload, sessions, list (apps.h, through
- * run_commands.apps, when it is set; they reply an error while no run
- * holds applications).
+ * for the control socket's table (control-cmd.h): stats, flows, memory,
+ * reopen, shutdown, pcap, pcap-status, subscribe, and the commands on the
+ * run's applications load, reload, stop, start, unload, sessions, list,
+ * shun (apps.h, through run_commands.apps, when it is set; they reply an
+ * error while no run holds applications). One row per command in
+ * run-commands.c (RUN_COMMANDS).
  *
  * The handlers run on the control thread and reach the run only through
  * struct run_service (run-service.h). Owned by main().

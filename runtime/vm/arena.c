@@ -19,6 +19,8 @@ struct chunk {
 struct spu_arena {
     struct chunk *head; /* current chunk, newest first */
     size_t chunk_size;
+    size_t chunk_first; /* chunk_size at creation (and after a reset) */
+    size_t chunk_max;   /* chunk sizes double up to it (0: they stay) */
     size_t cap;
     size_t used;
     size_t held;
@@ -38,6 +40,7 @@ struct spu_arena *spu_arena_new(size_t chunk_size, size_t cap)
     if (!a)
         return NULL;
     a->chunk_size = chunk_size ? round_up(chunk_size) : ARENA_DEFAULT_CHUNK;
+    a->chunk_first = a->chunk_size;
     a->cap = cap;
     return a;
 }
@@ -77,6 +80,10 @@ void spu_arena_reset(struct spu_arena *a)
         keep->used = 0;
     a->last = NULL;
     a->last_size = 0;
+    /* growth starts again after the kept (first) chunk */
+    a->chunk_size = a->chunk_first;
+    if (keep && a->chunk_max && a->chunk_size < a->chunk_max)
+        a->chunk_size = a->chunk_size * 2 < a->chunk_max ? a->chunk_size * 2 : a->chunk_max;
 }
 
 static struct chunk *new_chunk(struct spu_arena *a, size_t need)
@@ -96,6 +103,8 @@ static struct chunk *new_chunk(struct spu_arena *a, size_t need)
     c->next = a->head;
     a->head = c;
     a->held += sizeof(*c) + size;
+    if (a->chunk_max && a->chunk_size < a->chunk_max)
+        a->chunk_size = a->chunk_size * 2 < a->chunk_max ? a->chunk_size * 2 : a->chunk_max;
     return c;
 }
 
@@ -228,4 +237,5 @@ size_t spu_arena_used(const struct spu_arena *a) { return a->used; }
 size_t spu_arena_held(const struct spu_arena *a) { return a->held; }
 size_t spu_arena_cap(const struct spu_arena *a) { return a->cap; }
 void spu_arena_set_cap(struct spu_arena *a, size_t cap) { a->cap = cap; }
+void spu_arena_set_growth(struct spu_arena *a, size_t chunk_max) { a->chunk_max = round_up(chunk_max); }
 uint64_t spu_arena_refused(const struct spu_arena *a) { return a->refused; }

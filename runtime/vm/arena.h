@@ -59,6 +59,10 @@ size_t spu_arena_used(const struct spu_arena *a);
 size_t spu_arena_held(const struct spu_arena *a);
 size_t spu_arena_cap(const struct spu_arena *a);
 void spu_arena_set_cap(struct spu_arena *a, size_t cap);
+/* Each new chunk doubles the size of the next, up to chunk_max (0: every
+ * chunk is the size given to spu_arena_new); a reset starts again from
+ * that size. For arenas that are mostly small but sometimes large. */
+void spu_arena_set_growth(struct spu_arena *a, size_t chunk_max);
 /* Number of allocations refused because of the cap since creation. */
 uint64_t spu_arena_refused(const struct spu_arena *a);
 

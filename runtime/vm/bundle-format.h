@@ -224,8 +224,10 @@ struct spu_bsink {
 /* SPAN: the sink receives every byte its context consumes (group
  * captures). RECORD: G_SINK_CLOSE with CAPTURE pushes the record the child
  * unit built (copied into the opener's arena; null without a child)
- * instead of the stored content. */
-enum { SPU_SINKF_SPAN = 1u, SPU_SINKF_RECORD = 2u };
+ * instead of the stored content. DIGEST: every byte reaching the end of
+ * the filter chain is counted and hashed (md5, sha1, sha256), also past
+ * the limit, and the stored string carries the result (SPU_VF_DIGEST). */
+enum { SPU_SINKF_SPAN = 1u, SPU_SINKF_RECORD = 2u, SPU_SINKF_DIGEST = 4u };
 
 enum { SPU_TRANSPORT_TCP = 1, SPU_TRANSPORT_UDP = 2, SPU_TRANSPORT_STREAM = 3 };
 enum { SPU_DIR_CLIENT = 0, SPU_DIR_SERVER = 1 };

@@ -520,6 +520,7 @@ static void dump_grammar(FILE *out, const struct spu_bundle *b, struct sb *s)
             sbf(s, "%u", k->limit);
         sbf(s, "%s", k->flags & SPU_SINKF_SPAN ? " span" : "");
         sbf(s, "%s", k->flags & SPU_SINKF_RECORD ? " record" : "");
+        sbf(s, "%s", k->flags & SPU_SINKF_DIGEST ? " digest" : "");
         put(out, s);
     }
 }

@@ -27,7 +27,9 @@
 #define GVM_MAX_DEPTH 64u          /* limits.depth is clamped to this */
 #define GVM_MAX_TOKEN (16u << 20)  /* limits.token is clamped to this */
 #define GVM_POOL 16u               /* idle message arenas kept per gvm */
-#define GVM_ARENA_CHUNK 4096u      /* first chunk of a message arena */
+#define GVM_ARENA_CHUNK 2048u      /* first chunk of a message arena: a waiting
+                                    * DNS query (a flow's whole state) fits */
+#define GVM_ARENA_CHUNK_MAX 16384u /* its later chunks double up to this */
 #define GVM_ERRLEN 160u
 
 #define GVM_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -153,7 +155,18 @@ struct gsink {
     struct gctx *child;
     struct gctx *owner;
     struct spu_value result; /* SPU_SINKF_RECORD: the child's record, copied */
+    struct gdigest *digest;  /* SPU_SINKF_DIGEST: size and hashes as they stream */
 };
+
+/* gvm-digest.c: the streaming digest of a `digest` capture. */
+struct gdigest;
+struct gdigest *gvm_digest_new(void);
+void gvm_digest_free(struct gdigest *d);
+int gvm_digest_add(struct gdigest *d, const uint8_t *p, size_t n);
+int gvm_digest_end(struct gdigest *d, struct spu_digest *out);
+/* v (the stored string) copied into a with d's result after its bytes. */
+struct spu_value gvm_digest_value(struct gctx *c, struct spu_arena *a, struct gdigest *d,
+                                  struct spu_value v);
 
 struct gctx {
     struct spu_gvm_conn *conn;

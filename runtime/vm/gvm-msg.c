@@ -25,8 +25,10 @@
 struct spu_arena *gvm_arena_get(struct spu_gvm *g, size_t cap)
 {
     struct spu_arena *a = g->npool ? g->pool[--g->npool] : spu_arena_new(GVM_ARENA_CHUNK, cap);
-    if (a)
+    if (a) {
         spu_arena_set_cap(a, cap ? cap : 1);
+        spu_arena_set_growth(a, GVM_ARENA_CHUNK_MAX);
+    }
     return a;
 }
 
@@ -196,9 +198,23 @@ static void unpair_server(struct spu_gvm_conn *conn, struct gmsg *m)
     conn->ntxq++;
 }
 
+/* A re-paired outermost message took transaction id tx: the messages
+ * nested in it and the sub-streams it opened (from c up to the direction's
+ * context) raise their events with it. */
+static void inherit_tx(struct gctx *c, uint64_t tx)
+{
+    for (struct gctx *k = c; k; k = k->parent) {
+        if (k->parent)
+            k->tx_inherit = tx;
+        for (struct gmsg *n = k->msg; n; n = n->outer)
+            n->tx_id = tx;
+    }
+}
+
 /* `transaction by KEY;`: the key of the outermost message in progress of
- * a direction (a sub-stream keeps its opener's transaction; keys are
- * ints). A client message keeps it for the server message to find; a
+ * a direction (keys are ints). In a sub-stream only its entry unit may
+ * key, and it keys the outermost message of the direction that opened it
+ * (DNS over TCP: dns.msg parsed within each length-prefixed message). A client message keeps it for the server message to find; a
  * server message whose start paired it with a client message of another
  * key (or none) pairs instead with the oldest waiting client message of
  * its key, or, when none waits, stands alone in a transaction of its own
@@ -206,9 +222,14 @@ static void unpair_server(struct spu_gvm_conn *conn, struct gmsg *m)
 void gvm_tx_key(struct gctx *c, const struct spu_value *key)
 {
     struct spu_gvm_conn *conn = c->conn;
-    struct gmsg *m = c->msg;
-    if (c->level || !m || key->type != SPU_T_INT)
+    struct gctx *root = c;
+    while (root->parent)
+        root = root->parent;
+    struct gmsg *m = root->msg;
+    if (!m || key->type != SPU_T_INT)
         return;
+    if (c->level && !(c->msg && c->msg->entry && !c->msg->outer))
+        return; /* only a sub-stream's entry unit keys its opener */
     while (m->outer)
         m = m->outer;
     m->has_key = 1;
@@ -225,8 +246,10 @@ void gvm_tx_key(struct gctx *c, const struct spu_value *key)
         q = q->next;
     }
     if (!q) {
-        if (had_pair) /* its id was its client's */
+        if (had_pair) { /* its id was its client's */
             m->tx_id = conn->next_tx++;
+            inherit_tx(c, m->tx_id);
+        }
         return;
     }
     if (prev)
@@ -241,6 +264,7 @@ void gvm_tx_key(struct gctx *c, const struct spu_value *key)
     m->tx_id = q->tx_id;
     m->rec->pair = q->rec;
     q->rec->pair = m->rec;
+    inherit_tx(c, m->tx_id);
 }
 
 void gvm_msg_drop_pair(struct spu_gvm_conn *conn, struct gmsg *m)
@@ -461,11 +485,11 @@ int gvm_own(struct gctx *c, struct spu_arena *a, struct spu_value *v, int allow_
 {
     switch (v->type) {
     case SPU_T_STR: {
-        if (v->len == 0) {
+        if (v->len == 0 && !(v->flags & SPU_VF_DIGEST)) {
             v->u.s = (const uint8_t *)"";
             return 0;
         }
-        if (allow_view && gvm_in_chunk(c, v->u.s, v->len))
+        if (allow_view && v->len && gvm_in_chunk(c, v->u.s, v->len))
             return 1;
         if (in_bundle(c, v->u.s, v->len) || (v->u.s == c->own && a == c->own_arena))
             return 0;
@@ -475,14 +499,11 @@ int gvm_own(struct gctx *c, struct spu_arena *a, struct spu_value *v, int allow_
             v->flags |= SPU_VF_TRUNCATED;
             trunc_anomaly(c);
         }
-        const uint8_t *q = n ? spu_arena_memdup(a, v->u.s, n) : (const uint8_t *)"";
-        if (!q) {
+        if (spu_str_dup(a, v, n) != SPU_OK) {
             *v = spu_v_null();
             limit_anomaly(c);
             return -1;
         }
-        v->u.s = q;
-        v->len = n;
         return 0;
     }
     case SPU_T_IP: {
@@ -531,7 +552,8 @@ static struct spu_value concat(struct gctx *c, struct spu_arena *a, const struct
 {
     uint32_t n0 = old->type == SPU_T_STR ? old->len : 0, n1 = v.type == SPU_T_STR ? v.len : 0;
     uint64_t n = (uint64_t)n0 + n1;
-    uint8_t flags = (uint8_t)((old->type == SPU_T_STR ? old->flags : 0) | v.flags);
+    uint8_t flags = (uint8_t)(((old->type == SPU_T_STR ? old->flags : 0) | v.flags) &
+                              ~SPU_VF_DIGEST); /* the digest was of one part */
     if (n > c->lim_field) {
         n = c->lim_field;
         flags |= SPU_VF_TRUNCATED;
@@ -641,7 +663,7 @@ int gvm_state_store(struct gctx *c, uint32_t proto, uint32_t b, struct spu_value
     struct spu_arena *na = NULL;
     if (v.type == SPU_T_STR && v.len > c->lim_field) {
         v.len = c->lim_field;
-        v.flags |= SPU_VF_TRUNCATED;
+        v.flags = (uint8_t)((v.flags | SPU_VF_TRUNCATED) & ~SPU_VF_DIGEST);
         trunc_anomaly(c);
     }
     if (v.type == SPU_T_STR || v.type == SPU_T_IP || v.type == SPU_T_ARR) {

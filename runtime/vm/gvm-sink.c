@@ -78,6 +78,11 @@ static int replay_fail(struct gsink *s, struct gfilt *f, uint32_t i, const uint8
 static int sink_final(struct gsink *s, const uint8_t *p, size_t n)
 {
     struct gctx *c = s->owner;
+    if (s->digest && gvm_digest_add(s->digest, p, n) != 0) {
+        gvm_digest_free(s->digest); /* the value goes without a digest */
+        s->digest = NULL;
+        gvm_anomaly_s(c, "memory");
+    }
     if (s->store.limit)
         gvm_buf_add(c, s->arena, &s->store, p, n);
     if (s->child && s->child->status == GS_RUN && n)
@@ -134,6 +139,7 @@ static void sink_free(struct gsink *s)
         free(s->flt[i].replay);
     }
     free(s->flt);
+    gvm_digest_free(s->digest);
     gvm_ctx_free(s->child);
     free(s);
 }
@@ -221,6 +227,8 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
         }
         s->nflt++;
     }
+    if ((bs->flags & SPU_SINKF_DIGEST) && !(s->digest = gvm_digest_new()))
+        gvm_anomaly_s(c, "memory"); /* the content is kept without its digest */
     c->sk[c->nsk++] = s;
     if (bs->child != SPU_NONE) {
         s->child = child_new(c, s, bs, args);
@@ -254,6 +262,8 @@ int gvm_sink_close(struct gctx *c, struct spu_value **sp, int push)
     } else if (push) {
         s->store.incomplete |= c->abort_pending;
         val = gvm_buf_value(c, s->arena, &s->store);
+        if (s->digest)
+            val = gvm_digest_value(c, s->arena, s->digest, val);
     }
     c->nsk--;
     sink_free(s);

@@ -96,15 +96,37 @@ int spu_array_push(struct spu_arena *a, struct spu_value *slot, struct spu_value
     return SPU_OK;
 }
 
+bool spu_value_digest(const struct spu_value *v, struct spu_digest *out)
+{
+    if (v->type != SPU_T_STR || !(v->flags & SPU_VF_DIGEST) || !v->u.s)
+        return false;
+    memcpy(out, v->u.s + v->len, sizeof(*out));
+    return true;
+}
+
+int spu_str_dup(struct spu_arena *a, struct spu_value *v, uint32_t n)
+{
+    bool dg = (v->flags & SPU_VF_DIGEST) != 0;
+    size_t extra = dg ? SPU_DIGEST_SIZE : 0;
+    uint8_t *p = spu_arena_alloc(a, (size_t)n + extra ? (size_t)n + extra : 1);
+    if (!p)
+        return SPU_ENOMEM;
+    if (n)
+        memcpy(p, v->u.s, n);
+    if (dg)
+        memcpy(p + n, v->u.s + v->len, SPU_DIGEST_SIZE);
+    v->u.s = p;
+    v->len = n;
+    return SPU_OK;
+}
+
 int spu_value_copy(struct spu_arena *a, const struct spu_value *v, struct spu_value *out)
 {
     *out = *v;
     switch (v->type) {
     case SPU_T_STR: {
-        void *p = spu_arena_memdup(a, v->u.s, v->len);
-        if (!p)
+        if (spu_str_dup(a, out, v->len) != SPU_OK)
             goto fail;
-        out->u.s = p;
         return SPU_OK;
     }
     case SPU_T_IP: {

@@ -62,8 +62,21 @@ _Static_assert(sizeof(struct spu_value) == 16, "spu_value must be 16 bytes");
 
 enum {
     SPU_VF_TRUNCATED = 1u << 0, /* STR: a limit cut it short */
-    SPU_VF_INCOMPLETE = 1u << 1 /* STR/REC: the message ended early */
+    SPU_VF_INCOMPLETE = 1u << 1, /* STR/REC: the message ended early */
+    SPU_VF_DIGEST = 1u << 2      /* STR: a struct spu_digest follows the bytes */
 };
+
+/* Size and hashes of all the content a `digest` capture saw, however much
+ * of it its limit kept. It is stored unaligned right after the string's
+ * bytes (u.s[len..len + SPU_DIGEST_SIZE)), so a copy of the string that
+ * keeps the flag keeps it too (spu_str_dup). */
+struct spu_digest {
+    uint64_t size;
+    uint8_t md5[16];
+    uint8_t sha1[20];
+    uint8_t sha256[32];
+};
+#define SPU_DIGEST_SIZE sizeof(struct spu_digest)
 
 /* A layout names a record's fields; the VM only needs counts and, for map
  * arrays, which fields are key and value. Bundle layouts and stdlib record
@@ -146,6 +159,15 @@ int spu_array_push(struct spu_arena *a, struct spu_value *slot, struct spu_value
  * no longer points into packet or scratch memory. Returns SPU_OK or
  * SPU_ELIMIT/SPU_ENOMEM (then *out is null). */
 int spu_value_copy(struct spu_arena *a, const struct spu_value *v, struct spu_value *out);
+
+/* The digest a string carries: true and *out filled when v is a STR with
+ * SPU_VF_DIGEST. */
+bool spu_value_digest(const struct spu_value *v, struct spu_digest *out);
+
+/* Copy the first n bytes of the string *v into `a` (n <= v->len), with its
+ * digest when it carries one; *v then points at the copy, n bytes long.
+ * Returns SPU_OK or SPU_ENOMEM (*v unchanged). */
+int spu_str_dup(struct spu_arena *a, struct spu_value *v, uint32_t n);
 
 /* Map lookup: in an array of map records, the VALUE field of the first
  * record whose KEY field equals `key` (ASCII case-insensitive); null if

@@ -388,8 +388,9 @@ static int check_sinks_protos(const struct vctx *vc)
         unsigned sec = SPU_SEC_SINK;
         TRY(chk_u32(vc, sec, i, OFF(spu_bsink, filters), s->filters, s->nfilters, 1, "filters"));
         if (s->nfilters > 255 || s->nargs > 0xffff ||
-            (s->flags & ~(uint32_t)(SPU_SINKF_SPAN | SPU_SINKF_RECORD)) ||
-            ((s->flags & SPU_SINKF_RECORD) && s->child == SPU_NONE))
+            (s->flags & ~(uint32_t)(SPU_SINKF_SPAN | SPU_SINKF_RECORD | SPU_SINKF_DIGEST)) ||
+            ((s->flags & SPU_SINKF_RECORD) && s->child == SPU_NONE) ||
+            ((s->flags & SPU_SINKF_RECORD) && (s->flags & SPU_SINKF_DIGEST)))
             return spu_vfail(vc, sec, i, OFF(spu_bsink, nfilters),
                              "sink %u: %u filters, %u args, flags 0x%x", i, s->nfilters, s->nargs,
                              s->flags);

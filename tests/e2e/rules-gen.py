@@ -2,15 +2,17 @@
 """Captures for the shipped rules (rules/web.spr, rules/mail.spr).
 
     rules-gen.py OUTDIR
-    rules-gen.py --logins N OUT.pcap
+    rules-gen.py --logins N [--answer ok|401|redirect] OUT.pcap
 
 The first form writes OUTDIR/NAME.pcap for every case below: one TCP connection each
 (handshake, data, answer, FIN teardown, valid checksums), built with the
 writer of examples/make-demo-pcap.py. CASES maps a case to the sids it must
 raise; the benign cases must raise none. The second writes N connections
-from one client (ports 41000...), each one failed login (POST /login with
-the cookie SID=...; 401) followed by a page request, for the meta-session
-rule (sid 2101008).
+from one client (ports 41000...), each one login (POST /login with the
+cookie SID=...) answered as --answer says (401 by default, a failure;
+"redirect": 302 back to /login?failed=1, a failure; "ok": 302 to /account,
+a success) followed by a page request, for the meta-session rule (sid
+2101008, which counts failures).
 """
 import importlib.util
 import os
@@ -26,6 +28,11 @@ UA = b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 OK = demo.http_response(200, "OK", "text/html", b"<html>ok</html>\n")
 NOTFOUND = demo.http_response(404, "Not Found", "text/html", b"<html>no</html>\n")
 BAD = demo.http_response(405, "Method Not Allowed", "text/html", b"<html>no</html>\n")
+UNAUTH = demo.http_response(401, "Unauthorized", "text/html", b"<html>no</html>\n")
+FORBIDDEN = demo.http_response(403, "Forbidden", "text/html", b"<html>no</html>\n")
+AGAIN = demo.http_response(302, "Found", "text/html", b"",
+                           extra=b"Location: /login?failed=1\r\n")
+WELCOME = demo.http_response(302, "Found", "text/html", b"", extra=b"Location: /account\r\n")
 
 
 def get(target, ua=UA, method=b"GET", body=b"", extra=b""):
@@ -37,7 +44,8 @@ def get(target, ua=UA, method=b"GET", body=b"", extra=b""):
     return req + b"\r\n" + body
 
 
-# case -> (requests, expected sids)
+# case -> (requests, expected sids); a request is bytes (answered by
+# web_case) or (request, response)
 WEB = {
     "cgi-shell": ([get(b"/cgi-bin/bash?-c+id")], {2101001}),
     "cgi-exe": ([get(b"/scripts/../cgi-bin/./cmd.exe?/c+dir")], {2101009}),
@@ -63,10 +71,21 @@ WEB = {
                       {2101006}),
     "method-trace": ([get(b"/", method=b"TRACE")], {2101007}),
     "method-propfind": ([get(b"/dav/", method=b"PROPFIND", extra=b"Depth: 1\r\n")], {2101007}),
-    "login-guess": ([get(b"/account/login", method=b"POST",
-                         extra=b"Cookie: SID=77aa01; lang=en\r\n",
-                         body=b"user=root&pass=%s" % pw) for pw in
-                     (b"123456", b"password", b"admin", b"qwerty", b"letmein")], {2101008}),
+    "login-guess": ([(get(b"/account/login", method=b"POST",
+                          extra=b"Cookie: SID=77aa01; lang=en\r\n",
+                          body=b"user=root&pass=%s" % pw), ans) for pw, ans in
+                     ((b"123456", UNAUTH), (b"password", FORBIDDEN), (b"admin", UNAUTH),
+                      (b"qwerty", AGAIN), (b"letmein", UNAUTH))], {2101008}),
+    # five logins with one cookie that succeed (a shared kiosk, a script
+    # logging in again): not failures, nothing raised
+    "login-ok": ([(get(b"/account/login", method=b"POST",
+                       extra=b"Cookie: SID=77aa02; lang=en\r\n",
+                       body=b"user=bob&pass=right"), WELCOME) for _ in range(5)], set()),
+    # five failed logins, each with its own cookie: no session reaches five
+    "login-fail-cookies": ([(get(b"/login", method=b"POST",
+                                 extra=b"Cookie: SID=5a%02d\r\n" % i,
+                                 body=b"user=root&pass=x%d" % i), UNAUTH) for i in range(5)],
+                           set()),
     "benign-web": ([get(b"/index.html"),
                     get(b"/cgi-bin/search.cgi?q=running+shoes&page=2"),
                     get(b"/docs/../about/./team.html"),
@@ -144,9 +163,10 @@ MAIL = {
 def web_case(cap, port, reqs):
     t = demo.Tcp(cap, "10.2.0.5", port, "198.51.100.80", 80)
     for r in reqs:
+        r, ans = r if isinstance(r, tuple) else (r, None)
         t.send(0, r)
         first = r.split(b" ", 1)[0]
-        t.send(1, BAD if first in (b"TRACE", b"PROPFIND") else
+        t.send(1, ans if ans is not None else BAD if first in (b"TRACE", b"PROPFIND") else
                NOTFOUND if b".." in r.split(b"\r\n", 1)[0] else OK)
     t.close()
 
@@ -174,14 +194,15 @@ def mail_case(cap, port, frm, rcpts, body):
     t.close()
 
 
-def logins(n, path):
+def logins(n, path, answer="401"):
+    ans = {"401": UNAUTH, "redirect": AGAIN, "ok": WELCOME}[answer]
     cap = demo.Pcap()
     cookie = b"Cookie: SID=8c1f3e1d9a7b42e6; theme=dark\r\n"
     for i in range(n):
         t = demo.Tcp(cap, "10.2.0.66", 41000 + i, "198.51.100.80", 80)
         t.send(0, get(b"/login", method=b"POST", extra=cookie,
                       body=b"user=admin&pass=guess%d" % i))
-        t.send(1, demo.http_response(401, "Unauthorized", "text/html", b"<html>no</html>\n"))
+        t.send(1, ans)
         t.send(0, get(b"/favicon.ico", extra=cookie))
         t.send(1, NOTFOUND)
         t.close()
@@ -211,6 +232,9 @@ def main(out):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--logins":
-        logins(int(sys.argv[2]), sys.argv[3])
+        if sys.argv[3] == "--answer":
+            logins(int(sys.argv[2]), sys.argv[5], sys.argv[4])
+        else:
+            logins(int(sys.argv[2]), sys.argv[3])
     else:
         main(sys.argv[1])

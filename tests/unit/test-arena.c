@@ -109,3 +109,34 @@ Test(arena, strings)
     spu_arena_free(NULL);
     spu_arena_free(a);
 }
+
+/* With growth, each new chunk doubles the next up to the maximum, and a
+ * reset starts again from the first size: chunks of 256, 512, 1024, 1024
+ * usable bytes, each opened by an allocation too big for the one before. */
+Test(arena, growth_doubles_chunks_up_to_the_max_and_reset_restarts)
+{
+    struct spu_arena *a = spu_arena_new(256, 0);
+    spu_arena_set_growth(a, 1024);
+    size_t held0 = 0, step[4];
+    for (int i = 0; i < 4; i++) {
+        cr_assert_not_null(spu_arena_alloc(a, i < 2 ? 200 : 1000));
+        step[i] = spu_arena_held(a) - held0;
+        held0 = spu_arena_held(a);
+    }
+    size_t hdr = step[0] - 256;
+    cr_assert_eq(step[1], 512 + hdr);
+    cr_assert_eq(step[2], 1024 + hdr);
+    cr_assert_eq(step[3], 1024 + hdr);
+    spu_arena_reset(a);
+    cr_assert_eq(spu_arena_held(a), 256 + hdr); /* the first chunk stays */
+    cr_assert_not_null(spu_arena_alloc(a, 200));
+    cr_assert_not_null(spu_arena_alloc(a, 200)); /* a new chunk, of 512 again */
+    cr_assert_eq(spu_arena_held(a), 256 + 512 + 2 * hdr);
+    spu_arena_free(a);
+    /* without growth every chunk keeps the first size */
+    a = spu_arena_new(256, 0);
+    cr_assert_not_null(spu_arena_alloc(a, 200));
+    cr_assert_not_null(spu_arena_alloc(a, 200));
+    cr_assert_eq(spu_arena_held(a), 2 * (256 + hdr));
+    spu_arena_free(a);
+}

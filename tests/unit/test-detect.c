@@ -184,6 +184,29 @@ static unsigned feed(struct rig *r, unsigned wi, struct flow *f, const char *tex
     return fc.events;
 }
 
+/* One transaction: `req` from the client, then `resp` from the server, on
+ * one gvm connection (the response is paired with the request). Returns
+ * the number of events. */
+static unsigned feed_tx(struct rig *r, unsigned wi, struct flow *f, const char *req,
+                        const char *resp)
+{
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct spu_gvm *g = spu_gvm_new(NULL, &err);
+    cr_assert_not_null(g);
+    struct feed_ctx fc = {detect_worker_sink(r->w[wi]), r->b, f, 0};
+    struct spu_gvm_hooks hooks = {.event = on_gvm_event};
+    struct spu_gvm_conn *c = spu_gvm_conn_new(g, r->b, 0, &hooks, &fc, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    spu_gvm_feed(c, SPU_DIR_CLIENT, (const uint8_t *)req, strlen(req));
+    spu_gvm_feed(c, SPU_DIR_SERVER, (const uint8_t *)resp, strlen(resp));
+    spu_gvm_eof(c, SPU_DIR_CLIENT);
+    spu_gvm_eof(c, SPU_DIR_SERVER);
+    spu_gvm_conn_free(c);
+    spu_gvm_free(g);
+    return fc.events;
+}
+
 #define NRULES 10000
 
 Test(detect, index_10000_rules_on_gvm_events, .timeout = 120)
@@ -696,6 +719,57 @@ Test(detect, cookie_session_across_connections)
     cr_assert_str_eq(dump, "[\"/login?u=1\",3]", "the first connection's value was kept");
     free(dump);
     json_decref(l);
+    free(r.eve);
+}
+
+/* ---- a session keyed on the response by the paired request's cookie ---- */
+
+Test(detect, session_keyed_by_paired_request)
+{
+    char *grammar = read_text("tests/bench/web.spg");
+    struct rig r;
+    rig_open(&r,
+             hc_bundle(grammar,
+                       "import web;\n"
+                       "session denied keyed by req.headers[\"cookie\"] on web.resp ttl 30m "
+                       "max 100 { int n; }\n"
+                       "rule sid 71 \"third refused login of a visitor\" on web.resp {\n"
+                       "    if (req.uri ~ \"/login\" && status == 401) {\n"
+                       "        denied.n += 1;\n"
+                       "        if (denied.n == 3) Alert();\n"
+                       "    }\n"
+                       "}\n"),
+             NULL);
+    free(grammar);
+    const char *no = "HTTP/1.1 401 Unauthorized\r\n", *yes = "HTTP/1.1 200 OK\r\n";
+    struct hd_conn a, b, c, d, e;
+    hd_conn_init(&a, 21, 40080);
+    hd_conn_init(&b, 22, 40081);
+    hd_conn_init(&c, 23, 40082);
+    hd_conn_init(&d, 24, 40083);
+    hd_conn_init(&e, 25, 40084);
+    /* cookie abc: refused on workers 0 and 1, accepted once (not
+     * counted), refused a third time; cookie other: refused twice */
+    cr_assert_eq(feed_tx(&r, 0, &a.f, "POST /login\r\nHost: s\r\nCookie: SID=abc\r\n\r\n", no),
+                 2);
+    feed_tx(&r, 1, &b.f, "POST /login\r\nHost: s\r\nCookie: SID=abc\r\n\r\n", no);
+    feed_tx(&r, 1, &c.f, "POST /login\r\nHost: s\r\nCookie: SID=abc\r\n\r\n", yes);
+    feed_tx(&r, 0, &d.f, "POST /login\r\nHost: s\r\nCookie: SID=other\r\n\r\n", no);
+    feed_tx(&r, 1, &d.f, "POST /login\r\nHost: s\r\nCookie: SID=other\r\n\r\n", no);
+    json_t *s = detect_engine_stats(r.e, 0);
+    json_t *v = json_object_get(json_object_get(s, "sessions"), "denied");
+    cr_assert_eq(json_integer_value(json_object_get(v, "entries")), 2);
+    json_decref(s);
+    feed_tx(&r, 0, &e.f, "POST /login\r\nHost: s\r\nCookie: SID=abc\r\n\r\n", no);
+    hd_end_flow(r.w[0], &a);
+    hd_end_flow(r.w[1], &b);
+    hd_end_flow(r.w[1], &c);
+    hd_end_flow(r.w[1], &d);
+    hd_end_flow(r.w[0], &e);
+    cr_assert_eq(hd_counter(r.e, "faults"), 0);
+    char *alerts = rig_close(&r);
+    cr_assert_str_eq(alerts, "71:0", "one alert, on the third refusal of cookie abc");
+    free(alerts);
     free(r.eve);
 }
 

@@ -68,7 +68,7 @@ Test(eve, flow_record_has_suricata_fields_and_spu_object)
     struct spu_error err;
     struct output *o = output_open(path, 1, &err);
     cr_assert_not_null(o);
-    struct eve_writer w = {output_producer(o, 0), 3, NULL, 0, 0, NULL};
+    struct eve_writer w = {.out = output_producer(o, 0), .worker = 3};
     struct flow f;
     memset(&f, 0, sizeof(f));
     f.key.ipver = 4;
@@ -136,7 +136,7 @@ Test(eve, stats_counters_nest_by_their_dotted_names)
     char *path = tmpfile_path();
     struct spu_error err;
     struct output *o = output_open(path, 1, &err);
-    struct eve_writer w = {output_producer(o, 0), -1, "main", 0, 0, NULL};
+    struct eve_writer w = {.out = output_producer(o, 0), .worker = -1, .thread = "main"};
     struct stats_block s;
     stats_block_init(&s);
     stats_add(&s, CNT_DEC_PKTS, 10);

@@ -62,6 +62,38 @@ Test(flowkey, community_id_matches_the_specification_example)
     cr_assert_str_eq(id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
 }
 
+/* The kept SHA-1 context gives the one-shot's ids, for every kind of tuple,
+ * reused many times in a row (a context left dirty would change the next). */
+Test(flowkey, community_id_with_a_kept_context_equals_the_one_shot)
+{
+    struct flowkey_sha1 *h = flowkey_sha1_new();
+    cr_assert_not_null(h);
+    uint8_t s[16] = {128, 232, 110, 120}, d[16] = {66, 35, 250, 204};
+    char a[64], b[64];
+    cr_assert(flowkey_community_id_with(h, a, sizeof(a), 4, s, d, 6, 34855, 80));
+    cr_assert_str_eq(a, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    static const uint8_t protos[] = {6, 17, 132, 1, 58, 47};
+    for (unsigned i = 0; i < 600; i++) {
+        int ipver = i % 2 ? 6 : 4;
+        uint8_t proto = protos[i % sizeof(protos)];
+        for (unsigned j = 0; j < 16; j++) {
+            s[j] = (uint8_t)(i * 7 + j);
+            d[j] = (uint8_t)(i * 13 + j * 3);
+        }
+        uint16_t sp = (uint16_t)(i * 101), dp = (uint16_t)(i % 3 ? 80 : i);
+        if (proto == 1 || proto == 58) {
+            sp = (uint16_t)(i % 20);
+            dp = (uint16_t)(i % 4);
+        }
+        cr_assert(flowkey_community_id(a, sizeof(a), ipver, s, d, proto, sp, dp));
+        cr_assert(flowkey_community_id_with(h, b, sizeof(b), ipver, s, d, proto, sp, dp));
+        cr_assert_str_eq(a, b, "tuple %u", i);
+    }
+    cr_assert_not(flowkey_community_id_with(h, a, 16, 4, s, d, 6, 1, 2));
+    flowkey_sha1_free(h);
+    flowkey_sha1_free(NULL);
+}
+
 /* chi-square critical values at p = 0.001 for 1..15 degrees of freedom */
 static const double chi2_999[16] = {0,     10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32,
                                     26.12, 27.88, 29.59, 31.26, 32.91, 34.53, 36.12, 37.70};
@@ -266,4 +298,26 @@ Test(flowtable, grows_past_its_initial_buckets_and_finds_every_flow)
     flow_table_free(t);
     cr_assert_eq(mem, 0);
     cr_assert_eq(stats_get(&st, CNT_FLOW_TOTAL), N);
+}
+
+/* Memory per flow: struct flow is malloc'ed one by one; at 216 bytes or less
+ * glibc gives it a 224-byte chunk (217 to 232 would take 240). The bit-fields
+ * that keep it there must still hold every value stored in them. */
+Test(flow, struct_fits_a_224_byte_chunk_and_its_bit_fields_hold_their_values)
+{
+    cr_assert_leq(sizeof(struct flow), 216);
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    f.client = 1;
+    f.state = FLOW_STATE_CLOSED;
+    f.verdict = FLOW_VERDICT_REDIRECT;
+    f.tclass = 127;
+    f.tcp_state = TCP_CLOSED;
+    f.qclass = 255;
+    cr_assert_eq(f.client, 1);
+    cr_assert_eq(f.state, FLOW_STATE_CLOSED);
+    cr_assert_eq(f.verdict, FLOW_VERDICT_REDIRECT);
+    cr_assert_eq(f.tclass, 127);
+    cr_assert_eq(f.tcp_state, TCP_CLOSED);
+    cr_assert_eq(f.qclass, 255);
 }

@@ -269,6 +269,34 @@ Test(gvm_dns, over_tcp)
     spu_bundle_unref(b);
 }
 
+/* DNS over TCP pairs by id too: the key `transaction by id` gives in the
+ * sub-stream of each message re-pairs the dnstcp message that opened it.
+ * Two queries in flight on one connection answered in the reverse order,
+ * then an answer no query waits for; in every split. */
+Test(gvm_dns, over_tcp_paired_by_id)
+{
+    struct spu_bundle *b = dns_bundle();
+    struct ga_step steps[] = {
+        GA_C("\x00\x2c" QUERY "\x00\x1d" QUERY_ANY),
+        GA_S("\x00\xba" ANSWER_ANY "\x00\x43" ANSWER
+             "\x00\x0c\x77\x77\x81\x80\x00\x00\x00\x00\x00\x00\x00\x00"),
+        {GA_EOF, SPU_DIR_CLIENT, NULL, 0},
+        {GA_EOF, SPU_DIR_SERVER, NULL, 0},
+    };
+    char *log = split_invariant(b, 1, steps, 4);
+    cr_assert(strstr(log, "E dns.query tx=0 dir=0 msg{id=4660 "), "%s", log);
+    cr_assert(strstr(log, "E dns.query tx=1 dir=0 msg{id=1 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=1 dir=1 msg{id=1 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=0 dir=1 msg{id=4660 "), "%s", log);
+    cr_assert(strstr(log, "E dns.answer tx=2 dir=1 msg{id=30583 "), "%s", log);
+    cr_assert(strstr(log, "T 1 query{len=29 m=\"\"} response{len=186 m=\"\"}\n"), "%s", log);
+    cr_assert(strstr(log, "T 0 query{len=44 m=\"\"} response{len=67 m=\"\"}\n"), "%s", log);
+    cr_assert(strstr(log, "T 2 null response{len=12 m=\"\"}\n"), "%s", log);
+    cr_assert(!strstr(log, "A dns"), "%s", log);
+    free(log);
+    spu_bundle_unref(b);
+}
+
 /* Over UDP each datagram is one message (spu_gvm_datagram): a query cut
  * short, an answer whose CNAME overruns its rdlength and a query with
  * bytes after its end each raise an anomaly, and the datagram after each

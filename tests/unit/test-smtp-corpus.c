@@ -315,16 +315,17 @@ struct eve_out {
 static void eve_emit(void *ctx, const char *type, json_t *obj)
 {
     struct eve_out *o = ctx;
-    /* an smtp record says its transaction number (spu.tx); a fileinfo
+    /* an smtp record says its transaction number ("/tx_id"); a fileinfo
      * record belongs to the mail being parsed, the next one to end */
-    json_t *tx = json_object_get(json_object_get(obj, "spu"), "tx");
-    if (json_is_integer(tx))
+    json_t *tx = json_object_get(obj, "tx_id");
+    bool numbered = json_is_integer(tx);
+    if (numbered)
         o->mails = json_integer_value(tx);
     json_object_set_new(obj, "event_type", json_string(type));
     json_object_set_new(obj, "app_proto", json_string("smtp"));
     json_object_set_new(obj, "tx_id", json_integer(o->mails));
     json_object_set_new(obj, "pcap_cnt", json_integer((json_int_t)o->pkt));
-    o->mails += json_is_integer(tx);
+    o->mails += numbered;
     char *s = json_dumps(obj, JSON_COMPACT);
     fprintf(o->f, "%s\n", s);
     free(s);

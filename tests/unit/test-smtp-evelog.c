@@ -133,7 +133,7 @@ Test(smtp_evelog, smtp_and_fileinfo)
         "\"state\":\"CLOSED\",\"stored\":false},"
         "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":\"<a@b.example>\","
         "\"rcpt_to\":[\"<c@d.example>\",\"<e@f.example>\"]},"
-        "\"spu\":{\"content_type\":\"application/zip\",\"ext\":\"zip\",\"tx\":0}}\n"
+        "\"spu\":{\"content_type\":\"application/zip\",\"ext\":\"zip\"},\"tx_id\":0}\n"
         "{\"email\":{\"attachment\":[\"f.zip\"],\"cc\":[\"x@y.example\"],"
         "\"date\":\"Fri, 21 Apr 2023 05:10:36 +0000\",\"from\":\"toto <a@b.example>\","
         "\"message_id\":\"<m1@b.example>\",\"received\":[\"from a by b\"],"
@@ -141,13 +141,13 @@ Test(smtp_evelog, smtp_and_fileinfo)
         "\"to\":[\"\\\"jam,abra\\\" <c@d.example>\",\"e@f.example\"],"
         "\"url\":[\"v.example/\",\"w.example/a\"],\"x_mailer\":\"tester 1.0\"},"
         "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":\"<a@b.example>\","
-        "\"rcpt_to\":[\"<c@d.example>\",\"<e@f.example>\"]},\"spu\":{\"tx\":0}}\n");
+        "\"rcpt_to\":[\"<c@d.example>\",\"<e@f.example>\"]},\"tx_id\":0}\n");
     free(log);
 }
 
 /* Transactions without a mail: RSET ends one (its envelope logged), a
  * refused DATA ends one, and the mail after them is a record of its own;
- * spu.tx numbers them as Suricata's tx_id does. */
+ * their "/tx_id" numbers them as Suricata's tx_id does. */
 Test(smtp_evelog, transactions_without_mail)
 {
     char *log = RECORDS(GA_C("HELO c\r\nMAIL FROM:<a@b>\r\nRSET\r\n"),
@@ -157,10 +157,10 @@ Test(smtp_evelog, transactions_without_mail)
                         GA_S("250 ok\r\n250 ok\r\n354 go\r\n"), GA_C("From: x@y\r\n\r\nhi\r\n.\r\n"),
                         GA_S("250 queued\r\n"));
     cr_assert_str_eq(log, "{\"smtp\":{\"helo\":\"c\",\"mail_from\":\"<a@b>\"},"
-                          "\"spu\":{\"tx\":0}}\n"
-                          "{\"smtp\":{\"helo\":\"c\"},\"spu\":{\"tx\":1}}\n"
+                          "\"tx_id\":0}\n"
+                          "{\"smtp\":{\"helo\":\"c\"},\"tx_id\":1}\n"
                           "{\"email\":{\"from\":\"x@y\",\"status\":\"PARSE_DONE\"},"
                           "\"smtp\":{\"helo\":\"c\",\"mail_from\":\"<x@y>\","
-                          "\"rcpt_to\":[\"<z@w>\"]},\"spu\":{\"tx\":2}}\n");
+                          "\"rcpt_to\":[\"<z@w>\"]},\"tx_id\":2}\n");
     free(log);
 }

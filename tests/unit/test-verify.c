@@ -772,10 +772,14 @@ Test(verify, lists_sinks_protocols_sessions_outputs)
     expect_refused(p, len, "proto", ent(p, len, SPU_SEC_PROTO, 0, OFF(spu_bproto, resync_rev) + 4),
                    "reverse resync dfa 3");
     pr->resync_rev[1] = SPU_NONE;
-    s->flags = 4;
+    s->flags = 8; /* no such flag */
     hb_rechecksum(p, len);
     expect_refused(p, len, "sink", ent(p, len, SPU_SEC_SINK, 0, OFF(spu_bsink, nfilters)),
-                   "flags 0x4");
+                   "flags 0x8");
+    s->flags = SPU_SINKF_RECORD | SPU_SINKF_DIGEST; /* a record keeps no content to hash */
+    hb_rechecksum(p, len);
+    expect_refused(p, len, "sink", ent(p, len, SPU_SEC_SINK, 0, OFF(spu_bsink, nfilters)),
+                   "flags 0x6");
     s->flags = SPU_SINKF_RECORD; /* a record capture needs a child unit */
     uint32_t child = s->child;
     s->child = SPU_NONE;
