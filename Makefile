@@ -179,8 +179,8 @@ $(filter $(BUILD)/fuzz/fuzz-gvm%,$(FUZZ_BINS)): tests/fuzz/gvm-target.inc
 test-fuzz: $(FUZZ_BINS) $(BINS)
 	@if [ -n "$(FUZZ_BINS)" ]; then FUZZ_TIMES="$(FUZZ_KEY)" sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SHORT) $(FUZZ_BINS); fi
 # then the exhaustive split-point sweep of the shipped grammars on the
-# corpus streams (tests/unit/test-split-corpus.c, docs/grammar-vm.md; about
-# 10 min for smtp, 0.5 h for http, seconds for dnstcp and tls)
+# corpus streams (tests/unit/test-split-corpus.c, docs/grammar-vm.md; measured
+# 8 min each for http and smtp, seconds for dnstcp and tls, on 2 busy cores)
 fuzz: $(FUZZ_BINS) $(BINS) $(BUILD)/tests/test-split-corpus
 	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 	SPU_SPLIT_SWEEP=1 $(BUILD)/tests/test-split-corpus --filter='split_sweep/*' --jobs=2 --verbose
