@@ -23,7 +23,10 @@ if ! ip netns add spufchk$T 2>"$TMPC/netns.err"; then
     exit 0
 fi
 ip netns del spufchk$T
-fail() { echo "FAIL inline-failopen: $*"; exit 1; }
+# run() is called in a command substitution, where the EXIT trap does not
+# run: fail() cleans up itself, so that no spurun or receiver is left
+# holding the substitution's output open
+fail() { echo "FAIL inline-failopen: $*"; cleanup; exit 1; }
 IPT=iptables-legacy
 command -v $IPT >/dev/null || IPT=iptables
 SPUC="$(dirname "$SPURUN")/spuc"
@@ -105,10 +108,10 @@ run() { # fail-open | fail-closed
     fo=; [ $1 = fail-open ] && fo=--fail-open
     # shellcheck disable=SC2086
     ip netns exec $M "$SPURUN" --inline nfq:0 $fo -b "$TMPC/burn.spb" -w 1 --rule-budget 100000 \
-        -o "$TMPC/eve-$1.json" 2>"$TMPC/spurun-$1.err" &
+        -o "$TMPC/eve-$1.json" > /dev/null 2>"$TMPC/spurun-$1.err" &
     spid=$!
     rm -f "$TMPC/count"
-    ip netns exec $S "$PY" "$TMPC/recv.py" $SA "$TMPC/count" &
+    ip netns exec $S "$PY" "$TMPC/recv.py" $SA "$TMPC/count" > /dev/null 2>&1 &
     rpid=$!
     i=0
     until ip netns exec $C ping -c 1 -W 1 $SA >/dev/null 2>&1 && [ -s "$TMPC/count" ]; do
@@ -131,13 +134,17 @@ run() { # fail-open | fail-closed
     echo "$got $fopen $inspected"
 }
 
-set -- $(run fail-open)
+res=$(run fail-open)
+case $res in FAIL*) echo "$res"; exit 1 ;; esac
+set -- $res
 if [ "$1" -ge $((N / 2)) ] && [ "$2" -gt 0 ]; then
     echo "ok inline-failopen: with --fail-open a saturated worker lets traffic through ($1 of $N datagrams within 3 s, fail_open=$2, $3 packets inspected)"
 else
     echo "FAIL inline-failopen: with --fail-open: $1 of $N datagrams within 3 s, fail_open=$2, $3 inspected"
 fi
-set -- $(run fail-closed)
+res=$(run fail-closed)
+case $res in FAIL*) echo "$res"; exit 1 ;; esac
+set -- $res
 if [ "$2" = 0 ] && [ "$1" -le "$3" ] && [ "$1" -lt $((N / 2)) ]; then
     echo "ok inline-failopen: without it nothing passes uninspected ($1 of $N datagrams within 3 s, no more than the $3 packets inspected; fail_open=0)"
 else
