@@ -116,8 +116,9 @@ run() { # fail-open | fail-closed
     i=0
     until ip netns exec $C ping -c 1 -W 1 $SA >/dev/null 2>&1 && [ -s "$TMPC/count" ]; do
         i=$((i + 1))
-        [ $i -lt 20 ] || fail "$1: no traffic through spurun: $(cat "$TMPC/spurun-$1.err")"
+        [ $i -lt 40 ] || fail "$1: no traffic through spurun: $(cat "$TMPC/spurun-$1.err")"
         kill -0 $spid 2>/dev/null || fail "$1: spurun exited: $(cat "$TMPC/spurun-$1.err")"
+        sleep 0.5 # a ping may fail at once while the links come up
     done
     ip netns exec $C "$PY" "$TMPC/send.py" $SA $N
     sleep 3
