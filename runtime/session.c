@@ -5,7 +5,8 @@
 #include "err.h"
 
 #include <pthread.h>
-#include <sched.h>
+#include <errno.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct session_entry {
 
 struct shard {
     pthread_mutex_t mu;
+    pthread_cond_t given_back; /* an entry of this shard was released */
     struct session_entry **buckets;
     uint32_t nbuckets;
     uint32_t count;
@@ -110,6 +112,11 @@ struct session_space *session_space_new(const char *name, size_t namelen, uint32
     for (unsigned i = 0; i < SESSION_SHARDS; i++) {
         struct shard *sh = &s->shards[i];
         pthread_mutex_init(&sh->mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&sh->given_back, &ca);
+        pthread_condattr_destroy(&ca);
         sh->nbuckets = nb;
         sh->buckets = calloc(nb, sizeof(*sh->buckets));
         if (!sh->buckets) {
@@ -172,6 +179,7 @@ void session_space_free(struct session_space *s)
             entry_free(s, e);
         }
         free(sh->buckets);
+        pthread_cond_destroy(&sh->given_back);
         pthread_mutex_destroy(&sh->mu);
     }
     free(s->name);
@@ -345,18 +353,28 @@ int session_space_get(struct session_space *s, const struct spu_value *key, int6
         return rc;
     uint64_t h = hash_bytes(kb, klen);
     struct shard *sh = &s->shards[(h >> 56) % SESSION_SHARDS];
-    for (unsigned tries = 0;; tries++) {
-        pthread_mutex_lock(&sh->mu);
+    struct timespec deadline = {0, 0};
+    pthread_mutex_lock(&sh->mu);
+    for (;;) {
         struct session_entry *e = sh->buckets[h & (sh->nbuckets - 1)];
         while (e && !(e->hash == h && e->keylen == klen && memcmp(e->key, kb, klen) == 0))
             e = e->hnext;
         if (e && e->held) {
-            pthread_mutex_unlock(&sh->mu);
-            if (tries >= SESSION_WAIT_TRIES) {
+            if (deadline.tv_sec == 0 && deadline.tv_nsec == 0) {
+                clock_gettime(CLOCK_MONOTONIC, &deadline);
+                deadline.tv_sec += SESSION_WAIT_MS / 1000;
+                deadline.tv_nsec += (long)(SESSION_WAIT_MS % 1000) * 1000000L;
+                if (deadline.tv_nsec >= 1000000000L) {
+                    deadline.tv_sec++;
+                    deadline.tv_nsec -= 1000000000L;
+                }
+            }
+            /* the entry may be freed while we wait: look it up again */
+            if (pthread_cond_timedwait(&sh->given_back, &sh->mu, &deadline) == ETIMEDOUT) {
+                pthread_mutex_unlock(&sh->mu);
                 atomic_fetch_add_explicit(&s->st.busy, 1, memory_order_relaxed);
                 return SPU_ESTATE;
             }
-            sched_yield();
             continue;
         }
         if (e && expired(s, e, now_ms)) {
@@ -449,6 +467,7 @@ void session_entry_release(struct session_space *s, struct session_entry *e, int
     if (now_ms > e->last_ms)
         e->last_ms = now_ms;
     e->held = 0;
+    pthread_cond_broadcast(&sh->given_back);
     pthread_mutex_unlock(&sh->mu);
 }
 

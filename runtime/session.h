@@ -16,9 +16,11 @@
  * Entries are held while a rule runs on them: session_space_get() returns
  * the entry held by the caller, session_entry_release() gives it back. A
  * held entry is never evicted or expired. An entry held by another worker
- * is waited for (a yield loop, bounded: SESSION_WAIT_TRIES, then the get
- * fails with SPU_ESTATE, counted as busy) so two rules that take two sessions in
- * opposite orders cannot deadlock.
+ * is waited for (on the shard's condition variable, woken when an entry is
+ * given back, at most SESSION_WAIT_MS: then the get fails with SPU_ESTATE,
+ * counted as busy) so two rules that take two sessions in opposite orders
+ * cannot deadlock. The bound is in time, not in tries: a holder descheduled
+ * on a loaded machine must not make another worker's update be lost.
  *
  * Thread-safe: any worker may call any function except _new/_free (main
  * thread, no other user).
@@ -33,7 +35,7 @@
 #include <stdint.h>
 
 #define SESSION_SHARDS 16u
-#define SESSION_WAIT_TRIES 100000u
+#define SESSION_WAIT_MS 1000u
 #define SESSION_DEFAULT_MAX 65536u
 #define SESSION_DEFAULT_ENTRY_CAP 4096u
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *read_text(const char *path)
@@ -433,6 +434,52 @@ Test(detect, session_ttl_expires)
     cr_assert_eq(session_space_count(s), 0);
     struct spu_value bad = spu_v_null();
     cr_assert_eq(session_space_get(s, &bad, 0, 1, &e), SPU_EINVAL);
+    session_space_free(s);
+}
+
+/* Another worker's get waits for a held entry (however long the holder is
+ * descheduled, up to SESSION_WAIT_MS) and then sees what the holder
+ * stored: no update is lost; past the bound the get is refused, counted. */
+struct holder {
+    struct session_space *s;
+    struct session_entry *e;
+    int ms;
+};
+
+static void *release_later(void *arg)
+{
+    struct holder *h = arg;
+    uint32_t n;
+    struct spu_arena *a;
+    struct timespec t = {h->ms / 1000, (long)(h->ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+    session_entry_slots(h->s, h->e, &n, &a)[0] = spu_v_int(1);
+    session_entry_release(h->s, h->e, 0);
+    return NULL;
+}
+
+Test(detect, session_waits_for_its_holder)
+{
+    struct session_space *s = session_space_new("s", 1, 1, 60000, 0, 0);
+    struct spu_value k = spu_v_str("sid", 3);
+    struct holder h = {s, NULL, 300};
+    cr_assert_eq(session_space_get(s, &k, 0, 1, &h.e), SPU_OK);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, release_later, &h), 0);
+    struct session_entry *e = NULL;
+    cr_assert_eq(session_space_get(s, &k, 0, 1, &e), SPU_OK, "waited for the holder");
+    uint32_t n;
+    struct spu_arena *a;
+    cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, 1, "the holder's store is seen");
+    pthread_join(t, NULL);
+    /* held past the bound: refused and counted */
+    struct holder h2 = {s, e, (int)SESSION_WAIT_MS + 300};
+    cr_assert_eq(pthread_create(&t, NULL, release_later, &h2), 0);
+    struct session_entry *e2 = NULL;
+    cr_assert_eq(session_space_get(s, &k, 0, 1, &e2), SPU_ESTATE);
+    cr_assert_null(e2);
+    cr_assert_eq(atomic_load(&session_space_stats(s)->busy), 1);
+    pthread_join(t, NULL);
     session_space_free(s);
 }
 
