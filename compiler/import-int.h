@@ -99,6 +99,10 @@ struct imp_vars {
     unsigned n, cap;
 };
 int imp_vars_add(struct imp_vars *v, const char *name, bool is_port);
+/* A flowbit's name as the rest of an identifier (after "fb_"): letters and
+ * digits as they are, every other byte as _XX (hex), so that two names
+ * never give one variable ("ET.x" -> ET_2Ex). */
+void imp_put_flowbit(FILE *out, const char *name);
 void imp_vars_free(struct imp_vars *v);
 /* Suricata's default value of a variable, or NULL when it has none. */
 const char *imp_var_default(const char *name);

@@ -64,6 +64,16 @@ static void put_sanitized(FILE *out, const char *name)
         fputc(isalnum((unsigned char)*p) ? *p : '_', out);
 }
 
+void imp_put_flowbit(FILE *out, const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        if (isalnum((unsigned char)*p))
+            fputc(*p, out);
+        else
+            fprintf(out, "_%02X", (unsigned)(unsigned char)*p);
+    }
+}
+
 static void put_mods(FILE *out, const struct item *it)
 {
     if (it->flags & IT_BYTE) {
@@ -202,7 +212,7 @@ static void write_fbit_test(FILE *out, const struct fbit_op *f, int *nt)
             w++;
         fputs(k++ ? (is ? " || " : " && ") : "", out);
         fputs(is ? "flow.fb_" : "!(flow.fb_", out);
-        put_sanitized(out, w);
+        imp_put_flowbit(out, w);
         fputs(is ? " == 1" : " == 1)", out);
     }
     fputs(strchr(f->names, '|') ? ")" : "", out);
@@ -502,7 +512,7 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         if (f->op != 't') {
             fputs(ind, out);
             fputs("flow.fb_", out);
-            put_sanitized(out, f->names);
+            imp_put_flowbit(out, f->names);
         }
         if (f->op == 's')
             fputs(" = 1;\n", out);
@@ -511,11 +521,11 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         else {
             fputs(ind, out);
             fputs("if (flow.fb_", out);
-            put_sanitized(out, f->names);
+            imp_put_flowbit(out, f->names);
             fputs(" == 1) flow.fb_", out);
-            put_sanitized(out, f->names);
+            imp_put_flowbit(out, f->names);
             fputs(" = 0; else flow.fb_", out);
-            put_sanitized(out, f->names);
+            imp_put_flowbit(out, f->names);
             fputs(" = 1;\n", out);
         }
     }

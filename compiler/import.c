@@ -240,12 +240,6 @@ int importer_add_rules(struct importer *im, const char *name, const char *text, 
 
 /* ---- output ---- */
 
-static void put_name(FILE *out, const char *name)
-{
-    for (const char *p = name; *p; p++)
-        fputc(isalnum((unsigned char)*p) ? *p : '_', out);
-}
-
 int importer_write(struct importer *im, FILE *out)
 {
     fflush(im->bodyf);
@@ -272,7 +266,7 @@ int importer_write(struct importer *im, FILE *out)
         fputs("\n// flowbits: 1 when set\nflow {\n", out);
         for (unsigned i = 0; i < im->fbits.n; i++) {
             fputs("    int fb_", out);
-            put_name(out, im->fbits.names[i]);
+            imp_put_flowbit(out, im->fbits.names[i]);
             fputs(";\n", out);
         }
         fputs("}\n", out);

@@ -290,8 +290,8 @@ Test(import, flowbits)
                               "content:\"b\"; flowbits:isset,ET.x; flowbits:unset,ET.x;",
                               "2") "\n" RS("flowbits:isnotset,ET.x;", "3"),
                           -1);
-    const char *want[] = {"flow {\n    int fb_ET_x;\n}", "flow.fb_ET_x = 1;", "flow.fb_ET_x == 1",
-                          "flow.fb_ET_x = 0;", "!(flow.fb_ET_x == 1)"};
+    const char *want[] = {"flow {\n    int fb_ET_2Ex;\n}", "flow.fb_ET_2Ex = 1;",
+                          "flow.fb_ET_2Ex == 1", "flow.fb_ET_2Ex = 0;", "!(flow.fb_ET_2Ex == 1)"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
     /* noalert: the first rule sets without alerting */
