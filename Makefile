@@ -26,8 +26,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_SHORT   ?= 30
 # The front end and the bundle loader take hostile input first: 60 s each in make test.
 # One grammar alone (fuzz-gvm-NAME): 15 s each, fuzz-gvm (every grammar) has 30.
-FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60 fuzz-gvm-dns=15 fuzz-gvm-dnstcp=15 \
-                fuzz-gvm-email=15 fuzz-gvm-html=15 fuzz-gvm-http=15 fuzz-gvm-smtp=15 fuzz-gvm-tls=15
+FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60 \
+                $(patsubst tests/fuzz/%.c,%=15,$(wildcard tests/fuzz/fuzz-gvm-*.c))
 
 PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis \
         libnetfilter_queue
