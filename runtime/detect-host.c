@@ -198,15 +198,23 @@ static struct spu_value *session(void *ctx, uint32_t sess, const struct spu_valu
     if (sess >= ns || !db->sess[sess])
         return NULL;
     struct session_space *sp = db->sess[sess];
-    for (unsigned i = 0; i < w->nheld; i++)
-        if (w->held[i].space == sp && w->held[i].sess == sess)
-            return session_entry_slots(sp, w->held[i].e, n, arena);
-    if (w->nheld == DETECT_MAX_HELD)
-        return NULL;
     struct session_entry *e = NULL;
-    if (session_space_get(sp, key, now_ms(w), create, &e) != SPU_OK || !e)
+    for (unsigned i = 0; i < w->nheld && !e; i++)
+        if (w->held[i].space == sp && w->held[i].sess == sess)
+            e = w->held[i].e;
+    if (!e) {
+        if (w->nheld == DETECT_MAX_HELD)
+            return NULL;
+        /* an absent key is held too, until the rule ends: a read that finds
+         * nothing and the write after it are one update */
+        if (session_space_get(sp, key, now_ms(w), create ? SESSION_CREATE : SESSION_HOLD_ABSENT,
+                              &e) != SPU_OK ||
+            !e)
+            return NULL;
+        w->held[w->nheld++] = (struct held_session){sp, e, sess};
+    }
+    if (session_entry_is_placeholder(e) && (!create || session_entry_confirm(sp, e) != SPU_OK))
         return NULL;
-    w->held[w->nheld++] = (struct held_session){sp, e, sess};
     return session_entry_slots(sp, e, n, arena);
 }
 
@@ -245,7 +253,7 @@ int detect_session_set(struct detect_worker *w, const struct spu_value *args)
             return SPU_ENOTFOUND;
         struct session_entry *e = NULL;
         int64_t t = now_ms(w);
-        int rc = session_space_get(sp, &args[1], t, 1, &e);
+        int rc = session_space_get(sp, &args[1], t, SESSION_CREATE, &e);
         if (rc != SPU_OK || !e)
             return rc != SPU_OK ? rc : SPU_ENOMEM;
         uint32_t n;

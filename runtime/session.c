@@ -19,6 +19,7 @@ struct session_entry {
     uint64_t hash;
     int64_t last_ms;
     int held;
+    int placeholder; /* SESSION_HOLD_ABSENT: not counted, no room taken */
     struct spu_arena *arena;
     uint32_t keylen;
     uint8_t *key;            /* type byte + canonical bytes (malloc'd) */
@@ -157,10 +158,13 @@ static bool resv_take(struct session_space *s, int64_t r)
 
 static void entry_free(struct session_space *s, struct session_entry *e)
 {
-    if (s->resv)
-        atomic_fetch_sub_explicit(s->resv, entry_resv(s, e->keylen), memory_order_relaxed);
-    atomic_fetch_sub_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e), memory_order_relaxed);
-    atomic_fetch_sub_explicit(&s->st.entries, 1, memory_order_relaxed);
+    if (!e->placeholder) {
+        if (s->resv)
+            atomic_fetch_sub_explicit(s->resv, entry_resv(s, e->keylen), memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e),
+                                  memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->st.entries, 1, memory_order_relaxed);
+    }
     spu_arena_free(e->arena);
     free(e->key);
     free(e);
@@ -233,7 +237,8 @@ static void remove_entry(struct session_space *s, struct shard *sh, struct sessi
         pp = &(*pp)->hnext;
     *pp = e->hnext;
     lru_unlink(sh, e);
-    sh->count--;
+    if (!e->placeholder)
+        sh->count--;
     entry_free(s, e);
 }
 
@@ -318,6 +323,34 @@ static int make_room(struct session_space *s, struct shard *sh)
     return sh->count < s->shard_max ? SPU_OK : SPU_ELIMIT;
 }
 
+/* Count a new real entry (its room already taken). */
+static void entry_counted(struct session_space *s, struct shard *sh, struct session_entry *e)
+{
+    sh->count++;
+    atomic_fetch_add_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e), memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st.entries, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st.created, 1, memory_order_relaxed);
+}
+
+/* Take room for a real entry of key length klen in sh (locked): the
+ * shard's entry count, then the memcap. */
+static int take_room(struct session_space *s, struct shard *sh, size_t klen)
+{
+    int rc = make_room(s, sh);
+    if (rc == SPU_OK)
+        rc = reserve(s, sh, klen);
+    if (rc != SPU_OK)
+        atomic_fetch_add_explicit(&s->st.refused, 1, memory_order_relaxed);
+    return rc;
+}
+
+static void give_room(struct session_space *s, size_t klen)
+{
+    if (s->resv)
+        atomic_fetch_sub_explicit(s->resv, entry_resv(s, klen), memory_order_relaxed);
+}
+
+/* A new entry, not yet in the shard's table nor counted. */
 static struct session_entry *new_entry(struct session_space *s, const uint8_t *kb, size_t klen,
                                        uint64_t h, int64_t now)
 {
@@ -336,14 +369,11 @@ static struct session_entry *new_entry(struct session_space *s, const uint8_t *k
     e->keylen = (uint32_t)klen;
     e->hash = h;
     e->last_ms = now;
-    atomic_fetch_add_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e), memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->st.entries, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->st.created, 1, memory_order_relaxed);
     return e;
 }
 
 int session_space_get(struct session_space *s, const struct spu_value *key, int64_t now_ms,
-                      int create, struct session_entry **out)
+                      enum session_get_mode mode, struct session_entry **out)
 {
     uint8_t kb[KEY_MAX + 20];
     size_t klen;
@@ -384,31 +414,32 @@ int session_space_get(struct session_space *s, const struct spu_value *key, int6
         }
         if (!e) {
             expire_tail(s, sh, now_ms);
-            if (!create) {
+            if (mode == SESSION_LOOKUP) {
                 pthread_mutex_unlock(&sh->mu);
                 return SPU_OK;
             }
-            rc = make_room(s, sh);
-            if (rc == SPU_OK)
-                rc = reserve(s, sh, klen);
+            rc = mode == SESSION_CREATE ? take_room(s, sh, klen) : SPU_OK;
             if (rc == SPU_OK) {
                 e = new_entry(s, kb, klen, h, now_ms);
                 if (!e) {
                     rc = SPU_ENOMEM;
-                    if (s->resv)
-                        atomic_fetch_sub_explicit(s->resv, entry_resv(s, klen),
-                                                  memory_order_relaxed);
+                    if (mode == SESSION_CREATE) {
+                        give_room(s, klen);
+                        atomic_fetch_add_explicit(&s->st.refused, 1, memory_order_relaxed);
+                    }
                 }
             }
             if (rc != SPU_OK) {
                 pthread_mutex_unlock(&sh->mu);
-                atomic_fetch_add_explicit(&s->st.refused, 1, memory_order_relaxed);
                 return rc;
             }
             uint32_t b = (uint32_t)(h & (sh->nbuckets - 1));
             e->hnext = sh->buckets[b];
             sh->buckets[b] = e;
-            sh->count++;
+            if (mode == SESSION_CREATE)
+                entry_counted(s, sh, e);
+            else
+                e->placeholder = 1;
         } else {
             lru_unlink(sh, e);
         }
@@ -454,10 +485,38 @@ int session_compact(struct spu_value *slots, uint32_t n, struct spu_arena **aren
     return SPU_OK;
 }
 
+int session_entry_is_placeholder(const struct session_entry *e)
+{
+    return e->placeholder;
+}
+
+int session_entry_confirm(struct session_space *s, struct session_entry *e)
+{
+    struct shard *sh = &s->shards[(e->hash >> 56) % SESSION_SHARDS];
+    pthread_mutex_lock(&sh->mu);
+    int rc = SPU_OK;
+    if (e->placeholder) {
+        rc = take_room(s, sh, e->keylen);
+        if (rc == SPU_OK) {
+            e->placeholder = 0;
+            entry_counted(s, sh, e);
+        }
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return rc;
+}
+
 void session_entry_release(struct session_space *s, struct session_entry *e, int64_t now_ms)
 {
     uint64_t h = e->hash;
     struct shard *sh = &s->shards[(h >> 56) % SESSION_SHARDS];
+    if (e->placeholder) {
+        pthread_mutex_lock(&sh->mu);
+        remove_entry(s, sh, e);
+        pthread_cond_broadcast(&sh->given_back);
+        pthread_mutex_unlock(&sh->mu);
+        return;
+    }
     size_t before = entry_bytes(s, e);
     session_compact(e->slot, s->nslots, &e->arena, s->entry_cap);
     size_t after = entry_bytes(s, e);

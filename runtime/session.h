@@ -74,20 +74,42 @@ const char *session_space_name(const struct session_space *s, size_t *len);
 uint32_t session_space_nslots(const struct session_space *s);
 const struct session_stats *session_space_stats(const struct session_space *s);
 
+/* What session_space_get does when the key has no entry (or an expired
+ * one). */
+enum session_get_mode {
+    SESSION_LOOKUP, /* *out = NULL */
+    SESSION_CREATE, /* a new entry */
+    /* A placeholder held by the caller: the key stays absent for everyone
+     * (no variables, not counted, no room taken) but no other worker can
+     * create it until the caller confirms or releases it. A rule that reads
+     * a missing entry and then writes it (`s.count += 1`) is one atomic
+     * update this way: without it, two workers would both read the
+     * absence, and the second creation would overwrite the first's. */
+    SESSION_HOLD_ABSENT,
+};
+
 /* The entry of `key` (a string, int, bool or ip), held by the caller.
- * Absent (or expired): created when `create`, else *out = NULL and SPU_OK.
- * Returns SPU_OK, SPU_EINVAL (key of another type), SPU_ENOMEM or
- * SPU_ELIMIT (shard full of held entries), SPU_ESTATE (held elsewhere for
- * too long). now_ms is packet time. */
+ * Absent (or expired): see the mode. Returns SPU_OK, SPU_EINVAL (key of
+ * another type), SPU_ENOMEM or SPU_ELIMIT (shard full of held entries),
+ * SPU_ESTATE (held elsewhere for too long). now_ms is packet time. */
 int session_space_get(struct session_space *s, const struct spu_value *key, int64_t now_ms,
-                      int create, struct session_entry **out);
+                      enum session_get_mode mode, struct session_entry **out);
+
+/* True for a placeholder (SESSION_HOLD_ABSENT): it has no variables. */
+int session_entry_is_placeholder(const struct session_entry *e);
+
+/* Make a held placeholder a real entry (counted created, room taken as
+ * for SESSION_CREATE). No-op on a real entry. Returns SPU_OK, SPU_ENOMEM
+ * or SPU_ELIMIT (it stays a placeholder). */
+int session_entry_confirm(struct session_space *s, struct session_entry *e);
 
 /* The variables of a held entry (n slots) and the arena stored values must
  * be copied into. */
 struct spu_value *session_entry_slots(const struct session_space *s, struct session_entry *e,
                                       uint32_t *n, struct spu_arena **arena);
 
-/* Give a held entry back; it was used at now_ms (its ttl restarts). */
+/* Give a held entry back; it was used at now_ms (its ttl restarts). A
+ * placeholder is removed: its key is absent again. */
 void session_entry_release(struct session_space *s, struct session_entry *e, int64_t now_ms);
 
 /* Remove expired entries that are not held (packet time now_ms). Returns

@@ -334,14 +334,14 @@ Test(detect, session_lru_bounds_entries)
     for (int i = 0; i < 1000; i++) {
         struct spu_value k = spu_v_int(i);
         struct session_entry *e;
-        cr_assert_eq(session_space_get(s, &k, i, 1, &e), SPU_OK);
+        cr_assert_eq(session_space_get(s, &k, i, SESSION_CREATE, &e), SPU_OK);
         cr_assert_not_null(e);
         uint32_t n;
         struct spu_arena *a;
         session_entry_slots(s, e, &n, &a)[0] = spu_v_int(i * 2);
         session_entry_release(s, e, i);
         /* the entry just used survives: eviction takes the least recent */
-        cr_assert_eq(session_space_get(s, &k, i, 0, &e), SPU_OK);
+        cr_assert_eq(session_space_get(s, &k, i, SESSION_LOOKUP, &e), SPU_OK);
         cr_assert_not_null(e);
         cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, i * 2);
         cr_assert_eq(n, 2);
@@ -374,7 +374,7 @@ Test(detect, session_memcap_bounds_bytes)
     for (int i = 0; i < 1000; i++) {
         struct spu_value k = spu_v_int(i);
         struct session_entry *e;
-        cr_assert_eq(session_space_get(a, &k, i, 1, &e), SPU_OK);
+        cr_assert_eq(session_space_get(a, &k, i, SESSION_CREATE, &e), SPU_OK);
         cr_assert_not_null(e);
         session_entry_release(a, e, i);
         cr_assert_leq(atomic_load(&resv), (int64_t)cap);
@@ -385,7 +385,7 @@ Test(detect, session_memcap_bounds_bytes)
     cr_assert_gt(atomic_load(&resv), (int64_t)(cap - 1200));
     struct spu_value kb = spu_v_int(7);
     struct session_entry *eb;
-    cr_assert_eq(session_space_get(b, &kb, 0, 1, &eb), SPU_ELIMIT);
+    cr_assert_eq(session_space_get(b, &kb, 0, SESSION_CREATE, &eb), SPU_ELIMIT);
     cr_assert_eq(atomic_load(&sb->refused), 1);
     cr_assert_leq(atomic_load(&sa->memuse) + atomic_load(&sb->memuse), atomic_load(&resv));
     session_space_free(a);
@@ -397,12 +397,12 @@ Test(detect, session_memcap_bounds_bytes)
     session_space_set_memcap(c, &resv, 1200);
     struct spu_value k1 = spu_v_int(1);
     struct session_entry *e1, *e2;
-    cr_assert_eq(session_space_get(c, &k1, 0, 1, &e1), SPU_OK);
+    cr_assert_eq(session_space_get(c, &k1, 0, SESSION_CREATE, &e1), SPU_OK);
     cr_assert_not_null(e1);
     int refused = 0;
     for (int i = 2; i < 200 && !refused; i++) {
         struct spu_value k = spu_v_int(i);
-        int rc = session_space_get(c, &k, 0, 1, &e2);
+        int rc = session_space_get(c, &k, 0, SESSION_CREATE, &e2);
         if (rc == SPU_ELIMIT)
             refused = 1;
         else if (rc == SPU_OK && e2)
@@ -420,20 +420,20 @@ Test(detect, session_ttl_expires)
     struct session_space *s = session_space_new("s", 1, 1, 1000, 0, 0);
     struct spu_value k = spu_v_str("abc", 3);
     struct session_entry *e;
-    cr_assert_eq(session_space_get(s, &k, 0, 1, &e), SPU_OK);
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_CREATE, &e), SPU_OK);
     uint32_t n;
     struct spu_arena *a;
     session_entry_slots(s, e, &n, &a)[0] = spu_v_int(7);
     session_entry_release(s, e, 0);
-    cr_assert_eq(session_space_get(s, &k, 900, 0, &e), SPU_OK);
+    cr_assert_eq(session_space_get(s, &k, 900, SESSION_LOOKUP, &e), SPU_OK);
     cr_assert_not_null(e, "still alive 900 ms later");
     session_entry_release(s, e, 900);
-    cr_assert_eq(session_space_get(s, &k, 2000, 0, &e), SPU_OK);
+    cr_assert_eq(session_space_get(s, &k, 2000, SESSION_LOOKUP, &e), SPU_OK);
     cr_assert_null(e, "expired 1100 ms after its last use");
     cr_assert_eq(atomic_load(&session_space_stats(s)->expired), 1);
     cr_assert_eq(session_space_count(s), 0);
     struct spu_value bad = spu_v_null();
-    cr_assert_eq(session_space_get(s, &bad, 0, 1, &e), SPU_EINVAL);
+    cr_assert_eq(session_space_get(s, &bad, 0, SESSION_CREATE, &e), SPU_EINVAL);
     session_space_free(s);
 }
 
@@ -463,11 +463,11 @@ Test(detect, session_waits_for_its_holder)
     struct session_space *s = session_space_new("s", 1, 1, 60000, 0, 0);
     struct spu_value k = spu_v_str("sid", 3);
     struct holder h = {s, NULL, 300};
-    cr_assert_eq(session_space_get(s, &k, 0, 1, &h.e), SPU_OK);
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_CREATE, &h.e), SPU_OK);
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, release_later, &h), 0);
     struct session_entry *e = NULL;
-    cr_assert_eq(session_space_get(s, &k, 0, 1, &e), SPU_OK, "waited for the holder");
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_CREATE, &e), SPU_OK, "waited for the holder");
     uint32_t n;
     struct spu_arena *a;
     cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, 1, "the holder's store is seen");
@@ -476,10 +476,59 @@ Test(detect, session_waits_for_its_holder)
     struct holder h2 = {s, e, (int)SESSION_WAIT_MS + 300};
     cr_assert_eq(pthread_create(&t, NULL, release_later, &h2), 0);
     struct session_entry *e2 = NULL;
-    cr_assert_eq(session_space_get(s, &k, 0, 1, &e2), SPU_ESTATE);
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_CREATE, &e2), SPU_ESTATE);
     cr_assert_null(e2);
     cr_assert_eq(atomic_load(&session_space_stats(s)->busy), 1);
     pthread_join(t, NULL);
+    session_space_free(s);
+}
+
+/* A read that finds no entry holds the absent key (a placeholder) until
+ * the rule ends, so that the read and the write after it are one update:
+ * another worker's read of the key waits and sees the first worker's
+ * store (two workers each counting the first failed login from zero
+ * lost one of them). A placeholder is neither counted nor kept. */
+static void *confirm_later(void *arg)
+{
+    struct holder *h = arg;
+    uint32_t n;
+    struct spu_arena *a;
+    struct timespec t = {0, (long)h->ms * 1000000L};
+    nanosleep(&t, NULL);
+    if (session_entry_confirm(h->s, h->e) == SPU_OK)
+        session_entry_slots(h->s, h->e, &n, &a)[0] = spu_v_int(1);
+    session_entry_release(h->s, h->e, 0);
+    return NULL;
+}
+
+Test(detect, session_absent_key_is_held)
+{
+    struct session_space *s = session_space_new("s", 1, 1, 60000, 0, 0);
+    struct spu_value k = spu_v_str("sid", 3), k2 = spu_v_str("other", 5);
+    struct holder h = {s, NULL, 200};
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_HOLD_ABSENT, &h.e), SPU_OK);
+    cr_assert_not_null(h.e);
+    cr_assert(session_entry_is_placeholder(h.e));
+    cr_assert_eq(atomic_load(&session_space_stats(s)->entries), 0, "a placeholder is not counted");
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, confirm_later, &h), 0);
+    struct session_entry *e = NULL;
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_HOLD_ABSENT, &e), SPU_OK);
+    cr_assert_not_null(e);
+    cr_assert(!session_entry_is_placeholder(e), "waited for the holder, which created it");
+    uint32_t n;
+    struct spu_arena *a;
+    cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, 1, "the holder's store is seen");
+    session_entry_release(s, e, 0);
+    pthread_join(t, NULL);
+    /* held and given back without a store: the key is absent again */
+    cr_assert_eq(session_space_get(s, &k2, 0, SESSION_HOLD_ABSENT, &e), SPU_OK);
+    cr_assert(session_entry_is_placeholder(e));
+    session_entry_release(s, e, 0);
+    cr_assert_eq(session_space_get(s, &k2, 0, SESSION_LOOKUP, &e), SPU_OK);
+    cr_assert_null(e);
+    cr_assert_eq(atomic_load(&session_space_stats(s)->entries), 1);
+    cr_assert_eq(atomic_load(&session_space_stats(s)->created), 1);
     session_space_free(s);
 }
 
@@ -870,7 +919,7 @@ static void *bump(void *p)
         /* one hot key and a few others, like two workers sharing a client */
         struct spu_value k = spu_v_int(i % 4 == 0 ? a->key : 1000 + i % 64);
         struct session_entry *e = NULL;
-        if (session_space_get(a->s, &k, 0, 1, &e) != SPU_OK || !e)
+        if (session_space_get(a->s, &k, 0, SESSION_CREATE, &e) != SPU_OK || !e)
             return (void *)1;
         uint32_t n;
         struct spu_arena *ar;
@@ -895,7 +944,7 @@ Test(detect, session_store_two_threads)
     }
     struct spu_value k = spu_v_int(7);
     struct session_entry *e;
-    cr_assert_eq(session_space_get(s, &k, 0, 0, &e), SPU_OK);
+    cr_assert_eq(session_space_get(s, &k, 0, SESSION_LOOKUP, &e), SPU_OK);
     uint32_t n;
     struct spu_arena *ar;
     cr_assert_eq(session_entry_slots(s, e, &n, &ar)[0].u.i, 10000);
