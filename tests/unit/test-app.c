@@ -62,7 +62,7 @@ static void setup(struct fixture *x, uint16_t port)
     x->b = http_bundle();
     struct app_sink sink = {&x->seen, on_event};
     struct app_tx_sink txs = {&x->seen, on_tx};
-    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, false};
+    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, false, 0};
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
@@ -244,7 +244,7 @@ Test(app, grammar_sets_move_at_boundaries)
     cr_assert_not_null(pub);
     struct app_sink sink = {&x.seen, on_event};
     struct app_tx_sink txs = {&x.seen, on_tx};
-    struct app_cfg cfg = {NULL, 0, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub, false};
+    struct app_cfg cfg = {NULL, 0, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub, false, 0};
     x.app = app_new(&cfg, &err);
     cr_assert_not_null(x.app);
     x.c = app_consumer(x.app);
@@ -308,7 +308,7 @@ Test(app, grammar_buffers_capped)
         _Atomic int64_t used = 0;
         struct app_sink sink = {&x.seen, on_event};
         struct app_cfg cfg = {&x.b, 1, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL,
-                              roomy ? 64u << 20 : 64, &used, NULL, false};
+                              roomy ? 64u << 20 : 64, &used, NULL, false, 0};
         struct spu_error err = {0};
         x.app = app_new(&cfg, &err);
         cr_assert_not_null(x.app);
@@ -345,7 +345,7 @@ Test(app, stateful_connection_stays)
     struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
     cr_assert_not_null(pub);
     struct app_sink sink = {&x.seen, on_event};
-    struct app_cfg cfg = {NULL, 0, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub, false};
+    struct app_cfg cfg = {NULL, 0, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub, false, 0};
     x.app = app_new(&cfg, &err);
     cr_assert_not_null(x.app);
     x.c = app_consumer(x.app);
