@@ -38,8 +38,8 @@ static struct result run(unsigned repeat, int nreq)
     struct spu_error err = {0};
     struct output *out = output_open(path, 1, &err);
     cr_assert_not_null(out);
-    struct app_cfg cfg = {&b, 1, NULL, NULL, output_producer(out, 0), 0, NULL,
-                          NULL, 0, NULL, 0, NULL, NULL, true, repeat};
+    struct app_cfg cfg = {.bundles = &b, .nbundles = 1, .out = output_producer(out, 0),
+                          .no_magic = true, .anomaly_repeat = repeat};
     struct app *app = app_new(&cfg, &err);
     cr_assert_not_null(app);
     const struct stream_consumer *c = app_consumer(app);
