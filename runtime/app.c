@@ -262,7 +262,8 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
         goto fail;
     /* with a publication, grammars may come later */
     bool parse = a->pub || a->cur->nprotos;
-    if (parse && !(a->gvm = spu_gvm_new(NULL, err)))
+    struct spu_gvm_config gc = {.skip_hashes = (uint8_t)(~cfg->hashes & SPU_HASH_ALL)};
+    if (parse && !(a->gvm = spu_gvm_new(&gc, err)))
         goto fail;
     if (parse && cfg->out && !(a->el = evelog_new(err)))
         goto fail;

@@ -95,6 +95,10 @@ struct app_cfg {
      * many were folded (spu.folded). 0: every one is written. A flow
      * tells APP_ANOMALY_KINDS names apart; later names share the last. */
     unsigned anomaly_repeat;
+    /* SPU_HASH_* bits (vm/value.h) the `digest` captures of files compute:
+     * md5/sha1/sha256 of fileinfo records and of the file events rules
+     * read (null when not computed). 0: none, only sizes. */
+    unsigned hashes;
 };
 
 /* The distinct anomalies a flow bounds. */

@@ -5,6 +5,7 @@
 #include "err.h"
 #include "logger.h"
 #include "stream-tcp.h"
+#include "value.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -69,6 +70,9 @@ static const char usage[] =
     "                       mail attachments) in DIR, each named by its sha256\n"
     "  --filestore-cap B    bytes stored in DIR by this run at most (default 1 GiB);\n"
     "                       a file over it is not stored (fileinfo.stored false)\n"
+    "  --force-hash LIST    hash every file with LIST (md5,sha1,sha256; may repeat):\n"
+    "                       fileinfo md5/sha1/sha256 (without it only the hashes\n"
+    "                       loaded rules read, and sha256 with --filestore)\n"
     "  --force-magic        type every file with libmagic: fileinfo.magic, and\n"
     "                       file_magic/magic_type for rules (null without it, as\n"
     "                       in Suricata: libmagic takes 0.1 to 4 ms per file)\n"
@@ -219,6 +223,7 @@ enum {
     OPT_FILESTORE,
     OPT_FILESTORE_CAP,
     OPT_FORCE_MAGIC,
+    OPT_FORCE_HASH,
     OPT_ANOMALY_REPEAT,
 };
 
@@ -282,6 +287,7 @@ static const struct option longopts[] = {
     {"filestore", required_argument, NULL, OPT_FILESTORE},
     {"filestore-cap", required_argument, NULL, OPT_FILESTORE_CAP},
     {"force-magic", no_argument, NULL, OPT_FORCE_MAGIC},
+    {"force-hash", required_argument, NULL, OPT_FORCE_HASH},
     {"anomaly-repeat", required_argument, NULL, OPT_ANOMALY_REPEAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -342,6 +348,29 @@ int config_option_arg(const char *name)
         if (strcmp(o->name, name) == 0 && strcmp(name, "help") != 0 && strcmp(name, "version") != 0)
             return o->has_arg == required_argument ? 1 : 0;
     return -1;
+}
+
+/* "md5,sha1,sha256" (any of them, in any order; "none" adds nothing) into
+ * SPU_HASH_* bits ORed into *out. */
+static int hash_list(const char *s, unsigned *out)
+{
+    static const char *const names[] = {"md5", "sha1", "sha256"}; /* SPU_HASH_* bit i */
+    _Static_assert(SPU_HASH_MD5 == 1 && SPU_HASH_SHA1 == 2 && SPU_HASH_SHA256 == 4, "bit order");
+    unsigned m = 0;
+    while (*s) {
+        size_t n = strcspn(s, ", ");
+        unsigned i = 0;
+        while (i < 3 && !(strlen(names[i]) == n && !strncmp(s, names[i], n)))
+            i++;
+        if (i < 3)
+            m |= 1u << i;
+        else if (!(n == 4 && !strncmp(s, "none", 4)))
+            return SPU_EINVAL;
+        s += n;
+        s += strspn(s, ", ");
+    }
+    *out |= m;
+    return SPU_OK;
 }
 
 static int number(const char *s, uint64_t max, uint64_t *out)
@@ -532,6 +561,13 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_FORCE_MAGIC:
             c->force_magic = true;
+            break;
+        case OPT_FORCE_HASH:
+            if (hash_list(optarg, &c->force_hash) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL,
+                                     "--force-hash: expected md5, sha1, sha256 separated by "
+                                     "commas, got '%s'",
+                                     optarg);
             break;
         case OPT_ANOMALY_REPEAT:
             if (number(optarg, 1000000000, &v) != SPU_OK)

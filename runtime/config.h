@@ -95,6 +95,7 @@ struct config {
     char spool_buf[4200];
     const char *filestore;   /* --filestore DIR: files of the app layer stored there */
     uint64_t filestore_cap;  /* --filestore-cap BYTES stored by the run at most */
+    unsigned force_hash;     /* --force-hash LIST: SPU_HASH_* bits every file gets */
     bool force_magic;        /* --force-magic: files typed by libmagic (else magic() null) */
     unsigned anomaly_repeat; /* --anomaly-repeat N applayer anomaly records per flow and
                               * anomaly (0: no bound) */

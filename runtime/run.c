@@ -29,6 +29,7 @@
 #include "state.h"
 #include "stats.h"
 #include "stream-tcp.h"
+#include "value.h"
 #include "worker.h"
 
 #include <stdlib.h>
@@ -105,6 +106,13 @@ struct run {
 };
 
 /* The applications as they run now (new array). */
+/* The file hashes the apps compute (SPU_HASH_*): --force-hash, and sha256
+ * for --filestore (as Suricata's filestore). */
+static unsigned run_hashes(const struct config *c)
+{
+    return c->force_hash | (c->filestore ? SPU_HASH_SHA256 : 0u);
+}
+
 static json_t *apps_running(struct run *r)
 {
     json_t *st = apps_status(r->bset);
@@ -518,7 +526,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                              NULL, output_producer(r->out, i), (int)i, c->iface,
                              c->filestore, c->filestore_cap, &r->filestore_used,
                              c->app_memcap, &r->app_memuse, r->gpub,
-                             !c->force_magic, c->anomaly_repeat};
+                             !c->force_magic, c->anomaly_repeat, run_hashes(c)};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);

@@ -2,7 +2,7 @@
  * one-shot digests, safe on any thread), and file_size. A string a `digest`
  * capture made carries the size and hashes of all the content it saw
  * (SPU_VF_DIGEST): those are the answers then, not those of the bytes
- * its limit kept. */
+ * its limit kept, and a hash it did not compute is null. */
 #include "stdlib-int.h"
 
 #include <openssl/evp.h>
@@ -24,6 +24,11 @@ static int digest_hex(struct spu_call *c, const struct spu_value *args, unsigned
     struct spu_digest dg;
     const EVP_MD *md = which == H_MD5 ? EVP_md5() : which == H_SHA1 ? EVP_sha1() : EVP_sha256();
     if (spu_value_digest(&args[0], &dg)) {
+        if (!(dg.hashes & (which == H_MD5 ? SPU_HASH_MD5 : which == H_SHA1 ? SPU_HASH_SHA1
+                                                                         : SPU_HASH_SHA256))) {
+            *ret = spu_v_null(); /* not asked for (spurun --force-hash) */
+            return SPU_OK;
+        }
         const uint8_t *h = which == H_MD5 ? dg.md5 : which == H_SHA1 ? dg.sha1 : dg.sha256;
         dn = which == H_MD5 ? sizeof(dg.md5) : which == H_SHA1 ? sizeof(dg.sha1)
                                                                : sizeof(dg.sha256);

@@ -1,7 +1,8 @@
 /*
  * gvm-digest.c - the streaming digest of a `digest` capture: every byte
- * that reaches the end of a sink's filter chain is counted and fed to md5,
- * sha1 and sha256 contexts as it streams, so size and hashes are of the
+ * that reaches the end of a sink's filter chain is counted and fed to the
+ * md5, sha1 and sha256 contexts the gvm asks for (spu_gvm_set_hashes;
+ * the others are never initialised nor updated) as it streams, so size and hashes are of the
  * whole content while the stored bytes stay within the sink's limit (the
  * bytes themselves are not kept). On close the stored string carries the
  * result after its bytes (SPU_VF_DIGEST, value.h).
@@ -13,8 +14,9 @@
 #include <string.h>
 
 struct gdigest {
-    EVP_MD_CTX *md[3]; /* md5, sha1, sha256 */
+    EVP_MD_CTX *md[3]; /* md5, sha1, sha256 (SPU_HASH_* bit i); NULL: not asked for */
     uint64_t size;
+    uint8_t hashes;
 };
 
 static const EVP_MD *md_of(int i)
@@ -22,12 +24,20 @@ static const EVP_MD *md_of(int i)
     return i == 0 ? EVP_md5() : i == 1 ? EVP_sha1() : EVP_sha256();
 }
 
-struct gdigest *gvm_digest_new(void)
+void spu_gvm_set_hashes(struct spu_gvm *g, unsigned hashes)
+{
+    g->cfg.skip_hashes = (uint8_t)(~hashes & SPU_HASH_ALL);
+}
+
+struct gdigest *gvm_digest_new(unsigned hashes)
 {
     struct gdigest *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
+    d->hashes = (uint8_t)(hashes & SPU_HASH_ALL);
     for (int i = 0; i < 3; i++) {
+        if (!(d->hashes & (1u << i)))
+            continue;
         d->md[i] = EVP_MD_CTX_new();
         if (!d->md[i] || EVP_DigestInit_ex(d->md[i], md_of(i), NULL) != 1) {
             gvm_digest_free(d);
@@ -52,7 +62,7 @@ int gvm_digest_add(struct gdigest *d, const uint8_t *p, size_t n)
         return 0;
     d->size += n;
     for (int i = 0; i < 3; i++)
-        if (EVP_DigestUpdate(d->md[i], p, n) != 1)
+        if (d->md[i] && EVP_DigestUpdate(d->md[i], p, n) != 1)
             return -1;
     return 0;
 }
@@ -65,7 +75,10 @@ int gvm_digest_end(struct gdigest *d, struct spu_digest *out)
     const unsigned want[3] = {sizeof(out->md5), sizeof(out->sha1), sizeof(out->sha256)};
     memset(out, 0, sizeof(*out));
     out->size = d->size;
+    out->hashes = d->hashes;
     for (int i = 0; i < 3; i++) {
+        if (!d->md[i])
+            continue;
         if (EVP_DigestFinal_ex(d->md[i], h, &hn) != 1 || hn != want[i])
             return -1;
         memcpy(dst[i], h, hn);

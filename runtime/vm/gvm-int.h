@@ -160,7 +160,8 @@ struct gsink {
 
 /* gvm-digest.c: the streaming digest of a `digest` capture. */
 struct gdigest;
-struct gdigest *gvm_digest_new(void);
+/* hashes: the SPU_HASH_* bits computed (the size always is). */
+struct gdigest *gvm_digest_new(unsigned hashes);
 void gvm_digest_free(struct gdigest *d);
 int gvm_digest_add(struct gdigest *d, const uint8_t *p, size_t n);
 int gvm_digest_end(struct gdigest *d, struct spu_digest *out);

@@ -53,6 +53,9 @@ struct spu_gvm_config {
     size_t scratch_cap;         /* bytes of built-in results per nesting level; 0: 4 MiB */
     uint32_t regex_match_limit; /* PCRE2 match limit; 0: 100000 */
     uint32_t regex_depth_limit; /* PCRE2 depth limit; 0: 10000 */
+    /* SPU_HASH_* bits `digest` captures do NOT compute (0: all of them);
+     * md5()/sha1()/sha256() of such a capture are null. */
+    uint8_t skip_hashes;
 };
 
 /* What the runtime learns from a connection's parse. Every hook may be
@@ -103,6 +106,10 @@ struct spu_gvm_stats {
 /* Returns a new gvm, or NULL with err set (out of memory). cfg may be NULL
  * (defaults); it is copied, cfg->builtins borrowed. */
 struct spu_gvm *spu_gvm_new(const struct spu_gvm_config *cfg, struct spu_error *err);
+
+/* The SPU_HASH_* bits digest captures opened from now on compute (a
+ * reload that changes what rules read); captures already open keep theirs. */
+void spu_gvm_set_hashes(struct spu_gvm *g, unsigned hashes);
 
 /* Frees the gvm. Its connections must have been freed first. NULL is a
  * no-op. */

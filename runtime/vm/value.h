@@ -72,11 +72,21 @@ enum {
  * keeps the flag keeps it too (spu_str_dup). */
 struct spu_digest {
     uint64_t size;
+    uint8_t hashes; /* SPU_HASH_* bits: the hashes computed (the others zero) */
     uint8_t md5[16];
     uint8_t sha1[20];
     uint8_t sha256[32];
 };
 #define SPU_DIGEST_SIZE sizeof(struct spu_digest)
+
+/* File hashes a `digest` capture computes (spurun --force-hash, rules
+ * reading them, --filestore; docs/grammar-vm.md "File hashes"). */
+enum {
+    SPU_HASH_MD5 = 1u << 0,
+    SPU_HASH_SHA1 = 1u << 1,
+    SPU_HASH_SHA256 = 1u << 2,
+    SPU_HASH_ALL = 7u
+};
 
 /* A layout names a record's fields; the VM only needs counts and, for map
  * arrays, which fields are key and value. Bundle layouts and stdlib record

@@ -2,7 +2,10 @@
 """Print the spurun options that stand for a suricata-verify test's
 command line and config: -k none -> --checksum no; stream.midstream=true
 (--set or the test's suricata.yaml) -> --midstream; trailing words that are
-not options -> --bpf EXPR.
+not options -> --bpf EXPR; the file hashes Suricata computes there
+(outputs' force-hash lists, sha256 for an enabled file-store v2, the
+hashes the test's rules match: filemd5/filesha1/filesha256) ->
+--force-hash LIST.
 Usage: corpus-args.py TEST_DIR          prints the options (shell-quoted)
        corpus-args.py --all CORPUS_DIR  prints "RELDIR<TAB>options" for every
                                         test below CORPUS_DIR (sorted)"""
@@ -12,6 +15,32 @@ import re
 import shlex
 import sys
 
+
+
+HASHES = ("md5", "sha1", "sha256")
+
+
+def file_hashes(d):
+    """The hashes Suricata computes for files in test d, in HASHES order."""
+    want = set()
+    yaml = os.path.join(d, "suricata.yaml")
+    if os.path.exists(yaml):
+        text = open(yaml, errors="replace").read()
+        for m in re.finditer(r"^\s*force-hash:\s*\[([^\]]*)\]", text, re.M):
+            want |= {h.strip() for h in m.group(1).split(",")}
+        m = re.search(r"^\s*- file-store:\s*\n((?:\s{4,}.*\n)*)", text, re.M)
+        if m and re.search(r"^\s*enabled:\s*(yes|true)\b", m.group(1), re.M):
+            want.add("sha256")
+    for name in os.listdir(d):
+        if name.endswith(".rules"):
+            rules = open(os.path.join(d, name), errors="replace").read()
+            for line in rules.splitlines():
+                if line.lstrip().startswith("#"):
+                    continue
+                for h in HASHES:
+                    if re.search(r"\bfile%s\s*:" % h, line):
+                        want.add(h)
+    return [h for h in HASHES if h in want]
 
 
 def options(d):
@@ -54,6 +83,9 @@ def options(d):
             out.append("--midstream")
         if re.search(r"^\s*checksum-validation:\s*no\b", text, re.M) and "--checksum" not in out:
             out += ["--checksum", "no"]
+    hashes = file_hashes(d)
+    if hashes:
+        out += ["--force-hash", ",".join(hashes)]
     if bpf:
         out += ["--bpf", " ".join(bpf)]
     return shlex.join(out)

@@ -16,7 +16,7 @@ SPUC="$ROOT/$BUILD/spuc"
 mkdir -p "$TMPC/files"
 "$PY" "$E2E/bigfile-gen.py" "$TMPC/big.pcap" "$TMPC/files" ||
     { echo "FAIL http-bigfile: the generator failed"; exit 0; }
-"$SPURUN" -r "$TMPC/big.pcap" -b "grammars=$TMPC/g.spb" -k none --no-progress \
+"$SPURUN" -r "$TMPC/big.pcap" -b "grammars=$TMPC/g.spb" -k none --force-hash md5,sha1,sha256 --no-progress \
     -o "$TMPC/eve.json" 2> "$TMPC/stderr"
 # what the records say: "name size md5 sha1 sha256 state" per file
 "$PY" -c '

@@ -9,6 +9,7 @@
 #include "flow.h"
 #include "helper-grammars.h"
 #include "output.h"
+#include "value.h"
 #include "stream.h"
 
 #include <criterion/criterion.h>
@@ -41,7 +42,7 @@ static void setup(struct fixture *x, const char *store, uint64_t cap, bool no_ma
     x->out = output_open(x->path, 1, &err);
     cr_assert_not_null(x->out);
     struct app_cfg cfg = {&x->b, 1, NULL, NULL, output_producer(x->out, 0), 0, NULL,
-                          store, cap, &x->used, 0, NULL, NULL, no_magic, 0};
+                          store, cap, &x->used, 0, NULL, NULL, no_magic, 0, SPU_HASH_ALL};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
     x->c = app_consumer(x->app);
