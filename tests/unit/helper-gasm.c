@@ -1068,9 +1068,15 @@ static int feed_chunk(struct spu_gvm_conn *conn, unsigned dir, const char *p, si
 void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
             struct ga_split split, struct ga_result *out)
 {
+    ga_run_cfg(b, proto, steps, n, split, NULL, out);
+}
+
+void ga_run_cfg(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
+                struct ga_split split, const struct spu_gvm_config *cfg, struct ga_result *out)
+{
     memset(out, 0, sizeof(*out));
     struct spu_error err;
-    struct spu_gvm *g = spu_gvm_new(NULL, &err);
+    struct spu_gvm *g = spu_gvm_new(cfg, &err);
     ga_check(g != NULL, "spu_gvm_new: %s", err.msg);
     struct runlog l = {.b = b, .stop_on = split.stop_on};
     struct spu_gvm_hooks h = {on_event, on_anomaly, on_tx, on_now, NULL, NULL};

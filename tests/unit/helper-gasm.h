@@ -110,6 +110,9 @@ struct ga_result {
  * The connection is freed at the end (after the steps). */
 void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
             struct ga_split split, struct ga_result *out);
+/* ga_run with the gvm made from cfg (NULL: defaults). */
+void ga_run_cfg(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
+                struct ga_split split, const struct spu_gvm_config *cfg, struct ga_result *out);
 void ga_result_free(struct ga_result *r);
 
 /* Text of a value and of a record (fields by name), as the log shows them. */

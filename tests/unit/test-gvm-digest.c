@@ -3,6 +3,7 @@
  * the same however the stream is cut; what spuc accepts and refuses. */
 #include "test-gvm.h"
 
+#include "gvm-int.h"
 #include "helper-compile.h"
 
 #include <openssl/evp.h>
@@ -155,6 +156,67 @@ Test(gvm_digest, without_digest_the_kept_bytes)
     cr_assert(strstr(log, want), "%s", log);
     free(log);
     spu_bundle_unref(b);
+}
+
+/* Only the hashes the gvm asks for (spu_gvm_config.skip_hashes): each
+ * of md5, sha1, sha256 on or off, in all 8 combinations; the others are
+ * null (no field), the size is always there, and spu_gvm_set_hashes
+ * changes what the next capture computes. */
+Test(gvm_digest, only_the_hashes_asked_for)
+{
+    struct spu_bundle *b = hc_bundle(grammar, NULL);
+    cr_assert_not_null(b);
+    static const char in[] = "5\nhello";
+    struct ga_step steps[] = {{GA_FEED, SPU_DIR_CLIENT, in, sizeof(in) - 1}};
+    char h256[65], h1[41], h5[33];
+    hex_of(EVP_sha256(), "hello", 5, h256);
+    hex_of(EVP_sha1(), "hello", 5, h1);
+    hex_of(EVP_md5(), "hello", 5, h5);
+    for (unsigned want = 0; want <= SPU_HASH_ALL; want++) {
+        struct ga_split s = {GA_WHOLE, 0, 0, NULL};
+        struct spu_gvm_config gc = {.skip_hashes = (uint8_t)(~want & SPU_HASH_ALL)};
+        struct ga_result r;
+        ga_run_cfg(b, 0, steps, 1, s, &gc, &r);
+        char *log = r.log;
+        char rec[512];
+        snprintf(rec, sizeof(rec), "size=5 kept=5%s%s%s%s%s%s%s%s%s}",
+                 want & SPU_HASH_SHA256 ? " h256=\"" : "", want & SPU_HASH_SHA256 ? h256 : "",
+                 want & SPU_HASH_SHA256 ? "\"" : "", want & SPU_HASH_SHA1 ? " h1=\"" : "",
+                 want & SPU_HASH_SHA1 ? h1 : "", want & SPU_HASH_SHA1 ? "\"" : "",
+                 want & SPU_HASH_MD5 ? " h5=\"" : "", want & SPU_HASH_MD5 ? h5 : "",
+                 want & SPU_HASH_MD5 ? "\"" : "");
+        cr_assert(strstr(log, rec), "hashes %u: %s (want %s)", want, log, rec);
+        free(log);
+    }
+    spu_bundle_unref(b);
+}
+
+/* The digest's own set-up: what it was asked for is what it says it
+ * computed, and only those hashes are filled. */
+Test(gvm_digest, set_hashes_of_the_gvm)
+{
+    struct spu_error err = {0};
+    struct spu_gvm *g = spu_gvm_new(NULL, &err);
+    cr_assert_not_null(g);
+    spu_gvm_set_hashes(g, SPU_HASH_SHA1);
+    cr_assert_eq(g->cfg.skip_hashes, SPU_HASH_MD5 | SPU_HASH_SHA256);
+    spu_gvm_set_hashes(g, SPU_HASH_ALL);
+    cr_assert_eq(g->cfg.skip_hashes, 0);
+    spu_gvm_free(g);
+    for (unsigned want = 0; want <= SPU_HASH_ALL; want++) {
+        struct gdigest *d = gvm_digest_new(want);
+        cr_assert_not_null(d);
+        cr_assert_eq(gvm_digest_add(d, (const uint8_t *)"abc", 3), 0);
+        struct spu_digest out;
+        cr_assert_eq(gvm_digest_end(d, &out), 0);
+        gvm_digest_free(d);
+        cr_assert_eq(out.size, 3);
+        cr_assert_eq(out.hashes, want);
+        static const uint8_t zero[32];
+        cr_assert_eq(!memcmp(out.md5, zero, sizeof(out.md5)), !(want & SPU_HASH_MD5));
+        cr_assert_eq(!memcmp(out.sha1, zero, sizeof(out.sha1)), !(want & SPU_HASH_SHA1));
+        cr_assert_eq(!memcmp(out.sha256, zero, sizeof(out.sha256)), !(want & SPU_HASH_SHA256));
+    }
 }
 
 /* A `record` capture keeps no content to carry a digest: refused. */
