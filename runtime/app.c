@@ -4,6 +4,7 @@
 
 #include "app-pub.h"
 #include "bundle.h"
+#include "bundle-hashes.h"
 #include "dfa-run.h"
 #include "eve.h"
 #include "evelog.h"
@@ -39,6 +40,7 @@ struct app_table {
     struct app_proto *protos;
     unsigned nprotos;
     unsigned users;
+    unsigned hashes; /* SPU_HASH_*: cfg.hashes and what the set's rules read */
 };
 
 /* A protocol name, kept for the app's life: a flow's app_proto outlives
@@ -186,6 +188,9 @@ static struct app_table *table_new(struct app *a, struct app_gset *s, struct spu
         return NULL;
     }
     t->set = s;
+    t->hashes = a->cfg.hashes;
+    for (unsigned i = 0; i < app_gset_count(s); i++)
+        t->hashes |= spu_bundle_file_hashes(app_gset_bundle(s, i));
     for (unsigned i = 0; i < app_gset_count(s); i++)
         if (add_protos(a, t, app_gset_bundle(s, i), app_gset_slot(s, i), err) != SPU_OK) {
             table_free(t);
@@ -224,6 +229,8 @@ static void refresh(struct app *a)
     }
     struct app_table *old = a->cur;
     a->cur = t;
+    if (a->gvm)
+        spu_gvm_set_hashes(a->gvm, t->hashes); /* what the new rules read */
     if (old->users) {
         old->next = a->retired;
         a->retired = old;
@@ -262,7 +269,7 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
         goto fail;
     /* with a publication, grammars may come later */
     bool parse = a->pub || a->cur->nprotos;
-    struct spu_gvm_config gc = {.skip_hashes = (uint8_t)(~cfg->hashes & SPU_HASH_ALL)};
+    struct spu_gvm_config gc = {.skip_hashes = (uint8_t)(~a->cur->hashes & SPU_HASH_ALL)};
     if (parse && !(a->gvm = spu_gvm_new(&gc, err)))
         goto fail;
     if (parse && cfg->out && !(a->el = evelog_new(err)))
