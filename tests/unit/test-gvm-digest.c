@@ -3,6 +3,7 @@
  * the same however the stream is cut; what spuc accepts and refuses. */
 #include "test-gvm.h"
 
+#include "bundle-hashes.h"
 #include "gvm-int.h"
 #include "helper-compile.h"
 
@@ -216,6 +217,44 @@ Test(gvm_digest, set_hashes_of_the_gvm)
         cr_assert_eq(!memcmp(out.md5, zero, sizeof(out.md5)), !(want & SPU_HASH_MD5));
         cr_assert_eq(!memcmp(out.sha1, zero, sizeof(out.sha1)), !(want & SPU_HASH_SHA1));
         cr_assert_eq(!memcmp(out.sha256, zero, sizeof(out.sha256)), !(want & SPU_HASH_SHA256));
+    }
+}
+
+/* The hashes a bundle's rules read: none without rules or when they read
+ * other fields (only fields named md5/sha1/sha256 count); each one alone,
+ * and a rule reading two of them. */
+Test(gvm_digest, hashes_the_rules_read)
+{
+    static const char g[] = "protocol f over tcp {\n"
+                            "  message m from client {\n"
+                            "    n: /[0-9]+/; \"\\n\";\n"
+                            "    body: bytes(int(n)) limit 16 digest;\n"
+                            "    md5 = md5(body);\n"
+                            "    sha1 = sha1(body);\n"
+                            "    sha256 = sha256(body);\n"
+                            "    size = file_size(body);\n"
+                            "    event f.m;\n"
+                            "  }\n"
+                            "}\n";
+    static const struct {
+        const char *rules;
+        unsigned want;
+    } cases[] = {
+        {NULL, 0},
+        {"import f;\nrule sid 1 \"s\" on f.m { if (size > 1) Alert(); }\n", 0},
+        {"import f;\nrule sid 1 \"s\" on f.m { if (md5 != null) Alert(); }\n", SPU_HASH_MD5},
+        {"import f;\nrule sid 1 \"s\" on f.m { if (sha1 != null) Alert(); }\n", SPU_HASH_SHA1},
+        {"import f;\nrule sid 1 \"s\" on f.m { if (sha256 != null) Alert(); }\n",
+         SPU_HASH_SHA256},
+        {"import f;\nrule sid 1 \"s\" on f.m { if (md5 == sha256) Alert(); }\n",
+         SPU_HASH_MD5 | SPU_HASH_SHA256},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct spu_bundle *b = hc_bundle(g, cases[i].rules);
+        cr_assert_not_null(b, "case %zu", i);
+        cr_assert_eq(spu_bundle_file_hashes(b), cases[i].want, "case %zu: %u", i,
+                     spu_bundle_file_hashes(b));
+        spu_bundle_unref(b);
     }
 }
 
