@@ -247,7 +247,8 @@ struct gcache {
     struct gcache *next;
     struct spu_bundle *b; /* one reference */
     uint32_t users;
-    struct spu_dfa *dfa;
+    struct spu_dfa *dfa;  /* views with their run tables (owned) */
+    uint32_t ndfa;        /* entries of dfa made so far */
 };
 
 /* A record that received views of a context's chunk during this feed. */

@@ -61,6 +61,9 @@ oom:
 
 static void cache_free(struct gcache *k)
 {
+    if (k->dfa)
+        for (uint32_t i = 0; i < k->ndfa; i++)
+            spu_dfa_runs_free((struct spu_dfa_run *)k->dfa[i].runs);
     spu_bundle_unref(k->b);
     free(k->dfa);
     free(k);
@@ -111,12 +114,16 @@ static struct gcache *cache_get(struct spu_gvm *g, struct spu_bundle *b)
         free(k);
         return NULL;
     }
-    for (uint32_t i = 0; i < v->ndfas; i++)
+    for (uint32_t i = 0; i < v->ndfas; i++) {
         if (spu_dfa_from_bundle(&k->dfa[i], &v->dfas[i], v->dfadata, v->ndfadata) != SPU_OK) {
-            free(k->dfa);
-            free(k);
+            cache_free(k);
             return NULL;
         }
+        /* crossing runs with memchr (dfa-run.h); without the table (no
+         * memory) the tokens step byte by byte, with the same results */
+        k->dfa[i].runs = spu_dfa_runs_new(&k->dfa[i]);
+        k->ndfa = i + 1;
+    }
     k->b = spu_bundle_ref(b);
     k->users = 1;
     /* drop idle entries of older bundles */
