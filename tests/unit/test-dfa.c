@@ -1147,6 +1147,93 @@ Test(dfa, predict_decides_early_and_predict_sure_waits)
     spu_dfa_image_free(img);
 }
 
+/* The resync loop as it was: spu_dfa_search on one byte at a time, the
+ * position noted whenever the state before the byte is the start state. */
+static int search_bytewise(const struct spu_dfa *d, struct spu_dfa_scan *s, const uint8_t *p,
+                           size_t n, uint64_t *idle)
+{
+    int rc = SPU_NEED_MORE;
+    for (size_t i = 0; i < n && rc != SPU_DONE; i++) {
+        if (s->state == d->start)
+            *idle = s->consumed;
+        rc = spu_dfa_search(d, s, p + i, 1);
+    }
+    return rc;
+}
+
+Test(dfa, search_idle_is_the_bytewise_search)
+{
+    static const char *const sets[][2] = {
+        {"HTTP/[0-9]\\.[0-9] [0-9][0-9][0-9]", NULL}, /* start state: a run (exit 'H') */
+        {"(GET|POST|HEAD) ", NULL},                       /* start state: no run */
+        {"\\n", NULL},
+        {"ab+", "cd"},
+    };
+    static const char alpha[] = "HTP/1.0 200GETPOSabcd\n x";
+    struct rng r = {0xabcdef01u};
+    for (size_t si = 0; si < sizeof(sets) / sizeof(sets[0]); si++) {
+        const char *pats[2] = {sets[si][0], sets[si][1]};
+        uint32_t np = pats[1] ? 2 : 1;
+        struct spu_dfa_image *img = build_many(SPU_DFA_SEARCH, np, pats);
+        struct spu_dfa plain, fast;
+        spu_dfa_image_view(img, &plain);
+        spu_dfa_image_view(img, &fast);
+        struct spu_dfa_run *runs = spu_dfa_runs_new(&fast);
+        cr_assert_not_null(runs);
+        fast.runs = runs;
+        if (si == 0)
+            cr_assert_eq(runs[fast.start].nexit, 1, "the HTTP search starts in a run");
+        uint8_t buf[700];
+        for (int t = 0; t < 300; t++) {
+            size_t n = rn(&r, sizeof(buf));
+            for (size_t i = 0; i < n;) {
+                /* filler runs, and now and then a (near) match */
+                if (rn(&r, 6) == 0) {
+                    const char *m = rn(&r, 2) ? "HTTP/1.1 200" : "POST ";
+                    size_t k = strlen(m) - rn(&r, 3);
+                    for (size_t j = 0; j < k && i < n; j++)
+                        buf[i++] = (uint8_t)m[j];
+                } else {
+                    size_t len = 1 + rn(&r, 60);
+                    uint8_t ch = (uint8_t)alpha[rn(&r, sizeof(alpha) - 1)];
+                    for (size_t j = 0; j < len && i < n; j++)
+                        buf[i++] = rn(&r, 10) ? 'x' : ch;
+                }
+            }
+            struct spu_dfa_scan a, b;
+            spu_dfa_scan_init(&a, &plain);
+            spu_dfa_scan_init(&b, &fast);
+            uint64_t ia = 12345, ib = 12345;
+            int ra = SPU_NEED_MORE, rb = SPU_NEED_MORE;
+            unsigned maxc = 1u + rn(&r, 300);
+            for (size_t at = 0; at < n && ra != SPU_DONE;) {
+                size_t k = 1 + rn(&r, maxc);
+                if (k > n - at)
+                    k = n - at;
+                /* as gvm_resync feeds it: from where the scan stands */
+                size_t from = (size_t)a.consumed;
+                if (from >= n)
+                    break;
+                if (k > n - from)
+                    k = n - from;
+                ra = search_bytewise(&plain, &a, buf + from, k, &ia);
+                rb = spu_dfa_search_idle(&fast, &b, buf + from, k, &ib);
+                char e[700 * 4 + 1];
+                cr_assert_eq(ra, rb, "/%s/ on \"%s\"", pats[0], esc(buf, n, e));
+                cr_assert_eq(ia, ib, "/%s/ at %zu on \"%s\"", pats[0], from, esc(buf, n, e));
+                cr_assert_eq(a.state, b.state, "/%s/ on \"%s\"", pats[0], esc(buf, n, e));
+                cr_assert_eq(a.consumed, b.consumed, "/%s/ on \"%s\"", pats[0],
+                             esc(buf, n, e));
+                cr_assert_eq(a.choice, b.choice);
+                cr_assert_eq(a.len, b.len);
+                at = from + k;
+            }
+        }
+        spu_dfa_runs_free(runs);
+        spu_dfa_image_free(img);
+    }
+}
+
 Test(dfa, search_finds_earliest_end_and_start)
 {
     static const char *const pats[] = {"ab+", "cd"};
