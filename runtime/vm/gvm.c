@@ -52,6 +52,7 @@ struct spu_gvm *spu_gvm_new(const struct spu_gvm_config *cfg, struct spu_error *
         goto oom;
     pcre2_set_match_limit(g->mc, g->cfg.regex_match_limit);
     pcre2_set_depth_limit(g->mc, g->cfg.regex_depth_limit);
+    gvm_digest_algs_fetch(g);
     return g;
 oom:
     spu_gvm_free(g);
@@ -86,6 +87,7 @@ void spu_gvm_free(struct spu_gvm *g)
     }
     pcre2_match_data_free(g->md);
     pcre2_match_context_free(g->mc);
+    gvm_digest_algs_free(g);
     free(g->pins);
     free(g);
 }
