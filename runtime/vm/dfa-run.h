@@ -22,7 +22,8 @@
  * further calls change nothing and return SPU_DONE again; scan a new token
  * with spu_dfa_scan_init(). Positions are counted from the scan's start
  * (spu_dfa_scan_init), across all chunks. The scan loops do not allocate
- * and cost a class lookup and a transition load per byte.
+ * and cost a class lookup and a transition load per byte, except across
+ * the runs of a view that has its run table (spu_dfa_runs_new): memchr.
  *
  * Thread use: views are immutable and shared by every worker; a scan
  * belongs to one thread.
