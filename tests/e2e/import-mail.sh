@@ -56,6 +56,15 @@ print(" ".join(str(s) for s in sorted(e["alert"]["signature_id"] for e in ev if 
         echo "FAIL import-mail $1: alerts [$got], want [$2] ($3)"
 }
 check mime/mime-dec-parse-full-msg-test02 "1 2 4 5 6 15" "From, Subject, To, Date, the envelope, app-layer-protocol; a part's Subject and the text part stay silent"
+# an alert on a grammar event is numbered by the packet that completed
+# it (pcap_cnt, as Suricata's): the mail is packet 13 of that capture
+"$PY" -c '
+import json, sys
+cnt = sorted({json.loads(l).get("pcap_cnt") for l in open(sys.argv[1])
+              if json.loads(l).get("event_type") == "alert" and json.loads(l)["alert"]["signature_id"] == 2})
+print("ok import-mail: the mail alert has pcap_cnt 13" if cnt == [13] else
+      "FAIL import-mail: the mail alert has pcap_cnt %r, want [13]" % cnt)
+' "$T/eve.json"
 check detect-email-received "7 9 10" "one of three Received headers, Cc, one of five recipients (one alert)"
 check smtp-extract-url-schemes "11" "an http URL without its scheme; the https one is not extracted"
 check smtp-file-data-01 "13 18" "the text of an attachment"
