@@ -2,8 +2,8 @@
  * gvm-digest.c - the streaming digest of a `digest` capture: every byte
  * that reaches the end of a sink's filter chain is counted and fed to the
  * md5, sha1 and sha256 contexts the gvm asks for (spu_gvm_set_hashes;
- * the others are never initialised nor updated) as it streams, so size and hashes are of the
- * whole content while the stored bytes stay within the sink's limit (the
+ * the others are never initialised nor updated) as it streams, so size
+ * and hashes are of the whole content while the stored bytes stay within the sink's limit (the
  * bytes themselves are not kept). On close the stored string carries the
  * result after its bytes (SPU_VF_DIGEST, value.h).
  */
@@ -19,8 +19,10 @@ struct gdigest {
     uint8_t hashes;
 };
 
-static const EVP_MD *md_of(int i)
+static const EVP_MD *md_of(const struct spu_gvm *g, int i)
 {
+    if (g->dalg[i])
+        return g->dalg[i];
     return i == 0 ? EVP_md5() : i == 1 ? EVP_sha1() : EVP_sha256();
 }
 
@@ -29,7 +31,23 @@ void spu_gvm_set_hashes(struct spu_gvm *g, unsigned hashes)
     g->cfg.skip_hashes = (uint8_t)(~hashes & SPU_HASH_ALL);
 }
 
-struct gdigest *gvm_digest_new(unsigned hashes)
+void gvm_digest_algs_fetch(struct spu_gvm *g)
+{
+    static const char *const names[3] = {"MD5", "SHA1", "SHA256"};
+    for (int i = 0; i < 3; i++)
+        if (!g->dalg[i])
+            g->dalg[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
+void gvm_digest_algs_free(struct spu_gvm *g)
+{
+    for (int i = 0; i < 3; i++) {
+        EVP_MD_free(g->dalg[i]);
+        g->dalg[i] = NULL;
+    }
+}
+
+struct gdigest *gvm_digest_new(struct spu_gvm *g, unsigned hashes)
 {
     struct gdigest *d = calloc(1, sizeof(*d));
     if (!d)
@@ -39,7 +57,7 @@ struct gdigest *gvm_digest_new(unsigned hashes)
         if (!(d->hashes & (1u << i)))
             continue;
         d->md[i] = EVP_MD_CTX_new();
-        if (!d->md[i] || EVP_DigestInit_ex(d->md[i], md_of(i), NULL) != 1) {
+        if (!d->md[i] || EVP_DigestInit_ex(d->md[i], md_of(g, i), NULL) != 1) {
             gvm_digest_free(d);
             return NULL;
         }

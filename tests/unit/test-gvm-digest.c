@@ -203,9 +203,8 @@ Test(gvm_digest, set_hashes_of_the_gvm)
     cr_assert_eq(g->cfg.skip_hashes, SPU_HASH_MD5 | SPU_HASH_SHA256);
     spu_gvm_set_hashes(g, SPU_HASH_ALL);
     cr_assert_eq(g->cfg.skip_hashes, 0);
-    spu_gvm_free(g);
     for (unsigned want = 0; want <= SPU_HASH_ALL; want++) {
-        struct gdigest *d = gvm_digest_new(want);
+        struct gdigest *d = gvm_digest_new(g, want);
         cr_assert_not_null(d);
         cr_assert_eq(gvm_digest_add(d, (const uint8_t *)"abc", 3), 0);
         struct spu_digest out;
@@ -217,7 +216,7 @@ Test(gvm_digest, set_hashes_of_the_gvm)
         cr_assert_eq(!memcmp(out.md5, zero, sizeof(out.md5)), !(want & SPU_HASH_MD5));
         cr_assert_eq(!memcmp(out.sha1, zero, sizeof(out.sha1)), !(want & SPU_HASH_SHA1));
         cr_assert_eq(!memcmp(out.sha256, zero, sizeof(out.sha256)), !(want & SPU_HASH_SHA256));
-    }
+    }    spu_gvm_free(g);
 }
 
 /* The hashes a bundle's rules read: none without rules or when they read
