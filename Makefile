@@ -73,7 +73,7 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c) $(wildcard tests/bench/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/%.c=$(BUILD)/%)
 
 .PHONY: all deps demo test test-san test-unit test-compiler test-e2e test-fuzz bench-spam \
-        fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-import bench-inline \
+        fuzz verify bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-import bench-reload bench-monitor bench-inline \
         profile clean install uninstall tools
 .DEFAULT_GOAL := all
 
@@ -194,7 +194,7 @@ demo: $(BUILD)/.deps-ok
 verify: $(BUILD)/.deps-ok
 	@$(MAKE) --no-print-directory all
 	@sh tests/verify/run.sh $(BUILD)
-bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-import bench-inline profile: $(BUILD)/.deps-ok
+bench bench-quick bench-compile bench-pipeline bench-grammars bench-rules bench-import bench-reload bench-monitor bench-inline profile: $(BUILD)/.deps-ok
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(BUILD) $@
 

@@ -8,11 +8,12 @@
 #   minus RSS before) as a fraction of the bundle's size
 #   (tests/bench/reload-bench.c), one line per size:
 #     rules=N bytes=N reload_ms_median=X reload_ms_max=X extra_kb_median=N extra_of_bundle=X
-# - throughput while reloading every second: spurun -r INPUT -w 2 with
-#   1,000 rules, once without reloads and once with `spuctl reload` every
-#   second alternating the two versions; one line:
+# - throughput while reloading: spurun -r INPUT -w 2 with 1,000 rules, once
+#   without reloads and once with `spuctl reload` every EVERY seconds
+#   (default 1) alternating the two versions (the input must last several
+#   seconds: run.sh gives the mix, about 4 s with these rules); one line:
 #     throughput rules=1000 pps_plain=X pps_reloading=X ratio=X reloads=N
-# SIZES and REPS override the defaults. Files go to OUTDIR (default
+# SIZES, REPS and EVERY override the defaults. Files go to OUTDIR (default
 # BUILD/bench/reload).
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 BUILD INPUT [OUTDIR]" >&2; exit 2; }
@@ -21,6 +22,7 @@ input=$2
 out=${3:-$build/bench/reload}
 sizes=${SIZES:-10 10000}
 reps=${REPS:-10}
+every=${EVERY:-1}
 cd "$(dirname "$0")/../.."
 for t in "$build/spuc" "$build/spurun" "$build/spuctl" "$build/bench/gen-rules" \
          "$build/bench/reload-bench"; do
@@ -50,11 +52,11 @@ rm -f "$sock"
 pid=$!
 n=0
 while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
+    sleep "$every"
     v=$((n % 2 + 1))
     "$build/spuctl" --control "$sock" --json reload app "$out/rules-1000-$v.spb" > /dev/null 2>&1 &&
         n=$((n + 1))
 done
 wait "$pid"
 a=$(pps "$out/plain.err"); b=$(pps "$out/reloading.err")
-echo "throughput rules=1000 pps_plain=$a pps_reloading=$b ratio=$(echo "$a $b" | awk '{printf "%.3f", $2 / $1}') reloads=$n"
+echo "throughput rules=1000 pps_plain=$a pps_reloading=$b ratio=$(echo "$a $b" | awk '{printf "%.3f", $2 / $1}') reloads=$n every=$every"

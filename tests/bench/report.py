@@ -257,12 +257,19 @@ def markdown(rep):
     return "\n".join(out) + "\n"
 
 
-def plot(rep, key, results_dir, name, xlabel, logx):
+def plot(rep, key, area, results_dir, name, xlabel, logx):
+    # the rows of one area only: other areas give a worker count or a rule count
+    # to scenarios of their own (dnstls runs one worker) on other inputs
     pts = sorted((int(r["params"][key]), r["packets_per_s"] / 1e6, r["input"])
-                 for r in rep["scenarios"] if key in r["params"] and "packets_per_s" in r)
+                 for r in rep["scenarios"]
+                 if r["area"] == area and key in r["params"] and "packets_per_s" in r)
     if not pts or not shutil.which("gnuplot"):
         return None
-    inp = pts[0][2]
+    # the input with the most points (the area's main input)
+    counts = {}
+    for _, _, i in pts:
+        counts[i] = counts.get(i, 0) + 1
+    inp = max(sorted(counts), key=lambda i: counts[i])
     pts = [p for p in pts if p[2] == inp]
     base = next((r for r in rep["scenarios"] if r["area"] == "baseline" and r["input"] == inp
                  and "packets_per_s" in r), None)
@@ -313,8 +320,10 @@ def main():
     for stale in ("latest-workers.png", "latest-rules.png"):
         if os.path.exists(os.path.join(results_dir, stale)):
             os.remove(os.path.join(results_dir, stale))
-    plots = [p for p in (plot(rep, "workers", results_dir, "latest-workers", "workers", False),
-                         plot(rep, "rules", results_dir, "latest-rules", "rules", True)) if p]
+    plots = [p for p in (plot(rep, "workers", "pipeline", results_dir, "latest-workers", "workers",
+                              False),
+                         plot(rep, "rules", "rules", results_dir, "latest-rules", "rules", True))
+             if p]
     rep["plots"] = [os.path.basename(p) for p in plots]
     md = markdown(rep)
     if plots:
