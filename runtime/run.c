@@ -627,7 +627,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = reader_worker ? 1 : 0; i < started; i++)
         worker_stop(r->workers[i]);
     if (reader_worker) {
-        rep->worker0_ns = dispatch_worker0_ns(r->disp);
+        rep->worker0_ns = dispatch_worker0_cpu_ns(r->disp);
         worker_finish(r->workers[0]); /* what its thread would do when stopped */
     }
     for (unsigned i = 0; i < started; i++)

@@ -291,8 +291,12 @@ static int64_t process_batch(struct worker *w, void *const *batch, size_t n)
 
 void worker_run_batch(struct worker *w, void *const *batch, size_t n)
 {
-    if (n)
-        sweep(w, process_batch(w, batch, n));
+    process_batch(w, batch, n);
+}
+
+bool worker_sweep_due(const struct worker *w, int64_t clock)
+{
+    return clock - w->last_sweep >= SWEEP_NS;
 }
 
 void worker_idle(struct worker *w, int64_t clock, bool flush)

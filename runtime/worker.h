@@ -78,17 +78,19 @@ void worker_process(struct worker *w, struct pkt *p);
 
 /* A worker that is never started runs on the thread that reads the
  * capture (spurun --reader-worker): that thread hands it each batch of its
- * packets in capture order (worker_run_batch: processed, then flows swept
- * with the last packet's clock; the caller gives the descriptors back),
- * calls worker_idle when its queue would be empty (sweep with the
- * published clock; `flush` pushes out buffered EVE records), and
- * worker_finish at the end of the run (what a started worker does when
- * stopped: flows past their timeout by the final clock end as timed out,
- * the others with reason shutdown, EVE flushed). The same calls in the
- * same order as the thread's loop, so flows do not depend on which thread
- * runs the worker. */
+ * packets in capture order (worker_run_batch: processed; the caller gives
+ * the descriptors back), then calls worker_idle with the last packet's
+ * clock (the sweep the thread makes after a batch), and again with the
+ * published clock when its queue would be empty (`flush` pushes out
+ * buffered EVE records), and worker_finish at the end of the run (what a
+ * started worker does when stopped: flows past their timeout by the final
+ * clock end as timed out, the others with reason shutdown, EVE flushed).
+ * The same calls in the same order as the thread's loop, so flows do not
+ * depend on which thread runs the worker. worker_sweep_due says whether
+ * worker_idle(clock) would sweep (once per second of packet time). */
 void worker_run_batch(struct worker *w, void *const *batch, size_t n); /* struct pkt * */
 void worker_idle(struct worker *w, int64_t clock, bool flush);
+bool worker_sweep_due(const struct worker *w, int64_t clock);
 void worker_finish(struct worker *w);
 
 /* End every flow with reason shutdown (the thread does it on stop). */

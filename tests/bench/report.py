@@ -55,8 +55,8 @@ def tool_figures(run_dir, name, rep):
     """The figures the measured program printed itself: the key=value pairs of its summary
     lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
     dispatcher's busy time, CPU time and loop time ('dispatcher busy=S s cpu=S s loop=S s',
-    spurun -v; with --reader-worker the CPU time less worker0=S s, the time that thread
-    spent running worker 0). Numbers only."""
+    spurun -v; with --reader-worker the CPU time less worker0=S s, the CPU time that
+    thread spent running worker 0). Numbers only."""
     figs = {}
     for stream in ("out", "err"):
         path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
