@@ -58,7 +58,17 @@ static void put_buf(FILE *out, const struct rule *r, int buf, bool response)
     }
 }
 
-static void put_sanitized(FILE *out, const char *name)
+/*
+ * A reference TYPE as a word of the rule header: letters and digits kept,
+ * any other byte as '_'. It is not imp_put_flowbit's one-to-one mapping,
+ * on purpose: a flowbit name becomes a declared variable, so two names on
+ * one identifier would merge two flowbits (a change of meaning) and
+ * declare it twice (spuc refuses); a reference type is a label that names
+ * nothing and is declared nowhere, so two types that meet ("url-x",
+ * "url_x") only read alike, while _XX escapes would make the common
+ * readable ones ("et-bug" -> "et_bug") unreadable in the written rule.
+ */
+static void put_ref_type(FILE *out, const char *name)
 {
     for (const char *p = name; *p; p++)
         fputc(isalnum((unsigned char)*p) ? *p : '_', out);
@@ -439,7 +449,7 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
             fputs("ref_", out);
         char save = *e;
         *e = '\0';
-        put_sanitized(out, t);
+        put_ref_type(out, t);
         for (int k = 0; reserved[k]; k++)
             if (strcmp(t, reserved[k]) == 0)
                 fputc('_', out);

@@ -97,6 +97,17 @@ struct app_flow {
     uint16_t npieces;
     uint8_t piece_dir[16];
     uint32_t piece_len[16];
+    struct app_anom *anoms;         /* APP_ANOMALY_KINDS, at the first anomaly */
+};
+
+/* One anomaly of a flow: its name (the first APP_ANOM_NAME bytes) and how
+ * many of its records were written and folded. */
+#define APP_ANOM_NAME 63u
+struct app_anom {
+    uint8_t len; /* 0: a free slot */
+    char name[APP_ANOM_NAME];
+    uint32_t written;
+    uint64_t folded;
 };
 
 /* ---- setup ---- */
@@ -407,13 +418,13 @@ static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, 
     a->sink.event(a->sink.ctx, &ev);
 }
 
-static void hook_anomaly(void *ctx, const char *name, size_t len)
+/* Write an applayer anomaly record named `name` ("proto.what"). `extra`
+ * (consumed, may be NULL) goes in the record's spu object; pcap_cnt 0 is
+ * absent. */
+static void anomaly_record(struct app_flow *af, const char *name, size_t len, uint64_t pcap_cnt,
+                           json_t *extra)
 {
-    struct app_flow *af = ctx;
     struct app *a = af->app;
-    stats_inc(&a->st, CNT_SPU_APP_ANOMALIES);
-    if (!a->cfg.out)
-        return;
     /* "proto.what": Suricata's applayer anomaly has app_proto and event */
     const char *dot = memchr(name, '.', len);
     size_t plen = dot ? (size_t)(dot - name) : 0;
@@ -421,9 +432,10 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
     size_t wlen = len - (size_t)(what - name);
     struct eve_endpoints ep;
     endpoints(af, &ep);
-    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), a->pcap_cnt,
+    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), pcap_cnt,
                           a->cfg.in_iface, &ep, af->pi->name, -1);
     if (!o) {
+        json_decref(extra);
         eve_emit(&a->eve, NULL, NULL);
         return;
     }
@@ -434,6 +446,48 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
     json_object_set_new_nocheck(an, "event", json_stringn(what, wlen));
     json_object_set_new_nocheck(an, "layer", json_string("proto_parser"));
     json_object_set_new_nocheck(o, "anomaly", an);
+    eve_emit(&a->eve, o, extra);
+}
+
+/* The flow's slot for anomaly `name`: the first free one when it has none,
+ * the last when all are taken; NULL when out of memory. */
+static struct app_anom *anomaly_slot(struct app_flow *af, const char *name, size_t len)
+{
+    if (!af->anoms && !(af->anoms = calloc(APP_ANOMALY_KINDS, sizeof(*af->anoms))))
+        return NULL;
+    size_t n = len < APP_ANOM_NAME ? len : APP_ANOM_NAME;
+    for (unsigned i = 0; i < APP_ANOMALY_KINDS; i++) {
+        struct app_anom *s = &af->anoms[i];
+        if (s->len == 0) {
+            s->len = (uint8_t)n;
+            memcpy(s->name, name, n);
+            return s;
+        }
+        if (s->len == n && memcmp(s->name, name, n) == 0)
+            return s;
+    }
+    return &af->anoms[APP_ANOMALY_KINDS - 1];
+}
+
+static void hook_anomaly(void *ctx, const char *name, size_t len)
+{
+    struct app_flow *af = ctx;
+    struct app *a = af->app;
+    stats_inc(&a->st, CNT_SPU_APP_ANOMALIES);
+    if (!a->cfg.out)
+        return;
+    if (a->cfg.anomaly_repeat) {
+        /* the same anomaly over and over (a stream that never parses
+         * again) is written a bounded number of times, the rest counted */
+        struct app_anom *s = anomaly_slot(af, name, len);
+        if (s && s->written >= a->cfg.anomaly_repeat) {
+            s->folded++;
+            stats_inc(&a->st, CNT_SPU_APP_ANOMALIES_FOLDED);
+            return;
+        }
+        if (s)
+            s->written++;
+    }
     /* what the parser expected, for the reader of the log */
     json_t *extra = NULL;
     const char *detail = af->conn ? spu_gvm_conn_last_error(af->conn, (unsigned)af->cur_dir) : "";
@@ -443,7 +497,23 @@ static void hook_anomaly(void *ctx, const char *name, size_t len)
         json_object_set_new_nocheck(extra, "direction",
                                     json_string(af->cur_dir ? "to_client" : "to_server"));
     }
-    eve_emit(&a->eve, o, extra);
+    anomaly_record(af, name, len, a->pcap_cnt, extra);
+}
+
+/* At the flow's end: one record per anomaly some of whose records were
+ * folded, saying how many (spu.folded). */
+static void anomalies_folded(struct app_flow *af)
+{
+    if (!af->anoms || !af->app->cfg.out)
+        return;
+    for (unsigned i = 0; i < APP_ANOMALY_KINDS; i++) {
+        const struct app_anom *s = &af->anoms[i];
+        if (!s->folded)
+            continue;
+        json_t *extra = json_object();
+        json_object_set_new_nocheck(extra, "folded", json_integer((json_int_t)s->folded));
+        anomaly_record(af, s->name, s->len, 0, extra);
+    }
 }
 
 static void hook_tx(void *ctx, uint64_t tx_id, const struct spu_record *client,
@@ -942,6 +1012,11 @@ static void on_destroy(void *ctx, struct flow *f, void *app)
         af->ts_ns = f->last_ns;
         eof_dir(af, STREAM_TOSERVER);
         eof_dir(af, STREAM_TOCLIENT);
+    }
+    if (af->anoms) {
+        af->ts_ns = f->last_ns;
+        anomalies_folded(af);
+        free(af->anoms);
     }
     if (af->conn)
         conn_drop(af);

@@ -17,8 +17,8 @@
  * stream slot); data/gap/close become spu_gvm_feed/gap/eof. Grammar
  * events go to the configured struct app_sink (app-event.h) and, when a
  * transaction completes, to the tx hook; anomalies become EVE `anomaly`
- * records of type "applayer"; the flow's `app_proto` is set for its flow
- * record.
+ * records of type "applayer" (a bounded number per flow and anomaly,
+ * see anomaly_repeat); the flow's `app_proto` is set for its flow record.
  *
  * One struct app per worker (it owns that worker's struct spu_gvm). Made
  * and freed on the main thread, used on the worker thread only; it must
@@ -89,7 +89,16 @@ struct app_cfg {
                                         * the grammar sets published there are
                                         * used and bundles/nbundles ignored */
     bool no_magic;                     /* magic() is null: libmagic never runs */
+    /* Records of one anomaly (one name) in one flow: at most this many
+     * are written, the later ones are counted (spu.app.anomalies_folded)
+     * and, at the flow's end, one more record of that anomaly says how
+     * many were folded (spu.folded). 0: every one is written. A flow
+     * tells APP_ANOMALY_KINDS names apart; later names share the last. */
+    unsigned anomaly_repeat;
 };
+
+/* The distinct anomalies a flow bounds. */
+#define APP_ANOMALY_KINDS 16u
 
 struct app;
 

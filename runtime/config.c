@@ -75,6 +75,10 @@ static const char usage[] =
     "  --force-magic        type every file with libmagic: fileinfo.magic, and\n"
     "                       file_magic/magic_type for rules (null without it, as\n"
     "                       in Suricata: libmagic takes 0.1 to 4 ms per file)\n"
+    "  --anomaly-repeat N   applayer anomaly records of one anomaly in one flow\n"
+    "                       (default 10; 0: no bound): later ones are counted\n"
+    "                       (spu.app.anomalies_folded), and the flow's last\n"
+    "                       record of it says how many (spu.folded)\n"
     "  --rule-budget N      VM steps a rule may run per event (default 1000000); a\n"
     "                       rule over it is stopped and counted\n"
     "  --top-rules N        print the N rules that cost the most time at exit (also\n"
@@ -219,6 +223,7 @@ enum {
     OPT_FILESTORE_CAP,
     OPT_FORCE_MAGIC,
     OPT_READER_WORKER,
+    OPT_ANOMALY_REPEAT,
 };
 
 static const struct option longopts[] = {
@@ -282,6 +287,7 @@ static const struct option longopts[] = {
     {"filestore-cap", required_argument, NULL, OPT_FILESTORE_CAP},
     {"force-magic", no_argument, NULL, OPT_FORCE_MAGIC},
     {"reader-worker", no_argument, NULL, OPT_READER_WORKER},
+    {"anomaly-repeat", required_argument, NULL, OPT_ANOMALY_REPEAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -372,6 +378,7 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
     c->stream_policy = STREAM_POLICY_FIRST;
     c->flow_memcap = 128ULL << 20;
     c->filestore_cap = 1ULL << 30;
+    c->anomaly_repeat = CONFIG_ANOMALY_REPEAT;
     c->stream_memcap = 256ULL << 20;
     c->stream_flow_cap = 1ULL << 20;
     c->defrag_memcap = 16ULL << 20;
@@ -533,6 +540,11 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
             break;
         case OPT_FORCE_MAGIC:
             c->force_magic = true;
+            break;
+        case OPT_ANOMALY_REPEAT:
+            if (number(optarg, 1000000000, &v) != SPU_OK)
+                return spu_error_set(err, SPU_EINVAL, "--anomaly-repeat: expected a count");
+            c->anomaly_repeat = (unsigned)v;
             break;
         case OPT_RULE_BUDGET:
             if (number(optarg, 1ULL << 40, &v) != SPU_OK || v == 0)

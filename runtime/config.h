@@ -97,7 +97,12 @@ struct config {
     const char *filestore;   /* --filestore DIR: files of the app layer stored there */
     uint64_t filestore_cap;  /* --filestore-cap BYTES stored by the run at most */
     bool force_magic;        /* --force-magic: files typed by libmagic (else magic() null) */
+    unsigned anomaly_repeat; /* --anomaly-repeat N applayer anomaly records per flow and
+                              * anomaly (0: no bound) */
 };
+
+/* --anomaly-repeat's default. */
+#define CONFIG_ANOMALY_REPEAT 10u
 
 enum { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
 

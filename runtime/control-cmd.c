@@ -13,7 +13,7 @@ struct cmd_info {
 };
 
 static const struct cmd_info cmds[CONTROL_CMD__COUNT] = {
-#define CONTROL_CMD(id, field, name, args, help) {name, args, help},
+#define CONTROL_CMD(id, field, name, args, need, help) {name, args, help},
 #include "control.def"
 #undef CONTROL_CMD
 };
@@ -44,7 +44,7 @@ int control_cmd_find(const char *name)
 static control_fn handler_of(const struct control_handlers *h, enum control_cmd c)
 {
     switch (c) {
-#define CONTROL_CMD(id, field, name, args, help)                                                   \
+#define CONTROL_CMD(id, field, name, args, need, help)                                             \
     case CONTROL_CMD_##id:                                                                         \
         return h->field;
 #include "control.def"

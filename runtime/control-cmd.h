@@ -26,7 +26,7 @@
 struct spu_error;
 
 enum control_cmd {
-#define CONTROL_CMD(id, field, name, args, help) CONTROL_CMD_##id,
+#define CONTROL_CMD(id, field, name, args, need, help) CONTROL_CMD_##id,
 #include "control.def"
 #undef CONTROL_CMD
     CONTROL_CMD__COUNT
@@ -41,7 +41,7 @@ typedef int (*control_fn)(void *ctx, const json_t *args, json_t **result, struct
 /* One field per command of control.def; NULL = not available. */
 struct control_handlers {
     void *ctx;
-#define CONTROL_CMD(id, field, name, args, help) control_fn field;
+#define CONTROL_CMD(id, field, name, args, need, help) control_fn field;
 #include "control.def"
 #undef CONTROL_CMD
 };

@@ -180,56 +180,37 @@ static int cmd_shun(struct run_commands *rc, struct apps *a, const json_t *args,
                     err);
 }
 
-/* ---- the table ---- */
+/* ---- the table: control.def's rows, each answered by cmd_<field> ---- */
 
-/* What a command's row says it needs. */
+/* What a command needs of the run (control.def's NEED column). */
 enum run_cmd_need {
-    NEED_RUN,  /* only rc */
-    NEED_APPS, /* the run's applications: offered only when rc->apps is set */
+    NEED_RUN,    /* only rc */
+    NEED_APPS,   /* the run's applications: offered only when rc->apps is set */
+    NEED_ENGINE, /* their rule engine: as NEED_APPS */
 };
-
-static const char NO_APPS[] = "no capture is running (applications live in a run)";
-static const char NO_ENGINE[] = "no rule engine is running (shuns live in a run)";
-
-/*
- * RUN_COMMANDS(X): one row per command spurun answers,
- *   X(ID, field, need, handler, refusal)
- * ID and field as in control.def (which gives name, argument spec, help);
- * need is NEED_RUN or NEED_APPS; refusal is the error a NEED_APPS command
- * replies while no run holds applications (NULL for NEED_RUN). Adding a
- * command: its control.def row, its handler above, its row here.
- */
-#define RUN_COMMANDS(X)                                                                            \
-    X(STATS, stats, NEED_RUN, cmd_stats, NULL)                                                     \
-    X(FLOWS, flows, NEED_RUN, cmd_flows, NULL)                                                     \
-    X(MEMORY, memory, NEED_RUN, cmd_memory, NULL)                                                  \
-    X(REOPEN, reopen, NEED_RUN, cmd_reopen, NULL)                                                  \
-    X(SHUTDOWN, shutdown, NEED_RUN, cmd_shutdown, NULL)                                            \
-    X(PCAP, pcap, NEED_RUN, cmd_pcap, NULL)                                                        \
-    X(PCAP_STATUS, pcap_status, NEED_RUN, cmd_pcap_status, NULL)                                   \
-    X(SUBSCRIBE, subscribe, NEED_RUN, cmd_subscribe, NULL)                                         \
-    X(LOAD, load, NEED_APPS, cmd_load, NO_APPS)                                                    \
-    X(RELOAD, reload, NEED_APPS, cmd_reload, NO_APPS)                                              \
-    X(STOP, stop, NEED_APPS, cmd_stop, NO_APPS)                                                    \
-    X(START, start, NEED_APPS, cmd_start, NO_APPS)                                                 \
-    X(UNLOAD, unload, NEED_APPS, cmd_unload, NO_APPS)                                              \
-    X(SESSIONS, sessions, NEED_APPS, cmd_sessions, NO_APPS)                                        \
-    X(LIST, list, NEED_APPS, cmd_list, NO_APPS)                                                    \
-    X(SHUN, shun, NEED_APPS, cmd_shun, NO_ENGINE)
 
 struct run_cmd {
     enum run_cmd_need need;
     run_cmd_fn fn;
-    const char *refusal;
 };
 
 static const struct run_cmd rows[CONTROL_CMD__COUNT] = {
-#define ROW(id, field, need, fn, refusal) [CONTROL_CMD_##id] = {need, fn, refusal},
-    RUN_COMMANDS(ROW)
-#undef ROW
+#define CONTROL_CMD(id, field, name, spec, need, help)                                             \
+    [CONTROL_CMD_##id] = {NEED_##need, cmd_##field},
+#include "control.def"
+#undef CONTROL_CMD
 };
 
-/* Run row c: NEED_APPS rows hold rc->apps->mu for the whole call. */
+/* The error of a NEED_APPS or NEED_ENGINE row while no run holds
+ * applications. */
+static const char *refusal(enum run_cmd_need need)
+{
+    return need == NEED_ENGINE ? "no rule engine is running (shuns live in a run)"
+                               : "no capture is running (applications live in a run)";
+}
+
+/* Run row c: NEED_APPS and NEED_ENGINE rows hold rc->apps->mu for the
+ * whole call. */
 static int run_row(struct run_commands *rc, enum control_cmd c, const json_t *args, json_t **result,
                    struct spu_error *err)
 {
@@ -238,30 +219,30 @@ static int run_row(struct run_commands *rc, enum control_cmd c, const json_t *ar
         return row->fn(rc, NULL, args, result, err);
     pthread_mutex_lock(&rc->apps->mu);
     struct apps *a = rc->apps->a;
-    int r =
-        a ? row->fn(rc, a, args, result, err) : spu_error_set(err, SPU_ESTATE, "%s", row->refusal);
+    int r = a ? row->fn(rc, a, args, result, err)
+              : spu_error_set(err, SPU_ESTATE, "%s", refusal(row->need));
     pthread_mutex_unlock(&rc->apps->mu);
     return r;
 }
 
 /* The control socket calls a handler with its ctx only: one entry point
  * per row, generated, that names its row. */
-#define ENTRY(id, field, need, fn, refusal)                                                        \
+#define CONTROL_CMD(id, field, name, spec, need, help)                                             \
     static int entry_##field(void *ctx, const json_t *args, json_t **result,                       \
                              struct spu_error *err)                                                \
     {                                                                                              \
         return run_row(ctx, CONTROL_CMD_##id, args, result, err);                                  \
     }
-RUN_COMMANDS(ENTRY)
-#undef ENTRY
+#include "control.def"
+#undef CONTROL_CMD
 
 void run_commands_handlers(struct run_commands *rc, struct control_handlers *h)
 {
     memset(h, 0, sizeof(*h));
     h->ctx = rc;
-#define SET(id, field, need, fn, refusal)                                                          \
-    if (need == NEED_RUN || rc->apps)                                                              \
+#define CONTROL_CMD(id, field, name, spec, need, help)                                             \
+    if (NEED_##need == NEED_RUN || rc->apps)                                                       \
         h->field = entry_##field;
-    RUN_COMMANDS(SET)
-#undef SET
+#include "control.def"
+#undef CONTROL_CMD
 }

@@ -4,8 +4,9 @@
  * reopen, shutdown, pcap, pcap-status, subscribe, and the commands on the
  * run's applications load, reload, stop, start, unload, sessions, list,
  * shun (apps.h, through run_commands.apps, when it is set; they reply an
- * error while no run holds applications). One row per command in
- * run-commands.c (RUN_COMMANDS).
+ * error while no run holds applications). The commands are the rows of
+ * control.def, whose NEED column says what each uses of the run; each is
+ * answered by its function cmd_<field> in run-commands.c.
  *
  * The handlers run on the control thread and reach the run only through
  * struct run_service (run-service.h). Owned by main().

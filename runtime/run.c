@@ -520,7 +520,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
                              NULL, output_producer(r->out, i), (int)i, c->iface,
                              c->filestore, c->filestore_cap, &r->filestore_used,
                              c->app_memcap, &r->app_memuse, r->gpub,
-                             !c->force_magic};
+                             !c->force_magic, c->anomaly_repeat};
         if (!(r->apps[i] = app_new(&ac, err))) {
             output_close(r->out, NULL);
             teardown(r);

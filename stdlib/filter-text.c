@@ -116,20 +116,27 @@ static int b64_init(void *st)
     return SPU_OK;
 }
 
-static int b64val(uint8_t ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
+/* Each byte's value in the alphabet: 0-63, B64_SKIP (not in it) or B64_PAD
+ * ('='). Both have bit 6 set, so four values or-ed tell a whole quantum. */
+enum { B64_SKIP = 64, B64_PAD = 65 };
+static const uint8_t b64_tab[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64, 64, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 65, 64, 64,
+    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 64,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+};
 
 /* Emit the bytes of a partial quantum of 2 or 3 characters. */
 static void b64_tail(struct flt_b64 *s, struct spu_ob *o)
@@ -149,22 +156,40 @@ static int b64_update(void *st, const uint8_t *in, size_t n, spu_filter_out out,
     struct flt_b64 *s = st;
     struct spu_ob o;
     spu_ob_init(&o, out, ctx);
-    for (size_t i = 0; i < n && !s->done && !o.err; i++) {
-        int v = b64val(in[i]);
-        if (v < 0) {
-            if (in[i] == '=') {
-                b64_tail(s, &o);
-                s->done = 1;
-            }
-            continue;
+    size_t i = 0;
+    while (i < n && !s->done && !o.err) {
+        /* the common case: whole quanta of four alphabet characters, none
+         * pending, decoded four characters at a time */
+        while (s->nchar == 0 && n - i >= 4) {
+            uint32_t a = b64_tab[in[i]], b = b64_tab[in[i + 1]], c = b64_tab[in[i + 2]],
+                     d = b64_tab[in[i + 3]];
+            if ((a | b | c | d) & B64_SKIP)
+                break;
+            if (sizeof(o.b) - o.n < 3 && spu_ob_flush(&o) != SPU_OK)
+                return o.err;
+            uint32_t v = a << 18 | b << 12 | c << 6 | d;
+            o.b[o.n++] = (uint8_t)(v >> 16);
+            o.b[o.n++] = (uint8_t)(v >> 8);
+            o.b[o.n++] = (uint8_t)v;
+            i += 4;
         }
-        s->acc = (s->acc << 6) | (uint32_t)v;
-        if (++s->nchar == 4) {
-            spu_ob_put(&o, (uint8_t)(s->acc >> 16));
-            spu_ob_put(&o, (uint8_t)(s->acc >> 8));
-            spu_ob_put(&o, (uint8_t)s->acc);
-            s->nchar = 0;
-            s->acc = 0;
+        if (i == n)
+            break;
+        /* one character: a line break or other byte outside the alphabet
+         * (skipped), '=' (the end), or one of a quantum cut by them */
+        uint32_t v = b64_tab[in[i++]];
+        if (v == B64_PAD) {
+            b64_tail(s, &o);
+            s->done = 1;
+        } else if (v != B64_SKIP) {
+            s->acc = (s->acc << 6) | v;
+            if (++s->nchar == 4) {
+                spu_ob_put(&o, (uint8_t)(s->acc >> 16));
+                spu_ob_put(&o, (uint8_t)(s->acc >> 8));
+                spu_ob_put(&o, (uint8_t)s->acc);
+                s->nchar = 0;
+                s->acc = 0;
+            }
         }
     }
     return spu_ob_flush(&o);

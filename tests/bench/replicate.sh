@@ -20,7 +20,9 @@
 # copies overlap in time; the copies and gen's output (which starts at T0 too)
 # are merged and interleaved by time with `mergecap -F pcap` into a classic
 # pcap. Only addresses and times change, so
-# TCP sequences stay as they were.
+# TCP sequences stay as they were; the padding of short Ethernet frames is
+# dropped first (pcap-unpad.py), as tcprewrite would count it in the IP
+# length and make it TCP payload.
 #
 # Writes OUT, OUT.info (packets, bytes, flows, ...) and a log of what was
 # skipped and why (base-*.log). Cached: when OUT.key matches the inputs (the
@@ -171,7 +173,7 @@ with open(os.path.join(work, "sums"), "w") as s:
 EOF
 
 hash_of() { sha256sum | cut -c1-16; }
-base_key=$( { cat "$work/sums"; sha256sum < "$0"; } | hash_of)
+base_key=$( { cat "$work/sums"; sha256sum < "$0"; sha256sum < "$here/pcap-unpad.py"; } | hash_of)
 key=$( { echo "$base_key k=$copies g=$gen_flows G=$gen_args s=$seed"; sha256sum < "$here/gen.c"; } |
        hash_of)
 if [ -f "$out" ] && [ -f "$out.info" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
@@ -185,15 +187,18 @@ base="$dir/base-$base_key.pcap"
 if [ ! -f "$base" ] || [ ! -f "$base.flows" ]; then
     mkdir -p "$work/src"
     cp "$work/skipped" "$base.log"
-    # Two at a time: tcprewrite to Ethernet with the rank as seed, then editcap -t.
+    # Two at a time: the frames' padding dropped (pcap-unpad.py: tcprewrite would make
+    # it payload), tcprewrite to Ethernet with the rank as seed, then editcap -t.
     # shellcheck disable=SC2016
+    UNPAD="$here/pcap-unpad.py" && export UNPAD
     tr '\t' '\n' < "$work/plan.tsv" | xargs -d '\n' -n 4 -P 2 sh -c '
         f="$0/$(printf %05d "$1")"; link=$2; [ "$link" = - ] && link=""
-        if tcprewrite --seed="$1" $link --infile="$3" --outfile="$f.a" > "$f.log" 2>&1 &&
+        if python3 "$UNPAD" "$3" "$f.u" > "$f.log" 2>&1 &&
+           tcprewrite --seed="$1" $link --infile="$f.u" --outfile="$f.a" >> "$f.log" 2>&1 &&
            editcap -F pcap -t "$4" "$f.a" "$f.pcap" >> "$f.log" 2>&1; then
-            rm -f "$f.a" "$f.log"
+            rm -f "$f.u" "$f.a" "$f.log"
         else
-            rm -f "$f.a" "$f.pcap"; echo "skip $3: tcprewrite or editcap failed:" >> "$f.log"
+            rm -f "$f.u" "$f.a" "$f.pcap"; echo "skip $3: unpad, tcprewrite or editcap failed:" >> "$f.log"
         fi' "$work/src"
     cat "$work"/src/*.log >> "$base.log" 2>/dev/null || true
     ls "$work"/src/*.pcap > /dev/null 2>&1 || {

@@ -258,11 +258,13 @@ def markdown(rep):
 
 
 def plot(rep, key, area, results_dir, name, xlabel, logx):
-    # the rows of one area only: other areas give a worker count or a rule count
-    # to scenarios of their own (dnstls runs one worker) on other inputs
-    pts = sorted((int(r["params"][key]), r["packets_per_s"] / 1e6, r["input"])
-                 for r in rep["scenarios"]
-                 if r["area"] == area and key in r["params"] and "packets_per_s" in r)
+    # the rows of the area the plot is about when it has some: other areas give
+    # a worker count or a rule count to scenarios of their own (dnstls runs one
+    # worker) on other inputs
+    rows = [r for r in rep["scenarios"] if key in r["params"] and "packets_per_s" in r]
+    if any(r["area"] == area for r in rows):
+        rows = [r for r in rows if r["area"] == area]
+    pts = sorted((int(r["params"][key]), r["packets_per_s"] / 1e6, r["input"]) for r in rows)
     if not pts or not shutil.which("gnuplot"):
         return None
     # the input with the most points (the area's main input)

@@ -14,29 +14,14 @@
 T=$$
 cleanup() { inline_cleanup; }
 trap cleanup EXIT
-if ! ip netns add spuckchk$T 2>"$TMPC/netns.err"; then
-    echo "skip inline-cookie: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns del spuckchk$T
+inline_netns_check inline-cookie
 fail() { echo "FAIL inline-cookie: $*"; exit 1; }
 inline_tools
 
 nginx_conf() { # LISTEN
-    cat <<EOF
-user root;
-worker_processes 1;
-pid $TMPC/nginx.pid;
-error_log $TMPC/nginx-error.log;
-events { worker_connections 64; }
-http {
+    inline_nginx_conf <<EOF
     log_format ck '\$request_uri \$status cookie=[\$http_cookie]';
     access_log $TMPC/nginx-access.log ck;
-    client_body_temp_path $TMPC/body;
-    proxy_temp_path $TMPC/proxy;
-    fastcgi_temp_path $TMPC/fastcgi;
-    uwsgi_temp_path $TMPC/uwsgi;
-    scgi_temp_path $TMPC/scgi;
     default_type text/html;
     server {
         listen $1:80;
@@ -57,7 +42,6 @@ http {
             return 200 'second page\n';
         }
     }
-}
 EOF
 }
 SPUC="$(dirname "$SPURUN")/spuc"
@@ -80,12 +64,7 @@ run_mode() { # nfq | bridge
     nginx_conf $SA > "$TMPC/nginx.conf"
     ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
-    if [ $m = nfq ]; then
-        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
-        spec=nfq:0
-    else
-        spec=bridge:$MC,$MS
-    fi
+    inline_spec $m
     bundle=$TMPC/ck.spb
     [ $m = bridge ] && bundle=$TMPC/ck-short.spb
     ip netns exec $M "$SPURUN" --inline $spec -b "$bundle" -w 2 \

@@ -10,25 +10,20 @@
 # rule engine inspected packets, fail_open=0, and most of the burst has not
 # arrived. Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
+. "$E2E/inline-net.inc"
 T=$$
 cleanup() {
-    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
     [ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
-    spid=; rpid=; C=; M=; S=
+    rpid=
+    inline_cleanup
 }
 trap cleanup EXIT
-if ! ip netns add spufchk$T 2>"$TMPC/netns.err"; then
-    echo "skip inline-failopen: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns del spufchk$T
+inline_netns_check inline-failopen
 # run() is called in a command substitution, where the EXIT trap does not
 # run: fail() cleans up itself, so that no spurun or receiver is left
 # holding the substitution's output open
 fail() { echo "FAIL inline-failopen: $*"; cleanup; exit 1; }
-IPT=iptables-legacy
-command -v $IPT >/dev/null || IPT=iptables
+inline_iptables
 SPUC="$(dirname "$SPURUN")/spuc"
 N=20000
 
@@ -84,30 +79,12 @@ for i in range(int(sys.argv[2])):
             pass
 EOF2
 
-up() { # NS IF ADDR
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    ip netns exec "$1" ip addr add "$3" dev "$2"
-    ip netns exec "$1" ip link set "$2" up
-    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-}
-
 run() { # fail-open | fail-closed
-    C=spufc$T; M=spufm$T; S=spufs$T; SA=10.81.2.2
-    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
-    ip link add fc$T type veth peer name fm$T || fail "veth pair"
-    ip link add fs$T type veth peer name fn$T || fail "veth pair"
-    ip link set fc$T netns $C; ip link set fm$T netns $M
-    ip link set fs$T netns $S; ip link set fn$T netns $M
-    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
-    up $C fc$T 10.81.1.2/24; up $M fm$T 10.81.1.1/24
-    up $S fs$T $SA/24; up $M fn$T 10.81.2.1/24
-    ip netns exec $C ip route add default via 10.81.1.1
-    ip netns exec $S ip route add default via 10.81.2.1
-    ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
-    ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
+    inline_topology inline-failopen nfq spuf 81 # SA=10.81.2.2
+    inline_spec nfq
     fo=; [ $1 = fail-open ] && fo=--fail-open
     # shellcheck disable=SC2086
-    ip netns exec $M "$SPURUN" --inline nfq:0 $fo -b "$TMPC/burn.spb" -w 1 --rule-budget 100000 \
+    ip netns exec $M "$SPURUN" --inline $spec $fo -b "$TMPC/burn.spb" -w 1 --rule-budget 100000 \
         -o "$TMPC/eve-$1.json" > /dev/null 2>"$TMPC/spurun-$1.err" &
     spid=$!
     rm -f "$TMPC/count"
@@ -130,8 +107,7 @@ run() { # fail-open | fail-closed
     line=$(grep 'inline received' "$TMPC/spurun-$1.err")
     fopen=$(echo "$line" | sed -n 's/.* fail_open=\([0-9]*\).*/\1/p')
     inspected=$(stat "$TMPC/eve-$1.json" spu.detect.events)
-    for n in $C $M $S; do ip netns del $n; done
-    C=; M=; S=
+    inline_cleanup
     echo "$got $fopen $inspected"
 }
 

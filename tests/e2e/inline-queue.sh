@@ -12,60 +12,18 @@
 # functional ones); tests/unit/test-shaper.c checks buckets, priorities
 # and bounds exactly. Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
+. "$E2E/inline-net.inc"
 T=$$
-cleanup() {
-    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
-    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
-    spid=; C=; M=; S=
-}
+cleanup() { inline_cleanup; }
 trap cleanup EXIT
-if ! ip netns add spuqchk$T 2>"$TMPC/netns.err"; then
-    echo "skip inline-queue: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns del spuqchk$T
+inline_netns_check inline-queue
 fail() { echo "FAIL inline-queue: $*"; exit 1; }
-for t in nginx curl ethtool; do
-    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
-done
-IPT=iptables-legacy
-command -v $IPT >/dev/null || IPT=iptables
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+inline_tools
 SPUC="$(dirname "$SPURUN")/spuc"
 
-up() { # NS IF ADDR
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    ip netns exec "$1" ip addr add "$3" dev "$2"
-    ip netns exec "$1" ip link set "$2" up
-    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-}
-topology() { # nfq | bridge
-    C=spuqc$T; M=spuqm$T; S=spuqs$T
-    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
-    ip link add qc$T type veth peer name qm$T || fail "veth pair"
-    ip link add qs$T type veth peer name qn$T || fail "veth pair"
-    ip link set qc$T netns $C; ip link set qm$T netns $M
-    ip link set qs$T netns $S; ip link set qn$T netns $M
-    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
-    if [ $1 = nfq ]; then
-        SA=10.79.2.2
-        up $C qc$T 10.79.1.2/24; up $M qm$T 10.79.1.1/24
-        up $S qs$T $SA/24; up $M qn$T 10.79.2.1/24
-        ip netns exec $C ip route add default via 10.79.1.1
-        ip netns exec $S ip route add default via 10.79.2.1
-        ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
-        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
-        spec=nfq:0
-    else
-        SA=10.79.0.3
-        up $C qc$T 10.79.0.2/24; up $S qs$T $SA/24
-        for i in qm$T qn$T; do
-            ip netns exec $M ip link set $i up
-            ip netns exec $M ethtool -K $i tx off rx off tso off gso off gro off >/dev/null 2>&1
-        done
-        spec=bridge:qm$T,qn$T
-    fi
+topology() { # nfq | bridge: routed 10.79.1.0/24 -> SA=10.79.2.2, bridged SA=10.80.0.3
+    inline_topology inline-queue $1 spuq 79
+    inline_spec $1
 }
 
 mkdir -p "$TMPC/www"
@@ -87,25 +45,13 @@ EOF2
 run_mode() { # nfq | bridge
 m=$1
 topology $m
-cat > "$TMPC/nginx.conf" <<NG
-user root;
-worker_processes 1;
-pid $TMPC/nginx.pid;
-error_log $TMPC/nginx-error.log;
-events { worker_connections 64; }
-http {
+inline_nginx_conf > "$TMPC/nginx.conf" <<NG
     access_log $TMPC/nginx-access.log;
-    client_body_temp_path $TMPC/body;
-    proxy_temp_path $TMPC/proxy;
-    fastcgi_temp_path $TMPC/fastcgi;
-    uwsgi_temp_path $TMPC/uwsgi;
-    scgi_temp_path $TMPC/scgi;
     server {
         listen $SA:80;
         root $TMPC/www;
         location = /fast.bin { limit_rate 3m; }
     }
-}
 NG
 ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
     fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"

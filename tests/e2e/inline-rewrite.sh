@@ -22,11 +22,7 @@
 T=$$
 cleanup() { inline_cleanup; }
 trap cleanup EXIT
-if ! ip netns add spurwchk$T 2>"$TMPC/netns.err"; then
-    echo "skip inline-rewrite: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns del spurwchk$T
+inline_netns_check inline-rewrite
 fail() { echo "FAIL inline-rewrite: $*"; exit 1; }
 inline_tools
 
@@ -39,23 +35,11 @@ printf 'plain file\n' > "$TMPC/www/plain.txt"
 # 1100 bytes: with its header the response fits one segment; 200 more do not fit 1500
 { printf 'LIMIT'; head -c 1095 /dev/zero | tr '\0' 'z'; } > "$TMPC/www/limit.txt"
 nginx_conf() { # LISTEN
-    cat <<EOF
-user root;
-worker_processes 1;
-pid $TMPC/nginx.pid;
-error_log $TMPC/nginx-error.log;
-events { worker_connections 64; }
-http {
+    inline_nginx_conf <<EOF
     log_format conn '\$connection \$request_uri \$status \$body_bytes_sent [\$http_cookie]';
     access_log $TMPC/nginx-access.log conn;
     keepalive_requests 1000;
-    client_body_temp_path $TMPC/body;
-    proxy_temp_path $TMPC/proxy;
-    fastcgi_temp_path $TMPC/fastcgi;
-    uwsgi_temp_path $TMPC/uwsgi;
-    scgi_temp_path $TMPC/scgi;
     server { listen $1:80; root $TMPC/www; }
-}
 EOF
 }
 SPUC="$(dirname "$SPURUN")/spuc"
@@ -111,12 +95,7 @@ run_mode() { # nfq | bridge
     nginx_conf $SA > "$TMPC/nginx.conf"
     ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
         fail "$m: nginx did not start: $(cat "$TMPC/nginx.err")"
-    if [ $m = nfq ]; then
-        ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
-        spec=nfq:0
-    else
-        spec=bridge:$MC,$MS
-    fi
+    inline_spec $m
     ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/rw.spb" -w 2 --stream-flow-cap 1 \
         -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &
     spid=$!

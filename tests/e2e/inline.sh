@@ -14,13 +14,9 @@
 # download stalled by a shun resumes once the shun is removed. Skipped
 # only when `ip netns add` fails.
 . "$E2E/lib.inc"
+. "$E2E/inline-net.inc"
 T=$$
-cleanup() {
-    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
-    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
-    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
-    spid=; C=; M=; S=
-}
+cleanup() { inline_cleanup; }
 trap cleanup EXIT
 # refused arguments (no namespace needed)
 bad=0
@@ -38,52 +34,18 @@ for args in "--inline nfq:0 -r x.pcap|--inline is the packet source" \
 done
 [ $bad = 0 ] && echo "ok inline: bad --inline / --fail-open arguments refused with their reason" ||
     echo "FAIL inline: argument checks (above)"
-if ! ip netns add spuichk$T 2>"$TMPC/netns.err"; then
-    echo "skip inline: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns del spuichk$T
+inline_netns_check inline
 fail() { echo "FAIL inline: $*"; exit 1; }
-for t in nginx curl ethtool; do
-    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
-done
-# this kernel queues only through the legacy (xtables) NFQUEUE target
-IPT=iptables-legacy
-command -v $IPT >/dev/null || IPT=iptables
-command -v $IPT >/dev/null || fail "iptables is not installed (mk/deps.sh)"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+inline_tools
 
-up() { # NS IF [ADDR]
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    [ -n "$3" ] && ip netns exec "$1" ip addr add "$3" dev "$2"
-    ip netns exec "$1" ip link set "$2" up
-    ip netns exec "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-}
-
-topology() { # MODE
-    C=spuic$T; M=spuim$T; S=spuis$T
-    for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
-    ip link add ci$T type veth peer name cm$T || fail "veth pair"
-    ip link add si$T type veth peer name sm$T || fail "veth pair"
-    ip link set ci$T netns $C; ip link set cm$T netns $M
-    ip link set si$T netns $S; ip link set sm$T netns $M
-    for n in $C $M $S; do ip netns exec $n ip link set lo up; done
-    if [ "$1" = nfq ]; then
-        SA=10.77.2.2
-        up $C ci$T 10.77.1.2/24; up $M cm$T 10.77.1.1/24
-        up $S si$T $SA/24; up $M sm$T 10.77.2.1/24
-        ip netns exec $C ip route add default via 10.77.1.1
-        ip netns exec $S ip route add default via 10.77.2.1
-        ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
-    else
-        SA=10.78.0.3
-        up $C ci$T 10.78.0.2/24; up $M cm$T ""
-        up $S si$T $SA/24; up $M sm$T ""
+topology() { # MODE: routed, SA=10.77.2.2; bridged, SA=10.78.0.3
+    inline_topology inline $1 spui 77
+    if [ "$1" = bridge ]; then
         # IPv6 too, for Reject's IPv6 answers
-        ip netns exec $C sysctl -qw "net.ipv6.conf.ci$T.disable_ipv6=0"
-        ip netns exec $S sysctl -qw "net.ipv6.conf.si$T.disable_ipv6=0"
-        ip netns exec $C ip addr add fd00:78::2/64 dev ci$T nodad
-        ip netns exec $S ip addr add fd00:78::3/64 dev si$T nodad
+        ip netns exec $C sysctl -qw "net.ipv6.conf.$CI.disable_ipv6=0"
+        ip netns exec $S sysctl -qw "net.ipv6.conf.$SI.disable_ipv6=0"
+        ip netns exec $C ip addr add fd00:78::2/64 dev $CI nodad
+        ip netns exec $S ip addr add fd00:78::3/64 dev $SI nodad
     fi
 }
 
@@ -94,25 +56,13 @@ done
 head -c 1000000 /dev/urandom > "$TMPC/www/big.bin"
 SPUCTL="$(dirname "$SPURUN")/spuctl"
 nginx_conf() { # LISTEN [LISTEN6]
-    cat <<EOF
-user root;
-worker_processes 1;
-pid $TMPC/nginx.pid;
-error_log $TMPC/nginx-error.log;
-events { worker_connections 64; }
-http {
+    inline_nginx_conf <<EOF
     access_log $TMPC/nginx-access.log;
-    client_body_temp_path $TMPC/body;
-    proxy_temp_path $TMPC/proxy;
-    fastcgi_temp_path $TMPC/fastcgi;
-    uwsgi_temp_path $TMPC/uwsgi;
-    scgi_temp_path $TMPC/scgi;
     server {
         listen $1:80; ${2:+listen [$2]:80;}
         root $TMPC/www;
         location = /big.bin { limit_rate 150k; }
     }
-}
 EOF
 }
 SPUC="$(dirname "$SPURUN")/spuc"
@@ -150,7 +100,7 @@ m = json.load(sys.stdin)["message"]
 print(m["count"], " ".join(sorted(x["addr"] for x in m["shuns"])))'; }
 
 shun_control() { # MODE: spuctl shun list/add/remove, and a flow that resumes
-    CA=$(ip netns exec $C ip -4 -o addr show ci$T | sed 's|.* inet \([0-9.]*\)/.*|\1|')
+    CA=$(ip netns exec $C ip -4 -o addr show $CI | sed 's|.* inet \([0-9.]*\)/.*|\1|')
     [ "$(shuns)" = "0 " ] || echo "FAIL inline $m: shuns listed before any: '$(shuns)'"
     ctl shun add "$CA" 60 > "$TMPC/add.json" || echo "FAIL inline $m: shun add: $(cat "$TMPC/add.json")"
     rc=$(get index.txt 1)
@@ -202,7 +152,7 @@ run_mode() { # nfq | bridge
     else
         # nothing else joins the two sides: without spurun curl cannot connect
         [ "$(get index.txt 1)" != 0 ] || fail "bridge: client reaches server without spu"
-        spec=bridge:cm$T,sm$T
+        spec=bridge:$MC,$MS
     fi
     ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/inline.spb" -w 2 \
         --control "$TMPC/ctl-$m.sock" -o "$TMPC/eve-$m.json" 2>"$TMPC/spurun-$m.err" &

@@ -48,7 +48,10 @@ assert a["http"]["http_method"] == "POST" and a["http"]["url"] == "/login", a
 a = alert("from-mismatch")
 assert a["smtp"]["mail_from"] == "<bounce@spammer.example>", a
 assert a["email"]["from"] == "PayPal <service@paypal.com>", a
+# spu.tx (the tx_id of the smtp records, as Suricata numbers it) is not the
+# tx_id of the alert (the grammar VM one, which counts every command and reply)
 assert "tx_id" in a and "spu" not in a["smtp"] and a["spu"]["tx"] == 0, a
+assert a["tx_id"] != a["spu"]["tx"], a
 a = alert("attach-exe")
 assert a["fileinfo"]["filename"] == "invoice.pdf.exe" and a["app_proto"] == "smtp", a
 assert a["smtp"]["rcpt_to"] == ["<alice@corp.example>"], a

@@ -8,68 +8,29 @@
 # on Redis as the monitor's ListAdd would (a sorted set and the list name).
 # Skipped only when `ip netns add` fails.
 . "$E2E/lib.inc"
-T=spam-inline
-P=$$
+. "$E2E/inline-net.inc"
+K=spam-inline
+T=$$
 cleanup() {
-    [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    inline_cleanup
     [ -n "${rpid:-}" ] && kill "$rpid" 2>/dev/null
-    [ -f "$TMPC/nginx.pid" ] && kill "$(cat "$TMPC/nginx.pid")" 2>/dev/null
-    for n in ${C:-} ${M:-} ${S:-}; do ip netns del "$n" 2>/dev/null; done
-    spid=; rpid=; C=; M=; S=
+    rpid=
 }
 trap cleanup EXIT
-if ! ip netns add spuschk$P 2>"$TMPC/netns.err"; then
-    echo "skip $T: ip netns add failed: $(cat "$TMPC/netns.err")"
-    exit 0
-fi
-ip netns del spuschk$P
-fail() { echo "FAIL $T: $*"; exit 1; }
-for t in nginx curl ethtool redis-server; do
-    command -v $t >/dev/null || [ -x /usr/sbin/$t ] || fail "$t is not installed (mk/deps.sh)"
-done
-IPT=iptables-legacy
-command -v $IPT >/dev/null || IPT=iptables
-command -v $IPT >/dev/null || fail "iptables is not installed (mk/deps.sh)"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+inline_netns_check $K
+fail() { echo "FAIL $K: $*"; exit 1; }
+inline_tools
+command -v redis-server >/dev/null || fail "redis-server is not installed (mk/deps.sh)"
 SPUC="$(dirname "$SPURUN")/spuc"
-up() { # NS IF ADDR...
-    ns=$1 ifc=$2
-    shift 2
-    ip netns exec $ns sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
-    for a in "$@"; do ip netns exec $ns ip addr add "$a" dev $ifc; done
-    ip netns exec $ns ip link set $ifc up
-    ip netns exec $ns ethtool -K $ifc tx off rx off tso off gso off gro off >/dev/null 2>&1
-}
-C=spusc$P; M=spusm$P; S=spuss$P
-for n in $C $M $S; do ip netns add $n || fail "namespace $n"; done
-ip link add ci$P type veth peer name cm$P || fail "veth pair"
-ip link add si$P type veth peer name sm$P || fail "veth pair"
-ip link set ci$P netns $C; ip link set cm$P netns $M
-ip link set si$P netns $S; ip link set sm$P netns $M
-for n in $C $M $S; do ip netns exec $n ip link set lo up; done
-BAD=10.79.1.2 GOOD=10.79.1.3 SA=10.79.2.2
-up $C ci$P $BAD/24 $GOOD/24; up $M cm$P 10.79.1.1/24
-up $S si$P $SA/24; up $M sm$P 10.79.2.1/24
-ip netns exec $C ip route add default via 10.79.1.1
-ip netns exec $S ip route add default via 10.79.2.1
-ip netns exec $M sysctl -qw net.ipv4.ip_forward=1
+# the client has two addresses: BAD (inline_topology's) and GOOD
+inline_topology $K nfq spus 79
+BAD=10.79.1.2 GOOD=10.79.1.3 # SA=10.79.2.2
+ip netns exec $C ip addr add $GOOD/24 dev $CI
 mkdir -p "$TMPC/www"
 echo 'mail server' > "$TMPC/www/index.html"
-cat > "$TMPC/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-pid $TMPC/nginx.pid;
-error_log $TMPC/nginx-error.log;
-events { worker_connections 64; }
-http {
+inline_nginx_conf > "$TMPC/nginx.conf" <<CONF
     access_log $TMPC/nginx-access.log;
-    client_body_temp_path $TMPC/body;
-    proxy_temp_path $TMPC/proxy;
-    fastcgi_temp_path $TMPC/fastcgi;
-    uwsgi_temp_path $TMPC/uwsgi;
-    scgi_temp_path $TMPC/scgi;
     server { listen $SA:25; root $TMPC/www; }
-}
 CONF
 ip netns exec $S "$NGINX" -c "$TMPC/nginx.conf" 2>"$TMPC/nginx.err" ||
     fail "nginx did not start: $(cat "$TMPC/nginx.err")"
@@ -90,8 +51,8 @@ $R zadd spu:l:blacklist $EXP $BAD >/dev/null && $R sadd spu:lists blacklist >/de
 mkdir -p "$TMPC/rules"
 cp "$ROOT/rules/spam.spr" "$ROOT/rules/spam-whitelist.txt" "$TMPC/rules/"
 "$SPUC" -n spam -o "$TMPC/spam.spb" "$TMPC/rules/spam.spr" || fail "spuc"
-ip netns exec $M $IPT -A FORWARD -j NFQUEUE --queue-num 0 || fail "$IPT NFQUEUE rule"
-ip netns exec $M "$SPURUN" --inline nfq:0 -b "$TMPC/spam.spb" --state redis://127.0.0.1:6379 \
+inline_spec nfq
+ip netns exec $M "$SPURUN" --inline $spec -b "$TMPC/spam.spb" --state redis://127.0.0.1:6379 \
     --local-net $SA/32 --sensor-name mx1 -o "$TMPC/eve.json" 2>"$TMPC/spurun.err" &
 spid=$!
 i=0
@@ -100,19 +61,19 @@ until [ "$(conn $GOOD)" = 0 ]; do
     [ $i -lt 10 ] || fail "no traffic through spurun: $(cat "$TMPC/spurun.err")"
     kill -0 $spid 2>/dev/null || fail "spurun exited: $(cat "$TMPC/spurun.err")"
 done
-echo "ok $T: a source not on the blacklist reaches the mail server through spurun --inline"
+echo "ok $K: a source not on the blacklist reaches the mail server through spurun --inline"
 rc=$(conn $BAD)
-[ "$rc" != 0 ] && echo "ok $T: the blacklisted source's connection is dropped (curl exit $rc)" ||
-    echo "FAIL $T: the blacklisted source reached the mail server"
+[ "$rc" != 0 ] && echo "ok $K: the blacklisted source's connection is dropped (curl exit $rc)" ||
+    echo "FAIL $K: the blacklisted source reached the mail server"
 rc=$(conn $GOOD)
-[ "$rc" = 0 ] && echo "ok $T: the other source still passes" || echo "FAIL $T: $GOOD after the drop (curl exit $rc)"
+[ "$rc" = 0 ] && echo "ok $K: the other source still passes" || echo "FAIL $K: $GOOD after the drop (curl exit $rc)"
 kill -INT $spid
 wait $spid
 src=$?
 spid=
-[ $src = 0 ] || echo "FAIL $T: spurun exit $src: $(cat "$TMPC/spurun.err")"
-"$PY" - "$TMPC/eve.json" "$BAD" <<'PYEOF' && echo "ok $T: alerts 7000001 with a drop verdict for the blacklisted source only" \
-    || echo "FAIL $T: alerts (above)"
+[ $src = 0 ] || echo "FAIL $K: spurun exit $src: $(cat "$TMPC/spurun.err")"
+"$PY" - "$TMPC/eve.json" "$BAD" <<'PYEOF' && echo "ok $K: alerts 7000001 with a drop verdict for the blacklisted source only" \
+    || echo "FAIL $K: alerts (above)"
 import json, sys
 srcs = set()
 for l in open(sys.argv[1]):
@@ -123,5 +84,5 @@ for l in open(sys.argv[1]):
 assert srcs == {sys.argv[2]}, srcs
 PYEOF
 n=$(grep -c "^$BAD " "$TMPC/nginx-access.log")
-[ "$n" = 1 ] && echo "ok $T: the server saw the blacklisted source only before spurun ran" ||
-    echo "FAIL $T: the server saw $BAD $n times"
+[ "$n" = 1 ] && echo "ok $K: the server saw the blacklisted source only before spurun ran" ||
+    echo "FAIL $K: the server saw $BAD $n times"

@@ -72,7 +72,7 @@ static void check_reply(const json_t *r, int cmd, const json_t *args)
 static void fuzz_request(const uint8_t *data, size_t size)
 {
     struct control_handlers h = {.ctx = NULL};
-#define CONTROL_CMD(id, field, name, args, help) h.field = any;
+#define CONTROL_CMD(id, field, name, args, need, help) h.field = any;
 #include "control.def"
 #undef CONTROL_CMD
     int cmd;

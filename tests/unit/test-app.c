@@ -55,24 +55,33 @@ struct fixture {
     struct flow f;
 };
 
-/* A TCP flow 10.0.0.1:40000 -> 10.0.0.2:port (endpoint 0 is the client). */
-static void setup(struct fixture *x, uint16_t port)
+/* x->app from cfg, its events (and, when txs, its transactions) written
+ * to x->seen, and a TCP flow 10.0.0.1:40000 -> 10.0.0.2:port (endpoint 0
+ * is the client). */
+static void open_app(struct fixture *x, struct app_cfg cfg, bool txs, uint16_t port)
 {
-    memset(x, 0, sizeof(*x));
-    x->b = http_bundle();
     struct app_sink sink = {&x->seen, on_event};
-    struct app_tx_sink txs = {&x->seen, on_tx};
-    struct app_cfg cfg = {&x->b, 1, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, false};
+    struct app_tx_sink tx_sink = {&x->seen, on_tx};
+    cfg.sink = &sink;
+    cfg.tx_sink = txs ? &tx_sink : NULL;
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
-    cr_assert(app_active(x->app));
     x->c = app_consumer(x->app);
     x->f.key.proto = 6;
     x->f.key.ipver = 4;
     x->f.key.port[0] = 40000;
     x->f.key.port[1] = port;
     x->f.client = 0;
+}
+
+/* An app over the HTTP bundle on a flow to `port`. */
+static void setup(struct fixture *x, uint16_t port)
+{
+    memset(x, 0, sizeof(*x));
+    x->b = http_bundle();
+    open_app(x, (struct app_cfg){.bundles = &x->b, .nbundles = 1}, true, port);
+    cr_assert(app_active(x->app));
 }
 
 static void feed(struct fixture *x, int dir, const char *s)
@@ -242,16 +251,7 @@ Test(app, grammar_sets_move_at_boundaries)
     struct spu_error err = {0};
     struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
     cr_assert_not_null(pub);
-    struct app_sink sink = {&x.seen, on_event};
-    struct app_tx_sink txs = {&x.seen, on_tx};
-    struct app_cfg cfg = {NULL, 0, &sink, &txs, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub, false};
-    x.app = app_new(&cfg, &err);
-    cr_assert_not_null(x.app);
-    x.c = app_consumer(x.app);
-    x.f.key.proto = 6;
-    x.f.key.ipver = 4;
-    x.f.key.port[0] = 40000;
-    x.f.key.port[1] = 80;
+    open_app(&x, (struct app_cfg){.pub = pub}, true, 80);
     feed(&x, STREAM_TOSERVER, "GET /a HTTP/1.1\r\nHo");
     unsigned slot2 = 3;
     app_pub_publish(pub, app_gset_new(&b2, &slot2, 1, &err));
@@ -306,17 +306,9 @@ Test(app, grammar_buffers_capped)
         memset(&x, 0, sizeof(x));
         x.b = http_bundle();
         _Atomic int64_t used = 0;
-        struct app_sink sink = {&x.seen, on_event};
-        struct app_cfg cfg = {&x.b, 1, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL,
-                              roomy ? 64u << 20 : 64, &used, NULL, false};
-        struct spu_error err = {0};
-        x.app = app_new(&cfg, &err);
-        cr_assert_not_null(x.app);
-        x.c = app_consumer(x.app);
-        x.f.key.proto = 6;
-        x.f.key.ipver = 4;
-        x.f.key.port[0] = 40000;
-        x.f.key.port[1] = 80;
+        struct app_cfg cfg = {.bundles = &x.b, .nbundles = 1, .memuse = &used};
+        cfg.memcap = roomy ? 64u << 20 : 64;
+        open_app(&x, cfg, false, 80);
         feed(&x, STREAM_TOSERVER, req);
         if (roomy) {
             cr_assert_gt(atomic_load(&used), 64, "a body being read holds bytes");
@@ -344,15 +336,7 @@ Test(app, stateful_connection_stays)
     struct spu_error err = {0};
     struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
     cr_assert_not_null(pub);
-    struct app_sink sink = {&x.seen, on_event};
-    struct app_cfg cfg = {NULL, 0, &sink, NULL, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, pub, false};
-    x.app = app_new(&cfg, &err);
-    cr_assert_not_null(x.app);
-    x.c = app_consumer(x.app);
-    x.f.key.proto = 6;
-    x.f.key.ipver = 4;
-    x.f.key.port[0] = 40000;
-    x.f.key.port[1] = 25;
+    open_app(&x, (struct app_cfg){.pub = pub}, false, 25);
     feed(&x, STREAM_TOCLIENT, "220 mx ESMTP\r\n");
     feed(&x, STREAM_TOSERVER, "EHLO client.example\r\n");
     feed(&x, STREAM_TOCLIENT, "250 mx\r\n");

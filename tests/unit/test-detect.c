@@ -148,6 +148,16 @@ static char *rig_close(struct rig *r)
     return res;
 }
 
+/* Close the rig and assert its alerts (as rig_close lists them) are
+ * `want`, for the tests that look at nothing else of the EVE file. */
+static void rig_close_expect(struct rig *r, const char *want)
+{
+    char *alerts = rig_close(r);
+    free(r->eve);
+    cr_assert_str_eq(alerts, want);
+    free(alerts);
+}
+
 /* ---- the index on grammar events: 10,000 rules ---- */
 
 struct feed_ctx {
@@ -247,10 +257,7 @@ Test(detect, index_10000_rules_on_gvm_events, .timeout = 120)
     cr_assert_eq(hd_counter(r.e, "rules_run"), 4);
     cr_assert_eq(hd_counter(r.e, "candidates"), 4);
     hd_end_flow(r.w[1], &c);
-    char *alerts = rig_close(&r);
-    free(r.eve);
-    cr_assert_str_eq(alerts, "104242:0 99:1");
-    free(alerts);
+    rig_close_expect(&r, "104242:0 99:1");
 }
 
 /* ---- faults ---- */
@@ -276,10 +283,7 @@ Test(detect, budget_and_division_by_zero_are_counted)
     cr_assert_eq(hd_counter(r.e, "faults"), 10);
     cr_assert_eq(hd_counter(r.e, "alerts"), 5);
     hd_end_flow(r.w[0], &c);
-    char *alerts = rig_close(&r);
-    free(r.eve);
-    cr_assert_str_eq(alerts, "3:0 3:0 3:0 3:1 3:1");
-    free(alerts);
+    rig_close_expect(&r, "3:0 3:0 3:0 3:1 3:1");
 }
 
 /* ---- sessions across two workers ---- */
@@ -319,13 +323,18 @@ Test(detect, session_shared_by_two_workers)
     hd_end_flow(r.w[0], &a);
     hd_end_flow(r.w[1], &b);
     hd_end_flow(r.w[1], &c);
-    char *alerts = rig_close(&r);
-    free(r.eve);
-    cr_assert_str_eq(alerts, "10:1 11:0");
-    free(alerts);
+    rig_close_expect(&r, "10:1 11:0");
 }
 
 /* ---- the session store: LRU and ttl ---- */
+
+/* The first slot of a session entry. */
+static struct spu_value *slot0(struct session_space *s, struct session_entry *e)
+{
+    uint32_t n;
+    struct spu_arena *a;
+    return session_entry_slots(s, e, &n, &a);
+}
 
 Test(detect, session_lru_bounds_entries)
 {
@@ -421,9 +430,7 @@ Test(detect, session_ttl_expires)
     struct spu_value k = spu_v_str("abc", 3);
     struct session_entry *e;
     cr_assert_eq(session_space_get(s, &k, 0, SESSION_CREATE, &e), SPU_OK);
-    uint32_t n;
-    struct spu_arena *a;
-    session_entry_slots(s, e, &n, &a)[0] = spu_v_int(7);
+    slot0(s, e)[0] = spu_v_int(7);
     session_entry_release(s, e, 0);
     cr_assert_eq(session_space_get(s, &k, 900, SESSION_LOOKUP, &e), SPU_OK);
     cr_assert_not_null(e, "still alive 900 ms later");
@@ -449,11 +456,9 @@ struct holder {
 static void *release_later(void *arg)
 {
     struct holder *h = arg;
-    uint32_t n;
-    struct spu_arena *a;
     struct timespec t = {h->ms / 1000, (long)(h->ms % 1000) * 1000000L};
     nanosleep(&t, NULL);
-    session_entry_slots(h->s, h->e, &n, &a)[0] = spu_v_int(1);
+    slot0(h->s, h->e)[0] = spu_v_int(1);
     session_entry_release(h->s, h->e, 0);
     return NULL;
 }
@@ -468,9 +473,7 @@ Test(detect, session_waits_for_its_holder)
     cr_assert_eq(pthread_create(&t, NULL, release_later, &h), 0);
     struct session_entry *e = NULL;
     cr_assert_eq(session_space_get(s, &k, 0, SESSION_CREATE, &e), SPU_OK, "waited for the holder");
-    uint32_t n;
-    struct spu_arena *a;
-    cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, 1, "the holder's store is seen");
+    cr_assert_eq(slot0(s, e)[0].u.i, 1, "the holder's store is seen");
     pthread_join(t, NULL);
     /* held past the bound: refused and counted */
     struct holder h2 = {s, e, (int)SESSION_WAIT_MS + 300};
@@ -491,12 +494,10 @@ Test(detect, session_waits_for_its_holder)
 static void *confirm_later(void *arg)
 {
     struct holder *h = arg;
-    uint32_t n;
-    struct spu_arena *a;
     struct timespec t = {0, (long)h->ms * 1000000L};
     nanosleep(&t, NULL);
     if (session_entry_confirm(h->s, h->e) == SPU_OK)
-        session_entry_slots(h->s, h->e, &n, &a)[0] = spu_v_int(1);
+        slot0(h->s, h->e)[0] = spu_v_int(1);
     session_entry_release(h->s, h->e, 0);
     return NULL;
 }
@@ -516,9 +517,7 @@ Test(detect, session_absent_key_is_held)
     cr_assert_eq(session_space_get(s, &k, 0, SESSION_HOLD_ABSENT, &e), SPU_OK);
     cr_assert_not_null(e);
     cr_assert(!session_entry_is_placeholder(e), "waited for the holder, which created it");
-    uint32_t n;
-    struct spu_arena *a;
-    cr_assert_eq(session_entry_slots(s, e, &n, &a)[0].u.i, 1, "the holder's store is seen");
+    cr_assert_eq(slot0(s, e)[0].u.i, 1, "the holder's store is seen");
     session_entry_release(s, e, 0);
     pthread_join(t, NULL);
     /* held and given back without a store: the key is absent again */
@@ -572,10 +571,7 @@ Test(detect, shun_reaches_every_worker)
     hd_raise(r.w[1], &b, RT_EV_PACKET);
     hd_end_flow(r.w[0], &a);
     hd_end_flow(r.w[1], &b);
-    char *alerts = rig_close(&r);
-    free(r.eve);
-    cr_assert_str_eq(alerts, "20:0 21:0 21:1");
-    free(alerts);
+    rig_close_expect(&r, "20:0 21:0 21:1");
 }
 
 /* ---- verdicts: pass suppresses the event's alerts ---- */
@@ -598,10 +594,7 @@ Test(detect, pass_wins_over_alert)
     cr_assert_eq(hd_counter(r.e, "passed_events"), 1);
     cr_assert_eq(hd_counter(r.e, "verdict_drop"), 1);
     hd_end_flow(r.w[0], &a);
-    char *alerts = rig_close(&r);
-    free(r.eve);
-    cr_assert_str_eq(alerts, "32:0");
-    free(alerts);
+    rig_close_expect(&r, "32:0");
 }
 
 /* ---- classification.config ---- */
@@ -1046,8 +1039,5 @@ Test(detect, state_declaration_routes_to_its_store)
     cr_assert_eq(json_integer_value(json_object_get(o, "entries")), 2);
     json_decref(s);
     hd_end_flow(r.w[0], &c);
-    char *alerts = rig_close(&r);
-    free(r.eve);
-    cr_assert_str_eq(alerts, "1:0");
-    free(alerts);
+    rig_close_expect(&r, "1:0");
 }

@@ -41,7 +41,7 @@ static void setup(struct fixture *x, const char *store, uint64_t cap, bool no_ma
     x->out = output_open(x->path, 1, &err);
     cr_assert_not_null(x->out);
     struct app_cfg cfg = {&x->b, 1, NULL, NULL, output_producer(x->out, 0), 0, NULL,
-                          store, cap, &x->used, 0, NULL, NULL, no_magic};
+                          store, cap, &x->used, 0, NULL, NULL, no_magic, 0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
     x->c = app_consumer(x->app);

@@ -187,6 +187,50 @@ Test(filters, base64)
     CHECK_SPLITS(SPU_FLT_base64, "SGVs\r\nbG8g\r\n*V29y bGQ=SGVs");
 }
 
+/* A mail attachment's shape: random bytes in base64 lines of 76
+ * characters, CRLF-ended, a blank in one line (it breaks a quantum in
+ * two), padded at the end: decoded back to the bytes (encoded here, by
+ * the RFC 4648 alphabet), whole and in random splits. */
+Test(filters, base64_lines)
+{
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = 100001;
+    uint8_t *raw = malloc(n);
+    uint64_t seed = 9;
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (uint8_t)test_rand(&seed);
+    uint8_t *enc = malloc(n * 2);
+    size_t k = 0, col = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)raw[i + 1] << 8;
+        if (i + 2 < n)
+            v |= raw[i + 2];
+        char q[4] = {alpha[v >> 18], alpha[(v >> 12) & 63], i + 1 < n ? alpha[(v >> 6) & 63] : '=',
+                     i + 2 < n ? alpha[v & 63] : '='};
+        for (int j = 0; j < 4; j++) {
+            if (i == 3000 && j == 2)
+                enc[k++] = ' ';
+            enc[k++] = (uint8_t)q[j];
+        }
+        if ((col += 4) == 76) {
+            enc[k++] = '\r';
+            enc[k++] = '\n';
+            col = 0;
+        }
+    }
+    struct result r;
+    struct out o = one_shot(SPU_FLT_base64, enc, k, &r);
+    cr_assert_eq(r.finish_rc, SPU_OK);
+    cr_assert_eq(o.len, n);
+    cr_assert(memcmp(o.p, raw, n) == 0, "decoded bytes differ");
+    free(o.p);
+    check_random_splits(SPU_FLT_base64, enc, k, 8);
+    free(enc);
+    free(raw);
+}
+
 Test(filters, qp)
 {
     EXPECT(SPU_FLT_qp, "a=3Db=\r\nc= \t\r\nd=\ne=4=zz=\rX", "a=bcde=4=zz=\rX");

@@ -63,49 +63,52 @@ static void compiles(const char *spr)
     free(g);
 }
 
-static void expect_all(const char *spr, const char *const *want, size_t n)
+/* Translate `rules` (none skipped), expect each string of `want` (NULL
+ * terminated) in the translation and `absent` (when not NULL) nowhere in
+ * it, and compile it. */
+static void check(const char *rules, const char *const *want, const char *absent)
 {
-    for (size_t i = 0; i < n; i++)
+    char *spr = translate(rules, 0);
+    for (size_t i = 0; want[i]; i++)
         cr_expect_not_null(strstr(spr, want[i]), "missing %s in\n%s", want[i], spr);
+    if (absent)
+        cr_expect_null(strstr(spr, absent), "%s in\n%s", absent, spr);
+    compiles(spr);
+    free(spr);
 }
 
 Test(import_dnstls, dns_query_each_name)
 {
-    char *spr = translate("alert dns $HOME_NET any -> any any (msg:\"d\"; dns.query; "
-                          "content:\"evil.com\"; nocase; endswith; sid:1;)\n"
-                          "alert udp any any -> any 53 (msg:\"d4\"; dns_query; content:\"x\"; "
-                          "sid:2;)\n",
-                          0);
-    const char *want[] = {
-        "import dns;",
-        "on dns.query",
-        "for (q in queries) {",
-        "content_match(q.rrname, \"evil.com\", \"nocase endswith\")",
-        "content_match(q.rrname, \"x\", \"\")",
-        "(flow.dst_port == 53)",
-        "break;",
-    };
-    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
-    cr_expect_null(strstr(spr, "import tls;"));
-    compiles(spr);
-    free(spr);
+    check("alert dns $HOME_NET any -> any any (msg:\"d\"; dns.query; "
+          "content:\"evil.com\"; nocase; endswith; sid:1;)\n"
+          "alert udp any any -> any 53 (msg:\"d4\"; dns_query; content:\"x\"; "
+          "sid:2;)\n",
+          (const char *const[]){
+              "import dns;",
+              "on dns.query",
+              "for (q in queries) {",
+              "content_match(q.rrname, \"evil.com\", \"nocase endswith\")",
+              "content_match(q.rrname, \"x\", \"\")",
+              "(flow.dst_port == 53)",
+              "break;",
+              NULL,
+          },
+          "import tls;");
 }
 
 Test(import_dnstls, dotprefix)
 {
-    char *spr = translate("alert dns any any -> any any (msg:\"d\"; dns.query; dotprefix; "
-                          "content:\".evil.com\"; endswith; sid:1;)\n"
-                          "alert tls any any -> any any (msg:\"t\"; tls.sni; dotprefix; "
-                          "content:\".evil.com\"; endswith; bsize:9; sid:2;)\n",
-                          0);
-    const char *want[] = {
-        "content_match(\".\" + q.rrname, \".evil.com\", \"endswith\")",
-        "content_match(\".\" + sni, \".evil.com\", \"endswith\")",
-        "StringLength(\".\" + sni) == 9",
-    };
-    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
-    compiles(spr);
-    free(spr);
+    check("alert dns any any -> any any (msg:\"d\"; dns.query; dotprefix; "
+          "content:\".evil.com\"; endswith; sid:1;)\n"
+          "alert tls any any -> any any (msg:\"t\"; tls.sni; dotprefix; "
+          "content:\".evil.com\"; endswith; bsize:9; sid:2;)\n",
+          (const char *const[]){
+              "content_match(\".\" + q.rrname, \".evil.com\", \"endswith\")",
+              "content_match(\".\" + sni, \".evil.com\", \"endswith\")",
+              "StringLength(\".\" + sni) == 9",
+              NULL,
+          },
+          NULL);
     /* a transform after the buffer's first content, or on a buffer
      * without one, is skipped */
     free(translate("alert dns any any -> any any (msg:\"d\"; dns.query; content:\"a\"; "
@@ -117,86 +120,77 @@ Test(import_dnstls, dotprefix)
 
 Test(import_dnstls, tls_client_hello)
 {
-    char *spr = translate("alert tls $HOME_NET any -> $EXTERNAL_NET any (msg:\"s\"; "
-                          "flow:established,to_server; tls.sni; content:\"a.example\"; "
-                          "startswith; sid:1;)\n"
-                          "alert tls any any -> any any (msg:\"j\"; ja3.hash; "
-                          "content:\"e7d705a3286e19ea42f587b344ee6865\"; sid:2;)\n"
-                          "alert tls any any -> any any (msg:\"j4\"; ja3_hash; content:\"ab\"; "
-                          "tls_sni; content:\"b\"; sid:3;)\n",
-                          0);
-    const char *want[] = {
-        "import tls;",
-        "on tls.client_hello",
-        "(flow.src_ip in HOME_NET && !(flow.src_ip in HOME_NET_except))",
-        "(flow.dst_ip in EXTERNAL_NET",
-        "content_match(sni, \"a.example\", \"startswith\")",
-        "content_match(ja3_hash, \"e7d705a3286e19ea42f587b344ee6865\", \"\")",
-        "content_match(ja3_hash, \"ab\", \"\")",
-        "content_match(sni, \"b\", \"\")",
-    };
-    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
-    cr_expect_null(strstr(spr, "for ("));
-    compiles(spr);
-    free(spr);
+    check("alert tls $HOME_NET any -> $EXTERNAL_NET any (msg:\"s\"; "
+          "flow:established,to_server; tls.sni; content:\"a.example\"; "
+          "startswith; sid:1;)\n"
+          "alert tls any any -> any any (msg:\"j\"; ja3.hash; "
+          "content:\"e7d705a3286e19ea42f587b344ee6865\"; sid:2;)\n"
+          "alert tls any any -> any any (msg:\"j4\"; ja3_hash; content:\"ab\"; "
+          "tls_sni; content:\"b\"; sid:3;)\n",
+          (const char *const[]){
+              "import tls;",
+              "on tls.client_hello",
+              "(flow.src_ip in HOME_NET && !(flow.src_ip in HOME_NET_except))",
+              "(flow.dst_ip in EXTERNAL_NET",
+              "content_match(sni, \"a.example\", \"startswith\")",
+              "content_match(ja3_hash, \"e7d705a3286e19ea42f587b344ee6865\", \"\")",
+              "content_match(ja3_hash, \"ab\", \"\")",
+              "content_match(sni, \"b\", \"\")",
+              NULL,
+          },
+          "for (");
 }
 
 Test(import_dnstls, tls_certificate)
 {
-    char *spr = translate("alert tls $EXTERNAL_NET any -> $HOME_NET any (msg:\"c\"; "
-                          "flow:established,to_client; tls.cert_subject; content:\"CN=x\"; "
-                          "tls.cert_issuer; content:\"O=y\"; tls.cert_serial; content:\"00:01\"; "
-                          "tls.cert_fingerprint; content:\"3a:0b\"; sid:1;)\n"
-                          "alert tls any any -> any any (msg:\"certs\"; tls.certs; "
-                          "content:\"|06 03 55 04 03|\"; content:\"x\"; distance:0; sid:2;)\n",
-                          0);
-    const char *want[] = {
-        "on tls.certificate",
-        /* the packet's source is the server: flow.dst_ip */
-        "(flow.dst_ip in EXTERNAL_NET",
-        "(flow.src_ip in HOME_NET",
-        "content_match(leaf.subject, \"CN=x\", \"\")",
-        "content_match(leaf.issuerdn, \"O=y\", \"\")",
-        "content_match(leaf.serial, \"00:01\", \"\")",
-        "content_match(leaf.fingerprint, \"3a:0b\", \"\")",
-        "for (c in chain) {",
-        "content_match(c.der, \"\\x06\\x03U\\x04\\x03\", \"\", \"x\", \"distance 0\")",
-    };
-    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
-    compiles(spr);
-    free(spr);
+    check("alert tls $EXTERNAL_NET any -> $HOME_NET any (msg:\"c\"; "
+          "flow:established,to_client; tls.cert_subject; content:\"CN=x\"; "
+          "tls.cert_issuer; content:\"O=y\"; tls.cert_serial; content:\"00:01\"; "
+          "tls.cert_fingerprint; content:\"3a:0b\"; sid:1;)\n"
+          "alert tls any any -> any any (msg:\"certs\"; tls.certs; "
+          "content:\"|06 03 55 04 03|\"; content:\"x\"; distance:0; sid:2;)\n",
+          (const char *const[]){
+              "on tls.certificate",
+              /* the packet's source is the server: flow.dst_ip */
+              "(flow.dst_ip in EXTERNAL_NET",
+              "(flow.src_ip in HOME_NET",
+              "content_match(leaf.subject, \"CN=x\", \"\")",
+              "content_match(leaf.issuerdn, \"O=y\", \"\")",
+              "content_match(leaf.serial, \"00:01\", \"\")",
+              "content_match(leaf.fingerprint, \"3a:0b\", \"\")",
+              "for (c in chain) {",
+              "content_match(c.der, \"\\x06\\x03U\\x04\\x03\", \"\", \"x\", \"distance 0\")",
+              NULL,
+          },
+          NULL);
 }
 
 Test(import_dnstls, tls_messages_mixed_run_on_the_handshake)
 {
-    char *spr = translate("alert tls any any -> any any (msg:\"m\"; tls.sni; content:\"a\"; "
-                          "tls.cert_subject; content:\"CN=b\"; ja3s.hash; content:\"c\"; sid:1;)\n",
-                          0);
-    const char *want[] = {
-        "on tls.handshake",
-        "content_match(sni, \"a\", \"\")",
-        "content_match(subject, \"CN=b\", \"\")",
-        "content_match(ja3s_hash, \"c\", \"\")",
-    };
-    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
-    compiles(spr);
-    free(spr);
+    check("alert tls any any -> any any (msg:\"m\"; tls.sni; content:\"a\"; "
+          "tls.cert_subject; content:\"CN=b\"; ja3s.hash; content:\"c\"; sid:1;)\n",
+          (const char *const[]){
+              "on tls.handshake",
+              "content_match(sni, \"a\", \"\")",
+              "content_match(subject, \"CN=b\", \"\")",
+              "content_match(ja3s_hash, \"c\", \"\")",
+              NULL,
+          },
+          NULL);
 }
 
 Test(import_dnstls, payload_only_dns_and_tls_rules)
 {
-    char *spr = translate("alert tls any any -> any any (msg:\"p\"; content:\"|16 03|\"; depth:2; "
-                          "sid:1;)\n"
-                          "alert dns any any -> any any (msg:\"p\"; content:\"|01 00|\"; sid:2;)\n",
-                          0);
-    const char *want[] = {
-        "on packet",
-        "flow.app_proto == \"tls\"",
-        "(flow.app_proto == \"dns\" || flow.app_proto == \"dnstcp\")",
-    };
-    expect_all(spr, want, sizeof(want) / sizeof(want[0]));
-    compiles(spr);
-    free(spr);
+    check("alert tls any any -> any any (msg:\"p\"; content:\"|16 03|\"; depth:2; "
+          "sid:1;)\n"
+          "alert dns any any -> any any (msg:\"p\"; content:\"|01 00|\"; sid:2;)\n",
+          (const char *const[]){
+              "on packet",
+              "flow.app_proto == \"tls\"",
+              "(flow.app_proto == \"dns\" || flow.app_proto == \"dnstcp\")",
+              NULL,
+          },
+          NULL);
 }
 
 Test(import_dnstls, skips_that_keep_meaning)
@@ -213,7 +207,8 @@ Test(import_dnstls, skips_that_keep_meaning)
         /* the server's certificate with to_server, the ClientHello with to_client */
         "alert tls any any -> any any (msg:\"x\"; flow:to_server; tls.cert_subject; "
         "content:\"b\"; sid:4;)\n",
-        "alert tls any any -> any any (msg:\"x\"; flow:to_client; tls.sni; content:\"b\"; sid:5;)\n",
+        "alert tls any any -> any any (msg:\"x\"; flow:to_client; tls.sni; content:\"b\"; "
+        "sid:5;)\n",
         /* DNS buffers on a TLS rule, TLS on udp */
         "alert tls any any -> any any (msg:\"x\"; dns.query; content:\"b\"; sid:6;)\n",
         "alert udp any any -> any any (msg:\"x\"; tls.sni; content:\"b\"; sid:7;)\n",

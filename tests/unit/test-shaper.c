@@ -22,15 +22,26 @@ static void record(void *ctx, struct pkt *p)
     l->p[l->n++] = p;
 }
 
-static struct shaper *make(struct spu_bundle **b)
+/* Every test: a shaper of RULES' two classes, freed after it. */
+static struct spu_bundle *b;
+static struct shaper *s;
+
+static void setup(void)
 {
-    *b = hc_bundle(NULL, RULES);
-    cr_assert(*b);
+    b = hc_bundle(NULL, RULES);
+    cr_assert(b);
     bool nomem;
-    struct shaper *s = shaper_new(b, 1, &nomem);
+    s = shaper_new(&b, 1, &nomem);
     cr_assert(s && !nomem);
-    return s;
 }
+
+static void teardown(void)
+{
+    shaper_free(s);
+    spu_bundle_unref(b);
+}
+
+TestSuite(shaper, .init = setup, .fini = teardown);
 
 static struct pkt pk[4096];
 
@@ -47,8 +58,6 @@ static struct pkt *mk(unsigned i, unsigned cls, unsigned dir)
 
 Test(shaper, classes_from_the_bundle)
 {
-    struct spu_bundle *b;
-    struct shaper *s = make(&b);
     cr_assert_eq(shaper_nclasses(s), 2);
     cr_assert_eq(shaper_find(s, "slow", 4), 1);
     cr_assert_eq(shaper_find(s, "hi", 2), 2);
@@ -62,14 +71,10 @@ Test(shaper, classes_from_the_bundle)
     bool nomem;
     cr_assert_null(shaper_new(NULL, 0, &nomem), "no classes: no shaper");
     cr_assert(!nomem);
-    shaper_free(s);
-    spu_bundle_unref(b);
 }
 
 Test(shaper, bucket_releases_at_the_rate)
 {
-    struct spu_bundle *b;
-    struct shaper *s = make(&b);
     struct log l = {0};
     int64_t t = 1000 * MS;
     for (unsigned i = 0; i < 10; i++)
@@ -92,14 +97,10 @@ Test(shaper, bucket_releases_at_the_rate)
     cr_assert_eq(c.packets, 10);
     cr_assert_eq(c.bytes, 10000);
     cr_assert_eq(c.max_held, 10);
-    shaper_free(s);
-    spu_bundle_unref(b);
 }
 
 Test(shaper, lower_priority_value_goes_first_and_directions_alternate)
 {
-    struct spu_bundle *b;
-    struct shaper *s = make(&b);
     struct log l = {0};
     int64_t t = 1000 * MS;
     cr_assert(shaper_hold(s, mk(0, 1, 1), 500, t, record, &l)); /* slow, data */
@@ -113,14 +114,10 @@ Test(shaper, lower_priority_value_goes_first_and_directions_alternate)
     cr_assert(l.p[1] == &pk[2] || l.p[2] == &pk[2], "the ACK does not wait behind the data");
     cr_assert(l.p[1] == &pk[0] || l.p[2] == &pk[0]);
     cr_assert_eq(l.p[3], &pk[1]);
-    shaper_free(s);
-    spu_bundle_unref(b);
 }
 
 Test(shaper, full_backlog_drops_the_oldest)
 {
-    struct spu_bundle *b;
-    struct shaper *s = make(&b);
     struct log rel = {0}, drop = {0};
     int64_t t = 1000 * MS;
     /* slow: half a second at the rate per direction (500000 bytes: more
@@ -146,14 +143,10 @@ Test(shaper, full_backlog_drops_the_oldest)
     shaper_flush(s, record, &rel);
     cr_assert_eq(rel.p[rel.n - 1], &pk[519]);
     cr_assert_eq(shaper_held(s), 0);
-    shaper_free(s);
-    spu_bundle_unref(b);
 }
 
 Test(shaper, lost_time_is_made_up_while_packets_wait)
 {
-    struct spu_bundle *b;
-    struct shaper *s = make(&b);
     struct log l = {0};
     int64_t t = 1000 * MS;
     for (unsigned i = 0; i < 60; i++)
@@ -169,6 +162,4 @@ Test(shaper, lost_time_is_made_up_while_packets_wait)
         cr_assert(shaper_hold(s, mk(100 + i, 1, 1), 1000, t + 2000 * MS, record, &l));
     cr_assert_eq(shaper_release(s, t + 2000 * MS, record, &l), 3);
     shaper_flush(s, record, &l);
-    shaper_free(s);
-    spu_bundle_unref(b);
 }

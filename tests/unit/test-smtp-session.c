@@ -290,6 +290,35 @@ Test(smtp_session, data_modes)
     free(log);
 }
 
+/* Bytes lost inside a mail (issue-4220-01-ids: an ACK seen before the
+ * segment it acknowledges): the mail ends incomplete and the direction
+ * resyncs at the next line, still inside the mail. Its remaining lines
+ * (base64: words, "+", "/" and digits first) are skipped up to the "."
+ * line, not read as commands: no parse_error, no pipeline_overflow, and
+ * the reply after the "." and the QUIT pair as they should. */
+Test(smtp_session, gap_in_mail)
+{
+    char *log = SESSION(GA_S("220 hi\r\n"), GA_C("HELO a\r\n"), GA_S("250 ok\r\n"),
+                        GA_C("MAIL FROM:<a@b.c>\r\n"), GA_S("250 ok\r\n"),
+                        GA_C("RCPT TO:<d@e.f>\r\n"), GA_S("250 ok\r\n"), GA_C("DATA\r\n"),
+                        GA_S("354 go\r\n"),
+                        GA_C("Subject: x\r\n\r\nTVpQAAIAAAAEAA8A\r\nQAAsEE"),
+                        {GA_GAP, SPU_DIR_CLIENT, NULL, 10},
+                        GA_C("AAAA\r\n+AAAAgRD\r\n/3+LwFgQ\r\n6Lf///\r\nTVpQ\r\nRCPT TO:<x@y.z>\r\n"
+                             ".\r\n"),
+                        GA_S("250 queued\r\n"), GA_C("QUIT\r\n"), GA_S("221 bye\r\n"), EOFS);
+    HAS(log, "A smtp.gap\n");
+    HASNT(log, "parse_error");
+    HASNT(log, "pipeline_overflow");
+    /* HELO, MAIL, RCPT, DATA, QUIT: no line of the mail is a command */
+    cr_expect_eq(count_lines(log, "E smtp.command "), 5, "%s", log);
+    HASNT(log, "x@y.z");
+    HAS(log, "reply{code=\"250\" text=\"queued\"");
+    HAS(log, "command{verb=\"QUIT\" command=\"QUIT\"");
+    HAS(log, "reply{code=\"221\" text=\"bye\"");
+    free(log);
+}
+
 /* Hostile mails: multiparts nested past limits.depth (the deepest are
  * left unparsed with an anomaly, the mail still completes), a header
  * line longer than limits.field (stored cut, flagged), and the session
