@@ -160,13 +160,16 @@ FUZZ_SPUC_OBJ := $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c
 FUZZ_RT_OBJ   := $(RT_SRC:%.c=$(BUILD)/fuzzobj/%.o)
 # Static pattern rules: make 4.3 takes a pattern rule's plain prerequisites
 # (the object lists of the fuzz binaries) only when they are named targets.
-$(filter $(BUILD)/fuzzobj/gen/%,$(FUZZ_SPUC_OBJ)): $(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c
+# Their headers are tracked too ($(DEPFLAGS)): a struct that grows in a
+# header left the objects that were not rebuilt with the old layout. The
+# Makefile as a prerequisite rebuilds, once, objects made before that.
+$(filter $(BUILD)/fuzzobj/gen/%,$(FUZZ_SPUC_OBJ)): $(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c Makefile
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZCC) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(FUZZ_VM_OBJ) $(FUZZ_RT_OBJ) $(SPUC_SRC:%.c=$(BUILD)/fuzzobj/%.o): \
-        $(BUILD)/fuzzobj/%.o: %.c $(filter %.h,$(GEN_SRC:%.c=%.h))
+        $(BUILD)/fuzzobj/%.o: %.c $(filter %.h,$(GEN_SRC:%.c=%.h)) Makefile
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZCC) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 # Named here so that the fuzz binaries' pattern rule may chain to them
 # (make only chains implicit rules to files that "ought to exist").
 $(FUZZ_VM_OBJ) $(FUZZ_SPUC_OBJ) $(FUZZ_RT_OBJ):

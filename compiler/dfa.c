@@ -733,6 +733,7 @@ void spu_dfa_image_view(const struct spu_dfa_image *img, struct spu_dfa *d)
     d->trans = img->trans;
     d->accept = img->accept;
     d->decide = img->decide;
+    d->runs = NULL;
 }
 
 size_t spu_dfa_image_words(const struct spu_dfa_image *img)

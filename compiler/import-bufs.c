@@ -2,8 +2,9 @@
  * import-bufs.c - Suricata's inspection buffers (sticky buffers, and the
  * content modifiers of Suricata 4 / Snort 2) and the spu expression that
  * gives the same bytes from the HTTP grammar's fields (grammars/http.spg,
- * docs/fields.md). %s is the request prefix: "" in a rule on
- * http.request, "request." in a rule on http.response.
+ * docs/fields.md), the DNS, TLS and mail grammars. %s is the request
+ * prefix: "" in a rule on http.request, "request." in a rule on
+ * http.response.
  */
 #include "import-int.h"
 
@@ -57,6 +58,36 @@ const struct imp_buf imp_bufs[] = {
     {"tls.cert_serial", NULL, SIDE_TLS_CERT, "leaf.serial"},
     {"tls.cert_fingerprint", NULL, SIDE_TLS_CERT, "leaf.fingerprint"},
     {"tls.certs", NULL, SIDE_TLS_CERTS, "c.der"},
+    /* the version of a hello (tls.version, ssl_version: the rule's
+     * direction picks the side, import-write.c), and a message seen
+     * (ssl_state); conditions only, never sticky buffers (a '|' in the
+     * name) */
+    {"tls.version|client", NULL, SIDE_TLS_CH, "version"},
+    {"tls.version|server", NULL, SIDE_TLS_SH, "selected"},
+    {"ssl_state|client_hello", NULL, SIDE_TLS_CH, "version"},
+    {"ssl_state|server_hello", NULL, SIDE_TLS_SH, "version"},
+    /* grammars/smtp.spg and email.spg, on `smtp.mail` (the mail with its
+     * envelope; its record `transfer`, the mail's `message` as `mail`):
+     * Suricata's smtp.* buffers are the envelope's parameters as written
+     * (<a@b>), its email.* buffers the value of the mail's first header
+     * of that name (the outer mail's), email.received each Received
+     * header, email.url each URL of the text (http ones without their
+     * scheme, as Suricata stores them by default) */
+    {"smtp.helo", NULL, SIDE_SMTP, "helo"},
+    {"smtp.mail_from", NULL, SIDE_SMTP, "mail_from"},
+    {"smtp.rcpt_to", NULL, SIDE_SMTP_RCPT, "rc"},
+    {"email.from", NULL, SIDE_MAIL, "mail.headers[\"from\"]"},
+    {"email.to", NULL, SIDE_MAIL, "mail.headers[\"to\"]"},
+    {"email.cc", NULL, SIDE_MAIL, "mail.headers[\"cc\"]"},
+    {"email.subject", NULL, SIDE_MAIL, "mail.headers[\"subject\"]"},
+    {"email.date", NULL, SIDE_MAIL, "mail.headers[\"date\"]"},
+    {"email.message_id", NULL, SIDE_MAIL, "mail.headers[\"message-id\"]"},
+    {"email.x_mailer", NULL, SIDE_MAIL, "mail.headers[\"x-mailer\"]"},
+    {"email.received", NULL, SIDE_MAIL_RCVD, "rv"},
+    {"email.url", NULL, SIDE_MAIL_URL, "u"},
+    /* file.data on an smtp rule: each attachment's decoded content (the
+     * MIME parts with a file name: Suricata's files of an SMTP mail) */
+    {"file.data|smtp", NULL, SIDE_MAIL_FILE, "data"},
     /* the transform dotprefix: "." before the buffer */
     {"dns.query|dotprefix", NULL, SIDE_DNSQ, "\".\" + q.rrname"},
     {"tls.sni|dotprefix", NULL, SIDE_TLS_CH, "\".\" + sni"},
@@ -104,6 +135,14 @@ const char *imp_side_event(enum imp_side s)
     case SIDE_TLS_CERT:
     case SIDE_TLS_CERTS:
         return "tls.certificate";
+    case SIDE_SMTP:
+    case SIDE_SMTP_RCPT:
+    case SIDE_MAIL:
+    case SIDE_MAIL_RCVD:
+    case SIDE_MAIL_URL:
+        return "smtp.mail";
+    case SIDE_MAIL_FILE:
+        return "email.attachment";
     default:
         return NULL;
     }
@@ -111,7 +150,20 @@ const char *imp_side_event(enum imp_side s)
 
 const char *imp_side_loop(enum imp_side s)
 {
-    return s == SIDE_DNSQ ? "q in queries" : s == SIDE_TLS_CERTS ? "c in chain" : NULL;
+    switch (s) {
+    case SIDE_DNSQ:
+        return "q in queries";
+    case SIDE_TLS_CERTS:
+        return "c in chain";
+    case SIDE_SMTP_RCPT:
+        return "rc in rcpt_to";
+    case SIDE_MAIL_RCVD:
+        return "rv in mail.received";
+    case SIDE_MAIL_URL:
+        return "u in mail.web_urls";
+    default:
+        return NULL;
+    }
 }
 
 bool imp_side_from_server(enum imp_side s)

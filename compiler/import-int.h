@@ -55,6 +55,13 @@ enum imp_side {
     SIDE_TLS_SH,  /* the TLS ServerHello (`tls.server_hello`) */
     SIDE_TLS_CERT, /* the server's leaf certificate (`tls.certificate`) */
     SIDE_TLS_CERTS, /* each certificate of the chain, DER (a loop) */
+    /* the mail (grammars/smtp.spg, email.spg); every side from SIDE_SMTP on */
+    SIDE_SMTP,      /* the envelope of a mail (`smtp.mail`: helo, mail_from) */
+    SIDE_SMTP_RCPT, /* each RCPT TO path of the mail's envelope (a loop) */
+    SIDE_MAIL,      /* a header of the mail (`smtp.mail`, mail.headers[...]) */
+    SIDE_MAIL_RCVD, /* each Received header of the mail (a loop) */
+    SIDE_MAIL_URL,  /* each http URL of the mail's text parts (a loop) */
+    SIDE_MAIL_FILE, /* an attachment's decoded content (`email.attachment`) */
 };
 
 /* The event of a side other than payload/HTTP, and for a loop side the
@@ -153,6 +160,8 @@ struct importer {
     enum import_dialect dialect;
     struct imp_vars vars;  /* address and port variables used */
     struct imp_vars fbits; /* flowbit names used (is_port unused) */
+    struct imp_vars once;  /* flow variables once_G_S: the SMTP transaction (txn + 1)
+                            * rule G:S last matched on (file.data on SMTP) */
     struct imp_class *classes;
     unsigned nclasses;
     struct imp_thr_entry *thr;
@@ -163,7 +172,7 @@ struct importer {
     struct imp_thr_chunk *chunks; /* sessions of thresholds */
     unsigned nchunks;
     int cur_chunk[4]; /* per key kind, or -1 */
-    bool uses_http, uses_dns, uses_tls;
+    bool uses_http, uses_dns, uses_tls, uses_smtp;
     uint64_t *ids; /* (gid << 32 | sid) of the rules written: open addressing, 0 free */
     size_t nids, idcap;
     unsigned seen, translated;

@@ -276,9 +276,7 @@ int imp_add_byte(struct rule *r, const char *kw, const char *val, int buf)
 
 /* ---- conditions ---- */
 
-static int add_cond(struct rule *r, int buf, const char *kw, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int add_cond(struct rule *r, int buf, const char *kw, const char *fmt, ...)
+int imp_add_cond(struct rule *r, int buf, const char *kw, const char *fmt, ...)
 {
     if (r->nconds == MAX_CONDS)
         return imp_skip(r, kw, "too many conditions");
@@ -312,14 +310,14 @@ int imp_size_cond(struct rule *r, int buf, const char *kw, const char *val, cons
         *incl = '\0';
         if (!imp_parse_long(v, &a) || !imp_parse_long(incl + 3, &b) || a < 0 || b < a)
             return imp_skip(r, kw, "bad range");
-        return add_cond(r, buf, kw, "%s >= %ld && %s <= %ld", len, a, len, b);
+        return imp_add_cond(r, buf, kw, "%s >= %ld && %s <= %ld", len, a, len, b);
     }
     char *range = strstr(v, "<>");
     if (range) {
         *range = '\0';
         if (!imp_parse_long(v, &a) || !imp_parse_long(range + 2, &b) || a < 0 || b <= a)
             return imp_skip(r, kw, "bad range");
-        return add_cond(r, buf, kw, "%s > %ld && %s < %ld", len, a, len, b);
+        return imp_add_cond(r, buf, kw, "%s > %ld && %s < %ld", len, a, len, b);
     }
     const char *op = "==";
     char *p = v;
@@ -333,7 +331,7 @@ int imp_size_cond(struct rule *r, int buf, const char *kw, const char *val, cons
     }
     if (!imp_parse_long(p, &a) || a < 0)
         return imp_skip(r, kw, "bad value");
-    return add_cond(r, buf, kw, "%s %s %ld", len, op, a);
+    return imp_add_cond(r, buf, kw, "%s %s %ld", len, op, a);
 }
 
 /* pcre:"/re/flags" -> "@ ~ /re/flags" on its buffer. */
@@ -569,6 +567,6 @@ int imp_add_flags(struct rule *r, const char *val)
     if (!n)
         return imp_skip(r, "flags", "no flag to test");
     if (mod == '!')
-        return add_cond(r, IMP_BUF_PAYLOAD, "flags", "proto == 6 && !(%s)", t);
-    return add_cond(r, IMP_BUF_PAYLOAD, "flags", "proto == 6 && (%s)", t);
+        return imp_add_cond(r, IMP_BUF_PAYLOAD, "flags", "proto == 6 && !(%s)", t);
+    return imp_add_cond(r, IMP_BUF_PAYLOAD, "flags", "proto == 6 && (%s)", t);
 }

@@ -266,8 +266,8 @@ int imp_read_options(struct importer *im, const struct imp_rule *pr, struct rule
             rc = imp_add_isdataat(r, o->val, cur);
         } else if (strcmp(n, "byte_test") == 0 || strcmp(n, "byte_jump") == 0) {
             rc = imp_add_byte(r, n, o->val, cur);
-        } else if ((b = imp_buf_find(n, false)) >= 0 && !o->val) {
-            cur = b; /* sticky buffer */
+        } else if ((b = imp_buf_find(n, false)) >= 0 && !o->val && !strchr(n, '|')) {
+            cur = b; /* sticky buffer (a '|' names a transform or a condition) */
         } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val && im->dialect == IMPORT_SNORT3) {
             cur = b; /* Snort 3: http_uri etc. are sticky buffers */
         } else if ((b = imp_buf_find(n, true)) >= 0 && !o->val) {
@@ -301,6 +301,13 @@ int imp_read_options(struct importer *im, const struct imp_rule *pr, struct rule
                                "StringLength(@)");
         } else if (strcmp(n, "dsize") == 0) {
             rc = imp_size_cond(r, IMP_BUF_PAYLOAD, n, o->val, "payload_len");
+        } else if ((strcmp(n, "tls.version") == 0 || strcmp(n, "ssl_version") == 0) &&
+                   im->dialect == IMPORT_SURICATA) {
+            rc = imp_add_tls_version(r, n, o->val);
+        } else if (strcmp(n, "ssl_state") == 0 && im->dialect == IMPORT_SURICATA) {
+            rc = imp_add_ssl_state(r, o->val);
+        } else if (strcmp(n, "app-layer-protocol") == 0) {
+            rc = imp_add_app_proto(r, o->val);
         } else if (strcmp(n, "flags") == 0) {
             rc = imp_add_flags(r, o->val);
         } else if (strcmp(n, "flow") == 0) {

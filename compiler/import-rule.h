@@ -65,6 +65,7 @@ struct rule {
     unsigned nconds;
     bool to_server, to_client, noalert;
     bool tls_summary; /* written on tls.handshake: imp_tls_summary_expr() */
+    char alproto[96]; /* app-layer-protocol's test of flow.app_proto, or "" */
     struct fbit_op fb[16];
     unsigned nfb;
     struct imp_thr thr;
@@ -87,6 +88,16 @@ int imp_add_byte(struct rule *r, const char *kw, const char *val, int buf);
 int imp_size_cond(struct rule *r, int buf, const char *kw, const char *val, const char *len);
 int imp_add_pcre(struct rule *r, const char *val, int cur);
 int imp_add_flags(struct rule *r, const char *val);
+/* A condition on buffer buf: fmt's text, "@" standing for the buffer's
+ * expression; 0, or -1 after imp_skip(). */
+int imp_add_cond(struct rule *r, int buf, const char *kw, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* import-proto.c: tls.version, ssl_version, ssl_state (Suricata's), and
+ * app-layer-protocol; 0, or -1 after imp_skip(). */
+int imp_add_tls_version(struct rule *r, const char *kw, const char *val);
+int imp_add_ssl_state(struct rule *r, const char *val);
+int imp_add_app_proto(struct rule *r, const char *val);
 
 /* import-opts.c: every option of pr into r. */
 int imp_read_options(struct importer *im, const struct imp_rule *pr, struct rule *r);

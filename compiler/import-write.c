@@ -341,19 +341,101 @@ static const char *app_event(struct rule *r, unsigned sides, const char **loop, 
         imp_skip(r, "tls.certs", "with buffers of another TLS message");
         return NULL;
     }
+    /* the summary has the version as text and no hello of its own */
+    for (unsigned i = 0; i < r->nconds; i++) {
+        const char *n = imp_bufs[r->conds[i].buf].name;
+        if (strncmp(n, "tls.version|", 12) == 0 || strncmp(n, "ssl_state|", 10) == 0) {
+            imp_skip(r, n[0] == 's' ? "ssl_state" : "tls.version",
+                     "with buffers of another TLS message");
+            return NULL;
+        }
+    }
     r->tls_summary = true;
     *server = true;
     return "tls.handshake";
 }
 
+/* The event a rule on the mail runs on (NULL after imp_skip()):
+ * smtp.mail for the envelope and the headers, email.attachment for
+ * file.data; *loop for a multi-valued buffer (the rule matches if one
+ * value does, and alerts once). */
+static const char *mail_event(struct rule *r, unsigned sides, const char **loop)
+{
+    *loop = NULL;
+    if (sides & 1u << SIDE_MAIL_FILE) {
+        if (sides != 1u << SIDE_MAIL_FILE) {
+            imp_skip(r, "file.data", "on SMTP together with smtp.* or email.* buffers");
+            return NULL;
+        }
+        return imp_side_event(SIDE_MAIL_FILE);
+    }
+    for (int s = SIDE_SMTP; s <= SIDE_MAIL_URL; s++) {
+        const char *l = imp_side_loop((enum imp_side)s);
+        if (!(sides & 1u << s) || !l)
+            continue;
+        if (*loop) {
+            imp_skip(r, "content", "two multi-valued SMTP/mail buffers in one rule");
+            return NULL;
+        }
+        *loop = l;
+    }
+    return imp_side_event(SIDE_SMTP);
+}
+
+/* Buffers whose meaning depends on the rule as a whole: file.data on an
+ * smtp rule is each attachment's content; tls.version and ssl_version
+ * test the version of the side the rule's direction (else its other TLS
+ * buffers) names. 0, or -1 after imp_skip(). */
+static int resolve_buffers(struct rule *r, const char *proto)
+{
+    int fd = imp_buf_find("file.data", false), mfd = imp_buf_find("file.data|smtp", false);
+    int vc = imp_buf_find("tls.version|client", false);
+    int vs = imp_buf_find("tls.version|server", false);
+    bool smtp = strcmp(proto, "smtp") == 0, version = false, ch = false, sh = false;
+    for (unsigned i = 0; i < r->nitems + r->nconds; i++) {
+        int *b = i < r->nitems ? &r->items[i].buf : &r->conds[i - r->nitems].buf;
+        if (smtp && *b == fd)
+            *b = mfd;
+        if (*b == vc)
+            version = true;
+        else if (*b > IMP_BUF_PAYLOAD && imp_bufs[*b].side >= SIDE_TLS_CH &&
+                 imp_bufs[*b].side <= SIDE_TLS_CERTS) {
+            ch |= imp_bufs[*b].side == SIDE_TLS_CH;
+            sh |= imp_bufs[*b].side != SIDE_TLS_CH;
+        }
+    }
+    if (!version)
+        return 0;
+    bool server;
+    if (r->to_client || r->to_server)
+        server = r->to_client;
+    else if (ch != sh)
+        server = sh;
+    else
+        return imp_skip(r, "tls.version",
+                        ch ? "with buffers of both sides"
+                           : "without a direction (Suricata tests each side's own version)");
+    for (unsigned i = 0; server && i < r->nconds; i++)
+        if (r->conds[i].buf == vc)
+            r->conds[i].buf = vs;
+    return 0;
+}
+
 int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *r, FILE *out)
 {
+    /* Suricata 7's http1 is HTTP/1, the only HTTP spu parses */
+    const char *proto = strcmp(pr->proto, "http1") == 0 ? "http" : pr->proto;
+    if (resolve_buffers(r, proto))
+        return -1;
     bool http = false, resp = r->to_client, payload = false;
-    unsigned app = 0; /* the DNS/TLS sides used, bit per side */
+    unsigned app = 0;  /* the DNS/TLS sides used, bit per side */
+    unsigned mail = 0; /* the SMTP/mail sides used */
     for (unsigned i = 0; i < r->nitems + r->nconds; i++) {
         int b = i < r->nitems ? r->items[i].buf : r->conds[i - r->nitems].buf;
         if (b == IMP_BUF_PAYLOAD)
             payload = true;
+        else if (imp_bufs[b].side >= SIDE_SMTP)
+            mail |= 1u << imp_bufs[b].side;
         else if (imp_bufs[b].side >= SIDE_DNSQ)
             app |= 1u << imp_bufs[b].side;
         else {
@@ -369,6 +451,10 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         return imp_skip(r, "content", "payload content together with DNS/TLS buffers");
     if (app && http)
         return imp_skip(r, "content", "HTTP buffers together with DNS/TLS buffers");
+    if (mail && payload)
+        return imp_skip(r, "content", "payload content together with SMTP/mail buffers");
+    if (mail && (http || app))
+        return imp_skip(r, "content", "SMTP/mail buffers together with another protocol's");
     const char *app_ev = NULL, *loop = NULL;
     if (app) {
         bool server = false;
@@ -389,8 +475,6 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
                 return imp_skip(r, "flow", "to_server with response buffers");
         }
     }
-    /* Suricata 7's http1 is HTTP/1, the only HTTP spu parses */
-    const char *proto = strcmp(pr->proto, "http1") == 0 ? "http" : pr->proto;
     static const char *const known[] = {"tcp",  "udp", "ip",  "icmp",    "http",      "smtp",
                                         "dns", "tls", "tcp-pkt", "tcp-stream", NULL};
     bool ok = false;
@@ -401,21 +485,37 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
     if (http && strcmp(proto, "udp") == 0)
         return imp_skip(r, "protocol", "HTTP buffers on udp");
     if (http && strcmp(proto, "smtp") == 0)
-        return imp_skip(r, "file.data", "on SMTP: the mail grammar's fields are not mapped yet");
+        return imp_skip(r, "protocol", "HTTP buffers on an smtp rule");
     if ((http || app) && (strcmp(proto, "dns") == 0 || strcmp(proto, "tls") == 0) &&
         !(app_ev && strncmp(app_ev, proto, 3) == 0))
         return imp_skip(r, "protocol", "buffers of another protocol than the rule's");
     if (app_ev && (strcmp(proto, "http") == 0 || strcmp(proto, "smtp") == 0 ||
                    strcmp(proto, "icmp") == 0 || (strcmp(proto, "udp") == 0 && app_ev[0] == 't')))
         return imp_skip(r, "protocol", "buffers of another protocol than the rule's");
-    bool packet = !http && !app;
+    const char *mail_ev = NULL;
+    if (mail) {
+        /* the mail comes from the client, on an smtp connection */
+        if (strcmp(proto, "smtp") && strcmp(proto, "tcp") && strcmp(proto, "ip"))
+            return imp_skip(r, "protocol", "buffers of another protocol than the rule's");
+        if (r->to_client)
+            return imp_skip(r, "flow", "to_client with buffers the client sends");
+        if (!(mail_ev = mail_event(r, mail, &loop)))
+            return -1;
+        resp = false;
+    }
+    bool packet = !http && !app && !mail;
     if (check_items(r))
         return -1;
     im->uses_http |= http;
     im->uses_dns |= app_ev && app_ev[0] == 'd';
     im->uses_tls |= app_ev && app_ev[0] == 't';
+    im->uses_smtp |= mail != 0;
 
-    const char *event = packet ? "packet" : app_ev ? app_ev : resp ? "http.response" : "http.request";
+    const char *event = packet    ? "packet"
+                        : app_ev  ? app_ev
+                        : mail_ev ? mail_ev
+                        : resp    ? "http.response"
+                                  : "http.request";
     fprintf(out, "rule gid %ld sid %ld rev %ld", r->gid ? r->gid : 1, r->sid, r->rev ? r->rev : 1);
     fputs("\n     msg ", out);
     put_quoted(out, r->msg);
@@ -490,10 +590,20 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
         if (r->to_client)
             term(c, &nt), fputs("src_ip == flow.dst_ip && src_port == flow.dst_port", c);
     }
+    if (r->alproto[0])
+        term(c, &nt), fputs(r->alproto, c);
     rc = write_header_terms(im, c, pr, r, packet, resp, &nt);
     for (unsigned i = 0; rc == 0 && i < r->nfb; i++) {
         if (r->fb[i].op == 'i' || r->fb[i].op == 'n')
             write_fbit_test(c, &r->fb[i], &nt);
+    }
+    /* file.data on SMTP: Suricata matches a rule once per transaction,
+     * spu raises an event per attachment */
+    char once[64] = "";
+    if (mail_ev && strcmp(mail_ev, "email.attachment") == 0) {
+        snprintf(once, sizeof(once), "once_%ld_%ld", r->gid ? r->gid : 1, r->sid);
+        term(c, &nt);
+        fprintf(c, "(flow.%s == null || flow.%s != transfer.txn + 1)", once, once);
     }
     if (rc == 0)
         rc = write_buffers(c, r, resp, &nt);
@@ -513,6 +623,11 @@ int imp_write_rule(struct importer *im, const struct imp_rule *pr, struct rule *
     free(cond);
 
     /* the actions */
+    if (once[0]) {
+        if (imp_vars_add(&im->once, once, false))
+            return imp_skip(r, "rule", "out of memory");
+        fprintf(out, "%sflow.%s = transfer.txn + 1;\n", ind, once);
+    }
     for (unsigned i = 0; i < r->nfb; i++) {
         const struct fbit_op *f = &r->fb[i];
         if (f->op == 'i' || f->op == 'n')

@@ -53,6 +53,7 @@ void importer_free(struct importer *im)
     free(im->chunks);
     imp_vars_free(&im->vars);
     imp_vars_free(&im->fbits);
+    imp_vars_free(&im->once);
     for (unsigned i = 0; i < im->nclasses; i++)
         free(im->classes[i].name);
     free(im->classes);
@@ -254,6 +255,8 @@ int importer_write(struct importer *im, FILE *out)
         fputs("import dns;\n", out);
     if (im->uses_tls)
         fputs("import tls;\n", out);
+    if (im->uses_smtp)
+        fputs("import smtp;\nimport email;\n", out);
     if (im->vars.n) {
         fputs("\n// Rule variables, read when the bundle is loaded (vars/NAME holds the\n"
               "// variable's values, vars/NAME_except what it excludes; one per line).\n",
@@ -262,13 +265,17 @@ int importer_write(struct importer *im, FILE *out)
             fprintf(out, "list %s from \"vars/%s\";\nlist %s_except from \"vars/%s_except\";\n",
                     im->vars.names[i], im->vars.names[i], im->vars.names[i], im->vars.names[i]);
     }
-    if (im->fbits.n) {
-        fputs("\n// flowbits: 1 when set\nflow {\n", out);
+    if (im->fbits.n || im->once.n) {
+        fputs("\n// flowbits: 1 when set; once_G_S: the SMTP transaction + 1 whose\n"
+              "// attachment rule G:S matched (one alert per mail, as Suricata's)\nflow {\n",
+              out);
         for (unsigned i = 0; i < im->fbits.n; i++) {
             fputs("    int fb_", out);
             imp_put_flowbit(out, im->fbits.names[i]);
             fputs(";\n", out);
         }
+        for (unsigned i = 0; i < im->once.n; i++)
+            fprintf(out, "    int %s;\n", im->once.names[i]);
         fputs("}\n", out);
     }
     if (im->nchunks) {

@@ -26,6 +26,7 @@ struct app_event {
     uint64_t tx_id;                  /* transaction of the message, from 0 per flow */
     int dir;                         /* STREAM_TOSERVER or STREAM_TOCLIENT */
     int64_t ts_ns;                   /* time of the packet that completed it */
+    uint64_t pcap_cnt;               /* that packet's number (0: none, the flow's end) */
 };
 
 struct app_sink {

@@ -414,6 +414,7 @@ static void hook_event(void *ctx, uint32_t event, const struct spu_record *rec, 
         .tx_id = tx_id,
         .dir = (dir == SPU_DIR_CLIENT ? STREAM_TOSERVER : STREAM_TOCLIENT) ^ af->swap,
         .ts_ns = af->ts_ns,
+        .pcap_cnt = a->pcap_cnt,
     };
     a->sink.event(a->sink.ctx, &ev);
 }

@@ -91,7 +91,7 @@ static json_t *begin(struct detect_worker *w, const char *type)
     }
     char proto[64];
     const char *app_proto = detect_app_proto(w, proto, sizeof(proto)) ? proto : NULL;
-    json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->p ? c->p->pcap_cnt : 0,
+    json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->pcap_cnt,
                             w->in_iface, epp, app_proto, c->tx_id);
     if (rec && c->mon) {
         /* monitor.counts: no packet; the source and the sensor's count */

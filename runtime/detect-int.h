@@ -215,6 +215,7 @@ struct detect_event {
     const struct decoded *d;
     struct flow *f;
     int64_t ts_ns;
+    uint64_t pcap_cnt; /* app events: the packet that completed it (p is NULL), or 0 */
     int64_t tx_id; /* -1: none */
     int dir;       /* app events: STREAM_TO*, else -1 */
     const struct detect_bundle *db;

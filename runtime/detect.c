@@ -367,6 +367,7 @@ static void event_begin(struct detect_worker *w, const struct pkt *p, const stru
     c->d = d;
     c->f = f;
     c->ts_ns = ts_ns;
+    c->pcap_cnt = p ? p->pcap_cnt : 0;
     c->mon = NULL;
     c->spam = NULL;
     c->app = false;
@@ -620,6 +621,7 @@ static void on_app_event(void *ctx, const struct app_event *ev)
     if (any) {
         event_begin(w, NULL, NULL, ev->flow, ev->ts_ns);
         w->cur.tx_id = (int64_t)ev->tx_id;
+        w->cur.pcap_cnt = ev->pcap_cnt;
         w->cur.dir = ev->dir;
         w->cur.app = true;
         w->cur.src = ev->bundle;

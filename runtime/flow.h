@@ -50,6 +50,8 @@ enum {
     SD_FIN = 1u << 1,      /* a FIN was seen at fin_seq */
     SD_CLOSED = 1u << 2,   /* close() was delivered */
     SD_GAP = 1u << 3,      /* at least one gap was reported */
+    SD_ACK_HOLE = 1u << 4, /* an ACK covered bytes not seen yet: a gap if the
+                            * next ACK still does (reasm_ack) */
 };
 
 /* Reassembly state of one direction. Held out-of-order bytes are copies. */

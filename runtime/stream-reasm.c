@@ -65,6 +65,7 @@ static void deliver(struct stream_ctx *c, struct flow *f, int dir, const uint8_t
     if (!n)
         return;
     f->sd[dir].next_seq += n;
+    f->sd[dir].flags &= (uint8_t)~SD_ACK_HOLE;
     if (c->cons && c->cons->data)
         c->cons->data(c->cons->ctx, f, dir, p, n, ts);
 }
@@ -283,8 +284,21 @@ void reasm_ack(struct stream_ctx *c, struct flow *f, int dir, uint32_t ack, int6
     uint32_t limit = ack;
     if ((sd->flags & SD_FIN) && SEQ_GT(limit, sd->fin_seq))
         limit = sd->fin_seq;
-    if (!SEQ_GT(limit, sd->next_seq) || limit - sd->next_seq > MAX_ACK_GAP)
+    if (!SEQ_GT(limit, sd->next_seq) || limit - sd->next_seq > MAX_ACK_GAP) {
+        sd->flags &= (uint8_t)~SD_ACK_HOLE;
         return;
+    }
+    /* The peer acknowledged bytes we have not seen. A capture may record
+     * the ACK just before the segment it acknowledges (two capture queues,
+     * or the two directions stamped by different CPUs: suricata-verify's
+     * issue-4220-01-ids has the server's ACK 6 us before the client's
+     * data): that is a hole only if the next ACK still finds it open, with
+     * no byte delivered in between. */
+    if (!(sd->flags & SD_ACK_HOLE)) {
+        sd->flags |= SD_ACK_HOLE;
+        return;
+    }
+    sd->flags &= (uint8_t)~SD_ACK_HOLE;
     uint32_t target = sd->ooo && SEQ_LT(sd->ooo->seq, limit) ? sd->ooo->seq : limit;
     gap(c, f, dir, target - sd->next_seq, ts);
     drain(c, f, dir, ts);

@@ -83,7 +83,10 @@ void reasm_start(struct flow *f, int dir, uint32_t next_seq);
 /* Segment bytes p[0..n) at `seq`. */
 void reasm_data(struct stream_ctx *c, struct flow *f, int dir, uint32_t seq, const uint8_t *p,
                 uint32_t n, int64_t ts_ns);
-/* The peer acknowledged direction `dir` up to `ack`. */
+/* The peer acknowledged direction `dir` up to `ack`. Bytes acknowledged
+ * but not seen are a gap (reported to the consumer, held bytes after them
+ * delivered) when the next ACK still finds them missing with nothing
+ * delivered in between: one ACK may be captured before its data. */
 void reasm_ack(struct stream_ctx *c, struct flow *f, int dir, uint32_t ack, int64_t ts_ns);
 /* A FIN of direction `dir` sits at fin_seq (after its data). */
 void reasm_fin(struct stream_ctx *c, struct flow *f, int dir, uint32_t fin_seq, int64_t ts_ns);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- check ---- */
@@ -69,6 +70,7 @@ static void make_view(struct spu_dfa *d, const struct spu_bdfa *h, const uint32_
     d->trans = data + h->trans;
     d->accept = data + h->accept;
     d->decide = data + h->decide;
+    d->runs = NULL;
 }
 
 int spu_dfa_check(const struct spu_bdfa *h, const uint32_t *data, size_t nwords,
@@ -139,6 +141,32 @@ int spu_dfa_from_bundle(struct spu_dfa *d, const struct spu_bdfa *h, const uint3
     return SPU_OK;
 }
 
+struct spu_dfa_run *spu_dfa_runs_new(const struct spu_dfa *d)
+{
+    struct spu_dfa_run *r = malloc((d->nstates ? d->nstates : 1) * sizeof(*r));
+    if (!r)
+        return NULL;
+    for (uint32_t st = 0; st < d->nstates; st++) {
+        const uint32_t *row = d->trans + (size_t)st * d->nclasses;
+        struct spu_dfa_run x = {.nexit = 0};
+        for (unsigned b = 0; st != 0 && b < 256 && x.nexit != SPU_DFA_NORUN; b++) {
+            if (row[d->classmap[b]] == st)
+                continue;
+            if (x.nexit == 3)
+                x.nexit = SPU_DFA_NORUN;
+            else
+                x.exit[x.nexit++] = (uint8_t)b;
+        }
+        r[st] = st == 0 ? (struct spu_dfa_run){.nexit = SPU_DFA_NORUN} : x;
+    }
+    return r;
+}
+
+void spu_dfa_runs_free(struct spu_dfa_run *r)
+{
+    free(r);
+}
+
 /* ---- scans ---- */
 
 void spu_dfa_scan_init(struct spu_dfa_scan *s, const struct spu_dfa *d)
@@ -171,8 +199,23 @@ static bool row_dead(const struct spu_dfa *d, uint32_t st)
     return true;
 }
 
+/* A run shorter than this is stepped: memchr costs more than it saves. */
+#define RUN_MIN 16
+
+/* The first index in [i, n) whose byte leaves run state r, else n. */
+static size_t run_end(const struct spu_dfa_run *r, const uint8_t *p, size_t i, size_t n)
+{
+    for (unsigned k = 0; k < r->nexit && i < n; k++) {
+        const uint8_t *hit = memchr(p + i, r->exit[k], n - i);
+        if (hit)
+            n = (size_t)(hit - p);
+    }
+    return n;
+}
+
 /* The longest-match loop, forward or backward (`rev` is a constant at each
- * call site, so each direction compiles to its own tight loop). */
+ * call site, so each direction compiles to its own tight loop). Forward,
+ * a run state (d->runs) is crossed in one step. */
 static inline int longest_run(const struct spu_dfa *d, struct spu_dfa_scan *s,
                               const uint8_t *p, size_t n, bool rev)
 {
@@ -183,21 +226,44 @@ static inline int longest_run(const struct spu_dfa *d, struct spu_dfa_scan *s,
         return spu_dfa_finish(d, s);
     const uint8_t *cm = d->classmap;
     const uint32_t *tr = d->trans, *acc = d->accept;
+    const struct spu_dfa_run *runs = rev ? NULL : d->runs;
     size_t nc = d->nclasses;
-    for (size_t i = 0; i < n; i++) {
-        st = tr[st * nc + cm[rev ? p[n - 1 - i] : p[i]]];
-        if (st == 0) {
+    uint64_t base = s->consumed, len = s->len;
+    uint32_t label = s->label;
+    size_t i = 0;
+    /* resuming inside a run: p[0..i) stay in st (its accept, if any, was
+     * recorded when the scan entered it) */
+    if (runs && runs[st].nexit != SPU_DFA_NORUN && n >= RUN_MIN) {
+        i = run_end(&runs[st], p, 0, n);
+        if (i && acc[st] != SPU_NONE)
+            len = base + i;
+    }
+    for (; i < n; i++) {
+        uint32_t nx = tr[st * nc + cm[rev ? p[n - 1 - i] : p[i]]];
+        if (nx == 0) {
             s->state = 0;
-            s->consumed += i + 1;
+            s->consumed = base + i + 1;
+            s->label = label;
+            s->len = len;
             return spu_dfa_finish(d, s);
         }
-        if (acc[st] != SPU_NONE) {
-            s->label = acc[st];
-            s->len = s->consumed + i + 1;
+        if (acc[nx] != SPU_NONE) {
+            label = acc[nx];
+            len = base + i + 1;
         }
+        if (runs && nx != st && runs[nx].nexit != SPU_DFA_NORUN && n - i > RUN_MIN) {
+            /* p[i] entered a run: p[i+1..e) stay in it */
+            size_t e = run_end(&runs[nx], p, i + 1, n);
+            if (acc[nx] != SPU_NONE)
+                len = base + e;
+            i = e - 1;
+        }
+        st = nx;
     }
     s->state = st;
-    s->consumed += n;
+    s->consumed = base + n;
+    s->label = label;
+    s->len = len;
     if (row_dead(d, st))
         return spu_dfa_finish(d, s);
     return SPU_NEED_MORE;
@@ -312,6 +378,57 @@ int spu_dfa_search(const struct spu_dfa *d, struct spu_dfa_scan *s, const uint8_
     }
     s->state = st;
     s->consumed += n;
+    return SPU_NEED_MORE;
+}
+
+int spu_dfa_search_idle(const struct spu_dfa *d, struct spu_dfa_scan *s, const uint8_t *p,
+                        size_t n, uint64_t *idle)
+{
+    if (s->done)
+        return SPU_DONE;
+    if (n == 0)
+        return spu_dfa_search(d, s, p, 0);
+    uint32_t st = s->state;
+    const uint32_t start = d->start;
+    const uint8_t *cm = d->classmap;
+    const uint32_t *tr = d->trans, *acc = d->accept;
+    const struct spu_dfa_run *run = d->runs && d->runs[start].nexit != SPU_DFA_NORUN
+                                        ? &d->runs[start] : NULL;
+    size_t nc = d->nclasses;
+    uint64_t base = s->consumed;
+    if (st == start)
+        *idle = base;
+    if (acc[st] != SPU_NONE || st == 0)
+        return spu_dfa_search(d, s, p, 0); /* the checks before any byte */
+    for (size_t i = 0; i < n; i++) {
+        if (st == start) {
+            if (run && n - i >= RUN_MIN) {
+                /* the bytes before the next exit keep the start state */
+                size_t e = run_end(run, p, i, n);
+                if (e == n) {
+                    *idle = base + n - 1;
+                    break;
+                }
+                i = e;
+            }
+            *idle = base + i;
+        }
+        st = tr[st * nc + cm[p[i]]];
+        if (acc[st] != SPU_NONE) {
+            s->state = st;
+            s->consumed = base + i + 1;
+            s->label = acc[st];
+            s->len = s->consumed;
+            return spu_dfa_finish(d, s);
+        }
+        if (st == 0) {
+            s->state = 0;
+            s->consumed = base + i + 1;
+            return spu_dfa_finish(d, s);
+        }
+    }
+    s->state = st;
+    s->consumed = base + n;
     return SPU_NEED_MORE;
 }
 

@@ -22,7 +22,8 @@
  * further calls change nothing and return SPU_DONE again; scan a new token
  * with spu_dfa_scan_init(). Positions are counted from the scan's start
  * (spu_dfa_scan_init), across all chunks. The scan loops do not allocate
- * and cost a class lookup and a transition load per byte.
+ * and cost a class lookup and a transition load per byte, except across
+ * the runs of a view that has its run table (spu_dfa_runs_new): memchr.
  *
  * Thread use: views are immutable and shared by every worker; a scan
  * belongs to one thread.
@@ -47,7 +48,28 @@ struct spu_dfa {
     const uint32_t *trans;    /* nstates * nclasses */
     const uint32_t *accept;   /* nstates */
     const uint32_t *decide;   /* nstates */
+    const struct spu_dfa_run *runs; /* NULL, or nstates entries (spu_dfa_runs_new):
+                                     * views start without */
 };
+
+/* A run state: one that every byte but at most three (its exits) leads
+ * back to itself, as the state after the first byte of the tokens
+ * [^\r\n]* or [^<]+ (header values, HTML text). spu_dfa_longest crosses
+ * a run with memchr over the exits instead of stepping byte by byte (same
+ * results: the bytes crossed are exactly those the table would keep in
+ * that state). nexit is
+ * SPU_DFA_NORUN for any other state, 0 for a state no byte leaves. */
+#define SPU_DFA_NORUN 0xffu
+struct spu_dfa_run {
+    uint8_t nexit;
+    uint8_t exit[3];
+};
+
+/* The run table of d (nstates entries; the dead state is no run), for
+ * d->runs; free it with spu_dfa_runs_free after the last scan that uses
+ * it. NULL when memory ran out (scans then step every byte). */
+struct spu_dfa_run *spu_dfa_runs_new(const struct spu_dfa *d);
+void spu_dfa_runs_free(struct spu_dfa_run *r);
 
 /* Validate raw DFA data from an untrusted bundle: `h` is the DFA's
  * descriptor, `data` the DFADATA section as `nwords` uint32 words. Checks,
@@ -156,6 +178,17 @@ int spu_dfa_predict_sure(const struct spu_dfa *d, struct spu_dfa_scan *s, const 
  * and nothing needs holding. */
 int spu_dfa_search(const struct spu_dfa *d, struct spu_dfa_scan *s, const uint8_t *p,
                    size_t n);
+
+/* spu_dfa_search over p[0..n), which also tells where the search last
+ * stood in the start state: *idle gets the scan position (counted as
+ * `consumed`) of the last byte this call stepped from the start state, or
+ * the position of the call's start when the scan is there and finishes
+ * before any byte; unchanged otherwise. The bytes before *idle may be
+ * dropped (see spu_dfa_search). Same results as spu_dfa_search called on
+ * each byte in turn, checking the state before each call. A run start
+ * state (d->runs) is crossed with memchr. */
+int spu_dfa_search_idle(const struct spu_dfa *d, struct spu_dfa_scan *s, const uint8_t *p,
+                        size_t n, uint64_t *idle);
 
 /* The input ended (stream end, or the bytes available to a backward scan
  * ran out): the result so far is final. choice = label (for a search that

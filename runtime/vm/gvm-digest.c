@@ -17,19 +17,37 @@ struct gdigest {
     uint64_t size;
 };
 
-static const EVP_MD *md_of(int i)
+static const EVP_MD *md_of(const struct spu_gvm *g, int i)
 {
+    if (g->dalg[i])
+        return g->dalg[i];
     return i == 0 ? EVP_md5() : i == 1 ? EVP_sha1() : EVP_sha256();
 }
 
-struct gdigest *gvm_digest_new(void)
+void gvm_digest_algs_fetch(struct spu_gvm *g)
+{
+    static const char *const names[3] = {"MD5", "SHA1", "SHA256"};
+    for (int i = 0; i < 3; i++)
+        if (!g->dalg[i])
+            g->dalg[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
+void gvm_digest_algs_free(struct spu_gvm *g)
+{
+    for (int i = 0; i < 3; i++) {
+        EVP_MD_free(g->dalg[i]);
+        g->dalg[i] = NULL;
+    }
+}
+
+struct gdigest *gvm_digest_new(struct spu_gvm *g)
 {
     struct gdigest *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
     for (int i = 0; i < 3; i++) {
         d->md[i] = EVP_MD_CTX_new();
-        if (!d->md[i] || EVP_DigestInit_ex(d->md[i], md_of(i), NULL) != 1) {
+        if (!d->md[i] || EVP_DigestInit_ex(d->md[i], md_of(g, i), NULL) != 1) {
             gvm_digest_free(d);
             return NULL;
         }

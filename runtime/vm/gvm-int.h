@@ -160,7 +160,13 @@ struct gsink {
 
 /* gvm-digest.c: the streaming digest of a `digest` capture. */
 struct gdigest;
-struct gdigest *gvm_digest_new(void);
+struct gdigest *gvm_digest_new(struct spu_gvm *g);
+/* md5, sha1 and sha256 fetched once for g's digests (OpenSSL 3 looks the
+ * implementation up again at every init when given EVP_md5() and the
+ * like: about 8,000 instructions a body); one left NULL (fetch refused)
+ * falls back to that. */
+void gvm_digest_algs_fetch(struct spu_gvm *g);
+void gvm_digest_algs_free(struct spu_gvm *g);
 void gvm_digest_free(struct gdigest *d);
 int gvm_digest_add(struct gdigest *d, const uint8_t *p, size_t n);
 int gvm_digest_end(struct gdigest *d, struct spu_digest *out);
@@ -247,7 +253,8 @@ struct gcache {
     struct gcache *next;
     struct spu_bundle *b; /* one reference */
     uint32_t users;
-    struct spu_dfa *dfa;
+    struct spu_dfa *dfa;  /* views with their run tables (owned) */
+    uint32_t ndfa;        /* entries of dfa made so far */
 };
 
 /* A record that received views of a context's chunk during this feed. */
@@ -293,6 +300,7 @@ struct spu_gvm {
     struct spu_arena *pool[GVM_POOL];
     uint32_t npool;
     struct gcache *caches;
+    struct evp_md_st *dalg[3]; /* gvm_digest_algs_fetch */
     struct spu_gvm_stats st;
     char name[256];
 };

@@ -164,12 +164,12 @@ int gvm_resync(struct gctx *c)
             return GOP_MORE;
         }
         if (at_mode) {
-            rc = SPU_NEED_MORE;
-            for (size_t i = 0; i < n && rc != SPU_DONE; i++) {
-                if (c->rs.state == d->start)
-                    c->pos = at + i; /* no match in progress: drop what came before */
-                rc = spu_dfa_search(d, &c->rs, p + i, 1);
-            }
+            /* where the search last stood in its start state, no match in
+             * progress: what came before it can go */
+            uint64_t idle = GVM_NOWHERE;
+            rc = spu_dfa_search_idle(d, &c->rs, p, n, &idle);
+            if (idle != GVM_NOWHERE)
+                c->pos = c->rs_start + idle;
         } else {
             rc = spu_dfa_search(d, &c->rs, p, n);
         }

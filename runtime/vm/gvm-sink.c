@@ -227,7 +227,7 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
         }
         s->nflt++;
     }
-    if ((bs->flags & SPU_SINKF_DIGEST) && !(s->digest = gvm_digest_new()))
+    if ((bs->flags & SPU_SINKF_DIGEST) && !(s->digest = gvm_digest_new(c->conn->g)))
         gvm_anomaly_s(c, "memory"); /* the content is kept without its digest */
     c->sk[c->nsk++] = s;
     if (bs->child != SPU_NONE) {

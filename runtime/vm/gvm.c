@@ -52,6 +52,7 @@ struct spu_gvm *spu_gvm_new(const struct spu_gvm_config *cfg, struct spu_error *
         goto oom;
     pcre2_set_match_limit(g->mc, g->cfg.regex_match_limit);
     pcre2_set_depth_limit(g->mc, g->cfg.regex_depth_limit);
+    gvm_digest_algs_fetch(g);
     return g;
 oom:
     spu_gvm_free(g);
@@ -61,6 +62,9 @@ oom:
 
 static void cache_free(struct gcache *k)
 {
+    if (k->dfa)
+        for (uint32_t i = 0; i < k->ndfa; i++)
+            spu_dfa_runs_free((struct spu_dfa_run *)k->dfa[i].runs);
     spu_bundle_unref(k->b);
     free(k->dfa);
     free(k);
@@ -83,6 +87,7 @@ void spu_gvm_free(struct spu_gvm *g)
     }
     pcre2_match_data_free(g->md);
     pcre2_match_context_free(g->mc);
+    gvm_digest_algs_free(g);
     free(g->pins);
     free(g);
 }
@@ -111,12 +116,16 @@ static struct gcache *cache_get(struct spu_gvm *g, struct spu_bundle *b)
         free(k);
         return NULL;
     }
-    for (uint32_t i = 0; i < v->ndfas; i++)
+    for (uint32_t i = 0; i < v->ndfas; i++) {
         if (spu_dfa_from_bundle(&k->dfa[i], &v->dfas[i], v->dfadata, v->ndfadata) != SPU_OK) {
-            free(k->dfa);
-            free(k);
+            cache_free(k);
             return NULL;
         }
+        /* crossing runs with memchr (dfa-run.h); without the table (no
+         * memory) the tokens step byte by byte, with the same results */
+        k->dfa[i].runs = spu_dfa_runs_new(&k->dfa[i]);
+        k->ndfa = i + 1;
+    }
     k->b = spu_bundle_ref(b);
     k->users = 1;
     /* drop idle entries of older bundles */

@@ -171,7 +171,7 @@ static void on_gvm_event(void *ctx, uint32_t event, const struct spu_record *rec
                          unsigned dir)
 {
     struct feed_ctx *fc = ctx;
-    struct app_event ev = {fc->f, fc->b, 0, event, rec, tx_id, (int)dir, 1796000000000000000LL};
+    struct app_event ev = {fc->f, fc->b, 0, event, rec, tx_id, (int)dir, 1796000000000000000LL, 0};
     fc->sink->event(fc->sink->ctx, &ev);
     fc->events++;
 }

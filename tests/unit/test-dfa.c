@@ -1006,6 +1006,89 @@ Test(dfa, longest_match_backs_off_to_the_last_accept)
     spu_dfa_image_free(img);
 }
 
+/* Stream s through d in chunks cut at random (chunks of up to `maxc`
+ * bytes), then finish: the longest match. */
+static struct spu_dfa_scan longest_chunked(const struct spu_dfa *d, const uint8_t *s, size_t n,
+                                           struct rng *r, unsigned maxc)
+{
+    struct spu_dfa_scan sc;
+    spu_dfa_scan_init(&sc, d);
+    size_t at = 0;
+    while (at < n) {
+        size_t k = 1 + rn(r, maxc);
+        if (k > n - at)
+            k = n - at;
+        if (spu_dfa_longest(d, &sc, s + at, k) == SPU_DONE)
+            break;
+        at += k;
+    }
+    spu_dfa_finish(d, &sc);
+    return sc;
+}
+
+Test(dfa, runs_give_the_same_longest_match_as_stepping)
+{
+    static const char *const pats[] = {
+        "[^\\r\\n]*", "[^<]+",   "a[^xyz]*b", "[^ab]*c|d[^\\n]*", "x(.*)y",
+        "[^ ]+ [^ ]+", "<[^>]*>", "[a-z]*",    "\\r?\\n",
+    };
+    static const char alpha[] = "abcdxyz<> \r\n\tHT";
+    struct rng r = {0x5eed1234u};
+    for (size_t pi = 0; pi < sizeof(pats) / sizeof(pats[0]); pi++) {
+        struct spu_dfa_image *img = build_one(pats[pi], S, SPU_DFA_ANCHORED);
+        struct spu_dfa plain, fast;
+        spu_dfa_image_view(img, &plain);
+        spu_dfa_image_view(img, &fast);
+        struct spu_dfa_run *runs = spu_dfa_runs_new(&fast);
+        cr_assert_not_null(runs);
+        fast.runs = runs;
+        cr_assert_eq(runs[0].nexit, SPU_DFA_NORUN, "the dead state is no run");
+        unsigned nrun = 0;
+        for (uint32_t st = 1; st < fast.nstates; st++) {
+            if (runs[st].nexit == SPU_DFA_NORUN)
+                continue;
+            nrun++;
+            /* every byte but the exits stays; every exit leaves */
+            for (unsigned b = 0; b < 256; b++) {
+                int is_exit = 0;
+                for (unsigned k = 0; k < runs[st].nexit; k++)
+                    is_exit |= runs[st].exit[k] == b;
+                uint32_t to = fast.trans[(size_t)st * fast.nclasses + fast.classmap[b]];
+                cr_assert_eq(to == st, !is_exit, "/%s/ state %u byte 0x%02x", pats[pi], st, b);
+            }
+        }
+        /* [^\r\n]* and [^<]+ have one each ("\r?\n" none) */
+        cr_assert(pi >= 2 || nrun == 1, "/%s/: %u run states", pats[pi], nrun);
+        cr_assert(pi != 8 || nrun == 0, "/%s/: %u run states", pats[pi], nrun);
+        uint8_t buf[600];
+        for (int t = 0; t < 300; t++) {
+            size_t n = rn(&r, sizeof(buf));
+            /* long stretches of one byte make runs; the rest is noise */
+            for (size_t i = 0; i < n;) {
+                uint8_t ch = (uint8_t)alpha[rn(&r, sizeof(alpha) - 1)];
+                size_t len = rn(&r, 4) ? 1 : 1 + rn(&r, 80);
+                for (size_t j = 0; j < len && i < n; j++)
+                    buf[i++] = rn(&r, 8) ? ch : (uint8_t)alpha[rn(&r, sizeof(alpha) - 1)];
+            }
+            /* the same cuts for both (a cut can end a scan early: see
+             * longest_is_final_without_the_next_byte_...) */
+            unsigned maxc = 1u + rn(&r, 300);
+            struct rng c1 = {rnd(&r) | 1}, c2 = c1;
+            struct spu_dfa_scan a = longest_chunked(&plain, buf, n, &c1, maxc);
+            struct spu_dfa_scan b = longest_chunked(&fast, buf, n, &c2, maxc);
+            char e[600 * 4 + 1];
+            cr_assert_eq(a.choice, b.choice, "/%s/ on \"%s\"", pats[pi], esc(buf, n, e));
+            cr_assert_eq(a.label, b.label, "/%s/ on \"%s\"", pats[pi], esc(buf, n, e));
+            if (a.choice != NONE)
+                cr_assert_eq(a.len, b.len, "/%s/ on \"%s\"", pats[pi], esc(buf, n, e));
+            cr_assert_eq(a.state, b.state, "/%s/ on \"%s\"", pats[pi], esc(buf, n, e));
+            cr_assert_eq(a.consumed, b.consumed, "/%s/ on \"%s\"", pats[pi], esc(buf, n, e));
+        }
+        spu_dfa_runs_free(runs);
+        spu_dfa_image_free(img);
+    }
+}
+
 Test(dfa, predict_decides_early_and_predict_sure_waits)
 {
     static const char *const methods[] = {"GET ", "POST ", "PUT "};
@@ -1062,6 +1145,93 @@ Test(dfa, predict_decides_early_and_predict_sure_waits)
     cr_assert_eq(spu_dfa_predict_sure(&d, &s, U8("GET "), 4), SPU_DONE);
     cr_assert_eq(s.choice, 0);
     spu_dfa_image_free(img);
+}
+
+/* The resync loop as it was: spu_dfa_search on one byte at a time, the
+ * position noted whenever the state before the byte is the start state. */
+static int search_bytewise(const struct spu_dfa *d, struct spu_dfa_scan *s, const uint8_t *p,
+                           size_t n, uint64_t *idle)
+{
+    int rc = SPU_NEED_MORE;
+    for (size_t i = 0; i < n && rc != SPU_DONE; i++) {
+        if (s->state == d->start)
+            *idle = s->consumed;
+        rc = spu_dfa_search(d, s, p + i, 1);
+    }
+    return rc;
+}
+
+Test(dfa, search_idle_is_the_bytewise_search)
+{
+    static const char *const sets[][2] = {
+        {"HTTP/[0-9]\\.[0-9] [0-9][0-9][0-9]", NULL}, /* start state: a run (exit 'H') */
+        {"(GET|POST|HEAD) ", NULL},                       /* start state: no run */
+        {"\\n", NULL},
+        {"ab+", "cd"},
+    };
+    static const char alpha[] = "HTP/1.0 200GETPOSabcd\n x";
+    struct rng r = {0xabcdef01u};
+    for (size_t si = 0; si < sizeof(sets) / sizeof(sets[0]); si++) {
+        const char *pats[2] = {sets[si][0], sets[si][1]};
+        uint32_t np = pats[1] ? 2 : 1;
+        struct spu_dfa_image *img = build_many(SPU_DFA_SEARCH, np, pats);
+        struct spu_dfa plain, fast;
+        spu_dfa_image_view(img, &plain);
+        spu_dfa_image_view(img, &fast);
+        struct spu_dfa_run *runs = spu_dfa_runs_new(&fast);
+        cr_assert_not_null(runs);
+        fast.runs = runs;
+        if (si == 0)
+            cr_assert_eq(runs[fast.start].nexit, 1, "the HTTP search starts in a run");
+        uint8_t buf[700];
+        for (int t = 0; t < 300; t++) {
+            size_t n = rn(&r, sizeof(buf));
+            for (size_t i = 0; i < n;) {
+                /* filler runs, and now and then a (near) match */
+                if (rn(&r, 6) == 0) {
+                    const char *m = rn(&r, 2) ? "HTTP/1.1 200" : "POST ";
+                    size_t k = strlen(m) - rn(&r, 3);
+                    for (size_t j = 0; j < k && i < n; j++)
+                        buf[i++] = (uint8_t)m[j];
+                } else {
+                    size_t len = 1 + rn(&r, 60);
+                    uint8_t ch = (uint8_t)alpha[rn(&r, sizeof(alpha) - 1)];
+                    for (size_t j = 0; j < len && i < n; j++)
+                        buf[i++] = rn(&r, 10) ? 'x' : ch;
+                }
+            }
+            struct spu_dfa_scan a, b;
+            spu_dfa_scan_init(&a, &plain);
+            spu_dfa_scan_init(&b, &fast);
+            uint64_t ia = 12345, ib = 12345;
+            int ra = SPU_NEED_MORE, rb = SPU_NEED_MORE;
+            unsigned maxc = 1u + rn(&r, 300);
+            for (size_t at = 0; at < n && ra != SPU_DONE;) {
+                size_t k = 1 + rn(&r, maxc);
+                if (k > n - at)
+                    k = n - at;
+                /* as gvm_resync feeds it: from where the scan stands */
+                size_t from = (size_t)a.consumed;
+                if (from >= n)
+                    break;
+                if (k > n - from)
+                    k = n - from;
+                ra = search_bytewise(&plain, &a, buf + from, k, &ia);
+                rb = spu_dfa_search_idle(&fast, &b, buf + from, k, &ib);
+                char e[700 * 4 + 1];
+                cr_assert_eq(ra, rb, "/%s/ on \"%s\"", pats[0], esc(buf, n, e));
+                cr_assert_eq(ia, ib, "/%s/ at %zu on \"%s\"", pats[0], from, esc(buf, n, e));
+                cr_assert_eq(a.state, b.state, "/%s/ on \"%s\"", pats[0], esc(buf, n, e));
+                cr_assert_eq(a.consumed, b.consumed, "/%s/ on \"%s\"", pats[0],
+                             esc(buf, n, e));
+                cr_assert_eq(a.choice, b.choice);
+                cr_assert_eq(a.len, b.len);
+                at = from + k;
+            }
+        }
+        spu_dfa_runs_free(runs);
+        spu_dfa_image_free(img);
+    }
 }
 
 Test(dfa, search_finds_earliest_end_and_start)
@@ -1251,7 +1421,7 @@ Test(dfa, check_survives_random_damage)
     static const uint8_t zero_map[256];
     static const uint32_t zero_row[1] = {0}, no_label[1] = {NONE};
     const struct spu_dfa dead = {1, 1, 0, 1, SPU_DFA_ANCHORED, zero_map, zero_row, no_label,
-                                 no_label};
+                                 no_label, NULL};
     struct spu_dfa_image *img = ab_cd();
     struct rng r = {0xfeedfacecafebeefull};
     int accepted = 0, refused = 0;

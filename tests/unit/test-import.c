@@ -332,7 +332,7 @@ Test(import, skipped_with_reason)
                                                     "content:\"again\";") "\n"
                                                                           "alert smtp any any -> "
                                                                           "any any (msg:\"t\"; "
-                                                                          "file.data; "
+                                                                          "http.uri; "
                                                                           "content:\"x\"; "
                                                                           "sid:6;)\n";
     struct spu_error err;
@@ -345,7 +345,8 @@ Test(import, skipped_with_reason)
     cr_assert_eq(importer_translated(im), 1);
     cr_assert_eq(importer_skipped(im), 5);
     cr_expect_not_null(strstr(diag, "t.rules:6: sid 1: sid: (gid, sid) already used"), "%s", diag);
-    cr_expect_not_null(strstr(diag, "t.rules:7: sid 6: file.data: on SMTP"), "%s", diag);
+    cr_expect_not_null(strstr(diag, "t.rules:7: sid 6: protocol: HTTP buffers on an smtp rule"),
+                       "%s", diag);
     cr_expect_not_null(strstr(diag, "t.rules:1: sid 1: byte_extract: keyword not supported"), "%s",
                        diag);
     cr_expect_not_null(strstr(diag, "t.rules:2: sid 2: ssh.proto: keyword not supported"), "%s",

@@ -165,12 +165,37 @@ Test(stream, an_ack_for_unseen_bytes_is_a_gap)
     reasm_start(&F, 0, 100);
     seg(0, 100, "abc");
     reasm_ack(&C, &F, 0, 110, 0); /* the peer saw 7 bytes we never did */
+    cr_assert_eq(R.ngaps[0], 0, "one ACK may come before its data");
+    reasm_ack(&C, &F, 0, 110, 0); /* the next ACK: still not seen */
     cr_assert_eq(R.ngaps[0], 1);
     cr_assert_eq(R.gaps[0], 7);
     seg(0, 110, "xyz");
     cr_assert_eq(memcmp(R.data[0], "abc_______xyz", 13), 0);
     cr_assert_eq(stats_get(&st, CNT_TCP_REASSEMBLY_GAP), 1);
     cr_assert(F.sd[0].flags & SD_GAP);
+}
+
+/* issue-4220-01-ids: the server's ACK is captured 6 us before the client
+ * segment it acknowledges: no gap, the bytes arrive whole. A hole that a
+ * delivery narrowed but did not close needs a second ACK again. */
+Test(stream, an_ack_just_before_its_data_is_no_gap)
+{
+    reasm_start(&F, 0, 100);
+    seg(0, 100, "abc");
+    reasm_ack(&C, &F, 0, 110, 0);
+    seg(0, 103, "defghij");
+    reasm_ack(&C, &F, 0, 110, 0);
+    cr_assert_eq(R.ngaps[0], 0);
+    cr_assert_eq(R.len[0], 10);
+    cr_assert_eq(memcmp(R.data[0], "abcdefghij", 10), 0);
+    reasm_ack(&C, &F, 0, 120, 0); /* 10 unseen bytes */
+    seg(0, 110, "klm");           /* 7 still unseen: delivered in between */
+    reasm_ack(&C, &F, 0, 120, 0);
+    cr_assert_eq(R.ngaps[0], 0);
+    reasm_ack(&C, &F, 0, 120, 0);
+    cr_assert_eq(R.ngaps[0], 1);
+    cr_assert_eq(R.gaps[0], 7);
+    cr_assert_eq(stats_get(&st, CNT_TCP_REASSEMBLY_GAP), 1);
 }
 
 Test(stream, close_with_a_hole_reports_the_gap_then_the_held_bytes)
