@@ -23,6 +23,15 @@
 /* Largest record accepted (libpcap's own bound for most link types). */
 #define MAX_RECORD (256u * 1024u)
 
+/* Reading a mapped file, every cache line is requested this far ahead of
+ * the record being read. Records chain (a header's length gives the next
+ * header), and the hardware's stream prefetch stops at each 4 KiB page of
+ * a page cache whose pages are scattered, so without it the first load of
+ * each record header waited for memory (90% of the reader's time in its
+ * record walk on the bench mix, most of it at page starts). */
+#define PREFETCH_AHEAD (16u * 1024u)
+#define LINE 64u
+
 /* ---- one mapped classic pcap ---- */
 
 struct mapped {
@@ -34,6 +43,7 @@ struct mapped {
     uint32_t snaplen;
     uint16_t source;
     uint64_t packets, bytes;
+    size_t prefetched;      /* lines up to this offset have been requested */
     struct spu_error fault; /* a fault found after a batch's first packets */
     bool faulted;
 };
@@ -84,6 +94,9 @@ static int mapped_next(struct capture *c, struct capture_pkt *out, unsigned max,
         if (m->size - m->pos < 16)
             return fault(m, n, err, SPU_EFORMAT, m->path, m->pos,
                                 "truncated record header (%zu of 16 bytes)", m->size - m->pos);
+        size_t ahead = m->pos + PREFETCH_AHEAD < m->size ? m->pos + PREFETCH_AHEAD : m->size;
+        for (; m->prefetched < ahead; m->prefetched += LINE)
+            __builtin_prefetch(m->map + m->prefetched);
         const uint8_t *h = m->map + m->pos;
         uint32_t sec = get32(m, h), frac = get32(m, h + 4);
         uint32_t incl = get32(m, h + 8), orig = get32(m, h + 12);

@@ -30,6 +30,9 @@ static const char usage[] =
     "                       before any packet is read and a bad one stops the run.\n"
     "                       NAME defaults to the file's base name\n"
     "  -w N                 worker threads (default: one per core minus one, >= 1)\n"
+    "  --reader-worker      with -r: the thread that reads the capture runs worker 0\n"
+    "                       itself, so N workers use N threads (N cores) instead of\n"
+    "                       N + 1; flows are split among the workers as before\n"
     "  -o FILE              EVE JSON output file ('-' = standard output)\n"
     "  -l DIR               write DIR/eve.json (default: ./eve.json)\n"
     "  --bpf EXPR           libpcap filter applied to the source\n"
@@ -224,6 +227,7 @@ enum {
     OPT_FILESTORE_CAP,
     OPT_FORCE_MAGIC,
     OPT_FORCE_HASH,
+    OPT_READER_WORKER,
     OPT_ANOMALY_REPEAT,
 };
 
@@ -288,6 +292,7 @@ static const struct option longopts[] = {
     {"filestore-cap", required_argument, NULL, OPT_FILESTORE_CAP},
     {"force-magic", no_argument, NULL, OPT_FORCE_MAGIC},
     {"force-hash", required_argument, NULL, OPT_FORCE_HASH},
+    {"reader-worker", no_argument, NULL, OPT_READER_WORKER},
     {"anomaly-repeat", required_argument, NULL, OPT_ANOMALY_REPEAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -559,6 +564,9 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_NO_PROGRESS:
             c->progress = false;
             break;
+        case OPT_READER_WORKER:
+            c->reader_worker = true;
+            break;
         case OPT_FORCE_MAGIC:
             c->force_magic = true;
             break;
@@ -730,6 +738,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         return spu_error_set(err, SPU_EINVAL, "-o and -l are exclusive");
     if (c->bare && !c->read_path)
         return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
+    if (c->reader_worker && (!c->read_path || c->bare))
+        return spu_error_set(err, SPU_EINVAL, "--reader-worker applies to -r (not --bare)");
     if (c->fanout && !c->iface)
         return spu_error_set(err, SPU_EINVAL, "--fanout applies to live capture (-i)");
     if (c->metrics_linger && !c->metrics)

@@ -4,6 +4,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "defrag.h"
+#include "dispatch-hash.h"
 #include "err.h"
 #include "flowkey.h"
 #include "pkt.h"
@@ -17,6 +18,7 @@
 
 #define BATCH 64
 #define CSUM_SAMPLE 1000u
+#define W0_SAMPLE 16u
 
 struct dispatcher {
     struct dispatch_cfg cfg;
@@ -30,6 +32,12 @@ struct dispatcher {
     struct defrag *df;
     struct stats_block stats;
     uint64_t pcap_cnt, bytes;
+    /* reader_worker: time spent processing worker 0's share (wall), and its
+     * CPU time measured on one batch in W0_SAMPLE (a thread CPU clock read
+     * is a system call, about 0.5 us here) with the packets of those */
+    uint64_t worker0_ns;
+    uint64_t w0_batches, w0_pkts, w0_cpu_sampled, w0_pkts_sampled;
+    uint64_t w0_cpu_idle; /* its sweeps and flushes, measured whole */
     uint64_t *drops;
     /* per-worker outgoing batch */
     struct pkt ***out;
@@ -100,7 +108,29 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void put_back(struct dispatcher *d, struct pkt *p);
+
+/* reader_worker: worker 0's sweep (and EVE flush); the rare calls that do
+ * work have their CPU time measured whole, the others cost a comparison. */
+static void worker0_idle(struct dispatcher *d, int64_t clock, bool flush)
+{
+    struct worker *w = d->workers[0];
+    if (!flush && !worker_sweep_due(w, clock)) {
+        worker_idle(w, clock, false);
+        return;
+    }
+    int64_t t = mono_ns(), c = thread_cpu_ns();
+    worker_idle(w, clock, flush);
+    d->w0_cpu_idle += (uint64_t)(thread_cpu_ns() - c);
+    d->worker0_ns += (uint64_t)(mono_ns() - t);
+}
 
 /* A held packet the shaper drops (its class's FIFO overflowed). */
 static void dropped(void *ctx, struct pkt *p)
@@ -133,9 +163,11 @@ static void put_back(struct dispatcher *d, struct pkt *p)
             capture_release(d->cap, p->source, p->cookie);
     }
     p->own = NULL;
-    free(p->edit);
-    p->edit = NULL;
-    p->edit_len = 0;
+    if (p->edit) {
+        free(p->edit);
+        p->edit = NULL;
+        p->edit_len = 0;
+    }
     if (p->location) {
         free(p->location);
         p->location = NULL;
@@ -181,8 +213,27 @@ static void nap(long ns)
 /* Push the worker's pending batch; files wait for room, live drops. */
 static void flush_worker(struct dispatcher *d, unsigned w)
 {
-    struct spsc *q = worker_work_queue(d->workers[w]);
     unsigned n = d->nout[w], done = 0;
+    if (w == 0 && d->cfg.reader_worker) {
+        /* worker 0 runs here: its batch is processed now, in order */
+        if (!n)
+            return;
+        bool sample = d->w0_batches++ % W0_SAMPLE == 0;
+        int64_t t = mono_ns(), c = sample ? thread_cpu_ns() : 0;
+        worker_run_batch(d->workers[0], (void *const *)d->out[0], n);
+        if (sample) {
+            d->w0_cpu_sampled += (uint64_t)(thread_cpu_ns() - c);
+            d->w0_pkts_sampled += n;
+        }
+        d->worker0_ns += (uint64_t)(mono_ns() - t);
+        d->w0_pkts += n;
+        worker0_idle(d, d->out[0][n - 1]->clock_ns, false);
+        for (unsigned i = 0; i < n; i++)
+            put_back(d, d->out[0][i]);
+        d->nout[0] = 0;
+        return;
+    }
+    struct spsc *q = worker_work_queue(d->workers[w]);
     while (done < n) {
         done += (unsigned)spsc_push(q, (void *const *)d->out[w] + done, n - done);
         if (done == n)
@@ -233,14 +284,12 @@ static void route(struct dispatcher *d, struct pkt *p, const struct decoded *pd)
     enqueue(d, p, flowkey_worker(h, d->cfg.nworkers));
 }
 
-static void handle(struct dispatcher *d, struct pkt *p)
+/* --checksum: mark the packet, or sample it while auto mode decides. */
+static void checksum_mode(struct dispatcher *d, struct pkt *p, bool ip)
 {
-    struct decoded pd;
-    decode_packet(&pd, p->linktype, p->data, p->caplen, DECODE_PEEK, p->pre_vlan, p->pre_nvlan,
-                  NULL);
     if (d->csum_mode == CHECKSUM_NO) {
         p->flags |= PKT_NOCSUM;
-    } else if (d->csum_mode == CHECKSUM_AUTO && pd.ipver) {
+    } else if (d->csum_mode == CHECKSUM_AUTO && ip) {
         d->csum_sampled++;
         if (csum_bad(d, p))
             d->csum_bad++;
@@ -248,6 +297,22 @@ static void handle(struct dispatcher *d, struct pkt *p)
             d->csum_mode = d->csum_bad > CSUM_SAMPLE / 10 ? CHECKSUM_NO : CHECKSUM_YES;
         }
     }
+}
+
+static void handle(struct dispatcher *d, struct pkt *p)
+{
+    uint32_t h;
+    /* the common frame (Ethernet/IPv4/TCP|UDP): its hash without a decode */
+    if (!p->pre_nvlan && dispatch_fast_hash(p->linktype, p->data, p->caplen, d->cfg.seed, &h)) {
+        checksum_mode(d, p, true);
+        p->hash = h;
+        enqueue(d, p, flowkey_worker(h, d->cfg.nworkers));
+        return;
+    }
+    struct decoded pd;
+    decode_packet(&pd, p->linktype, p->data, p->caplen, DECODE_PEEK, p->pre_vlan, p->pre_nvlan,
+                  NULL);
+    checksum_mode(d, p, pd.ipver != 0);
     if (!(pd.ipver && pd.frag)) {
         route(d, p, &pd);
         return;
@@ -314,6 +379,7 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
     bool eof = false;
     int n = capture_next(d->cap, cp, BATCH, &eof, err);
     int64_t t0 = mono_ns();
+    uint64_t w0_before = d->worker0_ns;
     for (int i = 0; i < n; i++) {
         struct pkt *p = take(d);
         p->data = cp[i].data;
@@ -349,10 +415,15 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
      * the end of the file). Sleeping workers wait for a bigger batch; wake
      * them now so that nothing waits on a queue for their timeout. */
     if (n < BATCH)
-        for (unsigned w = 0; w < d->cfg.nworkers; w++)
+        for (unsigned w = d->cfg.reader_worker ? 1 : 0; w < d->cfg.nworkers; w++)
             spsc_wake_consumer(worker_work_queue(d->workers[w]));
+    /* worker 0 here has an empty queue now: what the thread does then */
+    if (d->cfg.reader_worker)
+        worker0_idle(d, d->clock_local, n <= 0);
     if (n > 0) {
-        stats_add(&d->stats, CNT_SPU_DISPATCH_NS, (uint64_t)(mono_ns() - t0));
+        /* the dispatcher's own time: worker 0's share is not its work */
+        stats_add(&d->stats, CNT_SPU_DISPATCH_NS,
+                  (uint64_t)(mono_ns() - t0) - (d->worker0_ns - w0_before));
         stats_add(&d->stats, CNT_SPU_DISPATCH_PKTS, (uint64_t)n);
     }
     if (n < 0)
@@ -394,6 +465,14 @@ size_t dispatch_defrag_memuse(const struct dispatcher *d)
 uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker)
 {
     return worker < d->cfg.nworkers ? d->drops[worker] : 0;
+}
+
+uint64_t dispatch_worker0_cpu_ns(const struct dispatcher *d)
+{
+    if (!d->w0_pkts_sampled)
+        return d->w0_cpu_idle;
+    return d->w0_cpu_idle + (uint64_t)((double)d->w0_cpu_sampled * (double)d->w0_pkts /
+                                       (double)d->w0_pkts_sampled);
 }
 
 bool dispatch_checksums_on(const struct dispatcher *d)

@@ -3,8 +3,9 @@
  * storage coming back.
  *
  * For every captured packet the dispatcher takes a descriptor from its
- * pool, peeks at the headers (decode_packet in PEEK mode: no checksums, no
- * counters), computes the symmetric seeded hash of the flow key and pushes
+ * pool, reads the flow key's fields (the common Ethernet/IPv4/TCP|UDP frame
+ * by dispatch_fast_hash(), any other by decode_packet in PEEK mode: no
+ * checksums, no counters), computes the symmetric seeded hash and pushes
  * the descriptor on worker (h * n) >> 32's work queue. It also publishes
  * the packet clock (the newest capture time seen, stamped on each
  * descriptor) that all workers expire flows by. Descriptors come back on
@@ -32,6 +33,16 @@
  * decision is made here, in capture order, so it is the same for any
  * number of workers; each descriptor carries PKT_NOCSUM when not to check.
  *
+ * Worker 0 on the reading thread (cfg.reader_worker, spurun
+ * --reader-worker): with N workers on N cores, N+1 threads (this one and
+ * N workers) share the cores; instead worker 0 is never started and this
+ * thread processes worker 0's share itself: each batch the hash gives to
+ * worker 0 is handed to worker_run_batch() where it would have been
+ * pushed on worker 0's queue, and its descriptors come straight back.
+ * Flows are still chosen by (h * n) >> 32, in capture order, on the same
+ * packet clock; the other workers run on their own threads as before.
+ * The caller ends worker 0 with worker_finish() after the last step.
+ *
  * Everything here runs on one thread (the main thread of spurun).
  */
 #ifndef SPU_DISPATCH_H
@@ -58,6 +69,7 @@ struct dispatch_cfg {
     unsigned pool;          /* descriptors (0 = 16384) */
     size_t defrag_memcap;   /* 0 = 16 MiB */
     struct shaper *shaper;  /* inline queuing classes (borrowed), or NULL */
+    bool reader_worker;     /* worker 0 runs here, on the reading thread */
 };
 
 struct dispatcher;
@@ -90,6 +102,10 @@ uint64_t dispatch_bytes(const struct dispatcher *d);
 size_t dispatch_defrag_memuse(const struct dispatcher *d);
 /* Queue drops per worker so far. */
 uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker);
+/* reader_worker: CPU time this thread spent processing worker 0's packets
+ * so far, estimated from one batch in 16 (spu.dispatch_ns, a wall time,
+ * leaves out the wall time of all of them). */
+uint64_t dispatch_worker0_cpu_ns(const struct dispatcher *d);
 /* Whether checksum validation is currently on. */
 bool dispatch_checksums_on(const struct dispatcher *d);
 

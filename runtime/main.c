@@ -405,11 +405,16 @@ static int run_one(const struct config *c, struct run_service *svc,
         fputs(rep.top_rules, stderr);
     if (rep.inline_counts[0])
         fputs(rep.inline_counts, stderr);
-    if (cfg.verbose)
+    if (cfg.verbose) {
+        /* --reader-worker: the loop's CPU includes worker 0's share */
+        char w0[48] = "";
+        if (rep.worker0_ns)
+            snprintf(w0, sizeof(w0), " worker0=%.3fs", (double)rep.worker0_ns / 1e9);
         fprintf(stderr,
-                "spurun: stream bytes copied=%llu dispatcher busy=%.3fs cpu=%.3fs loop=%.3fs\n",
+                "spurun: stream bytes copied=%llu dispatcher busy=%.3fs cpu=%.3fs loop=%.3fs%s\n",
                 (unsigned long long)rep.bytes_copied, (double)rep.dispatch_ns / 1e9,
-                (double)rep.dispatch_cpu_ns / 1e9, (double)rep.dispatch_wall_ns / 1e9);
+                (double)rep.dispatch_cpu_ns / 1e9, (double)rep.dispatch_wall_ns / 1e9, w0);
+    }
     if (rep.capture_error) {
         fprintf(stderr, "spurun: %s\n", spu_error_str(&err, ebuf, sizeof(ebuf)));
         return 1;

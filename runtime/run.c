@@ -521,6 +521,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         }
     }
     unsigned pool = c->iface || c->inline_spec ? 65536 : 16384;
+    /* --reader-worker (files only): worker 0 runs on this thread */
+    bool reader_worker = c->reader_worker && !c->iface && !c->inline_spec;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
@@ -554,11 +556,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     /* inline without --fail-open waits for a full worker queue (as for files)
      * instead of letting the packet through uninspected */
     struct dispatch_cfg dc = {r->nworkers, seed, c->iface || (c->inline_spec && c->fail_open),
-                              c->checksum, pool, (size_t)c->defrag_memcap, r->shaper};
+                              c->checksum, pool, (size_t)c->defrag_memcap, r->shaper,
+                              reader_worker};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
-    unsigned started = 0;
+    unsigned started = reader_worker ? 1 : 0;
     for (; started < r->nworkers; started++)
         if (worker_start(r->workers[started]) != SPU_OK)
             break;
@@ -629,8 +632,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     }
     rep->dispatch_cpu_ns = (uint64_t)(thread_cpu_ns() - loop_cpu0);
     rep->dispatch_wall_ns = (uint64_t)(mono_ns() - loop_wall0);
-    for (unsigned i = 0; i < started; i++)
+    for (unsigned i = reader_worker ? 1 : 0; i < started; i++)
         worker_stop(r->workers[i]);
+    if (reader_worker) {
+        rep->worker0_ns = dispatch_worker0_cpu_ns(r->disp);
+        worker_finish(r->workers[0]); /* what its thread would do when stopped */
+    }
     for (unsigned i = 0; i < started; i++)
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);

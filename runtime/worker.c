@@ -269,6 +269,53 @@ static void sweep(struct worker *w, int64_t clock)
     flow_table_expire(w->flows, clock, 0);
 }
 
+/* Process a batch in order, the flow lookups' cache misses taken a few
+ * packets ahead; returns the last packet's clock. */
+static int64_t process_batch(struct worker *w, void *const *batch, size_t n)
+{
+    int64_t clock = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pkt *p = batch[i];
+        if (i + 4 < n)
+            flow_table_prefetch(w->flows, ((const struct pkt *)batch[i + 4])->hash, false);
+        if (i + 2 < n) {
+            const struct pkt *ahead = batch[i + 2];
+            flow_table_prefetch(w->flows, ahead->hash, true);
+            __builtin_prefetch(ahead->data);
+        }
+        worker_process(w, p);
+        clock = p->clock_ns;
+    }
+    return clock;
+}
+
+void worker_run_batch(struct worker *w, void *const *batch, size_t n)
+{
+    process_batch(w, batch, n);
+}
+
+bool worker_sweep_due(const struct worker *w, int64_t clock)
+{
+    return clock - w->last_sweep >= SWEEP_NS;
+}
+
+void worker_idle(struct worker *w, int64_t clock, bool flush)
+{
+    sweep(w, clock);
+    if (flush && w->cfg.out)
+        output_producer_flush(w->cfg.out);
+}
+
+void worker_finish(struct worker *w)
+{
+    /* Flows whose timeout passed by the final packet clock end as timed
+     * out, whatever the worker count; the rest end with the run. */
+    flow_table_expire(w->flows, atomic_load_explicit(w->cfg.clock, memory_order_acquire), 0);
+    worker_shutdown_flows(w);
+    if (w->cfg.out)
+        output_producer_flush(w->cfg.out);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -284,9 +331,7 @@ static void *worker_main(void *arg)
             if (atomic_load_explicit(&w->stop, memory_order_acquire) &&
                 spsc_count(w->work) == 0)
                 break;
-            sweep(w, published);
-            if (++idle == 2 && w->cfg.out)
-                output_producer_flush(w->cfg.out);
+            worker_idle(w, published, ++idle == 2);
             /* two cores are shared with the dispatcher and the writer:
              * sleep until a worthwhile batch is queued (the dispatcher
              * wakes us earlier when it has nothing more to read) */
@@ -294,20 +339,7 @@ static void *worker_main(void *arg)
             continue;
         }
         idle = 0;
-        int64_t clock = 0;
-        for (size_t i = 0; i < n; i++) {
-            struct pkt *p = batch[i];
-            /* the flow lookups' cache misses, a few packets ahead */
-            if (i + 4 < n)
-                flow_table_prefetch(w->flows, ((struct pkt *)batch[i + 4])->hash, false);
-            if (i + 2 < n) {
-                const struct pkt *ahead = batch[i + 2];
-                flow_table_prefetch(w->flows, ahead->hash, true);
-                __builtin_prefetch(ahead->data);
-            }
-            worker_process(w, p);
-            clock = p->clock_ns;
-        }
+        int64_t clock = process_batch(w, batch, n);
         size_t pushed = 0;
         while (pushed < n) {
             pushed += spsc_push(w->ret, batch + pushed, n - pushed);
@@ -316,12 +348,7 @@ static void *worker_main(void *arg)
         }
         sweep(w, clock);
     }
-    /* Flows whose timeout passed by the final packet clock end as timed
-     * out, whatever the worker count; the rest end with the run. */
-    flow_table_expire(w->flows, atomic_load_explicit(w->cfg.clock, memory_order_acquire), 0);
-    worker_shutdown_flows(w);
-    if (w->cfg.out)
-        output_producer_flush(w->cfg.out);
+    worker_finish(w);
     return NULL;
 }
 

@@ -25,6 +25,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct spsc;
@@ -74,6 +75,23 @@ struct stats_block *worker_stats(struct worker *w);
 /* Process one packet on the calling thread (the worker thread, or a test
  * driving a worker that was never started). */
 void worker_process(struct worker *w, struct pkt *p);
+
+/* A worker that is never started runs on the thread that reads the
+ * capture (spurun --reader-worker): that thread hands it each batch of its
+ * packets in capture order (worker_run_batch: processed; the caller gives
+ * the descriptors back), then calls worker_idle with the last packet's
+ * clock (the sweep the thread makes after a batch), and again with the
+ * published clock when its queue would be empty (`flush` pushes out
+ * buffered EVE records), and worker_finish at the end of the run (what a
+ * started worker does when stopped: flows past their timeout by the final
+ * clock end as timed out, the others with reason shutdown, EVE flushed).
+ * The same calls in the same order as the thread's loop, so flows do not
+ * depend on which thread runs the worker. worker_sweep_due says whether
+ * worker_idle(clock) would sweep (once per second of packet time). */
+void worker_run_batch(struct worker *w, void *const *batch, size_t n); /* struct pkt * */
+void worker_idle(struct worker *w, int64_t clock, bool flush);
+bool worker_sweep_due(const struct worker *w, int64_t clock);
+void worker_finish(struct worker *w);
 
 /* End every flow with reason shutdown (the thread does it on stop). */
 void worker_shutdown_flows(struct worker *w);

@@ -55,7 +55,8 @@ def tool_figures(run_dir, name, rep):
     """The figures the measured program printed itself: the key=value pairs of its summary
     lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
     dispatcher's busy time, CPU time and loop time ('dispatcher busy=S s cpu=S s loop=S s',
-    spurun -v). Numbers only."""
+    spurun -v; with --reader-worker the CPU time less worker0=S s, the CPU time that
+    thread spent running worker 0). Numbers only."""
     figs = {}
     for stream in ("out", "err"):
         path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
@@ -74,6 +75,12 @@ def tool_figures(run_dir, name, rep):
                 if m:
                     figs["dispatch_cpu_s"] = float(m.group(1))
                     figs["dispatch_loop_s"] = float(m.group(2))
+                    # --reader-worker: the loop also ran worker 0 (worker0=S s of it),
+                    # which is not the dispatcher's own cost
+                    w0 = re.search(r" worker0=([0-9.]+)s", line)
+                    if w0:
+                        figs["dispatch_cpu_s"] = max(0.0, figs["dispatch_cpu_s"] -
+                                                     float(w0.group(1)))
     return figs
 
 

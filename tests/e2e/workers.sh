@@ -9,6 +9,10 @@ for t in http-range-multiflows eve-suricata-version bug-4376 tcp-rst-unacked-str
     for w in 1 2 3; do
         "$SPURUN" -r "$pcap" -w $w -o "$TMPC/$t-$w.json" --no-progress 2>/dev/null
         flows "$TMPC/$t-$w.json" > "$TMPC/$t-$w.flows"
+        # worker 0 on the reading thread (--reader-worker): the same flows
+        "$SPURUN" -r "$pcap" -w $w --reader-worker -o "$TMPC/$t-r$w.json" --no-progress \
+            2>/dev/null
+        flows "$TMPC/$t-r$w.json" > "$TMPC/$t-r$w.flows"
     done
     n=$(wc -l < "$TMPC/$t-1.flows")
     if [ "$n" -gt 0 ] && cmp -s "$TMPC/$t-1.flows" "$TMPC/$t-2.flows" &&
@@ -17,5 +21,16 @@ for t in http-range-multiflows eve-suricata-version bug-4376 tcp-rst-unacked-str
     else
         echo "FAIL workers $t: flow events differ between worker counts ($n with 1)"
         diff "$TMPC/$t-1.flows" "$TMPC/$t-2.flows" | head -5
+    fi
+    same=1
+    for w in 1 2 3; do
+        cmp -s "$TMPC/$t-1.flows" "$TMPC/$t-r$w.flows" || same=0
+    done
+    if [ "$n" -gt 0 ] && [ $same = 1 ]; then
+        echo "ok workers $t: the same $n flow events with worker 0 on the reading thread" \
+             "(--reader-worker, 1, 2 and 3 workers)"
+    else
+        echo "FAIL workers $t: --reader-worker changes the flow events"
+        for w in 1 2 3; do diff "$TMPC/$t-1.flows" "$TMPC/$t-r$w.flows" | head -5; done
     fi
 done
