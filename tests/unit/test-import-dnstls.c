@@ -9,58 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper-compile.h"
-#include "import.h"
+#include "helper-import.h"
 
 static char *translate(const char *rules, unsigned skips)
 {
-    struct spu_error err;
-    spu_error_clear(&err);
-    struct importer *im = importer_new(IMPORT_SURICATA, &err);
-    cr_assert_not_null(im);
-    cr_assert_eq(importer_add_rules(im, "t.rules", rules, strlen(rules), NULL), SPU_OK);
-    cr_assert_eq(importer_skipped(im), skips, "skipped %u, want %u:\n%s", importer_skipped(im),
-                 skips, rules);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    cr_assert_eq(importer_write(im, m), SPU_OK);
-    fclose(m);
-    importer_free(im);
-    return text;
+    return hi_translate(IMPORT_SURICATA, rules, skips);
 }
 
-static void slurp(FILE *m, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s (tests run from the repository root)", path);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-}
+static const char *const grammars[] = {"grammars/dns.spg", "grammars/dnstcp.spg",
+                                       "grammars/tls.spg", NULL};
 
-/* The translation compiles with the DNS and TLS grammars (not loaded:
- * the variables' list files are read at load). */
 static void compiles(const char *spr)
 {
-    char *g = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&g, &n);
-    slurp(m, "grammars/dns.spg");
-    fputs("\n%%\n", m);
-    slurp(m, "grammars/dnstcp.spg");
-    fputs("\n%%\n", m);
-    slurp(m, "grammars/tls.spg");
-    fclose(m);
-    size_t len = 0;
-    char *diag = NULL;
-    uint8_t *bin = hc_compile(g, spr, NULL, &len, &diag);
-    cr_assert_not_null(bin, "does not compile: %s\n%s", diag ? diag : "", spr);
-    free(bin);
-    free(diag);
-    free(g);
+    hi_compiles(spr, grammars);
 }
 
 /* Translate `rules` (none skipped), expect each string of `want` (NULL

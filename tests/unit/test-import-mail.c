@@ -11,79 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper-compile.h"
-#include "import.h"
+#include "helper-import.h"
 
 static char *translate(const char *rules, unsigned skips)
 {
-    struct spu_error err;
-    spu_error_clear(&err);
-    struct importer *im = importer_new(IMPORT_SURICATA, &err);
-    cr_assert_not_null(im);
-    char *diag = NULL;
-    size_t dn = 0;
-    FILE *d = open_memstream(&diag, &dn);
-    cr_assert_eq(importer_add_rules(im, "t.rules", rules, strlen(rules), d), SPU_OK);
-    fclose(d);
-    cr_assert_eq(importer_skipped(im), skips, "skipped %u, want %u:\n%s\n%s",
-                 importer_skipped(im), skips, rules, diag);
-    free(diag);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    cr_assert_eq(importer_write(im, m), SPU_OK);
-    fclose(m);
-    importer_free(im);
-    return text;
+    return hi_translate(IMPORT_SURICATA, rules, skips);
 }
 
-/* The skip diagnostic of one rule (which must be skipped). */
-static char *skip_reason(const char *rule)
-{
-    struct spu_error err;
-    struct importer *im = importer_new(IMPORT_SURICATA, &err);
-    cr_assert_not_null(im);
-    char *diag = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&diag, &n);
-    cr_assert_eq(importer_add_rules(im, "t.rules", rule, strlen(rule), m), SPU_OK);
-    fclose(m);
-    cr_assert_eq(importer_skipped(im), 1, "not skipped: %s", rule);
-    importer_free(im);
-    return diag;
-}
+static const char *const grammars[] = {"grammars/email.spg", "grammars/smtp.spg",
+                                       "grammars/tls.spg", NULL};
 
-static void slurp(FILE *m, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s (tests run from the repository root)", path);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-}
-
-/* The translation compiles with the mail and TLS grammars (not loaded:
- * the variables' list files are read at load). */
 static void compiles(const char *spr)
 {
-    char *g = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&g, &n);
-    slurp(m, "grammars/email.spg");
-    fputs("\n%%\n", m);
-    slurp(m, "grammars/smtp.spg");
-    fputs("\n%%\n", m);
-    slurp(m, "grammars/tls.spg");
-    fclose(m);
-    size_t len = 0;
-    char *diag = NULL;
-    uint8_t *bin = hc_compile(g, spr, NULL, &len, &diag);
-    cr_assert_not_null(bin, "does not compile: %s\n%s", diag ? diag : "", spr);
-    free(bin);
-    free(diag);
-    free(g);
+    hi_compiles(spr, grammars);
 }
 
 static void expect_all(const char *spr, const char *const *want, size_t n)
@@ -94,7 +34,7 @@ static void expect_all(const char *spr, const char *const *want, size_t n)
 
 static void expect_reason(const char *rule, const char *want)
 {
-    char *diag = skip_reason(rule);
+    char *diag = hi_skip_reason(rule);
     cr_expect_not_null(strstr(diag, want), "want \"%s\", got: %s", want, diag);
     free(diag);
 }

@@ -11,29 +11,14 @@
 #include "arena.h"
 #include "builtin-api.h"
 #include "helper-compile.h"
+#include "helper-import.h"
 #include "import.h"
 
 /* The .spr of `rules` (all must translate unless `skips` >= 0, then that
  * many must be skipped); malloc'd. */
 static char *translate(enum import_dialect d, const char *rules, int skips)
 {
-    struct spu_error err;
-    spu_error_clear(&err);
-    struct importer *im = importer_new(d, &err);
-    cr_assert_not_null(im);
-    cr_assert_eq(importer_add_rules(im, "t.rules", rules, strlen(rules), NULL), SPU_OK);
-    if (skips >= 0)
-        cr_assert_eq(importer_skipped(im), (unsigned)skips, "skipped %u, want %d",
-                     importer_skipped(im), skips);
-    else
-        cr_assert_eq(importer_skipped(im), 0, "skipped: %s", rules);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    cr_assert_eq(importer_write(im, m), SPU_OK);
-    fclose(m);
-    importer_free(im);
-    return text;
+    return hi_translate(d, rules, skips >= 0 ? (unsigned)skips : 0);
 }
 
 struct pkt {
