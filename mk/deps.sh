@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make pkg-config flex bison clang libclang-rt-14-dev
       libpcap-dev libjansson-dev libcriterion-dev libpcre2-dev zlib1g-dev
-      liburcu-dev libssl-dev libsodium-dev libmagic-dev libyaml-dev
+      liburcu-dev libssl-dev libsodium-dev libmagic-dev
       libmicrohttpd-dev
       python3 python3-jsonschema tcpreplay wireshark-common tshark
       iproute2 ethtool valgrind gnuplot-nox libhiredis-dev redis-server
