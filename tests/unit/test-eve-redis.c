@@ -87,14 +87,14 @@ static void fake_listen(struct fake *f)
     f->port = ntohs(a.sin_port);
 }
 
-Test(eve_redis, a_redis_still_loading_has_not_taken_the_lines)
+/* Start the fake server (its thread in *t) and an eve_redis writing to
+ * it, with its spool at the mkstemp template `spool`. */
+static struct eve_redis *open_fake(struct fake *f, pthread_t *t, char *spool)
 {
-    struct fake f = {.first_reply = "-LOADING Redis is loading the dataset in memory\r\n"};
-    fake_listen(&f);
-    pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, serve, &f), 0);
-    char url[64], spool[] = "/tmp/spu-eve-redis-XXXXXX";
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/eve", f.port);
+    fake_listen(f);
+    cr_assert_eq(pthread_create(t, NULL, serve, f), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/eve", f->port);
     int fd = mkstemp(spool);
     cr_assert_geq(fd, 0);
     close(fd);
@@ -102,6 +102,15 @@ Test(eve_redis, a_redis_still_loading_has_not_taken_the_lines)
     spu_error_clear(&err);
     struct eve_redis *e = eve_redis_new(url, spool, 0, false, NULL, &err);
     cr_assert_not_null(e, "%s", err.msg);
+    return e;
+}
+
+Test(eve_redis, a_redis_still_loading_has_not_taken_the_lines)
+{
+    struct fake f = {.first_reply = "-LOADING Redis is loading the dataset in memory\r\n"};
+    pthread_t t;
+    char spool[] = "/tmp/spu-eve-redis-XXXXXX";
+    struct eve_redis *e = open_fake(&f, &t, spool);
     cr_assert_eq(eve_redis_tap(e, "line-a\nline-b\n", 14), SPU_OK);
     struct eve_redis_stats st;
     eve_redis_stats(e, &st);
@@ -124,18 +133,9 @@ Test(eve_redis, a_refused_line_is_counted_not_retried)
 {
     struct fake f = {.first_reply = "-WRONGTYPE Operation against a key holding the wrong kind "
                                     "of value\r\n"};
-    fake_listen(&f);
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, serve, &f), 0);
-    char url[64], spool[] = "/tmp/spu-eve-redis-XXXXXX";
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d/eve", f.port);
-    int fd = mkstemp(spool);
-    cr_assert_geq(fd, 0);
-    close(fd);
-    struct spu_error err;
-    spu_error_clear(&err);
-    struct eve_redis *e = eve_redis_new(url, spool, 0, false, NULL, &err);
-    cr_assert_not_null(e, "%s", err.msg);
+    char spool[] = "/tmp/spu-eve-redis-XXXXXX";
+    struct eve_redis *e = open_fake(&f, &t, spool);
     cr_assert_eq(eve_redis_tap(e, "line-a\nline-b\n", 14), SPU_OK);
     struct eve_redis_stats st;
     eve_redis_stats(e, &st);
