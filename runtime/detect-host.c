@@ -213,7 +213,7 @@ static struct spu_value *session(void *ctx, uint32_t sess, const struct spu_valu
             return NULL;
         w->held[w->nheld++] = (struct held_session){sp, e, sess};
     }
-    if (session_entry_is_placeholder(e) && (!create || session_entry_confirm(sp, e) != SPU_OK))
+    if (session_entry_is_absent(e) && (!create || session_entry_confirm(sp, e) != SPU_OK))
         return NULL;
     return session_entry_slots(sp, e, n, arena);
 }

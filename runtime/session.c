@@ -19,7 +19,7 @@ struct session_entry {
     uint64_t hash;
     int64_t last_ms;
     int held;
-    int placeholder; /* SESSION_HOLD_ABSENT: not counted, no room taken */
+    int absent; /* SESSION_HOLD_ABSENT: holds a key with no entry, not counted */
     struct spu_arena *arena;
     uint32_t keylen;
     uint8_t *key;            /* type byte + canonical bytes (malloc'd) */
@@ -158,7 +158,7 @@ static bool resv_take(struct session_space *s, int64_t r)
 
 static void entry_free(struct session_space *s, struct session_entry *e)
 {
-    if (!e->placeholder) {
+    if (!e->absent) {
         if (s->resv)
             atomic_fetch_sub_explicit(s->resv, entry_resv(s, e->keylen), memory_order_relaxed);
         atomic_fetch_sub_explicit(&s->st.memuse, (int64_t)entry_bytes(s, e),
@@ -237,7 +237,7 @@ static void remove_entry(struct session_space *s, struct shard *sh, struct sessi
         pp = &(*pp)->hnext;
     *pp = e->hnext;
     lru_unlink(sh, e);
-    if (!e->placeholder)
+    if (!e->absent)
         sh->count--;
     entry_free(s, e);
 }
@@ -439,7 +439,7 @@ int session_space_get(struct session_space *s, const struct spu_value *key, int6
             if (mode == SESSION_CREATE)
                 entry_counted(s, sh, e);
             else
-                e->placeholder = 1;
+                e->absent = 1;
         } else {
             lru_unlink(sh, e);
         }
@@ -485,9 +485,9 @@ int session_compact(struct spu_value *slots, uint32_t n, struct spu_arena **aren
     return SPU_OK;
 }
 
-int session_entry_is_placeholder(const struct session_entry *e)
+int session_entry_is_absent(const struct session_entry *e)
 {
-    return e->placeholder;
+    return e->absent;
 }
 
 int session_entry_confirm(struct session_space *s, struct session_entry *e)
@@ -495,10 +495,10 @@ int session_entry_confirm(struct session_space *s, struct session_entry *e)
     struct shard *sh = &s->shards[(e->hash >> 56) % SESSION_SHARDS];
     pthread_mutex_lock(&sh->mu);
     int rc = SPU_OK;
-    if (e->placeholder) {
+    if (e->absent) {
         rc = take_room(s, sh, e->keylen);
         if (rc == SPU_OK) {
-            e->placeholder = 0;
+            e->absent = 0;
             entry_counted(s, sh, e);
         }
     }
@@ -510,7 +510,7 @@ void session_entry_release(struct session_space *s, struct session_entry *e, int
 {
     uint64_t h = e->hash;
     struct shard *sh = &s->shards[(h >> 56) % SESSION_SHARDS];
-    if (e->placeholder) {
+    if (e->absent) {
         pthread_mutex_lock(&sh->mu);
         remove_entry(s, sh, e);
         pthread_cond_broadcast(&sh->given_back);

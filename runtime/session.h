@@ -79,7 +79,7 @@ const struct session_stats *session_space_stats(const struct session_space *s);
 enum session_get_mode {
     SESSION_LOOKUP, /* *out = NULL */
     SESSION_CREATE, /* a new entry */
-    /* A placeholder held by the caller: the key stays absent for everyone
+    /* A hold on the absent key, by the caller: the key stays absent for everyone
      * (no variables, not counted, no room taken) but no other worker can
      * create it until the caller confirms or releases it. A rule that reads
      * a missing entry and then writes it (`s.count += 1`) is one atomic
@@ -95,12 +95,12 @@ enum session_get_mode {
 int session_space_get(struct session_space *s, const struct spu_value *key, int64_t now_ms,
                       enum session_get_mode mode, struct session_entry **out);
 
-/* True for a placeholder (SESSION_HOLD_ABSENT): it has no variables. */
-int session_entry_is_placeholder(const struct session_entry *e);
+/* True for an absent-key hold (SESSION_HOLD_ABSENT): it has no variables. */
+int session_entry_is_absent(const struct session_entry *e);
 
-/* Make a held placeholder a real entry (counted created, room taken as
+/* Make an absent-key hold a real entry (counted created, room taken as
  * for SESSION_CREATE). No-op on a real entry. Returns SPU_OK, SPU_ENOMEM
- * or SPU_ELIMIT (it stays a placeholder). */
+ * or SPU_ELIMIT (it stays an absent-key hold). */
 int session_entry_confirm(struct session_space *s, struct session_entry *e);
 
 /* The variables of a held entry (n slots) and the arena stored values must
@@ -109,7 +109,7 @@ struct spu_value *session_entry_slots(const struct session_space *s, struct sess
                                       uint32_t *n, struct spu_arena **arena);
 
 /* Give a held entry back; it was used at now_ms (its ttl restarts). A
- * placeholder is removed: its key is absent again. */
+ * hold on an absent key is removed: the key is absent again. */
 void session_entry_release(struct session_space *s, struct session_entry *e, int64_t now_ms);
 
 /* Remove expired entries that are not held (packet time now_ms). Returns

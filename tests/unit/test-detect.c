@@ -486,11 +486,11 @@ Test(detect, session_waits_for_its_holder)
     session_space_free(s);
 }
 
-/* A read that finds no entry holds the absent key (a placeholder) until
+/* A read that finds no entry holds the absent key (an absent-key hold) until
  * the rule ends, so that the read and the write after it are one update:
  * another worker's read of the key waits and sees the first worker's
  * store (two workers each counting the first failed login from zero
- * lost one of them). A placeholder is neither counted nor kept. */
+ * lost one of them). An absent-key hold is neither counted nor kept. */
 static void *confirm_later(void *arg)
 {
     struct holder *h = arg;
@@ -509,20 +509,20 @@ Test(detect, session_absent_key_is_held)
     struct holder h = {s, NULL, 200};
     cr_assert_eq(session_space_get(s, &k, 0, SESSION_HOLD_ABSENT, &h.e), SPU_OK);
     cr_assert_not_null(h.e);
-    cr_assert(session_entry_is_placeholder(h.e));
-    cr_assert_eq(atomic_load(&session_space_stats(s)->entries), 0, "a placeholder is not counted");
+    cr_assert(session_entry_is_absent(h.e));
+    cr_assert_eq(atomic_load(&session_space_stats(s)->entries), 0, "an absent-key hold is not counted");
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, confirm_later, &h), 0);
     struct session_entry *e = NULL;
     cr_assert_eq(session_space_get(s, &k, 0, SESSION_HOLD_ABSENT, &e), SPU_OK);
     cr_assert_not_null(e);
-    cr_assert(!session_entry_is_placeholder(e), "waited for the holder, which created it");
+    cr_assert(!session_entry_is_absent(e), "waited for the holder, which created it");
     cr_assert_eq(slot0(s, e)[0].u.i, 1, "the holder's store is seen");
     session_entry_release(s, e, 0);
     pthread_join(t, NULL);
     /* held and given back without a store: the key is absent again */
     cr_assert_eq(session_space_get(s, &k2, 0, SESSION_HOLD_ABSENT, &e), SPU_OK);
-    cr_assert(session_entry_is_placeholder(e));
+    cr_assert(session_entry_is_absent(e));
     session_entry_release(s, e, 0);
     cr_assert_eq(session_space_get(s, &k2, 0, SESSION_LOOKUP, &e), SPU_OK);
     cr_assert_null(e);
