@@ -1,5 +1,6 @@
 /* helper-grammars.c - see helper-grammars.h. */
 #include "helper-grammars.h"
+#include "helper-file.h"
 
 #include "helper-compile.h"
 
@@ -12,13 +13,7 @@ static void append(FILE *m, const char *name)
 {
     char path[256];
     snprintf(path, sizeof(path), "grammars/%s.spg", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
+    hf_append(m, path);
 }
 
 struct spu_bundle *hg_http_bundle(void)

@@ -2,6 +2,7 @@
 #include "helper-import.h"
 
 #include "helper-compile.h"
+#include "helper-file.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -47,17 +48,6 @@ char *hi_skip_reason(const char *rule)
     return diag;
 }
 
-static void slurp(FILE *m, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s (tests run from the repository root)", path);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-}
-
 void hi_compiles(const char *spr, const char *const *grammars)
 {
     char *g = NULL;
@@ -66,7 +56,7 @@ void hi_compiles(const char *spr, const char *const *grammars)
     for (size_t i = 0; grammars[i]; i++) {
         if (i)
             fputs("\n%%\n", m);
-        slurp(m, grammars[i]);
+        hf_append(m, grammars[i]);
     }
     fclose(m);
     size_t len = 0;

@@ -8,20 +8,11 @@
 #include "test-gvm.h"
 
 #include "helper-compile.h"
+#include "helper-file.h"
 
 static struct spu_bundle *bin_bundle(void)
 {
-    FILE *f = fopen("tests/unit/gvm/binary.spg", "rb");
-    cr_assert_not_null(f);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
+    char *text = hf_read("tests/unit/gvm/binary.spg", NULL);
     struct spu_bundle *b = hc_bundle(text, NULL);
     free(text);
     cr_assert_not_null(b, "binary.spg does not compile");

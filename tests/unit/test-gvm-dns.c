@@ -8,19 +8,9 @@
 #include "evelog.h"
 #include "gvm.h"
 #include "helper-compile.h"
+#include "helper-file.h"
 
 #include <jansson.h>
-
-static void slurp(FILE *m, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-}
 
 /* dns.spg and dnstcp.spg: protocol 0 is dns (UDP), 1 dnstcp. */
 static struct spu_bundle *dns_bundle(void)
@@ -28,9 +18,9 @@ static struct spu_bundle *dns_bundle(void)
     char *text = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&text, &n);
-    slurp(m, "grammars/dns.spg");
+    hf_append(m, "grammars/dns.spg");
     fputs("\n%%\n", m);
-    slurp(m, "grammars/dnstcp.spg");
+    hf_append(m, "grammars/dnstcp.spg");
     fclose(m);
     struct spu_bundle *b = hc_bundle(text, NULL);
     free(text);

@@ -4,6 +4,7 @@
 #include "test-gvm.h"
 
 #include "helper-compile.h"
+#include "helper-file.h"
 
 #include <zlib.h>
 
@@ -13,17 +14,7 @@ static struct spu_bundle *spg(const char *name)
 {
     char path[256];
     snprintf(path, sizeof(path), "tests/unit/gvm/%s.spg", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
+    char *text = hf_read(path, NULL);
     struct spu_bundle *b = hc_bundle(text, NULL);
     free(text);
     cr_assert_not_null(b, "%s does not compile", path);

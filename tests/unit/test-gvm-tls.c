@@ -7,28 +7,11 @@
 #include "test-gvm.h"
 
 #include "helper-compile.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
-    if (len)
-        *len = n;
-    return text;
-}
+#include "helper-file.h"
 
 static struct spu_bundle *tls_bundle(void)
 {
-    char *text = slurp("grammars/tls.spg", NULL);
+    char *text = hf_read("grammars/tls.spg", NULL);
     struct spu_bundle *b = hc_bundle(text, NULL);
     free(text);
     cr_assert_not_null(b, "tls.spg does not compile");
@@ -39,8 +22,8 @@ Test(gvm_tls, tls12_handshake)
 {
     struct spu_bundle *b = tls_bundle();
     size_t cn, sn;
-    char *c = slurp("tests/unit/gvm/tls12-client.bin", &cn);
-    char *s = slurp("tests/unit/gvm/tls12-server.bin", &sn);
+    char *c = hf_read("tests/unit/gvm/tls12-client.bin", &cn);
+    char *s = hf_read("tests/unit/gvm/tls12-server.bin", &sn);
     /* the client's first flight, the server's, then the rest of each */
     struct ga_step steps[] = {
         {GA_FEED, SPU_DIR_CLIENT, c, cn},
@@ -89,8 +72,8 @@ Test(gvm_tls, bogus_certificate_length)
 {
     struct spu_bundle *b = tls_bundle();
     size_t cn, sn;
-    char *c = slurp("tests/unit/gvm/tls12-client.bin", &cn);
-    char *s = slurp("tests/unit/gvm/tls12-server.bin", &sn);
+    char *c = hf_read("tests/unit/gvm/tls12-client.bin", &cn);
+    char *s = hf_read("tests/unit/gvm/tls12-server.bin", &sn);
     char *der = memmem(s, sn, "\x30\x82\x03\x8c\x30\x82", 6);
     cr_assert_not_null(der, "the fixture's certificate is not where expected");
     der[2] = 0x7f;

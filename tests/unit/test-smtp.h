@@ -10,29 +10,13 @@
 #include "test-gvm.h"
 
 #include "helper-compile.h"
-
-/* The text of file `path` (free it); fails the test when unreadable. */
-static inline char *smtp_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
-    return text;
-}
+#include "helper-file.h"
 
 /* The shipped mail grammars, as one text for hc_compile (free it). */
 static inline char *smtp_grammars(void)
 {
-    char *email = smtp_read_file("grammars/email.spg");
-    char *smtp = smtp_read_file("grammars/smtp.spg");
+    char *email = hf_read("grammars/email.spg", NULL);
+    char *smtp = hf_read("grammars/smtp.spg", NULL);
     size_t n = strlen(email) + strlen(smtp) + 8;
     char *both = malloc(n);
     cr_assert_not_null(both);

@@ -21,6 +21,7 @@
 #include "helper-tcpstreams.h"
 
 #include "helper-compile.h"
+#include "helper-file.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -161,31 +162,15 @@ static void walk(struct job *j, const char *dir)
     free(list);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(f);
-    fclose(m);
-    return text;
-}
-
 /* grammars/A.spg (and B.spg before it when B is not NULL). */
 static struct spu_bundle *bundle_of(const char *a, const char *b)
 {
     char pa[256], pb[256];
     snprintf(pa, sizeof(pa), "grammars/%s.spg", a);
-    char *ta = slurp(pa), *text = ta;
+    char *ta = hf_read(pa, NULL), *text = ta;
     if (b) {
         snprintf(pb, sizeof(pb), "grammars/%s.spg", b);
-        char *tb = slurp(pb);
+        char *tb = hf_read(pb, NULL);
         size_t n = strlen(ta) + strlen(tb) + 8;
         text = malloc(n);
         snprintf(text, n, "%s\n%%%%\n%s", tb, ta);
