@@ -40,23 +40,8 @@ static void add(struct eve_redis *e, uint64_t *c, uint64_t n)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* An error reply that says Redis cannot take the command yet, not that the
- * command is wrong: loading its data after a restart (-LOADING), a script
- * running (-BUSY), a cluster or replica not ready. */
-static bool not_ready(const redisReply *r)
-{
-    static const char *const kinds[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN",
-                                        "CLUSTERDOWN"};
-    for (size_t i = 0; r->str && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        size_t k = strlen(kinds[i]);
-        if (r->len >= k && strncmp(r->str, kinds[i], k) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* XADD each line of p[0..n) (whole lines); SPU_OK when all were added. A
- * Redis not ready yet (see not_ready) counts as away: the lines are sent
+ * Redis not ready yet (rconn_not_ready) counts as away: the lines are sent
  * again (the caller spools them), never dropped; delivery is at least
  * once, so lines of the batch taken before the refusal may come twice. */
 static int send_lines(struct eve_redis *e, const char *p, size_t n, uint64_t *counter)
@@ -87,7 +72,7 @@ static int send_lines(struct eve_redis *e, const char *p, size_t n, uint64_t *co
             if (redisGetReply(c, &rep) != REDIS_OK || !rep)
                 goto fail;
             bool bad = ((redisReply *)rep)->type == REDIS_REPLY_ERROR;
-            bool away = bad && not_ready(rep);
+            bool away = rconn_not_ready(rep);
             freeReplyObject(rep);
             if (away)
                 goto fail;

@@ -95,3 +95,17 @@ redisContext *rconn_get(struct rconn *r, bool *fresh)
         *fresh = true;
     return r->c;
 }
+
+bool rconn_not_ready(const struct redisReply *reply)
+{
+    static const char *const kinds[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN",
+                                        "CLUSTERDOWN"};
+    if (reply->type != REDIS_REPLY_ERROR || !reply->str)
+        return false;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        size_t k = strlen(kinds[i]);
+        if (reply->len >= k && strncmp(reply->str, kinds[i], k) == 0)
+            return true;
+    }
+    return false;
+}

@@ -45,6 +45,14 @@ struct redisContext *rconn_get(struct rconn *r, bool *fresh);
 /* The last command failed on the transport: drop the connection, back off. */
 void rconn_fail(struct rconn *r);
 
+/* An error reply that says the server cannot take commands yet, not that
+ * the command is wrong: loading its data after a restart (-LOADING), a
+ * script running (-BUSY), a cluster or replica not ready (-TRYAGAIN,
+ * -MASTERDOWN, -CLUSTERDOWN). Callers treat it as the server being away
+ * (rconn_fail, keep what was to be sent) rather than as a refused command. */
+struct redisReply;
+bool rconn_not_ready(const struct redisReply *reply);
+
 /* Monotonic milliseconds. */
 int64_t rconn_now_ms(void);
 

@@ -130,7 +130,10 @@ static int send_out(struct report *r)
         if (redisGetReply(c, &rep) != REDIS_OK || !rep)
             goto fail;
         int bad = ((redisReply *)rep)->type == REDIS_REPLY_ERROR;
+        bool away = rconn_not_ready(rep); /* the counts go with the next interval */
         freeReplyObject(rep);
+        if (away)
+            goto fail;
         if (bad)
             atomic_fetch_add(&r->errors, 1);
     }
