@@ -1,6 +1,7 @@
 /* config.c - command line parsing and validation (see config.h). */
 #include "config.h"
 
+#include "bundle-hashes.h"
 #include "dispatch.h"
 #include "err.h"
 #include "logger.h"
@@ -359,16 +360,12 @@ int config_option_arg(const char *name)
  * SPU_HASH_* bits ORed into *out. */
 static int hash_list(const char *s, unsigned *out)
 {
-    static const char *const names[] = {"md5", "sha1", "sha256"}; /* SPU_HASH_* bit i */
-    _Static_assert(SPU_HASH_MD5 == 1 && SPU_HASH_SHA1 == 2 && SPU_HASH_SHA256 == 4, "bit order");
     unsigned m = 0;
     while (*s) {
         size_t n = strcspn(s, ", ");
-        unsigned i = 0;
-        while (i < 3 && !(strlen(names[i]) == n && !strncmp(s, names[i], n)))
-            i++;
-        if (i < 3)
-            m |= 1u << i;
+        unsigned bit = spu_hash_bit(s, n);
+        if (bit)
+            m |= bit;
         else if (!(n == 4 && !strncmp(s, "none", 4)))
             return SPU_EINVAL;
         s += n;

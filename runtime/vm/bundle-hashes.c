@@ -14,6 +14,18 @@
 
 #include <string.h>
 
+unsigned spu_hash_bit(const char *name, size_t n)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } hashes[] = {{"md5", SPU_HASH_MD5}, {"sha1", SPU_HASH_SHA1}, {"sha256", SPU_HASH_SHA256}};
+    for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+        if (strlen(hashes[i].name) == n && memcmp(name, hashes[i].name, n) == 0)
+            return hashes[i].bit;
+    return 0;
+}
+
 /* The SPU_HASH_* bit of field `f` of layout `layout`; 0 for any other
  * field or a layout that is not the bundle's. */
 static unsigned field_hash(const struct spu_bview *v, uint32_t layout, uint32_t f)
@@ -24,16 +36,7 @@ static unsigned field_hash(const struct spu_bview *v, uint32_t layout, uint32_t 
     if (i >= v->nfields)
         return 0;
     const char *name = spu_bview_str(v, v->fields[i].name);
-    uint32_t n = v->fields[i].name.len;
-    if (!name)
-        return 0;
-    if (n == 3 && !memcmp(name, "md5", 3))
-        return SPU_HASH_MD5;
-    if (n == 4 && !memcmp(name, "sha1", 4))
-        return SPU_HASH_SHA1;
-    if (n == 6 && !memcmp(name, "sha256", 6))
-        return SPU_HASH_SHA256;
-    return 0;
+    return name ? spu_hash_bit(name, v->fields[i].name.len) : 0;
 }
 
 unsigned spu_bundle_file_hashes(const struct spu_bundle *b)

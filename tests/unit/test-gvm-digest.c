@@ -270,3 +270,14 @@ Test(gvm_digest, record_capture_refuses_digest)
     struct spu_bundle *b = hc_bundle(g, NULL);
     cr_assert_null(b);
 }
+
+/* One table names the hashes for the rules' fields and --force-hash. */
+Test(gvm_digest, hash_names)
+{
+    cr_assert_eq(spu_hash_bit("md5", 3), SPU_HASH_MD5);
+    cr_assert_eq(spu_hash_bit("sha1", 4), SPU_HASH_SHA1);
+    cr_assert_eq(spu_hash_bit("sha256", 6), SPU_HASH_SHA256);
+    cr_assert_eq(spu_hash_bit("sha2567", 6), SPU_HASH_SHA256, "the first n bytes only");
+    cr_assert_eq(spu_hash_bit("sha", 3), 0);
+    cr_assert_eq(spu_hash_bit("crc32", 5), 0);
+}
