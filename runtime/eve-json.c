@@ -97,9 +97,23 @@ static void put_ascii(struct jw *w, const char *s, size_t n)
     put_c(w, '"');
 }
 
+/* Strings are scanned eight bytes at a time (most of a record's text is
+ * strings, and most strings need no escape): with ONES in every byte,
+ * (x - ONES) & ~x & HIGH is nonzero exactly when a byte of x is zero, and
+ * (x - c * ONES) & ~x & HIGH when a byte is below c (c <= 0x80). */
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
 static bool is_ascii(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (x & HIGH)
+            return false;
+    }
+    for (; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
             return false;
     return true;
@@ -111,11 +125,42 @@ static inline bool plain(unsigned char ch)
     return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
 }
 
-static void put_string(struct jw *w, const char *s, size_t n)
+/* Whether one of the 8 bytes of x is not plain(). */
+static inline bool word_has_special(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    uint64_t hit = x | ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b);
+    return (hit & HIGH) != 0;
+}
+
+/* The length of the plain() prefix of s. */
+static size_t plain_prefix(const char *s, size_t n)
 {
     size_t i = 0;
+    uint64_t x;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (word_has_special(x))
+            break;
+    }
+    if (i < n && n - i < 8) { /* the tail: the last 8 bytes again, or the bytes padded */
+        if (n >= 8) {
+            memcpy(&x, s + n - 8, 8);
+        } else {
+            x = ONES * 'a';
+            memcpy(&x, s, n);
+        }
+        if (!word_has_special(x))
+            return n;
+    }
     while (i < n && plain((unsigned char)s[i]))
         i++;
+    return i;
+}
+
+static void put_string(struct jw *w, const char *s, size_t n)
+{
+    size_t i = plain_prefix(s, n);
     if (i == n) { /* the common case: printable ASCII, copied as it is */
         put_c(w, '"');
         put(w, s, n);

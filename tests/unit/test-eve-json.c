@@ -41,6 +41,37 @@ Test(eve_json, every_ascii_character_in_a_value_and_a_key)
     json_decref(a);
 }
 
+/* Strings are scanned a word at a time: a character to escape, a byte
+ * outside ASCII (valid UTF-8 or not) or a NUL at every position of strings of 1..40 bytes
+ * (each start offset 0..7, so the words fall anywhere), in a value and a
+ * key, and bytes next to the ones the word test looks for ('!', '#', '[',
+ * ']', 0x1f, 0x20, 0x7f). */
+Test(eve_json, a_special_byte_at_every_position_of_long_strings)
+{
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", " ", "!",  "#",
+                                           "[",   "]",   "\x7f", "\0", "\xc3\xa9", "\xff"};
+    char buf[64];
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+        size_t sl = strcmp(specials[k], "") == 0 ? 1 : strlen(specials[k]);
+        for (size_t off = 0; off < 8; off++)
+            for (size_t len = sl; len <= 40; len++)
+                for (size_t at = 0; at + sl <= len; at++) {
+                    memset(buf, 'a' + (int)(at % 26), sizeof(buf));
+                    memcpy(buf + off + at, specials[k], sl);
+                    json_t *o = json_object();
+                    json_object_set_new(o, "k", json_stringn_nocheck(buf + off, len));
+                    if (!memchr(buf + off, 0, len)) {
+                        char key[64];
+                        memcpy(key, buf + off, len);
+                        key[len] = 0;
+                        json_object_set_new_nocheck(o, key, json_true());
+                    }
+                    same_as_jansson(o);
+                    json_decref(o);
+                }
+    }
+}
+
 Test(eve_json, utf8_text_and_scalars)
 {
     json_t *o = json_object();
