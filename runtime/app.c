@@ -100,6 +100,7 @@ struct app_flow {
     uint8_t piece_dir[16];
     uint32_t piece_len[16];
     struct app_anom *anoms;         /* APP_ANOMALY_KINDS, at the first anomaly */
+    char cid[32];                   /* the records' community_id, "" until the first */
 };
 
 /* One anomaly of a flow: its name (the first APP_ANOM_NAME bytes) and how
@@ -339,6 +340,15 @@ static void endpoints(const struct app_flow *af, struct eve_endpoints *ep)
         swap_endpoints(ep);
 }
 
+/* The flow's Community ID, computed for its first record (it does not
+ * depend on the direction); NULL when it cannot be. */
+static const char *flow_cid(struct app_flow *af, const struct eve_endpoints *ep)
+{
+    if (!af->cid[0] && !eve_community_id(ep, af->app->eve.cid_sha1, af->cid, sizeof(af->cid)))
+        af->cid[0] = 0;
+    return af->cid[0] ? af->cid : NULL;
+}
+
 /* An object of a log declaration: the envelope around it, written. */
 struct log_ctx {
     struct app_flow *af;
@@ -381,17 +391,9 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
          * response body's fileinfo is from the server to the client) */
         swap_endpoints(&ep);
     }
-    json_t *o = eve_begin(af->ts_ns, type, eve_flow_id(af->flow), a->pcap_cnt, a->cfg.in_iface,
-                          &ep, af->pi->name, tx_id);
-    if (!o) {
-        json_decref(obj);
-        json_decref(spu);
-        eve_emit(&a->eve, NULL, NULL);
-        return;
-    }
-    json_object_update(o, obj);
-    json_decref(obj);
-    eve_emit(&a->eve, o, spu);
+    struct eve_envelope env = {af->ts_ns, type, eve_flow_id(af->flow), a->pcap_cnt,
+                               a->cfg.in_iface, &ep, af->pi->name, tx_id, flow_cid(af, &ep)};
+    eve_emit_envelope(&a->eve, &env, obj, spu);
 }
 
 static void log_failed(struct app *a)
@@ -441,8 +443,9 @@ static void anomaly_record(struct app_flow *af, const char *name, size_t len, ui
     size_t wlen = len - (size_t)(what - name);
     struct eve_endpoints ep;
     endpoints(af, &ep);
-    json_t *o = eve_begin(af->ts_ns, "anomaly", eve_flow_id(af->flow), pcap_cnt,
-                          a->cfg.in_iface, &ep, af->pi->name, -1);
+    struct eve_envelope env = {af->ts_ns, "anomaly", eve_flow_id(af->flow), pcap_cnt,
+                               a->cfg.in_iface, &ep, af->pi->name, -1, flow_cid(af, &ep)};
+    json_t *o = json_object();
     if (!o) {
         json_decref(extra);
         eve_emit(&a->eve, NULL, NULL);
@@ -455,7 +458,7 @@ static void anomaly_record(struct app_flow *af, const char *name, size_t len, ui
     json_object_set_new_nocheck(an, "event", json_stringn(what, wlen));
     json_object_set_new_nocheck(an, "layer", json_string("proto_parser"));
     json_object_set_new_nocheck(o, "anomaly", an);
-    eve_emit(&a->eve, o, extra);
+    eve_emit_envelope(&a->eve, &env, o, extra);
 }
 
 /* The flow's slot for anomaly `name`: the first free one when it has none,

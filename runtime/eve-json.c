@@ -6,13 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct jw {
-    char *buf;
-    size_t size, len;
-    bool err;
-};
-
-static void put(struct jw *w, const char *s, size_t n)
+static void put(struct eve_jw *w, const char *s, size_t n)
 {
     if (w->len < w->size) {
         size_t k = w->size - w->len < n ? w->size - w->len : n;
@@ -21,7 +15,7 @@ static void put(struct jw *w, const char *s, size_t n)
     w->len += n;
 }
 
-static void put_c(struct jw *w, char c)
+static void put_c(struct eve_jw *w, char c)
 {
     if (w->len < w->size)
         w->buf[w->len] = c;
@@ -29,7 +23,7 @@ static void put_c(struct jw *w, char c)
 }
 
 /* A scalar formatted by jansson (reals, non-ASCII strings). */
-static void put_jansson(struct jw *w, const json_t *v)
+static void put_jansson(struct eve_jw *w, const json_t *v)
 {
     char tmp[512];
     size_t n = json_dumpb(v, tmp, sizeof(tmp), JSON_COMPACT | JSON_ENCODE_ANY);
@@ -49,7 +43,7 @@ static void put_jansson(struct jw *w, const json_t *v)
 
 /* An ASCII string, quoted: jansson escapes '"', '\\', the C escapes
  * \b \f \n \r \t, and other control characters as \u00XX (upper case). */
-static void put_ascii(struct jw *w, const char *s, size_t n)
+static void put_ascii(struct eve_jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     put_c(w, '"');
@@ -158,7 +152,7 @@ static size_t plain_prefix(const char *s, size_t n)
     return i;
 }
 
-static void put_string(struct jw *w, const char *s, size_t n)
+static void put_string(struct eve_jw *w, const char *s, size_t n)
 {
     size_t i = plain_prefix(s, n);
     if (i == n) { /* the common case: printable ASCII, copied as it is */
@@ -180,7 +174,7 @@ static void put_string(struct jw *w, const char *s, size_t n)
     json_decref(t);
 }
 
-static void put_int(struct jw *w, json_int_t v)
+static void put_int(struct eve_jw *w, json_int_t v)
 {
     char d[24];
     size_t k = sizeof(d);
@@ -194,7 +188,7 @@ static void put_int(struct jw *w, json_int_t v)
     put(w, d + k, sizeof(d) - k);
 }
 
-static void put_value(struct jw *w, const json_t *v, unsigned depth)
+static void put_value(struct eve_jw *w, const json_t *v, unsigned depth)
 {
     if (depth > EVE_JSON_MAX_DEPTH) {
         w->err = true;
@@ -253,7 +247,35 @@ size_t eve_json_dumpb(const json_t *v, char *buf, size_t size)
 {
     if (!json_is_object(v) && !json_is_array(v))
         return 0;
-    struct jw w = {buf, size, 0, false};
+    struct eve_jw w = {buf, size, 0, false};
     put_value(&w, v, 0);
     return w.err ? 0 : w.len;
+}
+
+void eve_jw_raw(struct eve_jw *w, const char *s, size_t n)
+{
+    put(w, s, n);
+}
+
+void eve_jw_string(struct eve_jw *w, const char *s, size_t n)
+{
+    put_string(w, s, n);
+}
+
+void eve_jw_int(struct eve_jw *w, json_int_t v)
+{
+    put_int(w, v);
+}
+
+void eve_jw_members(struct eve_jw *w, const json_t *obj, bool comma)
+{
+    json_t *m = (json_t *)obj; /* as in put_value */
+    for (void *it = json_object_iter(m); it && !w->err; it = json_object_iter_next(m, it)) {
+        if (comma)
+            put_c(w, ',');
+        comma = true;
+        put_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
+        put_c(w, ':');
+        put_value(w, json_object_iter_value(it), 1);
+    }
 }

@@ -10,12 +10,14 @@
  * by spu (no cycles); a value nested deeper than EVE_JSON_MAX_DEPTH fails.
  * Reals and strings with bytes outside ASCII are formatted by jansson
  * itself, so their text (and the refusal of invalid UTF-8) is jansson's.
- * Called by any thread; no state.
+ * Called by any thread; no state. The eve_jw_* functions write a record
+ * piece by piece (eve.c writes a record's envelope without building it).
  */
 #ifndef SPU_EVE_JSON_H
 #define SPU_EVE_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define EVE_JSON_MAX_DEPTH 256u
@@ -25,5 +27,27 @@
  * first `size` bytes, as with json_dumpb); 0 when v cannot be formatted
  * (not a container, invalid UTF-8, too deep). No NUL is written. */
 size_t eve_json_dumpb(const json_t *v, char *buf, size_t size);
+
+/* A text written piece by piece into buf, as eve_json_dumpb() writes it:
+ * past `size` the bytes are only counted (len), and err is set when a
+ * value cannot be formatted. Initialize as {buf, size, 0, false}. */
+struct eve_jw {
+    char *buf;
+    size_t size, len;
+    bool err;
+};
+
+/* Bytes as they are. */
+void eve_jw_raw(struct eve_jw *w, const char *s, size_t n);
+
+/* A string, quoted and escaped. */
+void eve_jw_string(struct eve_jw *w, const char *s, size_t n);
+
+/* An integer. */
+void eve_jw_int(struct eve_jw *w, json_int_t v);
+
+/* The members of object obj as '"key":value' separated by commas (no
+ * braces); with `comma`, a comma before the first one too. */
+void eve_jw_members(struct eve_jw *w, const json_t *obj, bool comma);
 
 #endif

@@ -163,6 +163,14 @@ void eve_endpoints_packet(struct eve_endpoints *ep, const struct decoded *d)
     ep->nvlan = d->nvlan;
 }
 
+bool eve_community_id(const struct eve_endpoints *ep, struct flowkey_sha1 *h, char *buf,
+                      size_t len)
+{
+    uint16_t sp = ep->icmp ? ep->icmp_type : ep->ports ? ep->sport : 0;
+    uint16_t dp = ep->icmp ? ep->icmp_code : ep->ports ? ep->dport : 0;
+    return flowkey_community_id_with(h, buf, len, ep->ipver, ep->src, ep->dst, ep->proto, sp, dp);
+}
+
 /* The fields written here are those of eve-envelope.def (test-eve checks). */
 json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
                   const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
@@ -207,10 +215,7 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
         json_object_set_new_nocheck(o, "tx_id", json_integer(tx_id));
     if (ep && ep->ipver) {
         char cid[64];
-        uint16_t sp = ep->icmp ? ep->icmp_type : ep->ports ? ep->sport : 0;
-        uint16_t dp = ep->icmp ? ep->icmp_code : ep->ports ? ep->dport : 0;
-        if (flowkey_community_id(cid, sizeof(cid), ep->ipver, ep->src, ep->dst, ep->proto, sp,
-                                 dp))
+        if (eve_community_id(ep, NULL, cid, sizeof(cid)))
             json_object_set_new_nocheck(o, "community_id", json_string(cid));
     }
     return o;
@@ -258,6 +263,173 @@ int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
     json_object_set_new_nocheck(rec, "spu", spu);
     int rc = emit_kept(w, rec);
     json_decref(rec);
+    return rc;
+}
+
+/* ---- a record written without building its envelope ---- */
+
+static bool is_envelope_key(const char *k)
+{
+    static const char *const names[] = {
+#define EVE_ENVELOPE(name) name,
+#include "eve-envelope.def"
+#undef EVE_ENVELOPE
+        "spu",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(k, names[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool ascii(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* Whether eve_begin + json_object_update + eve_emit would write another
+ * text than write_envelope: a key of rec in the envelope (the update would
+ * replace it where it stands), a worker or thread in spu_extra, or a
+ * string jansson would refuse (json_string of invalid UTF-8 is NULL, and
+ * its key is then left out). */
+static bool needs_tree(const struct eve_writer *w, const struct eve_envelope *env,
+                       const json_t *rec, const json_t *spu_extra)
+{
+    if (!ascii(env->event_type) || !ascii(env->in_iface) || !ascii(env->app_proto) ||
+        !ascii(w->thread))
+        return true;
+    json_t *r = (json_t *)rec; /* jansson's iterators take non-const values */
+    for (void *it = r ? json_object_iter(r) : NULL; it; it = json_object_iter_next(r, it))
+        if (is_envelope_key(json_object_iter_key(it)))
+            return true;
+    return spu_extra && (json_object_get(spu_extra, "worker") || json_object_get(spu_extra, "thread"));
+}
+
+static void key(struct eve_jw *j, const char *k)
+{
+    eve_jw_raw(j, ",\"", 2);
+    eve_jw_raw(j, k, strlen(k));
+    eve_jw_raw(j, "\":", 2);
+}
+
+static void key_str(struct eve_jw *j, const char *k, const char *v)
+{
+    key(j, k);
+    eve_jw_string(j, v, strlen(v));
+}
+
+static void key_int(struct eve_jw *j, const char *k, json_int_t v)
+{
+    key(j, k);
+    eve_jw_int(j, v);
+}
+
+/* The text eve_begin's object with rec's members and eve_emit's spu object
+ * would have (the same keys in the same order). */
+static void write_envelope(struct eve_jw *j, const struct eve_writer *w,
+                           const struct eve_envelope *env, const json_t *rec,
+                           const json_t *spu_extra)
+{
+    const struct eve_endpoints *ep = env->ep;
+    char b[64];
+    const char *ts = eve_timestamp(env->ts_ns, b, sizeof(b));
+    eve_jw_raw(j, "{\"timestamp\":", 13);
+    eve_jw_string(j, ts, strlen(ts));
+    if (env->flow_id)
+        key_int(j, "flow_id", (json_int_t)env->flow_id);
+    if (env->in_iface)
+        key_str(j, "in_iface", env->in_iface);
+    key_str(j, "event_type", env->event_type);
+    if (ep && ep->nvlan) {
+        key(j, "vlan");
+        for (unsigned i = 0; i < ep->nvlan; i++) {
+            eve_jw_raw(j, i ? "," : "[", 1);
+            eve_jw_int(j, ep->vlan[i]);
+        }
+        eve_jw_raw(j, "]", 1);
+    }
+    if (ep && ep->ipver) {
+        key_str(j, "src_ip", eve_ip(ep->ipver, ep->src, b, sizeof(b)));
+        if (ep->ports)
+            key_int(j, "src_port", ep->sport);
+        key_str(j, "dest_ip", eve_ip(ep->ipver, ep->dst, b, sizeof(b)));
+        if (ep->ports)
+            key_int(j, "dest_port", ep->dport);
+        key_int(j, "ip_v", ep->ipver);
+        key_str(j, "proto", eve_proto(ep->proto, b, sizeof(b)));
+        if (ep->icmp) {
+            key_int(j, "icmp_type", ep->icmp_type);
+            key_int(j, "icmp_code", ep->icmp_code);
+        }
+    }
+    if (env->pcap_cnt)
+        key_int(j, "pcap_cnt", (json_int_t)env->pcap_cnt);
+    if (env->app_proto)
+        key_str(j, "app_proto", env->app_proto);
+    if (env->tx_id >= 0)
+        key_int(j, "tx_id", env->tx_id);
+    if (ep && ep->ipver) {
+        const char *cid = env->community_id;
+        if (!cid && eve_community_id(ep, w->cid_sha1, b, sizeof(b)))
+            cid = b;
+        if (cid)
+            key_str(j, "community_id", cid);
+    }
+    if (rec)
+        eve_jw_members(j, rec, true);
+    eve_jw_raw(j, ",\"spu\":{", 8);
+    bool first = true;
+    if (w->worker >= 0) {
+        eve_jw_raw(j, "\"worker\":", 9);
+        eve_jw_int(j, w->worker);
+        first = false;
+    }
+    if (w->thread) {
+        eve_jw_raw(j, first ? "\"thread\":" : ",\"thread\":", first ? 9 : 10);
+        eve_jw_string(j, w->thread, strlen(w->thread));
+        first = false;
+    }
+    if (spu_extra)
+        eve_jw_members(j, spu_extra, !first);
+    eve_jw_raw(j, "}}", 2);
+}
+
+int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json_t *rec,
+                      json_t *spu_extra)
+{
+    if (needs_tree(w, env, rec, spu_extra)) {
+        json_t *o = eve_begin(env->ts_ns, env->event_type, env->flow_id, env->pcap_cnt,
+                              env->in_iface, env->ep, env->app_proto, env->tx_id);
+        if (o && rec)
+            json_object_update(o, rec);
+        json_decref(rec);
+        return eve_emit(w, o, spu_extra);
+    }
+    if (!env->community_id && env->ep && env->ep->ipver && !w->cid_sha1)
+        w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash */
+    char stackbuf[4096];
+    struct eve_jw j = {stackbuf, sizeof(stackbuf), 0, false};
+    write_envelope(&j, w, env, rec, spu_extra);
+    char *big = NULL;
+    if (!j.err && j.len > sizeof(stackbuf)) {
+        big = malloc(j.len);
+        size_t want = j.len;
+        j = (struct eve_jw){big, want, 0, false};
+        if (big)
+            write_envelope(&j, w, env, rec, spu_extra);
+        j.err = j.err || !big || j.len != want;
+    }
+    int rc = j.err ? SPU_ENOMEM : output_producer_line(w->out, j.buf, j.len);
+    free(big);
+    json_decref(rec);
+    json_decref(spu_extra);
+    if (rc == SPU_OK)
+        w->emitted++;
+    else
+        w->failed++;
     return rc;
 }
 

@@ -77,6 +77,31 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
                   const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
                   int64_t tx_id);
 
+/* A record's envelope, the arguments of eve_begin(); community_id, when
+ * not NULL, is the endpoints' one (already computed, e.g. once per flow). */
+struct eve_envelope {
+    int64_t ts_ns;
+    const char *event_type;
+    uint64_t flow_id, pcap_cnt;
+    const char *in_iface;
+    const struct eve_endpoints *ep;
+    const char *app_proto;
+    int64_t tx_id;
+    const char *community_id;
+};
+
+/* The same line as eve_emit(w, eve_begin(env...) updated with rec's
+ * members, spu_extra) writes, without building the envelope: it is
+ * written as text, then rec's members (rec may be NULL), then the spu
+ * object. Consumes rec and spu_extra. */
+int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json_t *rec,
+                      json_t *spu_extra);
+
+/* The Community ID (v1, seed 0) of endpoints, as eve_begin writes it, hashed
+ * with h (NULL: the one-shot hash). false when it cannot be computed. */
+bool eve_community_id(const struct eve_endpoints *ep, struct flowkey_sha1 *h, char *buf,
+                      size_t len);
+
 /* Consumes `rec` and `spu_extra` (may be NULL: an object merged into the
  * `spu` object). Returns 0, or a negative SPU_E* (counted in w->failed). */
 int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra);

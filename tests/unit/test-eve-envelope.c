@@ -1,0 +1,200 @@
+/*
+ * Unit tests for eve_emit_envelope (runtime/eve.c): the line it writes
+ * without building the envelope is, byte for byte, the line of eve_begin +
+ * json_object_update + eve_emit, for envelopes with and without each
+ * optional field (vlan, ports, ICMP, IPv6, in_iface, pcap_cnt, app_proto,
+ * tx_id, a given Community ID), spu extras, records longer than the stack
+ * buffer, records that name an envelope key or carry text jansson refuses
+ * (written the tree's way), and no record at all.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "eve.h"
+#include "output.h"
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* A writer on a new temporary file. */
+struct sink {
+    char path[64];
+    struct output *out;
+    struct eve_writer w;
+};
+
+static void sink_open(struct sink *s, int worker, const char *thread)
+{
+    strcpy(s->path, "/tmp/test-eve-envelope-XXXXXX");
+    int fd = mkstemp(s->path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    struct spu_error err;
+    s->out = output_open(s->path, 1, &err);
+    cr_assert_not_null(s->out);
+    memset(&s->w, 0, sizeof(s->w));
+    s->w.out = output_producer(s->out, 0);
+    s->w.worker = worker;
+    s->w.thread = thread;
+}
+
+static char *sink_close(struct sink *s)
+{
+    eve_writer_fini(&s->w);
+    cr_assert_eq(output_close(s->out, NULL), 0);
+    char *text = read_file(s->path);
+    unlink(s->path);
+    return text;
+}
+
+/* Both ways, compared; returns the number of lines written. */
+static size_t same_line(const struct eve_envelope *env, const json_t *rec, const json_t *extra,
+                        int worker, const char *thread)
+{
+    struct sink tree, text;
+    sink_open(&tree, worker, thread);
+    sink_open(&text, worker, thread);
+    json_t *o = eve_begin(env->ts_ns, env->event_type, env->flow_id, env->pcap_cnt, env->in_iface,
+                          env->ep, env->app_proto, env->tx_id);
+    cr_assert_not_null(o);
+    if (rec)
+        json_object_update(o, (json_t *)rec);
+    eve_emit(&tree.w, o, extra ? json_deep_copy(extra) : NULL);
+    eve_emit_envelope(&text.w, env, rec ? json_deep_copy(rec) : NULL,
+                      extra ? json_deep_copy(extra) : NULL);
+    cr_assert_eq(text.w.emitted, tree.w.emitted);
+    char *a = sink_close(&tree), *b = sink_close(&text);
+    cr_assert_str_eq(b, a);
+    size_t lines = 0;
+    for (const char *p = a; (p = strchr(p, '\n')); p++)
+        lines++;
+    free(a);
+    free(b);
+    return lines;
+}
+
+static const uint8_t v4a[16] = {10, 0, 0, 1}, v4b[16] = {192, 168, 7, 200};
+static const uint8_t v6a[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x0c, 0x29, 0xff, 0xfa, 0xf2, 0xab, 0x42};
+static const uint8_t v6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+static json_t *http_rec(void)
+{
+    return json_pack("{s:{s:s,s:s,s:i,s:[{s:s}],s:s},s:b}", "http", "hostname", "example.com",
+                     "url", "/a\"b\\c\n\x01 d\xc3\xa9", "status", 200, "request_headers", "name",
+                     "Host", "http_method", "GET", "extra", 1);
+}
+
+Test(eve_envelope, every_optional_field_on_and_off)
+{
+    const uint16_t vlan[2] = {10, 4095};
+    json_t *rec = http_rec();
+    json_t *extra = json_pack("{s:i,s:{s:s}}", "tx", 3, "note", "k", "v");
+    size_t cases = 0;
+    for (unsigned m = 0; m < 256; m++) {
+        struct eve_endpoints ep = {.ipver = m & 1 ? 6 : 4,
+                                   .src = m & 1 ? v6a : v4a,
+                                   .dst = m & 1 ? v6b : v4b,
+                                   .sport = 40000,
+                                   .dport = 80,
+                                   .proto = 6,
+                                   .ports = true};
+        if (m & 2) {
+            ep.vlan = vlan;
+            ep.nvlan = m & 4 ? 2 : 1;
+        }
+        if (m & 8) { /* ICMP echo request */
+            ep.proto = (uint8_t)(m & 1 ? 58 : 1);
+            ep.ports = false;
+            ep.icmp = true;
+            ep.icmp_type = (uint8_t)(m & 1 ? 128 : 8);
+            ep.icmp_code = 0;
+        }
+        struct eve_envelope env = {
+            .ts_ns = 1255711456185868000LL + m,
+            .event_type = "http",
+            .flow_id = m & 16 ? 0 : 1234567890123ull,
+            .pcap_cnt = m & 32 ? 0 : 77,
+            .in_iface = m & 64 ? "eth0" : NULL,
+            .ep = m & 128 && m & 4 ? NULL : &ep,
+            .app_proto = m & 16 ? NULL : "http",
+            .tx_id = m & 32 ? -1 : (int64_t)m,
+        };
+        cases += same_line(&env, m & 4 ? rec : NULL, m & 2 ? extra : NULL, m & 64 ? -1 : 2,
+                           m & 128 ? NULL : "worker");
+    }
+    cr_assert_eq(cases, 256);
+    json_decref(rec);
+    json_decref(extra);
+}
+
+Test(eve_envelope, a_given_community_id_is_the_computed_one)
+{
+    struct eve_endpoints ep = {.ipver = 4, .src = v4a, .dst = v4b, .sport = 40000, .dport = 80,
+                               .proto = 6, .ports = true};
+    char cid[64];
+    cr_assert(eve_community_id(&ep, NULL, cid, sizeof(cid)));
+    struct eve_envelope env = {.ts_ns = 1, .event_type = "fileinfo", .ep = &ep, .tx_id = 0,
+                               .community_id = cid};
+    json_t *rec = http_rec();
+    cr_assert_eq(same_line(&env, rec, NULL, 0, "worker"), 1);
+    json_decref(rec);
+}
+
+Test(eve_envelope, a_record_longer_than_the_stack_buffer)
+{
+    struct eve_endpoints ep = {.ipver = 4, .src = v4a, .dst = v4b, .sport = 1, .dport = 2,
+                               .proto = 17, .ports = true};
+    struct eve_envelope env = {.ts_ns = 5, .event_type = "dns", .ep = &ep, .tx_id = -1};
+    char *big = malloc(20000);
+    for (size_t i = 0; i < 19999; i++)
+        big[i] = (char)('a' + i % 26);
+    big[19999] = 0;
+    big[5000] = '"';
+    json_t *rec = json_pack("{s:{s:s}}", "dns", "q", big);
+    cr_assert_eq(same_line(&env, rec, NULL, 1, "worker"), 1);
+    json_decref(rec);
+    free(big);
+}
+
+/* The tree's way: a record naming envelope keys (replaced where they stand),
+ * spu extras naming the writer's keys, text that is not ASCII. */
+Test(eve_envelope, what_the_tree_writes_otherwise)
+{
+    struct eve_endpoints ep = {.ipver = 4, .src = v4a, .dst = v4b, .sport = 1, .dport = 2,
+                               .proto = 6, .ports = true};
+    struct eve_envelope env = {.ts_ns = 5, .event_type = "http", .flow_id = 9, .ep = &ep,
+                               .app_proto = "http", .tx_id = 4};
+    json_t *rec = json_pack("{s:s,s:{s:s},s:i,s:{s:i}}", "src_ip", "1.2.3.4", "http", "url", "/",
+                            "tx_id", 8, "spu", "x", 1);
+    cr_assert_eq(same_line(&env, rec, NULL, 1, "worker"), 1);
+    json_decref(rec);
+    rec = http_rec();
+    json_t *extra = json_pack("{s:i,s:s}", "worker", 9, "thread", "other");
+    cr_assert_eq(same_line(&env, rec, extra, 1, "worker"), 1);
+    json_decref(extra);
+    env.in_iface = "eth\xc3\xa9";
+    cr_assert_eq(same_line(&env, rec, NULL, 1, "worker"), 1);
+    env.in_iface = "bad\xff";
+    cr_assert_eq(same_line(&env, rec, NULL, 1, "worker"), 1);
+    cr_assert_eq(same_line(&env, NULL, NULL, 1, "worker"), 1);
+    env.in_iface = NULL;
+    env.app_proto = "\xfe";
+    cr_assert_eq(same_line(&env, NULL, NULL, 1, "worker"), 1);
+    json_decref(rec);
+}
