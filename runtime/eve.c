@@ -266,7 +266,35 @@ int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
     return rc;
 }
 
-/* ---- a record written without building its envelope ---- */
+/* ---- records written as text ---- */
+
+/* Write a line with fn(j, arg) and hand it to the writer's output: in a
+ * stack buffer, or when longer written again into one of its length. */
+static int emit_text(struct eve_writer *w, void (*fn)(struct eve_jw *j, const void *arg),
+                     const void *arg)
+{
+    char stackbuf[4096];
+    struct eve_jw j = {stackbuf, sizeof(stackbuf), 0, false};
+    fn(&j, arg);
+    char *big = NULL;
+    if (!j.err && j.len > sizeof(stackbuf)) {
+        size_t want = j.len;
+        big = malloc(want);
+        j = (struct eve_jw){big, want, 0, false};
+        if (big)
+            fn(&j, arg);
+        j.err = j.err || !big || j.len != want;
+    }
+    int rc = j.err ? SPU_ENOMEM : output_producer_line(w->out, j.buf, j.len);
+    free(big);
+    if (rc == SPU_OK)
+        w->emitted++;
+    else
+        w->failed++;
+    return rc;
+}
+
+/* ---- an application record written without building its envelope ---- */
 
 static bool is_envelope_key(const char *k)
 {
@@ -329,10 +357,18 @@ static void key_int(struct eve_jw *j, const char *k, json_int_t v)
 
 /* The text eve_begin's object with rec's members and eve_emit's spu object
  * would have (the same keys in the same order). */
-static void write_envelope(struct eve_jw *j, const struct eve_writer *w,
-                           const struct eve_envelope *env, const json_t *rec,
-                           const json_t *spu_extra)
+struct envelope_args {
+    const struct eve_writer *w;
+    const struct eve_envelope *env;
+    const json_t *rec, *spu_extra;
+};
+
+static void write_envelope(struct eve_jw *j, const void *arg)
 {
+    const struct envelope_args *a = arg;
+    const struct eve_writer *w = a->w;
+    const struct eve_envelope *env = a->env;
+    const json_t *rec = a->rec, *spu_extra = a->spu_extra;
     const struct eve_endpoints *ep = env->ep;
     char b[64];
     const char *ts = eve_timestamp(env->ts_ns, b, sizeof(b));
@@ -410,26 +446,10 @@ int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json
     }
     if (!env->community_id && env->ep && env->ep->ipver && !w->cid_sha1)
         w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash */
-    char stackbuf[4096];
-    struct eve_jw j = {stackbuf, sizeof(stackbuf), 0, false};
-    write_envelope(&j, w, env, rec, spu_extra);
-    char *big = NULL;
-    if (!j.err && j.len > sizeof(stackbuf)) {
-        big = malloc(j.len);
-        size_t want = j.len;
-        j = (struct eve_jw){big, want, 0, false};
-        if (big)
-            write_envelope(&j, w, env, rec, spu_extra);
-        j.err = j.err || !big || j.len != want;
-    }
-    int rc = j.err ? SPU_ENOMEM : output_producer_line(w->out, j.buf, j.len);
-    free(big);
+    struct envelope_args a = {w, env, rec, spu_extra};
+    int rc = emit_text(w, write_envelope, &a);
     json_decref(rec);
     json_decref(spu_extra);
-    if (rc == SPU_OK)
-        w->emitted++;
-    else
-        w->failed++;
     return rc;
 }
 
@@ -443,147 +463,119 @@ static void flags_hex(uint8_t f, char *buf)
 
 void eve_writer_fini(struct eve_writer *w)
 {
-    json_decref(w->flow_tpl);
-    w->flow_tpl = NULL;
     flowkey_sha1_free(w->cid_sha1);
     w->cid_sha1 = NULL;
 }
 
-/* In-place setters for a reused record: values are updated where they are,
- * keys are added (at the end) only when missing and removed when absent. */
-static void set_int(json_t *o, const char *k, json_int_t v)
+static void key_true(struct eve_jw *j, const char *k, bool on)
 {
-    json_t *x = json_object_get(o, k);
-    if (json_is_integer(x))
-        json_integer_set(x, v);
-    else
-        json_object_set_new_nocheck(o, k, json_integer(v));
-}
-
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    json_t *x = json_object_get(o, k);
-    if (json_is_string(x)) {
-        if (strcmp(json_string_value(x), v) != 0)
-            json_string_set_nocheck(x, v);
-    } else {
-        json_object_set_new_nocheck(o, k, json_string_nocheck(v));
+    if (on) {
+        key(j, k);
+        eve_jw_raw(j, "true", 4);
     }
 }
 
-static void set_true(json_t *o, const char *k, bool on)
-{
-    if (!on)
-        json_object_del(o, k);
-    else if (!json_is_true(json_object_get(o, k)))
-        json_object_set_new_nocheck(o, k, json_true());
-}
+/* The flow record's text, its keys always in this order. */
+struct flow_args {
+    const struct eve_writer *w;
+    const struct flow *f;
+    unsigned reason;
+    const char *in_iface;
+};
 
-static json_t *sub(json_t *o, const char *k)
+static void write_flow(struct eve_jw *j, const void *arg)
 {
-    json_t *x = json_object_get(o, k);
-    if (!json_is_object(x)) {
-        x = json_object();
-        json_object_set_new_nocheck(o, k, x);
-    }
-    return x;
-}
-
-int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface)
-{
-    if (!w->flow_tpl && !(w->flow_tpl = json_object()))
-        return eve_emit(w, NULL, NULL);
-    json_t *o = w->flow_tpl;
+    const struct flow_args *a = arg;
+    const struct eve_writer *w = a->w;
+    const struct flow *f = a->f;
+    const char *in_iface = a->in_iface;
     struct eve_endpoints ep;
     eve_endpoints_flow(&ep, f);
     char b[64];
-    set_str(o, "timestamp", eve_timestamp(f->last_ns, b, sizeof(b)));
-    set_int(o, "flow_id", (json_int_t)eve_flow_id(f));
+    const char *ts = eve_timestamp(f->last_ns, b, sizeof(b));
+    eve_jw_raw(j, "{\"timestamp\":", 13);
+    eve_jw_string(j, ts, strlen(ts));
+    key_int(j, "flow_id", (json_int_t)eve_flow_id(f));
     if (in_iface)
-        set_str(o, "in_iface", in_iface);
-    else
-        json_object_del(o, "in_iface");
-    set_str(o, "event_type", "flow");
+        key_str(j, "in_iface", in_iface);
+    key_str(j, "event_type", "flow");
     if (ep.nvlan) {
-        json_t *v = json_array();
-        for (unsigned i = 0; i < ep.nvlan; i++)
-            json_array_append_new(v, json_integer(ep.vlan[i]));
-        json_object_set_new_nocheck(o, "vlan", v);
-    } else {
-        json_object_del(o, "vlan");
+        key(j, "vlan");
+        for (unsigned i = 0; i < ep.nvlan; i++) {
+            eve_jw_raw(j, i ? "," : "[", 1);
+            eve_jw_int(j, ep.vlan[i]);
+        }
+        eve_jw_raw(j, "]", 1);
     }
-    set_str(o, "src_ip", eve_ip(ep.ipver, ep.src, b, sizeof(b)));
+    key_str(j, "src_ip", eve_ip(ep.ipver, ep.src, b, sizeof(b)));
     if (ep.ports)
-        set_int(o, "src_port", ep.sport);
-    else
-        json_object_del(o, "src_port");
-    set_str(o, "dest_ip", eve_ip(ep.ipver, ep.dst, b, sizeof(b)));
+        key_int(j, "src_port", ep.sport);
+    key_str(j, "dest_ip", eve_ip(ep.ipver, ep.dst, b, sizeof(b)));
     if (ep.ports)
-        set_int(o, "dest_port", ep.dport);
-    else
-        json_object_del(o, "dest_port");
-    set_int(o, "ip_v", ep.ipver);
-    set_str(o, "proto", eve_proto(ep.proto, b, sizeof(b)));
+        key_int(j, "dest_port", ep.dport);
+    key_int(j, "ip_v", ep.ipver);
+    key_str(j, "proto", eve_proto(ep.proto, b, sizeof(b)));
     if (ep.icmp) {
-        set_int(o, "icmp_type", ep.icmp_type);
-        set_int(o, "icmp_code", ep.icmp_code);
-    } else {
-        json_object_del(o, "icmp_type");
-        json_object_del(o, "icmp_code");
+        key_int(j, "icmp_type", ep.icmp_type);
+        key_int(j, "icmp_code", ep.icmp_code);
     }
-    char cid[64];
-    uint16_t sp = ep.icmp ? ep.icmp_type : ep.ports ? ep.sport : 0;
-    uint16_t dp = ep.icmp ? ep.icmp_code : ep.ports ? ep.dport : 0;
-    if (!w->cid_sha1)
-        w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash below */
-    if (flowkey_community_id_with(w->cid_sha1, cid, sizeof(cid), ep.ipver, ep.src, ep.dst,
-                                  ep.proto, sp, dp))
-        set_str(o, "community_id", cid);
+    if (eve_community_id(&ep, w->cid_sha1, b, sizeof(b)))
+        key_str(j, "community_id", b);
     if (f->app_proto)
-        set_str(o, "app_proto", f->app_proto);
-    else
-        json_object_del(o, "app_proto");
-    json_t *fl = sub(o, "flow");
-    set_int(fl, "pkts_toserver", f->pkts[0]);
-    set_int(fl, "pkts_toclient", f->pkts[1]);
-    set_int(fl, "bytes_toserver", (json_int_t)f->bytes[0]);
-    set_int(fl, "bytes_toclient", (json_int_t)f->bytes[1]);
-    set_str(fl, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
-    set_str(fl, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
-    set_int(fl, "age", (f->last_ns / 1000000000) - (f->start_ns / 1000000000));
-    set_str(fl, "state", flow_state_name(f->state));
-    set_str(fl, "reason", flow_reason_name(reason));
-    json_object_set_new_nocheck(fl, "alerted", json_false());
+        key_str(j, "app_proto", f->app_proto);
+    eve_jw_raw(j, ",\"flow\":{\"pkts_toserver\":", 25);
+    eve_jw_int(j, f->pkts[0]);
+    key_int(j, "pkts_toclient", f->pkts[1]);
+    key_int(j, "bytes_toserver", (json_int_t)f->bytes[0]);
+    key_int(j, "bytes_toclient", (json_int_t)f->bytes[1]);
+    key_str(j, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
+    key_str(j, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
+    key_int(j, "age", (f->last_ns / 1000000000) - (f->start_ns / 1000000000));
+    key_str(j, "state", flow_state_name(f->state));
+    key_str(j, "reason", flow_reason_name(a->reason));
+    eve_jw_raw(j, ",\"alerted\":false}", 17);
     if (f->key.proto == 6 && (f->flags & FLOW_F_TCP_SESSION)) {
-        json_t *t = sub(o, "tcp");
         uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
         char h[3];
         flags_hex(all, h);
-        set_str(t, "tcp_flags", h);
+        eve_jw_raw(j, ",\"tcp\":{\"tcp_flags\":", 20);
+        eve_jw_string(j, h, 2);
         flags_hex(f->tcp_flags[0], h);
-        set_str(t, "tcp_flags_ts", h);
+        key_str(j, "tcp_flags_ts", h);
         flags_hex(f->tcp_flags[1], h);
-        set_str(t, "tcp_flags_tc", h);
+        key_str(j, "tcp_flags_tc", h);
         static const struct {
             uint8_t bit;
             const char *name;
         } names[] = {{TH_SYN, "syn"}, {TH_FIN, "fin"}, {TH_RST, "rst"}, {TH_PSH, "psh"},
                      {TH_ACK, "ack"}, {TH_URG, "urg"}, {TH_ECE, "ecn"}, {TH_CWR, "cwr"}};
         for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            set_true(t, names[i].name, all & names[i].bit);
-        set_str(t, "state", flow_tcp_state_name(f->tcp_state));
-        set_true(t, "ts_gap", f->sd[0].flags & SD_GAP);
-        set_true(t, "tc_gap", f->sd[1].flags & SD_GAP);
-        set_int(t, "ts_max_regions", f->sd[0].max_regions ? f->sd[0].max_regions : 1);
-        set_int(t, "tc_max_regions", f->sd[1].max_regions ? f->sd[1].max_regions : 1);
-    } else {
-        json_object_del(o, "tcp");
+            key_true(j, names[i].name, all & names[i].bit);
+        key_str(j, "state", flow_tcp_state_name(f->tcp_state));
+        key_true(j, "ts_gap", f->sd[0].flags & SD_GAP);
+        key_true(j, "tc_gap", f->sd[1].flags & SD_GAP);
+        key_int(j, "ts_max_regions", f->sd[0].max_regions ? f->sd[0].max_regions : 1);
+        key_int(j, "tc_max_regions", f->sd[1].max_regions ? f->sd[1].max_regions : 1);
+        eve_jw_raw(j, "}", 1);
     }
-    json_t *spu = sub(o, "spu");
-    if (w->worker >= 0)
-        set_int(spu, "worker", w->worker);
-    set_true(spu, "midstream", f->flags & FLOW_F_MIDSTREAM);
-    return emit_kept(w, o);
+    eve_jw_raw(j, ",\"spu\":{", 8);
+    bool first = true;
+    if (w->worker >= 0) {
+        eve_jw_raw(j, "\"worker\":", 9);
+        eve_jw_int(j, w->worker);
+        first = false;
+    }
+    if (f->flags & FLOW_F_MIDSTREAM)
+        eve_jw_raw(j, first ? "\"midstream\":true" : ",\"midstream\":true", first ? 16 : 17);
+    eve_jw_raw(j, "}}", 2);
+}
+
+int eve_flow(struct eve_writer *w, const struct flow *f, unsigned reason, const char *in_iface)
+{
+    if (!w->cid_sha1)
+        w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash */
+    struct flow_args a = {w, f, reason, in_iface};
+    return emit_text(w, write_flow, &a);
 }
 
 int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pcap_cnt,

@@ -34,11 +34,10 @@ struct eve_writer {
     int worker;                  /* worker id, or -1 for the main thread */
     const char *thread;          /* "worker", "dispatcher", "main" */
     uint64_t emitted, failed;
-    json_t *flow_tpl;            /* owned: the flow record, updated in place */
     struct flowkey_sha1 *cid_sha1; /* owned: the flow records' Community ID hash */
 };
 
-/* Free what the writer owns (its record templates). */
+/* Free what the writer owns (its Community ID hash). */
 void eve_writer_fini(struct eve_writer *w);
 
 /* The endpoints of a record, as the client sees them. */

@@ -5,7 +5,8 @@
  * optional field (vlan, ports, ICMP, IPv6, in_iface, pcap_cnt, app_proto,
  * tx_id, a given Community ID), spu extras, records longer than the stack
  * buffer, records that name an envelope key or carry text jansson refuses
- * (written the tree's way), and no record at all.
+ * (written the tree's way), and no record at all. The flow record: one
+ * key order, exact text.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -14,8 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decode.h"
 #include "err.h"
 #include "eve.h"
+#include "flow.h"
+#include "flowkey.h"
 #include "output.h"
 
 static char *read_file(const char *path)
@@ -197,4 +201,76 @@ Test(eve_envelope, what_the_tree_writes_otherwise)
     env.app_proto = "\xfe";
     cr_assert_eq(same_line(&env, NULL, NULL, 1, "worker"), 1);
     json_decref(rec);
+}
+
+/* The flow record: its keys in one order whatever the records before it
+ * held (a UDP flow without VLAN, then a TCP flow with one, gaps, a
+ * midstream flag and every TCP flag, then the UDP one again), its text
+ * exact. */
+Test(eve_envelope, flow_records_keep_one_key_order)
+{
+    struct flow u, t;
+    memset(&u, 0, sizeof(u));
+    u.key.ipver = 4;
+    u.key.proto = 17;
+    memcpy(u.key.addr[0], v4a, 4);
+    memcpy(u.key.addr[1], v4b, 4);
+    u.key.port[0] = 5353;
+    u.key.port[1] = 53;
+    u.start_ns = 1000000000LL;
+    u.last_ns = 1500000000LL;
+    u.pkts[0] = 1;
+    u.bytes[0] = 80;
+    u.state = FLOW_STATE_NEW;
+    t = u;
+    t.key.proto = 6;
+    t.key.vlan[0] = 7;
+    t.key.port[0] = 40000;
+    t.key.port[1] = 80;
+    t.last_ns = 3500000000LL;
+    t.pkts[1] = 2;
+    t.bytes[1] = 200;
+    t.flags = FLOW_F_TCP_SESSION | FLOW_F_MIDSTREAM;
+    t.tcp_flags[0] = 0xff;
+    t.tcp_flags[1] = TH_SYN | TH_ACK;
+    t.tcp_state = TCP_CLOSE_WAIT;
+    t.state = FLOW_STATE_ESTABLISHED;
+    t.sd[1].flags = SD_GAP;
+    t.sd[0].max_regions = 3;
+    t.app_proto = "http";
+    struct sink s;
+    sink_open(&s, 1, "worker");
+    cr_assert_eq(eve_flow(&s.w, &u, FLOW_REASON_TIMEOUT, NULL), 0);
+    cr_assert_eq(eve_flow(&s.w, &t, FLOW_REASON_SHUTDOWN, "eth0"), 0);
+    cr_assert_eq(eve_flow(&s.w, &u, FLOW_REASON_TIMEOUT, NULL), 0);
+    cr_assert_eq(s.w.emitted, 3);
+    char *text = sink_close(&s);
+    char *second = strchr(text, '\n') + 1, *third = strchr(second, '\n') + 1;
+    cr_assert_eq((size_t)(second - text), strlen(third)); /* the UDP record twice, the same */
+    cr_assert(memcmp(text, third, strlen(third)) == 0);
+    json_t *o = json_loadb(second, (size_t)(third - second), 0, NULL);
+    cr_assert_not_null(o);
+    char cid[64];
+    cr_assert(flowkey_community_id(cid, sizeof(cid), 4, v4a, v4b, 6, 40000, 80));
+    cr_assert_str_eq(json_string_value(json_object_get(o, "community_id")), cid);
+    json_decref(o);
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "{\"timestamp\":\"1970-01-01T00:00:03.500000+0000\",\"flow_id\":%lld,"
+             "\"in_iface\":\"eth0\",\"event_type\":\"flow\",\"vlan\":[7],\"src_ip\":\"10.0.0.1\","
+             "\"src_port\":40000,\"dest_ip\":\"192.168.7.200\",\"dest_port\":80,\"ip_v\":4,"
+             "\"proto\":\"TCP\",\"community_id\":\"%s\",\"app_proto\":\"http\","
+             "\"flow\":{\"pkts_toserver\":1,\"pkts_toclient\":2,\"bytes_toserver\":80,"
+             "\"bytes_toclient\":200,\"start\":\"1970-01-01T00:00:01.000000+0000\","
+             "\"end\":\"1970-01-01T00:00:03.500000+0000\",\"age\":2,\"state\":\"established\","
+             "\"reason\":\"shutdown\",\"alerted\":false},"
+             "\"tcp\":{\"tcp_flags\":\"ff\",\"tcp_flags_ts\":\"ff\",\"tcp_flags_tc\":\"12\","
+             "\"syn\":true,\"fin\":true,\"rst\":true,\"psh\":true,\"ack\":true,\"urg\":true,"
+             "\"ecn\":true,\"cwr\":true,\"state\":\"close_wait\",\"tc_gap\":true,"
+             "\"ts_max_regions\":3,\"tc_max_regions\":1},"
+             "\"spu\":{\"worker\":1,\"midstream\":true}}\n",
+             (long long)eve_flow_id(&t), cid);
+    cr_assert(strncmp(second, want, strlen(want)) == 0, "got  %.*s\nwant %s",
+              (int)(third - second), second, want);
+    free(text);
 }
