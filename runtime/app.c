@@ -344,7 +344,7 @@ static void endpoints(const struct app_flow *af, struct eve_endpoints *ep)
  * depend on the direction); NULL when it cannot be. */
 static const char *flow_cid(struct app_flow *af, const struct eve_endpoints *ep)
 {
-    if (!af->cid[0] && !eve_community_id(ep, af->app->eve.cid_sha1, af->cid, sizeof(af->cid)))
+    if (!af->cid[0] && !eve_writer_community_id(&af->app->eve, ep, af->cid, sizeof(af->cid)))
         af->cid[0] = 0;
     return af->cid[0] ? af->cid : NULL;
 }

@@ -171,6 +171,14 @@ bool eve_community_id(const struct eve_endpoints *ep, struct flowkey_sha1 *h, ch
     return flowkey_community_id_with(h, buf, len, ep->ipver, ep->src, ep->dst, ep->proto, sp, dp);
 }
 
+bool eve_writer_community_id(struct eve_writer *w, const struct eve_endpoints *ep, char *buf,
+                             size_t len)
+{
+    if (!w->cid_sha1)
+        w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash */
+    return eve_community_id(ep, w->cid_sha1, buf, len);
+}
+
 /* The fields written here are those of eve-envelope.def (test-eve checks). */
 json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
                   const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,

@@ -101,6 +101,10 @@ int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json
 bool eve_community_id(const struct eve_endpoints *ep, struct flowkey_sha1 *h, char *buf,
                       size_t len);
 
+/* The same, hashed with the writer's SHA-1 context (made at the first). */
+bool eve_writer_community_id(struct eve_writer *w, const struct eve_endpoints *ep, char *buf,
+                             size_t len);
+
 /* Consumes `rec` and `spu_extra` (may be NULL: an object merged into the
  * `spu` object). Returns 0, or a negative SPU_E* (counted in w->failed). */
 int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra);

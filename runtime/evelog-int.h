@@ -33,6 +33,12 @@ json_t *evelog_json_bytes(const uint8_t *p, uint32_t len);
 json_t *evelog_json_value(const struct spu_bundle *b, const struct evelog_std_names *sn,
                           const struct spu_value *v, unsigned depth);
 
+/* obj[key] = x for a key of len bytes (not NUL-terminated); takes x. As
+ * json_object_set_new on the key up to its first NUL (a key with a NUL
+ * or a byte above 0x7f takes that way), without the copy and the UTF-8
+ * check for the others. 0 or -1 as jansson. */
+int evelog_set(json_t *obj, const char *key, size_t len, json_t *x);
+
 /* Name of field f of a record's layout (bundle or stdlib); NULL if none.
  * *len receives its length. */
 const char *evelog_field_name(const struct spu_bundle *b, const struct evelog_std_names *sn,

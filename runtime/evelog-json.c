@@ -17,9 +17,43 @@ int evelog_std_names_init(struct evelog_std_names *sn)
     return SPU_OK;
 }
 
+/* Whether every byte is in 1..0x7f (eight at a time: a byte 0 or above
+ * 0x7f sets its high bit in x | ((x - ONES) & ~x)). */
+static bool plain_ascii(const uint8_t *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        if ((x | ((x - ones) & ~x)) & high)
+            return false;
+    }
+    for (; i < n; i++)
+        if (p[i] == 0 || p[i] >= 0x80)
+            return false;
+    return true;
+}
+
+int evelog_set(json_t *obj, const char *key, size_t len, json_t *x)
+{
+    if (plain_ascii((const uint8_t *)key, len))
+        return json_object_setn_new_nocheck(obj, key, len, x);
+    char k[256];
+    if (len >= sizeof(k)) {
+        json_decref(x);
+        return -1;
+    }
+    memcpy(k, key, len);
+    k[len] = 0;
+    return json_object_set_new(obj, k, x);
+}
+
 json_t *evelog_json_bytes(const uint8_t *p, uint32_t len)
 {
-    json_t *s = json_stringn((const char *)p, len); /* NULL when not UTF-8 */
+    /* ASCII with NULs is valid UTF-8 too: json_stringn checks the rest */
+    json_t *s = plain_ascii(p, len) ? json_stringn_nocheck((const char *)p, len)
+                                    : json_stringn((const char *)p, len); /* NULL: not UTF-8 */
     if (s)
         return s;
     /* Like Suricata's jsonbuilder: ASCII kept, other bytes as \xNN. */
@@ -74,11 +108,8 @@ static json_t *record_json(const struct spu_bundle *b, const struct evelog_std_n
             continue;
         uint32_t nl = 0;
         const char *name = evelog_field_name(b, sn, r, f, &nl);
-        char key[256];
-        if (!name || nl == 0 || nl >= sizeof(key))
+        if (!name || nl == 0 || nl >= 256)
             continue;
-        memcpy(key, name, nl);
-        key[nl] = 0;
         json_t *x = evelog_json_value(b, sn, &r->slot[f], depth - 1);
         if (!x) {
             json_decref(o);
@@ -86,7 +117,7 @@ static json_t *record_json(const struct spu_bundle *b, const struct evelog_std_n
         }
         if (json_is_null(x))
             json_decref(x);
-        else if (json_object_set_new(o, key, x) != 0) {
+        else if (evelog_set(o, name, nl, x) != 0) {
             json_decref(o);
             return NULL;
         }
@@ -109,8 +140,8 @@ json_t *evelog_json_value(const struct spu_bundle *b, const struct evelog_std_na
         return evelog_json_bytes(v->u.s, v->len);
     case SPU_T_IP:
         if (v->aux == 4)
-            return json_string(eve_ip(4, v->u.s + 12, buf, sizeof(buf)));
-        return json_string(eve_ip(6, v->u.s, buf, sizeof(buf)));
+            return json_string_nocheck(eve_ip(4, v->u.s + 12, buf, sizeof(buf)));
+        return json_string_nocheck(eve_ip(6, v->u.s, buf, sizeof(buf)));
     case SPU_T_ARR: {
         if (!depth || !v->u.arr)
             return json_null();

@@ -87,19 +87,16 @@ static int set_path(json_t *obj, const char *path, uint32_t len, json_t *x)
         uint32_t j = i;
         while (j < len && path[j] != '.')
             j++;
-        char key[256];
-        if (j - i >= sizeof(key)) {
+        if (j - i >= 256) {
             json_decref(x);
             return SPU_OK;
         }
-        memcpy(key, path + i, j - i);
-        key[j - i] = 0;
         if (j == len)
-            return json_object_set_new(obj, key, x) == 0 ? SPU_OK : SPU_ENOMEM;
-        json_t *sub = json_object_get(obj, key);
+            return evelog_set(obj, path + i, j - i, x) == 0 ? SPU_OK : SPU_ENOMEM;
+        json_t *sub = json_object_getn(obj, path + i, strnlen(path + i, j - i));
         if (!sub) {
             sub = json_object();
-            if (!sub || json_object_set_new(obj, key, sub) != 0) {
+            if (!sub || evelog_set(obj, path + i, j - i, sub) != 0) {
                 json_decref(x);
                 return SPU_ENOMEM;
             }

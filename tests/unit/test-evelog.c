@@ -366,3 +366,38 @@ Test(evelog, string_bytes)
     free(d);
     json_decref(s);
 }
+
+/* The fast ways (ASCII without NUL: no UTF-8 check, no key copy) give what
+ * jansson's checked ones give, at every length around the word size. */
+Test(evelog, ascii_strings_and_keys_as_the_checked_calls)
+{
+    char buf[40];
+    for (size_t n = 0; n < sizeof(buf); n++) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)('a' + i % 26);
+        json_t *s = evelog_json_bytes((const uint8_t *)buf, (uint32_t)n);
+        json_t *w = json_stringn(buf, n);
+        cr_assert(json_equal(s, w), "length %zu", n);
+        json_decref(s);
+        json_decref(w);
+        if (n == 0)
+            continue;
+        /* a NUL, then a byte above 0x7f, at the end: the checked ways */
+        for (int k = 0; k < 2; k++) {
+            buf[n - 1] = k ? '\x80' : '\0';
+            s = evelog_json_bytes((const uint8_t *)buf, (uint32_t)n);
+            cr_assert_not_null(s);
+            cr_assert_eq(json_string_length(s), k ? n + 3 : n, "length %zu", n);
+            json_decref(s);
+        }
+    }
+    json_t *o = json_object();
+    cr_assert_eq(evelog_set(o, "name.x", 4, json_integer(1)), 0);
+    cr_assert_eq(evelog_set(o, "a\0b", 3, json_integer(2)), 0); /* up to the NUL */
+    cr_assert_eq(evelog_set(o, "caf\xc3\xa9", 5, json_integer(3)), 0);
+    cr_assert_eq(evelog_set(o, "bad\xff", 4, json_integer(4)), -1); /* not UTF-8: refused */
+    char *d = json_dumps(o, JSON_COMPACT);
+    cr_assert_str_eq(d, "{\"name\":1,\"a\":2,\"caf\xc3\xa9\":3}");
+    free(d);
+    json_decref(o);
+}
