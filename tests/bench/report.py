@@ -55,8 +55,8 @@ def tool_figures(run_dir, name, rep):
     """The figures the measured program printed itself: the key=value pairs of its summary
     lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
     dispatcher's busy time, CPU time and loop time ('dispatcher busy=S s cpu=S s loop=S s',
-    spurun -v; with --reader-worker the CPU time less worker0=S s, the CPU time that
-    thread spent running worker 0). Numbers only."""
+    spurun -v; with --split-read the CPU time less own=S s, the CPU time that
+    thread spent running its own worker). Numbers only."""
     figs = {}
     for stream in ("out", "err"):
         path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
@@ -75,9 +75,9 @@ def tool_figures(run_dir, name, rep):
                 if m:
                     figs["dispatch_cpu_s"] = float(m.group(1))
                     figs["dispatch_loop_s"] = float(m.group(2))
-                    # --reader-worker: the loop also ran worker 0 (worker0=S s of it),
-                    # which is not the dispatcher's own cost
-                    w0 = re.search(r" worker0=([0-9.]+)s", line)
+                    # --split-read: the loop also ran its own worker (own=S s of it),
+                    # which is not the reading's cost
+                    w0 = re.search(r" own=([0-9.]+)s", line)
                     if w0:
                         figs["dispatch_cpu_s"] = max(0.0, figs["dispatch_cpu_s"] -
                                                      float(w0.group(1)))
