@@ -684,6 +684,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; !split && i < started; i++)
         worker_stop(r->workers[i]);
     if (split) {
+        /* stopped early (the control socket's shutdown): so are the others;
+         * at a capture fault they go on to the same fault */
+        for (unsigned i = 1; !read_all && !rep->capture_error && i < r->nworkers; i++)
+            if (r->readers[i])
+                split_reader_halt(r->readers[i]);
         rep->own_ns = dispatch_own_cpu_ns(r->disp);
         worker_finish(r->workers[0]); /* what its thread would do when stopped */
         for (unsigned i = 1; i < r->nworkers; i++) {

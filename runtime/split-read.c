@@ -18,7 +18,7 @@ struct split_reader {
     volatile sig_atomic_t *stop;
     pthread_t thread;
     bool started, joined;
-    _Atomic bool done;
+    _Atomic bool done, halt;
     int rc;
     struct spu_error err;
     uint64_t own_cpu_ns;
@@ -28,7 +28,7 @@ static void *reader_main(void *arg)
 {
     struct split_reader *s = arg;
     unsigned idle = 0;
-    while (!*s->stop) {
+    while (!*s->stop && !atomic_load_explicit(&s->halt, memory_order_relaxed)) {
         int st = dispatch_step(s->d, &s->err);
         if (st == SPU_DONE)
             break;
@@ -77,6 +77,11 @@ struct split_reader *split_reader_start(struct capture *cap, struct dispatcher *
     snprintf(name, sizeof(name), "spu-worker%u", id % 1000);
     pthread_setname_np(s->thread, name);
     return s;
+}
+
+void split_reader_halt(struct split_reader *s)
+{
+    atomic_store_explicit(&s->halt, true, memory_order_relaxed);
 }
 
 bool split_reader_done(const struct split_reader *s)

@@ -32,6 +32,10 @@ struct split_reader *split_reader_start(struct capture *cap, struct dispatcher *
                                         struct worker *w, volatile sig_atomic_t *stop,
                                         unsigned id, struct spu_error *err);
 
+/* Asks the thread to stop after its current batch (the run was stopped
+ * through the control socket); the packets it read are processed. */
+void split_reader_halt(struct split_reader *s);
+
 /* Whether the thread has ended its worker (true also after a fault). */
 bool split_reader_done(const struct split_reader *s);
 
