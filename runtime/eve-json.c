@@ -176,13 +176,25 @@ static void put_string(struct eve_jw *w, const char *s, size_t n)
 
 static void put_int(struct eve_jw *w, json_int_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char d[24];
     size_t k = sizeof(d);
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        d[--k] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) { /* two digits a division */
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        k -= 2;
+        memcpy(d + k, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        k -= 2;
+        memcpy(d + k, pairs + 2 * u, 2);
+    } else {
+        d[--k] = (char)('0' + u);
+    }
     if (v < 0)
         d[--k] = '-';
     put(w, d + k, sizeof(d) - k);
@@ -252,7 +264,7 @@ size_t eve_json_dumpb(const json_t *v, char *buf, size_t size)
     return w.err ? 0 : w.len;
 }
 
-void eve_jw_raw(struct eve_jw *w, const char *s, size_t n)
+void eve_jw_raw_tail(struct eve_jw *w, const char *s, size_t n)
 {
     put(w, s, n);
 }

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #define EVE_JSON_MAX_DEPTH 256u
 
@@ -37,8 +38,17 @@ struct eve_jw {
     bool err;
 };
 
-/* Bytes as they are. */
-void eve_jw_raw(struct eve_jw *w, const char *s, size_t n);
+/* Bytes as they are (inline: most are a few constant bytes, a key). */
+void eve_jw_raw_tail(struct eve_jw *w, const char *s, size_t n);
+static inline void eve_jw_raw(struct eve_jw *w, const char *s, size_t n)
+{
+    if (w->len <= w->size && w->size - w->len >= n) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+    } else {
+        eve_jw_raw_tail(w, s, n);
+    }
+}
 
 /* A string, quoted and escaped. */
 void eve_jw_string(struct eve_jw *w, const char *s, size_t n);

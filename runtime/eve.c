@@ -344,20 +344,20 @@ static bool needs_tree(const struct eve_writer *w, const struct eve_envelope *en
     return spu_extra && (json_object_get(spu_extra, "worker") || json_object_get(spu_extra, "thread"));
 }
 
-static void key(struct eve_jw *j, const char *k)
+static inline void key(struct eve_jw *j, const char *k)
 {
     eve_jw_raw(j, ",\"", 2);
     eve_jw_raw(j, k, strlen(k));
     eve_jw_raw(j, "\":", 2);
 }
 
-static void key_str(struct eve_jw *j, const char *k, const char *v)
+static inline void key_str(struct eve_jw *j, const char *k, const char *v)
 {
     key(j, k);
     eve_jw_string(j, v, strlen(v));
 }
 
-static void key_int(struct eve_jw *j, const char *k, json_int_t v)
+static inline void key_int(struct eve_jw *j, const char *k, json_int_t v)
 {
     key(j, k);
     eve_jw_int(j, v);

@@ -72,6 +72,23 @@ Test(eve_json, a_special_byte_at_every_position_of_long_strings)
     }
 }
 
+/* Integers are written two digits at a time: every count of digits, both
+ * signs, each side of every power of ten. */
+Test(eve_json, integers_around_every_power_of_ten)
+{
+    json_t *a = json_array();
+    int64_t p = 1;
+    for (int e = 0; e <= 18; e++, p *= 10)
+        for (int64_t d = -1; d <= 1; d++) {
+            json_array_append_new(a, json_integer(p + d));
+            json_array_append_new(a, json_integer(-(p + d)));
+        }
+    for (int64_t v = 0; v < 1000; v += 7)
+        json_array_append_new(a, json_integer(v));
+    same_as_jansson(a);
+    json_decref(a);
+}
+
 Test(eve_json, utf8_text_and_scalars)
 {
     json_t *o = json_object();
