@@ -357,6 +357,17 @@ static inline void key_str(struct eve_jw *j, const char *k, const char *v)
     eve_jw_string(j, v, strlen(v));
 }
 
+/* A string spu formats itself (a timestamp, an address, a name from a
+ * table, hex digits, base64): printable ASCII without '"' or '\\', written
+ * without the scan for bytes to escape. */
+static inline void key_plain(struct eve_jw *j, const char *k, const char *v)
+{
+    key(j, k);
+    eve_jw_raw(j, "\"", 1);
+    eve_jw_raw(j, v, strlen(v));
+    eve_jw_raw(j, "\"", 1);
+}
+
 static inline void key_int(struct eve_jw *j, const char *k, json_int_t v)
 {
     key(j, k);
@@ -380,8 +391,9 @@ static void write_envelope(struct eve_jw *j, const void *arg)
     const struct eve_endpoints *ep = env->ep;
     char b[64];
     const char *ts = eve_timestamp(env->ts_ns, b, sizeof(b));
-    eve_jw_raw(j, "{\"timestamp\":", 13);
-    eve_jw_string(j, ts, strlen(ts));
+    eve_jw_raw(j, "{\"timestamp\":\"", 14);
+    eve_jw_raw(j, ts, strlen(ts));
+    eve_jw_raw(j, "\"", 1);
     if (env->flow_id)
         key_int(j, "flow_id", (json_int_t)env->flow_id);
     if (env->in_iface)
@@ -396,14 +408,14 @@ static void write_envelope(struct eve_jw *j, const void *arg)
         eve_jw_raw(j, "]", 1);
     }
     if (ep && ep->ipver) {
-        key_str(j, "src_ip", eve_ip(ep->ipver, ep->src, b, sizeof(b)));
+        key_plain(j, "src_ip", eve_ip(ep->ipver, ep->src, b, sizeof(b)));
         if (ep->ports)
             key_int(j, "src_port", ep->sport);
-        key_str(j, "dest_ip", eve_ip(ep->ipver, ep->dst, b, sizeof(b)));
+        key_plain(j, "dest_ip", eve_ip(ep->ipver, ep->dst, b, sizeof(b)));
         if (ep->ports)
             key_int(j, "dest_port", ep->dport);
         key_int(j, "ip_v", ep->ipver);
-        key_str(j, "proto", eve_proto(ep->proto, b, sizeof(b)));
+        key_plain(j, "proto", eve_proto(ep->proto, b, sizeof(b)));
         if (ep->icmp) {
             key_int(j, "icmp_type", ep->icmp_type);
             key_int(j, "icmp_code", ep->icmp_code);
@@ -420,7 +432,7 @@ static void write_envelope(struct eve_jw *j, const void *arg)
         if (!cid && eve_community_id(ep, w->cid_sha1, b, sizeof(b)))
             cid = b;
         if (cid)
-            key_str(j, "community_id", cid);
+            key_plain(j, "community_id", cid);
     }
     if (rec)
         eve_jw_members(j, rec, true);
@@ -501,12 +513,13 @@ static void write_flow(struct eve_jw *j, const void *arg)
     eve_endpoints_flow(&ep, f);
     char b[64];
     const char *ts = eve_timestamp(f->last_ns, b, sizeof(b));
-    eve_jw_raw(j, "{\"timestamp\":", 13);
-    eve_jw_string(j, ts, strlen(ts));
+    eve_jw_raw(j, "{\"timestamp\":\"", 14);
+    eve_jw_raw(j, ts, strlen(ts));
+    eve_jw_raw(j, "\"", 1);
     key_int(j, "flow_id", (json_int_t)eve_flow_id(f));
     if (in_iface)
         key_str(j, "in_iface", in_iface);
-    key_str(j, "event_type", "flow");
+    key_plain(j, "event_type", "flow");
     if (ep.nvlan) {
         key(j, "vlan");
         for (unsigned i = 0; i < ep.nvlan; i++) {
@@ -515,20 +528,20 @@ static void write_flow(struct eve_jw *j, const void *arg)
         }
         eve_jw_raw(j, "]", 1);
     }
-    key_str(j, "src_ip", eve_ip(ep.ipver, ep.src, b, sizeof(b)));
+    key_plain(j, "src_ip", eve_ip(ep.ipver, ep.src, b, sizeof(b)));
     if (ep.ports)
         key_int(j, "src_port", ep.sport);
-    key_str(j, "dest_ip", eve_ip(ep.ipver, ep.dst, b, sizeof(b)));
+    key_plain(j, "dest_ip", eve_ip(ep.ipver, ep.dst, b, sizeof(b)));
     if (ep.ports)
         key_int(j, "dest_port", ep.dport);
     key_int(j, "ip_v", ep.ipver);
-    key_str(j, "proto", eve_proto(ep.proto, b, sizeof(b)));
+    key_plain(j, "proto", eve_proto(ep.proto, b, sizeof(b)));
     if (ep.icmp) {
         key_int(j, "icmp_type", ep.icmp_type);
         key_int(j, "icmp_code", ep.icmp_code);
     }
     if (eve_community_id(&ep, w->cid_sha1, b, sizeof(b)))
-        key_str(j, "community_id", b);
+        key_plain(j, "community_id", b);
     if (f->app_proto)
         key_str(j, "app_proto", f->app_proto);
     eve_jw_raw(j, ",\"flow\":{\"pkts_toserver\":", 25);
@@ -536,11 +549,11 @@ static void write_flow(struct eve_jw *j, const void *arg)
     key_int(j, "pkts_toclient", f->pkts[1]);
     key_int(j, "bytes_toserver", (json_int_t)f->bytes[0]);
     key_int(j, "bytes_toclient", (json_int_t)f->bytes[1]);
-    key_str(j, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
-    key_str(j, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
+    key_plain(j, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
+    key_plain(j, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
     key_int(j, "age", (f->last_ns / 1000000000) - (f->start_ns / 1000000000));
-    key_str(j, "state", flow_state_name(f->state));
-    key_str(j, "reason", flow_reason_name(a->reason));
+    key_plain(j, "state", flow_state_name(f->state));
+    key_plain(j, "reason", flow_reason_name(a->reason));
     eve_jw_raw(j, ",\"alerted\":false}", 17);
     if (f->key.proto == 6 && (f->flags & FLOW_F_TCP_SESSION)) {
         uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
@@ -549,9 +562,9 @@ static void write_flow(struct eve_jw *j, const void *arg)
         eve_jw_raw(j, ",\"tcp\":{\"tcp_flags\":", 20);
         eve_jw_string(j, h, 2);
         flags_hex(f->tcp_flags[0], h);
-        key_str(j, "tcp_flags_ts", h);
+        key_plain(j, "tcp_flags_ts", h);
         flags_hex(f->tcp_flags[1], h);
-        key_str(j, "tcp_flags_tc", h);
+        key_plain(j, "tcp_flags_tc", h);
         static const struct {
             uint8_t bit;
             const char *name;
@@ -559,7 +572,7 @@ static void write_flow(struct eve_jw *j, const void *arg)
                      {TH_ACK, "ack"}, {TH_URG, "urg"}, {TH_ECE, "ecn"}, {TH_CWR, "cwr"}};
         for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             key_true(j, names[i].name, all & names[i].bit);
-        key_str(j, "state", flow_tcp_state_name(f->tcp_state));
+        key_plain(j, "state", flow_tcp_state_name(f->tcp_state));
         key_true(j, "ts_gap", f->sd[0].flags & SD_GAP);
         key_true(j, "tc_gap", f->sd[1].flags & SD_GAP);
         key_int(j, "ts_max_regions", f->sd[0].max_regions ? f->sd[0].max_regions : 1);
