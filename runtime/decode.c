@@ -4,6 +4,9 @@
 #include "stats.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct dctx {
     struct decoded *d;
@@ -59,11 +62,48 @@ static bool dec_ipv6(struct dctx *c, const uint8_t *p, uint32_t len);
 /* The Internet checksum is byte-order independent (RFC 1071, 2.B): summing
  * 16-bit words as they lie in memory and swapping the folded result gives
  * the sum of the big-endian words. So the words are added eight bytes at a
- * time, as two 32-bit halves into a 64-bit accumulator (a packet cannot
- * carry it over), and the odd last byte, a high-order byte, is added last. */
+ * time, as two 32-bit halves into 64-bit accumulators (a packet cannot
+ * carry them over), four of them side by side over 32-byte blocks so that
+ * the adds do not wait on each other (with SSE2, eight 32-bit lanes); the
+ * last 4 and 2 bytes are one step each, and the odd last byte, a
+ * high-order byte, is added last. */
 uint32_t decode_csum_add(uint32_t sum, const uint8_t *p, uint32_t n)
 {
-    uint64_t w = 0;
+    uint64_t w = 0, w1 = 0, w2 = 0, w3 = 0;
+#ifdef __SSE2__
+    /* with SSE2, 32 bytes a step: the 16-bit words widened to 32-bit lanes
+     * (a lane takes 2 words a step, so 32768 steps cannot carry out) */
+    while (n >= 32) {
+        __m128i zero = _mm_setzero_si128(), a = zero, b = zero;
+        uint32_t steps = n / 32 < 32768 ? n / 32 : 32768;
+        for (uint32_t i = 0; i < steps; i++) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+            a = _mm_add_epi32(a, _mm_add_epi32(_mm_unpacklo_epi16(x, zero),
+                                               _mm_unpacklo_epi16(y, zero)));
+            b = _mm_add_epi32(b, _mm_add_epi32(_mm_unpackhi_epi16(x, zero),
+                                               _mm_unpackhi_epi16(y, zero)));
+            p += 32;
+        }
+        n -= steps * 32;
+        uint32_t l[8];
+        _mm_storeu_si128((__m128i *)(void *)l, a);
+        _mm_storeu_si128((__m128i *)(void *)(l + 4), b);
+        for (unsigned k = 0; k < 8; k++)
+            w += l[k];
+    }
+#endif
+    while (n >= 32) {
+        uint64_t v[4];
+        memcpy(v, p, 32);
+        w += (v[0] & 0xffffffffu) + (v[0] >> 32);
+        w1 += (v[1] & 0xffffffffu) + (v[1] >> 32);
+        w2 += (v[2] & 0xffffffffu) + (v[2] >> 32);
+        w3 += (v[3] & 0xffffffffu) + (v[3] >> 32);
+        p += 32;
+        n -= 32;
+    }
+    w += w1 + w2 + w3;
     while (n >= 8) {
         uint64_t v;
         memcpy(&v, p, 8);
@@ -71,7 +111,14 @@ uint32_t decode_csum_add(uint32_t sum, const uint8_t *p, uint32_t n)
         p += 8;
         n -= 8;
     }
-    while (n >= 2) {
+    if (n >= 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        w += v;
+        p += 4;
+        n -= 4;
+    }
+    if (n >= 2) {
         uint16_t v;
         memcpy(&v, p, 2);
         w += v;
@@ -102,20 +149,14 @@ bool decode_l4_csum_ok(const struct decoded *d, const uint8_t *l4, uint32_t l4le
 {
     uint32_t sum = 0;
     if (!(d->ipver == 4 && d->proto == 1)) {
-        uint8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, d->proto};
+        /* the pseudo-header's big-endian words, added here: the addresses,
+         * the protocol and the length (IPv4: 16 bits, IPv6: 32) */
         unsigned alen = d->ipver == 4 ? 4 : 16;
-        sum = decode_csum_add(sum, d->src, alen);
-        sum = decode_csum_add(sum, d->dst, alen);
-        if (d->ipver == 4) {
-            uint8_t ph[4] = {0, d->proto, (uint8_t)(l4len >> 8), (uint8_t)l4len};
-            sum = decode_csum_add(sum, ph, 4);
-        } else {
-            tail[0] = (uint8_t)(l4len >> 24);
-            tail[1] = (uint8_t)(l4len >> 16);
-            tail[2] = (uint8_t)(l4len >> 8);
-            tail[3] = (uint8_t)l4len;
-            sum = decode_csum_add(sum, tail, 8);
-        }
+        for (unsigned i = 0; i < alen; i += 2)
+            sum += (uint32_t)(d->src[i] << 8 | d->src[i + 1]) +
+                   (uint32_t)(d->dst[i] << 8 | d->dst[i + 1]);
+        sum += d->proto;
+        sum += d->ipver == 4 ? (l4len & 0xffff) : (l4len >> 16) + (l4len & 0xffff);
     }
     sum = decode_csum_add(sum, l4, l4len);
     return decode_csum_fold(sum) == 0;
