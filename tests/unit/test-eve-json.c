@@ -78,11 +78,14 @@ Test(eve_json, integers_around_every_power_of_ten)
 {
     json_t *a = json_array();
     int64_t p = 1;
-    for (int e = 0; e <= 18; e++, p *= 10)
+    for (int e = 0; e <= 18; e++) {
         for (int64_t d = -1; d <= 1; d++) {
             json_array_append_new(a, json_integer(p + d));
             json_array_append_new(a, json_integer(-(p + d)));
         }
+        if (e < 18)
+            p *= 10;
+    }
     for (int64_t v = 0; v < 1000; v += 7)
         json_array_append_new(a, json_integer(v));
     same_as_jansson(a);
