@@ -511,8 +511,8 @@ static void write_flow(struct eve_jw *j, const void *arg)
     const char *in_iface = a->in_iface;
     struct eve_endpoints ep;
     eve_endpoints_flow(&ep, f);
-    char b[64];
-    const char *ts = eve_timestamp(f->last_ns, b, sizeof(b));
+    char b[64], last[64]; /* the record's time is the flow's end */
+    const char *ts = eve_timestamp(f->last_ns, last, sizeof(last));
     eve_jw_raw(j, "{\"timestamp\":\"", 14);
     eve_jw_raw(j, ts, strlen(ts));
     eve_jw_raw(j, "\"", 1);
@@ -550,7 +550,7 @@ static void write_flow(struct eve_jw *j, const void *arg)
     key_int(j, "bytes_toserver", (json_int_t)f->bytes[0]);
     key_int(j, "bytes_toclient", (json_int_t)f->bytes[1]);
     key_plain(j, "start", eve_timestamp(f->start_ns, b, sizeof(b)));
-    key_plain(j, "end", eve_timestamp(f->last_ns, b, sizeof(b)));
+    key_plain(j, "end", ts);
     key_int(j, "age", (f->last_ns / 1000000000) - (f->start_ns / 1000000000));
     key_plain(j, "state", flow_state_name(f->state));
     key_plain(j, "reason", flow_reason_name(a->reason));
