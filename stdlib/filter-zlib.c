@@ -13,6 +13,14 @@
  * ignored. inflate stops at the end of its one stream. The gzip CRC-32 and
  * length and the zlib Adler-32 are checked: a mismatch is a format error.
  *
+ * The gzip header is read here, byte by byte across chunks, with zlib's
+ * checks (CM 8, no reserved FLG bit, FHCRC right): ISA-L 2.30's own reader
+ * loses its place when a header with several optional fields is split
+ * across calls, and it ignores the reserved bits, which zlib (and so the
+ * browsers) refuse. ISA-L then decodes the deflate data and checks the
+ * trailer (ISAL_GZIP_NO_HDR_VER; ISAL_ZLIB_NO_HDR_VER after the two zlib
+ * header bytes, already checked by the format detection).
+ *
  * Output is produced in 16 KiB pieces whatever the compression ratio, so a
  * decompression bomb costs CPU in bounded steps; limiting how much is kept
  * is the sink's business. The decoder state (ISA-L's struct inflate_state,
@@ -22,20 +30,29 @@
  */
 #include "stdlib-int.h"
 
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { Z_DETECT, Z_RUN, Z_MEMBER_END, Z_TRAILER, Z_FAILED };
+enum { Z_DETECT, Z_GZHDR, Z_RUN, Z_MEMBER_END, Z_TRAILER, Z_FAILED };
+
+/* the parts of a gzip header after ID1 ID2, in order (RFC 1952 2.3) */
+enum { H_FIXED, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC, H_DONE };
+enum { FHCRC = 2, FEXTRA = 4, FNAME = 8, FCOMMENT = 16, FRESERVED = 0xe0 };
 
 struct flt_zlib {
     struct inflate_state *is;
+    uint32_t hcrc;  /* CRC-32 of the gzip header so far (with FHCRC) */
+    uint16_t hleft; /* bytes left in the fixed-size header part */
+    uint16_t hval;  /* XLEN or the header CRC, little-endian, so far */
+    uint8_t hpart;  /* H_* */
+    uint8_t flg;
     uint8_t state;
     uint8_t multi; /* gunzip: more gzip members may follow */
     uint8_t nhead; /* bytes held in head[] while detecting */
     uint8_t head[2];
     uint8_t started; /* some content was seen */
-    uint8_t to_flg;  /* gzip: the FLG byte is input byte to_flg - 1 (0: checked) */
 };
 
 #define ZOUT 16384
@@ -70,6 +87,99 @@ static uint32_t wrapper(const uint8_t h[2])
     if ((cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 == 0 && !(flg & 0x20))
         return ISAL_ZLIB;
     return ISAL_DEFLATE;
+}
+
+/* Move on to the next gzip header part present (per FLG); after the last
+ * one the deflate data starts. */
+static void next_part(struct flt_zlib *s)
+{
+    for (;;) {
+        s->hpart++;
+        s->hval = 0;
+        switch (s->hpart) {
+        case H_XLEN:
+            if (s->flg & FEXTRA) {
+                s->hleft = 2;
+                return;
+            }
+            break;
+        case H_EXTRA:
+            if ((s->flg & FEXTRA) && s->hleft)
+                return; /* hleft = XLEN */
+            break;
+        case H_NAME:
+            if (s->flg & FNAME)
+                return;
+            break;
+        case H_COMMENT:
+            if (s->flg & FCOMMENT)
+                return;
+            break;
+        case H_HCRC:
+            if (s->flg & FHCRC) {
+                s->hleft = 2;
+                return;
+            }
+            break;
+        default:
+            isal_inflate_init(s->is);
+            s->is->crc_flag = ISAL_GZIP_NO_HDR_VER;
+            s->state = Z_RUN;
+            return;
+        }
+    }
+}
+
+/* Read gzip header bytes (after ID1 ID2) from in[0..n); returns the bytes
+ * used: all of them, or up to the end of the header (state Z_RUN), or up
+ * to a bad byte (state Z_FAILED). */
+static size_t gz_header(struct flt_zlib *s, const uint8_t *in, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s->state == Z_GZHDR) {
+        uint8_t c = in[i++];
+        int end = 0;
+        switch (s->hpart) {
+        case H_FIXED: /* CM FLG MTIME XFL OS */
+            if ((s->hleft == 8 && c != 8) || (s->hleft == 7 && (c & FRESERVED))) {
+                s->state = Z_FAILED; /* zlib: unknown method, unknown flags */
+                return i;
+            }
+            if (s->hleft == 7) {
+                s->flg = c;
+                if (c & FHCRC)
+                    s->hcrc = crc32_gzip_refl(0, (const uint8_t[]){0x1f, 0x8b, 8}, 3);
+            }
+            end = --s->hleft == 0;
+            break;
+        case H_XLEN:
+            s->hval = (uint16_t)(s->hval | c << (s->hleft == 2 ? 0 : 8));
+            end = --s->hleft == 0;
+            if (end)
+                s->hleft = s->hval; /* the length of EXTRA */
+            break;
+        case H_EXTRA:
+            end = --s->hleft == 0;
+            break;
+        case H_NAME:
+        case H_COMMENT:
+            end = c == 0;
+            break;
+        case H_HCRC:
+            s->hval = (uint16_t)(s->hval | c << (s->hleft == 2 ? 0 : 8));
+            if (--s->hleft == 0 && s->hval != (s->hcrc & 0xffff)) {
+                s->state = Z_FAILED; /* zlib: header crc mismatch */
+                return i;
+            }
+            end = s->hleft == 0;
+            break;
+        }
+        if ((s->flg & FHCRC) && s->hpart != H_HCRC)
+            s->hcrc = crc32_gzip_refl(s->hcrc, &c, 1);
+        if (end)
+            next_part(s);
+    }
+    return i;
 }
 
 /* Feed in[0..n) to the decoder, sending output on; returns the bytes
@@ -138,25 +248,29 @@ static int zupdate(void *st, const uint8_t *in, size_t n, spu_filter_out out, vo
                 s->state = Z_TRAILER;
                 continue;
             }
+            if (w == ISAL_GZIP) {
+                s->state = Z_GZHDR;
+                s->hpart = H_FIXED;
+                s->hleft = 8;
+                s->flg = 0;
+                continue;
+            }
             isal_inflate_init(s->is);
-            s->is->crc_flag = w;
             s->state = Z_RUN;
-            s->to_flg = w == ISAL_GZIP ? 2 : 0; /* after CM */
+            if (w == ISAL_ZLIB) {
+                s->is->crc_flag = ISAL_ZLIB_NO_HDR_VER; /* the header is checked */
+                continue;
+            }
+            s->is->crc_flag = ISAL_DEFLATE;
             if (zfeed(s, s->head, 2, &o) < 0)
                 break;
             continue;
         }
-        if (s->to_flg) {
-            /* reserved FLG bits: ISA-L skips them, zlib (and so the
-             * browsers) refuse the member; do as the browsers do */
-            if (n < s->to_flg) {
-                s->to_flg = (uint8_t)(s->to_flg - n);
-            } else if (in[s->to_flg - 1] & 0xe0) {
-                s->state = Z_FAILED;
-                break;
-            } else {
-                s->to_flg = 0;
-            }
+        if (s->state == Z_GZHDR) {
+            size_t used = gz_header(s, in, n);
+            in += used;
+            n -= used;
+            continue;
         }
         long used = zfeed(s, in, n, &o);
         if (used < 0)
@@ -181,6 +295,7 @@ static int zfinish(void *st, spu_filter_out out, void *ctx)
         return SPU_OK;
     case Z_DETECT:
         return s->started ? SPU_EFORMAT : SPU_OK; /* empty content is fine */
+    case Z_GZHDR: /* a header cut short */
     default:
         return SPU_EFORMAT; /* truncated stream, or already failed */
     }
