@@ -53,6 +53,8 @@ struct flt_zlib {
     uint8_t nhead; /* bytes held in head[] while detecting */
     uint8_t head[2];
     uint8_t started; /* some content was seen */
+    uint8_t nback;   /* bytes in back[] */
+    uint8_t back[8]; /* read past the end of a stream, from earlier input */
 };
 
 #define ZOUT 16384
@@ -184,7 +186,13 @@ static size_t gz_header(struct flt_zlib *s, const uint8_t *in, size_t n)
 
 /* Feed in[0..n) to the decoder, sending output on; returns the bytes
  * consumed (all of them unless the stream ended inside this input) or -1
- * on error with the state set to Z_FAILED. */
+ * on error (bad data, bad checksum, a preset dictionary) with the state
+ * set to Z_FAILED. On error the output of that isal_inflate() call is
+ * dropped: its fast path may have written bytes past the bad symbol
+ * (zlib stops exactly there), so they are not data; what earlier calls
+ * wrote was decoded from good input and stays. How much that is depends
+ * on where the chunks were cut, as the sinks expect of a failing filter
+ * (runtime/vm/gvm-sink.c). */
 static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob *o)
 {
     uint8_t buf[ZOUT];
@@ -204,6 +212,8 @@ static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob
         done += used;
         is->avail_in = 0;
         is->next_in = NULL;
+        if (rc != ISAL_DECOMP_OK)
+            break; /* what this call wrote is not sent: see above */
         if (produced) {
             spu_ob_flush(o);
             if (o->err == SPU_OK)
@@ -211,9 +221,18 @@ static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob
             if (o->err)
                 return -1;
         }
-        if (rc != ISAL_DECOMP_OK)
-            break; /* bad data, bad checksum, or a preset dictionary */
         if (is->block_state == ISAL_BLOCK_FINISH) {
+            /* after raw deflate and zlib streams ISA-L keeps the whole
+             * bytes it read ahead in its bit buffer: they follow the
+             * stream, so they are given back (those of this input by
+             * not counting them, earlier ones through back[]) */
+            int32_t bits = is->read_in_length;
+            size_t ahead = bits > 0 ? (size_t)bits / 8 : 0;
+            size_t mine = ahead < used ? ahead : used;
+            done -= mine;
+            s->nback = 0;
+            for (size_t i = 0; i < ahead - mine && i < sizeof(s->back); i++)
+                s->back[s->nback++] = (uint8_t)(is->read_in >> (bits % 8 + 8 * (int)i));
             s->state = Z_MEMBER_END;
             return (long)done;
         }
@@ -227,16 +246,22 @@ static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob
     return -1;
 }
 
-static int zupdate(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
+/* The filter's state machine over in[0..n). */
+static void zbytes(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob *o)
 {
-    struct flt_zlib *s = st;
-    struct spu_ob o;
-    spu_ob_init(&o, out, ctx);
-    if (n)
-        s->started = 1;
-    while (n && s->state != Z_FAILED && !o.err) {
+    while ((n || s->nback) && s->state != Z_FAILED && !o->err) {
+        if (s->nback) {
+            /* bytes read past a stream's end from earlier input come
+             * first; at most 8, so no stream ends in them */
+            uint8_t b[sizeof(s->back)];
+            size_t k = s->nback;
+            memcpy(b, s->back, k);
+            s->nback = 0;
+            zbytes(s, b, k, o);
+            continue;
+        }
         if (s->state == Z_TRAILER)
-            return SPU_OK; /* bytes after the last stream are ignored */
+            return; /* bytes after the last stream are ignored */
         if (s->state == Z_DETECT || s->state == Z_MEMBER_END) {
             s->head[s->nhead++] = *in++;
             n--;
@@ -262,8 +287,8 @@ static int zupdate(void *st, const uint8_t *in, size_t n, spu_filter_out out, vo
                 continue;
             }
             s->is->crc_flag = ISAL_DEFLATE;
-            if (zfeed(s, s->head, 2, &o) < 0)
-                break;
+            if (zfeed(s, s->head, 2, o) < 0)
+                return;
             continue;
         }
         if (s->state == Z_GZHDR) {
@@ -272,12 +297,22 @@ static int zupdate(void *st, const uint8_t *in, size_t n, spu_filter_out out, vo
             n -= used;
             continue;
         }
-        long used = zfeed(s, in, n, &o);
+        long used = zfeed(s, in, n, o);
         if (used < 0)
-            break;
+            return;
         in += used;
         n -= (size_t)used;
     }
+}
+
+static int zupdate(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
+{
+    struct flt_zlib *s = st;
+    struct spu_ob o;
+    spu_ob_init(&o, out, ctx);
+    if (n)
+        s->started = 1;
+    zbytes(s, in, n, &o);
     if (o.err)
         return o.err;
     return s->state == Z_FAILED ? SPU_EFORMAT : SPU_OK;

@@ -478,6 +478,47 @@ Test(filters, gzip_header_fields_junk_and_bad_checksums)
     free(z);
 }
 
+/* What follows a raw deflate or zlib stream is where the stream ended,
+ * however the decoder read ahead: junk is ignored by both filters, and a
+ * gzip member after it is the next member for gunzip. */
+Test(filters, bytes_after_raw_and_zlib_streams)
+{
+    static const char text[] = "after the end of the stream come other bytes";
+    size_t tn = sizeof(text) - 1, gn;
+    uint8_t *g = deflate_buf((const uint8_t *)text, tn, 31, &gn);
+    static const int formats[] = {-15, 15};
+    for (size_t f = 0; f < 2; f++) {
+        size_t zn;
+        uint8_t *z = deflate_buf((const uint8_t *)text, tn, formats[f], &zn);
+        uint8_t *buf = malloc(zn + gn + 16);
+        memcpy(buf, z, zn);
+        memcpy(buf + zn, "JUNKJUNKJUNKJUNK", 16);
+        for (unsigned k = 0; k < 2; k++) {
+            unsigned id = k ? SPU_FLT_inflate : SPU_FLT_gunzip;
+            struct result r;
+            struct out o = one_shot(id, buf, zn + 16, &r);
+            cr_assert_eq(r.finish_rc, SPU_OK, "%s after %d", spu_filters[id]->name, formats[f]);
+            cr_assert_eq(o.len, tn);
+            free(o.p);
+            check_splits(id, buf, zn + 16);
+        }
+        memcpy(buf + zn, g, gn);
+        struct result r;
+        struct out o = one_shot(SPU_FLT_gunzip, buf, zn + gn, &r);
+        cr_assert_eq(r.finish_rc, SPU_OK);
+        cr_assert_eq(o.len, 2 * tn, "gunzip: a gzip member after format %d", formats[f]);
+        free(o.p);
+        check_splits(SPU_FLT_gunzip, buf, zn + gn);
+        o = one_shot(SPU_FLT_inflate, buf, zn + gn, &r);
+        cr_assert_eq(r.finish_rc, SPU_OK);
+        cr_assert_eq(o.len, tn);
+        free(o.p);
+        free(buf);
+        free(z);
+    }
+    free(g);
+}
+
 Test(filters, bad_and_truncated_streams)
 {
     static const char text[] = "some text that is long enough to compress a little, text text";
@@ -647,3 +688,4 @@ Test(filters, sink_errors_stop_text_filters)
     }
     free(in);
 }
+
