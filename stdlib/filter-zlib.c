@@ -187,10 +187,10 @@ static size_t gz_header(struct flt_zlib *s, const uint8_t *in, size_t n)
 /* Feed in[0..n) to the decoder, sending output on; returns the bytes
  * consumed (all of them unless the stream ended inside this input) or -1
  * on error (bad data, bad checksum, a preset dictionary) with the state
- * set to Z_FAILED. On error the output of that isal_inflate() call is
- * dropped: its fast path may have written bytes past the bad symbol
- * (zlib stops exactly there), so they are not data; what earlier calls
- * wrote was decoded from good input and stays. How much that is depends
+ * set to Z_FAILED. On bad deflate data the output of that isal_inflate()
+ * call is dropped: its fast path may have written bytes past the bad
+ * symbol (zlib stops exactly there), so they are not data; what earlier
+ * calls wrote was decoded from good input and stays. How much that is depends
  * on where the chunks were cut, as the sinks expect of a failing filter
  * (runtime/vm/gvm-sink.c). */
 static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob *o)
@@ -212,7 +212,7 @@ static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob
         done += used;
         is->avail_in = 0;
         is->next_in = NULL;
-        if (rc != ISAL_DECOMP_OK)
+        if (rc == ISAL_INVALID_BLOCK || rc == ISAL_INVALID_SYMBOL || rc == ISAL_INVALID_LOOKBACK)
             break; /* what this call wrote is not sent: see above */
         if (produced) {
             spu_ob_flush(o);
@@ -221,6 +221,8 @@ static long zfeed(struct flt_zlib *s, const uint8_t *in, size_t n, struct spu_ob
             if (o->err)
                 return -1;
         }
+        if (rc != ISAL_DECOMP_OK)
+            break; /* a bad checksum (all the data came out, as with zlib) */
         if (is->block_state == ISAL_BLOCK_FINISH) {
             /* after raw deflate and zlib streams ISA-L keeps the whole
              * bytes it read ahead in its bit buffer: they follow the

@@ -63,7 +63,7 @@ static void fuzz_filters(const uint8_t *data, size_t size)
         int r2 = run_filter(spu_filters[f], data, size, cut1, cut2, &parts);
         /* below the sink's bound, splitting must not change anything,
          * except where gunzip/inflate stop on bad data (filter-zlib.c:
-         * the decoder call that fails sends nothing, so the cuts decide
+         * the decoder call that meets bad data sends nothing, so the cuts decide
          * how much came out): then one output is a prefix of the other */
         int cut_stop = r1 != SPU_OK && (f == SPU_FLT_gunzip || f == SPU_FLT_inflate);
         size_t same = whole.len < parts.len ? whole.len : parts.len;
