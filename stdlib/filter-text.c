@@ -138,6 +138,59 @@ static const uint8_t b64_tab[256] = {
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
 };
 
+/* The fast path's tables: a character's value already shifted to its
+ * place in a quantum of four (b64_q[k]: the k-th character), B64_BAD for a
+ * byte outside the alphabet or '=', so that one test tells a whole quantum
+ * and or-ing four entries gives its 24 bits. Derived from b64_tab at
+ * compile time. */
+#define B64_BAD 0x80000000u
+#define B64_Q(ch, sh) (b64_val(ch) < 0 ? B64_BAD : (uint32_t)b64_val(ch) << (sh))
+#define b64_val(ch) ((ch) >= 'A' && (ch) <= 'Z'   ? (ch) - 'A'        \
+                     : (ch) >= 'a' && (ch) <= 'z' ? (ch) - 'a' + 26   \
+                     : (ch) >= '0' && (ch) <= '9' ? (ch) - '0' + 52   \
+                     : (ch) == '+'                ? 62                \
+                     : (ch) == '/'                ? 63                \
+                                                  : -1)
+#define B64_Q4(ch, sh) B64_Q(ch, sh), B64_Q(ch + 1, sh), B64_Q(ch + 2, sh), B64_Q(ch + 3, sh)
+#define B64_Q16(ch, sh) B64_Q4(ch, sh), B64_Q4(ch + 4, sh), B64_Q4(ch + 8, sh), B64_Q4(ch + 12, sh)
+#define B64_Q64(ch, sh) B64_Q16(ch, sh), B64_Q16(ch + 16, sh), B64_Q16(ch + 32, sh), \
+                        B64_Q16(ch + 48, sh)
+#define B64_QTAB(sh) {B64_Q64(0, sh), B64_Q64(64, sh), B64_Q64(128, sh), B64_Q64(192, sh)}
+static const uint32_t b64_q[4][256] = {B64_QTAB(18), B64_QTAB(12), B64_QTAB(6), B64_QTAB(0)};
+
+/* Whole quanta of four alphabet characters from in[*at], none pending,
+ * written three bytes each into o's buffer (flushed as it fills) until
+ * fewer than four characters are left or a quantum holds a byte outside
+ * the alphabet or '='. Locals keep the loop free of stores through o. */
+static void b64_quanta(const uint8_t *in, size_t n, size_t *at, struct spu_ob *o)
+{
+    size_t i = *at;
+    while (n - i >= 4 && o->err == SPU_OK) {
+        size_t q = (n - i) / 4, room = (sizeof(o->b) - o->n) / 3;
+        if (room == 0) {
+            spu_ob_flush(o);
+            continue;
+        }
+        if (q > room)
+            q = room;
+        const uint8_t *r = in + i, *e = r + 4 * q;
+        uint8_t *w = o->b + o->n;
+        for (; r < e; r += 4, w += 3) {
+            uint32_t v = b64_q[0][r[0]] | b64_q[1][r[1]] | b64_q[2][r[2]] | b64_q[3][r[3]];
+            if (v & B64_BAD)
+                break;
+            w[0] = (uint8_t)(v >> 16);
+            w[1] = (uint8_t)(v >> 8);
+            w[2] = (uint8_t)v;
+        }
+        o->n = (size_t)(w - o->b);
+        i = (size_t)(r - in);
+        if (r < e)
+            break;
+    }
+    *at = i;
+}
+
 /* Emit the bytes of a partial quantum of 2 or 3 characters. */
 static void b64_tail(struct flt_b64 *s, struct spu_ob *o)
 {
@@ -160,20 +213,9 @@ static int b64_update(void *st, const uint8_t *in, size_t n, spu_filter_out out,
     while (i < n && !s->done && !o.err) {
         /* the common case: whole quanta of four alphabet characters, none
          * pending, decoded four characters at a time */
-        while (s->nchar == 0 && n - i >= 4) {
-            uint32_t a = b64_tab[in[i]], b = b64_tab[in[i + 1]], c = b64_tab[in[i + 2]],
-                     d = b64_tab[in[i + 3]];
-            if ((a | b | c | d) & B64_SKIP)
-                break;
-            if (sizeof(o.b) - o.n < 3 && spu_ob_flush(&o) != SPU_OK)
-                return o.err;
-            uint32_t v = a << 18 | b << 12 | c << 6 | d;
-            o.b[o.n++] = (uint8_t)(v >> 16);
-            o.b[o.n++] = (uint8_t)(v >> 8);
-            o.b[o.n++] = (uint8_t)v;
-            i += 4;
-        }
-        if (i == n)
+        if (s->nchar == 0)
+            b64_quanta(in, n, &i, &o);
+        if (i == n || o.err)
             break;
         /* one character: a line break or other byte outside the alphabet
          * (skipped), '=' (the end), or one of a quantum cut by them */
