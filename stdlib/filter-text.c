@@ -406,36 +406,52 @@ static int dot_init(void *st)
     return SPU_OK;
 }
 
+/* Hand p[0..n) on as it is, in pieces of at most 4 KiB (as spu_ob's). */
+static int dot_pass(const uint8_t *p, size_t n, spu_filter_out out, void *ctx)
+{
+    while (n) {
+        size_t k = n < 4096 ? n : 4096;
+        int rc = out(ctx, p, k);
+        if (rc != SPU_OK)
+            return rc;
+        p += k;
+        n -= k;
+    }
+    return SPU_OK;
+}
+
+/* The input goes on uncopied: only a line's leading period is left out of
+ * the spans handed on (and given back when the line ends right after it). */
 static int dot_update(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
 {
     struct flt_dot *s = st;
-    struct spu_ob o;
-    spu_ob_init(&o, out, ctx);
-    size_t i = 0;
-    while (i < n && !o.err) {
-        uint8_t ch = in[i];
-        if (s->state == DOT_BOL) {
-            if (ch == '.') {
+    size_t i = 0, from = 0; /* in[from..i): decided, not yet handed on */
+    int rc = SPU_OK;
+    while (i < n && rc == SPU_OK) {
+        if (s->state == DOT_MID) {
+            const uint8_t *lf = memchr(in + i, '\n', n - i);
+            if (!lf)
+                break;
+            i = (size_t)(lf - in) + 1;
+            s->state = DOT_BOL;
+        } else if (s->state == DOT_BOL) {
+            if (in[i] == '.') {
+                rc = dot_pass(in + from, i - from, out, ctx);
+                from = ++i;
                 s->state = DOT_DOT;
-                i++;
             } else {
                 s->state = DOT_MID;
             }
-        } else if (s->state == DOT_DOT) {
-            /* the held period stays only when the line ends right here */
-            if (ch == '\r' || ch == '\n')
-                spu_ob_put(&o, '.');
-            s->state = DOT_MID;
         } else {
-            const uint8_t *lf = memchr(in + i, '\n', n - i);
-            size_t j = lf ? (size_t)(lf - in) + 1 : n;
-            spu_ob_write(&o, in + i, j - i);
-            i = j;
-            if (lf)
-                s->state = DOT_BOL;
+            /* the held period stays only when the line ends right here */
+            if (in[i] == '\r' || in[i] == '\n')
+                rc = out(ctx, (const uint8_t *)".", 1);
+            s->state = DOT_MID;
         }
     }
-    return spu_ob_flush(&o);
+    if (rc == SPU_OK)
+        rc = dot_pass(in + from, n - from, out, ctx);
+    return rc;
 }
 
 static int dot_finish(void *st, spu_filter_out out, void *ctx)
