@@ -174,6 +174,11 @@ int gvm_digest_end(struct gdigest *d, struct spu_digest *out);
 /* v (the stored string) copied into a with d's result after its bytes. */
 struct spu_value gvm_digest_value(struct gctx *c, struct spu_arena *a, struct gdigest *d,
                                   struct spu_value v);
+/* The value of a capture buffer b with d's result after its bytes: in
+ * b's own block when it has the room or can grow to it in a (no copy of
+ * the bytes), else as gvm_digest_value. */
+struct spu_value gvm_digest_store(struct gctx *c, struct spu_arena *a, struct gdigest *d,
+                                  struct gbuf *b);
 
 struct gctx {
     struct spu_gvm_conn *conn;
