@@ -114,6 +114,7 @@ struct gop {
     uint64_t left;            /* G_BYTES */
     uint32_t k;               /* G_LIT offset; G_UPTO delimiter bytes matched */
     uint32_t dlen;            /* G_UPTO delimiter length (in ctx->dbuf) */
+    uint32_t dskip;           /* G_UPTO index of the delimiter byte searched for */
     uint64_t val;             /* G_UINT: the value so far */
     struct gbuf cap;          /* captured bytes */
 };
