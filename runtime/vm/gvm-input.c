@@ -104,10 +104,12 @@ void gvm_buf_add(struct gctx *c, struct spu_arena *a, struct gbuf *b, const uint
         if (b->len == 0 && gvm_in_chunk(c, p, n)) {
             b->p = p;
             b->len = (uint32_t)n;
+            c->viewed = 1;
             return;
         }
         if (b->len && b->p + b->len == p && gvm_in_chunk(c, b->p, (size_t)b->len + n)) {
             b->len += (uint32_t)n;
+            c->viewed = 1;
             return;
         }
         size_t want = (size_t)b->len + n;

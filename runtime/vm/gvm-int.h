@@ -192,6 +192,7 @@ struct gctx {
     uint8_t eof;
     uint8_t has_driver; /* fr[0] is the driver */
     uint8_t abort_pending; /* an op ended the stream early: abort at the next op */
+    uint8_t viewed;     /* a capture took a view of this feed's chunk: gvm_pin has work */
     uint8_t stop_here;  /* this context ran G_STOP */
     uint8_t rs_skip;    /* resync: drop one byte before scanning */
     uint8_t oom;        /* memory ran out: the context stopped */
