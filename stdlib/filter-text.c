@@ -158,6 +158,53 @@ static const uint8_t b64_tab[256] = {
 #define B64_QTAB(sh) {B64_Q64(0, sh), B64_Q64(64, sh), B64_Q64(128, sh), B64_Q64(192, sh)}
 static const uint32_t b64_q[4][256] = {B64_QTAB(18), B64_QTAB(12), B64_QTAB(6), B64_QTAB(0)};
 
+/* With SSSE3 (x86-64, checked at run time), sixteen characters at a time
+ * in vector registers: each byte's high nibble picks the offset that turns
+ * it into its value, and the two nibbles together tell whether it is in
+ * the alphabet ('/' shares its high nibble with '+' and is told apart by
+ * a compare). b64_lo[l] holds a bit for each class of high nibble in
+ * which l is not in the alphabet, b64_hi[h] the bit of h's class
+ * (0x01: none valid; 0x02: 2, "+/"; 0x04: 3, digits; 0x08: 4 and 6,
+ * l 1-F; 0x10: 5 and 7, l 0-A). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define B64_SSSE3 1
+#include <tmmintrin.h>
+
+__attribute__((target("ssse3"))) static size_t b64_blocks(const uint8_t *r, size_t nr,
+                                                          uint8_t *w, size_t room)
+{
+    const __m128i lo_tab = _mm_setr_epi8(0x0B, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+                                         0x03, 0x07, 0x15, 0x17, 0x17, 0x17, 0x15);
+    const __m128i hi_tab = _mm_setr_epi8(0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x08, 0x10, 0x01,
+                                         0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01);
+    /* offsets by high nibble; index 1 is '/' (its nibble 2 less one) */
+    const __m128i roll_tab = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0,
+                                           0, 0);
+    /* each 32-bit lane's 24 bits, most significant byte first, packed */
+    const __m128i pack = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    const __m128i nib = _mm_set1_epi8(0x0f), slash = _mm_set1_epi8('/'),
+                  zero = _mm_setzero_si128();
+    size_t done = 0;
+    while (nr - done >= 16 && room >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(r + done));
+        __m128i hi = _mm_and_si128(_mm_srli_epi32(x, 4), nib), lo = _mm_and_si128(x, nib);
+        __m128i bad = _mm_and_si128(_mm_shuffle_epi8(lo_tab, lo), _mm_shuffle_epi8(hi_tab, hi));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(bad, zero)) != 0xffff)
+            break;
+        __m128i roll = _mm_shuffle_epi8(roll_tab, _mm_add_epi8(hi, _mm_cmpeq_epi8(x, slash)));
+        __m128i v = _mm_add_epi8(x, roll);
+        /* a<<6|b in 16-bit lanes, then (a<<6|b)<<12 | (c<<6|d) in 32-bit ones */
+        v = _mm_maddubs_epi16(v, _mm_set1_epi32(0x01400140));
+        v = _mm_madd_epi16(v, _mm_set1_epi32(0x00011000));
+        _mm_storeu_si128((__m128i *)(void *)w, _mm_shuffle_epi8(v, pack));
+        w += 12;
+        room -= 12;
+        done += 16;
+    }
+    return done;
+}
+#endif
+
 /* Whole quanta of four alphabet characters from in[*at], none pending,
  * written three bytes each into o's buffer (flushed as it fills) until
  * fewer than four characters are left or a quantum holds a byte outside
@@ -165,27 +212,55 @@ static const uint32_t b64_q[4][256] = {B64_QTAB(18), B64_QTAB(12), B64_QTAB(6), 
 static void b64_quanta(const uint8_t *in, size_t n, size_t *at, struct spu_ob *o)
 {
     size_t i = *at;
-    while (n - i >= 4 && o->err == SPU_OK) {
-        size_t q = (n - i) / 4, room = (sizeof(o->b) - o->n) / 3;
-        if (room == 0) {
-            spu_ob_flush(o);
-            continue;
+#ifdef B64_SSSE3
+    int simd = __builtin_cpu_supports("ssse3");
+#endif
+    for (;;) {
+#ifdef B64_SSSE3
+        while (simd && n - i >= 16 && o->err == SPU_OK) {
+            if (sizeof(o->b) - o->n < 16) {
+                spu_ob_flush(o);
+                continue;
+            }
+            size_t k = b64_blocks(in + i, n - i, o->b + o->n, sizeof(o->b) - o->n);
+            i += k;
+            o->n += k / 4 * 3;
+            if (n - i >= 16 && sizeof(o->b) - o->n >= 16)
+                break; /* a block with a byte outside the alphabet */
         }
-        if (q > room)
-            q = room;
-        const uint8_t *r = in + i, *e = r + 4 * q;
-        uint8_t *w = o->b + o->n;
-        for (; r < e; r += 4, w += 3) {
-            uint32_t v = b64_q[0][r[0]] | b64_q[1][r[1]] | b64_q[2][r[2]] | b64_q[3][r[3]];
-            if (v & B64_BAD)
+#endif
+        while (n - i >= 4 && o->err == SPU_OK) {
+            size_t q = (n - i) / 4, room = (sizeof(o->b) - o->n) / 3;
+            if (room == 0) {
+                spu_ob_flush(o);
+                continue;
+            }
+            if (q > room)
+                q = room;
+            const uint8_t *r = in + i, *e = r + 4 * q;
+            uint8_t *w = o->b + o->n;
+            for (; r < e; r += 4, w += 3) {
+                uint32_t v = b64_q[0][r[0]] | b64_q[1][r[1]] | b64_q[2][r[2]] | b64_q[3][r[3]];
+                if (v & B64_BAD)
+                    break;
+                w[0] = (uint8_t)(v >> 16);
+                w[1] = (uint8_t)(v >> 8);
+                w[2] = (uint8_t)v;
+            }
+            o->n = (size_t)(w - o->b);
+            i = (size_t)(r - in);
+            if (r < e)
                 break;
-            w[0] = (uint8_t)(v >> 16);
-            w[1] = (uint8_t)(v >> 8);
-            w[2] = (uint8_t)v;
         }
-        o->n = (size_t)(w - o->b);
-        i = (size_t)(r - in);
-        if (r < e)
+        /* a line break between quanta is skipped (as the caller would)
+         * and the next line decoded here too */
+        if (o->err != SPU_OK || n - i < 6)
+            break;
+        if (in[i] == '\n')
+            i++;
+        else if (in[i] == '\r' && in[i + 1] == '\n')
+            i += 2;
+        else
             break;
     }
     *at = i;
