@@ -122,6 +122,18 @@ const struct sema_type *sema_var_type(struct ectx *c, struct ast_node *var)
     return t;
 }
 
+void sema_var_declare(struct ectx *c, struct ast_node *var)
+{
+    const struct sema_type *t = sema_var_type(c, var);
+    struct sema_local *l = sema_scope_add(c, var->name, t, var, false);
+    if (l) {
+        var->sema.ref = SEMA_REF_LOCAL;
+        var->sema.sym.local = l;
+        var->sema.index = l->slot;
+        var->sema.type = t;
+    }
+}
+
 /* ---- regular expressions ---- */
 
 /* A grammar regex becomes a DFA: regex.c, which builds it, is the judge

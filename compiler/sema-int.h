@@ -162,6 +162,9 @@ bool sema_block(struct ectx *c, struct ast_node *blk,
                 bool (*stmt)(struct ectx *c, struct ast_node *st));
 /* The type a VAR declares (explicit, or from its initialiser), checked. */
 const struct sema_type *sema_var_type(struct ectx *c, struct ast_node *var);
+/* A VAR statement: its type checked, the local added to the current scope
+ * and the node bound to it (rules and grammar units alike). */
+void sema_var_declare(struct ectx *c, struct ast_node *var);
 /* Find a builtin by name, or -1. */
 int sema_builtin_find(const char *name);
 /* Check arguments of a call to grammar unit u (count and types). */

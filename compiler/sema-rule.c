@@ -934,17 +934,9 @@ static bool r_stmt(struct rctx *r, struct ast_node *st)
     switch (st->kind) {
     case AST_BLOCK:
         return r_block(r, st);
-    case AST_VAR: {
-        const struct sema_type *t = sema_var_type(&r->e, st);
-        struct sema_local *l = sema_scope_add(&r->e, st->name, t, st, false);
-        if (l) {
-            st->sema.ref = SEMA_REF_LOCAL;
-            st->sema.sym.local = l;
-            st->sema.index = l->slot;
-            st->sema.type = t;
-        }
+    case AST_VAR:
+        sema_var_declare(&r->e, st);
         return false;
-    }
     case AST_EXPR_STMT:
         if (st->a->kind != AST_CALL) {
             sema_expr(&r->e, st->a);

@@ -602,17 +602,9 @@ static bool g_stmt(struct gctx *g, struct ast_node *st)
     case AST_ASSIGN:
         g_assign(g, st);
         return false;
-    case AST_VAR: {
-        const struct sema_type *t = sema_var_type(&g->e, st);
-        struct sema_local *l = sema_scope_add(&g->e, st->name, t, st, false);
-        if (l) {
-            st->sema.ref = SEMA_REF_LOCAL;
-            st->sema.sym.local = l;
-            st->sema.index = l->slot;
-            st->sema.type = t;
-        }
+    case AST_VAR:
+        sema_var_declare(&g->e, st);
         return false;
-    }
     case AST_IF: {
         g_cond(g, st->a);
         bool t1 = g_block(g, st->b);

@@ -31,9 +31,10 @@ static const char usage[] =
     "                       before any packet is read and a bad one stops the run.\n"
     "                       NAME defaults to the file's base name\n"
     "  -w N                 worker threads (default: one per core minus one, >= 1)\n"
-    "  --reader-worker      with -r: the thread that reads the capture runs worker 0\n"
-    "                       itself, so N workers use N threads (N cores) instead of\n"
-    "                       N + 1; flows are split among the workers as before\n"
+    "  --split-read         with -r FILE|DIR: each worker reads the files itself and\n"
+    "                       keeps its flows' packets (a software fanout), so N workers\n"
+    "                       use N threads instead of a reading thread and N workers;\n"
+    "                       flows are split among the workers as before\n"
     "  -o FILE              EVE JSON output file ('-' = standard output)\n"
     "  -l DIR               write DIR/eve.json (default: ./eve.json)\n"
     "  --bpf EXPR           libpcap filter applied to the source\n"
@@ -228,7 +229,7 @@ enum {
     OPT_FILESTORE_CAP,
     OPT_FORCE_MAGIC,
     OPT_FORCE_HASH,
-    OPT_READER_WORKER,
+    OPT_SPLIT_READ,
     OPT_ANOMALY_REPEAT,
 };
 
@@ -293,7 +294,7 @@ static const struct option longopts[] = {
     {"filestore-cap", required_argument, NULL, OPT_FILESTORE_CAP},
     {"force-magic", no_argument, NULL, OPT_FORCE_MAGIC},
     {"force-hash", required_argument, NULL, OPT_FORCE_HASH},
-    {"reader-worker", no_argument, NULL, OPT_READER_WORKER},
+    {"split-read", no_argument, NULL, OPT_SPLIT_READ},
     {"anomaly-repeat", required_argument, NULL, OPT_ANOMALY_REPEAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -561,8 +562,8 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         case OPT_NO_PROGRESS:
             c->progress = false;
             break;
-        case OPT_READER_WORKER:
-            c->reader_worker = true;
+        case OPT_SPLIT_READ:
+            c->split_read = true;
             break;
         case OPT_FORCE_MAGIC:
             c->force_magic = true;
@@ -735,8 +736,10 @@ int config_parse(struct config *c, int argc, char **argv, struct spu_error *err)
         return spu_error_set(err, SPU_EINVAL, "-o and -l are exclusive");
     if (c->bare && !c->read_path)
         return spu_error_set(err, SPU_EINVAL, "--bare reads a capture: give -r");
-    if (c->reader_worker && (!c->read_path || c->bare))
-        return spu_error_set(err, SPU_EINVAL, "--reader-worker applies to -r (not --bare)");
+    if (c->split_read && (!c->read_path || c->bare || strcmp(c->read_path, "-") == 0))
+        return spu_error_set(err, SPU_EINVAL,
+                             "--split-read applies to -r FILE|DIR (not -, not --bare): "
+                             "each worker reads the files itself");
     if (c->fanout && !c->iface)
         return spu_error_set(err, SPU_EINVAL, "--fanout applies to live capture (-i)");
     if (c->metrics_linger && !c->metrics)

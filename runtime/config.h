@@ -48,7 +48,7 @@ struct config {
     bool fail_open;          /* --fail-open */
     bool bare;               /* --bare */
     bool bare_json;          /* --bare-json */
-    bool reader_worker;      /* --reader-worker: -r's reading thread runs worker 0 */
+    bool split_read;         /* --split-read: each worker reads the -r files itself */
     unsigned stats_interval; /* --stats-interval SECS (0 = only at exit) */
     int verbose;             /* -v (repeatable) */
     /* control, daemon (issue 6) */

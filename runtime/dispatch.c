@@ -32,10 +32,10 @@ struct dispatcher {
     struct defrag *df;
     struct stats_block stats;
     uint64_t pcap_cnt, bytes;
-    /* reader_worker: time spent processing worker 0's share (wall), and its
-     * CPU time measured on one batch in W0_SAMPLE (a thread CPU clock read
-     * is a system call, about 0.5 us here) with the packets of those */
-    uint64_t worker0_ns;
+    /* split: time spent processing this thread's own worker's share (wall),
+     * and its CPU time measured on one batch in W0_SAMPLE (a thread CPU
+     * clock read is a system call, about 0.5 us here) with their packets */
+    uint64_t own_ns;
     uint64_t w0_batches, w0_pkts, w0_cpu_sampled, w0_pkts_sampled;
     uint64_t w0_cpu_idle; /* its sweeps and flushes, measured whole */
     uint64_t *drops;
@@ -117,11 +117,11 @@ static int64_t thread_cpu_ns(void)
 
 static void put_back(struct dispatcher *d, struct pkt *p);
 
-/* reader_worker: worker 0's sweep (and EVE flush); the rare calls that do
+/* split: the own worker's sweep (and EVE flush); the rare calls that do
  * work have their CPU time measured whole, the others cost a comparison. */
-static void worker0_idle(struct dispatcher *d, int64_t clock, bool flush)
+static void own_idle(struct dispatcher *d, int64_t clock, bool flush)
 {
-    struct worker *w = d->workers[0];
+    struct worker *w = d->workers[d->cfg.own];
     if (!flush && !worker_sweep_due(w, clock)) {
         worker_idle(w, clock, false);
         return;
@@ -129,7 +129,7 @@ static void worker0_idle(struct dispatcher *d, int64_t clock, bool flush)
     int64_t t = mono_ns(), c = thread_cpu_ns();
     worker_idle(w, clock, flush);
     d->w0_cpu_idle += (uint64_t)(thread_cpu_ns() - c);
-    d->worker0_ns += (uint64_t)(mono_ns() - t);
+    d->own_ns += (uint64_t)(mono_ns() - t);
 }
 
 /* A held packet the shaper drops (its class's FIFO overflowed). */
@@ -181,6 +181,8 @@ unsigned dispatch_reclaim(struct dispatcher *d)
 {
     unsigned total = 0;
     void *buf[256];
+    if (d->cfg.split)
+        return 0; /* no queues: every descriptor came back at once */
     for (unsigned i = 0; i < d->cfg.nworkers; i++) {
         struct spsc *q = worker_return_queue(d->workers[i]);
         size_t n;
@@ -214,23 +216,23 @@ static void nap(long ns)
 static void flush_worker(struct dispatcher *d, unsigned w)
 {
     unsigned n = d->nout[w], done = 0;
-    if (w == 0 && d->cfg.reader_worker) {
-        /* worker 0 runs here: its batch is processed now, in order */
+    if (d->cfg.split) {
+        /* the own worker runs here: its batch is processed now, in order */
         if (!n)
             return;
         bool sample = d->w0_batches++ % W0_SAMPLE == 0;
         int64_t t = mono_ns(), c = sample ? thread_cpu_ns() : 0;
-        worker_run_batch(d->workers[0], (void *const *)d->out[0], n);
+        worker_run_batch(d->workers[w], (void *const *)d->out[w], n);
         if (sample) {
             d->w0_cpu_sampled += (uint64_t)(thread_cpu_ns() - c);
             d->w0_pkts_sampled += n;
         }
-        d->worker0_ns += (uint64_t)(mono_ns() - t);
+        d->own_ns += (uint64_t)(mono_ns() - t);
         d->w0_pkts += n;
-        worker0_idle(d, d->out[0][n - 1]->clock_ns, false);
+        own_idle(d, d->out[w][n - 1]->clock_ns, false);
         for (unsigned i = 0; i < n; i++)
-            put_back(d, d->out[0][i]);
-        d->nout[0] = 0;
+            put_back(d, d->out[w][i]);
+        d->nout[w] = 0;
         return;
     }
     struct spsc *q = worker_work_queue(d->workers[w]);
@@ -256,6 +258,10 @@ static void flush_worker(struct dispatcher *d, unsigned w)
 
 static void enqueue(struct dispatcher *d, struct pkt *p, unsigned w)
 {
+    if (d->cfg.split && w != d->cfg.own) {
+        put_back(d, p); /* another worker's: its own thread reads it */
+        return;
+    }
     d->out[w][d->nout[w]++] = p;
     if (d->nout[w] == BATCH)
         flush_worker(d, w);
@@ -364,6 +370,26 @@ static void released(void *ctx, struct pkt *p)
     put_back(ctx, p);
 }
 
+/* split: a common frame another worker owns is only counted and let go,
+ * without a descriptor (most packets, with several workers). Anything
+ * else (fragments, tunnels, checksum sampling) takes the full way, where
+ * enqueue() lets another worker's packet go. */
+static bool skip_other(struct dispatcher *d, const struct capture_pkt *cp)
+{
+    uint32_t h;
+    if (cp->vlan || d->csum_mode == CHECKSUM_AUTO ||
+        !dispatch_fast_hash(cp->linktype, cp->data, cp->caplen, d->cfg.seed, &h) ||
+        flowkey_worker(h, d->cfg.nworkers) == d->cfg.own)
+        return false;
+    d->pcap_cnt++;
+    d->bytes += cp->caplen;
+    if (cp->ts_ns > d->clock_local)
+        d->clock_local = cp->ts_ns;
+    defrag_expire(d->df, d->clock_local, &d->stats);
+    capture_release(d->cap, cp->source, cp->cookie);
+    return true;
+}
+
 int dispatch_step(struct dispatcher *d, struct spu_error *err)
 {
     dispatch_reclaim(d);
@@ -379,8 +405,10 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
     bool eof = false;
     int n = capture_next(d->cap, cp, BATCH, &eof, err);
     int64_t t0 = mono_ns();
-    uint64_t w0_before = d->worker0_ns;
+    uint64_t own_before = d->own_ns;
     for (int i = 0; i < n; i++) {
+        if (d->cfg.split && skip_other(d, &cp[i]))
+            continue;
         struct pkt *p = take(d);
         p->data = cp[i].data;
         p->caplen = cp[i].caplen;
@@ -415,15 +443,15 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
      * the end of the file). Sleeping workers wait for a bigger batch; wake
      * them now so that nothing waits on a queue for their timeout. */
     if (n < BATCH)
-        for (unsigned w = d->cfg.reader_worker ? 1 : 0; w < d->cfg.nworkers; w++)
+        for (unsigned w = 0; !d->cfg.split && w < d->cfg.nworkers; w++)
             spsc_wake_consumer(worker_work_queue(d->workers[w]));
-    /* worker 0 here has an empty queue now: what the thread does then */
-    if (d->cfg.reader_worker)
-        worker0_idle(d, d->clock_local, n <= 0);
+    /* the own worker has nothing left to do now: what its thread does then */
+    if (d->cfg.split)
+        own_idle(d, d->clock_local, n <= 0);
     if (n > 0) {
-        /* the dispatcher's own time: worker 0's share is not its work */
+        /* the dispatcher's own time: the own worker's share is not its work */
         stats_add(&d->stats, CNT_SPU_DISPATCH_NS,
-                  (uint64_t)(mono_ns() - t0) - (d->worker0_ns - w0_before));
+                  (uint64_t)(mono_ns() - t0) - (d->own_ns - own_before));
         stats_add(&d->stats, CNT_SPU_DISPATCH_PKTS, (uint64_t)n);
     }
     if (n < 0)
@@ -467,7 +495,7 @@ uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker)
     return worker < d->cfg.nworkers ? d->drops[worker] : 0;
 }
 
-uint64_t dispatch_worker0_cpu_ns(const struct dispatcher *d)
+uint64_t dispatch_own_cpu_ns(const struct dispatcher *d)
 {
     if (!d->w0_pkts_sampled)
         return d->w0_cpu_idle;

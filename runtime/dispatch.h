@@ -33,17 +33,24 @@
  * decision is made here, in capture order, so it is the same for any
  * number of workers; each descriptor carries PKT_NOCSUM when not to check.
  *
- * Worker 0 on the reading thread (cfg.reader_worker, spurun
- * --reader-worker): with N workers on N cores, N+1 threads (this one and
- * N workers) share the cores; instead worker 0 is never started and this
- * thread processes worker 0's share itself: each batch the hash gives to
- * worker 0 is handed to worker_run_batch() where it would have been
- * pushed on worker 0's queue, and its descriptors come straight back.
- * Flows are still chosen by (h * n) >> 32, in capture order, on the same
- * packet clock; the other workers run on their own threads as before.
- * The caller ends worker 0 with worker_finish() after the last step.
+ * Split reading (cfg.split, spurun --split-read): each worker's thread
+ * reads the whole capture through a dispatcher of its own and keeps the
+ * packets the hash gives to its worker (cfg.own), as the kernel's fanout
+ * gives each ring its share: no thread between the capture and the
+ * workers, no queues, N workers on N threads. A packet of another worker
+ * is only counted (the common frame: without a descriptor) and released.
+ * Every such dispatcher sees every packet, in capture order, so each
+ * decides the checksum mode, numbers packets (pcap_cnt) and keeps the
+ * packet clock exactly as a single one would; fragments are reassembled
+ * by each and a datagram kept by the one that owns its flow. Its own
+ * worker's batches are handed to worker_run_batch() where they would have
+ * been pushed on a queue, and their descriptors come straight back; the
+ * caller ends the worker with worker_finish() after the last step. The
+ * counters of one of these dispatchers stand for all (the others count
+ * the same packets).
  *
- * Everything here runs on one thread (the main thread of spurun).
+ * Everything here runs on one thread (the main thread of spurun, or one
+ * per worker when split).
  */
 #ifndef SPU_DISPATCH_H
 #define SPU_DISPATCH_H
@@ -69,7 +76,8 @@ struct dispatch_cfg {
     unsigned pool;          /* descriptors (0 = 16384) */
     size_t defrag_memcap;   /* 0 = 16 MiB */
     struct shaper *shaper;  /* inline queuing classes (borrowed), or NULL */
-    bool reader_worker;     /* worker 0 runs here, on the reading thread */
+    bool split;             /* split reading: only worker `own`'s packets, run here */
+    unsigned own;
 };
 
 struct dispatcher;
@@ -102,10 +110,10 @@ uint64_t dispatch_bytes(const struct dispatcher *d);
 size_t dispatch_defrag_memuse(const struct dispatcher *d);
 /* Queue drops per worker so far. */
 uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker);
-/* reader_worker: CPU time this thread spent processing worker 0's packets
+/* split: CPU time this thread spent processing its own worker's packets
  * so far, estimated from one batch in 16 (spu.dispatch_ns, a wall time,
  * leaves out the wall time of all of them). */
-uint64_t dispatch_worker0_cpu_ns(const struct dispatcher *d);
+uint64_t dispatch_own_cpu_ns(const struct dispatcher *d);
 /* Whether checksum validation is currently on. */
 bool dispatch_checksums_on(const struct dispatcher *d);
 

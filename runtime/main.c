@@ -406,10 +406,10 @@ static int run_one(const struct config *c, struct run_service *svc,
     if (rep.inline_counts[0])
         fputs(rep.inline_counts, stderr);
     if (cfg.verbose) {
-        /* --reader-worker: the loop's CPU includes worker 0's share */
+        /* --split-read: the loop's CPU includes its own worker's share */
         char w0[48] = "";
-        if (rep.worker0_ns)
-            snprintf(w0, sizeof(w0), " worker0=%.3fs", (double)rep.worker0_ns / 1e9);
+        if (rep.own_ns)
+            snprintf(w0, sizeof(w0), " own=%.3fs", (double)rep.own_ns / 1e9);
         fprintf(stderr,
                 "spurun: stream bytes copied=%llu dispatcher busy=%.3fs cpu=%.3fs loop=%.3fs%s\n",
                 (unsigned long long)rep.bytes_copied, (double)rep.dispatch_ns / 1e9,

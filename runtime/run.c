@@ -25,6 +25,7 @@
 #include "report.h"
 #include "run-service.h"
 #include "shaper.h"
+#include "split-read.h"
 #include "spam-stats.h"
 #include "state.h"
 #include "stats.h"
@@ -103,6 +104,10 @@ struct run {
     struct report *report;
     struct eve_redis *eve_redis; /* --eve-redis: the output's sink */
     struct shaper *shaper;       /* --inline with queue classes, or NULL */
+    /* --split-read: the readers of workers 1.. (worker 0 reads on the main
+     * thread) and the packet clock of each (worker 0's is `clock`) */
+    struct split_reader **readers;
+    _Atomic int64_t *clocks;
 };
 
 /* The applications as they run now (new array). */
@@ -308,9 +313,26 @@ static json_t *answer(void *ctx, enum run_query q)
     }
 }
 
+/* Whether every reader of --split-read has ended its worker. */
+static bool readers_done(const struct run *r)
+{
+    for (unsigned i = 1; r->readers && i < r->nworkers; i++)
+        if (r->readers[i] && !split_reader_done(r->readers[i]))
+            return false;
+    return true;
+}
+
 static void teardown(struct run *r)
 {
     apps_detach(r);
+    /* the readers run workers: they end first */
+    if (r->readers)
+        for (unsigned i = 0; i < r->nworkers; i++)
+            split_reader_free(r->readers[i]);
+    free(r->readers);
+    r->readers = NULL;
+    free(r->clocks);
+    r->clocks = NULL;
     if (r->workers) {
         for (unsigned i = 0; i < r->nworkers; i++)
             worker_free(r->workers[i]);
@@ -521,8 +543,12 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         }
     }
     unsigned pool = c->iface || c->inline_spec ? 65536 : 16384;
-    /* --reader-worker (files only): worker 0 runs on this thread */
-    bool reader_worker = c->reader_worker && !c->iface && !c->inline_spec;
+    /* --split-read (files only): each worker reads the file on a thread of
+     * its own, worker 0 on this one */
+    bool split = c->split_read && !c->iface && !c->inline_spec;
+    if (split && (!(r->readers = calloc(r->nworkers, sizeof(*r->readers))) ||
+                  !(r->clocks = calloc(r->nworkers, sizeof(*r->clocks)))))
+        goto nomem;
     for (unsigned i = 0; i < r->nworkers; i++) {
         struct app_cfg ac = {r->bundles, c->nbundles, r->dw[i] ? detect_worker_sink(r->dw[i]) : NULL,
                              NULL, output_producer(r->out, i), (int)i, c->iface,
@@ -542,7 +568,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             .flow_memcap = c->flow_memcap,
             .flow_bits = 16,
             .gauges = &r->gauges,
-            .clock = &r->clock,
+            .clock = split && i ? &r->clocks[i] : &r->clock,
             .out = output_producer(r->out, i),
             .in_iface = c->iface,
             .hooks = r->dw[i] ? detect_worker_hooks(r->dw[i]) : NULL,
@@ -557,11 +583,11 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
      * instead of letting the packet through uninspected */
     struct dispatch_cfg dc = {r->nworkers, seed, c->iface || (c->inline_spec && c->fail_open),
                               c->checksum, pool, (size_t)c->defrag_memcap, r->shaper,
-                              reader_worker};
+                              split, 0};
     r->disp = dispatch_new(&dc, r->cap, r->workers, &r->clock);
     if (!r->disp)
         goto nomem;
-    unsigned started = reader_worker ? 1 : 0;
+    unsigned started = split ? r->nworkers : 0;
     for (; started < r->nworkers; started++)
         if (worker_start(r->workers[started]) != SPU_OK)
             break;
@@ -571,11 +597,30 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         rc = SPU_EIO;
         *stop = 1;
     }
+    for (unsigned i = 1; split && rc == SPU_OK && i < r->nworkers; i++) {
+        /* a capture and a dispatcher of its own, over the same file(s) */
+        struct capture *cap =
+            capture_open_file(env->read_path ? env->read_path : c->read_path, &co, err);
+        struct dispatch_cfg own = dc;
+        own.own = i;
+        struct dispatcher *d = cap ? dispatch_new(&own, cap, r->workers, &r->clocks[i]) : NULL;
+        if (cap && !d) {
+            capture_close(cap);
+            spu_error_set(err, SPU_ENOMEM, "out of memory");
+        }
+        if (d)
+            r->readers[i] = split_reader_start(cap, d, r->workers[i], stop, i, err);
+        if (!r->readers[i]) {
+            rc = err->code ? err->code : SPU_EIO;
+            *stop = 1;
+        }
+    }
     int64_t next_stats = c->stats_interval ? r->t_start + (int64_t)c->stats_interval * 1000000000
                                            : INT64_MAX;
     int64_t next_progress = r->t_start + 1000000000;
     int64_t next_metrics = r->metrics ? r->t_start : INT64_MAX;
     unsigned idle = 0;
+    bool read_all = false; /* --split-read: this thread's reading is done */
     int64_t loop_wall0 = mono_ns(), loop_cpu0 = thread_cpu_ns();
     while (!*stop) {
         if (env->svc && run_service_serve(env->svc, answer, r))
@@ -585,9 +630,13 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             if (r->bset)
                 apps_sighup(r->bset);
         }
-        int s = dispatch_step(r->disp, err);
-        if (s == SPU_DONE)
-            break;
+        int s = read_all ? 0 : dispatch_step(r->disp, err);
+        if (s == SPU_DONE) {
+            read_all = true;
+            s = 0;
+        }
+        if (read_all && readers_done(r))
+            break; /* the other readers serve nothing: waited for here */
         if (s < 0) {
             rc = s;
             rep->capture_error = s;
@@ -632,13 +681,28 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     }
     rep->dispatch_cpu_ns = (uint64_t)(thread_cpu_ns() - loop_cpu0);
     rep->dispatch_wall_ns = (uint64_t)(mono_ns() - loop_wall0);
-    for (unsigned i = reader_worker ? 1 : 0; i < started; i++)
+    for (unsigned i = 0; !split && i < started; i++)
         worker_stop(r->workers[i]);
-    if (reader_worker) {
-        rep->worker0_ns = dispatch_worker0_cpu_ns(r->disp);
+    if (split) {
+        /* stopped early (the control socket's shutdown): so are the others;
+         * at a capture fault they go on to the same fault */
+        for (unsigned i = 1; !read_all && !rep->capture_error && i < r->nworkers; i++)
+            if (r->readers[i])
+                split_reader_halt(r->readers[i]);
+        rep->own_ns = dispatch_own_cpu_ns(r->disp);
         worker_finish(r->workers[0]); /* what its thread would do when stopped */
+        for (unsigned i = 1; i < r->nworkers; i++) {
+            struct spu_error e = {0};
+            int jr = r->readers[i] ? split_reader_join(r->readers[i], &e) : SPU_OK;
+            if (jr < 0 && rc == SPU_OK) {
+                /* the same fault as this thread's, unless this one stopped first */
+                rc = jr;
+                rep->capture_error = jr;
+                *err = e;
+            }
+        }
     }
-    for (unsigned i = 0; i < started; i++)
+    for (unsigned i = 0; !split && i < started; i++)
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
     emit_stats(r, true);

@@ -37,7 +37,7 @@ struct run_report {
                               * a full worker queue included) */
     uint64_t dispatch_cpu_ns;  /* CPU time of the dispatcher thread in its loop */
     uint64_t dispatch_wall_ns; /* wall time of that loop */
-    uint64_t worker0_ns;       /* --reader-worker: CPU time that loop spent running
+    uint64_t own_ns;           /* --split-read: CPU time that loop spent running
                                 * worker 0, estimated from one batch in 16 (0 otherwise) */
     unsigned workers;
     int capture_error;       /* SPU_E* of a capture fault, or 0 */

@@ -76,12 +76,12 @@ struct stats_block *worker_stats(struct worker *w);
  * driving a worker that was never started). */
 void worker_process(struct worker *w, struct pkt *p);
 
-/* A worker that is never started runs on the thread that reads the
- * capture (spurun --reader-worker): that thread hands it each batch of its
+/* A worker that is never started runs on a thread that reads the capture
+ * itself (spurun --split-read): that thread hands it each batch of its
  * packets in capture order (worker_run_batch: processed; the caller gives
  * the descriptors back), then calls worker_idle with the last packet's
  * clock (the sweep the thread makes after a batch), and again with the
- * published clock when its queue would be empty (`flush` pushes out
+ * reading thread's clock when its queue would be empty (`flush` pushes out
  * buffered EVE records), and worker_finish at the end of the run (what a
  * started worker does when stopped: flows past their timeout by the final
  * clock end as timed out, the others with reason shutdown, EVE flushed).

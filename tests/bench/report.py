@@ -55,8 +55,8 @@ def tool_figures(run_dir, name, rep):
     """The figures the measured program printed itself: the key=value pairs of its summary
     lines, 'bare: k=v ...' and 'spurun: k=v ...' (spurun --help documents them), and its
     dispatcher's busy time, CPU time and loop time ('dispatcher busy=S s cpu=S s loop=S s',
-    spurun -v; with --reader-worker the CPU time less worker0=S s, the CPU time that
-    thread spent running worker 0). Numbers only."""
+    spurun -v; with --split-read the CPU time less own=S s, the CPU time that
+    thread spent running its own worker). Numbers only."""
     figs = {}
     for stream in ("out", "err"):
         path = os.path.join(run_dir, name, "%s.%s" % (stream, rep))
@@ -75,9 +75,9 @@ def tool_figures(run_dir, name, rep):
                 if m:
                     figs["dispatch_cpu_s"] = float(m.group(1))
                     figs["dispatch_loop_s"] = float(m.group(2))
-                    # --reader-worker: the loop also ran worker 0 (worker0=S s of it),
-                    # which is not the dispatcher's own cost
-                    w0 = re.search(r" worker0=([0-9.]+)s", line)
+                    # --split-read: the loop also ran its own worker (own=S s of it),
+                    # which is not the reading's cost
+                    w0 = re.search(r" own=([0-9.]+)s", line)
                     if w0:
                         figs["dispatch_cpu_s"] = max(0.0, figs["dispatch_cpu_s"] -
                                                      float(w0.group(1)))
@@ -257,7 +257,9 @@ def markdown(rep):
     return "\n".join(out) + "\n"
 
 
-def plot(rep, key, area, results_dir, name, xlabel, logx):
+def plot(rep, key, area, results_dir, name, xlabel, logx, also=None):
+    """also: (KEY, TITLE) of a second series on the same input (the workers plot's
+    --split-read rows, params sworkers=N)."""
     # the rows of the area the plot is about when it has some: other areas give
     # a worker count or a rule count to scenarios of their own (dnstls runs one
     # worker) on other inputs
@@ -282,6 +284,13 @@ def plot(rep, key, area, results_dir, name, xlabel, logx):
     dat = os.path.join(results_dir, name + ".dat")
     with open(dat, "w") as f:
         f.write("".join("%d %.6f\n" % (x, y) for x, y, _ in pts))
+    dat2, pts2 = os.path.join(results_dir, name + "-2.dat"), []
+    if also:
+        pts2 = sorted((int(r["params"][also[0]]), r["packets_per_s"] / 1e6)
+                      for r in rep["scenarios"]
+                      if also[0] in r["params"] and "packets_per_s" in r and r["input"] == inp)
+        with open(dat2, "w") as f:
+            f.write("".join("%d %.6f\n" % p for p in pts2))
     png = os.path.join(results_dir, name + ".png")
     m = rep["machine"]
     script = [
@@ -302,6 +311,8 @@ def plot(rep, key, area, results_dir, name, xlabel, logx):
     else:
         script += ["set yrange [0:*]", "set xtics 1"]
     line = "'%s' using 1:2 with linespoints lw 2 pt 7 title 'spurun'" % dat
+    if pts2:
+        line += ", '%s' using 1:2 with linespoints lw 2 pt 5 title 'spurun %s'" % (dat2, also[1])
     if base:
         line += ", %.6f with lines dt 2 title 'bare read (%s)'" % (
             base["packets_per_s"] / 1e6, base["name"])
@@ -310,6 +321,8 @@ def plot(rep, key, area, results_dir, name, xlabel, logx):
     script.append("plot " + line)
     subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
     os.remove(dat)
+    if os.path.exists(dat2):
+        os.remove(dat2)
     return png
 
 
@@ -323,7 +336,7 @@ def main():
         if os.path.exists(os.path.join(results_dir, stale)):
             os.remove(os.path.join(results_dir, stale))
     plots = [p for p in (plot(rep, "workers", "pipeline", results_dir, "latest-workers", "workers",
-                              False),
+                              False, ("sworkers", "--split-read")),
                          plot(rep, "rules", "rules", results_dir, "latest-rules", "rules", True))
              if p]
     rep["plots"] = [os.path.basename(p) for p in plots]

@@ -27,8 +27,8 @@ set -eu
 #          an hour, and `make bench` must fit in 30 minutes. bench-quick
 #          runs every non-baseline row once (its inputs are small; the figures are a check
 #          that everything runs, not the ones to report)
-# params   comma-separated key=value, or -: workers=N (x of the workers plot; rworkers=N:
-#          N workers, worker 0 on the reading thread, --reader-worker),
+# params   comma-separated key=value, or -: workers=N (x of the workers plot; sworkers=N:
+#          N workers each reading the file, --split-read),
 #          rules=N (x of the rules plot), idle=NAME (memory per flow against the idle
 #          run NAME, in the same area: see README.md)
 # command  {spurun} {spuc} {build} {input} {out} (a directory of the scenario's own) {ncpu} are
@@ -46,8 +46,8 @@ bare-dnstls baseline  dnstls 5  -               {spurun} --bare -r {input}
 w1          pipeline  mix    3  workers=1       {spurun} -r {input} -w 1 {eve}
 w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
-w1r         pipeline  mix    3  rworkers=1      {spurun} -r {input} -w 1 --reader-worker {eve}
-w2r         pipeline  mix    3  rworkers=2      {spurun} -r {input} -w 2 --reader-worker {eve}
+w1s         pipeline  mix    3  sworkers=1      {spurun} -r {input} -w 1 --split-read {eve}
+w2s         pipeline  mix    3  sworkers=2      {spurun} -r {input} -w 2 --split-read {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 bare-http   baseline  http   5  -               {spurun} --bare -r {input}

@@ -18,6 +18,23 @@ if [ $rc -eq 1 ] && grep -q "offset [0-9]" "$TMPC/trunc.err" && [ "$flows_n" -gt
 else
     echo "FAIL bad-pcaps truncated: rc=$rc flows=$flows_n pkts=$pkts/$full"; cat "$TMPC/trunc.err"
 fi
+# --split-read: each worker meets the fault; one report, the same events
+"$SPURUN" -r "$TMPC/trunc.pcap" -o "$TMPC/strunc.json" -w 2 --split-read --no-progress \
+    2> "$TMPC/strunc.err"
+rc=$?
+flows "$TMPC/trunc.json" > "$TMPC/trunc.flows"
+flows "$TMPC/strunc.json" > "$TMPC/strunc.flows"
+spkts=$(stat "$TMPC/strunc.json" stats.decoder.pkts)
+if [ $rc -eq 1 ] && [ "$(grep -c 'offset [0-9]' "$TMPC/strunc.err")" = 1 ] &&
+   [ "$spkts" = "$pkts" ] && cmp -s "$TMPC/trunc.flows" "$TMPC/strunc.flows"; then
+    echo "ok bad-pcaps truncated split-read: exit 1, the fault reported once, the same $spkts packets and flow events"
+else
+    echo "FAIL bad-pcaps truncated split-read: rc=$rc pkts=$spkts/$pkts"; cat "$TMPC/strunc.err"
+fi
+"$SPURUN" -r - --split-read -o "$TMPC/stdin.json" < "$src" 2> "$TMPC/stdin.err"
+[ $? -eq 2 ] && grep -q "split-read" "$TMPC/stdin.err" &&
+    echo "ok bad-pcaps split-read from stdin: refused as a usage error" ||
+    { echo "FAIL bad-pcaps split-read from stdin"; cat "$TMPC/stdin.err"; }
 head -c 100000 /dev/urandom > "$TMPC/random.pcap"
 "$SPURUN" -r "$TMPC/random.pcap" -o "$TMPC/random.json" --no-progress 2> "$TMPC/random.err"
 rc=$?

@@ -48,6 +48,31 @@ else
     cat "$TMPC/run.err" "$TMPC/stats.json" "$TMPC/flows.json" | head -c 2000
     kill $pid 2>/dev/null
 fi
+# --split-read: worker 1 reads the file on its own thread; shutdown stops it too
+sock="$TMPC/split.sock"
+"$SPURUN" -r "$paced" --realtime -w 2 --split-read -o "$TMPC/split.json" --no-progress \
+    --control "$sock" 2>"$TMPC/split.err" &
+pid=$!
+wait_sock "$sock"
+sleep 0.5
+t0=$(date +%s)
+"$SPUCTL" --control "$sock" --json shutdown > "$TMPC/split-shutdown.json"; rc3=$?
+wait $pid
+rc=$?
+secs=$(( $(date +%s) - t0 ))
+if [ $rc3 -eq 0 ] && [ $rc -eq 0 ] && [ $secs -lt 20 ] && "$PY" -c '
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+flows = [r for r in recs if r["event_type"] == "flow"]
+assert recs[-1]["event_type"] == "stats" and flows
+assert all(f["flow"]["reason"] == "shutdown" for f in flows)
+' "$TMPC/split.json"; then
+    echo "ok control shutdown split-read: both reading threads stopped in ${secs} s (the capture's silence is 58 s), flows ended by shutdown"
+else
+    echo "FAIL control shutdown split-read: rc=$rc3/$rc after ${secs} s"
+    head -c 2000 "$TMPC/split.err"
+    kill $pid 2>/dev/null
+fi
 
 # ---- capture files queued to a spurun without a source ----
 a="$SV/http-range-multiflows/input.pcap"

@@ -44,10 +44,13 @@ for t in http-range-multiflows bug-4376 tcp-rst-unacked-stream-11 http-ipv6; do
         "$SPURUN" -b "$TMPC/flow.spb" -r "$pcap" -w $w -o "$TMPC/$t-$w.json" --no-progress 2>/dev/null
         records "$TMPC/$t-$w.json" > "$TMPC/$t-$w.rec"
     done
+    "$SPURUN" -b "$TMPC/flow.spb" -r "$pcap" -w 2 --split-read -o "$TMPC/$t-s2.json" \
+        --no-progress 2>/dev/null
+    records "$TMPC/$t-s2.json" > "$TMPC/$t-s2.rec"
     n=$(grep -c . "$TMPC/$t-1.rec")
     if [ "$n" -gt 0 ] && cmp -s "$TMPC/$t-1.rec" "$TMPC/$t-2.rec" &&
-       cmp -s "$TMPC/$t-1.rec" "$TMPC/$t-3.rec"; then
-        echo "ok detect-workers $t: $n alert/log records identical with 1, 2 and 3 workers"
+       cmp -s "$TMPC/$t-1.rec" "$TMPC/$t-3.rec" && cmp -s "$TMPC/$t-1.rec" "$TMPC/$t-s2.rec"; then
+        echo "ok detect-workers $t: $n alert/log records identical with 1, 2 and 3 workers and with 2 reading the file (--split-read)"
     else
         echo "FAIL detect-workers $t: records differ between worker counts ($n with 1)"
         diff "$TMPC/$t-1.rec" "$TMPC/$t-2.rec" | head -5

@@ -22,20 +22,6 @@ for v in v1 v2; do
     "$SPUC" -I "$ROOT/grammars" -o "$TMPC/$v.spb" "$TMPC/http-$v.spg" "$TMPC/r.spr" ||
         { echo "FAIL grammar-reload: spuc $v"; exit 1; }
 done
-# wait_tx EVE N: until the EVE file holds N http records (each written
-# within a few ms of its transaction), at most 60 s: control actions are
-# placed by the traffic, not by the clock (a run under valgrind on a loaded
-# machine starts late, and a control round trip can take seconds there)
-wait_tx() {
-    k=0
-    while [ $k -lt 1200 ]; do
-        n=$(grep -c '"event_type":"http"' "$1" 2>/dev/null)
-        [ "${n:-0}" -ge "$2" ] && return 0
-        sleep 0.05
-        k=$((k + 1))
-    done
-    return 1
-}
 # run PREFIX...: the replay with a reload to v2 in its silence, once the 40
 # transactions before it are logged; EVE in $TMPC/$tag.json
 run() {
@@ -45,7 +31,7 @@ run() {
         --control "$TMPC/$tag.sock" --no-progress > "$TMPC/$tag.err" 2>&1 &
     pid=$!
     i=0; while [ ! -S "$TMPC/$tag.sock" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-    wait_tx "$TMPC/$tag.json" 40
+    wait_records "$TMPC/$tag.json" http 40
     "$SPUCTL" --control "$TMPC/$tag.sock" --json reload web "$TMPC/v2.spb" > "$TMPC/$tag.reload"
     rrc=$?
     wait $pid

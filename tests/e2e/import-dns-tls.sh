@@ -5,6 +5,7 @@
 # certificate's subject, issuer, serial and fingerprint, tls.certs (each
 # DER certificate of the chain). Each capture must give exactly the
 # alerts listed, so rules that must stay silent are checked too.
+. "$E2E/lib.inc"
 SPUC="$(dirname "$SPURUN")/spuc"
 V="$CORPUS/suricata-verify"
 T="$TMPC"
@@ -32,19 +33,9 @@ fi
 grep -q '^rules: 13, translated: 13,' "$T/err" &&
     echo "ok import-dns-tls: the 13 DNS/TLS rules translate and compile" ||
     { echo "FAIL import-dns-tls: not every rule translates"; cat "$T/err"; }
-# check CAPTURE WANT: the sorted signature ids of the alerts
+# check CAPTURE WANT WHAT: the sorted signature ids of the alerts
 check() {
-    rm -f "$T/eve.json"
-    if ! "$SPURUN" -b "$T/t.spb" -r "$V/$1/input.pcap" -o "$T/eve.json" --no-progress 2>>"$T/err"; then
-        echo "FAIL import-dns-tls $1: spurun failed"; tail -3 "$T/err"; return
-    fi
-    got=$("$PY" -c '
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1])]
-print(" ".join(str(s) for s in sorted(e["alert"]["signature_id"] for e in ev if e.get("event_type") == "alert")))
-' "$T/eve.json")
-    [ "$got" = "$2" ] && echo "ok import-dns-tls $1: alerts $2 ($3)" ||
-        echo "FAIL import-dns-tls $1: alerts [$got], want [$2] ($3)"
+    check_alerts "import-dns-tls $1" "$T/t.spb" "$V/$1/input.pcap" "$2" "$3"
 }
 check http-protocol-inspect-v2 "1 2 4" "dns.query endswith, dotprefix, dns_query; a name not queried stays silent"
 check ips-state-1 "5 6 10" "tls.sni with flow and variables, dotprefix and bsize, ja3.hash; a negated sni, another ja3 and a wrong bsize stay silent"

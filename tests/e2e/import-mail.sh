@@ -8,6 +8,7 @@
 # app-layer-protocol. Each capture
 # must give exactly the alerts listed, so rules that must stay silent are
 # checked too.
+. "$E2E/lib.inc"
 SPUC="$(dirname "$SPURUN")/spuc"
 V="$CORPUS/suricata-verify"
 T="$TMPC"
@@ -43,17 +44,7 @@ grep -q '^rules: 18, translated: 18,' "$T/err" &&
 # check CAPTURE WANT WHAT: the sorted signature ids of the alerts (checksums
 # not verified, as the suricata-verify tests of these captures say: -k none)
 check() {
-    rm -f "$T/eve.json"
-    if ! "$SPURUN" -b "$T/t.spb" -r "$V/$1/input.pcap" -o "$T/eve.json" --no-progress -k none 2>>"$T/err"; then
-        echo "FAIL import-mail $1: spurun failed"; tail -3 "$T/err"; return
-    fi
-    got=$("$PY" -c '
-import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1])]
-print(" ".join(str(s) for s in sorted(e["alert"]["signature_id"] for e in ev if e.get("event_type") == "alert")))
-' "$T/eve.json")
-    [ "$got" = "$2" ] && echo "ok import-mail $1: alerts $2 ($3)" ||
-        echo "FAIL import-mail $1: alerts [$got], want [$2] ($3)"
+    check_alerts "import-mail $1" "$T/t.spb" "$V/$1/input.pcap" "$2" "$3" -k none
 }
 check mime/mime-dec-parse-full-msg-test02 "1 2 4 5 6 15" "From, Subject, To, Date, the envelope, app-layer-protocol; a part's Subject and the text part stay silent"
 # an alert on a grammar event is numbered by the packet that completed

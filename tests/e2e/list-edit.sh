@@ -21,20 +21,6 @@ list watched from "watched.txt";
 rule sid 9501 rev 1 "a watched directory" on http.request { if (url.directory in watched) Alert(); }
 R
 "$SPUC" -I "$ROOT/grammars" -o "$TMPC/w.spb" "$TMPC/w.spr" || { echo "FAIL list-edit: spuc"; exit 1; }
-# wait_tx EVE N: until the EVE file holds N http records (each written
-# within a few ms of its transaction), at most 60 s: control actions are
-# placed by the traffic, not by the clock (a run under valgrind on a loaded
-# machine starts late, and a control round trip can take seconds there)
-wait_tx() {
-    k=0
-    while [ $k -lt 1200 ]; do
-        n=$(grep -c '"event_type":"http"' "$1" 2>/dev/null)
-        [ "${n:-0}" -ge "$2" ] && return 0
-        sleep 0.05
-        k=$((k + 1))
-    done
-    return 1
-}
 sock="$TMPC/s.sock"
 ctl() { "$SPUCTL" --control "$sock" --json "$@"; }
 "$SPURUN" -r "$TMPC/ka.pcap" --realtime -b web="$TMPC/w.spb" -o "$TMPC/eve.json" \
@@ -42,9 +28,9 @@ ctl() { "$SPUCTL" --control "$sock" --json "$@"; }
 pid=$!
 i=0; while [ ! -S "$sock" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 bad=""
-wait_tx "$TMPC/eve.json" 40 || bad="$bad no-traffic"
+wait_records "$TMPC/eve.json" http 40 || bad="$bad no-traffic"
 ctl list web add watched /new/ > "$TMPC/add.json" || bad="$bad add"
-wait_tx "$TMPC/eve.json" 80 || bad="$bad no-traffic"
+wait_records "$TMPC/eve.json" http 80 || bad="$bad no-traffic"
 ctl list web remove watched /new/ > "$TMPC/rm.json" || bad="$bad remove"
 ctl list web add watched /ka/ > "$TMPC/add2.json" || bad="$bad add2"
 ctl list web remove watched /absent/ > "$TMPC/rm-absent.json" 2>&1 && bad="$bad remove-absent-accepted"

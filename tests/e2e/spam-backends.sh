@@ -6,16 +6,8 @@
 . "$E2E/lib.inc"
 SPUC="$(dirname "$SPURUN")/spuc"
 T=spam-backends
-if ! command -v redis-server >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends redis-server >/dev/null 2>&1 ||
-        { echo "FAIL $T: redis-server is missing and could not be installed"; exit 0; }
-fi
-PORT=$((20000 + $$ % 20000))
-URL=redis://127.0.0.1:$PORT
-redis-server --bind 127.0.0.1 --port $PORT --save "" --appendonly no > "$TMPC/redis.log" 2>&1 &
-RPID=$!
+redis_local $T
 trap 'kill $RPID 2>/dev/null' EXIT INT TERM
-for _ in $(seq 50); do redis-cli -p $PORT ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 R="redis-cli -p $PORT"
 START=$("$PY" -c 'import time; print(round(time.time(), 3))')
 # 192.0.2.1 opens 20 connections a second for 2 s, 192.0.2.2 one a second

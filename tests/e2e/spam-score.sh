@@ -8,17 +8,9 @@
 . "$E2E/lib.inc"
 SPUC="$(dirname "$SPURUN")/spuc"
 T=spam-score
-if ! command -v redis-server >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends redis-server >/dev/null 2>&1 ||
-        { echo "FAIL $T: redis-server is missing and could not be installed"; exit 0; }
-fi
-PORT=$((20000 + $$ % 20000))
-URL=redis://127.0.0.1:$PORT
-redis-server --bind 127.0.0.1 --port $PORT --save "" --appendonly no > "$TMPC/redis.log" 2>&1 &
-RPID=$!
+redis_local $T
 MON=""
 trap 'kill $RPID $MON 2>/dev/null' EXIT INT TERM
-for _ in $(seq 50); do redis-cli -p $PORT ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 "$SPUC" -n mail -o "$TMPC/mail.spb" "$ROOT"/grammars/*.spg "$ROOT/rules/mail.spr" ||
     echo "FAIL $T: spuc mail"
 mkdir -p "$TMPC/rules"

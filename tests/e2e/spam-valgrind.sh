@@ -10,15 +10,10 @@ if [ "$SAN" = 1 ]; then
     exit 0
 fi
 command -v valgrind >/dev/null || { echo "FAIL $T: valgrind not installed (mk/deps.sh)"; exit 0; }
-command -v redis-server >/dev/null || { echo "FAIL $T: redis-server not installed (mk/deps.sh)"; exit 0; }
 SPUC="$(dirname "$SPURUN")/spuc"
-PORT=$((20000 + $$ % 20000))
-URL=redis://127.0.0.1:$PORT
-redis-server --bind 127.0.0.1 --port $PORT --save "" --appendonly no > "$TMPC/redis.log" 2>&1 &
-RPID=$!
+redis_local $T
 MON=""
 trap 'kill $RPID $MON 2>/dev/null' EXIT INT TERM
-for _ in $(seq 50); do redis-cli -p $PORT ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 mkdir -p "$TMPC/rules"
 cp "$ROOT/rules/spam.spr" "$ROOT/rules/spam-whitelist.txt" "$TMPC/rules/"
 "$SPUC" -n spam -o "$TMPC/spam.spb" "$TMPC/rules/spam.spr" || echo "FAIL $T: spuc"

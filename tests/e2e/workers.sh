@@ -9,8 +9,8 @@ for t in http-range-multiflows eve-suricata-version bug-4376 tcp-rst-unacked-str
     for w in 1 2 3; do
         "$SPURUN" -r "$pcap" -w $w -o "$TMPC/$t-$w.json" --no-progress 2>/dev/null
         flows "$TMPC/$t-$w.json" > "$TMPC/$t-$w.flows"
-        # worker 0 on the reading thread (--reader-worker): the same flows
-        "$SPURUN" -r "$pcap" -w $w --reader-worker -o "$TMPC/$t-r$w.json" --no-progress \
+        # each worker reading the file itself (--split-read): the same flows
+        "$SPURUN" -r "$pcap" -w $w --split-read -o "$TMPC/$t-r$w.json" --no-progress \
             2>/dev/null
         flows "$TMPC/$t-r$w.json" > "$TMPC/$t-r$w.flows"
     done
@@ -27,10 +27,10 @@ for t in http-range-multiflows eve-suricata-version bug-4376 tcp-rst-unacked-str
         cmp -s "$TMPC/$t-1.flows" "$TMPC/$t-r$w.flows" || same=0
     done
     if [ "$n" -gt 0 ] && [ $same = 1 ]; then
-        echo "ok workers $t: the same $n flow events with worker 0 on the reading thread" \
-             "(--reader-worker, 1, 2 and 3 workers)"
+        echo "ok workers $t: the same $n flow events with each worker reading the file" \
+             "(--split-read, 1, 2 and 3 workers)"
     else
-        echo "FAIL workers $t: --reader-worker changes the flow events"
+        echo "FAIL workers $t: --split-read changes the flow events"
         for w in 1 2 3; do diff "$TMPC/$t-1.flows" "$TMPC/$t-r$w.flows" | head -5; done
     fi
 done
