@@ -29,7 +29,7 @@ FUZZ_SHORT   ?= 30
 FUZZ_KEY     ?= fuzz-frontend=60 fuzz-bundle=60 \
                 $(patsubst tests/fuzz/%.c,%=15,$(wildcard tests/fuzz/fuzz-gvm-*.c))
 
-PKGS := libpcap jansson libpcre2-8 zlib liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis \
+PKGS := libpcap jansson libpcre2-8 zlib libisal liburcu libcrypto libsodium libmagic libhs libmicrohttpd hiredis \
         libnetfilter_queue
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -3,7 +3,7 @@
 # Runs apt-get update at most once. Uses sudo when not root.
 set -e
 PKGS="gcc make pkg-config flex bison clang libclang-rt-14-dev
-      libpcap-dev libjansson-dev libcriterion-dev libpcre2-dev zlib1g-dev
+      libpcap-dev libjansson-dev libcriterion-dev libpcre2-dev zlib1g-dev libisal-dev
       liburcu-dev libssl-dev libsodium-dev libmagic-dev
       libmicrohttpd-dev
       python3 python3-jsonschema tcpreplay wireshark-common tshark

@@ -61,10 +61,15 @@ static void fuzz_filters(const uint8_t *data, size_t size)
         struct buf whole = {0}, parts = {0};
         int r1 = run_filter(spu_filters[f], data, size, 0, 0, &whole);
         int r2 = run_filter(spu_filters[f], data, size, cut1, cut2, &parts);
-        /* below the sink's bound, splitting must not change anything */
+        /* below the sink's bound, splitting must not change anything,
+         * except where gunzip/inflate stop on bad data (filter-zlib.c:
+         * the decoder call that meets bad data sends nothing, so the cuts decide
+         * how much came out): then one output is a prefix of the other */
+        int cut_stop = r1 != SPU_OK && (f == SPU_FLT_gunzip || f == SPU_FLT_inflate);
+        size_t same = whole.len < parts.len ? whole.len : parts.len;
         if (whole.len <= (8u << 20) &&
-            (r1 != r2 || whole.len != parts.len ||
-             (whole.len && memcmp(whole.p, parts.p, whole.len) != 0)))
+            (r1 != r2 || (!cut_stop && whole.len != parts.len) ||
+             (same && memcmp(whole.p, parts.p, same) != 0)))
             abort();
         free(whole.p);
         free(parts.p);
