@@ -138,6 +138,134 @@ static const uint8_t b64_tab[256] = {
     64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
 };
 
+/* The fast path's tables: a character's value already shifted to its
+ * place in a quantum of four (b64_q[k]: the k-th character), B64_BAD for a
+ * byte outside the alphabet or '=', so that one test tells a whole quantum
+ * and or-ing four entries gives its 24 bits. Derived from b64_tab at
+ * compile time. */
+#define B64_BAD 0x80000000u
+#define B64_Q(ch, sh) (b64_val(ch) < 0 ? B64_BAD : (uint32_t)b64_val(ch) << (sh))
+#define b64_val(ch) ((ch) >= 'A' && (ch) <= 'Z'   ? (ch) - 'A'        \
+                     : (ch) >= 'a' && (ch) <= 'z' ? (ch) - 'a' + 26   \
+                     : (ch) >= '0' && (ch) <= '9' ? (ch) - '0' + 52   \
+                     : (ch) == '+'                ? 62                \
+                     : (ch) == '/'                ? 63                \
+                                                  : -1)
+#define B64_Q4(ch, sh) B64_Q(ch, sh), B64_Q(ch + 1, sh), B64_Q(ch + 2, sh), B64_Q(ch + 3, sh)
+#define B64_Q16(ch, sh) B64_Q4(ch, sh), B64_Q4(ch + 4, sh), B64_Q4(ch + 8, sh), B64_Q4(ch + 12, sh)
+#define B64_Q64(ch, sh) B64_Q16(ch, sh), B64_Q16(ch + 16, sh), B64_Q16(ch + 32, sh), \
+                        B64_Q16(ch + 48, sh)
+#define B64_QTAB(sh) {B64_Q64(0, sh), B64_Q64(64, sh), B64_Q64(128, sh), B64_Q64(192, sh)}
+static const uint32_t b64_q[4][256] = {B64_QTAB(18), B64_QTAB(12), B64_QTAB(6), B64_QTAB(0)};
+
+/* With SSSE3 (x86-64, checked at run time), sixteen characters at a time
+ * in vector registers: each byte's high nibble picks the offset that turns
+ * it into its value, and the two nibbles together tell whether it is in
+ * the alphabet ('/' shares its high nibble with '+' and is told apart by
+ * a compare). b64_lo[l] holds a bit for each class of high nibble in
+ * which l is not in the alphabet, b64_hi[h] the bit of h's class
+ * (0x01: none valid; 0x02: 2, "+/"; 0x04: 3, digits; 0x08: 4 and 6,
+ * l 1-F; 0x10: 5 and 7, l 0-A). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define B64_SSSE3 1
+#include <tmmintrin.h>
+
+__attribute__((target("ssse3"))) static size_t b64_blocks(const uint8_t *r, size_t nr,
+                                                          uint8_t *w, size_t room)
+{
+    const __m128i lo_tab = _mm_setr_epi8(0x0B, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+                                         0x03, 0x07, 0x15, 0x17, 0x17, 0x17, 0x15);
+    const __m128i hi_tab = _mm_setr_epi8(0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x08, 0x10, 0x01,
+                                         0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01);
+    /* offsets by high nibble; index 1 is '/' (its nibble 2 less one) */
+    const __m128i roll_tab = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0,
+                                           0, 0);
+    /* each 32-bit lane's 24 bits, most significant byte first, packed */
+    const __m128i pack = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    const __m128i nib = _mm_set1_epi8(0x0f), slash = _mm_set1_epi8('/'),
+                  zero = _mm_setzero_si128();
+    size_t done = 0;
+    while (nr - done >= 16 && room >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(r + done));
+        __m128i hi = _mm_and_si128(_mm_srli_epi32(x, 4), nib), lo = _mm_and_si128(x, nib);
+        __m128i bad = _mm_and_si128(_mm_shuffle_epi8(lo_tab, lo), _mm_shuffle_epi8(hi_tab, hi));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(bad, zero)) != 0xffff)
+            break;
+        __m128i roll = _mm_shuffle_epi8(roll_tab, _mm_add_epi8(hi, _mm_cmpeq_epi8(x, slash)));
+        __m128i v = _mm_add_epi8(x, roll);
+        /* a<<6|b in 16-bit lanes, then (a<<6|b)<<12 | (c<<6|d) in 32-bit ones */
+        v = _mm_maddubs_epi16(v, _mm_set1_epi32(0x01400140));
+        v = _mm_madd_epi16(v, _mm_set1_epi32(0x00011000));
+        _mm_storeu_si128((__m128i *)(void *)w, _mm_shuffle_epi8(v, pack));
+        w += 12;
+        room -= 12;
+        done += 16;
+    }
+    return done;
+}
+#endif
+
+/* Whole quanta of four alphabet characters from in[*at], none pending,
+ * written three bytes each into o's buffer (flushed as it fills) until
+ * fewer than four characters are left or a quantum holds a byte outside
+ * the alphabet or '='. Locals keep the loop free of stores through o. */
+static void b64_quanta(const uint8_t *in, size_t n, size_t *at, struct spu_ob *o)
+{
+    size_t i = *at;
+#ifdef B64_SSSE3
+    int simd = __builtin_cpu_supports("ssse3");
+#endif
+    for (;;) {
+#ifdef B64_SSSE3
+        while (simd && n - i >= 16 && o->err == SPU_OK) {
+            if (sizeof(o->b) - o->n < 16) {
+                spu_ob_flush(o);
+                continue;
+            }
+            size_t k = b64_blocks(in + i, n - i, o->b + o->n, sizeof(o->b) - o->n);
+            i += k;
+            o->n += k / 4 * 3;
+            if (n - i >= 16 && sizeof(o->b) - o->n >= 16)
+                break; /* a block with a byte outside the alphabet */
+        }
+#endif
+        while (n - i >= 4 && o->err == SPU_OK) {
+            size_t q = (n - i) / 4, room = (sizeof(o->b) - o->n) / 3;
+            if (room == 0) {
+                spu_ob_flush(o);
+                continue;
+            }
+            if (q > room)
+                q = room;
+            const uint8_t *r = in + i, *e = r + 4 * q;
+            uint8_t *w = o->b + o->n;
+            for (; r < e; r += 4, w += 3) {
+                uint32_t v = b64_q[0][r[0]] | b64_q[1][r[1]] | b64_q[2][r[2]] | b64_q[3][r[3]];
+                if (v & B64_BAD)
+                    break;
+                w[0] = (uint8_t)(v >> 16);
+                w[1] = (uint8_t)(v >> 8);
+                w[2] = (uint8_t)v;
+            }
+            o->n = (size_t)(w - o->b);
+            i = (size_t)(r - in);
+            if (r < e)
+                break;
+        }
+        /* a line break between quanta is skipped (as the caller would)
+         * and the next line decoded here too */
+        if (o->err != SPU_OK || n - i < 6)
+            break;
+        if (in[i] == '\n')
+            i++;
+        else if (in[i] == '\r' && in[i + 1] == '\n')
+            i += 2;
+        else
+            break;
+    }
+    *at = i;
+}
+
 /* Emit the bytes of a partial quantum of 2 or 3 characters. */
 static void b64_tail(struct flt_b64 *s, struct spu_ob *o)
 {
@@ -160,20 +288,9 @@ static int b64_update(void *st, const uint8_t *in, size_t n, spu_filter_out out,
     while (i < n && !s->done && !o.err) {
         /* the common case: whole quanta of four alphabet characters, none
          * pending, decoded four characters at a time */
-        while (s->nchar == 0 && n - i >= 4) {
-            uint32_t a = b64_tab[in[i]], b = b64_tab[in[i + 1]], c = b64_tab[in[i + 2]],
-                     d = b64_tab[in[i + 3]];
-            if ((a | b | c | d) & B64_SKIP)
-                break;
-            if (sizeof(o.b) - o.n < 3 && spu_ob_flush(&o) != SPU_OK)
-                return o.err;
-            uint32_t v = a << 18 | b << 12 | c << 6 | d;
-            o.b[o.n++] = (uint8_t)(v >> 16);
-            o.b[o.n++] = (uint8_t)(v >> 8);
-            o.b[o.n++] = (uint8_t)v;
-            i += 4;
-        }
-        if (i == n)
+        if (s->nchar == 0)
+            b64_quanta(in, n, &i, &o);
+        if (i == n || o.err)
             break;
         /* one character: a line break or other byte outside the alphabet
          * (skipped), '=' (the end), or one of a quantum cut by them */
@@ -364,36 +481,52 @@ static int dot_init(void *st)
     return SPU_OK;
 }
 
+/* Hand p[0..n) on as it is, in pieces of at most 4 KiB (as spu_ob's). */
+static int dot_pass(const uint8_t *p, size_t n, spu_filter_out out, void *ctx)
+{
+    while (n) {
+        size_t k = n < 4096 ? n : 4096;
+        int rc = out(ctx, p, k);
+        if (rc != SPU_OK)
+            return rc;
+        p += k;
+        n -= k;
+    }
+    return SPU_OK;
+}
+
+/* The input goes on uncopied: only a line's leading period is left out of
+ * the spans handed on (and given back when the line ends right after it). */
 static int dot_update(void *st, const uint8_t *in, size_t n, spu_filter_out out, void *ctx)
 {
     struct flt_dot *s = st;
-    struct spu_ob o;
-    spu_ob_init(&o, out, ctx);
-    size_t i = 0;
-    while (i < n && !o.err) {
-        uint8_t ch = in[i];
-        if (s->state == DOT_BOL) {
-            if (ch == '.') {
+    size_t i = 0, from = 0; /* in[from..i): decided, not yet handed on */
+    int rc = SPU_OK;
+    while (i < n && rc == SPU_OK) {
+        if (s->state == DOT_MID) {
+            const uint8_t *lf = memchr(in + i, '\n', n - i);
+            if (!lf)
+                break;
+            i = (size_t)(lf - in) + 1;
+            s->state = DOT_BOL;
+        } else if (s->state == DOT_BOL) {
+            if (in[i] == '.') {
+                rc = dot_pass(in + from, i - from, out, ctx);
+                from = ++i;
                 s->state = DOT_DOT;
-                i++;
             } else {
                 s->state = DOT_MID;
             }
-        } else if (s->state == DOT_DOT) {
-            /* the held period stays only when the line ends right here */
-            if (ch == '\r' || ch == '\n')
-                spu_ob_put(&o, '.');
-            s->state = DOT_MID;
         } else {
-            const uint8_t *lf = memchr(in + i, '\n', n - i);
-            size_t j = lf ? (size_t)(lf - in) + 1 : n;
-            spu_ob_write(&o, in + i, j - i);
-            i = j;
-            if (lf)
-                s->state = DOT_BOL;
+            /* the held period stays only when the line ends right here */
+            if (in[i] == '\r' || in[i] == '\n')
+                rc = out(ctx, (const uint8_t *)".", 1);
+            s->state = DOT_MID;
         }
     }
-    return spu_ob_flush(&o);
+    if (rc == SPU_OK)
+        rc = dot_pass(in + from, n - from, out, ctx);
+    return rc;
 }
 
 static int dot_finish(void *st, spu_filter_out out, void *ctx)

@@ -127,3 +127,27 @@ struct spu_value gvm_digest_value(struct gctx *c, struct spu_arena *a, struct gd
     c->own_arena = a;
     return r;
 }
+
+struct spu_value gvm_digest_store(struct gctx *c, struct spu_arena *a, struct gdigest *d,
+                                  struct gbuf *b)
+{
+    struct spu_digest dg;
+    size_t need = (size_t)b->len + sizeof(dg);
+    if (b->cap && b->len && need > b->cap && need <= UINT32_MAX) {
+        uint8_t *q = spu_arena_regrow(a, (void *)b->p, b->cap, need);
+        if (q) {
+            b->p = q;
+            b->cap = (uint32_t)need;
+        }
+    }
+    struct spu_value v = gvm_buf_value(c, a, b);
+    if (!b->cap || !b->len || need > b->cap)
+        return gvm_digest_value(c, a, d, v);
+    if (gvm_digest_end(d, &dg) != 0) {
+        gvm_anomaly_s(c, "memory");
+        return v;
+    }
+    memcpy((uint8_t *)b->p + b->len, &dg, sizeof(dg));
+    v.flags = (uint8_t)(v.flags | SPU_VF_DIGEST);
+    return v;
+}

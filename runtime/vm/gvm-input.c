@@ -104,10 +104,12 @@ void gvm_buf_add(struct gctx *c, struct spu_arena *a, struct gbuf *b, const uint
         if (b->len == 0 && gvm_in_chunk(c, p, n)) {
             b->p = p;
             b->len = (uint32_t)n;
+            c->viewed = 1;
             return;
         }
         if (b->len && b->p + b->len == p && gvm_in_chunk(c, b->p, (size_t)b->len + n)) {
             b->len += (uint32_t)n;
+            c->viewed = 1;
             return;
         }
         size_t want = (size_t)b->len + n;
@@ -499,6 +501,20 @@ static void upto_failure(const uint8_t *d, uint32_t n, uint32_t *f)
     }
 }
 
+/* The delimiter byte the search looks for: the first one unlike the bytes
+ * of text lines and base64 (a MIME delimiter "\r\n--b": the '-'), so that
+ * the search does not stop at every line; 0 when all are alike. */
+static uint32_t upto_skip(const uint8_t *d, uint32_t n)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        uint8_t ch = d[j];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '+' || ch == '/' || ch == '\r' || ch == '\n' || ch == ' ' || ch == '\t'))
+            return j;
+    }
+    return 0;
+}
+
 int gvm_op_upto(struct gctx *c, const struct spu_insn *in, struct spu_value **sp)
 {
     int cap = in->a & SPU_GF_CAPTURE, y = in->a & SPU_GF_YIELD;
@@ -524,11 +540,12 @@ int gvm_op_upto(struct gctx *c, const struct spu_insn *in, struct spu_value **sp
         upto_failure(c->dbuf, dv.len, c->fbuf);
         op_begin(c);
         o->dlen = dv.len;
+        o->dskip = upto_skip(c->dbuf, dv.len);
         scratch_reset(c);
     }
     const uint8_t *d = c->dbuf;
     const uint32_t *fb = c->fbuf;
-    uint32_t dl = o->dlen;
+    uint32_t dl = o->dlen, r = o->dskip;
     for (;;) {
         const uint8_t *p;
         size_t n = gvm_in_win(c, c->pos, &p);
@@ -547,6 +564,13 @@ int gvm_op_upto(struct gctx *c, const struct spu_insn *in, struct spu_value **sp
         int found = 0;
         while (i < n) {
             if (k == 0) {
+                /* No delimiter begins before the byte r ahead of the
+                 * next d[r] (it would hold a d[r] before that one); the
+                 * one at that byte, if any, is stepped over as below. */
+                if (r && n - i > r) {
+                    const uint8_t *hit = memchr(p + i + r, d[r], n - i - r);
+                    i = hit ? (size_t)(hit - p) - r : n - r;
+                }
                 const uint8_t *hit = memchr(p + i, d[0], n - i);
                 if (!hit) {
                     i = n;

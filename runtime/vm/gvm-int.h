@@ -114,6 +114,7 @@ struct gop {
     uint64_t left;            /* G_BYTES */
     uint32_t k;               /* G_LIT offset; G_UPTO delimiter bytes matched */
     uint32_t dlen;            /* G_UPTO delimiter length (in ctx->dbuf) */
+    uint32_t dskip;           /* G_UPTO index of the delimiter byte searched for */
     uint64_t val;             /* G_UINT: the value so far */
     struct gbuf cap;          /* captured bytes */
 };
@@ -174,6 +175,11 @@ int gvm_digest_end(struct gdigest *d, struct spu_digest *out);
 /* v (the stored string) copied into a with d's result after its bytes. */
 struct spu_value gvm_digest_value(struct gctx *c, struct spu_arena *a, struct gdigest *d,
                                   struct spu_value v);
+/* The value of a capture buffer b with d's result after its bytes: in
+ * b's own block when it has the room or can grow to it in a (no copy of
+ * the bytes), else as gvm_digest_value. */
+struct spu_value gvm_digest_store(struct gctx *c, struct spu_arena *a, struct gdigest *d,
+                                  struct gbuf *b);
 
 struct gctx {
     struct spu_gvm_conn *conn;
@@ -186,6 +192,7 @@ struct gctx {
     uint8_t eof;
     uint8_t has_driver; /* fr[0] is the driver */
     uint8_t abort_pending; /* an op ended the stream early: abort at the next op */
+    uint8_t viewed;     /* a capture took a view of this feed's chunk: gvm_pin has work */
     uint8_t stop_here;  /* this context ran G_STOP */
     uint8_t rs_skip;    /* resync: drop one byte before scanning */
     uint8_t oom;        /* memory ran out: the context stopped */

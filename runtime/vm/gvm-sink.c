@@ -262,9 +262,10 @@ int gvm_sink_close(struct gctx *c, struct spu_value **sp, int push)
         }
     } else if (push) {
         s->store.incomplete |= c->abort_pending;
-        val = gvm_buf_value(c, s->arena, &s->store);
         if (s->digest)
-            val = gvm_digest_value(c, s->arena, s->digest, val);
+            val = gvm_digest_store(c, s->arena, s->digest, &s->store);
+        else
+            val = gvm_buf_value(c, s->arena, &s->store);
     }
     c->nsk--;
     sink_free(s);

@@ -256,6 +256,7 @@ int gvm_ctx_feed(struct gctx *c, const uint8_t *p, size_t n)
     c->chunk_base = c->hold_base + c->hold_len;
     c->end = c->chunk_base + n;
     uint32_t mark = g->npins;
+    c->viewed = 0;
     int rc = GOP_ENDED;
     for (;;) {
         if (c->conn->stop_req) {
@@ -297,7 +298,10 @@ int gvm_ctx_feed(struct gctx *c, const uint8_t *p, size_t n)
         c->hold_len = 0;
         c->hold_base = c->end;
     }
-    gvm_pin(c, mark);
+    /* values can only point into the chunk through a capture's view of
+     * it (gvm_buf_add): none taken, none to copy */
+    if (c->viewed)
+        gvm_pin(c, mark);
     g->npins = mark;
     c->chunk = NULL;
     c->chunk_len = 0;

@@ -232,6 +232,44 @@ Test(filters, base64_lines)
     free(raw);
 }
 
+/* Long runs with no line break (decoded sixteen characters at a time
+ * where the CPU can): every value at every position of a run, and each
+ * byte outside the alphabet ('=' aside) at each of 40 places in one,
+ * skipped as a line break is, whole and in random splits. */
+Test(filters, base64_runs)
+{
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t raw[64 * 3 * 3], enc[64 * 4 * 3 + 1];
+    size_t n = sizeof(raw), k = 0;
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (uint8_t)(i * 7 + i / 192);
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+        for (int j = 0; j < 4; j++)
+            enc[k++] = (uint8_t)alpha[(v >> (18 - 6 * j)) & 63];
+    }
+    struct result r;
+    struct out o = one_shot(SPU_FLT_base64, enc, k, &r);
+    cr_assert_eq(o.len, n);
+    cr_assert(memcmp(o.p, raw, n) == 0, "decoded bytes differ");
+    free(o.p);
+    check_random_splits(SPU_FLT_base64, enc, k, 8);
+    for (unsigned x = 0; x < 256; x++) {
+        if (x == '=' || (x != 0 && strchr(alpha, (int)x)))
+            continue;
+        for (size_t at = 0; at < 40; at++) {
+            uint8_t in[49];
+            memcpy(in, enc, at);
+            in[at] = (uint8_t)x;
+            memcpy(in + at + 1, enc + at, 48 - at);
+            o = one_shot(SPU_FLT_base64, in, sizeof(in), &r);
+            cr_assert_eq(o.len, 36, "byte %u at %zu", x, at);
+            cr_assert(memcmp(o.p, raw, 36) == 0, "byte %u at %zu", x, at);
+            free(o.p);
+        }
+    }
+}
+
 Test(filters, qp)
 {
     EXPECT(SPU_FLT_qp, "a=3Db=\r\nc= \t\r\nd=\ne=4=zz=\rX", "a=bcde=4=zz=\rX");

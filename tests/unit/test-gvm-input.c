@@ -265,6 +265,22 @@ Test(gvm_input, upto_finds_the_first_delimiter)
     spu_bundle_unref(b);
 }
 
+/* The search looks for the delimiter's first byte unlike text and base64
+ * ('-' here, its third): near misses around it, a '-' in the first bytes
+ * of a piece, one that ends a piece, and a delimiter that overlaps itself
+ * ("\r\n--\r\n--=_b" holds "\r\n--" twice), at every split. */
+Test(gvm_input, upto_search_by_a_rare_byte)
+{
+    struct spu_bundle *b = build(msg_ga("a b", "PUSH_K \"\\r\\n--\\r\\n--=_b\"; G_UPTO CAP; STORE_FIELD .a\n"
+                                               "PUSH_K \"-\"; G_UPTO CAP; STORE_FIELD .b\n"
+                                               "G_LIT \"!\"; G_EVENT %t.m; RET"));
+    char *log = CLIENT(b, "-x\r\n-\r\n--\r\n--=\r\n--\r\n--\r\n--=_b" "QUJD-!", 0);
+    cr_assert_str_eq(log, "E t.m tx=0 dir=0 m{a=\"-x\\x0d\\x0a-\\x0d\\x0a--\\x0d\\x0a--=\\x0d\\x0a--\" b=\"QUJD\"}\n"
+                          "T 0 m{a=\"-x\\x0d\\x0a-\\x0d\\x0a--\\x0d\\x0a--=\\x0d\\x0a--\" b=\"QUJD\"} null\n");
+    free(log);
+    spu_bundle_unref(b);
+}
+
 Test(gvm_input, upto_delimiter_computed_at_run_time)
 {
     struct spu_bundle *b = build(msg_ga("bnd part",

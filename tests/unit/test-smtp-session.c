@@ -38,6 +38,52 @@ static int count_lines(const char *log, const char *prefix)
     return n;
 }
 
+/* The URL scan of a text body: URLs after separators, inside words
+ * ("x.http://" is a scheme of its own), a mailto, other schemes, one
+ * right after a word of 200 letters (a word token's bound), and prose
+ * between them, at every split of the session. */
+Test(smtp_session, body_urls)
+{
+    char *log = SESSION(GA_C("EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+                        GA_S("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                        GA_C("Subject: u\r\n\r\nsee http://a.example/x, then x.http://b.example/ "
+                             "(c) mailto:me@c.example; go foo+bar://d.example/ end.\r\n"
+                             "https://e.example\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaahttp://f.example/ ok, "
+                             "fine: a (b)\r\n.\r\n"),
+                        GA_S("250 queued\r\n"), EOFS);
+    HAS(log, "E email.body tx=4 dir=0 text{web=[\"a.example/x,\", \"f.example/\"] "
+             "urls=[\"http://a.example/x,\", \"x.http://b.example/\", \"mailto:me@c.example\", "
+             "\"foo+bar://d.example/\", \"https://e.example\", \"http://f.example/\"]");
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    free(log);
+}
+
+/* "http://" with nothing after it (a blank, a line end, the end of the
+ * body) is text, not a URL and not a parse error: the body's event and
+ * the URL after it are kept. */
+Test(smtp_session, body_bare_http_scheme)
+{
+    char *log = SESSION(GA_C("EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+                        GA_S("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                        GA_C("Subject: u\r\n\r\ntype http:// then a name, or HTTP://\r\n"
+                             "like http://g.example/ here; or http://\r\n.\r\n"),
+                        GA_S("250 queued\r\n"), EOFS);
+    HAS(log, "E email.body tx=4 dir=0 text{web=[\"g.example/\"] urls=[\"http://g.example/\"]");
+    HASNT(log, "parse_error");
+    cr_expect_eq(count_lines(log, "A "), 0, "%s", log);
+    free(log);
+    /* a text part that ends right after the scheme */
+    log = SESSION(GA_C("EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+                  GA_S("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+                  GA_C("Subject: u\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                       "--b\r\nContent-Type: text/plain\r\n\r\nsee http://h.example/ or http://"
+                       "\r\n--b--\r\n.\r\n"),
+                  GA_S("250 queued\r\n"), EOFS);
+    HAS(log, "text{web=[\"h.example/\"] urls=[\"http://h.example/\", \"http://\"]");
+    HASNT(log, "parse_error");
+    free(log);
+}
+
 /* Greeting, EHLO with a multi-line reply, pipelined MAIL/RCPT/RCPT/DATA
  * paired in order, the mail after 354 (dot-unstuffed, parsed: addresses,
  * an encoded subject, a URL), its envelope from connection state, QUIT. */
