@@ -59,6 +59,8 @@ http-magic  grammars  http   3  -               sh tests/bench/grammars-run.sh {
 smtp        grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
 smtp-magic  grammars  smtp   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
 mix-grammars grammars mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out}
+mixg-w2     grammars  mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out} -w 2
+mixg-w2s    grammars  mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out} -w 2 --split-read
 mix-magic   grammars  mixm   1  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
 gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
 txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
