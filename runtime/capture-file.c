@@ -52,6 +52,8 @@ struct mapped {
     uint64_t packets, bytes;
     size_t prefetched;      /* lines up to this offset have been requested */
     size_t populated;       /* page tables are filled up to this offset */
+    struct capture_maps *maps; /* the mapping is shared (then cm is it) */
+    struct capture_map *cm;
     struct spu_error fault; /* a fault found after a batch's first packets */
     bool faulted;
 };
@@ -88,11 +90,22 @@ static void populate(struct mapped *m)
 {
     size_t page = 4096, from = m->populated & ~(page - 1);
     size_t to = m->pos + POPULATE_AHEAD < m->size ? m->pos + POPULATE_AHEAD : m->size;
+    m->populated = to;
+    if (m->cm) {
+        /* a shared mapping: the reader that moves the mark fills the range
+         * (the others would contend for the same page table locks) */
+        _Atomic size_t *mark = capture_map_populated(m->cm);
+        size_t done = atomic_load_explicit(mark, memory_order_relaxed);
+        if (done >= to || !atomic_compare_exchange_strong_explicit(
+                              mark, &done, to, memory_order_relaxed, memory_order_relaxed))
+            return;
+        if (done > from)
+            from = done & ~(page - 1);
+    }
 #ifdef MADV_POPULATE_READ
     if (to > from)
         madvise((void *)(uintptr_t)(m->map + from), to - from, MADV_POPULATE_READ);
 #endif
-    m->populated = to;
 }
 
 static int mapped_next(struct capture *c, struct capture_pkt *out, unsigned max, bool *eof,
@@ -166,7 +179,9 @@ static void mapped_stats(struct capture *c, struct capture_stats *s)
 static void mapped_close(struct capture *c)
 {
     struct mapped *m = c->priv;
-    if (m->map && m->size)
+    if (m->cm)
+        capture_maps_put(m->maps, m->cm);
+    else if (m->map && m->size)
         munmap((void *)m->map, m->size);
     free(m);
     free(c);
@@ -176,7 +191,7 @@ static const struct capture_ops mapped_ops = {"pcap-mmap", mapped_next, mapped_r
                                               mapped_stats, mapped_close};
 
 struct capture *capture_file_open_mapped(const char *path, uint16_t source,
-                                         struct spu_error *err)
+                                         struct capture_maps *maps, struct spu_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -234,7 +249,19 @@ struct capture *capture_file_open_mapped(const char *path, uint16_t source,
     m->source = source;
     m->linktype = (int)(get32(m, hdr + 20) & 0x0fffffff);
     m->snaplen = get32(m, hdr + 16);
-    if (size > 24) {
+    if (size > 24 && maps) {
+        struct spu_error e = {0};
+        m->cm = capture_maps_get(maps, fd, &st, size, &e);
+        if (!m->cm) {
+            spu_error_at(err, e.code, path, UINT64_MAX, "%s", e.msg);
+            free(c);
+            free(m);
+            close(fd);
+            return NULL;
+        }
+        m->maps = maps;
+        m->map = capture_map_data(m->cm);
+    } else if (size > 24) {
         void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             spu_error_at(err, SPU_EIO, path, UINT64_MAX, "cannot map: %s", strerror(errno));
@@ -315,6 +342,7 @@ struct chain {
     struct sub *subs;
     unsigned nsubs, cur;
     const char *bpf_expr;
+    struct capture_maps *maps;
     struct {
         int linktype;
         struct capture_bpf *bpf;
@@ -369,7 +397,7 @@ static int chain_open_sub(struct chain *ch, struct spu_error *err)
         s->cap = capture_pcap_open_offline(s->path, (uint16_t)ch->cur, err);
         return s->cap ? SPU_OK : err->code;
     }
-    s->cap = capture_file_open_mapped(s->path, (uint16_t)ch->cur, err);
+    s->cap = capture_file_open_mapped(s->path, (uint16_t)ch->cur, ch->maps, err);
     if (!s->cap && err->code == SPU_EUNSUPPORTED)
         s->cap = capture_pcap_open_offline(s->path, (uint16_t)ch->cur, err);
     return s->cap ? SPU_OK : err->code;
@@ -576,6 +604,7 @@ struct capture *capture_open_file(const char *path, const struct capture_opts *o
     c->ops = &chain_ops;
     c->priv = ch;
     ch->bpf_expr = o ? o->bpf : NULL;
+    ch->maps = o ? o->maps : NULL;
     ch->realtime = o && o->realtime;
     struct stat st;
     if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -98,11 +98,22 @@ struct capture {
     char iface[64]; /* live: the interface name (EVE in_iface) */
 };
 
+struct capture_maps;
+
 struct capture_opts {
     const char *bpf;  /* filter expression or NULL */
     bool realtime;    /* files: pace packets by their timestamps */
     unsigned rings;   /* live: rings in a PACKET_FANOUT_HASH group (0/1 = one) */
+    struct capture_maps *maps; /* files: mappings shared with other readers, or NULL */
 };
+
+/* Mappings of classic pcap files shared by several readers of the same
+ * files (spurun --split-read): a file is mapped, and its page tables
+ * filled, once however many readers walk it. Thread-safe; borrowed by
+ * the captures opened with it, which must all be closed before it is
+ * freed. NULL when out of memory. */
+struct capture_maps *capture_maps_new(void);
+void capture_maps_free(struct capture_maps *m);
 
 /* Open a source: `-r` path (a classic pcap file is mapped, pcapng and "-"
  * go through libpcap; a directory yields every capture in it in name order)
@@ -152,7 +163,19 @@ void capture_close(struct capture *c);
  * (returns NULL with err->code SPU_EUNSUPPORTED when it is not classic
  * pcap), or a libpcap offline source (pcapng, "-"). */
 struct capture *capture_file_open_mapped(const char *path, uint16_t source,
-                                         struct spu_error *err);
+                                         struct capture_maps *maps, struct spu_error *err);
+
+/* capture_maps: the mapping of the open file fd (st its fstat, size
+ * bytes), made now or taken from an earlier reader (a reference; NULL
+ * with err filled); its bytes; how far its page tables are filled (the
+ * readers keep it); the reference given back (the last unmaps). */
+struct stat;
+struct capture_map;
+struct capture_map *capture_maps_get(struct capture_maps *m, int fd, const struct stat *st,
+                                     size_t size, struct spu_error *err);
+const void *capture_map_data(const struct capture_map *e);
+_Atomic size_t *capture_map_populated(struct capture_map *e);
+void capture_maps_put(struct capture_maps *m, struct capture_map *e);
 struct capture *capture_pcap_open_offline(const char *path, uint16_t source,
                                           struct spu_error *err);
 

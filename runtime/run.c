@@ -108,6 +108,7 @@ struct run {
      * thread) and the packet clock of each (worker 0's is `clock`) */
     struct split_reader **readers;
     _Atomic int64_t *clocks;
+    struct capture_maps *maps; /* the files' mappings, shared by the readers */
 };
 
 /* The applications as they run now (new array). */
@@ -367,6 +368,9 @@ static void teardown(struct run *r)
     shaper_free(r->shaper);
     r->shaper = NULL;
     capture_close(r->cap);
+    r->cap = NULL;
+    capture_maps_free(r->maps); /* after every capture using it */
+    r->maps = NULL;
     if (r->pcaplogs)
         for (unsigned i = 0; i < r->nworkers; i++)
             pcaplog_free(r->pcaplogs[i]);
@@ -412,13 +416,22 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             return code;
         }
     }
-    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1};
+    /* --split-read: the readers share the files' mappings */
+    if (c->split_read && c->read_path && !(r->maps = capture_maps_new())) {
+        spu_error_set(err, SPU_ENOMEM, "out of memory");
+        teardown(r);
+        return SPU_ENOMEM;
+    }
+    struct capture_opts co = {c->bpf, c->realtime, c->fanout ? c->workers : 1, r->maps};
     r->cap = c->inline_spec ? capture_open_inline(c->inline_spec, c->fail_open, err)
              : c->iface     ? capture_open_live(c->iface, &co, err)
                             : capture_open_file(env->read_path ? env->read_path : c->read_path,
                                                 &co, err);
-    if (!r->cap)
-        return err->code ? err->code : SPU_EIO;
+    if (!r->cap) {
+        int code = err->code ? err->code : SPU_EIO;
+        teardown(r); /* the bundles and the mappings */
+        return code;
+    }
     struct output_rotate rot = {c->eve_rotate_bytes, c->eve_rotate_seconds};
     r->out = output_open_rotating(c->eve_path, r->nworkers + 1, &rot, err);
     if (!r->out) {
@@ -802,7 +815,7 @@ int run_bare(const struct config *c, volatile sig_atomic_t *stop, struct run_rep
              struct spu_error *err)
 {
     memset(rep, 0, sizeof(*rep));
-    struct capture_opts co = {c->bpf, false, 1};
+    struct capture_opts co = {c->bpf, false, 1, NULL};
     struct capture *cap = capture_open_file(c->read_path, &co, err);
     if (!cap)
         return err->code ? err->code : SPU_EIO;

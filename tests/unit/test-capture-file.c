@@ -103,6 +103,41 @@ Test(capture, classic_pcap_is_read_in_place)
     capture_close(c);
 }
 
+/* Readers opened with one capture_maps share the file's mapping (the same
+ * bytes at the same address), each with its own position; the mapping
+ * outlives the first to close. */
+Test(capture, readers_share_one_mapping)
+{
+    uint8_t f[3][128];
+    size_t lens[3];
+    three_frames(f, lens);
+    const uint8_t *fp[3] = {f[0], f[1], f[2]};
+    cr_assert_eq(hp_write_pcap(path, fp, lens, 3, 1000), 0);
+    struct capture_maps *maps = capture_maps_new();
+    cr_assert_not_null(maps);
+    struct capture_opts o = {NULL, false, 1, maps};
+    struct spu_error err;
+    struct capture *a = capture_open_file(path, &o, &err);
+    struct capture *b = capture_open_file(path, &o, &err);
+    cr_assert(a && b);
+    struct capture_pkt pa[8], pb[8];
+    bool eof = false;
+    cr_assert_eq(capture_next(a, pa, 8, &eof, &err), 3);
+    cr_assert_eq(capture_next(b, pb, 1, &eof, &err), 1);
+    cr_assert_eq(pa[0].data, pb[0].data, "not one mapping");
+    for (int i = 0; i < 3; i++)
+        capture_release(a, pa[i].source, pa[i].cookie);
+    capture_release(b, pb[0].source, pb[0].cookie);
+    capture_close(a);
+    /* b reads on in the mapping a no longer holds */
+    cr_assert_eq(capture_next(b, pb, 8, &eof, &err), 2);
+    cr_assert_eq(memcmp(pb[1].data, f[2], lens[2]), 0);
+    for (int i = 0; i < 2; i++)
+        capture_release(b, pb[i].source, pb[i].cookie);
+    capture_close(b);
+    capture_maps_free(maps);
+}
+
 Test(capture, big_endian_nanosecond_pcap)
 {
     /* magic a1b23c4d written big-endian (nanosecond), v2.4, snaplen 65535,
@@ -274,14 +309,14 @@ Test(capture, bpf_filter_applies_to_files)
     lens[1] = hp_tcp4_frame(f[1], "10.0.0.1", "10.0.0.2", 1000, 22, 1, 0, TH_SYN, NULL, 0);
     const uint8_t *fp[2] = {f[0], f[1]};
     hp_write_pcap(path, fp, lens, 2, 1);
-    struct capture_opts o = {"tcp port 22", false, 1};
+    struct capture_opts o = {"tcp port 22", false, 1, NULL};
     struct spu_error err;
     struct capture *c = capture_open_file(path, &o, &err);
     int rc;
     cr_assert_eq(read_all(c, &rc, &err, NULL), 1);
     cr_assert_eq(rc, 0);
     capture_close(c);
-    struct capture_opts bad = {"tcp port", false, 1};
+    struct capture_opts bad = {"tcp port", false, 1, NULL};
     c = capture_open_file(path, &bad, &err);
     read_all(c, &rc, &err, NULL);
     cr_assert_eq(rc, SPU_EPARSE);

@@ -149,7 +149,7 @@ static void run_capture(struct recorder *rc, const char *path)
     wc.consumer = &cons;
     struct worker *w = worker_new(&wc, 16, 16);
     cr_assert_not_null(w);
-    struct capture_opts co = {NULL, false, 1};
+    struct capture_opts co = {NULL, false, 1, NULL};
     struct spu_error err = {0};
     struct capture *cap = capture_open_file(path, &co, &err);
     cr_assert_not_null(cap, "%s: %s", path, err.msg);

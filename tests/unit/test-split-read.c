@@ -89,9 +89,12 @@ static uint64_t run_split(const char *path, struct seen *s)
     }
     uint64_t packets = 0;
     bool csum = false;
+    struct capture_maps *maps = capture_maps_new(); /* as spurun: one mapping */
+    cr_assert_not_null(maps);
+    struct capture_opts co = {NULL, false, 1, maps};
     for (unsigned i = 0; i < NW; i++) {
         struct spu_error err = {0};
-        struct capture *c = capture_open_file(path, NULL, &err);
+        struct capture *c = capture_open_file(path, &co, &err);
         cr_assert_not_null(c, "%s: %s", path, err.msg);
         struct dispatch_cfg dc = {NW, SEED, false, CHECKSUM_AUTO, 0, 0, NULL, true, i};
         struct dispatcher *d = dispatch_new(&dc, c, w, &clocks[i]);
@@ -114,6 +117,7 @@ static uint64_t run_split(const char *path, struct seen *s)
         dispatch_free(d);
         capture_close(c);
     }
+    capture_maps_free(maps);
     for (unsigned i = 0; i < NW; i++)
         worker_free(w[i]);
     return packets;
