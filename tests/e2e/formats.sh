@@ -26,6 +26,15 @@ n=$(stat "$TMPC/dir.json" stats.decoder.pkts)
 a=$(stat "$TMPC/classic.json" stats.decoder.pkts)
 [ "$n" -gt "$a" ] && echo "ok formats directory: both files read ($n packets)" ||
     echo "FAIL formats directory: $n packets"
+# a directory with --split-read: each of 3 workers reads both files (one
+# mapping each, shared); the same flows and packets as one reader
+"$SPURUN" -r "$TMPC/dir" -w 3 --split-read -o "$TMPC/sdir.json" --no-progress 2>/dev/null
+flows "$TMPC/dir.json" > "$TMPC/dir.flows"
+flows "$TMPC/sdir.json" > "$TMPC/sdir.flows"
+sn=$(stat "$TMPC/sdir.json" stats.decoder.pkts)
+[ -s "$TMPC/dir.flows" ] && cmp -s "$TMPC/dir.flows" "$TMPC/sdir.flows" && [ "$sn" = "$n" ] &&
+    echo "ok formats directory split-read: the same $sn packets and flows with 3 workers reading" ||
+    echo "FAIL formats directory split-read: $sn packets of $n, or other flows"
 "$SPURUN" -r "$src" -o "$TMPC/bpf.json" --bpf "tcp port 1" --no-progress 2>/dev/null
 n=$(stat "$TMPC/bpf.json" stats.decoder.pkts)
 [ "$n" = 0 ] && echo "ok formats bpf: a filter matching nothing passes nothing" ||
