@@ -312,11 +312,15 @@ Test(filters, text_filters_agree_with_random_splits)
 /* ---- zlib ---- */
 
 /* Compress with zlib: windowBits 31 gzip, 15 zlib, -15 raw. Returns new. */
-static uint8_t *deflate_buf(const uint8_t *in, size_t n, int wbits, size_t *outn)
+/* in[0..n) compressed by zlib in format wbits (31 gzip, 15 zlib, -15
+ * raw), with the gzip header h when not NULL. Returns new. */
+static uint8_t *deflate_hdr(const uint8_t *in, size_t n, int wbits, gz_header *h, size_t *outn)
 {
     z_stream z = {0};
     cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    size_t cap = deflateBound(&z, n) + 64;
+    if (h)
+        cr_assert_eq(deflateSetHeader(&z, h), Z_OK);
+    size_t cap = deflateBound(&z, n) + 128;
     uint8_t *out = malloc(cap);
     z.next_in = (Bytef *)(uintptr_t)in;
     z.avail_in = (uInt)n;
@@ -326,6 +330,11 @@ static uint8_t *deflate_buf(const uint8_t *in, size_t n, int wbits, size_t *outn
     *outn = cap - z.avail_out;
     deflateEnd(&z);
     return out;
+}
+
+static uint8_t *deflate_buf(const uint8_t *in, size_t n, int wbits, size_t *outn)
+{
+    return deflate_hdr(in, n, wbits, NULL, outn);
 }
 
 /* Text that compresses but not trivially. */
@@ -431,8 +440,6 @@ Test(filters, multi_member_gzip)
  * FCOMMENT, FHCRC), as zlib writes them. Returns new. */
 static uint8_t *gzip_with_fields(const char *text, size_t *outn)
 {
-    z_stream z = {0};
-    cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
     static uint8_t extra[] = "AB\x04\x00xyzw";
     gz_header h = {0};
     h.extra = extra;
@@ -440,17 +447,7 @@ static uint8_t *gzip_with_fields(const char *text, size_t *outn)
     h.name = (Bytef *)"name.txt";
     h.comment = (Bytef *)"a comment";
     h.hcrc = 1;
-    cr_assert_eq(deflateSetHeader(&z, &h), Z_OK);
-    size_t n = strlen(text), cap = deflateBound(&z, n) + 128;
-    uint8_t *out = malloc(cap);
-    z.next_in = (Bytef *)(uintptr_t)text;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-    *outn = cap - z.avail_out;
-    deflateEnd(&z);
-    return out;
+    return deflate_hdr((const uint8_t *)text, strlen(text), 31, &h, outn);
 }
 
 Test(filters, gzip_header_fields_junk_and_bad_checksums)
