@@ -438,18 +438,18 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)   # other work on the machine shows
 runs="$run_dir/runs.tsv"
 : > "$runs"
 fail=0
-warm=""
 while IFS="$(printf '\t')" read -r name area input reps params cmd; do
     ipath=$(awk -F'\t' -v n="$input" '$1 == n { print $2 }' "$run_dir/inputs.tsv")
-    case " $warm " in *" $input "*) ;; *)
-        cat "$ipath" > /dev/null   # page cache warm: every run reads from memory
-        warm="$warm $input" ;;
-    esac
     mkdir -p "$run_dir/$name"
     r=1
     while [ $r -le "$reps" ]; do
         rm -rf "$run_dir/$name/out"    # what the last run wrote (EVE files can be large)
         mkdir -p "$run_dir/$name/out"
+        # page cache warm before every run, so that every run reads from memory:
+        # this machine's kernel reclaims cold page cache on its own (DAMON,
+        # kdamond: a capture unused for half an hour was 7% resident), so an
+        # input warmed once, at its first scenario, may be cold again by a later one
+        cat "$ipath" > /dev/null
         printf 'bench: %-12s run %d/%d ' "$name" $r "$reps"
         set -f
         # shellcheck disable=SC2086
