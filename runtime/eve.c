@@ -229,55 +229,11 @@ json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint6
     return o;
 }
 
-/* Format `rec` (kept by the caller) as one line of the writer's output. */
-static int emit_kept(struct eve_writer *w, json_t *rec)
-{
-    char stackbuf[4096];
-    size_t n = eve_json_dumpb(rec, stackbuf, sizeof(stackbuf));
-    int rc;
-    if (n == 0) {
-        rc = SPU_ENOMEM;
-    } else if (n <= sizeof(stackbuf)) {
-        rc = output_producer_line(w->out, stackbuf, n);
-    } else {
-        char *big = malloc(n);
-        rc = big && eve_json_dumpb(rec, big, n) == n ? output_producer_line(w->out, big, n)
-                                                     : SPU_ENOMEM;
-        free(big);
-    }
-    if (rc == SPU_OK)
-        w->emitted++;
-    else
-        w->failed++;
-    return rc;
-}
-
-int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
-{
-    if (!rec) {
-        json_decref(spu_extra);
-        w->failed++;
-        return SPU_ENOMEM;
-    }
-    json_t *spu = json_object();
-    if (w->worker >= 0)
-        json_object_set_new_nocheck(spu, "worker", json_integer(w->worker));
-    if (w->thread)
-        json_object_set_new_nocheck(spu, "thread", json_string(w->thread));
-    if (spu_extra) {
-        json_object_update(spu, spu_extra);
-        json_decref(spu_extra);
-    }
-    json_object_set_new_nocheck(rec, "spu", spu);
-    int rc = emit_kept(w, rec);
-    json_decref(rec);
-    return rc;
-}
-
-/* ---- records written as text ---- */
+/* ---- lines to the output ---- */
 
 /* Write a line with fn(j, arg) and hand it to the writer's output: in a
- * stack buffer, or when longer written again into one of its length. */
+ * stack buffer, or when longer written again into one of its length
+ * (records written as text, and trees by dump_tree). */
 static int emit_text(struct eve_writer *w, void (*fn)(struct eve_jw *j, const void *arg),
                      const void *arg)
 {
@@ -299,6 +255,36 @@ static int emit_text(struct eve_writer *w, void (*fn)(struct eve_jw *j, const vo
         w->emitted++;
     else
         w->failed++;
+    return rc;
+}
+
+/* emit_text's writer for a record kept as a tree: eve_json_dumpb gives the
+ * length the whole line needs, as the text writers do. */
+static void dump_tree(struct eve_jw *j, const void *rec)
+{
+    j->len = eve_json_dumpb((const json_t *)rec, j->buf, j->size);
+    j->err = j->len == 0;
+}
+
+int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
+{
+    if (!rec) {
+        json_decref(spu_extra);
+        w->failed++;
+        return SPU_ENOMEM;
+    }
+    json_t *spu = json_object();
+    if (w->worker >= 0)
+        json_object_set_new_nocheck(spu, "worker", json_integer(w->worker));
+    if (w->thread)
+        json_object_set_new_nocheck(spu, "thread", json_string(w->thread));
+    if (spu_extra) {
+        json_object_update(spu, spu_extra);
+        json_decref(spu_extra);
+    }
+    json_object_set_new_nocheck(rec, "spu", spu);
+    int rc = emit_text(w, dump_tree, rec);
+    json_decref(rec);
     return rc;
 }
 
