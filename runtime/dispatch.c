@@ -305,14 +305,14 @@ static void checksum_mode(struct dispatcher *d, struct pkt *p, bool ip)
     }
 }
 
-static void handle(struct dispatcher *d, struct pkt *p)
+/* fast: the common frame's hash, taken by dispatch_step without a decode,
+ * or NULL for any other frame. */
+static void handle(struct dispatcher *d, struct pkt *p, const uint32_t *fast)
 {
-    uint32_t h;
-    /* the common frame (Ethernet/IPv4/TCP|UDP): its hash without a decode */
-    if (!p->pre_nvlan && dispatch_fast_hash(p->linktype, p->data, p->caplen, d->cfg.seed, &h)) {
+    if (fast) {
         checksum_mode(d, p, true);
-        p->hash = h;
-        enqueue(d, p, flowkey_worker(h, d->cfg.nworkers));
+        p->hash = *fast;
+        enqueue(d, p, flowkey_worker(*fast, d->cfg.nworkers));
         return;
     }
     struct decoded pd;
@@ -370,26 +370,6 @@ static void released(void *ctx, struct pkt *p)
     put_back(ctx, p);
 }
 
-/* split: a common frame another worker owns is only counted and let go,
- * without a descriptor (most packets, with several workers). Anything
- * else (fragments, tunnels, checksum sampling) takes the full way, where
- * enqueue() lets another worker's packet go. */
-static bool skip_other(struct dispatcher *d, const struct capture_pkt *cp)
-{
-    uint32_t h;
-    if (cp->vlan || d->csum_mode == CHECKSUM_AUTO ||
-        !dispatch_fast_hash(cp->linktype, cp->data, cp->caplen, d->cfg.seed, &h) ||
-        flowkey_worker(h, d->cfg.nworkers) == d->cfg.own)
-        return false;
-    d->pcap_cnt++;
-    d->bytes += cp->caplen;
-    if (cp->ts_ns > d->clock_local)
-        d->clock_local = cp->ts_ns;
-    defrag_expire(d->df, d->clock_local, &d->stats);
-    capture_release(d->cap, cp->source, cp->cookie);
-    return true;
-}
-
 int dispatch_step(struct dispatcher *d, struct spu_error *err)
 {
     dispatch_reclaim(d);
@@ -407,8 +387,25 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
     int64_t t0 = mono_ns();
     uint64_t own_before = d->own_ns;
     for (int i = 0; i < n; i++) {
-        if (d->cfg.split && skip_other(d, &cp[i]))
+        /* every packet is counted and moves the clock, whoever owns it */
+        d->pcap_cnt++;
+        d->bytes += cp[i].caplen;
+        if (cp[i].ts_ns > d->clock_local)
+            d->clock_local = cp[i].ts_ns;
+        defrag_expire(d->df, d->clock_local, &d->stats);
+        /* the common frame (Ethernet/IPv4/TCP|UDP): its hash without a decode */
+        uint32_t h;
+        bool fast = !cp[i].vlan && dispatch_fast_hash(cp[i].linktype, cp[i].data,
+                                                      cp[i].caplen, d->cfg.seed, &h);
+        /* split: a common frame another worker owns is let go without a
+         * descriptor (most packets, with several workers); anything else
+         * (fragments, tunnels, checksum sampling) takes the full way, where
+         * enqueue() lets another worker's packet go */
+        if (d->cfg.split && fast && d->csum_mode != CHECKSUM_AUTO &&
+            flowkey_worker(h, d->cfg.nworkers) != d->cfg.own) {
+            capture_release(d->cap, cp[i].source, cp[i].cookie);
             continue;
+        }
         struct pkt *p = take(d);
         p->data = cp[i].data;
         p->caplen = cp[i].caplen;
@@ -422,13 +419,9 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
             p->pre_vlan[0] = cp[i].vlan;
             p->pre_nvlan = 1;
         }
-        p->pcap_cnt = ++d->pcap_cnt;
-        d->bytes += cp[i].caplen;
-        if (p->ts_ns > d->clock_local)
-            d->clock_local = p->ts_ns;
+        p->pcap_cnt = d->pcap_cnt;
         p->clock_ns = d->clock_local;
-        defrag_expire(d->df, d->clock_local, &d->stats);
-        handle(d, p);
+        handle(d, p, fast ? &h : NULL);
     }
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         if (d->nout[w])
