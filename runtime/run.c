@@ -622,7 +622,7 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             spu_error_set(err, SPU_ENOMEM, "out of memory");
         }
         if (d)
-            r->readers[i] = split_reader_start(cap, d, r->workers[i], stop, i, err);
+            r->readers[i] = split_reader_start(cap, d, r->workers[i], stop, err);
         if (!r->readers[i]) {
             rc = err->code ? err->code : SPU_EIO;
             *stop = 1;

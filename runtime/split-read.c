@@ -7,7 +7,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -53,7 +52,7 @@ static void *reader_main(void *arg)
 
 struct split_reader *split_reader_start(struct capture *cap, struct dispatcher *d,
                                         struct worker *w, volatile sig_atomic_t *stop,
-                                        unsigned id, struct spu_error *err)
+                                        struct spu_error *err)
 {
     struct split_reader *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -72,10 +71,7 @@ struct split_reader *split_reader_start(struct capture *cap, struct dispatcher *
         return NULL;
     }
     s->started = true;
-    /* named like the worker it runs (perf report --sort comm) */
-    char name[16];
-    snprintf(name, sizeof(name), "spu-worker%u", id % 1000);
-    pthread_setname_np(s->thread, name);
+    worker_name_thread(w, s->thread);
     return s;
 }
 

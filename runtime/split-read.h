@@ -30,7 +30,7 @@ struct split_reader;
  * start. */
 struct split_reader *split_reader_start(struct capture *cap, struct dispatcher *d,
                                         struct worker *w, volatile sig_atomic_t *stop,
-                                        unsigned id, struct spu_error *err);
+                                        struct spu_error *err);
 
 /* Asks the thread to stop after its current batch (the run was stopped
  * through the control socket); the packets it read are processed. */

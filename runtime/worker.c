@@ -352,14 +352,18 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+void worker_name_thread(const struct worker *w, pthread_t t)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "spu-worker%u", w->cfg.id % 1000);
+    pthread_setname_np(t, name);
+}
+
 int worker_start(struct worker *w)
 {
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
         return SPU_EIO;
-    /* named for per-thread profiles (perf report --sort comm) */
-    char name[16];
-    snprintf(name, sizeof(name), "spu-worker%u", w->cfg.id % 1000);
-    pthread_setname_np(w->thread, name);
+    worker_name_thread(w, w->thread);
     w->started = true;
     return SPU_OK;
 }

@@ -23,6 +23,7 @@
 #include "stats.h"
 #include "stream-tcp.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,6 +93,10 @@ void worker_run_batch(struct worker *w, void *const *batch, size_t n); /* struct
 void worker_idle(struct worker *w, int64_t clock, bool flush);
 bool worker_sweep_due(const struct worker *w, int64_t clock);
 void worker_finish(struct worker *w);
+
+/* Names thread t after the worker it runs ("spu-workerN"), for per-thread
+ * profiles (perf report --sort comm). */
+void worker_name_thread(const struct worker *w, pthread_t t);
 
 /* End every flow with reason shutdown (the thread does it on stop). */
 void worker_shutdown_flows(struct worker *w);
