@@ -459,6 +459,49 @@ int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json
     return rc;
 }
 
+struct text_args {
+    const struct eve_writer *w;
+    const char *body, *spu;
+    size_t blen, slen;
+    const json_t *spu_tail;
+};
+
+static void write_text(struct eve_jw *j, const void *arg)
+{
+    const struct text_args *a = arg;
+    eve_jw_raw(j, "{", 1);
+    eve_jw_raw(j, a->body, a->blen);
+    eve_jw_raw(j, ",\"spu\":{", 8);
+    bool first = true;
+    if (a->w->worker >= 0) {
+        eve_jw_raw(j, "\"worker\":", 9);
+        eve_jw_int(j, a->w->worker);
+        first = false;
+    }
+    if (a->w->thread) {
+        eve_jw_raw(j, first ? "\"thread\":" : ",\"thread\":", first ? 9 : 10);
+        eve_jw_string(j, a->w->thread, strlen(a->w->thread));
+        first = false;
+    }
+    /* spu's members each start with a comma: none before the first */
+    if (first && a->slen)
+        eve_jw_raw(j, a->spu + 1, a->slen - 1);
+    else
+        eve_jw_raw(j, a->spu, a->slen);
+    if (a->spu_tail)
+        eve_jw_members(j, a->spu_tail, !first || a->slen);
+    eve_jw_raw(j, "}}", 2);
+}
+
+int eve_emit_text(struct eve_writer *w, const char *body, size_t blen, const char *spu,
+                  size_t slen, json_t *spu_tail)
+{
+    struct text_args a = {w, body, spu, blen, slen, spu_tail};
+    int rc = emit_text(w, write_text, &a);
+    json_decref(spu_tail);
+    return rc;
+}
+
 static void flags_hex(uint8_t f, char *buf)
 {
     static const char hex[] = "0123456789abcdef";
