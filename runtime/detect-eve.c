@@ -293,6 +293,9 @@ static void jw_bstr(struct eve_jw *j, const char *key, const struct spu_bundle *
     jw_bytes(j, key, (const uint8_t *)p, len);
 }
 
+/* A constant string's bytes, counted by the compiler. */
+#define RAW(j, lit) eve_jw_raw(j, lit, sizeof(lit) - 1)
+
 /* One alert's text: its body and its spu members (see struct
  * detect_pending), everything computed before (the writer may run twice). */
 struct alert_args {
@@ -315,11 +318,11 @@ static void write_alert_body(struct eve_jw *j, const void *arg)
     const char *bt = a->c->alert_base.text.buf;
     size_t env_len = a->c->alert_base.env_len;
     eve_jw_raw(j, bt, env_len);
-    eve_jw_raw(j, ",\"alert\":{\"action\":\"allowed\",\"gid\":", 35);
+    RAW(j, ",\"alert\":{\"action\":\"allowed\",\"gid\":");
     eve_jw_int(j, a->r->gid);
-    eve_jw_raw(j, ",\"signature_id\":", 16);
+    RAW(j, ",\"signature_id\":");
     eve_jw_int(j, a->r->sid);
-    eve_jw_raw(j, ",\"rev\":", 7);
+    RAW(j, ",\"rev\":");
     eve_jw_int(j, a->r->rev);
     jw_bstr(j, ",\"signature\":", a->db->b, a->r->msg);
     if (a->ce)
@@ -327,14 +330,14 @@ static void write_alert_body(struct eve_jw *j, const void *arg)
     else if (a->r->classtype.len)
         jw_bstr(j, ",\"category\":", a->db->b, a->r->classtype);
     else
-        eve_jw_raw(j, ",\"category\":\"\"", 15);
-    eve_jw_raw(j, ",\"severity\":", 12);
+        RAW(j, ",\"category\":\"\"");
+    RAW(j, ",\"severity\":");
     eve_jw_int(j, a->sev);
     if (a->meta) {
-        eve_jw_raw(j, ",\"metadata\":", 12);
+        RAW(j, ",\"metadata\":");
         eve_jw_value(j, a->meta);
     }
-    eve_jw_raw(j, "}", 1);
+    RAW(j, "}");
     eve_jw_raw(j, bt + env_len, a->c->alert_base.tx_len);
 }
 
@@ -347,11 +350,11 @@ static void write_alert_spu(struct eve_jw *j, const void *arg)
     if (a->has_msg)
         jw_bytes(j, ",\"message\":", a->msg, a->msg_len);
     if (a->has_score) {
-        eve_jw_raw(j, ",\"score\":", 9);
+        RAW(j, ",\"score\":");
         eve_jw_int(j, a->score);
     }
     if (a->spam) {
-        eve_jw_raw(j, ",\"spam\":", 8);
+        RAW(j, ",\"spam\":");
         eve_jw_value(j, a->spam);
     }
     if (a->pcap_file)
