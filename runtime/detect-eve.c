@@ -1,6 +1,7 @@
 /* detect-eve.c - the EVE records of the rule engine: alert (Suricata's
- * shape), log, explain; and the end of an event, where the verdict
- * decides which records are written. */
+ * shape, written as text: 10,000 firing rules write a million of them),
+ * log and explain (jansson trees); and the end of an event, where the
+ * verdict decides which records are written. */
 #include "detect-int.h"
 
 #include "eve-json.h"

@@ -640,16 +640,24 @@ int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pca
         eve_endpoints_packet(&ep, d);
         epp = &ep;
     }
-    json_t *o = eve_begin(ts_ns, "anomaly", f ? eve_flow_id(f) : 0, pcap_cnt, in_iface, epp, NULL,
-                          -1);
-    if (!o)
+    struct eve_envelope env = {.ts_ns = ts_ns,
+                               .event_type = "anomaly",
+                               .flow_id = f ? eve_flow_id(f) : 0,
+                               .pcap_cnt = pcap_cnt,
+                               .in_iface = in_iface,
+                               .ep = epp,
+                               .tx_id = -1};
+    json_t *o = json_object(), *a = json_object();
+    if (!o || !a) {
+        json_decref(o);
+        json_decref(a);
         return eve_emit(w, NULL, NULL);
-    json_t *a = json_object();
+    }
+    json_object_set_new_nocheck(o, "anomaly", a);
     json_object_set_new_nocheck(a, "type",
                         json_string(anomaly_kind(code) == ANOMALY_STREAM ? "stream" : "decode"));
     json_object_set_new_nocheck(a, "event", json_string(anomaly_name(code)));
-    json_object_set_new_nocheck(o, "anomaly", a);
-    return eve_emit(w, o, NULL);
+    return eve_emit_envelope(w, &env, o, NULL);
 }
 
 /* Set a dotted path ("decoder.event.ipv4.trunc_pkt") in nested objects. */

@@ -13,7 +13,9 @@
  * `spu` removed validates against Suricata's schema.
  *
  * Each producing thread owns its struct eve_writer. Records are new jansson
- * objects that eve_emit() consumes.
+ * objects that eve_emit() consumes, or text: the envelope written by
+ * eve_emit_envelope(), flow records, and records their producer wrote
+ * (eve_emit_text(): alerts).
  */
 #ifndef SPU_EVE_H
 #define SPU_EVE_H
