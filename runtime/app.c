@@ -392,7 +392,7 @@ static void emit_log(void *ctx, const char *type, json_t *obj)
         swap_endpoints(&ep);
     }
     struct eve_envelope env = {af->ts_ns, type, eve_flow_id(af->flow), a->pcap_cnt,
-                               a->cfg.in_iface, &ep, af->pi->name, tx_id, flow_cid(af, &ep)};
+                               a->cfg.in_iface, &ep, af->pi->name, tx_id, flow_cid(af, &ep), NULL};
     eve_emit_envelope(&a->eve, &env, obj, spu);
 }
 
@@ -444,7 +444,7 @@ static void anomaly_record(struct app_flow *af, const char *name, size_t len, ui
     struct eve_endpoints ep;
     endpoints(af, &ep);
     struct eve_envelope env = {af->ts_ns, "anomaly", eve_flow_id(af->flow), pcap_cnt,
-                               a->cfg.in_iface, &ep, af->pi->name, -1, flow_cid(af, &ep)};
+                               a->cfg.in_iface, &ep, af->pi->name, -1, flow_cid(af, &ep), NULL};
     json_t *o = json_object();
     if (!o) {
         json_decref(extra);

@@ -1,6 +1,7 @@
 /* detect-eve.c - the EVE records of the rule engine: alert (Suricata's
  * shape, written as text: 10,000 firing rules write a million of them),
- * log and explain (jansson trees); and the end of an event, where the
+ * log (text too) and explain (its envelope as text, its members a jansson
+ * tree); and the end of an event, where the
  * verdict decides which records are written. */
 #include "detect-int.h"
 
@@ -80,35 +81,72 @@ json_t *detect_value_json(const struct spu_value *v, unsigned depth)
     }
 }
 
-static json_t *begin(struct detect_worker *w, const char *type)
+/* The envelope of the event's records, its strings and endpoints held
+ * here; monitor: the monitor object of a monitor count (new), or NULL. */
+struct detect_env {
+    struct eve_envelope env;
+    struct eve_endpoints ep;
+    char proto[64], src[64];
+    json_t *monitor;
+};
+
+static void env_init(struct detect_worker *w, const char *type, struct detect_env *de)
 {
     const struct detect_event *c = &w->cur;
-    struct eve_endpoints ep;
     const struct eve_endpoints *epp = NULL;
     if (c->d && c->d->ipver) {
-        eve_endpoints_packet(&ep, c->d);
-        epp = &ep;
+        eve_endpoints_packet(&de->ep, c->d);
+        epp = &de->ep;
     } else if (c->f) {
-        eve_endpoints_flow(&ep, c->f);
-        epp = &ep;
+        eve_endpoints_flow(&de->ep, c->f);
+        epp = &de->ep;
     }
-    char proto[64];
-    const char *app_proto = detect_app_proto(w, proto, sizeof(proto)) ? proto : NULL;
-    json_t *rec = eve_begin(c->ts_ns, type, c->f ? eve_flow_id(c->f) : 0, c->pcap_cnt,
-                            w->in_iface, epp, app_proto, c->tx_id);
-    if (rec && c->mon) {
+    de->env = (struct eve_envelope){
+        .ts_ns = c->ts_ns,
+        .event_type = type,
+        .flow_id = c->f ? eve_flow_id(c->f) : 0,
+        .pcap_cnt = c->pcap_cnt,
+        .in_iface = w->in_iface,
+        .ep = epp,
+        .app_proto = detect_app_proto(w, de->proto, sizeof(de->proto)) ? de->proto : NULL,
+        .tx_id = c->tx_id,
+    };
+    de->monitor = NULL;
+    if (c->mon) {
         /* monitor.counts: no packet; the source and the sensor's count */
-        char ip[64];
-        if (spu_ip_format(c->mon->src, c->mon->family, ip, sizeof(ip)) == 0)
-            json_object_set_new(rec, "src_ip", json_string(ip));
+        if (spu_ip_format(c->mon->src, c->mon->family, de->src, sizeof(de->src)) == 0)
+            de->env.src_ip = de->src;
         json_t *m = json_object();
         json_object_set_new(m, "sensor", json_string(c->mon->sensor ? c->mon->sensor : ""));
         json_object_set_new(m, "count", json_integer(c->mon->count));
         json_object_set_new(m, "window", json_integer(c->mon->window_ms));
         json_object_set_new(m, "received_ms", json_integer(c->mon->recv_ms));
-        json_object_set_new(rec, "monitor", m);
+        de->monitor = m;
     }
-    return rec;
+    if (epp && epp->ipver && !w->eve.cid_sha1)
+        w->eve.cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash */
+}
+
+/* Whether the records' envelope (with the monitor object) has member k. */
+static bool env_has(const struct detect_env *de, const char *k)
+{
+    return eve_envelope_has(&de->env, k) || (de->monitor && strcmp(k, "monitor") == 0);
+}
+
+struct env_args {
+    const struct detect_env *de;
+    struct flowkey_sha1 *h;
+};
+
+/* The envelope's members, then the monitor object (no leading comma). */
+static void write_env(struct eve_jw *j, const void *arg)
+{
+    const struct env_args *a = arg;
+    eve_jw_envelope(j, &a->de->env, a->h);
+    if (a->de->monitor) {
+        eve_jw_raw(j, ",\"monitor\":", 11);
+        eve_jw_value(j, a->de->monitor);
+    }
 }
 
 static json_t *bstr_json(const struct spu_bundle *b, struct spu_bstr s)
@@ -172,11 +210,6 @@ static bool text_append(struct detect_text *t, void (*fn)(struct eve_jw *j, cons
     return true;
 }
 
-static void write_members(struct eve_jw *j, const void *obj)
-{
-    eve_jw_members(j, obj, false);
-}
-
 static void write_members_comma(struct eve_jw *j, const void *obj)
 {
     eve_jw_members(j, obj, true);
@@ -196,13 +229,13 @@ static bool alert_base_get(struct detect_worker *w)
         c->alert_base.rec == c->rec)
         return true;
     alert_base_clear(c);
-    json_t *env = begin(w, "alert");
+    struct detect_env de;
+    env_init(w, "alert", &de);
     json_t *all = json_object(), *spu = json_object(), *tx = json_object();
     json_t *bundle = spu_base(w);
     json_t *sp = json_object();
     bool ok = false;
-    if (!env || !all || !spu || !tx || !bundle || !sp || json_object_update(all, env) != 0 ||
-        json_object_set_new(all, "alert", json_null()) != 0)
+    if (!all || !spu || !tx || !bundle || !sp || json_object_set_new(all, "alert", json_null()) != 0)
         goto out;
     struct spu_error e = {0};
     c->alert_base.tx_failed = detect_alert_tx(w, all, spu, &e) != SPU_OK;
@@ -211,7 +244,7 @@ static bool alert_base_get(struct detect_worker *w)
     json_object_foreach(all, k, v)
     {
         /* a protocol object named "spu" was replaced by the spu object */
-        if (!json_object_get(env, k) && strcmp(k, "alert") != 0 && strcmp(k, "spu") != 0 &&
+        if (!env_has(&de, k) && strcmp(k, "alert") != 0 && strcmp(k, "spu") != 0 &&
             json_object_set(tx, k, v) != 0)
             goto out;
     }
@@ -221,7 +254,8 @@ static bool alert_base_get(struct detect_worker *w)
     if (spu_tx && json_object_set(sp, "tx", spu_tx) != 0)
         goto out;
     struct detect_text *t = &c->alert_base.text;
-    if (!text_append(t, write_members, env))
+    struct env_args ea = {&de, w->eve.cid_sha1};
+    if (!text_append(t, write_env, &ea))
         goto out;
     c->alert_base.env_len = t->len;
     if (!text_append(t, write_members_comma, tx))
@@ -238,7 +272,7 @@ static bool alert_base_get(struct detect_worker *w)
 out:
     if (!ok)
         alert_base_clear(c);
-    json_decref(env);
+    json_decref(de.monitor);
     json_decref(all);
     json_decref(spu);
     json_decref(tx);
@@ -437,17 +471,17 @@ int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, uns
         dc_inc(w, DC_PENDING_FULL);
         return SPU_ELIMIT;
     }
-    c->pending[c->npending++] = (struct detect_pending){NULL, off, blen, c->text.len - off - blen};
+    c->pending[c->npending++] = (struct detect_pending){off, blen, c->text.len - off - blen};
     return SPU_OK;
 }
 
-json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+int detect_log_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc)
 {
-    const struct detect_bundle *db = w->cur.db;
-    const struct spu_brule *r = &spu_bundle_view(db->b)->rules[w->cur.rule];
-    json_t *rec = begin(w, "log");
-    if (!rec)
-        return NULL;
+    struct detect_event *c = &w->cur;
+    const struct detect_bundle *db = c->db;
+    const struct spu_brule *r = &spu_bundle_view(db->b)->rules[c->rule];
+    struct detect_env de;
+    env_init(w, "log", &de);
     json_t *spu = spu_base(w);
     json_t *l = json_object();
     json_object_set_new(l, "gid", json_integer(r->gid));
@@ -458,9 +492,25 @@ json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args,
         json_array_append_new(vals, detect_value_json(&args[i], 0));
     json_object_set_new(l, "values", vals);
     json_object_set_new(spu, "log", l);
-    json_object_set_new(rec, "spu", spu);
+    size_t off = c->text.len;
+    struct env_args ea = {&de, w->eve.cid_sha1};
+    bool ok = text_append(&c->text, write_env, &ea);
+    size_t blen = c->text.len - off;
+    ok = ok && text_append(&c->text, write_members_comma, spu);
+    json_decref(de.monitor);
+    json_decref(spu);
+    if (!ok) {
+        c->text.len = off;
+        return SPU_ENOMEM;
+    }
     dc_inc(w, DC_LOGS);
-    return rec;
+    if (c->npending == DETECT_MAX_PENDING) {
+        c->text.len = off;
+        dc_inc(w, DC_PENDING_FULL);
+        return SPU_ELIMIT;
+    }
+    c->pending[c->npending++] = (struct detect_pending){off, blen, c->text.len - off - blen};
+    return SPU_OK;
 }
 
 /* Inline: what the packet path does with the flow from now on (flow.verdict,
@@ -496,18 +546,12 @@ void detect_flush_event(struct detect_worker *w)
     }
     for (unsigned i = 0; i < c->npending; i++) {
         const struct detect_pending *pd = &c->pending[i];
-        json_t *rec = pd->rec;
         if (v == DV_PASS) {
             dc_inc(w, DC_SUPPRESSED);
-            json_decref(rec);
             continue;
         }
         json_t *spu;
-        if (rec) {
-            spu = json_object_get(rec, "spu");
-            json_incref(spu);
-            json_object_del(rec, "spu");
-        } else if (v != DV_NONE || c->redirect || (c->actions & 1u) || c->rewrites) {
+        if (v != DV_NONE || c->redirect || (c->actions & 1u) || c->rewrites) {
             spu = json_object(); /* what the verdict adds to the spu members */
         } else {
             spu = NULL;
@@ -521,11 +565,8 @@ void detect_flush_event(struct detect_worker *w)
             json_object_set_new(spu, "shun", json_true());
         if (c->rewrites)
             json_object_set(spu, "rewrites", c->rewrites);
-        if (rec)
-            eve_emit(&w->eve, rec, spu);
-        else
-            eve_emit_text(&w->eve, c->text.buf + pd->off, pd->blen,
-                          c->text.buf + pd->off + pd->blen, pd->slen, spu);
+        eve_emit_text(&w->eve, c->text.buf + pd->off, pd->blen, c->text.buf + pd->off + pd->blen,
+                      pd->slen, spu);
     }
     c->npending = 0;
     c->text.len = 0;
@@ -648,9 +689,8 @@ void detect_explain(struct detect_worker *w, const struct spu_cands *cands)
     const struct spu_bundle *b = w->cur.db->b;
     const struct spu_bview *v = spu_bundle_view(b);
     const struct spu_bevent *ev = &v->events[w->cur.ev];
-    json_t *rec = begin(w, "explain");
-    if (!rec)
-        return;
+    struct detect_env de;
+    env_init(w, "explain", &de);
     json_t *x = json_object();
     json_object_set_new(x, "event", bstr_json(b, ev->name));
     json_object_set_new(x, "rules_on_event", json_integer(ev->nrules));
@@ -679,5 +719,10 @@ void detect_explain(struct detect_worker *w, const struct spu_cands *cands)
     json_t *spu = spu_base(w);
     json_object_set_new(spu, "explain", x);
     dc_inc(w, DC_EXPLAINED);
-    eve_emit(&w->eve, rec, spu);
+    json_t *rec = NULL;
+    if (de.monitor) {
+        rec = json_object();
+        json_object_set_new(rec, "monitor", de.monitor);
+    }
+    eve_emit_envelope(&w->eve, &de.env, rec, spu);
 }

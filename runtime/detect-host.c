@@ -285,19 +285,6 @@ static void end_rule(void *ctx, uint32_t rule)
 
 /* ---- actions ---- */
 
-static int pend(struct detect_worker *w, json_t *rec)
-{
-    if (!rec)
-        return SPU_ENOMEM;
-    if (w->cur.npending == DETECT_MAX_PENDING) {
-        json_decref(rec);
-        dc_inc(w, DC_PENDING_FULL);
-        return SPU_ELIMIT;
-    }
-    w->cur.pending[w->cur.npending++] = (struct detect_pending){rec, 0, 0, 0};
-    return SPU_OK;
-}
-
 static void verdict(struct detect_worker *w, unsigned v)
 {
     if (v < w->cur.verdict)
@@ -402,7 +389,7 @@ static int action(void *ctx, uint32_t builtin, const struct spu_value *args, uns
         rc = detect_alert_pend(w, args, argc);
         break;
     case SPU_BI_Log:
-        rc = pend(w, detect_log_record(w, args, argc));
+        rc = detect_log_pend(w, args, argc);
         break;
     case SPU_BI_Pass:
         verdict(w, DV_PASS);

@@ -235,11 +235,10 @@ struct detect_event {
     unsigned verdict;                     /* strongest verdict of the event */
     const char *redirect;                 /* Redirect location (scratch) */
     size_t redirect_len;
-    /* Records waiting for the event's verdict: a tree (rec), or an alert
-     * written as text (rec NULL): text.buf[off, off + blen) is its body,
-     * the blen + slen bytes after it its spu members (detect-eve.c). */
+    /* Records waiting for the event's verdict (alerts and log records),
+     * written as text: text.buf[off, off + blen) is its body, the blen +
+     * slen bytes after it its spu members (detect-eve.c). */
     struct detect_pending {
-        json_t *rec;
         size_t off, blen, slen;
     } pending[DETECT_MAX_PENDING];
     unsigned npending;
@@ -432,7 +431,7 @@ int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args,
  * event's verdict. SPU_OK, SPU_ENOMEM, or SPU_ELIMIT when the event has
  * DETECT_MAX_PENDING records already (counted). */
 int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc);
-json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
+int detect_log_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_value_json(const struct spu_value *v, unsigned depth);
 /* Write the event's pending records, applying its verdict; forget the
  * event's shared alert parts. */

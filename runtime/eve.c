@@ -179,56 +179,6 @@ bool eve_writer_community_id(struct eve_writer *w, const struct eve_endpoints *e
     return eve_community_id(ep, w->cid_sha1, buf, len);
 }
 
-/* The fields written here are those of eve-envelope.def (test-eve checks). */
-json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
-                  const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
-                  int64_t tx_id)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    char b1[64], b2[64];
-    json_object_set_new_nocheck(o, "timestamp", json_string(eve_timestamp(ts_ns, b1, sizeof(b1))));
-    if (flow_id)
-        json_object_set_new_nocheck(o, "flow_id", json_integer((json_int_t)flow_id));
-    if (in_iface)
-        json_object_set_new_nocheck(o, "in_iface", json_string(in_iface));
-    json_object_set_new_nocheck(o, "event_type", json_string(event_type));
-    if (ep && ep->nvlan) {
-        json_t *v = json_array();
-        for (unsigned i = 0; i < ep->nvlan; i++)
-            json_array_append_new(v, json_integer(ep->vlan[i]));
-        json_object_set_new_nocheck(o, "vlan", v);
-    }
-    if (ep && ep->ipver) {
-        json_object_set_new_nocheck(o, "src_ip", json_string(eve_ip(ep->ipver, ep->src, b1, sizeof(b1))));
-        if (ep->ports)
-            json_object_set_new_nocheck(o, "src_port", json_integer(ep->sport));
-        json_object_set_new_nocheck(o, "dest_ip",
-                            json_string(eve_ip(ep->ipver, ep->dst, b1, sizeof(b1))));
-        if (ep->ports)
-            json_object_set_new_nocheck(o, "dest_port", json_integer(ep->dport));
-        json_object_set_new_nocheck(o, "ip_v", json_integer(ep->ipver));
-        json_object_set_new_nocheck(o, "proto", json_string(eve_proto(ep->proto, b2, sizeof(b2))));
-        if (ep->icmp) {
-            json_object_set_new_nocheck(o, "icmp_type", json_integer(ep->icmp_type));
-            json_object_set_new_nocheck(o, "icmp_code", json_integer(ep->icmp_code));
-        }
-    }
-    if (pcap_cnt)
-        json_object_set_new_nocheck(o, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
-    if (app_proto)
-        json_object_set_new_nocheck(o, "app_proto", json_string(app_proto));
-    if (tx_id >= 0)
-        json_object_set_new_nocheck(o, "tx_id", json_integer(tx_id));
-    if (ep && ep->ipver) {
-        char cid[64];
-        if (eve_community_id(ep, NULL, cid, sizeof(cid)))
-            json_object_set_new_nocheck(o, "community_id", json_string(cid));
-    }
-    return o;
-}
-
 /* ---- lines to the output ---- */
 
 /* Write a line with fn(j, arg) and hand it to the writer's output: in a
@@ -288,20 +238,13 @@ int eve_emit(struct eve_writer *w, json_t *rec, json_t *spu_extra)
     return rc;
 }
 
-/* ---- an application record written without building its envelope ---- */
+/* ---- the envelope, written as text ---- */
 
-static bool is_envelope_key(const char *k)
+static inline void key(struct eve_jw *j, const char *k)
 {
-    static const char *const names[] = {
-#define EVE_ENVELOPE(name) name,
-#include "eve-envelope.def"
-#undef EVE_ENVELOPE
-        "spu",
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(k, names[i]) == 0)
-            return true;
-    return false;
+    eve_jw_raw(j, ",\"", 2);
+    eve_jw_raw(j, k, strlen(k));
+    eve_jw_raw(j, "\":", 2);
 }
 
 static bool ascii(const char *s)
@@ -312,35 +255,22 @@ static bool ascii(const char *s)
     return true;
 }
 
-/* Whether eve_begin + json_object_update + eve_emit would write another
- * text than write_envelope: a key of rec in the envelope (the update would
- * replace it where it stands), a worker or thread in spu_extra, or a
- * string jansson would refuse (json_string of invalid UTF-8 is NULL, and
- * its key is then left out). */
-static bool needs_tree(const struct eve_writer *w, const struct eve_envelope *env,
-                       const json_t *rec, const json_t *spu_extra)
+/* key and the string s as jansson writes json_string(s); no key when
+ * jansson refuses s (invalid UTF-8: json_object_set_new of a NULL value
+ * leaves the key out). */
+static void key_jstr(struct eve_jw *j, const char *k, const char *v)
 {
-    if (!ascii(env->event_type) || !ascii(env->in_iface) || !ascii(env->app_proto) ||
-        !ascii(w->thread))
-        return true;
-    json_t *r = (json_t *)rec; /* jansson's iterators take non-const values */
-    for (void *it = r ? json_object_iter(r) : NULL; it; it = json_object_iter_next(r, it))
-        if (is_envelope_key(json_object_iter_key(it)))
-            return true;
-    return spu_extra && (json_object_get(spu_extra, "worker") || json_object_get(spu_extra, "thread"));
-}
-
-static inline void key(struct eve_jw *j, const char *k)
-{
-    eve_jw_raw(j, ",\"", 2);
-    eve_jw_raw(j, k, strlen(k));
-    eve_jw_raw(j, "\":", 2);
-}
-
-static inline void key_str(struct eve_jw *j, const char *k, const char *v)
-{
-    key(j, k);
-    eve_jw_string(j, v, strlen(v));
+    if (ascii(v)) {
+        key(j, k);
+        eve_jw_string(j, v, strlen(v));
+        return;
+    }
+    json_t *s = json_string(v);
+    if (s) {
+        key(j, k);
+        eve_jw_value(j, s);
+    }
+    json_decref(s);
 }
 
 /* A string spu formats itself (a timestamp, an address, a name from a
@@ -360,8 +290,181 @@ static inline void key_int(struct eve_jw *j, const char *k, json_int_t v)
     eve_jw_int(j, v);
 }
 
-/* The text eve_begin's object with rec's members and eve_emit's spu object
- * would have (the same keys in the same order). */
+static inline void key_str(struct eve_jw *j, const char *k, const char *v)
+{
+    key(j, k);
+    eve_jw_string(j, v, strlen(v));
+}
+
+static bool str_ok(const char *s)
+{
+    if (ascii(s))
+        return true;
+    json_t *v = json_string(s);
+    json_decref(v);
+    return v != NULL;
+}
+
+bool eve_envelope_has(const struct eve_envelope *env, const char *k)
+{
+    const struct eve_endpoints *ep = env->ep;
+    bool ip = ep && ep->ipver;
+    if (!strcmp(k, "timestamp"))
+        return true;
+    if (!strcmp(k, "event_type"))
+        return str_ok(env->event_type);
+    if (!strcmp(k, "flow_id"))
+        return env->flow_id != 0;
+    if (!strcmp(k, "in_iface"))
+        return env->in_iface && str_ok(env->in_iface);
+    if (!strcmp(k, "vlan"))
+        return ep && ep->nvlan;
+    if (!strcmp(k, "src_ip"))
+        return ip || env->src_ip;
+    if (!strcmp(k, "dest_ip") || !strcmp(k, "ip_v") || !strcmp(k, "proto"))
+        return ip;
+    if (!strcmp(k, "src_port") || !strcmp(k, "dest_port"))
+        return ip && ep->ports;
+    if (!strcmp(k, "icmp_type") || !strcmp(k, "icmp_code"))
+        return ip && ep->icmp;
+    if (!strcmp(k, "pcap_cnt"))
+        return env->pcap_cnt != 0;
+    if (!strcmp(k, "app_proto"))
+        return env->app_proto && str_ok(env->app_proto);
+    if (!strcmp(k, "tx_id"))
+        return env->tx_id >= 0;
+    if (!strcmp(k, "community_id")) {
+        char b[64];
+        return ip && (env->community_id || eve_community_id(ep, NULL, b, sizeof(b)));
+    }
+    return false;
+}
+
+/* Write member k of the envelope: over's value when over has k (a record's
+ * member replaces the envelope's where it stands), else what fn writes. */
+#define MEMBER(j, over, k, stmt)                                                                 \
+    do {                                                                                         \
+        const json_t *o_ = (over) ? json_object_get((over), (k)) : NULL;                         \
+        if (o_) {                                                                                \
+            key((j), (k));                                                                       \
+            eve_jw_value((j), o_);                                                               \
+        } else {                                                                                 \
+            stmt;                                                                                \
+        }                                                                                        \
+    } while (0)
+
+/* The envelope's members in Suricata's order, the first without a comma:
+ * the fields of eve-envelope.def (test-eve-envelope checks). */
+static void envelope_members(struct eve_jw *j, const struct eve_envelope *env,
+                             struct flowkey_sha1 *h, const json_t *over)
+{
+    const struct eve_endpoints *ep = env->ep;
+    char b[64];
+    const json_t *ots = over ? json_object_get(over, "timestamp") : NULL;
+    eve_jw_raw(j, "\"timestamp\":", 12);
+    if (ots) {
+        eve_jw_value(j, ots);
+    } else {
+        const char *ts = eve_timestamp(env->ts_ns, b, sizeof(b));
+        eve_jw_raw(j, "\"", 1);
+        eve_jw_raw(j, ts, strlen(ts));
+        eve_jw_raw(j, "\"", 1);
+    }
+    if (env->flow_id)
+        MEMBER(j, over, "flow_id", key_int(j, "flow_id", (json_int_t)env->flow_id));
+    if (env->in_iface)
+        MEMBER(j, over, "in_iface", key_jstr(j, "in_iface", env->in_iface));
+    MEMBER(j, over, "event_type", key_jstr(j, "event_type", env->event_type));
+    if (ep && ep->nvlan) {
+        MEMBER(j, over, "vlan", {
+            key(j, "vlan");
+            for (unsigned i = 0; i < ep->nvlan; i++) {
+                eve_jw_raw(j, i ? "," : "[", 1);
+                eve_jw_int(j, ep->vlan[i]);
+            }
+            eve_jw_raw(j, "]", 1);
+        });
+    }
+    if (ep && ep->ipver) {
+        MEMBER(j, over, "src_ip",
+               env->src_ip ? key_jstr(j, "src_ip", env->src_ip)
+                           : key_plain(j, "src_ip", eve_ip(ep->ipver, ep->src, b, sizeof(b))));
+        if (ep->ports)
+            MEMBER(j, over, "src_port", key_int(j, "src_port", ep->sport));
+        MEMBER(j, over, "dest_ip", key_plain(j, "dest_ip", eve_ip(ep->ipver, ep->dst, b, sizeof(b))));
+        if (ep->ports)
+            MEMBER(j, over, "dest_port", key_int(j, "dest_port", ep->dport));
+        MEMBER(j, over, "ip_v", key_int(j, "ip_v", ep->ipver));
+        MEMBER(j, over, "proto", key_plain(j, "proto", eve_proto(ep->proto, b, sizeof(b))));
+        if (ep->icmp) {
+            MEMBER(j, over, "icmp_type", key_int(j, "icmp_type", ep->icmp_type));
+            MEMBER(j, over, "icmp_code", key_int(j, "icmp_code", ep->icmp_code));
+        }
+    }
+    if (env->pcap_cnt)
+        MEMBER(j, over, "pcap_cnt", key_int(j, "pcap_cnt", (json_int_t)env->pcap_cnt));
+    if (env->app_proto)
+        MEMBER(j, over, "app_proto", key_jstr(j, "app_proto", env->app_proto));
+    if (env->tx_id >= 0)
+        MEMBER(j, over, "tx_id", key_int(j, "tx_id", env->tx_id));
+    if (ep && ep->ipver) {
+        const char *cid = env->community_id;
+        if (!cid && eve_community_id(ep, h, b, sizeof(b)))
+            cid = b;
+        if (cid)
+            MEMBER(j, over, "community_id", key_plain(j, "community_id", cid));
+    } else if (env->src_ip) {
+        /* no endpoints: src_ip comes after the others (the monitor case) */
+        MEMBER(j, over, "src_ip", key_jstr(j, "src_ip", env->src_ip));
+    }
+}
+
+void eve_jw_envelope(struct eve_jw *j, const struct eve_envelope *env, struct flowkey_sha1 *h)
+{
+    envelope_members(j, env, h, NULL);
+}
+
+/* The spu object's members: worker and thread (a member of spu_extra of
+ * that name replaces them where they stand), then spu_extra's others. */
+static void spu_members(struct eve_jw *j, const struct eve_writer *w, const json_t *spu_extra)
+{
+    const json_t *ow = spu_extra ? json_object_get(spu_extra, "worker") : NULL;
+    const json_t *ot = spu_extra ? json_object_get(spu_extra, "thread") : NULL;
+    bool first = true;
+    if (w->worker >= 0) {
+        eve_jw_raw(j, "\"worker\":", 9);
+        if (ow)
+            eve_jw_value(j, ow);
+        else
+            eve_jw_int(j, w->worker);
+        first = false;
+    }
+    if (w->thread) {
+        json_t *t = ot ? NULL : json_string(w->thread);
+        if (ot || t) {
+            eve_jw_raw(j, first ? "\"thread\":" : ",\"thread\":", first ? 9 : 10);
+            eve_jw_value(j, ot ? ot : t);
+            first = false;
+        }
+        json_decref(t);
+    }
+    json_t *m = (json_t *)spu_extra; /* jansson's iterators take non-const values */
+    for (void *it = m ? json_object_iter(m) : NULL; it; it = json_object_iter_next(m, it)) {
+        const char *k = json_object_iter_key(it);
+        if ((w->worker >= 0 && !strcmp(k, "worker")) || (w->thread && !strcmp(k, "thread")))
+            continue;
+        if (!first)
+            eve_jw_raw(j, ",", 1);
+        first = false;
+        eve_jw_string(j, k, json_object_iter_key_len(it));
+        eve_jw_raw(j, ":", 1);
+        eve_jw_value(j, json_object_iter_value(it));
+    }
+}
+
+/* The line of a record with the envelope env, then rec's members (one that
+ * names an envelope field replaces the envelope's value where it stands),
+ * then the spu object. */
 struct envelope_args {
     const struct eve_writer *w;
     const struct eve_envelope *env;
@@ -371,85 +474,39 @@ struct envelope_args {
 static void write_envelope(struct eve_jw *j, const void *arg)
 {
     const struct envelope_args *a = arg;
-    const struct eve_writer *w = a->w;
-    const struct eve_envelope *env = a->env;
-    const json_t *rec = a->rec, *spu_extra = a->spu_extra;
-    const struct eve_endpoints *ep = env->ep;
-    char b[64];
-    const char *ts = eve_timestamp(env->ts_ns, b, sizeof(b));
-    eve_jw_raw(j, "{\"timestamp\":\"", 14);
-    eve_jw_raw(j, ts, strlen(ts));
-    eve_jw_raw(j, "\"", 1);
-    if (env->flow_id)
-        key_int(j, "flow_id", (json_int_t)env->flow_id);
-    if (env->in_iface)
-        key_str(j, "in_iface", env->in_iface);
-    key_str(j, "event_type", env->event_type);
-    if (ep && ep->nvlan) {
-        key(j, "vlan");
-        for (unsigned i = 0; i < ep->nvlan; i++) {
-            eve_jw_raw(j, i ? "," : "[", 1);
-            eve_jw_int(j, ep->vlan[i]);
+    const json_t *rec = a->rec;
+    eve_jw_raw(j, "{", 1);
+    envelope_members(j, a->env, a->w->cid_sha1, rec);
+    bool spu_done = false;
+    json_t *m = (json_t *)rec;
+    for (void *it = m ? json_object_iter(m) : NULL; it; it = json_object_iter_next(m, it)) {
+        const char *k = json_object_iter_key(it);
+        if (!strcmp(k, "spu")) {
+            /* the spu object replaces it where it stands */
+            eve_jw_raw(j, ",\"spu\":{", 8);
+            spu_members(j, a->w, a->spu_extra);
+            eve_jw_raw(j, "}", 1);
+            spu_done = true;
+            continue;
         }
-        eve_jw_raw(j, "]", 1);
+        if (eve_envelope_has(a->env, k))
+            continue;
+        eve_jw_raw(j, ",", 1);
+        eve_jw_string(j, k, json_object_iter_key_len(it));
+        eve_jw_raw(j, ":", 1);
+        eve_jw_value(j, json_object_iter_value(it));
     }
-    if (ep && ep->ipver) {
-        key_plain(j, "src_ip", eve_ip(ep->ipver, ep->src, b, sizeof(b)));
-        if (ep->ports)
-            key_int(j, "src_port", ep->sport);
-        key_plain(j, "dest_ip", eve_ip(ep->ipver, ep->dst, b, sizeof(b)));
-        if (ep->ports)
-            key_int(j, "dest_port", ep->dport);
-        key_int(j, "ip_v", ep->ipver);
-        key_plain(j, "proto", eve_proto(ep->proto, b, sizeof(b)));
-        if (ep->icmp) {
-            key_int(j, "icmp_type", ep->icmp_type);
-            key_int(j, "icmp_code", ep->icmp_code);
-        }
+    if (!spu_done) {
+        eve_jw_raw(j, ",\"spu\":{", 8);
+        spu_members(j, a->w, a->spu_extra);
+        eve_jw_raw(j, "}", 1);
     }
-    if (env->pcap_cnt)
-        key_int(j, "pcap_cnt", (json_int_t)env->pcap_cnt);
-    if (env->app_proto)
-        key_str(j, "app_proto", env->app_proto);
-    if (env->tx_id >= 0)
-        key_int(j, "tx_id", env->tx_id);
-    if (ep && ep->ipver) {
-        const char *cid = env->community_id;
-        if (!cid && eve_community_id(ep, w->cid_sha1, b, sizeof(b)))
-            cid = b;
-        if (cid)
-            key_plain(j, "community_id", cid);
-    }
-    if (rec)
-        eve_jw_members(j, rec, true);
-    eve_jw_raw(j, ",\"spu\":{", 8);
-    bool first = true;
-    if (w->worker >= 0) {
-        eve_jw_raw(j, "\"worker\":", 9);
-        eve_jw_int(j, w->worker);
-        first = false;
-    }
-    if (w->thread) {
-        eve_jw_raw(j, first ? "\"thread\":" : ",\"thread\":", first ? 9 : 10);
-        eve_jw_string(j, w->thread, strlen(w->thread));
-        first = false;
-    }
-    if (spu_extra)
-        eve_jw_members(j, spu_extra, !first);
-    eve_jw_raw(j, "}}", 2);
+    eve_jw_raw(j, "}", 1);
 }
 
 int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json_t *rec,
                       json_t *spu_extra)
 {
-    if (needs_tree(w, env, rec, spu_extra)) {
-        json_t *o = eve_begin(env->ts_ns, env->event_type, env->flow_id, env->pcap_cnt,
-                              env->in_iface, env->ep, env->app_proto, env->tx_id);
-        if (o && rec)
-            json_object_update(o, rec);
-        json_decref(rec);
-        return eve_emit(w, o, spu_extra);
-    }
     if (!env->community_id && env->ep && env->ep->ipver && !w->cid_sha1)
         w->cid_sha1 = flowkey_sha1_new(); /* NULL: the one-shot hash */
     struct envelope_args a = {w, env, rec, spu_extra};
@@ -457,6 +514,37 @@ int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json
     json_decref(rec);
     json_decref(spu_extra);
     return rc;
+}
+
+struct tree_args {
+    const struct eve_envelope *env;
+    const json_t *rec;
+};
+
+static void write_tree(struct eve_jw *j, const void *arg)
+{
+    const struct tree_args *a = arg;
+    eve_jw_raw(j, "{", 1);
+    eve_jw_envelope(j, a->env, NULL);
+    eve_jw_members(j, a->rec, true);
+    eve_jw_raw(j, "}", 1);
+}
+
+json_t *eve_record_tree(const struct eve_envelope *env, const json_t *rec)
+{
+    struct tree_args a = {env, rec};
+    char none[1];
+    struct eve_jw j = {none, 0, 0, false};
+    write_tree(&j, &a); /* the length */
+    char *buf = j.err ? NULL : malloc(j.len);
+    if (!buf)
+        return NULL;
+    size_t n = j.len;
+    j = (struct eve_jw){buf, n, 0, false};
+    write_tree(&j, &a);
+    json_t *o = !j.err && j.len == n ? json_loadb(buf, n, 0, NULL) : NULL;
+    free(buf);
+    return o;
 }
 
 struct text_args {
@@ -682,18 +770,23 @@ static void set_path(json_t *root, const char *path, json_t *val)
 int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
               json_t *gauges, json_t *spu_extra)
 {
-    json_t *o = eve_stats_record(ts_ns, uptime_s, s, gauges, spu_extra);
-    if (!o)
-        return eve_emit(w, NULL, NULL);
-    json_t *spu = json_incref(json_object_get(o, "spu"));
-    json_object_del(o, "spu");
-    return eve_emit(w, o, spu);
+    return eve_stats_emit(w, ts_ns, eve_stats_record(uptime_s, s, gauges, spu_extra));
 }
 
-json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
-                         json_t *gauges, json_t *spu_extra)
+int eve_stats_emit(struct eve_writer *w, int64_t ts_ns, json_t *rec)
 {
-    json_t *o = eve_begin(ts_ns, "stats", 0, 0, NULL, NULL, NULL, -1);
+    if (!rec)
+        return eve_emit(w, NULL, NULL);
+    json_t *spu = json_incref(json_object_get(rec, "spu"));
+    json_object_del(rec, "spu");
+    struct eve_envelope env = {.ts_ns = ts_ns, .event_type = "stats", .tx_id = -1};
+    return eve_emit_envelope(w, &env, rec, spu);
+}
+
+json_t *eve_stats_record(int64_t uptime_s, const struct stats_block *s, json_t *gauges,
+                         json_t *spu_extra)
+{
+    json_t *o = json_object();
     if (!o) {
         json_decref(gauges);
         json_decref(spu_extra);

@@ -1,21 +1,20 @@
 /*
  * eve.h - EVE JSON records (Suricata's schema) built with jansson.
  *
- * eve_begin() makes a record with the common envelope in Suricata's order:
+ * eve_jw_envelope() writes the common envelope in Suricata's order:
  * timestamp (Suricata's format, UTC: 2009-10-16T16:44:16.185868+0000),
  * flow_id, in_iface, event_type, vlan, src/dest ip and port, proto,
- * icmp_type/icmp_code, app_proto, tx_id, pcap_cnt and community_id (v1,
- * seed 0). The caller adds its event's own object, then eve_emit() adds the
+ * icmp_type/icmp_code, pcap_cnt, app_proto, tx_id and community_id (v1,
+ * seed 0). eve_emit_envelope() writes it, the event's own members, then the
  * top-level `spu` object (worker id and whatever the caller put in
- * `spu_extra`), formats the line and hands it to the producer's output
- * buffer. Builders for the packet path's own events: flow (at flow end),
+ * `spu_extra`), and hands the line to the producer's output buffer. Builders for the packet path's own events: flow (at flow end),
  * anomaly, stats. Everything spu adds lives under `spu`, so a record with
  * `spu` removed validates against Suricata's schema.
  *
- * Each producing thread owns its struct eve_writer. Records are new jansson
- * objects that eve_emit() consumes, or text: the envelope written by
- * eve_emit_envelope(), flow records, and records their producer wrote
- * (eve_emit_text(): alerts).
+ * Each producing thread owns its struct eve_writer. Records are text: the
+ * envelope written by eve_emit_envelope(), flow records, and records their
+ * producer wrote with eve_jw_envelope() (eve_emit_text(): alerts, log
+ * records); eve_emit() writes a jansson tree as it is (no envelope).
  */
 #ifndef SPU_EVE_H
 #define SPU_EVE_H
@@ -72,14 +71,11 @@ uint64_t eve_flow_id(const struct flow *f);
 void eve_endpoints_flow(struct eve_endpoints *ep, const struct flow *f);
 void eve_endpoints_packet(struct eve_endpoints *ep, const struct decoded *d);
 
-/* Returns a new record with the envelope. flow_id/pcap_cnt 0 = absent,
- * in_iface/app_proto NULL = absent, tx_id < 0 = absent, ep NULL = none. */
-json_t *eve_begin(int64_t ts_ns, const char *event_type, uint64_t flow_id, uint64_t pcap_cnt,
-                  const char *in_iface, const struct eve_endpoints *ep, const char *app_proto,
-                  int64_t tx_id);
-
-/* A record's envelope, the arguments of eve_begin(); community_id, when
- * not NULL, is the endpoints' one (already computed, e.g. once per flow). */
+/* A record's envelope: flow_id/pcap_cnt 0 = absent, in_iface/app_proto
+ * NULL = absent, tx_id < 0 = absent, ep NULL = no endpoints. community_id,
+ * when not NULL, is the endpoints' one (already computed, e.g. once per
+ * flow). src_ip, when not NULL, replaces the endpoints' source address, or
+ * without endpoints comes last (a monitor count's source). */
 struct eve_envelope {
     int64_t ts_ns;
     const char *event_type;
@@ -89,12 +85,31 @@ struct eve_envelope {
     const char *app_proto;
     int64_t tx_id;
     const char *community_id;
+    const char *src_ip;
 };
 
-/* The same line as eve_emit(w, eve_begin(env...) updated with rec's
- * members, spu_extra) writes, without building the envelope: it is
- * written as text, then rec's members (rec may be NULL), then the spu
- * object. Consumes rec and spu_extra. */
+struct eve_jw;
+
+/* The one writer of the envelope: env's members in Suricata's order,
+ * '"timestamp":...' first (no brace, no comma before it or after the
+ * last), the fields of eve-envelope.def. h hashes the Community ID (NULL:
+ * the one-shot hash). A string jansson would refuse (invalid UTF-8) is
+ * left out with its key. */
+void eve_jw_envelope(struct eve_jw *j, const struct eve_envelope *env, struct flowkey_sha1 *h);
+
+/* The record of envelope env and rec's members (borrowed; none of them an
+ * envelope field) as a new tree: its text parsed back (the control
+ * socket's answers show what EVE writes). NULL when out of memory. */
+json_t *eve_record_tree(const struct eve_envelope *env, const json_t *rec);
+
+/* Whether eve_jw_envelope(env) writes member k. */
+bool eve_envelope_has(const struct eve_envelope *env, const char *k);
+
+/* A record with an envelope: the envelope (eve_jw_envelope), then rec's
+ * members (rec may be NULL; a member named as an envelope field replaces
+ * the envelope's value where it stands), then the spu object: worker and
+ * thread, then spu_extra's members (one named worker or thread replaces
+ * that one). Consumes rec and spu_extra. */
 int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json_t *rec,
                       json_t *spu_extra);
 
@@ -134,11 +149,16 @@ int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pca
 int eve_stats(struct eve_writer *w, int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
               json_t *gauges, json_t *spu_extra);
 
-/* The same stats record, returned (new) instead of written: the `spu`
- * object (spu_extra with the spu.* counters) is in the record. Consumes
- * gauges and spu_extra. NULL when out of memory. The metrics endpoint
- * renders this record, so it shows exactly what the EVE record says. */
-json_t *eve_stats_record(int64_t ts_ns, int64_t uptime_s, const struct stats_block *s,
-                         json_t *gauges, json_t *spu_extra);
+/* The stats record's members, returned (new) instead of written: "stats"
+ * and the `spu` object (spu_extra with the spu.* counters); the envelope
+ * is written by eve_stats_emit. Consumes gauges and spu_extra. NULL when
+ * out of memory. The metrics endpoint renders this record, so it shows
+ * exactly what the EVE record says. */
+json_t *eve_stats_record(int64_t uptime_s, const struct stats_block *s, json_t *gauges,
+                         json_t *spu_extra);
+
+/* Write the stats record of eve_stats_record (consumed; NULL counts a
+ * failure) with the envelope of time ts_ns. */
+int eve_stats_emit(struct eve_writer *w, int64_t ts_ns, json_t *rec);
 
 #endif

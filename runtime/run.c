@@ -146,8 +146,9 @@ static const char *pcaplog_alert_hook(void *ctx, struct flow *f)
     return pcaplog_alert(ctx, f);
 }
 
-/* The stats record as of now (new; NULL when out of memory). */
-static json_t *stats_record(struct run *r)
+/* The stats record's members as of now (new; NULL when out of memory;
+ * eve_stats_record) and its time in *ts_ns. */
+static json_t *stats_record(struct run *r, int64_t *ts_ns)
 {
     struct stats_block sum;
     stats_block_init(&sum);
@@ -239,7 +240,8 @@ static json_t *stats_record(struct run *r)
         clock_gettime(CLOCK_REALTIME, &now);
         ts = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     }
-    return eve_stats_record(ts, (mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
+    *ts_ns = ts;
+    return eve_stats_record((mono_ns() - r->t_start) / 1000000000, &sum, g, spu);
 }
 
 /* Publish the record to the metrics endpoint (when there is one); `done`:
@@ -254,12 +256,10 @@ static void publish_metrics(struct run *r, const json_t *rec, bool done)
  * endpoint. */
 static void emit_stats(struct run *r, bool done)
 {
-    json_t *rec = stats_record(r);
+    int64_t ts;
+    json_t *rec = stats_record(r, &ts);
     publish_metrics(r, rec, done);
-    json_t *spu = rec ? json_incref(json_object_get(rec, "spu")) : NULL;
-    if (rec)
-        json_object_del(rec, "spu");
-    eve_emit(&r->main_eve, rec, spu);
+    eve_stats_emit(&r->main_eve, ts, rec);
 }
 
 /* flows: per worker, flows tracked now (created minus ended), created,
@@ -299,7 +299,8 @@ static json_t *answer(void *ctx, enum run_query q)
     case RUN_QUERY_FLOWS:
         return flows_answer(r);
     case RUN_QUERY_MEMORY: {
-        json_t *rec = stats_record(r);
+        int64_t ts;
+        json_t *rec = stats_record(r, &ts);
         json_t *m = json_incref(json_object_get(json_object_get(rec, "spu"), "memory"));
         json_decref(rec);
         return m;
@@ -309,8 +310,15 @@ static json_t *answer(void *ctx, enum run_query q)
         if (r->env->reopened)
             r->env->reopened(r->env->reopened_ctx);
         return json_pack("{s:s}", "reopened", r->cfg->eve_path);
-    default:
-        return stats_record(r);
+    default: {
+        /* the whole record, envelope included, as EVE has it */
+        int64_t ts;
+        json_t *rec = stats_record(r, &ts);
+        struct eve_envelope env = {.ts_ns = ts, .event_type = "stats", .tx_id = -1};
+        json_t *all = rec ? eve_record_tree(&env, rec) : NULL;
+        json_decref(rec);
+        return all;
+    }
     }
 }
 
@@ -671,7 +679,8 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
         }
         int64_t now = mono_ns();
         if (now >= next_metrics) {
-            json_t *rec = stats_record(r);
+            int64_t ts;
+            json_t *rec = stats_record(r, &ts);
             publish_metrics(r, rec, false);
             json_decref(rec);
             next_metrics = now + METRICS_REFRESH_NS;

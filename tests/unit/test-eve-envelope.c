@@ -1,12 +1,15 @@
 /*
- * Unit tests for eve_emit_envelope (runtime/eve.c): the line it writes
- * without building the envelope is, byte for byte, the line of eve_begin +
+ * Unit tests for eve_emit_envelope (runtime/eve.c), the one writer of the
+ * envelope (as text): its line is, byte for byte, the line of a jansson
+ * tree built here from the envelope's fields (tree_envelope: the fields of
+ * eve-envelope.def in Suricata's order, the model the text must match) +
  * json_object_update + eve_emit, for envelopes with and without each
  * optional field (vlan, ports, ICMP, IPv6, in_iface, pcap_cnt, app_proto,
- * tx_id, a given Community ID), spu extras, records longer than the stack
- * buffer, records that name an envelope key or carry text jansson refuses
- * (written the tree's way), and no record at all. The flow record: one
- * key order, exact text.
+ * tx_id, a given Community ID, a replaced src_ip), spu extras, records
+ * longer than the stack buffer, records that name an envelope key or carry
+ * text jansson refuses, and no record at all; every key the text envelope
+ * has is one of eve-envelope.def and eve_envelope_has() says which. The
+ * flow record: one key order, exact text.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -67,6 +70,104 @@ static char *sink_close(struct sink *s)
     return text;
 }
 
+static bool ascii(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* eve_record_tree parses the text back: only when it is valid UTF-8. */
+static bool ascii_env(const struct eve_envelope *env)
+{
+    return ascii(env->event_type) && ascii(env->in_iface) && ascii(env->app_proto);
+}
+
+static const char *const table[] = {
+#define EVE_ENVELOPE(name) name,
+#include "eve-envelope.def"
+#undef EVE_ENVELOPE
+};
+
+/* The envelope as a jansson tree, field by field (the model). */
+static json_t *tree_envelope(const struct eve_envelope *env)
+{
+    const struct eve_endpoints *ep = env->ep;
+    json_t *o = json_object();
+    char b[64];
+    json_object_set_new(o, "timestamp", json_string(eve_timestamp(env->ts_ns, b, sizeof(b))));
+    if (env->flow_id)
+        json_object_set_new(o, "flow_id", json_integer((json_int_t)env->flow_id));
+    if (env->in_iface)
+        json_object_set_new(o, "in_iface", json_string(env->in_iface));
+    json_object_set_new(o, "event_type", json_string(env->event_type));
+    if (ep && ep->nvlan) {
+        json_t *v = json_array();
+        for (unsigned i = 0; i < ep->nvlan; i++)
+            json_array_append_new(v, json_integer(ep->vlan[i]));
+        json_object_set_new(o, "vlan", v);
+    }
+    if (ep && ep->ipver) {
+        json_object_set_new(o, "src_ip", json_string(eve_ip(ep->ipver, ep->src, b, sizeof(b))));
+        if (ep->ports)
+            json_object_set_new(o, "src_port", json_integer(ep->sport));
+        json_object_set_new(o, "dest_ip", json_string(eve_ip(ep->ipver, ep->dst, b, sizeof(b))));
+        if (ep->ports)
+            json_object_set_new(o, "dest_port", json_integer(ep->dport));
+        json_object_set_new(o, "ip_v", json_integer(ep->ipver));
+        json_object_set_new(o, "proto", json_string(eve_proto(ep->proto, b, sizeof(b))));
+        if (ep->icmp) {
+            json_object_set_new(o, "icmp_type", json_integer(ep->icmp_type));
+            json_object_set_new(o, "icmp_code", json_integer(ep->icmp_code));
+        }
+    }
+    if (env->pcap_cnt)
+        json_object_set_new(o, "pcap_cnt", json_integer((json_int_t)env->pcap_cnt));
+    if (env->app_proto)
+        json_object_set_new(o, "app_proto", json_string(env->app_proto));
+    if (env->tx_id >= 0)
+        json_object_set_new(o, "tx_id", json_integer(env->tx_id));
+    if (ep && ep->ipver && eve_community_id(ep, NULL, b, sizeof(b)))
+        json_object_set_new(o, "community_id", json_string(b));
+    if (env->src_ip) /* replaced where it stands, or added last */
+        json_object_set_new(o, "src_ip", json_string(env->src_ip));
+    return o;
+}
+
+/* The keys of the text envelope alone (parsed back) are the model's, in
+ * its order, each in eve-envelope.def, and eve_envelope_has() knows them. */
+static void envelope_keys(const struct eve_envelope *env)
+{
+    json_t *none = json_object();
+    json_t *got = eve_record_tree(env, none);
+    json_t *want = tree_envelope(env);
+    cr_assert_not_null(got);
+    void *g = json_object_iter(got), *w = json_object_iter(want);
+    for (; g && w; g = json_object_iter_next(got, g), w = json_object_iter_next(want, w)) {
+        const char *k = json_object_iter_key(g);
+        cr_assert_str_eq(k, json_object_iter_key(w));
+        cr_assert(json_equal(json_object_iter_value(g), json_object_iter_value(w)), "%s", k);
+        cr_assert(eve_envelope_has(env, k), "%s", k);
+    }
+    cr_assert(!g && !w, "the text envelope has other keys than the model");
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        bool in = json_object_get(got, table[i]) != NULL;
+        cr_assert_eq(eve_envelope_has(env, table[i]), in, "%s", table[i]);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(got, k, v) {
+        size_t i = 0;
+        while (i < sizeof(table) / sizeof(table[0]) && strcmp(table[i], k) != 0)
+            i++;
+        cr_assert_lt(i, sizeof(table) / sizeof(table[0]), "'%s' not in eve-envelope.def", k);
+    }
+    json_decref(got);
+    json_decref(want);
+    json_decref(none);
+}
+
 /* Both ways, compared; returns the number of lines written. */
 static size_t same_line(const struct eve_envelope *env, const json_t *rec, const json_t *extra,
                         int worker, const char *thread)
@@ -74,8 +175,7 @@ static size_t same_line(const struct eve_envelope *env, const json_t *rec, const
     struct sink tree, text;
     sink_open(&tree, worker, thread);
     sink_open(&text, worker, thread);
-    json_t *o = eve_begin(env->ts_ns, env->event_type, env->flow_id, env->pcap_cnt, env->in_iface,
-                          env->ep, env->app_proto, env->tx_id);
+    json_t *o = tree_envelope(env);
     cr_assert_not_null(o);
     if (rec)
         json_object_update(o, (json_t *)rec);
@@ -83,6 +183,8 @@ static size_t same_line(const struct eve_envelope *env, const json_t *rec, const
     eve_emit_envelope(&text.w, env, rec ? json_deep_copy(rec) : NULL,
                       extra ? json_deep_copy(extra) : NULL);
     cr_assert_eq(text.w.emitted, tree.w.emitted);
+    if (ascii_env(env))
+        envelope_keys(env);
     char *a = sink_close(&tree), *b = sink_close(&text);
     cr_assert_str_eq(b, a);
     size_t lines = 0;
@@ -176,8 +278,9 @@ Test(eve_envelope, a_record_longer_than_the_stack_buffer)
     free(big);
 }
 
-/* The tree's way: a record naming envelope keys (replaced where they stand),
- * spu extras naming the writer's keys, text that is not ASCII. */
+/* A record naming envelope keys (replaced where they stand), spu extras
+ * naming the writer's keys, text that is not ASCII, a replaced src_ip (a
+ * monitor count's source) with endpoints and without. */
 Test(eve_envelope, what_the_tree_writes_otherwise)
 {
     struct eve_endpoints ep = {.ipver = 4, .src = v4a, .dst = v4b, .sport = 1, .dport = 2,
@@ -200,6 +303,14 @@ Test(eve_envelope, what_the_tree_writes_otherwise)
     env.in_iface = NULL;
     env.app_proto = "\xfe";
     cr_assert_eq(same_line(&env, NULL, NULL, 1, "worker"), 1);
+    env.app_proto = "http";
+    env.src_ip = "172.16.0.9";
+    cr_assert_eq(same_line(&env, rec, NULL, 1, "worker"), 1);
+    env.ep = NULL;
+    cr_assert_eq(same_line(&env, rec, NULL, 1, "worker"), 1);
+    json_t *mon = json_pack("{s:{s:s,s:i}}", "monitor", "sensor", "s1", "count", 3);
+    cr_assert_eq(same_line(&env, mon, NULL, -1, "worker"), 1);
+    json_decref(mon);
     json_decref(rec);
 }
 

@@ -115,17 +115,23 @@ Test(eve_json, utf8_text_and_scalars)
     json_decref(o);
 }
 
-Test(eve_json, an_envelope_as_eve_begin_makes_it)
+Test(eve_json, an_envelope_read_back)
 {
     uint8_t s[16] = {10, 0, 0, 1}, d[16] = {10, 0, 0, 2};
     struct eve_endpoints ep = {.ipver = 4, .src = s, .dst = d, .sport = 1234, .dport = 80,
                                .proto = 6, .ports = true};
-    json_t *o = eve_begin(1255711456185868000LL, "alert", 12345, 7, "eth0", &ep, "http", 3);
+    struct eve_envelope env = {.ts_ns = 1255711456185868000LL, .event_type = "alert",
+                               .flow_id = 12345, .pcap_cnt = 7, .in_iface = "eth0", .ep = &ep,
+                               .app_proto = "http", .tx_id = 3};
+    json_t *rec = json_object();
     json_t *h = json_object();
     json_object_set_new(h, "url", json_string("/a\"b\\c?d=</script>\t"));
-    json_object_set_new(o, "http", h);
+    json_object_set_new(rec, "http", h);
+    json_t *o = eve_record_tree(&env, rec);
+    cr_assert_not_null(o);
     same_as_jansson(o);
     json_decref(o);
+    json_decref(rec);
 }
 
 static uint64_t rng = 7;
