@@ -104,7 +104,7 @@ static struct sema_logent *entry(struct sema *s, struct ectx *c, const struct se
                                  struct ast_node *d);
 
 /* The envelope of an EVE record, which spurun writes (runtime/eve.c,
- * eve_begin): a root path may not name it. */
+ * eve_jw_envelope): a root path may not name it. */
 static const char *const envelope[] = {
 #define EVE_ENVELOPE(name) name,
 #include "eve-envelope.def"

@@ -121,7 +121,7 @@ int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json
 int eve_emit_text(struct eve_writer *w, const char *body, size_t blen, const char *spu,
                   size_t slen, json_t *spu_tail);
 
-/* The Community ID (v1, seed 0) of endpoints, as eve_begin writes it, hashed
+/* The Community ID (v1, seed 0) of endpoints, as the envelope has it, hashed
  * with h (NULL: the one-shot hash). false when it cannot be computed. */
 bool eve_community_id(const struct eve_endpoints *ep, struct flowkey_sha1 *h, char *buf,
                       size_t len);
