@@ -471,12 +471,30 @@ struct envelope_args {
     const json_t *rec, *spu_extra;
 };
 
+/* Whether a member of rec is named as an envelope field (rare: most
+ * records have one member, their event's object). */
+static bool names_envelope(const json_t *rec)
+{
+    static const char *const names[] = {
+#define EVE_ENVELOPE(name) name,
+#include "eve-envelope.def"
+#undef EVE_ENVELOPE
+    };
+    json_t *m = (json_t *)rec; /* jansson's iterators take non-const values */
+    for (void *it = m ? json_object_iter(m) : NULL; it; it = json_object_iter_next(m, it))
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(json_object_iter_key(it), names[i]) == 0)
+                return true;
+    return false;
+}
+
 static void write_envelope(struct eve_jw *j, const void *arg)
 {
     const struct envelope_args *a = arg;
     const json_t *rec = a->rec;
+    const json_t *over = names_envelope(rec) ? rec : NULL;
     eve_jw_raw(j, "{", 1);
-    envelope_members(j, a->env, a->w->cid_sha1, rec);
+    envelope_members(j, a->env, a->w->cid_sha1, over);
     bool spu_done = false;
     json_t *m = (json_t *)rec;
     for (void *it = m ? json_object_iter(m) : NULL; it; it = json_object_iter_next(m, it)) {
@@ -489,7 +507,7 @@ static void write_envelope(struct eve_jw *j, const void *arg)
             spu_done = true;
             continue;
         }
-        if (eve_envelope_has(a->env, k))
+        if (over && eve_envelope_has(a->env, k))
             continue;
         eve_jw_raw(j, ",", 1);
         eve_jw_string(j, k, json_object_iter_key_len(it));
