@@ -17,7 +17,7 @@
 #define ARENA_MAP_EARLY (16u * 1024u) /* the same, for a buffer whose limit is past that */
 #define ARENA_MAP_MOST (8u << 20) /* address space reserved for one at most */
 #define ARENA_CACHE_MAPS 64u /* idle mappings a cache keeps at most */
-#define ARENA_CACHE_SMALL_MAX (64u * 1024u) /* largest heap chunk a cache keeps */
+#define ARENA_CACHE_CLASSES 7u /* heap chunks a cache keeps: 1 KiB .. 64 KiB, powers of 2 */
 
 struct chunk {
     struct chunk *next;
@@ -35,7 +35,7 @@ struct chunk {
 _Static_assert(sizeof(struct chunk) == 32, "a chunk's header is 32 bytes");
 
 struct spu_arena_cache {
-    struct chunk *heap; /* idle heap chunks */
+    struct chunk *heap[ARENA_CACHE_CLASSES]; /* idle heap chunks of 1 KiB << i */
     struct chunk *maps; /* idle mappings, their pages already faulted in */
     size_t heap_bytes, map_bytes; /* map_bytes: the pages they have faulted in */
     size_t nmaps;
@@ -64,6 +64,15 @@ static void chunk_drop(struct chunk *c)
         free(c);
 }
 
+/* The cache's list for a heap chunk of `size` usable bytes, or -1: only
+ * the sizes arenas' chunks double through are kept. */
+static int heap_class(size_t size)
+{
+    if (size < 1024 || size > (1024u << (ARENA_CACHE_CLASSES - 1)) || (size & (size - 1)))
+        return -1;
+    return __builtin_ctzl(size) - 10;
+}
+
 /* A chunk the arena no longer holds: kept by the cache while it has room. */
 static void chunk_release(struct spu_arena_cache *k, struct chunk *c)
 {
@@ -74,10 +83,10 @@ static void chunk_release(struct spu_arena_cache *k, struct chunk *c)
         k->nmaps++;
         return;
     }
-    if (k && !MAPLEN(c) && c->size <= ARENA_CACHE_SMALL_MAX &&
-        k->heap_bytes + sizeof(*c) + c->size <= k->max) {
-        c->next = k->heap;
-        k->heap = c;
+    int i = k && !MAPLEN(c) ? heap_class(c->size) : -1;
+    if (i >= 0 && k->heap_bytes + sizeof(*c) + c->size <= k->max) {
+        c->next = k->heap[i];
+        k->heap[i] = c;
         k->heap_bytes += sizeof(*c) + c->size;
         return;
     }
@@ -87,17 +96,13 @@ static void chunk_release(struct spu_arena_cache *k, struct chunk *c)
 /* An idle heap chunk of exactly `size` usable bytes, or NULL. */
 static struct chunk *cache_take_heap(struct spu_arena_cache *k, size_t size)
 {
-    if (!k)
+    int i = k ? heap_class(size) : -1;
+    if (i < 0 || !k->heap[i])
         return NULL;
-    for (struct chunk **l = &k->heap; *l; l = &(*l)->next) {
-        struct chunk *c = *l;
-        if (c->size == size) {
-            *l = c->next;
-            k->heap_bytes -= sizeof(*c) + c->size;
-            return c;
-        }
-    }
-    return NULL;
+    struct chunk *c = k->heap[i];
+    k->heap[i] = c->next;
+    k->heap_bytes -= sizeof(*c) + c->size;
+    return c;
 }
 
 /* An idle mapping: the smallest that holds `len` bytes, else the largest
@@ -133,8 +138,9 @@ void spu_arena_cache_free(struct spu_arena_cache *k)
 {
     if (!k)
         return;
-    struct chunk *lists[2] = {k->heap, k->maps};
-    for (int i = 0; i < 2; i++)
+    struct chunk *lists[ARENA_CACHE_CLASSES + 1] = {k->maps};
+    memcpy(lists + 1, k->heap, sizeof(k->heap));
+    for (unsigned i = 0; i <= ARENA_CACHE_CLASSES; i++)
         for (struct chunk *c = lists[i], *n; c; c = n) {
             n = c->next;
             chunk_drop(c);
