@@ -21,12 +21,13 @@ set -eu
 #          dnstls:
 #          copies of a capture of dig/dnsmasq and openssl s_time/s_server
 #          (tests/bench/dns-tls-capture.sh, made once in network namespaces)
-# reps     runs; the median is reported (the baselines take 5). The rules rows run the
-#          grammars (tens of microseconds a packet, file magic included) over mixm, a
-#          sixth of the mix, with fewer reps: over the whole mix, 3 runs each took over
-#          an hour, and `make bench` must fit in 30 minutes. bench-quick
-#          runs every non-baseline row once (its inputs are small; the figures are a check
-#          that everything runs, not the ones to report)
+# reps     runs; the median is reported (the baselines take 5). The runs go in rounds
+#          (see "run" below): round r runs every scenario with at least r runs. The
+#          rules rows run the grammars (tens of microseconds a packet, file magic
+#          included) over mixm, a sixth of the mix, with fewer reps: over the whole mix,
+#          3 runs each took over an hour, and `make bench` must fit in 30 minutes.
+#          bench-quick runs every non-baseline row once (its inputs are small; the
+#          figures are a check that everything runs, not the ones to report)
 # params   comma-separated key=value, or -: workers=N (x of the workers plot; sworkers=N:
 #          N workers each reading the file, --split-read),
 #          rules=N (x of the rules plot), idle=NAME (memory per flow against the idle
@@ -43,11 +44,11 @@ bare-flows  baseline  flows  5  -               {spurun} --bare -r {input}
 bare-mixm   baseline  mixm   5  -               {spurun} --bare -r {input}
 bare-idle   baseline  idle   5  -               {spurun} --bare -r {input}
 bare-dnstls baseline  dnstls 5  -               {spurun} --bare -r {input}
-w1          pipeline  mix    3  workers=1       {spurun} -r {input} -w 1 {eve}
-w2          pipeline  mix    3  workers=2       {spurun} -r {input} -w 2 {eve}
+w1          pipeline  mix    5  workers=1       {spurun} -r {input} -w 1 {eve}
+w2          pipeline  mix    5  workers=2       {spurun} -r {input} -w 2 {eve}
 wall        pipeline  mix    3  workers={ncpu}  {spurun} -r {input} -w {ncpu} {eve}
-w1s         pipeline  mix    3  sworkers=1      {spurun} -r {input} -w 1 --split-read {eve}
-w2s         pipeline  mix    3  sworkers=2      {spurun} -r {input} -w 2 --split-read {eve}
+w1s         pipeline  mix    5  sworkers=1      {spurun} -r {input} -w 1 --split-read {eve}
+w2s         pipeline  mix    5  sworkers=2      {spurun} -r {input} -w 2 --split-read {eve}
 idle        pipeline  idle   3  -               {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 flowmem     pipeline  flows  3  idle=idle       {spurun} -r {input} -w 1 {eve} --flow-memcap 4g
 bare-http   baseline  http   5  -               {spurun} --bare -r {input}
@@ -429,7 +430,11 @@ while read -r name area input reps params rest; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$area" "$input" "$reps" "$params" "$cmd" >> "$sel"
 done < "$run_dir/table"
 
-# ---- run: page cache warm, REPS runs each under measure ----
+# ---- run: page cache warm, REPS runs each under measure, in rounds ----
+# Round r runs, in table order, every scenario that has at least r runs: a slow spell
+# of this shared VM (its CPU time for the same work varies by a fifth from one minute to
+# the next) then falls on every scenario of the round, not on all the runs of one, so
+# the medians that a ratio divides were measured under the same conditions.
 # The commit measured is the one checked out when the runs start (edits made while they
 # run do not change what was built).
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -438,11 +443,12 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)   # other work on the machine shows
 runs="$run_dir/runs.tsv"
 : > "$runs"
 fail=0
-while IFS="$(printf '\t')" read -r name area input reps params cmd; do
-    ipath=$(awk -F'\t' -v n="$input" '$1 == n { print $2 }' "$run_dir/inputs.tsv")
-    mkdir -p "$run_dir/$name"
-    r=1
-    while [ $r -le "$reps" ]; do
+rounds=$(awk -F'\t' 'BEGIN { m = 0 } $4 > m { m = $4 } END { print m }' "$sel")
+r=1
+while [ $r -le "$rounds" ]; do
+    while IFS="$(printf '\t')" read -r name area input reps params cmd; do
+        [ $r -le "$reps" ] || continue
+        ipath=$(awk -F'\t' -v n="$input" '$1 == n { print $2 }' "$run_dir/inputs.tsv")
         rm -rf "$run_dir/$name/out"    # what the last run wrote (EVE files can be large)
         mkdir -p "$run_dir/$name/out"
         # page cache warm before every run, so that every run reads from memory:
@@ -454,7 +460,7 @@ while IFS="$(printf '\t')" read -r name area input reps params cmd; do
         set -f
         # shellcheck disable=SC2086
         "$BUILD/bench/measure" -t "$TIMEOUT" -o "$run_dir/$name/measure.$r" -- $cmd \
-            > "$run_dir/$name/out.$r" 2> "$run_dir/$name/err.$r" || true
+            > "$run_dir/$name/out.$r" 2> "$run_dir/$name/err.$r" < /dev/null || true
         set +f
         m=$(cat "$run_dir/$name/measure.$r" 2>/dev/null || echo "status=not-run")
         printf '%s\t%s\t%s\n' "$name" "$r" "$m" >> "$runs"
@@ -463,10 +469,10 @@ while IFS="$(printf '\t')" read -r name area input reps params cmd; do
             fail=1
             echo "bench: $name failed: $cmd"; tail -n 5 "$run_dir/$name/err.$r" ;;
         esac
-        r=$((r + 1))
-    done
-    rm -rf "$run_dir/$name/out"
-done < "$sel"
+        [ $r -lt "$reps" ] || rm -rf "$run_dir/$name/out"
+    done < "$sel"
+    r=$((r + 1))
+done
 
 # ---- report ----
 {

@@ -147,6 +147,12 @@ EOF
 BENCH_SCENARIOS="$tmp/table" BENCH_RESULTS="$tmp/res" \
     sh tests/bench/run.sh "$build" bench-pipeline > "$tmp/run.log" 2>&1
 check "run.sh status" 0 $?
+# the runs go in rounds: every scenario's first run before any second run, and the
+# scenarios with fewer runs drop out of the later rounds
+check "run.sh: runs in rounds" \
+    "t-base1 t-w11 t-w21 t-mem1 t-r01 t-r101 t-base2 t-w12 t-w22 t-mem2 t-base3" \
+    "$(sed -n 's/^bench: \(t-[a-z0-9]*\) *run \([0-9]\)\/.*/\1\2/p' "$tmp/run.log" | head -n 11 |
+       tr '\n' ' ' | sed 's/ $//')"
 # the facts checked, read from latest.json by one python3 (as "name\tvalue" lines, for n)
 python3 - "$tmp/res/latest.json" > "$tmp/rows" 2>&1 <<'EOF'
 import json, sys
