@@ -39,7 +39,7 @@ struct spu_arena_cache {
     struct chunk *maps; /* idle mappings, their pages already faulted in */
     size_t heap_bytes, map_bytes; /* map_bytes: the pages they have faulted in */
     size_t nmaps;
-    size_t max; /* bound of each of the two lists, in bytes */
+    size_t heap_max, map_max; /* bounds of the two, in bytes */
 };
 
 struct spu_arena {
@@ -76,7 +76,7 @@ static int heap_class(size_t size)
 /* A chunk the arena no longer holds: kept by the cache while it has room. */
 static void chunk_release(struct spu_arena_cache *k, struct chunk *c)
 {
-    if (k && MAPLEN(c) && k->map_bytes + TOUCHED(c) <= k->max && k->nmaps < ARENA_CACHE_MAPS) {
+    if (k && MAPLEN(c) && k->map_bytes + TOUCHED(c) <= k->map_max && k->nmaps < ARENA_CACHE_MAPS) {
         c->next = k->maps;
         k->maps = c;
         k->map_bytes += TOUCHED(c);
@@ -84,7 +84,7 @@ static void chunk_release(struct spu_arena_cache *k, struct chunk *c)
         return;
     }
     int i = k && !MAPLEN(c) ? heap_class(c->size) : -1;
-    if (i >= 0 && k->heap_bytes + sizeof(*c) + c->size <= k->max) {
+    if (i >= 0 && k->heap_bytes + sizeof(*c) + c->size <= k->heap_max) {
         c->next = k->heap[i];
         k->heap[i] = c;
         k->heap_bytes += sizeof(*c) + c->size;
@@ -126,11 +126,11 @@ static struct chunk *cache_take_map(struct spu_arena_cache *k, size_t len)
     return c;
 }
 
-struct spu_arena_cache *spu_arena_cache_new(size_t max_bytes)
+struct spu_arena_cache *spu_arena_cache_new(size_t heap_max, size_t map_max)
 {
     struct spu_arena_cache *k = calloc(1, sizeof(*k));
     if (k)
-        k->max = max_bytes;
+        k->heap_max = heap_max, k->map_max = map_max;
     return k;
 }
 

@@ -63,13 +63,14 @@ void *spu_arena_regrow_upto(struct spu_arena *a, void *p, size_t old, size_t new
 
 /* A cache of idle chunks, shared by the arenas of one thread (a worker's
  * message arenas): a chunk an arena releases (reset, free) is kept there,
- * up to max_bytes of heap chunks and max_bytes of mappings (the large
- * buffers spu_arena_regrow grew), and a new chunk of the same size, or a
- * large buffer, is taken from it before the heap or the kernel is asked.
- * Memory kept idle is bounded by 2 * max_bytes and its pages stay faulted
- * in. Not thread-safe; it must outlive the arenas attached to it. */
+ * up to heap_max bytes of heap chunks (sizes 1-64 KiB, powers of 2) and
+ * map_max bytes (pages written) of mappings (the large buffers
+ * spu_arena_regrow grew, at most 64), and a new chunk of the same size, or
+ * a large buffer, is taken from it before the heap or the kernel is asked.
+ * Memory kept idle is bounded by heap_max + map_max. Not thread-safe; it
+ * must outlive the arenas attached to it. */
 struct spu_arena_cache;
-struct spu_arena_cache *spu_arena_cache_new(size_t max_bytes);
+struct spu_arena_cache *spu_arena_cache_new(size_t heap_max, size_t map_max);
 void spu_arena_cache_free(struct spu_arena_cache *k);
 /* Bytes held idle (chunk headers and mapping lengths included). */
 size_t spu_arena_cache_held(const struct spu_arena_cache *k);

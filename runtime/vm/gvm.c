@@ -48,7 +48,7 @@ struct spu_gvm *spu_gvm_new(const struct spu_gvm_config *cfg, struct spu_error *
         g->cfg.regex_depth_limit = DEFAULT_DEPTH_LIMIT;
     g->md = pcre2_match_data_create(1, NULL);
     g->mc = pcre2_match_context_create(NULL);
-    g->acache = spu_arena_cache_new(GVM_ACACHE);
+    g->acache = spu_arena_cache_new(GVM_ACACHE_HEAP, GVM_ACACHE_MAPS);
     if (!g->md || !g->mc || !g->acache)
         goto oom;
     pcre2_set_match_limit(g->mc, g->cfg.regex_match_limit);

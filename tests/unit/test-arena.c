@@ -158,7 +158,7 @@ Test(arena, regrow_upto_keeps_the_buffer_in_place)
  * a bounded amount. */
 Test(arena, cache_keeps_released_chunks_bounded)
 {
-    struct spu_arena_cache *k = spu_arena_cache_new(256 * 1024);
+    struct spu_arena_cache *k = spu_arena_cache_new(256 * 1024, 256 * 1024);
     struct spu_arena *a = spu_arena_new(2048, 0);
     spu_arena_set_cache(a, k);
     spu_arena_set_growth(a, 16384);
