@@ -114,6 +114,12 @@ uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker);
  * so far, estimated from one batch in 16 (spu.dispatch_ns, a wall time,
  * leaves out the wall time of all of them). */
 uint64_t dispatch_own_cpu_ns(const struct dispatcher *d);
+/* split: read the records through cursor c of a shared index
+ * (split-index.h) instead of from the capture, which is then only used
+ * for its inline hooks (none for files) and never read or released here.
+ * Before the first step. */
+struct split_cursor;
+void dispatch_use_index(struct dispatcher *d, struct split_cursor *c);
 /* Whether checksum validation is currently on. */
 bool dispatch_checksums_on(const struct dispatcher *d);
 
