@@ -372,6 +372,52 @@ static void released(void *ctx, struct pkt *p)
     put_back(ctx, p);
 }
 
+/* A record that takes the full way: a descriptor, then handle(). */
+static void take_full_way(struct dispatcher *d, const struct capture_pkt *cp, const uint32_t *h)
+{
+    struct pkt *p = take(d);
+    p->data = cp->data;
+    p->caplen = cp->caplen;
+    p->wirelen = cp->wirelen;
+    p->ts_ns = cp->ts_ns;
+    p->linktype = (uint16_t)cp->linktype;
+    p->source = cp->source;
+    p->cookie = cp->cookie;
+    p->verdict = 0;
+    if (cp->vlan) {
+        p->pre_vlan[0] = cp->vlan;
+        p->pre_nvlan = 1;
+    }
+    p->pcap_cnt = d->pcap_cnt;
+    p->clock_ns = d->clock_local;
+    handle(d, p, h);
+}
+
+/* split, with the index and the checksum mode decided: the rest of a
+ * chunk, where only this reader's records are touched; every other one is
+ * counted and moves the clock all the same. Returns the records. */
+static int span_step(struct dispatcher *d, bool *eof, struct spu_error *err)
+{
+    struct split_span sp;
+    int n = split_cursor_span(d->cur, &sp, eof, err);
+    if (n <= 0)
+        return n;
+    uint64_t base = d->pcap_cnt - sp.from;
+    for (unsigned i = 0; i < sp.nown; i++) {
+        const struct split_rec *r = &sp.recs[sp.own[i]];
+        d->pcap_cnt = base + sp.own[i] + 1;
+        d->clock_local = r->clock;
+        /* the same table as expiring at each record: nothing was added */
+        defrag_expire(d->df, d->clock_local, &d->stats);
+        take_full_way(d, &r->cp, r->fast ? &r->hash : NULL);
+    }
+    d->pcap_cnt = base + sp.count;
+    d->bytes += sp.bytes;
+    d->clock_local = sp.end_clock;
+    defrag_expire(d->df, d->clock_local, &d->stats);
+    return n;
+}
+
 int dispatch_step(struct dispatcher *d, struct spu_error *err)
 {
     dispatch_reclaim(d);
@@ -386,11 +432,13 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
     struct capture_pkt cpb[BATCH];
     const struct split_rec *rec[BATCH];
     bool eof = false;
-    int n = d->cur ? split_cursor_next(d->cur, rec, BATCH, &eof, err)
-                   : capture_next(d->cap, cpb, BATCH, &eof, err);
     int64_t t0 = mono_ns();
     uint64_t own_before = d->own_ns;
-    for (int i = 0; i < n; i++) {
+    bool span = d->cur && d->csum_mode != CHECKSUM_AUTO;
+    int n = span    ? span_step(d, &eof, err)
+            : d->cur ? split_cursor_next(d->cur, rec, BATCH, &eof, err)
+                     : capture_next(d->cap, cpb, BATCH, &eof, err);
+    for (int i = 0; !span && i < n; i++) {
         const struct capture_pkt *cp = d->cur ? &rec[i]->cp : &cpb[i];
         /* every packet is counted and moves the clock, whoever owns it */
         d->pcap_cnt++;
@@ -419,22 +467,7 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
                 capture_release(d->cap, cp->source, cp->cookie);
             continue;
         }
-        struct pkt *p = take(d);
-        p->data = cp->data;
-        p->caplen = cp->caplen;
-        p->wirelen = cp->wirelen;
-        p->ts_ns = cp->ts_ns;
-        p->linktype = (uint16_t)cp->linktype;
-        p->source = cp->source;
-        p->cookie = cp->cookie;
-        p->verdict = 0;
-        if (cp->vlan) {
-            p->pre_vlan[0] = cp->vlan;
-            p->pre_nvlan = 1;
-        }
-        p->pcap_cnt = d->pcap_cnt;
-        p->clock_ns = d->clock_local;
-        handle(d, p, fast ? &h : NULL);
+        take_full_way(d, cp, fast ? &h : NULL);
     }
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         if (d->nout[w])

@@ -2,6 +2,7 @@
 #include "split-index.h"
 
 #include "dispatch-hash.h"
+#include "flowkey.h"
 
 #include <pthread.h>
 #include <stdalign.h>
@@ -15,6 +16,9 @@ enum chunk_end { END_MORE, END_EOF, END_FAULT };
 
 struct chunk {
     struct split_rec *recs;
+    uint32_t *own;  /* per cursor: chunk_recs record numbers */
+    unsigned *nown; /* per cursor */
+    uint64_t bytes;
     unsigned count;
     int end;              /* enum chunk_end */
     struct spu_error err; /* END_FAULT */
@@ -35,7 +39,8 @@ struct split_index {
     struct split_cursor *cursors;
     alignas(64) _Atomic uint64_t built; /* chunks published */
     atomic_flag building;
-    bool ended; /* the last chunk is built (under building) */
+    bool ended;  /* the last chunk is built (under building) */
+    int64_t clock; /* the packet clock so far (under building) */
     pthread_mutex_t snap_mu;
     struct capture_stats snap;
 };
@@ -66,7 +71,10 @@ struct split_index *split_index_new(struct capture *cap, unsigned ncursors, uint
         x->cursors[i].x = x;
     }
     for (unsigned i = 0; i < x->nchunks; i++)
-        if (!(x->chunks[i].recs = calloc(x->chunk_recs, sizeof(struct split_rec)))) {
+        if (!(x->chunks[i].recs = calloc(x->chunk_recs, sizeof(struct split_rec))) ||
+            !(x->chunks[i].own = calloc((size_t)x->chunk_recs * (ncursors ? ncursors : 1),
+                                        sizeof(uint32_t))) ||
+            !(x->chunks[i].nown = calloc(ncursors ? ncursors : 1, sizeof(unsigned)))) {
             split_index_free(x);
             return NULL;
         }
@@ -92,6 +100,8 @@ void split_index_free(struct split_index *x)
             if (x->chunks[i].recs)
                 chunk_release(x, &x->chunks[i]);
             free(x->chunks[i].recs);
+            free(x->chunks[i].own);
+            free(x->chunks[i].nown);
         }
         free(x->chunks);
     }
@@ -119,8 +129,11 @@ static void fill(struct split_index *x, struct chunk *ch)
 {
     struct capture_pkt buf[READ_BATCH];
     ch->count = 0;
+    ch->bytes = 0;
     ch->end = END_MORE;
     ch->held = true;
+    for (unsigned i = 0; i < x->ncursors; i++)
+        ch->nown[i] = 0;
     while (ch->count < x->chunk_recs) {
         unsigned want = x->chunk_recs - ch->count;
         bool eof = false;
@@ -133,11 +146,23 @@ static void fill(struct split_index *x, struct chunk *ch)
             return;
         }
         for (int i = 0; i < n; i++) {
-            struct split_rec *r = &ch->recs[ch->count++];
+            unsigned k = ch->count++;
+            struct split_rec *r = &ch->recs[k];
             r->cp = buf[i];
             r->hash = 0;
             r->fast = !buf[i].vlan && dispatch_fast_hash(buf[i].linktype, buf[i].data,
                                                          buf[i].caplen, x->seed, &r->hash);
+            if (buf[i].ts_ns > x->clock)
+                x->clock = buf[i].ts_ns;
+            r->clock = x->clock;
+            ch->bytes += buf[i].caplen;
+            if (r->fast) {
+                unsigned w = flowkey_worker(r->hash, x->ncursors);
+                ch->own[(size_t)w * x->chunk_recs + ch->nown[w]++] = k;
+            } else {
+                for (unsigned w = 0; w < x->ncursors; w++)
+                    ch->own[(size_t)w * x->chunk_recs + ch->nown[w]++] = k;
+            }
         }
         if (eof) {
             ch->end = END_EOF;
@@ -187,6 +212,49 @@ int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsi
             for (unsigned i = 0; i < n; i++)
                 out[i] = &ch->recs[c->pos + i];
             c->pos += n;
+            return (int)n;
+        }
+        if (ch->end == END_EOF) {
+            *eof = true;
+            return 0;
+        }
+        if (ch->end == END_FAULT) {
+            *err = ch->err;
+            return ch->err.code;
+        }
+        c->pos = 0;
+        atomic_store_explicit(&c->chunk, k + 1, memory_order_release);
+    }
+}
+
+int split_cursor_span(struct split_cursor *c, struct split_span *sp, bool *eof,
+                      struct spu_error *err)
+{
+    struct split_index *x = c->x;
+    *eof = false;
+    for (;;) {
+        uint64_t k = atomic_load_explicit(&c->chunk, memory_order_relaxed);
+        if (k >= atomic_load_explicit(&x->built, memory_order_acquire)) {
+            try_build(x);
+            if (k >= atomic_load_explicit(&x->built, memory_order_acquire))
+                return 0;
+        }
+        const struct chunk *ch = &x->chunks[k % x->nchunks];
+        if (c->pos < ch->count) {
+            unsigned me = (unsigned)(c - x->cursors);
+            const uint32_t *own = ch->own + (size_t)me * x->chunk_recs;
+            unsigned nown = ch->nown[me], skip = 0;
+            uint64_t bytes = ch->bytes;
+            if (c->pos) { /* partly read one record at a time */
+                while (skip < nown && own[skip] < c->pos)
+                    skip++;
+                for (unsigned i = 0; i < c->pos; i++)
+                    bytes -= ch->recs[i].cp.caplen;
+            }
+            *sp = (struct split_span){ch->recs,   c->pos, ch->count, own + skip, nown - skip,
+                                      bytes,      ch->recs[ch->count - 1].clock};
+            unsigned n = ch->count - c->pos;
+            c->pos = ch->count;
             return (int)n;
         }
         if (ch->end == END_EOF) {

@@ -34,8 +34,24 @@
 /* One record of the capture as the readers see it. */
 struct split_rec {
     struct capture_pkt cp;
+    int64_t clock; /* the packet clock after it: the newest time so far */
     uint32_t hash; /* the flow hash of a common frame, when fast */
     bool fast;     /* a common frame (dispatch_fast_hash knew it) */
+};
+
+/* The rest of a chunk for one reader: records [from, count) of recs, of
+ * which the reader must handle only those listed in own[] (ascending
+ * record numbers in recs: the common frames its worker owns and every
+ * record that is not a common frame); the others it only counts (bytes:
+ * the sum of their caplen and the listed ones'; end_clock: the clock
+ * after the last). */
+struct split_span {
+    const struct split_rec *recs;
+    unsigned from, count;
+    const uint32_t *own;
+    unsigned nown;
+    uint64_t bytes;
+    int64_t end_clock;
 };
 
 struct split_index;
@@ -62,6 +78,12 @@ struct split_cursor *split_index_cursor(struct split_index *x, unsigned i);
  * record before it was returned. */
 int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsigned max,
                       bool *eof, struct spu_error *err);
+
+/* The rest of the current chunk at once (see struct split_span), valid
+ * until the next call; returns, ends and waits as split_cursor_next (the
+ * count: records in the span). Both may be mixed on a cursor. */
+int split_cursor_span(struct split_cursor *c, struct split_span *sp, bool *eof,
+                      struct spu_error *err);
 
 /* This reader is done (ended, stopped or failed): the ring no longer waits
  * for it. */

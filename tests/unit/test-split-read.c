@@ -72,6 +72,7 @@ static void on_event(void *c, enum rt_event_id id, const struct pkt *p, const st
 struct how {
     bool index;
     unsigned chunk, ring;
+    int checksum; /* enum checksum_mode: YES walks the index by spans */
 };
 
 /* Runs the three readers of one file (or directory) to the end or a fault
@@ -119,7 +120,7 @@ static uint64_t run_split_how(const char *path, struct seen *s, struct how how, 
         bool over[NW] = {false};
         int rc[NW] = {0};
         for (unsigned i = 0; i < NW; i++) {
-            struct dispatch_cfg dc = {NW, SEED, false, CHECKSUM_AUTO, 0, 0, NULL, true, i};
+            struct dispatch_cfg dc = {NW, SEED, false, how.checksum, 0, 0, NULL, true, i};
             d[i] = dispatch_new(&dc, c, w, &clocks[i]);
             cr_assert_not_null(d[i]);
             dispatch_use_index(d[i], split_index_cursor(x, i));
@@ -163,7 +164,7 @@ static uint64_t run_split_how(const char *path, struct seen *s, struct how how, 
         struct spu_error err = {0};
         struct capture *c = capture_open_file(path, &co, &err);
         cr_assert_not_null(c, "%s: %s", path, err.msg);
-        struct dispatch_cfg dc = {NW, SEED, false, CHECKSUM_AUTO, 0, 0, NULL, true, i};
+        struct dispatch_cfg dc = {NW, SEED, false, how.checksum, 0, 0, NULL, true, i};
         struct dispatcher *d = dispatch_new(&dc, c, w, &clocks[i]);
         cr_assert_not_null(d);
         int st;
@@ -195,7 +196,7 @@ static uint64_t run_split_how(const char *path, struct seen *s, struct how how, 
 static uint64_t run_split(const char *path, struct seen *s)
 {
     int fault;
-    return run_split_how(path, s, (struct how){false, 0, 0}, &fault);
+    return run_split_how(path, s, (struct how){false, 0, 0, CHECKSUM_AUTO}, &fault);
 }
 
 /* Every packet processed once, on its hash's worker; returns the count. */
@@ -221,16 +222,18 @@ Test(split_read, index_every_packet_once_across_chunks)
     uint64_t total = 0;
     unsigned files = 0;
     for (size_t i = 1; i < g.gl_pathc && files < 40; i += 5, files++) {
-        int f0, f1, f2;
-        uint64_t n0 = check_once(g.gl_pathv[i], (struct how){false, 0, 0}, &f0);
-        uint64_t n1 = check_once(g.gl_pathv[i], (struct how){true, 7, 3}, &f1);
-        uint64_t n2 = check_once(g.gl_pathv[i], (struct how){true, 0, 0}, &f2);
-        cr_assert_eq(n1, n0, "%s: %llu packets with the index, %llu without", g.gl_pathv[i],
-                     (unsigned long long)n1, (unsigned long long)n0);
-        cr_assert_eq(n2, n0);
-        cr_assert_eq(f1, f0);
-        cr_assert_eq(f2, f0);
-        total += n0;
+        for (int m = CHECKSUM_AUTO; m <= CHECKSUM_YES; m++) {
+            int f0, f1, f2;
+            uint64_t n0 = check_once(g.gl_pathv[i], (struct how){false, 0, 0, m}, &f0);
+            uint64_t n1 = check_once(g.gl_pathv[i], (struct how){true, 7, 3, m}, &f1);
+            uint64_t n2 = check_once(g.gl_pathv[i], (struct how){true, 0, 0, m}, &f2);
+            cr_assert_eq(n1, n0, "%s: %llu packets with the index, %llu without",
+                         g.gl_pathv[i], (unsigned long long)n1, (unsigned long long)n0);
+            cr_assert_eq(n2, n0);
+            cr_assert_eq(f1, f0);
+            cr_assert_eq(f2, f0);
+            total += n0;
+        }
     }
     globfree(&g);
     cr_assert_gt(total, 1000);
@@ -266,11 +269,11 @@ Test(split_read, index_over_a_directory_and_a_truncated_file)
         snprintf(p[i], sizeof(p[i]), "%s/%u.pcap", dir, i);
         copy_part(g.gl_pathv[7 + 11 * i], p[i], -1);
         int f;
-        sum += check_once(p[i], (struct how){false, 0, 0}, &f);
+        sum += check_once(p[i], (struct how){false, 0, 0, CHECKSUM_YES}, &f);
     }
     int f0, f1;
-    uint64_t n0 = check_once(dir, (struct how){false, 0, 0}, &f0);
-    uint64_t n1 = check_once(dir, (struct how){true, 5, 2}, &f1);
+    uint64_t n0 = check_once(dir, (struct how){false, 0, 0, CHECKSUM_YES}, &f0);
+    uint64_t n1 = check_once(dir, (struct how){true, 5, 2, CHECKSUM_YES}, &f1);
     cr_assert_eq(n0, sum, "a directory is its files one after the other");
     cr_assert_eq(n1, n0);
     cr_assert_eq(f0, 0);
@@ -285,8 +288,8 @@ Test(split_read, index_over_a_directory_and_a_truncated_file)
     fclose(f);
     cr_assert_gt(size, 200);
     copy_part(g.gl_pathv[7], p[0], size - 3);
-    n0 = check_once(p[0], (struct how){false, 0, 0}, &f0);
-    n1 = check_once(p[0], (struct how){true, 3, 2}, &f1);
+    n0 = check_once(p[0], (struct how){false, 0, 0, CHECKSUM_YES}, &f0);
+    n1 = check_once(p[0], (struct how){true, 3, 2, CHECKSUM_YES}, &f1);
     cr_assert_lt(f0, 0, "a truncated file is a fault");
     cr_assert_eq(f1, f0);
     cr_assert_eq(n1, n0, "the same packets before the fault");
