@@ -34,7 +34,9 @@
  * number of workers; each descriptor carries PKT_NOCSUM when not to check.
  *
  * Split reading (cfg.split, spurun --split-read): each worker's thread
- * reads the whole capture through a dispatcher of its own and keeps the
+ * reads the whole capture (with several workers, through a cursor of the
+ * index they share, split-index.h, which walks the file once for all:
+ * dispatch_use_index) through a dispatcher of its own and keeps the
  * packets the hash gives to its worker (cfg.own), as the kernel's fanout
  * gives each ring its share: no thread between the capture and the
  * workers, no queues, N workers on N threads. A packet of another worker
