@@ -1,7 +1,10 @@
 /* detect-eve.c - the EVE records of the rule engine: alert (Suricata's
- * shape), log, explain; and the end of an event, where the verdict
- * decides which records are written. */
+ * shape, written as text: 10,000 firing rules write a million of them),
+ * log and explain (jansson trees); and the end of an event, where the
+ * verdict decides which records are written. */
 #include "detect-int.h"
+
+#include "eve-json.h"
 
 #include "decode.h"
 #include "flow.h"
@@ -129,140 +132,313 @@ static json_t *spu_base(const struct detect_worker *w)
 
 static void alert_base_clear(struct detect_event *c)
 {
-    json_decref(c->alert_base.env);
-    json_decref(c->alert_base.tx);
-    json_decref(c->alert_base.spu_tx);
-    json_decref(c->alert_base.bundle);
-    memset(&c->alert_base, 0, sizeof(c->alert_base));
+    c->alert_base.valid = false;
+    c->alert_base.text.len = 0;
+}
+
+static bool text_grow(struct detect_text *t, size_t want)
+{
+    if (t->buf && want <= t->size)
+        return true;
+    size_t ns = t->size ? t->size : 4096;
+    while (ns < want)
+        ns *= 2;
+    char *nb = realloc(t->buf, ns);
+    if (!nb)
+        return false;
+    t->buf = nb;
+    t->size = ns;
+    return true;
+}
+
+/* Append what fn writes to t, grown to fit (fn may run twice: it has no
+ * side effects). false when fn fails or memory is out: t is unchanged. */
+static bool text_append(struct detect_text *t, void (*fn)(struct eve_jw *j, const void *arg),
+                        const void *arg)
+{
+    if (!text_grow(t, t->len + 256))
+        return false;
+    struct eve_jw j = {t->buf + t->len, t->size - t->len, 0, false};
+    fn(&j, arg);
+    if (!j.err && j.len > j.size) {
+        if (!text_grow(t, t->len + j.len))
+            return false;
+        j = (struct eve_jw){t->buf + t->len, t->size - t->len, 0, false};
+        fn(&j, arg);
+    }
+    if (j.err || j.len > j.size)
+        return false;
+    t->len += j.len;
+    return true;
+}
+
+static void write_members(struct eve_jw *j, const void *obj)
+{
+    eve_jw_members(j, obj, false);
+}
+
+static void write_members_comma(struct eve_jw *j, const void *obj)
+{
+    eve_jw_members(j, obj, true);
 }
 
 /* The parts of an alert record that the event's other alerts on the same
- * record share (c->alert_base), built once: an alert of an HTTP request
- * that raises six alerts used to build its envelope and run the grammar's
- * log declarations six times. The keys come out in the order they had
- * when each alert was built alone: the envelope, "alert", the protocol
- * objects not already in the record, then "spu". false: out of memory. */
+ * record share (c->alert_base), written once as text: an alert of an HTTP
+ * request that raises six alerts used to build its envelope and run the
+ * grammar's log declarations six times. The keys come out in the order
+ * they had when each alert was built alone as a tree: the envelope,
+ * "alert", the protocol objects not already in the record, then "spu".
+ * false: out of memory. */
 static bool alert_base_get(struct detect_worker *w)
 {
     struct detect_event *c = &w->cur;
-    if (c->alert_base.env && c->alert_base.db == c->db && c->alert_base.ev == c->ev &&
+    if (c->alert_base.valid && c->alert_base.db == c->db && c->alert_base.ev == c->ev &&
         c->alert_base.rec == c->rec)
         return true;
     alert_base_clear(c);
     json_t *env = begin(w, "alert");
     json_t *all = json_object(), *spu = json_object(), *tx = json_object();
     json_t *bundle = spu_base(w);
-    if (!env || !all || !spu || !tx || !bundle || json_object_update(all, env) != 0 ||
+    json_t *sp = json_object();
+    bool ok = false;
+    if (!env || !all || !spu || !tx || !bundle || !sp || json_object_update(all, env) != 0 ||
         json_object_set_new(all, "alert", json_null()) != 0)
-        goto fail;
+        goto out;
     struct spu_error e = {0};
     c->alert_base.tx_failed = detect_alert_tx(w, all, spu, &e) != SPU_OK;
     const char *k;
     json_t *v;
     json_object_foreach(all, k, v)
     {
-        if (!json_object_get(env, k) && strcmp(k, "alert") != 0 && json_object_set(tx, k, v) != 0)
-            goto fail;
+        /* a protocol object named "spu" was replaced by the spu object */
+        if (!json_object_get(env, k) && strcmp(k, "alert") != 0 && strcmp(k, "spu") != 0 &&
+            json_object_set(tx, k, v) != 0)
+            goto out;
     }
+    if (json_object_set(sp, "bundle", json_object_get(bundle, "bundle")) != 0)
+        goto out;
+    json_t *spu_tx = json_object_get(spu, "tx");
+    if (spu_tx && json_object_set(sp, "tx", spu_tx) != 0)
+        goto out;
+    struct detect_text *t = &c->alert_base.text;
+    if (!text_append(t, write_members, env))
+        goto out;
+    c->alert_base.env_len = t->len;
+    if (!text_append(t, write_members_comma, tx))
+        goto out;
+    c->alert_base.tx_len = t->len - c->alert_base.env_len;
+    if (!text_append(t, write_members_comma, sp))
+        goto out;
+    c->alert_base.spu_len = t->len - c->alert_base.env_len - c->alert_base.tx_len;
     c->alert_base.db = c->db;
     c->alert_base.ev = c->ev;
     c->alert_base.rec = c->rec;
-    c->alert_base.env = env;
-    c->alert_base.tx = tx;
-    c->alert_base.spu_tx = json_incref(json_object_get(spu, "tx"));
-    c->alert_base.bundle = json_incref(json_object_get(bundle, "bundle"));
-    json_decref(all);
-    json_decref(spu);
-    json_decref(bundle);
-    return true;
-fail:
+    c->alert_base.valid = true;
+    ok = true;
+out:
+    if (!ok)
+        alert_base_clear(c);
     json_decref(env);
     json_decref(all);
     json_decref(spu);
     json_decref(tx);
     json_decref(bundle);
-    return false;
+    json_decref(sp);
+    return ok;
 }
 
-json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+static bool ascii(const uint8_t *s, size_t n)
 {
-    const struct detect_bundle *db = w->cur.db;
-    const struct spu_brule *r = &spu_bundle_view(db->b)->rules[w->cur.rule];
-    const struct class_entry *ce = db->cls[w->cur.rule];
-    if (!alert_base_get(w))
-        return NULL;
-    json_t *rec = json_object();
-    if (!rec || json_object_update(rec, w->cur.alert_base.env) != 0) {
-        json_decref(rec);
-        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* key (with its comma and colon) and the string bytes_json makes of s. */
+static void jw_bytes(struct eve_jw *j, const char *key, const uint8_t *s, size_t n)
+{
+    eve_jw_raw(j, key, strlen(key));
+    if (ascii(s, n)) {
+        eve_jw_string(j, (const char *)s, n);
+        return;
     }
-    json_t *a = json_object();
-    json_object_set_new(a, "action", json_string("allowed"));
-    json_object_set_new(a, "gid", json_integer(r->gid));
-    json_object_set_new(a, "signature_id", json_integer(r->sid));
-    json_object_set_new(a, "rev", json_integer(r->rev));
-    json_object_set_new(a, "signature", bstr_json(db->b, r->msg));
-    if (ce)
-        json_object_set_new(a, "category", json_string(ce->desc));
-    else if (r->classtype.len)
-        json_object_set_new(a, "category", bstr_json(db->b, r->classtype));
+    json_t *v = bytes_json(s, n);
+    eve_jw_value(j, v);
+    json_decref(v);
+}
+
+/* key and json_string(s); no key when jansson refuses s (invalid UTF-8),
+ * as json_object_set_new of a NULL value leaves the key out. */
+static void jw_cstr(struct eve_jw *j, const char *key, const char *s)
+{
+    size_t n = strlen(s);
+    if (ascii((const uint8_t *)s, n)) {
+        eve_jw_raw(j, key, strlen(key));
+        eve_jw_string(j, s, n);
+        return;
+    }
+    json_t *v = json_string(s);
+    if (v) {
+        eve_jw_raw(j, key, strlen(key));
+        eve_jw_value(j, v);
+    }
+    json_decref(v);
+}
+
+static void jw_bstr(struct eve_jw *j, const char *key, const struct spu_bundle *b,
+                    struct spu_bstr s)
+{
+    uint32_t len;
+    const char *p = spu_bundle_str(b, s, &len);
+    jw_bytes(j, key, (const uint8_t *)p, len);
+}
+
+/* A constant string's bytes, counted by the compiler. */
+#define RAW(j, lit) eve_jw_raw(j, lit, sizeof(lit) - 1)
+
+/* One alert's text: its body and its spu members (see struct
+ * detect_pending), everything computed before (the writer may run twice). */
+struct alert_args {
+    const struct detect_event *c;
+    const struct detect_bundle *db;
+    const struct spu_brule *r;
+    const struct class_entry *ce;
+    int64_t sev;
+    json_t *meta, *spam;
+    const uint8_t *msg;
+    size_t msg_len;
+    bool has_msg, has_score;
+    int64_t score;
+    const char *pcap_file;
+};
+
+static void write_alert_body(struct eve_jw *j, const void *arg)
+{
+    const struct alert_args *a = arg;
+    const char *bt = a->c->alert_base.text.buf;
+    size_t env_len = a->c->alert_base.env_len;
+    eve_jw_raw(j, bt, env_len);
+    RAW(j, ",\"alert\":{\"action\":\"allowed\",\"gid\":");
+    eve_jw_int(j, a->r->gid);
+    RAW(j, ",\"signature_id\":");
+    eve_jw_int(j, a->r->sid);
+    RAW(j, ",\"rev\":");
+    eve_jw_int(j, a->r->rev);
+    jw_bstr(j, ",\"signature\":", a->db->b, a->r->msg);
+    if (a->ce)
+        jw_cstr(j, ",\"category\":", a->ce->desc);
+    else if (a->r->classtype.len)
+        jw_bstr(j, ",\"category\":", a->db->b, a->r->classtype);
     else
-        json_object_set_new(a, "category", json_string(""));
-    int64_t sev = r->priority > 0 ? r->priority : ce ? ce->priority : 3;
-    if (argc > 0 && args[0].type == SPU_T_INT && args[0].u.i > 0)
-        sev = args[0].u.i;
-    json_object_set_new(a, "severity", json_integer(sev));
-    if (r->nmeta) {
-        json_t *m = json_object();
-        const uint32_t *mw = spu_bundle_u32(db->b, r->meta);
-        for (uint32_t i = 0; mw && i < r->nmeta; i++) {
-            uint32_t len;
-            const char *s =
-                spu_bundle_str(db->b, (struct spu_bstr){mw[2 * i], mw[2 * i + 1]}, &len);
-            uint32_t k = 0;
-            while (k < len && s[k] != ' ')
-                k++;
-            char key[128];
-            snprintf(key, sizeof(key), "%.*s", (int)k, s);
-            uint32_t vs = k < len ? k + 1 : len;
-            json_t *arr = json_object_get(m, key);
-            if (!arr) {
-                arr = json_array();
-                json_object_set_new(m, key, arr);
-            }
-            json_array_append_new(arr, bytes_json((const uint8_t *)s + vs, len - vs));
-        }
-        json_object_set_new(a, "metadata", m);
+        RAW(j, ",\"category\":\"\"");
+    RAW(j, ",\"severity\":");
+    eve_jw_int(j, a->sev);
+    if (a->meta) {
+        RAW(j, ",\"metadata\":");
+        eve_jw_value(j, a->meta);
     }
-    json_object_set_new(rec, "alert", a);
-    json_object_update(rec, w->cur.alert_base.tx);
-    json_t *spu = json_object();
-    json_object_set(spu, "bundle", w->cur.alert_base.bundle);
-    if (w->cur.alert_base.spu_tx)
-        json_object_set(spu, "tx", w->cur.alert_base.spu_tx);
-    if (w->cur.alert_base.tx_failed)
+    RAW(j, "}");
+    eve_jw_raw(j, bt + env_len, a->c->alert_base.tx_len);
+}
+
+static void write_alert_spu(struct eve_jw *j, const void *arg)
+{
+    const struct alert_args *a = arg;
+    const char *bt = a->c->alert_base.text.buf;
+    eve_jw_raw(j, bt + a->c->alert_base.env_len + a->c->alert_base.tx_len,
+               a->c->alert_base.spu_len);
+    if (a->has_msg)
+        jw_bytes(j, ",\"message\":", a->msg, a->msg_len);
+    if (a->has_score) {
+        RAW(j, ",\"score\":");
+        eve_jw_int(j, a->score);
+    }
+    if (a->spam) {
+        RAW(j, ",\"spam\":");
+        eve_jw_value(j, a->spam);
+    }
+    if (a->pcap_file)
+        jw_cstr(j, ",\"pcap_file\":", a->pcap_file);
+}
+
+/* The metadata object of rule r: every "key value" entry, the values of
+ * one key in an array, keys in the order they first appear. */
+static json_t *alert_metadata(const struct detect_bundle *db, const struct spu_brule *r)
+{
+    json_t *m = json_object();
+    const uint32_t *mw = spu_bundle_u32(db->b, r->meta);
+    for (uint32_t i = 0; m && mw && i < r->nmeta; i++) {
+        uint32_t len;
+        const char *s = spu_bundle_str(db->b, (struct spu_bstr){mw[2 * i], mw[2 * i + 1]}, &len);
+        uint32_t k = 0;
+        while (k < len && s[k] != ' ')
+            k++;
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)k, s);
+        uint32_t vs = k < len ? k + 1 : len;
+        json_t *arr = json_object_get(m, key);
+        if (!arr) {
+            arr = json_array();
+            json_object_set_new(m, key, arr);
+        }
+        json_array_append_new(arr, bytes_json((const uint8_t *)s + vs, len - vs));
+    }
+    return m;
+}
+
+int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc)
+{
+    struct detect_event *c = &w->cur;
+    const struct detect_bundle *db = c->db;
+    const struct spu_brule *r = &spu_bundle_view(db->b)->rules[c->rule];
+    if (!alert_base_get(w))
+        return SPU_ENOMEM;
+    struct alert_args a = {.c = c, .db = db, .r = r, .ce = db->cls[c->rule]};
+    a.sev = r->priority > 0 ? r->priority : a.ce ? a.ce->priority : 3;
+    if (argc > 0 && args[0].type == SPU_T_INT && args[0].u.i > 0)
+        a.sev = args[0].u.i;
+    if (r->nmeta)
+        a.meta = alert_metadata(db, r);
+    if (c->alert_base.tx_failed)
         dc_inc(w, DC_RECORD_ERRORS);
-    if (argc > 1 && args[1].type == SPU_T_STR)
-        json_object_set_new(spu, "message", bytes_json(args[1].u.s, args[1].len));
-    if (r->score && w->cur.f) {
-        struct detect_flow *df = detect_flow_get(w, w->cur.f);
+    if (argc > 1 && args[1].type == SPU_T_STR) {
+        a.has_msg = true;
+        a.msg = args[1].u.s;
+        a.msg_len = args[1].len;
+    }
+    if (r->score && c->f) {
+        struct detect_flow *df = detect_flow_get(w, c->f);
         if (df) {
             df->score += r->score;
-            json_object_set_new(spu, "score", json_integer(df->score));
+            a.has_score = true;
+            a.score = df->score;
         }
-        if (w->cur.app)
+        if (c->app)
             detect_msg_add(w, r);
     }
-    if (w->cur.spam)
-        json_object_set_new(spu, "spam", detect_spam_json(w->cur.spam));
-    if (w->on_alert && w->cur.f) {
-        const char *file = w->on_alert(w->on_alert_ctx, w->cur.f);
-        if (file)
-            json_object_set_new(spu, "pcap_file", json_string(file));
+    if (c->spam)
+        a.spam = detect_spam_json(c->spam);
+    if (w->on_alert && c->f)
+        a.pcap_file = w->on_alert(w->on_alert_ctx, c->f);
+    size_t off = c->text.len;
+    bool ok = text_append(&c->text, write_alert_body, &a);
+    size_t blen = c->text.len - off;
+    ok = ok && text_append(&c->text, write_alert_spu, &a);
+    json_decref(a.meta);
+    json_decref(a.spam);
+    if (!ok) {
+        c->text.len = off;
+        return SPU_ENOMEM;
     }
-    json_object_set_new(rec, "spu", spu);
     dc_inc(w, DC_ALERTS);
-    return rec;
+    if (c->npending == DETECT_MAX_PENDING) {
+        c->text.len = off;
+        dc_inc(w, DC_PENDING_FULL);
+        return SPU_ELIMIT;
+    }
+    c->pending[c->npending++] = (struct detect_pending){NULL, off, blen, c->text.len - off - blen};
+    return SPU_OK;
 }
 
 json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc)
@@ -319,15 +495,23 @@ void detect_flush_event(struct detect_worker *w)
         }
     }
     for (unsigned i = 0; i < c->npending; i++) {
-        json_t *rec = c->pending[i];
+        const struct detect_pending *pd = &c->pending[i];
+        json_t *rec = pd->rec;
         if (v == DV_PASS) {
             dc_inc(w, DC_SUPPRESSED);
             json_decref(rec);
             continue;
         }
-        json_t *spu = json_object_get(rec, "spu");
-        json_incref(spu);
-        json_object_del(rec, "spu");
+        json_t *spu;
+        if (rec) {
+            spu = json_object_get(rec, "spu");
+            json_incref(spu);
+            json_object_del(rec, "spu");
+        } else if (v != DV_NONE || c->redirect || (c->actions & 1u) || c->rewrites) {
+            spu = json_object(); /* what the verdict adds to the spu members */
+        } else {
+            spu = NULL;
+        }
         if (v != DV_NONE)
             json_object_set_new(spu, "verdict", json_string(detect_verdict_name(v)));
         if (c->redirect)
@@ -337,9 +521,14 @@ void detect_flush_event(struct detect_worker *w)
             json_object_set_new(spu, "shun", json_true());
         if (c->rewrites)
             json_object_set(spu, "rewrites", c->rewrites);
-        eve_emit(&w->eve, rec, spu);
+        if (rec)
+            eve_emit(&w->eve, rec, spu);
+        else
+            eve_emit_text(&w->eve, c->text.buf + pd->off, pd->blen,
+                          c->text.buf + pd->off + pd->blen, pd->slen, spu);
     }
     c->npending = 0;
+    c->text.len = 0;
     json_decref(c->rewrites);
     c->rewrites = NULL;
     alert_base_clear(c);

@@ -294,7 +294,7 @@ static int pend(struct detect_worker *w, json_t *rec)
         dc_inc(w, DC_PENDING_FULL);
         return SPU_ELIMIT;
     }
-    w->cur.pending[w->cur.npending++] = rec;
+    w->cur.pending[w->cur.npending++] = (struct detect_pending){rec, 0, 0, 0};
     return SPU_OK;
 }
 
@@ -399,7 +399,7 @@ static int action(void *ctx, uint32_t builtin, const struct spu_value *args, uns
     int rc = SPU_OK;
     switch (builtin) {
     case SPU_BI_Alert:
-        rc = pend(w, detect_alert_record(w, args, argc));
+        rc = detect_alert_pend(w, args, argc);
         break;
     case SPU_BI_Log:
         rc = pend(w, detect_log_record(w, args, argc));

@@ -210,6 +210,12 @@ struct detect_flow {
 };
 
 /* The event being processed. */
+/* A text that grows (the alerts written as text): buf owned, len used. */
+struct detect_text {
+    char *buf;
+    size_t len, size;
+};
+
 struct detect_event {
     const struct pkt *p;
     const struct decoded *d;
@@ -229,23 +235,33 @@ struct detect_event {
     unsigned verdict;                     /* strongest verdict of the event */
     const char *redirect;                 /* Redirect location (scratch) */
     size_t redirect_len;
-    json_t *pending[DETECT_MAX_PENDING];
+    /* Records waiting for the event's verdict: a tree (rec), or an alert
+     * written as text (rec NULL): text.buf[off, off + blen) is its body,
+     * the blen + slen bytes after it its spu members (detect-eve.c). */
+    struct detect_pending {
+        json_t *rec;
+        size_t off, blen, slen;
+    } pending[DETECT_MAX_PENDING];
     unsigned npending;
+    struct detect_text text; /* owned; emptied at each event's end */
     json_t *rewrites; /* array of recorded rewrites, or NULL */
     unsigned actions; /* bit per action builtin kind (SHUN, ...) */
     const struct spu_bundle *src; /* app events: the bundle whose layouts rec uses */
     int64_t rw_body;  /* inline rewrites: bytes the body grew by (rewrite-msg.c) */
     bool rw_fix;      /* a Content-Length to fix at the event's end */
     /* What every alert of the event on one (bundle, event, record) has
-     * alike, built at its first alert (detect-eve.c) and shared by
-     * reference: the envelope, the transaction's protocol objects in
-     * order, spu.tx and spu.bundle. Empty (env NULL) between events. */
+     * alike, written once as text at its first alert (detect-eve.c):
+     * text.buf holds the envelope's members (env_len bytes), then the
+     * transaction's protocol objects in order (tx_len, each with a
+     * leading comma), then spu.bundle and spu.tx (spu_len, the same).
+     * Empty (valid false) between events; text is kept (owned). */
     struct {
         const struct detect_bundle *db;
         uint32_t ev;
         const struct spu_record *rec;
-        json_t *env, *tx, *spu_tx, *bundle;
-        bool tx_failed;
+        struct detect_text text;
+        size_t env_len, tx_len, spu_len;
+        bool valid, tx_failed;
     } alert_base;
 };
 
@@ -412,7 +428,10 @@ int detect_host_state(void *ctx, uint32_t builtin, const struct spu_value *args,
                       struct spu_value *ret);
 
 /* detect-eve.c */
-json_t *detect_alert_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
+/* An Alert action's record, written as text and pending until the
+ * event's verdict. SPU_OK, SPU_ENOMEM, or SPU_ELIMIT when the event has
+ * DETECT_MAX_PENDING records already (counted). */
+int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_log_record(struct detect_worker *w, const struct spu_value *args, unsigned argc);
 json_t *detect_value_json(const struct spu_value *v, unsigned depth);
 /* Write the event's pending records, applying its verdict; forget the

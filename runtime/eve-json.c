@@ -279,6 +279,11 @@ void eve_jw_int(struct eve_jw *w, json_int_t v)
     put_int(w, v);
 }
 
+void eve_jw_value(struct eve_jw *w, const json_t *v)
+{
+    put_value(w, v, 1);
+}
+
 void eve_jw_members(struct eve_jw *w, const json_t *obj, bool comma)
 {
     json_t *m = (json_t *)obj; /* as in put_value */

@@ -56,6 +56,9 @@ void eve_jw_string(struct eve_jw *w, const char *s, size_t n);
 /* An integer. */
 void eve_jw_int(struct eve_jw *w, json_int_t v);
 
+/* A value (borrowed), as eve_json_dumpb() writes it inside a record. */
+void eve_jw_value(struct eve_jw *w, const json_t *v);
+
 /* The members of object obj as '"key":value' separated by commas (no
  * braces); with `comma`, a comma before the first one too. */
 void eve_jw_members(struct eve_jw *w, const json_t *obj, bool comma);

@@ -459,6 +459,49 @@ int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json
     return rc;
 }
 
+struct text_args {
+    const struct eve_writer *w;
+    const char *body, *spu;
+    size_t blen, slen;
+    const json_t *spu_tail;
+};
+
+static void write_text(struct eve_jw *j, const void *arg)
+{
+    const struct text_args *a = arg;
+    eve_jw_raw(j, "{", 1);
+    eve_jw_raw(j, a->body, a->blen);
+    eve_jw_raw(j, ",\"spu\":{", 8);
+    bool first = true;
+    if (a->w->worker >= 0) {
+        eve_jw_raw(j, "\"worker\":", 9);
+        eve_jw_int(j, a->w->worker);
+        first = false;
+    }
+    if (a->w->thread) {
+        eve_jw_raw(j, first ? "\"thread\":" : ",\"thread\":", first ? 9 : 10);
+        eve_jw_string(j, a->w->thread, strlen(a->w->thread));
+        first = false;
+    }
+    /* spu's members each start with a comma: none before the first */
+    if (first && a->slen)
+        eve_jw_raw(j, a->spu + 1, a->slen - 1);
+    else
+        eve_jw_raw(j, a->spu, a->slen);
+    if (a->spu_tail)
+        eve_jw_members(j, a->spu_tail, !first || a->slen);
+    eve_jw_raw(j, "}}", 2);
+}
+
+int eve_emit_text(struct eve_writer *w, const char *body, size_t blen, const char *spu,
+                  size_t slen, json_t *spu_tail)
+{
+    struct text_args a = {w, body, spu, blen, slen, spu_tail};
+    int rc = emit_text(w, write_text, &a);
+    json_decref(spu_tail);
+    return rc;
+}
+
 static void flags_hex(uint8_t f, char *buf)
 {
     static const char hex[] = "0123456789abcdef";
@@ -597,16 +640,24 @@ int eve_anomaly(struct eve_writer *w, unsigned code, int64_t ts_ns, uint64_t pca
         eve_endpoints_packet(&ep, d);
         epp = &ep;
     }
-    json_t *o = eve_begin(ts_ns, "anomaly", f ? eve_flow_id(f) : 0, pcap_cnt, in_iface, epp, NULL,
-                          -1);
-    if (!o)
+    struct eve_envelope env = {.ts_ns = ts_ns,
+                               .event_type = "anomaly",
+                               .flow_id = f ? eve_flow_id(f) : 0,
+                               .pcap_cnt = pcap_cnt,
+                               .in_iface = in_iface,
+                               .ep = epp,
+                               .tx_id = -1};
+    json_t *o = json_object(), *a = json_object();
+    if (!o || !a) {
+        json_decref(o);
+        json_decref(a);
         return eve_emit(w, NULL, NULL);
-    json_t *a = json_object();
+    }
+    json_object_set_new_nocheck(o, "anomaly", a);
     json_object_set_new_nocheck(a, "type",
                         json_string(anomaly_kind(code) == ANOMALY_STREAM ? "stream" : "decode"));
     json_object_set_new_nocheck(a, "event", json_string(anomaly_name(code)));
-    json_object_set_new_nocheck(o, "anomaly", a);
-    return eve_emit(w, o, NULL);
+    return eve_emit_envelope(w, &env, o, NULL);
 }
 
 /* Set a dotted path ("decoder.event.ipv4.trunc_pkt") in nested objects. */

@@ -13,7 +13,9 @@
  * `spu` removed validates against Suricata's schema.
  *
  * Each producing thread owns its struct eve_writer. Records are new jansson
- * objects that eve_emit() consumes.
+ * objects that eve_emit() consumes, or text: the envelope written by
+ * eve_emit_envelope(), flow records, and records their producer wrote
+ * (eve_emit_text(): alerts).
  */
 #ifndef SPU_EVE_H
 #define SPU_EVE_H
@@ -95,6 +97,14 @@ struct eve_envelope {
  * object. Consumes rec and spu_extra. */
 int eve_emit_envelope(struct eve_writer *w, const struct eve_envelope *env, json_t *rec,
                       json_t *spu_extra);
+
+/* A record its producer wrote as text (the alerts of detect-eve.c): the
+ * line is '{', body (the members before the spu object, no leading
+ * comma), then the spu object: worker and thread as eve_emit() writes
+ * them, spu (members, each with a leading comma), then the members of
+ * spu_tail (consumed; may be NULL; neither worker nor thread). */
+int eve_emit_text(struct eve_writer *w, const char *body, size_t blen, const char *spu,
+                  size_t slen, json_t *spu_tail);
 
 /* The Community ID (v1, seed 0) of endpoints, as eve_begin writes it, hashed
  * with h (NULL: the one-shot hash). false when it cannot be computed. */

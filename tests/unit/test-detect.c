@@ -124,6 +124,13 @@ static char *rig_close(struct rig *r)
         cr_assert_not_null(j, "bad EVE line %s", line);
         json_t *a = json_object_get(j, "alert");
         if (a) {
+            /* an alert is written as text: exactly what jansson writes
+             * for the same members in the same order */
+            char *again = json_dumps(j, JSON_COMPACT);
+            cr_assert_not_null(again);
+            cr_assert_eq(strlen(again) + 1, strlen(line), "%s", line);
+            cr_assert_eq(memcmp(again, line, strlen(again)), 0, "%s", line);
+            free(again);
             char item[64];
             snprintf(item, sizeof(item), "%lld:%lld",
                      (long long)json_integer_value(json_object_get(a, "signature_id")),
