@@ -9,6 +9,7 @@
 #include "flowkey.h"
 #include "pkt.h"
 #include "shaper.h"
+#include "split-index.h"
 #include "spsc.h"
 #include "worker.h"
 
@@ -23,6 +24,7 @@
 struct dispatcher {
     struct dispatch_cfg cfg;
     struct capture *cap;
+    struct split_cursor *cur; /* split: records from the shared index */
     struct worker **workers;
     _Atomic int64_t *clock;
     int64_t clock_local;
@@ -159,7 +161,7 @@ static void put_back(struct dispatcher *d, struct pkt *p)
             d->cap->inl->accept_edited(d->cap, p->source, p->cookie, p->edit, p->edit_len);
         else if (d->cap->inl)
             d->cap->inl->verdict(d->cap, p->source, p->cookie, p->verdict, p->location);
-        else
+        else if (!d->cur) /* the index releases its records itself */
             capture_release(d->cap, p->source, p->cookie);
     }
     p->own = NULL;
@@ -370,6 +372,52 @@ static void released(void *ctx, struct pkt *p)
     put_back(ctx, p);
 }
 
+/* A record that takes the full way: a descriptor, then handle(). */
+static void take_full_way(struct dispatcher *d, const struct capture_pkt *cp, const uint32_t *h)
+{
+    struct pkt *p = take(d);
+    p->data = cp->data;
+    p->caplen = cp->caplen;
+    p->wirelen = cp->wirelen;
+    p->ts_ns = cp->ts_ns;
+    p->linktype = (uint16_t)cp->linktype;
+    p->source = cp->source;
+    p->cookie = cp->cookie;
+    p->verdict = 0;
+    if (cp->vlan) {
+        p->pre_vlan[0] = cp->vlan;
+        p->pre_nvlan = 1;
+    }
+    p->pcap_cnt = d->pcap_cnt;
+    p->clock_ns = d->clock_local;
+    handle(d, p, h);
+}
+
+/* split, with the index and the checksum mode decided: the rest of a
+ * chunk, where only this reader's records are touched; every other one is
+ * counted and moves the clock all the same. Returns the records. */
+static int span_step(struct dispatcher *d, bool *eof, struct spu_error *err)
+{
+    struct split_span sp;
+    int n = split_cursor_span(d->cur, &sp, eof, err);
+    if (n <= 0)
+        return n;
+    uint64_t base = d->pcap_cnt - sp.from;
+    for (unsigned i = 0; i < sp.nown; i++) {
+        const struct split_rec *r = &sp.recs[sp.own[i]];
+        d->pcap_cnt = base + sp.own[i] + 1;
+        d->clock_local = r->clock;
+        /* the same table as expiring at each record: nothing was added */
+        defrag_expire(d->df, d->clock_local, &d->stats);
+        take_full_way(d, &r->cp, r->fast ? &r->hash : NULL);
+    }
+    d->pcap_cnt = base + sp.count;
+    d->bytes += sp.bytes;
+    d->clock_local = sp.end_clock;
+    defrag_expire(d->df, d->clock_local, &d->stats);
+    return n;
+}
+
 int dispatch_step(struct dispatcher *d, struct spu_error *err)
 {
     dispatch_reclaim(d);
@@ -381,47 +429,50 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
                 flush_worker(d, w);
         return 0;
     }
-    struct capture_pkt cp[BATCH];
+    struct capture_pkt cpb[BATCH];
+    const struct split_rec *rec[BATCH];
     bool eof = false;
-    int n = capture_next(d->cap, cp, BATCH, &eof, err);
-    int64_t t0 = mono_ns();
     uint64_t own_before = d->own_ns;
-    for (int i = 0; i < n; i++) {
+    bool span = d->cur && d->csum_mode != CHECKSUM_AUTO;
+    /* spu.dispatch_ns leaves out the capture's reading (a live capture
+     * waits in it), except in a span, where the walk of the index and the
+     * handling of the own records are one */
+    int64_t t0 = span ? mono_ns() : 0;
+    int n = span    ? span_step(d, &eof, err)
+            : d->cur ? split_cursor_next(d->cur, rec, BATCH, &eof, err)
+                     : capture_next(d->cap, cpb, BATCH, &eof, err);
+    if (!span)
+        t0 = mono_ns();
+    for (int i = 0; !span && i < n; i++) {
+        const struct capture_pkt *cp = d->cur ? &rec[i]->cp : &cpb[i];
         /* every packet is counted and moves the clock, whoever owns it */
         d->pcap_cnt++;
-        d->bytes += cp[i].caplen;
-        if (cp[i].ts_ns > d->clock_local)
-            d->clock_local = cp[i].ts_ns;
+        d->bytes += cp->caplen;
+        if (cp->ts_ns > d->clock_local)
+            d->clock_local = cp->ts_ns;
         defrag_expire(d->df, d->clock_local, &d->stats);
-        /* the common frame (Ethernet/IPv4/TCP|UDP): its hash without a decode */
-        uint32_t h;
-        bool fast = !cp[i].vlan && dispatch_fast_hash(cp[i].linktype, cp[i].data,
-                                                      cp[i].caplen, d->cfg.seed, &h);
+        /* the common frame (Ethernet/IPv4/TCP|UDP): its hash without a
+         * decode (with the index: taken once, by the reader that built it) */
+        uint32_t h = 0;
+        bool fast;
+        if (d->cur) {
+            fast = rec[i]->fast;
+            h = rec[i]->hash;
+        } else {
+            fast = !cp->vlan &&
+                   dispatch_fast_hash(cp->linktype, cp->data, cp->caplen, d->cfg.seed, &h);
+        }
         /* split: a common frame another worker owns is let go without a
          * descriptor (most packets, with several workers); anything else
          * (fragments, tunnels, checksum sampling) takes the full way, where
          * enqueue() lets another worker's packet go */
         if (d->cfg.split && fast && d->csum_mode != CHECKSUM_AUTO &&
             flowkey_worker(h, d->cfg.nworkers) != d->cfg.own) {
-            capture_release(d->cap, cp[i].source, cp[i].cookie);
+            if (!d->cur)
+                capture_release(d->cap, cp->source, cp->cookie);
             continue;
         }
-        struct pkt *p = take(d);
-        p->data = cp[i].data;
-        p->caplen = cp[i].caplen;
-        p->wirelen = cp[i].wirelen;
-        p->ts_ns = cp[i].ts_ns;
-        p->linktype = (uint16_t)cp[i].linktype;
-        p->source = cp[i].source;
-        p->cookie = cp[i].cookie;
-        p->verdict = 0;
-        if (cp[i].vlan) {
-            p->pre_vlan[0] = cp[i].vlan;
-            p->pre_nvlan = 1;
-        }
-        p->pcap_cnt = d->pcap_cnt;
-        p->clock_ns = d->clock_local;
-        handle(d, p, fast ? &h : NULL);
+        take_full_way(d, cp, fast ? &h : NULL);
     }
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         if (d->nout[w])
@@ -440,7 +491,7 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
             spsc_wake_consumer(worker_work_queue(d->workers[w]));
     /* the own worker has nothing left to do now: what its thread does then */
     if (d->cfg.split)
-        own_idle(d, d->clock_local, n <= 0);
+        own_idle(d, d->clock_local, n < 0 || eof || (n == 0 && !d->cur));
     if (n > 0) {
         /* the dispatcher's own time: the own worker's share is not its work */
         stats_add(&d->stats, CNT_SPU_DISPATCH_NS,
@@ -456,6 +507,8 @@ int dispatch_step(struct dispatcher *d, struct spu_error *err)
 
 void dispatch_finish(struct dispatcher *d)
 {
+    if (d->cur)
+        split_cursor_done(d->cur);
     for (unsigned w = 0; w < d->cfg.nworkers; w++)
         d->nout[w] = 0;
     dispatch_reclaim(d);
@@ -494,6 +547,11 @@ uint64_t dispatch_own_cpu_ns(const struct dispatcher *d)
         return d->w0_cpu_idle;
     return d->w0_cpu_idle + (uint64_t)((double)d->w0_cpu_sampled * (double)d->w0_pkts /
                                        (double)d->w0_pkts_sampled);
+}
+
+void dispatch_use_index(struct dispatcher *d, struct split_cursor *c)
+{
+    d->cur = c;
 }
 
 bool dispatch_checksums_on(const struct dispatcher *d)

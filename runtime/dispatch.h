@@ -34,7 +34,9 @@
  * number of workers; each descriptor carries PKT_NOCSUM when not to check.
  *
  * Split reading (cfg.split, spurun --split-read): each worker's thread
- * reads the whole capture through a dispatcher of its own and keeps the
+ * reads the whole capture (with several workers, through a cursor of the
+ * index they share, split-index.h, which walks the file once for all:
+ * dispatch_use_index) through a dispatcher of its own and keeps the
  * packets the hash gives to its worker (cfg.own), as the kernel's fanout
  * gives each ring its share: no thread between the capture and the
  * workers, no queues, N workers on N threads. A packet of another worker
@@ -114,6 +116,12 @@ uint64_t dispatch_queue_drops(const struct dispatcher *d, unsigned worker);
  * so far, estimated from one batch in 16 (spu.dispatch_ns, a wall time,
  * leaves out the wall time of all of them). */
 uint64_t dispatch_own_cpu_ns(const struct dispatcher *d);
+/* split: read the records through cursor c of a shared index
+ * (split-index.h) instead of from the capture, which is then only used
+ * for its inline hooks (none for files) and never read or released here.
+ * Before the first step. */
+struct split_cursor;
+void dispatch_use_index(struct dispatcher *d, struct split_cursor *c);
 /* Whether checksum validation is currently on. */
 bool dispatch_checksums_on(const struct dispatcher *d);
 

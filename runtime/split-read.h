@@ -2,7 +2,9 @@
  * split-read.h - the readers of spurun --split-read beside the main thread.
  *
  * With --split-read every worker reads the capture file itself and keeps
- * the packets the flow hash gives it (dispatch.h, "Split reading"). The
+ * the packets the flow hash gives it (dispatch.h, "Split reading"),
+ * through a shared index of the file that one of them at a time extends
+ * (split-index.h). The
  * main thread reads for worker 0 in its own loop (it also serves the
  * control socket, stats and progress); each other worker gets a
  * split_reader: a thread that steps its own dispatcher over its own
@@ -23,8 +25,10 @@ struct dispatcher;
 struct worker;
 struct split_reader;
 
-/* Starts a thread that runs d (which must have been made with cfg.split
- * over cap, owning worker w) until the end; takes ownership of cap and d
+/* Starts a thread that runs d (which must have been made with cfg.split,
+ * owning worker w, over cap or, cap NULL, over a cursor of the shared
+ * split index: dispatch_use_index) until the end; takes ownership of cap
+ * and d
  * (freed by split_reader_free) whether or not it succeeds. *stop is
  * polled between batches. NULL with err filled when the thread cannot
  * start. */

@@ -49,9 +49,33 @@ void *spu_arena_grow(struct spu_arena *a, void *p, size_t old, size_t new_size);
  * cannot grow in place but is alone in its chunk (a block larger than the
  * chunk size gets one of its own), the chunk is resized with realloc, so the
  * old bytes are not kept beside the new ones. A buffer grown by doubling
- * then holds about its size, not the sum of its copies. On success `p` is
+ * then holds about its size, not the sum of its copies. Past 128 KiB the
+ * buffer moves once into a mapping of its own, grown by mremap from then
+ * on, so its bytes are not copied again. On success `p` is
  * invalid (use the result); on failure (NULL) it stays valid. */
 void *spu_arena_regrow(struct spu_arena *a, void *p, size_t old, size_t new_size);
+/* The same for a buffer known to grow to `most` bytes at most (its limit):
+ * the mapping it moves into reserves address space for that many (up to
+ * 8 MiB; pages are faulted in as they are written), so it is not moved
+ * again. The arena's accounting counts only new_size. */
+void *spu_arena_regrow_upto(struct spu_arena *a, void *p, size_t old, size_t new_size,
+                            size_t most);
+
+/* A cache of idle chunks, shared by the arenas of one thread (a worker's
+ * message arenas): a chunk an arena releases (reset, free) is kept there,
+ * up to heap_max bytes of heap chunks (sizes 1-64 KiB, powers of 2) and
+ * map_max bytes (pages written) of mappings (the large buffers
+ * spu_arena_regrow grew, at most 64), and a new chunk of the same size, or
+ * a large buffer, is taken from it before the heap or the kernel is asked.
+ * Memory kept idle is bounded by heap_max + map_max. Not thread-safe; it
+ * must outlive the arenas attached to it. */
+struct spu_arena_cache;
+struct spu_arena_cache *spu_arena_cache_new(size_t heap_max, size_t map_max);
+void spu_arena_cache_free(struct spu_arena_cache *k);
+/* Bytes held idle (chunk headers and mapping lengths included). */
+size_t spu_arena_cache_held(const struct spu_arena_cache *k);
+/* Attach (k) or detach (NULL) a cache. */
+void spu_arena_set_cache(struct spu_arena *a, struct spu_arena_cache *k);
 
 /* Accounting: bytes handed out (sum of sizes, rounded) and bytes held
  * (chunks from malloc, the figure that counts against memory caps). */

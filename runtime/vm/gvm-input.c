@@ -138,7 +138,7 @@ void gvm_buf_add(struct gctx *c, struct spu_arena *a, struct gbuf *b, const uint
         if (cap > b->limit)
             cap = want > b->limit ? want : b->limit;
         /* a buffer owns its bytes until gvm_buf_value: the old copy can go */
-        uint8_t *q = spu_arena_regrow(a, (void *)b->p, b->cap, cap);
+        uint8_t *q = spu_arena_regrow_upto(a, (void *)b->p, b->cap, cap, b->limit);
         if (!q) {
             b->truncated = 1;
             limit_anomaly(c);

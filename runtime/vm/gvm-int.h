@@ -27,6 +27,10 @@
 #define GVM_MAX_DEPTH 64u          /* limits.depth is clamped to this */
 #define GVM_MAX_TOKEN (16u << 20)  /* limits.token is clamped to this */
 #define GVM_POOL 16u               /* idle message arenas kept per gvm */
+#define GVM_ACACHE_HEAP 0u         /* idle heap chunks of message arenas kept per gvm:
+                                    * none (1 MiB of them kept the heap from coalescing:
+                                    * txbig's peak memory grew by 35 MB, for no CPU won) */
+#define GVM_ACACHE_MAPS (8u << 20) /* idle mappings of large stored bodies kept */
 #define GVM_ARENA_CHUNK 2048u      /* first chunk of a message arena: a waiting
                                     * DNS query (a flow's whole state) fits */
 #define GVM_ARENA_CHUNK_MAX 16384u /* its later chunks double up to this */
@@ -307,6 +311,7 @@ struct spu_gvm {
     uint32_t npins, pins_cap;
     struct spu_arena *pool[GVM_POOL];
     uint32_t npool;
+    struct spu_arena_cache *acache; /* idle chunks of the message arenas */
     struct gcache *caches;
     struct evp_md_st *dalg[3]; /* gvm_digest_algs_fetch */
     struct spu_gvm_stats st;

@@ -26,6 +26,7 @@ struct spu_arena *gvm_arena_get(struct spu_gvm *g, size_t cap)
 {
     struct spu_arena *a = g->npool ? g->pool[--g->npool] : spu_arena_new(GVM_ARENA_CHUNK, cap);
     if (a) {
+        spu_arena_set_cache(a, g->acache);
         spu_arena_set_cap(a, cap ? cap : 1);
         spu_arena_set_growth(a, GVM_ARENA_CHUNK_MAX);
     }

@@ -48,7 +48,8 @@ struct spu_gvm *spu_gvm_new(const struct spu_gvm_config *cfg, struct spu_error *
         g->cfg.regex_depth_limit = DEFAULT_DEPTH_LIMIT;
     g->md = pcre2_match_data_create(1, NULL);
     g->mc = pcre2_match_context_create(NULL);
-    if (!g->md || !g->mc)
+    g->acache = spu_arena_cache_new(GVM_ACACHE_HEAP, GVM_ACACHE_MAPS);
+    if (!g->md || !g->mc || !g->acache)
         goto oom;
     pcre2_set_match_limit(g->mc, g->cfg.regex_match_limit);
     pcre2_set_depth_limit(g->mc, g->cfg.regex_depth_limit);
@@ -80,6 +81,7 @@ void spu_gvm_free(struct spu_gvm *g)
     }
     for (uint32_t i = 0; i < g->npool; i++)
         spu_arena_free(g->pool[i]);
+    spu_arena_cache_free(g->acache); /* after the arenas that release into it */
     while (g->caches) {
         struct gcache *k = g->caches;
         g->caches = k->next;

@@ -99,6 +99,101 @@ Test(arena, regrow_releases_the_old_copy)
     spu_arena_free(a);
 }
 
+/* A buffer with a known limit moves into a mapping sized for it once it
+ * passes 16 KiB, and then keeps its address up to the limit: its bytes are
+ * not copied again. Without a limit it still grows (by mremap past 128 KiB)
+ * and keeps every byte. */
+Test(arena, regrow_upto_keeps_the_buffer_in_place)
+{
+    struct spu_arena *a = spu_arena_new(1024, 0);
+    size_t cap = 2048, most = 1u << 20;
+    unsigned char *p = spu_arena_alloc(a, cap), *at = NULL;
+    memset(p, 1, cap);
+    while (cap < most) {
+        size_t next = cap * 2 > most ? most : cap * 2;
+        p = spu_arena_regrow_upto(a, p, cap, next, most);
+        cr_assert_not_null(p);
+        memset(p + cap, (int)(next % 251), next - cap);
+        if (next >= 32 * 1024) {
+            if (!at)
+                at = p;
+            cr_assert_eq(p, at, "moved at %zu", next);
+        }
+        cap = next;
+    }
+    cr_assert_eq(p[0], 1);
+    cr_assert_eq(p[most - 1], (unsigned char)(most % 251));
+    cr_assert_eq(spu_arena_used(a), most);
+    cr_assert_leq(spu_arena_held(a), most + 2 * 1024);
+    /* a mapped buffer regrown a little without a limit (a digest
+     * appended) stays where it is */
+    unsigned char *m = spu_arena_alloc(a, 4096);
+    m = spu_arena_regrow_upto(a, m, 4096, 20000, most);
+    cr_assert_not_null(m);
+    memset(m, 4, 20000);
+    unsigned char *m2 = spu_arena_regrow(a, m, 20000, 20048);
+    cr_assert_eq(m2, m);
+    cr_assert_eq(m2[19999], 4);
+    /* past its limit: it still grows, every byte kept */
+    p = spu_arena_regrow(a, p, cap, 3 * most);
+    cr_assert_not_null(p);
+    cr_assert_eq(p[0], 1);
+    cr_assert_eq(p[most - 1], (unsigned char)(most % 251));
+    memset(p + most, 9, 2 * most);
+    /* no limit given: by mremap, bytes kept */
+    unsigned char *q = spu_arena_alloc(a, 4096);
+    memset(q, 3, 4096);
+    for (size_t n = 4096; n < 4 * most; n *= 2) {
+        q = spu_arena_regrow(a, q, n, n * 2);
+        cr_assert_not_null(q);
+        memset(q + n, 3, n);
+    }
+    for (size_t i = 0; i < 4 * most; i += 4093)
+        cr_assert_eq(q[i], 3);
+    spu_arena_free(a);
+}
+
+/* Arenas attached to a cache give it their chunks when reset or freed and
+ * take them back instead of asking malloc or the kernel; the cache keeps
+ * a bounded amount. */
+Test(arena, cache_keeps_released_chunks_bounded)
+{
+    struct spu_arena_cache *k = spu_arena_cache_new(256 * 1024, 256 * 1024);
+    struct spu_arena *a = spu_arena_new(2048, 0);
+    spu_arena_set_cache(a, k);
+    spu_arena_set_growth(a, 16384);
+    for (int i = 0; i < 40; i++)
+        cr_assert_not_null(spu_arena_alloc(a, 1000));
+    cr_assert_eq(spu_arena_cache_held(k), 0);
+    spu_arena_reset(a); /* every chunk but the first goes to the cache */
+    size_t kept = spu_arena_cache_held(k);
+    cr_assert_gt(kept, 0);
+    for (int i = 0; i < 40; i++)
+        cr_assert_not_null(spu_arena_alloc(a, 1000));
+    cr_assert_lt(spu_arena_cache_held(k), kept, "the chunks were taken back");
+    /* a large buffer: its mapping goes to the cache and is reused */
+    size_t n = 64 * 1024, most = 1u << 20;
+    unsigned char *p = spu_arena_alloc(a, 20000);
+    p = spu_arena_regrow_upto(a, p, 20000, n, most);
+    cr_assert_not_null(p);
+    memset(p, 5, n);
+    spu_arena_reset(a);
+    cr_assert_geq(spu_arena_cache_held(k), n);
+    size_t before = spu_arena_cache_held(k);
+    unsigned char *r = spu_arena_alloc(a, 20000);
+    r = spu_arena_regrow_upto(a, r, 20000, n, most);
+    cr_assert_not_null(r);
+    cr_assert_lt(spu_arena_cache_held(k), before, "the mapping was taken back");
+    /* the bound: a cache of 256 KiB keeps no 1 MiB mapping */
+    memset(r, 6, n);
+    r = spu_arena_regrow_upto(a, r, n, most, most);
+    memset(r, 6, most);
+    spu_arena_free(a);
+    cr_assert_leq(spu_arena_cache_held(k), 256 * 1024);
+    spu_arena_cache_free(k);
+    spu_arena_cache_free(NULL);
+}
+
 Test(arena, strings)
 {
     struct spu_arena *a = spu_arena_new(0, 0);

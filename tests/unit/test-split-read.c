@@ -4,18 +4,26 @@
  * capture of the same file and each running one of three workers (never
  * started), together process every packet of corpus captures exactly
  * once, each on the worker its flow hash names; each numbers the packets
- * (pcap_cnt) and decides the checksum mode as a single one would.
+ * (pcap_cnt) and decides the checksum mode as a single one would. The
+ * same through a shared index of the file (split-index.h), with small
+ * chunks in a small ring and the readers stepped in turn, so that chunk
+ * boundaries, a full ring and recycling are crossed many times; over one
+ * file, a directory of several, and a truncated file (the same fault for
+ * every reader, after the same packets as without the index).
  */
 #include <criterion/criterion.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "dispatch.h"
 #include "err.h"
 #include "flowkey.h"
 #include "pkt.h"
+#include "split-index.h"
 #include "rt-events.h"
 #include "stats.h"
 #include "stream-tcp.h"
@@ -59,9 +67,18 @@ static void on_event(void *c, enum rt_event_id id, const struct pkt *p, const st
         s->wrong++;
 }
 
-/* Runs the three readers of one file in turn; returns the packets read
- * (the same for each, asserted). */
-static uint64_t run_split(const char *path, struct seen *s)
+/* How run_split reads: each reader its own capture, or a shared index
+ * with chunks of `chunk` records in a ring of `ring`. */
+struct how {
+    bool index;
+    unsigned chunk, ring;
+    int checksum; /* enum checksum_mode: YES walks the index by spans */
+};
+
+/* Runs the three readers of one file (or directory) to the end or a fault
+ * (its code in *fault, 0 if none), in turn or, with the index, a step
+ * each in turn; returns the packets read (the same for each, asserted). */
+static uint64_t run_split_how(const char *path, struct seen *s, struct how how, int *fault)
 {
     struct stream_cfg scfg;
     stream_cfg_default(&scfg);
@@ -92,17 +109,70 @@ static uint64_t run_split(const char *path, struct seen *s)
     struct capture_maps *maps = capture_maps_new(); /* as spurun: one mapping */
     cr_assert_not_null(maps);
     struct capture_opts co = {NULL, false, 1, maps};
-    for (unsigned i = 0; i < NW; i++) {
+    *fault = 0;
+    if (how.index) {
         struct spu_error err = {0};
         struct capture *c = capture_open_file(path, &co, &err);
         cr_assert_not_null(c, "%s: %s", path, err.msg);
-        struct dispatch_cfg dc = {NW, SEED, false, CHECKSUM_AUTO, 0, 0, NULL, true, i};
+        struct split_index *x = split_index_new(c, NW, SEED, how.chunk, how.ring);
+        cr_assert_not_null(x);
+        struct dispatcher *d[NW];
+        bool over[NW] = {false};
+        int rc[NW] = {0};
+        for (unsigned i = 0; i < NW; i++) {
+            struct dispatch_cfg dc = {NW, SEED, false, how.checksum, 0, 0, NULL, true, i};
+            d[i] = dispatch_new(&dc, c, w, &clocks[i]);
+            cr_assert_not_null(d[i]);
+            dispatch_use_index(d[i], split_index_cursor(x, i));
+        }
+        unsigned left = NW, turn = 0, stuck = 0;
+        while (left) {
+            /* reader 0 takes three steps for one of the others': it runs
+             * ahead until the ring is full and must wait for them */
+            unsigned i = turn % 5 < 3 ? 0 : 1 + turn % 5 - 3 + (turn / 5) % 2;
+            turn++;
+            if (i >= NW || over[i])
+                continue;
+            int st = dispatch_step(d[i], &err);
+            stuck = st == 0 ? stuck + 1 : 0;
+            cr_assert_lt(stuck, 1000, "%s: the readers wait for each other", path);
+            if (st == SPU_DONE || st < 0) {
+                over[i] = true;
+                rc[i] = st < 0 ? st : 0;
+                worker_finish(w[i]);
+                dispatch_finish(d[i]);
+                left--;
+            }
+        }
+        packets = dispatch_packets(d[0]);
+        csum = dispatch_checksums_on(d[0]);
+        *fault = rc[0];
+        for (unsigned i = 0; i < NW; i++) {
+            cr_assert_eq(dispatch_packets(d[i]), packets, "%s: reader %u read %llu of %llu",
+                         path, i, (unsigned long long)dispatch_packets(d[i]),
+                         (unsigned long long)packets);
+            cr_assert_eq(dispatch_checksums_on(d[i]), csum, "%s: reader %u checksum mode", path,
+                         i);
+            cr_assert_eq(rc[i], rc[0], "%s: reader %u ended otherwise", path, i);
+            dispatch_free(d[i]);
+        }
+        cr_assert_geq(split_index_chunks(x) * (how.chunk ? how.chunk : 2048), packets);
+        split_index_free(x);
+        capture_close(c);
+    }
+    for (unsigned i = 0; !how.index && i < NW; i++) {
+        struct spu_error err = {0};
+        struct capture *c = capture_open_file(path, &co, &err);
+        cr_assert_not_null(c, "%s: %s", path, err.msg);
+        struct dispatch_cfg dc = {NW, SEED, false, how.checksum, 0, 0, NULL, true, i};
         struct dispatcher *d = dispatch_new(&dc, c, w, &clocks[i]);
         cr_assert_not_null(d);
         int st;
         while ((st = dispatch_step(d, &err)) != SPU_DONE)
             if (st < 0)
                 break; /* a damaged capture: every reader stops at the same packet */
+        if (i == 0)
+            *fault = st < 0 ? st : 0;
         worker_finish(w[i]);
         dispatch_finish(d);
         if (i == 0) {
@@ -121,6 +191,111 @@ static uint64_t run_split(const char *path, struct seen *s)
     for (unsigned i = 0; i < NW; i++)
         worker_free(w[i]);
     return packets;
+}
+
+static uint64_t run_split(const char *path, struct seen *s)
+{
+    int fault;
+    return run_split_how(path, s, (struct how){false, 0, 0, CHECKSUM_AUTO}, &fault);
+}
+
+/* Every packet processed once, on its hash's worker; returns the count. */
+static uint64_t check_once(const char *path, struct how how, int *fault)
+{
+    struct seen s;
+    memset(&s, 0, sizeof(s));
+    uint64_t n = run_split_how(path, &s, how, fault);
+    cr_assert_eq(s.dup, 0, "%s: %u packets processed twice", path, s.dup);
+    cr_assert_eq(s.wrong, 0, "%s: %u packets on another worker than their hash's", path,
+                 s.wrong);
+    for (uint64_t k = 1; k <= n; k++)
+        cr_assert(k < s.cap && s.by[k], "%s: packet %llu processed by no worker", path,
+                  (unsigned long long)k);
+    free(s.by);
+    return n;
+}
+
+Test(split_read, index_every_packet_once_across_chunks)
+{
+    glob_t g;
+    cr_assert_eq(glob("../shared/corpus/suricata-verify/*/input.pcap", 0, NULL, &g), 0);
+    uint64_t total = 0;
+    unsigned files = 0;
+    for (size_t i = 1; i < g.gl_pathc && files < 40; i += 5, files++) {
+        for (int m = CHECKSUM_AUTO; m <= CHECKSUM_YES; m++) {
+            int f0, f1, f2;
+            uint64_t n0 = check_once(g.gl_pathv[i], (struct how){false, 0, 0, m}, &f0);
+            uint64_t n1 = check_once(g.gl_pathv[i], (struct how){true, 7, 3, m}, &f1);
+            uint64_t n2 = check_once(g.gl_pathv[i], (struct how){true, 0, 0, m}, &f2);
+            cr_assert_eq(n1, n0, "%s: %llu packets with the index, %llu without",
+                         g.gl_pathv[i], (unsigned long long)n1, (unsigned long long)n0);
+            cr_assert_eq(n2, n0);
+            cr_assert_eq(f1, f0);
+            cr_assert_eq(f2, f0);
+            total += n0;
+        }
+    }
+    globfree(&g);
+    cr_assert_gt(total, 1000);
+}
+
+static void copy_part(const char *from, const char *to, long len)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    cr_assert(in && out);
+    char buf[4096];
+    size_t n;
+    long done = 0;
+    while ((len < 0 || done < len) && (n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        if (len >= 0 && done + (long)n > len)
+            n = (size_t)(len - done);
+        cr_assert_eq(fwrite(buf, 1, n, out), n);
+        done += (long)n;
+    }
+    fclose(in);
+    fclose(out);
+}
+
+Test(split_read, index_over_a_directory_and_a_truncated_file)
+{
+    glob_t g;
+    cr_assert_eq(glob("../shared/corpus/suricata-verify/*/input.pcap", 0, NULL, &g), 0);
+    cr_assert_gt(g.gl_pathc, 40);
+    char dir[] = "/tmp/test-split-read-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char p[3][300];
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(p[i], sizeof(p[i]), "%s/%u.pcap", dir, i);
+        copy_part(g.gl_pathv[7 + 11 * i], p[i], -1);
+        int f;
+        sum += check_once(p[i], (struct how){false, 0, 0, CHECKSUM_YES}, &f);
+    }
+    int f0, f1;
+    uint64_t n0 = check_once(dir, (struct how){false, 0, 0, CHECKSUM_YES}, &f0);
+    uint64_t n1 = check_once(dir, (struct how){true, 5, 2, CHECKSUM_YES}, &f1);
+    cr_assert_eq(n0, sum, "a directory is its files one after the other");
+    cr_assert_eq(n1, n0);
+    cr_assert_eq(f0, 0);
+    cr_assert_eq(f1, 0);
+    /* the largest of them, cut in the middle of a record */
+    for (unsigned i = 0; i < 3; i++)
+        unlink(p[i]);
+    FILE *f = fopen(g.gl_pathv[7], "rb");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    cr_assert_gt(size, 200);
+    copy_part(g.gl_pathv[7], p[0], size - 3);
+    n0 = check_once(p[0], (struct how){false, 0, 0, CHECKSUM_YES}, &f0);
+    n1 = check_once(p[0], (struct how){true, 3, 2, CHECKSUM_YES}, &f1);
+    cr_assert_lt(f0, 0, "a truncated file is a fault");
+    cr_assert_eq(f1, f0);
+    cr_assert_eq(n1, n0, "the same packets before the fault");
+    unlink(p[0]);
+    rmdir(dir);
+    globfree(&g);
 }
 
 Test(split_read, every_packet_once_on_its_flows_worker)
