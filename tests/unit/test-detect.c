@@ -679,12 +679,35 @@ Test(detect, explain_names_path_and_literals)
                            "\"how\":[\"tree\",\"prefilter\"]},"
                            "{\"gid\":1,\"signature_id\":42,\"how\":[\"unindexed\"]}]");
     free(dump);
-    json_decref(x);
     json_t *l = first_record(r.eve, "log");
     cr_assert_not_null(l);
     dump = json_dumps(json_object_get(json_object_get(l, "spu"), "log"), JSON_COMPACT);
     cr_assert_str_eq(dump, "{\"gid\":1,\"signature_id\":42,\"rev\":1,\"values\":[\"/x/zz.php\"]}");
     free(dump);
+    /* the event's three records have one envelope (one writer): the same
+     * members in the same order but event_type, then their own */
+    json_t *a = first_record(r.eve, "alert");
+    cr_assert_not_null(a);
+    const json_t *recs[] = {l, x};
+    const char *own[] = {"spu", "spu"};
+    for (unsigned i = 0; i < 2; i++) {
+        void *ia = json_object_iter(a), *ib = json_object_iter((json_t *)recs[i]);
+        unsigned n = 0;
+        for (; ia && strcmp(json_object_iter_key(ia), "alert") != 0;
+             ia = json_object_iter_next(a, ia), ib = json_object_iter_next((json_t *)recs[i], ib)) {
+            cr_assert_not_null(ib);
+            const char *k = json_object_iter_key(ia);
+            cr_assert_str_eq(json_object_iter_key(ib), k);
+            if (strcmp(k, "event_type") != 0)
+                cr_assert(json_equal(json_object_iter_value(ia), json_object_iter_value(ib)), "%s",
+                          k);
+            n++;
+        }
+        cr_assert_geq(n, 10); /* timestamp, flow_id, ..., community_id */
+        cr_assert_str_eq(json_object_iter_key(ib), own[i]);
+    }
+    json_decref(a);
+    json_decref(x);
     json_decref(l);
     free(r.eve);
 }
