@@ -421,6 +421,28 @@ static json_t *alert_metadata(const struct detect_bundle *db, const struct spu_b
     return m;
 }
 
+/* The record written at c->text[off..] (blen bytes of body, then its spu
+ * members) joins the event's pending records, counted as `what`; when it
+ * could not be written whole (ok false) or the list is full it is taken
+ * back. */
+static int pend_commit(struct detect_worker *w, size_t off, size_t blen, bool ok,
+                       enum detect_counter what)
+{
+    struct detect_event *c = &w->cur;
+    if (!ok) {
+        c->text.len = off;
+        return SPU_ENOMEM;
+    }
+    dc_inc(w, what);
+    if (c->npending == DETECT_MAX_PENDING) {
+        c->text.len = off;
+        dc_inc(w, DC_PENDING_FULL);
+        return SPU_ELIMIT;
+    }
+    c->pending[c->npending++] = (struct detect_pending){off, blen, c->text.len - off - blen};
+    return SPU_OK;
+}
+
 int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc)
 {
     struct detect_event *c = &w->cur;
@@ -461,18 +483,7 @@ int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, uns
     ok = ok && text_append(&c->text, write_alert_spu, &a);
     json_decref(a.meta);
     json_decref(a.spam);
-    if (!ok) {
-        c->text.len = off;
-        return SPU_ENOMEM;
-    }
-    dc_inc(w, DC_ALERTS);
-    if (c->npending == DETECT_MAX_PENDING) {
-        c->text.len = off;
-        dc_inc(w, DC_PENDING_FULL);
-        return SPU_ELIMIT;
-    }
-    c->pending[c->npending++] = (struct detect_pending){off, blen, c->text.len - off - blen};
-    return SPU_OK;
+    return pend_commit(w, off, blen, ok, DC_ALERTS);
 }
 
 int detect_log_pend(struct detect_worker *w, const struct spu_value *args, unsigned argc)
@@ -499,18 +510,7 @@ int detect_log_pend(struct detect_worker *w, const struct spu_value *args, unsig
     ok = ok && text_append(&c->text, write_members_comma, spu);
     json_decref(de.monitor);
     json_decref(spu);
-    if (!ok) {
-        c->text.len = off;
-        return SPU_ENOMEM;
-    }
-    dc_inc(w, DC_LOGS);
-    if (c->npending == DETECT_MAX_PENDING) {
-        c->text.len = off;
-        dc_inc(w, DC_PENDING_FULL);
-        return SPU_ELIMIT;
-    }
-    c->pending[c->npending++] = (struct detect_pending){off, blen, c->text.len - off - blen};
-    return SPU_OK;
+    return pend_commit(w, off, blen, ok, DC_LOGS);
 }
 
 /* Inline: what the packet path does with the flow from now on (flow.verdict,

@@ -192,8 +192,11 @@ static void try_build(struct split_index *x)
     atomic_flag_clear_explicit(&x->building, memory_order_release);
 }
 
-int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsigned max,
-                      bool *eof, struct spu_error *err)
+/* The chunk holding c's next record: 1 with *out set, 0 when it is not
+ * built yet (another reader builds it, or one lags: later) or at the end
+ * (*eof), or the capture's fault. */
+static int current(struct split_cursor *c, const struct chunk **out, bool *eof,
+                   struct spu_error *err)
 {
     struct split_index *x = c->x;
     *eof = false;
@@ -202,17 +205,12 @@ int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsi
         if (k >= atomic_load_explicit(&x->built, memory_order_acquire)) {
             try_build(x);
             if (k >= atomic_load_explicit(&x->built, memory_order_acquire))
-                return 0; /* another reader builds it, or one lags: later */
+                return 0;
         }
         const struct chunk *ch = &x->chunks[k % x->nchunks];
         if (c->pos < ch->count) {
-            unsigned n = ch->count - c->pos;
-            if (n > max)
-                n = max;
-            for (unsigned i = 0; i < n; i++)
-                out[i] = &ch->recs[c->pos + i];
-            c->pos += n;
-            return (int)n;
+            *out = ch;
+            return 1;
         }
         if (ch->end == END_EOF) {
             *eof = true;
@@ -227,47 +225,45 @@ int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsi
     }
 }
 
+int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsigned max,
+                      bool *eof, struct spu_error *err)
+{
+    const struct chunk *ch;
+    int rc = current(c, &ch, eof, err);
+    if (rc <= 0)
+        return rc;
+    unsigned n = ch->count - c->pos;
+    if (n > max)
+        n = max;
+    for (unsigned i = 0; i < n; i++)
+        out[i] = &ch->recs[c->pos + i];
+    c->pos += n;
+    return (int)n;
+}
+
 int split_cursor_span(struct split_cursor *c, struct split_span *sp, bool *eof,
                       struct spu_error *err)
 {
     struct split_index *x = c->x;
-    *eof = false;
-    for (;;) {
-        uint64_t k = atomic_load_explicit(&c->chunk, memory_order_relaxed);
-        if (k >= atomic_load_explicit(&x->built, memory_order_acquire)) {
-            try_build(x);
-            if (k >= atomic_load_explicit(&x->built, memory_order_acquire))
-                return 0;
-        }
-        const struct chunk *ch = &x->chunks[k % x->nchunks];
-        if (c->pos < ch->count) {
-            unsigned me = (unsigned)(c - x->cursors);
-            const uint32_t *own = ch->own + (size_t)me * x->chunk_recs;
-            unsigned nown = ch->nown[me], skip = 0;
-            uint64_t bytes = ch->bytes;
-            if (c->pos) { /* partly read one record at a time */
-                while (skip < nown && own[skip] < c->pos)
-                    skip++;
-                for (unsigned i = 0; i < c->pos; i++)
-                    bytes -= ch->recs[i].cp.caplen;
-            }
-            *sp = (struct split_span){ch->recs,   c->pos, ch->count, own + skip, nown - skip,
-                                      bytes,      ch->recs[ch->count - 1].clock};
-            unsigned n = ch->count - c->pos;
-            c->pos = ch->count;
-            return (int)n;
-        }
-        if (ch->end == END_EOF) {
-            *eof = true;
-            return 0;
-        }
-        if (ch->end == END_FAULT) {
-            *err = ch->err;
-            return ch->err.code;
-        }
-        c->pos = 0;
-        atomic_store_explicit(&c->chunk, k + 1, memory_order_release);
+    const struct chunk *ch;
+    int rc = current(c, &ch, eof, err);
+    if (rc <= 0)
+        return rc;
+    unsigned me = (unsigned)(c - x->cursors);
+    const uint32_t *own = ch->own + (size_t)me * x->chunk_recs;
+    unsigned nown = ch->nown[me], skip = 0;
+    uint64_t bytes = ch->bytes;
+    if (c->pos) { /* partly read one record at a time */
+        while (skip < nown && own[skip] < c->pos)
+            skip++;
+        for (unsigned i = 0; i < c->pos; i++)
+            bytes -= ch->recs[i].cp.caplen;
     }
+    *sp = (struct split_span){ch->recs,   c->pos, ch->count, own + skip, nown - skip,
+                              bytes,      ch->recs[ch->count - 1].clock};
+    unsigned n = ch->count - c->pos;
+    c->pos = ch->count;
+    return (int)n;
 }
 
 void split_cursor_done(struct split_cursor *c)
