@@ -57,6 +57,8 @@ struct output {
     _Atomic bool stop;
     _Atomic bool failed;
     _Atomic uint64_t lines;
+    _Atomic uint64_t bufs_handed;  /* buffers pushed by producers */
+    _Atomic uint64_t bufs_written; /* of them, written by the writer */
     const struct output_tap *_Atomic tap;
     output_sink_fn sink; /* a second destination that may wait (eve-redis.c), or NULL */
     void *sink_ctx;
@@ -263,6 +265,7 @@ static unsigned drain_once(struct output *o)
             if (t && ob->len)
                 t->fn(t->ctx, ob->data, ob->len);
             atomic_fetch_add_explicit(&o->lines, ob->lines, memory_order_relaxed);
+            atomic_fetch_add_explicit(&o->bufs_written, 1, memory_order_release);
             ob->len = 0;
             ob->lines = 0;
             void *back = ob;
@@ -378,6 +381,7 @@ struct output_producer *output_producer(struct output *o, unsigned idx)
 static void hand_off(struct output_producer *p)
 {
     void *b = p->cur;
+    atomic_fetch_add_explicit(&p->o->bufs_handed, 1, memory_order_relaxed);
     while (spsc_push(p->full, &b, 1) != 1)
         nap(20000);
     void *s;
@@ -423,6 +427,15 @@ uint64_t output_memuse(const struct output *o)
 uint64_t output_memcap(const struct output *o)
 {
     return (uint64_t)o->n * NBUF * BUF_SIZE;
+}
+
+void output_wait_written(struct output *o)
+{
+    if (!o || !o->started)
+        return;
+    uint64_t want = atomic_load(&o->bufs_handed);
+    while (atomic_load_explicit(&o->bufs_written, memory_order_acquire) < want)
+        nap(200000);
 }
 
 void output_reopen(struct output *o)

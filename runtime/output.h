@@ -88,6 +88,12 @@ int output_producer_line(struct output_producer *p, const char *line, size_t len
  * when the producer goes idle). */
 void output_producer_flush(struct output_producer *p);
 
+/* Wait until the writer has written every buffer handed off before the
+ * call (flush the producers whose lines must be in first). Any thread; at
+ * once when nothing is pending. Counters read after it (rotations, records
+ * by type) include those lines. */
+void output_wait_written(struct output *o);
+
 /* Flush all producers (their threads must have stopped producing), drain,
  * stop the writer, close the file and free. *lines (may be NULL) gets the
  * number of lines written in all. Returns 0 or SPU_EIO when a write

@@ -755,6 +755,10 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
     for (unsigned i = 0; !split && i < started; i++)
         worker_join(r->workers[i]);
     dispatch_finish(r->disp);
+    /* the workers have flushed: the last record counts what they wrote
+     * (rotations, records by type) */
+    output_producer_flush(r->main_eve.out);
+    output_wait_written(r->out);
     emit_stats(r, true);
     if (env->svc)
     {

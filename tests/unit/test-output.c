@@ -1,8 +1,8 @@
 /*
  * Unit tests for runtime/output.c's rotation: by size (files within the
  * limit, split between lines only), a line longer than the limit alone in
- * its file, reopen after the file was moved away; and the records counted
- * by event type.
+ * its file, reopen after the file was moved away; the records counted by
+ * event type; and waiting until every flushed line is written.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -155,5 +155,32 @@ Test(output, counts_records_by_event_type, .init = mkdir_tmp, .fini = rm_tmp)
     cr_expect_eq(alerts, 2);
     cr_expect_eq(flows, 1);
     cr_expect_eq(other, 1);
+    cr_assert_eq(output_close(o, NULL), 0);
+}
+
+/* After flushing and output_wait_written, every line is in the file and
+ * the rotations it caused are counted, while the writer still runs. */
+Test(output, wait_written_sees_every_flushed_line, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    struct spu_error err;
+    spu_error_clear(&err);
+    struct output_rotate rot = {100, 0};
+    struct output *o = output_open_rotating(path, 2, &rot, &err);
+    cr_assert_not_null(o, "%s", err.msg);
+    for (unsigned k = 0; k < 2; k++) {
+        struct output_producer *p = output_producer(o, k);
+        for (int i = 0; i < 5; i++) {
+            char line[48];
+            snprintf(line, sizeof(line), "{\"n\":%d,\"pad\":\"xxxxxxxxxxxxx\"}", i);
+            cr_assert_eq(output_producer_line(p, line, strlen(line)), 0);
+        }
+        output_producer_flush(p);
+    }
+    output_wait_written(o);
+    cr_expect_eq(output_lines(o), 10);
+    /* 300 bytes in 100-byte files: three rotations behind the open file */
+    cr_expect_eq(output_rotations(o), 3);
     cr_assert_eq(output_close(o, NULL), 0);
 }
