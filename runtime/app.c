@@ -11,6 +11,7 @@
 #include "filestore.h"
 #include "flow.h"
 #include "gvm.h"
+#include "stats.h"
 
 #include <magic.h>
 #include <stdbool.h>
@@ -618,13 +619,7 @@ static bool mem_take(struct app *a, int64_t delta)
         atomic_fetch_add_explicit(m, delta, memory_order_relaxed);
         return true;
     }
-    int64_t cur = atomic_load_explicit(m, memory_order_relaxed);
-    do {
-        if (cur + delta > (int64_t)a->cfg.memcap)
-            return false;
-    } while (!atomic_compare_exchange_weak_explicit(m, &cur, cur + delta, memory_order_relaxed,
-                                                    memory_order_relaxed));
-    return true;
+    return stats_gauge_take(m, delta, a->cfg.memcap);
 }
 
 /* The flow's parse ends for good and its memory goes (accounted out). */

@@ -197,11 +197,8 @@ static void grow(struct flow_table *t)
     if (n >= ((size_t)1 << MAX_BITS))
         return;
     int64_t extra = (int64_t)(n * sizeof(struct flow *));
-    if ((uint64_t)(atomic_fetch_add_explicit(t->memuse, extra, memory_order_relaxed) + extra) >
-        t->memcap) {
-        atomic_fetch_sub_explicit(t->memuse, extra, memory_order_relaxed);
+    if (!stats_gauge_take(t->memuse, extra, t->memcap))
         return;
-    }
     struct flow **nb = calloc(n * 2, sizeof(*nb));
     if (!nb) {
         atomic_fetch_sub_explicit(t->memuse, extra, memory_order_relaxed);
@@ -309,9 +306,7 @@ struct flow *flow_table_get(struct flow_table *t, const struct flow_key *k, uint
     }
     /* reserve before creating: another worker may be reserving at the same
      * time, and the two must not pass the cap together */
-    if ((uint64_t)(atomic_fetch_add_explicit(t->memuse, sz, memory_order_relaxed) + sz) >
-        t->memcap) {
-        atomic_fetch_sub_explicit(t->memuse, sz, memory_order_relaxed);
+    if (!stats_gauge_take(t->memuse, sz, t->memcap)) {
         if (t->st)
             stats_inc(t->st, CNT_FLOW_MEMCAP);
         return NULL;

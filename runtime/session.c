@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "stats.h"
 
 #include <pthread.h>
 #include <errno.h>
@@ -147,13 +148,7 @@ static bool resv_take(struct session_space *s, int64_t r)
 {
     if (!s->resv)
         return true;
-    int64_t cur = atomic_load_explicit(s->resv, memory_order_relaxed);
-    do {
-        if (cur + r > s->resv_cap)
-            return false;
-    } while (!atomic_compare_exchange_weak_explicit(s->resv, &cur, cur + r, memory_order_relaxed,
-                                                    memory_order_relaxed));
-    return true;
+    return stats_gauge_take(s->resv, r, (uint64_t)s->resv_cap);
 }
 
 static void entry_free(struct session_space *s, struct session_entry *e)

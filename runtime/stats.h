@@ -12,6 +12,7 @@
 #define SPU_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum stats_counter {
@@ -44,6 +45,21 @@ struct stats_gauges {
     _Atomic int64_t tcp_reasm_memuse;
     _Atomic int64_t defrag_memuse;
 };
+
+/* Reserve n bytes of a memory gauge shared by threads, false (nothing
+ * added) when that would pass cap. The gauge never reads above cap, not
+ * even for an instant: a snapshot taken while threads reserve together
+ * (spuctl memory, a stats record) shows at most the cap. */
+static inline bool stats_gauge_take(_Atomic int64_t *g, int64_t n, uint64_t cap)
+{
+    int64_t cur = atomic_load_explicit(g, memory_order_relaxed);
+    do {
+        if (cur + n > 0 && (uint64_t)(cur + n) > cap)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(g, &cur, cur + n, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
 
 static inline void stats_add(struct stats_block *s, enum stats_counter id, uint64_t n)
 {

@@ -250,11 +250,8 @@ void reasm_data(struct stream_ctx *c, struct flow *f, int dir, uint32_t seq, con
         /* reserve the bytes before storing them: workers storing at the
          * same time must not pass the global cap together */
         if (!over && c->memuse &&
-            (uint64_t)(atomic_fetch_add_explicit(c->memuse, cost, memory_order_relaxed) + cost) >
-                c->cfg->global_cap) {
-            atomic_fetch_sub_explicit(c->memuse, cost, memory_order_relaxed);
+            !stats_gauge_take(c->memuse, cost, c->cfg->global_cap))
             over = true;
-        }
         if (!over) {
             uint32_t added = 0;
             bool ok = store(c, f, dir, seq, p, n, &added);
