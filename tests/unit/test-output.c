@@ -114,8 +114,9 @@ Test(output, reopen_after_a_move, .init = mkdir_tmp, .fini = rm_tmp)
     cr_assert_eq(output_producer_line(p, "{\"a\":1}", 7), 0);
     output_producer_flush(p);
     /* the writer has written the first buffer once the file has it */
-    for (int i = 0; i < 2000 && file_size(path) != 8; i++)
+    for (int i = 0; i < 30000 && file_size(path) != 8; i++)
         usleep(1000);
+    cr_assert_eq(file_size(path), 8, "the writer wrote the first line (30 s at most)");
     cr_assert_eq(rename(path, moved), 0);
     output_reopen(o);
     cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);

@@ -38,11 +38,11 @@ Test(run_service, query_is_answered_by_the_serving_thread)
     pthread_create(&t, NULL, serve_loop, &m);
     json_t *out;
     struct spu_error err;
-    cr_assert_eq(run_service_query(m.s, RUN_QUERY_FLOWS, 5000, &out, &err), SPU_OK);
+    cr_assert_eq(run_service_query(m.s, RUN_QUERY_FLOWS, 30000, &out, &err), SPU_OK);
     cr_assert_eq(json_integer_value(json_object_get(out, "query")), RUN_QUERY_FLOWS);
     cr_assert_str_eq(json_string_value(json_object_get(out, "state")), "running");
     json_decref(out);
-    cr_assert_eq(run_service_query(m.s, RUN_QUERY_STATS, 5000, &out, &err), SPU_OK);
+    cr_assert_eq(run_service_query(m.s, RUN_QUERY_STATS, 30000, &out, &err), SPU_OK);
     cr_assert_eq(json_integer_value(json_object_get(out, "query")), RUN_QUERY_STATS);
     json_decref(out);
     cr_assert_eq(m.answered, 2);
@@ -107,17 +107,18 @@ Test(run_service, pcap_queue_in_order_with_states_and_idle_answers)
     json_decref(st);
     pthread_t t;
     pthread_create(&t, NULL, queue_main, s);
-    for (int i = 0; i < 500; i++) {
+    bool idle = false;
+    for (int i = 0; i < 15000 && !idle; i++) { /* 30 s at most */
         st = run_service_pcap_status(s);
-        bool idle = json_is_true(json_object_get(st, "idle"));
+        idle = json_is_true(json_object_get(st, "idle"));
         json_decref(st);
-        if (idle)
-            break;
-        usleep(2000);
+        if (!idle)
+            usleep(2000);
     }
+    cr_assert(idle, "the queue's thread processed both files");
     /* while waiting for files the main thread answers with the kept figures */
     json_t *out;
-    cr_assert_eq(run_service_query(s, RUN_QUERY_STATS, 5000, &out, &err), SPU_OK);
+    cr_assert_eq(run_service_query(s, RUN_QUERY_STATS, 30000, &out, &err), SPU_OK);
     cr_assert_eq(json_integer_value(json_object_get(out, "pkts")), 7);
     cr_assert_str_eq(json_string_value(json_object_get(out, "state")), "idle");
     json_decref(out);
