@@ -7,10 +7,6 @@
 . "$E2E/lib.inc"
 SPUCTL="$(dirname "$SPURUN")/spuctl"
 SV="$CORPUS/suricata-verify"
-wait_sock() {
-    i=0
-    while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
 # paced: a 58 s silence keeps spurun running until it is told to stop
 paced="$SV/tcp-rst-unacked-stream-11/input.pcap"
 sock="$TMPC/run.sock"
@@ -19,6 +15,9 @@ sock="$TMPC/run.sock"
 pid=$!
 wait_sock "$sock"
 mode=$(/usr/bin/stat -c %a "$sock")
+# the snapshots below are of a capture under way: its first packets read
+# and the flow they open tracked (the socket opens before the reading starts)
+wait_ctl "$sock" flows 'm["active"] == 1'
 "$SPUCTL" --control "$sock" stats > "$TMPC/stats.json"; rc1=$?
 "$SPUCTL" --control "$sock" flows > "$TMPC/flows.json"; rc2=$?
 "$SPUCTL" --control "$sock" --json shutdown > "$TMPC/shutdown.json"; rc3=$?
@@ -54,7 +53,8 @@ sock="$TMPC/split.sock"
     --control "$sock" 2>"$TMPC/split.err" &
 pid=$!
 wait_sock "$sock"
-sleep 0.5
+# stopped while it reads: its flow opened, then the 58 s silence
+wait_ctl "$sock" flows 'm["active"] == 1'
 t0=$(date +%s)
 "$SPUCTL" --control "$sock" --json shutdown > "$TMPC/split-shutdown.json"; rc3=$?
 wait $pid
@@ -83,12 +83,7 @@ qpid=$!
 wait_sock "$q"
 "$SPUCTL" --control "$q" subscribe flow > "$TMPC/sub.json" 2>/dev/null &
 spid=$!
-n=0
-while [ $n -lt 100 ]; do
-    subs=$("$SPUCTL" --control "$q" stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["message"]["control"]["subscribers"])')
-    [ "$subs" = 1 ] && break
-    sleep 0.05; n=$((n + 1))
-done
+wait_ctl "$q" stats 'm["control"]["subscribers"] == 1'
 "$SPUCTL" --control "$q" pcap "$a" "$b" --wait > "$TMPC/wait.out"; wrc=$?
 "$SPUCTL" --control "$q" pcap "$TMPC/missing.pcap" > /dev/null 2>"$TMPC/missing.err"; mrc=$?
 head -c 24 "$a" > "$TMPC/junk.pcap"; head -c 5000 /dev/zero | tr '\0' '\377' >> "$TMPC/junk.pcap"
@@ -148,12 +143,16 @@ for line in ['hello', '[1]', '{"command":"nope"}', '{"command":"pcap"}',
     r = json.loads(f.readline())
     print(r["return"], r.get("error", "-"), r.get("id", "-"))
 PYEOF
-timeout 1.5 "$SPUCTL" --control "$sock" stats --watch 0.4 > "$TMPC/watch.json"
+# three replies (head ends the watch; 60 s at most), at least two periods
+# apart: a watch that answered once, or did not wait, fails
+t0=$("$PY" -c 'import time; print(time.monotonic())')
+timeout 60 "$SPUCTL" --control "$sock" stats --watch 0.4 | head -n 3 > "$TMPC/watch.json"
+el=$("$PY" -c "import time; print('%.1f' % (time.monotonic() - $t0))")
 nwatch=$(grep -c '^{"return":"OK","message":{"timestamp"' "$TMPC/watch.json")
-if [ "$nwatch" -ge 3 ]; then
-    echo "ok control stats --watch: $nwatch stats replies in 1.5 s at 0.4 s"
+if [ "$nwatch" = 3 ] && "$PY" -c "import sys; sys.exit(0 if $el >= 0.8 else 1)"; then
+    echo "ok control stats --watch: 3 stats replies at 0.4 s in ${el} s"
 else
-    echo "FAIL control stats --watch: $nwatch replies"; head -c 300 "$TMPC/watch.json"
+    echo "FAIL control stats --watch: $nwatch replies in ${el} s"; head -c 300 "$TMPC/watch.json"
 fi
 "$SPUCTL" --control "$sock" list web show > /dev/null 2>"$TMPC/reload.err"; rrc=$?
 "$SPUCTL" --control "$sock" frobnicate > /dev/null 2>&1; urc=$?
@@ -192,12 +191,7 @@ sleep 60 < "$TMPC/stuck" &
 slpid=$!
 "$SPUCTL" --control "$d" subscribe flow > "$TMPC/stuck" 2>/dev/null &
 stpid=$!
-n=0
-while [ $n -lt 100 ]; do
-    subs=$("$SPUCTL" --control "$d" stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["message"]["control"]["subscribers"])')
-    [ "$subs" = 1 ] && break
-    sleep 0.05; n=$((n + 1))
-done
+wait_ctl "$d" stats 'm["control"]["subscribers"] == 1'
 "$SPUCTL" --control "$d" pcap "$TMPC/big.pcap" --wait > "$TMPC/drop.wait"; dw=$?
 "$SPUCTL" --control "$d" stats > "$TMPC/drop.stats"
 "$SPUCTL" --control "$d" shutdown > /dev/null
@@ -224,11 +218,10 @@ if [ "$SAN" != 1 ] && command -v valgrind > /dev/null; then
     valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$SPURUN" -w 2 -o "$TMPC/vg.json" --control "$v" > "$TMPC/vg.out" 2>&1 &
     vpid=$!
-    i=0
-    while [ ! -S "$v" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+    wait_sock "$v"
     "$SPUCTL" --control "$v" subscribe > "$TMPC/vsub.json" 2>/dev/null &
     spid=$!
-    sleep 0.5
+    wait_ctl "$v" stats 'm["control"]["subscribers"] == 1'
     "$SPUCTL" --control "$v" pcap "$a" --wait > /dev/null; vw=$?
     "$SPUCTL" --control "$v" stats > /dev/null && "$SPUCTL" --control "$v" flows > /dev/null; vs=$?
     "$SPUCTL" --control "$v" shutdown > /dev/null

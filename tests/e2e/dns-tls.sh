@@ -83,7 +83,14 @@ openssl ca -batch -config "$T/ca/ca.cnf" -cert "$T/ca/ca.pem" -keyfile "$T/ca/ca
 ip netns exec "$S" openssl s_server -accept 10.77.0.1:8443 -cert "$T/old.pem" -key "$T/old.key" \
     -naccept 1 -quiet </dev/null >"$T/s_server-old.log" 2>&1 &
 OLD_PID=$!
-sleep 1
+# the servers answer once they listen (at most 30 s): dnsmasq on udp 53,
+# the two s_servers on tcp 443 and 8443
+i=0
+until ip netns exec "$S" ss -lnu | grep -q '10.77.0.1:53 ' &&
+      [ "$(ip netns exec "$S" ss -lnt | grep -cE '10.77.0.1:(443|8443) ')" = 2 ]; do
+    i=$((i + 1)); [ $i -gt 300 ] && break
+    sleep 0.1
+done
 q() { ip netns exec "$C" dig +tries=1 +time=2 @10.77.0.1 "$@" >>"$T/dig.log" 2>&1; }
 q www.spu.test A
 q www.spu.test AAAA

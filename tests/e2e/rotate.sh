@@ -58,14 +58,30 @@ mkdir -p "$TMPC/age"
 "$SPURUN" -r "$TMPC/bulk.pcap" --realtime -w 2 -o "$TMPC/age/eve.json" --eve-rotate 1s \
     --stats-interval 1 --no-progress --log-file "$TMPC/spurun.log" --log-level notice 2>/dev/null &
 pid=$!
+# the moves count from the run's start: the EVE and log files open (a slow
+# start would otherwise find nothing to move at the first)
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 600 ] &&
+      ! { [ -f "$TMPC/age/eve.json" ] && grep -q started "$TMPC/spurun.log" 2>/dev/null; }; do
+    sleep 0.1; i=$((i + 1))
+done
+# two logrotate-style moves: the first 0.9 s in, the second once the age
+# limit has rotated the reopened file (a third eve.json* file), not at a
+# fixed time that a slow run may not have reached or may have passed
 k=0
-while kill -0 $pid 2>/dev/null && [ $k -lt 40 ]; do
-    sleep 0.3
+moved=0
+while kill -0 $pid 2>/dev/null && [ $k -lt 600 ]; do
+    sleep 0.1
     k=$((k + 1))
-    # two logrotate-style moves; the age limit rotates in between
-    [ $k = 3 ] && mv "$TMPC/spurun.log" "$TMPC/spurun.log.1"
-    { [ $k = 3 ] || [ $k = 9 ]; } && [ -f "$TMPC/age/eve.json" ] && mv "$TMPC/age/eve.json" "$TMPC/age/eve.json.moved$k" \
-        && kill -USR1 $pid 2>/dev/null
+    if [ $moved = 0 ] && [ $k -ge 9 ]; then
+        mv "$TMPC/spurun.log" "$TMPC/spurun.log.1"
+        mv "$TMPC/age/eve.json" "$TMPC/age/eve.json.moved1" && kill -USR1 $pid 2>/dev/null
+        moved=1
+    elif [ $moved = 1 ] && [ -f "$TMPC/age/eve.json" ] &&
+         [ "$(ls "$TMPC/age" | grep -c '^eve\.json')" -ge 3 ]; then
+        mv "$TMPC/age/eve.json" "$TMPC/age/eve.json.moved2" && kill -USR1 $pid 2>/dev/null
+        moved=2
+    fi
 done
 wait $pid || echo "FAIL rotate: paced run exited $?"
 if r=$(check "$TMPC/age/eve.json*" 0) && [ "${r%% *}" -ge 4 ]; then

@@ -84,6 +84,13 @@ ip netns exec spum$ID "$SPURUN" --monitor "$URL/spu:syn" --state "$URL" -b "$TMP
     -o "$TMPC/mon.json" --stats-interval 1 2> "$TMPC/mon.err" &
 MON=$!
 PIDS="$MON"
+# the monitor reads the stream from its end when it connects: the sensors
+# start once it waits in XREAD (at most 30 s)
+i=0
+until $H redis-cli -h 10.251.0.1 -p $PORT client list 2>/dev/null | grep -q 'cmd=xread'; do
+    i=$((i + 1)); [ $i -gt 300 ] && break
+    sleep 0.1
+done
 SENS=""
 for s in 0 1 2; do
     ip netns exec spus$s$ID "$SPURUN" -r "$TMPC/s$s.pcap" --realtime -w 1 \

@@ -23,14 +23,25 @@ VG="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=def
 $VG "$SPURUN" --monitor "$URL/spu:syn" --state "$URL" -b "$TMPC/spam.spb" -o "$TMPC/mon.json" \
     --eve-redis "$URL/spu:eve" > "$TMPC/mon.vg" 2>&1 &
 MON=$!
-sleep 2
+# the monitor reads the stream from its end when it connects: the sensor
+# starts once the monitor waits in XREAD (valgrind starts it slowly)
+i=0
+until redis-cli -p $PORT client list 2>/dev/null | grep -q 'cmd=xread'; do
+    i=$((i + 1)); [ $i -gt 600 ] && break
+    sleep 0.1
+done
 $VG "$SPURUN" -r "$TMPC/s.pcap" --realtime -w 2 --local-net 10.9.0.0/24 --state "$URL" \
     --report "$URL/spu:syn" --eve-redis "$URL/eve" -b "$TMPC/spam.spb" -o "$TMPC/sen.json" \
     --no-progress > "$TMPC/sen.vg" 2>&1
 rc=$?
 [ $rc -eq 0 ] && echo "ok $T: sensor (Redis store, publisher, EVE export): no memory error, no leak" \
     || { echo "FAIL $T: sensor exit $rc"; grep -E '==[0-9]+==' "$TMPC/sen.vg" | head -20; }
-sleep 2
+# the monitor's decision on the sensor's records (at most 60 s)
+i=0
+until grep '"event_type":"alert"' "$TMPC/mon.json" 2>/dev/null | grep -q '"signature_id":7000003'; do
+    i=$((i + 1)); [ $i -gt 600 ] && break
+    sleep 0.1
+done
 kill -INT $MON
 wait $MON
 rc=$?
