@@ -10,6 +10,7 @@
 #define SPU_GROW_H
 
 #include <stddef.h>
+#include <stdint.h> /* SIZE_MAX, UINT32_MAX: the usual limits */
 
 /* The capacity, in elements, for a buffer of `cap` elements that must
  * hold `need`: the first of max(cap, min, 1), twice that, four times...

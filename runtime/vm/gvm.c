@@ -4,6 +4,7 @@
  * (see gvm.h, gvm-int.h).
  */
 #include "gvm-int.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,11 @@ int gvm_grow(void **vec, uint32_t *cap, uint32_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
-    uint64_t n = *cap ? (uint64_t)*cap * 2 : 4;
-    while (n < need)
-        n *= 2;
-    if (n > UINT32_MAX / 2)
+    size_t max = SIZE_MAX / size < UINT32_MAX / 2 ? SIZE_MAX / size : UINT32_MAX / 2;
+    size_t n = spu_grow_cap(*cap, need, 4, max);
+    if (!n)
         return -1;
-    void *p = realloc(*vec, (size_t)n * size);
+    void *p = realloc(*vec, n * size);
     if (!p)
         return -1;
     *vec = p;
