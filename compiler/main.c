@@ -277,7 +277,7 @@ static int bundle_bytes(struct args *a, uint8_t **bytes, size_t *len)
             n += r;
             if (n < cap)
                 break;
-            size_t ncap = spu_grow_cap(cap, cap + 1, cap, SIZE_MAX);
+            size_t ncap = spu_grow_cap(cap, cap + 1, 1 << 16, SIZE_MAX);
             uint8_t *np = ncap ? realloc(p, ncap) : NULL;
             if (!np) {
                 free(p);

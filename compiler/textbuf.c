@@ -13,8 +13,8 @@ void tb_put(struct textbuf *b, const void *s, size_t n)
     if (b->bad)
         return;
     if (b->len + n + 1 > b->cap) {
-        size_t ncap = n < SIZE_MAX - b->len ? spu_grow_cap(b->cap, b->len + n + 1, 64, SIZE_MAX)
-                                             : 0;
+        size_t ncap =
+            n < SIZE_MAX - b->len ? spu_grow_cap(b->cap, b->len + n + 1, 64, SIZE_MAX) : 0;
         char *np = ncap ? realloc(b->p, ncap) : NULL;
         if (!np) {
             b->bad = true;

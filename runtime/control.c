@@ -80,9 +80,8 @@ static void wake(struct control *c)
 static bool out_append(struct conn *k, const char *p, size_t n)
 {
     if (k->outlen + n > k->outcap) {
-        size_t cap = n <= SIZE_MAX - k->outlen
-                         ? spu_grow_cap(k->outcap, k->outlen + n, 4096, SIZE_MAX)
-                         : 0;
+        size_t cap =
+            n <= SIZE_MAX - k->outlen ? spu_grow_cap(k->outcap, k->outlen + n, 4096, SIZE_MAX) : 0;
         char *nb = cap ? realloc(k->out, cap) : NULL;
         if (!nb)
             return false;

@@ -71,7 +71,8 @@ int spu_lstr_add(struct spu_listset *s, const uint8_t *p, size_t n)
         s->pool_cap = cap;
     }
     if (s->nents == s->ents_cap) {
-        size_t cap = spu_grow_cap(s->ents_cap, (size_t)s->nents + 1, 16, SIZE_MAX / sizeof(*s->ents));
+        size_t cap =
+            spu_grow_cap(s->ents_cap, (size_t)s->nents + 1, 16, SIZE_MAX / sizeof(*s->ents));
         struct strent *ne = realloc(s->ents, cap * sizeof(*ne));
         if (!ne)
             return SPU_ENOMEM;

@@ -79,8 +79,7 @@ int spu_array_push(struct spu_arena *a, struct spu_value *slot, struct spu_value
     if (slot->type == SPU_T_ARR)
         arr = (struct spu_array *)slot->u.arr;
     if (!arr || arr->n == arr->cap) {
-        size_t ncap = spu_grow_cap(arr ? arr->cap : 0, arr ? (size_t)arr->n + 1 : 1, 4,
-                                   UINT32_MAX);
+        size_t ncap = spu_grow_cap(arr ? arr->cap : 0, arr ? (size_t)arr->n + 1 : 1, 4, UINT32_MAX);
         if (!ncap)
             return SPU_ELIMIT;
         struct spu_array *na =

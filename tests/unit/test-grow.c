@@ -19,10 +19,10 @@ static void check(const struct grow_case *c, size_t n)
     }
 }
 
-#define CHECK(...)                                                                  \
-    do {                                                                            \
-        const struct grow_case cases_[] = {__VA_ARGS__};                            \
-        check(cases_, sizeof(cases_) / sizeof(cases_[0]));                          \
+#define CHECK(...)                                                                                 \
+    do {                                                                                           \
+        const struct grow_case cases_[] = {__VA_ARGS__};                                           \
+        check(cases_, sizeof(cases_) / sizeof(cases_[0]));                                         \
     } while (0)
 
 Test(grow, an_empty_buffer_starts_at_the_minimum)

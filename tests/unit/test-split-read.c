@@ -75,7 +75,7 @@ static void on_event(void *c, enum rt_event_id id, const struct pkt *p, const st
 struct how {
     bool index;
     unsigned chunk, ring;
-    int checksum; /* enum checksum_mode: YES walks the index by spans */
+    int checksum;  /* enum checksum_mode: YES walks the index by spans */
     unsigned pool; /* each dispatcher's descriptors (0: the default) */
 };
 
