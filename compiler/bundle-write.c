@@ -99,9 +99,8 @@ static void dmap_free(struct dmap *m)
 
 static int dmap_grow(struct dmap *m)
 {
-    /* a power of two: slots are found by masking the hash */
-    uint32_t ncap = (uint32_t)spu_grow_cap(m->cap, (size_t)m->cap + 1, 64, 1u << 31);
-    uint32_t *ns = ncap ? calloc(ncap, sizeof(*ns)) : NULL;
+    uint32_t ncap = m->cap ? m->cap * 2 : 64;
+    uint32_t *ns = calloc(ncap, sizeof(*ns));
     if (!ns)
         return SPU_ENOMEM;
     for (uint32_t i = 0; i < m->cap; i++) {
