@@ -554,6 +554,14 @@ void dispatch_use_index(struct dispatcher *d, struct split_cursor *c)
     d->cur = c;
 }
 
+bool dispatch_wait(struct dispatcher *d, long max_ns)
+{
+    if (!d->cur)
+        return false;
+    split_cursor_wait(d->cur, max_ns);
+    return true;
+}
+
 bool dispatch_checksums_on(const struct dispatcher *d)
 {
     return d->csum_mode != CHECKSUM_NO;

@@ -122,6 +122,10 @@ uint64_t dispatch_own_cpu_ns(const struct dispatcher *d);
  * Before the first step. */
 struct split_cursor;
 void dispatch_use_index(struct dispatcher *d, struct split_cursor *c);
+/* After a step that returned 0: with the index, waits until it moves
+ * (split_cursor_wait; at most max_ns) and returns true; without it,
+ * returns false at once (the caller naps as it sees fit). */
+bool dispatch_wait(struct dispatcher *d, long max_ns);
 /* Whether checksum validation is currently on. */
 bool dispatch_checksums_on(const struct dispatcher *d);
 

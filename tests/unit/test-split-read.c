@@ -9,13 +9,17 @@
  * chunks in a small ring and the readers stepped in turn, so that chunk
  * boundaries, a full ring and recycling are crossed many times; over one
  * file, a directory of several, and a truncated file (the same fault for
- * every reader, after the same packets as without the index).
+ * every reader, after the same packets as without the index). A reader
+ * that finds nothing in the index waits until another one moves it, and
+ * wakes then, not at the bound of its wait.
  */
 #include <criterion/criterion.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -324,4 +328,102 @@ Test(split_read, every_packet_once_on_its_flows_worker)
     for (unsigned i = 0; i < NW; i++)
         cr_assert_gt(used[i], total / 10, "worker %u processed %u of %llu packets", i, used[i],
                      (unsigned long long)total);
+}
+
+struct waiter {
+    struct split_cursor *c;
+    long max_ns;
+    double took, end; /* seconds: the wait, and when it ended */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *wait_main(void *arg)
+{
+    struct waiter *w = arg;
+    double t = now_s();
+    split_cursor_wait(w->c, w->max_ns);
+    w->end = now_s();
+    w->took = w->end - t;
+    return NULL;
+}
+
+/* Reads cursor c until it has nothing (0 without eof); returns the records. */
+static unsigned drain(struct split_cursor *c)
+{
+    const struct split_rec *r[16];
+    bool eof = false;
+    struct spu_error err = {0};
+    unsigned total = 0;
+    int n;
+    while ((n = split_cursor_next(c, r, 16, &eof, &err)) > 0)
+        total += (unsigned)n;
+    cr_assert_eq(n, 0);
+    cr_assert(!eof, "the capture is long enough to fill the ring");
+    return total;
+}
+
+Test(split_read, a_waiting_reader_wakes_when_the_index_moves)
+{
+    glob_t g;
+    cr_assert_eq(glob("../shared/corpus/suricata-verify/*/input.pcap", 0, NULL, &g), 0);
+    struct capture_maps *maps = capture_maps_new();
+    cr_assert_not_null(maps);
+    struct capture_opts co = {NULL, false, 1, maps};
+    /* a capture of at least 30 records: two cursors, a ring of two chunks of 3 */
+    struct capture *c = NULL;
+    for (size_t i = 0; i < g.gl_pathc && !c; i++) {
+        struct spu_error err = {0};
+        c = capture_open_file(g.gl_pathv[i], &co, &err);
+        cr_assert_not_null(c, "%s: %s", g.gl_pathv[i], err.msg);
+        struct capture_pkt p[30];
+        bool eof = false;
+        if (capture_next(c, p, 30, &eof, &err) == 30) {
+            capture_close(c);
+            c = capture_open_file(g.gl_pathv[i], &co, &err);
+        } else {
+            capture_close(c);
+            c = NULL;
+        }
+    }
+    globfree(&g);
+    cr_assert_not_null(c);
+    struct split_index *x = split_index_new(c, 2, SEED, 3, 2);
+    cr_assert_not_null(x);
+    struct split_cursor *c0 = split_index_cursor(x, 0), *c1 = split_index_cursor(x, 1);
+    /* reader 0 reads the two chunks of the ring, then waits for reader 1 */
+    cr_assert_eq(drain(c0), 6);
+    /* nothing moves: the wait ends at its bound */
+    struct waiter w = {c0, 20000000L, 0, 0};
+    wait_main(&w);
+    cr_assert_geq(w.took, 0.015, "waited %.3f s of 0.020", w.took);
+    cr_assert_lt(w.took, 2.0);
+    /* reader 1 moves on to the second chunk while reader 0 waits: it wakes
+     * long before the bound of its wait */
+    w = (struct waiter){c0, 10000000000L, 0, 0};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, wait_main, &w), 0);
+    struct timespec nap = {0, 50000000L};
+    nanosleep(&nap, NULL);
+    double moved = now_s();
+    cr_assert_geq(drain(c1), 6);
+    pthread_join(t, NULL);
+    cr_assert_geq(w.end, moved, "returned %.3f s before reader 1 moved", moved - w.end);
+    cr_assert_lt(w.took, 5.0, "woke after %.3f s (bound 10 s)", w.took);
+    /* the ring has room again: reader 0 reads on until it is full again */
+    cr_assert_geq(drain(c0), 3);
+    /* the index moved since reader 0 last found nothing (reader 1 read on):
+     * no wait at all */
+    cr_assert_gt(drain(c1), 0);
+    w = (struct waiter){c0, 10000000000L, 0, 0};
+    wait_main(&w);
+    cr_assert_lt(w.took, 1.0);
+    split_index_free(x);
+    capture_close(c);
+    capture_maps_free(maps);
 }
