@@ -4,6 +4,7 @@
 #include "builtin-api.h"
 #include "bundle-crypt.h"
 #include "bundle-view.h"
+#include "grow.h"
 #include "prefilter.h"
 #include "value.h"
 
@@ -45,12 +46,11 @@ static int vec_reserve(struct vec *v, size_t more)
 {
     if (v->len + more <= v->cap)
         return SPU_OK;
-    size_t ncap = v->cap ? v->cap : 256;
-    while (ncap < v->len + more) {
-        if (ncap > SPU_BUNDLE_MAX_SIZE)
-            return SPU_ELIMIT;
-        ncap *= 2;
-    }
+    size_t ncap = more <= SPU_BUNDLE_MAX_SIZE - v->len
+                      ? spu_grow_cap(v->cap, v->len + more, 256, SPU_BUNDLE_MAX_SIZE)
+                      : 0;
+    if (!ncap)
+        return SPU_ELIMIT;
     uint8_t *np = realloc(v->p, ncap);
     if (!np)
         return SPU_ENOMEM;
@@ -137,9 +137,7 @@ static uint32_t dmap_intern(struct dmap *m, uint32_t h, uint32_t new_id,
         j = (j + 1) & (m->cap - 1);
     }
     if (new_id >= m->hcap) {
-        uint32_t nh = m->hcap ? m->hcap * 2 : 64;
-        while (nh <= new_id)
-            nh *= 2;
+        uint32_t nh = (uint32_t)spu_grow_cap(m->hcap, (size_t)new_id + 1, 64, UINT32_MAX);
         uint32_t *hp = realloc(m->hash, nh * sizeof(*hp));
         if (!hp)
             return SPU_NONE;

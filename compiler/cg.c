@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "builtin-api.h"
 #include "diag.h"
+#include "grow.h"
 #include "err.h"
 #include "textbuf.h"
 
@@ -18,8 +19,8 @@ static int grow_vec(struct cg *cg, void **arr, uint32_t n, uint32_t *cap, size_t
 {
     if (n < *cap)
         return SPU_OK;
-    uint32_t ncap = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, (size_t)ncap * el);
+    uint32_t ncap = (uint32_t)spu_grow_cap(*cap, (size_t)n + 1, 16, UINT32_MAX);
+    void *p = ncap ? realloc(*arr, (size_t)ncap * el) : NULL;
     if (!p) {
         cg->status = SPU_ENOMEM;
         return SPU_ENOMEM;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "nfa.h"
 
 /* ---------------------------------------------------------------- classes */
@@ -164,7 +165,9 @@ static int ht_grow(struct subset *ss)
 static int grow_states(struct subset *ss)
 {
     struct raw_dfa *r = ss->out;
-    uint32_t ncap = ss->cap ? ss->cap * 2 : 256;
+    uint32_t ncap = (uint32_t)spu_grow_cap(ss->cap, (size_t)ss->cap + 1, 256, UINT32_MAX);
+    if (!ncap)
+        return SPU_ENOMEM;
     uint64_t *k = realloc(ss->key, (size_t)ncap * sizeof(*k));
     if (k)
         ss->key = k;
@@ -206,9 +209,8 @@ static uint32_t intern_state(struct subset *ss, int *rc)
     if (r->n == ss->cap && (*rc = grow_states(ss)) != SPU_OK)
         return SPU_NONE;
     if (ss->pool_len + ss->nbuf > ss->pool_cap) {
-        size_t ncap = ss->pool_cap ? ss->pool_cap * 2 : 4096;
-        while (ncap < ss->pool_len + ss->nbuf)
-            ncap *= 2;
+        size_t ncap = spu_grow_cap(ss->pool_cap, ss->pool_len + ss->nbuf, 4096,
+                                   SIZE_MAX / sizeof(*ss->pool));
         uint32_t *np = realloc(ss->pool, ncap * sizeof(*np));
         if (!np) {
             *rc = SPU_ENOMEM;

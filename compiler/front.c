@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "ast.h"
 #include "diag.h"
+#include "grow.h"
 #include "err.h"
 #include "parse.h"
 #include "sema.h"
@@ -109,8 +110,8 @@ static struct front_file *push_file(struct front *f, const struct src_file *src,
                                     bool imported)
 {
     if (f->nfiles == f->cap) {
-        unsigned ncap = f->cap ? f->cap * 2 : 8;
-        struct front_file *n = realloc(f->files, sizeof(*n) * ncap);
+        unsigned ncap = (unsigned)spu_grow_cap(f->cap, (size_t)f->nfiles + 1, 8, UINT_MAX);
+        struct front_file *n = ncap ? realloc(f->files, sizeof(*n) * ncap) : NULL;
         if (!n) {
             free(real);
             return NULL;

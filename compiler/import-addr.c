@@ -9,10 +9,12 @@
  * decimal text is looked up (a line "any" in NAME means every port).
  * Suricata's defaults are in imp_var_default().
  */
+#include "grow.h"
 #include "import-int.h"
 #include "value.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +24,8 @@ int imp_vars_add(struct imp_vars *v, const char *name, bool is_port)
         if (strcmp(v->names[i], name) == 0)
             return 0;
     if (v->n == v->cap) {
-        unsigned cap = v->cap ? 2 * v->cap : 16;
-        char **nn = realloc(v->names, cap * sizeof(*nn));
+        unsigned cap = (unsigned)spu_grow_cap(v->cap, (size_t)v->n + 1, 16, UINT_MAX);
+        char **nn = cap ? realloc(v->names, cap * sizeof(*nn)) : NULL;
         if (!nn)
             return -1;
         v->names = nn;

@@ -3,6 +3,7 @@
 
 #include "bundle-format.h"
 #include "err.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,8 @@ static uint32_t append(struct ir_func *f, const struct ir_insn *in)
     if (f->status != SPU_OK)
         return UINT32_MAX;
     if (f->n == f->cap) {
-        uint32_t ncap = f->cap ? f->cap * 2 : 32;
-        struct ir_insn *nc = realloc(f->code, (size_t)ncap * sizeof(*nc));
+        uint32_t ncap = (uint32_t)spu_grow_cap(f->cap, (size_t)f->n + 1, 32, UINT32_MAX - 1);
+        struct ir_insn *nc = ncap ? realloc(f->code, (size_t)ncap * sizeof(*nc)) : NULL;
         if (!nc) {
             f->status = SPU_ENOMEM;
             return UINT32_MAX;

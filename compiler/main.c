@@ -12,6 +12,7 @@
 #include "builtin-api.h"
 #include "bundle-crypt.h"
 #include "bundle-view.h"
+#include "grow.h"
 #include "bundle.h"
 #include "compile.h"
 #include "diag.h"
@@ -276,14 +277,15 @@ static int bundle_bytes(struct args *a, uint8_t **bytes, size_t *len)
             n += r;
             if (n < cap)
                 break;
-            uint8_t *np = realloc(p, cap * 2);
+            size_t ncap = spu_grow_cap(cap, cap + 1, 1 << 16, SIZE_MAX);
+            uint8_t *np = ncap ? realloc(p, ncap) : NULL;
             if (!np) {
                 free(p);
                 p = NULL;
                 break;
             }
             p = np;
-            cap *= 2;
+            cap = ncap;
         }
         bool bad = ferror(in);
         fclose(in);

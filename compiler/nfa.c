@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bundle-format.h"
+#include "grow.h"
 
 struct nfa_builder {
     struct spu_nfa *nfa;
@@ -34,8 +35,9 @@ static uint32_t add_state(struct nfa_builder *b, uint32_t kind, uint32_t out, ui
         return SPU_NONE;
     }
     if (nfa->nstates == b->cap_states) {
-        uint32_t ncap = b->cap_states ? b->cap_states * 2 : 64;
-        struct spu_nfa_state *ns = realloc(nfa->states, (size_t)ncap * sizeof(*ns));
+        uint32_t ncap =
+            (uint32_t)spu_grow_cap(b->cap_states, (size_t)nfa->nstates + 1, 64, UINT32_MAX - 1);
+        struct spu_nfa_state *ns = ncap ? realloc(nfa->states, (size_t)ncap * sizeof(*ns)) : NULL;
         if (!ns) {
             b->error = SPU_ENOMEM;
             return SPU_NONE;
@@ -94,8 +96,9 @@ static uint32_t intern_set(struct nfa_builder *b, const struct spu_byteset *s)
         h = (h + 1) & mask;
     }
     if (nfa->nsets == b->cap_sets) {
-        uint32_t ncap = b->cap_sets ? b->cap_sets * 2 : 16;
-        struct spu_byteset *ns = realloc(nfa->sets, (size_t)ncap * sizeof(*ns));
+        uint32_t ncap =
+            (uint32_t)spu_grow_cap(b->cap_sets, (size_t)nfa->nsets + 1, 16, UINT32_MAX - 1);
+        struct spu_byteset *ns = ncap ? realloc(nfa->sets, (size_t)ncap * sizeof(*ns)) : NULL;
         if (!ns) {
             b->error = SPU_ENOMEM;
             return SPU_NONE;

@@ -28,6 +28,7 @@
 
 #include "builtin-api.h"
 #include "err.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -149,8 +150,8 @@ static bool term(struct cg *cg, const struct sema_event *ev, const struct ast_no
 static int add_pattern(struct cg *cg, const struct cg_pattern *p)
 {
     if (cg->npats == cg->cappats) {
-        uint32_t ncap = cg->cappats ? cg->cappats * 2 : 64;
-        struct cg_pattern *np = realloc(cg->pats, ncap * sizeof(*np));
+        uint32_t ncap = (uint32_t)spu_grow_cap(cg->cappats, (size_t)cg->npats + 1, 64, UINT32_MAX);
+        struct cg_pattern *np = ncap ? realloc(cg->pats, (size_t)ncap * sizeof(*np)) : NULL;
         if (!np)
             return cg->status = SPU_ENOMEM;
         cg->pats = np;

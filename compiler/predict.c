@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "dfa.h"
 #include "err.h"
+#include "grow.h"
 #include "textbuf.h"
 #include "regex.h"
 
@@ -253,8 +254,8 @@ static uint32_t build(struct cg *cg, char **texts, uint32_t n, uint32_t mode, co
     }
     const char *k = spu_arena_strdup(cg->arena, key.p);
     if (k && cg->ndfas == cg->capdfas) {
-        uint32_t ncap = cg->capdfas ? cg->capdfas * 2 : 16;
-        struct cg_dfa *nd = realloc(cg->dfas, ncap * sizeof(*nd));
+        uint32_t ncap = (uint32_t)spu_grow_cap(cg->capdfas, (size_t)cg->ndfas + 1, 16, UINT32_MAX);
+        struct cg_dfa *nd = ncap ? realloc(cg->dfas, (size_t)ncap * sizeof(*nd)) : NULL;
         if (nd) {
             cg->dfas = nd;
             cg->capdfas = ncap;

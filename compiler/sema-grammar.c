@@ -3,6 +3,8 @@
  * index declarations; unit bodies are in sema-unit.c (see sema-int.h). */
 #include "sema-int.h"
 
+#include "grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +78,7 @@ bool sema_unit_encloses(const struct sema_unit *anc, const struct sema_unit *u)
             if (k < nseen)
                 continue;
             if (nseen == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
+                size_t ncap = spu_grow_cap(cap, nseen + 1, 16, SIZE_MAX / sizeof(*stack));
                 const struct sema_unit **a = realloc(stack, sizeof(*a) * ncap);
                 if (!a)
                     goto out;

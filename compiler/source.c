@@ -2,6 +2,7 @@
 #include "source.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,8 +99,8 @@ static struct src_file *add_file(struct src_set *s, const char *path, char *text
     if (!f->path || !f->dir || index_lines(f) != SPU_OK)
         goto fail;
     if (s->n == s->cap) {
-        uint32_t ncap = s->cap ? s->cap * 2 : 8;
-        struct src_file **nf = realloc(s->files, sizeof(*nf) * ncap);
+        uint32_t ncap = (uint32_t)spu_grow_cap(s->cap, (size_t)s->n + 1, 8, UINT32_MAX - 1);
+        struct src_file **nf = ncap ? realloc(s->files, sizeof(*nf) * ncap) : NULL;
         if (!nf)
             goto fail;
         s->files = nf;
@@ -133,11 +134,12 @@ const struct src_file *src_load(struct src_set *s, const char *path, enum src_la
                 spu_error_set(err, SPU_ELIMIT, "'%s' is too large", path);
                 return NULL;
             }
-            char *nb = realloc(buf, cap * 2);
+            size_t ncap = spu_grow_cap(cap, len + 2, 4096, SIZE_MAX);
+            char *nb = realloc(buf, ncap);
             if (!nb)
                 goto nomem;
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
         size_t got = fread(buf + len, 1, cap - len - 1, fp);
         len += got;

@@ -1,6 +1,8 @@
 /* textbuf.c - see textbuf.h. */
 #include "textbuf.h"
 
+#include "grow.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +13,9 @@ void tb_put(struct textbuf *b, const void *s, size_t n)
     if (b->bad)
         return;
     if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 64;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
+        size_t ncap =
+            n < SIZE_MAX - b->len ? spu_grow_cap(b->cap, b->len + n + 1, 64, SIZE_MAX) : 0;
+        char *np = ncap ? realloc(b->p, ncap) : NULL;
         if (!np) {
             b->bad = true;
             return;

@@ -6,8 +6,10 @@
 #include "capture.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -573,11 +575,12 @@ static char **list_dir(const char *dir, unsigned *n, struct spu_error *err)
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (cnt == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, cap * sizeof(*v));
+            size_t ncap = spu_grow_cap(cap, (size_t)cnt + 1, 16, UINT_MAX);
+            char **nv = ncap ? realloc(v, ncap * sizeof(*v)) : NULL;
             if (!nv)
                 break;
             v = nv;
+            cap = (unsigned)ncap;
         }
         v[cnt] = strdup(path);
         if (v[cnt])

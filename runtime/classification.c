@@ -2,6 +2,7 @@
 #include "classification.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -82,8 +83,8 @@ struct classification *classification_parse(const char *text, size_t len, const 
             goto fail;
         }
         if (c->n == c->cap) {
-            size_t nc = c->cap ? 2 * c->cap : 32;
-            struct class_entry *ne = realloc(c->e, nc * sizeof(*ne));
+            size_t nc = spu_grow_cap(c->cap, c->n + 1, 32, SIZE_MAX / sizeof(*c->e));
+            struct class_entry *ne = nc ? realloc(c->e, nc * sizeof(*ne)) : NULL;
             if (!ne) {
                 spu_error_set(err, SPU_ENOMEM, "out of memory");
                 goto fail;

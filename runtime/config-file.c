@@ -3,8 +3,10 @@
 
 #include "config.h"
 #include "err.h"
+#include "grow.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ static int push(struct config_args *a, char *s, bool own)
     if (!s)
         return SPU_ENOMEM;
     if (a->n + 2 > a->cap) {
-        int cap = a->cap ? a->cap * 2 : 32;
+        int cap = (int)spu_grow_cap((size_t)a->cap, (size_t)a->n + 2, 32, INT_MAX);
         char **nv = realloc(a->v, (size_t)cap * sizeof(*nv));
         bool *no = nv ? realloc(a->own, (size_t)cap * sizeof(*no)) : NULL;
         if (nv)

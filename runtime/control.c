@@ -2,6 +2,7 @@
 #include "control.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,10 +80,9 @@ static void wake(struct control *c)
 static bool out_append(struct conn *k, const char *p, size_t n)
 {
     if (k->outlen + n > k->outcap) {
-        size_t cap = k->outcap ? k->outcap : 4096;
-        while (cap < k->outlen + n)
-            cap *= 2;
-        char *nb = realloc(k->out, cap);
+        size_t cap =
+            n <= SIZE_MAX - k->outlen ? spu_grow_cap(k->outcap, k->outlen + n, 4096, SIZE_MAX) : 0;
+        char *nb = cap ? realloc(k->out, cap) : NULL;
         if (!nb)
             return false;
         k->out = nb;

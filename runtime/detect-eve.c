@@ -174,42 +174,6 @@ static void alert_base_clear(struct detect_event *c)
     c->alert_base.text.len = 0;
 }
 
-static bool text_grow(struct detect_text *t, size_t want)
-{
-    if (t->buf && want <= t->size)
-        return true;
-    size_t ns = t->size ? t->size : 4096;
-    while (ns < want)
-        ns *= 2;
-    char *nb = realloc(t->buf, ns);
-    if (!nb)
-        return false;
-    t->buf = nb;
-    t->size = ns;
-    return true;
-}
-
-/* Append what fn writes to t, grown to fit (fn may run twice: it has no
- * side effects). false when fn fails or memory is out: t is unchanged. */
-static bool text_append(struct detect_text *t, void (*fn)(struct eve_jw *j, const void *arg),
-                        const void *arg)
-{
-    if (!text_grow(t, t->len + 256))
-        return false;
-    struct eve_jw j = {t->buf + t->len, t->size - t->len, 0, false};
-    fn(&j, arg);
-    if (!j.err && j.len > j.size) {
-        if (!text_grow(t, t->len + j.len))
-            return false;
-        j = (struct eve_jw){t->buf + t->len, t->size - t->len, 0, false};
-        fn(&j, arg);
-    }
-    if (j.err || j.len > j.size)
-        return false;
-    t->len += j.len;
-    return true;
-}
-
 static void write_members_comma(struct eve_jw *j, const void *obj)
 {
     eve_jw_members(j, obj, true);
@@ -253,15 +217,15 @@ static bool alert_base_get(struct detect_worker *w)
     json_t *spu_tx = json_object_get(spu, "tx");
     if (spu_tx && json_object_set(sp, "tx", spu_tx) != 0)
         goto out;
-    struct detect_text *t = &c->alert_base.text;
+    struct eve_text *t = &c->alert_base.text;
     struct env_args ea = {&de, w->eve.cid_sha1};
-    if (!text_append(t, write_env, &ea))
+    if (!eve_text_append(t, write_env, &ea))
         goto out;
     c->alert_base.env_len = t->len;
-    if (!text_append(t, write_members_comma, tx))
+    if (!eve_text_append(t, write_members_comma, tx))
         goto out;
     c->alert_base.tx_len = t->len - c->alert_base.env_len;
-    if (!text_append(t, write_members_comma, sp))
+    if (!eve_text_append(t, write_members_comma, sp))
         goto out;
     c->alert_base.spu_len = t->len - c->alert_base.env_len - c->alert_base.tx_len;
     c->alert_base.db = c->db;
@@ -478,9 +442,9 @@ int detect_alert_pend(struct detect_worker *w, const struct spu_value *args, uns
     if (w->on_alert && c->f)
         a.pcap_file = w->on_alert(w->on_alert_ctx, c->f);
     size_t off = c->text.len;
-    bool ok = text_append(&c->text, write_alert_body, &a);
+    bool ok = eve_text_append(&c->text, write_alert_body, &a);
     size_t blen = c->text.len - off;
-    ok = ok && text_append(&c->text, write_alert_spu, &a);
+    ok = ok && eve_text_append(&c->text, write_alert_spu, &a);
     json_decref(a.meta);
     json_decref(a.spam);
     return pend_commit(w, off, blen, ok, DC_ALERTS);
@@ -505,9 +469,9 @@ int detect_log_pend(struct detect_worker *w, const struct spu_value *args, unsig
     json_object_set_new(spu, "log", l);
     size_t off = c->text.len;
     struct env_args ea = {&de, w->eve.cid_sha1};
-    bool ok = text_append(&c->text, write_env, &ea);
+    bool ok = eve_text_append(&c->text, write_env, &ea);
     size_t blen = c->text.len - off;
-    ok = ok && text_append(&c->text, write_members_comma, spu);
+    ok = ok && eve_text_append(&c->text, write_members_comma, spu);
     json_decref(de.monitor);
     json_decref(spu);
     return pend_commit(w, off, blen, ok, DC_LOGS);

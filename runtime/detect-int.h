@@ -13,6 +13,7 @@
 #include "app-event.h"
 #include "bundle.h"
 #include "classification.h"
+#include "eve-json.h"
 #include "eve.h"
 #include "host.h"
 #include "index.h"
@@ -210,12 +211,6 @@ struct detect_flow {
 };
 
 /* The event being processed. */
-/* A text that grows (the alerts written as text): buf owned, len used. */
-struct detect_text {
-    char *buf;
-    size_t len, size;
-};
-
 struct detect_event {
     const struct pkt *p;
     const struct decoded *d;
@@ -242,7 +237,7 @@ struct detect_event {
         size_t off, blen, slen;
     } pending[DETECT_MAX_PENDING];
     unsigned npending;
-    struct detect_text text; /* owned; emptied at each event's end */
+    struct eve_text text; /* owned; emptied at each event's end */
     json_t *rewrites; /* array of recorded rewrites, or NULL */
     unsigned actions; /* bit per action builtin kind (SHUN, ...) */
     const struct spu_bundle *src; /* app events: the bundle whose layouts rec uses */
@@ -258,7 +253,7 @@ struct detect_event {
         const struct detect_bundle *db;
         uint32_t ev;
         const struct spu_record *rec;
-        struct detect_text text;
+        struct eve_text text;
         size_t env_len, tx_len, spu_len;
         bool valid, tx_failed;
     } alert_base;

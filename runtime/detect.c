@@ -694,8 +694,8 @@ void detect_worker_free(struct detect_worker *w)
     evelog_free(w->el);
     spu_vm_free(w->vm);
     eve_writer_fini(&w->eve);
-    free(w->cur.text.buf);
-    free(w->cur.alert_base.text.buf);
+    eve_text_free(&w->cur.text);
+    eve_text_free(&w->cur.alert_base.text);
     free(w);
 }
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH 64
+#define BATCH DISPATCH_BATCH
 #define CSUM_SAMPLE 1000u
 #define W0_SAMPLE 16u
 
@@ -395,7 +395,23 @@ static void take_full_way(struct dispatcher *d, const struct capture_pkt *cp, co
 
 /* split, with the index and the checksum mode decided: the rest of a
  * chunk, where only this reader's records are touched; every other one is
- * counted and moves the clock all the same. Returns the records. */
+ * counted and moves the clock all the same. Returns the records.
+ *
+ * A chunk holds up to 2048 records, far more than the 2 * BATCH free
+ * descriptors dispatch_step asks for before it steps, and take() is not
+ * checked here; that is safe because a split dispatcher never has more
+ * than BATCH descriptors out at once, however long the span: another
+ * worker's record goes back to the pool in enqueue() as soon as it is
+ * taken, and the own worker's batch is run by flush_worker() when it
+ * reaches BATCH, which puts every descriptor of it back before the next
+ * take(). A completed datagram takes its second descriptor after its last
+ * fragment was enqueued, so the batch then holds at most BATCH - 1 (and
+ * handle() waits for one anyway). Nothing else holds descriptors here:
+ * split reading is for files only (no inline verdicts, no shaper), and
+ * there are no return queues. So the free count at each step's start is
+ * the whole pool, and the guard only refuses a pool under 2 * BATCH.
+ * tests/unit/test-split-read.c runs a pool of exactly 2 * BATCH over
+ * chunks with hundreds of records of each reader. */
 static int span_step(struct dispatcher *d, bool *eof, struct spu_error *err)
 {
     struct split_span sp;
@@ -552,6 +568,14 @@ uint64_t dispatch_own_cpu_ns(const struct dispatcher *d)
 void dispatch_use_index(struct dispatcher *d, struct split_cursor *c)
 {
     d->cur = c;
+}
+
+bool dispatch_wait(struct dispatcher *d, long max_ns)
+{
+    if (!d->cur)
+        return false;
+    split_cursor_wait(d->cur, max_ns);
+    return true;
 }
 
 bool dispatch_checksums_on(const struct dispatcher *d)

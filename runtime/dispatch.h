@@ -70,12 +70,16 @@ struct spu_error;
 
 enum checksum_mode { CHECKSUM_AUTO, CHECKSUM_YES, CHECKSUM_NO };
 
+/* Packets read per step and pushed to a worker at once. A step starts only
+ * with 2 * DISPATCH_BATCH descriptors free (a smaller pool never steps). */
+#define DISPATCH_BATCH 64
+
 struct dispatch_cfg {
     unsigned nworkers;
     uint32_t seed;
     bool live;              /* full queue: drop (live) or wait (files) */
     int checksum;           /* enum checksum_mode */
-    unsigned pool;          /* descriptors (0 = 16384) */
+    unsigned pool;          /* descriptors (0 = 16384; at least 2 * DISPATCH_BATCH) */
     size_t defrag_memcap;   /* 0 = 16 MiB */
     struct shaper *shaper;  /* inline queuing classes (borrowed), or NULL */
     bool split;             /* split reading: only worker `own`'s packets, run here */
@@ -122,6 +126,10 @@ uint64_t dispatch_own_cpu_ns(const struct dispatcher *d);
  * Before the first step. */
 struct split_cursor;
 void dispatch_use_index(struct dispatcher *d, struct split_cursor *c);
+/* After a step that returned 0: with the index, waits until it moves
+ * (split_cursor_wait; at most max_ns) and returns true; without it,
+ * returns false at once (the caller naps as it sees fit). */
+bool dispatch_wait(struct dispatcher *d, long max_ns);
 /* Whether checksum validation is currently on. */
 bool dispatch_checksums_on(const struct dispatcher *d);
 

@@ -1,6 +1,8 @@
 /* eve-json.c - the compact JSON text of an EVE record (see eve-json.h). */
 #include "eve-json.h"
 
+#include "grow.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -295,4 +297,51 @@ void eve_jw_members(struct eve_jw *w, const json_t *obj, bool comma)
         put_c(w, ':');
         put_value(w, json_object_iter_value(it), 1);
     }
+}
+
+/* The room a text first gets when empty, and the least a writer is given
+ * on its first run (a few envelope members fit). */
+#define TEXT_MIN 4096
+#define TEXT_ROOM 256
+
+/* t with room for `need` bytes in all; false when memory is out. */
+static bool text_reserve(struct eve_text *t, size_t need)
+{
+    if (need <= t->size)
+        return true;
+    size_t ns = spu_grow_cap(t->size, need, TEXT_MIN, SIZE_MAX);
+    char *nb = t->heap ? realloc(t->buf, ns) : malloc(ns);
+    if (!nb)
+        return false;
+    if (!t->heap && t->len)
+        memcpy(nb, t->buf, t->len);
+    t->buf = nb;
+    t->size = ns;
+    t->heap = true;
+    return true;
+}
+
+bool eve_text_append(struct eve_text *t, eve_jw_fn *fn, const void *arg)
+{
+    if (t->size - t->len < TEXT_ROOM && !text_reserve(t, t->len + TEXT_ROOM))
+        return false;
+    struct eve_jw j = {t->buf + t->len, t->size - t->len, 0, false};
+    fn(&j, arg);
+    if (!j.err && j.len > j.size) {
+        if (j.len > SIZE_MAX - t->len || !text_reserve(t, t->len + j.len))
+            return false;
+        j = (struct eve_jw){t->buf + t->len, t->size - t->len, 0, false};
+        fn(&j, arg);
+    }
+    if (j.err || j.len > j.size)
+        return false;
+    t->len += j.len;
+    return true;
+}
+
+void eve_text_free(struct eve_text *t)
+{
+    if (t->heap)
+        free(t->buf);
+    *t = (struct eve_text){0};
 }

@@ -63,4 +63,27 @@ void eve_jw_value(struct eve_jw *w, const json_t *v);
  * braces); with `comma`, a comma before the first one too. */
 void eve_jw_members(struct eve_jw *w, const json_t *obj, bool comma);
 
+/* A text that grows: len bytes of buf used, size allocated. {0} starts it
+ * empty on the heap; EVE_TEXT_ON(array) starts it on a caller's buffer
+ * (a stack array: a short text needs no allocation), which it leaves for
+ * the heap when it outgrows it. */
+struct eve_text {
+    char *buf;
+    size_t len, size;
+    bool heap; /* buf is owned (malloc'ed) */
+};
+#define EVE_TEXT_ON(a) ((struct eve_text){(a), 0, sizeof(a), false})
+
+/* A writer of a piece of text: called as often as it takes to get the room
+ * its text needs, so it must write the same every time (no side effects). */
+typedef void eve_jw_fn(struct eve_jw *j, const void *arg);
+
+/* Append what fn(j, arg) writes to t: once when it fits in t's room, else
+ * again in room grown to what it reported (eve_jw counts past its size).
+ * false when fn fails or memory is out: t's text is unchanged. */
+bool eve_text_append(struct eve_text *t, eve_jw_fn *fn, const void *arg);
+
+/* Free t's heap buffer (a caller's buffer is left alone); t is empty. */
+void eve_text_free(struct eve_text *t);
+
 #endif

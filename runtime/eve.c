@@ -182,25 +182,15 @@ bool eve_writer_community_id(struct eve_writer *w, const struct eve_endpoints *e
 /* ---- lines to the output ---- */
 
 /* Write a line with fn(j, arg) and hand it to the writer's output: in a
- * stack buffer, or when longer written again into one of its length
- * (records written as text, and trees by dump_tree). */
-static int emit_text(struct eve_writer *w, void (*fn)(struct eve_jw *j, const void *arg),
-                     const void *arg)
+ * stack buffer, or when longer on the heap (records written as text, and
+ * trees by dump_tree). */
+static int emit_text(struct eve_writer *w, eve_jw_fn *fn, const void *arg)
 {
     char stackbuf[4096];
-    struct eve_jw j = {stackbuf, sizeof(stackbuf), 0, false};
-    fn(&j, arg);
-    char *big = NULL;
-    if (!j.err && j.len > sizeof(stackbuf)) {
-        size_t want = j.len;
-        big = malloc(want);
-        j = (struct eve_jw){big, want, 0, false};
-        if (big)
-            fn(&j, arg);
-        j.err = j.err || !big || j.len != want;
-    }
-    int rc = j.err ? SPU_ENOMEM : output_producer_line(w->out, j.buf, j.len);
-    free(big);
+    struct eve_text t = EVE_TEXT_ON(stackbuf);
+    int rc = eve_text_append(&t, fn, arg) ? output_producer_line(w->out, t.buf, t.len)
+                                          : SPU_ENOMEM;
+    eve_text_free(&t);
     if (rc == SPU_OK)
         w->emitted++;
     else

@@ -1,6 +1,8 @@
 /* metrics-text.c - an EVE stats record as Prometheus text (see metrics-text.h). */
 #include "metrics-text.h"
 
+#include "grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +46,8 @@ static void add(struct samples *s, const char *name, const char *labels, double 
     if (s->oom)
         return;
     if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        struct sample *nv = realloc(s->v, nc * sizeof(*nv));
+        size_t nc = spu_grow_cap(s->cap, s->n + 1, 256, SIZE_MAX / sizeof(*s->v));
+        struct sample *nv = nc ? realloc(s->v, nc * sizeof(*nv)) : NULL;
         if (!nv) {
             s->oom = true;
             return;

@@ -2,6 +2,7 @@
 #include "run-service.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -179,7 +180,7 @@ int run_service_pcap_add(struct run_service *s, const char *path, json_t **resul
     } else if (s->nfiles == PCAP_MAX) {
         rc = spu_error_set(err, SPU_ELIMIT, "at most %u capture files per run", PCAP_MAX);
     } else if (s->nfiles == s->cap) {
-        unsigned cap = s->cap ? s->cap * 2 : 16;
+        unsigned cap = (unsigned)spu_grow_cap(s->cap, (size_t)s->nfiles + 1, 16, PCAP_MAX);
         struct pcap_entry *nf = realloc(s->files, cap * sizeof(*nf));
         if (!nf)
             rc = spu_error_set(err, SPU_ENOMEM, "out of memory");

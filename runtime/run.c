@@ -692,7 +692,10 @@ int run_main_env(const struct config *c, const struct run_env *env, struct run_r
             break;
         }
         if (s == 0) {
-            if (++idle > 8 && !c->iface && !c->inline_spec) {
+            /* --split-read: waits until the shared index moves (it wakes
+             * this thread), at most 1 ms so that the duties below keep time */
+            bool waited = !read_all && dispatch_wait(r->disp, 1000000L);
+            if (!waited && ++idle > 8 && !c->iface && !c->inline_spec) {
                 struct timespec ts = {0, 50000};
                 nanosleep(&ts, NULL);
             }

@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "grow.h"
 #include "stats.h"
 
 #include <pthread.h>
@@ -108,9 +109,9 @@ struct session_space *session_space_new(const char *name, size_t namelen, uint32
         max = SESSION_DEFAULT_MAX;
     s->shard_max = (max + SESSION_SHARDS - 1) / SESSION_SHARDS;
     s->entry_cap = entry_cap ? entry_cap : SESSION_DEFAULT_ENTRY_CAP;
-    uint32_t nb = 16;
-    while (nb < s->shard_max && nb < (1u << 20))
-        nb <<= 1;
+    /* buckets: a power of two for the entries a shard may hold, at most 1M */
+    size_t want = s->shard_max < (1u << 20) ? s->shard_max : 1u << 20;
+    uint32_t nb = (uint32_t)spu_grow_cap(0, want, 16, 1u << 20);
     for (unsigned i = 0; i < SESSION_SHARDS; i++) {
         struct shard *sh = &s->shards[i];
         pthread_mutex_init(&sh->mu, NULL);

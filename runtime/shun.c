@@ -2,6 +2,7 @@
 #include "shun.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,11 +24,11 @@ struct shun_table {
 
 struct shun_table *shun_new(size_t cap)
 {
-    size_t n = 16;
     if (!cap)
         cap = 65536;
-    while (n < cap)
-        n <<= 1;
+    size_t n = spu_grow_cap(0, cap, 16, SIZE_MAX / 2 / sizeof(struct shun_slot));
+    if (!n)
+        return NULL;
     struct shun_table *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;

@@ -9,8 +9,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define READ_BATCH 64
+/* A reader that enters a chunk with no more than this many built beyond
+ * it builds the next one first (unless another reader is building): the
+ * walk of the capture then runs ahead of both readers instead of making
+ * the one that reaches the end wait for it. */
+#define BUILD_AHEAD 2
 
 enum chunk_end { END_MORE, END_EOF, END_FAULT };
 
@@ -28,6 +34,7 @@ struct chunk {
 struct split_cursor {
     alignas(64) _Atomic uint64_t chunk; /* the chunk being read; UINT64_MAX: done */
     unsigned pos;
+    unsigned seen; /* the index's progress count when it last found nothing */
     struct split_index *x;
 };
 
@@ -43,6 +50,12 @@ struct split_index {
     int64_t clock; /* the packet clock so far (under building) */
     pthread_mutex_t snap_mu;
     struct capture_stats snap;
+    /* progress: counted at each chunk built and each chunk a reader leaves;
+     * a reader that found nothing sleeps on wake_cv until it moves */
+    alignas(64) _Atomic unsigned progress;
+    _Atomic unsigned sleepers;
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake_cv;
 };
 
 struct split_index *split_index_new(struct capture *cap, unsigned ncursors, uint32_t seed,
@@ -58,7 +71,15 @@ struct split_index *split_index_new(struct capture *cap, unsigned ncursors, uint
     x->ncursors = ncursors;
     atomic_init(&x->built, 0);
     atomic_flag_clear(&x->building);
+    atomic_init(&x->progress, 0);
+    atomic_init(&x->sleepers, 0);
     pthread_mutex_init(&x->snap_mu, NULL);
+    pthread_mutex_init(&x->wake_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&x->wake_cv, &ca);
+    pthread_condattr_destroy(&ca);
     x->chunks = calloc(x->nchunks, sizeof(*x->chunks));
     x->cursors = aligned_alloc(64, ((ncursors * sizeof(*x->cursors) + 63) / 64) * 64 + 64);
     if (!x->chunks || !x->cursors) {
@@ -68,6 +89,7 @@ struct split_index *split_index_new(struct capture *cap, unsigned ncursors, uint
     for (unsigned i = 0; i < ncursors; i++) {
         atomic_init(&x->cursors[i].chunk, 0);
         x->cursors[i].pos = 0;
+        x->cursors[i].seen = 0;
         x->cursors[i].x = x;
     }
     for (unsigned i = 0; i < x->nchunks; i++)
@@ -107,12 +129,26 @@ void split_index_free(struct split_index *x)
     }
     free(x->cursors);
     pthread_mutex_destroy(&x->snap_mu);
+    pthread_mutex_destroy(&x->wake_mu);
+    pthread_cond_destroy(&x->wake_cv);
     free(x);
 }
 
 struct split_cursor *split_index_cursor(struct split_index *x, unsigned i)
 {
     return i < x->ncursors ? &x->cursors[i] : NULL;
+}
+
+/* Counts a step of progress (a chunk built, a chunk left) and wakes the
+ * readers that wait for one. */
+static void moved(struct split_index *x)
+{
+    atomic_fetch_add(&x->progress, 1);
+    if (atomic_load(&x->sleepers)) {
+        pthread_mutex_lock(&x->wake_mu);
+        pthread_cond_broadcast(&x->wake_cv);
+        pthread_mutex_unlock(&x->wake_mu);
+    }
 }
 
 /* Whether every cursor has passed chunk k. */
@@ -188,6 +224,9 @@ static void try_build(struct split_index *x)
         x->snap = s;
         pthread_mutex_unlock(&x->snap_mu);
         atomic_store_explicit(&x->built, k + 1, memory_order_release);
+        atomic_flag_clear_explicit(&x->building, memory_order_release);
+        moved(x);
+        return;
     }
     atomic_flag_clear_explicit(&x->building, memory_order_release);
 }
@@ -202,10 +241,15 @@ static int current(struct split_cursor *c, const struct chunk **out, bool *eof,
     *eof = false;
     for (;;) {
         uint64_t k = atomic_load_explicit(&c->chunk, memory_order_relaxed);
-        if (k >= atomic_load_explicit(&x->built, memory_order_acquire)) {
+        uint64_t built = atomic_load_explicit(&x->built, memory_order_acquire);
+        if (k >= built) {
+            /* read before the test: a chunk built after it moves the count */
+            c->seen = atomic_load(&x->progress);
             try_build(x);
-            if (k >= atomic_load_explicit(&x->built, memory_order_acquire))
+            if (k >= atomic_load(&x->built))
                 return 0;
+        } else if (c->pos == 0 && built - k <= BUILD_AHEAD) {
+            try_build(x);
         }
         const struct chunk *ch = &x->chunks[k % x->nchunks];
         if (c->pos < ch->count) {
@@ -222,7 +266,27 @@ static int current(struct split_cursor *c, const struct chunk **out, bool *eof,
         }
         c->pos = 0;
         atomic_store_explicit(&c->chunk, k + 1, memory_order_release);
+        moved(x);
     }
+}
+
+void split_cursor_wait(struct split_cursor *c, long max_ns)
+{
+    struct split_index *x = c->x;
+    if (atomic_load(&x->progress) != c->seen)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += max_ns % 1000000000L;
+    until.tv_sec += max_ns / 1000000000L + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&x->wake_mu);
+    atomic_fetch_add(&x->sleepers, 1);
+    while (atomic_load(&x->progress) == c->seen)
+        if (pthread_cond_timedwait(&x->wake_cv, &x->wake_mu, &until) != 0)
+            break;
+    atomic_fetch_sub(&x->sleepers, 1);
+    pthread_mutex_unlock(&x->wake_mu);
 }
 
 int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsigned max,
@@ -269,6 +333,7 @@ int split_cursor_span(struct split_cursor *c, struct split_span *sp, bool *eof,
 void split_cursor_done(struct split_cursor *c)
 {
     atomic_store_explicit(&c->chunk, UINT64_MAX, memory_order_release);
+    moved(c->x);
 }
 
 void split_index_capture_stats(struct split_index *x, struct capture_stats *s)

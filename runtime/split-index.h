@@ -9,10 +9,13 @@
  * for each record keeps what a reader needs without touching the record:
  * the capture's description of it (where, size, time, link type) and,
  * for the common frame, the flow hash (dispatch_fast_hash). Each reader
- * has a cursor; it reads the chunks in order, and the reader that reaches
- * the end of the indexed part builds the next chunk itself (a try-lock:
- * a reader that finds another one building, or the ring full because a
- * reader lags, gets nothing for now and naps). The chunks form a ring: a
+ * has a cursor; it reads the chunks in order, and a reader that enters a
+ * chunk with few built beyond it builds the next one first, so that the
+ * walk stays ahead of the readers (a try-lock: a reader that finds another
+ * one building reads on; one that has nothing left to read, because the
+ * next chunk is being built or the ring is full while a reader lags, gets
+ * nothing for now and waits for the index to move: split_cursor_wait;
+ * whoever moves it wakes the waiting readers). The chunks form a ring: a
  * slot is built again, and its records released to the capture, once
  * every cursor has passed it. The end of the capture and a capture fault
  * are kept with the last chunk, so every reader gets every record before
@@ -73,8 +76,8 @@ struct split_cursor *split_index_cursor(struct split_index *x, unsigned i);
 /* Up to max records in capture order, all of one chunk, into out[]
  * (pointers valid until the next call on this cursor). Returns how many,
  * 0 with *eof false when the next chunk is being built by another reader
- * or waits for a lagging one (call again, after a nap), 0 with *eof true
- * at the end, or the capture's fault (negative, err filled) once every
+ * or waits for a lagging one (call again, after split_cursor_wait), 0
+ * with *eof true at the end, or the capture's fault (negative, err filled) once every
  * record before it was returned. */
 int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsigned max,
                       bool *eof, struct spu_error *err);
@@ -84,6 +87,11 @@ int split_cursor_next(struct split_cursor *c, const struct split_rec **out, unsi
  * count: records in the span). Both may be mixed on a cursor. */
 int split_cursor_span(struct split_cursor *c, struct split_span *sp, bool *eof,
                       struct spu_error *err);
+
+/* After a call on c that returned 0 with *eof false: waits until the
+ * index has moved since (a chunk built, a reader on to its next chunk or
+ * done), or max_ns. Returns at once if it has moved already. */
+void split_cursor_wait(struct split_cursor *c, long max_ns);
 
 /* This reader is done (ended, stopped or failed): the ring no longer waits
  * for it. */

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* the longest wait for the shared index to move (it wakes the reader as
+ * soon as it does); the stop flag is polled in between */
+#define INDEX_WAIT_NS 2000000L
+
 struct split_reader {
     struct capture *cap;
     struct dispatcher *d;
@@ -35,7 +39,9 @@ static void *reader_main(void *arg)
             s->rc = st;
             break;
         }
-        if (st == 0 && ++idle > 8) {
+        /* the shared index had nothing for it yet: waits until it moves */
+        bool waited = st == 0 && dispatch_wait(s->d, INDEX_WAIT_NS);
+        if (st == 0 && !waited && ++idle > 8) {
             /* --realtime: the next packet is not due yet */
             struct timespec ts = {0, 50000};
             nanosleep(&ts, NULL);

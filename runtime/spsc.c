@@ -1,6 +1,8 @@
 /* spsc.c - bounded SPSC pointer ring (see spsc.h). */
 #include "spsc.h"
 
+#include "grow.h"
+
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,9 +37,7 @@ struct spsc *spsc_new(size_t capacity)
 {
     if (capacity == 0 || capacity > ((size_t)1 << 30))
         return NULL;
-    size_t cap = 2;
-    while (cap < capacity)
-        cap <<= 1;
+    size_t cap = spu_grow_cap(0, capacity, 2, (size_t)1 << 30);
     struct spsc *q = aligned_alloc(CACHE_LINE, sizeof(*q));
     if (!q)
         return NULL;

@@ -6,6 +6,7 @@
 #include "state.h"
 
 #include "err.h"
+#include "grow.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -354,9 +355,7 @@ void *state_mem_new(size_t max_entries)
     if (!m)
         return NULL;
     size_t per = max_entries / NSHARDS ? max_entries / NSHARDS : 1;
-    size_t nb = 64;
-    while (nb < per)
-        nb <<= 1;
+    size_t nb = spu_grow_cap(0, per, 64, SIZE_MAX / 2 / sizeof(struct ent *));
     for (unsigned i = 0; i < NSHARDS; i++) {
         struct shard *s = &m->sh[i];
         pthread_mutex_init(&s->mu, NULL);

@@ -1,6 +1,7 @@
 /* list-ip.c - IP sets: every address or block is a range of the 128-bit
  * space; seal() sorts the ranges and merges those that overlap or touch,
  * so a lookup is one bisection. */
+#include "grow.h"
 #include "lists-int.h"
 
 #include <stdlib.h>
@@ -40,8 +41,8 @@ int spu_lip_add(struct spu_listset *s, const uint8_t ip[16], uint32_t bits)
     if (bits > 128)
         return SPU_EINVAL;
     if (s->nranges == s->ranges_cap) {
-        size_t cap = s->ranges_cap ? s->ranges_cap * 2 : 16;
-        struct iprange *nr = realloc(s->ranges, cap * sizeof(*nr));
+        size_t cap = spu_grow_cap(s->ranges_cap, s->nranges + 1, 16, SIZE_MAX / sizeof(*s->ranges));
+        struct iprange *nr = cap ? realloc(s->ranges, cap * sizeof(*nr)) : NULL;
         if (!nr)
             return SPU_ENOMEM;
         s->ranges = nr;

@@ -4,6 +4,7 @@
  * back to the interpreter otherwise). Matching uses a match context shared
  * read-only by all threads (its match limit bounds the work per value) and
  * match data allocated per call. */
+#include "grow.h"
 #include "lists-int.h"
 
 #include <stdlib.h>
@@ -22,8 +23,8 @@ int spu_lre_add(struct spu_listset *s, const uint8_t *p, size_t n, uint32_t re_f
     if (re_flags & SPU_RE_X)
         opt |= PCRE2_EXTENDED;
     if (s->nres == s->res_cap) {
-        size_t cap = s->res_cap ? s->res_cap * 2 : 8;
-        pcre2_code **nr = realloc(s->res, cap * sizeof(*nr));
+        size_t cap = spu_grow_cap(s->res_cap, s->nres + 1, 8, SIZE_MAX / sizeof(*s->res));
+        pcre2_code **nr = cap ? realloc(s->res, cap * sizeof(*nr)) : NULL;
         if (!nr)
             return spu_error_set(err, SPU_ENOMEM, "out of memory");
         s->res = nr;

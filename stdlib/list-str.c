@@ -1,6 +1,7 @@
 /* list-str.c - string sets: a byte pool, entries, and an open-addressing
  * hash table (FNV-1a over the bytes, ASCII-folded for NOCASE sets; load
  * factor at most 1/2, linear probing). */
+#include "grow.h"
 #include "lists-int.h"
 #include "stdlib-int.h"
 
@@ -62,9 +63,7 @@ int spu_lstr_add(struct spu_listset *s, const uint8_t *p, size_t n)
     if ((s->nents + 1) * 2 > s->nslots && rehash(s, s->nslots ? s->nslots * 2 : 16))
         return SPU_ENOMEM;
     if (s->pool_len + n > s->pool_cap) {
-        size_t cap = s->pool_cap ? s->pool_cap : 256;
-        while (cap < s->pool_len + n)
-            cap *= 2;
+        size_t cap = spu_grow_cap(s->pool_cap, s->pool_len + n, 256, UINT32_MAX);
         uint8_t *np = realloc(s->pool, cap);
         if (!np)
             return SPU_ENOMEM;
@@ -72,7 +71,8 @@ int spu_lstr_add(struct spu_listset *s, const uint8_t *p, size_t n)
         s->pool_cap = cap;
     }
     if (s->nents == s->ents_cap) {
-        size_t cap = s->ents_cap ? s->ents_cap * 2 : 16;
+        size_t cap =
+            spu_grow_cap(s->ents_cap, (size_t)s->nents + 1, 16, SIZE_MAX / sizeof(*s->ents));
         struct strent *ne = realloc(s->ents, cap * sizeof(*ne));
         if (!ne)
             return SPU_ENOMEM;

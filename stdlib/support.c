@@ -1,5 +1,6 @@
 /* support.c - argument checks, scratch buffers and text helpers shared by
  * the stdlib (see stdlib-int.h). */
+#include "grow.h"
 #include "stdlib-int.h"
 
 #include <string.h>
@@ -103,9 +104,7 @@ static int sb_reserve(struct spu_sb *b, size_t more)
     size_t need = b->len + more;
     if (b->p && need <= b->cap)
         return SPU_OK;
-    size_t ncap = b->cap < 32 ? 32 : b->cap;
-    while (ncap < need)
-        ncap *= 2;
+    size_t ncap = spu_grow_cap(b->cap, need, 32, SIZE_MAX / 2);
     uint8_t *np = b->p ? spu_arena_grow(b->a, b->p, b->len, ncap) : spu_arena_alloc(b->a, ncap);
     if (!np) {
         b->err = SPU_ELIMIT;

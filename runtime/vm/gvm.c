@@ -4,6 +4,7 @@
  * (see gvm.h, gvm-int.h).
  */
 #include "gvm-int.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,11 @@ int gvm_grow(void **vec, uint32_t *cap, uint32_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
-    uint64_t n = *cap ? (uint64_t)*cap * 2 : 4;
-    while (n < need)
-        n *= 2;
-    if (n > UINT32_MAX / 2)
+    size_t max = SIZE_MAX / size < UINT32_MAX / 2 ? SIZE_MAX / size : UINT32_MAX / 2;
+    size_t n = spu_grow_cap(*cap, need, 4, max);
+    if (!n)
         return -1;
-    void *p = realloc(*vec, (size_t)n * size);
+    void *p = realloc(*vec, n * size);
     if (!p)
         return -1;
     *vec = p;
@@ -87,11 +87,52 @@ void spu_gvm_free(struct spu_gvm *g)
         g->caches = k->next;
         cache_free(k);
     }
+    spu_gvm_clear_store_skips(g);
     pcre2_match_data_free(g->md);
     pcre2_match_context_free(g->mc);
     gvm_digest_algs_free(g);
     free(g->pins);
     free(g);
+}
+
+void spu_gvm_clear_store_skips(struct spu_gvm *g)
+{
+    while (g->skips) {
+        struct gskip *k = g->skips;
+        g->skips = k->next;
+        free(k);
+    }
+}
+
+int spu_gvm_set_store_skips(struct spu_gvm *g, const struct spu_bundle *b, const uint8_t *skip,
+                            uint32_t n)
+{
+    for (struct gskip **pp = &g->skips; *pp; pp = &(*pp)->next)
+        if ((*pp)->b == b) {
+            struct gskip *k = *pp;
+            *pp = k->next;
+            free(k);
+            break;
+        }
+    if (!skip || !n)
+        return SPU_OK;
+    struct gskip *k = malloc(sizeof(*k) + n);
+    if (!k)
+        return SPU_ENOMEM;
+    k->b = b;
+    k->n = n;
+    memcpy(k->skip, skip, n);
+    k->next = g->skips;
+    g->skips = k;
+    return SPU_OK;
+}
+
+bool gvm_store_skipped(const struct spu_gvm_conn *conn, uint32_t sink)
+{
+    for (const struct gskip *k = conn->g->skips; k; k = k->next)
+        if (k->b == conn->b)
+            return sink < k->n && k->skip[sink];
+    return false;
 }
 
 void spu_gvm_stats(const struct spu_gvm *g, struct spu_gvm_stats *out)

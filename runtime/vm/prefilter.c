@@ -1,6 +1,8 @@
 /* prefilter.c - Hyperscan databases of prefilter literals (see prefilter.h). */
 #include "prefilter.h"
 
+#include "grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,9 +214,7 @@ int spu_prefilter_serialize(const struct spu_prefilter *pf, uint8_t **out, size_
         }
         size_t need = total + sizeof(struct spu_bhsdb) + ((n + 7) & ~(size_t)7);
         if (need > cap) {
-            size_t ncap = cap ? cap : 4096;
-            while (ncap < need)
-                ncap *= 2;
+            size_t ncap = spu_grow_cap(cap, need, 4096, SIZE_MAX);
             uint8_t *nb = realloc(buf, ncap);
             if (!nb) {
                 free(bytes);

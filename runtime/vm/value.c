@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "grow.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -78,15 +79,15 @@ int spu_array_push(struct spu_arena *a, struct spu_value *slot, struct spu_value
     if (slot->type == SPU_T_ARR)
         arr = (struct spu_array *)slot->u.arr;
     if (!arr || arr->n == arr->cap) {
-        uint32_t ncap = arr ? arr->cap * 2 : 4;
-        if (arr && ncap < arr->cap)
+        size_t ncap = spu_grow_cap(arr ? arr->cap : 0, arr ? (size_t)arr->n + 1 : 1, 4, UINT32_MAX);
+        if (!ncap)
             return SPU_ELIMIT;
         struct spu_array *na =
             spu_arena_alloc(a, sizeof(*na) + (size_t)ncap * sizeof(struct spu_value));
         if (!na)
             return SPU_ELIMIT;
         na->n = arr ? arr->n : 0;
-        na->cap = ncap;
+        na->cap = (uint32_t)ncap;
         if (arr && arr->n)
             memcpy(na->v, arr->v, arr->n * sizeof(struct spu_value));
         arr = na;

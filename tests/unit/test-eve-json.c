@@ -3,7 +3,10 @@
  * json_dumpb(..., JSON_COMPACT) writes, byte for byte (every ASCII
  * character in values and keys, UTF-8 text, integers at their limits,
  * reals, nesting, generated trees), the length is returned when the
- * buffer is too small, and what jansson refuses is refused.
+ * buffer is too small, and what jansson refuses is refused. And a text
+ * that grows (eve_text_append): on a caller's buffer, then on the heap
+ * with what it held, the writer run again only when it was short of room,
+ * and a failed writer leaves the text as it was.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -222,4 +225,69 @@ Test(eve_json, refuses_what_jansson_refuses)
     }
     cr_assert_eq(eve_json_dumpb(deep, buf, sizeof(buf)), 0);
     json_decref(deep);
+}
+
+/* A writer of n copies of a byte, counting its runs; fails when n is 0. */
+struct fill {
+    size_t n;
+    char c;
+    unsigned runs;
+};
+
+static void write_fill(struct eve_jw *j, const void *arg)
+{
+    struct fill *f = (struct fill *)arg;
+    f->runs++;
+    if (!f->n) {
+        j->err = true;
+        return;
+    }
+    for (size_t i = 0; i < f->n; i++)
+        eve_jw_raw(j, &f->c, 1);
+}
+
+static bool all_of(const char *p, size_t n, char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != c)
+            return false;
+    return true;
+}
+
+Test(eve_json, a_text_grows_from_a_callers_buffer_to_the_heap)
+{
+    char stackbuf[1024];
+    struct eve_text t = EVE_TEXT_ON(stackbuf);
+    struct fill a = {600, 'a', 0};
+    cr_assert(eve_text_append(&t, write_fill, &a));
+    cr_assert_eq(a.runs, 1, "it fits: one run");
+    cr_assert(t.buf == stackbuf && !t.heap && t.len == 600);
+    struct fill b = {3000, 'b', 0};
+    cr_assert(eve_text_append(&t, write_fill, &b));
+    cr_assert_eq(b.runs, 2, "short of room: run again");
+    cr_assert(t.heap && t.buf != stackbuf && t.size >= 3600);
+    cr_assert_eq(t.len, 3600);
+    cr_assert(all_of(t.buf, 600, 'a') && all_of(t.buf + 600, 3000, 'b'),
+              "the text on the stack came along");
+    struct fill none = {0, 'x', 0};
+    size_t size = t.size;
+    cr_assert_not(eve_text_append(&t, write_fill, &none));
+    cr_assert(t.len == 3600 && t.size == size, "a failed writer leaves the text");
+    eve_text_free(&t);
+    cr_assert(t.buf == NULL && t.len == 0 && t.size == 0 && !t.heap);
+}
+
+Test(eve_json, an_empty_text_starts_on_the_heap)
+{
+    struct eve_text t = {0};
+    struct fill a = {10, 'a', 0};
+    cr_assert(eve_text_append(&t, write_fill, &a));
+    cr_assert_eq(a.runs, 1, "the first room is enough for a short text");
+    cr_assert(t.heap && t.len == 10 && t.size >= 10 && all_of(t.buf, 10, 'a'));
+    struct fill b = {100000, 'b', 0};
+    cr_assert(eve_text_append(&t, write_fill, &b));
+    cr_assert_eq(b.runs, 2);
+    cr_assert_eq(t.len, 100010);
+    cr_assert(all_of(t.buf, 10, 'a') && all_of(t.buf + 10, 100000, 'b'));
+    eve_text_free(&t);
 }
