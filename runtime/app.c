@@ -5,6 +5,7 @@
 #include "app-pub.h"
 #include "bundle.h"
 #include "bundle-hashes.h"
+#include "bundle-stores.h"
 #include "dfa-run.h"
 #include "eve.h"
 #include "evelog.h"
@@ -41,6 +42,8 @@ struct app_table {
     unsigned nprotos;
     unsigned users;
     unsigned hashes; /* SPU_HASH_*: cfg.hashes and what the set's rules read */
+    uint8_t **skips;  /* per bundle of the set: its sinks whose bytes nothing reads
+                       * (bundle-stores.h), NULL when none */
 };
 
 /* A protocol name, kept for the app's life: a flow's app_proto outlives
@@ -174,9 +177,53 @@ static void table_free(struct app_table *t)
 {
     if (!t)
         return;
+    if (t->skips)
+        for (unsigned i = 0; i < app_gset_count(t->set); i++)
+            free(t->skips[i]);
+    free(t->skips);
     free(t->protos);
     app_gset_unref(t->set);
     free(t);
+}
+
+/* Which sinks of the set's bundles keep no bytes: their stored content is
+ * read by no program of the set (rules, logs, grammars) but through its
+ * digest, nor by magic() or filestore() unless they are on. Without
+ * memory, every sink keeps its bytes. */
+static void table_skips(const struct app *a, struct app_table *t)
+{
+    unsigned n = app_gset_count(t->set);
+    const struct spu_bundle **set = n ? calloc(n, sizeof(*set)) : NULL;
+    if (!set || !(t->skips = calloc(n, sizeof(*t->skips)))) {
+        free(set);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++)
+        set[i] = app_gset_bundle(t->set, i);
+    unsigned host = (a->cfg.no_magic ? 0u : SPU_STORE_HOST_MAGIC) |
+                    (a->cfg.filestore && a->cfg.filestore_used ? SPU_STORE_HOST_FILESTORE : 0u);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t ns = spu_bundle_store_sinks(set[i]);
+        uint8_t *skip = ns ? malloc(ns) : NULL;
+        if (skip && spu_bundle_store_skips(set[i], set, n, host, skip) == 0) {
+            free(skip);
+            skip = NULL;
+        }
+        t->skips[i] = skip;
+    }
+    free(set);
+}
+
+/* Tell the gvm which sinks of t's bundles keep no bytes (captures opened
+ * from now on; a sink that cannot be told keeps its bytes). */
+static void apply_skips(struct app *a, const struct app_table *t)
+{
+    spu_gvm_clear_store_skips(a->gvm);
+    for (unsigned i = 0; t->skips && i < app_gset_count(t->set); i++) {
+        const struct spu_bundle *b = app_gset_bundle(t->set, i);
+        if (t->skips[i])
+            spu_gvm_set_store_skips(a->gvm, b, t->skips[i], spu_bundle_store_sinks(b));
+    }
 }
 
 /* The table of set s (takes its reference; on failure it is dropped). */
@@ -192,6 +239,7 @@ static struct app_table *table_new(struct app *a, struct app_gset *s, struct spu
     t->hashes = a->cfg.hashes;
     for (unsigned i = 0; i < app_gset_count(s); i++)
         t->hashes |= spu_bundle_file_hashes(app_gset_bundle(s, i));
+    table_skips(a, t);
     for (unsigned i = 0; i < app_gset_count(s); i++)
         if (add_protos(a, t, app_gset_bundle(s, i), app_gset_slot(s, i), err) != SPU_OK) {
             table_free(t);
@@ -230,8 +278,10 @@ static void refresh(struct app *a)
     }
     struct app_table *old = a->cur;
     a->cur = t;
-    if (a->gvm)
+    if (a->gvm) {
         spu_gvm_set_hashes(a->gvm, t->hashes); /* what the new rules read */
+        apply_skips(a, t);                      /* ... and which bodies they read */
+    }
     if (old->users) {
         old->next = a->retired;
         a->retired = old;
@@ -273,6 +323,8 @@ struct app *app_new(const struct app_cfg *cfg, struct spu_error *err)
     struct spu_gvm_config gc = {.skip_hashes = (uint8_t)(~a->cur->hashes & SPU_HASH_ALL)};
     if (parse && !(a->gvm = spu_gvm_new(&gc, err)))
         goto fail;
+    if (a->gvm)
+        apply_skips(a, a->cur);
     if (parse && cfg->out && !(a->el = evelog_new(err)))
         goto fail;
     a->cons = (struct stream_consumer){a, on_data, on_gap, on_close, on_destroy, on_packet};

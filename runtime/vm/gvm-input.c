@@ -92,6 +92,16 @@ void gvm_buf_add(struct gctx *c, struct spu_arena *a, struct gbuf *b, const uint
 {
     if (n == 0 || b->truncated)
         return;
+    if (b->count_only) { /* as below, without a byte kept */
+        if (n > (size_t)(b->limit - b->counted)) {
+            b->counted = b->limit;
+            b->truncated = 1;
+            trunc_anomaly(c);
+        } else {
+            b->counted += (uint32_t)n;
+        }
+        return;
+    }
     size_t room = b->limit - b->len;
     if (n > room) {
         n = room;

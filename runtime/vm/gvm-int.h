@@ -62,6 +62,9 @@ struct gbuf {
     uint32_t limit; /* bytes kept at most */
     uint8_t truncated;
     uint8_t incomplete;
+    uint8_t count_only; /* a sink whose bytes nothing reads: counted against
+                         * the limit (its anomaly too), none kept */
+    uint32_t counted;   /* ... the bytes counted */
 };
 
 /* A message being parsed or waiting for its pair (also the entry record of
@@ -301,8 +304,17 @@ struct spu_gvm_conn {
     uint64_t acct_held, acct_arena;
 };
 
+/* The sinks of a bundle whose captures keep no bytes (spu_gvm_set_store_skips). */
+struct gskip {
+    struct gskip *next;
+    const struct spu_bundle *b;
+    uint32_t n;
+    uint8_t skip[];
+};
+
 struct spu_gvm {
     struct spu_gvm_config cfg;
+    struct gskip *skips;
     struct spu_arena *scratch[GVM_MAX_LEVEL];
     struct spu_value *stack[GVM_MAX_LEVEL];
     pcre2_match_data *md;
@@ -329,6 +341,8 @@ void gvm_ctx_free(struct gctx *c);
 int gvm_ctx_feed(struct gctx *c, const uint8_t *p, size_t n);
 /* Mark the end of the context's stream and run it to its end. */
 int gvm_ctx_eof(struct gctx *c);
+/* Whether sink `sink` of conn's bundle keeps no bytes (spu_gvm_set_store_skips). */
+bool gvm_store_skipped(const struct spu_gvm_conn *conn, uint32_t sink);
 /* Grow a vector of `size`-byte entries to hold `need`. 0 or -1. */
 int gvm_grow(void **vec, uint32_t *cap, uint32_t need, size_t size);
 

@@ -230,6 +230,9 @@ int gvm_sink_open(struct gctx *c, const struct spu_insn *in, struct spu_value **
     if ((bs->flags & SPU_SINKF_DIGEST) &&
         !(s->digest = gvm_digest_new(c->conn->g, ~c->conn->g->cfg.skip_hashes & SPU_HASH_ALL)))
         gvm_anomaly_s(c, "memory"); /* the content is kept without its digest */
+    /* content nothing reads but through its digest: counted, not kept */
+    if (s->digest && s->store.limit && gvm_store_skipped(c->conn, in->c))
+        s->store.count_only = 1;
     c->sk[c->nsk++] = s;
     if (bs->child != SPU_NONE) {
         s->child = child_new(c, s, bs, args);

@@ -87,11 +87,52 @@ void spu_gvm_free(struct spu_gvm *g)
         g->caches = k->next;
         cache_free(k);
     }
+    spu_gvm_clear_store_skips(g);
     pcre2_match_data_free(g->md);
     pcre2_match_context_free(g->mc);
     gvm_digest_algs_free(g);
     free(g->pins);
     free(g);
+}
+
+void spu_gvm_clear_store_skips(struct spu_gvm *g)
+{
+    while (g->skips) {
+        struct gskip *k = g->skips;
+        g->skips = k->next;
+        free(k);
+    }
+}
+
+int spu_gvm_set_store_skips(struct spu_gvm *g, const struct spu_bundle *b, const uint8_t *skip,
+                            uint32_t n)
+{
+    for (struct gskip **pp = &g->skips; *pp; pp = &(*pp)->next)
+        if ((*pp)->b == b) {
+            struct gskip *k = *pp;
+            *pp = k->next;
+            free(k);
+            break;
+        }
+    if (!skip || !n)
+        return SPU_OK;
+    struct gskip *k = malloc(sizeof(*k) + n);
+    if (!k)
+        return SPU_ENOMEM;
+    k->b = b;
+    k->n = n;
+    memcpy(k->skip, skip, n);
+    k->next = g->skips;
+    g->skips = k;
+    return SPU_OK;
+}
+
+bool gvm_store_skipped(const struct spu_gvm_conn *conn, uint32_t sink)
+{
+    for (const struct gskip *k = conn->g->skips; k; k = k->next)
+        if (k->b == conn->b)
+            return sink < k->n && k->skip[sink];
+    return false;
 }
 
 void spu_gvm_stats(const struct spu_gvm *g, struct spu_gvm_stats *out)

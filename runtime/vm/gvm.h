@@ -111,6 +111,19 @@ struct spu_gvm *spu_gvm_new(const struct spu_gvm_config *cfg, struct spu_error *
  * reload that changes what rules read); captures already open keep theirs. */
 void spu_gvm_set_hashes(struct spu_gvm *g, unsigned hashes);
 
+/* Sinks of bundle b whose stored content nothing reads: skip[s] != 0 for
+ * sink s (n entries, copied; bundle-stores.h computes them). Captures of
+ * those sinks opened from now on, when they have their digest, count
+ * their bytes against their limit (field_truncated as before) and keep
+ * none: their value is empty, with the digest of all of them (size and
+ * hashes). skip NULL: every sink of b keeps its bytes. b is not
+ * referenced: clear the entry before b can go. SPU_OK or SPU_ENOMEM (b's
+ * sinks then keep their bytes). */
+int spu_gvm_set_store_skips(struct spu_gvm *g, const struct spu_bundle *b, const uint8_t *skip,
+                            uint32_t n);
+/* Forget every bundle's skips (every sink keeps its bytes again). */
+void spu_gvm_clear_store_skips(struct spu_gvm *g);
+
 /* Frees the gvm. Its connections must have been freed first. NULL is a
  * no-op. */
 void spu_gvm_free(struct spu_gvm *g);

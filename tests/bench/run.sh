@@ -63,9 +63,9 @@ mix-grammars grammars mixm   2  -               sh tests/bench/grammars-run.sh {
 mixg-w2     grammars  mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out} -w 2
 mixg-w2s    grammars  mixm   2  -               sh tests/bench/grammars-run.sh {build} {input} {out} -w 2 --split-read
 mix-magic   grammars  mixm   1  -               sh tests/bench/grammars-run.sh {build} {input} {out} --force-magic
-gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out}
-txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
-txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --app-memcap 4g
+gidle       grammars  idle   3  -               sh tests/bench/grammars-run.sh {build} {input} {out} --keep-bodies
+txopen      grammars  txopen 3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --keep-bodies --app-memcap 4g
+txbig       grammars  txbig  3  idle=gidle      sh tests/bench/grammars-run.sh {build} {input} {out} --keep-bodies --app-memcap 4g
 dnstls      grammars  dnstls 2  workers=1       sh tests/bench/dns-tls-run.sh {build} {input} {out}
 rules0      rules     mixm   2  rules=0         sh tests/bench/rules-run.sh {build} 0 {input} {out}
 rules10     rules     mixm   2  rules=10        sh tests/bench/rules-run.sh {build} 10 {input} {out}

@@ -1074,10 +1074,19 @@ void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, s
 void ga_run_cfg(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
                 struct ga_split split, const struct spu_gvm_config *cfg, struct ga_result *out)
 {
+    ga_run_skips(b, proto, steps, n, split, cfg, NULL, 0, out);
+}
+
+void ga_run_skips(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
+                  struct ga_split split, const struct spu_gvm_config *cfg, const uint8_t *skips,
+                  uint32_t nskips, struct ga_result *out)
+{
     memset(out, 0, sizeof(*out));
     struct spu_error err;
     struct spu_gvm *g = spu_gvm_new(cfg, &err);
     ga_check(g != NULL, "spu_gvm_new: %s", err.msg);
+    if (skips)
+        ga_check(spu_gvm_set_store_skips(g, b, skips, nskips) == SPU_OK, "store skips");
     struct runlog l = {.b = b, .stop_on = split.stop_on};
     struct spu_gvm_hooks h = {on_event, on_anomaly, on_tx, on_now, NULL, NULL};
     struct spu_gvm_conn *conn = spu_gvm_conn_new(g, b, proto, &h, &l, &err);

@@ -113,6 +113,11 @@ void ga_run(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, s
 /* ga_run with the gvm made from cfg (NULL: defaults). */
 void ga_run_cfg(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
                 struct ga_split split, const struct spu_gvm_config *cfg, struct ga_result *out);
+/* The same with spu_gvm_set_store_skips(skips, nskips) on the bundle
+ * (NULL: none). */
+void ga_run_skips(struct spu_bundle *b, uint32_t proto, const struct ga_step *steps, size_t n,
+                  struct ga_split split, const struct spu_gvm_config *cfg, const uint8_t *skips,
+                  uint32_t nskips, struct ga_result *out);
 void ga_result_free(struct ga_result *r);
 
 /* Text of a value and of a record (fields by name), as the log shows them. */

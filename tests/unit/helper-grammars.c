@@ -18,6 +18,11 @@ static void append(FILE *m, const char *name)
 
 struct spu_bundle *hg_http_bundle(void)
 {
+    return hg_http_bundle_rules(NULL);
+}
+
+struct spu_bundle *hg_http_bundle_rules(const char *rules)
+{
     char *text = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&text, &n);
@@ -25,7 +30,7 @@ struct spu_bundle *hg_http_bundle(void)
     fputs("\n%%\n", m);
     append(m, "http");
     fclose(m);
-    struct spu_bundle *b = hc_bundle(text, NULL);
+    struct spu_bundle *b = hc_bundle(text, rules);
     free(text);
     cr_assert_not_null(b, "grammars/http.spg and html.spg do not compile");
     return b;

@@ -11,6 +11,8 @@
 
 /* grammars/http.spg with what it imports (html.spg). Returns new. */
 struct spu_bundle *hg_http_bundle(void);
+/* The same with the rules `rules` (spu rule text, NULL: none). */
+struct spu_bundle *hg_http_bundle_rules(const char *rules);
 
 /* grammars/smtp.spg with what it imports (email.spg). Returns new. */
 struct spu_bundle *hg_smtp_bundle(void);

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "app-pub.h"
 #include "bundle.h"
+#include "bundle-view.h"
 #include "flow.h"
 #include "helper-compile.h"
 #include "helper-grammars.h"
@@ -350,6 +351,102 @@ Test(app, stateful_connection_stays)
     finish(&x);
     app_free(x.app);
     app_pub_free(pub);
+    spu_bundle_unref(b1);
+    spu_bundle_unref(b2);
+}
+
+/* The length of each transaction's response body as the tx sink sees it
+ * ("B<len>"; -1: none). */
+static void on_tx_body(void *ctx, const struct app_tx *tx)
+{
+    struct seen *s = ctx;
+    long len = -1;
+    const struct spu_bview *v = spu_bundle_view(tx->bundle);
+    uint32_t l = tx->server ? tx->server->layout->id : UINT32_MAX;
+    for (uint32_t f = 0; l < v->nlayouts && f < v->layouts[l].nfields; f++) {
+        const struct spu_bfield *fd = &v->fields[v->layouts[l].first_field + f];
+        const char *nm = spu_bview_str(v, fd->name);
+        if (nm && fd->name.len == 4 && !memcmp(nm, "body", 4) &&
+            tx->server->slot[f].type == SPU_T_STR)
+            len = (long)tx->server->slot[f].len;
+    }
+    s->len += (size_t)snprintf(s->log + s->len, sizeof(s->log) - s->len, "B%ld\n", len);
+}
+
+/* Response bodies are kept only while a loaded rule reads them: none with
+ * the grammars alone (their size is still known: the file event is
+ * raised); a reload to a set with a rule reading them keeps the bodies of
+ * the transactions after it, on the flow that moves to the new set at its
+ * next message and on a new flow; with --force-magic (magic() reads the
+ * bytes) they are kept without any rule. */
+Test(app, bodies_kept_while_rules_read_them)
+{
+    struct spu_bundle *b1 = http_bundle();
+    struct spu_bundle *b2 = hg_http_bundle_rules(
+        "import http;\nrule sid 1 \"b\" on http.file { if (body ~ \"hello\") Alert(); }\n");
+    cr_assert_not_null(b2);
+    struct spu_error err = {0};
+    struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
+    cr_assert_not_null(pub);
+    struct fixture x;
+    memset(&x, 0, sizeof(x));
+    struct app_sink sink = {&x.seen, on_event};
+    struct app_tx_sink tx_sink = {&x.seen, on_tx_body};
+    struct app_cfg cfg = {.pub = pub, .sink = &sink, .tx_sink = &tx_sink, .no_magic = true};
+    x.app = app_new(&cfg, &err);
+    cr_assert_not_null(x.app);
+    x.c = app_consumer(x.app);
+    x.f.key.proto = 6;
+    x.f.key.ipver = 4;
+    x.f.key.port[0] = 40000;
+    x.f.key.port[1] = 80;
+    static const char req[] = "GET /f.txt HTTP/1.1\r\nHost: a\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world";
+    feed(&x, STREAM_TOSERVER, req);
+    feed(&x, STREAM_TOCLIENT, resp);
+    app_pub_publish(pub, app_gset_new(&b2, NULL, 1, &err));
+    feed(&x, STREAM_TOSERVER, req); /* the flow moves to b2 here */
+    feed(&x, STREAM_TOCLIENT, resp);
+    finish(&x);
+    struct flow f2 = x.f;
+    f2.app = NULL;
+    f2.app_proto = NULL;
+    f2.key.port[0] = 40001;
+    x.c->data(x.c->ctx, &f2, STREAM_TOSERVER, (const uint8_t *)req, strlen(req), 3);
+    x.c->data(x.c->ctx, &f2, STREAM_TOCLIENT, (const uint8_t *)resp, strlen(resp), 4);
+    x.c->destroy(x.c->ctx, &f2, f2.app);
+    cr_assert_str_eq(x.seen.log, "E http.request tx=0 dir=0\n"
+                                 "E http.file tx=0 dir=1\n"
+                                 "E http.response tx=0 dir=1\n"
+                                 "B0\n"
+                                 "E http.request tx=1 dir=0\n"
+                                 "E http.file tx=1 dir=1\n"
+                                 "E http.response tx=1 dir=1\n"
+                                 "B11\n"
+                                 "E http.request tx=0 dir=0\n"
+                                 "E http.file tx=0 dir=1\n"
+                                 "E http.response tx=0 dir=1\n"
+                                 "B11\n");
+    app_free(x.app);
+    app_pub_free(pub);
+    /* --force-magic: kept without a rule */
+    memset(&x, 0, sizeof(x));
+    x.b = http_bundle();
+    struct app_sink sink2 = {&x.seen, on_event};
+    struct app_tx_sink tx2 = {&x.seen, on_tx_body};
+    struct app_cfg cfg2 = {.bundles = &x.b, .nbundles = 1, .sink = &sink2, .tx_sink = &tx2};
+    x.app = app_new(&cfg2, &err);
+    cr_assert_not_null(x.app);
+    x.c = app_consumer(x.app);
+    x.f.key.proto = 6;
+    x.f.key.ipver = 4;
+    x.f.key.port[0] = 40000;
+    x.f.key.port[1] = 80;
+    feed(&x, STREAM_TOSERVER, req);
+    feed(&x, STREAM_TOCLIENT, resp);
+    finish(&x);
+    cr_assert_not_null(strstr(x.seen.log, "B11\n"), "%s", x.seen.log);
+    teardown_fx(&x);
     spu_bundle_unref(b1);
     spu_bundle_unref(b2);
 }

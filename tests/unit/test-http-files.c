@@ -7,6 +7,8 @@
 #include "helper-compile.h"
 #include "helper-grammars.h"
 
+#include "bundle-stores.h"
+
 #include <openssl/evp.h>
 
 #define EOFS {GA_EOF, SPU_DIR_CLIENT, NULL, 0}, {GA_EOF, SPU_DIR_SERVER, NULL, 0}
@@ -115,4 +117,71 @@ Test(http_files, lower_case_status_version)
     char *log = conv(steps, N(steps));
     HAS(log, "E http.file tx=0 dir=1 response{proto_version=\"http/1.0\" body=\"hello\"");
     free(log);
+}
+
+/* Skips of an http bundle alone, with host bits `host`. */
+static uint32_t http_skips(struct spu_bundle *b, unsigned host, uint8_t **skip)
+{
+    uint32_t n = spu_bundle_store_sinks(b);
+    *skip = malloc(n ? n : 1);
+    cr_assert_not_null(*skip);
+    const struct spu_bundle *set[] = {b};
+    return spu_bundle_store_skips(b, set, 1, host, *skip);
+}
+
+/* With no rule reading them, response bodies and uploaded files keep no
+ * bytes (their size and hashes come from the digest); a rule reading the
+ * response body keeps those, and --force-magic with --filestore keeps
+ * every file (magic() and filestore() read them). */
+Test(http_files, bodies_kept_on_demand)
+{
+    struct spu_bundle *plain = hg_http_bundle();
+    struct spu_bundle *ruled =
+        hg_http_bundle_rules("import http;\n"
+                             "rule sid 1 \"b\" on http.file { if (body ~ \"hello\") Alert(); }\n");
+    cr_assert_not_null(ruled);
+    uint8_t *a, *r, *h;
+    uint32_t na = http_skips(plain, 0, &a);
+    uint32_t nr = http_skips(ruled, 0, &r);
+    uint32_t nh = http_skips(plain, SPU_STORE_HOST_MAGIC | SPU_STORE_HOST_FILESTORE, &h);
+    /* the response bodies (HTTP/0.9, HTML, other) and the uploads' data */
+    cr_assert_eq(na, 4, "%u skipped", na);
+    cr_assert_eq(nr, 1, "%u skipped: the upload's data only", nr);
+    cr_assert_eq(nh, 0);
+    free(a);
+    free(r);
+    free(h);
+    spu_bundle_unref(plain);
+    spu_bundle_unref(ruled);
+}
+
+/* A response file with its bytes skipped: the same events, anomalies and
+ * fields (size, length, file name and state), the body empty. */
+Test(http_files, skipped_body_same_records)
+{
+    struct spu_bundle *b = hg_http_bundle();
+    uint8_t *skip;
+    cr_assert_gt(http_skips(b, 0, &skip), 0);
+    struct ga_step steps[] = {
+        GA_C("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n"),
+        GA_S("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"),
+        EOFS,
+    };
+    struct ga_split whole = {GA_WHOLE, 0, 0, NULL};
+    struct ga_result kept, skipped;
+    ga_run(b, 0, steps, N(steps), whole, &kept);
+    ga_run_skips(b, 0, steps, N(steps), whole, NULL, skip, spu_bundle_store_sinks(b), &skipped);
+    HAS(kept.log, "E http.file");
+    HAS(kept.log, "body=\"hello world\"");
+    /* the kept log with the body's bytes taken out is the skipped one */
+    char *want = strdup(kept.log);
+    cr_assert_not_null(want);
+    for (char *p; (p = strstr(want, "body=\"hello world\""));)
+        memmove(p + 6, p + 17, strlen(p + 17) + 1);
+    cr_assert_str_eq(skipped.log, want);
+    free(want);
+    ga_result_free(&kept);
+    ga_result_free(&skipped);
+    free(skip);
+    spu_bundle_unref(b);
 }
