@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +58,11 @@ struct output {
     bool started;
     _Atomic bool stop;
     _Atomic bool failed;
+    /* 1 while the writer sleeps with nothing to do (the futex word): a
+     * producer's hand-off, a reopen request or the stop wakes it when set
+     * (writer_sleep re-checks after setting it), so no one pays a system
+     * call while the writer runs. */
+    _Atomic uint32_t sleeping;
     _Atomic uint64_t lines;
     _Atomic uint64_t bufs_handed;  /* buffers pushed by producers */
     _Atomic uint64_t bufs_written; /* of them, written by the writer */
@@ -277,6 +284,57 @@ static unsigned drain_once(struct output *o)
     return done;
 }
 
+/* Any thread, after publishing work for the writer (a buffer, a reopen
+ * request, the stop): wake it if it sleeps. The fence pairs with
+ * writer_sleep's: either the writer sees the work or this sees its flag. */
+static void writer_wake(struct output *o)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&o->sleeping, memory_order_relaxed)) {
+        atomic_store_explicit(&o->sleeping, 0, memory_order_relaxed);
+        syscall(SYS_futex, (uint32_t *)&o->sleeping, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
+/* Work the writer would do now: a queued buffer, a reopen request, the stop. */
+static bool writer_has_work(struct output *o)
+{
+    if (atomic_load(&o->stop) || atomic_load(&o->reopen_req) != o->reopen_seen)
+        return true;
+    for (unsigned i = 0; i < o->n; i++)
+        if (spsc_count(o->prod[i].full))
+            return true;
+    return false;
+}
+
+/* Writer, with nothing queued: sleep until woken or, when timeout_ns >= 0,
+ * that long. Returns early (spuriously, by a signal) as futexes do. */
+static void writer_sleep(struct output *o, int64_t timeout_ns)
+{
+    atomic_store_explicit(&o->sleeping, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!writer_has_work(o)) {
+        struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+        syscall(SYS_futex, (uint32_t *)&o->sleeping, FUTEX_WAIT_PRIVATE, 1,
+                timeout_ns >= 0 ? &ts : NULL, NULL, 0);
+    }
+    atomic_store_explicit(&o->sleeping, 0, memory_order_relaxed);
+}
+
+/* Writer, idle: rotate a file that came of age while no line arrived;
+ * returns how long until the current file comes of age (-1: never, for
+ * an empty file or without rotation by age). */
+static int64_t age_check(struct output *o)
+{
+    if (!o->rot.seconds || !o->file_bytes)
+        return -1;
+    int64_t left = o->file_opened + (int64_t)o->rot.seconds * 1000000000 - mono_ns();
+    if (left > 0)
+        return left;
+    switch_file(o, true);
+    return -1;
+}
+
 static void *writer_main(void *arg)
 {
     struct output *o = arg;
@@ -285,7 +343,7 @@ static void *writer_main(void *arg)
         if (drain_once(o) == 0) {
             if (stopping)
                 break;
-            nap(500000);
+            writer_sleep(o, age_check(o));
         }
     }
     return NULL;
@@ -384,6 +442,7 @@ static void hand_off(struct output_producer *p)
     atomic_fetch_add_explicit(&p->o->bufs_handed, 1, memory_order_relaxed);
     while (spsc_push(p->full, &b, 1) != 1)
         nap(20000);
+    writer_wake(p->o);
     void *s;
     while (spsc_pop(p->spare, &s, 1) != 1)
         spsc_wait_items(p->spare, 1, 1000000L); /* the writer's push wakes us */
@@ -441,6 +500,7 @@ void output_wait_written(struct output *o)
 void output_reopen(struct output *o)
 {
     atomic_fetch_add(&o->reopen_req, 1);
+    writer_wake(o);
 }
 
 uint64_t output_rotations(const struct output *o)
@@ -473,6 +533,7 @@ int output_close(struct output *o, uint64_t *lines)
         for (unsigned i = 0; i < o->n; i++)
             output_producer_flush(&o->prod[i]);
         atomic_store(&o->stop, true);
+        writer_wake(o);
         pthread_join(o->writer, NULL);
     }
     int rc = atomic_load(&o->failed) ? SPU_EIO : SPU_OK;

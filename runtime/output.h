@@ -11,6 +11,10 @@
  * line is torn. output_close() flushes every producer's pending buffer,
  * lets the writer drain everything, joins it and closes the file.
  *
+ * With nothing queued the writer sleeps: a hand-off, a reopen request or
+ * the close wakes it (a system call only when it sleeps), and it sets a
+ * timer only for rotation by age, until the current file comes of age.
+ *
  * output_open/output_close: main thread. output_producer_*: the producer's
  * own thread only (one thread per producer index).
  */
@@ -31,7 +35,8 @@ struct output *output_open(const char *path, unsigned nproducers, struct spu_err
 /* Rotation of the file by size or age (0 = not by that). */
 struct output_rotate {
     uint64_t bytes;   /* a file holds at most this many bytes (unless one line is longer) */
-    uint64_t seconds; /* a file is rotated once it is this old and not empty */
+    uint64_t seconds; /* a file is rotated once it is this old and not empty,
+                       * with lines arriving or not */
 };
 
 /* output_open, with rotation: when the file reaches rot->bytes or

@@ -2,13 +2,17 @@
  * Unit tests for runtime/output.c's rotation: by size (files within the
  * limit, split between lines only), a line longer than the limit alone in
  * its file, reopen after the file was moved away; the records counted by
- * event type; and waiting until every flushed line is written.
+ * event type; waiting until every flushed line is written; and the writer
+ * thread asleep while idle: woken by a hand-off or a reopen request, and by
+ * its own timer only for a file coming of age.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -184,4 +188,158 @@ Test(output, wait_written_sees_every_flushed_line, .init = mkdir_tmp, .fini = rm
     /* 300 bytes in 100-byte files: three rotations behind the open file */
     cr_expect_eq(output_rotations(o), 3);
     cr_assert_eq(output_close(o, NULL), 0);
+}
+
+/* The writer thread's (named spu-eve) voluntary context switches so far:
+ * each sleep it wakes from counts one. -1 when not found. */
+static long writer_switches(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    long n = -1;
+    struct dirent *e;
+    while (n < 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = 0;
+        fclose(f);
+        if (strcmp(comm, "spu-eve\n") != 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        char line[128];
+        while (f && fgets(line, sizeof(line), f))
+            if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+                break;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait up to `s` seconds for the writer to have written `lines` lines;
+ * returns the seconds it took, or -1. */
+static double wait_lines(struct output *o, uint64_t lines, double s)
+{
+    double t0 = now_s();
+    while (output_lines(o) < lines) {
+        if (now_s() - t0 > s)
+            return -1;
+        usleep(200);
+    }
+    return now_s() - t0;
+}
+
+/* An idle writer sleeps (a few wake-ups in 300 ms at most, where a timer
+ * of a millisecond or less would make hundreds), and a hand-off wakes it
+ * at once: the second line is written without any timer to wait for. */
+Test(output, a_hand_off_wakes_the_sleeping_writer, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    struct spu_error err;
+    struct output *o = output_open(path, 1, &err);
+    cr_assert_not_null(o);
+    struct output_producer *p = output_producer(o, 0);
+    cr_assert_eq(output_producer_line(p, "{\"a\":1}", 7), 0);
+    output_producer_flush(p);
+    cr_assert_geq(wait_lines(o, 1, 10), 0);
+    usleep(50000);
+    long before = writer_switches();
+    cr_assert_geq(before, 0, "no thread named spu-eve");
+    usleep(300000);
+    long idle = writer_switches() - before;
+    cr_expect_leq(idle, 3, "the idle writer woke %ld times in 300 ms", idle);
+    cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);
+    output_producer_flush(p);
+    /* nothing times the writer out of this sleep: only the wake-up can
+     * write the line (the bound is for a loaded machine) */
+    double took = wait_lines(o, 2, 2);
+    cr_expect(took >= 0 && took < 0.5, "the second line took %.3f s", took);
+    cr_assert_eq(output_close(o, NULL), 0);
+    char *b = slurp(path);
+    cr_expect_str_eq(b, "{\"a\":1}\n{\"b\":2}\n");
+    free(b);
+}
+
+/* A file that has lines comes of age while no more arrive: the writer
+ * rotates it on its own timer; the new, empty file then needs no timer
+ * (the writer sleeps until the next line). */
+Test(output, rotates_by_age_with_no_traffic_after, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128], p1[140];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    snprintf(p1, sizeof(p1), "%s.1", path);
+    struct spu_error err;
+    struct output_rotate rot = {0, 1};
+    struct output *o = output_open_rotating(path, 1, &rot, &err);
+    cr_assert_not_null(o);
+    struct output_producer *p = output_producer(o, 0);
+    double t0 = now_s();
+    cr_assert_eq(output_producer_line(p, "{\"a\":1}", 7), 0);
+    output_producer_flush(p);
+    while (file_size(p1) < 0 && now_s() - t0 < 10)
+        usleep(5000);
+    double took = now_s() - t0;
+    cr_assert_eq(file_size(p1), 8, "no rotation after %.1f s", took);
+    cr_expect(took >= 0.9, "rotated after %.3f s, before the file was 1 s old", took);
+    cr_expect_eq(file_size(path), 0);
+    cr_expect_eq(output_rotations(o), 1);
+    usleep(50000);
+    long before = writer_switches();
+    usleep(300000);
+    long idle = writer_switches() - before;
+    cr_expect_leq(idle, 3, "the writer woke %ld times over an empty file", idle);
+    cr_expect_eq(output_rotations(o), 1);
+    cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);
+    cr_assert_eq(output_close(o, NULL), 0);
+    char *a = slurp(p1), *b = slurp(path);
+    cr_expect_str_eq(a, "{\"a\":1}\n");
+    cr_expect_str_eq(b, "{\"b\":2}\n");
+    free(a);
+    free(b);
+}
+
+/* A reopen request wakes the idle writer: the path is opened anew (here
+ * created, after a move) with no line to write. */
+Test(output, a_reopen_request_is_served_while_idle, .init = mkdir_tmp, .fini = rm_tmp)
+{
+    char path[128], moved[140];
+    snprintf(path, sizeof(path), "%s/eve.json", dir);
+    snprintf(moved, sizeof(moved), "%s/old.json", dir);
+    struct spu_error err;
+    struct output *o = output_open(path, 1, &err);
+    cr_assert_not_null(o);
+    struct output_producer *p = output_producer(o, 0);
+    cr_assert_eq(output_producer_line(p, "{\"a\":1}", 7), 0);
+    output_producer_flush(p);
+    cr_assert_geq(wait_lines(o, 1, 10), 0);
+    usleep(50000);
+    cr_assert_eq(rename(path, moved), 0);
+    double t0 = now_s();
+    output_reopen(o);
+    while (output_reopens(o) == 0 && now_s() - t0 < 2)
+        usleep(200);
+    double took = now_s() - t0;
+    cr_expect_eq(output_reopens(o), 1);
+    cr_expect(took < 0.5, "the reopen took %.3f s", took);
+    cr_expect_eq(file_size(path), 0);
+    cr_assert_eq(output_close(o, NULL), 0);
+    char *a = slurp(moved);
+    cr_expect_str_eq(a, "{\"a\":1}\n");
+    free(a);
 }
