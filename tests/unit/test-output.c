@@ -267,9 +267,9 @@ Test(output, a_hand_off_wakes_the_sleeping_writer, .init = mkdir_tmp, .fini = rm
     cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);
     output_producer_flush(p);
     /* nothing times the writer out of this sleep: only the wake-up can
-     * write the line (the bound is for a loaded machine) */
-    double took = wait_lines(o, 2, 2);
-    cr_expect(took >= 0 && took < 0.5, "the second line took %.3f s", took);
+     * write the line (a lost one leaves it asleep past the cap) */
+    double took = wait_lines(o, 2, 10);
+    cr_expect(took >= 0, "the second line was not written within 10 s");
     cr_assert_eq(output_close(o, NULL), 0);
     char *b = slurp(path);
     cr_expect_str_eq(b, "{\"a\":1}\n{\"b\":2}\n");
