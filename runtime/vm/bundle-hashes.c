@@ -30,13 +30,9 @@ unsigned spu_hash_bit(const char *name, size_t n)
  * field or a layout that is not the bundle's. */
 static unsigned field_hash(const struct spu_bview *v, uint32_t layout, uint32_t f)
 {
-    if (layout >= v->nlayouts || f >= v->layouts[layout].nfields)
-        return 0;
-    uint32_t i = v->layouts[layout].first_field + f;
-    if (i >= v->nfields)
-        return 0;
-    const char *name = spu_bview_str(v, v->fields[i].name);
-    return name ? spu_hash_bit(name, v->fields[i].name.len) : 0;
+    const struct spu_bfield *fd = spu_bview_field(v, layout, f);
+    const char *name = fd ? spu_bview_str(v, fd->name) : NULL;
+    return name ? spu_hash_bit(name, fd->name.len) : 0;
 }
 
 unsigned spu_bundle_file_hashes(const struct spu_bundle *b)

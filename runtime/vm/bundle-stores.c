@@ -44,15 +44,6 @@ static bool str_eq(const struct spu_bview *v, struct spu_bstr s, const struct sp
     return a && c && s.len == t.len && memcmp(a, c, s.len) == 0;
 }
 
-/* The FIELD entry of field f of layout l, or NULL. */
-static const struct spu_bfield *field_of(const struct spu_bview *v, uint32_t l, uint32_t f)
-{
-    if (l >= v->nlayouts || f >= v->layouts[l].nfields)
-        return NULL;
-    uint32_t i = v->layouts[l].first_field + f;
-    return i < v->nfields ? &v->fields[i] : NULL;
-}
-
 /* Whether insn `next` takes the value just loaded only for its digest. */
 static bool digest_use(const struct spu_insn *next, unsigned host)
 {
@@ -86,7 +77,7 @@ static void demand_layout(const struct spu_bview *v, struct cand *cs, const stru
             str_eq(v, v->layouts[cs[s].layout].name, w, w->layouts[l].name))
             cs[s].demand = true;
     for (uint32_t f = 0; f < w->layouts[l].nfields; f++) {
-        const struct spu_bfield *fd = field_of(w, l, f);
+        const struct spu_bfield *fd = spu_bview_field(w, l, f);
         if (fd && fd->type == SPU_T_REC && !(fd->sub & SPU_LAYOUT_STD) && fd->sub != l)
             demand_layout(v, cs, w, fd->sub, depth + 1);
     }
@@ -96,7 +87,7 @@ static void demand_layout(const struct spu_bview *v, struct cand *cs, const stru
 static void mark_load(const struct spu_bview *v, struct cand *cs, const struct spu_bview *w,
                       uint32_t l, uint32_t f, const struct spu_insn *next, unsigned host)
 {
-    const struct spu_bfield *fd = field_of(w, l, f);
+    const struct spu_bfield *fd = spu_bview_field(w, l, f);
     if (!fd)
         return;
     if (fd->type == SPU_T_REC && !(fd->sub & SPU_LAYOUT_STD) && fd->sub != SPU_NONE) {
@@ -111,7 +102,7 @@ static void mark_load(const struct spu_bview *v, struct cand *cs, const struct s
     for (uint32_t s = 0; s < v->nsinks; s++) {
         if (!cs[s].valid || cs[s].demand)
             continue;
-        const struct spu_bfield *cf = field_of(v, cs[s].layout, cs[s].field);
+        const struct spu_bfield *cf = spu_bview_field(v, cs[s].layout, cs[s].field);
         if (cf && str_eq(v, cf->name, w, fd->name) &&
             str_eq(v, v->layouts[cs[s].layout].name, w, w->layouts[l].name))
             cs[s].demand = true;
@@ -187,7 +178,7 @@ static bool find_candidates(const struct spu_bview *v, struct cand *cs)
                 bool ok = (bs->flags & SPU_SINKF_DIGEST) && !(bs->flags & SPU_SINKF_RECORD) &&
                           bs->limit != 0 && (in->a & SPU_GF_CAPTURE) && next &&
                           next->op == SPU_OP_STORE_FIELD && pr->layout < v->nlayouts &&
-                          field_of(v, pr->layout, next->b);
+                          spu_bview_field(v, pr->layout, next->b);
                 if (!ok || (cs[s].valid && (cs[s].layout != pr->layout || cs[s].field != next->b))) {
                     cs[s].demand = true;
                     continue;

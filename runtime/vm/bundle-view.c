@@ -67,6 +67,14 @@ const char *spu_bview_str(const struct spu_bview *v, struct spu_bstr s)
     return v->strtab ? v->strtab + s.off : "";
 }
 
+const struct spu_bfield *spu_bview_field(const struct spu_bview *v, uint32_t layout, uint32_t f)
+{
+    if (layout >= v->nlayouts || f >= v->layouts[layout].nfields)
+        return NULL;
+    uint32_t i = v->layouts[layout].first_field + f;
+    return i < v->nfields ? &v->fields[i] : NULL;
+}
+
 #define HDR_FIELD(f) offsetof(struct spu_bhdr, f)
 #define TAB_FIELD(i, f)                                                                            \
     (SPU_BHDR_SIZE + (uint64_t)(i) * sizeof(struct spu_bsect) + offsetof(struct spu_bsect, f))

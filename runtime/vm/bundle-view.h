@@ -115,4 +115,7 @@ uint64_t spu_bview_off(const struct spu_bview *v, unsigned id, uint64_t index, u
  * a zero-length string gives a valid pointer). */
 const char *spu_bview_str(const struct spu_bview *v, struct spu_bstr s);
 
+/* The FIELD entry of field `f` of layout `layout`; NULL when out of range. */
+const struct spu_bfield *spu_bview_field(const struct spu_bview *v, uint32_t layout, uint32_t f);
+
 #endif

@@ -56,15 +56,16 @@ struct fixture {
     struct flow f;
 };
 
-/* x->app from cfg, its events (and, when txs, its transactions) written
- * to x->seen, and a TCP flow 10.0.0.1:40000 -> 10.0.0.2:port (endpoint 0
- * is the client). */
-static void open_app(struct fixture *x, struct app_cfg cfg, bool txs, uint16_t port)
+/* x->app from cfg, its events (and, with on_txn, its transactions)
+ * written to x->seen, and a TCP flow 10.0.0.1:40000 -> 10.0.0.2:port
+ * (endpoint 0 is the client). */
+static void open_app(struct fixture *x, struct app_cfg cfg,
+                     void (*on_txn)(void *, const struct app_tx *), uint16_t port)
 {
     struct app_sink sink = {&x->seen, on_event};
-    struct app_tx_sink tx_sink = {&x->seen, on_tx};
+    struct app_tx_sink tx_sink = {&x->seen, on_txn};
     cfg.sink = &sink;
-    cfg.tx_sink = txs ? &tx_sink : NULL;
+    cfg.tx_sink = on_txn ? &tx_sink : NULL;
     struct spu_error err = {0};
     x->app = app_new(&cfg, &err);
     cr_assert_not_null(x->app);
@@ -81,7 +82,7 @@ static void setup(struct fixture *x, uint16_t port)
 {
     memset(x, 0, sizeof(*x));
     x->b = http_bundle();
-    open_app(x, (struct app_cfg){.bundles = &x->b, .nbundles = 1}, true, port);
+    open_app(x, (struct app_cfg){.bundles = &x->b, .nbundles = 1}, on_tx, port);
     cr_assert(app_active(x->app));
 }
 
@@ -252,7 +253,7 @@ Test(app, grammar_sets_move_at_boundaries)
     struct spu_error err = {0};
     struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
     cr_assert_not_null(pub);
-    open_app(&x, (struct app_cfg){.pub = pub}, true, 80);
+    open_app(&x, (struct app_cfg){.pub = pub}, on_tx, 80);
     feed(&x, STREAM_TOSERVER, "GET /a HTTP/1.1\r\nHo");
     unsigned slot2 = 3;
     app_pub_publish(pub, app_gset_new(&b2, &slot2, 1, &err));
@@ -309,7 +310,7 @@ Test(app, grammar_buffers_capped)
         _Atomic int64_t used = 0;
         struct app_cfg cfg = {.bundles = &x.b, .nbundles = 1, .memuse = &used};
         cfg.memcap = roomy ? 64u << 20 : 64;
-        open_app(&x, cfg, false, 80);
+        open_app(&x, cfg, NULL, 80);
         feed(&x, STREAM_TOSERVER, req);
         if (roomy) {
             cr_assert_gt(atomic_load(&used), 64, "a body being read holds bytes");
@@ -337,7 +338,7 @@ Test(app, stateful_connection_stays)
     struct spu_error err = {0};
     struct app_pub *pub = app_pub_new(app_gset_new(&b1, NULL, 1, &err), &err);
     cr_assert_not_null(pub);
-    open_app(&x, (struct app_cfg){.pub = pub}, false, 25);
+    open_app(&x, (struct app_cfg){.pub = pub}, NULL, 25);
     feed(&x, STREAM_TOCLIENT, "220 mx ESMTP\r\n");
     feed(&x, STREAM_TOSERVER, "EHLO client.example\r\n");
     feed(&x, STREAM_TOCLIENT, "250 mx\r\n");
@@ -390,16 +391,7 @@ Test(app, bodies_kept_while_rules_read_them)
     cr_assert_not_null(pub);
     struct fixture x;
     memset(&x, 0, sizeof(x));
-    struct app_sink sink = {&x.seen, on_event};
-    struct app_tx_sink tx_sink = {&x.seen, on_tx_body};
-    struct app_cfg cfg = {.pub = pub, .sink = &sink, .tx_sink = &tx_sink, .no_magic = true};
-    x.app = app_new(&cfg, &err);
-    cr_assert_not_null(x.app);
-    x.c = app_consumer(x.app);
-    x.f.key.proto = 6;
-    x.f.key.ipver = 4;
-    x.f.key.port[0] = 40000;
-    x.f.key.port[1] = 80;
+    open_app(&x, (struct app_cfg){.pub = pub, .no_magic = true}, on_tx_body, 80);
     static const char req[] = "GET /f.txt HTTP/1.1\r\nHost: a\r\n\r\n";
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world";
     feed(&x, STREAM_TOSERVER, req);
@@ -432,16 +424,7 @@ Test(app, bodies_kept_while_rules_read_them)
     /* --force-magic: kept without a rule */
     memset(&x, 0, sizeof(x));
     x.b = http_bundle();
-    struct app_sink sink2 = {&x.seen, on_event};
-    struct app_tx_sink tx2 = {&x.seen, on_tx_body};
-    struct app_cfg cfg2 = {.bundles = &x.b, .nbundles = 1, .sink = &sink2, .tx_sink = &tx2};
-    x.app = app_new(&cfg2, &err);
-    cr_assert_not_null(x.app);
-    x.c = app_consumer(x.app);
-    x.f.key.proto = 6;
-    x.f.key.ipver = 4;
-    x.f.key.port[0] = 40000;
-    x.f.key.port[1] = 80;
+    open_app(&x, (struct app_cfg){.bundles = &x.b, .nbundles = 1}, on_tx_body, 80);
     feed(&x, STREAM_TOSERVER, req);
     feed(&x, STREAM_TOCLIENT, resp);
     finish(&x);

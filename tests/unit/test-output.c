@@ -224,6 +224,16 @@ static long writer_switches(void)
     return n;
 }
 
+/* Wake-ups of the idle writer over 300 ms, after 50 ms for it to settle. */
+static long idle_wakeups(void)
+{
+    usleep(50000);
+    long before = writer_switches();
+    cr_assert_geq(before, 0, "no thread named spu-eve");
+    usleep(300000);
+    return writer_switches() - before;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -258,11 +268,7 @@ Test(output, a_hand_off_wakes_the_sleeping_writer, .init = mkdir_tmp, .fini = rm
     cr_assert_eq(output_producer_line(p, "{\"a\":1}", 7), 0);
     output_producer_flush(p);
     cr_assert_geq(wait_lines(o, 1, 10), 0);
-    usleep(50000);
-    long before = writer_switches();
-    cr_assert_geq(before, 0, "no thread named spu-eve");
-    usleep(300000);
-    long idle = writer_switches() - before;
+    long idle = idle_wakeups();
     cr_expect_leq(idle, 3, "the idle writer woke %ld times in 300 ms", idle);
     cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);
     output_producer_flush(p);
@@ -299,10 +305,7 @@ Test(output, rotates_by_age_with_no_traffic_after, .init = mkdir_tmp, .fini = rm
     cr_expect(took >= 0.9, "rotated after %.3f s, before the file was 1 s old", took);
     cr_expect_eq(file_size(path), 0);
     cr_expect_eq(output_rotations(o), 1);
-    usleep(50000);
-    long before = writer_switches();
-    usleep(300000);
-    long idle = writer_switches() - before;
+    long idle = idle_wakeups();
     cr_expect_leq(idle, 3, "the writer woke %ld times over an empty file", idle);
     cr_expect_eq(output_rotations(o), 1);
     cr_assert_eq(output_producer_line(p, "{\"b\":2}", 7), 0);
@@ -332,11 +335,12 @@ Test(output, a_reopen_request_is_served_while_idle, .init = mkdir_tmp, .fini = r
     cr_assert_eq(rename(path, moved), 0);
     double t0 = now_s();
     output_reopen(o);
-    while (output_reopens(o) == 0 && now_s() - t0 < 2)
+    while (output_reopens(o) == 0 && now_s() - t0 < 10)
         usleep(200);
     double took = now_s() - t0;
     cr_expect_eq(output_reopens(o), 1);
-    cr_expect(took < 0.5, "the reopen took %.3f s", took);
+    /* a writer left asleep would never reopen; the bound allows a loaded machine */
+    cr_expect(took < 5, "the reopen took %.3f s", took);
     cr_expect_eq(file_size(path), 0);
     cr_assert_eq(output_close(o, NULL), 0);
     char *a = slurp(moved);
